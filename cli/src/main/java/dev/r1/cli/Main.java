@@ -1,0 +1,31 @@
+package dev.r1.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** Entry point of the {@code r1} command. Subcommands are thin shells over models/engine/quantize. */
+@Command(name = "r1",
+        mixinStandardHelpOptions = true,
+        version = "r1 0.1.0",
+        description = {"Run, quantize and benchmark the DeepSeek-R1 distilled models from the JVM.", ""},
+        subcommands = {CommandLine.HelpCommand.class})
+public final class Main implements Runnable {
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(System.out);
+    }
+
+    public static CommandLine commandLine() {
+        CommandLine cl = new CommandLine(new Main());
+        cl.setExecutionExceptionHandler(new ErrorHandler());
+        return cl;
+    }
+
+    public static void main(String[] args) {
+        System.exit(commandLine().execute(args));
+    }
+}
