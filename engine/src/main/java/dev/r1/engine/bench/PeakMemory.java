@@ -13,6 +13,19 @@ public final class PeakMemory {
         return procStatusKb("VmHWM:") / 1024;
     }
 
+    /**
+     * Resets the peak to the current RSS (Linux: "5" into /proc/self/clear_refs) so each backend measured in
+     * one process gets its own peak. Returns false where the kernel doesn't allow it.
+     */
+    public static boolean resetPeak() {
+        try {
+            Files.writeString(Path.of("/proc/self/clear_refs"), "5");
+            return true;
+        } catch (IOException | UnsupportedOperationException e) {
+            return false;
+        }
+    }
+
     public static long currentRssMb() {
         return procStatusKb("VmRSS:") / 1024;
     }
