@@ -24,9 +24,11 @@ final class GgufParser {
     static final int MAX_NAME_BYTES = 63; // ggml's GGML_MAX_NAME is 64 including the NUL
     static final int MAX_DIMS = 4;
     static final int DEFAULT_ALIGNMENT = 32;
-    // Caps on what a header may make us allocate; real files stay far below (vocabularies ~256k).
-    static final long MAX_STRING_BYTES = 1L << 26;
-    static final long MAX_ARRAY_ELEMENTS_TOTAL = 1L << 25;
+    // Caps on what a header may make us allocate on the heap. Real files stay far below: the largest
+    // metadata is a tokenizer (~3 arrays of <= 256k entries, a few MB of strings).
+    static final long MAX_STRING_BYTES = 1L << 24;
+    static final long MAX_STRING_BYTES_TOTAL = 1L << 27;
+    static final long MAX_ARRAY_ELEMENTS_TOTAL = 1L << 23;
     static final int MAX_ARRAY_DEPTH = 8;
 
     record Header(int version, Map<String, GgufValue> metadata, List<GgufTensor> tensors,
@@ -37,6 +39,7 @@ final class GgufParser {
     private final String file;
     private long pos;
     private long arrayElementsLeft = MAX_ARRAY_ELEMENTS_TOTAL;
+    private long stringBytesLeft = MAX_STRING_BYTES_TOTAL;
 
     GgufParser(MemorySegment seg, String file) {
         this.seg = seg;
@@ -73,6 +76,8 @@ final class GgufParser {
             throw error(f, "string length " + len + " runs past the end of the file (" + (size - pos) + " bytes left)");
         }
         if (len > MAX_STRING_BYTES) throw error(f, "string length " + len + " exceeds the limit of " + MAX_STRING_BYTES);
+        if (len > stringBytesLeft) throw error(f, "metadata strings exceed the limit of " + MAX_STRING_BYTES_TOTAL + " bytes in all");
+        stringBytesLeft -= len;
         byte[] b = new byte[(int) len];
         MemorySegment.copy(seg, Layouts.I8, pos, b, 0, b.length);
         pos += len;

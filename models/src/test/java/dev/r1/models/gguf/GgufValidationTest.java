@@ -79,6 +79,18 @@ class GgufValidationTest {
     }
 
     @Test
+    void heapCapsHoldEvenWhenTheBytesExist() throws IOException {
+        // A 16 MiB + 1 string whose bytes are really there (sparse file): refused by the per-string cap.
+        Path p = dir.resolve("big.gguf");
+        Files.write(p, oneKv(b -> b.key("k", 8).u64((1L << 24) + 1)));
+        try (var raf = new java.io.RandomAccessFile(p.toFile(), "rw")) {
+            raf.setLength(raf.length() + (1L << 24) + 1);
+        }
+        ModelException e = assertThrows(ModelException.class, () -> GgufFile.open(p).close());
+        assertTrue(e.getMessage().contains("metadata 'k'") && e.getMessage().contains("exceeds the limit"), e.getMessage());
+    }
+
+    @Test
     void alignmentKey() throws IOException {
         rejects(oneKv(b -> b.key("general.alignment", 4).u32(48)), "general.alignment", "power of two");
         rejects(oneKv(b -> b.key("general.alignment", 4).u32(0)), "general.alignment", "power of two");
