@@ -56,19 +56,26 @@ public final class Quantizers {
         }
         int rowsPerTask = (int) Math.max(1, TASK_ELEMENTS / Math.max(1, nPerRow));
         int tasks = (rows + rowsPerTask - 1) / rowsPerTask;
+        // Workers fill heap buffers and only the calling thread writes dst, so a confined segment (or a
+        // mapped file owned by the caller's arena) works as the destination.
+        byte[][] parts = new byte[tasks][];
         IntStream range = IntStream.range(0, tasks);
         if (tasks > 1) range = range.parallel();
         range.forEach(t -> {
             int r0 = t * rowsPerTask, r1 = Math.min(rows, r0 + rowsPerTask);
-            int bytes = Math.toIntExact((r1 - r0) * rowBytes);
-            byte[] out = new byte[bytes];
+            byte[] out = new byte[Math.toIntExact((r1 - r0) * rowBytes)];
             for (int r = r0; r < r1; r++) {
                 int off = srcOff + r * nPerRow;
                 checkFinite(tensorName, src, off, nPerRow, r);
                 q.quantizeRow(src, off, nPerRow, out, (int) ((r - r0) * rowBytes));
             }
-            MemorySegment.copy(out, 0, dst, ValueLayout.JAVA_BYTE, dstOff + r0 * rowBytes, bytes);
+            parts[t] = out;
         });
+        long pos = dstOff;
+        for (byte[] part : parts) {
+            MemorySegment.copy(part, 0, dst, ValueLayout.JAVA_BYTE, pos, part.length);
+            pos += part.length;
+        }
     }
 
     /** Quantizes one tensor held in one array into a new byte array (small tensors, tests). */
