@@ -1,0 +1,108 @@
+package dev.r1.quantize;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Round trips against float64 math: per-block error bounds from each format's definition, and RMSE. */
+class RoundTripTest {
+
+    static List<RowQuantizer> all() { return Quantizers.ALL; }
+
+    /** Relative RMSE (RMSE / RMS of the data) each type must stay under on gaussian weights. */
+    private static final Map<String, Double> MAX_REL_RMSE = Map.of(
+            "Q4_0", 0.12, "Q4_K", 0.10, "Q6_K", 0.025, "Q8_0", 0.006,
+            "F16", 0.0005, "BF16", 0.004, "F32", 0.0);
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("all")
+    void gaussianRoundTripWithinBounds(RowQuantizer q) {
+        int rows = 8, n = 4096;
+        float[] x = TestData.random(TestData.DISTRIBUTIONS.get(1), 42, rows * n);
+        byte[] y = Quantizers.quantize(q, "w", x, rows, n);
+        double[] back = Dequant64.decode(q, y, rows * n);
+        double se = 0, ss = 0;
+        for (int i = 0; i < x.length; i++) {
+            se += (x[i] - back[i]) * (x[i] - back[i]);
+            ss += (double) x[i] * x[i];
+        }
+        double rel = Math.sqrt(se / ss);
+        assertTrue(rel <= MAX_REL_RMSE.get(q.typeName()), q.typeName() + " relative RMSE " + rel);
+        checkBlockBounds(q, x, y, back);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("all")
+    void hardCasesWithinBounds(RowQuantizer q) {
+        for (TestData.Case c : TestData.hardCases(512)) {
+            float amax = 0;
+            for (float v : c.row()) amax = Math.max(amax, Math.abs(v));
+            // Below fp16's range the stored scale underflows; ggml's output is then defined only by identity.
+            if (amax != 0 && amax < 1e-3f && q.blockSize() > 1) continue;
+            if (amax > 1e5f && q.typeName().matches("Q.*|F16")) continue; // scale overflows fp16 by design
+            byte[] y = Quantizers.quantize(q, c.name(), c.row(), 1, c.row().length);
+            checkBlockBounds(q, c.row(), y, Dequant64.decode(q, y, c.row().length));
+        }
+    }
+
+    /** Per-block worst-case error each format guarantees, derived from its definition. */
+    static void checkBlockBounds(RowQuantizer q, float[] x, byte[] y, double[] back) {
+        int bs = Math.max(q.blockSize(), 32);
+        for (int b = 0; b < x.length / bs; b++) {
+            double amax = 0;
+            for (int i = b * bs; i < (b + 1) * bs; i++) amax = Math.max(amax, Math.abs(x[i]));
+            double bound = switch (q.typeName()) {
+                // d = amax/127, codes rounded: half a step plus the fp16 rounding of d over 127 steps.
+                case "Q8_0" -> amax / 127 * (0.5 + 127 * 0x1p-11) + 127 * 0x1p-25;
+                // d = amax/8, codes truncated from x/d + 8.5: half a step, a full step at the clamped end.
+                case "Q4_0" -> amax / 8 * (1 + 16 * 0x1p-11) + 16 * 0x1p-25;
+                // 6-bit scale and min relative to the super-block's largest: a step of range/15 at most.
+                case "Q4_K" -> amax * 2 / 15 + 1e-6;
+                case "Q6_K" -> amax / 32 * 1.5 + 1e-6;
+                case "F16" -> amax * 0x1p-11 + 0x1p-25;
+                case "BF16" -> amax * 0x1p-8 + 0x1p-133;
+                default -> 0;
+            };
+            for (int i = b * bs; i < (b + 1) * bs; i++) {
+                double err = Math.abs(x[i] - back[i]);
+                if (err > bound) {
+                    throw new AssertionError(q.typeName() + " block " + b + " value " + i + ": " + x[i] + " came back as "
+                            + back[i] + ", error " + err + " > bound " + bound);
+                }
+            }
+        }
+    }
+
+    @Test
+    void zerosStayZero() {
+        for (RowQuantizer q : Quantizers.ALL) {
+            float[] x = new float[512];
+            byte[] y = Quantizers.quantize(q, "zeros", x, 1, 512);
+            for (double v : Dequant64.decode(q, y, 512)) assertTrue(v == 0.0, q.typeName() + " gave " + v);
+        }
+    }
+
+    @Test
+    void nanAndInfAreErrorsNamingTheTensor() {
+        for (float bad : new float[]{Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY}) {
+            float[] x = new float[2 * 256];
+            x[300] = bad;
+            QuantizeException e = assertThrows(QuantizeException.class,
+                    () -> Quantizers.quantize(Q4_KQuantizer.INSTANCE, "blk.3.ffn_up.weight", x, 2, 256));
+            assertTrue(e.getMessage().contains("blk.3.ffn_up.weight") && e.getMessage().contains("row 1"), e.getMessage());
+        }
+    }
+
+    @Test
+    void rowsThatAreNotWholeBlocksAreErrors() {
+        QuantizeException e = assertThrows(QuantizeException.class,
+                () -> Quantizers.quantize(Q6_KQuantizer.INSTANCE, "output.weight", new float[300], 1, 300));
+        assertTrue(e.getMessage().contains("output.weight") && e.getMessage().contains("256"), e.getMessage());
+    }
+}
