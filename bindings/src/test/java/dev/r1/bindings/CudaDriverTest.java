@@ -1,0 +1,28 @@
+package dev.r1.bindings;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import org.junit.jupiter.api.Test;
+
+class CudaDriverTest {
+
+    @Test
+    void missingDriverSaysSoPlainly() {
+        var e = assertThrows(NativeLibraryException.class, () -> CudaDriver.open("libcuda-r1-absent.so.1"));
+        assertTrue(e.getMessage().startsWith("no CUDA driver: libcuda-r1-absent.so.1 could not be loaded"), e.getMessage());
+        assertTrue(e.getMessage().contains("CPU backend"), e.getMessage());
+    }
+
+    @Test
+    void initEitherFindsADeviceOrExplainsWhyNot() {
+        // On a GPU machine this initializes the driver; elsewhere it must be the clear message, never an
+        // ExceptionInInitializerError from the generated class.
+        try {
+            assertTrue(CudaDriver.init() >= 1);
+            assertEquals("CUDA_ERROR_OUT_OF_MEMORY: out of memory", CudaDriver.errorName(2));
+        } catch (NativeLibraryException e) {
+            assertTrue(e.getMessage().startsWith("no CUDA"), e.getMessage());
+            assertFalse(CudaDriver.available());
+        }
+    }
+}
