@@ -88,19 +88,34 @@ public final class NativeLibraries {
         LlamaLog.install();
         Llama.llama_backend_init();
         String variant = loadCpuBackend(dir, where);
-        return new LlamaLibrary(dir, variant, cpuVariantsIn(dir), devices());
+        return new LlamaLibrary(dir, variant, cpuVariantsIn(dir), devices(),
+                cString(Llama.llama_print_system_info()).strip());
     }
 
     private static void loadOne(Path lib, String where) {
         if (!Files.exists(lib))
             throw new NativeLibraryException("llama.cpp library " + lib.getFileName() + " missing in " + where
                     + ". Fetch the pinned " + PINNED + " with " + FETCH_COMMAND + ".");
+        // Checked here because dlopen's own error for a non-ELF file is vague (and makes HotSpot print a
+        // stack-guard warning while it retries).
+        if (!isElf(lib))
+            throw new NativeLibraryException("cannot load " + lib + ": not a shared library (no ELF header)."
+                    + " Re-fetch the pinned " + PINNED + " with " + FETCH_COMMAND + ".");
         try {
             System.load(lib.toAbsolutePath().toString());
         } catch (UnsatisfiedLinkError e) {
             throw new NativeLibraryException("cannot load " + lib + ": " + e.getMessage()
                     + ". It is not a usable linux-x64 build; re-fetch the pinned " + PINNED + " with "
                     + FETCH_COMMAND + ".", e);
+        }
+    }
+
+    private static boolean isElf(Path lib) {
+        try (var in = Files.newInputStream(lib)) {
+            byte[] magic = in.readNBytes(4);
+            return magic.length == 4 && magic[0] == 0x7f && magic[1] == 'E' && magic[2] == 'L' && magic[3] == 'F';
+        } catch (IOException e) {
+            return false;
         }
     }
 
