@@ -8,12 +8,15 @@ import java.lang.foreign.MemorySegment;
 
 /**
  * Routes llama.cpp / ggml log output into {@link System.Logger} "dev.r1.llama" through an upcall.
- * llama.cpp is chatty (every load prints dozens of lines), so its INFO goes to DEBUG and its WARN to
- * INFO: quiet under the default logging configuration, and all there when a user turns logging up.
- * Errors stay errors.
+ * llama.cpp is chatty (every load prints dozens of lines, and warns about things r1 does on purpose, such
+ * as a context shorter than the model's), so its WARN goes to DEBUG and everything else below ERROR to
+ * TRACE: only errors show under the default logging configuration (INFO and up), and all is there when a
+ * user turns logging up.
  */
 final class LlamaLog {
-    static final System.Logger LOG = System.getLogger("dev.r1.llama");
+    /** The logger llama.cpp's lines go to. */
+    static final String NAME = "dev.r1.llama";
+    static final System.Logger LOG = System.getLogger(NAME);
     private static final StringBuilder pending = new StringBuilder();
     private static Level pendingLevel = Level.DEBUG;
     private static MemorySegment stub;
@@ -29,8 +32,7 @@ final class LlamaLog {
 
     static Level levelOf(int ggmlLevel) {
         if (ggmlLevel == Llama.GGML_LOG_LEVEL_ERROR()) return Level.ERROR;
-        if (ggmlLevel == Llama.GGML_LOG_LEVEL_WARN()) return Level.INFO;
-        if (ggmlLevel == Llama.GGML_LOG_LEVEL_INFO()) return Level.DEBUG;
+        if (ggmlLevel == Llama.GGML_LOG_LEVEL_WARN()) return Level.DEBUG;
         return Level.TRACE;
     }
 
