@@ -43,13 +43,14 @@ if [ ! -e "$deps/llama-include/llama.h" ]; then
   command -v git >/dev/null || { echo "fetch-deps: git is needed (apt-get install git)" >&2; exit 1; }
   npm_fetch "$LLAMA_SRC_PKG" "$deps/.llama-src-pkg" gitRelease.bundle llama/gitRelease.bundle
   src="$(mktemp -d "$deps/.fetch.XXXXXX")"
-  git clone -q "$deps/.llama-src-pkg/gitRelease.bundle" "$src/llama.cpp" 2>/dev/null
+  git -c advice.detachedHead=false clone -q "$deps/.llama-src-pkg/gitRelease.bundle" "$src/llama.cpp"
   rm -rf "$deps/llama-include.partial" && mkdir -p "$deps/llama-include.partial"
   # llama.h and what it includes, nothing else.
   cp "$src/llama.cpp/include/llama.h" "$deps/llama-include.partial/"
   for h in ggml.h ggml-cpu.h ggml-backend.h ggml-alloc.h ggml-opt.h gguf.h; do
     cp "$src/llama.cpp/ggml/include/$h" "$deps/llama-include.partial/"; done
-  echo "$LLAMA_SRC_PKG (llama.cpp $LLAMA_TAG)" > "$deps/llama-include.partial/PINNED"
+  echo "$LLAMA_SRC_PKG (llama.cpp $LLAMA_TAG, commit $(git -C "$src/llama.cpp" rev-parse HEAD))" \
+    > "$deps/llama-include.partial/PINNED"
   rm -rf "$src" "$deps/.llama-src-pkg" "$deps/llama-include"
   mv "$deps/llama-include.partial" "$deps/llama-include"
 fi
