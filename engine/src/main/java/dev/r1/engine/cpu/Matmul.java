@@ -15,6 +15,7 @@ public final class Matmul {
     private final Parallel pool;
     private short[] q = new short[0];
     private float[] qd = new float[0];
+    private float[] qs = new float[0]; // d * Σq per block, for Q4_K's mins
     private final float[][] rowScratch;
     private final short[][] unpacked;
     private final float[][] unpackedScale;
@@ -70,14 +71,21 @@ public final class Matmul {
     private void quantize(float[] x, int n, int cols) {
         int blocks = cols / QuantKernels.QK;
         if (q.length < n * cols) q = new short[n * cols];
-        if (qd.length < n * blocks) qd = new float[n * blocks];
+        if (qd.length < n * blocks) {
+            qd = new float[n * blocks];
+            qs = new float[n * blocks];
+        }
         short[] qq = q;
-        float[] dd = qd;
+        float[] dd = qd, ss = qs;
         if (n == 1) {
             QuantKernels.quantizeQ8(x, 0, cols, qq, 0, dd, 0);
+            QuantKernels.blockSums(qq, 0, dd, ss, 0, blocks);
         } else {
             pool.forRange(n, 1, (a, b) -> {
-                for (int t = a; t < b; t++) QuantKernels.quantizeQ8(x, t * cols, cols, qq, t * cols, dd, t * blocks);
+                for (int t = a; t < b; t++) {
+                    QuantKernels.quantizeQ8(x, t * cols, cols, qq, t * cols, dd, t * blocks);
+                    QuantKernels.blockSums(qq, t * cols, dd, ss, t * blocks, blocks);
+                }
             });
         }
     }
@@ -94,6 +102,18 @@ public final class Matmul {
         int blocks = w.cols() / QuantKernels.QK;
         long rb = w.rowBytes();
         for (int r = r0; r < r1; r++) out[r] = QuantKernels.dotQ8_0(w.data(), r * rb, blocks, q, 0, qd, 0);
+    }
+
+    private void rowsK(WeightMatrix w, int n, float[] out, int r0, int r1) {
+        int cols = w.cols(), rows = w.rows(), sbs = cols / KQuantKernels.QK_K, blocks = cols / QuantKernels.QK;
+        long rb = w.rowBytes();
+        boolean q4 = w.type() == GgmlType.Q4_K;
+        for (int r = r0; r < r1; r++) {
+            for (int t = 0; t < n; t++) {
+                out[t * rows + r] = q4 ? KQuantKernels.dotQ4_K(w.data(), r * rb, sbs, q, t * cols, qd, qs, t * blocks)
+                        : KQuantKernels.dotQ6_K(w.data(), r * rb, sbs, q, t * cols, qd, t * blocks);
+            }
+        }
     }
 
     private void rowsUnpacked(WeightMatrix w, int n, float[] out, int r0, int r1, int worker) {
@@ -119,7 +139,9 @@ public final class Matmul {
     private void rows(WeightMatrix w, float[] x, int n, float[] out, int r0, int r1, int worker) {
         int cols = w.cols(), rows = w.rows();
         long rb = w.rowBytes();
-        if (w.usesQ8Activations()) {
+        if (w.type() == GgmlType.Q4_K || w.type() == GgmlType.Q6_K) {
+            rowsK(w, n, out, r0, r1);
+        } else if (w.usesQ8Activations()) {
             if (n == 1) {
                 if (w.type() == GgmlType.Q4_0) rowsQ4_0(w, out, r0, r1);
                 else rowsQ8_0(w, out, r0, r1);

@@ -58,6 +58,15 @@ public final class QuantKernels {
         }
     }
 
+    /** {@code ds[b] = d[b] * Σ q} over each block: the activation sums weight types with offsets need. */
+    public static void blockSums(short[] q, int qOff, float[] d, float[] ds, int dOff, int blocks) {
+        for (int b = 0; b < blocks; b++) {
+            int s = 0;
+            for (int i = 0; i < QK; i++) s += q[qOff + b * QK + i];
+            ds[dOff + b] = d[dOff + b] * s;
+        }
+    }
+
     private static float f16(MemorySegment w, long off) {
         return Float.float16ToFloat(w.get(QuantLayouts.I16, off));
     }
