@@ -129,9 +129,11 @@ public final class Matmul {
             for (int r = r0; r < r1; r++) {
                 if (q4) QuantKernels.unpackQ4_0(w.data(), r * rb, blocks, ws, wd);
                 else QuantKernels.unpackQ8_0(w.data(), r * rb, blocks, ws, wd);
-                for (int t = t0; t < t1; t++) {
-                    out[t * rows + r] = QuantKernels.dotUnpacked(ws, wd, blocks, q, t * cols, qd, t * blocks);
+                int t = t0;
+                for (; t + 2 <= t1; t += 2) {
+                    QuantKernels.dotUnpacked2(ws, wd, blocks, q, t * cols, cols, qd, t * blocks, blocks, out, t * rows + r, rows);
                 }
+                for (; t < t1; t++) out[t * rows + r] = QuantKernels.dotUnpacked(ws, wd, blocks, q, t * cols, qd, t * blocks);
             }
         }
     }
