@@ -1,0 +1,109 @@
+package dev.r1.engine.bench;
+
+import dev.r1.engine.Session;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.function.Consumer;
+
+/**
+ * Batch=1 latency with llama-bench's definitions: prefill a {@code promptTokens}-token prompt in one
+ * request (time to first token, prompt tok/s), then decode {@code genTokens} tokens one at a time at
+ * that depth. Greedy argmax picks each next token outside the timed region (sampling is reported apart).
+ */
+public final class LatencyBench {
+
+    public record Options(int promptTokens, int genTokens, int reps, long seed) {
+        public Options {
+            if (promptTokens < 1) throw new IllegalArgumentException("--prompt-tokens must be >= 1");
+            if (genTokens < 1) throw new IllegalArgumentException("--gen-tokens must be >= 1");
+            if (reps < 1) throw new IllegalArgumentException("--reps must be >= 1");
+        }
+    }
+
+    /** One repetition: prefill time, then per-token decode and sampling times. */
+    public record Rep(double prefillMs, double[] decodeMs, double[] sampleMs) {}
+
+    public record Result(List<Rep> reps, int[] promptIds) {
+        public Stats prefill() {
+            return Stats.of(reps.stream().mapToDouble(Rep::prefillMs).toArray());
+        }
+
+        /** Every decoded token of every repetition: the latency distribution a user sees. */
+        public Stats decode() {
+            return Stats.of(reps.stream().flatMapToDouble(r -> java.util.Arrays.stream(r.decodeMs())).toArray());
+        }
+
+        public Stats sampling() {
+            return Stats.of(reps.stream().flatMapToDouble(r -> java.util.Arrays.stream(r.sampleMs())).toArray());
+        }
+
+        /** Mean decode tok/s of each repetition, so reps give a mean and a spread. */
+        public Stats decodeTokPerSecByRep() {
+            return Stats.of(reps.stream().mapToDouble(r -> 1000.0 / Stats.of(r.decodeMs()).mean()).toArray());
+        }
+
+        public Stats prefillTokPerSecByRep() {
+            return Stats.of(reps.stream().mapToDouble(r -> promptIds.length * 1000.0 / r.prefillMs()).toArray());
+        }
+    }
+
+    private LatencyBench() {}
+
+    /**
+     * The prompt: seeded random ordinary token ids (as llama-bench does), identical for every backend so
+     * all rows of a table run the same work.
+     */
+    public static int[] promptIds(Session s, int n, long seed) {
+        SplittableRandom rnd = new SplittableRandom(seed);
+        int[] ids = new int[n];
+        int vocab = s.vocabSize();
+        for (int i = 0; i < n; i++) {
+            int t;
+            do t = rnd.nextInt(vocab); while (s.isEog(t) || t == s.bos());
+            ids[i] = t;
+        }
+        return ids;
+    }
+
+    /** Warm-up run first (not recorded), then {@code reps} recorded runs. {@code progress} gets a line per phase. */
+    public static Result run(Session s, Options o, Consumer<String> progress) {
+        if (o.promptTokens() + o.genTokens() > s.contextSize())
+            throw new IllegalArgumentException("prompt " + o.promptTokens() + " + generated " + o.genTokens()
+                    + " tokens exceed the context of " + s.contextSize() + " tokens; raise --ctx or lower the counts");
+        int[] prompt = promptIds(s, o.promptTokens(), o.seed());
+        progress.accept("warm-up");
+        once(s, prompt, Math.min(o.genTokens(), 8));
+        List<Rep> reps = new ArrayList<>();
+        for (int r = 0; r < o.reps(); r++) {
+            progress.accept("rep " + (r + 1) + "/" + o.reps());
+            reps.add(once(s, prompt, o.genTokens()));
+        }
+        return new Result(reps, prompt);
+    }
+
+    private static Rep once(Session s, int[] prompt, int gen) {
+        s.reset();
+        long t0 = System.nanoTime();
+        s.prefill(prompt);
+        float[] logits = s.lastLogits();
+        double prefillMs = (System.nanoTime() - t0) / 1e6;
+        double[] dec = new double[gen], smp = new double[gen];
+        for (int i = 0; i < gen; i++) {
+            long a = System.nanoTime();
+            int next = argmax(logits);
+            long b = System.nanoTime();
+            logits = s.decode(next);
+            long c = System.nanoTime();
+            smp[i] = (b - a) / 1e6;
+            dec[i] = (c - b) / 1e6;
+        }
+        return new Rep(prefillMs, dec, smp);
+    }
+
+    static int argmax(float[] v) {
+        int best = 0;
+        for (int i = 1; i < v.length; i++) if (v[i] > v[best]) best = i;
+        return best;
+    }
+}

@@ -1,0 +1,29 @@
+package dev.r1.models;
+
+import java.nio.file.Path;
+
+/**
+ * The one error a user sees from the models module: a model file (or config) is missing, malformed,
+ * or not supported. Messages name the file and the field, say what was expected and what was found,
+ * and, where it helps, what to do about it. The CLI prints the message without a stack trace.
+ */
+public class ModelException extends RuntimeException {
+
+    public ModelException(String message) {
+        super(message);
+    }
+
+    public ModelException(String message, Throwable cause) {
+        super(message, cause);
+    }
+
+    /** A problem with one field of one file: {@code "<file>: <field>: <detail>"}. */
+    public static ModelException at(Object file, String field, String detail) {
+        return new ModelException(describe(file) + ": " + field + ": " + detail);
+    }
+
+    /** Short, stable file naming for messages: the path as given (a Path, a String, or a description). */
+    public static String describe(Object file) {
+        return file instanceof Path p ? p.toString() : String.valueOf(file);
+    }
+}
