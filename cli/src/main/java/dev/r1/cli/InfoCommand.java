@@ -1,0 +1,113 @@
+package dev.r1.cli;
+
+import dev.r1.models.ModelException;
+import dev.r1.models.config.ModelConfig;
+import dev.r1.models.config.Presets;
+import dev.r1.models.gguf.GgufFile;
+import dev.r1.models.gguf.GgufTensor;
+import dev.r1.models.safetensors.SafetensorsModel;
+import dev.r1.models.safetensors.SafetensorsTensor;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Parameters;
+
+@Command(name = "info", mixinStandardHelpOptions = true,
+        description = {"Describe a model: architecture, parameter count, tensor types and sizes, tokenizer,",
+                "chat template, and the R1-Distill preset it matches.", "",
+                "MODEL is a GGUF file or a Hugging Face model directory (config.json + safetensors)."})
+final class InfoCommand implements Callable<Integer> {
+
+    @Parameters(paramLabel = "MODEL", description = "GGUF file or HF model directory")
+    Path model;
+
+    @Override
+    public Integer call() {
+        PrintStream out = System.out;
+        if (!Files.exists(model)) throw new ModelException(model + ": no such file or directory");
+        if (Files.isDirectory(model)) hf(out);
+        else gguf(out);
+        return 0;
+    }
+
+    private void gguf(PrintStream out) {
+        try (GgufFile f = GgufFile.open(model)) {
+            out.printf("file:          %s (GGUF v%d, %s)%n", model, f.version(), Format.bytes(f.fileSize()));
+            f.optString("general.name").ifPresent(n -> out.printf("name:          %s%n", n));
+            ModelConfig c = ModelConfig.fromGguf(f);
+            config(out, c);
+            Map<String, long[]> byType = new TreeMap<>();
+            long params = 0;
+            for (GgufTensor t : f.tensors()) {
+                long[] a = byType.computeIfAbsent(t.type().name(), k -> new long[3]);
+                a[0]++; a[1] += t.nElements(); a[2] += t.byteSize();
+                params += t.nElements();
+            }
+            out.printf("parameters:    %s (%d in %d tensors)%n", Format.count(params), params, f.tensors().size());
+            for (var e : byType.entrySet())
+                out.printf("  %-6s %4d tensors %10s params %11s  %.2f bits/weight%n", e.getKey(), e.getValue()[0],
+                        Format.count(e.getValue()[1]), Format.bytes(e.getValue()[2]), 8.0 * e.getValue()[2] / e.getValue()[1]);
+            String tokModel = f.optString("tokenizer.ggml.model").orElse("none");
+            if (f.has("tokenizer.ggml.tokens")) {
+                int n = f.getArray("tokenizer.ggml.tokens").size();
+                int merges = f.has("tokenizer.ggml.merges") ? f.getArray("tokenizer.ggml.merges").size() : 0;
+                String[] toks = f.getStringArray("tokenizer.ggml.tokens");
+                out.printf("tokenizer:     %s, pre '%s', %d tokens, %d merges, bos %s, eos %s, add_bos %s%n", tokModel,
+                        f.optString("tokenizer.ggml.pre").orElse("default"), n, merges,
+                        tokenName(f, toks, "tokenizer.ggml.bos_token_id"), tokenName(f, toks, "tokenizer.ggml.eos_token_id"),
+                        f.optBoolean("tokenizer.ggml.add_bos_token").map(String::valueOf).orElse("unset"));
+            } else {
+                out.println("tokenizer:     none in file");
+            }
+            String tpl = f.optString("tokenizer.chat_template").orElse(null);
+            out.printf("chat template: %s%n", tpl == null ? "none (r1 uses the built-in R1 template)"
+                    : tpl.length() + " chars" + (tpl.contains("<｜Assistant｜>") ? ", DeepSeek-R1 style" : ""));
+        }
+    }
+
+    private static String tokenName(GgufFile f, String[] toks, String key) {
+        var id = f.optLong(key);
+        if (id.isEmpty()) return "none";
+        long v = id.getAsLong();
+        return v + (v >= 0 && v < toks.length ? " '" + toks[(int) v] + "'" : " (out of range!)");
+    }
+
+    private void hf(PrintStream out) {
+        Path cfgFile = model.resolve("config.json");
+        if (!Files.exists(cfgFile)) throw new ModelException(model + ": not a model directory (no config.json)");
+        out.printf("directory:     %s (Hugging Face layout)%n", model);
+        ModelConfig c = ModelConfig.fromHfConfig(cfgFile);
+        config(out, c);
+        try (SafetensorsModel st = SafetensorsModel.open(model)) {
+            Map<String, long[]> byType = new TreeMap<>();
+            long params = 0;
+            for (SafetensorsTensor t : st.tensors()) {
+                long n = 1;
+                for (long d : t.shape()) n *= d;
+                long[] a = byType.computeIfAbsent(t.dtype().name(), k -> new long[2]);
+                a[0]++; a[1] += n;
+                params += n;
+            }
+            out.printf("parameters:    %s in %d tensors, %d file(s)%n", Format.count(params), st.tensors().size(), st.files().size());
+            for (var e : byType.entrySet())
+                out.printf("  %-6s %4d tensors %10s params%n", e.getKey(), e.getValue()[0], Format.count(e.getValue()[1]));
+        }
+        out.printf("tokenizer:     %s%n", Files.exists(model.resolve("tokenizer.json")) ? "tokenizer.json" : "missing");
+    }
+
+    private static void config(PrintStream out, ModelConfig c) {
+        out.printf("architecture:  %s%n", c.arch().ggufName());
+        out.printf("preset:        %s%n", Presets.match(c).orElse("none (not one of the six R1 distills' shapes)"));
+        out.printf(Locale.ROOT, "shape:         %d layers, hidden %d, heads %d/%d (head dim %d), ffn %d, vocab %d, context %d%n",
+                c.layers(), c.hidden(), c.heads(), c.kvHeads(), c.headDim(), c.ffn(), c.vocab(), c.contextLength());
+        out.printf(Locale.ROOT, "rope:          theta %.0f%s; rms eps %.0e; qkv bias %s; tied embeddings %s%n", c.ropeTheta(),
+                c.ropeScaling().map(r -> ", llama3 scaling x" + r.factor() + " (low " + r.lowFreqFactor() + ", high "
+                        + r.highFreqFactor() + ", original " + r.originalContext() + ")").orElse(""),
+                c.rmsEps(), c.qkvBias(), c.tiedEmbeddings());
+    }
+}
