@@ -32,7 +32,7 @@ final class LaneSearch {
 
     // Slots of the per-lane state array (8 floats each).
     private static final int MIN = 0, MAX = 8, SUMW = 16, SUMX = 24, SCALE = 32, BEST = 40,
-            SL = 48, SL2 = 56, SXL = 64, TSCALE = 72, TMIN = 80, CUR = 88, STATE = 96;
+            SL = 48, SL2 = 56, SXL = 64, TSCALE = 72, TMIN = 80, CUR = 88, MASK = 96, AMAX = 104, STATE = 112;
 
     /** Per-thread scratch: lane state. */
     static float[] newState() { return new float[STATE]; }
@@ -55,7 +55,7 @@ final class LaneSearch {
      * nmax 15, rmin -1, rdelta 0.1, 20 steps. Writes codes to {@code L[i * lanes + k]}, scales and mins
      * to {@code scaleOut[k]}, {@code theMinOut[k]}. {@code wt} and {@code laux} hold 32*lanes floats.
      */
-    static void qkx2(float[] xt, int lanes, int[] L, float[] scaleOut, float[] theMinOut,
+    static void qkx2(float[] xt, int lanes, float[] L, float[] scaleOut, float[] theMinOut,
                      float[] wt, float[] laux, float[] st) {
         final int nmax = 15, nstep = 20;
         final float rmin = -1f, rdelta = 0.1f;
@@ -83,14 +83,14 @@ final class LaneSearch {
                 FloatVector curError = ld(st, CUR);
                 VectorMask<Float> better = dPos.and(curError.lt(ld(st, BEST)));
                 if (!better.anyTrue()) continue;
-                acceptCodes(L, laux, lanes, g, 32, better.toLong());
+                acceptCodes(L, laux, lanes, g, 32, better, st);
                 ld(st, BEST).blend(curError, better).intoArray(st, BEST);
                 ld(st, SCALE).blend(thisScale, better).intoArray(st, SCALE);
                 ld(st, MIN).blend(thisMin, better).intoArray(st, MIN);
             }
             FloatVector scale = ld(st, SCALE);
             if (flat.anyTrue()) {
-                zeroCodes(L, lanes, g, 32, flat.toLong());
+                zeroCodes(L, lanes, g, 32, flat, st);
                 scale = scale.blend(FloatVector.zero(F), flat);
             }
             scale.intoArray(scaleOut, g);
@@ -126,16 +126,16 @@ final class LaneSearch {
     }
 
     /** The first guess: scale (max-min)/nmax, its codes and weighted squared error. */
-    private static void qkx2Initial(float[] xt, float[] wt, int lanes, int g, int[] L, float[] st, int nmax) {
+    private static void qkx2Initial(float[] xt, float[] wt, int lanes, int g, float[] L, float[] st, int nmax) {
         FloatVector min = ld(st, MIN), max = ld(st, MAX);
         FloatVector iscale = FloatVector.broadcast(F, (float) nmax).div(max.sub(min));
         FloatVector scale = FloatVector.broadcast(F, 1f).div(iscale);
         FloatVector bestError = FloatVector.zero(F);
         for (int i = 0; i < 32; i++) {
             FloatVector x = ld(xt, i * lanes + g);
-            IntVector l = nearestInt(iscale.mul(x.sub(min))).max(0).min(nmax);
+            FloatVector l = toFloat(nearestInt(iscale.mul(x.sub(min))).max(0).min(nmax));
             l.intoArray(L, i * lanes + g);
-            FloatVector diff = scale.mul(toFloat(l)).add(min).sub(x);
+            FloatVector diff = scale.mul(l).add(min).sub(x);
             diff = diff.mul(diff);
             bestError = bestError.add(ld(wt, i * lanes + g).mul(diff));
         }
@@ -176,18 +176,24 @@ final class LaneSearch {
         curError.intoArray(st, CUR);
     }
 
-    private static void acceptCodes(int[] L, float[] laux, int lanes, int g, int n, long maskBits) {
-        VectorMask<Integer> m = VectorMask.fromLong(I, maskBits);
+    /*
+     * Lane selections go through a float array and a compare rather than VectorMask.fromLong/cast:
+     * C2 on AVX2 (JDK 25) was seen to mis-compile fromLong masks here, changing results only after
+     * warm-up; a compare of loaded floats is plain and exact.
+     */
+    private static void acceptCodes(float[] L, float[] laux, int lanes, int g, int n, VectorMask<Float> m, float[] st) {
+        FloatVector.zero(F).blend(FloatVector.broadcast(F, 1f), m).intoArray(st, MASK);
+        VectorMask<Float> take = ld(st, MASK).compare(VectorOperators.NE, 0f);
         for (int i = 0; i < n; i++) {
-            IntVector cand = (IntVector) ld(laux, i * lanes + g).convert(VectorOperators.F2I, 0);
-            IntVector.fromArray(I, L, i * lanes + g).blend(cand, m).intoArray(L, i * lanes + g);
+            ld(L, i * lanes + g).blend(ld(laux, i * lanes + g), take).intoArray(L, i * lanes + g);
         }
     }
 
-    private static void zeroCodes(int[] L, int lanes, int g, int n, long maskBits) {
-        VectorMask<Integer> m = VectorMask.fromLong(I, maskBits);
+    private static void zeroCodes(float[] L, int lanes, int g, int n, VectorMask<Float> m, float[] st) {
+        FloatVector.zero(F).blend(FloatVector.broadcast(F, 1f), m).intoArray(st, MASK);
+        VectorMask<Float> zero = ld(st, MASK).compare(VectorOperators.NE, 0f);
         for (int i = 0; i < n; i++) {
-            IntVector.fromArray(I, L, i * lanes + g).blend(IntVector.zero(I), m).intoArray(L, i * lanes + g);
+            ld(L, i * lanes + g).blend(FloatVector.zero(F), zero).intoArray(L, i * lanes + g);
         }
     }
 
@@ -198,12 +204,13 @@ final class LaneSearch {
      * multiple of 8) sub-blocks of 16. Writes codes + 32 to {@code L[i * lanes + k]} and scales to
      * {@code scaleOut[k]}; {@code laux} holds 16*lanes floats.
      */
-    static void qx(float[] xt, int lanes, int[] L, float[] scaleOut, float[] laux, float[] st) {
+    static void qx(float[] xt, int lanes, float[] L, float[] scaleOut, float[] laux, float[] st) {
         final int nmax = 32;
         for (int g = 0; g < lanes; g += VL) {
-            VectorMask<Float> flat = VectorMask.fromLong(F, qxMax(xt, lanes, g, st));
+            qxMax(xt, lanes, g, st);
+            VectorMask<Float> flat = ld(st, AMAX).lt(1e-15f);
             qxSums(xt, laux, lanes, g, (float) -nmax, st, nmax);
-            acceptCodes(L, laux, lanes, g, 16, -1L);
+            for (int i = 0; i < 16; i++) ld(laux, i * lanes + g).intoArray(L, i * lanes + g);
             FloatVector sumlx = ld(st, SL), suml2 = ld(st, SL2);
             FloatVector scale = sumlx.div(suml2).blend(FloatVector.zero(F), suml2.eq(0f));
             FloatVector best = scale.mul(sumlx);
@@ -215,20 +222,20 @@ final class LaneSearch {
                 VectorMask<Float> better = suml2.compare(VectorOperators.GT, 0f)
                         .and(sumlx.mul(sumlx).compare(VectorOperators.GT, best.mul(suml2))).andNot(flat);
                 if (!better.anyTrue()) continue;
-                acceptCodes(L, laux, lanes, g, 16, better.toLong());
+                acceptCodes(L, laux, lanes, g, 16, better, st);
                 scale = scale.blend(sumlx.div(suml2), better);
                 best = best.blend(scale.mul(sumlx), better);
             }
             if (flat.anyTrue()) {
-                zeroCodes(L, lanes, g, 16, flat.toLong());
+                zeroCodes(L, lanes, g, 16, flat, st);
                 scale = scale.blend(FloatVector.zero(F), flat);
             }
             scale.intoArray(scaleOut, g);
         }
     }
 
-    /** The value of largest magnitude (first one wins, sign kept) into st[MAX]; returns the lanes that are all ~0. */
-    private static long qxMax(float[] xt, int lanes, int g, float[] st) {
+    /** The value of largest magnitude (first one wins, sign kept) into st[MAX], the magnitude into st[AMAX]. */
+    private static void qxMax(float[] xt, int lanes, int g, float[] st) {
         FloatVector max = FloatVector.zero(F), amax = max;
         for (int i = 0; i < 16; i++) {
             FloatVector x = ld(xt, i * lanes + g);
@@ -238,7 +245,7 @@ final class LaneSearch {
             max = max.blend(x, gt);
         }
         max.intoArray(st, MAX);
-        return amax.lt(1e-15f).toLong();
+        amax.intoArray(st, AMAX);
     }
 
     /** Codes (+ nmax, as floats) for inverse scale {@code top/max} into laux; sums l·x·w and l²·w into st. */

@@ -26,7 +26,7 @@ public final class Q4_KQuantizer implements RowQuantizer {
         rowBytes(n);
         byte[] L = new byte[QK_K];
         float[] xt = new float[QK_K], wt = new float[QK_K], laux = new float[QK_K];
-        int[] lt = new int[QK_K];
+        float[] lt = new float[QK_K];
         float[] st = LaneSearch.newState();
         float[] mins = new float[QK_K / 32];
         float[] scales = new float[QK_K / 32];

@@ -27,7 +27,7 @@ public final class Q6_KQuantizer implements RowQuantizer {
         byte[] L = new byte[QK_K];
         float[] scales = new float[QK_K / 16];
         float[] xt = new float[QK_K];
-        int[] lt = new int[QK_K];
+        float[] lt = new float[QK_K];
         float[] laux = new float[QK_K], st = LaneSearch.newState();
         for (int b = 0; b < n / QK_K; b++) {
             int xb = off + b * QK_K;

@@ -22,6 +22,7 @@ public final class Q8_0Quantizer implements RowQuantizer {
     @Override public int typeSize() { return BLOCK_BYTES; }
 
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
+    private static final FloatVector ONE = FloatVector.broadcast(F, 1f);
 
     @Override
     public void quantizeRow(float[] x, int off, int n, byte[] y, int yOff) {
@@ -41,11 +42,10 @@ public final class Q8_0Quantizer implements RowQuantizer {
                 // roundf, exactly: |v| <= 127 so truncation and the fraction v - trunc(v) are exact.
                 for (int k = 0; k < QK; k += 8) {
                     FloatVector v = FloatVector.fromArray(F, x, xb + k).mul(id);
-                    IntVector t = (IntVector) v.convert(VectorOperators.F2I, 0);
-                    FloatVector frac = v.sub((FloatVector) t.convert(VectorOperators.I2F, 0));
-                    t = t.add(1, frac.compare(VectorOperators.GE, 0.5f).cast(IntVector.SPECIES_256))
-                            .sub(1, frac.compare(VectorOperators.LE, -0.5f).cast(IntVector.SPECIES_256));
-                    t.intoArray(qi, k);
+                    FloatVector t = (FloatVector) v.convert(VectorOperators.F2I, 0).convert(VectorOperators.I2F, 0);
+                    FloatVector frac = v.sub(t);
+                    t = t.add(ONE, frac.compare(VectorOperators.GE, 0.5f)).sub(ONE, frac.compare(VectorOperators.LE, -0.5f));
+                    t.convert(VectorOperators.F2I, 0).reinterpretAsInts().intoArray(qi, k);
                 }
                 for (int j = 0; j < QK; j++) y[yb + 2 + j] = (byte) qi[j];
                 continue;
