@@ -8,7 +8,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -163,15 +162,5 @@ final class HfVocabularyReader {
     private static void collectRegexes(JsonNode n, List<String> out) {
         if ("Split".equals(n.path("type").asText())) out.add(n.path("pattern").path("Regex").asText(""));
         for (JsonNode c : n.path("pretokenizers")) collectRegexes(c, out);
-    }
-
-    static int[] ints(List<Integer> l) {
-        return l.stream().mapToInt(Integer::intValue).toArray();
-    }
-
-    static int[] filled(int n, int v) {
-        int[] a = new int[n];
-        Arrays.fill(a, v);
-        return a;
     }
 }

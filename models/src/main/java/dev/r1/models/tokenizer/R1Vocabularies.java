@@ -38,7 +38,15 @@ public final class R1Vocabularies {
 
     /** DeepSeek-R1-Distill-Qwen's vocabulary (151665 tokens) from a Qwen2.5/Qwen3 tokenizer directory. */
     public static Vocabulary qwen(Path qwenTokenizerDir) {
-        Vocabulary base = Vocabulary.fromHf(qwenTokenizerDir);
+        return qwen(Vocabulary.fromHf(qwenTokenizerDir), qwenTokenizerDir.toString());
+    }
+
+    /** DeepSeek-R1-Distill-Qwen's vocabulary from an already read Qwen2 base vocabulary. */
+    public static Vocabulary qwen(Vocabulary base) {
+        return qwen(base, "Qwen2 base vocabulary");
+    }
+
+    private static Vocabulary qwen(Vocabulary base, String qwenTokenizerDir) {
         int first = QWEN_ADDED.getFirst().id();
         List<String> tokens = new ArrayList<>(base.tokens().subList(0, Math.min(first, base.size())));
         for (int i = 0; i < tokens.size(); i++) {
@@ -64,7 +72,15 @@ public final class R1Vocabularies {
 
     /** DeepSeek-R1-Distill-Llama's vocabulary (128256 tokens) from a Llama-3.1 tokenizer directory. */
     public static Vocabulary llama(Path llama31TokenizerDir) {
-        Vocabulary base = Vocabulary.fromHf(llama31TokenizerDir);
+        return llama(Vocabulary.fromHf(llama31TokenizerDir), llama31TokenizerDir.toString());
+    }
+
+    /** DeepSeek-R1-Distill-Llama's vocabulary from an already read Llama-3.1 base vocabulary. */
+    public static Vocabulary llama(Vocabulary base) {
+        return llama(base, "Llama-3.1 base vocabulary");
+    }
+
+    private static Vocabulary llama(Vocabulary base, String llama31TokenizerDir) {
         if (base.size() != 128256 || !base.pre().equals("llama-bpe")) {
             throw new ModelException(llama31TokenizerDir + ": expected the Llama-3.1 tokenizer (128256 tokens, "
                     + "llama-bpe), found " + base);

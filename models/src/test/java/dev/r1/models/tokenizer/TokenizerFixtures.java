@@ -9,12 +9,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.HashMap;
 
 /** The real tokenizer files from .deps (system property r1.deps) and the committed reference fixtures. */
 final class TokenizerFixtures {
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final Map<String, BpeTokenizer> CACHE = new ConcurrentHashMap<>();
+    private static final Map<String, BpeTokenizer> CACHE = new HashMap<>();
 
     private TokenizerFixtures() {}
 
@@ -28,16 +28,23 @@ final class TokenizerFixtures {
         return dir;
     }
 
-    static BpeTokenizer hf(String name) {
-        return CACHE.computeIfAbsent("hf:" + name, k -> new BpeTokenizer(Vocabulary.fromHf(depsDir(name))));
+    // Reading a 10 MB tokenizer.json takes seconds on a busy 2-core CI box: read each once per test JVM.
+    static synchronized BpeTokenizer hf(String name) {
+        return cached("hf:" + name, () -> new BpeTokenizer(Vocabulary.fromHf(depsDir(name))));
     }
 
-    static BpeTokenizer r1Qwen() {
-        return CACHE.computeIfAbsent("r1qwen", k -> new BpeTokenizer(R1Vocabularies.qwen(depsDir("qwen3"))));
+    static synchronized BpeTokenizer r1Qwen() {
+        return cached("r1qwen", () -> new BpeTokenizer(R1Vocabularies.qwen(hf("qwen3").vocabulary())));
     }
 
-    static BpeTokenizer r1Llama() {
-        return CACHE.computeIfAbsent("r1llama", k -> new BpeTokenizer(R1Vocabularies.llama(depsDir("llama3_1"))));
+    static synchronized BpeTokenizer r1Llama() {
+        return cached("r1llama", () -> new BpeTokenizer(R1Vocabularies.llama(hf("llama3_1").vocabulary())));
+    }
+
+    private static BpeTokenizer cached(String key, java.util.function.Supplier<BpeTokenizer> make) {
+        BpeTokenizer t = CACHE.get(key);
+        if (t == null) CACHE.put(key, t = make.get());
+        return t;
     }
 
     static <T> T resource(String name, Class<T> type) {
