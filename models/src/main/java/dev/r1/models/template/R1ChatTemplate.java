@@ -26,8 +26,18 @@ public final class R1ChatTemplate {
 
     private R1ChatTemplate() {}
 
+    /** Renders with the R1 BOS text, as the published template does with its {@code bos_token}. */
     public static String render(List<ChatMessage> messages, boolean addGenerationPrompt) {
-        StringBuilder out = new StringBuilder(BOS);
+        return render(messages, addGenerationPrompt, BOS);
+    }
+
+    /**
+     * Renders with {@code bosText} in front (the vocabulary's BOS token text; null or "" for none, for a
+     * caller whose tokenizer adds BOS itself). Encode the result with {@link ChatPrompt#encode} so that BOS
+     * appears exactly once either way.
+     */
+    public static String render(List<ChatMessage> messages, boolean addGenerationPrompt, String bosText) {
+        StringBuilder out = new StringBuilder(bosText == null ? "" : bosText);
         String system = "";
         for (ChatMessage m : messages) if (m.role().equals("system")) system = m.content();
         out.append(system);

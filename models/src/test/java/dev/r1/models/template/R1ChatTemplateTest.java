@@ -96,6 +96,11 @@ class R1ChatTemplateTest {
         assertEquals(1, Arrays.stream(bare).filter(i -> i == bos).count());
         // A plain encode with add_bos would have doubled it: the thing ChatPrompt exists to prevent.
         assertEquals(2, Arrays.stream(tok.encode(rendered, true, true)).filter(i -> i == bos).count());
+        // Rendering without BOS text and letting the tokenizer add it gives the same ids.
+        String noBosText = R1ChatTemplate.render(List.of(ChatMessage.user("hi")), true, "");
+        assertEquals(rendered, BOS + noBosText);
+        assertArrayEquals(ids, ChatPrompt.encode(tok, noBosText));
+        assertEquals(noBosText, R1ChatTemplate.render(List.of(ChatMessage.user("hi")), true, null));
     }
 
     @Test
