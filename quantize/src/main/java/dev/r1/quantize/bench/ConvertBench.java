@@ -52,17 +52,25 @@ public final class ConvertBench {
                 System.getProperty("java.version"), Runtime.getRuntime().maxMemory() >> 20);
         System.out.printf(Locale.ROOT, "input: %s (%s shape, BF16 weights), error measurement %s%n", in.getFileName(),
                 preset, measure ? "on" : "off");
-        System.out.printf(Locale.ROOT, "%-8s %10s %10s %12s %8s %14s%n", "target", "seconds", "MB/s in", "out MB", "bpw",
-                "peak heap MB");
+        System.out.printf(Locale.ROOT, "%-8s %10s %10s %10s %14s %10s %8s %14s%n", "target", "seconds", "cpu s",
+                "MB/s in", "MB/s/cpu-core", "out MB", "bpw", "peak heap MB");
         for (String t : targets) {
             TargetType target = TargetType.parse(t);
             Path out = work.resolve(preset + "-" + target.fileSuffix() + ".gguf");
             resetPeaks();
+            long cpu0 = cpuNanos();
             ConversionReport r = Converter.convert(in, out,
                     ConvertOptions.of(target).withForce(true).withMeasureError(measure));
-            System.out.printf(Locale.ROOT, "%-8s %10.1f %10.1f %12.1f %8.2f %14d%n", target.fileSuffix(), r.seconds(),
-                    r.inputMBps(), r.outputBytes() / 1e6, r.bitsPerWeight(), peakHeapMb());
+            double cpu = (cpuNanos() - cpu0) / 1e9;
+            System.out.printf(Locale.ROOT, "%-8s %10.1f %10.1f %10.1f %14.1f %10.1f %8.2f %14d%n", target.fileSuffix(),
+                    r.seconds(), cpu, r.inputMBps(), r.inputBytes() / 1e6 / cpu, r.outputBytes() / 1e6, r.bitsPerWeight(),
+                    peakHeapMb());
         }
+    }
+
+    /** CPU time of the whole process: a figure that holds up when other jobs share the machine. */
+    private static long cpuNanos() {
+        return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
     }
 
     private static void resetPeaks() {
