@@ -1,0 +1,80 @@
+package dev.r1.engine.cpu;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/** Float dot products and element-wise helpers over the preferred float species. */
+public final class FloatKernels {
+    private FloatKernels() {}
+
+    static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    static final int L = F.length();
+
+    public static float dot(float[] a, int aOff, float[] b, int bOff, int n) {
+        FloatVector acc0 = FloatVector.zero(F), acc1 = acc0;
+        int i = 0;
+        int bound2 = n - 2 * L;
+        for (; i <= bound2; i += 2 * L) {
+            acc0 = FloatVector.fromArray(F, a, aOff + i).fma(FloatVector.fromArray(F, b, bOff + i), acc0);
+            acc1 = FloatVector.fromArray(F, a, aOff + i + L).fma(FloatVector.fromArray(F, b, bOff + i + L), acc1);
+        }
+        for (; i <= n - L; i += L) {
+            acc0 = FloatVector.fromArray(F, a, aOff + i).fma(FloatVector.fromArray(F, b, bOff + i), acc0);
+        }
+        float s = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) s += a[aOff + i] * b[bOff + i];
+        return s;
+    }
+
+    /** F32 weights read straight from the mapping. */
+    public static float dot(MemorySegment w, long off, float[] b, int bOff, int n) {
+        FloatVector acc0 = FloatVector.zero(F), acc1 = acc0;
+        int i = 0;
+        for (; i <= n - 2 * L; i += 2 * L) {
+            acc0 = FloatVector.fromMemorySegment(F, w, off + 4L * i, ByteOrder.LITTLE_ENDIAN)
+                    .fma(FloatVector.fromArray(F, b, bOff + i), acc0);
+            acc1 = FloatVector.fromMemorySegment(F, w, off + 4L * (i + L), ByteOrder.LITTLE_ENDIAN)
+                    .fma(FloatVector.fromArray(F, b, bOff + i + L), acc1);
+        }
+        for (; i <= n - L; i += L) {
+            acc0 = FloatVector.fromMemorySegment(F, w, off + 4L * i, ByteOrder.LITTLE_ENDIAN)
+                    .fma(FloatVector.fromArray(F, b, bOff + i), acc0);
+        }
+        float s = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) s += w.get(QuantLayouts.F32, off + 4L * i) * b[bOff + i];
+        return s;
+    }
+
+    /** {@code y[i] += a * x[i]}. */
+    public static void axpy(float a, float[] x, int xOff, float[] y, int yOff, int n) {
+        int i = 0;
+        for (; i <= n - L; i += L) {
+            FloatVector.fromArray(F, x, xOff + i).fma(FloatVector.broadcast(F, a), FloatVector.fromArray(F, y, yOff + i)).intoArray(y, yOff + i);
+        }
+        for (; i < n; i++) y[yOff + i] += a * x[xOff + i];
+    }
+
+    /** {@code x[i] += y[i]}. */
+    public static void add(float[] x, int xOff, float[] y, int yOff, int n) {
+        int i = 0;
+        for (; i <= n - L; i += L) {
+            FloatVector.fromArray(F, x, xOff + i).add(FloatVector.fromArray(F, y, yOff + i)).intoArray(x, xOff + i);
+        }
+        for (; i < n; i++) x[xOff + i] += y[yOff + i];
+    }
+
+    public static float sumSquares(float[] x, int off, int n) {
+        FloatVector acc = FloatVector.zero(F);
+        int i = 0;
+        for (; i <= n - L; i += L) {
+            FloatVector v = FloatVector.fromArray(F, x, off + i);
+            acc = v.fma(v, acc);
+        }
+        float s = acc.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) s += x[off + i] * x[off + i];
+        return s;
+    }
+}

@@ -1,0 +1,116 @@
+package dev.r1.engine.cpu;
+
+import dev.r1.models.tensor.GgmlType;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Weight matrix × n activation vectors on the pool. Several matrices sharing one input (Q/K/V,
+ * gate/up) run in one parallel region with the input quantized once. Rows are handed out in chunks
+ * from an atomic counter; inside a chunk, tokens are tiled so a weight row is read from memory once
+ * per tile and reused for every token of it (groups of four share each unpacked block).
+ */
+public final class Matmul {
+    private static final int TOKEN_TILE = 32;
+
+    private final Parallel pool;
+    private short[] q = new short[0];
+    private float[] qd = new float[0];
+    private final float[][] rowScratch;
+
+    public Matmul(Parallel pool) {
+        this.pool = pool;
+        this.rowScratch = new float[pool.size()][];
+    }
+
+    public Parallel pool() { return pool; }
+
+    /** {@code out[t*w.rows() + r] = w.row(r) · x[t*w.cols() ..]} for {@code t < n}. */
+    public void multiply(float[] x, int n, WeightMatrix w, float[] out) {
+        multiply(x, n, new WeightMatrix[] {w}, new float[][] {out});
+    }
+
+    /** Each {@code outs[i]} gets {@code ws[i]} × x; all {@code ws} have the same column count. */
+    public void multiply(float[] x, int n, WeightMatrix[] ws, float[][] outs) {
+        int cols = ws[0].cols();
+        boolean needQ8 = false;
+        int totalRows = 0;
+        for (int i = 0; i < ws.length; i++) {
+            WeightMatrix w = ws[i];
+            if (w.cols() != cols) throw new IllegalArgumentException("matrices with different input sizes in one multiply");
+            if (outs[i].length < (long) n * w.rows()) throw new IllegalArgumentException("output buffer too small for " + w.name());
+            needQ8 |= w.usesQ8Activations();
+            totalRows += w.rows();
+        }
+        if (x.length < (long) n * cols) throw new IllegalArgumentException("input buffer too small for " + ws[0].name());
+        if (needQ8) quantize(x, n, cols);
+        int[] starts = new int[ws.length + 1];
+        for (int i = 0; i < ws.length; i++) starts[i + 1] = starts[i] + ws[i].rows();
+        int chunk = Math.max(4, Math.min(64, totalRows / (pool.size() * 16)));
+        AtomicInteger next = new AtomicInteger();
+        int total = totalRows;
+        pool.run((worker, workers) -> {
+            int s;
+            while ((s = next.getAndAdd(chunk)) < total) {
+                int e = Math.min(total, s + chunk);
+                // a chunk may straddle two matrices
+                for (int i = 0; i < ws.length && s < e; i++) {
+                    if (s >= starts[i + 1]) continue;
+                    int to = Math.min(e, starts[i + 1]);
+                    rows(ws[i], x, n, outs[i], s - starts[i], to - starts[i], worker);
+                    s = to;
+                }
+            }
+        });
+    }
+
+    private void quantize(float[] x, int n, int cols) {
+        int blocks = cols / QuantKernels.QK;
+        if (q.length < n * cols) q = new short[n * cols];
+        if (qd.length < n * blocks) qd = new float[n * blocks];
+        short[] qq = q;
+        float[] dd = qd;
+        if (n == 1) {
+            QuantKernels.quantizeQ8(x, 0, cols, qq, 0, dd, 0);
+        } else {
+            pool.forRange(n, 1, (a, b) -> {
+                for (int t = a; t < b; t++) QuantKernels.quantizeQ8(x, t * cols, cols, qq, t * cols, dd, t * blocks);
+            });
+        }
+    }
+
+    private void rows(WeightMatrix w, float[] x, int n, float[] out, int r0, int r1, int worker) {
+        int cols = w.cols(), rows = w.rows();
+        long rb = w.rowBytes();
+        if (w.usesQ8Activations()) {
+            int blocks = cols / QuantKernels.QK;
+            boolean q4 = w.type() == GgmlType.Q4_0;
+            for (int t0 = 0; t0 < n; t0 += TOKEN_TILE) {
+                int t1 = Math.min(n, t0 + TOKEN_TILE);
+                for (int r = r0; r < r1; r++) {
+                    long off = r * rb;
+                    int t = t0;
+                    for (; t + 4 <= t1; t += 4) {
+                        if (q4) QuantKernels.dotQ4_0x4(w.data(), off, blocks, q, t * cols, cols, qd, t * blocks, blocks, out, t * rows + r, rows);
+                        else QuantKernels.dotQ8_0x4(w.data(), off, blocks, q, t * cols, cols, qd, t * blocks, blocks, out, t * rows + r, rows);
+                    }
+                    for (; t < t1; t++) {
+                        out[t * rows + r] = q4 ? QuantKernels.dotQ4_0(w.data(), off, blocks, q, t * cols, qd, t * blocks)
+                                : QuantKernels.dotQ8_0(w.data(), off, blocks, q, t * cols, qd, t * blocks);
+                    }
+                }
+            }
+        } else if (w.type() == GgmlType.F32 && n < 4) {
+            for (int r = r0; r < r1; r++) {
+                for (int t = 0; t < n; t++) out[t * rows + r] = FloatKernels.dot(w.data(), r * rb, x, t * cols, cols);
+            }
+        } else {
+            // Other types: dequantize each row once, dot it with every token.
+            float[] buf = rowScratch[worker];
+            if (buf == null || buf.length < cols) rowScratch[worker] = buf = new float[cols];
+            for (int r = r0; r < r1; r++) {
+                w.row(r, buf);
+                for (int t = 0; t < n; t++) out[t * rows + r] = FloatKernels.dot(buf, 0, x, t * cols, cols);
+            }
+        }
+    }
+}

@@ -1,0 +1,41 @@
+package dev.r1.engine.cpu;
+
+import dev.r1.models.tensor.GgmlType;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * A weight matrix as stored by ggml: {@code rows} rows (output features) of {@code cols} elements
+ * (input features, GGUF {@code ne0}), each row a whole number of blocks, read in place from the mapping.
+ */
+public record WeightMatrix(String name, GgmlType type, int rows, int cols, MemorySegment data) {
+    public WeightMatrix {
+        if (cols % type.blockSize() != 0) {
+            throw new IllegalArgumentException("tensor '" + name + "': row length " + cols
+                    + " is not a multiple of the " + type + " block size " + type.blockSize());
+        }
+        long need = (long) rows * rowBytes(type, cols);
+        if (data.byteSize() < need) {
+            throw new IllegalArgumentException("tensor '" + name + "': " + data.byteSize() + " bytes, expected " + need);
+        }
+    }
+
+    static long rowBytes(GgmlType type, int cols) {
+        return (long) cols / type.blockSize() * type.typeSize();
+    }
+
+    public long rowBytes() { return rowBytes(type, cols); }
+
+    /** True when rows are dotted with 8-bit quantized activations. */
+    public boolean usesQ8Activations() {
+        return type == GgmlType.Q4_0 || type == GgmlType.Q8_0;
+    }
+
+    /** Dequantizes row {@code r} into {@code dst[0..cols)}. */
+    public void row(int r, float[] dst) {
+        if (type == GgmlType.F32) {
+            MemorySegment.copy(data, QuantLayouts.F32, (long) r * rowBytes(), dst, 0, cols);
+        } else {
+            type.dequantize(data, (long) r * rowBytes(), dst, 0, cols);
+        }
+    }
+}

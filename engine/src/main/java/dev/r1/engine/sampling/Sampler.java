@@ -1,0 +1,183 @@
+package dev.r1.engine.sampling;
+
+import java.util.Arrays;
+import java.util.SplittableRandom;
+
+/**
+ * Picks the next token from a logit vector, in llama.cpp's order: repetition penalty, top-k, top-p,
+ * min-p (each on the distribution at temperature 1), then temperature and a seeded draw among the
+ * survivors. Greedy (temperature 0) is a plain argmax after the penalty.
+ *
+ * <p>A vocabulary has ~150k entries but the nucleus is usually a handful, so instead of sorting them all
+ * the sampler sorts only candidates within a logit window of the maximum and widens the window until the
+ * candidates provably contain every token the filters keep (exact, not an approximation).
+ * Not thread-safe; one per generation stream.
+ */
+public final class Sampler {
+    private final SamplerOptions o;
+    private final SplittableRandom rnd;
+    private final int[] recent;
+    private int recentCount, recentHead;
+    private int[] cand = new int[0];
+    private float[] work = new float[0];
+
+    public Sampler(SamplerOptions options) {
+        this.o = options;
+        this.rnd = new SplittableRandom(options.seed());
+        this.recent = new int[options.repeatLastN()];
+    }
+
+    public SamplerOptions options() { return o; }
+
+    /** Records a token as seen (prompt tokens and sampled ones) for the repetition penalty. */
+    public void accept(int token) {
+        if (recent.length == 0) return;
+        recent[recentHead] = token;
+        recentHead = (recentHead + 1) % recent.length;
+        recentCount = Math.min(recentCount + 1, recent.length);
+    }
+
+    public void accept(int[] tokens) {
+        for (int t : tokens) accept(t);
+    }
+
+    /** Forgets the history (a new conversation). */
+    public void reset() {
+        recentCount = 0;
+        recentHead = 0;
+    }
+
+    /** The next token; {@code logits} is not modified. */
+    public int sample(float[] logits) {
+        int n = logits.length;
+        if (o.isGreedy()) {
+            float[] l = penalized(logits);
+            return argmax(l, n);
+        }
+        int keep = filter(logits);
+        return keep < 0 ? draw(work, null, n, work[argmax(work, n)]) : draw(work, cand, keep, work[cand[0]]);
+    }
+
+    /**
+     * The tokens that survive penalty, top-k, top-p and min-p, most likely first (ties by id), or null
+     * when no filter is on (every token may be drawn). For tests and for showing candidates.
+     */
+    int[] survivors(float[] logits) {
+        int keep = filter(logits);
+        return keep < 0 ? null : Arrays.copyOf(cand, keep);
+    }
+
+    private float[] penalized(float[] logits) {
+        int n = logits.length;
+        if (n == 0) throw new IllegalArgumentException("empty logits");
+        if (work.length < n) work = new float[n];
+        System.arraycopy(logits, 0, work, 0, n);
+        applyPenalty(work);
+        return work;
+    }
+
+    /** Leaves the survivors sorted in {@code cand[0..count)} and returns the count; -1 for "all tokens". */
+    private int filter(float[] logits) {
+        float[] l = penalized(logits);
+        int n = logits.length;
+        float max = l[argmax(l, n)];
+        if (!Float.isFinite(max)) throw new IllegalStateException("logits are not finite (max " + max + ")");
+        if (o.topK() == 0 && o.topP() >= 1f && o.minP() == 0f) return -1;
+        // Window of logits within `span` of the max: grow until the kept set is provably inside it.
+        for (float span = 12f; ; span *= 2) {
+            boolean last = span > 4096; // past any float logit range: whatever is left is NaN or -inf
+            int k = collect(l, n, last ? Float.NEGATIVE_INFINITY : max - span);
+            boolean all = k == n || last;
+            double outsideMass = all ? 0 : (n - k) * Math.exp(-span); // each excluded token has weight < e^-span
+            int keep = keepCount(l, k, max, span, outsideMass, all);
+            if (keep > 0) return keep;
+        }
+    }
+
+    private void applyPenalty(float[] l) {
+        if (o.repeatPenalty() == 1f || recentCount == 0) return;
+        // Each distinct recent token is penalized once, as llama.cpp does.
+        int[] seen = Arrays.copyOf(recent, recentCount);
+        Arrays.sort(seen);
+        for (int i = 0; i < seen.length; i++) {
+            if (i > 0 && seen[i] == seen[i - 1]) continue;
+            int t = seen[i];
+            if (t < 0 || t >= l.length) continue;
+            l[t] = l[t] > 0 ? l[t] / o.repeatPenalty() : l[t] * o.repeatPenalty();
+        }
+    }
+
+    private static int argmax(float[] l, int n) {
+        int best = 0;
+        for (int i = 1; i < n; i++) if (l[i] > l[best]) best = i;
+        return best;
+    }
+
+    /** Indices of logits >= threshold, sorted by logit descending (ties by index); returns the count. */
+    private int collect(float[] l, int n, float threshold) {
+        if (cand.length < n) cand = new int[n];
+        int k = 0;
+        for (int i = 0; i < n; i++) if (l[i] >= threshold) cand[k++] = i;
+        // Sort the k candidates: boxed-free sort on (logit, index) packed into longs.
+        long[] keys = new long[k];
+        for (int i = 0; i < k; i++) {
+            int bits = Float.floatToIntBits(l[cand[i]]);
+            int ord = bits >= 0 ? bits : bits ^ 0x7FFFFFFF; // monotone int order of floats
+            keys[i] = ((long) ~ord << 32) | cand[i];       // ~ord: descending logit, then ascending index
+        }
+        Arrays.sort(keys);
+        for (int i = 0; i < k; i++) cand[i] = (int) keys[i];
+        return k;
+    }
+
+    /**
+     * How many sorted candidates top-k, top-p and min-p keep; -1 when tokens
+     * outside the window (total weight below {@code outsideMass}, the max's weight being 1) could change
+     * which tokens the filters keep, so the caller widens the window.
+     */
+    private int keepCount(float[] l, int k, float max, float span, double outsideMass, boolean all) {
+        int keep = k;
+        if (o.topK() > 0) {
+            if (k < o.topK() && !all) return -1; // the rest of the top k lies outside the window
+            keep = Math.min(k, o.topK());
+        }
+        double[] w = new double[keep];
+        double inside = 0;
+        for (int i = 0; i < keep; i++) inside += (w[i] = Math.exp(l[cand[i]] - max));
+        if (keep < k) outsideMass = 0; // top-k renormalizes over the k it keeps
+        if (o.topP() < 1f) {
+            int cut = cut(w, keep, o.topP() * inside);
+            if (outsideMass > 0 && cut(w, keep, o.topP() * (inside + outsideMass)) != cut) return -1;
+            keep = cut;
+        }
+        if (o.minP() > 0f) {
+            if (outsideMass > 0 && Math.log(o.minP()) < -span) return -1; // survivors reach below the window
+            int i = 1;
+            while (i < keep && w[i] >= o.minP()) i++;
+            keep = i;
+        }
+        return keep;
+    }
+
+    /** Smallest prefix whose cumulative weight reaches {@code target} (llama.cpp keeps the crossing token); -1 if none. */
+    private static int cut(double[] w, int n, double target) {
+        double cum = 0;
+        for (int i = 0; i < n; i++) {
+            cum += w[i];
+            if (cum >= target) return i + 1;
+        }
+        return cum >= target * (1 - 1e-12) ? n : -1;
+    }
+
+    /** Temperature, then a seeded draw among {@code ids[0..n)}. */
+    private int draw(float[] l, int[] ids, int n, float max) {
+        double sum = 0;
+        for (int i = 0; i < n; i++) sum += Math.exp((l[ids == null ? i : ids[i]] - max) / o.temperature());
+        double u = rnd.nextDouble() * sum;
+        for (int i = 0; i < n; i++) {
+            u -= Math.exp((l[ids == null ? i : ids[i]] - max) / o.temperature());
+            if (u < 0) return ids == null ? i : ids[i];
+        }
+        return ids == null ? n - 1 : ids[n - 1];
+    }
+}

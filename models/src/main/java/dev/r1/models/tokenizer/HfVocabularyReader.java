@@ -1,0 +1,166 @@
+package dev.r1.models.tokenizer;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.r1.models.ModelException;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/** Reads a Hugging Face tokenizer directory into a {@link Vocabulary}. */
+final class HfVocabularyReader {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private HfVocabularyReader() {}
+
+    static Vocabulary read(Path dir) {
+        Path tokFile = dir.resolve("tokenizer.json");
+        Path cfgFile = dir.resolve("tokenizer_config.json");
+        JsonNode tok = readJson(tokFile, true);
+        JsonNode cfg = readJson(cfgFile, false);
+
+        JsonNode model = tok.path("model");
+        if (!"BPE".equals(model.path("type").asText("BPE"))) {
+            throw ModelException.at(tokFile, "model.type", "'" + model.path("type").asText()
+                    + "' is not supported (only byte-level BPE)");
+        }
+        JsonNode vocab = model.path("vocab");
+        if (!vocab.isObject()) throw ModelException.at(tokFile, "model.vocab", "missing or not an object");
+
+        Map<Integer, String> byId = new HashMap<>();
+        Map<Integer, Integer> types = new HashMap<>();
+        int maxId = -1;
+        for (var it = vocab.fields(); it.hasNext(); ) {
+            var e = it.next();
+            int id = tokenId(tokFile, "model.vocab." + e.getKey(), e.getValue());
+            byId.put(id, e.getKey());
+            types.put(id, Vocabulary.TYPE_NORMAL);
+            maxId = Math.max(maxId, id);
+        }
+        for (JsonNode added : tok.path("added_tokens")) {
+            int id = tokenId(tokFile, "added_tokens", added.path("id"));
+            String content = added.path("content").asText(null);
+            if (content == null) throw ModelException.at(tokFile, "added_tokens[id=" + id + "].content", "missing");
+            byId.put(id, content);
+            types.put(id, addedTokenType(content, added.path("special").asBoolean(false)));
+            maxId = Math.max(maxId, id);
+        }
+        List<String> tokens = new ArrayList<>(maxId + 1);
+        int[] tokenTypes = new int[maxId + 1];
+        for (int i = 0; i <= maxId; i++) {
+            String t = byId.get(i);
+            tokens.add(t != null ? t : "[PAD" + i + "]");
+            tokenTypes[i] = t != null ? types.get(i) : Vocabulary.TYPE_UNUSED;
+        }
+
+        List<String> merges = new ArrayList<>();
+        for (JsonNode m : model.path("merges")) {
+            if (m.isArray() && m.size() == 2) merges.add(m.get(0).asText() + " " + m.get(1).asText());
+            else if (m.isTextual()) merges.add(m.asText());
+            else throw ModelException.at(tokFile, "model.merges", "an entry is neither \"a b\" nor [a, b]: " + m);
+        }
+
+        Map<String, Integer> idOf = new HashMap<>();
+        for (int i = 0; i <= maxId; i++) idOf.putIfAbsent(tokens.get(i), i);
+        int bos = specialId(cfg, "bos_token", idOf, cfgFile);
+        int eos = specialId(cfg, "eos_token", idOf, cfgFile);
+        int pad = specialId(cfg, "pad_token", idOf, cfgFile);
+        boolean addBos = cfg.has("add_bos_token") ? cfg.get("add_bos_token").asBoolean()
+                : postProcessorAddsBos(tok.path("post_processor"), bos >= 0 ? tokens.get(bos) : null);
+
+        String pre = preName(tok, tokFile, bos >= 0 ? tokens.get(bos) : null);
+        if (pre.equals("llama-bpe") != model.path("ignore_merges").asBoolean(false)) {
+            // The Llama-3 tokenizer skips BPE for pieces already in the vocabulary; we tie that to its
+            // pre-tokenizer as llama.cpp does, so a file mixing them would not tokenize as written.
+            throw ModelException.at(tokFile, "model.ignore_merges", "is "
+                    + model.path("ignore_merges").asBoolean(false) + " with the " + pre + " pre-tokenizer");
+        }
+        return new Vocabulary(tokens, tokenTypes, merges, bos, eos, Vocabulary.eogFor(tokens, tokenTypes, eos),
+                pad, addBos, pre);
+    }
+
+    /**
+     * llama.cpp's converter types an added token CONTROL when it is special or merely looks special
+     * ({@code <|...|>}, {@code <｜...｜>}), USER_DEFINED otherwise (such as {@code <think>}).
+     */
+    static int addedTokenType(String content, boolean special) {
+        boolean looksSpecial = (content.startsWith("<|") && content.endsWith("|>"))
+                || (content.startsWith("<｜") && content.endsWith("｜>"));
+        return special || looksSpecial ? Vocabulary.TYPE_CONTROL : Vocabulary.TYPE_USER_DEFINED;
+    }
+
+    private static JsonNode readJson(Path file, boolean required) {
+        if (!Files.isRegularFile(file)) {
+            if (required) throw new ModelException(file + ": not found (a Hugging Face tokenizer directory "
+                    + "needs tokenizer.json)");
+            return JSON.createObjectNode();
+        }
+        try {
+            JsonNode n = JSON.readTree(file.toFile());
+            if (n == null || !n.isObject()) throw new ModelException(file + ": not a JSON object");
+            return n;
+        } catch (IOException e) {
+            throw new ModelException(file + ": cannot read JSON: " + e.getMessage(), e);
+        }
+    }
+
+    private static int tokenId(Path file, String field, JsonNode n) {
+        if (!n.canConvertToInt() || n.asInt() < 0 || n.asInt() > 16_000_000) {
+            throw ModelException.at(file, field, "token id " + n + " is not an integer in 0..16000000");
+        }
+        return n.asInt();
+    }
+
+    /** A special token named in tokenizer_config.json (a string or {"content": ...}), or -1. */
+    private static int specialId(JsonNode cfg, String key, Map<String, Integer> idOf, Path file) {
+        JsonNode n = cfg.path(key);
+        String text = n.isTextual() ? n.asText() : n.path("content").isTextual() ? n.path("content").asText() : null;
+        if (text == null) return -1;
+        Integer id = idOf.get(text);
+        if (id == null) throw ModelException.at(file, key, "'" + text + "' is not a token of tokenizer.json");
+        return id;
+    }
+
+    /** Whether a TemplateProcessing post-processor puts BOS first (the Llama-3 way of adding BOS). */
+    private static boolean postProcessorAddsBos(JsonNode pp, String bosText) {
+        if (bosText == null || pp.isMissingNode() || pp.isNull()) return false;
+        List<JsonNode> parts = new ArrayList<>();
+        if ("Sequence".equals(pp.path("type").asText())) pp.path("processors").forEach(parts::add);
+        else parts.add(pp);
+        for (JsonNode p : parts) {
+            if ("TemplateProcessing".equals(p.path("type").asText())) {
+                return bosText.equals(p.path("single").path(0).path("SpecialToken").path("id").asText(null));
+            }
+        }
+        return false;
+    }
+
+    private static final String QWEN2_REGEX = "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}"
+            + "| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+    private static final String LLAMA3_REGEX = QWEN2_REGEX.replace("|\\p{N}|", "|\\p{N}{1,3}|");
+
+    /** Names the pre-tokenizer by its split regex, the way llama.cpp's converter names it. */
+    private static String preName(JsonNode tok, Path file, String bosText) {
+        JsonNode pt = tok.path("pre_tokenizer");
+        List<String> regexes = new ArrayList<>();
+        collectRegexes(pt, regexes);
+        boolean nfc = "NFC".equals(tok.path("normalizer").path("type").asText());
+        if (regexes.equals(List.of(QWEN2_REGEX)) && nfc) {
+            return "<｜begin▁of▁sentence｜>".equals(bosText) ? "deepseek-r1-qwen" : "qwen2";
+        }
+        if (regexes.equals(List.of(LLAMA3_REGEX)) && !nfc) return "llama-bpe";
+        throw ModelException.at(file, "pre_tokenizer", "not a known byte-level pre-tokenizer (expected the Qwen2 "
+                + "or Llama-3 split regex), found " + (regexes.isEmpty() ? pt.toString() : regexes)
+                + (nfc ? " with NFC" : ""));
+    }
+
+    private static void collectRegexes(JsonNode n, List<String> out) {
+        if ("Split".equals(n.path("type").asText())) out.add(n.path("pattern").path("Regex").asText(""));
+        for (JsonNode c : n.path("pretokenizers")) collectRegexes(c, out);
+    }
+}
