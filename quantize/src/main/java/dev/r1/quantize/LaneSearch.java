@@ -16,8 +16,10 @@ import jdk.incubator.vector.VectorSpecies;
  * add/mul/div/sqrt are exact per lane; no FMA is used) while the lanes hide the add latency that bounds
  * the scalar code. Inputs are transposed: element i of lane k sits at {@code [i * lanes + k]}.
  *
- * <p>Each loop is its own small method, with per-lane state passed through a scratch array: one big
- * method exceeds C2's inlining node budget, and a vector op that is not inlined gets boxed (10x slower).
+ * <p>Each loop is its own method, and only arrays and scalars cross method boundaries (per-lane state
+ * and lane masks go through a scratch array): the JDK's vector methods are force-inlined, but a helper
+ * of ours taking or returning a vector may not be inlined once C2's node budget is spent, and then
+ * every vector is boxed (100x slower). So no such helpers.
  */
 final class LaneSearch {
     private LaneSearch() {}
@@ -37,17 +39,6 @@ final class LaneSearch {
     /** Per-thread scratch: lane state. */
     static float[] newState() { return new float[STATE]; }
 
-    private static FloatVector ld(float[] a, int off) { return FloatVector.fromArray(F, a, off); }
-
-    private static IntVector nearestInt(FloatVector v) {
-        // Same bit trick as Bits.nearestInt, lane by lane.
-        return v.add(12582912.0f).reinterpretAsInts().and(0x007fffff).sub(0x00400000);
-    }
-
-    private static FloatVector toFloat(IntVector v) {
-        return (FloatVector) v.convert(VectorOperators.I2F, 0);
-    }
-
     // ---------------------------------------------------------------- Q4_K: make_qkx2_quants
 
     /**
@@ -61,14 +52,14 @@ final class LaneSearch {
         final float rmin = -1f, rdelta = 0.1f;
         for (int g = 0; g < lanes; g += VL) {
             qkx2Prepare(xt, wt, lanes, g, st);
-            FloatVector min = ld(st, MIN), max = ld(st, MAX);
+            FloatVector min = FloatVector.fromArray(F, st, MIN), max = FloatVector.fromArray(F, st, MAX);
             VectorMask<Float> flat = max.eq(min);
             qkx2Initial(xt, wt, lanes, g, L, st, nmax);
-            FloatVector sumW = ld(st, SUMW), sumX = ld(st, SUMX);
+            FloatVector sumW = FloatVector.fromArray(F, st, SUMW), sumX = FloatVector.fromArray(F, st, SUMX);
             for (int is = 0; is <= nstep; is++) {
                 float top = rmin + rdelta * is + nmax;
                 qkx2Sums(xt, wt, laux, lanes, g, top, st, nmax);
-                FloatVector sumL = ld(st, SL), sumL2 = ld(st, SL2), sumXL = ld(st, SXL);
+                FloatVector sumL = FloatVector.fromArray(F, st, SL), sumL2 = FloatVector.fromArray(F, st, SL2), sumXL = FloatVector.fromArray(F, st, SXL);
                 FloatVector D = sumW.mul(sumL2).sub(sumL.mul(sumL));
                 VectorMask<Float> dPos = D.compare(VectorOperators.GT, 0f).andNot(flat);
                 if (!dPos.anyTrue()) continue;
@@ -80,21 +71,23 @@ final class LaneSearch {
                 thisScale.intoArray(st, TSCALE);
                 thisMin.intoArray(st, TMIN);
                 qkx2Error(xt, wt, laux, lanes, g, st);
-                FloatVector curError = ld(st, CUR);
-                VectorMask<Float> better = dPos.and(curError.lt(ld(st, BEST)));
+                FloatVector curError = FloatVector.fromArray(F, st, CUR);
+                VectorMask<Float> better = dPos.and(curError.lt(FloatVector.fromArray(F, st, BEST)));
                 if (!better.anyTrue()) continue;
-                acceptCodes(L, laux, lanes, g, 32, better, st);
-                ld(st, BEST).blend(curError, better).intoArray(st, BEST);
-                ld(st, SCALE).blend(thisScale, better).intoArray(st, SCALE);
-                ld(st, MIN).blend(thisMin, better).intoArray(st, MIN);
+                FloatVector.zero(F).blend(FloatVector.broadcast(F, 1f), better).intoArray(st, MASK);
+                acceptCodes(L, laux, lanes, g, 32, st);
+                FloatVector.fromArray(F, st, BEST).blend(curError, better).intoArray(st, BEST);
+                FloatVector.fromArray(F, st, SCALE).blend(thisScale, better).intoArray(st, SCALE);
+                FloatVector.fromArray(F, st, MIN).blend(thisMin, better).intoArray(st, MIN);
             }
-            FloatVector scale = ld(st, SCALE);
+            FloatVector scale = FloatVector.fromArray(F, st, SCALE);
             if (flat.anyTrue()) {
-                zeroCodes(L, lanes, g, 32, flat, st);
+                FloatVector.zero(F).blend(FloatVector.broadcast(F, 1f), flat).intoArray(st, MASK);
+                zeroCodes(L, lanes, g, 32, st);
                 scale = scale.blend(FloatVector.zero(F), flat);
             }
             scale.intoArray(scaleOut, g);
-            ld(st, MIN).neg().intoArray(theMinOut, g);
+            FloatVector.fromArray(F, st, MIN).neg().intoArray(theMinOut, g);
         }
     }
 
@@ -102,16 +95,16 @@ final class LaneSearch {
     private static void qkx2Prepare(float[] xt, float[] wt, int lanes, int g, float[] st) {
         FloatVector sumX2 = FloatVector.zero(F);
         for (int i = 0; i < 32; i++) {
-            FloatVector x = ld(xt, i * lanes + g);
+            FloatVector x = FloatVector.fromArray(F, xt, i * lanes + g);
             sumX2 = sumX2.add(x.mul(x));
         }
         FloatVector avX = sumX2.div(32f).lanewise(VectorOperators.SQRT);
-        FloatVector min = ld(xt, g), max = min;
+        FloatVector min = FloatVector.fromArray(F, xt, g), max = min;
         FloatVector w0 = avX.add(min.abs());
         w0.intoArray(wt, g);
         FloatVector sumW = w0, sumX = w0.mul(min);
         for (int i = 1; i < 32; i++) {
-            FloatVector x = ld(xt, i * lanes + g);
+            FloatVector x = FloatVector.fromArray(F, xt, i * lanes + g);
             FloatVector w = avX.add(x.abs());
             w.intoArray(wt, i * lanes + g);
             min = min.blend(x, x.lt(min));
@@ -127,17 +120,17 @@ final class LaneSearch {
 
     /** The first guess: scale (max-min)/nmax, its codes and weighted squared error. */
     private static void qkx2Initial(float[] xt, float[] wt, int lanes, int g, float[] L, float[] st, int nmax) {
-        FloatVector min = ld(st, MIN), max = ld(st, MAX);
+        FloatVector min = FloatVector.fromArray(F, st, MIN), max = FloatVector.fromArray(F, st, MAX);
         FloatVector iscale = FloatVector.broadcast(F, (float) nmax).div(max.sub(min));
         FloatVector scale = FloatVector.broadcast(F, 1f).div(iscale);
         FloatVector bestError = FloatVector.zero(F);
         for (int i = 0; i < 32; i++) {
-            FloatVector x = ld(xt, i * lanes + g);
-            FloatVector l = toFloat(nearestInt(iscale.mul(x.sub(min))).max(0).min(nmax));
+            FloatVector x = FloatVector.fromArray(F, xt, i * lanes + g);
+            FloatVector l = ((FloatVector) (iscale.mul(x.sub(min)).add(12582912.0f).reinterpretAsInts().and(0x007fffff).sub(0x00400000).max(0).min(nmax)).convert(VectorOperators.I2F, 0));
             l.intoArray(L, i * lanes + g);
             FloatVector diff = scale.mul(l).add(min).sub(x);
             diff = diff.mul(diff);
-            bestError = bestError.add(ld(wt, i * lanes + g).mul(diff));
+            bestError = bestError.add(FloatVector.fromArray(F, wt, i * lanes + g).mul(diff));
         }
         scale.intoArray(st, SCALE);
         bestError.intoArray(st, BEST);
@@ -146,13 +139,13 @@ final class LaneSearch {
     /** One candidate inverse scale {@code top/(max-min)}: codes into laux, weighted sums into st. */
     private static void qkx2Sums(float[] xt, float[] wt, float[] laux, int lanes, int g, float top, float[] st,
                                  int nmax) {
-        FloatVector min = ld(st, MIN);
-        FloatVector iscale = FloatVector.broadcast(F, top).div(ld(st, MAX).sub(min));
+        FloatVector min = FloatVector.fromArray(F, st, MIN);
+        FloatVector iscale = FloatVector.broadcast(F, top).div(FloatVector.fromArray(F, st, MAX).sub(min));
         FloatVector sumL = FloatVector.zero(F), sumL2 = sumL, sumXL = sumL;
         for (int i = 0; i < 32; i++) {
-            FloatVector x = ld(xt, i * lanes + g);
-            FloatVector w = ld(wt, i * lanes + g);
-            FloatVector l = toFloat(nearestInt(iscale.mul(x.sub(min))).max(0).min(nmax));
+            FloatVector x = FloatVector.fromArray(F, xt, i * lanes + g);
+            FloatVector w = FloatVector.fromArray(F, wt, i * lanes + g);
+            FloatVector l = ((FloatVector) (iscale.mul(x.sub(min)).add(12582912.0f).reinterpretAsInts().and(0x007fffff).sub(0x00400000).max(0).min(nmax)).convert(VectorOperators.I2F, 0));
             l.intoArray(laux, i * lanes + g);
             FloatVector wl = w.mul(l);
             sumL = sumL.add(wl);
@@ -166,12 +159,12 @@ final class LaneSearch {
 
     /** Weighted squared error of the candidate codes under the candidate scale and min. */
     private static void qkx2Error(float[] xt, float[] wt, float[] laux, int lanes, int g, float[] st) {
-        FloatVector thisScale = ld(st, TSCALE), thisMin = ld(st, TMIN);
+        FloatVector thisScale = FloatVector.fromArray(F, st, TSCALE), thisMin = FloatVector.fromArray(F, st, TMIN);
         FloatVector curError = FloatVector.zero(F);
         for (int i = 0; i < 32; i++) {
-            FloatVector diff = thisScale.mul(ld(laux, i * lanes + g)).add(thisMin).sub(ld(xt, i * lanes + g));
+            FloatVector diff = thisScale.mul(FloatVector.fromArray(F, laux, i * lanes + g)).add(thisMin).sub(FloatVector.fromArray(F, xt, i * lanes + g));
             diff = diff.mul(diff);
-            curError = curError.add(ld(wt, i * lanes + g).mul(diff));
+            curError = curError.add(FloatVector.fromArray(F, wt, i * lanes + g).mul(diff));
         }
         curError.intoArray(st, CUR);
     }
@@ -181,19 +174,17 @@ final class LaneSearch {
      * C2 on AVX2 (JDK 25) was seen to mis-compile fromLong masks here, changing results only after
      * warm-up; a compare of loaded floats is plain and exact.
      */
-    private static void acceptCodes(float[] L, float[] laux, int lanes, int g, int n, VectorMask<Float> m, float[] st) {
-        FloatVector.zero(F).blend(FloatVector.broadcast(F, 1f), m).intoArray(st, MASK);
-        VectorMask<Float> take = ld(st, MASK).compare(VectorOperators.NE, 0f);
+    private static void acceptCodes(float[] L, float[] laux, int lanes, int g, int n, float[] st) {
+        VectorMask<Float> take = FloatVector.fromArray(F, st, MASK).compare(VectorOperators.NE, 0f);
         for (int i = 0; i < n; i++) {
-            ld(L, i * lanes + g).blend(ld(laux, i * lanes + g), take).intoArray(L, i * lanes + g);
+            FloatVector.fromArray(F, L, i * lanes + g).blend(FloatVector.fromArray(F, laux, i * lanes + g), take).intoArray(L, i * lanes + g);
         }
     }
 
-    private static void zeroCodes(float[] L, int lanes, int g, int n, VectorMask<Float> m, float[] st) {
-        FloatVector.zero(F).blend(FloatVector.broadcast(F, 1f), m).intoArray(st, MASK);
-        VectorMask<Float> zero = ld(st, MASK).compare(VectorOperators.NE, 0f);
+    private static void zeroCodes(float[] L, int lanes, int g, int n, float[] st) {
+        VectorMask<Float> zero = FloatVector.fromArray(F, st, MASK).compare(VectorOperators.NE, 0f);
         for (int i = 0; i < n; i++) {
-            ld(L, i * lanes + g).blend(FloatVector.zero(F), zero).intoArray(L, i * lanes + g);
+            FloatVector.fromArray(F, L, i * lanes + g).blend(FloatVector.zero(F), zero).intoArray(L, i * lanes + g);
         }
     }
 
@@ -208,26 +199,28 @@ final class LaneSearch {
         final int nmax = 32;
         for (int g = 0; g < lanes; g += VL) {
             qxMax(xt, lanes, g, st);
-            VectorMask<Float> flat = ld(st, AMAX).lt(1e-15f);
+            VectorMask<Float> flat = FloatVector.fromArray(F, st, AMAX).lt(1e-15f);
             qxSums(xt, laux, lanes, g, (float) -nmax, st, nmax);
-            for (int i = 0; i < 16; i++) ld(laux, i * lanes + g).intoArray(L, i * lanes + g);
-            FloatVector sumlx = ld(st, SL), suml2 = ld(st, SL2);
+            for (int i = 0; i < 16; i++) FloatVector.fromArray(F, laux, i * lanes + g).intoArray(L, i * lanes + g);
+            FloatVector sumlx = FloatVector.fromArray(F, st, SL), suml2 = FloatVector.fromArray(F, st, SL2);
             FloatVector scale = sumlx.div(suml2).blend(FloatVector.zero(F), suml2.eq(0f));
             FloatVector best = scale.mul(sumlx);
             for (int is = -9; is <= 9; is++) {
                 if (is == 0) continue;
                 qxSums(xt, laux, lanes, g, -(nmax + 0.1f * is), st, nmax);
-                sumlx = ld(st, SL);
-                suml2 = ld(st, SL2);
+                sumlx = FloatVector.fromArray(F, st, SL);
+                suml2 = FloatVector.fromArray(F, st, SL2);
                 VectorMask<Float> better = suml2.compare(VectorOperators.GT, 0f)
                         .and(sumlx.mul(sumlx).compare(VectorOperators.GT, best.mul(suml2))).andNot(flat);
                 if (!better.anyTrue()) continue;
-                acceptCodes(L, laux, lanes, g, 16, better, st);
+                FloatVector.zero(F).blend(FloatVector.broadcast(F, 1f), better).intoArray(st, MASK);
+                acceptCodes(L, laux, lanes, g, 16, st);
                 scale = scale.blend(sumlx.div(suml2), better);
                 best = best.blend(scale.mul(sumlx), better);
             }
             if (flat.anyTrue()) {
-                zeroCodes(L, lanes, g, 16, flat, st);
+                FloatVector.zero(F).blend(FloatVector.broadcast(F, 1f), flat).intoArray(st, MASK);
+                zeroCodes(L, lanes, g, 16, st);
                 scale = scale.blend(FloatVector.zero(F), flat);
             }
             scale.intoArray(scaleOut, g);
@@ -238,7 +231,7 @@ final class LaneSearch {
     private static void qxMax(float[] xt, int lanes, int g, float[] st) {
         FloatVector max = FloatVector.zero(F), amax = max;
         for (int i = 0; i < 16; i++) {
-            FloatVector x = ld(xt, i * lanes + g);
+            FloatVector x = FloatVector.fromArray(F, xt, i * lanes + g);
             FloatVector ax = x.abs();
             VectorMask<Float> gt = ax.compare(VectorOperators.GT, amax);
             amax = amax.blend(ax, gt);
@@ -250,13 +243,13 @@ final class LaneSearch {
 
     /** Codes (+ nmax, as floats) for inverse scale {@code top/max} into laux; sums l·x·w and l²·w into st. */
     private static void qxSums(float[] xt, float[] laux, int lanes, int g, float top, float[] st, int nmax) {
-        FloatVector iscale = FloatVector.broadcast(F, top).div(ld(st, MAX));
+        FloatVector iscale = FloatVector.broadcast(F, top).div(FloatVector.fromArray(F, st, MAX));
         FloatVector sumlx = FloatVector.zero(F), suml2 = sumlx;
         for (int i = 0; i < 16; i++) {
-            FloatVector x = ld(xt, i * lanes + g);
-            IntVector li = nearestInt(iscale.mul(x)).max(-nmax).min(nmax - 1);
-            toFloat(li.add(nmax)).intoArray(laux, i * lanes + g);
-            FloatVector l = toFloat(li);
+            FloatVector x = FloatVector.fromArray(F, xt, i * lanes + g);
+            IntVector li = iscale.mul(x).add(12582912.0f).reinterpretAsInts().and(0x007fffff).sub(0x00400000).max(-nmax).min(nmax - 1);
+            ((FloatVector) (li.add(nmax)).convert(VectorOperators.I2F, 0)).intoArray(laux, i * lanes + g);
+            FloatVector l = ((FloatVector) (li).convert(VectorOperators.I2F, 0));
             FloatVector w = x.mul(x);
             sumlx = sumlx.add(w.mul(x).mul(l));
             suml2 = suml2.add(w.mul(l).mul(l));
