@@ -4,11 +4,11 @@
 #                             (native/fetch-deps.sh puts them there; llama.cpp tag v0.4.0)
 #   dev.r1.bindings.cuda   <- the CUDA driver API from cuda.h ($CUDA_HOME, default /usr/local/cuda)
 # Only what r1 calls is generated (jextract --include-* filters), so a header bump shows up as a small diff.
-# Usage: native/gen-bindings.sh [llama|cuda]...   (default: both)
+# Usage: native/gen-bindings.sh [llama|cuda]...   (default: both); R1_GEN_OUT=DIR writes there instead.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 deps="${R1_DEPS:-$root/.deps}"
-out="$root/bindings/src/main/java"
+out="${R1_GEN_OUT:-$root/bindings/src/main/java}"
 cuda_home="${CUDA_HOME:-/usr/local/cuda}"
 
 command -v jextract >/dev/null || {

@@ -14,6 +14,16 @@ public final class Main implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
+    @CommandLine.Option(names = "--llama-lib", paramLabel = "DIR", scope = CommandLine.ScopeType.INHERIT,
+            description = "folder with libllama/libggml (default: $R1_LLAMA_LIB, else the fetched copy in .deps/llama)")
+    void llamaLib(java.nio.file.Path dir) {
+        dev.r1.bindings.NativeLibraries.setLlamaLibDir(dir);
+    }
+
+    @CommandLine.Option(names = {"-v", "--verbose"}, scope = CommandLine.ScopeType.INHERIT,
+            description = "show stack traces of errors")
+    boolean verbose;
+
     @Override
     public void run() {
         spec.commandLine().usage(System.out);

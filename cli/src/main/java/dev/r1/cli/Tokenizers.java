@@ -6,6 +6,7 @@ import dev.r1.models.config.ModelConfig;
 import dev.r1.models.config.Presets;
 import dev.r1.models.gguf.GgufFile;
 import dev.r1.models.gguf.GgufValue;
+import dev.r1.models.template.R1ChatTemplate;
 import dev.r1.models.tokenizer.R1Vocabularies;
 import dev.r1.models.tokenizer.Vocabulary;
 import java.nio.file.Files;
@@ -45,6 +46,8 @@ final class Tokenizers {
                         + "); fetch them with native/fetch-deps.sh");
             v = llama ? R1Vocabularies.llama(dir) : R1Vocabularies.qwen(dir);
         }
-        return v.toGgufMetadata(cfg.vocab());
+        Map<String, GgufValue> m = new java.util.LinkedHashMap<>(v.toGgufMetadata(cfg.vocab()));
+        m.put("tokenizer.chat_template", GgufValue.string(R1ChatTemplate.publishedJinja()));
+        return m;
     }
 }

@@ -85,9 +85,53 @@ class CliTest {
     }
 
     @Test
+    void llamaCppBackendRunsAndInfoReportsWhatItSees() throws Exception {
+        Path m = dir.resolve("m.gguf");
+        assertEquals(0, r1("synth", "--preset", "tiny-llama", "--type", "q8_0", "-o", m.toString()).code());
+        Run info = r1("info", m.toString(), "--llama");
+        assertEquals(0, info.code(), info.err());
+        assertTrue(info.out().contains("llama.cpp:     llama"), info.out());
+
+        Run one = r1("run", m.toString(), "--backend", "llama.cpp", "-p", "hi", "-n", "8", "--temp", "0", "--think", "show");
+        assertEquals(0, one.code(), one.err());
+        assertTrue(one.err().contains("| 8 tokens"), "stats on stderr: " + one.err());
+        Run again = r1("run", m.toString(), "--backend", "llama.cpp", "-p", "hi", "-n", "8", "--temp", "0", "--think", "show");
+        assertEquals(one.out(), again.out(), "greedy is deterministic");
+
+        Run tooLong = r1("run", m.toString(), "--backend", "llama.cpp", "-p", "word ".repeat(3000), "-n", "4");
+        assertEquals(1, tooLong.code());
+        assertTrue(tooLong.err().contains("does not fit"), tooLong.err());
+    }
+
+    @Test
+    void benchWritesJsonAndPlotOnATinyModel() throws Exception {
+        Path m = dir.resolve("b.gguf");
+        assertEquals(0, r1("synth", "--preset", "tiny-qwen2", "-o", m.toString()).code());
+        Path json = dir.resolve("b.json"), svg = dir.resolve("b.svg");
+        Run b = r1("bench", m.toString(), "--backends", "llama.cpp,llama.cpp", "-p", "32", "-n", "8", "-r", "2",
+                "--no-bandwidth", "--json", json.toString(), "--plot", svg.toString());
+        assertEquals(0, b.code(), b.err());
+        assertTrue(b.out().contains("tg tok/s"), b.out());
+        var root = new com.fasterxml.jackson.databind.ObjectMapper().readTree(json.toFile());
+        assertTrue(root.get("machine").has("cpu"));
+        var results = root.get("results");
+        assertEquals(2, results.size());
+        for (String k : new String[]{"backend", "model", "type", "threads", "prompt_tokens", "gen_tokens", "ttft_ms",
+                "prefill_tok_s", "decode_tok_s", "decode_ms_p50", "decode_ms_p90", "decode_ms_p99", "peak_rss_mb", "samples"})
+            assertTrue(results.get(1).has(k), k);
+        assertEquals(32, results.get(0).get("prompt_tokens").asInt());
+        assertEquals(2, results.get(0).get("samples").size());
+        assertEquals(8, results.get(0).get("samples").get(0).get("decode_ms").size());
+        assertEquals(1.0, results.get(0).get("decode_ratio").asDouble(), 1e-12, "first row is the baseline");
+        double ratio = results.get(1).get("decode_tok_s").asDouble() / results.get(0).get("decode_tok_s").asDouble();
+        assertEquals(ratio, results.get(1).get("decode_ratio").asDouble(), 1e-9);
+        assertTrue(Files.readString(svg).contains("<polyline"));
+    }
+
+    @Test
     void helpListsEveryCommand() {
         Run h = r1("--help");
         assertEquals(0, h.code());
-        for (String c : new String[]{"info", "synth", "tokenize", "quantize"}) assertTrue(h.out().contains(c), c);
+        for (String c : new String[]{"info", "synth", "tokenize", "quantize", "bench", "run"}) assertTrue(h.out().contains(c), c);
     }
 }

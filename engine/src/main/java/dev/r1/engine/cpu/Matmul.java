@@ -7,7 +7,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * Weight matrix × n activation vectors on the pool. Several matrices sharing one input (Q/K/V,
  * gate/up) run in one parallel region with the input quantized once. Rows are handed out in chunks
  * from an atomic counter; inside a chunk, tokens are tiled so a weight row is read from memory once
- * per tile and reused for every token of it (groups of four share each unpacked block).
+ * per tile, unpacked to 16-bit lanes once, and reused for every token of it.
  */
 public final class Matmul {
     private static final int TOKEN_TILE = 32;
@@ -15,11 +15,16 @@ public final class Matmul {
     private final Parallel pool;
     private short[] q = new short[0];
     private float[] qd = new float[0];
+    private float[] qs = new float[0]; // d * Σq per block, for Q4_K's mins
     private final float[][] rowScratch;
+    private final short[][] unpacked;
+    private final float[][] unpackedScale;
 
     public Matmul(Parallel pool) {
         this.pool = pool;
         this.rowScratch = new float[pool.size()][];
+        this.unpacked = new short[pool.size()][];
+        this.unpackedScale = new float[pool.size()][];
     }
 
     public Parallel pool() { return pool; }
@@ -66,38 +71,82 @@ public final class Matmul {
     private void quantize(float[] x, int n, int cols) {
         int blocks = cols / QuantKernels.QK;
         if (q.length < n * cols) q = new short[n * cols];
-        if (qd.length < n * blocks) qd = new float[n * blocks];
+        if (qd.length < n * blocks) {
+            qd = new float[n * blocks];
+            qs = new float[n * blocks];
+        }
         short[] qq = q;
-        float[] dd = qd;
+        float[] dd = qd, ss = qs;
         if (n == 1) {
             QuantKernels.quantizeQ8(x, 0, cols, qq, 0, dd, 0);
+            QuantKernels.blockSums(qq, 0, dd, ss, 0, blocks);
         } else {
             pool.forRange(n, 1, (a, b) -> {
-                for (int t = a; t < b; t++) QuantKernels.quantizeQ8(x, t * cols, cols, qq, t * cols, dd, t * blocks);
+                for (int t = a; t < b; t++) {
+                    QuantKernels.quantizeQ8(x, t * cols, cols, qq, t * cols, dd, t * blocks);
+                    QuantKernels.blockSums(qq, t * cols, dd, ss, t * blocks, blocks);
+                }
             });
+        }
+    }
+
+    // Small separate loops per kernel: C2 inlines Vector API calls only within a method-size budget, and
+    // a kernel inlined into a large method falls back to boxed vectors (10x slower).
+    private void rowsQ4_0(WeightMatrix w, float[] out, int r0, int r1) {
+        int blocks = w.cols() / QuantKernels.QK;
+        long rb = w.rowBytes();
+        for (int r = r0; r < r1; r++) out[r] = QuantKernels.dotQ4_0(w.data(), r * rb, blocks, q, 0, qd, 0);
+    }
+
+    private void rowsQ8_0(WeightMatrix w, float[] out, int r0, int r1) {
+        int blocks = w.cols() / QuantKernels.QK;
+        long rb = w.rowBytes();
+        for (int r = r0; r < r1; r++) out[r] = QuantKernels.dotQ8_0(w.data(), r * rb, blocks, q, 0, qd, 0);
+    }
+
+    private void rowsK(WeightMatrix w, int n, float[] out, int r0, int r1) {
+        int cols = w.cols(), rows = w.rows(), sbs = cols / KQuantKernels.QK_K, blocks = cols / QuantKernels.QK;
+        long rb = w.rowBytes();
+        boolean q4 = w.type() == GgmlType.Q4_K;
+        for (int r = r0; r < r1; r++) {
+            for (int t = 0; t < n; t++) {
+                out[t * rows + r] = q4 ? KQuantKernels.dotQ4_K(w.data(), r * rb, sbs, q, t * cols, qd, qs, t * blocks)
+                        : KQuantKernels.dotQ6_K(w.data(), r * rb, sbs, q, t * cols, qd, t * blocks);
+            }
+        }
+    }
+
+    private void rowsUnpacked(WeightMatrix w, int n, float[] out, int r0, int r1, int worker) {
+        int cols = w.cols(), rows = w.rows(), blocks = cols / QuantKernels.QK;
+        long rb = w.rowBytes();
+        short[] ws = unpacked[worker];
+        if (ws == null || ws.length < cols) unpacked[worker] = ws = new short[cols];
+        float[] wd = unpackedScale[worker];
+        if (wd == null || wd.length < blocks) unpackedScale[worker] = wd = new float[blocks];
+        boolean q4 = w.type() == GgmlType.Q4_0;
+        for (int t0 = 0; t0 < n; t0 += TOKEN_TILE) {
+            int t1 = Math.min(n, t0 + TOKEN_TILE);
+            for (int r = r0; r < r1; r++) {
+                if (q4) QuantKernels.unpackQ4_0(w.data(), r * rb, blocks, ws, wd);
+                else QuantKernels.unpackQ8_0(w.data(), r * rb, blocks, ws, wd);
+                for (int t = t0; t < t1; t++) {
+                    out[t * rows + r] = QuantKernels.dotUnpacked(ws, wd, blocks, q, t * cols, qd, t * blocks);
+                }
+            }
         }
     }
 
     private void rows(WeightMatrix w, float[] x, int n, float[] out, int r0, int r1, int worker) {
         int cols = w.cols(), rows = w.rows();
         long rb = w.rowBytes();
-        if (w.usesQ8Activations()) {
-            int blocks = cols / QuantKernels.QK;
-            boolean q4 = w.type() == GgmlType.Q4_0;
-            for (int t0 = 0; t0 < n; t0 += TOKEN_TILE) {
-                int t1 = Math.min(n, t0 + TOKEN_TILE);
-                for (int r = r0; r < r1; r++) {
-                    long off = r * rb;
-                    int t = t0;
-                    for (; t + 4 <= t1; t += 4) {
-                        if (q4) QuantKernels.dotQ4_0x4(w.data(), off, blocks, q, t * cols, cols, qd, t * blocks, blocks, out, t * rows + r, rows);
-                        else QuantKernels.dotQ8_0x4(w.data(), off, blocks, q, t * cols, cols, qd, t * blocks, blocks, out, t * rows + r, rows);
-                    }
-                    for (; t < t1; t++) {
-                        out[t * rows + r] = q4 ? QuantKernels.dotQ4_0(w.data(), off, blocks, q, t * cols, qd, t * blocks)
-                                : QuantKernels.dotQ8_0(w.data(), off, blocks, q, t * cols, qd, t * blocks);
-                    }
-                }
+        if (w.type() == GgmlType.Q4_K || w.type() == GgmlType.Q6_K) {
+            rowsK(w, n, out, r0, r1);
+        } else if (w.usesQ8Activations()) {
+            if (n == 1) {
+                if (w.type() == GgmlType.Q4_0) rowsQ4_0(w, out, r0, r1);
+                else rowsQ8_0(w, out, r0, r1);
+            } else {
+                rowsUnpacked(w, n, out, r0, r1, worker);
             }
         } else if (w.type() == GgmlType.F32 && n < 4) {
             for (int r = r0; r < r1; r++) {

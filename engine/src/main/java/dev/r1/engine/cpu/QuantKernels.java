@@ -58,14 +58,28 @@ public final class QuantKernels {
         }
     }
 
+    /** {@code ds[b] = d[b] * Σ q} over each block: the activation sums weight types with offsets need. */
+    public static void blockSums(short[] q, int qOff, float[] d, float[] ds, int dOff, int blocks) {
+        for (int b = 0; b < blocks; b++) {
+            int s = 0;
+            for (int i = 0; i < QK; i++) s += q[qOff + b * QK + i];
+            ds[dOff + b] = d[dOff + b] * s;
+        }
+    }
+
     private static float f16(MemorySegment w, long off) {
         return Float.float16ToFloat(w.get(QuantLayouts.I16, off));
     }
 
+    /**
+     * Sums adjacent 16-bit lane pairs into 32-bit lanes and converts to float. Done on the int view of
+     * the same register (high half = arithmetic shift, low half = shift up then down) because the
+     * part-1 widening conversion is not compiled to a single instruction on every JDK.
+     */
     private static FloatVector blockSum(ShortVector p) {
-        IntVector s = ((IntVector) p.convertShape(VectorOperators.S2I, I32, 0))
-                .add((IntVector) p.convertShape(VectorOperators.S2I, I32, 1));
-        return (FloatVector) s.convertShape(VectorOperators.I2F, F32, 0);
+        IntVector v = p.reinterpretAsInts();
+        IntVector s = v.lanewise(VectorOperators.ASHR, 16).add(v.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16));
+        return (FloatVector) s.convert(VectorOperators.I2F, 0);
     }
 
     /** Q4_0 row (at {@code rowOff}, {@code blocks} blocks) · one quantized activation vector. */
@@ -88,41 +102,6 @@ public final class QuantKernels {
         return acc.reduceLanes(VectorOperators.ADD);
     }
 
-    /**
-     * Q4_0 row · four activation vectors (batched prefill): each weight block is loaded and unpacked once
-     * and used four times. Token {@code t}'s quants start at {@code qOff + t*qStride}, scales at
-     * {@code dOff + t*dStride}; results go to {@code out[outOff + t*outStride]}.
-     */
-    public static void dotQ4_0x4(MemorySegment w, long rowOff, int blocks, short[] q, int qOff, int qStride,
-                                 float[] d, int dOff, int dStride, float[] out, int outOff, int outStride) {
-        FloatVector a0 = FloatVector.zero(F32), a1 = a0, a2 = a0, a3 = a0;
-        for (int b = 0; b < blocks; b++) {
-            long off = rowOff + (long) b * Q4_0_BYTES;
-            float sw = f16(w, off);
-            float s0 = sw * d[dOff + b], s1 = sw * d[dOff + dStride + b];
-            float s2 = sw * d[dOff + 2 * dStride + b], s3 = sw * d[dOff + 3 * dStride + b];
-            int qb = qOff + b * QK;
-            for (int j = 0; j < 16; j += SL) {
-                ShortVector raw = (ShortVector) ByteVector.fromMemorySegment(B8, w, off + 2 + j, LE)
-                        .convertShape(VectorOperators.B2S, S16, 0);
-                ShortVector lo = raw.and((short) 0x0F).sub((short) 8);
-                ShortVector hi = raw.lanewise(VectorOperators.ASHR, 4).and((short) 0x0F).sub((short) 8);
-                int i = qb + j;
-                a0 = blockSum(lo.mul(ShortVector.fromArray(S16, q, i)).add(hi.mul(ShortVector.fromArray(S16, q, i + 16)))).fma(FloatVector.broadcast(F32, s0), a0);
-                i += qStride;
-                a1 = blockSum(lo.mul(ShortVector.fromArray(S16, q, i)).add(hi.mul(ShortVector.fromArray(S16, q, i + 16)))).fma(FloatVector.broadcast(F32, s1), a1);
-                i += qStride;
-                a2 = blockSum(lo.mul(ShortVector.fromArray(S16, q, i)).add(hi.mul(ShortVector.fromArray(S16, q, i + 16)))).fma(FloatVector.broadcast(F32, s2), a2);
-                i += qStride;
-                a3 = blockSum(lo.mul(ShortVector.fromArray(S16, q, i)).add(hi.mul(ShortVector.fromArray(S16, q, i + 16)))).fma(FloatVector.broadcast(F32, s3), a3);
-            }
-        }
-        out[outOff] = a0.reduceLanes(VectorOperators.ADD);
-        out[outOff + outStride] = a1.reduceLanes(VectorOperators.ADD);
-        out[outOff + 2 * outStride] = a2.reduceLanes(VectorOperators.ADD);
-        out[outOff + 3 * outStride] = a3.reduceLanes(VectorOperators.ADD);
-    }
-
     /** Q8_0 row · one quantized activation vector. */
     public static float dotQ8_0(MemorySegment w, long rowOff, int blocks, short[] q, int qOff, float[] d, int dOff) {
         FloatVector acc = FloatVector.zero(F32);
@@ -143,34 +122,47 @@ public final class QuantKernels {
         return acc.reduceLanes(VectorOperators.ADD);
     }
 
-    /** Q8_0 row · four activation vectors; arguments as {@link #dotQ4_0x4}. */
-    public static void dotQ8_0x4(MemorySegment w, long rowOff, int blocks, short[] q, int qOff, int qStride,
-                                 float[] d, int dOff, int dStride, float[] out, int outOff, int outStride) {
-        FloatVector a0 = FloatVector.zero(F32), a1 = a0, a2 = a0, a3 = a0;
+    /**
+     * Unpacks a Q4_0 row into 16-bit weights ({@code q - 8}) and float block scales, for batched
+     * products: the unpacking is paid once per row and token tile instead of once per token.
+     */
+    public static void unpackQ4_0(MemorySegment w, long rowOff, int blocks, short[] ws, float[] wd) {
         for (int b = 0; b < blocks; b++) {
-            long off = rowOff + (long) b * Q8_0_BYTES;
-            float sw = f16(w, off);
-            float s0 = sw * d[dOff + b], s1 = sw * d[dOff + dStride + b];
-            float s2 = sw * d[dOff + 2 * dStride + b], s3 = sw * d[dOff + 3 * dStride + b];
-            int qb = qOff + b * QK;
+            long off = rowOff + (long) b * Q4_0_BYTES;
+            wd[b] = f16(w, off);
             for (int j = 0; j < 16; j += SL) {
-                ShortVector lo = (ShortVector) ByteVector.fromMemorySegment(B8, w, off + 2 + j, LE)
+                ShortVector raw = (ShortVector) ByteVector.fromMemorySegment(B8, w, off + 2 + j, LE)
                         .convertShape(VectorOperators.B2S, S16, 0);
-                ShortVector hi = (ShortVector) ByteVector.fromMemorySegment(B8, w, off + 18 + j, LE)
-                        .convertShape(VectorOperators.B2S, S16, 0);
-                int i = qb + j;
-                a0 = blockSum(lo.mul(ShortVector.fromArray(S16, q, i)).add(hi.mul(ShortVector.fromArray(S16, q, i + 16)))).fma(FloatVector.broadcast(F32, s0), a0);
-                i += qStride;
-                a1 = blockSum(lo.mul(ShortVector.fromArray(S16, q, i)).add(hi.mul(ShortVector.fromArray(S16, q, i + 16)))).fma(FloatVector.broadcast(F32, s1), a1);
-                i += qStride;
-                a2 = blockSum(lo.mul(ShortVector.fromArray(S16, q, i)).add(hi.mul(ShortVector.fromArray(S16, q, i + 16)))).fma(FloatVector.broadcast(F32, s2), a2);
-                i += qStride;
-                a3 = blockSum(lo.mul(ShortVector.fromArray(S16, q, i)).add(hi.mul(ShortVector.fromArray(S16, q, i + 16)))).fma(FloatVector.broadcast(F32, s3), a3);
+                raw.and((short) 0x0F).sub((short) 8).intoArray(ws, b * QK + j);
+                raw.lanewise(VectorOperators.ASHR, 4).and((short) 0x0F).sub((short) 8).intoArray(ws, b * QK + 16 + j);
             }
         }
-        out[outOff] = a0.reduceLanes(VectorOperators.ADD);
-        out[outOff + outStride] = a1.reduceLanes(VectorOperators.ADD);
-        out[outOff + 2 * outStride] = a2.reduceLanes(VectorOperators.ADD);
-        out[outOff + 3 * outStride] = a3.reduceLanes(VectorOperators.ADD);
+    }
+
+    /** Unpacks a Q8_0 row into 16-bit weights and float block scales (see {@link #unpackQ4_0}). */
+    public static void unpackQ8_0(MemorySegment w, long rowOff, int blocks, short[] ws, float[] wd) {
+        for (int b = 0; b < blocks; b++) {
+            long off = rowOff + (long) b * Q8_0_BYTES;
+            wd[b] = f16(w, off);
+            for (int j = 0; j < QK; j += SL) {
+                ((ShortVector) ByteVector.fromMemorySegment(B8, w, off + 2 + j, LE)
+                        .convertShape(VectorOperators.B2S, S16, 0)).intoArray(ws, b * QK + j);
+            }
+        }
+    }
+
+    /** An unpacked row ({@link #unpackQ4_0}) · one quantized activation vector. */
+    public static float dotUnpacked(short[] ws, float[] wd, int blocks, short[] q, int qOff, float[] d, int dOff) {
+        FloatVector acc = FloatVector.zero(F32);
+        for (int b = 0; b < blocks; b++) {
+            float scale = wd[b] * d[dOff + b];
+            int wb = b * QK, qb = qOff + b * QK;
+            for (int j = 0; j < 16; j += SL) {
+                ShortVector p = ShortVector.fromArray(S16, ws, wb + j).mul(ShortVector.fromArray(S16, q, qb + j))
+                        .add(ShortVector.fromArray(S16, ws, wb + 16 + j).mul(ShortVector.fromArray(S16, q, qb + 16 + j)));
+                acc = blockSum(p).fma(FloatVector.broadcast(F32, scale), acc);
+            }
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
     }
 }

@@ -27,7 +27,7 @@ public record WeightMatrix(String name, GgmlType type, int rows, int cols, Memor
 
     /** True when rows are dotted with 8-bit quantized activations. */
     public boolean usesQ8Activations() {
-        return type == GgmlType.Q4_0 || type == GgmlType.Q8_0;
+        return type == GgmlType.Q4_0 || type == GgmlType.Q8_0 || type == GgmlType.Q4_K || type == GgmlType.Q6_K;
     }
 
     /** Dequantizes row {@code r} into {@code dst[0..cols)}. */

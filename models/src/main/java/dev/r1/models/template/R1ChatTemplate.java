@@ -26,6 +26,19 @@ public final class R1ChatTemplate {
 
     private R1ChatTemplate() {}
 
+    /**
+     * DeepSeek's published Jinja chat template of the R1 distills (tokenizer_config.json), which synthesized
+     * and converted models carry as {@code tokenizer.chat_template} so other tools format chats the same way.
+     */
+    public static String publishedJinja() {
+        try (var in = R1ChatTemplate.class.getResourceAsStream("r1-distill.jinja")) {
+            if (in == null) throw new IllegalStateException("r1-distill.jinja missing from the r1-models jar");
+            return new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
     /** Renders with the R1 BOS text, as the published template does with its {@code bos_token}. */
     public static String render(List<ChatMessage> messages, boolean addGenerationPrompt) {
         return render(messages, addGenerationPrompt, BOS);

@@ -186,6 +186,19 @@ public record Vocabulary(List<String> tokens, int[] tokenTypes, List<String> mer
         return TinyVocabulary.build(vocabSize);
     }
 
+    /** Value equality, arrays compared by content (a record would compare them by identity). */
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof Vocabulary v && tokens.equals(v.tokens) && Arrays.equals(tokenTypes, v.tokenTypes)
+                && merges.equals(v.merges) && bosId == v.bosId && eosId == v.eosId && Arrays.equals(eogIds, v.eogIds)
+                && padId == v.padId && addBos == v.addBos && pre.equals(v.pre);
+    }
+
+    @Override
+    public int hashCode() {
+        return 31 * (31 * tokens.hashCode() + Arrays.hashCode(tokenTypes)) + merges.hashCode() + bosId + 7 * eosId;
+    }
+
     @Override
     public String toString() {
         return "Vocabulary[" + tokens.size() + " tokens, " + merges.size() + " merges, pre=" + pre + ", bos="

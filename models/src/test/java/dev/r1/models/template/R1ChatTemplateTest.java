@@ -34,6 +34,11 @@ class R1ChatTemplateTest {
     }
 
     @Test
+    void bundledTemplateIsThePublishedOne() {
+        assertEquals(published().source(), R1ChatTemplate.publishedJinja());
+    }
+
+    @Test
     void rendersTheR1FormatByHand() {
         List<ChatMessage> chat = List.of(ChatMessage.system("Be brief."), ChatMessage.user("What is 2+2?"),
                 ChatMessage.assistant("<think>\n2 and 2 make 4.\n</think>\n\nIt is 4."), ChatMessage.user("And 3+3?"));

@@ -1,0 +1,111 @@
+package dev.r1.engine.cpu;
+
+import dev.r1.engine.model.Backend;
+import dev.r1.models.tensor.GgmlType;
+
+import java.lang.foreign.MemorySegment;
+
+/** The Java CPU backend: heap float buffers, weights read in place from the mapping, Vector API kernels. */
+public final class CpuBackend implements Backend {
+
+    record Buf(float[] a) implements Buffer {
+        @Override public int size() { return a.length; }
+    }
+
+    record Mat(WeightMatrix w) implements Matrix {
+        @Override public int rows() { return w.rows(); }
+        @Override public int cols() { return w.cols(); }
+    }
+
+    record CacheHandle(KvCache kv) implements Cache {
+        @Override public int contextSize() { return kv.contextSize(); }
+        @Override public long bytes() { return kv.bytes(); }
+    }
+
+    private final Parallel pool;
+    private final Matmul matmul;
+
+    public CpuBackend(int threads) {
+        this.pool = new Parallel(threads);
+        this.matmul = new Matmul(pool);
+    }
+
+    public int threads() { return pool.size(); }
+
+    @Override public String name() { return "java (" + pool.size() + " threads)"; }
+
+    @Override public Buffer buffer(int floats) { return new Buf(new float[floats]); }
+
+    @Override
+    public Matrix matrix(String name, GgmlType type, int rows, int cols, MemorySegment data) {
+        return new Mat(new WeightMatrix(name, type, rows, cols, data));
+    }
+
+    @Override public Buffer vector(float[] values) { return new Buf(values.clone()); }
+
+    @Override
+    public Cache kvCache(int layers, int ctx, int kvDim, boolean f16) {
+        return new CacheHandle(new KvCache(layers, ctx, kvDim, f16));
+    }
+
+    private static float[] a(Buffer b) { return ((Buf) b).a; }
+
+    @Override
+    public void embed(Matrix table, int[] tokens, int from, int n, Buffer out) {
+        WeightMatrix w = ((Mat) table).w;
+        float[] o = a(out), row = new float[w.cols()];
+        for (int t = 0; t < n; t++) {
+            int id = tokens[from + t];
+            if (id < 0 || id >= w.rows()) {
+                throw new IllegalArgumentException("token id " + id + " is outside the vocabulary of " + w.rows());
+            }
+            w.row(id, row);
+            System.arraycopy(row, 0, o, t * w.cols(), w.cols());
+        }
+    }
+
+    @Override
+    public void rmsNorm(Buffer x, Buffer w, float eps, int n, int dim, Buffer out) {
+        CpuOps.rmsNorm(a(x), a(w), eps, n, dim, a(out));
+    }
+
+    @Override
+    public void matmul(Buffer x, int n, Matrix[] ws, Buffer[] outs) {
+        WeightMatrix[] m = new WeightMatrix[ws.length];
+        float[][] o = new float[ws.length][];
+        for (int i = 0; i < ws.length; i++) {
+            m[i] = ((Mat) ws[i]).w;
+            o[i] = a(outs[i]);
+        }
+        matmul.multiply(a(x), n, m, o);
+    }
+
+    @Override public void addBias(Buffer x, Buffer bias, int n, int dim) { CpuOps.addBias(a(x), a(bias), n, dim); }
+
+    @Override
+    public void rope(Buffer x, int n, int heads, int headDim, int pos0, Rope rope) {
+        CpuOps.rope(a(x), n, heads, headDim, pos0, rope.invFreq(), rope.neox());
+    }
+
+    @Override
+    public void attention(Cache cache, int layer, int pos0, int n, Buffer q, Buffer k, Buffer v,
+                          int heads, int kvHeads, int headDim, Buffer out) {
+        CpuAttention.attend(pool, ((CacheHandle) cache).kv, layer, pos0, n, a(q), a(k), a(v), heads, kvHeads, headDim, a(out));
+    }
+
+    @Override public void swiglu(Buffer gate, Buffer up, int len) { CpuOps.swiglu(pool, a(gate), a(up), len); }
+
+    @Override public void add(Buffer x, Buffer y, int len) { CpuOps.add(a(x), a(y), len); }
+
+    @Override
+    public void copyRow(Buffer src, int row, int dim, Buffer dst) {
+        System.arraycopy(a(src), row * dim, a(dst), 0, dim);
+    }
+
+    @Override
+    public void toHost(Buffer src, int off, int len, float[] dst) {
+        System.arraycopy(a(src), off, dst, 0, len);
+    }
+
+    @Override public void close() { pool.close(); }
+}

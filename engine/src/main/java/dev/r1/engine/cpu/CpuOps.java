@@ -1,0 +1,95 @@
+package dev.r1.engine.cpu;
+
+/**
+ * The non-matmul transformer ops on float arrays, rows of {@code dim} floats for {@code n} tokens.
+ * Each is small next to the matmuls; the ones that scale with context (attention) or with the FFN width
+ * (SwiGLU) run on the pool.
+ */
+public final class CpuOps {
+    private CpuOps() {}
+
+    /** {@code out[t] = x[t] / sqrt(mean(x[t]^2) + eps) * w} for each of {@code n} rows. */
+    public static void rmsNorm(float[] x, float[] w, float eps, int n, int dim, float[] out) {
+        for (int t = 0; t < n; t++) {
+            int o = t * dim;
+            double ms = FloatKernels.sumSquares(x, o, dim) / dim;
+            float scale = (float) (1.0 / Math.sqrt(ms + eps));
+            for (int i = 0; i < dim; i++) out[o + i] = x[o + i] * scale * w[i];
+        }
+    }
+
+    /** {@code x[t][i] += b[i]}. */
+    public static void addBias(float[] x, float[] b, int n, int dim) {
+        for (int t = 0; t < n; t++) FloatKernels.add(x, t * dim, b, 0, dim);
+    }
+
+    /** {@code x[i] += y[i]} for {@code len} floats. */
+    public static void add(float[] x, float[] y, int len) {
+        FloatKernels.add(x, 0, y, 0, len);
+    }
+
+    /** {@code gate[i] = silu(gate[i]) * up[i]} for {@code len} floats, on the pool. */
+    public static void swiglu(Parallel pool, float[] gate, float[] up, int len) {
+        pool.forRange(len, Math.max(1024, len / (pool.size() * 2)), (a, b) -> {
+            for (int i = a; i < b; i++) {
+                float g = gate[i];
+                gate[i] = g / (1f + (float) Math.exp(-g)) * up[i];
+            }
+        });
+    }
+
+    /** In-place softmax of {@code x[off .. off+n)}. */
+    public static void softmax(float[] x, int off, int n) {
+        float max = Float.NEGATIVE_INFINITY;
+        for (int i = 0; i < n; i++) max = Math.max(max, x[off + i]);
+        float sum = 0;
+        for (int i = 0; i < n; i++) {
+            float e = (float) Math.exp(x[off + i] - max);
+            x[off + i] = e;
+            sum += e;
+        }
+        float inv = 1f / sum;
+        for (int i = 0; i < n; i++) x[off + i] *= inv;
+    }
+
+    /**
+     * Rotary position embedding, in place, on {@code n} rows of {@code heads * headDim}, token t at
+     * position {@code pos0 + t}. Pair {@code i} (0 .. headDim/2) rotates by {@code pos * invFreq[i]}; NEOX
+     * (qwen2) pairs element i with i + headDim/2, normal (llama) pairs 2i with 2i+1.
+     */
+    public static void rope(float[] x, int n, int heads, int headDim, int pos0, double[] invFreq, boolean neox) {
+        int half = headDim / 2;
+        float[] cos = new float[half], sin = new float[half];
+        for (int t = 0; t < n; t++) {
+            int pos = pos0 + t;
+            for (int i = 0; i < half; i++) {
+                double a = pos * invFreq[i];
+                cos[i] = (float) Math.cos(a);
+                sin[i] = (float) Math.sin(a);
+            }
+            for (int h = 0; h < heads; h++) {
+                int o = (t * heads + h) * headDim;
+                for (int i = 0; i < half; i++) {
+                    int i0 = neox ? o + i : o + 2 * i;
+                    int i1 = neox ? i0 + half : i0 + 1;
+                    float a = x[i0], b = x[i1];
+                    x[i0] = a * cos[i] - b * sin[i];
+                    x[i1] = a * sin[i] + b * cos[i];
+                }
+            }
+        }
+    }
+
+    /**
+     * Rotary inverse frequencies {@code theta^(-2i/d) / factor[i]}; {@code factors} (llama3's
+     * {@code rope_freqs}, divisors of the frequency) may be null.
+     */
+    public static double[] ropeInvFreq(int headDim, double theta, float[] factors) {
+        double[] f = new double[headDim / 2];
+        for (int i = 0; i < f.length; i++) {
+            f[i] = Math.pow(theta, -2.0 * i / headDim);
+            if (factors != null) f[i] /= factors[i];
+        }
+        return f;
+    }
+}

@@ -1,0 +1,43 @@
+package dev.r1.engine.cpu;
+
+import dev.r1.models.tensor.GgmlType;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.SplittableRandom;
+
+/**
+ * Q4_0 / Q8_0 matrix × vector throughput (GB/s of weights read) and batched matmul (tokens/s) on a
+ * matrix of random blocks larger than the caches. Not a test: run it by hand, e.g.
+ * {@code java --add-modules jdk.incubator.vector -cp ... dev.r1.engine.cpu.MatvecBench [threads] [type]}.
+ */
+public final class MatvecBench {
+    private MatvecBench() {}
+
+    public static void main(String[] args) {
+        int threads = args.length > 0 ? Integer.parseInt(args[0]) : Runtime.getRuntime().availableProcessors();
+        GgmlType type = args.length > 1 ? GgmlType.valueOf(args[1]) : GgmlType.Q4_0;
+        int cols = 1536, rows = 8960 * 3; // three FFN-sized matrices: ~62 MB of Q4_0, past any cache
+        long bytes = (long) rows * cols / 32 * type.typeSize();
+        MemorySegment seg = Arena.global().allocate(bytes, 64);
+        SplittableRandom r = new SplittableRandom(1);
+        for (long i = 0; i < bytes; i++) seg.set(java.lang.foreign.ValueLayout.JAVA_BYTE, i, (byte) r.nextInt());
+        short d = Float.floatToFloat16(0.01f);
+        for (long b = 0; b < bytes; b += type.typeSize()) seg.set(QuantLayouts.I16, b, d);
+        WeightMatrix w = new WeightMatrix("bench", type, rows, cols, seg);
+        try (Parallel pool = new Parallel(threads)) {
+            Matmul mm = new Matmul(pool);
+            float[] x = new float[64 * cols];
+            for (int i = 0; i < x.length; i++) x[i] = (float) r.nextGaussian();
+            float[] out = new float[64 * rows];
+            for (int n : new int[] {1, 64}) {
+                int reps = n == 1 ? 200 : 20;
+                for (int i = 0; i < reps / 4; i++) mm.multiply(x, n, w, out); // warm-up (JIT)
+                long t0 = System.nanoTime();
+                for (int i = 0; i < reps; i++) mm.multiply(x, n, w, out);
+                double s = (System.nanoTime() - t0) / 1e9 / reps;
+                System.out.printf("%s %dx%d threads=%d n=%d: %.3f ms/call, %.2f GB/s weights, %.1f GMAC/s%n",
+                        type, rows, cols, threads, n, s * 1e3, bytes / s / 1e9, (double) rows * cols * n / s / 1e9);
+            }
+        }
+    }
+}

@@ -1,0 +1,78 @@
+package dev.r1.engine.model;
+
+import dev.r1.models.tensor.GgmlType;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * The ops the forward pass needs, on buffers that live where the backend computes (Java heap for the
+ * CPU, device memory for CUDA). {@link Transformer} is written once against this; a backend only
+ * implements ops. Activation buffers hold {@code n} token rows of {@code dim} floats, row-major.
+ */
+public interface Backend extends AutoCloseable {
+
+    /** Floats resident on the backend. */
+    interface Buffer {
+        int size();
+    }
+
+    /** A weight matrix of {@code rows x cols} (ggml layout: each row contiguous), resident on the backend. */
+    interface Matrix {
+        int rows();
+        int cols();
+    }
+
+    /** Keys and values of all layers for a context of {@code contextSize()} positions. */
+    interface Cache {
+        int contextSize();
+        long bytes();
+    }
+
+    /** Rotary embedding parameters: inverse frequency per rotated pair, and the pairing. */
+    record Rope(double[] invFreq, boolean neox) {}
+
+    String name();
+
+    Buffer buffer(int floats);
+
+    /** Wraps or uploads a matrix; {@code data} is the tensor's bytes (typically a slice of the mapped file). */
+    Matrix matrix(String name, GgmlType type, int rows, int cols, MemorySegment data);
+
+    /** Uploads a small vector (norm weights, biases). */
+    Buffer vector(float[] values);
+
+    Cache kvCache(int layers, int ctx, int kvDim, boolean f16);
+
+    /** {@code out[t] = table.row(tokens[from + t])}. */
+    void embed(Matrix table, int[] tokens, int from, int n, Buffer out);
+
+    /** {@code out[t] = x[t] / rms(x[t]) * w}. */
+    void rmsNorm(Buffer x, Buffer w, float eps, int n, int dim, Buffer out);
+
+    /** {@code outs[i][t] = ws[i] . x[t]} for matrices sharing one input (q/k/v, gate/up). */
+    void matmul(Buffer x, int n, Matrix[] ws, Buffer[] outs);
+
+    void addBias(Buffer x, Buffer bias, int n, int dim);
+
+    /** Rotates {@code n} rows of {@code heads x headDim}, row t at position {@code pos0 + t}. */
+    void rope(Buffer x, int n, int heads, int headDim, int pos0, Rope rope);
+
+    /** Appends k/v of the chunk to the cache at {@code pos0}, then causal GQA attention into {@code out}. */
+    void attention(Cache cache, int layer, int pos0, int n, Buffer q, Buffer k, Buffer v,
+                   int heads, int kvHeads, int headDim, Buffer out);
+
+    /** {@code gate = silu(gate) * up} over {@code len} floats. */
+    void swiglu(Buffer gate, Buffer up, int len);
+
+    /** {@code x += y} over {@code len} floats. */
+    void add(Buffer x, Buffer y, int len);
+
+    /** Copies row {@code row} ({@code dim} floats) of {@code src} to row 0 of {@code dst}. */
+    void copyRow(Buffer src, int row, int dim, Buffer dst);
+
+    /** Reads {@code len} floats from {@code src[off]} into host memory. */
+    void toHost(Buffer src, int off, int len, float[] dst);
+
+    @Override
+    void close();
+}
