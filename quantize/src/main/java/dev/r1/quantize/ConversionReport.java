@@ -24,6 +24,12 @@ public record ConversionReport(String input, String output, String target, long 
     /** Input megabytes per second. */
     public double inputMBps() { return seconds > 0 ? inputBytes / 1e6 / seconds : Double.NaN; }
 
+    /** One line for people: sizes before and after, bits per weight, time and speed. */
+    public String summary() {
+        return String.format(java.util.Locale.ROOT, "%s: %.2f GB -> %.2f GB (%s, %.2f bits/weight, %,d weights) in %.1f s, %.0f MB/s",
+                output, inputBytes / 1e9, outputBytes / 1e9, target, bitsPerWeight, weights, seconds, inputMBps());
+    }
+
     public String toJson() {
         try {
             return new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(this);

@@ -60,7 +60,7 @@ public final class Converter {
                 choices.add(ch);
                 outBytes += ch.type().byteSize(t.elements());
                 totalElements += t.elements();
-                if (!t.name().equals("rope_freqs.weight")) weights += t.elements();
+                weights += t.elements();
             }
             checkFreeSpace(out, outBytes + HEADER_ALLOWANCE);
             final long total = totalElements;

@@ -25,13 +25,25 @@ final class TinyHfModel {
     static final ObjectMapper JSON = new ObjectMapper();
 
     final boolean llama;
-    final int hidden = 256, layers = 2, heads = 4, kvHeads = 2, headDim = 64, ffn = 512, vocab = 32;
+    final int hidden, layers = 2, heads, kvHeads = 2, headDim, ffn, vocab;
+    /** A real tokenizer directory to copy, or null for the small synthetic one. */
+    final Path tokenizerDir;
     /** HF tensor name -> values (row-major, PyTorch shape [out, in]), already rounded to BF16. */
     final Map<String, float[]> values = new LinkedHashMap<>();
     final Map<String, long[]> shapes = new LinkedHashMap<>();
 
     TinyHfModel(boolean llama, long seed) {
+        this(llama, seed, 256, 4, 64, 512, 32, null);
+    }
+
+    TinyHfModel(boolean llama, long seed, int hidden, int heads, int headDim, int ffn, int vocab, Path tokenizerDir) {
         this.llama = llama;
+        this.hidden = hidden;
+        this.heads = heads;
+        this.headDim = headDim;
+        this.ffn = ffn;
+        this.vocab = vocab;
+        this.tokenizerDir = tokenizerDir;
         Random r = new Random(seed);
         add("model.embed_tokens.weight", r, vocab, hidden);
         for (int i = 0; i < layers; i++) {
@@ -86,7 +98,13 @@ final class TinyHfModel {
                     .put("high_freq_factor", 4.0).put("original_max_position_embeddings", 8192);
         }
         JSON.writeValue(dir.resolve("config.json").toFile(), cfg);
-        writeTokenizer(dir);
+        if (tokenizerDir == null) {
+            writeTokenizer(dir);
+        } else {
+            for (String f : new String[] {"tokenizer.json", "tokenizer_config.json"}) {
+                Files.copy(tokenizerDir.resolve(f), dir.resolve(f));
+            }
+        }
         List<String> names = List.copyOf(values.keySet());
         if (shards == 1) {
             writeSafetensors(dir.resolve("model.safetensors"), names);
