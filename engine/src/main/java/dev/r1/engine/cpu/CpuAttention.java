@@ -48,11 +48,11 @@ public final class CpuAttention {
                 if (sc > m[hh]) {
                     ms = (float) Math.exp(m[hh] - sc);
                     m[hh] = sc;
-                    for (int i = 0; i < hd; i++) acc[a + i] = h(acc[a + i] * ms);
+                    F16Math.scaleRound(acc, a, hd, ms);
                 } else {
                     vs = (float) Math.exp(sc - m[hh]);
                 }
-                for (int i = 0; i < hd; i++) acc[a + i] = h(Math.fma(vrow[i], vs, acc[a + i]));
+                F16Math.madRound(acc, a, vrow, hd, vs);
                 sum[hh] = sum[hh] * ms + vs;
             }
         }

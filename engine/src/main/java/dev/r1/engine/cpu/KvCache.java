@@ -69,7 +69,7 @@ public final class KvCache {
         if (f != null) {
             System.arraycopy(f, at, dst, 0, len);
         } else {
-            for (int i = 0; i < len; i++) dst[i] = Float.float16ToFloat(h[at + i]);
+            F16Math.toFloat(h, at, dst, len);
         }
     }
 

@@ -95,7 +95,7 @@ public final class Matmul {
     private void rowsQ4_0(WeightMatrix w, float[] out, int r0, int r1) {
         int blocks = w.cols() / QuantKernels.QK;
         long rb = w.rowBytes();
-        for (int r = r0; r < r1; r++) out[r] = QuantKernels.dotQ4_0(w.data(), r * rb, blocks, q, 0, qd, 0);
+        for (int r = r0; r < r1; r++) out[r] = QuantKernels.dotQ4_0(w.data(), r * rb, blocks, q, 0, qd, qs, 0);
     }
 
     private void rowsQ8_0(WeightMatrix w, float[] out, int r0, int r1) {

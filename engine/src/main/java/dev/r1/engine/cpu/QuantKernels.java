@@ -82,24 +82,29 @@ public final class QuantKernels {
         return (FloatVector) s.convert(VectorOperators.I2F, 0);
     }
 
-    /** Q4_0 row (at {@code rowOff}, {@code blocks} blocks) · one quantized activation vector. */
-    public static float dotQ4_0(MemorySegment w, long rowOff, int blocks, short[] q, int qOff, float[] d, int dOff) {
+    /**
+     * Q4_0 row (at {@code rowOff}, {@code blocks} blocks) · one quantized activation vector. The weights'
+     * offset of 8 is not subtracted per lane: Σ(q-8)a = Σqa - 8Σa, with {@code ds[b]} = d_a·Σa per block,
+     * which saves three vector ops per block in the hottest loop of decoding.
+     */
+    public static float dotQ4_0(MemorySegment w, long rowOff, int blocks, short[] q, int qOff, float[] d, float[] ds, int dOff) {
         FloatVector acc = FloatVector.zero(F32);
+        float corr = 0;
         for (int b = 0; b < blocks; b++) {
             long off = rowOff + (long) b * Q4_0_BYTES;
-            float scale = f16(w, off) * d[dOff + b];
+            float sw = f16(w, off);
+            float scale = sw * d[dOff + b];
+            corr += sw * ds[dOff + b];
             int qb = qOff + b * QK;
             for (int j = 0; j < 16; j += SL) {
                 ShortVector raw = (ShortVector) ByteVector.fromMemorySegment(B8, w, off + 2 + j, LE)
-                        .convertShape(VectorOperators.B2S, S16, 0);
-                ShortVector lo = raw.and((short) 0x0F).sub((short) 8);
-                ShortVector hi = raw.lanewise(VectorOperators.ASHR, 4).and((short) 0x0F).sub((short) 8);
-                ShortVector p = lo.mul(ShortVector.fromArray(S16, q, qb + j))
-                        .add(hi.mul(ShortVector.fromArray(S16, q, qb + 16 + j)));
+                        .convertShape(VectorOperators.ZERO_EXTEND_B2S, S16, 0);
+                ShortVector p = raw.and((short) 0x0F).mul(ShortVector.fromArray(S16, q, qb + j))
+                        .add(raw.lanewise(VectorOperators.LSHR, 4).mul(ShortVector.fromArray(S16, q, qb + 16 + j)));
                 acc = blockSum(p).fma(FloatVector.broadcast(F32, scale), acc);
             }
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        return acc.reduceLanes(VectorOperators.ADD) - 8 * corr;
     }
 
     /** Q8_0 row · one quantized activation vector. */

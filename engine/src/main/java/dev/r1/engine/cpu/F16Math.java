@@ -1,0 +1,66 @@
+package dev.r1.engine.cpu;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Half-precision helpers in vectors (the Vector API has no half-float conversion in JDK 25): widening by
+ * bit placement and a power-of-two rescale (exact for every finite half, subnormals included), and
+ * rounding a float to half precision by Veltkamp splitting (11 significant bits, round to nearest; exact
+ * f16 rounding for |x| >= 2^-14, i.e. everywhere but the half-subnormal range).
+ */
+final class F16Math {
+    private F16Math() {}
+
+    static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    static final VectorSpecies<Integer> I = IntVector.SPECIES_PREFERRED;
+    static final VectorSpecies<Short> S = ShortVector.SPECIES_PREFERRED.withShape(
+            jdk.incubator.vector.VectorShape.forBitSize(F.vectorBitSize() / 2));
+    static final int L = F.length();
+    private static final float TWO_112 = 0x1p112f;
+    private static final float SPLIT = 8193f; // 2^13 + 1: keeps 24 - 13 = 11 significant bits
+
+    /** {@code dst[0..n) = (float) src[at ..]} for half-float bits. */
+    static void toFloat(short[] src, int at, float[] dst, int n) {
+        int i = 0;
+        for (; i <= n - L; i += L) {
+            IntVector h = (IntVector) ShortVector.fromArray(S, src, at + i).convertShape(VectorOperators.S2I, I, 0);
+            IntVector mag = h.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
+            IntVector sign = h.and(0x8000).lanewise(VectorOperators.LSHL, 16);
+            FloatVector f = mag.reinterpretAsFloats().mul(TWO_112);
+            f.reinterpretAsInts().or(sign).reinterpretAsFloats().intoArray(dst, i);
+        }
+        for (; i < n; i++) dst[i] = Float.float16ToFloat(src[at + i]);
+    }
+
+    /** x rounded to half precision (as a float). */
+    static FloatVector round(FloatVector x) {
+        FloatVector t = x.mul(SPLIT);
+        return t.sub(t.sub(x));
+    }
+
+    static float round(float x) {
+        float t = x * SPLIT;
+        return t - (t - x);
+    }
+
+    /** {@code acc[a..a+n) = half(acc * ms)}. */
+    static void scaleRound(float[] acc, int a, int n, float ms) {
+        int i = 0;
+        for (; i <= n - L; i += L) round(FloatVector.fromArray(F, acc, a + i).mul(ms)).intoArray(acc, a + i);
+        for (; i < n; i++) acc[a + i] = round(acc[a + i] * ms);
+    }
+
+    /** {@code acc[a..a+n) = half(fma(v, vs, acc))}. */
+    static void madRound(float[] acc, int a, float[] v, int n, float vs) {
+        int i = 0;
+        FloatVector s = FloatVector.broadcast(F, vs);
+        for (; i <= n - L; i += L) {
+            round(FloatVector.fromArray(F, v, i).fma(s, FloatVector.fromArray(F, acc, a + i))).intoArray(acc, a + i);
+        }
+        for (; i < n; i++) acc[a + i] = round(Math.fma(v[i], vs, acc[a + i]));
+    }
+}
