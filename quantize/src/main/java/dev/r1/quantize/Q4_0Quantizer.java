@@ -3,7 +3,6 @@ package dev.r1.quantize;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -40,18 +39,23 @@ public final class Q4_0Quantizer implements RowQuantizer {
             // ggml keeps the first value of largest magnitude, with its sign; max stays +0 when all are zero.
             float max = 0f;
             if (amax > 0f) {
-                int first = firstEqual(v0, amax, 0);
-                if (first < 0) first = firstEqual(v1, amax, 8);
-                if (first < 0) first = firstEqual(v2, amax, 16);
-                if (first < 0) first = firstEqual(v3, amax, 24);
-                max = x[xb + first];
+                for (int j = 0; ; j++) { // cheap: stops at the first hit, on average a few elements in
+                    if (Math.abs(x[xb + j]) == amax) {
+                        max = x[xb + j];
+                        break;
+                    }
+                }
             }
             float d = max / -8f;
             float id = d != 0f ? 1.0f / d : 0f;
             Bits.putShortLE(y, yb, Bits.fp16(d));
             if (Float.isFinite(id)) {
                 // |x*id| <= 8 here, so Java's float->int conversion equals C's truncation.
-                IntVector lo0 = codes(v0, id), lo1 = codes(v1, id), hi0 = codes(v2, id), hi1 = codes(v3, id);
+                // No helpers taking vectors here (see LaneSearch): written out so C2 always intrinsifies.
+                IntVector lo0 = ((IntVector) v0.mul(id).add(8.5f).convert(VectorOperators.F2I, 0)).min(15);
+                IntVector lo1 = ((IntVector) v1.mul(id).add(8.5f).convert(VectorOperators.F2I, 0)).min(15);
+                IntVector hi0 = ((IntVector) v2.mul(id).add(8.5f).convert(VectorOperators.F2I, 0)).min(15);
+                IntVector hi1 = ((IntVector) v3.mul(id).add(8.5f).convert(VectorOperators.F2I, 0)).min(15);
                 lo0.or(hi0.lanewise(VectorOperators.LSHL, 4)).convertShape(VectorOperators.I2B, B, 0)
                         .reinterpretAsBytes().intoArray(y, yb + 2);
                 lo1.or(hi1.lanewise(VectorOperators.LSHL, 4)).convertShape(VectorOperators.I2B, B, 0)
@@ -68,14 +72,5 @@ public final class Q4_0Quantizer implements RowQuantizer {
                 y[yb + 2 + j] = (byte) (q0 | (q1 << 4));
             }
         }
-    }
-
-    private static int firstEqual(FloatVector v, float amax, int base) {
-        VectorMask<Float> m = v.abs().eq(amax);
-        return m.anyTrue() ? base + m.firstTrue() : -1;
-    }
-
-    private static IntVector codes(FloatVector v, float id) {
-        return ((IntVector) v.mul(id).add(8.5f).convert(VectorOperators.F2I, 0)).min(15);
     }
 }

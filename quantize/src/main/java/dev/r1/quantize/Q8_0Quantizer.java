@@ -22,7 +22,7 @@ public final class Q8_0Quantizer implements RowQuantizer {
     @Override public int typeSize() { return BLOCK_BYTES; }
 
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
-    private static final FloatVector ONE = FloatVector.broadcast(F, 1f);
+    private static final FloatVector ONE = FloatVector.broadcast(F, 1f), ZERO = FloatVector.zero(F);
 
     @Override
     public void quantizeRow(float[] x, int off, int n, byte[] y, int yOff) {
@@ -44,7 +44,8 @@ public final class Q8_0Quantizer implements RowQuantizer {
                     FloatVector v = FloatVector.fromArray(F, x, xb + k).mul(id);
                     FloatVector t = (FloatVector) v.convert(VectorOperators.F2I, 0).convert(VectorOperators.I2F, 0);
                     FloatVector frac = v.sub(t);
-                    t = t.add(ONE, frac.compare(VectorOperators.GE, 0.5f)).sub(ONE, frac.compare(VectorOperators.LE, -0.5f));
+                    t = t.add(ZERO.blend(ONE, frac.compare(VectorOperators.GE, 0.5f)))
+                            .sub(ZERO.blend(ONE, frac.compare(VectorOperators.LE, -0.5f)));
                     t.convert(VectorOperators.F2I, 0).reinterpretAsInts().intoArray(qi, k);
                 }
                 for (int j = 0; j < QK; j++) y[yb + 2 + j] = (byte) qi[j];
