@@ -53,6 +53,11 @@ const fixed = [
   "$ ls -la | grep '^d' && echo \"done\" > /dev/null 2>&1", "x = y**2 + 3*x - 1  # comment",
   "https://example.com/path?query=1&other=two#frag", "user@example.com", "C:\\Users\\name\\file.txt",
   "<think>\nLet me think about this.\n</think>\n\nThe answer is 42.",
+  // Pieces that are Llama-3 tokens but which BPE merging would split: only right with ignore_merges.
+  " việc", " nhiều", " Việt", " ایران", " характер", " використов", ".:.:.:.:.:.:.:.:", " oluştur", " geliştir",
+  " milyon", "mektedir", " розвитку", "ıyordu", " všechny", " uygulam", " küçük", " nhiệt", " اطلاعات",
+  "Tôi làm việc ở Việt Nam nhiều năm, điều này rất đặc biệt.", "Türkiye'de geliştirilmektedir ve küçük bir merkez.",
+  "Характер розвитку використовується ще.", "Všechny zdravé věci jsou dobré.",
 ];
 for (const s of [...QWEN_SPECIALS, ...LLAMA_SPECIALS]) {
   fixed.push(s, "a" + s + "b", " " + s + " ", s + s, "text before " + s + "\ntext after", "<" + s + ">", s.slice(0, -1));

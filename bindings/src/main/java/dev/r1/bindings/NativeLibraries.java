@@ -29,6 +29,8 @@ public final class NativeLibraries {
     public static final String FETCH_COMMAND = "native/fetch-deps.sh";
     /** The llama.cpp release the generated bindings were made from. */
     public static final String PINNED = "llama.cpp v0.4.0 (npm @node-llama-cpp/linux-x64@3.21.1)";
+    /** The release string the prebuilt set's _nlcBuildMetadata.json carries. */
+    static final String PINNED_RELEASE = "v0.4.0";
     /** Env var naming one CPU variant (libggml-cpu-VARIANT.so) to load instead of ggml's own pick. */
     public static final String CPU_VARIANT_ENV = "R1_GGML_CPU";
 
@@ -83,6 +85,7 @@ public final class NativeLibraries {
             throw new NativeLibraryException("llama.cpp libraries not found: no folder " + where
                     + ". Fetch the pinned " + PINNED + " with " + FETCH_COMMAND
                     + ", or point --llama-lib / R1_LLAMA_LIB at a folder holding libllama.so.");
+        checkRelease(dir, where);
         for (String lib : LIBS) loadOne(dir.resolve(lib), where);
         checkSymbols(Llama.class, SymbolLookup.loaderLookup(), where);
         LlamaLog.install();
@@ -108,6 +111,27 @@ public final class NativeLibraries {
                     + ". It is not a usable linux-x64 build; re-fetch the pinned " + PINNED + " with "
                     + FETCH_COMMAND + ".", e);
         }
+    }
+
+    /**
+     * The npm prebuilt set says which llama.cpp release it was built from; another release may have the same
+     * symbols but different struct layouts, which no symbol check catches. A folder without the file (a
+     * user's own build) is taken on trust.
+     */
+    static void checkRelease(Path dir, String where) {
+        Path meta = dir.resolve("_nlcBuildMetadata.json");
+        if (!Files.isRegularFile(meta)) return;
+        String json;
+        try {
+            json = Files.readString(meta);
+        } catch (IOException e) {
+            return;
+        }
+        var m = java.util.regex.Pattern.compile("\"release\"\\s*:\\s*\"([^\"]*)\"").matcher(json);
+        if (m.find() && !m.group(1).equals(PINNED_RELEASE))
+            throw new NativeLibraryException("the llama.cpp libraries in " + where + " are release " + m.group(1)
+                    + " (" + meta.getFileName() + "), but r1's bindings are generated for " + PINNED
+                    + ". Re-fetch with " + FETCH_COMMAND + " or regenerate the bindings (native/gen-bindings.sh).");
     }
 
     private static boolean isElf(Path lib) {

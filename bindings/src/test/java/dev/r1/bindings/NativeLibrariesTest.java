@@ -67,6 +67,17 @@ class NativeLibrariesTest {
     }
 
     @Test
+    void anotherLlamaCppReleaseIsRefusedBeforeLoading(@TempDir Path tmp) throws IOException {
+        Files.writeString(tmp.resolve("_nlcBuildMetadata.json"),
+                "{\"buildOptions\":{\"llamaCpp\":{\"repo\":\"ggml-org/llama.cpp\",\"release\":\"b9999\"}}}");
+        var e = assertThrows(NativeLibraryException.class, () -> NativeLibraries.load(tmp, "--llama-lib"));
+        assertTrue(e.getMessage().contains("release b9999"), e.getMessage());
+        assertTrue(e.getMessage().contains("v0.4.0"), e.getMessage());
+        // The fetched set carries the pinned release.
+        NativeLibraries.checkRelease(NativeLibraries.llamaLibDir(), "fetched");
+    }
+
+    @Test
     void aLibraryLackingBoundFunctionsIsNamed() {
         // libc has none of llama.cpp's symbols: it stands in for a libllama of another release.
         var e = assertThrows(NativeLibraryException.class, () -> NativeLibraries.checkSymbols(

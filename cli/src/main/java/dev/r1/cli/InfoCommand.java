@@ -26,12 +26,20 @@ final class InfoCommand implements Callable<Integer> {
     @Parameters(paramLabel = "MODEL", description = "GGUF file or HF model directory")
     Path model;
 
+    @picocli.CommandLine.Option(names = "--llama", description = "also load the file in llama.cpp and report what it sees")
+    boolean llama;
+
     @Override
     public Integer call() {
         PrintStream out = System.out;
         if (!Files.exists(model)) throw new ModelException(model + ": no such file or directory");
         if (Files.isDirectory(model)) hf(out);
         else gguf(out);
+        if (llama && !Files.isDirectory(model)) {
+            var li = dev.r1.engine.llamacpp.LlamaCppModelInfo.of(model);
+            out.printf("llama.cpp:     %s, %s params, %s, trained context %d%n", li.desc(), Format.count(li.nParams()),
+                    Format.bytes(li.sizeBytes()), li.nCtxTrain());
+        }
         return 0;
     }
 

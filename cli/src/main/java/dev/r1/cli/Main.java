@@ -8,11 +8,21 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         version = "r1 0.1.0",
         description = {"Run, quantize and benchmark the DeepSeek-R1 distilled models from the JVM.", ""},
-        subcommands = {CommandLine.HelpCommand.class})
+        subcommands = {InfoCommand.class, SynthCommand.class, TokenizeCommand.class, QuantizeCommand.class, BenchCommand.class, RunCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
+
+    @CommandLine.Option(names = "--llama-lib", paramLabel = "DIR", scope = CommandLine.ScopeType.INHERIT,
+            description = "folder with libllama/libggml (default: $R1_LLAMA_LIB, else the fetched copy in .deps/llama)")
+    void llamaLib(java.nio.file.Path dir) {
+        dev.r1.bindings.NativeLibraries.setLlamaLibDir(dir);
+    }
+
+    @CommandLine.Option(names = {"-v", "--verbose"}, scope = CommandLine.ScopeType.INHERIT,
+            description = "show stack traces of errors")
+    boolean verbose;
 
     @Override
     public void run() {

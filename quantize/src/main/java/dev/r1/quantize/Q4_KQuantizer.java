@@ -25,23 +25,22 @@ public final class Q4_KQuantizer implements RowQuantizer {
     public void quantizeRow(float[] x, int off, int n, byte[] y, int yOff) {
         rowBytes(n);
         byte[] L = new byte[QK_K];
-        byte[] laux = new byte[32];
-        float[] weights = new float[32];
+        float[] xt = new float[QK_K], wt = new float[QK_K], laux = new float[QK_K];
+        float[] lt = new float[QK_K];
+        float[] st = LaneSearch.newState();
         float[] mins = new float[QK_K / 32];
         float[] scales = new float[QK_K / 32];
-        float[] theMin = new float[1];
         for (int b = 0; b < n / QK_K; b++) {
             int xb = off + b * QK_K;
             int yb = yOff + b * BLOCK_BYTES;
+            // One sub-block per lane (see LaneSearch): element i of sub-block j at xt[i*8 + j].
+            for (int j = 0; j < 8; j++) {
+                for (int i = 0; i < 32; i++) xt[i * 8 + j] = x[xb + 32 * j + i];
+            }
+            LaneSearch.qkx2(xt, 8, lt, scales, mins, wt, laux, st);
             float maxScale = 0f, maxMin = 0f;
             for (int j = 0; j < QK_K / 32; j++) {
-                float sumX2 = 0f;
-                for (int l = 0; l < 32; l++) sumX2 += x[xb + 32 * j + l] * x[xb + 32 * j + l];
-                float avX = (float) Math.sqrt(sumX2 / 32);
-                for (int l = 0; l < 32; l++) weights[l] = avX + Math.abs(x[xb + 32 * j + l]);
-                scales[j] = makeQkx2Quants(32, 15, x, xb + 32 * j, weights, L, 32 * j, theMin, laux,
-                        -1f, 0.1f, 20);
-                mins[j] = theMin[0];
+                for (int i = 0; i < 32; i++) L[32 * j + i] = (byte) lt[i * 8 + j];
                 if (scales[j] > maxScale) maxScale = scales[j];
                 if (mins[j] > maxMin) maxMin = mins[j];
             }
@@ -94,82 +93,5 @@ public final class Q4_KQuantizer implements RowQuantizer {
     static int minK4(byte[] q, int off, int j) {
         if (j < 4) return q[off + j + 4] & 63;
         return ((q[off + j + 4] & 0xFF) >> 4) | (((q[off + j] & 0xFF) >> 6) << 4);
-    }
-
-    /**
-     * ggml's {@code make_qkx2_quants} with use_mad = false: codes in [0, nmax] for x = scale*L - min,
-     * minimising the weighted squared error over nstep+1 candidate inverse scales. Returns the scale and
-     * puts the (positive) min into {@code theMin[0]}; codes go to {@code L[lOff..]}.
-     */
-    static float makeQkx2Quants(int n, int nmax, float[] x, int xOff, float[] weights, byte[] L, int lOff,
-                                float[] theMin, byte[] laux, float rmin, float rdelta, int nstep) {
-        float min = x[xOff], max = x[xOff];
-        float sumW = weights[0];
-        float sumX = sumW * x[xOff];
-        for (int i = 1; i < n; i++) {
-            float xi = x[xOff + i];
-            if (xi < min) min = xi;
-            if (xi > max) max = xi;
-            float w = weights[i];
-            sumW += w;
-            sumX += w * xi;
-        }
-        if (min > 0) min = 0;
-        if (max == min) {
-            for (int i = 0; i < n; i++) L[lOff + i] = 0;
-            theMin[0] = -min;
-            return 0f;
-        }
-        float iscale = nmax / (max - min);
-        float scale = 1 / iscale;
-        float bestError = 0;
-        for (int i = 0; i < n; i++) {
-            int l = Bits.nearestInt(iscale * (x[xOff + i] - min));
-            l = Math.max(0, Math.min(nmax, l));
-            L[lOff + i] = (byte) l;
-            float diff = scale * l + min - x[xOff + i];
-            diff = diff * diff;
-            bestError += weights[i] * diff;
-        }
-        if (nstep < 1) {
-            theMin[0] = -min;
-            return scale;
-        }
-        for (int is = 0; is <= nstep; is++) {
-            iscale = (rmin + rdelta * is + nmax) / (max - min);
-            float sumL = 0, sumL2 = 0, sumXL = 0;
-            for (int i = 0; i < n; i++) {
-                int l = Bits.nearestInt(iscale * (x[xOff + i] - min));
-                l = Math.max(0, Math.min(nmax, l));
-                laux[i] = (byte) l;
-                float w = weights[i];
-                sumL += w * l;
-                sumL2 += w * l * l;
-                sumXL += w * l * x[xOff + i];
-            }
-            float D = sumW * sumL2 - sumL * sumL;
-            if (D > 0) {
-                float thisScale = (sumW * sumXL - sumX * sumL) / D;
-                float thisMin = (sumL2 * sumX - sumL * sumXL) / D;
-                if (thisMin > 0) {
-                    thisMin = 0;
-                    thisScale = sumXL / sumL2;
-                }
-                float curError = 0;
-                for (int i = 0; i < n; i++) {
-                    float diff = thisScale * laux[i] + thisMin - x[xOff + i];
-                    diff = diff * diff;
-                    curError += weights[i] * diff;
-                }
-                if (curError < bestError) {
-                    System.arraycopy(laux, 0, L, lOff, n);
-                    bestError = curError;
-                    scale = thisScale;
-                    min = thisMin;
-                }
-            }
-        }
-        theMin[0] = -min;
-        return scale;
     }
 }

@@ -26,18 +26,25 @@ public final class Q6_KQuantizer implements RowQuantizer {
         rowBytes(n);
         byte[] L = new byte[QK_K];
         float[] scales = new float[QK_K / 16];
+        float[] xt = new float[QK_K];
+        float[] lt = new float[QK_K];
+        float[] laux = new float[QK_K], st = LaneSearch.newState();
         for (int b = 0; b < n / QK_K; b++) {
             int xb = off + b * QK_K;
             int yb = yOff + b * BLOCK_BYTES;
             int ql = yb, qh = yb + QK_K / 2, sc = qh + QK_K / 4, dOff = sc + QK_K / 16;
+            // One sub-block per lane (see LaneSearch): element i of sub-block ib at xt[i*16 + ib].
+            for (int ib = 0; ib < 16; ib++) {
+                for (int i = 0; i < 16; i++) xt[i * 16 + ib] = x[xb + 16 * ib + i];
+            }
+            LaneSearch.qx(xt, 16, lt, scales, laux, st);
             float maxScale = 0, maxAbsScale = 0;
             for (int ib = 0; ib < QK_K / 16; ib++) {
-                float scale = makeQxQuants(16, 32, x, xb + 16 * ib, L, 16 * ib);
-                scales[ib] = scale;
-                float abs = Math.abs(scale);
+                for (int i = 0; i < 16; i++) L[16 * ib + i] = (byte) lt[i * 16 + ib];
+                float abs = Math.abs(scales[ib]);
                 if (abs > maxAbsScale) {
                     maxAbsScale = abs;
-                    maxScale = scale;
+                    maxScale = scales[ib];
                 }
             }
             if (maxAbsScale < GROUP_MAX_EPS) {
@@ -76,60 +83,5 @@ public final class Q6_KQuantizer implements RowQuantizer {
                 qh += 32;
             }
         }
-    }
-
-    /**
-     * ggml's {@code make_qx_quants} for rmse_type 1 and no importance weights: signed codes in
-     * [-nmax, nmax-1] (stored + nmax) for x = scale*l, picking the best of 19 inverse scales around
-     * -nmax/max by weighted (w = x²) least squares. Returns the scale.
-     */
-    static float makeQxQuants(int n, int nmax, float[] x, int xOff, byte[] L, int lOff) {
-        float max = 0, amax = 0;
-        for (int i = 0; i < n; i++) {
-            float ax = Math.abs(x[xOff + i]);
-            if (ax > amax) {
-                amax = ax;
-                max = x[xOff + i];
-            }
-        }
-        if (amax < GROUP_MAX_EPS) {
-            for (int i = 0; i < n; i++) L[lOff + i] = 0;
-            return 0f;
-        }
-        float iscale = -nmax / max;
-        float sumlx = 0, suml2 = 0;
-        for (int i = 0; i < n; i++) {
-            float xi = x[xOff + i];
-            int l = Bits.nearestInt(iscale * xi);
-            l = Math.max(-nmax, Math.min(nmax - 1, l));
-            L[lOff + i] = (byte) (l + nmax);
-            float w = xi * xi;
-            sumlx += w * xi * l;
-            suml2 += w * l * l;
-        }
-        float scale = suml2 != 0 ? sumlx / suml2 : 0f;
-        float best = scale * sumlx;
-        for (int is = -9; is <= 9; is++) {
-            if (is == 0) continue;
-            iscale = -(nmax + 0.1f * is) / max;
-            sumlx = suml2 = 0;
-            for (int i = 0; i < n; i++) {
-                float xi = x[xOff + i];
-                int l = Bits.nearestInt(iscale * xi);
-                l = Math.max(-nmax, Math.min(nmax - 1, l));
-                float w = xi * xi;
-                sumlx += w * xi * l;
-                suml2 += w * l * l;
-            }
-            if (suml2 > 0 && sumlx * sumlx > best * suml2) {
-                for (int i = 0; i < n; i++) {
-                    int l = Bits.nearestInt(iscale * x[xOff + i]);
-                    L[lOff + i] = (byte) (nmax + Math.max(-nmax, Math.min(nmax - 1, l)));
-                }
-                scale = sumlx / suml2;
-                best = scale * sumlx;
-            }
-        }
-        return scale;
     }
 }

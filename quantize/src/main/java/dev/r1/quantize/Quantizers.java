@@ -27,6 +27,11 @@ public final class Quantizers {
                 + ALL.stream().map(q -> q.typeName() + "(" + q.ggmlTypeId() + ")").toList());
     }
 
+    /** The quantizer writing {@code type}. */
+    public static RowQuantizer forType(dev.r1.models.tensor.GgmlType type) {
+        return forId(type.id());
+    }
+
     /** The quantizer for a ggml type name such as {@code Q4_0} or {@code q4_k} (case-insensitive). */
     public static RowQuantizer forName(String typeName) {
         for (RowQuantizer q : ALL) if (q.typeName().equalsIgnoreCase(typeName)) return q;

@@ -6,6 +6,8 @@ import dev.r1.bindings.llama.llama_model_params;
 import dev.r1.engine.SessionOptions;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -20,10 +22,12 @@ public final class LlamaCppModel implements AutoCloseable {
     private final Path file;
     private MemorySegment model;
     private final MemorySegment vocab;
+    private final boolean vocabOnly;
 
-    private LlamaCppModel(Path file, MemorySegment model) {
+    private LlamaCppModel(Path file, MemorySegment model, boolean vocabOnly) {
         this.file = file;
         this.model = model;
+        this.vocabOnly = vocabOnly;
         this.vocab = Llama.llama_model_get_vocab(model);
     }
 
@@ -34,17 +38,88 @@ public final class LlamaCppModel implements AutoCloseable {
      * @throws LlamaCppException when llama.cpp rejects the file
      */
     public static LlamaCppModel load(Path gguf) {
+        return load(gguf, false);
+    }
+
+    /**
+     * Loads only the vocabulary of {@code gguf} (no tensors are read, so the file may hold none): enough for
+     * {@link #tokenize}, {@link #detokenize}, {@link #piece}, not for sessions.
+     */
+    public static LlamaCppModel loadVocabOnly(Path gguf) {
+        return load(gguf, true);
+    }
+
+    private static LlamaCppModel load(Path gguf, boolean vocabOnly) {
         if (!Files.isRegularFile(gguf)) throw new LlamaCppException("model file not found: " + gguf);
         NativeLibraries.llama();
         try (Arena a = Arena.ofConfined()) {
             MemorySegment params = Llama.llama_model_default_params(a);
             llama_model_params.n_gpu_layers(params, 0);
+            llama_model_params.vocab_only(params, vocabOnly);
             MemorySegment m = Llama.llama_model_load_from_file(a.allocateFrom(gguf.toAbsolutePath().toString()), params);
             if (m.equals(MemorySegment.NULL))
                 throw new LlamaCppException("llama.cpp could not load " + gguf + " (not a GGUF model it supports;"
                         + " raise logger dev.r1.llama to DEBUG for its reason)");
-            return new LlamaCppModel(gguf, m);
+            return new LlamaCppModel(gguf, m, vocabOnly);
         }
+    }
+
+    /** Text to ids with llama.cpp's tokenizer ({@code parseSpecial}: special-token text becomes one id). */
+    public int[] tokenize(String text, boolean addBos, boolean parseSpecial) {
+        byte[] utf8 = text.getBytes(StandardCharsets.UTF_8);
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment txt = a.allocate(Math.max(1, utf8.length));
+            MemorySegment.copy(utf8, 0, txt, ValueLayout.JAVA_BYTE, 0, utf8.length);
+            int cap = utf8.length + 2;
+            MemorySegment out = a.allocate(ValueLayout.JAVA_INT, cap);
+            int n = Llama.llama_tokenize(vocab(), txt, utf8.length, out, cap, addBos, parseSpecial);
+            if (n < 0 && n != Integer.MIN_VALUE) {   // -n = tokens needed
+                cap = -n;
+                out = a.allocate(ValueLayout.JAVA_INT, cap);
+                n = Llama.llama_tokenize(vocab(), txt, utf8.length, out, cap, addBos, parseSpecial);
+            }
+            if (n < 0) throw new LlamaCppException("llama_tokenize failed (" + n + ") on " + utf8.length + " bytes");
+            return out.asSlice(0, 4L * n).toArray(ValueLayout.JAVA_INT);
+        }
+    }
+
+    /** Ids to text, special tokens rendered as text. */
+    public String detokenize(int[] tokens) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment ids = a.allocateFrom(ValueLayout.JAVA_INT, tokens.length == 0 ? new int[1] : tokens);
+            int cap = tokens.length * 8 + 16;
+            MemorySegment buf = a.allocate(cap);
+            int n = Llama.llama_detokenize(vocab(), ids, tokens.length, buf, cap, false, true);
+            if (n < 0) {
+                cap = -n;
+                buf = a.allocate(cap);
+                n = Llama.llama_detokenize(vocab(), ids, tokens.length, buf, cap, false, true);
+            }
+            if (n < 0) throw new LlamaCppException("llama_detokenize failed (" + n + ")");
+            return new String(buf.asSlice(0, n).toArray(ValueLayout.JAVA_BYTE), StandardCharsets.UTF_8);
+        }
+    }
+
+    /** One token's text. */
+    public String piece(int token) {
+        if (token < 0 || token >= vocabSize())
+            throw new IllegalArgumentException("token id " + token + " outside the vocabulary [0, " + vocabSize() + ")");
+        try (Arena a = Arena.ofConfined()) {
+            int cap = 64;
+            MemorySegment buf = a.allocate(cap);
+            int n = Llama.llama_token_to_piece(vocab(), token, buf, cap, 0, true);
+            if (n < 0) {
+                cap = -n;
+                buf = a.allocate(cap);
+                n = Llama.llama_token_to_piece(vocab(), token, buf, cap, 0, true);
+            }
+            if (n < 0) throw new LlamaCppException("llama_token_to_piece failed (" + n + ") for token " + token);
+            return new String(buf.asSlice(0, n).toArray(ValueLayout.JAVA_BYTE), StandardCharsets.UTF_8);
+        }
+    }
+
+    public int vocabSize() {
+        return Llama.llama_vocab_n_tokens(vocab());
     }
 
     public Path file() {
@@ -53,6 +128,7 @@ public final class LlamaCppModel implements AutoCloseable {
 
     /** A new session over this model; the model must outlive it. */
     public LlamaCppSession newSession(SessionOptions options) {
+        if (vocabOnly) throw new IllegalStateException(file + " was loaded for its vocabulary only");
         return new LlamaCppSession(this, options, false);
     }
 

@@ -8,7 +8,6 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SegmentAllocator;
 import java.lang.foreign.ValueLayout;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 
 /**
@@ -68,55 +67,18 @@ public final class LlamaCppSession implements Session {
 
     @Override
     public int[] tokenize(String text, boolean addBos, boolean parseSpecial) {
-        byte[] utf8 = text.getBytes(StandardCharsets.UTF_8);
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment txt = a.allocate(Math.max(1, utf8.length));
-            MemorySegment.copy(utf8, 0, txt, ValueLayout.JAVA_BYTE, 0, utf8.length);
-            int cap = utf8.length + 2;
-            MemorySegment out = a.allocate(ValueLayout.JAVA_INT, cap);
-            int n = Llama.llama_tokenize(vocab, txt, utf8.length, out, cap, addBos, parseSpecial);
-            if (n < 0 && n != Integer.MIN_VALUE) {   // -n = tokens needed
-                cap = -n;
-                out = a.allocate(ValueLayout.JAVA_INT, cap);
-                n = Llama.llama_tokenize(vocab, txt, utf8.length, out, cap, addBos, parseSpecial);
-            }
-            if (n < 0) throw new LlamaCppException("llama_tokenize failed (" + n + ") on " + utf8.length + " bytes");
-            return out.asSlice(0, 4L * n).toArray(ValueLayout.JAVA_INT);
-        }
+        return model.tokenize(text, addBos, parseSpecial);
     }
 
     @Override
     public String detokenize(int[] tokens) {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment ids = a.allocateFrom(ValueLayout.JAVA_INT, tokens.length == 0 ? new int[1] : tokens);
-            int cap = tokens.length * 8 + 16;
-            MemorySegment buf = a.allocate(cap);
-            int n = Llama.llama_detokenize(vocab, ids, tokens.length, buf, cap, false, true);
-            if (n < 0) {
-                cap = -n;
-                buf = a.allocate(cap);
-                n = Llama.llama_detokenize(vocab, ids, tokens.length, buf, cap, false, true);
-            }
-            if (n < 0) throw new LlamaCppException("llama_detokenize failed (" + n + ")");
-            return new String(buf.asSlice(0, n).toArray(ValueLayout.JAVA_BYTE), StandardCharsets.UTF_8);
-        }
+        return model.detokenize(tokens);
     }
 
     @Override
     public String piece(int token) {
         checkToken(token);
-        try (Arena a = Arena.ofConfined()) {
-            int cap = 64;
-            MemorySegment buf = a.allocate(cap);
-            int n = Llama.llama_token_to_piece(vocab, token, buf, cap, 0, true);
-            if (n < 0) {
-                cap = -n;
-                buf = a.allocate(cap);
-                n = Llama.llama_token_to_piece(vocab, token, buf, cap, 0, true);
-            }
-            if (n < 0) throw new LlamaCppException("llama_token_to_piece failed (" + n + ") for token " + token);
-            return new String(buf.asSlice(0, n).toArray(ValueLayout.JAVA_BYTE), StandardCharsets.UTF_8);
-        }
+        return model.piece(token);
     }
 
     @Override

@@ -1,13 +1,17 @@
 package dev.r1.models.tokenizer;
 
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.r1.models.ModelException;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -21,7 +25,8 @@ final class HfVocabularyReader {
     static Vocabulary read(Path dir) {
         Path tokFile = dir.resolve("tokenizer.json");
         Path cfgFile = dir.resolve("tokenizer_config.json");
-        JsonNode tok = readJson(tokFile, true);
+        TokenizerJson tj = readTokenizerJson(tokFile);
+        JsonNode tok = tj.rest();
         JsonNode cfg = readJson(cfgFile, false);
 
         JsonNode model = tok.path("model");
@@ -29,41 +34,34 @@ final class HfVocabularyReader {
             throw ModelException.at(tokFile, "model.type", "'" + model.path("type").asText()
                     + "' is not supported (only byte-level BPE)");
         }
-        JsonNode vocab = model.path("vocab");
-        if (!vocab.isObject()) throw ModelException.at(tokFile, "model.vocab", "missing or not an object");
+        if (tj.vocabKeys() == null) throw ModelException.at(tokFile, "model.vocab", "missing or not an object");
 
-        Map<Integer, String> byId = new HashMap<>();
-        Map<Integer, Integer> types = new HashMap<>();
         int maxId = -1;
-        for (var it = vocab.fields(); it.hasNext(); ) {
-            var e = it.next();
-            int id = tokenId(tokFile, "model.vocab." + e.getKey(), e.getValue());
-            byId.put(id, e.getKey());
-            types.put(id, Vocabulary.TYPE_NORMAL);
-            maxId = Math.max(maxId, id);
+        for (int i = 0; i < tj.vocabIds().length; i++) maxId = Math.max(maxId, tj.vocabIds()[i]);
+        List<JsonNode> added = new ArrayList<>();
+        for (JsonNode a : tok.path("added_tokens")) {
+            maxId = Math.max(maxId, tokenId(tokFile, "added_tokens", a.path("id")));
+            added.add(a);
         }
-        for (JsonNode added : tok.path("added_tokens")) {
-            int id = tokenId(tokFile, "added_tokens", added.path("id"));
-            String content = added.path("content").asText(null);
+        String[] byId = new String[maxId + 1];
+        int[] tokenTypes = new int[maxId + 1];
+        for (int i = 0; i < tj.vocabIds().length; i++) {
+            byId[tj.vocabIds()[i]] = tj.vocabKeys().get(i);
+            tokenTypes[tj.vocabIds()[i]] = Vocabulary.TYPE_NORMAL;
+        }
+        for (JsonNode a : added) {
+            int id = a.path("id").asInt();
+            String content = a.path("content").asText(null);
             if (content == null) throw ModelException.at(tokFile, "added_tokens[id=" + id + "].content", "missing");
-            byId.put(id, content);
-            types.put(id, addedTokenType(content, added.path("special").asBoolean(false)));
-            maxId = Math.max(maxId, id);
+            byId[id] = content;
+            tokenTypes[id] = addedTokenType(content, a.path("special").asBoolean(false));
         }
         List<String> tokens = new ArrayList<>(maxId + 1);
-        int[] tokenTypes = new int[maxId + 1];
         for (int i = 0; i <= maxId; i++) {
-            String t = byId.get(i);
-            tokens.add(t != null ? t : "[PAD" + i + "]");
-            tokenTypes[i] = t != null ? types.get(i) : Vocabulary.TYPE_UNUSED;
+            tokens.add(byId[i] != null ? byId[i] : "[PAD" + i + "]");
+            if (byId[i] == null) tokenTypes[i] = Vocabulary.TYPE_UNUSED;
         }
-
-        List<String> merges = new ArrayList<>();
-        for (JsonNode m : model.path("merges")) {
-            if (m.isArray() && m.size() == 2) merges.add(m.get(0).asText() + " " + m.get(1).asText());
-            else if (m.isTextual()) merges.add(m.asText());
-            else throw ModelException.at(tokFile, "model.merges", "an entry is neither \"a b\" nor [a, b]: " + m);
-        }
+        List<String> merges = tj.merges();
 
         Map<String, Integer> idOf = new HashMap<>();
         for (int i = 0; i <= maxId; i++) idOf.putIfAbsent(tokens.get(i), i);
@@ -92,6 +90,79 @@ final class HfVocabularyReader {
         boolean looksSpecial = (content.startsWith("<|") && content.endsWith("|>"))
                 || (content.startsWith("<｜") && content.endsWith("｜>"));
         return special || looksSpecial ? Vocabulary.TYPE_CONTROL : Vocabulary.TYPE_USER_DEFINED;
+    }
+
+    /** tokenizer.json with the two big parts, model.vocab and model.merges, read apart from the tree. */
+    record TokenizerJson(ObjectNode rest, List<String> vocabKeys, int[] vocabIds, List<String> merges) {}
+
+    /**
+     * Streams tokenizer.json: its vocabulary (150k entries) and merges (up to 280k) go straight into lists
+     * instead of a JSON tree, which takes a fraction of the time and memory; everything else is a tree.
+     */
+    static TokenizerJson readTokenizerJson(Path file) {
+        if (!Files.isRegularFile(file)) {
+            throw new ModelException(file + ": not found (a Hugging Face tokenizer directory needs tokenizer.json)");
+        }
+        try (JsonParser p = JSON.createParser(file.toFile())) {
+            if (p.nextToken() != JsonToken.START_OBJECT) throw new ModelException(file + ": not a JSON object");
+            ObjectNode rest = JSON.createObjectNode();
+            List<String> keys = null;
+            int[] ids = new int[0];
+            List<String> merges = new ArrayList<>();
+            while (p.nextToken() == JsonToken.FIELD_NAME) {
+                String name = p.currentName();
+                JsonToken t = p.nextToken();
+                if (!name.equals("model") || t != JsonToken.START_OBJECT) {
+                    rest.set(name, p.readValueAsTree());
+                    continue;
+                }
+                ObjectNode model = rest.putObject("model");
+                while (p.nextToken() == JsonToken.FIELD_NAME) {
+                    String field = p.currentName();
+                    JsonToken ft = p.nextToken();
+                    if (field.equals("vocab") && ft == JsonToken.START_OBJECT) {
+                        keys = new ArrayList<>();
+                        ids = new int[1024];
+                        while (p.nextToken() == JsonToken.FIELD_NAME) {
+                            String key = p.currentName();
+                            if (p.nextToken() != JsonToken.VALUE_NUMBER_INT || p.getLongValue() < 0
+                                    || p.getLongValue() > 16_000_000) {
+                                throw ModelException.at(file, "model.vocab." + key, "token id " + p.getText()
+                                        + " is not an integer in 0..16000000");
+                            }
+                            if (keys.size() == ids.length) ids = Arrays.copyOf(ids, ids.length * 2);
+                            ids[keys.size()] = p.getIntValue();
+                            keys.add(key);
+                        }
+                        ids = Arrays.copyOf(ids, keys.size());
+                    } else if (field.equals("merges") && ft == JsonToken.START_ARRAY) {
+                        JsonToken m;
+                        while ((m = p.nextToken()) != JsonToken.END_ARRAY) {
+                            if (m == JsonToken.VALUE_STRING) {
+                                merges.add(p.getText());
+                            } else if (m == JsonToken.START_ARRAY && p.nextToken() == JsonToken.VALUE_STRING) {
+                                String left = p.getText();
+                                if (p.nextToken() != JsonToken.VALUE_STRING) throw badMerge(file, merges.size());
+                                String right = p.getText();
+                                if (p.nextToken() != JsonToken.END_ARRAY) throw badMerge(file, merges.size());
+                                merges.add(left + " " + right);
+                            } else {
+                                throw badMerge(file, merges.size());
+                            }
+                        }
+                    } else {
+                        model.set(field, p.readValueAsTree());
+                    }
+                }
+            }
+            return new TokenizerJson(rest, keys, ids, merges);
+        } catch (IOException e) {
+            throw new ModelException(file + ": cannot read JSON: " + e.getMessage(), e);
+        }
+    }
+
+    private static ModelException badMerge(Path file, int index) {
+        return ModelException.at(file, "model.merges[" + index + "]", "neither \"a b\" nor [a, b]");
     }
 
     private static JsonNode readJson(Path file, boolean required) {

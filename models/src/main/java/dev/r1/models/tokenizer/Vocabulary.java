@@ -59,6 +59,31 @@ public record Vocabulary(List<String> tokens, int[] tokenTypes, List<String> mer
 
     int typeOf(int id) { return tokenTypes[id]; }
 
+    /**
+     * A vocabulary from the values GGUF stores ({@code tokenizer.ggml.tokens/token_type/merges/bos_token_id/
+     * eos_token_id/add_bos_token/pre}); end-of-generation ids are derived as llama.cpp does, and there is
+     * no pad id. Ids of -1 mean absent.
+     */
+    public static Vocabulary of(List<String> tokens, int[] tokenTypes, List<String> merges, int bosId, int eosId,
+                                boolean addBos, String pre) {
+        if (tokenTypes.length != tokens.size()) {
+            throw new IllegalArgumentException("token_type has " + tokenTypes.length + " entries for "
+                    + tokens.size() + " tokens");
+        }
+        checkId(eosId, tokens.size(), true);
+        return new Vocabulary(tokens, tokenTypes, merges, bosId, eosId, eogFor(tokens, tokenTypes, eosId), -1,
+                addBos, pre);
+    }
+
+    /** The added tokens (control and user-defined), text to id, in id order. */
+    public Map<String, Integer> addedTokens() {
+        Map<String, Integer> m = new LinkedHashMap<>();
+        for (int i = 0; i < tokenTypes.length; i++) {
+            if (tokenTypes[i] == TYPE_CONTROL || tokenTypes[i] == TYPE_USER_DEFINED) m.putIfAbsent(tokens.get(i), i);
+        }
+        return m;
+    }
+
     /** Reads a Hugging Face tokenizer directory: tokenizer.json + tokenizer_config.json. */
     public static Vocabulary fromHf(Path dir) {
         return HfVocabularyReader.read(dir);
@@ -159,6 +184,19 @@ public record Vocabulary(List<String> tokens, int[] tokenTypes, List<String> mer
      */
     public static Vocabulary tinyByteLevel(int vocabSize) {
         return TinyVocabulary.build(vocabSize);
+    }
+
+    /** Value equality, arrays compared by content (a record would compare them by identity). */
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof Vocabulary v && tokens.equals(v.tokens) && Arrays.equals(tokenTypes, v.tokenTypes)
+                && merges.equals(v.merges) && bosId == v.bosId && eosId == v.eosId && Arrays.equals(eogIds, v.eogIds)
+                && padId == v.padId && addBos == v.addBos && pre.equals(v.pre);
+    }
+
+    @Override
+    public int hashCode() {
+        return 31 * (31 * tokens.hashCode() + Arrays.hashCode(tokenTypes)) + merges.hashCode() + bosId + 7 * eosId;
     }
 
     @Override

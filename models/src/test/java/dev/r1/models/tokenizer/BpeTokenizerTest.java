@@ -152,6 +152,23 @@ class BpeTokenizerTest {
     }
 
     @Test
+    void vocabularyOfGgufValues() {
+        Vocabulary t = Vocabulary.tinyByteLevel(512);
+        Vocabulary v = Vocabulary.of(t.tokens(), t.tokenTypes(), t.merges(), t.bosId(), t.eosId(), true, "qwen2");
+        assertEquals(-1, v.padId());
+        assertArrayEquals(t.eogIds(), v.eogIds());
+        assertEquals(t.addedTokens(), v.addedTokens());
+        assertEquals(t.bosId(), v.addedTokens().get("<｜begin▁of▁sentence｜>"));
+        BpeTokenizer a = new BpeTokenizer(t), b = new BpeTokenizer(v);
+        for (String s : List.of("hello world", "<think>x</think>", "数字 12345")) {
+            assertArrayEquals(a.encode(s, true, true), b.encode(s, true, true), s);
+        }
+        assertThrows(IllegalArgumentException.class, () -> Vocabulary.of(t.tokens(), new int[3], t.merges(), 0, 1, true, "qwen2"));
+        assertThrows(IllegalArgumentException.class, () -> Vocabulary.of(t.tokens(), t.tokenTypes(), t.merges(), 0, 1, true, "gpt-17"));
+        assertThrows(IllegalArgumentException.class, () -> Vocabulary.of(t.tokens(), t.tokenTypes(), t.merges(), 9999, 1, true, "qwen2"));
+    }
+
+    @Test
     void tinyVocabularyThroughGgufEncodesTheSame() throws Exception {
         Vocabulary v = Vocabulary.tinyByteLevel(512);
         Path out = dir.resolve("tiny.gguf");

@@ -22,6 +22,9 @@ class TinyVocabularyTest {
         Vocabulary again = Vocabulary.tinyByteLevel(512);
         assertEquals(v.tokens(), again.tokens());
         assertEquals(v.merges(), again.merges());
+        assertEquals(v, again);
+        assertEquals(v.hashCode(), again.hashCode());
+        assertTrue(!v.equals(Vocabulary.tinyByteLevel(513)));
         assertEquals(262, Vocabulary.tinyByteLevel(262).size());
         assertThrows(IllegalArgumentException.class, () -> Vocabulary.tinyByteLevel(261));
         Vocabulary big = Vocabulary.tinyByteLevel(4096);

@@ -1,25 +1,23 @@
 package dev.r1.quantize.bench;
 
+import dev.r1.bindings.NativeLibraries;
+import dev.r1.bindings.NativeLibraryException;
+import dev.r1.bindings.llama.Llama;
 import dev.r1.quantize.Quantizers;
 import dev.r1.quantize.RowQuantizer;
 
 import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.SymbolLookup;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Random;
 
 /**
  * Quantizer throughput: quantizes a synthetic 4096-wide weight matrix with each type and prints MB/s of
  * BF16 input (the size of the HF checkpoint being converted): ours on all cores, ours on one thread, and
- * ggml's {@code ggml_quantize_chunk} on one thread when {@code -Dr1.deps=.deps} points at the pinned
- * libggml-base.so (llama-quantize runs that function on every core, one tensor chunk per thread).
+ * ggml's {@code ggml_quantize_chunk} on one thread through the bindings (pinned libraries found via
+ * {@code -Dr1.deps=.deps}; llama-quantize runs that function on every core, one chunk per thread).
  * Usage: {@code QuantizeBench [rows=2048] [repeats=3] [types=Q4_0,Q8_0,Q4_K,Q6_K,F16]}.
  */
 public final class QuantizeBench {
@@ -75,13 +73,14 @@ public final class QuantizeBench {
         return best;
     }
 
+    /** ggml_quantize_chunk through the bindings, or null when the pinned libraries are not there. */
     private static MethodHandle ggmlQuantizeChunk() {
-        String deps = System.getProperty("r1.deps");
-        if (deps == null || !Files.isRegularFile(Path.of(deps, "llama", "libggml-base.so"))) return null;
-        SymbolLookup lib = SymbolLookup.libraryLookup(Path.of(deps, "llama", "libggml-base.so"), Arena.global());
-        return Linker.nativeLinker().downcallHandle(lib.findOrThrow("ggml_quantize_chunk"),
-                FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT, ValueLayout.ADDRESS,
-                        ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG,
-                        ValueLayout.ADDRESS));
+        try {
+            NativeLibraries.llama();
+            return Llama.ggml_quantize_chunk$handle();
+        } catch (NativeLibraryException e) {
+            System.out.println("(no ggml column: " + e.getMessage() + ")");
+            return null;
+        }
     }
 }

@@ -1,0 +1,137 @@
+package dev.r1.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The commands end to end, in process, on tiny synthesized models. */
+class CliTest {
+    @TempDir Path dir;
+
+    record Run(int code, String out, String err) {}
+
+    static synchronized Run r1(String... args) {
+        PrintStream o = System.out, e = System.err;
+        ByteArrayOutputStream bo = new ByteArrayOutputStream(), be = new ByteArrayOutputStream();
+        try {
+            System.setOut(new PrintStream(bo, true, StandardCharsets.UTF_8));
+            System.setErr(new PrintStream(be, true, StandardCharsets.UTF_8));
+            var cl = Main.commandLine();
+            cl.setErr(new java.io.PrintWriter(System.err, true));
+            int code = cl.execute(args);
+            return new Run(code, bo.toString(StandardCharsets.UTF_8), be.toString(StandardCharsets.UTF_8));
+        } finally {
+            System.setOut(o);
+            System.setErr(e);
+        }
+    }
+
+    @Test
+    void synthInfoTokenizeQuantize() throws Exception {
+        Path f16 = dir.resolve("t.gguf");
+        Run s = r1("synth", "--preset", "tiny-qwen2", "--type", "f16", "-o", f16.toString(), "--seed", "3");
+        assertEquals(0, s.code(), s.err());
+        Run info = r1("info", f16.toString());
+        assertEquals(0, info.code(), info.err());
+        assertTrue(info.out().contains("preset:        tiny-qwen2"), info.out());
+        assertTrue(info.out().contains("F16"), info.out());
+
+        Run tok = r1("tokenize", f16.toString(), "<｜User｜>hi", "--pieces");
+        assertEquals(0, tok.code(), tok.err());
+        String first = tok.out().lines().findFirst().orElseThrow();
+        assertTrue(first.matches("\\[\\d+(, \\d+)*]"), first);
+        assertTrue(tok.out().contains("'<｜User｜>'"), tok.out());
+        Run noBos = r1("tokenize", f16.toString(), "<｜User｜>hi", "--no-bos");
+        assertEquals(first.replaceFirst("^\\[\\d+, ", "["), noBos.out().strip(), "--no-bos drops exactly the BOS id");
+
+        Path q4 = dir.resolve("t-q4.gguf");
+        Run q = r1("quantize", "--bits", "4", f16.toString(), q4.toString());
+        assertEquals(0, q.code(), q.err());
+        assertTrue(r1("info", q4.toString()).out().contains("Q4_0"));
+        // Refuses to overwrite, and the existing output is untouched.
+        byte[] before = Files.readAllBytes(q4);
+        Run again = r1("quantize", "--bits", "4", f16.toString(), q4.toString());
+        assertEquals(1, again.code());
+        assertTrue(again.err().contains("exist"), again.err());
+        assertEquals(before.length, Files.readAllBytes(q4).length);
+    }
+
+    @Test
+    void badInputGetsOneClearLine() throws Exception {
+        Run missing = r1("info", dir.resolve("nope.gguf").toString());
+        assertEquals(1, missing.code());
+        assertTrue(missing.err().startsWith("error: "), missing.err());
+        assertFalse(missing.err().contains("\tat "), "no stack trace: " + missing.err());
+
+        Path junk = dir.resolve("junk.gguf");
+        Files.writeString(junk, "this is not a model");
+        Run bad = r1("info", junk.toString());
+        assertEquals(1, bad.code());
+        assertTrue(bad.err().contains("junk.gguf"), bad.err());
+        assertFalse(bad.err().contains("\tat "), bad.err());
+
+        Run preset = r1("synth", "--preset", "gpt-5", "-o", dir.resolve("x.gguf").toString());
+        assertEquals(1, preset.code());
+        assertTrue(preset.err().contains("r1-distill-qwen-1.5b"), "lists the known presets: " + preset.err());
+        assertFalse(Files.exists(dir.resolve("x.gguf")));
+    }
+
+    @Test
+    void llamaCppBackendRunsAndInfoReportsWhatItSees() throws Exception {
+        Path m = dir.resolve("m.gguf");
+        assertEquals(0, r1("synth", "--preset", "tiny-llama", "--type", "q8_0", "-o", m.toString()).code());
+        Run info = r1("info", m.toString(), "--llama");
+        assertEquals(0, info.code(), info.err());
+        assertTrue(info.out().contains("llama.cpp:     llama"), info.out());
+
+        Run one = r1("run", m.toString(), "--backend", "llama.cpp", "-p", "hi", "-n", "8", "--temp", "0", "--think", "show");
+        assertEquals(0, one.code(), one.err());
+        assertTrue(one.err().contains("| 8 tokens"), "stats on stderr: " + one.err());
+        Run again = r1("run", m.toString(), "--backend", "llama.cpp", "-p", "hi", "-n", "8", "--temp", "0", "--think", "show");
+        assertEquals(one.out(), again.out(), "greedy is deterministic");
+
+        Run tooLong = r1("run", m.toString(), "--backend", "llama.cpp", "-p", "word ".repeat(3000), "-n", "4");
+        assertEquals(1, tooLong.code());
+        assertTrue(tooLong.err().contains("does not fit"), tooLong.err());
+    }
+
+    @Test
+    void benchWritesJsonAndPlotOnATinyModel() throws Exception {
+        Path m = dir.resolve("b.gguf");
+        assertEquals(0, r1("synth", "--preset", "tiny-qwen2", "-o", m.toString()).code());
+        Path json = dir.resolve("b.json"), svg = dir.resolve("b.svg");
+        Run b = r1("bench", m.toString(), "--backends", "llama.cpp,llama.cpp", "-p", "32", "-n", "8", "-r", "2",
+                "--no-bandwidth", "--json", json.toString(), "--plot", svg.toString());
+        assertEquals(0, b.code(), b.err());
+        assertTrue(b.out().contains("tg tok/s"), b.out());
+        var root = new com.fasterxml.jackson.databind.ObjectMapper().readTree(json.toFile());
+        assertTrue(root.get("machine").has("cpu"));
+        var results = root.get("results");
+        assertEquals(2, results.size());
+        for (String k : new String[]{"backend", "model", "type", "threads", "prompt_tokens", "gen_tokens", "ttft_ms",
+                "prefill_tok_s", "decode_tok_s", "decode_ms_p50", "decode_ms_p90", "decode_ms_p99", "peak_rss_mb", "samples"})
+            assertTrue(results.get(1).has(k), k);
+        assertEquals(32, results.get(0).get("prompt_tokens").asInt());
+        assertEquals(2, results.get(0).get("samples").size());
+        assertEquals(8, results.get(0).get("samples").get(0).get("decode_ms").size());
+        assertEquals(1.0, results.get(0).get("decode_ratio").asDouble(), 1e-12, "first row is the baseline");
+        double ratio = results.get(1).get("decode_tok_s").asDouble() / results.get(0).get("decode_tok_s").asDouble();
+        assertEquals(ratio, results.get(1).get("decode_ratio").asDouble(), 1e-9);
+        assertTrue(Files.readString(svg).contains("<polyline"));
+    }
+
+    @Test
+    void helpListsEveryCommand() {
+        Run h = r1("--help");
+        assertEquals(0, h.code());
+        for (String c : new String[]{"info", "synth", "tokenize", "quantize", "bench", "run"}) assertTrue(h.out().contains(c), c);
+    }
+}

@@ -1,0 +1,133 @@
+package dev.r1.models.template;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.hubspot.jinjava.Jinjava;
+import com.hubspot.jinjava.JinjavaConfig;
+import com.hubspot.jinjava.el.JinjavaInterpreterResolver;
+import com.hubspot.jinjava.interpret.RenderResult;
+import com.hubspot.jinjava.interpret.TemplateError;
+import com.hubspot.jinjava.lib.fn.ELFunctionDefinition;
+import dev.r1.models.ModelException;
+import dev.r1.models.gguf.GgufFile;
+import dev.r1.models.tokenizer.Vocabulary;
+import jinjava.javax.el.CompositeELResolver;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Renders a model's own chat template ({@code tokenizer.chat_template} in GGUF, {@code chat_template} in
+ * tokenizer_config.json) with Jinjava, set up the way Hugging Face renders templates: trim_blocks and
+ * lstrip_blocks on, one trailing newline of the template dropped, {@code raise_exception}, and Python's
+ * string methods. The variables are {@code messages}, {@code add_generation_prompt}, {@code bos_token}
+ * and {@code eos_token}.
+ */
+public final class JinjaChatTemplate {
+    private static final long MAX_OUTPUT_CHARS = 64L << 20;
+    private static final ThreadLocal<String> RAISED = new ThreadLocal<>();
+
+    private final String source;
+    private final String bosToken;
+    private final String eosToken;
+    private final Jinjava jinjava;
+
+    public JinjaChatTemplate(String source, String bosToken, String eosToken) {
+        // Jinja (keep_trailing_newline=False) drops one newline at the very end of a template.
+        this.source = source.endsWith("\n") ? source.substring(0, source.length() - 1) : source;
+        this.bosToken = bosToken == null ? "" : bosToken;
+        this.eosToken = eosToken == null ? "" : eosToken;
+        CompositeELResolver resolver = new CompositeELResolver();
+        resolver.add(new PythonStringMethods());
+        resolver.add(JinjavaInterpreterResolver.DEFAULT_RESOLVER_READ_ONLY);
+        // Nested interpretation off: message text that looks like template syntax is data, never code.
+        this.jinjava = new Jinjava(JinjavaConfig.newBuilder().withTrimBlocks(true).withLstripBlocks(true)
+                .withNestedInterpretationEnabled(false).withElResolver(resolver).withMaxOutputSize(MAX_OUTPUT_CHARS).withFailOnUnknownTokens(false).build());
+        jinjava.getGlobalContext().registerFunction(new ELFunctionDefinition("", "raise_exception",
+                JinjaChatTemplate.class, "raiseException", String.class));
+    }
+
+    /** The template a GGUF file carries, with its BOS/EOS texts; empty when it has none. */
+    public static java.util.Optional<JinjaChatTemplate> fromGguf(GgufFile gguf) {
+        return gguf.optString("tokenizer.chat_template").map(src -> {
+            Vocabulary v = Vocabulary.fromGguf(gguf);
+            return new JinjaChatTemplate(src, v.bosId() >= 0 ? v.tokens().get(v.bosId()) : null,
+                    v.eosId() >= 0 ? v.tokens().get(v.eosId()) : null);
+        });
+    }
+
+    /** The template of a Hugging Face directory's tokenizer_config.json; empty when it has none. */
+    public static java.util.Optional<JinjaChatTemplate> fromHf(Path dir) {
+        Path cfgFile = dir.resolve("tokenizer_config.json");
+        if (!Files.isRegularFile(cfgFile)) return java.util.Optional.empty();
+        JsonNode cfg;
+        try {
+            cfg = new ObjectMapper().readTree(cfgFile.toFile());
+        } catch (IOException e) {
+            throw new ModelException(cfgFile + ": cannot read JSON: " + e.getMessage(), e);
+        }
+        JsonNode t = cfg.path("chat_template");
+        String src = null;
+        if (t.isTextual()) src = t.asText();
+        else if (t.isArray()) {   // [{"name": "default", "template": ...}, ...]
+            for (JsonNode n : t) if ("default".equals(n.path("name").asText())) src = n.path("template").asText(null);
+        }
+        if (src == null) return java.util.Optional.empty();
+        return java.util.Optional.of(new JinjaChatTemplate(src, tokenText(cfg.path("bos_token")),
+                tokenText(cfg.path("eos_token"))));
+    }
+
+    private static String tokenText(JsonNode n) {
+        return n.isTextual() ? n.asText() : n.path("content").isTextual() ? n.path("content").asText() : null;
+    }
+
+    public String source() { return source; }
+
+    public String render(List<ChatMessage> messages, boolean addGenerationPrompt) {
+        List<Map<String, Object>> ms = new ArrayList<>();
+        for (ChatMessage m : messages) {
+            Map<String, Object> map = new LinkedHashMap<>();
+            map.put("role", m.role());
+            map.put("content", m.content());
+            ms.add(map);
+        }
+        return render(ms, addGenerationPrompt, Map.of());
+    }
+
+    /** Renders with messages as maps (for fields beyond role and content) and extra template variables. */
+    public String render(List<Map<String, Object>> messages, boolean addGenerationPrompt, Map<String, Object> extra) {
+        Map<String, Object> ctx = new HashMap<>(extra);
+        ctx.put("messages", messages);
+        ctx.put("add_generation_prompt", addGenerationPrompt);
+        ctx.put("bos_token", bosToken);
+        ctx.put("eos_token", eosToken);
+        RAISED.remove();
+        RenderResult r;
+        try {
+            r = jinjava.renderForResult(source, ctx);
+        } catch (RuntimeException e) {
+            throw new ModelException("chat template: cannot render: " + e.getMessage(), e);
+        }
+        String raised = RAISED.get();
+        RAISED.remove();
+        if (raised != null) throw new ModelException("chat template: raise_exception: " + raised);
+        for (TemplateError e : r.getErrors()) {
+            if (e.getSeverity() == TemplateError.ErrorType.FATAL) {
+                throw new ModelException("chat template: line " + e.getLineno() + ": " + e.getMessage());
+            }
+        }
+        return r.getOutput();
+    }
+
+    /** Bound to the template's {@code raise_exception(msg)}. */
+    public static String raiseException(String message) {
+        RAISED.set(message);
+        throw new IllegalStateException(message);
+    }
+}

@@ -1,0 +1,264 @@
+package dev.r1.quantize;
+
+import dev.r1.models.ModelException;
+import dev.r1.models.config.Architecture;
+import dev.r1.models.config.GgufConfigWriter;
+import dev.r1.models.config.HfTensorNames;
+import dev.r1.models.config.ModelConfig;
+import dev.r1.models.config.TensorLayout;
+import dev.r1.models.gguf.GgufFile;
+import dev.r1.models.gguf.GgufTensor;
+import dev.r1.models.gguf.GgufValue;
+import dev.r1.models.safetensors.SafetensorsModel;
+import dev.r1.models.safetensors.SafetensorsTensor;
+import dev.r1.models.tensor.GgmlType;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.IntStream;
+
+/**
+ * A model being converted: its config, the GGUF metadata it brings (architecture, tokenizer, name),
+ * and its tensors in output order, each readable row by row as floats. Weights stay in the mapped
+ * input files; only the rows being converted are on the heap.
+ */
+abstract class ModelSource implements AutoCloseable {
+
+    /** Reads rows {@code [first, first+rows)} (each {@code dims[0]} long) into {@code dst[0..]}. */
+    @FunctionalInterface
+    interface RowReader {
+        void read(long first, int rows, float[] dst);
+    }
+
+    /** One tensor to write: GGUF name and dims, the type it is stored in, and its reader. */
+    record Tensor(String name, long[] dims, GgmlType sourceType, RowReader reader) {
+        long rowLength() { return dims[0]; }
+
+        long rows() {
+            long r = 1;
+            for (int i = 1; i < dims.length; i++) r = Math.multiplyExact(r, dims[i]);
+            return r;
+        }
+
+        long elements() { return Math.multiplyExact(rows(), rowLength()); }
+    }
+
+    abstract ModelConfig config();
+
+    /** Metadata to write (the converter adds general.file_type and general.quantization_version). */
+    abstract Map<String, GgufValue> metadata();
+
+    abstract List<Tensor> tensors();
+
+    /** Bytes of tensor data in the input (for the before/after report). */
+    long inputBytes() {
+        long n = 0;
+        for (Tensor t : tensors()) n += t.sourceType().byteSize(t.elements());
+        return n;
+    }
+
+    @Override public abstract void close();
+
+    static ModelSource open(Path in) {
+        if (Files.isDirectory(in)) return new Hf(in);
+        if (Files.isRegularFile(in)) return new Gguf(in);
+        throw new QuantizeException(in + ": not found (expected an HF model directory or a .gguf file)");
+    }
+
+    /** Elements per parallel decoding task. */
+    private static final int DECODE_TASK = 1 << 18;
+
+    /**
+     * Rows read straight from a tensor's bytes, in any type GgmlType can dequantize; big chunks are
+     * decoded in parallel (the input files are mapped in shared arenas), so reading keeps up with the
+     * parallel quantizers.
+     */
+    static RowReader contiguous(MemorySegment data, GgmlType type, long rowLength) {
+        long rowBytes = type.byteSize(rowLength);
+        return (first, rows, dst) -> {
+            int n = Math.toIntExact(rows * rowLength);
+            long base = first * rowBytes;
+            if (n < 2 * DECODE_TASK || type.isQuantized()) {
+                decode(data, type, base, dst, 0, n);
+                return;
+            }
+            int tasks = (n + DECODE_TASK - 1) / DECODE_TASK;
+            IntStream.range(0, tasks).parallel().forEach(t -> {
+                int from = t * DECODE_TASK, len = Math.min(DECODE_TASK, n - from);
+                decode(data, type, base + type.byteSize(from), dst, from, len);
+            });
+        };
+    }
+
+    private static final ValueLayout.OfShort SHORT_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfFloat FLOAT_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    /** Bulk-copy decoding for the float types (exact); the block types go through GgmlType. */
+    static void decode(MemorySegment data, GgmlType type, long byteOff, float[] dst, int dstOff, int n) {
+        switch (type) {
+            case F32 -> MemorySegment.copy(data, FLOAT_LE, byteOff, dst, dstOff, n);
+            case BF16, F16 -> {
+                short[] tmp = new short[n];
+                MemorySegment.copy(data, SHORT_LE, byteOff, tmp, 0, n);
+                if (type == GgmlType.BF16) {
+                    for (int i = 0; i < n; i++) dst[dstOff + i] = Float.intBitsToFloat(tmp[i] << 16);
+                } else {
+                    for (int i = 0; i < n; i++) dst[dstOff + i] = Float.float16ToFloat(tmp[i]);
+                }
+            }
+            default -> type.dequantize(data, byteOff, dst, dstOff, n);
+        }
+    }
+
+    // ------------------------------------------------------------------ Hugging Face directory
+
+    static final class Hf extends ModelSource {
+        private final ModelConfig config;
+        private final SafetensorsModel weights;
+        private final Map<String, GgufValue> metadata = new LinkedHashMap<>();
+        private final List<Tensor> tensors = new ArrayList<>();
+
+        Hf(Path dir) {
+            Path configJson = dir.resolve("config.json");
+            if (!Files.isRegularFile(configJson)) throw new QuantizeException(dir + ": no config.json; not an HF model directory");
+            this.config = ModelConfig.fromHfConfig(configJson);
+            this.weights = SafetensorsModel.open(dir);
+            try {
+                metadata.put("general.architecture", GgufValue.string(config.arch().ggufName()));
+                metadata.put("general.name", GgufValue.string(dir.toAbsolutePath().normalize().getFileName().toString()));
+                metadata.putAll(GgufConfigWriter.metadata(config));
+                metadata.putAll(TokenizerMetadata.fromHf(dir, config.arch(), config.vocab()));
+                mapTensors(dir);
+            } catch (RuntimeException e) {
+                weights.close();
+                throw e;
+            }
+        }
+
+        private void mapTensors(Path dir) {
+            Map<String, SafetensorsTensor> byGguf = new HashMap<>();
+            for (SafetensorsTensor t : weights.tensors()) {
+                HfTensorNames.toGguf(t.name()).ifPresent(g -> byGguf.put(g, t));
+            }
+            for (TensorLayout.TensorSpec spec : TensorLayout.expected(config)) {
+                if (spec.name().equals(TensorLayout.ROPE_FREQS)) {
+                    float[] factors = config.ropeScaling().orElseThrow().ropeFactors(config.headDim(), config.ropeTheta());
+                    tensors.add(new Tensor(spec.name(), spec.dims(), GgmlType.F32,
+                            (first, rows, dst) -> System.arraycopy(factors, 0, dst, 0, factors.length)));
+                    continue;
+                }
+                SafetensorsTensor t = byGguf.get(spec.name());
+                if (t == null) {
+                    throw new QuantizeException(dir + ": tensor for '" + spec.name() + "' is missing from the safetensors"
+                            + " (a " + config.arch().ggufName() + " model with this config.json needs it)");
+                }
+                long[] dims = t.ggmlDims();
+                if (!Arrays.equals(trim(dims), trim(spec.dims()))) {
+                    throw new QuantizeException(t.file() + ": tensor '" + t.name() + "' has shape " + Arrays.toString(t.shape())
+                            + ", but config.json implies " + Arrays.toString(reverse(spec.dims())));
+                }
+                GgmlType type = t.dtype().ggmlType();
+                MemorySegment data = weights.data(t);
+                int heads = HfTensorNames.ropePermuteHeads(t.name(), config);
+                tensors.add(new Tensor(spec.name(), spec.dims(), type,
+                        heads == 0 ? contiguous(data, type, spec.dims()[0]) : permuted(data, type, spec.dims(), heads)));
+            }
+        }
+
+        /**
+         * llama.cpp's q/k row permutation for Llama: output row r comes from input row
+         * {@link HfTensorNames#ropePermuteSourceRow}. For a 1-D bias the elements are the "rows".
+         */
+        private static RowReader permuted(MemorySegment data, GgmlType type, long[] dims, int heads) {
+            boolean vector = dims.length == 1;
+            long permRows = vector ? dims[0] : dims[1];
+            long rowLength = vector ? 1 : dims[0];
+            if (permRows % heads != 0 || (permRows / heads) % 2 != 0) {
+                throw new QuantizeException("cannot permute " + permRows + " rows into " + heads + " rope heads");
+            }
+            int headRows = Math.toIntExact(permRows / heads);
+            long rowBytes = type.byteSize(rowLength);
+            int len = Math.toIntExact(rowLength);
+            float[] one = new float[len];
+            return (first, rows, dst) -> {
+                if (vector) { // the single "row" of a 1-D tensor: permute its elements
+                    for (int i = 0; i < permRows; i++) {
+                        decode(data, type, HfTensorNames.ropePermuteSourceRow(i, headRows) * rowBytes, one, 0, 1);
+                        dst[i] = one[0];
+                    }
+                    return;
+                }
+                for (int r = 0; r < rows; r++) {
+                    long src = HfTensorNames.ropePermuteSourceRow(Math.toIntExact(first + r), headRows);
+                    decode(data, type, src * rowBytes, dst, r * len, len);
+                }
+            };
+        }
+
+        @Override ModelConfig config() { return config; }
+        @Override Map<String, GgufValue> metadata() { return metadata; }
+        @Override List<Tensor> tensors() { return tensors; }
+        @Override public void close() { weights.close(); }
+    }
+
+    // ------------------------------------------------------------------ GGUF file
+
+    static final class Gguf extends ModelSource {
+        private final GgufFile file;
+        private final ModelConfig config;
+        private final Map<String, GgufValue> metadata = new LinkedHashMap<>();
+        private final List<Tensor> tensors = new ArrayList<>();
+
+        Gguf(Path path) {
+            this.file = GgufFile.open(path);
+            try {
+                this.config = ModelConfig.fromGguf(file);
+                file.metadata().forEach((k, v) -> {
+                    if (!k.equals("general.file_type") && !k.equals("general.quantization_version")
+                            && !k.equals("general.alignment")) {
+                        metadata.put(k, v);
+                    }
+                });
+                for (GgufTensor t : file.tensors()) {
+                    tensors.add(new Tensor(t.name(), t.dims(), t.type(), contiguous(file.data(t), t.type(), t.dim(0))));
+                }
+            } catch (ModelException e) {
+                file.close();
+                throw new QuantizeException(path + ": " + e.getMessage(), e);
+            } catch (RuntimeException e) {
+                file.close();
+                throw e;
+            }
+        }
+
+        @Override ModelConfig config() { return config; }
+        @Override Map<String, GgufValue> metadata() { return metadata; }
+        @Override List<Tensor> tensors() { return tensors; }
+        @Override public void close() { file.close(); }
+    }
+
+    private static long[] trim(long[] d) {
+        int n = d.length;
+        while (n > 1 && d[n - 1] == 1) n--;
+        return Arrays.copyOf(d, n);
+    }
+
+    private static long[] reverse(long[] d) {
+        long[] r = new long[d.length];
+        for (int i = 0; i < d.length; i++) r[i] = d[d.length - 1 - i];
+        return r;
+    }
+
+    static boolean isLlama70b(ModelConfig c) {
+        return c.arch() == Architecture.LLAMA && c.layers() == 80;
+    }
+}
