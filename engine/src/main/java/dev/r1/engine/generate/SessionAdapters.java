@@ -24,13 +24,7 @@ public final class SessionAdapters {
      * replacement character (a character still waiting for bytes).
      */
     public static TextDecoder textDecoder(Session s) {
-        if (s instanceof JavaSession js) {
-            var d = js.tokenizer().streamingDecoder();
-            return new TextDecoder() {
-                @Override public String feed(int token) { return d.feed(token); }
-                @Override public String flush() { return d.flush(); }
-            };
-        }
+        if (s instanceof JavaSession js) return TextDecoder.of(js.tokenizer().streamingDecoder());
         return new Detokenizing(s);
     }
 
