@@ -8,7 +8,7 @@ import java.util.SplittableRandom;
 /**
  * Q4_0 / Q8_0 matrix × vector throughput (GB/s of weights read) and batched matmul (tokens/s) on a
  * matrix of random blocks larger than the caches. Not a test: run it by hand, e.g.
- * {@code java --add-modules jdk.incubator.vector -cp ... dev.r1.engine.cpu.MatvecBench [threads] [type]}.
+ * {@code java --add-modules jdk.incubator.vector -cp ... dev.r1.engine.cpu.MatvecBench [threads] [type] [rows]}.
  */
 public final class MatvecBench {
     private MatvecBench() {}
@@ -16,7 +16,9 @@ public final class MatvecBench {
     public static void main(String[] args) {
         int threads = args.length > 0 ? Integer.parseInt(args[0]) : Runtime.getRuntime().availableProcessors();
         GgmlType type = args.length > 1 ? GgmlType.valueOf(args[1]) : GgmlType.Q4_0;
-        int cols = 1536, rows = 8960 * 3; // three FFN-sized matrices: ~62 MB of Q4_0, past any cache
+        // default: three FFN-sized matrices, ~62 MB of Q4_0, past any cache; a small row count shows the
+        // in-cache (compute-bound) rate
+        int cols = 1536, rows = args.length > 2 ? Integer.parseInt(args[2]) : 8960 * 3;
         long bytes = (long) rows * cols / 32 * type.typeSize();
         MemorySegment seg = Arena.global().allocate(bytes, 64);
         SplittableRandom r = new SplittableRandom(1);
@@ -30,7 +32,7 @@ public final class MatvecBench {
             for (int i = 0; i < x.length; i++) x[i] = (float) r.nextGaussian();
             float[] out = new float[64 * rows];
             for (int n : new int[] {1, 64}) {
-                int reps = n == 1 ? 200 : 20;
+                int reps = (int) Math.max(n == 1 ? 200 : 20, (n == 1 ? 200L : 20L) * 26880 / rows);
                 for (int i = 0; i < reps / 4; i++) mm.multiply(x, n, w, out); // warm-up (JIT)
                 long t0 = System.nanoTime();
                 for (int i = 0; i < reps; i++) mm.multiply(x, n, w, out);
