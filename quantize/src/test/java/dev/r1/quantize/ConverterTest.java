@@ -5,6 +5,7 @@ import dev.r1.models.config.Llama3RopeScaling;
 import dev.r1.models.gguf.GgufFile;
 import dev.r1.models.gguf.GgufTensor;
 import dev.r1.models.tensor.GgmlType;
+import dev.r1.models.tokenizer.Vocabulary;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -51,11 +52,11 @@ class ConverterTest {
             assertEquals("ab", tokens[5]);
             assertEquals("[PAD30]", tokens[30]);
             int[] types = f.getIntArray("tokenizer.ggml.token_type");
-            assertEquals(TokenizerMetadata.CONTROL, types[1]);
-            assertEquals(TokenizerMetadata.USER_DEFINED, types[20]);   // <think>: added, not special
-            assertEquals(TokenizerMetadata.CONTROL, types[21]);        // <|im_start|>: looks special
-            assertEquals(TokenizerMetadata.NORMAL, types[5]);
-            assertEquals(TokenizerMetadata.UNUSED, types[30]);
+            assertEquals(Vocabulary.TYPE_CONTROL, types[1]);
+            assertEquals(Vocabulary.TYPE_USER_DEFINED, types[20]);   // <think>: added, not special
+            assertEquals(Vocabulary.TYPE_CONTROL, types[21]);        // <|im_start|>: looks special
+            assertEquals(Vocabulary.TYPE_NORMAL, types[5]);
+            assertEquals(Vocabulary.TYPE_UNUSED, types[30]);
             assertArrayEquals(new String[] {"a b", "Ġ a", "ab c"}, f.getStringArray("tokenizer.ggml.merges"));
             assertEquals(1, f.getInt("tokenizer.ggml.bos_token_id"));
             assertEquals(2, f.getInt("tokenizer.ggml.eos_token_id"));

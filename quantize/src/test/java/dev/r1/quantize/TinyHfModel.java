@@ -129,10 +129,16 @@ final class TinyHfModel {
         String[] base = {"a", "b", "ab", "Ġ", "Ġa", "c", "abc"};
         int id = 3;
         for (String s : base) v.put(s, id++);
+        model.put("ignore_merges", llama); // Llama 3 skips BPE for whole-vocabulary pieces; Qwen does not
         ArrayNode merges = model.putArray("merges");
         merges.add("a b");
         merges.addArray().add("Ġ").add("a");
         merges.add("ab c");
+        // The split regex and normalizer of the real Qwen2 / Llama 3 tokenizer.json: they name the pre-tokenizer.
+        if (!llama) tok.putObject("normalizer").put("type", "NFC");
+        ObjectNode split = tok.putObject("pre_tokenizer").put("type", "Sequence").putArray("pretokenizers").addObject();
+        split.put("type", "Split").put("behavior", "Isolated").put("invert", false)
+                .putObject("pattern").put("Regex", llama ? LLAMA3_SPLIT : QWEN2_SPLIT);
         ArrayNode added = tok.putArray("added_tokens");
         added.addObject().put("id", 0).put("content", "<unk>").put("special", true);
         added.addObject().put("id", 1).put("content", "<\uFF5Cbegin\u2581of\u2581sentence\uFF5C>").put("special", true);
@@ -147,6 +153,11 @@ final class TinyHfModel {
         tc.put("chat_template", "{% for m in messages %}{{ m['content'] }}{% endfor %}");
         JSON.writeValue(dir.resolve("tokenizer_config.json").toFile(), tc);
     }
+
+    static final String QWEN2_SPLIT = "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}"
+            + "| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+    static final String LLAMA3_SPLIT = "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}"
+            + "| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
 
     private void writeSafetensors(Path file, List<String> names) throws IOException {
         ObjectNode header = JSON.createObjectNode();
