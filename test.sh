@@ -5,4 +5,9 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 . "$here/native/jdk.sh"
 JAVA_HOME="$(find_jdk)"; export JAVA_HOME
 "$here/native/fetch-deps.sh"
+# The interactive-chat test drives `r1 run` in a real pty through tmux; gcc builds the struct-layout probe.
+for tool in tmux gcc; do
+  command -v "$tool" >/dev/null || { [ "$(id -u)" = 0 ] && { apt-get update -q >/dev/null; apt-get install -y -q "$tool" >/dev/null; }; } \
+    || { echo "test.sh: $tool is needed (apt-get install $tool)" >&2; exit 1; }
+done
 cd "$here" && exec mvn -B -ntp verify "$@"

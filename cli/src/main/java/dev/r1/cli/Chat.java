@@ -12,7 +12,6 @@ import dev.r1.models.template.ChatMessage;
 import dev.r1.models.template.ChatPrompt;
 import dev.r1.models.template.R1ChatTemplate;
 import dev.r1.models.tokenizer.BpeTokenizer;
-import dev.r1.models.tokenizer.StreamingDecoder;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.BooleanSupplier;
@@ -100,16 +99,12 @@ final class Chat {
 
         Sampler sampler = new Sampler(samplerOptions);
         sampler.accept(ids);
-        StreamingDecoder dec = tokenizer.streamingDecoder();
         Generator g = new Generator(new TokenModel() {
             @Override public float[] decode(int token) { inContext.add(token); return session.decode(token); }
             @Override public boolean isEog(int token) { return session.isEog(token); }
             @Override public int position() { return session.position(); }
             @Override public int contextSize() { return session.contextSize(); }
-        }, sampler, new TextDecoder() {
-            @Override public String feed(int token) { return dec.feed(token); }
-            @Override public String flush() { return dec.flush(); }
-        });
+        }, sampler, TextDecoder.of(tokenizer.streamingDecoder()));
         GenerationResult r = g.generate(session.lastLogits(), new GenerateOptions(maxTokens, stop, startInThink), sink, cancelled);
         return new Turn(r, ids.length, fresh.length, prefillSeconds);
     }

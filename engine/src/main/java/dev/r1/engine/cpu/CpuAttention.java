@@ -42,7 +42,7 @@ public final class CpuAttention {
             cache.key(layer, j, kvOff, hd, krow);
             cache.value(layer, j, kvOff, hd, vrow);
             for (int hh = 0; hh < group; hh++) {
-                float sc = FloatKernels.dot(qh, hh * hd, krow, 0, hd) * scale;
+                float sc = F16Math.dotHalfRows(qh, hh * hd, krow, 0, hd) * scale;
                 float ms = 1f, vs = 1f;
                 int a = hh * hd;
                 if (sc > m[hh]) {

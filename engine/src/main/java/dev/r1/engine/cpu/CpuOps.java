@@ -8,12 +8,19 @@ package dev.r1.engine.cpu;
 public final class CpuOps {
     private CpuOps() {}
 
-    /** {@code out[t] = x[t] / sqrt(mean(x[t]^2) + eps) * w} for each of {@code n} rows. */
+    /**
+     * {@code out[t] = x[t] / sqrt(mean(x[t]^2) + eps) * w} for each of {@code n} rows. The sum of squares
+     * is taken in double, in order, and the scale rounded as ggml does: a vector reduction's lane order is
+     * unspecified (and differs between JIT tiers), and a last-bit change of this scale moves every
+     * element of the row and with them the 8-bit rounding of the next matmul's activations.
+     */
     public static void rmsNorm(float[] x, float[] w, float eps, int n, int dim, float[] out) {
         for (int t = 0; t < n; t++) {
             int o = t * dim;
-            double ms = FloatKernels.sumSquares(x, o, dim) / dim;
-            float scale = (float) (1.0 / Math.sqrt(ms + eps));
+            double sum = 0;
+            for (int i = 0; i < dim; i++) sum += x[o + i] * x[o + i];
+            float mean = (float) (sum / dim);
+            float scale = 1f / (float) Math.sqrt(mean + eps);
             for (int i = 0; i < dim; i++) out[o + i] = x[o + i] * scale * w[i];
         }
     }

@@ -15,7 +15,11 @@ public final class Matmul {
     private final Parallel pool;
     private short[] q = new short[0];
     private float[] qd = new float[0];
-    private float[] qs = new float[0]; // d * Σq per block, for Q4_K's mins
+    private float[] qs = new float[0]; // d * Σq per block, for Q4_0's offset
+    // Q8_K activations (per-256 scale, sums of 16) for Q4_K/Q6_K weights, quantized as llama.cpp does.
+    private short[] kq = new short[0];
+    private float[] kd = new float[0];
+    private int[] kb = new int[0];
     private final float[][] rowScratch;
     private final short[][] unpacked;
     private final float[][] unpackedScale;
@@ -37,17 +41,20 @@ public final class Matmul {
     /** Each {@code outs[i]} gets {@code ws[i]} × x; all {@code ws} have the same column count. */
     public void multiply(float[] x, int n, WeightMatrix[] ws, float[][] outs) {
         int cols = ws[0].cols();
-        boolean needQ8 = false;
+        boolean needQ8 = false, needQ8K = false;
         int totalRows = 0;
         for (int i = 0; i < ws.length; i++) {
             WeightMatrix w = ws[i];
             if (w.cols() != cols) throw new IllegalArgumentException("matrices with different input sizes in one multiply");
             if (outs[i].length < (long) n * w.rows()) throw new IllegalArgumentException("output buffer too small for " + w.name());
-            needQ8 |= w.usesQ8Activations();
+            boolean k = w.type() == GgmlType.Q4_K || w.type() == GgmlType.Q6_K;
+            needQ8K |= k;
+            needQ8 |= w.usesQ8Activations() && !k;
             totalRows += w.rows();
         }
         if (x.length < (long) n * cols) throw new IllegalArgumentException("input buffer too small for " + ws[0].name());
         if (needQ8) quantize(x, n, cols);
+        if (needQ8K) quantizeK(x, n, cols);
         int[] starts = new int[ws.length + 1];
         for (int i = 0; i < ws.length; i++) starts[i + 1] = starts[i] + ws[i].rows();
         int chunk = Math.max(4, Math.min(64, totalRows / (pool.size() * 16)));
@@ -105,13 +112,13 @@ public final class Matmul {
     }
 
     private void rowsK(WeightMatrix w, int n, float[] out, int r0, int r1) {
-        int cols = w.cols(), rows = w.rows(), sbs = cols / KQuantKernels.QK_K, blocks = cols / QuantKernels.QK;
+        int cols = w.cols(), rows = w.rows(), sbs = cols / KQuants.QK;
         long rb = w.rowBytes();
         boolean q4 = w.type() == GgmlType.Q4_K;
         for (int r = r0; r < r1; r++) {
             for (int t = 0; t < n; t++) {
-                out[t * rows + r] = q4 ? KQuantKernels.dotQ4_K(w.data(), r * rb, sbs, q, t * cols, qd, qs, t * blocks)
-                        : KQuantKernels.dotQ6_K(w.data(), r * rb, sbs, q, t * cols, qd, t * blocks);
+                out[t * rows + r] = q4 ? KQuants.dotQ4_K(w.data(), r * rb, sbs, kq, t * cols, kd, t * sbs, kb, t * sbs * 16)
+                        : KQuants.dotQ6_K(w.data(), r * rb, sbs, kq, t * cols, kd, t * sbs);
             }
         }
     }
@@ -129,11 +136,26 @@ public final class Matmul {
             for (int r = r0; r < r1; r++) {
                 if (q4) QuantKernels.unpackQ4_0(w.data(), r * rb, blocks, ws, wd);
                 else QuantKernels.unpackQ8_0(w.data(), r * rb, blocks, ws, wd);
-                for (int t = t0; t < t1; t++) {
-                    out[t * rows + r] = QuantKernels.dotUnpacked(ws, wd, blocks, q, t * cols, qd, t * blocks);
+                int t = t0;
+                for (; t + 2 <= t1; t += 2) {
+                    QuantKernels.dotUnpacked2(ws, wd, blocks, q, t * cols, cols, qd, t * blocks, blocks, out, t * rows + r, rows);
                 }
+                for (; t < t1; t++) out[t * rows + r] = QuantKernels.dotUnpacked(ws, wd, blocks, q, t * cols, qd, t * blocks);
             }
         }
+    }
+
+    private void quantizeK(float[] x, int n, int cols) {
+        int sbs = cols / KQuants.QK;
+        if (kq.length < n * cols) kq = new short[n * cols];
+        if (kd.length < n * sbs) kd = new float[n * sbs];
+        if (kb.length < n * sbs * 16) kb = new int[n * sbs * 16];
+        short[] qq = kq;
+        float[] dd = kd;
+        int[] bb = kb;
+        pool.forRange(n, 1, (a, b) -> {
+            for (int t = a; t < b; t++) KQuants.quantizeQ8K(x, t * cols, cols, qq, t * cols, dd, t * sbs, bb, t * sbs * 16);
+        });
     }
 
     private void rows(WeightMatrix w, float[] x, int n, float[] out, int r0, int r1, int worker) {

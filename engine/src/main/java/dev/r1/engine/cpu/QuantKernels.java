@@ -107,6 +107,26 @@ public final class QuantKernels {
         return acc.reduceLanes(VectorOperators.ADD) - 8 * corr;
     }
 
+    /** An unpacked row · two activation vectors (tokens at {@code qOff} and {@code qOff + qStride}). */
+    public static void dotUnpacked2(short[] ws, float[] wd, int blocks, short[] q, int qOff, int qStride,
+                                    float[] d, int dOff, int dStride, float[] out, int o, int oStride) {
+        FloatVector acc0 = FloatVector.zero(F32), acc1 = acc0;
+        for (int b = 0; b < blocks; b++) {
+            float s0 = wd[b] * d[dOff + b], s1 = wd[b] * d[dOff + dStride + b];
+            int wb = b * QK, qb = qOff + b * QK;
+            for (int j = 0; j < 16; j += SL) {
+                ShortVector wlo = ShortVector.fromArray(S16, ws, wb + j), whi = ShortVector.fromArray(S16, ws, wb + 16 + j);
+                ShortVector p0 = wlo.mul(ShortVector.fromArray(S16, q, qb + j)).add(whi.mul(ShortVector.fromArray(S16, q, qb + 16 + j)));
+                ShortVector p1 = wlo.mul(ShortVector.fromArray(S16, q, qb + qStride + j))
+                        .add(whi.mul(ShortVector.fromArray(S16, q, qb + qStride + 16 + j)));
+                acc0 = blockSum(p0).fma(FloatVector.broadcast(F32, s0), acc0);
+                acc1 = blockSum(p1).fma(FloatVector.broadcast(F32, s1), acc1);
+            }
+        }
+        out[o] = acc0.reduceLanes(VectorOperators.ADD);
+        out[o + oStride] = acc1.reduceLanes(VectorOperators.ADD);
+    }
+
     /** Q8_0 row · one quantized activation vector. */
     public static float dotQ8_0(MemorySegment w, long rowOff, int blocks, short[] q, int qOff, float[] d, int dOff) {
         FloatVector acc = FloatVector.zero(F32);

@@ -10,4 +10,12 @@ public interface TextDecoder {
 
     /** Whatever is pending (an unfinished character becomes U+FFFD); clears the state. */
     String flush();
+
+    /** Adapts the tokenizer's streaming decoder (models knows nothing of the engine's interfaces). */
+    static TextDecoder of(dev.r1.models.tokenizer.StreamingDecoder d) {
+        return new TextDecoder() {
+            @Override public String feed(int token) { return d.feed(token); }
+            @Override public String flush() { return d.flush(); }
+        };
+    }
 }

@@ -3,7 +3,6 @@ package dev.r1.engine.model;
 import dev.r1.engine.Session;
 import dev.r1.engine.SessionOptions;
 import dev.r1.engine.cpu.CpuBackend;
-import dev.r1.engine.generate.TokenModel;
 import dev.r1.models.ModelException;
 import dev.r1.models.config.ModelConfig;
 import dev.r1.models.gguf.GgufFile;
@@ -19,7 +18,7 @@ import java.util.Set;
  * Our engine's session over a GGUF file: the file stays mapped, weights are read in place, the KV cache
  * is sized by the context. Prefill runs the prompt in chunks; decode feeds one token.
  */
-public final class JavaSession implements Session, TokenModel {
+public final class JavaSession implements Session {
 
     /** Texts of control tokens that end a turn in the distills' vocabularies (as llama.cpp's EOG set). */
     private static final Set<String> EOG_TEXTS = Set.of("<|im_end|>", "<|endoftext|>", "<|eot_id|>", "<|eom_id|>",

@@ -15,7 +15,8 @@ import org.junit.jupiter.params.provider.EnumSource;
  * Matrix × activations for every weight type against a float64 reference computed from ggml's own
  * dequantization of the same bytes. For Q4_0/Q8_0 the activations are quantized to 8 bits, so the
  * reference is computed twice: with the float activations (error bounded by the rounding of each
- * activation: |x - q*d| <= d/2 plus the f16 rounding of d, times |w|), and with the kernel's own
+ * activation: |x - q*d| <= d/2 plus the f16 rounding of d, times |w|; K-quants use Q8_K activations
+ * with one float scale per 256), and with the kernel's own
  * quantized activations (then only float summation error remains).
  */
 class MatmulTest {
@@ -53,8 +54,11 @@ class MatmulTest {
             mm.multiply(x, n, c.w, out);
             short[] q = new short[cols];
             float[] qd = new float[cols / 32];
+            boolean kType = type == GgmlType.Q4_K || type == GgmlType.Q6_K;
+            int group = kType ? 256 : 32; // K-quants meet Q8_K activations (one scale per 256), as llama.cpp
             for (int t = 0; t < n; t++) {
-                if (c.w.usesQ8Activations()) QuantKernels.quantizeQ8(x, t * cols, cols, q, 0, qd, 0);
+                if (kType) KQuants.quantizeQ8K(x, t * cols, cols, q, 0, qd, 0, new int[cols / 16], 0);
+                else if (c.w.usesQ8Activations()) QuantKernels.quantizeQ8(x, t * cols, cols, q, 0, qd, 0);
                 for (int row = 0; row < rows; row++) {
                     double exact = 0, viaQ8 = 0, bound = 0, mag = 0;
                     for (int i = 0; i < cols; i++) {
@@ -63,8 +67,9 @@ class MatmulTest {
                         exact += w * xi;
                         mag += Math.abs(w * xi);
                         if (c.w.usesQ8Activations()) {
-                            viaQ8 += w * q[i] * (double) qd[i / 32];
-                            bound += Math.abs(w) * (qd[i / 32] * 0.5 * (1 + 0x1p-10) + Math.abs(xi) * 0x1p-10);
+                            double d = Math.abs(qd[i / group]);
+                            viaQ8 += w * q[i] * (double) qd[i / group];
+                            bound += Math.abs(w) * (d * 0.5 * (1 + 0x1p-10) + Math.abs(xi) * 0x1p-10);
                         }
                     }
                     float got = out[t * rows + row];

@@ -7,6 +7,7 @@ import org.junit.jupiter.api.Test;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
+import dev.r1.models.tokenizer.StreamingDecoder;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -74,7 +75,7 @@ class GeneratorTest {
     record Chunk(String text, boolean thinking) {}
 
     static GenerationResult run(Scripted m, GenerateOptions o, List<Chunk> out, java.util.function.BooleanSupplier cancel) {
-        Generator g = new Generator(m, new Sampler(SamplerOptions.greedy()), new Utf8TextDecoder(t -> PIECES[t]));
+        Generator g = new Generator(m, new Sampler(SamplerOptions.greedy()), TextDecoder.of(new StreamingDecoder(t -> PIECES[t])));
         return g.generate(m.logitsFor(0), o, (t, th) -> out.add(new Chunk(t, th)), cancel);
     }
 
@@ -133,12 +134,4 @@ class GeneratorTest {
         assertEquals("Let me\uFFFD", r.answer());
     }
 
-    @Test
-    void utf8PrefixKeepsIncompleteTail() {
-        byte[] s = "a😀".getBytes(StandardCharsets.UTF_8);
-        for (int cut = 1; cut < s.length; cut++) {
-            assertEquals(1, Utf8TextDecoder.completePrefix(Arrays.copyOf(s, cut)), "cut " + cut);
-        }
-        assertEquals(s.length, Utf8TextDecoder.completePrefix(s));
-    }
 }

@@ -239,7 +239,7 @@ public final class BpeTokenizer {
 
     /** A decoder that turns ids fed one at a time into whole characters. */
     public StreamingDecoder streamingDecoder() {
-        return new StreamingDecoder(this);
+        return new StreamingDecoder(this::pieceBytesShared);
     }
 
     private void checkId(int id) {

@@ -2,22 +2,24 @@ package dev.r1.models.tokenizer;
 
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.function.IntFunction;
 
 /**
  * Turns token ids fed one at a time into text, emitting only whole UTF-8 characters: a token may end in
  * the middle of a character (CJK, emoji), whose remaining bytes come with the next tokens. Not thread-safe.
  */
 public final class StreamingDecoder {
-    private final BpeTokenizer tokenizer;
+    private final IntFunction<byte[]> pieces;
     private final ByteArrayOutputStream pending = new ByteArrayOutputStream();
 
-    StreamingDecoder(BpeTokenizer tokenizer) {
-        this.tokenizer = tokenizer;
+    /** A decoder over any token-id-to-bytes function (a tokenizer's pieces, llama.cpp's, a test's). */
+    public StreamingDecoder(IntFunction<byte[]> pieces) {
+        this.pieces = pieces;
     }
 
     /** Adds one token; returns the text now complete (possibly empty). */
     public String feed(int id) {
-        pending.writeBytes(tokenizer.pieceBytesShared(id));
+        pending.writeBytes(pieces.apply(id));
         byte[] b = pending.toByteArray();
         int complete = completePrefix(b);
         if (complete == 0) return "";
