@@ -12,6 +12,8 @@ import dev.r1.models.gguf.GgufValue;
 import dev.r1.models.safetensors.SafetensorsModel;
 import dev.r1.models.safetensors.SafetensorsTensor;
 import dev.r1.models.tensor.GgmlType;
+import dev.r1.models.template.JinjaChatTemplate;
+import dev.r1.models.tokenizer.Vocabulary;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -136,12 +138,27 @@ abstract class ModelSource implements AutoCloseable {
                 metadata.put("general.architecture", GgufValue.string(config.arch().ggufName()));
                 metadata.put("general.name", GgufValue.string(dir.toAbsolutePath().normalize().getFileName().toString()));
                 metadata.putAll(GgufConfigWriter.metadata(config));
-                metadata.putAll(TokenizerMetadata.fromHf(dir, config.arch(), config.vocab()));
+                metadata.putAll(tokenizerMetadata(dir, config.vocab()));
                 mapTensors(dir);
             } catch (RuntimeException e) {
                 weights.close();
                 throw e;
             }
+        }
+
+        /**
+         * The {@code tokenizer.*} keys llama.cpp's converter writes: the vocabulary padded to the model's
+         * embedding rows, and the chat template verbatim.
+         */
+        static Map<String, GgufValue> tokenizerMetadata(Path dir, int vocabSize) {
+            Vocabulary v = Vocabulary.fromHf(dir);
+            if (v.size() > vocabSize) {
+                throw new QuantizeException(dir.resolve("tokenizer.json") + ": token id " + (v.size() - 1)
+                        + " does not fit the model's vocab_size " + vocabSize + " (config.json)");
+            }
+            Map<String, GgufValue> m = new LinkedHashMap<>(v.toGgufMetadata(vocabSize));
+            JinjaChatTemplate.sourceFromHf(dir).ifPresent(t -> m.put("tokenizer.chat_template", GgufValue.string(t)));
+            return m;
         }
 
         private void mapTensors(Path dir) {

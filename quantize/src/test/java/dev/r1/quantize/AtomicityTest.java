@@ -1,5 +1,6 @@
 package dev.r1.quantize;
 
+import dev.r1.quantize.synth.SyntheticHfModel;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -39,7 +40,7 @@ class AtomicityTest {
 
     @Test
     void killedMidRunLeavesNoOutput() throws Exception {
-        Path in = new TinyHfModel(false, 11).write(tmp.resolve("model"), 2);
+        Path in = new SyntheticHfModel(false, 11).write(tmp.resolve("model"), 2);
         String before = digest(in);
         Path out = tmp.resolve("out.gguf");
         String cp = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));

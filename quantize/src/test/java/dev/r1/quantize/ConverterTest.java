@@ -5,6 +5,8 @@ import dev.r1.models.config.Llama3RopeScaling;
 import dev.r1.models.gguf.GgufFile;
 import dev.r1.models.gguf.GgufTensor;
 import dev.r1.models.tensor.GgmlType;
+import dev.r1.models.tokenizer.Vocabulary;
+import dev.r1.quantize.synth.SyntheticHfModel;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -32,7 +34,7 @@ class ConverterTest {
 
     @Test
     void qwen2ToQ4_0HasPolicyMetadataAndGgmlIdenticalBlocks() throws IOException {
-        TinyHfModel m = new TinyHfModel(false, 1);
+        SyntheticHfModel m = new SyntheticHfModel(false, 1);
         Path in = m.write(tmp.resolve("Tiny-Qwen"), 1);
         Path out = tmp.resolve("tiny-q4_0.gguf");
         List<Double> fractions = new ArrayList<>();
@@ -51,11 +53,11 @@ class ConverterTest {
             assertEquals("ab", tokens[5]);
             assertEquals("[PAD30]", tokens[30]);
             int[] types = f.getIntArray("tokenizer.ggml.token_type");
-            assertEquals(TokenizerMetadata.CONTROL, types[1]);
-            assertEquals(TokenizerMetadata.USER_DEFINED, types[20]);   // <think>: added, not special
-            assertEquals(TokenizerMetadata.CONTROL, types[21]);        // <|im_start|>: looks special
-            assertEquals(TokenizerMetadata.NORMAL, types[5]);
-            assertEquals(TokenizerMetadata.UNUSED, types[30]);
+            assertEquals(Vocabulary.TYPE_CONTROL, types[1]);
+            assertEquals(Vocabulary.TYPE_USER_DEFINED, types[20]);   // <think>: added, not special
+            assertEquals(Vocabulary.TYPE_CONTROL, types[21]);        // <|im_start|>: looks special
+            assertEquals(Vocabulary.TYPE_NORMAL, types[5]);
+            assertEquals(Vocabulary.TYPE_UNUSED, types[30]);
             assertArrayEquals(new String[] {"a b", "Ġ a", "ab c"}, f.getStringArray("tokenizer.ggml.merges"));
             assertEquals(1, f.getInt("tokenizer.ggml.bos_token_id"));
             assertEquals(2, f.getInt("tokenizer.ggml.eos_token_id"));
@@ -87,7 +89,7 @@ class ConverterTest {
 
     @Test
     void q4KmGivesAttnVAndFfnDownMoreBitsInTheLlamaCppLayers() throws IOException {
-        TinyHfModel m = new TinyHfModel(false, 2);
+        SyntheticHfModel m = new SyntheticHfModel(false, 2);
         Path out = tmp.resolve("km.gguf");
         Converter.convert(m.write(tmp.resolve("m"), 1), out, ConvertOptions.of(TargetType.Q4_K_M));
         try (GgufFile f = GgufFile.open(out)) {
@@ -114,7 +116,7 @@ class ConverterTest {
 
     @Test
     void llamaGetsRopeFreqsAndPermutedQk() throws IOException {
-        TinyHfModel m = new TinyHfModel(true, 3);
+        SyntheticHfModel m = new SyntheticHfModel(true, 3);
         Path out = tmp.resolve("llama-f32.gguf");
         Converter.convert(m.write(tmp.resolve("llama"), 2), out, ConvertOptions.of(TargetType.F32));
         try (GgufFile f = GgufFile.open(out)) {
@@ -139,7 +141,7 @@ class ConverterTest {
 
     @Test
     void ggufInputGivesTheSameBytesAsTheHfDirectory() throws IOException {
-        TinyHfModel m = new TinyHfModel(false, 4);
+        SyntheticHfModel m = new SyntheticHfModel(false, 4);
         Path in = m.write(tmp.resolve("src"), 1);
         Path f32 = tmp.resolve("src-f32.gguf"), viaGguf = tmp.resolve("via.gguf"), direct = tmp.resolve("direct.gguf");
         Converter.convert(in, f32, ConvertOptions.of(TargetType.F32));
@@ -160,7 +162,7 @@ class ConverterTest {
 
     @Test
     void quantizedGgufNeedsAllowRequantize() throws IOException {
-        TinyHfModel m = new TinyHfModel(false, 5);
+        SyntheticHfModel m = new SyntheticHfModel(false, 5);
         Path in = m.write(tmp.resolve("m"), 1);
         Path q8 = tmp.resolve("m-q8_0.gguf");
         Converter.convert(in, q8, ConvertOptions.of(TargetType.Q8_0));
@@ -173,7 +175,7 @@ class ConverterTest {
 
     @Test
     void refusesOverwriteWithoutForceAndNeverReplacesTheInput() throws IOException {
-        TinyHfModel m = new TinyHfModel(false, 6);
+        SyntheticHfModel m = new SyntheticHfModel(false, 6);
         Path in = m.write(tmp.resolve("m"), 1);
         Path out = tmp.resolve("out.gguf");
         Files.writeString(out, "precious");
@@ -189,7 +191,7 @@ class ConverterTest {
 
     @Test
     void nanInATensorFailsNamingItAndLeavesNoOutput() throws IOException {
-        TinyHfModel m = new TinyHfModel(false, 7);
+        SyntheticHfModel m = new SyntheticHfModel(false, 7);
         m.values.get("model.layers.1.mlp.up_proj.weight")[777] = Float.NaN;
         Path in = m.write(tmp.resolve("bad"), 1);
         Path out = tmp.resolve("bad.gguf");
@@ -201,13 +203,13 @@ class ConverterTest {
 
     @Test
     void missingTensorAndMissingTokenizerAreClearErrors() throws IOException {
-        TinyHfModel m = new TinyHfModel(false, 8);
+        SyntheticHfModel m = new SyntheticHfModel(false, 8);
         m.values.remove("model.layers.0.mlp.gate_proj.weight");
         Path in = m.write(tmp.resolve("incomplete"), 1);
         QuantizeException e = assertThrows(QuantizeException.class,
                 () -> Converter.convert(in, tmp.resolve("x.gguf"), ConvertOptions.of(TargetType.Q4_0)));
         assertTrue(e.getMessage().contains("blk.0.ffn_gate.weight"), e.getMessage());
-        Path in2 = new TinyHfModel(false, 9).write(tmp.resolve("notok"), 1);
+        Path in2 = new SyntheticHfModel(false, 9).write(tmp.resolve("notok"), 1);
         Files.delete(in2.resolve("tokenizer.json"));
         e = assertThrows(QuantizeException.class, () -> Converter.convert(in2, tmp.resolve("y.gguf"), ConvertOptions.of(TargetType.Q4_0)));
         assertTrue(e.getMessage().contains("tokenizer.json"), e.getMessage());

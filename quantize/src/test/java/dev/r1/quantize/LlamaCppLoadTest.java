@@ -1,5 +1,6 @@
 package dev.r1.quantize;
 
+import dev.r1.quantize.synth.SyntheticHfModel;
 import dev.r1.bindings.NativeLibraries;
 import dev.r1.bindings.llama.Llama;
 import dev.r1.bindings.llama.llama_model_params;
@@ -28,7 +29,7 @@ class LlamaCppLoadTest {
         boolean llama = tokenizer.startsWith("llama");
         Path tok = Path.of(System.getProperty("r1.deps"), "tokenizers", tokenizer);
         int vocab = llama ? 128256 : 151669;
-        TinyHfModel m = new TinyHfModel(llama, 21, 64, 2, 32, 128, vocab, tok);
+        SyntheticHfModel m = new SyntheticHfModel(llama, 21, 64, 2, 32, 128, vocab, tok);
         Path in = m.write(tmp.resolve("model"), 1);
         Path out = tmp.resolve("model.gguf");
         ConversionReport rep = Converter.convert(in, out, ConvertOptions.of(TargetType.parse(target)));

@@ -60,10 +60,7 @@ public final class EngineBench {
             throw new java.io.UncheckedIOException(e);
         }
         ModelConfig cfg = Presets.get("r1-distill-qwen-1.5b");
-        String[] tokens = new String[cfg.vocab()];
-        int[] types = new int[cfg.vocab()];
-        for (int i = 0; i < tokens.length; i++) { tokens[i] = "t" + i; types[i] = 1; }
-        Map<String, GgufValue> tok = SyntheticModel.tokenizerMetadata("gpt2", "qwen2", tokens, types, new String[0], 1, 2, 2, false);
+        Map<String, GgufValue> tok = SyntheticModel.numberedVocabulary(cfg.vocab()).toGgufMetadata(cfg.vocab());
         System.out.println("synthesizing " + out + " ...");
         SyntheticModel.write(out, false, cfg, "r1-distill-qwen-1.5b", 1, s -> s.isVector() ? GgmlType.F32 : GgmlType.Q4_0,
                 tok, 2, b -> {});

@@ -58,10 +58,7 @@ public final class LlamaCppBench {
     /** Token i is "t" + i (benchmarks feed ids, never text). */
     static final class TinyTokenizer {
         static java.util.Map<String, dev.r1.models.gguf.GgufValue> of(int n) {
-            String[] tokens = new String[n];
-            int[] types = new int[n];
-            for (int i = 0; i < n; i++) { tokens[i] = "t" + i; types[i] = 1; }
-            return SyntheticModel.tokenizerMetadata("gpt2", "qwen2", tokens, types, new String[0], 1, 2, 2, false);
+            return SyntheticModel.numberedVocabulary(n).toGgufMetadata(n);
         }
     }
 }

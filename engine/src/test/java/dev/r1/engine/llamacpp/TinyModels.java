@@ -14,20 +14,13 @@ final class TinyModels {
 
     private TinyModels() {}
 
-    /** Token i is the text "t" + i: no merges needed, and pieces are easy to predict. */
-    static Map<String, GgufValue> toyTokenizer(int n) {
-        String[] tokens = new String[n];
-        int[] types = new int[n];
-        for (int i = 0; i < n; i++) { tokens[i] = "t" + i; types[i] = 1; }
-        return SyntheticModel.tokenizerMetadata("gpt2", "qwen2", tokens, types, new String[0], 1, 2, 2, false);
-    }
 
     /** Writes preset {@code preset} with Q8_0 matrices and F32 vectors to {@code dir/preset.gguf}. */
     static Path write(Path dir, String preset, long seed) {
         ModelConfig cfg = Presets.get(preset);
         Path out = dir.resolve(preset + ".gguf");
         SyntheticModel.write(out, true, cfg, preset, seed, s -> s.isVector() ? GgmlType.F32 : GgmlType.Q8_0,
-                toyTokenizer(cfg.vocab()), Q8_0_FILE_TYPE, b -> {});
+                SyntheticModel.numberedVocabulary(cfg.vocab()).toGgufMetadata(cfg.vocab()), Q8_0_FILE_TYPE, b -> {});
         return out;
     }
 }

@@ -43,12 +43,6 @@ class LlamaCppParityTest {
     static final double TIE = 0.1;
     static final int MAX_TIES = 2;
 
-    static Map<String, GgufValue> toyTokenizer(int n) {
-        String[] tokens = new String[n];
-        int[] types = new int[n];
-        for (int i = 0; i < n; i++) { tokens[i] = "t" + i; types[i] = 1; }
-        return SyntheticModel.tokenizerMetadata("gpt2", "qwen2", tokens, types, new String[0], 1, 2, 2, false);
-    }
 
     static Function<TensorSpec, GgmlType> types(String mix) {
         return switch (mix) {
@@ -66,7 +60,7 @@ class LlamaCppParityTest {
     static Path write(String preset, String mix) {
         ModelConfig cfg = Presets.get(preset);
         Path out = dir.resolve(preset + "-" + mix + ".gguf");
-        SyntheticModel.write(out, true, cfg, preset, 1234, types(mix), toyTokenizer(cfg.vocab()), 1, b -> {});
+        SyntheticModel.write(out, true, cfg, preset, 1234, types(mix), SyntheticModel.numberedVocabulary(cfg.vocab()).toGgufMetadata(cfg.vocab()), 1, b -> {});
         return out;
     }
 

@@ -64,23 +64,38 @@ public final class JinjaChatTemplate {
 
     /** The template of a Hugging Face directory's tokenizer_config.json; empty when it has none. */
     public static java.util.Optional<JinjaChatTemplate> fromHf(Path dir) {
+        JsonNode cfg = readTokenizerConfig(dir);
+        return templateSource(cfg).map(src -> new JinjaChatTemplate(src, tokenText(cfg.path("bos_token")),
+                tokenText(cfg.path("eos_token"))));
+    }
+
+    /**
+     * The template text of a Hugging Face directory's tokenizer_config.json exactly as written (a converter
+     * stores it verbatim as {@code tokenizer.chat_template}); empty when it has none. A list of named templates
+     * gives its "default" one, as llama.cpp's converter keeps.
+     */
+    public static java.util.Optional<String> sourceFromHf(Path dir) {
+        return templateSource(readTokenizerConfig(dir));
+    }
+
+    private static JsonNode readTokenizerConfig(Path dir) {
         Path cfgFile = dir.resolve("tokenizer_config.json");
-        if (!Files.isRegularFile(cfgFile)) return java.util.Optional.empty();
-        JsonNode cfg;
+        if (!Files.isRegularFile(cfgFile)) return com.fasterxml.jackson.databind.node.MissingNode.getInstance();
         try {
-            cfg = new ObjectMapper().readTree(cfgFile.toFile());
+            return new ObjectMapper().readTree(cfgFile.toFile());
         } catch (IOException e) {
             throw new ModelException(cfgFile + ": cannot read JSON: " + e.getMessage(), e);
         }
+    }
+
+    private static java.util.Optional<String> templateSource(JsonNode cfg) {
         JsonNode t = cfg.path("chat_template");
         String src = null;
         if (t.isTextual()) src = t.asText();
         else if (t.isArray()) {   // [{"name": "default", "template": ...}, ...]
             for (JsonNode n : t) if ("default".equals(n.path("name").asText())) src = n.path("template").asText(null);
         }
-        if (src == null) return java.util.Optional.empty();
-        return java.util.Optional.of(new JinjaChatTemplate(src, tokenText(cfg.path("bos_token")),
-                tokenText(cfg.path("eos_token"))));
+        return java.util.Optional.ofNullable(src);
     }
 
     private static String tokenText(JsonNode n) {

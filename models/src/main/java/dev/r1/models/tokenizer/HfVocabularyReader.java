@@ -65,11 +65,13 @@ final class HfVocabularyReader {
 
         Map<String, Integer> idOf = new HashMap<>();
         for (int i = 0; i <= maxId; i++) idOf.putIfAbsent(tokens.get(i), i);
-        int bos = specialId(cfg, "bos_token", idOf, cfgFile);
-        int eos = specialId(cfg, "eos_token", idOf, cfgFile);
-        int pad = specialId(cfg, "pad_token", idOf, cfgFile);
+        JsonNode modelCfg = readJson(dir.resolve("config.json"), false);
+        int bos = specialId(cfg, "bos", idOf, cfgFile, modelCfg, dir.resolve("config.json"), maxId + 1);
+        int eos = specialId(cfg, "eos", idOf, cfgFile, modelCfg, dir.resolve("config.json"), maxId + 1);
+        int pad = specialId(cfg, "pad", idOf, cfgFile, modelCfg, dir.resolve("config.json"), maxId + 1);
         boolean addBos = cfg.has("add_bos_token") ? cfg.get("add_bos_token").asBoolean()
-                : postProcessorAddsBos(tok.path("post_processor"), bos >= 0 ? tokens.get(bos) : null);
+                : postProcessorAddsBos(tok.path("post_processor"), bos, bos >= 0 ? tokens.get(bos) : null);
+        boolean addEos = cfg.path("add_eos_token").asBoolean(false);
 
         String pre = preName(tok, tokFile, bos >= 0 ? tokens.get(bos) : null);
         if (pre.equals("llama-bpe") != model.path("ignore_merges").asBoolean(false)) {
@@ -79,16 +81,19 @@ final class HfVocabularyReader {
                     + model.path("ignore_merges").asBoolean(false) + " with the " + pre + " pre-tokenizer");
         }
         return new Vocabulary(tokens, tokenTypes, merges, bos, eos, Vocabulary.eogFor(tokens, tokenTypes, eos),
-                pad, addBos, pre);
+                pad, addBos, pre, addEos);
     }
 
     /**
      * llama.cpp's converter types an added token CONTROL when it is special or merely looks special
-     * ({@code <|...|>}, {@code <｜...｜>}), USER_DEFINED otherwise (such as {@code <think>}).
+     * ({@code <|...|>}, {@code <｜...｜>}, {@code <pad>}, {@code <mask>}, {@code <unused...>}: tokens some
+     * models forget to mark special), USER_DEFINED otherwise (such as {@code <think>}).
      */
     static int addedTokenType(String content, boolean special) {
-        boolean looksSpecial = (content.startsWith("<|") && content.endsWith("|>"))
-                || (content.startsWith("<｜") && content.endsWith("｜>"));
+        boolean looksSpecial = content.equals("<pad>") || content.equals("<mask>")
+                || (content.startsWith("<|") && content.endsWith("|>"))
+                || (content.startsWith("<｜") && content.endsWith("｜>"))
+                || (content.startsWith("<unused") && content.endsWith(">"));
         return special || looksSpecial ? Vocabulary.TYPE_CONTROL : Vocabulary.TYPE_USER_DEFINED;
     }
 
@@ -187,25 +192,44 @@ final class HfVocabularyReader {
         return n.asInt();
     }
 
-    /** A special token named in tokenizer_config.json (a string or {"content": ...}), or -1. */
-    private static int specialId(JsonNode cfg, String key, Map<String, Integer> idOf, Path file) {
+    /**
+     * A special token ({@code kind} bos, eos or pad) named in tokenizer_config.json ({@code <kind>_token}: a
+     * string or {"content": ...}); else config.json's {@code <kind>_token_id}; else -1.
+     */
+    private static int specialId(JsonNode cfg, String kind, Map<String, Integer> idOf, Path cfgFile,
+                                 JsonNode modelCfg, Path modelCfgFile, int size) {
+        String key = kind + "_token";
         JsonNode n = cfg.path(key);
         String text = n.isTextual() ? n.asText() : n.path("content").isTextual() ? n.path("content").asText() : null;
-        if (text == null) return -1;
-        Integer id = idOf.get(text);
-        if (id == null) throw ModelException.at(file, key, "'" + text + "' is not a token of tokenizer.json");
-        return id;
+        if (text != null) {
+            Integer id = idOf.get(text);
+            if (id == null) throw ModelException.at(cfgFile, key, "'" + text + "' is not a token of tokenizer.json");
+            return id;
+        }
+        JsonNode idNode = modelCfg.path(kind + "_token_id");
+        if (idNode.isMissingNode() || idNode.isNull() || idNode.isArray()) return -1; // a list: no single id to name
+        if (!idNode.canConvertToInt() || idNode.asInt() < 0 || idNode.asInt() >= size) {
+            throw ModelException.at(modelCfgFile, kind + "_token_id", "token id " + idNode
+                    + " outside the tokenizer's " + size + " tokens");
+        }
+        return idNode.asInt();
     }
 
-    /** Whether a TemplateProcessing post-processor puts BOS first (the Llama-3 way of adding BOS). */
-    private static boolean postProcessorAddsBos(JsonNode pp, String bosText) {
-        if (bosText == null || pp.isMissingNode() || pp.isNull()) return false;
+    /**
+     * Whether a TemplateProcessing post-processor (alone or in a Sequence) puts BOS first: the Llama-3 way of
+     * adding BOS. Its first piece names a special token whose ids start with BOS (or whose name is BOS's text).
+     */
+    private static boolean postProcessorAddsBos(JsonNode pp, int bos, String bosText) {
+        if (bos < 0 || pp.isMissingNode() || pp.isNull()) return false;
         List<JsonNode> parts = new ArrayList<>();
         if ("Sequence".equals(pp.path("type").asText())) pp.path("processors").forEach(parts::add);
         else parts.add(pp);
         for (JsonNode p : parts) {
             if ("TemplateProcessing".equals(p.path("type").asText())) {
-                return bosText.equals(p.path("single").path(0).path("SpecialToken").path("id").asText(null));
+                String first = p.path("single").path(0).path("SpecialToken").path("id").asText(null);
+                if (first == null) return false;
+                JsonNode ids = p.path("special_tokens").path(first).path("ids");
+                return ids.isArray() && !ids.isEmpty() ? ids.get(0).asInt() == bos : first.equals(bosText);
             }
         }
         return false;

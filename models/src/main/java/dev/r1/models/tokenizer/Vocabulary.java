@@ -17,10 +17,11 @@ import java.util.Set;
 /**
  * A byte-level BPE vocabulary as GGUF stores it: token texts by id (normal tokens in GPT-2 byte-level form,
  * added tokens as their plain text), llama.cpp token types, merges in rank order ("a b"), the special ids,
- * whether BOS is prepended, and the pre-tokenizer name ({@code tokenizer.ggml.pre}). Ids are -1 when absent.
+ * whether BOS is prepended, the pre-tokenizer name ({@code tokenizer.ggml.pre}) and whether EOS is appended
+ * (never by the R1 tokenizers; kept so a converted GGUF says what the tokenizer said). Ids are -1 when absent.
  */
 public record Vocabulary(List<String> tokens, int[] tokenTypes, List<String> merges, int bosId, int eosId,
-                         int[] eogIds, int padId, boolean addBos, String pre) {
+                         int[] eogIds, int padId, boolean addBos, String pre, boolean addEos) {
 
     /** llama.cpp token types ({@code tokenizer.ggml.token_type}). */
     public static final int TYPE_NORMAL = 1, TYPE_UNKNOWN = 2, TYPE_CONTROL = 3, TYPE_USER_DEFINED = 4,
@@ -42,6 +43,12 @@ public record Vocabulary(List<String> tokens, int[] tokenTypes, List<String> mer
         for (int id : new int[] {bosId, eosId, padId}) checkId(id, tokens.size(), true);
         for (int id : eogIds) checkId(id, tokens.size(), false);
         PreTokenizer.forPre(pre); // rejects unknown names early, with the list of known ones
+    }
+
+    /** A vocabulary that does not append EOS (as every tokenizer this project reads). */
+    public Vocabulary(List<String> tokens, int[] tokenTypes, List<String> merges, int bosId, int eosId,
+                      int[] eogIds, int padId, boolean addBos, String pre) {
+        this(tokens, tokenTypes, merges, bosId, eosId, eogIds, padId, addBos, pre, false);
     }
 
     private static void checkId(int id, int size, boolean mayBeAbsent) {
@@ -84,7 +91,11 @@ public record Vocabulary(List<String> tokens, int[] tokenTypes, List<String> mer
         return m;
     }
 
-    /** Reads a Hugging Face tokenizer directory: tokenizer.json + tokenizer_config.json. */
+    /**
+     * Reads a Hugging Face model or tokenizer directory: tokenizer.json, tokenizer_config.json and, for special
+     * ids tokenizer_config.json does not name, config.json ({@code bos_token_id} etc.), as llama.cpp's
+     * converter does.
+     */
     public static Vocabulary fromHf(Path dir) {
         return HfVocabularyReader.read(dir);
     }
@@ -116,13 +127,14 @@ public record Vocabulary(List<String> tokens, int[] tokenTypes, List<String> mer
         int eos = ggufId(gguf, "tokenizer.ggml.eos_token_id", tokens.size());
         int pad = ggufId(gguf, "tokenizer.ggml.padding_token_id", tokens.size());
         boolean addBos = gguf.optBoolean("tokenizer.ggml.add_bos_token").orElse(bos >= 0);
+        boolean addEos = gguf.optBoolean("tokenizer.ggml.add_eos_token").orElse(false);
         String pre = gguf.optString("tokenizer.ggml.pre").orElse("default");
         try {
             PreTokenizer.forPre(pre);
         } catch (IllegalArgumentException e) {
             throw ModelException.at(file, "tokenizer.ggml.pre", e.getMessage());
         }
-        return new Vocabulary(tokens, types, merges, bos, eos, eogFor(tokens, types, eos), pad, addBos, pre);
+        return new Vocabulary(tokens, types, merges, bos, eos, eogFor(tokens, types, eos), pad, addBos, pre, addEos);
     }
 
     private static int ggufId(GgufFile gguf, String key, int size) {
@@ -174,7 +186,7 @@ public record Vocabulary(List<String> tokens, int[] tokenTypes, List<String> mer
         if (eosId >= 0) m.put("tokenizer.ggml.eos_token_id", GgufValue.uint32(eosId));
         if (padId >= 0) m.put("tokenizer.ggml.padding_token_id", GgufValue.uint32(padId));
         m.put("tokenizer.ggml.add_bos_token", GgufValue.bool(addBos));
-        m.put("tokenizer.ggml.add_eos_token", GgufValue.bool(false));
+        m.put("tokenizer.ggml.add_eos_token", GgufValue.bool(addEos));
         return m;
     }
 
@@ -191,7 +203,7 @@ public record Vocabulary(List<String> tokens, int[] tokenTypes, List<String> mer
     public boolean equals(Object o) {
         return o instanceof Vocabulary v && tokens.equals(v.tokens) && Arrays.equals(tokenTypes, v.tokenTypes)
                 && merges.equals(v.merges) && bosId == v.bosId && eosId == v.eosId && Arrays.equals(eogIds, v.eogIds)
-                && padId == v.padId && addBos == v.addBos && pre.equals(v.pre);
+                && padId == v.padId && addBos == v.addBos && pre.equals(v.pre) && addEos == v.addEos;
     }
 
     @Override

@@ -3,12 +3,12 @@ package dev.r1.quantize.bench;
 import dev.r1.models.config.ModelConfig;
 import dev.r1.models.config.Presets;
 import dev.r1.models.gguf.GgufValue;
+import dev.r1.models.tokenizer.Vocabulary;
 import dev.r1.models.tensor.GgmlType;
 import dev.r1.quantize.ConversionReport;
 import dev.r1.quantize.ConvertOptions;
 import dev.r1.quantize.Converter;
 import dev.r1.quantize.TargetType;
-import dev.r1.quantize.TokenizerMetadata;
 import dev.r1.quantize.synth.SyntheticModel;
 
 import java.lang.management.ManagementFactory;
@@ -39,7 +39,7 @@ public final class ConvertBench {
             if (!Files.exists(in)) {
                 Path tok = Path.of(System.getProperty("r1.deps", ".deps"), "tokenizers",
                         cfg.arch().ggufName().equals("llama") ? "llama3_1" : "qwen3");
-                Map<String, GgufValue> tokenizer = TokenizerMetadata.fromHf(tok, cfg.arch(), cfg.vocab());
+                Map<String, GgufValue> tokenizer = Vocabulary.fromHf(tok).toGgufMetadata(cfg.vocab());
                 System.out.println("writing " + in + " ...");
                 SyntheticModel.write(in, false, cfg, preset, 1, s -> s.isVector() ? GgmlType.F32 : GgmlType.BF16,
                         tokenizer, 32, b -> { });

@@ -4,15 +4,18 @@ import dev.r1.models.config.GgufConfigWriter;
 import dev.r1.models.config.ModelConfig;
 import dev.r1.models.config.TensorLayout;
 import dev.r1.models.config.TensorLayout.TensorSpec;
-import dev.r1.models.gguf.GgufArray;
 import dev.r1.models.gguf.GgufValue;
 import dev.r1.models.gguf.GgufWriter;
 import dev.r1.models.tensor.GgmlType;
+import dev.r1.models.tokenizer.Vocabulary;
 import dev.r1.quantize.Quantizers;
 import dev.r1.quantize.RowQuantizer;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
 import java.util.function.LongConsumer;
@@ -126,19 +129,16 @@ public final class SyntheticModel {
         return ((z >>> 40) * 0x1.0p-23f) - 1f;
     }
 
-    /** Tokenizer metadata convenience for callers that already hold the arrays. */
-    public static Map<String, GgufValue> tokenizerMetadata(String model, String pre, String[] tokens, int[] types,
-                                                           String[] merges, int bos, int eos, int pad, boolean addBos) {
-        var m = new java.util.LinkedHashMap<String, GgufValue>();
-        m.put("tokenizer.ggml.model", GgufValue.string(model));
-        m.put("tokenizer.ggml.pre", GgufValue.string(pre));
-        m.put("tokenizer.ggml.tokens", GgufValue.array(GgufArray.ofStrings(tokens)));
-        m.put("tokenizer.ggml.token_type", GgufValue.array(GgufArray.ofInt32(types)));
-        m.put("tokenizer.ggml.merges", GgufValue.array(GgufArray.ofStrings(merges)));
-        m.put("tokenizer.ggml.bos_token_id", GgufValue.uint32(bos));
-        m.put("tokenizer.ggml.eos_token_id", GgufValue.uint32(eos));
-        m.put("tokenizer.ggml.padding_token_id", GgufValue.uint32(pad));
-        m.put("tokenizer.ggml.add_bos_token", GgufValue.bool(addBos));
-        return m;
+    /**
+     * A vocabulary of {@code n} tokens where token i is the text {@code "t" + i}: no merges, pieces easy to
+     * predict, for random-weight models that are fed token ids (bos 1, eos 2, no BOS added). Write it with
+     * {@code numberedVocabulary(n).toGgufMetadata(n)}.
+     */
+    public static Vocabulary numberedVocabulary(int n) {
+        List<String> tokens = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) tokens.add("t" + i);
+        int[] types = new int[n];
+        Arrays.fill(types, Vocabulary.TYPE_NORMAL);
+        return Vocabulary.of(tokens, types, List.of(), 1, 2, false, "qwen2");
     }
 }

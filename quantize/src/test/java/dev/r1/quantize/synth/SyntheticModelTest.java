@@ -21,18 +21,12 @@ import org.junit.jupiter.api.io.TempDir;
 class SyntheticModelTest {
     @TempDir Path dir;
 
-    static Map<String, GgufValue> toyTokenizer(int n) {
-        String[] tokens = new String[n];
-        int[] types = new int[n];
-        for (int i = 0; i < n; i++) { tokens[i] = "t" + i; types[i] = 1; }
-        return SyntheticModel.tokenizerMetadata("gpt2", "qwen2", tokens, types, new String[0], 1, 2, 2, true);
-    }
 
     private Path synth(String preset, GgmlType matType, long seed, String file) {
         ModelConfig cfg = Presets.get(preset);
         Path out = dir.resolve(file);
         SyntheticModel.write(out, false, cfg, preset, seed,
-                s -> s.isVector() ? GgmlType.F32 : matType, toyTokenizer(cfg.vocab()), 2, b -> {});
+                s -> s.isVector() ? GgmlType.F32 : matType, SyntheticModel.numberedVocabulary(cfg.vocab()).toGgufMetadata(cfg.vocab()), 2, b -> {});
         return out;
     }
 

@@ -1,4 +1,4 @@
-package dev.r1.quantize;
+package dev.r1.quantize.synth;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -17,26 +17,32 @@ import java.util.Map;
 import java.util.Random;
 
 /**
- * Writes a tiny but complete Hugging Face model directory: config.json, a small byte-level BPE
- * tokenizer.json + tokenizer_config.json, and BF16 safetensors (single file or two shards + index),
- * with random weights. The weights are kept as floats for comparisons.
+ * Writes a tiny but complete Hugging Face model directory, the converter's input: config.json, a small
+ * byte-level BPE tokenizer.json + tokenizer_config.json (or a real tokenizer's files copied), and BF16
+ * safetensors (single file or two shards + index), with random weights. The weights are kept as floats so
+ * tests can compare what the converter made of them. For tests and tools; small models only.
  */
-final class TinyHfModel {
+public final class SyntheticHfModel {
     static final ObjectMapper JSON = new ObjectMapper();
 
-    final boolean llama;
-    final int hidden, layers = 2, heads, kvHeads = 2, headDim, ffn, vocab;
+    public final boolean llama;
+    public final int hidden, layers = 2, heads, kvHeads = 2, headDim, ffn, vocab;
     /** A real tokenizer directory to copy, or null for the small synthetic one. */
-    final Path tokenizerDir;
-    /** HF tensor name -> values (row-major, PyTorch shape [out, in]), already rounded to BF16. */
-    final Map<String, float[]> values = new LinkedHashMap<>();
-    final Map<String, long[]> shapes = new LinkedHashMap<>();
+    public final Path tokenizerDir;
+    /**
+     * HF tensor name -> values (row-major, PyTorch shape [out, in]), already rounded to BF16. Mutable before
+     * {@link #write}: tests plant NaNs or remove tensors to check the converter's errors.
+     */
+    public final Map<String, float[]> values = new LinkedHashMap<>();
+    public final Map<String, long[]> shapes = new LinkedHashMap<>();
 
-    TinyHfModel(boolean llama, long seed) {
+    /** Hidden 256, 4 heads of 64 (2 KV heads), FFN 512, 2 layers, vocabulary 32, the synthetic tokenizer. */
+    public SyntheticHfModel(boolean llama, long seed) {
         this(llama, seed, 256, 4, 64, 512, 32, null);
     }
 
-    TinyHfModel(boolean llama, long seed, int hidden, int heads, int headDim, int ffn, int vocab, Path tokenizerDir) {
+    /** @param tokenizerDir a real tokenizer directory to copy, or null for the small synthetic one (ids < 22) */
+    public SyntheticHfModel(boolean llama, long seed, int hidden, int heads, int headDim, int ffn, int vocab, Path tokenizerDir) {
         this.llama = llama;
         this.hidden = hidden;
         this.heads = heads;
@@ -83,7 +89,7 @@ final class TinyHfModel {
     }
 
     /** Writes the directory; {@code shards} 1 (model.safetensors) or 2 (index + two shards). */
-    Path write(Path dir, int shards) throws IOException {
+    public Path write(Path dir, int shards) throws IOException {
         Files.createDirectories(dir);
         ObjectNode cfg = JSON.createObjectNode();
         cfg.putArray("architectures").add(llama ? "LlamaForCausalLM" : "Qwen2ForCausalLM");
@@ -129,10 +135,16 @@ final class TinyHfModel {
         String[] base = {"a", "b", "ab", "Ġ", "Ġa", "c", "abc"};
         int id = 3;
         for (String s : base) v.put(s, id++);
+        model.put("ignore_merges", llama); // Llama 3 skips BPE for whole-vocabulary pieces; Qwen does not
         ArrayNode merges = model.putArray("merges");
         merges.add("a b");
         merges.addArray().add("Ġ").add("a");
         merges.add("ab c");
+        // The split regex and normalizer of the real Qwen2 / Llama 3 tokenizer.json: they name the pre-tokenizer.
+        if (!llama) tok.putObject("normalizer").put("type", "NFC");
+        ObjectNode split = tok.putObject("pre_tokenizer").put("type", "Sequence").putArray("pretokenizers").addObject();
+        split.put("type", "Split").put("behavior", "Isolated").put("invert", false)
+                .putObject("pattern").put("Regex", llama ? LLAMA3_SPLIT : QWEN2_SPLIT);
         ArrayNode added = tok.putArray("added_tokens");
         added.addObject().put("id", 0).put("content", "<unk>").put("special", true);
         added.addObject().put("id", 1).put("content", "<\uFF5Cbegin\u2581of\u2581sentence\uFF5C>").put("special", true);
@@ -147,6 +159,11 @@ final class TinyHfModel {
         tc.put("chat_template", "{% for m in messages %}{{ m['content'] }}{% endfor %}");
         JSON.writeValue(dir.resolve("tokenizer_config.json").toFile(), tc);
     }
+
+    static final String QWEN2_SPLIT = "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}"
+            + "| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+    static final String LLAMA3_SPLIT = "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}"
+            + "| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
 
     private void writeSafetensors(Path file, List<String> names) throws IOException {
         ObjectNode header = JSON.createObjectNode();
