@@ -2,11 +2,9 @@ package dev.r1.engine.llamacpp;
 
 import dev.r1.models.config.ModelConfig;
 import dev.r1.models.config.Presets;
-import dev.r1.models.gguf.GgufValue;
 import dev.r1.models.tensor.GgmlType;
 import dev.r1.quantize.synth.SyntheticModel;
 import java.nio.file.Path;
-import java.util.Map;
 
 /** Synthesized tiny GGUF models (random weights, real layout) for llama.cpp tests. */
 final class TinyModels {

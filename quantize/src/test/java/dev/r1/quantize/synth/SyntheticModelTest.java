@@ -10,11 +10,9 @@ import dev.r1.models.config.Presets;
 import dev.r1.models.config.TensorLayout;
 import dev.r1.models.gguf.GgufFile;
 import dev.r1.models.gguf.GgufTensor;
-import dev.r1.models.gguf.GgufValue;
 import dev.r1.models.tensor.GgmlType;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
