@@ -68,11 +68,6 @@ public final class KQuants {
         return (ShortVector) ByteVector.fromMemorySegment(B, w, off, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
     }
 
-    private static IntVector pairSum(ShortVector p) {
-        IntVector v = p.reinterpretAsInts();
-        return v.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).add(v.lanewise(VectorOperators.ASHR, 16));
-    }
-
     /** Q4_K row ({@code sbs} super-blocks at {@code rowOff}) . one Q8_K activation row. */
     public static float dotQ4_K(MemorySegment w, long rowOff, int sbs, short[] q, int qOff, float[] d, int dOff, int[] bsums, int bOff) {
         float sum = 0;
@@ -95,7 +90,10 @@ public final class KQuants {
                     plo = plo.add(w16.and((short) 0x0F).mul(ShortVector.fromArray(S, q, e0 + j)));
                     phi = phi.add(w16.lanewise(VectorOperators.LSHR, 4).mul(ShortVector.fromArray(S, q, e1 + j)));
                 }
-                acc = acc.add(pairSum(plo).mul(sc0)).add(pairSum(phi).mul(sc1));
+                IntVector lo = plo.reinterpretAsInts(), hi = phi.reinterpretAsInts(); // pair sums inline (see dotQ6_K)
+                lo = lo.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).add(lo.lanewise(VectorOperators.ASHR, 16));
+                hi = hi.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).add(hi.lanewise(VectorOperators.ASHR, 16));
+                acc = acc.add(lo.mul(sc0)).add(hi.mul(sc1));
                 int bs = bOff + 16 * s + 4 * g;
                 mins += m0 * (bsums[bs] + bsums[bs + 1]) + m1 * (bsums[bs + 2] + bsums[bs + 3]);
             }
@@ -135,10 +133,20 @@ public final class KQuants {
                     ShortVector v2 = l0.lanewise(VectorOperators.LSHR, 4).or(hb.and((short) 0x30)).sub((short) 32);
                     ShortVector v3 = l1.lanewise(VectorOperators.LSHR, 4).or(hb.and((short) 0xC0).lanewise(VectorOperators.LSHR, 2)).sub((short) 32);
                     int is = j / 16;
-                    acc = acc.add(pairSum(v0.mul(ShortVector.fromArray(S, q, e + j))).mul(w.get(java.lang.foreign.ValueLayout.JAVA_BYTE, sc + is)))
-                            .add(pairSum(v1.mul(ShortVector.fromArray(S, q, e + 32 + j))).mul(w.get(java.lang.foreign.ValueLayout.JAVA_BYTE, sc + is + 2)))
-                            .add(pairSum(v2.mul(ShortVector.fromArray(S, q, e + 64 + j))).mul(w.get(java.lang.foreign.ValueLayout.JAVA_BYTE, sc + is + 4)))
-                            .add(pairSum(v3.mul(ShortVector.fromArray(S, q, e + 96 + j))).mul(w.get(java.lang.foreign.ValueLayout.JAVA_BYTE, sc + is + 6)));
+                    // Pair sums written out here, not in a helper taking vectors: C2 may leave such a helper
+                    // un-inlined and then boxes every vector (measured: the Q6_K head ran on the slow path).
+                    IntVector p0 = v0.mul(ShortVector.fromArray(S, q, e + j)).reinterpretAsInts();
+                    IntVector p1 = v1.mul(ShortVector.fromArray(S, q, e + 32 + j)).reinterpretAsInts();
+                    IntVector p2 = v2.mul(ShortVector.fromArray(S, q, e + 64 + j)).reinterpretAsInts();
+                    IntVector p3 = v3.mul(ShortVector.fromArray(S, q, e + 96 + j)).reinterpretAsInts();
+                    p0 = p0.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).add(p0.lanewise(VectorOperators.ASHR, 16));
+                    p1 = p1.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).add(p1.lanewise(VectorOperators.ASHR, 16));
+                    p2 = p2.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).add(p2.lanewise(VectorOperators.ASHR, 16));
+                    p3 = p3.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).add(p3.lanewise(VectorOperators.ASHR, 16));
+                    acc = acc.add(p0.mul(w.get(java.lang.foreign.ValueLayout.JAVA_BYTE, sc + is)))
+                            .add(p1.mul(w.get(java.lang.foreign.ValueLayout.JAVA_BYTE, sc + is + 2)))
+                            .add(p2.mul(w.get(java.lang.foreign.ValueLayout.JAVA_BYTE, sc + is + 4)))
+                            .add(p3.mul(w.get(java.lang.foreign.ValueLayout.JAVA_BYTE, sc + is + 6)));
                 }
             }
             int sumi = acc.reduceLanes(VectorOperators.ADD);
