@@ -4,6 +4,8 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 . "$here/native/jdk.sh"
 JAVA_HOME="$(find_jdk)"; export JAVA_HOME
+# Maven itself (guava) trips JDK 25's sun.misc.Unsafe warning; the JDK here is always >= 25.
+export MAVEN_OPTS="${MAVEN_OPTS:-} --sun-misc-unsafe-memory-access=allow"
 "$here/native/fetch-deps.sh"
 # The interactive-chat test drives `r1 run` in a real pty through tmux; gcc builds the struct-layout probe.
 for tool in tmux gcc; do

@@ -29,8 +29,8 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 @Command(name = "bench", mixinStandardHelpOptions = true,
-        description = {"Batch=1 latency with a 512-token context, every backend side by side in one run:",
-                "prefill a 512-token prompt (time to first token, prompt tok/s), then decode N tokens one at a",
+        description = {"Batch=1 latency at a 512-token context, backends side by side.", "",
+                "Prefill a 512-token prompt (time to first token, prompt tok/s), then decode N tokens one at a",
                 "time at that depth (ms/token p50/p90/p99, tok/s). Same definitions as llama-bench (pp512,",
                 "tg128 @ d512). Greedy argmax picks tokens outside the timed region.", "",
                 "With no MODEL it synthesizes (once, cached) an R1-Distill-Qwen-1.5B-shaped R1-Q4 (Q4_0) model.", "",

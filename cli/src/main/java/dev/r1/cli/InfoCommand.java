@@ -18,8 +18,8 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 
 @Command(name = "info", mixinStandardHelpOptions = true,
-        description = {"Describe a model: architecture, parameter count, tensor types and sizes, tokenizer,",
-                "chat template, and the R1-Distill preset it matches.", "",
+        description = {"Describe a model: shape, parameters, tensor types, tokenizer, template.", "",
+                "Also names the R1-Distill preset it matches.", "",
                 "MODEL is a GGUF file or a Hugging Face model directory (config.json + safetensors)."})
 final class InfoCommand implements Callable<Integer> {
 

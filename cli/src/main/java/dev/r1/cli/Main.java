@@ -32,6 +32,7 @@ public final class Main implements Runnable {
     public static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new Main());
         cl.setExecutionExceptionHandler(new ErrorHandler());
+        cl.setUsageHelpWidth(110); // descriptions are written as lines of up to ~105 characters
         return cl;
     }
 

@@ -12,8 +12,8 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 @Command(name = "quantize", mixinStandardHelpOptions = true,
-        description = {"Make the R1-Q4 variant (distilled, then INT4) or another type of a model, as a GGUF file",
-                "that llama.cpp loads too. Blocks are byte-identical to ggml's reference quantizers and the",
+        description = {"Make the R1-Q4 variant (distilled, then INT4) or another GGUF type.", "",
+                "The output loads in llama.cpp too. Blocks are byte-identical to ggml's reference quantizers and the",
                 "tensor mix follows llama-quantize (norms/biases F32, output.weight Q6_K, ...).", "",
                 "IN is a Hugging Face model directory (config.json, tokenizer.json, *.safetensors in",
                 "BF16/F16/F32, single or sharded) or an F32/F16/BF16 GGUF. The output is written atomically:",

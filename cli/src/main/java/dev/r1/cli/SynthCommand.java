@@ -12,8 +12,8 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 @Command(name = "synth", mixinStandardHelpOptions = true,
-        description = {"Write a synthetic model: the real shapes, tensor names, metadata and tokenizer of an",
-                "R1-Distill preset, with random weights (no real weights can be downloaded here).",
+        description = {"Write a random-weight model with the real shape of an R1-Distill preset.", "",
+                "Real tensor names, metadata and tokenizer; random weights (no real weights can be downloaded here).",
                 "Deterministic for a seed. Tiny presets (tiny-qwen2, tiny-llama) are a few MB, for tests.", "",
                 "Example: r1 synth --preset r1-distill-qwen-1.5b --type q4_0 -o qwen-1.5b-q4_0.gguf"})
 final class SynthCommand implements Callable<Integer> {

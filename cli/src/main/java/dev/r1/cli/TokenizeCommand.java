@@ -12,7 +12,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 @Command(name = "tokenize", mixinStandardHelpOptions = true,
-        description = {"Print the token ids of TEXT as the model's tokenizer encodes it, e.g. [151646, 9707, 1879].",
+        description = {"Print the token ids of a text, e.g. [151646, 9707, 1879].", "",
                 "Special tokens written in the text (<｜User｜>, <think>) are matched as tokens.", "",
                 "Example: r1 tokenize model.gguf 'Hello world' --pieces"})
 final class TokenizeCommand implements Callable<Integer> {
