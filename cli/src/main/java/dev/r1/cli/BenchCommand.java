@@ -9,13 +9,10 @@ import dev.r1.engine.bench.LatencyPlot;
 import dev.r1.engine.bench.MachineInfo;
 import dev.r1.engine.bench.PeakMemory;
 import dev.r1.models.config.ModelConfig;
-import dev.r1.models.config.Presets;
 import dev.r1.models.config.TensorLayout;
 import dev.r1.models.gguf.GgufFile;
 import dev.r1.models.gguf.GgufTensor;
 import dev.r1.quantize.TargetType;
-import dev.r1.quantize.TensorPolicy;
-import dev.r1.quantize.synth.SyntheticModel;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -124,7 +121,6 @@ final class BenchCommand implements Callable<Integer> {
 
     /** The synthesized default model, made once per (preset, type) under the user cache dir. */
     private Path cachedSynth() {
-        ModelConfig cfg = Presets.get(preset);
         TargetType target = TargetType.parse(type);
         Path dir = cacheDir().resolve("synth");
         Path file = dir.resolve(preset + "-" + target.fileSuffix() + "-seed1.gguf");
@@ -135,16 +131,8 @@ final class BenchCommand implements Callable<Integer> {
             throw new UncheckedIOException("cannot create the cache directory " + dir + ": " + e.getMessage(), e);
         }
         System.err.printf("synthesizing %s %s into %s (once; cached)%n", preset, target.fileSuffix(), file);
-        long total = TensorLayout.expected(cfg).stream().mapToLong(s -> choose(s, target, cfg).byteSize(s.nElements())).sum();
-        Progress bar = new Progress("synth", total);
-        SyntheticModel.write(file, false, cfg, "synthetic " + preset + " " + target.fileSuffix(), 1,
-                s -> choose(s, target, cfg), Tokenizers.forPreset(preset, cfg), target.fileType(), bar::update);
-        bar.done();
+        SynthCommand.synthesize(preset, target, false, 1, file, false);
         return file;
-    }
-
-    private static dev.r1.models.tensor.GgmlType choose(TensorLayout.TensorSpec s, TargetType t, ModelConfig c) {
-        return TensorPolicy.choose(s.name(), s.dims(), t, false, c.layers(), c.tiedEmbeddings(), false).type();
     }
 
     static Path cacheDir() {

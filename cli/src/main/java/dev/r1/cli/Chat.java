@@ -4,6 +4,7 @@ import dev.r1.engine.Session;
 import dev.r1.engine.generate.GenerateOptions;
 import dev.r1.engine.generate.GenerationResult;
 import dev.r1.engine.generate.Generator;
+import dev.r1.engine.generate.SessionAdapters;
 import dev.r1.engine.generate.TextDecoder;
 import dev.r1.engine.generate.TokenModel;
 import dev.r1.engine.sampling.Sampler;
@@ -99,11 +100,12 @@ final class Chat {
 
         Sampler sampler = new Sampler(samplerOptions);
         sampler.accept(ids);
-        Generator g = new Generator(new TokenModel() {
-            @Override public float[] decode(int token) { inContext.add(token); return session.decode(token); }
-            @Override public boolean isEog(int token) { return session.isEog(token); }
-            @Override public int position() { return session.position(); }
-            @Override public int contextSize() { return session.contextSize(); }
+        TokenModel base = SessionAdapters.tokenModel(session);
+        Generator g = new Generator(new TokenModel() { // the session's view, also recording what enters the cache
+            @Override public float[] decode(int token) { inContext.add(token); return base.decode(token); }
+            @Override public boolean isEog(int token) { return base.isEog(token); }
+            @Override public int position() { return base.position(); }
+            @Override public int contextSize() { return base.contextSize(); }
         }, sampler, TextDecoder.of(tokenizer.streamingDecoder()));
         GenerationResult r = g.generate(session.lastLogits(), new GenerateOptions(maxTokens, stop, startInThink), sink, cancelled);
         return new Turn(r, ids.length, fresh.length, prefillSeconds);

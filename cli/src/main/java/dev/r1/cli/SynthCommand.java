@@ -40,19 +40,26 @@ final class SynthCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        ModelConfig cfg = Presets.get(preset);
-        TargetType target = TargetType.parse(type);
-        var tokenizer = Tokenizers.forPreset(preset, cfg);
-        long total = TensorLayout.expected(cfg).stream()
-                .mapToLong(s -> TensorPolicy.choose(s.name(), s.dims(), target, pure, cfg.layers(), cfg.tiedEmbeddings(), false)
-                        .type().byteSize(s.nElements())).sum();
-        Progress bar = new Progress("synth " + preset + " " + target.fileSuffix(), total);
-        SyntheticModel.write(output, force, cfg, "synthetic " + preset + " " + target.fileSuffix(), seed,
-                s -> TensorPolicy.choose(s.name(), s.dims(), target, pure, cfg.layers(), cfg.tiedEmbeddings(), false).type(),
-                tokenizer, target.fileType(), bar::update);
-        bar.done();
+        long total = synthesize(preset, TargetType.parse(type), pure, seed, output, force);
         System.out.printf("wrote %s (%s, %s, seed %d)%n", output, preset, Format.bytes(total), seed);
         return 0;
+    }
+
+    /**
+     * Writes a synthetic {@code preset} model of {@code target} (llama-quantize's tensor mix unless
+     * {@code pure}) with a progress bar; returns the bytes of tensor data written. Shared with {@code r1 bench}.
+     */
+    static long synthesize(String preset, TargetType target, boolean pure, long seed, Path out, boolean overwrite) {
+        ModelConfig cfg = Presets.get(preset);
+        var tokenizer = Tokenizers.forPreset(preset, cfg);
+        java.util.function.Function<TensorLayout.TensorSpec, dev.r1.models.tensor.GgmlType> typeOf = s ->
+                TensorPolicy.choose(s.name(), s.dims(), target, pure, cfg.layers(), cfg.tiedEmbeddings(), false).type();
+        long total = TensorLayout.expected(cfg).stream().mapToLong(s -> typeOf.apply(s).byteSize(s.nElements())).sum();
+        Progress bar = new Progress("synth " + preset + " " + target.fileSuffix(), total);
+        SyntheticModel.write(out, overwrite, cfg, "synthetic " + preset + " " + target.fileSuffix(), seed, typeOf,
+                tokenizer, target.fileType(), bar::update);
+        bar.done();
+        return total;
     }
 
     static final class PresetNames implements Iterable<String> {
