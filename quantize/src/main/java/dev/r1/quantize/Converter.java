@@ -4,17 +4,13 @@ import dev.r1.models.ModelException;
 import dev.r1.models.config.ModelConfig;
 import dev.r1.models.gguf.GgufValue;
 import dev.r1.models.gguf.GgufWriter;
-import dev.r1.models.tensor.GgmlType;
 
 import java.io.IOException;
-import java.lang.foreign.MemorySegment;
-import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.IntStream;
 
 /**
  * Converts an HF model directory (config.json, tokenizer files, single or sharded BF16/F16/F32
@@ -22,15 +18,13 @@ import java.util.stream.IntStream;
  * policy ({@link TensorPolicy}), llama.cpp's metadata and the Llama q/k permutation.
  *
  * <p>Streams tensor by tensor and, within a tensor, chunk by chunk of rows, so memory stays bounded by
- * a few chunk buffers whatever the model size; rows are quantized in parallel. The output is written
+ * a few chunk buffers whatever the model size; rows are quantized in parallel ({@link TensorStreamer}). The output is written
  * to a temporary file in the target directory and renamed into place only when complete (a failed or
  * killed run leaves no output); the input is only read.
  */
 public final class Converter {
     private Converter() {}
 
-    /** Floats per chunk: 16 MiB of input rows on the heap at a time. */
-    private static final long CHUNK_ELEMENTS = 4L << 20;
     /** Room kept for the GGUF header (vocabulary, merges, template) in the free-space check. */
     private static final long HEADER_ALLOWANCE = 64L << 20;
 
@@ -66,7 +60,8 @@ public final class Converter {
             final long total = totalElements;
 
             List<ConversionReport.TensorReport> reports = new ArrayList<>();
-            try (GgufWriter w = GgufWriter.create(out, opt.force())) {
+            try (GgufWriter w = GgufWriter.create(out, opt.force());
+                 TensorStreamer streamer = new TensorStreamer(opt.measureError())) {
                 for (Map.Entry<String, GgufValue> e : src.metadata().entrySet()) w.put(e.getKey(), e.getValue());
                 w.putUInt32("general.quantization_version", 2);
                 w.putUInt32("general.file_type", opt.target().fileType());
@@ -78,18 +73,17 @@ public final class Converter {
                     ModelSource.Tensor t = tensors.get(i);
                     TensorPolicy.Choice ch = choices.get(i);
                     int index = i;
-                    double[] err = new double[3]; // sum of squared errors, max |error|, elements
-                    w.writeTensorData(t.name(), sink -> writeTensor(t, ch.type(), opt, sink, err, e -> {
+                    double[][] err = new double[1][]; // sum of squared errors, max |error|, elements
+                    w.writeTensorData(t.name(), sink -> err[0] = streamer.write(t, ch.type(), sink, e -> {
                         if (opt.progress() != null) {
                             opt.progress().update(new ConvertOptions.Event(t.name(), index, tensors.size(),
                                     done[0] + e, total, (System.nanoTime() - t0) / 1e9));
                         }
                     }));
                     done[0] += t.elements();
-                    double rmse = opt.measureError() ? Math.sqrt(err[0] / Math.max(1, err[2])) : Double.NaN;
+                    double rmse = Math.sqrt(err[0][0] / Math.max(1, err[0][2]));
                     reports.add(new ConversionReport.TensorReport(t.name(), t.dims(), t.sourceType().name(),
-                            ch.type().name(), ch.type().byteSize(t.elements()), rmse,
-                            opt.measureError() ? err[1] : Double.NaN, ch.note()));
+                            ch.type().name(), ch.type().byteSize(t.elements()), rmse, err[0][1], ch.note()));
                 }
                 w.commit();
             }
@@ -106,51 +100,6 @@ public final class Converter {
         } catch (ModelException e) {
             throw new QuantizeException(e.getMessage(), e);
         }
-    }
-
-    /** Streams one tensor: read a chunk of rows, quantize it in parallel, measure its error, write it. */
-    private static void writeTensor(ModelSource.Tensor t, GgmlType type, ConvertOptions opt,
-                                    java.nio.channels.WritableByteChannel sink, double[] err,
-                                    java.util.function.LongConsumer progress) throws IOException {
-        RowQuantizer q = Quantizers.forType(type);
-        int rowLength = Math.toIntExact(t.rowLength());
-        long rows = t.rows();
-        int chunkRows = (int) Math.max(1, Math.min(rows, CHUNK_ELEMENTS / rowLength));
-        long rowBytes = q.rowBytes(rowLength);
-        float[] in = new float[Math.toIntExact((long) chunkRows * rowLength)];
-        byte[] outBuf = new byte[Math.toIntExact(chunkRows * rowBytes)];
-        float[] back = opt.measureError() && type != GgmlType.F32 ? new float[in.length] : null;
-        for (long r0 = 0; r0 < rows; r0 += chunkRows) {
-            int n = (int) Math.min(chunkRows, rows - r0);
-            t.reader().read(r0, n, in);
-            Quantizers.quantizeRows(q, t.name(), in, 0, n, rowLength, MemorySegment.ofArray(outBuf), 0);
-            if (back != null) measure(type, outBuf, in, back, n, rowLength, err);
-            else err[2] += (double) n * rowLength;
-            ByteBuffer b = ByteBuffer.wrap(outBuf, 0, Math.toIntExact(n * rowBytes));
-            while (b.hasRemaining()) sink.write(b);
-            progress.accept((r0 + n) * rowLength);
-        }
-    }
-
-    /** Adds the chunk's squared error and max |error| (decoded output vs input, in double) to err. */
-    private static void measure(GgmlType type, byte[] out, float[] in, float[] back, int rows, int rowLength, double[] err) {
-        long rowBytes = type.byteSize(rowLength);
-        MemorySegment seg = MemorySegment.ofArray(out);
-        double[][] parts = IntStream.range(0, rows).parallel().mapToObj(r -> {
-            type.dequantize(seg, r * rowBytes, back, r * rowLength, rowLength);
-            double se = 0, max = 0;
-            for (int i = r * rowLength; i < (r + 1) * rowLength; i++) {
-                double d = (double) back[i] - in[i];
-                se += d * d;
-                max = Math.max(max, Math.abs(d));
-            }
-            return new double[] {se, max};
-        }).toArray(double[][]::new);
-        for (double[] p : parts) {
-            err[0] += p[0];
-            err[1] = Math.max(err[1], p[1]);
-        }
-        err[2] += (double) rows * rowLength;
     }
 
     /**

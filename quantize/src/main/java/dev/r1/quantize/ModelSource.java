@@ -26,7 +26,6 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.IntStream;
 
 /**
  * A model being converted: its config, the GGUF metadata it brings (architecture, tokenizer, name),
@@ -76,40 +75,28 @@ abstract class ModelSource implements AutoCloseable {
         throw new QuantizeException(in + ": not found (expected an HF model directory or a .gguf file)");
     }
 
-    /** Elements per parallel decoding task. */
-    private static final int DECODE_TASK = 1 << 18;
-
     /**
-     * Rows read straight from a tensor's bytes, in any type GgmlType can dequantize; big chunks are
-     * decoded in parallel (the input files are mapped in shared arenas), so reading keeps up with the
-     * parallel quantizers.
+     * Rows read straight from a tensor's bytes, in any type GgmlType can dequantize. Safe to call from
+     * many threads at once (the input files are mapped in shared arenas): the converter reads rows in
+     * parallel tasks.
      */
     static RowReader contiguous(MemorySegment data, GgmlType type, long rowLength) {
         long rowBytes = type.byteSize(rowLength);
-        return (first, rows, dst) -> {
-            int n = Math.toIntExact(rows * rowLength);
-            long base = first * rowBytes;
-            if (n < 2 * DECODE_TASK || type.isQuantized()) {
-                decode(data, type, base, dst, 0, n);
-                return;
-            }
-            int tasks = (n + DECODE_TASK - 1) / DECODE_TASK;
-            IntStream.range(0, tasks).parallel().forEach(t -> {
-                int from = t * DECODE_TASK, len = Math.min(DECODE_TASK, n - from);
-                decode(data, type, base + type.byteSize(from), dst, from, len);
-            });
-        };
+        return (first, rows, dst) -> decode(data, type, first * rowBytes, dst, 0, Math.toIntExact(rows * rowLength));
     }
 
     private static final ValueLayout.OfShort SHORT_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfFloat FLOAT_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    private static final ThreadLocal<short[]> SHORTS = ThreadLocal.withInitial(() -> new short[0]);
 
     /** Bulk-copy decoding for the float types (exact); the block types go through GgmlType. */
     static void decode(MemorySegment data, GgmlType type, long byteOff, float[] dst, int dstOff, int n) {
         switch (type) {
             case F32 -> MemorySegment.copy(data, FLOAT_LE, byteOff, dst, dstOff, n);
             case BF16, F16 -> {
-                short[] tmp = new short[n];
+                short[] tmp = SHORTS.get();
+                if (tmp.length < n) SHORTS.set(tmp = new short[n]);
                 MemorySegment.copy(data, SHORT_LE, byteOff, tmp, 0, n);
                 if (type == GgmlType.BF16) {
                     for (int i = 0; i < n; i++) dst[dstOff + i] = Float.intBitsToFloat(tmp[i] << 16);
@@ -205,9 +192,9 @@ abstract class ModelSource implements AutoCloseable {
             int headRows = Math.toIntExact(permRows / heads);
             long rowBytes = type.byteSize(rowLength);
             int len = Math.toIntExact(rowLength);
-            float[] one = new float[len];
             return (first, rows, dst) -> {
                 if (vector) { // the single "row" of a 1-D tensor: permute its elements
+                    float[] one = new float[1];
                     for (int i = 0; i < permRows; i++) {
                         decode(data, type, HfTensorNames.ropePermuteSourceRow(i, headRows) * rowBytes, one, 0, 1);
                         dst[i] = one[0];

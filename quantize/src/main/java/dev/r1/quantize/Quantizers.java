@@ -1,5 +1,10 @@
 package dev.r1.quantize;
 
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.List;
@@ -69,9 +74,9 @@ public final class Quantizers {
         range.forEach(t -> {
             int r0 = t * rowsPerTask, r1 = Math.min(rows, r0 + rowsPerTask);
             byte[] out = new byte[Math.toIntExact((r1 - r0) * rowBytes)];
+            checkFinite(tensorName, src, srcOff + r0 * nPerRow, r1 - r0, nPerRow, r0);
             for (int r = r0; r < r1; r++) {
                 int off = srcOff + r * nPerRow;
-                checkFinite(tensorName, src, off, nPerRow, r);
                 q.quantizeRow(src, off, nPerRow, out, (int) ((r - r0) * rowBytes));
             }
             parts[t] = out;
@@ -91,18 +96,35 @@ public final class Quantizers {
         return out;
     }
 
-    private static void checkRowLength(RowQuantizer q, String tensorName, int nPerRow) {
+    static void checkRowLength(RowQuantizer q, String tensorName, int nPerRow) {
         if (nPerRow <= 0 || nPerRow % q.blockSize() != 0) {
             throw new QuantizeException("tensor " + tensorName + ": rows of " + nPerRow + " elements cannot be "
                     + q.typeName() + ", which needs a multiple of " + q.blockSize());
         }
     }
 
-    private static void checkFinite(String tensorName, float[] src, int off, int n, int row) {
-        for (int i = 0; i < n; i++) {
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+
+    /**
+     * Throws, naming the tensor, row and column, if any of {@code rows} rows of {@code rowLength} floats
+     * at {@code src[off..]} (rows {@code firstRow..} of the tensor) is NaN or infinite. The scan compares
+     * magnitude bits (finite floats are below 0x7f800000) with vectors: a scalar Float.isFinite loop took
+     * 6% of a whole Q4_0 conversion's CPU time.
+     */
+    static void checkFinite(String tensorName, float[] src, int off, int rows, int rowLength, long firstRow) {
+        int n = rows * rowLength, i = 0;
+        IntVector max = IntVector.zero(IntVector.SPECIES_PREFERRED);
+        for (int bound = F.loopBound(n); i < bound; i += F.length()) {
+            max = max.max(FloatVector.fromArray(F, src, off + i).reinterpretAsInts().and(0x7fffffff));
+        }
+        int m = max.reduceLanes(VectorOperators.MAX);
+        for (; i < n; i++) m = Math.max(m, Float.floatToRawIntBits(src[off + i]) & 0x7fffffff);
+        if (m < 0x7f800000) return;
+        for (i = 0; i < n; i++) {
             if (!Float.isFinite(src[off + i])) {
-                throw new QuantizeException("tensor " + tensorName + " has " + src[off + i] + " at row " + row
-                        + ", column " + i + "; the input model is corrupt (NaN/Inf weights cannot be quantized)");
+                throw new QuantizeException("tensor " + tensorName + " has " + src[off + i] + " at row "
+                        + (firstRow + i / rowLength) + ", column " + i % rowLength
+                        + "; the input model is corrupt (NaN/Inf weights cannot be quantized)");
             }
         }
     }
