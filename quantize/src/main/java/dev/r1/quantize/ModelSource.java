@@ -40,8 +40,23 @@ abstract class ModelSource implements AutoCloseable {
         void read(long first, int rows, float[] dst);
     }
 
-    /** One tensor to write: GGUF name and dims, the type it is stored in, and its reader. */
-    record Tensor(String name, long[] dims, GgmlType sourceType, RowReader reader) {
+    /**
+     * Called when rows {@code [first, first+rows)} have been converted, so their input pages can go
+     * ({@link InputPages}); called with the whole tensor at its end.
+     */
+    @FunctionalInterface
+    interface RowRelease {
+        void done(long first, long rows);
+
+        RowRelease NONE = (first, rows) -> { };
+    }
+
+    /** One tensor to write: GGUF name and dims, the type it is stored in, its reader and its release. */
+    record Tensor(String name, long[] dims, GgmlType sourceType, RowReader reader, RowRelease release) {
+        Tensor(String name, long[] dims, GgmlType sourceType, RowReader reader) {
+            this(name, dims, sourceType, reader, RowRelease.NONE);
+        }
+
         long rowLength() { return dims[0]; }
 
         long rows() {
@@ -83,6 +98,19 @@ abstract class ModelSource implements AutoCloseable {
     static RowReader contiguous(MemorySegment data, GgmlType type, long rowLength) {
         long rowBytes = type.byteSize(rowLength);
         return (first, rows, dst) -> decode(data, type, first * rowBytes, dst, 0, Math.toIntExact(rows * rowLength));
+    }
+
+    /** Releases a contiguous tensor's input rows once converted. */
+    static RowRelease contiguousRelease(MemorySegment data, GgmlType type, long rowLength) {
+        long rowBytes = type.byteSize(rowLength);
+        return (first, rows) -> InputPages.release(data, first * rowBytes, rows * rowBytes);
+    }
+
+    /** Releases a tensor read out of order only once all of it is converted. */
+    static RowRelease wholeRelease(MemorySegment data, long totalRows) {
+        return (first, rows) -> {
+            if (first == 0 && rows == totalRows) InputPages.release(data, 0, data.byteSize());
+        };
     }
 
     private static final ValueLayout.OfShort SHORT_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -173,8 +201,13 @@ abstract class ModelSource implements AutoCloseable {
                 GgmlType type = t.dtype().ggmlType();
                 MemorySegment data = weights.data(t);
                 int heads = HfTensorNames.ropePermuteHeads(t.name(), config);
-                tensors.add(new Tensor(spec.name(), spec.dims(), type,
-                        heads == 0 ? contiguous(data, type, spec.dims()[0]) : permuted(data, type, spec.dims(), heads)));
+                long rowLength = spec.dims()[0];
+                long rows = t.nElements() / rowLength;
+                tensors.add(heads == 0
+                        ? new Tensor(spec.name(), spec.dims(), type, contiguous(data, type, rowLength),
+                                contiguousRelease(data, type, rowLength))
+                        : new Tensor(spec.name(), spec.dims(), type, permuted(data, type, spec.dims(), heads),
+                                wholeRelease(data, rows)));
             }
         }
 
@@ -233,7 +266,9 @@ abstract class ModelSource implements AutoCloseable {
                     }
                 });
                 for (GgufTensor t : file.tensors()) {
-                    tensors.add(new Tensor(t.name(), t.dims(), t.type(), contiguous(file.data(t), t.type(), t.dim(0))));
+                    MemorySegment data = file.data(t);
+                    tensors.add(new Tensor(t.name(), t.dims(), t.type(), contiguous(data, t.type(), t.dim(0)),
+                            contiguousRelease(data, t.type(), t.dim(0))));
                 }
             } catch (ModelException e) {
                 file.close();

@@ -76,6 +76,7 @@ final class TensorStreamer implements AutoCloseable {
                     int from = i * taskRows, count = Math.min(taskRows, n - from);
                     return encode(t, q, type, first + from, count, rowLength, out, from * rowBytes, measureThis);
                 }).toArray(double[][]::new);
+                t.release().done(first, n);
                 if (measureThis) {
                     for (double[] p : parts) { // in row order, so the report is deterministic
                         err[0] += p[0];
@@ -91,6 +92,7 @@ final class TensorStreamer implements AutoCloseable {
             }
             await(pending[0]);
             await(pending[1]);
+            t.release().done(0, rows);
             ok = true;
         } finally {
             if (!ok) { // never leave a write running into a file the caller is about to discard
