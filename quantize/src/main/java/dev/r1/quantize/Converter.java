@@ -28,8 +28,21 @@ public final class Converter {
     /** Room kept for the GGUF header (vocabulary, merges, template) in the free-space check. */
     private static final long HEADER_ALLOWANCE = 64L << 20;
 
+    /** Bytes usable in a directory; a parameter so tests can stand in for a full disk. */
+    @FunctionalInterface
+    interface FreeSpace {
+        long usableBytes(Path dir) throws IOException;
+    }
+
+    private static final FreeSpace FILE_STORE = dir -> Files.getFileStore(dir).getUsableSpace();
+
     /** Converts {@code in} to {@code out}; see {@link ConvertOptions}. */
     public static ConversionReport convert(Path in, Path out, ConvertOptions opt) {
+        return convert(in, out, opt, FILE_STORE);
+    }
+
+    /** {@link #convert(Path, Path, ConvertOptions)} with the free space read from {@code freeSpace}. */
+    static ConversionReport convert(Path in, Path out, ConvertOptions opt, FreeSpace freeSpace) {
         long t0 = System.nanoTime();
         checkPaths(in, out, opt.force());
         try (ModelSource src = ModelSource.open(in)) {
@@ -56,7 +69,7 @@ public final class Converter {
                 totalElements += t.elements();
                 weights += t.elements();
             }
-            checkFreeSpace(out, outBytes + HEADER_ALLOWANCE);
+            checkFreeSpace(out, outBytes + HEADER_ALLOWANCE, freeSpace);
             final long total = totalElements;
 
             List<ConversionReport.TensorReport> reports = new ArrayList<>();
@@ -136,10 +149,10 @@ public final class Converter {
         if (dir == null || !Files.isDirectory(dir)) throw new QuantizeException(out + ": directory " + dir + " does not exist");
     }
 
-    private static void checkFreeSpace(Path out, long needed) {
+    private static void checkFreeSpace(Path out, long needed, FreeSpace freeSpace) {
         Path dir = out.toAbsolutePath().normalize().getParent();
         try {
-            long free = Files.getFileStore(dir).getUsableSpace();
+            long free = freeSpace.usableBytes(dir);
             if (free < needed) {
                 throw new QuantizeException(dir + ": needs about " + mb(needed) + " MB free for " + out.getFileName()
                         + ", only " + mb(free) + " MB available");

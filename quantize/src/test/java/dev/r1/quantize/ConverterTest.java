@@ -216,6 +216,36 @@ class ConverterTest {
         assertNoTempFiles();
     }
 
+    @Test
+    void tooLittleFreeSpaceIsAClearErrorBeforeAnythingIsWritten() throws IOException {
+        Path in = new SyntheticHfModel(false, 12).write(tmp.resolve("model"), 1);
+        Path out = tmp.resolve("out.gguf");
+        List<Path> asked = new ArrayList<>();
+        Converter.FreeSpace full = dir -> {
+            asked.add(dir);
+            return 5_000_000;
+        };
+        QuantizeException e = assertThrows(QuantizeException.class,
+                () -> Converter.convert(in, out, ConvertOptions.of(TargetType.Q4_0), full));
+        assertTrue(e.getMessage().contains("MB free for out.gguf, only 5 MB available"), e.getMessage());
+        assertEquals(List.of(tmp.toAbsolutePath().normalize()), asked, "asks about OUT's directory");
+        assertFalse(Files.exists(out));
+        assertNoTempFiles();
+
+        // An existing OUT (with --force) is left as it was.
+        Files.writeString(out, "previous");
+        assertThrows(QuantizeException.class,
+                () -> Converter.convert(in, out, ConvertOptions.of(TargetType.Q4_0).withForce(true), full));
+        assertEquals("previous", Files.readString(out));
+        assertNoTempFiles();
+
+        // The estimate is the output plus room for the header, not some fixed share of the disk.
+        Converter.convert(in, out, ConvertOptions.of(TargetType.Q4_0).withForce(true), dir -> 100_000_000);
+        try (GgufFile f = GgufFile.open(out)) {
+            assertEquals(2, f.getInt("general.file_type"));
+        }
+    }
+
     private void assertNoTempFiles() throws IOException {
         try (Stream<Path> s = Files.list(tmp)) {
             List<Path> temps = s.filter(p -> p.getFileName().toString().endsWith(".tmp")).toList();
