@@ -199,32 +199,58 @@ final class LaneSearch {
         final int nmax = 32;
         for (int g = 0; g < lanes; g += VL) {
             qxMax(xt, lanes, g, st);
-            VectorMask<Float> flat = FloatVector.fromArray(F, st, AMAX).lt(1e-15f);
             qxSums(xt, laux, lanes, g, (float) -nmax, st, nmax);
             for (int i = 0; i < 16; i++) FloatVector.fromArray(F, laux, i * lanes + g).intoArray(L, i * lanes + g);
-            FloatVector sumlx = FloatVector.fromArray(F, st, SL), suml2 = FloatVector.fromArray(F, st, SL2);
-            FloatVector scale = sumlx.div(suml2).blend(FloatVector.zero(F), suml2.eq(0f));
-            FloatVector best = scale.mul(sumlx);
+            qxFirst(st);
             for (int is = -9; is <= 9; is++) {
                 if (is == 0) continue;
                 qxSums(xt, laux, lanes, g, -(nmax + 0.1f * is), st, nmax);
-                sumlx = FloatVector.fromArray(F, st, SL);
-                suml2 = FloatVector.fromArray(F, st, SL2);
-                VectorMask<Float> better = suml2.compare(VectorOperators.GT, 0f)
-                        .and(sumlx.mul(sumlx).compare(VectorOperators.GT, best.mul(suml2))).andNot(flat);
-                if (!better.anyTrue()) continue;
-                FloatVector.zero(F).blend(FloatVector.broadcast(F, 1f), better).intoArray(st, MASK);
-                acceptCodes(L, laux, lanes, g, 16, st);
-                scale = scale.blend(sumlx.div(suml2), better);
-                best = best.blend(scale.mul(sumlx), better);
+                if (qxBetter(st)) acceptCodes(L, laux, lanes, g, 16, st);
             }
-            if (flat.anyTrue()) {
-                FloatVector.zero(F).blend(FloatVector.broadcast(F, 1f), flat).intoArray(st, MASK);
-                zeroCodes(L, lanes, g, 16, st);
-                scale = scale.blend(FloatVector.zero(F), flat);
-            }
-            scale.intoArray(scaleOut, g);
+            if (qxFlat(st)) zeroCodes(L, lanes, g, 16, st);
+            FloatVector.fromArray(F, st, SCALE).intoArray(scaleOut, g);
         }
+    }
+
+    /*
+     * The candidate loop keeps its per-lane scale and best score in st, not in vectors carried from one
+     * iteration to the next: C2 boxed such loop-carried vectors here (a JFR allocation profile showed
+     * 1.7 GB of Float256Vector boxes for one 7B output.weight), which made Q6_K the slowest step.
+     */
+
+    /** The first candidate's scale sumlx/suml2 (0 where suml2 is 0) and score scale*sumlx. */
+    private static void qxFirst(float[] st) {
+        FloatVector sumlx = FloatVector.fromArray(F, st, SL), suml2 = FloatVector.fromArray(F, st, SL2);
+        FloatVector scale = sumlx.div(suml2).blend(FloatVector.zero(F), suml2.eq(0f));
+        scale.intoArray(st, SCALE);
+        scale.mul(sumlx).intoArray(st, BEST);
+    }
+
+    /**
+     * Takes the current candidate in the lanes where it scores better (and the block is not flat):
+     * updates SCALE and BEST, sets MASK, and says whether any lane took it.
+     */
+    private static boolean qxBetter(float[] st) {
+        FloatVector sumlx = FloatVector.fromArray(F, st, SL), suml2 = FloatVector.fromArray(F, st, SL2);
+        FloatVector best = FloatVector.fromArray(F, st, BEST);
+        VectorMask<Float> flat = FloatVector.fromArray(F, st, AMAX).lt(1e-15f);
+        VectorMask<Float> better = suml2.compare(VectorOperators.GT, 0f)
+                .and(sumlx.mul(sumlx).compare(VectorOperators.GT, best.mul(suml2))).andNot(flat);
+        if (!better.anyTrue()) return false;
+        FloatVector.zero(F).blend(FloatVector.broadcast(F, 1f), better).intoArray(st, MASK);
+        FloatVector scale = FloatVector.fromArray(F, st, SCALE).blend(sumlx.div(suml2), better);
+        scale.intoArray(st, SCALE);
+        best.blend(scale.mul(sumlx), better).intoArray(st, BEST);
+        return true;
+    }
+
+    /** Zeroes SCALE in the flat lanes (max |x| below 1e-15) and sets MASK to them; says whether any. */
+    private static boolean qxFlat(float[] st) {
+        VectorMask<Float> flat = FloatVector.fromArray(F, st, AMAX).lt(1e-15f);
+        if (!flat.anyTrue()) return false;
+        FloatVector.zero(F).blend(FloatVector.broadcast(F, 1f), flat).intoArray(st, MASK);
+        FloatVector.fromArray(F, st, SCALE).blend(FloatVector.zero(F), flat).intoArray(st, SCALE);
+        return true;
     }
 
     /** The value of largest magnitude (first one wins, sign kept) into st[MAX], the magnitude into st[AMAX]. */

@@ -1,5 +1,11 @@
 package dev.r1.quantize;
 
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
 /**
  * Q6_K: super-blocks of 256 values in 16 sub-blocks of 16, each with an int8 scale relative to the fp16
  * super-block d; codes are 6 bits (4 low bits in ql, 2 high bits in qh), value = d*sc*(q - 32).
@@ -21,6 +27,22 @@ public final class Q6_KQuantizer implements RowQuantizer {
     @Override public int blockSize() { return QK_K; }
     @Override public int typeSize() { return BLOCK_BYTES; }
 
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
+    private static final VectorSpecies<Byte> B = ByteVector.SPECIES_64;
+
+    /**
+     * One sub-block's codes from its quantized scale: clamp(nearest_int(x/d), -32, 31) + 32, 8 lanes at
+     * a time (IEEE division and the nearest_int bit trick are exact per lane, so this is ggml's scalar
+     * result). Arrays and scalars only cross this boundary (see LaneSearch on boxing).
+     */
+    private static void requantize(float[] x, int xOff, float d, byte[] L, int lOff) {
+        for (int h = 0; h < 16; h += 8) {
+            ((IntVector) FloatVector.fromArray(F, x, xOff + h).div(d).add(12582912.0f).reinterpretAsInts())
+                    .and(0x007fffff).sub(0x00400000).max(-32).min(31).add(32)
+                    .convertShape(VectorOperators.I2B, B, 0).reinterpretAsBytes().intoArray(L, lOff + h);
+        }
+    }
+
     @Override
     public void quantizeRow(float[] x, int off, int n, byte[] y, int yOff) {
         rowBytes(n);
@@ -40,7 +62,6 @@ public final class Q6_KQuantizer implements RowQuantizer {
             LaneSearch.qx(xt, 16, lt, scales, laux, st);
             float maxScale = 0, maxAbsScale = 0;
             for (int ib = 0; ib < QK_K / 16; ib++) {
-                for (int i = 0; i < 16; i++) L[16 * ib + i] = (byte) lt[i * 16 + ib];
                 float abs = Math.abs(scales[ib]);
                 if (abs > maxAbsScale) {
                     maxAbsScale = abs;
@@ -61,12 +82,11 @@ public final class Q6_KQuantizer implements RowQuantizer {
             float dAll = Bits.fp32(dh);
             for (int j = 0; j < QK_K / 16; j++) {
                 float d = dAll * y[sc + j];
-                if (d == 0f) continue; // ggml keeps the search's codes for this sub-block
-                for (int ii = 0; ii < 16; ii++) {
-                    int l = Bits.nearestInt(x[xb + 16 * j + ii] / d);
-                    l = Math.max(-32, Math.min(31, l));
-                    L[16 * j + ii] = (byte) (l + 32);
+                if (d == 0f) { // ggml keeps the search's codes for this sub-block
+                    for (int i = 0; i < 16; i++) L[16 * j + i] = (byte) lt[i * 16 + j];
+                    continue;
                 }
+                requantize(x, xb + 16 * j, d, L, 16 * j);
             }
             for (int j = 0; j < QK_K; j += 128) {
                 for (int l = 0; l < 32; l++) {
