@@ -62,6 +62,19 @@ class CliTest {
         assertEquals(1, again.code());
         assertTrue(again.err().contains("exist"), again.err());
         assertEquals(before.length, Files.readAllBytes(q4).length);
+
+        // --report measures each tensor's error (a plain run skips that work).
+        Path report = dir.resolve("err.json");
+        Run rep = r1("quantize", "--bits", "4", "--force", "--report", report.toString(), f16.toString(), q4.toString());
+        assertEquals(0, rep.code(), rep.err());
+        com.fasterxml.jackson.databind.JsonNode tensors = new com.fasterxml.jackson.databind.ObjectMapper()
+                .readTree(report.toFile()).get("tensors");
+        for (com.fasterxml.jackson.databind.JsonNode t : tensors) {
+            double rmse = t.get("rmse").asDouble(-1);
+            String type = t.get("type").asText();
+            if (type.equals("F32")) assertEquals(0.0, rmse, t.toString());
+            else assertTrue(rmse > 0 && rmse < 1 && t.get("maxAbsError").asDouble() >= rmse, t.toString());
+        }
     }
 
     @Test

@@ -44,7 +44,7 @@ final class TensorStreamer implements AutoCloseable {
 
     /**
      * Writes {@code t} as {@code type} to {@code sink} and returns its error: sum of squared errors,
-     * max |error|, elements (NaN, NaN, elements when not measured).
+     * max |error|, elements (NaN, NaN, elements when not measuring).
      *
      * @param progress called on this thread with the input elements done so far
      */
@@ -107,7 +107,7 @@ final class TensorStreamer implements AutoCloseable {
                 }
             }
         }
-        if (!measureThis) {
+        if (!measure) { // (F32 output is exact: its measured error stays 0)
             err[0] = Double.NaN;
             err[1] = Double.NaN;
         }
