@@ -8,6 +8,7 @@ import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -58,6 +59,40 @@ public final class QuantKernels {
         }
     }
 
+    /**
+     * As {@link #quantizeQ8}, but each block's quants stored in the pair layout the Q8_0 kernels read:
+     * the 16 even elements, then the 16 odd ones. A Q8_0 weight block read as 16-bit lanes holds
+     * elements (2j, 2j+1) in lane j, so the product pairs up lanes (2j, 2j+1) and the 32-bit pair sum of
+     * that gives elements 4k..4k+3 in lane k: the lane sums ggml's integer dot produces, so the float
+     * accumulation that follows is ggml's, bit for bit.
+     */
+    public static void quantizeQ8Pairs(float[] x, int xOff, int cols, short[] q, int qOff, float[] d, int dOff) {
+        quantizeQ8(x, xOff, cols, q, qOff, d, dOff);
+        short[] tmp = new short[QK];
+        for (int b = 0; b < cols / QK; b++) {
+            int qo = qOff + b * QK;
+            for (int i = 0; i < QK; i++) tmp[(i >> 1) + (i & 1) * 16] = q[qo + i];
+            System.arraycopy(tmp, 0, q, qo, QK);
+        }
+    }
+
+    /**
+     * The lanes of an 8-lane accumulator summed in the order of ggml's {@code hsum_float_8}:
+     * {@code ((l0+l4)+(l2+l6)) + ((l1+l5)+(l3+l7))}. {@code reduceLanes} leaves the order open (and it
+     * differs between the interpreter and C2), which would make results depend on the JIT tier.
+     */
+    static float hsum(FloatVector acc) {
+        if (acc.length() != 8) return acc.reduceLanes(VectorOperators.ADD);
+        FloatVector s1 = acc.add(acc.rearrange(HALVES));
+        FloatVector s2 = s1.add(s1.rearrange(PAIRS));
+        return s2.lane(0) + s2.lane(1);
+    }
+
+    private static final VectorShuffle<Float> HALVES = F32.length() == 8
+            ? VectorShuffle.fromValues(F32, 4, 5, 6, 7, 0, 1, 2, 3) : VectorShuffle.iota(F32, 0, 1, true);
+    private static final VectorShuffle<Float> PAIRS = F32.length() == 8
+            ? VectorShuffle.fromValues(F32, 2, 3, 0, 1, 6, 7, 4, 5) : VectorShuffle.iota(F32, 0, 1, true);
+
     /** {@code ds[b] = d[b] * Σ q} over each block: the activation sums weight types with offsets need. */
     public static void blockSums(short[] q, int qOff, float[] d, float[] ds, int dOff, int blocks) {
         for (int b = 0; b < blocks; b++) {
@@ -104,7 +139,7 @@ public final class QuantKernels {
                 acc = blockSum(p).fma(FloatVector.broadcast(F32, scale), acc);
             }
         }
-        return acc.reduceLanes(VectorOperators.ADD) - 8 * corr;
+        return hsum(acc) - 8 * corr;
     }
 
     /** An unpacked row · two activation vectors (tokens at {@code qOff} and {@code qOff + qStride}). */
@@ -123,11 +158,14 @@ public final class QuantKernels {
                 acc1 = blockSum(p1).fma(FloatVector.broadcast(F32, s1), acc1);
             }
         }
-        out[o] = acc0.reduceLanes(VectorOperators.ADD);
-        out[o + oStride] = acc1.reduceLanes(VectorOperators.ADD);
+        out[o] = hsum(acc0);
+        out[o + oStride] = hsum(acc1);
     }
 
-    /** Q8_0 row · one quantized activation vector. */
+    /**
+     * Q8_0 row · one activation vector quantized in the pair layout ({@link #quantizeQ8Pairs}): the 16-bit
+     * lanes of the weight block are split into their low (even element) and high (odd element) bytes.
+     */
     public static float dotQ8_0(MemorySegment w, long rowOff, int blocks, short[] q, int qOff, float[] d, int dOff) {
         FloatVector acc = FloatVector.zero(F32);
         for (int b = 0; b < blocks; b++) {
@@ -135,16 +173,15 @@ public final class QuantKernels {
             float scale = f16(w, off) * d[dOff + b];
             int qb = qOff + b * QK;
             for (int j = 0; j < 16; j += SL) {
-                ShortVector lo = (ShortVector) ByteVector.fromMemorySegment(B8, w, off + 2 + j, LE)
-                        .convertShape(VectorOperators.B2S, S16, 0);
-                ShortVector hi = (ShortVector) ByteVector.fromMemorySegment(B8, w, off + 18 + j, LE)
-                        .convertShape(VectorOperators.B2S, S16, 0);
-                ShortVector p = lo.mul(ShortVector.fromArray(S16, q, qb + j))
-                        .add(hi.mul(ShortVector.fromArray(S16, q, qb + 16 + j)));
+                ShortVector v = ShortVector.fromMemorySegment(S16, w, off + 2 + 2 * j, LE);
+                ShortVector even = v.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 8);
+                ShortVector odd = v.lanewise(VectorOperators.ASHR, 8);
+                ShortVector p = even.mul(ShortVector.fromArray(S16, q, qb + j))
+                        .add(odd.mul(ShortVector.fromArray(S16, q, qb + 16 + j)));
                 acc = blockSum(p).fma(FloatVector.broadcast(F32, scale), acc);
             }
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        return hsum(acc);
     }
 
     /**
@@ -164,14 +201,15 @@ public final class QuantKernels {
         }
     }
 
-    /** Unpacks a Q8_0 row into 16-bit weights and float block scales (see {@link #unpackQ4_0}). */
+    /** Unpacks a Q8_0 row into 16-bit weights in the pair layout ({@link #quantizeQ8Pairs}) and float scales. */
     public static void unpackQ8_0(MemorySegment w, long rowOff, int blocks, short[] ws, float[] wd) {
         for (int b = 0; b < blocks; b++) {
             long off = rowOff + (long) b * Q8_0_BYTES;
             wd[b] = f16(w, off);
-            for (int j = 0; j < QK; j += SL) {
-                ((ShortVector) ByteVector.fromMemorySegment(B8, w, off + 2 + j, LE)
-                        .convertShape(VectorOperators.B2S, S16, 0)).intoArray(ws, b * QK + j);
+            for (int j = 0; j < 16; j += SL) {
+                ShortVector v = ShortVector.fromMemorySegment(S16, w, off + 2 + 2 * j, LE);
+                v.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 8).intoArray(ws, b * QK + j);
+                v.lanewise(VectorOperators.ASHR, 8).intoArray(ws, b * QK + 16 + j);
             }
         }
     }
@@ -188,6 +226,6 @@ public final class QuantKernels {
                 acc = blockSum(p).fma(FloatVector.broadcast(F32, scale), acc);
             }
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        return hsum(acc);
     }
 }
