@@ -122,13 +122,17 @@ public final class Matmul {
     private void rowsQ4_0(WeightMatrix w, float[] out, int r0, int r1) {
         int blocks = w.cols() / QuantKernels.QK;
         long rb = w.rowBytes();
-        for (int r = r0; r < r1; r++) out[r] = QuantKernels.dotQ4_0(w.data(), r * rb, blocks, q, 0, qd, qs, 0);
+        int r = r0;
+        for (; r + 1 < r1; r += 2) QuantKernels.dotQ4_0x2(w.data(), r * rb, (r + 1) * rb, blocks, q, qd, qs, out, r);
+        if (r < r1) out[r] = QuantKernels.dotQ4_0(w.data(), r * rb, blocks, q, 0, qd, qs, 0);
     }
 
     private void rowsQ8_0(WeightMatrix w, float[] out, int r0, int r1) {
         int blocks = w.cols() / QuantKernels.QK;
         long rb = w.rowBytes();
-        for (int r = r0; r < r1; r++) out[r] = QuantKernels.dotQ8_0(w.data(), r * rb, blocks, qp, 0, qpd, 0);
+        int r = r0;
+        for (; r + 1 < r1; r += 2) QuantKernels.dotQ8_0x2(w.data(), r * rb, (r + 1) * rb, blocks, qp, qpd, out, r);
+        if (r < r1) out[r] = QuantKernels.dotQ8_0(w.data(), r * rb, blocks, qp, 0, qpd, 0);
     }
 
     private void rowsK(WeightMatrix w, int n, float[] out, int r0, int r1) {

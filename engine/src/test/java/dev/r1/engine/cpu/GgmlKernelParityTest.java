@@ -98,6 +98,10 @@ class GgmlKernelParityTest {
                 float want = out.get(JAVA_FLOAT, 0);
                 assertEquals(Float.floatToRawIntBits(want), Float.floatToRawIntBits(QuantKernels.dotQ8_0(qw, 0, blocks, q, 0, d, 0)),
                         "decode kernel, rep " + rep);
+                float[] pair = new float[2];
+                QuantKernels.dotQ8_0x2(qw, 0, 0, blocks, q, d, pair, 0);
+                assertEquals(Float.floatToRawIntBits(want), Float.floatToRawIntBits(pair[0]), "two-row decode kernel, rep " + rep);
+                assertEquals(Float.floatToRawIntBits(want), Float.floatToRawIntBits(pair[1]), "two-row decode kernel, rep " + rep);
                 short[] ws = new short[cols];
                 float[] wd = new float[blocks], two = new float[2];
                 QuantKernels.unpackQ8_0(qw, 0, blocks, ws, wd);
