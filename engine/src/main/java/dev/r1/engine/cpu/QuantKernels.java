@@ -8,15 +8,16 @@ import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
-import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Integer dot products of Q4_0 / Q8_0 weight rows with activations quantized to 8 bits per block of 32
  * (as llama.cpp does): per block, weight and activation bytes are widened to 16-bit lanes, multiplied
- * (products fit: |w| <= 8 or 127, |a| <= 127), the two halves of the block summed in 16 bits (<= 32258),
- * widened to 32 bits, converted to float and accumulated with the block's scale product by one FMA.
- * The horizontal sum happens once per row, not once per block.
+ * (products fit: |w| <= 15 or 127, |a| <= 127), two products summed in 16 bits (<= 32258), adjacent
+ * 16-bit lanes summed into 32 bits by shifts (the Vector API has no multiply-add-pairs; for Q4_0, whose
+ * pair sums fit 16 bits, the high half of {@code v + (v << 16)} does it in one op less), converted to float and accumulated with the block's scale product by one FMA.
+ * The horizontal sum happens once per row, not once per block. Vector code stays inside each kernel:
+ * C2 does not always inline a helper taking or returning vectors, and then boxes every vector (10x slower).
  *
  * <p>Activations are kept pre-widened to {@code short} (one conversion per activation instead of one per
  * activation per weight row). Vectors are of the preferred shape capped at 256 bits: a 16-bit lane vector
@@ -77,21 +78,19 @@ public final class QuantKernels {
     }
 
     /**
-     * The lanes of an 8-lane accumulator summed in the order of ggml's {@code hsum_float_8}:
-     * {@code ((l0+l4)+(l2+l6)) + ((l1+l5)+(l3+l7))}. {@code reduceLanes} leaves the order open (and it
-     * differs between the interpreter and C2), which would make results depend on the JIT tier.
+     * Sums lanes {@code t[o .. o+F32.length())} of an accumulator stored with {@code intoArray}; 8 lanes in
+     * the order of ggml's {@code hsum_float_8}: {@code ((l0+l4)+(l2+l6)) + ((l1+l5)+(l3+l7))}.
+     * {@code reduceLanes} leaves the order open (it differs between the interpreter and C2), and a helper
+     * taking the vector itself is not always inlined into the kernels, which then box every vector.
      */
-    static float hsum(FloatVector acc) {
-        if (acc.length() != 8) return acc.reduceLanes(VectorOperators.ADD);
-        FloatVector s1 = acc.add(acc.rearrange(HALVES));
-        FloatVector s2 = s1.add(s1.rearrange(PAIRS));
-        return s2.lane(0) + s2.lane(1);
+    static float laneSum(float[] t, int o) {
+        if (F32.length() == 8) return ((t[o] + t[o + 4]) + (t[o + 2] + t[o + 6])) + ((t[o + 1] + t[o + 5]) + (t[o + 3] + t[o + 7]));
+        float s = 0;
+        for (int i = 0; i < F32.length(); i++) s += t[o + i];
+        return s;
     }
 
-    private static final VectorShuffle<Float> HALVES = F32.length() == 8
-            ? VectorShuffle.fromValues(F32, 4, 5, 6, 7, 0, 1, 2, 3) : VectorShuffle.iota(F32, 0, 1, true);
-    private static final VectorShuffle<Float> PAIRS = F32.length() == 8
-            ? VectorShuffle.fromValues(F32, 2, 3, 0, 1, 6, 7, 4, 5) : VectorShuffle.iota(F32, 0, 1, true);
+    private static final ThreadLocal<float[]> LANES = ThreadLocal.withInitial(() -> new float[2 * F32.length()]);
 
     /** {@code ds[b] = d[b] * Σ q} over each block: the activation sums weight types with offsets need. */
     public static void blockSums(short[] q, int qOff, float[] d, float[] ds, int dOff, int blocks) {
@@ -104,17 +103,6 @@ public final class QuantKernels {
 
     private static float f16(MemorySegment w, long off) {
         return Float.float16ToFloat(w.get(QuantLayouts.I16, off));
-    }
-
-    /**
-     * Sums adjacent 16-bit lane pairs into 32-bit lanes and converts to float. Done on the int view of
-     * the same register (high half = arithmetic shift, low half = shift up then down) because the
-     * part-1 widening conversion is not compiled to a single instruction on every JDK.
-     */
-    private static FloatVector blockSum(ShortVector p) {
-        IntVector v = p.reinterpretAsInts();
-        IntVector s = v.lanewise(VectorOperators.ASHR, 16).add(v.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16));
-        return (FloatVector) s.convert(VectorOperators.I2F, 0);
     }
 
     /**
@@ -136,10 +124,13 @@ public final class QuantKernels {
                         .convertShape(VectorOperators.ZERO_EXTEND_B2S, S16, 0);
                 ShortVector p = raw.and((short) 0x0F).mul(ShortVector.fromArray(S16, q, qb + j))
                         .add(raw.lanewise(VectorOperators.LSHR, 4).mul(ShortVector.fromArray(S16, q, qb + 16 + j)));
-                acc = blockSum(p).fma(FloatVector.broadcast(F32, scale), acc);
+                acc = ((FloatVector) p.reinterpretAsInts().add(p.reinterpretAsInts().lanewise(VectorOperators.LSHL, 16))
+                        .lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F32, scale), acc);
             }
         }
-        return hsum(acc) - 8 * corr;
+        float[] t = LANES.get();
+        acc.intoArray(t, 0);
+        return laneSum(t, 0) - 8 * corr;
     }
 
     /**
@@ -172,8 +163,11 @@ public final class QuantKernels {
                         .convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F32, sw1 * da), acc1);
             }
         }
-        out[o] = hsum(acc0) - 8 * corr0;
-        out[o + 1] = hsum(acc1) - 8 * corr1;
+        float[] t = LANES.get();
+        acc0.intoArray(t, 0);
+        acc1.intoArray(t, F32.length());
+        out[o] = laneSum(t, 0) - 8 * corr0;
+        out[o + 1] = laneSum(t, F32.length()) - 8 * corr1;
     }
 
     /** Two Q8_0 rows · one activation vector in the pair layout; per row the same sums in the same order as {@link #dotQ8_0}. */
@@ -190,12 +184,17 @@ public final class QuantKernels {
                         .add(v0.lanewise(VectorOperators.ASHR, 8).mul(qo));
                 ShortVector p1 = v1.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 8).mul(qe)
                         .add(v1.lanewise(VectorOperators.ASHR, 8).mul(qo));
-                acc0 = blockSum(p0).fma(FloatVector.broadcast(F32, s0), acc0);
-                acc1 = blockSum(p1).fma(FloatVector.broadcast(F32, s1), acc1);
+                acc0 = ((FloatVector) p0.reinterpretAsInts().lanewise(VectorOperators.ASHR, 16).add(p0.reinterpretAsInts()
+                        .lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)).convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F32, s0), acc0);
+                acc1 = ((FloatVector) p1.reinterpretAsInts().lanewise(VectorOperators.ASHR, 16).add(p1.reinterpretAsInts()
+                        .lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)).convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F32, s1), acc1);
             }
         }
-        out[o] = hsum(acc0);
-        out[o + 1] = hsum(acc1);
+        float[] t = LANES.get();
+        acc0.intoArray(t, 0);
+        acc1.intoArray(t, F32.length());
+        out[o] = laneSum(t, 0);
+        out[o + 1] = laneSum(t, F32.length());
     }
 
     /** An unpacked row · two activation vectors (tokens at {@code qOff} and {@code qOff + qStride}). */
@@ -210,12 +209,17 @@ public final class QuantKernels {
                 ShortVector p0 = wlo.mul(ShortVector.fromArray(S16, q, qb + j)).add(whi.mul(ShortVector.fromArray(S16, q, qb + 16 + j)));
                 ShortVector p1 = wlo.mul(ShortVector.fromArray(S16, q, qb + qStride + j))
                         .add(whi.mul(ShortVector.fromArray(S16, q, qb + qStride + 16 + j)));
-                acc0 = blockSum(p0).fma(FloatVector.broadcast(F32, s0), acc0);
-                acc1 = blockSum(p1).fma(FloatVector.broadcast(F32, s1), acc1);
+                acc0 = ((FloatVector) p0.reinterpretAsInts().lanewise(VectorOperators.ASHR, 16).add(p0.reinterpretAsInts()
+                        .lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)).convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F32, s0), acc0);
+                acc1 = ((FloatVector) p1.reinterpretAsInts().lanewise(VectorOperators.ASHR, 16).add(p1.reinterpretAsInts()
+                        .lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)).convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F32, s1), acc1);
             }
         }
-        out[o] = hsum(acc0);
-        out[o + oStride] = hsum(acc1);
+        float[] t = LANES.get();
+        acc0.intoArray(t, 0);
+        acc1.intoArray(t, F32.length());
+        out[o] = laneSum(t, 0);
+        out[o + oStride] = laneSum(t, F32.length());
     }
 
     /**
@@ -234,10 +238,13 @@ public final class QuantKernels {
                 ShortVector odd = v.lanewise(VectorOperators.ASHR, 8);
                 ShortVector p = even.mul(ShortVector.fromArray(S16, q, qb + j))
                         .add(odd.mul(ShortVector.fromArray(S16, q, qb + 16 + j)));
-                acc = blockSum(p).fma(FloatVector.broadcast(F32, scale), acc);
+                acc = ((FloatVector) p.reinterpretAsInts().lanewise(VectorOperators.ASHR, 16).add(p.reinterpretAsInts()
+                        .lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)).convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F32, scale), acc);
             }
         }
-        return hsum(acc);
+        float[] t = LANES.get();
+        acc.intoArray(t, 0);
+        return laneSum(t, 0);
     }
 
     /**
@@ -279,9 +286,12 @@ public final class QuantKernels {
             for (int j = 0; j < 16; j += SL) {
                 ShortVector p = ShortVector.fromArray(S16, ws, wb + j).mul(ShortVector.fromArray(S16, q, qb + j))
                         .add(ShortVector.fromArray(S16, ws, wb + 16 + j).mul(ShortVector.fromArray(S16, q, qb + 16 + j)));
-                acc = blockSum(p).fma(FloatVector.broadcast(F32, scale), acc);
+                acc = ((FloatVector) p.reinterpretAsInts().lanewise(VectorOperators.ASHR, 16).add(p.reinterpretAsInts()
+                        .lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)).convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F32, scale), acc);
             }
         }
-        return hsum(acc);
+        float[] t = LANES.get();
+        acc.intoArray(t, 0);
+        return laneSum(t, 0);
     }
 }
