@@ -163,6 +163,11 @@ public final class Matmul {
                 if (q4) QuantKernels.unpackQ4_0(w.data(), r * rb, blocks, ws, wd);
                 else QuantKernels.unpackQ8_0(w.data(), r * rb, blocks, ws, wd);
                 int t = t0;
+                if (q4) {
+                    for (; t + 4 <= t1; t += 4) {
+                        QuantKernels.dotUnpacked4Q4(ws, wd, blocks, q, t * cols, cols, qd, t * blocks, blocks, out, t * rows + r, rows);
+                    }
+                }
                 for (; t + 2 <= t1; t += 2) {
                     QuantKernels.dotUnpacked2(ws, wd, blocks, q, t * cols, cols, qd, t * blocks, blocks, out, t * rows + r, rows);
                 }

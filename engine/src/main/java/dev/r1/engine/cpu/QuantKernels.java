@@ -223,6 +223,50 @@ public final class QuantKernels {
     }
 
     /**
+     * An unpacked Q4_0 row ({@link #unpackQ4_0}: weights in [-8, 7]) · four activation vectors (tokens at
+     * {@code qOff + k*qStride}), for prefill: each weight vector is loaded once for four tokens, and since
+     * |w·a| <= 1016 the 16-bit pair sums cannot overflow, so they take the shorter form. Per token the
+     * same sums in the same order as {@link #dotUnpacked}.
+     */
+    public static void dotUnpacked4Q4(short[] ws, float[] wd, int blocks, short[] q, int qOff, int qStride,
+                                      float[] d, int dOff, int dStride, float[] out, int o, int oStride) {
+        FloatVector acc0 = FloatVector.zero(F32), acc1 = acc0, acc2 = acc0, acc3 = acc0;
+        int q1 = qOff + qStride, q2 = q1 + qStride, q3 = q2 + qStride;
+        int d1 = dOff + dStride, d2 = d1 + dStride, d3 = d2 + dStride;
+        for (int b = 0; b < blocks; b++) {
+            float sw = wd[b];
+            int wb = b * QK, qb = b * QK;
+            for (int j = 0; j < 16; j += SL) {
+                ShortVector wlo = ShortVector.fromArray(S16, ws, wb + j), whi = ShortVector.fromArray(S16, ws, wb + 16 + j);
+                IntVector p0 = wlo.mul(ShortVector.fromArray(S16, q, qOff + qb + j)).add(whi.mul(ShortVector.fromArray(S16, q, qOff + qb + 16 + j))).reinterpretAsInts();
+                IntVector p1 = wlo.mul(ShortVector.fromArray(S16, q, q1 + qb + j)).add(whi.mul(ShortVector.fromArray(S16, q, q1 + qb + 16 + j))).reinterpretAsInts();
+                IntVector p2 = wlo.mul(ShortVector.fromArray(S16, q, q2 + qb + j)).add(whi.mul(ShortVector.fromArray(S16, q, q2 + qb + 16 + j))).reinterpretAsInts();
+                IntVector p3 = wlo.mul(ShortVector.fromArray(S16, q, q3 + qb + j)).add(whi.mul(ShortVector.fromArray(S16, q, q3 + qb + 16 + j))).reinterpretAsInts();
+                acc0 = ((FloatVector) p0.add(p0.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
+                        .convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F32, sw * d[dOff + b]), acc0);
+                acc1 = ((FloatVector) p1.add(p1.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
+                        .convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F32, sw * d[d1 + b]), acc1);
+                acc2 = ((FloatVector) p2.add(p2.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
+                        .convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F32, sw * d[d2 + b]), acc2);
+                acc3 = ((FloatVector) p3.add(p3.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
+                        .convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F32, sw * d[d3 + b]), acc3);
+            }
+        }
+        float[] t = LANES4.get();
+        int L = F32.length();
+        acc0.intoArray(t, 0);
+        acc1.intoArray(t, L);
+        acc2.intoArray(t, 2 * L);
+        acc3.intoArray(t, 3 * L);
+        out[o] = laneSum(t, 0);
+        out[o + oStride] = laneSum(t, L);
+        out[o + 2 * oStride] = laneSum(t, 2 * L);
+        out[o + 3 * oStride] = laneSum(t, 3 * L);
+    }
+
+    private static final ThreadLocal<float[]> LANES4 = ThreadLocal.withInitial(() -> new float[4 * F32.length()]);
+
+    /**
      * Q8_0 row · one activation vector quantized in the pair layout ({@link #quantizeQ8Pairs}): the 16-bit
      * lanes of the weight block are split into their low (even element) and high (odd element) bytes.
      */
