@@ -84,7 +84,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void rope(Buffer x, int n, int heads, int headDim, int pos0, Rope rope) {
-        CpuOps.rope(a(x), n, heads, headDim, pos0, rope.invFreq(), rope.neox());
+        CpuOps.rope(a(x), n, heads, headDim, pos0, rope.thetaScale(), rope.factors(), rope.neox());
     }
 
     @Override

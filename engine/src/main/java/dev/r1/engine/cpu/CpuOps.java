@@ -35,14 +35,15 @@ public final class CpuOps {
         FloatKernels.add(x, 0, y, 0, len);
     }
 
-    /** {@code gate[i] = silu(gate[i]) * up[i]} for {@code len} floats, on the pool. */
+    /**
+     * {@code gate[i] = silu(gate[i]) * up[i]} for {@code len} floats, on the pool, with ggml's vector
+     * {@code expf} ({@link GgmlExp}): the result is quantized to 8 bits for the next matmul, and a last-bit
+     * difference from llama.cpp's SwiGLU moves an activation across a rounding boundary now and then,
+     * which on its own made our logits drift from llama.cpp's by a KL of ~1e-4.
+     */
     public static void swiglu(Parallel pool, float[] gate, float[] up, int len) {
-        pool.forRange(len, Math.max(1024, len / (pool.size() * 2)), (a, b) -> {
-            for (int i = a; i < b; i++) {
-                float g = gate[i];
-                gate[i] = g / (1f + (float) Math.exp(-g)) * up[i];
-            }
-        });
+        int grain = Math.max(1024, len / (pool.size() * 2)) & ~63; // chunk starts stay lane-aligned
+        pool.forRange(len, grain, (a, b) -> GgmlExp.swiglu(gate, up, a, b));
     }
 
     /** In-place softmax of {@code x[off .. off+n)}. */
@@ -61,18 +62,23 @@ public final class CpuOps {
 
     /**
      * Rotary position embedding, in place, on {@code n} rows of {@code heads * headDim}, token t at
-     * position {@code pos0 + t}. Pair {@code i} (0 .. headDim/2) rotates by {@code pos * invFreq[i]}; NEOX
-     * (qwen2) pairs element i with i + headDim/2, normal (llama) pairs 2i with 2i+1.
+     * position {@code pos0 + t}. Pair {@code i} (0 .. headDim/2) rotates by {@code pos * scale^i / factor[i]}
+     * with the angle built in float by repeated multiplication, as ggml does ({@code thetaScale}
+     * = base^(-2/headDim)); {@code factors} (llama3's {@code rope_freqs}, divisors of the frequency)
+     * may be null. NEOX (qwen2) pairs element i with i + headDim/2, normal (llama) pairs 2i with 2i+1.
+     * The angles follow ggml's float arithmetic rather than float64 because rotated keys and queries feed
+     * the attention whose output is quantized to 8 bits for the next matmul (see {@link #swiglu}).
      */
-    public static void rope(float[] x, int n, int heads, int headDim, int pos0, double[] invFreq, boolean neox) {
+    public static void rope(float[] x, int n, int heads, int headDim, int pos0, float thetaScale, float[] factors, boolean neox) {
         int half = headDim / 2;
         float[] cos = new float[half], sin = new float[half];
         for (int t = 0; t < n; t++) {
-            int pos = pos0 + t;
+            float theta = pos0 + t;
             for (int i = 0; i < half; i++) {
-                double a = pos * invFreq[i];
+                float a = factors == null ? theta : theta / factors[i];
                 cos[i] = (float) Math.cos(a);
                 sin[i] = (float) Math.sin(a);
+                theta *= thetaScale;
             }
             for (int h = 0; h < heads; h++) {
                 int o = (t * heads + h) * headDim;
@@ -85,18 +91,5 @@ public final class CpuOps {
                 }
             }
         }
-    }
-
-    /**
-     * Rotary inverse frequencies {@code theta^(-2i/d) / factor[i]}; {@code factors} (llama3's
-     * {@code rope_freqs}, divisors of the frequency) may be null.
-     */
-    public static double[] ropeInvFreq(int headDim, double theta, float[] factors) {
-        double[] f = new double[headDim / 2];
-        for (int i = 0; i < f.length; i++) {
-            f[i] = Math.pow(theta, -2.0 * i / headDim);
-            if (factors != null) f[i] /= factors[i];
-        }
-        return f;
     }
 }

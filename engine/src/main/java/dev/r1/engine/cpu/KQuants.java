@@ -17,7 +17,7 @@ import java.nio.ByteOrder;
  * super-block is integer and exact (16-bit products, pair-summed to 32 bits, scaled by the 6- or 8-bit
  * sub-block scales, reduced exactly); floats only combine super-blocks, in order. So results do not depend
  * on lane order or JIT tier, and they match llama.cpp's up to the order of that final float sum.
- * Activation quants are kept widened to shorts, as {@link Q8Activations} does for Q8_0.
+ * Activation quants are kept widened to shorts, as the Q8_0/Q4_0 kernels keep theirs.
  */
 public final class KQuants {
     private KQuants() {}

@@ -16,6 +16,9 @@ public final class Matmul {
     private short[] q = new short[0];
     private float[] qd = new float[0];
     private float[] qs = new float[0]; // d * Σq per block, for Q4_0's offset
+    // Q8_0 weights read activations in the pair layout (QuantKernels.quantizeQ8Pairs), Q4_0 in natural order.
+    private short[] qp = new short[0];
+    private float[] qpd = new float[0];
     // Q8_K activations (per-256 scale, sums of 16) for Q4_K/Q6_K weights, quantized as llama.cpp does.
     private short[] kq = new short[0];
     private float[] kd = new float[0];
@@ -41,7 +44,7 @@ public final class Matmul {
     /** Each {@code outs[i]} gets {@code ws[i]} × x; all {@code ws} have the same column count. */
     public void multiply(float[] x, int n, WeightMatrix[] ws, float[][] outs) {
         int cols = ws[0].cols();
-        boolean needQ8 = false, needQ8K = false;
+        boolean needQ8 = false, needPairs = false, needQ8K = false;
         int totalRows = 0;
         for (int i = 0; i < ws.length; i++) {
             WeightMatrix w = ws[i];
@@ -49,11 +52,13 @@ public final class Matmul {
             if (outs[i].length < (long) n * w.rows()) throw new IllegalArgumentException("output buffer too small for " + w.name());
             boolean k = w.type() == GgmlType.Q4_K || w.type() == GgmlType.Q6_K;
             needQ8K |= k;
-            needQ8 |= w.usesQ8Activations() && !k;
+            needQ8 |= w.type() == GgmlType.Q4_0;
+            needPairs |= w.type() == GgmlType.Q8_0;
             totalRows += w.rows();
         }
         if (x.length < (long) n * cols) throw new IllegalArgumentException("input buffer too small for " + ws[0].name());
         if (needQ8) quantize(x, n, cols);
+        if (needPairs) quantizePairs(x, n, cols);
         if (needQ8K) quantizeK(x, n, cols);
         int[] starts = new int[ws.length + 1];
         for (int i = 0; i < ws.length; i++) starts[i + 1] = starts[i] + ws[i].rows();
@@ -97,18 +102,37 @@ public final class Matmul {
         }
     }
 
+    private void quantizePairs(float[] x, int n, int cols) {
+        int blocks = cols / QuantKernels.QK;
+        if (qp.length < n * cols) qp = new short[n * cols];
+        if (qpd.length < n * blocks) qpd = new float[n * blocks];
+        short[] qq = qp;
+        float[] dd = qpd;
+        if (n == 1) {
+            QuantKernels.quantizeQ8Pairs(x, 0, cols, qq, 0, dd, 0);
+        } else {
+            pool.forRange(n, 1, (a, b) -> {
+                for (int t = a; t < b; t++) QuantKernels.quantizeQ8Pairs(x, t * cols, cols, qq, t * cols, dd, t * blocks);
+            });
+        }
+    }
+
     // Small separate loops per kernel: C2 inlines Vector API calls only within a method-size budget, and
     // a kernel inlined into a large method falls back to boxed vectors (10x slower).
     private void rowsQ4_0(WeightMatrix w, float[] out, int r0, int r1) {
         int blocks = w.cols() / QuantKernels.QK;
         long rb = w.rowBytes();
-        for (int r = r0; r < r1; r++) out[r] = QuantKernels.dotQ4_0(w.data(), r * rb, blocks, q, 0, qd, qs, 0);
+        int r = r0;
+        for (; r + 1 < r1; r += 2) QuantKernels.dotQ4_0x2(w.data(), r * rb, (r + 1) * rb, blocks, q, qd, qs, out, r);
+        if (r < r1) out[r] = QuantKernels.dotQ4_0(w.data(), r * rb, blocks, q, 0, qd, qs, 0);
     }
 
     private void rowsQ8_0(WeightMatrix w, float[] out, int r0, int r1) {
         int blocks = w.cols() / QuantKernels.QK;
         long rb = w.rowBytes();
-        for (int r = r0; r < r1; r++) out[r] = QuantKernels.dotQ8_0(w.data(), r * rb, blocks, q, 0, qd, 0);
+        int r = r0;
+        for (; r + 1 < r1; r += 2) QuantKernels.dotQ8_0x2(w.data(), r * rb, (r + 1) * rb, blocks, qp, qpd, out, r);
+        if (r < r1) out[r] = QuantKernels.dotQ8_0(w.data(), r * rb, blocks, qp, 0, qpd, 0);
     }
 
     private void rowsK(WeightMatrix w, int n, float[] out, int r0, int r1) {
@@ -131,12 +155,19 @@ public final class Matmul {
         float[] wd = unpackedScale[worker];
         if (wd == null || wd.length < blocks) unpackedScale[worker] = wd = new float[blocks];
         boolean q4 = w.type() == GgmlType.Q4_0;
+        short[] q = q4 ? this.q : qp;
+        float[] qd = q4 ? this.qd : qpd;
         for (int t0 = 0; t0 < n; t0 += TOKEN_TILE) {
             int t1 = Math.min(n, t0 + TOKEN_TILE);
             for (int r = r0; r < r1; r++) {
                 if (q4) QuantKernels.unpackQ4_0(w.data(), r * rb, blocks, ws, wd);
                 else QuantKernels.unpackQ8_0(w.data(), r * rb, blocks, ws, wd);
                 int t = t0;
+                if (q4) {
+                    for (; t + 4 <= t1; t += 4) {
+                        QuantKernels.dotUnpacked4Q4(ws, wd, blocks, q, t * cols, cols, qd, t * blocks, blocks, out, t * rows + r, rows);
+                    }
+                }
                 for (; t + 2 <= t1; t += 2) {
                     QuantKernels.dotUnpacked2(ws, wd, blocks, q, t * cols, cols, qd, t * blocks, blocks, out, t * rows + r, rows);
                 }

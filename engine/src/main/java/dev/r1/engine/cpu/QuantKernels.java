@@ -13,9 +13,11 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * Integer dot products of Q4_0 / Q8_0 weight rows with activations quantized to 8 bits per block of 32
  * (as llama.cpp does): per block, weight and activation bytes are widened to 16-bit lanes, multiplied
- * (products fit: |w| <= 8 or 127, |a| <= 127), the two halves of the block summed in 16 bits (<= 32258),
- * widened to 32 bits, converted to float and accumulated with the block's scale product by one FMA.
- * The horizontal sum happens once per row, not once per block.
+ * (products fit: |w| <= 15 or 127, |a| <= 127), two products summed in 16 bits (<= 32258), adjacent
+ * 16-bit lanes summed into 32 bits by shifts (the Vector API has no multiply-add-pairs; for Q4_0, whose
+ * pair sums fit 16 bits, the high half of {@code v + (v << 16)} does it in one op less), converted to float and accumulated with the block's scale product by one FMA.
+ * The horizontal sum happens once per row, not once per block. Vector code stays inside each kernel:
+ * C2 does not always inline a helper taking or returning vectors, and then boxes every vector (10x slower).
  *
  * <p>Activations are kept pre-widened to {@code short} (one conversion per activation instead of one per
  * activation per weight row). Vectors are of the preferred shape capped at 256 bits: a 16-bit lane vector
@@ -58,6 +60,38 @@ public final class QuantKernels {
         }
     }
 
+    /**
+     * As {@link #quantizeQ8}, but each block's quants stored in the pair layout the Q8_0 kernels read:
+     * the 16 even elements, then the 16 odd ones. A Q8_0 weight block read as 16-bit lanes holds
+     * elements (2j, 2j+1) in lane j, so the product pairs up lanes (2j, 2j+1) and the 32-bit pair sum of
+     * that gives elements 4k..4k+3 in lane k: the lane sums ggml's integer dot produces, so the float
+     * accumulation that follows is ggml's, bit for bit.
+     */
+    public static void quantizeQ8Pairs(float[] x, int xOff, int cols, short[] q, int qOff, float[] d, int dOff) {
+        quantizeQ8(x, xOff, cols, q, qOff, d, dOff);
+        short[] tmp = new short[QK];
+        for (int b = 0; b < cols / QK; b++) {
+            int qo = qOff + b * QK;
+            for (int i = 0; i < QK; i++) tmp[(i >> 1) + (i & 1) * 16] = q[qo + i];
+            System.arraycopy(tmp, 0, q, qo, QK);
+        }
+    }
+
+    /**
+     * Sums lanes {@code t[o .. o+F32.length())} of an accumulator stored with {@code intoArray}; 8 lanes in
+     * the order of ggml's {@code hsum_float_8}: {@code ((l0+l4)+(l2+l6)) + ((l1+l5)+(l3+l7))}.
+     * {@code reduceLanes} leaves the order open (it differs between the interpreter and C2), and a helper
+     * taking the vector itself is not always inlined into the kernels, which then box every vector.
+     */
+    static float laneSum(float[] t, int o) {
+        if (F32.length() == 8) return ((t[o] + t[o + 4]) + (t[o + 2] + t[o + 6])) + ((t[o + 1] + t[o + 5]) + (t[o + 3] + t[o + 7]));
+        float s = 0;
+        for (int i = 0; i < F32.length(); i++) s += t[o + i];
+        return s;
+    }
+
+    private static final ThreadLocal<float[]> LANES = ThreadLocal.withInitial(() -> new float[2 * F32.length()]);
+
     /** {@code ds[b] = d[b] * Σ q} over each block: the activation sums weight types with offsets need. */
     public static void blockSums(short[] q, int qOff, float[] d, float[] ds, int dOff, int blocks) {
         for (int b = 0; b < blocks; b++) {
@@ -69,17 +103,6 @@ public final class QuantKernels {
 
     private static float f16(MemorySegment w, long off) {
         return Float.float16ToFloat(w.get(QuantLayouts.I16, off));
-    }
-
-    /**
-     * Sums adjacent 16-bit lane pairs into 32-bit lanes and converts to float. Done on the int view of
-     * the same register (high half = arithmetic shift, low half = shift up then down) because the
-     * part-1 widening conversion is not compiled to a single instruction on every JDK.
-     */
-    private static FloatVector blockSum(ShortVector p) {
-        IntVector v = p.reinterpretAsInts();
-        IntVector s = v.lanewise(VectorOperators.ASHR, 16).add(v.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16));
-        return (FloatVector) s.convert(VectorOperators.I2F, 0);
     }
 
     /**
@@ -101,10 +124,77 @@ public final class QuantKernels {
                         .convertShape(VectorOperators.ZERO_EXTEND_B2S, S16, 0);
                 ShortVector p = raw.and((short) 0x0F).mul(ShortVector.fromArray(S16, q, qb + j))
                         .add(raw.lanewise(VectorOperators.LSHR, 4).mul(ShortVector.fromArray(S16, q, qb + 16 + j)));
-                acc = blockSum(p).fma(FloatVector.broadcast(F32, scale), acc);
+                acc = ((FloatVector) p.reinterpretAsInts().add(p.reinterpretAsInts().lanewise(VectorOperators.LSHL, 16))
+                        .lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F32, scale), acc);
             }
         }
-        return acc.reduceLanes(VectorOperators.ADD) - 8 * corr;
+        float[] t = LANES.get();
+        acc.intoArray(t, 0);
+        return laneSum(t, 0) - 8 * corr;
+    }
+
+    /**
+     * Two Q4_0 rows (at byte offsets {@code off0}, {@code off1}) · one quantized activation vector
+     * (natural layout, offsets 0): {@code out[o]}, {@code out[o+1]}. Each activation block is loaded once
+     * for both rows and the loop bookkeeping is shared; at batch 1 this kernel is most of the decode time
+     * and pairing rows made it ~25% faster per block than {@link #dotQ4_0} (same sums, same order per row).
+     */
+    public static void dotQ4_0x2(MemorySegment w, long off0, long off1, int blocks, short[] q, float[] d, float[] ds,
+                                 float[] out, int o) {
+        FloatVector acc0 = FloatVector.zero(F32), acc1 = acc0;
+        float corr0 = 0, corr1 = 0;
+        for (int b = 0; b < blocks; b++, off0 += Q4_0_BYTES, off1 += Q4_0_BYTES) {
+            float sw0 = f16(w, off0), sw1 = f16(w, off1);
+            float da = d[b], dsa = ds[b];
+            corr0 += sw0 * dsa;
+            corr1 += sw1 * dsa;
+            for (int j = 0; j < 16; j += SL) {
+                ShortVector qlo = ShortVector.fromArray(S16, q, b * QK + j), qhi = ShortVector.fromArray(S16, q, b * QK + 16 + j);
+                ShortVector raw0 = (ShortVector) ByteVector.fromMemorySegment(B8, w, off0 + 2 + j, LE)
+                        .convertShape(VectorOperators.ZERO_EXTEND_B2S, S16, 0);
+                ShortVector raw1 = (ShortVector) ByteVector.fromMemorySegment(B8, w, off1 + 2 + j, LE)
+                        .convertShape(VectorOperators.ZERO_EXTEND_B2S, S16, 0);
+                IntVector v0 = raw0.and((short) 0x0F).mul(qlo).add(raw0.lanewise(VectorOperators.LSHR, 4).mul(qhi)).reinterpretAsInts();
+                IntVector v1 = raw1.and((short) 0x0F).mul(qlo).add(raw1.lanewise(VectorOperators.LSHR, 4).mul(qhi)).reinterpretAsInts();
+                // pair sums of the 16-bit lanes: the high half of v + (v << 16)
+                acc0 = ((FloatVector) v0.add(v0.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
+                        .convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F32, sw0 * da), acc0);
+                acc1 = ((FloatVector) v1.add(v1.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
+                        .convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F32, sw1 * da), acc1);
+            }
+        }
+        float[] t = LANES.get();
+        acc0.intoArray(t, 0);
+        acc1.intoArray(t, F32.length());
+        out[o] = laneSum(t, 0) - 8 * corr0;
+        out[o + 1] = laneSum(t, F32.length()) - 8 * corr1;
+    }
+
+    /** Two Q8_0 rows · one activation vector in the pair layout; per row the same sums in the same order as {@link #dotQ8_0}. */
+    public static void dotQ8_0x2(MemorySegment w, long off0, long off1, int blocks, short[] q, float[] d, float[] out, int o) {
+        FloatVector acc0 = FloatVector.zero(F32), acc1 = acc0;
+        for (int b = 0; b < blocks; b++, off0 += Q8_0_BYTES, off1 += Q8_0_BYTES) {
+            float da = d[b];
+            float s0 = f16(w, off0) * da, s1 = f16(w, off1) * da;
+            for (int j = 0; j < 16; j += SL) {
+                ShortVector qe = ShortVector.fromArray(S16, q, b * QK + j), qo = ShortVector.fromArray(S16, q, b * QK + 16 + j);
+                ShortVector v0 = ShortVector.fromMemorySegment(S16, w, off0 + 2 + 2 * j, LE);
+                ShortVector v1 = ShortVector.fromMemorySegment(S16, w, off1 + 2 + 2 * j, LE);
+                ShortVector p0 = v0.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 8).mul(qe)
+                        .add(v0.lanewise(VectorOperators.ASHR, 8).mul(qo));
+                ShortVector p1 = v1.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 8).mul(qe)
+                        .add(v1.lanewise(VectorOperators.ASHR, 8).mul(qo));
+                acc0 = ((FloatVector) p0.reinterpretAsInts().lanewise(VectorOperators.ASHR, 16).add(p0.reinterpretAsInts()
+                        .lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)).convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F32, s0), acc0);
+                acc1 = ((FloatVector) p1.reinterpretAsInts().lanewise(VectorOperators.ASHR, 16).add(p1.reinterpretAsInts()
+                        .lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)).convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F32, s1), acc1);
+            }
+        }
+        float[] t = LANES.get();
+        acc0.intoArray(t, 0);
+        acc1.intoArray(t, F32.length());
+        out[o] = laneSum(t, 0);
+        out[o + 1] = laneSum(t, F32.length());
     }
 
     /** An unpacked row · two activation vectors (tokens at {@code qOff} and {@code qOff + qStride}). */
@@ -119,15 +209,67 @@ public final class QuantKernels {
                 ShortVector p0 = wlo.mul(ShortVector.fromArray(S16, q, qb + j)).add(whi.mul(ShortVector.fromArray(S16, q, qb + 16 + j)));
                 ShortVector p1 = wlo.mul(ShortVector.fromArray(S16, q, qb + qStride + j))
                         .add(whi.mul(ShortVector.fromArray(S16, q, qb + qStride + 16 + j)));
-                acc0 = blockSum(p0).fma(FloatVector.broadcast(F32, s0), acc0);
-                acc1 = blockSum(p1).fma(FloatVector.broadcast(F32, s1), acc1);
+                acc0 = ((FloatVector) p0.reinterpretAsInts().lanewise(VectorOperators.ASHR, 16).add(p0.reinterpretAsInts()
+                        .lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)).convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F32, s0), acc0);
+                acc1 = ((FloatVector) p1.reinterpretAsInts().lanewise(VectorOperators.ASHR, 16).add(p1.reinterpretAsInts()
+                        .lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)).convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F32, s1), acc1);
             }
         }
-        out[o] = acc0.reduceLanes(VectorOperators.ADD);
-        out[o + oStride] = acc1.reduceLanes(VectorOperators.ADD);
+        float[] t = LANES.get();
+        acc0.intoArray(t, 0);
+        acc1.intoArray(t, F32.length());
+        out[o] = laneSum(t, 0);
+        out[o + oStride] = laneSum(t, F32.length());
     }
 
-    /** Q8_0 row · one quantized activation vector. */
+    /**
+     * An unpacked Q4_0 row ({@link #unpackQ4_0}: weights in [-8, 7]) · four activation vectors (tokens at
+     * {@code qOff + k*qStride}), for prefill: each weight vector is loaded once for four tokens, and since
+     * |w·a| <= 1016 the 16-bit pair sums cannot overflow, so they take the shorter form. Per token the
+     * same sums in the same order as {@link #dotUnpacked}.
+     */
+    public static void dotUnpacked4Q4(short[] ws, float[] wd, int blocks, short[] q, int qOff, int qStride,
+                                      float[] d, int dOff, int dStride, float[] out, int o, int oStride) {
+        FloatVector acc0 = FloatVector.zero(F32), acc1 = acc0, acc2 = acc0, acc3 = acc0;
+        int q1 = qOff + qStride, q2 = q1 + qStride, q3 = q2 + qStride;
+        int d1 = dOff + dStride, d2 = d1 + dStride, d3 = d2 + dStride;
+        for (int b = 0; b < blocks; b++) {
+            float sw = wd[b];
+            int wb = b * QK, qb = b * QK;
+            for (int j = 0; j < 16; j += SL) {
+                ShortVector wlo = ShortVector.fromArray(S16, ws, wb + j), whi = ShortVector.fromArray(S16, ws, wb + 16 + j);
+                IntVector p0 = wlo.mul(ShortVector.fromArray(S16, q, qOff + qb + j)).add(whi.mul(ShortVector.fromArray(S16, q, qOff + qb + 16 + j))).reinterpretAsInts();
+                IntVector p1 = wlo.mul(ShortVector.fromArray(S16, q, q1 + qb + j)).add(whi.mul(ShortVector.fromArray(S16, q, q1 + qb + 16 + j))).reinterpretAsInts();
+                IntVector p2 = wlo.mul(ShortVector.fromArray(S16, q, q2 + qb + j)).add(whi.mul(ShortVector.fromArray(S16, q, q2 + qb + 16 + j))).reinterpretAsInts();
+                IntVector p3 = wlo.mul(ShortVector.fromArray(S16, q, q3 + qb + j)).add(whi.mul(ShortVector.fromArray(S16, q, q3 + qb + 16 + j))).reinterpretAsInts();
+                acc0 = ((FloatVector) p0.add(p0.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
+                        .convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F32, sw * d[dOff + b]), acc0);
+                acc1 = ((FloatVector) p1.add(p1.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
+                        .convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F32, sw * d[d1 + b]), acc1);
+                acc2 = ((FloatVector) p2.add(p2.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
+                        .convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F32, sw * d[d2 + b]), acc2);
+                acc3 = ((FloatVector) p3.add(p3.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
+                        .convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F32, sw * d[d3 + b]), acc3);
+            }
+        }
+        float[] t = LANES4.get();
+        int L = F32.length();
+        acc0.intoArray(t, 0);
+        acc1.intoArray(t, L);
+        acc2.intoArray(t, 2 * L);
+        acc3.intoArray(t, 3 * L);
+        out[o] = laneSum(t, 0);
+        out[o + oStride] = laneSum(t, L);
+        out[o + 2 * oStride] = laneSum(t, 2 * L);
+        out[o + 3 * oStride] = laneSum(t, 3 * L);
+    }
+
+    private static final ThreadLocal<float[]> LANES4 = ThreadLocal.withInitial(() -> new float[4 * F32.length()]);
+
+    /**
+     * Q8_0 row · one activation vector quantized in the pair layout ({@link #quantizeQ8Pairs}): the 16-bit
+     * lanes of the weight block are split into their low (even element) and high (odd element) bytes.
+     */
     public static float dotQ8_0(MemorySegment w, long rowOff, int blocks, short[] q, int qOff, float[] d, int dOff) {
         FloatVector acc = FloatVector.zero(F32);
         for (int b = 0; b < blocks; b++) {
@@ -135,16 +277,18 @@ public final class QuantKernels {
             float scale = f16(w, off) * d[dOff + b];
             int qb = qOff + b * QK;
             for (int j = 0; j < 16; j += SL) {
-                ShortVector lo = (ShortVector) ByteVector.fromMemorySegment(B8, w, off + 2 + j, LE)
-                        .convertShape(VectorOperators.B2S, S16, 0);
-                ShortVector hi = (ShortVector) ByteVector.fromMemorySegment(B8, w, off + 18 + j, LE)
-                        .convertShape(VectorOperators.B2S, S16, 0);
-                ShortVector p = lo.mul(ShortVector.fromArray(S16, q, qb + j))
-                        .add(hi.mul(ShortVector.fromArray(S16, q, qb + 16 + j)));
-                acc = blockSum(p).fma(FloatVector.broadcast(F32, scale), acc);
+                ShortVector v = ShortVector.fromMemorySegment(S16, w, off + 2 + 2 * j, LE);
+                ShortVector even = v.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 8);
+                ShortVector odd = v.lanewise(VectorOperators.ASHR, 8);
+                ShortVector p = even.mul(ShortVector.fromArray(S16, q, qb + j))
+                        .add(odd.mul(ShortVector.fromArray(S16, q, qb + 16 + j)));
+                acc = ((FloatVector) p.reinterpretAsInts().lanewise(VectorOperators.ASHR, 16).add(p.reinterpretAsInts()
+                        .lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)).convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F32, scale), acc);
             }
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        float[] t = LANES.get();
+        acc.intoArray(t, 0);
+        return laneSum(t, 0);
     }
 
     /**
@@ -164,14 +308,15 @@ public final class QuantKernels {
         }
     }
 
-    /** Unpacks a Q8_0 row into 16-bit weights and float block scales (see {@link #unpackQ4_0}). */
+    /** Unpacks a Q8_0 row into 16-bit weights in the pair layout ({@link #quantizeQ8Pairs}) and float scales. */
     public static void unpackQ8_0(MemorySegment w, long rowOff, int blocks, short[] ws, float[] wd) {
         for (int b = 0; b < blocks; b++) {
             long off = rowOff + (long) b * Q8_0_BYTES;
             wd[b] = f16(w, off);
-            for (int j = 0; j < QK; j += SL) {
-                ((ShortVector) ByteVector.fromMemorySegment(B8, w, off + 2 + j, LE)
-                        .convertShape(VectorOperators.B2S, S16, 0)).intoArray(ws, b * QK + j);
+            for (int j = 0; j < 16; j += SL) {
+                ShortVector v = ShortVector.fromMemorySegment(S16, w, off + 2 + 2 * j, LE);
+                v.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 8).intoArray(ws, b * QK + j);
+                v.lanewise(VectorOperators.ASHR, 8).intoArray(ws, b * QK + 16 + j);
             }
         }
     }
@@ -185,9 +330,12 @@ public final class QuantKernels {
             for (int j = 0; j < 16; j += SL) {
                 ShortVector p = ShortVector.fromArray(S16, ws, wb + j).mul(ShortVector.fromArray(S16, q, qb + j))
                         .add(ShortVector.fromArray(S16, ws, wb + 16 + j).mul(ShortVector.fromArray(S16, q, qb + 16 + j)));
-                acc = blockSum(p).fma(FloatVector.broadcast(F32, scale), acc);
+                acc = ((FloatVector) p.reinterpretAsInts().lanewise(VectorOperators.ASHR, 16).add(p.reinterpretAsInts()
+                        .lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)).convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F32, scale), acc);
             }
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        float[] t = LANES.get();
+        acc.intoArray(t, 0);
+        return laneSum(t, 0);
     }
 }

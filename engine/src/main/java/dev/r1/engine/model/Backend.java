@@ -28,8 +28,17 @@ public interface Backend extends AutoCloseable {
         long bytes();
     }
 
-    /** Rotary embedding parameters: inverse frequency per rotated pair, and the pairing. */
-    record Rope(double[] invFreq, boolean neox) {}
+    /**
+     * Rotary embedding parameters: pair i of a head rotates by {@code pos * thetaScale^i / factors[i]}
+     * ({@code thetaScale = base^(-2/headDim)}; {@code factors} is llama3's {@code rope_freqs}, or null),
+     * and the pairing (NEOX: i with i + headDim/2; normal: 2i with 2i+1).
+     */
+    record Rope(float thetaScale, float[] factors, boolean neox) {
+        /** ggml's ratio {@code powf(base, -2/headDim)}, so both engines build the same float angles. */
+        public static Rope of(float base, int headDim, float[] factors, boolean neox) {
+            return new Rope((float) Math.pow(base, -2.0f / headDim), factors, neox);
+        }
+    }
 
     String name();
 

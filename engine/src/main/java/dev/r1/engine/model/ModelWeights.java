@@ -1,5 +1,6 @@
 package dev.r1.engine.model;
 
+
 import dev.r1.models.ModelException;
 import dev.r1.models.config.Architecture;
 import dev.r1.models.config.ModelConfig;
@@ -66,12 +67,8 @@ public final class ModelWeights {
         }
         // GGUF llama files carry Q/K permuted for ggml's adjacent-pair ("normal") rotation; qwen2 uses NEOX.
         boolean neox = c.arch() == Architecture.QWEN2;
-        double[] inv = new double[c.headDim() / 2];
-        for (int i = 0; i < inv.length; i++) {
-            inv[i] = Math.pow(c.ropeTheta(), -2.0 * i / c.headDim());
-            if (factors != null) inv[i] /= factors[i];
-        }
-        return new ModelWeights(c, embd, out, vec(file, TensorLayout.OUTPUT_NORM, be), layers, new Backend.Rope(inv, neox));
+        Backend.Rope rope = Backend.Rope.of(c.ropeTheta(), c.headDim(), factors, neox);
+        return new ModelWeights(c, embd, out, vec(file, TensorLayout.OUTPUT_NORM, be), layers, rope);
     }
 
     private static Backend.Matrix mat(GgufFile file, String name, Backend be) {

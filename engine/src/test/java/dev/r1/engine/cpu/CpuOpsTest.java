@@ -41,10 +41,10 @@ class CpuOpsTest {
     @Test
     void ropeNeoxAndNormalRotateTheRightPairs() {
         int heads = 2, hd = 8, n = 2, pos0 = 5;
-        double[] inv = CpuOps.ropeInvFreq(hd, 10000, new float[] {1, 2, 4, 8});
+        float[] factors = {1, 2, 4, 8};
         for (boolean neox : new boolean[] {true, false}) {
             float[] x = rnd(n * heads * hd, 3), y = x.clone();
-            CpuOps.rope(y, n, heads, hd, pos0, inv, neox);
+            CpuOps.rope(y, n, heads, hd, pos0, dev.r1.engine.model.Backend.Rope.of(10000, hd, null, true).thetaScale(), factors, neox);
             for (int t = 0; t < n; t++) {
                 for (int h = 0; h < heads; h++) {
                     int o = (t * heads + h) * hd;

@@ -23,8 +23,7 @@ import org.junit.jupiter.params.provider.CsvSource;
  * directory (BF16 safetensors, config.json, tokenizer files) goes through {@link Converter}, and the GGUF it
  * writes is opened by both our engine and llama.cpp. After the same prompt, and after each of 16 greedy
  * steps (both fed our pick, so positions stay aligned), llama.cpp's next-token distribution must be close
- * to ours (mean KL below 1e-3) and its pick the same as ours, except for the near ties
- * {@link LlamaCppParityTest} allows for quantized weights (see its {@code TIE}). Unlike that test, the file
+ * to ours (KL below 1e-3 at every position) and its pick the same as ours. Unlike {@link LlamaCppParityTest}, the file
  * here carries the converter's metadata, tensor policy (output Q6_K for Q4_0), Llama Q/K permutation and
  * rope_freqs, which llama.cpp must read as we do.
  */
@@ -34,6 +33,8 @@ class ConvertedModelParityTest {
     static final int VOCAB = 512;   // the tokenizer's 22 ids padded: more logits to compare than 32
     static final int[] PROMPT = {1, 3, 4, 5, 8, 20, 7, 9, 300, 6, 21, 150, 4, 11};
     static final int STEPS = 16;
+    /** Logit margin under which two picks count as tied for Q4_0 (its float order differs from llama.cpp's). */
+    static final double NEAR_TIE = 0.01;
 
     @ParameterizedTest(name = "{0} {1}")
     @CsvSource({"qwen2,Q8_0", "qwen2,Q4_0", "llama,Q8_0", "llama,Q4_0"})
@@ -51,8 +52,8 @@ class ConvertedModelParityTest {
 
         String label = arch + " " + target;
         SessionOptions o = new SessionOptions(1, 256, 64);
-        double klSum = 0;
-        int ties = 0, steps = 0;
+        double klSum = 0, klMax = 0;
+        int steps = 0, ties = 0;
         int[] picks = new int[STEPS];
         try (Session java = JavaSession.open(gguf, o); Session ref = LlamaCppSession.open(gguf, o)) {
             java.prefill(PROMPT);
@@ -61,13 +62,18 @@ class ConvertedModelParityTest {
             assertEquals(VOCAB, a.length);
             assertEquals(VOCAB, b.length);
             for (int i = 0; i < STEPS; i++, steps++) {
-                klSum += LlamaCppParityTest.kl(b, a);
+                double d = LlamaCppParityTest.kl(b, a);
+                klSum += d;
+                klMax = Math.max(klMax, d);
+                assertTrue(d < LlamaCppParityTest.MAX_KL, label + ": KL " + d + " at step " + i);
                 int ours = LlamaCppParityTest.argmax(a), theirs = LlamaCppParityTest.argmax(b);
                 if (ours != theirs) {
+                    // Q4_0 only (see LlamaCppParityTest: llama.cpp adds repacked Q4_0 in another order):
+                    // allowed where llama.cpp itself rates the two picks within float noise of each other
                     double margin = b[theirs] - b[ours];
-                    assertTrue(margin < LlamaCppParityTest.TIE, label + ": at step " + i + " we chose " + ours
-                            + ", llama.cpp " + theirs + " by a margin of " + margin);
-                    ties++;
+                    System.out.printf("%s: near tie at step %d, llama.cpp's margin %.2e%n", label, i, margin);
+                    assertTrue(target.equals("Q4_0") && margin < NEAR_TIE && ++ties <= 1,
+                            label + ": at step " + i + " we chose " + ours + ", llama.cpp " + theirs + " by a margin of " + margin);
                 }
                 picks[i] = ours;
                 a = java.decode(ours);
@@ -76,9 +82,7 @@ class ConvertedModelParityTest {
             assertEquals(PROMPT.length + STEPS, java.position());
         }
         double meanKl = klSum / steps;
-        System.out.printf("converted %s: mean KL %.2e over %d positions, %d near ties%n", label, meanKl, steps, ties);
-        assertTrue(meanKl < 1e-3, label + ": mean KL " + meanKl);
-        assertTrue(ties <= LlamaCppParityTest.MAX_TIES, label + ": " + ties + " near ties");
+        System.out.printf("converted %s: mean KL %.2e, max %.2e over %d positions%n", label, meanKl, klMax, steps);
         assertTrue(java.util.Arrays.stream(picks).distinct().count() > 1, label + ": degenerate continuation");
     }
 }

@@ -1,9 +1,9 @@
 package dev.r1.engine.model;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.r1.bindings.NativeLibraries;
 import dev.r1.engine.Session;
 import dev.r1.engine.SessionOptions;
 import dev.r1.engine.llamacpp.LlamaCppSession;
@@ -13,6 +13,8 @@ import dev.r1.models.config.TensorLayout.TensorSpec;
 import dev.r1.models.tensor.GgmlType;
 import dev.r1.quantize.synth.SyntheticModel;
 import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Set;
 import java.util.function.Function;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -20,27 +22,23 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * End to end against llama.cpp on the same synthesized GGUF: the same greedy continuation of 64 tokens
- * after a prompt (exactly for F32/F16 weights; for quantized weights up to two near ties, see {@link #TIE}), and the KL divergence of llama.cpp's next-token distribution from ours at each of the
- * 64 positions (llama.cpp is fed our tokens, so positions stay aligned even if a near tie were decided
- * differently): mean below 1e-3, and no single position above 5e-3. The per-position bound is looser
- * because both engines quantize activations to 8 bits for quantized weights (llama.cpp in 256-blocks
- * for K-quants, we in 32-blocks): on these tiny random models with sharp logits that rounding alone
- * moves single positions to ~1.5e-3, while float weights agree to ~1e-6.
+ * after a prompt, and the KL divergence of llama.cpp's next-token distribution from ours below 1e-3 at
+ * every one of the 64 positions (llama.cpp is fed our tokens, so positions stay aligned).
+ *
+ * <p>Where both engines run the same arithmetic the logits must be bit-identical: Q8_0 weights (our dot
+ * products, activation quantization, SwiGLU and RMSNorm follow ggml's AVX2 order and rounding) and the
+ * Q4_K/Q6_K mix, when ggml runs its {@code haswell} CPU library (the one this machine kind gets). Q4_0
+ * is not bit-identical: llama.cpp repacks Q4_0 weights into 8-row interleaved blocks whose kernels add
+ * in another order; F32/F16 weights meet unquantized activations, where float order shows (~1e-6).
  */
 class LlamaCppParityTest {
     @TempDir static Path dir;
 
     static final int[] PROMPT = {11, 42, 7, 300, 5, 99, 123, 64, 17, 250, 3, 480, 77};
     static final int GENERATE = 64;
-    /**
-     * Greedy picks may differ only where llama.cpp's own logits put our pick within this much of its
-     * pick, at most {@link #MAX_TIES} times in 64 tokens. Both engines quantize activations to 8 bits
-     * for quantized weights; the residual difference moves logits by up to ~0.05 on these tiny random
-     * models, so a closer race is numerical noise, not a wrong pick. Float models must match exactly.
-     */
-    static final double TIE = 0.1;
-    static final int MAX_TIES = 2;
-
+    static final double MAX_KL = 1e-3;
+    /** Configurations whose logits must equal llama.cpp's bit for bit on ggml's haswell library. */
+    static final Set<String> EXACT = Set.of("tiny-qwen2 Q8_0", "tiny-qwen2 K_MIX", "tiny-llama K_MIX");
 
     static Function<TensorSpec, GgmlType> types(String mix) {
         return switch (mix) {
@@ -90,10 +88,11 @@ class LlamaCppParityTest {
             "tiny-llama,F32", "tiny-llama,F16", "tiny-llama,Q8_0", "tiny-llama,Q4_0", "tiny-llama,K_MIX"})
     void sameGreedyContinuationAndCloseDistributions(String preset, String mix) {
         Path gguf = write(preset, mix);
+        String what = preset + " " + mix;
         SessionOptions o = new SessionOptions(2, 128, 8); // batch 8: the prompt goes through in two chunks
         int[] ours = new int[GENERATE], theirs = new int[GENERATE];
         double klSum = 0, klMax = 0;
-        int ties = 0;
+        boolean identical = true;
         try (Session java = JavaSession.open(gguf, o);
              Session ref = LlamaCppSession.open(gguf, o.withThreads(1))) {
             java.prefill(PROMPT);
@@ -103,26 +102,21 @@ class LlamaCppParityTest {
                 double d = kl(b, a);
                 klSum += d;
                 klMax = Math.max(klMax, d);
-                assertTrue(d < 5e-3, preset + " " + mix + ": KL " + d + " at generated token " + i);
+                identical &= Arrays.equals(a, b);
+                assertTrue(d < MAX_KL, what + ": KL " + d + " at generated token " + i);
                 ours[i] = argmax(a);
                 theirs[i] = argmax(b);
-                if (ours[i] != theirs[i]) {
-                    // Allowed only as a near tie: llama.cpp itself rates our pick within TIE logits of its own.
-                    double margin = b[theirs[i]] - b[ours[i]];
-                    System.out.printf("%s %s: near tie at %d: ours %d, llama %d, llama's margin %.4f%n", preset, mix, i, ours[i], theirs[i], margin);
-                    assertTrue(margin < TIE, preset + " " + mix + ": at token " + i + " we chose " + ours[i] + ", llama.cpp "
-                            + theirs[i] + " by a margin of " + margin);
-                    ties++;
-                }
+                assertEquals(theirs[i], ours[i], what + ": greedy pick at generated token " + i);
                 a = java.decode(ours[i]);
                 b = ref.decode(ours[i]);
             }
             assertEquals(PROMPT.length + GENERATE, java.position());
         }
-        assertTrue(klSum / GENERATE < 1e-3, preset + " " + mix + ": mean KL " + klSum / GENERATE);
-        assertTrue(ties <= MAX_TIES, preset + " " + mix + ": " + ties + " near ties");
-        if (mix.equals("F32") || mix.equals("F16")) assertArrayEquals(theirs, ours, preset + " " + mix + " greedy continuation");
-        assertTrue(java.util.Arrays.stream(ours).distinct().count() > 1, "degenerate continuation");
-        System.out.printf("%s %s: mean KL %.2e, max KL %.2e%n", preset, mix, klSum / GENERATE, klMax);
+        System.out.printf("%s: mean KL %.2e, max KL %.2e, logits %s%n", what, klSum / GENERATE, klMax,
+                identical ? "bit-identical" : "differ");
+        assertTrue(Arrays.stream(ours).distinct().count() > 1, "degenerate continuation");
+        if (EXACT.contains(what) && "haswell".equals(NativeLibraries.llama().cpuVariant())) {
+            assertTrue(identical, what + ": logits differ from llama.cpp's (max KL " + klMax + ")");
+        }
     }
 }
