@@ -66,7 +66,7 @@ final class TensorStreamer implements AutoCloseable {
             int k = 0;
             for (long r0 = 0; r0 < rows; r0 += chunkRows, k ^= 1) {
                 int n = (int) Math.min(chunkRows, rows - r0);
-                await(pending[k]); // the buffer's previous chunk is on disk before it is reused
+                await(pending[k]); // the buffer's previous chunk is written before the buffer is reused
                 byte[] out = bufs[k];
                 long first = r0;
                 int tasks = (n + taskRows - 1) / taskRows;
@@ -100,7 +100,9 @@ final class TensorStreamer implements AutoCloseable {
                     if (f != null) {
                         try {
                             f.get();
-                        } catch (InterruptedException | ExecutionException ignored) {
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                        } catch (ExecutionException ignored) {
                             // the first failure is already propagating
                         }
                     }
