@@ -24,12 +24,15 @@ public final class Matmul {
     private float[] kd = new float[0];
     private int[] kb = new int[0];
     private final float[][] rowScratch;
+    private final float[][] lanes; // per worker, for the kernels' fixed-order lane sums
     private final short[][] unpacked;
     private final float[][] unpackedScale;
 
     public Matmul(Parallel pool) {
         this.pool = pool;
         this.rowScratch = new float[pool.size()][];
+        this.lanes = new float[pool.size()][];
+        for (int i = 0; i < lanes.length; i++) lanes[i] = QuantKernels.laneScratch();
         this.unpacked = new short[pool.size()][];
         this.unpackedScale = new float[pool.size()][];
     }
@@ -122,17 +125,14 @@ public final class Matmul {
     private void rowsQ4_0(WeightMatrix w, float[] out, int r0, int r1) {
         int blocks = w.cols() / QuantKernels.QK;
         long rb = w.rowBytes();
-        int r = r0;
-        for (; r + 1 < r1; r += 2) QuantKernels.dotQ4_0x2(w.data(), r * rb, (r + 1) * rb, blocks, q, qd, qs, out, r);
-        if (r < r1) out[r] = QuantKernels.dotQ4_0(w.data(), r * rb, blocks, q, 0, qd, qs, 0);
+        for (int r = r0; r < r1; r++) out[r] = QuantKernels.dotQ4_0(w.data(), r * rb, blocks, q, 0, qd, qs, 0);
     }
 
-    private void rowsQ8_0(WeightMatrix w, float[] out, int r0, int r1) {
+    private void rowsQ8_0(WeightMatrix w, float[] out, int r0, int r1, int worker) {
         int blocks = w.cols() / QuantKernels.QK;
         long rb = w.rowBytes();
-        int r = r0;
-        for (; r + 1 < r1; r += 2) QuantKernels.dotQ8_0x2(w.data(), r * rb, (r + 1) * rb, blocks, qp, qpd, out, r);
-        if (r < r1) out[r] = QuantKernels.dotQ8_0(w.data(), r * rb, blocks, qp, 0, qpd, 0);
+        float[] t = lanes[worker];
+        for (int r = r0; r < r1; r++) out[r] = QuantKernels.dotQ8_0(w.data(), r * rb, blocks, qp, 0, qpd, 0, t);
     }
 
     private void rowsK(WeightMatrix w, int n, float[] out, int r0, int r1) {
@@ -169,9 +169,9 @@ public final class Matmul {
                     }
                 }
                 for (; t + 2 <= t1; t += 2) {
-                    QuantKernels.dotUnpacked2(ws, wd, blocks, q, t * cols, cols, qd, t * blocks, blocks, out, t * rows + r, rows);
+                    QuantKernels.dotUnpacked2(ws, wd, blocks, q, t * cols, cols, qd, t * blocks, blocks, out, t * rows + r, rows, lanes[worker]);
                 }
-                for (; t < t1; t++) out[t * rows + r] = QuantKernels.dotUnpacked(ws, wd, blocks, q, t * cols, qd, t * blocks);
+                for (; t < t1; t++) out[t * rows + r] = QuantKernels.dotUnpacked(ws, wd, blocks, q, t * cols, qd, t * blocks, lanes[worker]);
             }
         }
     }
@@ -197,7 +197,7 @@ public final class Matmul {
         } else if (w.usesQ8Activations()) {
             if (n == 1) {
                 if (w.type() == GgmlType.Q4_0) rowsQ4_0(w, out, r0, r1);
-                else rowsQ8_0(w, out, r0, r1);
+                else rowsQ8_0(w, out, r0, r1, worker);
             } else {
                 rowsUnpacked(w, n, out, r0, r1, worker);
             }

@@ -81,7 +81,10 @@ public final class QuantKernels {
      * Sums lanes {@code t[o .. o+F32.length())} of an accumulator stored with {@code intoArray}; 8 lanes in
      * the order of ggml's {@code hsum_float_8}: {@code ((l0+l4)+(l2+l6)) + ((l1+l5)+(l3+l7))}.
      * {@code reduceLanes} leaves the order open (it differs between the interpreter and C2), and a helper
-     * taking the vector itself is not always inlined into the kernels, which then box every vector.
+     * taking the vector itself is not always inlined into the kernels, which then box every vector. The
+     * scratch array comes from the caller: a call (such as {@code ThreadLocal.get}) made while vectors are
+     * live made C2 box them, measured as ~30% slower decoding. The Q4_0 kernels keep {@code reduceLanes}:
+     * llama.cpp repacks Q4_0 and adds in another order anyway, so there is no order to match.
      */
     static float laneSum(float[] t, int o) {
         if (F32.length() == 8) return ((t[o] + t[o + 4]) + (t[o + 2] + t[o + 6])) + ((t[o + 1] + t[o + 5]) + (t[o + 3] + t[o + 7]));
@@ -90,7 +93,8 @@ public final class QuantKernels {
         return s;
     }
 
-    private static final ThreadLocal<float[]> LANES = ThreadLocal.withInitial(() -> new float[2 * F32.length()]);
+    /** Scratch for {@link #laneSum}: two accumulators' lanes. */
+    public static float[] laneScratch() { return new float[2 * F32.length()]; }
 
     /** {@code ds[b] = d[b] * Σ q} over each block: the activation sums weight types with offsets need. */
     public static void blockSums(short[] q, int qOff, float[] d, float[] ds, int dOff, int blocks) {
@@ -128,78 +132,14 @@ public final class QuantKernels {
                         .lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F32, scale), acc);
             }
         }
-        float[] t = LANES.get();
-        acc.intoArray(t, 0);
-        return laneSum(t, 0) - 8 * corr;
+        return acc.reduceLanes(VectorOperators.ADD) - 8 * corr;
     }
 
-    /**
-     * Two Q4_0 rows (at byte offsets {@code off0}, {@code off1}) · one quantized activation vector
-     * (natural layout, offsets 0): {@code out[o]}, {@code out[o+1]}. Each activation block is loaded once
-     * for both rows and the loop bookkeeping is shared; at batch 1 this kernel is most of the decode time
-     * and pairing rows made it ~25% faster per block than {@link #dotQ4_0} (same sums, same order per row).
-     */
-    public static void dotQ4_0x2(MemorySegment w, long off0, long off1, int blocks, short[] q, float[] d, float[] ds,
-                                 float[] out, int o) {
-        FloatVector acc0 = FloatVector.zero(F32), acc1 = acc0;
-        float corr0 = 0, corr1 = 0;
-        for (int b = 0; b < blocks; b++, off0 += Q4_0_BYTES, off1 += Q4_0_BYTES) {
-            float sw0 = f16(w, off0), sw1 = f16(w, off1);
-            float da = d[b], dsa = ds[b];
-            corr0 += sw0 * dsa;
-            corr1 += sw1 * dsa;
-            for (int j = 0; j < 16; j += SL) {
-                ShortVector qlo = ShortVector.fromArray(S16, q, b * QK + j), qhi = ShortVector.fromArray(S16, q, b * QK + 16 + j);
-                ShortVector raw0 = (ShortVector) ByteVector.fromMemorySegment(B8, w, off0 + 2 + j, LE)
-                        .convertShape(VectorOperators.ZERO_EXTEND_B2S, S16, 0);
-                ShortVector raw1 = (ShortVector) ByteVector.fromMemorySegment(B8, w, off1 + 2 + j, LE)
-                        .convertShape(VectorOperators.ZERO_EXTEND_B2S, S16, 0);
-                IntVector v0 = raw0.and((short) 0x0F).mul(qlo).add(raw0.lanewise(VectorOperators.LSHR, 4).mul(qhi)).reinterpretAsInts();
-                IntVector v1 = raw1.and((short) 0x0F).mul(qlo).add(raw1.lanewise(VectorOperators.LSHR, 4).mul(qhi)).reinterpretAsInts();
-                // pair sums of the 16-bit lanes: the high half of v + (v << 16)
-                acc0 = ((FloatVector) v0.add(v0.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
-                        .convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F32, sw0 * da), acc0);
-                acc1 = ((FloatVector) v1.add(v1.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
-                        .convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F32, sw1 * da), acc1);
-            }
-        }
-        float[] t = LANES.get();
-        acc0.intoArray(t, 0);
-        acc1.intoArray(t, F32.length());
-        out[o] = laneSum(t, 0) - 8 * corr0;
-        out[o + 1] = laneSum(t, F32.length()) - 8 * corr1;
-    }
 
-    /** Two Q8_0 rows · one activation vector in the pair layout; per row the same sums in the same order as {@link #dotQ8_0}. */
-    public static void dotQ8_0x2(MemorySegment w, long off0, long off1, int blocks, short[] q, float[] d, float[] out, int o) {
-        FloatVector acc0 = FloatVector.zero(F32), acc1 = acc0;
-        for (int b = 0; b < blocks; b++, off0 += Q8_0_BYTES, off1 += Q8_0_BYTES) {
-            float da = d[b];
-            float s0 = f16(w, off0) * da, s1 = f16(w, off1) * da;
-            for (int j = 0; j < 16; j += SL) {
-                ShortVector qe = ShortVector.fromArray(S16, q, b * QK + j), qo = ShortVector.fromArray(S16, q, b * QK + 16 + j);
-                ShortVector v0 = ShortVector.fromMemorySegment(S16, w, off0 + 2 + 2 * j, LE);
-                ShortVector v1 = ShortVector.fromMemorySegment(S16, w, off1 + 2 + 2 * j, LE);
-                ShortVector p0 = v0.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 8).mul(qe)
-                        .add(v0.lanewise(VectorOperators.ASHR, 8).mul(qo));
-                ShortVector p1 = v1.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 8).mul(qe)
-                        .add(v1.lanewise(VectorOperators.ASHR, 8).mul(qo));
-                acc0 = ((FloatVector) p0.reinterpretAsInts().lanewise(VectorOperators.ASHR, 16).add(p0.reinterpretAsInts()
-                        .lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)).convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F32, s0), acc0);
-                acc1 = ((FloatVector) p1.reinterpretAsInts().lanewise(VectorOperators.ASHR, 16).add(p1.reinterpretAsInts()
-                        .lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)).convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F32, s1), acc1);
-            }
-        }
-        float[] t = LANES.get();
-        acc0.intoArray(t, 0);
-        acc1.intoArray(t, F32.length());
-        out[o] = laneSum(t, 0);
-        out[o + 1] = laneSum(t, F32.length());
-    }
 
     /** An unpacked row · two activation vectors (tokens at {@code qOff} and {@code qOff + qStride}). */
     public static void dotUnpacked2(short[] ws, float[] wd, int blocks, short[] q, int qOff, int qStride,
-                                    float[] d, int dOff, int dStride, float[] out, int o, int oStride) {
+                                    float[] d, int dOff, int dStride, float[] out, int o, int oStride, float[] t) {
         FloatVector acc0 = FloatVector.zero(F32), acc1 = acc0;
         for (int b = 0; b < blocks; b++) {
             float s0 = wd[b] * d[dOff + b], s1 = wd[b] * d[dOff + dStride + b];
@@ -215,7 +155,6 @@ public final class QuantKernels {
                         .lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)).convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F32, s1), acc1);
             }
         }
-        float[] t = LANES.get();
         acc0.intoArray(t, 0);
         acc1.intoArray(t, F32.length());
         out[o] = laneSum(t, 0);
@@ -252,25 +191,18 @@ public final class QuantKernels {
                         .convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F32, sw * d[d3 + b]), acc3);
             }
         }
-        float[] t = LANES4.get();
-        int L = F32.length();
-        acc0.intoArray(t, 0);
-        acc1.intoArray(t, L);
-        acc2.intoArray(t, 2 * L);
-        acc3.intoArray(t, 3 * L);
-        out[o] = laneSum(t, 0);
-        out[o + oStride] = laneSum(t, L);
-        out[o + 2 * oStride] = laneSum(t, 2 * L);
-        out[o + 3 * oStride] = laneSum(t, 3 * L);
+        out[o] = acc0.reduceLanes(VectorOperators.ADD);
+        out[o + oStride] = acc1.reduceLanes(VectorOperators.ADD);
+        out[o + 2 * oStride] = acc2.reduceLanes(VectorOperators.ADD);
+        out[o + 3 * oStride] = acc3.reduceLanes(VectorOperators.ADD);
     }
 
-    private static final ThreadLocal<float[]> LANES4 = ThreadLocal.withInitial(() -> new float[4 * F32.length()]);
 
     /**
      * Q8_0 row · one activation vector quantized in the pair layout ({@link #quantizeQ8Pairs}): the 16-bit
      * lanes of the weight block are split into their low (even element) and high (odd element) bytes.
      */
-    public static float dotQ8_0(MemorySegment w, long rowOff, int blocks, short[] q, int qOff, float[] d, int dOff) {
+    public static float dotQ8_0(MemorySegment w, long rowOff, int blocks, short[] q, int qOff, float[] d, int dOff, float[] t) {
         FloatVector acc = FloatVector.zero(F32);
         for (int b = 0; b < blocks; b++) {
             long off = rowOff + (long) b * Q8_0_BYTES;
@@ -286,7 +218,6 @@ public final class QuantKernels {
                         .lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)).convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F32, scale), acc);
             }
         }
-        float[] t = LANES.get();
         acc.intoArray(t, 0);
         return laneSum(t, 0);
     }
@@ -322,7 +253,7 @@ public final class QuantKernels {
     }
 
     /** An unpacked row ({@link #unpackQ4_0}) · one quantized activation vector. */
-    public static float dotUnpacked(short[] ws, float[] wd, int blocks, short[] q, int qOff, float[] d, int dOff) {
+    public static float dotUnpacked(short[] ws, float[] wd, int blocks, short[] q, int qOff, float[] d, int dOff, float[] t) {
         FloatVector acc = FloatVector.zero(F32);
         for (int b = 0; b < blocks; b++) {
             float scale = wd[b] * d[dOff + b];
@@ -334,7 +265,6 @@ public final class QuantKernels {
                         .lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)).convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F32, scale), acc);
             }
         }
-        float[] t = LANES.get();
         acc.intoArray(t, 0);
         return laneSum(t, 0);
     }

@@ -77,6 +77,7 @@ class GgmlKernelParityTest {
             MemorySegment qa = a.allocate(34L * blocks), qw = a.allocate(34L * blocks), out = a.allocate(4);
             float[] x = new float[cols], d = new float[blocks];
             short[] q = new short[cols], natural = new short[cols];
+            float[] lanes = QuantKernels.laneScratch();
             for (int rep = 0; rep < 300; rep++) {
                 for (int i = 0; i < cols; i++) x[i] = (float) (r.nextGaussian() * (rep % 5 + 0.1) * (i % 31 == 0 ? 20 : 1));
                 if (rep % 50 == 0) java.util.Arrays.fill(x, 0, 64, 0f); // all-zero blocks
@@ -96,22 +97,18 @@ class GgmlKernelParityTest {
                 quantizeRow.invokeExact(a.allocateFrom(JAVA_FLOAT, x), qw, (long) cols);
                 vecDot.invokeExact(cols, out, 0L, qw, 0L, qa, 0L, 1);
                 float want = out.get(JAVA_FLOAT, 0);
-                assertEquals(Float.floatToRawIntBits(want), Float.floatToRawIntBits(QuantKernels.dotQ8_0(qw, 0, blocks, q, 0, d, 0)),
+                assertEquals(Float.floatToRawIntBits(want), Float.floatToRawIntBits(QuantKernels.dotQ8_0(qw, 0, blocks, q, 0, d, 0, lanes)),
                         "decode kernel, rep " + rep);
-                float[] pair = new float[2];
-                QuantKernels.dotQ8_0x2(qw, 0, 0, blocks, q, d, pair, 0);
-                assertEquals(Float.floatToRawIntBits(want), Float.floatToRawIntBits(pair[0]), "two-row decode kernel, rep " + rep);
-                assertEquals(Float.floatToRawIntBits(want), Float.floatToRawIntBits(pair[1]), "two-row decode kernel, rep " + rep);
                 short[] ws = new short[cols];
                 float[] wd = new float[blocks], two = new float[2];
                 QuantKernels.unpackQ8_0(qw, 0, blocks, ws, wd);
-                assertEquals(Float.floatToRawIntBits(want), Float.floatToRawIntBits(QuantKernels.dotUnpacked(ws, wd, blocks, q, 0, d, 0)),
+                assertEquals(Float.floatToRawIntBits(want), Float.floatToRawIntBits(QuantKernels.dotUnpacked(ws, wd, blocks, q, 0, d, 0, lanes)),
                         "prefill kernel, rep " + rep);
                 short[] q2 = new short[2 * cols];
                 float[] d2 = new float[2 * blocks];
                 System.arraycopy(q, 0, q2, cols, cols);
                 System.arraycopy(d, 0, d2, blocks, blocks);
-                QuantKernels.dotUnpacked2(ws, wd, blocks, q2, 0, cols, d2, 0, blocks, two, 0, 1);
+                QuantKernels.dotUnpacked2(ws, wd, blocks, q2, 0, cols, d2, 0, blocks, two, 0, 1, lanes);
                 assertEquals(Float.floatToRawIntBits(want), Float.floatToRawIntBits(two[1]), "two-token prefill kernel, rep " + rep);
             }
         }
