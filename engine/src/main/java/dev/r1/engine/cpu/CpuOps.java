@@ -42,8 +42,7 @@ public final class CpuOps {
      * which on its own made our logits drift from llama.cpp's by a KL of ~1e-4.
      */
     public static void swiglu(Parallel pool, float[] gate, float[] up, int len) {
-        int grain = Math.max(1024, len / (pool.size() * 2)) & ~63; // chunk starts stay lane-aligned
-        pool.forRange(len, grain, (a, b) -> GgmlExp.swiglu(gate, up, a, b));
+        pool.forRange(len, Math.max(1024, len / (pool.size() * 2)), (a, b) -> GgmlExp.swiglu(gate, up, a, b));
     }
 
     /** In-place softmax of {@code x[off .. off+n)}. */

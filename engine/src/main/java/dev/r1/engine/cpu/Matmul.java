@@ -60,8 +60,8 @@ public final class Matmul {
             totalRows += w.rows();
         }
         if (x.length < (long) n * cols) throw new IllegalArgumentException("input buffer too small for " + ws[0].name());
-        if (needQ8) quantize(x, n, cols);
-        if (needPairs) quantizePairs(x, n, cols);
+        if (needQ8) quantize(x, n, cols, false);
+        if (needPairs) quantize(x, n, cols, true);
         if (needQ8K) quantizeK(x, n, cols);
         int[] starts = new int[ws.length + 1];
         for (int i = 0; i < ws.length; i++) starts[i + 1] = starts[i] + ws[i].rows();
@@ -83,41 +83,32 @@ public final class Matmul {
         });
     }
 
-    private void quantize(float[] x, int n, int cols) {
+    /**
+     * Quantizes the {@code n} input rows to 8 bits per block of 32: natural order with per-block sums for
+     * Q4_0 ({@code q}, {@code qd}, {@code qs}), the pair layout for Q8_0 ({@code qp}, {@code qpd}).
+     */
+    private void quantize(float[] x, int n, int cols, boolean pairs) {
         int blocks = cols / QuantKernels.QK;
-        if (q.length < n * cols) q = new short[n * cols];
-        if (qd.length < n * blocks) {
-            qd = new float[n * blocks];
-            qs = new float[n * blocks];
-        }
-        short[] qq = q;
-        float[] dd = qd, ss = qs;
-        if (n == 1) {
-            QuantKernels.quantizeQ8(x, 0, cols, qq, 0, dd, 0);
-            QuantKernels.blockSums(qq, 0, dd, ss, 0, blocks);
+        if (pairs) {
+            if (qp.length < n * cols) qp = new short[n * cols];
+            if (qpd.length < n * blocks) qpd = new float[n * blocks];
         } else {
-            pool.forRange(n, 1, (a, b) -> {
-                for (int t = a; t < b; t++) {
-                    QuantKernels.quantizeQ8(x, t * cols, cols, qq, t * cols, dd, t * blocks);
-                    QuantKernels.blockSums(qq, t * cols, dd, ss, t * blocks, blocks);
-                }
-            });
+            if (q.length < n * cols) q = new short[n * cols];
+            if (qd.length < n * blocks) {
+                qd = new float[n * blocks];
+                qs = new float[n * blocks];
+            }
         }
-    }
-
-    private void quantizePairs(float[] x, int n, int cols) {
-        int blocks = cols / QuantKernels.QK;
-        if (qp.length < n * cols) qp = new short[n * cols];
-        if (qpd.length < n * blocks) qpd = new float[n * blocks];
-        short[] qq = qp;
-        float[] dd = qpd;
-        if (n == 1) {
-            QuantKernels.quantizeQ8Pairs(x, 0, cols, qq, 0, dd, 0);
-        } else {
-            pool.forRange(n, 1, (a, b) -> {
-                for (int t = a; t < b; t++) QuantKernels.quantizeQ8Pairs(x, t * cols, cols, qq, t * cols, dd, t * blocks);
-            });
-        }
+        short[] qq = pairs ? qp : q;
+        float[] dd = pairs ? qpd : qd, ss = pairs ? null : qs;
+        Parallel.RangeBody rows = (a, b) -> {
+            for (int t = a; t < b; t++) {
+                QuantKernels.quantizeQ8(x, t * cols, cols, qq, t * cols, dd, t * blocks, pairs);
+                if (ss != null) QuantKernels.blockSums(qq, t * cols, dd, ss, t * blocks, blocks);
+            }
+        };
+        if (n == 1) rows.run(0, 1);
+        else pool.forRange(n, 1, rows);
     }
 
     // Small separate loops per kernel: C2 inlines Vector API calls only within a method-size budget, and

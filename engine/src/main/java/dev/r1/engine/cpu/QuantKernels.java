@@ -48,6 +48,11 @@ public final class QuantKernels {
      * block format does) so products match llama.cpp's.
      */
     public static void quantizeQ8(float[] x, int xOff, int cols, short[] q, int qOff, float[] d, int dOff) {
+        quantizeQ8(x, xOff, cols, q, qOff, d, dOff, false);
+    }
+
+    /** {@link #quantizeQ8}, storing each block in natural order or in the pair layout ({@link #quantizeQ8Pairs}). */
+    static void quantizeQ8(float[] x, int xOff, int cols, short[] q, int qOff, float[] d, int dOff, boolean pairs) {
         for (int b = 0; b < cols / QK; b++) {
             int o = xOff + b * QK;
             float amax = 0;
@@ -56,7 +61,10 @@ public final class QuantKernels {
             float id = amax != 0 ? 127f / amax : 0f; // as ggml's AVX2 quantize_row_q8_0
             d[dOff + b] = Float.float16ToFloat(Float.floatToFloat16(dd));
             int qo = qOff + b * QK;
-            for (int i = 0; i < QK; i++) q[qo + i] = (short) Math.rint(x[o + i] * id); // nearest-even, as _mm256_round_ps
+            for (int i = 0; i < QK; i++) {
+                // nearest-even, as _mm256_round_ps
+                q[qo + (pairs ? (i >> 1) + (i & 1) * 16 : i)] = (short) Math.rint(x[o + i] * id);
+            }
         }
     }
 
@@ -68,13 +76,7 @@ public final class QuantKernels {
      * accumulation that follows is ggml's, bit for bit.
      */
     public static void quantizeQ8Pairs(float[] x, int xOff, int cols, short[] q, int qOff, float[] d, int dOff) {
-        quantizeQ8(x, xOff, cols, q, qOff, d, dOff);
-        short[] tmp = new short[QK];
-        for (int b = 0; b < cols / QK; b++) {
-            int qo = qOff + b * QK;
-            for (int i = 0; i < QK; i++) tmp[(i >> 1) + (i & 1) * 16] = q[qo + i];
-            System.arraycopy(tmp, 0, q, qo, QK);
-        }
+        quantizeQ8(x, xOff, cols, q, qOff, d, dOff, true);
     }
 
     /**
@@ -135,8 +137,6 @@ public final class QuantKernels {
         return acc.reduceLanes(VectorOperators.ADD) - 8 * corr;
     }
 
-
-
     /** An unpacked row · two activation vectors (tokens at {@code qOff} and {@code qOff + qStride}). */
     public static void dotUnpacked2(short[] ws, float[] wd, int blocks, short[] q, int qOff, int qStride,
                                     float[] d, int dOff, int dStride, float[] out, int o, int oStride, float[] t) {
@@ -196,7 +196,6 @@ public final class QuantKernels {
         out[o + 2 * oStride] = acc2.reduceLanes(VectorOperators.ADD);
         out[o + 3 * oStride] = acc3.reduceLanes(VectorOperators.ADD);
     }
-
 
     /**
      * Q8_0 row · one activation vector quantized in the pair layout ({@link #quantizeQ8Pairs}): the 16-bit

@@ -1,6 +1,5 @@
 package dev.r1.engine.model;
 
-
 import dev.r1.models.ModelException;
 import dev.r1.models.config.Architecture;
 import dev.r1.models.config.ModelConfig;
