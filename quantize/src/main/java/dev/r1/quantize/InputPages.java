@@ -16,7 +16,7 @@ import java.lang.invoke.MethodHandle;
  * chunk being converted. Where madvise cannot be called (not Linux, native access denied) this does
  * nothing and the conversion is only bigger in RSS.
  */
-final class InputPages {
+public final class InputPages {
     private InputPages() {}
 
     /** Linux's MADV_DONTNEED (asm-generic/mman-common.h). */
@@ -37,15 +37,16 @@ final class InputPages {
     }
 
     /** Whether {@link #release} can actually release pages here. */
-    static boolean supported() { return MADVISE != null; }
+    public static boolean supported() { return MADVISE != null; }
 
     /**
      * Releases the whole pages inside {@code [offset, offset+length)} of {@code mapped} (a read-only
-     * file mapping; a heap segment or a range smaller than a page is left alone). Pages shared with a
-     * neighbouring range are kept, so a tensor still being read never loses its first or last page.
+     * file mapping; a heap segment, memory that is not a file mapping — where MADV_DONTNEED would zero
+     * it — or a range smaller than a page is left alone). Pages shared with a neighbouring range are
+     * kept, so a tensor still being read never loses its first or last page.
      */
-    static void release(MemorySegment mapped, long offset, long length) {
-        if (MADVISE == null || !mapped.isNative() || length <= 0) return;
+    public static void release(MemorySegment mapped, long offset, long length) {
+        if (MADVISE == null || !mapped.isMapped() || length <= 0) return;
         long start = mapped.address() + offset;
         long from = (start + PAGE - 1) & -PAGE, to = (start + length) & -PAGE;
         if (to <= from) return;

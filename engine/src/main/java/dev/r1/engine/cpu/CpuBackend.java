@@ -3,9 +3,17 @@ package dev.r1.engine.cpu;
 import dev.r1.engine.model.Backend;
 import dev.r1.models.tensor.GgmlType;
 
+import dev.r1.quantize.InputPages;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 
-/** The Java CPU backend: heap float buffers, weights read in place from the mapping, Vector API kernels. */
+/**
+ * The Java CPU backend: heap float buffers, Vector API kernels, weights read in place from the mapping —
+ * except Q4_0 and Q6_K matrices, which are repacked once at load into native memory, 8 rows side by
+ * side ({@link Q4x8}, {@link Q6Kx8}; llama.cpp repacks Q4_0 the same way), while their mapped pages
+ * are dropped, so resident memory stays about one copy of the weights. {@code -Dr1.cpu.repack=false}
+ * keeps them in place.
+ */
 public final class CpuBackend implements Backend {
 
     record Buf(float[] a) implements Buffer {
@@ -22,8 +30,11 @@ public final class CpuBackend implements Backend {
         @Override public long bytes() { return kv.bytes(); }
     }
 
+    private static final boolean REPACK = !"false".equals(System.getProperty("r1.cpu.repack"));
+
     private final Parallel pool;
     private final Matmul matmul;
+    private final Arena packed = Arena.ofShared();
 
     public CpuBackend(int threads) {
         this.pool = new Parallel(threads);
@@ -38,6 +49,19 @@ public final class CpuBackend implements Backend {
 
     @Override
     public Matrix matrix(String name, GgmlType type, int rows, int cols, MemorySegment data) {
+        WeightMatrix w = new WeightMatrix(name, type, rows, cols, data);
+        MemorySegment p = null;
+        if (REPACK && type == GgmlType.Q4_0 && Q4x8.fits(rows, cols)) p = Q4x8.repack(data, rows, cols, packed, pool);
+        if (REPACK && type == GgmlType.Q6_K && Q6Kx8.fits(rows, cols)) p = Q6Kx8.repack(data, rows, cols, packed, pool);
+        if (p != null) {
+            w = new WeightMatrix(name, type, rows, cols, data, p);
+            InputPages.release(data, 0, w.rowBytes() * rows); // embed() may still read rows: they fault back in
+        }
+        return new Mat(w);
+    }
+
+    @Override
+    public Matrix table(String name, GgmlType type, int rows, int cols, MemorySegment data) {
         return new Mat(new WeightMatrix(name, type, rows, cols, data));
     }
 
@@ -107,5 +131,9 @@ public final class CpuBackend implements Backend {
         System.arraycopy(a(src), off, dst, 0, len);
     }
 
-    @Override public void close() { pool.close(); }
+    @Override
+    public void close() {
+        pool.close();
+        packed.close();
+    }
 }

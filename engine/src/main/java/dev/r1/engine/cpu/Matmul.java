@@ -16,6 +16,12 @@ public final class Matmul {
     private short[] q = new short[0];
     private float[] qd = new float[0];
     private float[] qs = new float[0]; // d * Σq per block, for Q4_0's offset
+    // the same activations for repacked Q4_0 (Q4x8.pack): value pairs as ints, 8·Σq per block
+    private int[] qi = new int[0];
+    private int[] s8 = new int[0];
+    private int[] qv = new int[0]; // one token's pairs spread over Q4x8.R lanes, for decoding
+    private int[] kv = new int[0]; // the same for Q8_K activations (repacked Q6_K) when decoding
+    private final int[][] kvWorker; // ... per worker and token when n > 1
     // Q8_0 weights read activations in the pair layout (QuantKernels.quantizeQ8Pairs), Q4_0 in natural order.
     private short[] qp = new short[0];
     private float[] qpd = new float[0];
@@ -27,6 +33,7 @@ public final class Matmul {
     private final float[][] lanes; // per worker, for the kernels' fixed-order lane sums
     private final short[][] unpacked;
     private final float[][] unpackedScale;
+    private final float[][] groupScratch; // a Q4x8 group's outputs when a chunk splits the group
 
     public Matmul(Parallel pool) {
         this.pool = pool;
@@ -35,6 +42,8 @@ public final class Matmul {
         for (int i = 0; i < lanes.length; i++) lanes[i] = QuantKernels.laneScratch();
         this.unpacked = new short[pool.size()][];
         this.unpackedScale = new float[pool.size()][];
+        this.groupScratch = new float[pool.size()][];
+        this.kvWorker = new int[pool.size()][];
     }
 
     public Parallel pool() { return pool; }
@@ -47,7 +56,7 @@ public final class Matmul {
     /** Each {@code outs[i]} gets {@code ws[i]} × x; all {@code ws} have the same column count. */
     public void multiply(float[] x, int n, WeightMatrix[] ws, float[][] outs) {
         int cols = ws[0].cols();
-        boolean needQ8 = false, needPairs = false, needQ8K = false;
+        boolean needQ8 = false, needPairs = false, needQ8K = false, needPacked = false, needSpreadK = false;
         int totalRows = 0;
         for (int i = 0; i < ws.length; i++) {
             WeightMatrix w = ws[i];
@@ -56,16 +65,24 @@ public final class Matmul {
             boolean k = w.type() == GgmlType.Q4_K || w.type() == GgmlType.Q6_K;
             needQ8K |= k;
             needQ8 |= w.type() == GgmlType.Q4_0;
+            needPacked |= w.packed() != null && w.type() == GgmlType.Q4_0;
+            needSpreadK |= w.packed() != null && w.type() == GgmlType.Q6_K && n == 1;
             needPairs |= w.type() == GgmlType.Q8_0;
             totalRows += w.rows();
         }
         if (x.length < (long) n * cols) throw new IllegalArgumentException("input buffer too small for " + ws[0].name());
         if (needQ8) quantize(x, n, cols, false);
+        if (needPacked) pack(n, cols);
         if (needPairs) quantize(x, n, cols, true);
         if (needQ8K) quantizeK(x, n, cols);
+        if (needSpreadK) {
+            if (kv.length < cols / 2 * Q6Kx8.R) kv = new int[cols / 2 * Q6Kx8.R];
+            Q6Kx8.spread(kq, 0, cols, kv);
+        }
         int[] starts = new int[ws.length + 1];
         for (int i = 0; i < ws.length; i++) starts[i + 1] = starts[i] + ws[i].rows();
-        int chunk = Math.max(4, Math.min(64, totalRows / (pool.size() * 16)));
+        // a multiple of 8 rows, so that chunks do not split Q4x8 groups
+        int chunk = (Math.max(8, Math.min(64, totalRows / (pool.size() * 16))) + 7) & ~7;
         AtomicInteger next = new AtomicInteger();
         int total = totalRows;
         pool.run((worker, workers) -> {
@@ -109,6 +126,82 @@ public final class Matmul {
         };
         if (n == 1) rows.run(0, 1);
         else pool.forRange(n, 1, rows);
+    }
+
+    private void pack(int n, int cols) {
+        int blocks = cols / QuantKernels.QK;
+        if (qi.length < n * cols / 2) qi = new int[n * cols / 2];
+        if (s8.length < n * blocks) s8 = new int[n * blocks];
+        for (int t = 0; t < n; t++) Q4x8.pack(q, t * cols, cols, qi, t * cols / 2, s8, t * blocks);
+        // tokens that gemv takes (the one of decoding, the last n % 4 of a batch) get their pairs spread
+        int first = n - n % 4, half = cols / 2;
+        if (qv.length < (n - first) * half * Q4x8.R) qv = new int[(n - first) * half * Q4x8.R];
+        for (int t = first; t < n; t++) Q4x8.spread(qi, t * half, half, qv, (t - first) * half * Q4x8.R);
+    }
+
+    /**
+     * Repacked Q4_0 rows {@code [r0, r1)}: whole groups of {@link Q4x8#R} rows, each group read once per
+     * tile of tokens and applied to four tokens at a time.
+     */
+    private void rowsPacked(WeightMatrix w, int n, float[] out, int r0, int r1, int worker) {
+        int cols = w.cols(), rows = w.rows(), blocks = cols / QuantKernels.QK, half = cols / 2, R = Q4x8.R;
+        java.lang.foreign.MemorySegment p = w.packed();
+        float[] tmp = groupScratch[worker];
+        if (tmp == null) groupScratch[worker] = tmp = new float[4 * R];
+        for (int t0 = 0; t0 < n; t0 += TOKEN_TILE) {
+            int t1 = Math.min(n, t0 + TOKEN_TILE);
+            for (int g = r0 - r0 % R; g < r1; g += R) {
+                long off = (long) (g / R) * blocks * Q4x8.BLOCK;
+                boolean whole = g >= r0 && g + R <= r1;
+                int t = t0;
+                for (; t + 4 <= t1; t += 4) {
+                    if (whole) {
+                        Q4x8.gemm4(p, off, blocks, qi, t * half, half, qd, s8, t * blocks, blocks, out, t * rows + g, rows);
+                    } else {
+                        Q4x8.gemm4(p, off, blocks, qi, t * half, half, qd, s8, t * blocks, blocks, tmp, 0, R);
+                        for (int k = 0; k < 4; k++) copyPart(tmp, k * R, out, (t + k) * rows, g, r0, r1);
+                    }
+                }
+                for (; t < t1; t++) { // the last n % 4 tokens (pack() spread their pairs)
+                    int v = (t - (n - n % 4)) * half * R;
+                    if (whole) {
+                        Q4x8.gemv(p, off, blocks, qv, v, qd, s8, t * blocks, out, t * rows + g);
+                    } else {
+                        Q4x8.gemv(p, off, blocks, qv, v, qd, s8, t * blocks, tmp, 0);
+                        copyPart(tmp, 0, out, t * rows, g, r0, r1);
+                    }
+                }
+            }
+        }
+    }
+
+    /** Repacked Q6_K rows {@code [r0, r1)}, token by token. */
+    private void rowsPackedQ6K(WeightMatrix w, int n, float[] out, int r0, int r1, int worker) {
+        int cols = w.cols(), rows = w.rows(), sbs = cols / KQuants.QK, R = Q6Kx8.R;
+        float[] tmp = groupScratch[worker];
+        if (tmp == null) groupScratch[worker] = tmp = new float[4 * R];
+        for (int t = 0; t < n; t++) {
+            int[] v = kv;
+            if (n > 1) { // prefill through a K-quant mix: this worker spreads the token for its chunk
+                v = kvWorker[worker];
+                if (v == null || v.length < cols / 2 * R) kvWorker[worker] = v = new int[cols / 2 * R];
+                Q6Kx8.spread(kq, t * cols, cols, v);
+            }
+            for (int g = r0 - r0 % R; g < r1; g += R) {
+                long off = (long) (g / R) * sbs * Q6Kx8.BLOCK;
+                if (g >= r0 && g + R <= r1) {
+                    Q6Kx8.gemv(w.packed(), off, sbs, v, kd, t * sbs, out, t * rows + g);
+                } else {
+                    Q6Kx8.gemv(w.packed(), off, sbs, v, kd, t * sbs, tmp, 0);
+                    copyPart(tmp, 0, out, t * rows, g, r0, r1);
+                }
+            }
+        }
+    }
+
+    /** Copies the rows of group {@code g} inside {@code [r0, r1)} from {@code tmp[o..]} to {@code out[base + r]}. */
+    private static void copyPart(float[] tmp, int o, float[] out, int base, int g, int r0, int r1) {
+        for (int r = Math.max(g, r0); r < Math.min(g + Q4x8.R, r1); r++) out[base + r] = tmp[o + r - g];
     }
 
     // Small separate loops per kernel: C2 inlines Vector API calls only within a method-size budget, and
@@ -183,7 +276,11 @@ public final class Matmul {
     private void rows(WeightMatrix w, float[] x, int n, float[] out, int r0, int r1, int worker) {
         int cols = w.cols(), rows = w.rows();
         long rb = w.rowBytes();
-        if (w.type() == GgmlType.Q4_K || w.type() == GgmlType.Q6_K) {
+        if (w.packed() != null && w.type() == GgmlType.Q6_K) {
+            rowsPackedQ6K(w, n, out, r0, r1, worker);
+        } else if (w.packed() != null) {
+            rowsPacked(w, n, out, r0, r1, worker);
+        } else if (w.type() == GgmlType.Q4_K || w.type() == GgmlType.Q6_K) {
             rowsK(w, n, out, r0, r1);
         } else if (w.usesQ8Activations()) {
             if (n == 1) {

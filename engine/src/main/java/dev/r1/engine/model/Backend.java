@@ -47,6 +47,14 @@ public interface Backend extends AutoCloseable {
     /** Wraps or uploads a matrix; {@code data} is the tensor's bytes (typically a slice of the mapped file). */
     Matrix matrix(String name, GgmlType type, int rows, int cols, MemorySegment data);
 
+    /**
+     * A matrix only ever read by {@link #embed} (the token embedding when the output head is separate):
+     * a backend may keep it as it is instead of preparing it for {@link #matmul}.
+     */
+    default Matrix table(String name, GgmlType type, int rows, int cols, MemorySegment data) {
+        return matrix(name, type, rows, cols, data);
+    }
+
     /** Uploads a small vector (norm weights, biases). */
     Buffer vector(float[] values);
 

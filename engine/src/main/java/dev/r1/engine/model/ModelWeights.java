@@ -54,7 +54,7 @@ public final class ModelWeights {
                     vec(file, TensorLayout.ffnNorm(i), be),
                     mat(file, TensorLayout.ffnGate(i), be), mat(file, TensorLayout.ffnUp(i), be), mat(file, TensorLayout.ffnDown(i), be));
         }
-        Backend.Matrix embd = mat(file, TensorLayout.TOKEN_EMBD, be);
+        Backend.Matrix embd = mat(file, TensorLayout.TOKEN_EMBD, be, !c.tiedEmbeddings());
         Backend.Matrix out = c.tiedEmbeddings() ? embd : mat(file, TensorLayout.OUTPUT, be);
         float[] factors = null;
         if (file.hasTensor(TensorLayout.ROPE_FREQS)) {
@@ -71,6 +71,10 @@ public final class ModelWeights {
     }
 
     private static Backend.Matrix mat(GgufFile file, String name, Backend be) {
+        return mat(file, name, be, false);
+    }
+
+    private static Backend.Matrix mat(GgufFile file, String name, Backend be, boolean tableOnly) {
         GgufTensor t = file.tensor(name);
         long cols = t.dim(0), rows = t.nElements() / Math.max(1, cols);
         if (cols > Integer.MAX_VALUE || rows > Integer.MAX_VALUE) {
@@ -79,7 +83,8 @@ public final class ModelWeights {
         if (t.type().isQuantized() && cols % 32 != 0) {
             throw ModelException.at(file.path(), "tensor '" + name + "'", "rows of " + cols + " are not a multiple of 32");
         }
-        return be.matrix(name, t.type(), (int) rows, (int) cols, file.data(t));
+        return tableOnly ? be.table(name, t.type(), (int) rows, (int) cols, file.data(t))
+                : be.matrix(name, t.type(), (int) rows, (int) cols, file.data(t));
     }
 
     private static Backend.Buffer vec(GgufFile file, String name, Backend be) {

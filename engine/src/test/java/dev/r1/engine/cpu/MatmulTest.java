@@ -85,6 +85,100 @@ class MatmulTest {
         }
     }
 
+    /** A Q4_0 case with its {@link Q4x8} repacking, as the CPU backend loads Q4_0 matrices. */
+    static Case repacked(int rows, int cols, long seed) {
+        Case c = random(GgmlType.Q4_0, rows, cols, seed);
+        MemorySegment p = Q4x8.repack(c.w.data(), rows, cols, java.lang.foreign.Arena.ofAuto(), POOL);
+        assertTrue(p != null);
+        return new Case(new WeightMatrix("w", GgmlType.Q4_0, rows, cols, c.w.data(), p), c.dense);
+    }
+
+    /**
+     * Repacked Q4_0 against the row-major kernels and the float64 sum over the same quantized activations:
+     * every token count that mixes the four-token and one-token kernels, with each output exact to the
+     * float rounding of sequential per-block FMAs (the order ggml's repacked kernels use).
+     */
+    @org.junit.jupiter.api.Test
+    void repackedQ4_0MatchesTheRowMajorKernelsAndFloat64() {
+        int rows = 40, cols = 160, blocks = cols / 32;
+        Case c = repacked(rows, cols, 11);
+        Case plain = new Case(new WeightMatrix("w", GgmlType.Q4_0, rows, cols, c.w.data()), c.dense);
+        Matmul mm = new Matmul(POOL);
+        SplittableRandom r = new SplittableRandom(8);
+        for (int n : new int[] {1, 2, 4, 5, 7, 37}) {
+            float[] x = new float[n * cols];
+            for (int i = 0; i < x.length; i++) x[i] = (float) (r.nextGaussian() * (i % 5 == 0 ? 4 : 1));
+            float[] got = new float[n * rows], ref = new float[n * rows];
+            mm.multiply(x, n, c.w, got);
+            mm.multiply(x, n, plain.w, ref);
+            short[] q = new short[cols];
+            float[] qd = new float[blocks];
+            for (int t = 0; t < n; t++) {
+                QuantKernels.quantizeQ8(x, t * cols, cols, q, 0, qd, 0);
+                for (int row = 0; row < rows; row++) {
+                    // the float operations the kernel must do: per block fma((float) isum, dw*da, acc), in order
+                    float acc = 0;
+                    long base = (long) row * plain.w.rowBytes();
+                    for (int b = 0; b < blocks; b++) {
+                        long o = base + b * 18L;
+                        float dw = Float.float16ToFloat(c.w.data().get(QuantLayouts.I16, o));
+                        int isum = 0;
+                        for (int i = 0; i < 16; i++) {
+                            int v = c.w.data().get(java.lang.foreign.ValueLayout.JAVA_BYTE, o + 2 + i) & 0xFF;
+                            isum += ((v & 0xF) - 8) * q[b * 32 + i] + ((v >> 4) - 8) * q[b * 32 + 16 + i];
+                        }
+                        acc = Math.fma((float) isum, dw * qd[b], acc);
+                    }
+                    String at = "n=" + n + " t=" + t + " row=" + row;
+                    assertEquals(acc, got[t * rows + row], 0f, at + " (ggml's float order)");
+                    assertEquals(ref[t * rows + row], got[t * rows + row], 1e-5 * Math.abs(ref[t * rows + row]) + 1e-5, at + " (row-major kernels)");
+                }
+            }
+        }
+    }
+
+    /**
+     * Repacked Q6_K does the same float operations as the row-major kernel (which matches llama.cpp's bit
+     * for bit), so the outputs are equal, for decoding and for batches.
+     */
+    @org.junit.jupiter.api.Test
+    void repackedQ6_KEqualsTheRowMajorKernel() {
+        int rows = 24, cols = 512;
+        Case c = random(GgmlType.Q6_K, rows, cols, 21);
+        MemorySegment p = Q6Kx8.repack(c.w.data(), rows, cols, java.lang.foreign.Arena.ofAuto(), POOL);
+        WeightMatrix packed = new WeightMatrix("w", GgmlType.Q6_K, rows, cols, c.w.data(), p);
+        Matmul mm = new Matmul(POOL);
+        SplittableRandom r = new SplittableRandom(9);
+        for (int n : new int[] {1, 3}) {
+            float[] x = new float[n * cols];
+            for (int i = 0; i < x.length; i++) x[i] = (float) (r.nextGaussian() * (i % 3 == 0 ? 6 : 1));
+            float[] got = new float[n * rows], ref = new float[n * rows];
+            mm.multiply(x, n, packed, got);
+            mm.multiply(x, n, c.w, ref);
+            assertTrue(java.util.Arrays.equals(ref, got), "n=" + n + ": " + java.util.Arrays.toString(ref) + " vs " + java.util.Arrays.toString(got));
+        }
+    }
+
+    /** Chunks of the shared-input multiply that start or end inside a repacked group still get every row. */
+    @org.junit.jupiter.api.Test
+    void repackedGroupsSplitByChunksGiveTheSameRows() {
+        int cols = 128, n = 5;
+        Case odd = random(GgmlType.Q4_0, 13, cols, 3), a = repacked(48, cols, 4), b = repacked(1024, cols, 5);
+        Matmul mm = new Matmul(POOL);
+        float[] x = new float[n * cols];
+        SplittableRandom r = new SplittableRandom(6);
+        for (int i = 0; i < x.length; i++) x[i] = (float) r.nextGaussian();
+        for (int tokens : new int[] {1, n}) {
+            float[] oo = new float[tokens * 13], oa = new float[tokens * 48], ob = new float[tokens * 1024];
+            float[] sa = new float[tokens * 48], sb = new float[tokens * 1024];
+            // 13 rows first: every later chunk boundary falls inside an 8-row group of a or b
+            mm.multiply(x, tokens, new WeightMatrix[] {odd.w, a.w, b.w}, new float[][] {oo, oa, ob});
+            mm.multiply(x, tokens, a.w, sa);
+            mm.multiply(x, tokens, b.w, sb);
+            assertTrue(java.util.Arrays.equals(oa, sa) && java.util.Arrays.equals(ob, sb), "tokens=" + tokens);
+        }
+    }
+
     @ParameterizedTest
     @EnumSource(value = GgmlType.class, names = {"Q4_0", "Q8_0", "F32"})
     void sharedInputMultiplyEqualsSeparateOnes(GgmlType type) {

@@ -26,10 +26,10 @@ import org.junit.jupiter.params.provider.CsvSource;
  * every one of the 64 positions (llama.cpp is fed our tokens, so positions stay aligned).
  *
  * <p>Where both engines run the same arithmetic the logits must be bit-identical: Q8_0 weights (our dot
- * products, activation quantization, SwiGLU and RMSNorm follow ggml's AVX2 order and rounding) and the
- * Q4_K/Q6_K mix, when ggml runs its {@code haswell} CPU library (the one this machine kind gets). Q4_0
- * is not bit-identical: llama.cpp repacks Q4_0 weights into 8-row interleaved blocks whose kernels add
- * in another order; F32/F16 weights meet unquantized activations, where float order shows (~1e-6).
+ * products, activation quantization, SwiGLU and RMSNorm follow ggml's AVX2 order and rounding), Q4_0
+ * (both engines repack it into 8-row groups and add each row's blocks in order, see {@code Q4x8}) and the
+ * Q4_K/Q6_K mix, when ggml runs its {@code haswell} CPU library (the one this machine kind gets).
+ * F32/F16 weights meet unquantized activations, where float order shows (~1e-6).
  */
 class LlamaCppParityTest {
     @TempDir static Path dir;
@@ -38,7 +38,8 @@ class LlamaCppParityTest {
     static final int GENERATE = 64;
     static final double MAX_KL = 1e-3;
     /** Configurations whose logits must equal llama.cpp's bit for bit on ggml's haswell library. */
-    static final Set<String> EXACT = Set.of("tiny-qwen2 Q8_0", "tiny-qwen2 K_MIX", "tiny-llama K_MIX");
+    static final Set<String> EXACT = Set.of("tiny-qwen2 Q8_0", "tiny-qwen2 Q4_0", "tiny-qwen2 K_MIX",
+            "tiny-llama Q4_0", "tiny-llama K_MIX");
 
     static Function<TensorSpec, GgmlType> types(String mix) {
         return switch (mix) {
