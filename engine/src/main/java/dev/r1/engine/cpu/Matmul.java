@@ -56,7 +56,7 @@ public final class Matmul {
     /** Each {@code outs[i]} gets {@code ws[i]} × x; all {@code ws} have the same column count. */
     public void multiply(float[] x, int n, WeightMatrix[] ws, float[][] outs) {
         int cols = ws[0].cols();
-        boolean needQ8 = false, needPairs = false, needQ8K = false, needPacked = false, needSpreadK = false;
+        boolean needQ8 = false, needSums = false, needPairs = false, needQ8K = false, needPacked = false, needSpreadK = false;
         int totalRows = 0;
         for (int i = 0; i < ws.length; i++) {
             WeightMatrix w = ws[i];
@@ -65,15 +65,16 @@ public final class Matmul {
             boolean k = w.type() == GgmlType.Q4_K || w.type() == GgmlType.Q6_K;
             needQ8K |= k;
             needQ8 |= w.type() == GgmlType.Q4_0;
+            needSums |= w.type() == GgmlType.Q4_0 && w.packed() == null;
             needPacked |= w.packed() != null && w.type() == GgmlType.Q4_0;
             needSpreadK |= w.packed() != null && w.type() == GgmlType.Q6_K && n == 1;
             needPairs |= w.type() == GgmlType.Q8_0;
             totalRows += w.rows();
         }
         if (x.length < (long) n * cols) throw new IllegalArgumentException("input buffer too small for " + ws[0].name());
-        if (needQ8) quantize(x, n, cols, false);
+        if (needQ8) quantize(x, n, cols, false, needSums);
         if (needPacked) pack(n, cols);
-        if (needPairs) quantize(x, n, cols, true);
+        if (needPairs) quantize(x, n, cols, true, false);
         if (needQ8K) quantizeK(x, n, cols);
         if (needSpreadK) {
             if (kv.length < cols / 2 * Q6Kx8.R) kv = new int[cols / 2 * Q6Kx8.R];
@@ -104,7 +105,7 @@ public final class Matmul {
      * Quantizes the {@code n} input rows to 8 bits per block of 32: natural order with per-block sums for
      * Q4_0 ({@code q}, {@code qd}, {@code qs}), the pair layout for Q8_0 ({@code qp}, {@code qpd}).
      */
-    private void quantize(float[] x, int n, int cols, boolean pairs) {
+    private void quantize(float[] x, int n, int cols, boolean pairs, boolean sums) {
         int blocks = cols / QuantKernels.QK;
         if (pairs) {
             if (qp.length < n * cols) qp = new short[n * cols];
@@ -117,7 +118,7 @@ public final class Matmul {
             }
         }
         short[] qq = pairs ? qp : q;
-        float[] dd = pairs ? qpd : qd, ss = pairs ? null : qs;
+        float[] dd = pairs ? qpd : qd, ss = sums ? qs : null; // sums: row-major Q4_0 only
         Parallel.RangeBody rows = (a, b) -> {
             for (int t = a; t < b; t++) {
                 QuantKernels.quantizeQ8(x, t * cols, cols, qq, t * cols, dd, t * blocks, pairs);
@@ -133,15 +134,15 @@ public final class Matmul {
         if (qi.length < n * cols / 2) qi = new int[n * cols / 2];
         if (s8.length < n * blocks) s8 = new int[n * blocks];
         for (int t = 0; t < n; t++) Q4x8.pack(q, t * cols, cols, qi, t * cols / 2, s8, t * blocks);
-        // tokens that gemv takes (the one of decoding, the last n % 4 of a batch) get their pairs spread
-        int first = n - n % 4, half = cols / 2;
+        // tokens that gemv takes (the one of decoding, the last of an odd batch) get their pairs spread
+        int first = n - n % 2, half = cols / 2;
         if (qv.length < (n - first) * half * Q4x8.R) qv = new int[(n - first) * half * Q4x8.R];
         for (int t = first; t < n; t++) Q4x8.spread(qi, t * half, half, qv, (t - first) * half * Q4x8.R);
     }
 
     /**
      * Repacked Q4_0 rows {@code [r0, r1)}: whole groups of {@link Q4x8#R} rows, each group read once per
-     * tile of tokens and applied to four tokens at a time.
+     * tile of tokens and applied to two tokens at a time.
      */
     private void rowsPacked(WeightMatrix w, int n, float[] out, int r0, int r1, int worker) {
         int cols = w.cols(), rows = w.rows(), blocks = cols / QuantKernels.QK, half = cols / 2, R = Q4x8.R;
@@ -154,16 +155,16 @@ public final class Matmul {
                 long off = (long) (g / R) * blocks * Q4x8.BLOCK;
                 boolean whole = g >= r0 && g + R <= r1;
                 int t = t0;
-                for (; t + 4 <= t1; t += 4) {
+                for (; t + 2 <= t1; t += 2) {
                     if (whole) {
-                        Q4x8.gemm4(p, off, blocks, qi, t * half, half, qd, s8, t * blocks, blocks, out, t * rows + g, rows);
+                        Q4x8.gemm2(p, off, blocks, qi, t * half, half, qd, s8, t * blocks, blocks, out, t * rows + g, rows);
                     } else {
-                        Q4x8.gemm4(p, off, blocks, qi, t * half, half, qd, s8, t * blocks, blocks, tmp, 0, R);
-                        for (int k = 0; k < 4; k++) copyPart(tmp, k * R, out, (t + k) * rows, g, r0, r1);
+                        Q4x8.gemm2(p, off, blocks, qi, t * half, half, qd, s8, t * blocks, blocks, tmp, 0, R);
+                        for (int k = 0; k < 2; k++) copyPart(tmp, k * R, out, (t + k) * rows, g, r0, r1);
                     }
                 }
-                for (; t < t1; t++) { // the last n % 4 tokens (pack() spread their pairs)
-                    int v = (t - (n - n % 4)) * half * R;
+                for (; t < t1; t++) { // the last token of an odd batch (pack() spread its pairs)
+                    int v = (t - (n - n % 2)) * half * R;
                     if (whole) {
                         Q4x8.gemv(p, off, blocks, qv, v, qd, s8, t * blocks, out, t * rows + g);
                     } else {

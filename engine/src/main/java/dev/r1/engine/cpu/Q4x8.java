@@ -67,20 +67,20 @@ public final class Q4x8 {
         return bad[0] ? null : dst;
     }
 
+    // Byte arrays, not per-byte segment accesses: repacking runs once per load over the whole model.
     private static boolean repackGroup(MemorySegment src, long srcOff, long rowBytes, int blocks, MemorySegment dst, long dstOff) {
         boolean finite = true;
+        byte[] in = new byte[QuantKernels.Q4_0_BYTES], out = new byte[BLOCK];
         int[] q = new int[QuantKernels.QK];
         for (int b = 0; b < blocks; b++) {
-            long o = dstOff + (long) b * BLOCK;
             for (int r = 0; r < R; r++) {
-                long s = srcOff + r * rowBytes + (long) b * QuantKernels.Q4_0_BYTES;
-                short d = src.get(QuantLayouts.I16, s);
-                finite &= (d & 0x7c00) != 0x7c00;
-                dst.set(QuantLayouts.I16, o + 2L * r, d);
+                MemorySegment.copy(src, java.lang.foreign.ValueLayout.JAVA_BYTE, srcOff + r * rowBytes + (long) b * QuantKernels.Q4_0_BYTES, in, 0, in.length);
+                finite &= (in[1] & 0x7c) != 0x7c;
+                out[2 * r] = in[0];
+                out[2 * r + 1] = in[1];
                 for (int i = 0; i < 16; i++) {
-                    int v = src.get(java.lang.foreign.ValueLayout.JAVA_BYTE, s + 2 + i);
-                    q[i] = v & 0xF;
-                    q[i + 16] = (v >> 4) & 0xF;
+                    q[i] = in[2 + i] & 0xF;
+                    q[i + 16] = (in[2 + i] >> 4) & 0xF;
                 }
                 for (int sl = 0; sl < 4; sl++) {
                     int even = 0, odd = 0;
@@ -88,11 +88,14 @@ public final class Q4x8 {
                         even |= q[2 * (4 * sl + k)] << (4 * k);
                         odd |= q[2 * (4 * sl + k) + 1] << (4 * k);
                     }
-                    long lane = o + 2L * R + 4L * R * sl + 4L * r;
-                    dst.set(QuantLayouts.I16, lane, (short) even);
-                    dst.set(QuantLayouts.I16, lane + 2, (short) odd);
+                    int lane = 2 * R + 4 * R * sl + 4 * r;
+                    out[lane] = (byte) even;
+                    out[lane + 1] = (byte) (even >> 8);
+                    out[lane + 2] = (byte) odd;
+                    out[lane + 3] = (byte) (odd >> 8);
                 }
             }
+            MemorySegment.copy(out, 0, dst, java.lang.foreign.ValueLayout.JAVA_BYTE, dstOff + (long) b * BLOCK, BLOCK);
         }
         return finite;
     }
@@ -194,63 +197,91 @@ public final class Q4x8 {
     }
 
     /**
-     * One group of R rows · four tokens (token k's activations at {@code qiOff + k*qiStride}, scales at
-     * {@code dOff + k*dStride}, output at {@code o + k*oStride}): each weight slice is loaded and split
-     * into nibbles once for the four. Per token the same operations as {@link #gemv}.
+     * One group of R rows · two tokens (token k's activation pairs at {@code qiOff + k*qiStride} as
+     * {@link #pack}, scales at {@code dOff + k*dStride}, output at {@code o + k*oStride}): each weight slice
+     * is loaded and split into nibbles once for both. Per token the same operations as {@link #gemv}.
+     * Two tokens, not four: unrolled for four, the method outgrew C1 ("out of virtual registers") and ran
+     * interpreted; as a loop over slices it was ~15% slower than this.
      */
-    public static void gemm4(MemorySegment w, long off, int blocks, int[] qi, int qiOff, int qiStride,
+    public static void gemm2(MemorySegment w, long off, int blocks, int[] qi, int qiOff, int qiStride,
                              float[] d, int[] s8, int dOff, int dStride, float[] out, int o, int oStride) {
-        FloatVector acc0 = FloatVector.zero(F32), acc1 = acc0, acc2 = acc0, acc3 = acc0;
-        int q1 = qiOff + qiStride, q2 = q1 + qiStride, q3 = q2 + qiStride;
-        int d1 = dOff + dStride, d2 = d1 + dStride, d3 = d2 + dStride;
+        FloatVector acc0 = FloatVector.zero(F32), acc1 = acc0;
+        int q1 = qiOff + qiStride, d1 = dOff + dStride;
         for (int b = 0; b < blocks; b++) {
             long bo = off + (long) b * BLOCK;
+            int qb = b * 16;
+            long wo = bo + 2L * R;
+            ShortVector s0 = ShortVector.zero(S16), s1 = s0, u0 = s0, u1 = s0, v, n;
+            v = ShortVector.fromMemorySegment(S16, w, wo + 0L * R, LE);
+            n = v.and((short) 0x0F);
+            s0 = s0.add(n.mul(IntVector.broadcast(I32, qi[qiOff + qb + 0]).reinterpretAsShorts()));
+            s1 = s1.add(n.mul(IntVector.broadcast(I32, qi[q1 + qb + 0]).reinterpretAsShorts()));
+            v = (ShortVector) v.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsShorts();
+            n = v.and((short) 0x0F);
+            u0 = u0.add(n.mul(IntVector.broadcast(I32, qi[qiOff + qb + 1]).reinterpretAsShorts()));
+            u1 = u1.add(n.mul(IntVector.broadcast(I32, qi[q1 + qb + 1]).reinterpretAsShorts()));
+            v = (ShortVector) v.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsShorts();
+            n = v.and((short) 0x0F);
+            s0 = s0.add(n.mul(IntVector.broadcast(I32, qi[qiOff + qb + 2]).reinterpretAsShorts()));
+            s1 = s1.add(n.mul(IntVector.broadcast(I32, qi[q1 + qb + 2]).reinterpretAsShorts()));
+            n = v.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsShorts().and((short) 0x0F);
+            u0 = u0.add(n.mul(IntVector.broadcast(I32, qi[qiOff + qb + 3]).reinterpretAsShorts()));
+            u1 = u1.add(n.mul(IntVector.broadcast(I32, qi[q1 + qb + 3]).reinterpretAsShorts()));
+            v = ShortVector.fromMemorySegment(S16, w, wo + 4L * R, LE);
+            n = v.and((short) 0x0F);
+            s0 = s0.add(n.mul(IntVector.broadcast(I32, qi[qiOff + qb + 4]).reinterpretAsShorts()));
+            s1 = s1.add(n.mul(IntVector.broadcast(I32, qi[q1 + qb + 4]).reinterpretAsShorts()));
+            v = (ShortVector) v.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsShorts();
+            n = v.and((short) 0x0F);
+            u0 = u0.add(n.mul(IntVector.broadcast(I32, qi[qiOff + qb + 5]).reinterpretAsShorts()));
+            u1 = u1.add(n.mul(IntVector.broadcast(I32, qi[q1 + qb + 5]).reinterpretAsShorts()));
+            v = (ShortVector) v.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsShorts();
+            n = v.and((short) 0x0F);
+            s0 = s0.add(n.mul(IntVector.broadcast(I32, qi[qiOff + qb + 6]).reinterpretAsShorts()));
+            s1 = s1.add(n.mul(IntVector.broadcast(I32, qi[q1 + qb + 6]).reinterpretAsShorts()));
+            n = v.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsShorts().and((short) 0x0F);
+            u0 = u0.add(n.mul(IntVector.broadcast(I32, qi[qiOff + qb + 7]).reinterpretAsShorts()));
+            u1 = u1.add(n.mul(IntVector.broadcast(I32, qi[q1 + qb + 7]).reinterpretAsShorts()));
+            v = ShortVector.fromMemorySegment(S16, w, wo + 8L * R, LE);
+            n = v.and((short) 0x0F);
+            s0 = s0.add(n.mul(IntVector.broadcast(I32, qi[qiOff + qb + 8]).reinterpretAsShorts()));
+            s1 = s1.add(n.mul(IntVector.broadcast(I32, qi[q1 + qb + 8]).reinterpretAsShorts()));
+            v = (ShortVector) v.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsShorts();
+            n = v.and((short) 0x0F);
+            u0 = u0.add(n.mul(IntVector.broadcast(I32, qi[qiOff + qb + 9]).reinterpretAsShorts()));
+            u1 = u1.add(n.mul(IntVector.broadcast(I32, qi[q1 + qb + 9]).reinterpretAsShorts()));
+            v = (ShortVector) v.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsShorts();
+            n = v.and((short) 0x0F);
+            s0 = s0.add(n.mul(IntVector.broadcast(I32, qi[qiOff + qb + 10]).reinterpretAsShorts()));
+            s1 = s1.add(n.mul(IntVector.broadcast(I32, qi[q1 + qb + 10]).reinterpretAsShorts()));
+            n = v.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsShorts().and((short) 0x0F);
+            u0 = u0.add(n.mul(IntVector.broadcast(I32, qi[qiOff + qb + 11]).reinterpretAsShorts()));
+            u1 = u1.add(n.mul(IntVector.broadcast(I32, qi[q1 + qb + 11]).reinterpretAsShorts()));
+            v = ShortVector.fromMemorySegment(S16, w, wo + 12L * R, LE);
+            n = v.and((short) 0x0F);
+            s0 = s0.add(n.mul(IntVector.broadcast(I32, qi[qiOff + qb + 12]).reinterpretAsShorts()));
+            s1 = s1.add(n.mul(IntVector.broadcast(I32, qi[q1 + qb + 12]).reinterpretAsShorts()));
+            v = (ShortVector) v.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsShorts();
+            n = v.and((short) 0x0F);
+            u0 = u0.add(n.mul(IntVector.broadcast(I32, qi[qiOff + qb + 13]).reinterpretAsShorts()));
+            u1 = u1.add(n.mul(IntVector.broadcast(I32, qi[q1 + qb + 13]).reinterpretAsShorts()));
+            v = (ShortVector) v.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsShorts();
+            n = v.and((short) 0x0F);
+            s0 = s0.add(n.mul(IntVector.broadcast(I32, qi[qiOff + qb + 14]).reinterpretAsShorts()));
+            s1 = s1.add(n.mul(IntVector.broadcast(I32, qi[q1 + qb + 14]).reinterpretAsShorts()));
+            n = v.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsShorts().and((short) 0x0F);
+            u0 = u0.add(n.mul(IntVector.broadcast(I32, qi[qiOff + qb + 15]).reinterpretAsShorts()));
+            u1 = u1.add(n.mul(IntVector.broadcast(I32, qi[q1 + qb + 15]).reinterpretAsShorts()));
             IntVector h = (IntVector) ShortVector.fromMemorySegment(SCALES, w, bo, LE).convertShape(VectorOperators.S2I, I32, 0);
             FloatVector dw = h.and(0x7fff).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f)
                     .reinterpretAsInts().or(h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
-            int qb = b * 16;
-            long wo = bo + 2L * R;
-            ShortVector s0 = ShortVector.zero(S16), s1 = s0, s2 = s0, s3 = s0, v, n;
-            // BEGIN gemm4 slices
-            for (int sl = 0; sl < 4; sl++) {
-                v = ShortVector.fromMemorySegment(S16, w, wo + 4L * R * sl, LE);
-                n = v.and((short) 0x0F);
-                s0 = s0.add(n.mul(IntVector.broadcast(I32, qi[qiOff + qb + 4 * sl + 0]).reinterpretAsShorts()));
-                s1 = s1.add(n.mul(IntVector.broadcast(I32, qi[q1 + qb + 4 * sl + 0]).reinterpretAsShorts()));
-                s2 = s2.add(n.mul(IntVector.broadcast(I32, qi[q2 + qb + 4 * sl + 0]).reinterpretAsShorts()));
-                s3 = s3.add(n.mul(IntVector.broadcast(I32, qi[q3 + qb + 4 * sl + 0]).reinterpretAsShorts()));
-                v = (ShortVector) v.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsShorts();
-                n = v.and((short) 0x0F);
-                s0 = s0.add(n.mul(IntVector.broadcast(I32, qi[qiOff + qb + 4 * sl + 1]).reinterpretAsShorts()));
-                s1 = s1.add(n.mul(IntVector.broadcast(I32, qi[q1 + qb + 4 * sl + 1]).reinterpretAsShorts()));
-                s2 = s2.add(n.mul(IntVector.broadcast(I32, qi[q2 + qb + 4 * sl + 1]).reinterpretAsShorts()));
-                s3 = s3.add(n.mul(IntVector.broadcast(I32, qi[q3 + qb + 4 * sl + 1]).reinterpretAsShorts()));
-                v = (ShortVector) v.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsShorts();
-                n = v.and((short) 0x0F);
-                s0 = s0.add(n.mul(IntVector.broadcast(I32, qi[qiOff + qb + 4 * sl + 2]).reinterpretAsShorts()));
-                s1 = s1.add(n.mul(IntVector.broadcast(I32, qi[q1 + qb + 4 * sl + 2]).reinterpretAsShorts()));
-                s2 = s2.add(n.mul(IntVector.broadcast(I32, qi[q2 + qb + 4 * sl + 2]).reinterpretAsShorts()));
-                s3 = s3.add(n.mul(IntVector.broadcast(I32, qi[q3 + qb + 4 * sl + 2]).reinterpretAsShorts()));
-                n = v.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsShorts().and((short) 0x0F);
-                s0 = s0.add(n.mul(IntVector.broadcast(I32, qi[qiOff + qb + 4 * sl + 3]).reinterpretAsShorts()));
-                s1 = s1.add(n.mul(IntVector.broadcast(I32, qi[q1 + qb + 4 * sl + 3]).reinterpretAsShorts()));
-                s2 = s2.add(n.mul(IntVector.broadcast(I32, qi[q2 + qb + 4 * sl + 3]).reinterpretAsShorts()));
-                s3 = s3.add(n.mul(IntVector.broadcast(I32, qi[q3 + qb + 4 * sl + 3]).reinterpretAsShorts()));
-            }
-            // END gemm4 slices
-            IntVector v0 = s0.reinterpretAsInts(), v1 = s1.reinterpretAsInts(), v2 = s2.reinterpretAsInts(), v3 = s3.reinterpretAsInts();
+            IntVector v0 = s0.add(u0).reinterpretAsInts(), v1 = s1.add(u1).reinterpretAsInts();
             acc0 = ((FloatVector) v0.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).add(v0.lanewise(VectorOperators.ASHR, 16))
                     .sub(s8[dOff + b]).convert(VectorOperators.I2F, 0)).fma(dw.mul(d[dOff + b]), acc0);
             acc1 = ((FloatVector) v1.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).add(v1.lanewise(VectorOperators.ASHR, 16))
                     .sub(s8[d1 + b]).convert(VectorOperators.I2F, 0)).fma(dw.mul(d[d1 + b]), acc1);
-            acc2 = ((FloatVector) v2.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).add(v2.lanewise(VectorOperators.ASHR, 16))
-                    .sub(s8[d2 + b]).convert(VectorOperators.I2F, 0)).fma(dw.mul(d[d2 + b]), acc2);
-            acc3 = ((FloatVector) v3.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).add(v3.lanewise(VectorOperators.ASHR, 16))
-                    .sub(s8[d3 + b]).convert(VectorOperators.I2F, 0)).fma(dw.mul(d[d3 + b]), acc3);
         }
         acc0.intoArray(out, o);
         acc1.intoArray(out, o + oStride);
-        acc2.intoArray(out, o + 2 * oStride);
-        acc3.intoArray(out, o + 3 * oStride);
     }
 }

@@ -53,33 +53,35 @@ public final class Q6Kx8 {
         long rowBytes = (long) sbs * KQuants.Q6_K_BYTES;
         MemorySegment dst = arena.allocate((long) groups * sbs * BLOCK, 64);
         pool.forRange(groups, 1, (g0, g1) -> {
-            byte[] q = new byte[QK];
+            // byte arrays, not per-byte segment accesses: repacking runs once per load
+            byte[] in = new byte[KQuants.Q6_K_BYTES], out = new byte[BLOCK], q = new byte[QK];
             for (int g = g0; g < g1; g++) {
                 for (int s = 0; s < sbs; s++) {
-                    long o = ((long) g * sbs + s) * BLOCK;
                     for (int r = 0; r < R; r++) {
                         long b = ((long) g * R + r) * rowBytes + (long) s * KQuants.Q6_K_BYTES;
-                        dst.set(QuantLayouts.F32, o + 4L * r, Float.float16ToFloat(src.get(QuantLayouts.I16, b + 208)));
-                        for (int j = 0; j < 16; j++) dst.set(ValueLayout.JAVA_BYTE, o + SC + (long) j * R + r, src.get(ValueLayout.JAVA_BYTE, b + 192 + j));
-                        values(src, b, q);
+                        MemorySegment.copy(src, ValueLayout.JAVA_BYTE, b, in, 0, in.length);
+                        int d = Float.floatToRawIntBits(Float.float16ToFloat((short) ((in[208] & 0xFF) | in[209] << 8)));
+                        for (int k = 0; k < 4; k++) out[4 * r + k] = (byte) (d >> 8 * k);
+                        for (int j = 0; j < 16; j++) out[SC + j * R + r] = in[192 + j];
+                        values(in, q);
                         for (int p = 0; p < QK / 2; p++) {
-                            dst.set(ValueLayout.JAVA_BYTE, o + VALUES + 2L * (p * R + r), q[2 * p]);
-                            dst.set(ValueLayout.JAVA_BYTE, o + VALUES + 2L * (p * R + r) + 1, q[2 * p + 1]);
+                            out[VALUES + 2 * (p * R + r)] = q[2 * p];
+                            out[VALUES + 2 * (p * R + r) + 1] = q[2 * p + 1];
                         }
                     }
+                    MemorySegment.copy(out, 0, dst, ValueLayout.JAVA_BYTE, ((long) g * sbs + s) * BLOCK, BLOCK);
                 }
             }
         });
         return dst;
     }
 
-    /** The 256 values {@code q - 32} of the Q6_K block at {@code b}, in element order (ggml's layout). */
-    private static void values(MemorySegment w, long b, byte[] q) {
+    /** The 256 values {@code q - 32} of a Q6_K block, in element order (ggml's layout). */
+    private static void values(byte[] in, byte[] q) {
         for (int h = 0; h < 2; h++) {
-            long ql = b + 64L * h, qh = b + 128 + 32L * h;
+            int ql = 64 * h, qh = 128 + 32 * h;
             for (int l = 0; l < 32; l++) {
-                int lo0 = w.get(ValueLayout.JAVA_BYTE, ql + l) & 0xFF, lo1 = w.get(ValueLayout.JAVA_BYTE, ql + 32 + l) & 0xFF;
-                int hi = w.get(ValueLayout.JAVA_BYTE, qh + l) & 0xFF;
+                int lo0 = in[ql + l] & 0xFF, lo1 = in[ql + 32 + l] & 0xFF, hi = in[qh + l] & 0xFF;
                 int e = 128 * h + l;
                 q[e] = (byte) (((lo0 & 0xF) | (hi & 3) << 4) - 32);
                 q[e + 32] = (byte) (((lo1 & 0xF) | (hi >> 2 & 3) << 4) - 32);

@@ -95,7 +95,7 @@ class MatmulTest {
 
     /**
      * Repacked Q4_0 against the row-major kernels and the float64 sum over the same quantized activations:
-     * every token count that mixes the four-token and one-token kernels, with each output exact to the
+     * token counts that mix the two-token and one-token kernels, with each output exact to the
      * float rounding of sequential per-block FMAs (the order ggml's repacked kernels use).
      */
     @org.junit.jupiter.api.Test
