@@ -105,11 +105,14 @@ public final class Q4x8 {
      * per int (the pair one 32-bit broadcast gives every row), and {@code 8·Σq} per block.
      */
     public static void pack(short[] q, int qOff, int cols, int[] qi, int qiOff, int[] s8, int sOff) {
-        for (int k = 0; k < cols / 2; k++) qi[qiOff + k] = (q[qOff + 2 * k] & 0xFFFF) | (q[qOff + 2 * k + 1] << 16);
+        // little-endian: two shorts read as one int are exactly the pair (lo | hi << 16)
+        for (int k = 0; k < cols; k += S16.length()) {
+            ShortVector.fromArray(S16, q, qOff + k).reinterpretAsInts().intoArray(qi, qiOff + k / 2);
+        }
         for (int b = 0; b < cols / QuantKernels.QK; b++) {
-            int s = 0;
-            for (int i = 0; i < QuantKernels.QK; i++) s += q[qOff + b * QuantKernels.QK + i];
-            s8[sOff + b] = 8 * s;
+            ShortVector v = ShortVector.zero(S16);
+            for (int i = 0; i < QuantKernels.QK; i += S16.length()) v = v.add(ShortVector.fromArray(S16, q, qOff + b * QuantKernels.QK + i));
+            s8[sOff + b] = 8 * v.reduceLanes(VectorOperators.ADD); // |Σq| <= 32·127 fits a short
         }
     }
 
@@ -119,7 +122,7 @@ public final class Q4x8 {
      * instructions). R times the memory, affordable for one token (144 KB for 8960 columns).
      */
     public static void spread(int[] qi, int qiOff, int pairs, int[] qv, int qvOff) {
-        for (int k = 0; k < pairs; k++) java.util.Arrays.fill(qv, qvOff + k * R, qvOff + k * R + R, qi[qiOff + k]);
+        for (int k = 0; k < pairs; k++) IntVector.broadcast(I32, qi[qiOff + k]).intoArray(qv, qvOff + k * R);
     }
 
     /**

@@ -94,7 +94,7 @@ public final class Q6Kx8 {
     /** One token's Q8_K values, two per int, each pair spread over R lanes (as {@link Q4x8#spread}). */
     public static void spread(short[] q, int qOff, int cols, int[] qv) {
         for (int p = 0; p < cols / 2; p++) {
-            java.util.Arrays.fill(qv, p * R, p * R + R, (q[qOff + 2 * p] & 0xFFFF) | (q[qOff + 2 * p + 1] << 16));
+            IntVector.broadcast(I32, (q[qOff + 2 * p] & 0xFFFF) | (q[qOff + 2 * p + 1] << 16)).intoArray(qv, p * R);
         }
     }
 

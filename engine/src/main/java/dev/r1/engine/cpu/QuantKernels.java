@@ -53,6 +53,10 @@ public final class QuantKernels {
 
     /** {@link #quantizeQ8}, storing each block in natural order or in the pair layout ({@link #quantizeQ8Pairs}). */
     static void quantizeQ8(float[] x, int xOff, int cols, short[] q, int qOff, float[] d, int dOff, boolean pairs) {
+        if (!pairs) {
+            quantizeQ8Vector(x, xOff, cols, q, qOff, d, dOff);
+            return;
+        }
         for (int b = 0; b < cols / QK; b++) {
             int o = xOff + b * QK;
             float amax = 0;
@@ -64,6 +68,33 @@ public final class QuantKernels {
             for (int i = 0; i < QK; i++) {
                 // nearest-even, as _mm256_round_ps
                 q[qo + (pairs ? (i >> 1) + (i & 1) * 16 : i)] = (short) Math.rint(x[o + i] * id);
+            }
+        }
+    }
+
+    private static final VectorSpecies<Short> S16_HALF = VectorSpecies.of(short.class, VectorShape.forBitSize(F32.vectorBitSize() / 2));
+    /** 1.5·2^23: adding and subtracting it rounds a float of magnitude below 2^22 to the nearest even integer. */
+    private static final float ROUND = 0x1.8p23f;
+
+    /**
+     * {@link #quantizeQ8} in natural order, vectorized (decoding quantizes ~13.5K activations per layer on
+     * one thread while the other waits): the same values — the block maximum does not depend on order,
+     * and |x·id| <= 127 rounds to nearest even exactly through {@link #ROUND}.
+     */
+    private static void quantizeQ8Vector(float[] x, int xOff, int cols, short[] q, int qOff, float[] d, int dOff) {
+        int L = F32.length();
+        for (int b = 0; b < cols / QK; b++) {
+            int o = xOff + b * QK;
+            FloatVector m = FloatVector.zero(F32);
+            for (int i = 0; i < QK; i += L) m = m.max(FloatVector.fromArray(F32, x, o + i).abs());
+            float amax = m.reduceLanes(VectorOperators.MAX);
+            float dd = amax / 127f;
+            float id = amax != 0 ? 127f / amax : 0f;
+            d[dOff + b] = Float.float16ToFloat(Float.floatToFloat16(dd));
+            int qo = qOff + b * QK;
+            for (int i = 0; i < QK; i += L) {
+                FloatVector t = FloatVector.fromArray(F32, x, o + i).mul(id).add(ROUND).sub(ROUND);
+                ((ShortVector) t.convertShape(VectorOperators.F2S, S16_HALF, 0)).intoArray(q, qo + i);
             }
         }
     }
