@@ -12,6 +12,7 @@ public final class CpuAttention {
     private static final class Scratch {
         float[] scores = new float[0];
         float[] qh = new float[0], acc = new float[0], vrow = new float[0];
+        final float[] lanes = new float[8];
         final float[] row;
 
         Scratch(int hd) { row = new float[hd]; }
@@ -42,7 +43,7 @@ public final class CpuAttention {
             cache.key(layer, j, kvOff, hd, krow);
             cache.value(layer, j, kvOff, hd, vrow);
             for (int hh = 0; hh < group; hh++) {
-                float sc = F16Math.dotHalfRows(qh, hh * hd, krow, 0, hd) * scale;
+                float sc = F16Math.dotHalfRows(qh, hh * hd, krow, 0, hd, s.lanes) * scale;
                 float ms = 1f, vs = 1f;
                 int a = hh * hd;
                 if (sc > m[hh]) {

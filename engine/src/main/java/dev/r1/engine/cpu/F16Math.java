@@ -37,15 +37,15 @@ final class F16Math {
     }
 
     private static final VectorSpecies<Float> F8 = FloatVector.SPECIES_256;
-    private static final ThreadLocal<float[]> LANES = ThreadLocal.withInitial(() -> new float[8]);
 
     /**
      * Dot product of two rows holding half-precision values, summed in one fixed order (four 8-lane
      * accumulators over steps of 32, folded pairwise, lanes added as {@code ((0+4)+(1+5))+((2+6)+(3+7))},
      * as ggml's F16 dot on x86). A fixed order keeps scores identical whichever JIT tier runs and equal to
-     * llama.cpp's; {@code reduceLanes} leaves the order open.
+     * llama.cpp's; {@code reduceLanes} leaves the order open. {@code v} is 8 floats of scratch from the
+     * caller: fetching it here (a {@code ThreadLocal}) while the accumulators are live let C2 box them.
      */
-    static float dotHalfRows(float[] a, int ao, float[] b, int bo, int n) {
+    static float dotHalfRows(float[] a, int ao, float[] b, int bo, int n, float[] v) {
         int i = 0;
         float tail = 0;
         FloatVector s0 = FloatVector.zero(F8), s1 = s0, s2 = s0, s3 = s0;
@@ -56,7 +56,6 @@ final class F16Math {
             s3 = FloatVector.fromArray(F8, a, ao + i + 24).fma(FloatVector.fromArray(F8, b, bo + i + 24), s3);
         }
         for (; i < n; i++) tail += a[ao + i] * b[bo + i];
-        float[] v = LANES.get();
         s0.add(s2).add(s1.add(s3)).intoArray(v, 0);
         float t0 = v[0] + v[4], t1 = v[1] + v[5], t2 = v[2] + v[6], t3 = v[3] + v[7];
         return ((t0 + t1) + (t2 + t3)) + tail;
