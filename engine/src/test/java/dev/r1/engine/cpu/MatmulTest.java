@@ -159,6 +159,17 @@ class MatmulTest {
         }
     }
 
+    /** A non-finite block scale keeps the matrix on the row-major kernels (the repacked f16 widening is finite-only). */
+    @org.junit.jupiter.api.Test
+    void repackRefusesNonFiniteScales() {
+        Case c = random(GgmlType.Q4_0, 16, 64, 12);
+        MemorySegment copy = java.lang.foreign.Arena.ofAuto().allocate(c.w.data().byteSize());
+        copy.copyFrom(c.w.data());
+        assertTrue(Q4x8.repack(copy, 16, 64, java.lang.foreign.Arena.ofAuto(), POOL) != null);
+        copy.set(QuantLayouts.I16, 5 * 36 + 18, (short) 0x7c00); // +inf, row 5, second block
+        assertTrue(Q4x8.repack(copy, 16, 64, java.lang.foreign.Arena.ofAuto(), POOL) == null);
+    }
+
     /** Chunks of the shared-input multiply that start or end inside a repacked group still get every row. */
     @org.junit.jupiter.api.Test
     void repackedGroupsSplitByChunksGiveTheSameRows() {
