@@ -11,7 +11,7 @@ public final class CpuAttention {
 
     private static final class Scratch {
         float[] scores = new float[0];
-        float[] qh = new float[0], acc = new float[0], vrow = new float[0];
+        float[] qh = new float[0], kf = new float[0], vf = new float[0], ms = new float[0], vs = new float[0];
         final float[] lanes = new float[8];
         final float[] row;
 
@@ -25,41 +25,51 @@ public final class CpuAttention {
 
     /**
      * F16 cache: llama.cpp's CPU flash attention numerics (queries rounded to F16, online softmax, the
-     * value accumulator kept in F16), so that both engines agree to well below quantization noise.
+     * value accumulator rounded to F16 after every step), so that both engines agree to well below
+     * quantization noise. Done in two passes with the same operations in the same order: per head the
+     * scores and the softmax's running factors (a scalar recurrence), then the accumulator a quarter of a
+     * head at a time kept in registers across all positions, instead of loaded and stored per position.
      */
     private static void f16Online(KvCache cache, int layer, int len, float[] q, int qRow, int g, int group, int hd,
                                   float scale, float[] out, Scratch s) {
+        int L = F16Math.L;
         if (s.qh.length < group * hd) s.qh = new float[group * hd];
-        if (s.acc.length < group * hd) s.acc = new float[group * hd];
-        if (s.vrow.length < hd) s.vrow = new float[hd];
-        float[] qh = s.qh, acc = s.acc, krow = s.row, vrow = s.vrow;
+        if (s.kf.length < len * hd) {
+            s.kf = new float[Math.max(len * hd, 2 * s.kf.length)];
+            s.vf = new float[s.kf.length];
+        }
+        if (s.ms.length < len) {
+            s.ms = new float[Math.max(len, 2 * s.ms.length)];
+            s.vs = new float[s.ms.length];
+        }
+        float[] qh = s.qh, kf = s.kf, vf = s.vf, ms = s.ms, vs = s.vs;
         int base = qRow + g * group * hd;
         for (int i = 0; i < group * hd; i++) qh[i] = h(q[base + i]);
-        java.util.Arrays.fill(acc, 0, group * hd, 0f);
-        float[] m = new float[group], sum = new float[group];
-        java.util.Arrays.fill(m, Float.NEGATIVE_INFINITY);
         int kvOff = g * hd;
-        for (int j = 0; j < len; j++) {
-            cache.key(layer, j, kvOff, hd, krow);
-            cache.value(layer, j, kvOff, hd, vrow);
-            for (int hh = 0; hh < group; hh++) {
-                float sc = F16Math.dotHalfRows(qh, hh * hd, krow, 0, hd, s.lanes) * scale;
-                float ms = 1f, vs = 1f;
-                int a = hh * hd;
-                if (sc > m[hh]) {
-                    ms = (float) Math.exp(m[hh] - sc);
-                    m[hh] = sc;
-                    F16Math.scaleRound(acc, a, hd, ms);
-                } else {
-                    vs = (float) Math.exp(sc - m[hh]);
-                }
-                F16Math.madRound(acc, a, vrow, hd, vs);
-                sum[hh] = sum[hh] * ms + vs;
-            }
-        }
+        cache.rows(false, layer, 0, len, kvOff, hd, kf); // widened once for the heads of the group
+        cache.rows(true, layer, 0, len, kvOff, hd, vf);
         for (int hh = 0; hh < group; hh++) {
-            float inv = sum[hh] == 0 ? 0 : 1f / sum[hh];
-            for (int i = 0; i < hd; i++) out[base + hh * hd + i] = acc[hh * hd + i] * inv;
+            float m = Float.NEGATIVE_INFINITY, sum = 0;
+            for (int j = 0; j < len; j++) {
+                float sc = F16Math.dotHalfRows(qh, hh * hd, kf, j * hd, hd, s.lanes) * scale;
+                float mj = Float.NaN, vj = 1f; // NaN: no rescale at this position
+                if (sc > m) {
+                    mj = (float) Math.exp(m - sc);
+                    m = sc;
+                } else {
+                    vj = (float) Math.exp(sc - m);
+                }
+                ms[j] = mj;
+                vs[j] = vj;
+                sum = sum * (Float.isNaN(mj) ? 1f : mj) + vj;
+            }
+            float inv = sum == 0 ? 0 : 1f / sum;
+            int o = base + hh * hd;
+            if (hd % (4 * L) == 0) {
+                for (int c = 0; c < hd; c += 4 * L) F16Math.accumulateRound(vf, hd, c, len, ms, vs, out, o + c, inv);
+            } else {
+                F16Math.accumulateRoundScalar(vf, hd, len, ms, vs, out, o, inv);
+            }
         }
     }
 

@@ -25,15 +25,20 @@ final class F16Math {
 
     /** {@code dst[0..n) = (float) src[at ..]} for half-float bits. */
     static void toFloat(short[] src, int at, float[] dst, int n) {
+        toFloat(src, at, dst, 0, n);
+    }
+
+    /** {@code dst[dOff..dOff+n) = (float) src[at ..]} for half-float bits. */
+    static void toFloat(short[] src, int at, float[] dst, int dOff, int n) {
         int i = 0;
         for (; i <= n - L; i += L) {
             IntVector h = (IntVector) ShortVector.fromArray(S, src, at + i).convertShape(VectorOperators.S2I, I, 0);
             IntVector mag = h.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
             IntVector sign = h.and(0x8000).lanewise(VectorOperators.LSHL, 16);
             FloatVector f = mag.reinterpretAsFloats().mul(TWO_112);
-            f.reinterpretAsInts().or(sign).reinterpretAsFloats().intoArray(dst, i);
+            f.reinterpretAsInts().or(sign).reinterpretAsFloats().intoArray(dst, dOff + i);
         }
-        for (; i < n; i++) dst[i] = Float.float16ToFloat(src[at + i]);
+        for (; i < n; i++) dst[dOff + i] = Float.float16ToFloat(src[at + i]);
     }
 
     private static final VectorSpecies<Float> F8 = FloatVector.SPECIES_256;
@@ -70,6 +75,56 @@ final class F16Math {
     static float round(float x) {
         float t = x * SPLIT;
         return t - (t - x);
+    }
+
+    /**
+     * Columns {@code c .. c+4L} of one head's F16 accumulator over positions {@code 0..len}: at position j,
+     * {@code acc = half(acc * ms[j])} when {@code ms[j]} is not NaN (a new maximum), then {@code acc =
+     * half(fma(v[j], vs[j], acc))} — {@link #scaleRound} and {@link #madRound} per position, in registers;
+     * finally {@code out = acc * inv}.
+     */
+    static void accumulateRound(float[] v, int hd, int c, int len, float[] ms, float[] vs, float[] out, int o, float inv) {
+        int L2 = L;
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        for (int j = 0; j < len; j++) {
+            float mj = ms[j];
+            if (mj == mj) { // not NaN: rescale; the rounding written out (a helper taking vectors may be left un-inlined, then C2 boxes)
+                FloatVector x = a0.mul(mj), t = x.mul(SPLIT);
+                a0 = t.sub(t.sub(x));
+                x = a1.mul(mj); t = x.mul(SPLIT);
+                a1 = t.sub(t.sub(x));
+                x = a2.mul(mj); t = x.mul(SPLIT);
+                a2 = t.sub(t.sub(x));
+                x = a3.mul(mj); t = x.mul(SPLIT);
+                a3 = t.sub(t.sub(x));
+            }
+            int at = j * hd + c;
+            FloatVector vj = FloatVector.broadcast(F, vs[j]);
+            FloatVector x0 = FloatVector.fromArray(F, v, at).fma(vj, a0), t0 = x0.mul(SPLIT);
+            FloatVector x1 = FloatVector.fromArray(F, v, at + L2).fma(vj, a1), t1 = x1.mul(SPLIT);
+            FloatVector x2 = FloatVector.fromArray(F, v, at + 2 * L2).fma(vj, a2), t2 = x2.mul(SPLIT);
+            FloatVector x3 = FloatVector.fromArray(F, v, at + 3 * L2).fma(vj, a3), t3 = x3.mul(SPLIT);
+            a0 = t0.sub(t0.sub(x0));
+            a1 = t1.sub(t1.sub(x1));
+            a2 = t2.sub(t2.sub(x2));
+            a3 = t3.sub(t3.sub(x3));
+        }
+        a0.mul(inv).intoArray(out, o);
+        a1.mul(inv).intoArray(out, o + L2);
+        a2.mul(inv).intoArray(out, o + 2 * L2);
+        a3.mul(inv).intoArray(out, o + 3 * L2);
+    }
+
+    /** {@link #accumulateRound} for a head size that is not a multiple of four vectors. */
+    static void accumulateRoundScalar(float[] v, int hd, int len, float[] ms, float[] vs, float[] out, int o, float inv) {
+        for (int i = 0; i < hd; i++) {
+            float a = 0;
+            for (int j = 0; j < len; j++) {
+                if (ms[j] == ms[j]) a = round(a * ms[j]);
+                a = round(Math.fma(v[j * hd + i], vs[j], a));
+            }
+            out[o + i] = a * inv;
+        }
     }
 
     /** {@code acc[a..a+n) = half(acc * ms)}. */

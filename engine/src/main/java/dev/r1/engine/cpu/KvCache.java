@@ -57,6 +57,15 @@ public final class KvCache {
     }
 
     /** Key row of {@code pos}, kv head slice {@code [off, off+len)}, as floats into {@code dst}. */
+    /** Rows {@code from..to} of one head's keys (or values) as floats, {@code len} each, into {@code dst}. */
+    void rows(boolean values, int layer, int from, int to, int off, int len, float[] dst) {
+        for (int p = from; p < to; p++) {
+            int at = p * kvDim + off, d = (p - from) * len;
+            if (f16) F16Math.toFloat(values ? v16[layer] : k16[layer], at, dst, d, len);
+            else System.arraycopy(values ? v32[layer] : k32[layer], at, dst, d, len);
+        }
+    }
+
     void key(int layer, int pos, int off, int len, float[] dst) {
         read(f16 ? null : k32[layer], f16 ? k16[layer] : null, pos * kvDim + off, len, dst);
     }
