@@ -67,11 +67,6 @@ final class F16Math {
     }
 
     /** x rounded to half precision (as a float). */
-    static FloatVector round(FloatVector x) {
-        FloatVector t = x.mul(SPLIT);
-        return t.sub(t.sub(x));
-    }
-
     static float round(float x) {
         float t = x * SPLIT;
         return t - (t - x);
@@ -80,8 +75,8 @@ final class F16Math {
     /**
      * Columns {@code c .. c+4L} of one head's F16 accumulator over positions {@code 0..len}: at position j,
      * {@code acc = half(acc * ms[j])} when {@code ms[j]} is not NaN (a new maximum), then {@code acc =
-     * half(fma(v[j], vs[j], acc))} — {@link #scaleRound} and {@link #madRound} per position, in registers;
-     * finally {@code out = acc * inv}.
+     * half(fma(v[j], vs[j], acc))}, the accumulator kept in registers; finally {@code out = acc * inv}.
+     * Rounding to half is {@link #round(float)} on vectors, written out.
      */
     static void accumulateRound(float[] v, int hd, int c, int len, float[] ms, float[] vs, float[] out, int o, float inv) {
         int L2 = L;
@@ -125,22 +120,5 @@ final class F16Math {
             }
             out[o + i] = a * inv;
         }
-    }
-
-    /** {@code acc[a..a+n) = half(acc * ms)}. */
-    static void scaleRound(float[] acc, int a, int n, float ms) {
-        int i = 0;
-        for (; i <= n - L; i += L) round(FloatVector.fromArray(F, acc, a + i).mul(ms)).intoArray(acc, a + i);
-        for (; i < n; i++) acc[a + i] = round(acc[a + i] * ms);
-    }
-
-    /** {@code acc[a..a+n) = half(fma(v, vs, acc))}. */
-    static void madRound(float[] acc, int a, float[] v, int n, float vs) {
-        int i = 0;
-        FloatVector s = FloatVector.broadcast(F, vs);
-        for (; i <= n - L; i += L) {
-            round(FloatVector.fromArray(F, v, i).fma(s, FloatVector.fromArray(F, acc, a + i))).intoArray(acc, a + i);
-        }
-        for (; i < n; i++) acc[a + i] = round(Math.fma(v[i], vs, acc[a + i]));
     }
 }

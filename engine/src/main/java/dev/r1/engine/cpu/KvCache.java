@@ -56,7 +56,6 @@ public final class KvCache {
         }
     }
 
-    /** Key row of {@code pos}, kv head slice {@code [off, off+len)}, as floats into {@code dst}. */
     /** Rows {@code from..to} of one head's keys (or values) as floats, {@code len} each, into {@code dst}. */
     void rows(boolean values, int layer, int from, int to, int off, int len, float[] dst) {
         for (int p = from; p < to; p++) {
@@ -66,21 +65,11 @@ public final class KvCache {
         }
     }
 
-    void key(int layer, int pos, int off, int len, float[] dst) {
-        read(f16 ? null : k32[layer], f16 ? k16[layer] : null, pos * kvDim + off, len, dst);
-    }
+    /** Key row of {@code pos}, kv head slice {@code [off, off+len)}, as floats into {@code dst}. */
+    void key(int layer, int pos, int off, int len, float[] dst) { rows(false, layer, pos, pos + 1, off, len, dst); }
 
-    void value(int layer, int pos, int off, int len, float[] dst) {
-        read(f16 ? null : v32[layer], f16 ? v16[layer] : null, pos * kvDim + off, len, dst);
-    }
-
-    private static void read(float[] f, short[] h, int at, int len, float[] dst) {
-        if (f != null) {
-            System.arraycopy(f, at, dst, 0, len);
-        } else {
-            F16Math.toFloat(h, at, dst, len);
-        }
-    }
+    /** Value row of {@code pos}, as {@link #key}. */
+    void value(int layer, int pos, int off, int len, float[] dst) { rows(true, layer, pos, pos + 1, off, len, dst); }
 
     /** The F32 arrays, for kernels that read rows in place (null when F16). */
     float[] keys32(int layer) { return f16 ? null : k32[layer]; }

@@ -148,29 +148,24 @@ public final class Matmul {
         int cols = w.cols(), rows = w.rows(), blocks = cols / QuantKernels.QK, half = cols / 2, R = Q4x8.R;
         java.lang.foreign.MemorySegment p = w.packed();
         float[] tmp = groupScratch[worker];
-        if (tmp == null) groupScratch[worker] = tmp = new float[4 * R];
+        if (tmp == null) groupScratch[worker] = tmp = new float[2 * R];
         for (int t0 = 0; t0 < n; t0 += TOKEN_TILE) {
             int t1 = Math.min(n, t0 + TOKEN_TILE);
             for (int g = r0 - r0 % R; g < r1; g += R) {
                 long off = (long) (g / R) * blocks * Q4x8.BLOCK;
+                // a group the chunk splits is computed into tmp, and only the chunk's rows copied out
                 boolean whole = g >= r0 && g + R <= r1;
+                float[] dst = whole ? out : tmp;
                 int t = t0;
                 for (; t + 2 <= t1; t += 2) {
-                    if (whole) {
-                        Q4x8.gemm2(p, off, blocks, qi, t * half, half, qd, s8, t * blocks, blocks, out, t * rows + g, rows);
-                    } else {
-                        Q4x8.gemm2(p, off, blocks, qi, t * half, half, qd, s8, t * blocks, blocks, tmp, 0, R);
-                        for (int k = 0; k < 2; k++) copyPart(tmp, k * R, out, (t + k) * rows, g, r0, r1);
-                    }
+                    int o = whole ? t * rows + g : 0, stride = whole ? rows : R;
+                    Q4x8.gemm2(p, off, blocks, qi, t * half, half, qd, s8, t * blocks, blocks, dst, o, stride);
+                    if (!whole) for (int k = 0; k < 2; k++) copyPart(tmp, k * R, out, (t + k) * rows, g, r0, r1);
                 }
                 for (; t < t1; t++) { // the last token of an odd batch (pack() spread its pairs)
                     int v = (t - (n - n % 2)) * half * R;
-                    if (whole) {
-                        Q4x8.gemv(p, off, blocks, qv, v, qd, s8, t * blocks, out, t * rows + g);
-                    } else {
-                        Q4x8.gemv(p, off, blocks, qv, v, qd, s8, t * blocks, tmp, 0);
-                        copyPart(tmp, 0, out, t * rows, g, r0, r1);
-                    }
+                    Q4x8.gemv(p, off, blocks, qv, v, qd, s8, t * blocks, dst, whole ? t * rows + g : 0);
+                    if (!whole) copyPart(tmp, 0, out, t * rows, g, r0, r1);
                 }
             }
         }
@@ -180,7 +175,7 @@ public final class Matmul {
     private void rowsPackedQ6K(WeightMatrix w, int n, float[] out, int r0, int r1, int worker) {
         int cols = w.cols(), rows = w.rows(), sbs = cols / KQuants.QK, R = Q6Kx8.R;
         float[] tmp = groupScratch[worker];
-        if (tmp == null) groupScratch[worker] = tmp = new float[4 * R];
+        if (tmp == null) groupScratch[worker] = tmp = new float[2 * R];
         for (int t = 0; t < n; t++) {
             int[] v = kv;
             if (n > 1) { // prefill through a K-quant mix: this worker spreads the token for its chunk
@@ -190,12 +185,9 @@ public final class Matmul {
             }
             for (int g = r0 - r0 % R; g < r1; g += R) {
                 long off = (long) (g / R) * sbs * Q6Kx8.BLOCK;
-                if (g >= r0 && g + R <= r1) {
-                    Q6Kx8.gemv(w.packed(), off, sbs, v, kd, t * sbs, out, t * rows + g);
-                } else {
-                    Q6Kx8.gemv(w.packed(), off, sbs, v, kd, t * sbs, tmp, 0);
-                    copyPart(tmp, 0, out, t * rows, g, r0, r1);
-                }
+                boolean whole = g >= r0 && g + R <= r1;
+                Q6Kx8.gemv(w.packed(), off, sbs, v, kd, t * sbs, whole ? out : tmp, whole ? t * rows + g : 0);
+                if (!whole) copyPart(tmp, 0, out, t * rows, g, r0, r1);
             }
         }
     }

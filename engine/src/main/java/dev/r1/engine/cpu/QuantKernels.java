@@ -65,10 +65,8 @@ public final class QuantKernels {
             float id = amax != 0 ? 127f / amax : 0f; // as ggml's AVX2 quantize_row_q8_0
             d[dOff + b] = Float.float16ToFloat(Float.floatToFloat16(dd));
             int qo = qOff + b * QK;
-            for (int i = 0; i < QK; i++) {
-                // nearest-even, as _mm256_round_ps
-                q[qo + (pairs ? (i >> 1) + (i & 1) * 16 : i)] = (short) Math.rint(x[o + i] * id);
-            }
+            // the pair layout (natural order went vectorized); nearest-even, as _mm256_round_ps
+            for (int i = 0; i < QK; i++) q[qo + (i >> 1) + (i & 1) * 16] = (short) Math.rint(x[o + i] * id);
         }
     }
 
