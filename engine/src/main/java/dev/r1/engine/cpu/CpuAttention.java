@@ -11,11 +11,29 @@ public final class CpuAttention {
 
     private static final class Scratch {
         float[] scores = new float[0];
-        float[] qh = new float[0], kf = new float[0], vf = new float[0], ms = new float[0], vs = new float[0];
-        final float[] lanes = new float[8];
+        float[] qh = new float[0], qs = new float[0], kf = new float[0], vf = new float[0], acc = new float[0],
+                max = new float[0], sum = new float[0];
+        // per position of a chunk (rounded up to 8 for the vector passes)
+        final float[] ms = new float[CHUNK], vs = new float[CHUNK], sc = new float[CHUNK], arg = new float[CHUNK];
+        final float[] lanes = new float[8], part = new float[64];
         final float[] row;
 
         Scratch(int hd) { row = new float[hd]; }
+
+        /** Room for a group of {@code group} query heads of size {@code hd} and one chunk of keys/values. */
+        void ensure(int group, int hd) {
+            if (qh.length < group * hd) {
+                qh = new float[group * hd];
+                qs = new float[8 * group * hd];
+                acc = new float[group * hd];
+                max = new float[group];
+                sum = new float[group];
+            }
+            if (kf.length < CHUNK * hd) {
+                kf = new float[CHUNK * hd];
+                vf = new float[CHUNK * hd];
+            }
+        }
     }
 
     private static final ThreadLocal<Scratch> SCRATCH = new ThreadLocal<>();
@@ -23,53 +41,85 @@ public final class CpuAttention {
 
     private static float h(float x) { return Float.float16ToFloat(Float.floatToFloat16(x)); }
 
+    /** Positions per chunk: the chunk's widened keys and values (64 KB at hd 128) stay in cache for all heads. */
+    private static final int CHUNK = 64;
+
     /**
      * F16 cache: llama.cpp's CPU flash attention numerics (queries rounded to F16, online softmax, the
      * value accumulator rounded to F16 after every step), so that both engines agree to well below
-     * quantization noise. Done in two passes with the same operations in the same order: per head the
-     * scores and the softmax's running factors (a scalar recurrence), then the accumulator a quarter of a
-     * head at a time kept in registers across all positions, instead of loaded and stored per position.
+     * quantization noise. Same operations in the same order, arranged for speed: chunks of positions,
+     * each widened once for all heads of the group; per head and chunk the scores (eight keys per vector
+     * from the blocked keys when {@code hd % 32 == 0}), the running maximum (a scalar recurrence), the
+     * exponentials (vectorized), the running sum, then the accumulator a part of a head at a time, kept
+     * in registers across the chunk's positions.
      */
     private static void f16Online(KvCache cache, int layer, int len, float[] q, int qRow, int g, int group, int hd,
                                   float scale, float[] out, Scratch s) {
         int L = F16Math.L;
-        if (s.qh.length < group * hd) s.qh = new float[group * hd];
-        if (s.kf.length < len * hd) {
-            s.kf = new float[Math.max(len * hd, 2 * s.kf.length)];
-            s.vf = new float[s.kf.length];
-        }
-        if (s.ms.length < len) {
-            s.ms = new float[Math.max(len, 2 * s.ms.length)];
-            s.vs = new float[s.ms.length];
-        }
-        float[] qh = s.qh, kf = s.kf, vf = s.vf, ms = s.ms, vs = s.vs;
+        boolean blocked = hd % 32 == 0;
+        s.ensure(group, hd);
+        float[] qh = s.qh, qs = s.qs, kf = s.kf, vf = s.vf, ms = s.ms, vs = s.vs, sc = s.sc, arg = s.arg, acc = s.acc;
+        float[] max = s.max, sum = s.sum;
         int base = qRow + g * group * hd;
-        for (int i = 0; i < group * hd; i++) qh[i] = h(q[base + i]);
+        for (int i = 0; i < group * hd; i++) {
+            qh[i] = h(q[base + i]);
+            if (blocked) java.util.Arrays.fill(qs, 8 * i, 8 * i + 8, qh[i]);
+        }
+        java.util.Arrays.fill(acc, 0, group * hd, 0f);
+        java.util.Arrays.fill(max, 0, group, Float.NEGATIVE_INFINITY);
+        java.util.Arrays.fill(sum, 0, group, 0f);
         int kvOff = g * hd;
-        cache.rows(false, layer, 0, len, kvOff, hd, kf); // widened once for the heads of the group
-        cache.rows(true, layer, 0, len, kvOff, hd, vf);
-        for (int hh = 0; hh < group; hh++) {
-            float m = Float.NEGATIVE_INFINITY, sum = 0;
-            for (int j = 0; j < len; j++) {
-                float sc = F16Math.dotHalfRows(qh, hh * hd, kf, j * hd, hd, s.lanes) * scale;
-                float mj = Float.NaN, vj = 1f; // NaN: no rescale at this position
-                if (sc > m) {
-                    mj = (float) Math.exp(m - sc);
-                    m = sc;
+        for (int c0 = 0; c0 < len; c0 += CHUNK) {
+            int n = Math.min(CHUNK, len - c0);
+            if (blocked) cache.keysBlocked(layer, c0, n, kvOff, hd, kf);
+            else cache.rows(false, layer, c0, c0 + n, kvOff, hd, kf);
+            cache.rows(true, layer, c0, c0 + n, kvOff, hd, vf);
+            for (int hh = 0; hh < group; hh++) {
+                if (blocked) {
+                    F16Math.scoresBlocked(qs, hh * hd * 8, hd, kf, n, scale, sc, s.part);
                 } else {
-                    vj = (float) Math.exp(sc - m);
+                    for (int j = 0; j < n; j++) sc[j] = F16Math.dotHalfRows(qh, hh * hd, kf, j * hd, hd, s.lanes) * scale;
                 }
-                ms[j] = mj;
-                vs[j] = vj;
-                sum = sum * (Float.isNaN(mj) ? 1f : mj) + vj;
+                // running maximum: at a new maximum the factor e^(old - new) rescales what came before (ms),
+                // the key's own weight is 1; otherwise no rescale (NaN marks it), weight e^(s - max) (vs)
+                float m = max[hh];
+                for (int j = 0; j < n; j++) {
+                    float x = sc[j];
+                    if (x > m) {
+                        arg[j] = m - x;
+                        ms[j] = 0; // a new maximum: its factor comes from the exponential below
+                        m = x;
+                    } else {
+                        arg[j] = x - m;
+                        ms[j] = Float.NaN;
+                    }
+                }
+                max[hh] = m;
+                ExpF.exp(arg, vs, n);
+                float z = sum[hh];
+                for (int j = 0; j < n; j++) {
+                    if (ms[j] == ms[j]) {
+                        ms[j] = vs[j];
+                        vs[j] = 1f;
+                        z = z * ms[j] + 1f;
+                    } else {
+                        z = z * 1f + vs[j];
+                    }
+                }
+                sum[hh] = z;
+                int o = hh * hd;
+                if (hd % (8 * L) == 0) {
+                    for (int c = 0; c < hd; c += 8 * L) F16Math.accumulateRound8(vf, hd, c, n, ms, vs, acc, o + c);
+                } else if (hd % (4 * L) == 0) {
+                    for (int c = 0; c < hd; c += 4 * L) F16Math.accumulateRound(vf, hd, c, n, ms, vs, acc, o + c);
+                } else {
+                    F16Math.accumulateRoundScalar(vf, hd, n, ms, vs, acc, o);
+                }
             }
-            float inv = sum == 0 ? 0 : 1f / sum;
-            int o = base + hh * hd;
-            if (hd % (4 * L) == 0) {
-                for (int c = 0; c < hd; c += 4 * L) F16Math.accumulateRound(vf, hd, c, len, ms, vs, out, o + c, inv);
-            } else {
-                F16Math.accumulateRoundScalar(vf, hd, len, ms, vs, out, o, inv);
-            }
+        }
+        for (int hh = 0; hh < group; hh++) {
+            float inv = sum[hh] == 0 ? 0 : 1f / sum[hh];
+            for (int i = 0; i < hd; i++) out[base + hh * hd + i] = acc[hh * hd + i] * inv;
         }
     }
 

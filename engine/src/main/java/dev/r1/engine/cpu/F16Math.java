@@ -52,7 +52,6 @@ final class F16Math {
      */
     static float dotHalfRows(float[] a, int ao, float[] b, int bo, int n, float[] v) {
         int i = 0;
-        float tail = 0;
         FloatVector s0 = FloatVector.zero(F8), s1 = s0, s2 = s0, s3 = s0;
         for (; i <= n - 32; i += 32) {
             s0 = FloatVector.fromArray(F8, a, ao + i).fma(FloatVector.fromArray(F8, b, bo + i), s0);
@@ -60,10 +59,42 @@ final class F16Math {
             s2 = FloatVector.fromArray(F8, a, ao + i + 16).fma(FloatVector.fromArray(F8, b, bo + i + 16), s2);
             s3 = FloatVector.fromArray(F8, a, ao + i + 24).fma(FloatVector.fromArray(F8, b, bo + i + 24), s3);
         }
-        for (; i < n; i++) tail += a[ao + i] * b[bo + i];
         s0.add(s2).add(s1.add(s3)).intoArray(v, 0);
         float t0 = v[0] + v[4], t1 = v[1] + v[5], t2 = v[2] + v[6], t3 = v[3] + v[7];
-        return ((t0 + t1) + (t2 + t3)) + tail;
+        double sum = ((t0 + t1) + (t2 + t3));
+        for (; i < n; i++) sum += a[ao + i] * b[bo + i]; // leftovers: float products summed in double, as ggml
+        return (float) sum;
+    }
+
+    /**
+     * Attention scores of one query against keys in blocks of eight ({@code kb[(j/8)*hd*8 + e*8 + j%8]},
+     * element e of key j, {@link KvCache#keysBlocked}): {@code sc[j] = (q · k_j) * scale}, eight keys per
+     * vector so no sum crosses lanes. Per key the products are summed exactly as {@link #dotHalfRows} sums
+     * them (ggml's F16 dot): accumulator a, lane l holds elements {@code 32i + 8a + l} in order of i; then
+     * {@code (a0+a2)+(a1+a3)}; then lanes {@code ((0+4)+(1+5))+((2+6)+(3+7))}. Here "lane l" is a whole
+     * vector of 8 keys, parked in {@code part} (64 floats). {@code qs[qo ..]} is the query spread to 8 lanes
+     * per element; {@code hd % 32 == 0}; {@code sc} holds {@code len} rounded up to 8.
+     */
+    static void scoresBlocked(float[] qs, int qo, int hd, float[] kb, int len, float scale, float[] sc, float[] part) {
+        for (int j = 0; j < len; j += 8) {
+            int base = j * hd; // block j/8 starts at (j/8)*hd*8
+            // one loop body, no helper: a helper returning a vector that C2 leaves un-inlined gets boxed
+            for (int l = 0; l < 8; l++) {
+                FloatVector a0 = FloatVector.zero(F8), a1 = a0, a2 = a0, a3 = a0;
+                for (int i = l; i < hd; i += 32) {
+                    a0 = FloatVector.fromArray(F8, qs, qo + 8 * i).fma(FloatVector.fromArray(F8, kb, base + 8 * i), a0);
+                    a1 = FloatVector.fromArray(F8, qs, qo + 8 * i + 64).fma(FloatVector.fromArray(F8, kb, base + 8 * i + 64), a1);
+                    a2 = FloatVector.fromArray(F8, qs, qo + 8 * i + 128).fma(FloatVector.fromArray(F8, kb, base + 8 * i + 128), a2);
+                    a3 = FloatVector.fromArray(F8, qs, qo + 8 * i + 192).fma(FloatVector.fromArray(F8, kb, base + 8 * i + 192), a3);
+                }
+                a0.add(a2).add(a1.add(a3)).intoArray(part, 8 * l);
+            }
+            FloatVector u0 = FloatVector.fromArray(F8, part, 0).add(FloatVector.fromArray(F8, part, 32))
+                    .add(FloatVector.fromArray(F8, part, 8).add(FloatVector.fromArray(F8, part, 40)));
+            FloatVector u1 = FloatVector.fromArray(F8, part, 16).add(FloatVector.fromArray(F8, part, 48))
+                    .add(FloatVector.fromArray(F8, part, 24).add(FloatVector.fromArray(F8, part, 56)));
+            u0.add(u1).mul(scale).intoArray(sc, j);
+        }
     }
 
     /** x rounded to half precision (as a float). */
@@ -73,14 +104,16 @@ final class F16Math {
     }
 
     /**
-     * Columns {@code c .. c+4L} of one head's F16 accumulator over positions {@code 0..len}: at position j,
-     * {@code acc = half(acc * ms[j])} when {@code ms[j]} is not NaN (a new maximum), then {@code acc =
-     * half(fma(v[j], vs[j], acc))}, the accumulator kept in registers; finally {@code out = acc * inv}.
-     * Rounding to half is {@link #round(float)} on vectors, written out.
+     * Columns {@code c .. c+4L} of one head's F16 accumulator ({@code acc[o ..]}, continued from its
+     * value there) over positions {@code 0..len} of {@code v}: at position j, {@code acc = half(acc *
+     * ms[j])} when {@code ms[j]} is not NaN (a new maximum), then {@code acc = half(fma(v[j], vs[j],
+     * acc))}, the accumulator kept in registers meanwhile. Rounding to half is {@link #round(float)} on
+     * vectors, written out.
      */
-    static void accumulateRound(float[] v, int hd, int c, int len, float[] ms, float[] vs, float[] out, int o, float inv) {
+    static void accumulateRound(float[] v, int hd, int c, int len, float[] ms, float[] vs, float[] acc, int o) {
         int L2 = L;
-        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        FloatVector a0 = FloatVector.fromArray(F, acc, o), a1 = FloatVector.fromArray(F, acc, o + L2),
+                a2 = FloatVector.fromArray(F, acc, o + 2 * L2), a3 = FloatVector.fromArray(F, acc, o + 3 * L2);
         for (int j = 0; j < len; j++) {
             float mj = ms[j];
             if (mj == mj) { // not NaN: rescale; the rounding written out (a helper taking vectors may be left un-inlined, then C2 boxes)
@@ -104,21 +137,79 @@ final class F16Math {
             a2 = t2.sub(t2.sub(x2));
             a3 = t3.sub(t3.sub(x3));
         }
-        a0.mul(inv).intoArray(out, o);
-        a1.mul(inv).intoArray(out, o + L2);
-        a2.mul(inv).intoArray(out, o + 2 * L2);
-        a3.mul(inv).intoArray(out, o + 3 * L2);
+        a0.intoArray(acc, o);
+        a1.intoArray(acc, o + L2);
+        a2.intoArray(acc, o + 2 * L2);
+        a3.intoArray(acc, o + 3 * L2);
+    }
+
+    /**
+     * {@link #accumulateRound} over eight vectors of columns ({@code c .. c+8L}): eight independent
+     * rounding chains per position instead of four, so the chain's latency (multiply-add, then the
+     * three operations of the rounding) no longer sets the pace.
+     */
+    static void accumulateRound8(float[] v, int hd, int c, int len, float[] ms, float[] vs, float[] acc, int o) {
+        int L2 = L;
+        FloatVector a0 = FloatVector.fromArray(F, acc, o), a1 = FloatVector.fromArray(F, acc, o + L2),
+                a2 = FloatVector.fromArray(F, acc, o + 2 * L2), a3 = FloatVector.fromArray(F, acc, o + 3 * L2),
+                a4 = FloatVector.fromArray(F, acc, o + 4 * L2), a5 = FloatVector.fromArray(F, acc, o + 5 * L2),
+                a6 = FloatVector.fromArray(F, acc, o + 6 * L2), a7 = FloatVector.fromArray(F, acc, o + 7 * L2);
+        for (int j = 0; j < len; j++) {
+            float mj = ms[j];
+            if (mj == mj) { // not NaN: rescale (rare once the maximum settles)
+                a0 = roundHalf(a0.mul(mj));
+                a1 = roundHalf(a1.mul(mj));
+                a2 = roundHalf(a2.mul(mj));
+                a3 = roundHalf(a3.mul(mj));
+                a4 = roundHalf(a4.mul(mj));
+                a5 = roundHalf(a5.mul(mj));
+                a6 = roundHalf(a6.mul(mj));
+                a7 = roundHalf(a7.mul(mj));
+            }
+            int at = j * hd + c;
+            FloatVector vj = FloatVector.broadcast(F, vs[j]);
+            FloatVector x0 = FloatVector.fromArray(F, v, at).fma(vj, a0), t0 = x0.mul(SPLIT);
+            FloatVector x1 = FloatVector.fromArray(F, v, at + L2).fma(vj, a1), t1 = x1.mul(SPLIT);
+            FloatVector x2 = FloatVector.fromArray(F, v, at + 2 * L2).fma(vj, a2), t2 = x2.mul(SPLIT);
+            FloatVector x3 = FloatVector.fromArray(F, v, at + 3 * L2).fma(vj, a3), t3 = x3.mul(SPLIT);
+            FloatVector x4 = FloatVector.fromArray(F, v, at + 4 * L2).fma(vj, a4), t4 = x4.mul(SPLIT);
+            FloatVector x5 = FloatVector.fromArray(F, v, at + 5 * L2).fma(vj, a5), t5 = x5.mul(SPLIT);
+            FloatVector x6 = FloatVector.fromArray(F, v, at + 6 * L2).fma(vj, a6), t6 = x6.mul(SPLIT);
+            FloatVector x7 = FloatVector.fromArray(F, v, at + 7 * L2).fma(vj, a7), t7 = x7.mul(SPLIT);
+            a0 = t0.sub(t0.sub(x0));
+            a1 = t1.sub(t1.sub(x1));
+            a2 = t2.sub(t2.sub(x2));
+            a3 = t3.sub(t3.sub(x3));
+            a4 = t4.sub(t4.sub(x4));
+            a5 = t5.sub(t5.sub(x5));
+            a6 = t6.sub(t6.sub(x6));
+            a7 = t7.sub(t7.sub(x7));
+        }
+        a0.intoArray(acc, o);
+        a1.intoArray(acc, o + L2);
+        a2.intoArray(acc, o + 2 * L2);
+        a3.intoArray(acc, o + 3 * L2);
+        a4.intoArray(acc, o + 4 * L2);
+        a5.intoArray(acc, o + 5 * L2);
+        a6.intoArray(acc, o + 6 * L2);
+        a7.intoArray(acc, o + 7 * L2);
+    }
+
+    /** {@link #round(float)} on a vector (small enough for C2 to inline, so nothing is boxed). */
+    private static FloatVector roundHalf(FloatVector x) {
+        FloatVector t = x.mul(SPLIT);
+        return t.sub(t.sub(x));
     }
 
     /** {@link #accumulateRound} for a head size that is not a multiple of four vectors. */
-    static void accumulateRoundScalar(float[] v, int hd, int len, float[] ms, float[] vs, float[] out, int o, float inv) {
+    static void accumulateRoundScalar(float[] v, int hd, int len, float[] ms, float[] vs, float[] acc, int o) {
         for (int i = 0; i < hd; i++) {
-            float a = 0;
+            float a = acc[o + i];
             for (int j = 0; j < len; j++) {
                 if (ms[j] == ms[j]) a = round(a * ms[j]);
                 a = round(Math.fma(v[j * hd + i], vs[j], a));
             }
-            out[o + i] = a * inv;
+            acc[o + i] = a;
         }
     }
 }

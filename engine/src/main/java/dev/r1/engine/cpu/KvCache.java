@@ -3,7 +3,10 @@ package dev.r1.engine.cpu;
 /**
  * Keys and values of every layer for {@code ctx} positions, token-major ({@code [pos][kvDim]}) so that
  * appending a chunk of tokens is one copy per layer. F16 halves the memory (what llama.cpp uses by
- * default); F32 skips the conversions.
+ * default); F32 skips the conversions. F16 keys are stored in blocks of eight positions, transposed
+ * within the block ({@code [pos/8][kvDim][pos%8]}): attention then scores eight positions per vector
+ * ({@link F16Math#scoresBlocked}) with no sum across lanes per position, reading one contiguous run per
+ * block; appending a token writes kvDim scattered halves, a negligible cost.
  */
 public final class KvCache {
     private final int layers, ctx, kvDim;
@@ -20,7 +23,7 @@ public final class KvCache {
         this.kvDim = kvDim;
         this.f16 = f16;
         if (f16) {
-            k16 = new short[layers][ctx * kvDim];
+            k16 = new short[layers][((ctx + 7) & ~7) * kvDim];
             v16 = new short[layers][ctx * kvDim];
             k32 = v32 = null;
         } else {
@@ -46,9 +49,10 @@ public final class KvCache {
         int len = n * kvDim, at = pos0 * kvDim;
         if (f16) {
             short[] kk = k16[layer], vv = v16[layer];
-            for (int i = 0; i < len; i++) {
-                kk[at + i] = Float.floatToFloat16(k[i]);
-                vv[at + i] = Float.floatToFloat16(v[i]);
+            for (int i = 0; i < len; i++) vv[at + i] = Float.floatToFloat16(v[i]);
+            for (int t = 0; t < n; t++) {
+                int p = pos0 + t, blk = (p >> 3) * kvDim * 8 + (p & 7);
+                for (int d = 0; d < kvDim; d++) kk[blk + 8 * d] = Float.floatToFloat16(k[t * kvDim + d]);
             }
         } else {
             System.arraycopy(k, 0, k32[layer], at, len);
@@ -60,9 +64,21 @@ public final class KvCache {
     void rows(boolean values, int layer, int from, int to, int off, int len, float[] dst) {
         for (int p = from; p < to; p++) {
             int at = p * kvDim + off, d = (p - from) * len;
-            if (f16) F16Math.toFloat(values ? v16[layer] : k16[layer], at, dst, d, len);
+            if (f16 && values) F16Math.toFloat(v16[layer], at, dst, d, len);
+            else if (f16) for (int x = 0; x < len; x++) dst[d + x] = Float.float16ToFloat(k16[layer][((p >> 3) * kvDim + off + x) * 8 + (p & 7)]);
             else System.arraycopy(values ? v32[layer] : k32[layer], at, dst, d, len);
         }
+    }
+
+    /**
+     * F16 keys of positions {@code from .. from+n} ({@code from} a multiple of 8, {@code n} rounded up to 8),
+     * dimensions {@code [off, off+hd)}, widened in the cache's blocked layout: {@code dst[(p/8)*hd*8 + x*8 +
+     * p%8]} for p counted from {@code from}. Positions past {@code from+n} in the last block hold whatever
+     * the cache holds there (finite or not, they only reach lanes nobody reads).
+     */
+    void keysBlocked(int layer, int from, int n, int off, int hd, float[] dst) {
+        short[] kk = k16[layer];
+        for (int b = 0; b < (n + 7) >> 3; b++) F16Math.toFloat(kk, (((from >> 3) + b) * kvDim + off) * 8, dst, b * hd * 8, hd * 8);
     }
 
     /** Key row of {@code pos}, kv head slice {@code [off, off+len)}, as floats into {@code dst}. */

@@ -1,0 +1,124 @@
+package dev.r1.engine.cpu;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/**
+ * Attention over the F16 cache against a scalar transcription of ggml's CPU flash attention (the F16 path
+ * of {@code ggml_compute_forward_flash_attn_ext_f16}: F16 query, ggml's F16 dot order, {@code expf},
+ * F16 accumulator rounded after every scale and multiply-add), bit for bit, with head sizes that take
+ * each of the kernel's paths (blocked scores and eight-vector accumulator at 128, blocked scores and
+ * four vectors at 32, row dots and scalar accumulator at 16) over several 64-position chunks.
+ *
+ * <p>The accumulator's rounding is {@link F16Math#round} here as in the kernel: it equals F16C's for
+ * every value but half subnormals (|x| < 2^-14, where it keeps 11 significant bits instead of steps of
+ * 2^-24; {@code CpuOpsTest} checks the rest). Exact rounding there would cost two more operations per
+ * vector and position in the hottest loop of attention, for differences of at most 2^-25 absolute.
+ */
+class F16AttentionTest {
+    static final Parallel POOL = new Parallel(2);
+
+    @AfterAll static void close() { POOL.close(); }
+
+    private static float h(float x) { return Float.float16ToFloat(Float.floatToFloat16(x)); }
+
+    /** ggml_vec_dot_f16 on AVX2, as a scalar loop: 4 accumulators x 8 lanes, then the fixed reduction. */
+    static float ggmlDot(float[] a, int ao, float[] b, int bo, int n) {
+        float[][] acc = new float[4][8];
+        int np = n & ~31;
+        for (int i = 0; i < np; i += 32) {
+            for (int j = 0; j < 4; j++) {
+                for (int l = 0; l < 8; l++) acc[j][l] = Math.fma(a[ao + i + 8 * j + l], b[bo + i + 8 * j + l], acc[j][l]);
+            }
+        }
+        float[] s = new float[8];
+        for (int l = 0; l < 8; l++) s[l] = (acc[0][l] + acc[2][l]) + (acc[1][l] + acc[3][l]);
+        float sum = ((s[0] + s[4]) + (s[1] + s[5])) + ((s[2] + s[6]) + (s[3] + s[7]));
+        double tail = sum;
+        for (int i = np; i < n; i++) tail += a[ao + i] * b[bo + i];
+        return (float) tail;
+    }
+
+    /** One head at one query position over keys/values 0..len (already F16-valued floats). */
+    static float[] reference(float[] q, float[][] keys, float[][] values, int len, int hd) {
+        float scale = (float) (1.0 / Math.sqrt(hd));
+        float[] qh = new float[hd], acc = new float[hd];
+        for (int i = 0; i < hd; i++) qh[i] = h(q[i]);
+        float m = Float.NEGATIVE_INFINITY, sum = 0;
+        for (int j = 0; j < len; j++) {
+            float s = ggmlDot(keys[j], 0, qh, 0, hd) * scale;
+            float old = m, ms = 1f, vs = 1f;
+            if (s > m) {
+                m = s;
+                ms = (float) Math.exp(old - m);
+                for (int i = 0; i < hd; i++) acc[i] = F16Math.round(acc[i] * ms);
+            } else {
+                vs = (float) Math.exp(s - m);
+            }
+            for (int i = 0; i < hd; i++) acc[i] = F16Math.round(Math.fma(values[j][i], vs, acc[i]));
+            sum = sum * ms + vs;
+        }
+        float inv = sum == 0 ? 0 : 1f / sum;
+        for (int i = 0; i < hd; i++) acc[i] *= inv;
+        return acc;
+    }
+
+    @Test
+    void matchesGgmlFlashAttentionBitForBit() {
+        for (int hd : new int[] {128, 32, 16}) {
+            int heads = 6, kvHeads = 2, group = heads / kvHeads, prompt = 150, decode = 20, ctx = prompt + decode;
+            Random r = new Random(hd);
+            KvCache cache = new KvCache(1, ctx, kvHeads * hd, true);
+            float[][][] keys = new float[kvHeads][ctx][hd], values = new float[kvHeads][ctx][hd];
+            int pos = 0;
+            for (int n : new int[] {prompt, 1, 1, 1, 7, 10}) {
+                float[] q = new float[n * heads * hd], k = new float[n * kvHeads * hd], v = new float[n * kvHeads * hd];
+                // scores of a few units: new maxima now and then, and weights far from 0 and 1
+                for (int i = 0; i < q.length; i++) q[i] = (float) r.nextGaussian() * 0.5f;
+                for (int i = 0; i < k.length; i++) k[i] = (float) r.nextGaussian() * 0.5f;
+                for (int i = 0; i < v.length; i++) v[i] = (float) r.nextGaussian();
+                for (int t = 0; t < n; t++) {
+                    for (int g = 0; g < kvHeads; g++) {
+                        for (int i = 0; i < hd; i++) {
+                            keys[g][pos + t][i] = h(k[(t * kvHeads + g) * hd + i]);
+                            values[g][pos + t][i] = h(v[(t * kvHeads + g) * hd + i]);
+                        }
+                    }
+                }
+                float[] out = new float[n * heads * hd];
+                CpuAttention.attend(POOL, cache, 0, pos, n, q, k, v, heads, kvHeads, hd, out);
+                for (int t = 0; t < n; t++) {
+                    for (int hh = 0; hh < heads; hh++) {
+                        float[] qi = java.util.Arrays.copyOfRange(q, (t * heads + hh) * hd, (t * heads + hh + 1) * hd);
+                        float[] want = reference(qi, keys[hh / group], values[hh / group], pos + t + 1, hd);
+                        for (int i = 0; i < hd; i++) {
+                            assertEquals(want[i], out[(t * heads + hh) * hd + i], 0f,
+                                    "hd " + hd + " position " + (pos + t) + " head " + hh + " column " + i);
+                        }
+                    }
+                }
+                pos += n;
+            }
+        }
+    }
+
+    @Test
+    void expIsFloatRoundedExp() {
+        Random r = new Random(7);
+        int n = 1 << 16;
+        float[] x = new float[n], y = new float[n];
+        for (int i = 0; i < n; i++) x[i] = -(float) (r.nextDouble() * (i % 2 == 0 ? 1 : 110));
+        x[0] = 0f;
+        x[1] = Float.NEGATIVE_INFINITY;
+        x[2] = -103.97208f;
+        x[3] = -87.33655f; // around the smallest normal float
+        x[4] = -Float.MIN_VALUE;
+        x[5] = -200f;
+        ExpF.exp(x, y, n);
+        for (int i = 0; i < n; i++) assertEquals((float) Math.exp(x[i]), y[i], 0f, "exp(" + x[i] + ")");
+    }
+}
