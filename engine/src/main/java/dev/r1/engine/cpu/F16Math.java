@@ -23,6 +23,16 @@ final class F16Math {
     private static final float TWO_112 = 0x1p112f;
     private static final float SPLIT = 8193f; // 2^13 + 1: keeps 24 - 13 = 11 significant bits
 
+    /**
+     * Finite half-float bits, sign-extended to ints, as floats. Shifted left by 13, the exponent and
+     * fraction sit where a float's do, with the sign at bit 31 and three copies of it at bits 30..28,
+     * which the mask clears; one exact multiply by 2^112 then rebiases the exponent (subnormal halves
+     * become float subnormals scaled by 2^-112 and come out exact too). Four operations.
+     */
+    static FloatVector widen(IntVector h) {
+        return h.lanewise(VectorOperators.LSHL, 13).and(0x8FFFFFFF).reinterpretAsFloats().mul(TWO_112);
+    }
+
     /** {@code dst[0..n) = (float) src[at ..]} for half-float bits. */
     static void toFloat(short[] src, int at, float[] dst, int n) {
         toFloat(src, at, dst, 0, n);
@@ -32,11 +42,7 @@ final class F16Math {
     static void toFloat(short[] src, int at, float[] dst, int dOff, int n) {
         int i = 0;
         for (; i <= n - L; i += L) {
-            IntVector h = (IntVector) ShortVector.fromArray(S, src, at + i).convertShape(VectorOperators.S2I, I, 0);
-            IntVector mag = h.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
-            IntVector sign = h.and(0x8000).lanewise(VectorOperators.LSHL, 16);
-            FloatVector f = mag.reinterpretAsFloats().mul(TWO_112);
-            f.reinterpretAsInts().or(sign).reinterpretAsFloats().intoArray(dst, dOff + i);
+            widen((IntVector) ShortVector.fromArray(S, src, at + i).convertShape(VectorOperators.S2I, I, 0)).intoArray(dst, dOff + i);
         }
         for (; i < n; i++) dst[dOff + i] = Float.float16ToFloat(src[at + i]);
     }
@@ -81,7 +87,25 @@ final class F16Math {
             // one loop body, no helper: a helper returning a vector that C2 leaves un-inlined gets boxed
             for (int l = 0; l < 8; l++) {
                 FloatVector a0 = FloatVector.zero(F8), a1 = a0, a2 = a0, a3 = a0;
-                for (int i = l; i < hd; i += 32) {
+                if (hd == 128) { // every distill: the four steps written out, constant offsets (one bounds check each)
+                    int k = base + 8 * l, x = qo + 8 * l;
+                    a0 = FloatVector.fromArray(F8, qs, x).fma(FloatVector.fromArray(F8, kb, k), a0);
+                    a1 = FloatVector.fromArray(F8, qs, x + 64).fma(FloatVector.fromArray(F8, kb, k + 64), a1);
+                    a2 = FloatVector.fromArray(F8, qs, x + 128).fma(FloatVector.fromArray(F8, kb, k + 128), a2);
+                    a3 = FloatVector.fromArray(F8, qs, x + 192).fma(FloatVector.fromArray(F8, kb, k + 192), a3);
+                    a0 = FloatVector.fromArray(F8, qs, x + 256).fma(FloatVector.fromArray(F8, kb, k + 256), a0);
+                    a1 = FloatVector.fromArray(F8, qs, x + 320).fma(FloatVector.fromArray(F8, kb, k + 320), a1);
+                    a2 = FloatVector.fromArray(F8, qs, x + 384).fma(FloatVector.fromArray(F8, kb, k + 384), a2);
+                    a3 = FloatVector.fromArray(F8, qs, x + 448).fma(FloatVector.fromArray(F8, kb, k + 448), a3);
+                    a0 = FloatVector.fromArray(F8, qs, x + 512).fma(FloatVector.fromArray(F8, kb, k + 512), a0);
+                    a1 = FloatVector.fromArray(F8, qs, x + 576).fma(FloatVector.fromArray(F8, kb, k + 576), a1);
+                    a2 = FloatVector.fromArray(F8, qs, x + 640).fma(FloatVector.fromArray(F8, kb, k + 640), a2);
+                    a3 = FloatVector.fromArray(F8, qs, x + 704).fma(FloatVector.fromArray(F8, kb, k + 704), a3);
+                    a0 = FloatVector.fromArray(F8, qs, x + 768).fma(FloatVector.fromArray(F8, kb, k + 768), a0);
+                    a1 = FloatVector.fromArray(F8, qs, x + 832).fma(FloatVector.fromArray(F8, kb, k + 832), a1);
+                    a2 = FloatVector.fromArray(F8, qs, x + 896).fma(FloatVector.fromArray(F8, kb, k + 896), a2);
+                    a3 = FloatVector.fromArray(F8, qs, x + 960).fma(FloatVector.fromArray(F8, kb, k + 960), a3);
+                } else for (int i = l; i < hd; i += 32) {
                     a0 = FloatVector.fromArray(F8, qs, qo + 8 * i).fma(FloatVector.fromArray(F8, kb, base + 8 * i), a0);
                     a1 = FloatVector.fromArray(F8, qs, qo + 8 * i + 64).fma(FloatVector.fromArray(F8, kb, base + 8 * i + 64), a1);
                     a2 = FloatVector.fromArray(F8, qs, qo + 8 * i + 128).fma(FloatVector.fromArray(F8, kb, base + 8 * i + 128), a2);

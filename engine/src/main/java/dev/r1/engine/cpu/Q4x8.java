@@ -135,9 +135,8 @@ public final class Q4x8 {
         for (int b = 0; b < blocks; b++) {
             long bo = off + (long) b * BLOCK;
             IntVector h = (IntVector) ShortVector.fromMemorySegment(SCALES, w, bo, LE).convertShape(VectorOperators.S2I, I32, 0);
-            // f16 -> f32 for finite values (subnormals too): exponent rebias by one exact multiply, sign back on
-            FloatVector dw = h.and(0x7fff).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f)
-                    .reinterpretAsInts().or(h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            // F16Math.widen written out: in these large methods C2 may refuse to inline it, and then boxes
+            FloatVector dw = h.lanewise(VectorOperators.LSHL, 13).and(0x8FFFFFFF).reinterpretAsFloats().mul(0x1p112f);
             int qb = qiOff + b * 16 * R;
             long wo = bo + 2L * R;
             // Unrolled by hand: as a loop, C2 split it into pre/main/post loops with bounds checks per slice.
@@ -276,8 +275,8 @@ public final class Q4x8 {
             u0 = u0.add(n.mul(IntVector.broadcast(I32, qi[qiOff + qb + 15]).reinterpretAsShorts()));
             u1 = u1.add(n.mul(IntVector.broadcast(I32, qi[q1 + qb + 15]).reinterpretAsShorts()));
             IntVector h = (IntVector) ShortVector.fromMemorySegment(SCALES, w, bo, LE).convertShape(VectorOperators.S2I, I32, 0);
-            FloatVector dw = h.and(0x7fff).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f)
-                    .reinterpretAsInts().or(h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+            // F16Math.widen written out: in these large methods C2 may refuse to inline it, and then boxes
+            FloatVector dw = h.lanewise(VectorOperators.LSHL, 13).and(0x8FFFFFFF).reinterpretAsFloats().mul(0x1p112f);
             IntVector v0 = s0.add(u0).reinterpretAsInts(), v1 = s1.add(u1).reinterpretAsInts();
             acc0 = ((FloatVector) v0.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).add(v0.lanewise(VectorOperators.ASHR, 16))
                     .sub(s8[dOff + b]).convert(VectorOperators.I2F, 0)).fma(dw.mul(d[dOff + b]), acc0);
