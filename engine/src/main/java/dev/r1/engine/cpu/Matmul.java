@@ -58,6 +58,7 @@ public final class Matmul {
         int cols = ws[0].cols();
         boolean needQ8 = false, needSums = false, needPairs = false, needQ8K = false, needPacked = false, needSpreadK = false;
         int totalRows = 0;
+        boolean allPackedQ4 = true;
         for (int i = 0; i < ws.length; i++) {
             WeightMatrix w = ws[i];
             if (w.cols() != cols) throw new IllegalArgumentException("matrices with different input sizes in one multiply");
@@ -69,6 +70,7 @@ public final class Matmul {
             needPacked |= w.packed() != null && w.type() == GgmlType.Q4_0;
             needSpreadK |= w.packed() != null && w.type() == GgmlType.Q6_K && n == 1;
             needPairs |= w.type() == GgmlType.Q8_0;
+            allPackedQ4 &= w.type() == GgmlType.Q4_0 && w.packed() != null;
             totalRows += w.rows();
         }
         if (x.length < (long) n * cols) throw new IllegalArgumentException("input buffer too small for " + ws[0].name());
@@ -79,6 +81,10 @@ public final class Matmul {
         if (needSpreadK) {
             if (kv.length < cols / 2 * Q6Kx8.R) kv = new int[cols / 2 * Q6Kx8.R];
             Q6Kx8.spread(kq, 0, cols, kv);
+        }
+        if (n == 1 && allPackedQ4) {
+            decodePacked(ws, outs, totalRows);
+            return;
         }
         int[] starts = new int[ws.length + 1];
         for (int i = 0; i < ws.length; i++) starts[i + 1] = starts[i] + ws[i].rows();
@@ -99,6 +105,41 @@ public final class Matmul {
                 }
             }
         });
+    }
+
+    /**
+     * One token through repacked Q4_0 matrices: the groups of R rows of all of them, numbered in order,
+     * are taken in pairs half the count apart ({@link Q4x8#gemv2}), a few pairs per grab; an odd count
+     * leaves the middle group alone.
+     */
+    private void decodePacked(WeightMatrix[] ws, float[][] outs, int totalRows) {
+        int R = Q4x8.R, groups = totalRows / R, half = (groups + 1) / 2, blocks = ws[0].cols() / QuantKernels.QK;
+        int[] first = new int[ws.length + 1]; // first group of each matrix
+        for (int i = 0; i < ws.length; i++) first[i + 1] = first[i] + ws[i].rows() / R;
+        int chunk = Math.max(1, Math.min(4, half / (pool.size() * 16)));
+        AtomicInteger next = new AtomicInteger();
+        pool.run((worker, workers) -> {
+            int s;
+            while ((s = next.getAndAdd(chunk)) < half) {
+                for (int i = s; i < Math.min(half, s + chunk); i++) {
+                    int a = matrixOf(first, i), ga = i - first[a], j = i + half;
+                    long offA = (long) ga * blocks * Q4x8.BLOCK;
+                    if (j < groups) {
+                        int b = matrixOf(first, j), gb = j - first[b];
+                        Q4x8.gemv2(ws[a].packed(), offA, ws[b].packed(), (long) gb * blocks * Q4x8.BLOCK, blocks, qv, 0, qd, s8, 0,
+                                outs[a], ga * R, outs[b], gb * R);
+                    } else {
+                        Q4x8.gemv(ws[a].packed(), offA, blocks, qv, 0, qd, s8, 0, outs[a], ga * R);
+                    }
+                }
+            }
+        });
+    }
+
+    private static int matrixOf(int[] first, int group) {
+        int m = 0;
+        while (group >= first[m + 1]) m++;
+        return m;
     }
 
     /**

@@ -170,6 +170,28 @@ class MatmulTest {
         assertTrue(Q4x8.repack(copy, 16, 64, java.lang.foreign.Arena.ofAuto(), POOL) == null);
     }
 
+    /**
+     * Decoding pairs groups half the combined row count apart, across matrices (5 + 2 + 128 groups: pairs
+     * of a with c, b with c, c with c, and one group alone): each output equals the one-matrix decode, which
+     * the test above checks against ggml's float order.
+     */
+    @org.junit.jupiter.api.Test
+    void decodePairsGroupsAcrossMatrices() {
+        int cols = 96;
+        Case a = repacked(40, cols, 21), b = repacked(16, cols, 22), c = repacked(1024, cols, 23);
+        Matmul mm = new Matmul(POOL);
+        float[] x = new float[cols];
+        SplittableRandom r = new SplittableRandom(24);
+        for (int i = 0; i < x.length; i++) x[i] = (float) r.nextGaussian();
+        float[] oa = new float[40], ob = new float[16], oc = new float[1024], sa = new float[40], sb = new float[16], sc = new float[1024];
+        mm.multiply(x, 1, new WeightMatrix[] {a.w, b.w, c.w}, new float[][] {oa, ob, oc});
+        mm.multiply(x, 1, a.w, sa);
+        mm.multiply(x, 1, b.w, sb);
+        mm.multiply(x, 1, c.w, sc);
+        assertTrue(java.util.Arrays.equals(oa, sa) && java.util.Arrays.equals(ob, sb) && java.util.Arrays.equals(oc, sc));
+        for (int i = 0; i < 1024; i++) assertTrue(oc[i] != 0f, "row " + i + " computed");
+    }
+
     /** Chunks of the shared-input multiply that start or end inside a repacked group still get every row. */
     @org.junit.jupiter.api.Test
     void repackedGroupsSplitByChunksGiveTheSameRows() {
