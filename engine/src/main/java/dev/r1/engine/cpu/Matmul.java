@@ -58,7 +58,7 @@ public final class Matmul {
         int cols = ws[0].cols();
         boolean needQ8 = false, needSums = false, needPairs = false, needQ8K = false, needPacked = false, needSpreadK = false;
         int totalRows = 0;
-        boolean allPackedQ4 = true;
+        boolean allPackedQ4 = true, allPackedQ6K = true;
         for (int i = 0; i < ws.length; i++) {
             WeightMatrix w = ws[i];
             if (w.cols() != cols) throw new IllegalArgumentException("matrices with different input sizes in one multiply");
@@ -71,6 +71,7 @@ public final class Matmul {
             needSpreadK |= w.packed() != null && w.type() == GgmlType.Q6_K && n == 1;
             needPairs |= w.type() == GgmlType.Q8_0;
             allPackedQ4 &= w.type() == GgmlType.Q4_0 && w.packed() != null;
+            allPackedQ6K &= w.type() == GgmlType.Q6_K && w.packed() != null;
             totalRows += w.rows();
         }
         if (x.length < (long) n * cols) throw new IllegalArgumentException("input buffer too small for " + ws[0].name());
@@ -82,8 +83,8 @@ public final class Matmul {
             if (kv.length < cols / 2 * Q6Kx8.R) kv = new int[cols / 2 * Q6Kx8.R];
             Q6Kx8.spread(kq, 0, cols, kv);
         }
-        if (n == 1 && allPackedQ4) {
-            decodePacked(ws, outs, totalRows);
+        if (n == 1 && (allPackedQ4 || allPackedQ6K)) {
+            decodePacked(ws, outs, totalRows, allPackedQ6K);
             return;
         }
         int[] starts = new int[ws.length + 1];
@@ -108,12 +109,14 @@ public final class Matmul {
     }
 
     /**
-     * One token through repacked Q4_0 matrices: the groups of R rows of all of them, numbered in order,
-     * are taken in pairs half the count apart ({@link Q4x8#gemv2}), a few pairs per grab; an odd count
-     * leaves the middle group alone.
+     * One token through repacked matrices, all Q4_0 or all Q6_K: the groups of R rows of all of them,
+     * numbered in order, are taken in pairs half the count apart ({@link Q4x8#gemv2}, {@link Q6Kx8#gemv2}),
+     * a few pairs per grab; an odd count leaves the middle group alone.
      */
-    private void decodePacked(WeightMatrix[] ws, float[][] outs, int totalRows) {
-        int R = Q4x8.R, groups = totalRows / R, half = (groups + 1) / 2, blocks = ws[0].cols() / QuantKernels.QK;
+    private void decodePacked(WeightMatrix[] ws, float[][] outs, int totalRows, boolean q6k) {
+        int R = Q4x8.R, groups = totalRows / R, half = (groups + 1) / 2;
+        int blocks = ws[0].cols() / (q6k ? KQuants.QK : QuantKernels.QK);
+        long groupBytes = (long) blocks * (q6k ? Q6Kx8.BLOCK : Q4x8.BLOCK);
         int[] first = new int[ws.length + 1]; // first group of each matrix
         for (int i = 0; i < ws.length; i++) first[i + 1] = first[i] + ws[i].rows() / R;
         int chunk = Math.max(1, Math.min(4, half / (pool.size() * 16)));
@@ -123,13 +126,19 @@ public final class Matmul {
             while ((s = next.getAndAdd(chunk)) < half) {
                 for (int i = s; i < Math.min(half, s + chunk); i++) {
                     int a = matrixOf(first, i), ga = i - first[a], j = i + half;
-                    long offA = (long) ga * blocks * Q4x8.BLOCK;
                     if (j < groups) {
                         int b = matrixOf(first, j), gb = j - first[b];
-                        Q4x8.gemv2(ws[a].packed(), offA, ws[b].packed(), (long) gb * blocks * Q4x8.BLOCK, blocks, qv, 0, qd, s8, 0,
-                                outs[a], ga * R, outs[b], gb * R);
+                        if (q6k) {
+                            Q6Kx8.gemv2(ws[a].packed(), ga * groupBytes, ws[b].packed(), gb * groupBytes, blocks, kv, kd, 0,
+                                    outs[a], ga * R, outs[b], gb * R);
+                        } else {
+                            Q4x8.gemv2(ws[a].packed(), ga * groupBytes, ws[b].packed(), gb * groupBytes, blocks, qv, 0, qd, s8, 0,
+                                    outs[a], ga * R, outs[b], gb * R);
+                        }
+                    } else if (q6k) {
+                        Q6Kx8.gemv(ws[a].packed(), ga * groupBytes, blocks, kv, kd, 0, outs[a], ga * R);
                     } else {
-                        Q4x8.gemv(ws[a].packed(), offA, blocks, qv, 0, qd, s8, 0, outs[a], ga * R);
+                        Q4x8.gemv(ws[a].packed(), ga * groupBytes, blocks, qv, 0, qd, s8, 0, outs[a], ga * R);
                     }
                 }
             }

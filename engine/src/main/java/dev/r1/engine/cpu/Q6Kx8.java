@@ -134,4 +134,58 @@ public final class Q6Kx8 {
         }
         acc.intoArray(out, o);
     }
+
+    /**
+     * Two groups, {@code off} and {@code off2} (far apart), · one token, as {@link Q4x8#gemv2}: each
+     * activation load serves both; per group {@link #gemv}'s operations in the same order.
+     */
+    public static void gemv2(MemorySegment w, long off, MemorySegment w2, long off2, int sbs, int[] qv, float[] d, int dOff,
+                             float[] out, int o, float[] out2, int o2) {
+        FloatVector acc = FloatVector.zero(F32), acc2 = acc;
+        for (int s = 0; s < sbs; s++) {
+            long bo = off + (long) s * BLOCK, bo2 = off2 + (long) s * BLOCK;
+            IntVector isum = IntVector.zero(I32), isum2 = isum;
+            for (int j = 0; j < 16; j++) {
+                long vo = bo + VALUES + 16L * R * j, vo2 = bo2 + VALUES + 16L * R * j;
+                int a = (s * (QK / 2) + 8 * j) * R;
+                ShortVector x;
+                x = IntVector.fromArray(I32, qv, a + 0 * R).reinterpretAsShorts();
+                ShortVector p = ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 0L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).mul(x);
+                ShortVector p2 = ((ShortVector) ByteVector.fromMemorySegment(B8, w2, vo2 + 0L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).mul(x);
+                x = IntVector.fromArray(I32, qv, a + 1 * R).reinterpretAsShorts();
+                ShortVector u = ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 2L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).mul(x);
+                ShortVector u2 = ((ShortVector) ByteVector.fromMemorySegment(B8, w2, vo2 + 2L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).mul(x);
+                x = IntVector.fromArray(I32, qv, a + 2 * R).reinterpretAsShorts();
+                p = p.add(((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 4L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).mul(x));
+                p2 = p2.add(((ShortVector) ByteVector.fromMemorySegment(B8, w2, vo2 + 4L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).mul(x));
+                x = IntVector.fromArray(I32, qv, a + 3 * R).reinterpretAsShorts();
+                u = u.add(((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 6L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).mul(x));
+                u2 = u2.add(((ShortVector) ByteVector.fromMemorySegment(B8, w2, vo2 + 6L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).mul(x));
+                x = IntVector.fromArray(I32, qv, a + 4 * R).reinterpretAsShorts();
+                p = p.add(((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 8L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).mul(x));
+                p2 = p2.add(((ShortVector) ByteVector.fromMemorySegment(B8, w2, vo2 + 8L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).mul(x));
+                x = IntVector.fromArray(I32, qv, a + 5 * R).reinterpretAsShorts();
+                u = u.add(((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 10L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).mul(x));
+                u2 = u2.add(((ShortVector) ByteVector.fromMemorySegment(B8, w2, vo2 + 10L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).mul(x));
+                x = IntVector.fromArray(I32, qv, a + 6 * R).reinterpretAsShorts();
+                p = p.add(((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 12L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).mul(x));
+                p2 = p2.add(((ShortVector) ByteVector.fromMemorySegment(B8, w2, vo2 + 12L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).mul(x));
+                x = IntVector.fromArray(I32, qv, a + 7 * R).reinterpretAsShorts();
+                u = u.add(((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 14L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).mul(x));
+                u2 = u2.add(((ShortVector) ByteVector.fromMemorySegment(B8, w2, vo2 + 14L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).mul(x));
+                IntVector v = p.add(u).reinterpretAsInts(), v2 = p2.add(u2).reinterpretAsInts();
+                IntVector sc = (IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + SC + (long) R * j, LE).convertShape(VectorOperators.B2I, I32, 0);
+                IntVector sc2 = (IntVector) ByteVector.fromMemorySegment(SCALES, w2, bo2 + SC + (long) R * j, LE).convertShape(VectorOperators.B2I, I32, 0);
+                isum = isum.add(v.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                        .add(v.lanewise(VectorOperators.ASHR, 16)).mul(sc));
+                isum2 = isum2.add(v2.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                        .add(v2.lanewise(VectorOperators.ASHR, 16)).mul(sc2));
+            }
+            float da = d[dOff + s];
+            acc = acc.add(FloatVector.fromMemorySegment(F32, w, bo, LE).mul(da).mul((FloatVector) isum.convert(VectorOperators.I2F, 0)));
+            acc2 = acc2.add(FloatVector.fromMemorySegment(F32, w2, bo2, LE).mul(da).mul((FloatVector) isum2.convert(VectorOperators.I2F, 0)));
+        }
+        acc.intoArray(out, o);
+        acc2.intoArray(out2, o2);
+    }
 }
