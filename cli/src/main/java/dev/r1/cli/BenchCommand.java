@@ -34,7 +34,8 @@ import picocli.CommandLine.Parameters;
                 "Examples:",
                 "  r1 bench",
                 "  r1 bench model.gguf --backends java,llama.cpp --json out.json --plot decode.svg",
-                "  r1 bench --preset r1-distill-qwen-1.5b --type q8_0 --gen-tokens 64"})
+                "  r1 bench --preset r1-distill-qwen-1.5b --type q8_0 --gen-tokens 64",
+                "  r1 bench --interleave -r 5     # alternate java/llama.cpp reps on a drifting VM"})
 final class BenchCommand implements Callable<Integer> {
 
     @Parameters(arity = "0..1", paramLabel = "MODEL", description = "GGUF file (default: a synthesized --preset/--type model)")
@@ -70,6 +71,10 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--no-bandwidth", description = "skip the memory bandwidth measurement")
     boolean noBandwidth;
 
+    @Option(names = "--interleave", description = {"load all backends at once and alternate their repetitions, so a machine",
+            "whose speed drifts (a shared VM) treats them alike; the RSS column is then the whole process's"})
+    boolean interleave;
+
     @Override
     public Integer call() {
         if (backends.isEmpty()) throw new IllegalArgumentException("--backends needs at least one backend");
@@ -95,14 +100,33 @@ final class BenchCommand implements Callable<Integer> {
             bw = Bandwidth.readGBs(1L << 30, thr, 3);
         }
         BenchReport report = new BenchReport(MachineInfo.detect(null), bw);
-        for (String b : backends) {
-            String name = Backends.canonical(b.trim());
-            System.err.printf("%s: loading %s%n", name, file.getFileName());
-            PeakMemory.resetPeak();
-            try (Session s = Backends.open(name, file, so)) {
-                LatencyBench.Result r = LatencyBench.run(s, opts, phase -> System.err.printf("%s: %s%n", name, phase));
-                report.add(new BenchReport.Row(name, file.getFileName().toString(), typeName, thr, modelBytes, bytesPerToken,
-                        PeakMemory.peakRssMb(), r));
+        if (interleave) {
+            List<String> names = backends.stream().map(b -> Backends.canonical(b.trim())).toList();
+            List<Session> sessions = new ArrayList<>();
+            try {
+                for (String name : names) {
+                    System.err.printf("%s: loading %s%n", name, file.getFileName());
+                    sessions.add(Backends.open(name, file, so));
+                }
+                List<LatencyBench.Result> rs = LatencyBench.runInterleaved(sessions, opts,
+                        (i, phase) -> System.err.printf("%s: %s%n", names.get(i), phase));
+                for (int i = 0; i < names.size(); i++) {
+                    report.add(new BenchReport.Row(names.get(i), file.getFileName().toString(), typeName, thr, modelBytes,
+                            bytesPerToken, PeakMemory.peakRssMb(), rs.get(i)));
+                }
+            } finally {
+                for (Session s : sessions) s.close();
+            }
+        } else {
+            for (String b : backends) {
+                String name = Backends.canonical(b.trim());
+                System.err.printf("%s: loading %s%n", name, file.getFileName());
+                PeakMemory.resetPeak();
+                try (Session s = Backends.open(name, file, so)) {
+                    LatencyBench.Result r = LatencyBench.run(s, opts, phase -> System.err.printf("%s: %s%n", name, phase));
+                    report.add(new BenchReport.Row(name, file.getFileName().toString(), typeName, thr, modelBytes, bytesPerToken,
+                            PeakMemory.peakRssMb(), r));
+                }
             }
         }
         System.out.printf(Locale.ROOT, "model: %s (%s, %s), prompt %d tokens, decode %d tokens at depth %d, %d reps%n",

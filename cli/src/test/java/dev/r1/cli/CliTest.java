@@ -142,6 +142,23 @@ class CliTest {
     }
 
     @Test
+    void benchInterleavesRepsOfBothBackends() throws Exception {
+        Path m = dir.resolve("i.gguf");
+        assertEquals(0, r1("synth", "--preset", "tiny-llama", "-o", m.toString()).code());
+        Path json = dir.resolve("i.json");
+        Run b = r1("bench", m.toString(), "--interleave", "-p", "16", "-n", "4", "-r", "2", "--no-bandwidth", "--json", json.toString());
+        assertEquals(0, b.code(), b.err());
+        String err = b.err();
+        int j1 = err.indexOf("java: rep 1/2"), l1 = err.indexOf("llama.cpp: rep 1/2"), j2 = err.indexOf("java: rep 2/2"),
+                l2 = err.indexOf("llama.cpp: rep 2/2");
+        assertTrue(0 <= j1 && j1 < l1 && l1 < j2 && j2 < l2, "reps alternate:\n" + err);
+        assertTrue(err.indexOf("llama.cpp: loading") < j1, "both loaded before the first rep:\n" + err);
+        var results = new com.fasterxml.jackson.databind.ObjectMapper().readTree(json.toFile()).get("results");
+        assertEquals(2, results.size());
+        for (int i = 0; i < 2; i++) assertEquals(2, results.get(i).get("samples").size());
+    }
+
+    @Test
     void helpListsEveryCommand() {
         Run h = r1("--help");
         assertEquals(0, h.code());

@@ -82,6 +82,35 @@ public final class LatencyBench {
         return new Result(reps, prompt);
     }
 
+    /**
+     * {@link #run} for several sessions with their repetitions interleaved (warm-ups first, then rep 1 of
+     * each, rep 2 of each, ...): on a machine whose speed drifts over minutes (a shared VM), each rep of
+     * one backend runs next to a rep of the other, so their ratio is not a comparison of two periods.
+     */
+    public static List<Result> runInterleaved(List<Session> sessions, Options o, java.util.function.BiConsumer<Integer, String> progress) {
+        List<int[]> prompts = new ArrayList<>();
+        List<List<Rep>> reps = new ArrayList<>();
+        for (int i = 0; i < sessions.size(); i++) {
+            Session s = sessions.get(i);
+            if (o.promptTokens() + o.genTokens() > s.contextSize())
+                throw new IllegalArgumentException("prompt " + o.promptTokens() + " + generated " + o.genTokens()
+                        + " tokens exceed the context of " + s.contextSize() + " tokens; raise --ctx or lower the counts");
+            prompts.add(promptIds(s, o.promptTokens(), o.seed()));
+            progress.accept(i, "warm-up");
+            once(s, prompts.get(i), Math.min(o.genTokens(), 8));
+            reps.add(new ArrayList<>());
+        }
+        for (int r = 0; r < o.reps(); r++) {
+            for (int i = 0; i < sessions.size(); i++) {
+                progress.accept(i, "rep " + (r + 1) + "/" + o.reps());
+                reps.get(i).add(once(sessions.get(i), prompts.get(i), o.genTokens()));
+            }
+        }
+        List<Result> out = new ArrayList<>();
+        for (int i = 0; i < sessions.size(); i++) out.add(new Result(reps.get(i), prompts.get(i)));
+        return out;
+    }
+
     private static Rep once(Session s, int[] prompt, int gen) {
         s.reset();
         long t0 = System.nanoTime();
