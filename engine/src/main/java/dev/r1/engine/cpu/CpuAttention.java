@@ -110,8 +110,6 @@ public final class CpuAttention {
                 int o = hh * hd;
                 if (hd % (8 * L) == 0) {
                     for (int c = 0; c < hd; c += 8 * L) F16Math.accumulateRound8(vf, hd, c, n, ms, vs, acc, o + c);
-                } else if (hd % (4 * L) == 0) {
-                    for (int c = 0; c < hd; c += 4 * L) F16Math.accumulateRound(vf, hd, c, n, ms, vs, acc, o + c);
                 } else {
                     F16Math.accumulateRoundScalar(vf, hd, n, ms, vs, acc, o);
                 }

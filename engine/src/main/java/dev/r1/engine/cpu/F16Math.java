@@ -128,49 +128,12 @@ final class F16Math {
     }
 
     /**
-     * Columns {@code c .. c+4L} of one head's F16 accumulator ({@code acc[o ..]}, continued from its
+     * Columns {@code c .. c+8L} of one head's F16 accumulator ({@code acc[o ..]}, continued from its
      * value there) over positions {@code 0..len} of {@code v}: at position j, {@code acc = half(acc *
      * ms[j])} when {@code ms[j]} is not NaN (a new maximum), then {@code acc = half(fma(v[j], vs[j],
-     * acc))}, the accumulator kept in registers meanwhile. Rounding to half is {@link #round(float)} on
-     * vectors, written out.
-     */
-    static void accumulateRound(float[] v, int hd, int c, int len, float[] ms, float[] vs, float[] acc, int o) {
-        int L2 = L;
-        FloatVector a0 = FloatVector.fromArray(F, acc, o), a1 = FloatVector.fromArray(F, acc, o + L2),
-                a2 = FloatVector.fromArray(F, acc, o + 2 * L2), a3 = FloatVector.fromArray(F, acc, o + 3 * L2);
-        for (int j = 0; j < len; j++) {
-            float mj = ms[j];
-            if (mj == mj) { // not NaN: rescale; the rounding written out (a helper taking vectors may be left un-inlined, then C2 boxes)
-                FloatVector x = a0.mul(mj), t = x.mul(SPLIT);
-                a0 = t.sub(t.sub(x));
-                x = a1.mul(mj); t = x.mul(SPLIT);
-                a1 = t.sub(t.sub(x));
-                x = a2.mul(mj); t = x.mul(SPLIT);
-                a2 = t.sub(t.sub(x));
-                x = a3.mul(mj); t = x.mul(SPLIT);
-                a3 = t.sub(t.sub(x));
-            }
-            int at = j * hd + c;
-            FloatVector vj = FloatVector.broadcast(F, vs[j]);
-            FloatVector x0 = FloatVector.fromArray(F, v, at).fma(vj, a0), t0 = x0.mul(SPLIT);
-            FloatVector x1 = FloatVector.fromArray(F, v, at + L2).fma(vj, a1), t1 = x1.mul(SPLIT);
-            FloatVector x2 = FloatVector.fromArray(F, v, at + 2 * L2).fma(vj, a2), t2 = x2.mul(SPLIT);
-            FloatVector x3 = FloatVector.fromArray(F, v, at + 3 * L2).fma(vj, a3), t3 = x3.mul(SPLIT);
-            a0 = t0.sub(t0.sub(x0));
-            a1 = t1.sub(t1.sub(x1));
-            a2 = t2.sub(t2.sub(x2));
-            a3 = t3.sub(t3.sub(x3));
-        }
-        a0.intoArray(acc, o);
-        a1.intoArray(acc, o + L2);
-        a2.intoArray(acc, o + 2 * L2);
-        a3.intoArray(acc, o + 3 * L2);
-    }
-
-    /**
-     * {@link #accumulateRound} over eight vectors of columns ({@code c .. c+8L}): eight independent
-     * rounding chains per position instead of four, so the chain's latency (multiply-add, then the
-     * three operations of the rounding) no longer sets the pace.
+     * acc))}, with half() = {@link #round(float)}, the eight vectors kept in registers meanwhile: eight
+     * independent rounding chains per position, so the chain's latency (multiply-add, then the three
+     * operations of the rounding, 13 cycles) does not set the pace as it did with four.
      */
     static void accumulateRound8(float[] v, int hd, int c, int len, float[] ms, float[] vs, float[] acc, int o) {
         int L2 = L;
@@ -225,7 +188,7 @@ final class F16Math {
         return t.sub(t.sub(x));
     }
 
-    /** {@link #accumulateRound} for a head size that is not a multiple of four vectors. */
+    /** {@link #accumulateRound8} for a head size that is not a multiple of eight vectors (not a distill's). */
     static void accumulateRoundScalar(float[] v, int hd, int len, float[] ms, float[] vs, float[] acc, int o) {
         for (int i = 0; i < hd; i++) {
             float a = acc[o + i];

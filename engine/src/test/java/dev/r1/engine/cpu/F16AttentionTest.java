@@ -12,7 +12,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  * of {@code ggml_compute_forward_flash_attn_ext_f16}: F16 query, ggml's F16 dot order, {@code expf},
  * F16 accumulator rounded after every scale and multiply-add), bit for bit, with head sizes that take
  * each of the kernel's paths (blocked scores and eight-vector accumulator at 128, blocked scores and
- * four vectors at 32, row dots and scalar accumulator at 16) over several 64-position chunks.
+ * scalar accumulator at 32, row dots and scalar accumulator at 16) over several 64-position chunks.
  *
  * <p>The accumulator's rounding is {@link F16Math#round} here as in the kernel: it equals F16C's for
  * every value but half subnormals (|x| < 2^-14, where it keeps 11 significant bits instead of steps of
