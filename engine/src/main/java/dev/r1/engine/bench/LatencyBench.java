@@ -68,18 +68,7 @@ public final class LatencyBench {
 
     /** Warm-up run first (not recorded), then {@code reps} recorded runs. {@code progress} gets a line per phase. */
     public static Result run(Session s, Options o, Consumer<String> progress) {
-        if (o.promptTokens() + o.genTokens() > s.contextSize())
-            throw new IllegalArgumentException("prompt " + o.promptTokens() + " + generated " + o.genTokens()
-                    + " tokens exceed the context of " + s.contextSize() + " tokens; raise --ctx or lower the counts");
-        int[] prompt = promptIds(s, o.promptTokens(), o.seed());
-        progress.accept("warm-up");
-        once(s, prompt, Math.min(o.genTokens(), 8));
-        List<Rep> reps = new ArrayList<>();
-        for (int r = 0; r < o.reps(); r++) {
-            progress.accept("rep " + (r + 1) + "/" + o.reps());
-            reps.add(once(s, prompt, o.genTokens()));
-        }
-        return new Result(reps, prompt);
+        return runInterleaved(List.of(s), o, (i, phase) -> progress.accept(phase)).get(0);
     }
 
     /**

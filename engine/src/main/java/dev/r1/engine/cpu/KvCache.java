@@ -51,8 +51,7 @@ public final class KvCache {
             short[] kk = k16[layer], vv = v16[layer];
             for (int i = 0; i < len; i++) vv[at + i] = Float.floatToFloat16(v[i]);
             for (int t = 0; t < n; t++) {
-                int p = pos0 + t, blk = (p >> 3) * kvDim * 8 + (p & 7);
-                for (int d = 0; d < kvDim; d++) kk[blk + 8 * d] = Float.floatToFloat16(k[t * kvDim + d]);
+                for (int d = 0; d < kvDim; d++) kk[keyAt(pos0 + t, d)] = Float.floatToFloat16(k[t * kvDim + d]);
             }
         } else {
             System.arraycopy(k, 0, k32[layer], at, len);
@@ -65,7 +64,7 @@ public final class KvCache {
         for (int p = from; p < to; p++) {
             int at = p * kvDim + off, d = (p - from) * len;
             if (f16 && values) F16Math.toFloat(v16[layer], at, dst, d, len);
-            else if (f16) for (int x = 0; x < len; x++) dst[d + x] = Float.float16ToFloat(k16[layer][((p >> 3) * kvDim + off + x) * 8 + (p & 7)]);
+            else if (f16) for (int x = 0; x < len; x++) dst[d + x] = Float.float16ToFloat(k16[layer][keyAt(p, off + x)]);
             else System.arraycopy(values ? v32[layer] : k32[layer], at, dst, d, len);
         }
     }
@@ -78,8 +77,11 @@ public final class KvCache {
      */
     void keysBlocked(int layer, int from, int n, int off, int hd, float[] dst) {
         short[] kk = k16[layer];
-        for (int b = 0; b < (n + 7) >> 3; b++) F16Math.toFloat(kk, (((from >> 3) + b) * kvDim + off) * 8, dst, b * hd * 8, hd * 8);
+        for (int b = 0; b < (n + 7) >> 3; b++) F16Math.toFloat(kk, keyAt(from + 8 * b, off), dst, b * hd * 8, hd * 8);
     }
+
+    /** Index of F16 key element {@code d} of position {@code p} in the blocked layout {@code [p/8][kvDim][p%8]}. */
+    private int keyAt(int p, int d) { return ((p >> 3) * kvDim + d) * 8 + (p & 7); }
 
     /** Key row of {@code pos}, kv head slice {@code [off, off+len)}, as floats into {@code dst}. */
     void key(int layer, int pos, int off, int len, float[] dst) { rows(false, layer, pos, pos + 1, off, len, dst); }

@@ -89,10 +89,10 @@ public final class Matmul {
         }
         int[] starts = new int[ws.length + 1];
         for (int i = 0; i < ws.length; i++) starts[i + 1] = starts[i] + ws[i].rows();
-        // a multiple of 8 rows, so that chunks do not split Q4x8 groups
-        int chunk = (Math.max(8, Math.min(64, totalRows / (pool.size() * 16))) + 7) & ~7;
+        // handed out in units of 8 rows, so that chunks do not split Q4x8 groups; at most 64 rows per grab
+        int maxUnits = Math.max(1, Math.min(8, (totalRows / (pool.size() * 16) + 7) / 8));
         AtomicInteger next = new AtomicInteger();
-        int total = totalRows, units = (total + 7) / 8, maxUnits = chunk / 8;
+        int total = totalRows, units = (total + 7) / 8;
         pool.run((worker, workers) -> {
             long r;
             while ((r = grab(next, units, maxUnits, workers)) >= 0) {
