@@ -31,7 +31,7 @@ public final class NativeLibraries {
     public static final String PINNED = "llama.cpp v0.4.0 (npm @node-llama-cpp/linux-x64@3.21.1)";
     /** The release string the prebuilt set's _nlcBuildMetadata.json carries. */
     static final String PINNED_RELEASE = "v0.4.0";
-    /** Env var naming one CPU variant (libggml-cpu-VARIANT.so) to load instead of ggml's own pick. */
+    /** Env var naming one CPU variant (libggml-cpu-VARIANT.so) to load instead of ggml's own pick ({@code auto}: ggml's pick). */
     public static final String CPU_VARIANT_ENV = "R1_GGML_CPU";
 
     // Load order matters: each is dlopen'ed by path, and later ones find earlier ones by soname.
@@ -161,12 +161,13 @@ public final class NativeLibraries {
 
     /**
      * ggml scores every libggml-cpu-*.so against the CPU and keeps the best; {@code R1_GGML_CPU} loads
-     * exactly one variant instead (for a VM whose CPUID promises more than it delivers).
+     * exactly one variant instead (for a VM whose CPUID promises more than it delivers; tests pin haswell),
+     * {@code R1_GGML_CPU=auto} leaves the choice to ggml.
      */
     private static String loadCpuBackend(Path dir, String where) {
         String want = System.getenv(CPU_VARIANT_ENV);
         try (Arena a = Arena.ofConfined()) {
-            if (want != null && !want.isBlank()) {
+            if (want != null && !want.isBlank() && !want.trim().equalsIgnoreCase("auto")) {
                 Path lib = cpuBackendLib(dir, want, where);
                 if (Llama.ggml_backend_load(a.allocateFrom(lib.toString())).equals(MemorySegment.NULL))
                     throw new NativeLibraryException(CPU_VARIANT_ENV + "=" + want + ": ggml refused " + lib

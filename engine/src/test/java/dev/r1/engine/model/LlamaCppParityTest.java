@@ -30,6 +30,15 @@ import org.junit.jupiter.params.provider.CsvSource;
  * (both engines repack it into 8-row groups and add each row's blocks in order, see {@code Q4x8}) and the
  * Q4_K/Q6_K mix, when ggml runs its {@code haswell} CPU library (the one this machine kind gets).
  * F32/F16 weights meet unquantized activations, where float order shows (~1e-6).
+ *
+ * <p>The suite pins ggml's {@code haswell} library (R1_GGML_CPU, set by the build); a second run of this
+ * class takes ggml's own pick for the machine ({@code R1_GGML_CPU=auto}). Other libraries (zen4, icelake,
+ * sapphirerapids, sse42) add the same products in another order, and on these random-weight models
+ * (sharp, large logits) last-bit differences grow over 64 steps of a shared KV cache: measured with the
+ * sse42 library here, max KL 1.5e-3 and one greedy flip between two near-equal logits. There the bar is
+ * {@link #MAX_KL} on the mean and {@link #MAX_KL_OTHER_ORDER} per position, and a greedy pick may differ
+ * only where llama.cpp's own logits of the two tokens are within {@link #NEAR_TIE}; ours is fed to both,
+ * so the positions stay aligned.
  */
 class LlamaCppParityTest {
     @TempDir static Path dir;
@@ -37,6 +46,10 @@ class LlamaCppParityTest {
     static final int[] PROMPT = {11, 42, 7, 300, 5, 99, 123, 64, 17, 250, 3, 480, 77};
     static final int GENERATE = 64;
     static final double MAX_KL = 1e-3;
+    /** Per-position KL bar on a ggml library whose summation order is not haswell's. */
+    static final double MAX_KL_OTHER_ORDER = 1e-2;
+    /** Largest gap between llama.cpp's logits of its pick and of ours where a differing pick is a tie. */
+    static final float NEAR_TIE = 0.05f;
     /** Configurations whose logits must equal llama.cpp's bit for bit on ggml's haswell library. */
     static final Set<String> EXACT = Set.of("tiny-qwen2 Q8_0", "tiny-qwen2 Q4_0", "tiny-qwen2 K_MIX",
             "tiny-llama Q4_0", "tiny-llama K_MIX");
@@ -94,6 +107,9 @@ class LlamaCppParityTest {
         int[] ours = new int[GENERATE], theirs = new int[GENERATE];
         double klSum = 0, klMax = 0;
         boolean identical = true;
+        // haswell: the library whose order our kernels follow; anything else is held to a tolerance
+        boolean sameOrder = "haswell".equals(NativeLibraries.llama().cpuVariant());
+        int flips = 0;
         try (Session java = JavaSession.open(gguf, o);
              Session ref = LlamaCppSession.open(gguf, o.withThreads(1))) {
             java.prefill(PROMPT);
@@ -104,19 +120,28 @@ class LlamaCppParityTest {
                 klSum += d;
                 klMax = Math.max(klMax, d);
                 identical &= Arrays.equals(a, b);
-                assertTrue(d < MAX_KL, what + ": KL " + d + " at generated token " + i);
+                assertTrue(d < (sameOrder ? MAX_KL : MAX_KL_OTHER_ORDER), what + ": KL " + d + " at generated token " + i);
                 ours[i] = argmax(a);
                 theirs[i] = argmax(b);
-                assertEquals(theirs[i], ours[i], what + ": greedy pick at generated token " + i);
+                if (sameOrder || ours[i] == theirs[i]) {
+                    assertEquals(theirs[i], ours[i], what + ": greedy pick at generated token " + i);
+                } else {
+                    float gap = b[theirs[i]] - b[ours[i]];
+                    assertTrue(gap <= NEAR_TIE, what + ": greedy pick at generated token " + i + ": ours " + ours[i]
+                            + ", llama.cpp's " + theirs[i] + " ahead by " + gap + " in its logits (not a near tie)");
+                    System.out.printf("%s: near-tie flip at token %d, gap %.3g%n", what, i, gap);
+                    flips++;
+                }
                 a = java.decode(ours[i]);
                 b = ref.decode(ours[i]);
             }
             assertEquals(PROMPT.length + GENERATE, java.position());
         }
-        System.out.printf("%s: mean KL %.2e, max KL %.2e, logits %s%n", what, klSum / GENERATE, klMax,
-                identical ? "bit-identical" : "differ");
+        System.out.printf("%s on ggml's %s library: mean KL %.2e, max KL %.2e, logits %s, near-tie flips %d%n", what,
+                NativeLibraries.llama().cpuVariant(), klSum / GENERATE, klMax, identical ? "bit-identical" : "differ", flips);
+        assertTrue(klSum / GENERATE < MAX_KL, what + ": mean KL " + klSum / GENERATE);
         assertTrue(Arrays.stream(ours).distinct().count() > 1, "degenerate continuation");
-        if (EXACT.contains(what) && "haswell".equals(NativeLibraries.llama().cpuVariant())) {
+        if (EXACT.contains(what) && sameOrder) {
             assertTrue(identical, what + ": logits differ from llama.cpp's (max KL " + klMax + ")");
         }
     }
