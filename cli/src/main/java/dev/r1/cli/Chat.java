@@ -5,7 +5,6 @@ import dev.r1.engine.generate.GenerateOptions;
 import dev.r1.engine.generate.GenerationResult;
 import dev.r1.engine.generate.Generator;
 import dev.r1.engine.generate.SessionAdapters;
-import dev.r1.engine.generate.TextDecoder;
 import dev.r1.engine.generate.TokenModel;
 import dev.r1.engine.sampling.Sampler;
 import dev.r1.engine.sampling.SamplerOptions;
@@ -84,13 +83,14 @@ final class Chat {
         if (ids.length + 1 > session.contextSize())
             throw new ContextFullException("the conversation is " + ids.length + " tokens and the context holds "
                     + session.contextSize() + "; /reset to start over, or run with a larger --ctx");
-        // Reuse the cached prefix; anything after the first difference is recomputed.
+        // Reuse the cached prefix; anything after the first difference is dropped and recomputed (after a
+        // turn with reasoning, which the template leaves out of the history, that is the last answer only).
         int common = 0;
         while (common < inContext.size() && common < ids.length && inContext.get(common) == ids[common]) common++;
-        if (common < inContext.size() || common == ids.length) {
-            session.reset();
-            inContext.clear();
-            common = 0;
+        if (common == ids.length) common--; // the last prompt token is fed again: generation needs its logits
+        if (common < inContext.size()) {
+            session.truncate(common);
+            inContext.subList(common, inContext.size()).clear();
         }
         int[] fresh = java.util.Arrays.copyOfRange(ids, common, ids.length);
         long t0 = System.nanoTime();
@@ -106,7 +106,7 @@ final class Chat {
             @Override public boolean isEog(int token) { return base.isEog(token); }
             @Override public int position() { return base.position(); }
             @Override public int contextSize() { return base.contextSize(); }
-        }, sampler, TextDecoder.of(tokenizer.streamingDecoder()));
+        }, sampler, session.textDecoder());
         GenerationResult r = g.generate(session.lastLogits(), new GenerateOptions(maxTokens, stop, startInThink), sink, cancelled);
         return new Turn(r, ids.length, fresh.length, prefillSeconds);
     }

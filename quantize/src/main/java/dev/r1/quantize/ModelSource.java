@@ -1,5 +1,6 @@
 package dev.r1.quantize;
 
+import dev.r1.models.InputPages;
 import dev.r1.models.ModelException;
 import dev.r1.models.config.Architecture;
 import dev.r1.models.config.GgufConfigWriter;

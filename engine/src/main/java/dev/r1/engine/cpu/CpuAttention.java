@@ -140,6 +140,30 @@ public final class CpuAttention {
         });
     }
 
+    /**
+     * As {@link #attend}, row {@code t} belonging to the sequence of {@code caches[t]} at position
+     * {@code pos[t]}: each row's k/v is stored first, then every row attends to its own cache up to its
+     * position (rows of one sequence are consecutive positions, so causality holds as in {@code attend}).
+     */
+    public static void attendRows(Parallel pool, KvCache[] caches, int[] pos, int layer, int n, float[] q, float[] k,
+                                  float[] v, int heads, int kvHeads, int hd, float[] out) {
+        for (int t = 0; t < n; t++) {
+            int r = t;
+            // a run of rows of one sequence at consecutive positions is stored in one call
+            while (r + 1 < n && caches[r + 1] == caches[t] && pos[r + 1] == pos[r] + 1) r++;
+            caches[t].store(layer, pos[t], r - t + 1, k, v, t);
+            t = r;
+        }
+        int group = heads / kvHeads;
+        float scale = (float) (1.0 / Math.sqrt(hd));
+        pool.forRange(n * kvHeads, 1, (a, b) -> {
+            for (int task = a; task < b; task++) {
+                int t = task / kvHeads, g = task % kvHeads;
+                one(caches[t], layer, pos[t], q, t * heads * hd, g, group, hd, scale, out);
+            }
+        });
+    }
+
     private static void one(KvCache cache, int layer, int pos, float[] q, int qRow, int g, int group, int hd,
                             float scale, float[] out) {
         int len = pos + 1;

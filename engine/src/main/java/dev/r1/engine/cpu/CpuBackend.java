@@ -3,7 +3,7 @@ package dev.r1.engine.cpu;
 import dev.r1.engine.model.Backend;
 import dev.r1.models.tensor.GgmlType;
 
-import dev.r1.quantize.InputPages;
+import dev.r1.models.InputPages;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 
@@ -13,6 +13,10 @@ import java.lang.foreign.MemorySegment;
  * side ({@link Q4x8}, {@link Q6Kx8}; llama.cpp repacks Q4_0 the same way), while their mapped pages
  * are dropped, so resident memory stays about one copy of the weights. {@code -Dr1.cpu.repack=false}
  * keeps them in place.
+ *
+ * <p>The thread pool and the matmul's quantized-activation scratch are shared by all sessions of the
+ * model, so every op that uses them runs under one lock: sessions on several threads interleave op by op
+ * (each op already uses every core).
  */
 public final class CpuBackend implements Backend {
 
@@ -28,6 +32,10 @@ public final class CpuBackend implements Backend {
     record CacheHandle(KvCache kv) implements Cache {
         @Override public int contextSize() { return kv.contextSize(); }
         @Override public long bytes() { return kv.bytes(); }
+    }
+
+    record StepRows(KvCache[] caches, int[] positions) implements Step {
+        @Override public int capacity() { return positions.length; }
     }
 
     private static final boolean REPACK = !"false".equals(System.getProperty("r1.cpu.repack"));
@@ -47,8 +55,20 @@ public final class CpuBackend implements Backend {
 
     @Override public Buffer buffer(int floats) { return new Buf(new float[floats]); }
 
+    @Override public Step step(int rows) { return new StepRows(new KvCache[rows], new int[rows]); }
+
     @Override
-    public Matrix matrix(String name, GgmlType type, int rows, int cols, MemorySegment data) {
+    public void setStep(Step step, int n, Cache[] caches, int[] positions) {
+        StepRows s = (StepRows) step;
+        if (n > s.capacity()) throw new IllegalArgumentException(n + " rows in a step of " + s.capacity());
+        for (int t = 0; t < n; t++) {
+            s.caches[t] = ((CacheHandle) caches[t]).kv;
+            s.positions[t] = positions[t];
+        }
+    }
+
+    @Override
+    public synchronized Matrix matrix(String name, GgmlType type, int rows, int cols, MemorySegment data) {
         WeightMatrix w = new WeightMatrix(name, type, rows, cols, data);
         MemorySegment p = null;
         if (REPACK && type == GgmlType.Q4_0 && Q4x8.fits(rows, cols)) p = Q4x8.repack(data, rows, cols, packed, pool);
@@ -94,7 +114,7 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
-    public void matmul(Buffer x, int n, Matrix[] ws, Buffer[] outs) {
+    public synchronized void matmul(Buffer x, int n, Matrix[] ws, Buffer[] outs) {
         WeightMatrix[] m = new WeightMatrix[ws.length];
         float[][] o = new float[ws.length][];
         for (int i = 0; i < ws.length; i++) {
@@ -107,17 +127,18 @@ public final class CpuBackend implements Backend {
     @Override public void addBias(Buffer x, Buffer bias, int n, int dim) { CpuOps.addBias(a(x), a(bias), n, dim); }
 
     @Override
-    public void rope(Buffer x, int n, int heads, int headDim, int pos0, Rope rope) {
-        CpuOps.rope(a(x), n, heads, headDim, pos0, rope.thetaScale(), rope.factors(), rope.neox());
+    public void rope(Buffer x, int n, int heads, int headDim, Step step, Rope rope) {
+        CpuOps.rope(a(x), n, heads, headDim, ((StepRows) step).positions, rope.thetaScale(), rope.factors(), rope.neox());
     }
 
     @Override
-    public void attention(Cache cache, int layer, int pos0, int n, Buffer q, Buffer k, Buffer v,
-                          int heads, int kvHeads, int headDim, Buffer out) {
-        CpuAttention.attend(pool, ((CacheHandle) cache).kv, layer, pos0, n, a(q), a(k), a(v), heads, kvHeads, headDim, a(out));
+    public synchronized void attention(Step step, int layer, int n, Buffer q, Buffer k, Buffer v,
+                                       int heads, int kvHeads, int headDim, Buffer out) {
+        StepRows s = (StepRows) step;
+        CpuAttention.attendRows(pool, s.caches, s.positions, layer, n, a(q), a(k), a(v), heads, kvHeads, headDim, a(out));
     }
 
-    @Override public void swiglu(Buffer gate, Buffer up, int len) { CpuOps.swiglu(pool, a(gate), a(up), len); }
+    @Override public synchronized void swiglu(Buffer gate, Buffer up, int len) { CpuOps.swiglu(pool, a(gate), a(up), len); }
 
     @Override public void add(Buffer x, Buffer y, int len) { CpuOps.add(a(x), a(y), len); }
 
@@ -132,7 +153,7 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
-    public void close() {
+    public synchronized void close() {
         pool.close();
         packed.close();
     }

@@ -69,10 +69,17 @@ public final class CpuOps {
      * the attention whose output is quantized to 8 bits for the next matmul (see {@link #swiglu}).
      */
     public static void rope(float[] x, int n, int heads, int headDim, int pos0, float thetaScale, float[] factors, boolean neox) {
+        int[] pos = new int[n];
+        for (int t = 0; t < n; t++) pos[t] = pos0 + t;
+        rope(x, n, heads, headDim, pos, thetaScale, factors, neox);
+    }
+
+    /** As above, row {@code t} at position {@code pos[t]}. */
+    public static void rope(float[] x, int n, int heads, int headDim, int[] pos, float thetaScale, float[] factors, boolean neox) {
         int half = headDim / 2;
         float[] cos = new float[half], sin = new float[half];
         for (int t = 0; t < n; t++) {
-            float theta = pos0 + t;
+            float theta = pos[t];
             for (int i = 0; i < half; i++) {
                 float a = factors == null ? theta : theta / factors[i];
                 cos[i] = (float) Math.cos(a);

@@ -43,19 +43,24 @@ public final class KvCache {
 
     /** Stores {@code n} rows of keys and values for positions {@code pos0 ..}. */
     void store(int layer, int pos0, int n, float[] k, float[] v) {
+        store(layer, pos0, n, k, v, 0);
+    }
+
+    /** Rows {@code row0 .. row0+n} of {@code k}/{@code v} at positions {@code pos0 ..}. */
+    void store(int layer, int pos0, int n, float[] k, float[] v, int row0) {
         if (pos0 < 0 || pos0 + n > ctx) {
             throw new IllegalStateException("positions " + pos0 + ".." + (pos0 + n) + " exceed the context of " + ctx);
         }
-        int len = n * kvDim, at = pos0 * kvDim;
+        int len = n * kvDim, at = pos0 * kvDim, src = row0 * kvDim;
         if (f16) {
             short[] kk = k16[layer], vv = v16[layer];
-            for (int i = 0; i < len; i++) vv[at + i] = Float.floatToFloat16(v[i]);
+            for (int i = 0; i < len; i++) vv[at + i] = Float.floatToFloat16(v[src + i]);
             for (int t = 0; t < n; t++) {
-                for (int d = 0; d < kvDim; d++) kk[keyAt(pos0 + t, d)] = Float.floatToFloat16(k[t * kvDim + d]);
+                for (int d = 0; d < kvDim; d++) kk[keyAt(pos0 + t, d)] = Float.floatToFloat16(k[src + t * kvDim + d]);
             }
         } else {
-            System.arraycopy(k, 0, k32[layer], at, len);
-            System.arraycopy(v, 0, v32[layer], at, len);
+            System.arraycopy(k, src, k32[layer], at, len);
+            System.arraycopy(v, src, v32[layer], at, len);
         }
     }
 

@@ -3,10 +3,16 @@ package dev.r1.engine.llamacpp;
 import dev.r1.bindings.NativeLibraries;
 import dev.r1.bindings.llama.Llama;
 import dev.r1.bindings.llama.llama_model_params;
+import dev.r1.engine.Model;
 import dev.r1.engine.SessionOptions;
+import dev.r1.engine.generate.TextDecoder;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,7 +24,7 @@ import java.util.function.BiFunction;
  * A GGUF file loaded (memory-mapped, CPU only) by llama.cpp through the generated bindings. Sessions made
  * from it share its weights; close the sessions first, then the model.
  */
-public final class LlamaCppModel implements AutoCloseable {
+public final class LlamaCppModel implements Model {
     private final Path file;
     private MemorySegment model;
     private final MemorySegment vocab;
@@ -102,6 +108,11 @@ public final class LlamaCppModel implements AutoCloseable {
 
     /** One token's text. */
     public String piece(int token) {
+        return new String(pieceBytes(token), StandardCharsets.UTF_8);
+    }
+
+    /** One token's bytes, as llama.cpp renders it (a byte token is one byte, possibly half a character). */
+    public byte[] pieceBytes(int token) {
         if (token < 0 || token >= vocabSize())
             throw new IllegalArgumentException("token id " + token + " outside the vocabulary [0, " + vocabSize() + ")");
         try (Arena a = Arena.ofConfined()) {
@@ -114,8 +125,42 @@ public final class LlamaCppModel implements AutoCloseable {
                 n = Llama.llama_token_to_piece(vocab(), token, buf, cap, 0, true);
             }
             if (n < 0) throw new LlamaCppException("llama_token_to_piece failed (" + n + ") for token " + token);
-            return new String(buf.asSlice(0, n).toArray(ValueLayout.JAVA_BYTE), StandardCharsets.UTF_8);
+            return buf.asSlice(0, n).toArray(ValueLayout.JAVA_BYTE);
         }
+    }
+
+    /**
+     * Streams the pieces' bytes through one UTF-8 decoder: text is emitted as soon as its characters are
+     * complete, so a character split across tokens comes out whole, in time linear in the output.
+     */
+    @Override
+    public TextDecoder textDecoder() {
+        return new TextDecoder() {
+            private final CharsetDecoder utf8 = StandardCharsets.UTF_8.newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPLACE).onUnmappableCharacter(CodingErrorAction.REPLACE);
+            private ByteBuffer pending = ByteBuffer.allocate(0);
+
+            @Override
+            public String feed(int token) {
+                byte[] b = pieceBytes(token);
+                ByteBuffer in = ByteBuffer.allocate(pending.remaining() + b.length);
+                in.put(pending).put(b).flip();
+                CharBuffer out = CharBuffer.allocate(in.remaining() + 1);
+                utf8.decode(in, out, false); // leaves an unfinished character's bytes in 'in'
+                pending = in;
+                return out.flip().toString();
+            }
+
+            @Override
+            public String flush() {
+                CharBuffer out = CharBuffer.allocate(pending.remaining() + 2);
+                utf8.decode(pending, out, true);
+                utf8.flush(out);
+                utf8.reset();
+                pending = ByteBuffer.allocate(0);
+                return out.flip().toString();
+            }
+        };
     }
 
     public int vocabSize() {
@@ -126,7 +171,15 @@ public final class LlamaCppModel implements AutoCloseable {
         return file;
     }
 
-    /** A new session over this model; the model must outlive it. */
+    @Override public Path path() { return file; }
+    @Override public String backend() { return "llama.cpp"; }
+    @Override public String description() { return "llama.cpp (ggml-cpu-" + NativeLibraries.llama().cpuVariant() + ")"; }
+    @Override public int trainContext() { return Math.max(0, Llama.llama_model_n_ctx_train(handle())); }
+    @Override public int bos() { return Llama.llama_vocab_bos(vocab()); }
+    @Override public boolean isEog(int token) { return token >= 0 && token < vocabSize() && Llama.llama_vocab_is_eog(vocab(), token); }
+
+    /** A new session over this model with its own context and {@code options.threads()} threads; close it before the model. */
+    @Override
     public LlamaCppSession newSession(SessionOptions options) {
         if (vocabOnly) throw new IllegalStateException(file + " was loaded for its vocabulary only");
         return new LlamaCppSession(this, options, false);

@@ -1,6 +1,7 @@
 package dev.r1.engine.llamacpp;
 
 import dev.r1.bindings.llama.Llama;
+import dev.r1.bindings.llama.llama_batch;
 import dev.r1.bindings.llama.llama_context_params;
 import dev.r1.engine.Session;
 import dev.r1.engine.SessionOptions;
@@ -22,6 +23,7 @@ public final class LlamaCppSession implements Session {
     private final Arena arena = Arena.ofShared();
     private final MemorySegment batchStruct;   // reused llama_batch, filled by llama_batch_get_one
     private MemorySegment tokenBuf;            // token ids handed to llama_decode, grown on demand
+    private MemorySegment fullBatch;           // llama_batch_init'ed batch asking for every row's logits, on first use
     private MemorySegment ctx;
     private int pos;
     private float[] last;
@@ -82,14 +84,61 @@ public final class LlamaCppSession implements Session {
     }
 
     @Override
-    public void prefill(int[] tokens) {
+    public void prefill(int[] tokens, LogitsSink all) {
         if (tokens.length == 0) throw new IllegalArgumentException("prefill needs at least one token");
         for (int t : tokens) checkToken(t);
         if ((long) pos + tokens.length > nCtx)
             throw new IllegalArgumentException(tokens.length + " tokens at position " + pos
                     + " exceed the context of " + nCtx + " tokens");
-        for (int off = 0; off < tokens.length; off += nBatch) feed(tokens, off, Math.min(nBatch, tokens.length - off));
+        for (int off = 0; off < tokens.length; off += nBatch) {
+            int n = Math.min(nBatch, tokens.length - off);
+            if (all == null) {
+                feed(tokens, off, n);
+            } else {
+                feedAll(tokens, off, n);
+                float[] row = new float[nVocab];
+                for (int i = 0; i < n; i++) {
+                    MemorySegment p = Llama.llama_get_logits_ith(handle(), i);
+                    if (p.equals(MemorySegment.NULL)) throw new LlamaCppException("llama_get_logits_ith(" + i + ") returned no logits");
+                    MemorySegment.copy(p.reinterpret(4L * nVocab), ValueLayout.JAVA_FLOAT, 0, row, 0, nVocab);
+                    all.accept(off + i, row);
+                }
+            }
+        }
         last = readLastLogits();
+    }
+
+    /** As {@link #feed}, with explicit positions and every row's logits requested. */
+    private void feedAll(int[] tokens, int off, int n) {
+        MemorySegment ctx = handle();
+        if (fullBatch == null) fullBatch = Llama.llama_batch_init(arena, nBatch, 0, 1);
+        MemorySegment tok = llama_batch.token(fullBatch).reinterpret(4L * nBatch), ps = llama_batch.pos(fullBatch).reinterpret(4L * nBatch),
+                nSeq = llama_batch.n_seq_id(fullBatch).reinterpret(4L * nBatch), seqs = llama_batch.seq_id(fullBatch).reinterpret(8L * nBatch),
+                lg = llama_batch.logits(fullBatch).reinterpret(nBatch);
+        for (int i = 0; i < n; i++) {
+            tok.setAtIndex(ValueLayout.JAVA_INT, i, tokens[off + i]);
+            ps.setAtIndex(ValueLayout.JAVA_INT, i, pos + i);
+            nSeq.setAtIndex(ValueLayout.JAVA_INT, i, 1);
+            seqs.getAtIndex(ValueLayout.ADDRESS, i).reinterpret(4).set(ValueLayout.JAVA_INT, 0, 0);
+            lg.set(ValueLayout.JAVA_BYTE, i, (byte) 1);
+        }
+        llama_batch.n_tokens(fullBatch, n);
+        int rc = Llama.llama_decode(ctx, fullBatch);
+        if (rc != 0)
+            throw new LlamaCppException("llama_decode failed (" + rc + (rc == 1 ? ": no room in the KV cache" : "")
+                    + ") feeding " + n + " tokens at position " + pos);
+        pos += n;
+    }
+
+    /** Drops positions {@code n..} from llama.cpp's memory (sequence 0). */
+    @Override
+    public void truncate(int n) {
+        if (n < 0 || n > pos) throw new IllegalArgumentException("cannot truncate to " + n + " of " + pos + " positions");
+        if (n == pos) { last = null; return; }
+        if (!Llama.llama_memory_seq_rm(Llama.llama_get_memory(handle()), 0, n, -1))
+            throw new LlamaCppException("llama.cpp could not drop positions " + n + ".." + pos + " of its cache");
+        pos = n;
+        last = null;
     }
 
     @Override
@@ -163,6 +212,7 @@ public final class LlamaCppSession implements Session {
         return Llama.llama_vocab_bos(vocab);
     }
 
+    @Override
     public LlamaCppModel model() {
         return model;
     }
@@ -177,6 +227,7 @@ public final class LlamaCppSession implements Session {
         if (ctx == null) return;
         Llama.llama_free(ctx);
         ctx = null;
+        if (fullBatch != null) Llama.llama_batch_free(fullBatch);
         arena.close();
         if (ownsModel) model.close();
     }

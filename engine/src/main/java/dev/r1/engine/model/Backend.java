@@ -8,6 +8,10 @@ import java.lang.foreign.MemorySegment;
  * The ops the forward pass needs, on buffers that live where the backend computes (Java heap for the
  * CPU, device memory for CUDA). {@link Transformer} is written once against this; a backend only
  * implements ops. Activation buffers hold {@code n} token rows of {@code dim} floats, row-major.
+ *
+ * <p>One backend serves a model: the weights are prepared once and shared by all its sessions, each with
+ * its own cache and buffers. Ops may be called from several sessions' threads at once; a backend whose
+ * scratch or thread pool is shared serializes them.
  */
 public interface Backend extends AutoCloseable {
 
@@ -40,7 +44,23 @@ public interface Backend extends AutoCloseable {
         }
     }
 
+    /**
+     * Where each row of a forward step goes: row {@code t} is at position {@code positions[t]} of the
+     * sequence whose cache is {@code caches[t]} (a prefill chunk: one cache, consecutive positions; a
+     * batched decode: one row per sequence). Held by the backend (device memory on a GPU) and read by
+     * {@link #rope} and {@link #attention}, so a captured step stays valid as the values change.
+     */
+    interface Step {
+        int capacity();
+    }
+
     String name();
+
+    /** A step description for up to {@code rows} rows. */
+    Step step(int rows);
+
+    /** Sets the first {@code n} rows of {@code step}. */
+    void setStep(Step step, int n, Cache[] caches, int[] positions);
 
     Buffer buffer(int floats);
 
@@ -71,11 +91,14 @@ public interface Backend extends AutoCloseable {
 
     void addBias(Buffer x, Buffer bias, int n, int dim);
 
-    /** Rotates {@code n} rows of {@code heads x headDim}, row t at position {@code pos0 + t}. */
-    void rope(Buffer x, int n, int heads, int headDim, int pos0, Rope rope);
+    /** Rotates {@code n} rows of {@code heads x headDim}, each by its position in {@code step}. */
+    void rope(Buffer x, int n, int heads, int headDim, Step step, Rope rope);
 
-    /** Appends k/v of the chunk to the cache at {@code pos0}, then causal GQA attention into {@code out}. */
-    void attention(Cache cache, int layer, int pos0, int n, Buffer q, Buffer k, Buffer v,
+    /**
+     * Stores each row's k/v in its cache at its position (per {@code step}), then causal GQA attention:
+     * row t attends to positions {@code 0..positions[t]} of its own cache, into {@code out}.
+     */
+    void attention(Step step, int layer, int n, Buffer q, Buffer k, Buffer v,
                    int heads, int kvHeads, int headDim, Buffer out);
 
     /** {@code gate = silu(gate) * up} over {@code len} floats. */
@@ -90,6 +113,13 @@ public interface Backend extends AutoCloseable {
     /** Reads {@code len} floats from {@code src[off]} into host memory. */
     void toHost(Buffer src, int off, int len, float[] dst);
 
+    /** Releases a session's cache (device memory); the default leaves it to the garbage collector. */
+    default void free(Cache cache) {}
+
+    /** Releases a session's buffer (device memory); the default leaves it to the garbage collector. */
+    default void free(Buffer buffer) {}
+
+    /** Releases the model's weights and the backend's threads; sessions must be closed first. */
     @Override
     void close();
 }

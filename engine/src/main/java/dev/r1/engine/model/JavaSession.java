@@ -2,54 +2,36 @@ package dev.r1.engine.model;
 
 import dev.r1.engine.Session;
 import dev.r1.engine.SessionOptions;
-import dev.r1.engine.cpu.CpuBackend;
 import dev.r1.models.ModelException;
 import dev.r1.models.config.ModelConfig;
 import dev.r1.models.gguf.GgufFile;
 import dev.r1.models.tokenizer.BpeTokenizer;
-import dev.r1.models.tokenizer.Vocabulary;
 
 import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.BitSet;
-import java.util.Set;
 
 /**
- * Our engine's session over a GGUF file: the file stays mapped, weights are read in place, the KV cache
- * is sized by the context. Prefill runs the prompt in chunks; decode feeds one token.
+ * A session of our engine: its own KV cache and activations ({@link Transformer}) over the weights of a
+ * {@link JavaModel}. Prefill runs the prompt in chunks; decode feeds one token.
  */
 public final class JavaSession implements Session {
 
-    /** Texts of control tokens that end a turn in the distills' vocabularies (as llama.cpp's EOG set). */
-    private static final Set<String> EOG_TEXTS = Set.of("<|im_end|>", "<|endoftext|>", "<|eot_id|>", "<|eom_id|>",
-            "<|end_of_text|>", "<｜end▁of▁sentence｜>");
-
-    private final GgufFile file;
+    private final JavaModel model;
     private final Transformer tf;
-    private final ModelConfig cfg;
+    private final boolean ownsModel;
     private final float[] logits;
-    private final BitSet eog = new BitSet();
-    private final int bos;
-    private BpeTokenizer tokenizer; // built on first use: ids-only callers (bench, tests) need no vocabulary
     private int pos;
     private boolean haveLogits;
+    private boolean closed;
 
-    private JavaSession(GgufFile file, Transformer tf) {
-        this.file = file;
+    JavaSession(JavaModel model, Transformer tf, boolean ownsModel) {
+        this.model = model;
         this.tf = tf;
-        this.cfg = tf.config();
-        this.logits = new float[cfg.vocab()];
-        this.bos = file.optInt("tokenizer.ggml.bos_token_id").orElse(-1);
-        for (String key : new String[] {"tokenizer.ggml.eos_token_id", "tokenizer.ggml.eot_token_id", "tokenizer.ggml.eom_token_id"}) {
-            file.optInt(key).ifPresent(id -> { if (id >= 0 && id < cfg.vocab()) eog.set(id); });
-        }
-        if (file.has("tokenizer.ggml.tokens")) {
-            String[] tokens = file.getStringArray("tokenizer.ggml.tokens");
-            for (int i = 0; i < Math.min(tokens.length, cfg.vocab()); i++) if (EOG_TEXTS.contains(tokens[i])) eog.set(i);
-        }
+        this.ownsModel = ownsModel;
+        this.logits = new float[model.vocabSize()];
     }
 
-    /** Opens {@code path} with an F16 KV cache (as llama.cpp); the caller closes the session (which unmaps the file). */
+    /** Loads {@code path} and opens one session with an F16 KV cache that owns (and on close frees) the model. */
     public static JavaSession open(Path path, SessionOptions o) {
         return open(path, o, true);
     }
@@ -59,48 +41,30 @@ public final class JavaSession implements Session {
      * @throws ModelException naming the file and field when it is not a model this engine runs
      */
     public static JavaSession open(Path path, SessionOptions o, boolean f16Kv) {
-        GgufFile file = GgufFile.open(path);
+        JavaModel m = JavaModel.load(path, o.threads());
         try {
-            ModelConfig cfg = ModelConfig.fromGguf(file);
-            int ctx = o.ctx() == 0 ? Math.min(SessionOptions.DEFAULT_CTX, cfg.contextLength()) : Math.min(o.ctx(), cfg.contextLength());
-            CpuBackend be = new CpuBackend(o.threads());
-            try {
-                ModelWeights w = ModelWeights.load(file, cfg, be);
-                // Chunks past a few dozen tokens gain little on CPU and cost activation memory.
-                return new JavaSession(file, new Transformer(w, be, ctx, Math.min(o.batch(), 64), f16Kv));
-            } catch (RuntimeException e) {
-                be.close();
-                throw e;
-            }
+            return m.openSession(o, f16Kv, true);
         } catch (RuntimeException e) {
-            file.close();
+            m.close();
             throw e;
         }
     }
 
+    @Override public JavaModel model() { return model; }
+
     /** @throws ModelException when the file's vocabulary is not a byte-level BPE one */
-    public BpeTokenizer tokenizer() {
-        if (tokenizer == null) tokenizer = new BpeTokenizer(Vocabulary.fromGguf(file));
-        return tokenizer;
-    }
+    public BpeTokenizer tokenizer() { return model.tokenizer(); }
 
-    @Override public int[] tokenize(String text, boolean addBos, boolean parseSpecial) { return tokenizer().encode(text, addBos, parseSpecial); }
-    @Override public String detokenize(int[] tokens) { return tokenizer().decode(tokens); }
-    @Override public String piece(int token) { return tokenizer().piece(token); }
-
-    public ModelConfig config() { return cfg; }
-    public GgufFile file() { return file; }
-    @Override public int vocabSize() { return cfg.vocab(); }
-    @Override public int bos() { return bos; }
-    @Override public boolean isEog(int token) { return token >= 0 && eog.get(token); }
+    public ModelConfig config() { return model.config(); }
+    public GgufFile file() { return model.file(); }
     @Override public int position() { return pos; }
     @Override public int contextSize() { return tf.contextSize(); }
 
     @Override
-    public void prefill(int[] tokens) {
+    public void prefill(int[] tokens, LogitsSink all) {
         if (tokens.length == 0) return;
         check(tokens.length);
-        tf.forward(tokens, 0, tokens.length, pos, logits);
+        tf.forward(tokens, 0, tokens.length, pos, logits, all);
         pos += tokens.length;
         haveLogits = true;
     }
@@ -108,10 +72,37 @@ public final class JavaSession implements Session {
     @Override
     public float[] decode(int token) {
         check(1);
-        tf.forward(new int[] {token}, 0, 1, pos, logits);
+        tf.forward(new int[] {token}, 0, 1, pos, logits, null);
         pos++;
         haveLogits = true;
         return logits.clone();
+    }
+
+    /** One token for each session in one pass through the weights; see {@link JavaModel#decodeBatch}. */
+    static float[][] decodeBatch(JavaSession[] ss, int[] tokens) {
+        int n = ss.length, batch = ss[0].tf.batch();
+        float[][] out = new float[n][];
+        for (int s0 = 0; s0 < n; s0 += batch) { // the first session's activations carry up to its batch at once
+            int m = Math.min(batch, n - s0);
+            Transformer[] ts = new Transformer[m];
+            int[] pos = new int[m], ids = Arrays.copyOfRange(tokens, s0, s0 + m);
+            float[][] part = new float[m][];
+            for (int i = 0; i < m; i++) {
+                JavaSession s = ss[s0 + i];
+                s.check(1);
+                ts[i] = s.tf;
+                pos[i] = s.pos;
+                part[i] = s.logits;
+            }
+            Transformer.decodeBatch(ts, ids, pos, part);
+            for (int i = 0; i < m; i++) {
+                JavaSession s = ss[s0 + i];
+                s.pos++;
+                s.haveLogits = true;
+                out[s0 + i] = s.logits.clone();
+            }
+        }
+        return out;
     }
 
     @Override
@@ -128,6 +119,7 @@ public final class JavaSession implements Session {
     }
 
     /** Keeps the first {@code n} positions (the cache beyond is overwritten by later tokens). */
+    @Override
     public void truncate(int n) {
         if (n < 0 || n > pos) throw new IllegalArgumentException("cannot truncate to " + n + " of " + pos + " positions");
         pos = n;
@@ -135,6 +127,7 @@ public final class JavaSession implements Session {
     }
 
     private void check(int more) {
+        if (closed) throw new IllegalStateException("session is closed");
         if (pos + more > contextSize()) {
             throw new IllegalArgumentException("the context is full (" + pos + " + " + more + " tokens > " + contextSize()
                     + "); reset the conversation or raise the context size");
@@ -143,7 +136,9 @@ public final class JavaSession implements Session {
 
     @Override
     public void close() {
+        if (closed) return;
+        closed = true;
         tf.close();
-        file.close();
+        if (ownsModel) model.close();
     }
 }

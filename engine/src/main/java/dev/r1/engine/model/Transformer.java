@@ -1,22 +1,32 @@
 package dev.r1.engine.model;
 
+import dev.r1.engine.Session;
 import dev.r1.models.config.ModelConfig;
 
 /**
- * The decoder forward pass (Qwen2 and Llama), written once over {@link Backend}: for a chunk of up to
- * {@code batch} tokens it runs every layer as matrix-matrix products (each weight read once per chunk),
- * appends keys/values to the cache and attends causally; logits are computed for the last token only.
- * Not thread-safe: one per session.
+ * The decoder forward pass (Qwen2 and Llama), written once over {@link Backend}: for a step of up to
+ * {@code batch} rows it runs every layer as matrix-matrix products (each weight read once per step),
+ * appends keys/values to the caches and attends causally. A step's rows are either a chunk of one
+ * sequence (prefill) or one token of each of several sequences ({@link #decodeBatch}); where each row goes
+ * (cache, position) is a backend-owned {@link Backend.Step}, so the ops never take positions as arguments.
+ *
+ * <p>One per session: it holds that session's KV cache and activations; the weights and the backend are
+ * the model's, shared, and not closed here. Not thread-safe.
  */
 public final class Transformer implements AutoCloseable {
     private final ModelConfig c;
     private final ModelWeights w;
     private final Backend be;
     private final Backend.Cache cache;
+    private final Backend.Step step;
     private final int batch;
-    // Activations for a chunk: x (residual), xb (normed), q/k/v, att (attention out), ob (projection),
-    // gate/up (FFN), last (one row), logits.
+    private final Backend.Cache[] rowCaches;
+    private final int[] rowPos;
+    // Activations for a step: x (residual), xb (normed), q/k/v, att (attention out), ob (projection),
+    // gate/up (FFN), last (one row), logits (one row; allLogits: a row per step row, made on first use).
     private final Backend.Buffer x, xb, q, k, v, att, ob, gate, up, last, lastNorm, logits;
+    private Backend.Buffer allLogits;
+    private float[] row;
 
     public Transformer(ModelWeights weights, Backend backend, int ctx, int batch, boolean f16Cache) {
         this.c = weights.config;
@@ -26,6 +36,9 @@ public final class Transformer implements AutoCloseable {
         if (ctx < 1) throw new IllegalArgumentException("context must be >= 1, got " + ctx);
         this.batch = batch;
         this.cache = be.kvCache(c.layers(), ctx, c.kvDim(), f16Cache);
+        this.step = be.step(batch);
+        this.rowCaches = new Backend.Cache[batch];
+        this.rowPos = new int[batch];
         int h = c.hidden();
         x = be.buffer(batch * h);
         xb = be.buffer(batch * h);
@@ -49,15 +62,22 @@ public final class Transformer implements AutoCloseable {
 
     /**
      * Runs {@code n} tokens ({@code tokens[from ..]}) at positions {@code pos0 ..}, any n (split into
-     * chunks of {@link #batch()}). If {@code logitsOut} is non-null it receives the last token's logits.
+     * chunks of {@link #batch()}). If {@code logitsOut} is non-null it receives the last token's logits;
+     * if {@code all} is non-null it receives every token's logits, in order.
      */
-    public void forward(int[] tokens, int from, int n, int pos0, float[] logitsOut) {
+    public void forward(int[] tokens, int from, int n, int pos0, float[] logitsOut, Session.LogitsSink all) {
         if (pos0 < 0 || pos0 + n > contextSize()) {
             throw new IllegalStateException(n + " tokens at position " + pos0 + " do not fit the context of " + contextSize());
         }
         for (int done = 0; done < n; ) {
             int m = Math.min(batch, n - done);
-            chunk(tokens, from + done, m, pos0 + done);
+            for (int t = 0; t < m; t++) {
+                rowCaches[t] = cache;
+                rowPos[t] = pos0 + done + t;
+            }
+            be.setStep(step, m, rowCaches, rowPos);
+            layers(tokens, from + done, m);
+            if (all != null) emitAll(m, done, all);
             done += m;
         }
         if (logitsOut != null && n > 0) {
@@ -69,7 +89,43 @@ public final class Transformer implements AutoCloseable {
         }
     }
 
-    private void chunk(int[] tokens, int from, int n, int pos0) {
+    /** The logits of the step's {@code m} rows, handed to {@code sink} as tokens {@code base ..}. */
+    private void emitAll(int m, int base, Session.LogitsSink sink) {
+        int vocab = c.vocab();
+        if (allLogits == null) {
+            allLogits = be.buffer(batch * vocab);
+            row = new float[vocab];
+        }
+        be.rmsNorm(x, w.outputNorm, c.rmsEps(), m, c.hidden(), xb);
+        be.matmul(xb, m, new Backend.Matrix[] {w.output}, new Backend.Buffer[] {allLogits});
+        for (int t = 0; t < m; t++) {
+            be.toHost(allLogits, t * vocab, vocab, row);
+            sink.accept(base + t, row);
+        }
+    }
+
+    /**
+     * One token for each of several sequences in one step: {@code tokens[i]} goes into {@code ts[i]}'s cache
+     * at {@code pos[i]}, and {@code out[i]} receives its next-token logits. The activations of {@code ts[0]}
+     * carry the step (so at most its {@link #batch()} sequences); each weight is read once for all of them.
+     */
+    public static void decodeBatch(Transformer[] ts, int[] tokens, int[] pos, float[][] out) {
+        Transformer lead = ts[0];
+        int n = ts.length;
+        if (n > lead.batch) throw new IllegalArgumentException(n + " sequences in one step; at most " + lead.batch);
+        for (int i = 0; i < n; i++) {
+            if (ts[i].w != lead.w) throw new IllegalArgumentException("sequences of different models in one step");
+            if (pos[i] < 0 || pos[i] >= ts[i].contextSize())
+                throw new IllegalStateException("position " + pos[i] + " does not fit the context of " + ts[i].contextSize());
+            lead.rowCaches[i] = ts[i].cache;
+            lead.rowPos[i] = pos[i];
+        }
+        lead.be.setStep(lead.step, n, lead.rowCaches, lead.rowPos);
+        lead.layers(tokens, 0, n);
+        lead.emitAll(n, 0, (i, logits) -> System.arraycopy(logits, 0, out[i], 0, logits.length));
+    }
+
+    private void layers(int[] tokens, int from, int n) {
         int h = c.hidden();
         be.embed(w.tokenEmbd, tokens, from, n, x);
         for (int l = 0; l < c.layers(); l++) {
@@ -81,9 +137,9 @@ public final class Transformer implements AutoCloseable {
                 be.addBias(k, L.kBias(), n, c.kvDim());
                 be.addBias(v, L.vBias(), n, c.kvDim());
             }
-            be.rope(q, n, c.heads(), c.headDim(), pos0, w.rope);
-            be.rope(k, n, c.kvHeads(), c.headDim(), pos0, w.rope);
-            be.attention(cache, l, pos0, n, q, k, v, c.heads(), c.kvHeads(), c.headDim(), att);
+            be.rope(q, n, c.heads(), c.headDim(), step, w.rope);
+            be.rope(k, n, c.kvHeads(), c.headDim(), step, w.rope);
+            be.attention(step, l, n, q, k, v, c.heads(), c.kvHeads(), c.headDim(), att);
             be.matmul(att, n, new Backend.Matrix[] {L.o()}, new Backend.Buffer[] {ob});
             be.add(x, ob, n * h);
             be.rmsNorm(x, L.ffnNorm(), c.rmsEps(), n, h, xb);
@@ -94,8 +150,12 @@ public final class Transformer implements AutoCloseable {
         }
     }
 
+    /** Frees this session's cache and activations (backends that hold device memory release it). */
     @Override
     public void close() {
-        be.close();
+        be.free(cache);
+        for (Backend.Buffer b : new Backend.Buffer[] {x, xb, q, k, v, att, ob, gate, up, last, lastNorm, logits, allLogits}) {
+            if (b != null) be.free(b);
+        }
     }
 }

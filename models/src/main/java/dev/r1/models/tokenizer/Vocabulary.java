@@ -31,6 +31,9 @@ public record Vocabulary(List<String> tokens, int[] tokenTypes, List<String> mer
     static final Set<String> EOG_TEXTS = Set.of("<|eot_id|>", "<|eom_id|>", "<|im_end|>", "<|endoftext|>",
             "<|end_of_text|>", "<｜end▁of▁sentence｜>", "<|end|>", "<end_of_turn>");
 
+    /** Whether a token with this text ends generation (the one list both engines' EOG sets use). */
+    public static boolean isEogText(String tokenText) { return EOG_TEXTS.contains(tokenText); }
+
     public Vocabulary {
         tokens = List.copyOf(tokens);
         merges = List.copyOf(merges);

@@ -1,4 +1,4 @@
-package dev.r1.quantize;
+package dev.r1.models;
 
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;

@@ -1,4 +1,4 @@
-package dev.r1.quantize;
+package dev.r1.models;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
