@@ -74,6 +74,16 @@ class TokenizerParityTest {
                 for (String s : corpus) {
                     int[] ids = ref.tokenize(s, false, false);
                     if (!ref.detokenize(ids).equals(ours.decode(ids))) diffs.add("[decode] " + quote(s));
+                    // streaming, token by token: whole characters only, the same text in the end
+                    dev.r1.engine.generate.TextDecoder d = ref.textDecoder();
+                    StringBuilder streamed = new StringBuilder();
+                    for (int id : ids) {
+                        String part = d.feed(id);
+                        if (part.indexOf('\uFFFD') >= 0 && s.indexOf('\uFFFD') < 0) diffs.add("[stream, split char] " + quote(s));
+                        streamed.append(part);
+                    }
+                    streamed.append(d.flush());
+                    if (!streamed.toString().equals(ref.detokenize(ids))) diffs.add("[stream] " + quote(s));
                 }
             }
             // With BOS: both prepend the same id.

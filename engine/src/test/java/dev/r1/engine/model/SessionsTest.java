@@ -1,0 +1,210 @@
+package dev.r1.engine.model;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.r1.engine.Engines;
+import dev.r1.engine.Model;
+import dev.r1.engine.Session;
+import dev.r1.engine.SessionOptions;
+import dev.r1.models.config.ModelConfig;
+import dev.r1.models.config.Presets;
+import dev.r1.models.tensor.GgmlType;
+import dev.r1.quantize.synth.SyntheticModel;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * The model/session seam: sessions of one model share its weights and stay independent (interleaved, on
+ * several threads, batched), truncate forgets exactly the tail, and a prefill can hand over every
+ * position's logits — on both engines, each checked against a fresh run of the same tokens.
+ */
+class SessionsTest {
+    @TempDir static Path dir;
+    static Path gguf;
+    static final SessionOptions O = new SessionOptions(2, 128, 8); // batch 8: prompts go through in chunks
+    static final int[] A = {11, 42, 7, 300, 5, 99, 123, 64, 17, 250, 3, 480, 77};
+    static final int[] B = {5, 6, 7, 8, 9, 10, 400, 401};
+
+    @BeforeAll
+    static void model() {
+        ModelConfig cfg = Presets.get("tiny-qwen2");
+        gguf = dir.resolve("tiny-q8.gguf");
+        SyntheticModel.write(gguf, true, cfg, "tiny-qwen2", 77, s -> s.isVector() ? GgmlType.F32 : GgmlType.Q8_0,
+                SyntheticModel.numberedVocabulary(cfg.vocab()).toGgufMetadata(cfg.vocab()), 7, b -> {});
+    }
+
+    /** Greedy continuation of {@code prompt} by {@code n} tokens in a session of its own. */
+    static int[] greedyAlone(Model m, int[] prompt, int n) {
+        try (Session s = m.newSession(O)) {
+            return greedy(s, prompt, n);
+        }
+    }
+
+    static int[] greedy(Session s, int[] prompt, int n) {
+        s.prefill(prompt);
+        float[] l = s.lastLogits();
+        int[] out = new int[n];
+        for (int i = 0; i < n; i++) l = s.decode(out[i] = argmax(l));
+        return out;
+    }
+
+    static int argmax(float[] v) {
+        int best = 0;
+        for (int i = 1; i < v.length; i++) if (v[i] > v[best]) best = i;
+        return best;
+    }
+
+    @Test
+    void sessionsShareTheModelAndStayIndependent() throws Exception {
+        try (JavaModel m = JavaModel.load(gguf, 2)) {
+            int[] wantA = greedyAlone(m, A, 12), wantB = greedyAlone(m, B, 12);
+            try (JavaSession a = m.newSession(O); JavaSession b = m.newSession(O)) {
+                assertSame(a.model(), b.model());
+                assertNotSame(a, b);
+                // interleaved on one thread
+                a.prefill(A);
+                b.prefill(B);
+                float[] la = a.lastLogits(), lb = b.lastLogits();
+                int[] gotA = new int[12], gotB = new int[12];
+                for (int i = 0; i < 12; i++) {
+                    la = a.decode(gotA[i] = argmax(la));
+                    lb = b.decode(gotB[i] = argmax(lb));
+                }
+                assertArrayEquals(wantA, gotA);
+                assertArrayEquals(wantB, gotB);
+            }
+            // on four threads at once, two sessions each
+            ExecutorService pool = Executors.newFixedThreadPool(4);
+            try {
+                List<Future<int[]>> fs = new ArrayList<>();
+                for (int i = 0; i < 8; i++) {
+                    int[] p = i % 2 == 0 ? A : B;
+                    fs.add(pool.submit((Callable<int[]>) () -> greedyAlone(m, p, 12)));
+                }
+                for (int i = 0; i < 8; i++) assertArrayEquals(i % 2 == 0 ? wantA : wantB, fs.get(i).get(), "thread " + i);
+            } finally {
+                pool.shutdownNow();
+            }
+            // closing a session leaves the model usable
+            m.newSession(O).close();
+            assertArrayEquals(wantA, greedyAlone(m, A, 12));
+        }
+    }
+
+    @Test
+    void aClosedModelOpensNoSession() {
+        JavaModel m = JavaModel.load(gguf, 1);
+        m.close();
+        assertThrows(IllegalStateException.class, () -> m.newSession(O));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"java", "llama.cpp"})
+    void truncateForgetsExactlyTheTail(String backend) {
+        try (Model m = Engines.load(backend, gguf, 1);
+             Session s = m.newSession(O.withThreads(1)); Session fresh = m.newSession(O.withThreads(1))) {
+            s.prefill(A);
+            s.prefill(B);
+            s.truncate(A.length);
+            assertEquals(A.length, s.position());
+            assertThrows(IllegalStateException.class, s::lastLogits);
+            int[] c = {31, 32, 33};
+            s.prefill(c);
+            fresh.prefill(A);
+            fresh.prefill(c);
+            assertArrayEquals(fresh.lastLogits(), s.lastLogits(), backend + ": logits after truncate + feed");
+            assertThrows(IllegalArgumentException.class, () -> s.truncate(s.position() + 1));
+            assertThrows(IllegalArgumentException.class, () -> s.truncate(-1));
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"java", "llama.cpp"})
+    void prefillHandsOverEveryPositionsLogits(String backend) {
+        try (Model m = Engines.load(backend, gguf, 1); Session s = m.newSession(O.withThreads(1))) {
+            int vocab = m.vocabSize();
+            float[][] rows = new float[A.length][];
+            int[] seen = {0};
+            s.prefill(A, (i, logits) -> {
+                assertEquals(seen[0]++, i, "rows in order");
+                assertEquals(vocab, logits.length);
+                rows[i] = logits.clone();
+            });
+            assertEquals(A.length, seen[0]);
+            assertEquals(A.length, s.position());
+            // each row is what a prefill of the prefix up to it gives as its last logits
+            for (int i : new int[] {0, 4, 7, 8, A.length - 1}) {
+                try (Session p = m.newSession(O.withThreads(1))) {
+                    p.prefill(Arrays.copyOf(A, i + 1));
+                    float[] want = p.lastLogits();
+                    assertEquals(argmax(want), argmax(rows[i]), backend + ": argmax at " + i);
+                    double kl = LlamaCppParityTest.kl(want, rows[i]);
+                    assertTrue(kl < 1e-6, backend + ": KL " + kl + " at " + i);
+                }
+            }
+        }
+    }
+
+    @Test
+    void bothEnginesScoreEveryPositionAlike() {
+        float[][] java = new float[A.length][], ref = new float[A.length][];
+        try (Session s = Engines.open("java", gguf, O)) {
+            s.prefill(A, (i, l) -> java[i] = l.clone());
+        }
+        try (Session s = Engines.open("llama.cpp", gguf, O.withThreads(1))) {
+            s.prefill(A, (i, l) -> ref[i] = l.clone());
+        }
+        for (int i = 0; i < A.length; i++) {
+            double kl = LlamaCppParityTest.kl(ref[i], java[i]);
+            assertTrue(kl < LlamaCppParityTest.MAX_KL, "KL " + kl + " at position " + i);
+        }
+    }
+
+    @Test
+    void oneBatchedStepDecodesSeveralSequencesAsAloneAndAtTheirOwnPositions() {
+        int[][] prompts = {A, B, {9, 8, 7}};
+        try (JavaModel m = JavaModel.load(gguf, 2)) {
+            int[][] want = new int[prompts.length][];
+            for (int i = 0; i < prompts.length; i++) want[i] = greedyAlone(m, prompts[i], 10);
+            Session[] ss = new Session[prompts.length];
+            try {
+                int[] next = new int[prompts.length];
+                for (int i = 0; i < prompts.length; i++) {
+                    ss[i] = m.newSession(O);
+                    ss[i].prefill(prompts[i]);
+                    next[i] = argmax(ss[i].lastLogits());
+                }
+                int[][] got = new int[prompts.length][10];
+                for (int step = 0; step < 10; step++) {
+                    for (int i = 0; i < prompts.length; i++) got[i][step] = next[i];
+                    float[][] logits = m.decodeBatch(ss, next);
+                    for (int i = 0; i < prompts.length; i++) {
+                        assertEquals(prompts[i].length + step + 1, ss[i].position());
+                        assertArrayEquals(logits[i], ss[i].lastLogits());
+                        next[i] = argmax(logits[i]);
+                    }
+                }
+                for (int i = 0; i < prompts.length; i++) assertArrayEquals(want[i], got[i], "sequence " + i);
+                assertThrows(IllegalArgumentException.class, () -> m.decodeBatch(new Session[] {ss[0], ss[0]}, new int[] {1, 2}));
+            } finally {
+                for (Session s : ss) if (s != null) s.close();
+            }
+        }
+    }
+}
