@@ -69,15 +69,21 @@ public final class CpuBackend implements Backend {
 
     @Override
     public synchronized Matrix matrix(String name, GgmlType type, int rows, int cols, MemorySegment data) {
-        WeightMatrix w = new WeightMatrix(name, type, rows, cols, data);
-        MemorySegment p = null;
-        if (REPACK && type == GgmlType.Q4_0 && Q4x8.fits(rows, cols)) p = Q4x8.repack(data, rows, cols, packed, pool);
-        if (REPACK && type == GgmlType.Q6_K && Q6Kx8.fits(rows, cols)) p = Q6Kx8.repack(data, rows, cols, packed, pool);
-        if (p != null) {
-            w = new WeightMatrix(name, type, rows, cols, data, p);
-            InputPages.release(data, 0, w.rowBytes() * rows); // embed() may still read rows: they fault back in
-        }
+        WeightMatrix w = prepare(name, type, rows, cols, data, packed, pool);
+        if (w.packed() != null) InputPages.release(data, 0, w.rowBytes() * rows); // embed() may still read rows: they fault back in
         return new Mat(w);
+    }
+
+    /**
+     * The one place a matrix's layout is chosen, once at load: Q4_0 and Q6_K repacked into 8-row groups
+     * where the shape and the vector width allow (unless {@code -Dr1.cpu.repack=false}), every other matrix
+     * read in place; {@link Matmul} then follows the layout it finds.
+     */
+    static WeightMatrix prepare(String name, GgmlType type, int rows, int cols, MemorySegment data, Arena arena, Parallel pool) {
+        MemorySegment p = null;
+        if (REPACK && type == GgmlType.Q4_0 && Q4x8.fits(rows, cols)) p = Q4x8.repack(data, rows, cols, arena, pool);
+        if (REPACK && type == GgmlType.Q6_K && Q6Kx8.fits(rows, cols)) p = Q6Kx8.repack(data, rows, cols, arena, pool);
+        return new WeightMatrix(name, type, rows, cols, data, p);
     }
 
     @Override

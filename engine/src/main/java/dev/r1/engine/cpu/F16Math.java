@@ -15,9 +15,9 @@ import jdk.incubator.vector.VectorSpecies;
 final class F16Math {
     private F16Math() {}
 
-    static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
-    static final VectorSpecies<Integer> I = IntVector.SPECIES_PREFERRED;
-    static final VectorSpecies<Short> S = ShortVector.SPECIES_PREFERRED.withShape(
+    static final VectorSpecies<Float> F = FloatVector.SPECIES_MAX.withShape(VectorWidths.SHAPE);
+    static final VectorSpecies<Integer> I = IntVector.SPECIES_MAX.withShape(VectorWidths.SHAPE);
+    static final VectorSpecies<Short> S = ShortVector.SPECIES_MAX.withShape(
             jdk.incubator.vector.VectorShape.forBitSize(F.vectorBitSize() / 2));
     static final int L = F.length();
     private static final float TWO_112 = 0x1p112f;

@@ -10,7 +10,7 @@ import jdk.incubator.vector.VectorSpecies;
 public final class FloatKernels {
     private FloatKernels() {}
 
-    static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    static final VectorSpecies<Float> F = FloatVector.SPECIES_MAX.withShape(VectorWidths.SHAPE);
     static final int L = F.length();
 
     public static float dot(float[] a, int aOff, float[] b, int bOff, int n) {

@@ -20,7 +20,7 @@ import jdk.incubator.vector.VectorSpecies;
 final class GgmlExp {
     private GgmlExp() {}
 
-    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_MAX.withShape(VectorWidths.SHAPE);
     private static final int L = F.length();
 
     private static final float R = 0x1.8p23f, LOG2E = 0x1.715476p+0f, LN2_HI = 0x1.62e4p-1f, LN2_LO = 0x1.7f7d1cp-20f;

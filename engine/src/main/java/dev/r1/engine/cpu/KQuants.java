@@ -25,8 +25,7 @@ public final class KQuants {
     public static final int QK = 256;
     static final int Q4_K_BYTES = 144, Q6_K_BYTES = 210;
 
-    private static final VectorSpecies<Short> S = ShortVector.SPECIES_PREFERRED.vectorBitSize() >= 256
-            ? ShortVector.SPECIES_256 : ShortVector.SPECIES_128;
+    private static final VectorSpecies<Short> S = ShortVector.SPECIES_MAX.withShape(VectorWidths.QUANT);
     private static final int L = S.length();
     private static final VectorSpecies<Byte> B = ByteVector.SPECIES_PREFERRED.withShape(VectorShape.forBitSize(L * 8));
     private static final VectorSpecies<Integer> I = IntVector.SPECIES_PREFERRED.withShape(S.vectorShape());

@@ -26,10 +26,8 @@ public final class MatvecBench {
         short d = Float.floatToFloat16(0.01f);
         for (long b = 0; b < bytes; b += type.typeSize()) seg.set(QuantLayouts.I16, b, d);
         try (Parallel pool = new Parallel(threads)) {
-            // Q4_0 as the engine runs it: repacked (Q4x8) unless -Dr1.cpu.repack=false
-            boolean repack = type == GgmlType.Q4_0 && Q4x8.fits(rows, cols) && !"false".equals(System.getProperty("r1.cpu.repack"));
-            WeightMatrix w = repack ? new WeightMatrix("bench", type, rows, cols, seg, Q4x8.repack(seg, rows, cols, Arena.global(), pool))
-                    : new WeightMatrix("bench", type, rows, cols, seg);
+            // laid out as the engine runs it (repacked where CpuBackend repacks)
+            WeightMatrix w = CpuBackend.prepare("bench", type, rows, cols, seg, Arena.global(), pool);
             Matmul mm = new Matmul(pool);
             float[] x = new float[64 * cols];
             for (int i = 0; i < x.length; i++) x[i] = (float) r.nextGaussian();
@@ -41,7 +39,7 @@ public final class MatvecBench {
                 for (int i = 0; i < reps; i++) mm.multiply(x, n, w, out);
                 double s = (System.nanoTime() - t0) / 1e9 / reps;
                 System.out.printf("%s%s %dx%d threads=%d n=%d: %.3f ms/call, %.2f GB/s weights, %.1f GMAC/s%n",
-                        type, repack ? " (repacked)" : "", rows, cols, threads, n, s * 1e3, bytes / s / 1e9, (double) rows * cols * n / s / 1e9);
+                        type, w.packed() != null ? " (repacked)" : "", rows, cols, threads, n, s * 1e3, bytes / s / 1e9, (double) rows * cols * n / s / 1e9);
             }
         }
     }

@@ -32,8 +32,7 @@ public final class QuantKernels {
     public static final int Q4_0_BYTES = 18;
     public static final int Q8_0_BYTES = 34;
 
-    static final VectorShape SHAPE = VectorShape.preferredShape().vectorBitSize() > 256
-            ? VectorShape.S_256_BIT : VectorShape.preferredShape();
+    static final VectorShape SHAPE = VectorWidths.QUANT;
     static final VectorSpecies<Short> S16 = ShortVector.SPECIES_MAX.withShape(SHAPE);
     static final VectorSpecies<Integer> I32 = IntVector.SPECIES_MAX.withShape(SHAPE);
     static final VectorSpecies<Float> F32 = FloatVector.SPECIES_MAX.withShape(SHAPE);

@@ -97,20 +97,31 @@ class GgmlKernelParityTest {
                 quantizeRow.invokeExact(a.allocateFrom(JAVA_FLOAT, x), qw, (long) cols);
                 vecDot.invokeExact(cols, out, 0L, qw, 0L, qa, 0L, 1);
                 float want = out.get(JAVA_FLOAT, 0);
-                assertEquals(Float.floatToRawIntBits(want), Float.floatToRawIntBits(QuantKernels.dotQ8_0(qw, 0, blocks, q, 0, d, 0, lanes)),
-                        "decode kernel, rep " + rep);
+                sameDot(want, QuantKernels.dotQ8_0(qw, 0, blocks, q, 0, d, 0, lanes), "decode kernel, rep " + rep);
                 short[] ws = new short[cols];
                 float[] wd = new float[blocks], two = new float[2];
                 QuantKernels.unpackQ8_0(qw, 0, blocks, ws, wd);
-                assertEquals(Float.floatToRawIntBits(want), Float.floatToRawIntBits(QuantKernels.dotUnpacked(ws, wd, blocks, q, 0, d, 0, lanes)),
-                        "prefill kernel, rep " + rep);
+                sameDot(want, QuantKernels.dotUnpacked(ws, wd, blocks, q, 0, d, 0, lanes), "prefill kernel, rep " + rep);
                 short[] q2 = new short[2 * cols];
                 float[] d2 = new float[2 * blocks];
                 System.arraycopy(q, 0, q2, cols, cols);
                 System.arraycopy(d, 0, d2, blocks, blocks);
                 QuantKernels.dotUnpacked2(ws, wd, blocks, q2, 0, cols, d2, 0, blocks, two, 0, 1, lanes);
-                assertEquals(Float.floatToRawIntBits(want), Float.floatToRawIntBits(two[1]), "two-token prefill kernel, rep " + rep);
+                sameDot(want, two[1], "two-token prefill kernel, rep " + rep);
             }
+        }
+    }
+
+    /**
+     * Bit for bit at 256-bit quantized kernels (ggml's AVX2 order, the haswell library the suite pins);
+     * at 128 bits our lanes add in another order, so there the last bits may differ.
+     */
+    private static void sameDot(float want, float got, String what) {
+        if (VectorWidths.QUANT.vectorBitSize() == 256) {
+            assertEquals(Float.floatToRawIntBits(want), Float.floatToRawIntBits(got), what);
+        } else {
+            // a reordered sum of 48 block products (with cancellation): a few ulps of a typical block each
+            assertEquals(want, got, 48 * 32 * Math.ulp(Math.max(16f, Math.abs(want))), what + " at " + VectorWidths.describe());
         }
     }
 }

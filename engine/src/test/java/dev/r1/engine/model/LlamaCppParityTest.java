@@ -108,7 +108,9 @@ class LlamaCppParityTest {
         double klSum = 0, klMax = 0;
         boolean identical = true;
         // haswell: the library whose order our kernels follow; anything else is held to a tolerance
-        boolean sameOrder = "haswell".equals(NativeLibraries.llama().cpuVariant());
+        // (at 256-bit quantized kernels: lowered to 128 bits, ours add in another order too)
+        boolean sameOrder = "haswell".equals(NativeLibraries.llama().cpuVariant())
+                && dev.r1.engine.cpu.VectorWidths.QUANT.vectorBitSize() == 256;
         int flips = 0;
         try (Session java = JavaSession.open(gguf, o);
              Session ref = LlamaCppSession.open(gguf, o.withThreads(1))) {
