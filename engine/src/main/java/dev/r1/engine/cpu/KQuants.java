@@ -1,5 +1,6 @@
 package dev.r1.engine.cpu;
 
+import dev.r1.models.tensor.GgmlType;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
@@ -22,7 +23,7 @@ import java.nio.ByteOrder;
 public final class KQuants {
     private KQuants() {}
 
-    public static final int QK = 256;
+    public static final int QK = GgmlType.Q6_K.blockSize(); // from the models module's type classes
     static final int Q4_K_BYTES = 144, Q6_K_BYTES = 210;
 
     private static final VectorSpecies<Short> S = ShortVector.SPECIES_MAX.withShape(VectorWidths.QUANT);

@@ -1,5 +1,6 @@
 package dev.r1.engine.cpu;
 
+import dev.r1.models.tensor.GgmlType;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.ByteVector;
@@ -28,9 +29,10 @@ import jdk.incubator.vector.VectorSpecies;
 public final class QuantKernels {
     private QuantKernels() {}
 
-    public static final int QK = 32;
-    public static final int Q4_0_BYTES = 18;
-    public static final int Q8_0_BYTES = 34;
+    // block constants from the models module's type classes (the one definition of each layout)
+    public static final int QK = GgmlType.Q4_0.blockSize();
+    public static final int Q4_0_BYTES = (int) GgmlType.Q4_0.typeSize();
+    public static final int Q8_0_BYTES = (int) GgmlType.Q8_0.typeSize();
 
     static final VectorShape SHAPE = VectorWidths.QUANT;
     static final VectorSpecies<Short> S16 = ShortVector.SPECIES_MAX.withShape(SHAPE);
