@@ -1,5 +1,6 @@
 package dev.r1.cli;
 
+import dev.r1.models.io.OutputFiles;
 import dev.r1.quantize.ConversionReport;
 import dev.r1.quantize.ConvertOptions;
 import dev.r1.quantize.Converter;
@@ -52,6 +53,13 @@ final class QuantizeCommand implements Callable<Integer> {
         if (bits != null && type != null) throw new IllegalArgumentException("give --bits or --type, not both");
         TargetType target = type != null ? TargetType.parse(type) : TargetType.forBits(bits == null ? 4 : bits);
         Path output = out != null ? out : Converter.defaultOutput(in, target);
+        // Every output is checked before the work starts: a bad --report path must not cost a whole run.
+        OutputFiles.checkWritable(output, "model", force, "--force");
+        if (report != null) {
+            OutputFiles.checkWritable(report, "report", true, null);
+            if (report.toAbsolutePath().normalize().equals(output.toAbsolutePath().normalize()))
+                throw new IllegalArgumentException(report + ": --report would overwrite the model; choose another name");
+        }
         Progress bar = new Progress("quantize " + target.fileSuffix(), 1_000_000);
         ConvertOptions opt = ConvertOptions.of(target).withPure(pure).withForce(force).withAllowRequantize(allowRequantize)
                 .withMeasureError(report != null) // only the JSON report shows it; it costs ~15% of a Q4_0 run

@@ -40,6 +40,7 @@ final class SynthCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        dev.r1.models.io.OutputFiles.checkWritable(output, "model", force, "--force");
         long total = synthesize(preset, TargetType.parse(type), pure, seed, output, force);
         System.out.printf("wrote %s (%s, %s, seed %d)%n", output, preset, Format.bytes(total), seed);
         return 0;
