@@ -35,8 +35,7 @@ final class ListCommand implements Callable<Integer> {
         List<Path> roots = new ArrayList<>(List.of(BenchCommand.cacheDir()));
         String env = System.getenv("R1_MODELS");
         if (env != null) for (String d : env.split(":")) if (!d.isBlank()) roots.add(Path.of(d));
-        List<Entry> entries = new ArrayList<>();
-        for (Path root : roots) for (Path p : ggufs(root)) entries.add(describe(p));
+        List<Entry> entries = scan(roots);
         if (json) {
             List<Map<String, Object>> out = new ArrayList<>();
             for (Entry e : entries) {
@@ -63,6 +62,13 @@ final class ListCommand implements Callable<Integer> {
             System.out.printf(Locale.ROOT, "%-" + w + "s  %10s  %-7s  %s%n", e.path(), Format.bytes(e.size()), e.type(),
                     e.problem() != null ? "(unreadable: " + e.problem() + ")" : e.preset());
         return 0;
+    }
+
+    /** The GGUF files under {@code roots}, each described (or with the reason it cannot be read). */
+    static List<Entry> scan(List<Path> roots) {
+        List<Entry> entries = new ArrayList<>();
+        for (Path root : roots) for (Path p : ggufs(root)) entries.add(describe(p));
+        return entries;
     }
 
     private static List<Path> ggufs(Path root) {
