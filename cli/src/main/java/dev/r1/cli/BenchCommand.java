@@ -82,7 +82,7 @@ final class BenchCommand implements Callable<Integer> {
         checkBeforeWork();
         Path file = model != null ? model : cachedSynth();
         if (!Files.isRegularFile(file)) throw new IllegalArgumentException(file + ": no such model file");
-        int thr = threads != null ? threads : Runtime.getRuntime().availableProcessors();
+        int thr = RunCommand.threads(threads); // clamped to the cores available, with a note
         LatencyBench.Options opts = new LatencyBench.Options(promptTokens, genTokens, reps, 1234);
         // Context just big enough for the run, rounded up to a multiple of 256 like llama-bench's.
         int ctx = (promptTokens + genTokens + 255) / 256 * 256;

@@ -1,7 +1,6 @@
 package dev.r1.cli;
 
-import java.util.logging.ConsoleHandler;
-import java.util.logging.Formatter;
+import java.util.logging.Handler;
 import java.util.logging.Level;
 import java.util.logging.LogRecord;
 import java.util.logging.Logger;
@@ -15,17 +14,16 @@ final class Logs {
     private Logs() {}
 
     private static final Logger LLAMA = Logger.getLogger("dev.r1.llama"); // held: JUL keeps loggers weakly
-    private static final ConsoleHandler HANDLER = new ConsoleHandler();
 
     static {
-        HANDLER.setLevel(Level.ALL);
-        HANDLER.setFormatter(new Formatter() {
-            @Override public String format(LogRecord r) {
-                return "llama.cpp: " + formatMessage(r) + System.lineSeparator();
-            }
-        });
         LLAMA.setUseParentHandlers(false);
-        LLAMA.addHandler(HANDLER);
+        LLAMA.addHandler(new Handler() { // System.err as it is now (not as it was when the handler was made)
+            @Override public void publish(LogRecord r) {
+                if (isLoggable(r)) System.err.println("llama.cpp: " + r.getMessage());
+            }
+            @Override public void flush() { System.err.flush(); }
+            @Override public void close() {}
+        });
     }
 
     /** -v / R1_VERBOSE: stack traces, per-tensor warnings, llama.cpp's log. */

@@ -133,6 +133,24 @@ class RunCliTest {
     }
 
     @Test
+    void aLlamaCppLoadFailureIsOneLineWithItsLogUnderVerbose() throws Exception {
+        // The tokenizer is there (so r1 gets as far as llama.cpp), the weights are not: llama.cpp refuses it.
+        Path hollow = dir.resolve("hollow.gguf");
+        try (var f = dev.r1.models.gguf.GgufFile.open(m); var w = dev.r1.models.gguf.GgufWriter.create(hollow)) {
+            w.putAll(f.metadata());
+            w.commit();
+        }
+        CliTest.Run r = r1("run", hollow.toString(), "--backend", "llama.cpp", "-p", "hi");
+        assertEquals(1, r.code());
+        assertEquals(1, r.err().lines().count(), r.err());
+        assertTrue(r.err().startsWith("error: llama.cpp could not load") && r.err().contains("r1 -v"), r.err());
+        assertFalse(r.err().contains("SEVERE") || r.err().contains("dev.r1.llama"), r.err());
+        CliTest.Run v = r1("run", hollow.toString(), "--backend", "llama.cpp", "-p", "hi", "-v");
+        assertTrue(v.err().lines().anyMatch(l -> l.startsWith("llama.cpp: ")), "llama.cpp's own reason under -v: " + v.err());
+        assertFalse(v.err().contains("SEVERE"), v.err());
+    }
+
+    @Test
     void thinkShowSetsTheReasoningApartFromTheAnswer() {
         StringWriter s = new StringWriter();
         var sink = new RunCommand.ThinkSink(new PrintWriter(s), RunCommand.Think.show, false);
