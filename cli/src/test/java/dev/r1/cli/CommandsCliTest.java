@@ -116,4 +116,22 @@ class CommandsCliTest {
         assertTrue(z.out().startsWith("autoload -U +X compinit") && z.out().contains("bashcompinit"), z.out());
         assertEquals(2, r1("completion", "fish").code());
     }
+
+    @Test
+    void readmeCommandTableListsEveryCommand() throws Exception {
+        Path d = Path.of("").toAbsolutePath();
+        while (!Files.exists(d.resolve("README.md")) || !Files.exists(d.resolve("r1"))) d = d.getParent();
+        java.util.Set<String> inReadme = new java.util.TreeSet<>();
+        var m = java.util.regex.Pattern.compile("(?m)^\\| `r1 (\\w+)").matcher(Files.readString(d.resolve("README.md")));
+        while (m.find()) inReadme.add(m.group(1));
+        java.util.Set<String> commands = new java.util.TreeSet<>(Main.commandLine().getSubcommands().keySet());
+        commands.removeAll(java.util.Set.of("help", "ls")); // picocli's help; ls is list's alias
+        assertEquals(commands, inReadme);
+        for (String c : commands) { // and every option a row names exists
+            var spec = Main.commandLine().getSubcommands().get(c).getCommandSpec();
+            var rows = Files.readString(d.resolve("README.md")).lines().filter(l -> l.startsWith("| `r1 " + c)).toList();
+            var opt = java.util.regex.Pattern.compile("(?<![\\w-])(--[a-z][a-z-]*)").matcher(String.join(" ", rows));
+            while (opt.find()) assertTrue(spec.findOption(opt.group(1)) != null, "r1 " + c + " " + opt.group(1));
+        }
+    }
 }
