@@ -130,8 +130,13 @@ final class RunCommand implements Callable<Integer> {
             if (json) throw new IllegalArgumentException("--json needs a prompt (PROMPT, -p, -f or stdin)");
         }
         BpeTokenizer tok = new BpeTokenizer(Tokenizers.load(model));
+        Map<Integer, Float> bias = parseLogitBias(logitBias);
+        for (int id : bias.keySet())
+            if (id >= tok.vocabSize())
+                throw new IllegalArgumentException("--logit-bias: token " + id + " is not in this model's vocabulary (ids 0.."
+                        + (tok.vocabSize() - 1) + "); 'r1 tokenize MODEL TEXT' shows the ids");
         SamplerOptions so = new SamplerOptions(temp, topK, topP, minP, repeatPenalty, repeatLastN,
-                seed != null ? seed : System.nanoTime(), presencePenalty, frequencyPenalty, parseLogitBias(logitBias));
+                seed != null ? seed : System.nanoTime(), presencePenalty, frequencyPenalty, bias);
         SessionOptions opts = new SessionOptions(threads(threads), contextSize(), SessionOptions.DEFAULT_BATCH);
         long size = Files.size(model);
         if (size > (256L << 20)) System.err.printf("loading %s (%s)...%n", model.getFileName(), Format.bytes(size));

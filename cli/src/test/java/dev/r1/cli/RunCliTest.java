@@ -123,6 +123,7 @@ class RunCliTest {
                 {"standard input is empty", "run", m.toString()},
                 {"one way", "run", m.toString(), "-p", "a", "b"},
                 {"--logit-bias 'x+1'", "run", m.toString(), "-p", "a", "--logit-bias", "x+1"},
+                {"token 99999 is not in this model's vocabulary", "run", m.toString(), "-p", "a", "--logit-bias", "99999-inf"},
                 {"no such prompt file", "run", m.toString(), "-f", dir.resolve("none.txt").toString()},
                 {"the prompt is empty", "run", m.toString(), "--json", "-p", " "}};
         for (String[] c : cases) {
