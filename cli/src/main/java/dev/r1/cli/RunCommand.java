@@ -138,9 +138,11 @@ final class RunCommand implements Callable<Integer> {
         SamplerOptions so = new SamplerOptions(temp, topK, topP, minP, repeatPenalty, repeatLastN,
                 seed != null ? seed : System.nanoTime(), presencePenalty, frequencyPenalty, bias);
         SessionOptions opts = new SessionOptions(threads(threads), contextSize(), SessionOptions.DEFAULT_BATCH);
-        long size = Files.size(model);
-        if (size > (256L << 20)) System.err.printf("loading %s (%s)...%n", model.getFileName(), Format.bytes(size));
-        try (Session s = Backends.open(Backends.canonical(backend), model, opts)) {
+        Session s;
+        try (var loading = Progress.loading(model)) {
+            s = Backends.open(Backends.canonical(backend), model, opts);
+        }
+        try (s) {
             Chat chat = new Chat(s, tok, so, system);
             return input != null ? oneShot(chat, input) : interactive(chat);
         }

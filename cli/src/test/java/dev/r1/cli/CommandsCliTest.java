@@ -48,6 +48,20 @@ class CommandsCliTest {
     }
 
     @Test
+    void loadingABigModelSaysSo() {
+        var o = System.err;
+        var buf = new java.io.ByteArrayOutputStream();
+        System.setErr(new java.io.PrintStream(buf, true));
+        try {
+            try (var l = Progress.loading(f16, 1 << 30)) { /* a small file loads without a word */ }
+            try (var l = Progress.loading(f16, 0)) { /* as a file over the threshold */ }
+        } finally {
+            System.setErr(o);
+        }
+        assertEquals("loading m-f16.gguf (" + Format.bytes(f16.toFile().length()) + ")...\n", buf.toString());
+    }
+
+    @Test
     void synthReportsTheFileSizeInfoShows() throws Exception {
         Path q = dir.resolve("s.gguf");
         CliTest.Run s = r1("synth", "--preset", "tiny-llama", "-o", q.toString());

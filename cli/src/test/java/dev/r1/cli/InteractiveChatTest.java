@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -122,5 +123,20 @@ class InteractiveChatTest {
         }
         s = waitFor("exit", x -> x.contains("R1-EXITED-"), 10_000);
         assertTrue(s.contains("R1-EXITED-0"), "Ctrl-D exits with 0:\n" + s);
+    }
+
+    /** A terminal on stdin but a file on stdout (r1 run M > out.txt): no chat into the file, one line saying why. */
+    @Test
+    void noChatWhenStdoutIsNotATerminal() throws Exception {
+        Path m = dir.resolve("m.gguf");
+        assertEquals(0, CliTest.r1("synth", "--preset", "tiny-llama", "-o", m.toString()).code());
+        String java = ProcessHandle.current().info().command().orElse("java");
+        String cmd = String.join(" ", java, "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
+                "-Dr1.deps=" + System.getProperty("r1.deps"), "-cp", System.getProperty("java.class.path"),
+                "dev.r1.cli.Main", "run", m.toString(), ">", dir.resolve("out.txt").toString());
+        run("tmux", "new-session", "-d", "-s", session, "-x", "200", "-y", "20", cmd + "; echo R1-EXITED-$?; sleep 30");
+        String s = waitFor("the exit", x -> x.contains("R1-EXITED-"), 60_000);
+        assertTrue(s.contains("error: standard output is not a terminal") && s.contains("R1-EXITED-1"), s);
+        assertEquals("", Files.readString(dir.resolve("out.txt")), "no banner or prompt in the file");
     }
 }
