@@ -12,6 +12,7 @@ import dev.r1.models.config.ModelConfig;
 import dev.r1.models.config.TensorLayout;
 import dev.r1.models.gguf.GgufFile;
 import dev.r1.models.gguf.GgufTensor;
+import dev.r1.models.io.OutputFiles;
 import dev.r1.quantize.TargetType;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -78,9 +79,10 @@ final class BenchCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         if (backends.isEmpty()) throw new IllegalArgumentException("--backends needs at least one backend");
+        checkBeforeWork();
         Path file = model != null ? model : cachedSynth();
         if (!Files.isRegularFile(file)) throw new IllegalArgumentException(file + ": no such model file");
-        int thr = threads != null ? threads : Runtime.getRuntime().availableProcessors();
+        int thr = RunCommand.threads(threads); // clamped to the cores available, with a note
         LatencyBench.Options opts = new LatencyBench.Options(promptTokens, genTokens, reps, 1234);
         // Context just big enough for the run, rounded up to a multiple of 256 like llama-bench's.
         int ctx = (promptTokens + genTokens + 255) / 256 * 256;
@@ -141,6 +143,24 @@ final class BenchCommand implements Callable<Integer> {
             System.out.println("plot: " + plot);
         }
         return 0;
+    }
+
+    /** Names, paths and extensions checked up front: a typo must not surface after the whole benchmark. */
+    private void checkBeforeWork() {
+        for (String b : backends) {
+            String name = Backends.canonical(b.trim());
+            if (!Backends.NAMES.contains(name))
+                throw new IllegalArgumentException("unknown backend '" + b.trim() + "' in --backends; choose from "
+                        + String.join(", ", Backends.NAMES));
+        }
+        if (json != null) OutputFiles.checkWritable(json, "JSON report", true, null);
+        if (plot != null) {
+            String n = plot.getFileName().toString().toLowerCase(Locale.ROOT);
+            if (!n.endsWith(".svg") && !n.endsWith(".png"))
+                throw new IllegalArgumentException(plot + ": --plot writes .svg or .png; give a name ending in one of them");
+            OutputFiles.checkWritable(plot, "plot", true, null);
+        }
+        if (model != null && !Files.isRegularFile(model)) throw new IllegalArgumentException(model + ": no such model file");
     }
 
     /** The synthesized default model, made once per (preset, type) under the user cache dir. */

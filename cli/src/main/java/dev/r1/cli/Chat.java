@@ -32,8 +32,8 @@ final class Chat {
 
     private final Session session;
     private final BpeTokenizer tokenizer;
-    private final SamplerOptions samplerOptions;
-    private final String system;
+    private SamplerOptions samplerOptions; // changed by /set
+    private String system;                 // changed by /set system
     private final List<ChatMessage> messages = new ArrayList<>();
     private final List<Integer> inContext = new ArrayList<>(); // tokens the session's KV cache holds, in order
 
@@ -109,5 +109,34 @@ final class Chat {
         }, sampler, session.textDecoder());
         GenerationResult r = g.generate(session.lastLogits(), new GenerateOptions(maxTokens, stop, startInThink), sink, cancelled);
         return new Turn(r, ids.length, fresh.length, prefillSeconds);
+    }
+
+    // ---- for the chat commands (/set, /show, /save, /load); the next turn picks the changes up ----
+
+    SamplerOptions samplerOptions() { return samplerOptions; }
+
+    void setSamplerOptions(SamplerOptions o) { samplerOptions = o; }
+
+    String system() { return system; }
+
+    /** A new system prompt (null or blank: none) for the rest of the conversation. */
+    void setSystem(String s) {
+        system = s;
+        if (!messages.isEmpty() && messages.getFirst().role().equals("system")) messages.removeFirst();
+        if (s != null && !s.isBlank()) messages.addFirst(ChatMessage.system(s));
+    }
+
+    /** The conversation so far (system prompt first when there is one). */
+    List<ChatMessage> messages() { return List.copyOf(messages); }
+
+    /** Replaces the conversation with {@code ms} (a saved one); a system message in it becomes the system prompt. */
+    void load(List<ChatMessage> ms) {
+        reset();
+        messages.clear();
+        system = null;
+        for (ChatMessage m : ms) {
+            if (m.role().equals("system")) system = m.content();
+            messages.add(m);
+        }
     }
 }

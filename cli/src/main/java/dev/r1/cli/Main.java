@@ -8,7 +8,8 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         version = "r1 0.1.0",
         description = {"Run, quantize and benchmark the DeepSeek-R1 distilled models from the JVM.", ""},
-        subcommands = {InfoCommand.class, SynthCommand.class, TokenizeCommand.class, QuantizeCommand.class, BenchCommand.class, RunCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {InfoCommand.class, SynthCommand.class, TokenizeCommand.class, QuantizeCommand.class, BenchCommand.class,
+                RunCommand.class, ListCommand.class, CompletionCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
     @CommandLine.Spec
@@ -21,8 +22,16 @@ public final class Main implements Runnable {
     }
 
     @CommandLine.Option(names = {"-v", "--verbose"}, scope = CommandLine.ScopeType.INHERIT,
-            description = "show stack traces of errors")
-    boolean verbose;
+            description = "show stack traces of errors and llama.cpp's warnings and errors")
+    void verbose(boolean v) {
+        Logs.verbose(v);
+    }
+
+    @CommandLine.Option(names = "--no-color", scope = CommandLine.ScopeType.INHERIT,
+            description = "no ANSI colors or dimming (also NO_COLOR=1 or TERM=dumb)")
+    void noColor(boolean v) {
+        Tty.noColorFlag = v;
+    }
 
     @Override
     public void run() {
@@ -30,13 +39,21 @@ public final class Main implements Runnable {
     }
 
     public static CommandLine commandLine() {
+        Tty.noColorFlag = false;
+        Logs.verbose(System.getenv("R1_VERBOSE") != null);
         CommandLine cl = new CommandLine(new Main());
         cl.setExecutionExceptionHandler(new ErrorHandler());
+        cl.setParameterExceptionHandler(new ErrorHandler.BadArguments());
         cl.setUsageHelpWidth(110); // descriptions are written as lines of up to ~105 characters
+        if (!Tty.color()) cl.setColorScheme(CommandLine.Help.defaultColorScheme(CommandLine.Help.Ansi.OFF));
         return cl;
     }
 
     public static void main(String[] args) {
-        System.exit(commandLine().execute(args));
+        Stderr.restoreFromLauncher();
+        CommandLine cl = commandLine();
+        if (java.util.Arrays.asList(args).contains("--no-color"))
+            cl.setColorScheme(CommandLine.Help.defaultColorScheme(CommandLine.Help.Ansi.OFF));
+        System.exit(cl.execute(args));
     }
 }

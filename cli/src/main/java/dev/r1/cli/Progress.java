@@ -43,4 +43,54 @@ final class Progress {
     void done() {
         if (tty) err.printf(Locale.ROOT, "\r%s done in %.1fs%s%n", label, (System.nanoTime() - t0) / 1e9, " ".repeat(40));
     }
+
+    /**
+     * "loading NAME (SIZE)..." on stderr for a model big enough to take a while (the engine maps, checks
+     * and repacks it without reporting a fraction): on a terminal with the seconds ticking, so a 20 GB load
+     * never looks hung; closing it says how long it took.
+     */
+    interface Loading extends AutoCloseable {
+        @Override void close();
+    }
+
+    static Loading loading(java.nio.file.Path model) {
+        return loading(model, 256L << 20);
+    }
+
+    static Loading loading(java.nio.file.Path model, long minBytes) {
+        long size;
+        try {
+            size = java.nio.file.Files.size(model);
+        } catch (java.io.IOException e) {
+            size = 0;
+        }
+        if (size < minBytes) return () -> {};
+        String what = String.format(Locale.ROOT, "loading %s (%s)", model.getFileName(), Format.bytes(size));
+        long t0 = System.nanoTime();
+        PrintStream err = System.err;
+        boolean tty = System.console() != null && System.getenv("R1_NO_PROGRESS") == null;
+        if (!tty) {
+            err.println(what + "...");
+            return () -> {};
+        }
+        Thread ticker = Thread.ofVirtual().start(() -> {
+            try {
+                while (true) {
+                    err.printf(Locale.ROOT, "\r%s... %ds", what, (System.nanoTime() - t0) / 1_000_000_000L);
+                    Thread.sleep(500);
+                }
+            } catch (InterruptedException done) {
+                // loaded
+            }
+        });
+        return () -> {
+            ticker.interrupt();
+            try {
+                ticker.join();
+            } catch (InterruptedException ignored) {
+                Thread.currentThread().interrupt();
+            }
+            err.printf(Locale.ROOT, "\r%s in %.1fs%s%n", what, (System.nanoTime() - t0) / 1e9, " ".repeat(8));
+        };
+    }
 }

@@ -6,6 +6,8 @@ import dev.r1.engine.generate.Generator;
 import dev.r1.engine.generate.StopReason;
 import dev.r1.engine.sampling.SamplerOptions;
 import dev.r1.models.ModelException;
+import dev.r1.models.config.ModelConfig;
+import dev.r1.models.gguf.GgufFile;
 import dev.r1.models.tokenizer.BpeTokenizer;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -14,8 +16,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.jline.reader.EndOfFileException;
@@ -30,23 +34,34 @@ import picocli.CommandLine.Parameters;
 
 @Command(name = "run", mixinStandardHelpOptions = true,
         description = {"Chat with a model, or answer one prompt for a script.", "",
-                "Interactive: line editing and history, paste of several lines, streaming output, the",
-                "reasoning (<think>...</think>) dimmed / hidden / shown. Commands: /reset, /help; Ctrl-C stops",
-                "the current answer, Ctrl-D exits.", "",
-                "One-shot (-p): the answer on stdout, stats on stderr, exit code 0.", "",
+                "Interactive (stdin and stdout a terminal, no prompt given): line editing and history, paste of",
+                "several lines, streaming output, the reasoning (<think>...</think>) dimmed / hidden / shown.",
+                "Commands: /set, /show, /save, /load, /reset, /help, /bye; Ctrl-C stops the answer, Ctrl-D exits.", "",
+                "One-shot: the prompt from PROMPT, -p TEXT, -f FILE (- = stdin) or a piped stdin; the answer on",
+                "stdout, stats on stderr (--json: prompt, reasoning, answer, token counts and timings as JSON).", "",
                 "Examples:",
                 "  r1 run model.gguf",
-                "  r1 run model.gguf -p 'What is 17*23?' -n 512",
+                "  r1 run model.gguf 'What is 17*23?' -n 512",
+                "  echo 'What is 17*23?' | r1 run model.gguf --json",
                 "  r1 run model.gguf --raw -p 'Once upon a time' --temp 0 -n 32"})
 final class RunCommand implements Callable<Integer> {
 
     enum Think { dim, hide, show }
 
-    @Parameters(paramLabel = "MODEL", description = "GGUF model file")
+    @Parameters(index = "0", paramLabel = "MODEL", description = "GGUF model file")
     Path model;
 
-    @Option(names = {"-p", "--prompt"}, description = "answer this prompt and exit (no interactive chat)")
+    @Parameters(index = "1..*", arity = "0..*", paramLabel = "PROMPT", description = "the prompt (words are joined by spaces)")
+    List<String> words = new ArrayList<>();
+
+    @Option(names = {"-p", "--prompt"}, paramLabel = "TEXT", description = "answer this prompt and exit; - reads it from stdin")
     String prompt;
+
+    @Option(names = {"-f", "--file"}, paramLabel = "FILE", description = "answer the prompt in FILE and exit; - is stdin")
+    String file;
+
+    @Option(names = "--json", description = "one-shot: print one JSON object (prompt, reasoning, answer, tokens, timings)")
+    boolean json;
 
     @Option(names = {"-s", "--system"}, description = "system prompt")
     String system;
@@ -68,6 +83,18 @@ final class RunCommand implements Callable<Integer> {
 
     @Option(names = "--repeat-penalty", defaultValue = "1", description = "repetition penalty, 1 = off (default: ${DEFAULT-VALUE})")
     float repeatPenalty;
+
+    @Option(names = "--repeat-last-n", defaultValue = "64", description = "tokens the penalties look back over (default: ${DEFAULT-VALUE})")
+    int repeatLastN;
+
+    @Option(names = "--presence-penalty", defaultValue = "0", description = "subtracted once per seen token, 0 = off (default: ${DEFAULT-VALUE})")
+    float presencePenalty;
+
+    @Option(names = "--frequency-penalty", defaultValue = "0", description = "subtracted per occurrence, 0 = off (default: ${DEFAULT-VALUE})")
+    float frequencyPenalty;
+
+    @Option(names = "--logit-bias", paramLabel = "ID(+|-)BIAS", description = "add BIAS to token ID's logit, e.g. 15043+1 or 15043-inf (repeatable)")
+    List<String> logitBias = new ArrayList<>();
 
     @Option(names = "--seed", description = "random seed (default: random)")
     Long seed;
@@ -92,34 +119,135 @@ final class RunCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
+        if (Files.isDirectory(model))
+            throw new ModelException(model + ": is a Hugging Face directory; r1 run needs a GGUF file: convert it first with"
+                    + " 'r1 quantize --type f16 " + model + "' (or --bits 4 for R1-Q4)");
         if (!Files.isRegularFile(model)) throw new ModelException(model + ": no such model file");
-        if (raw && prompt == null) throw new IllegalArgumentException("--raw needs -p/--prompt");
+        String input = oneShotInput();
+        if (input != null && input.isBlank()) throw new IllegalArgumentException("the prompt is empty; give the question to answer");
+        if (input == null) {
+            if (raw) throw new IllegalArgumentException("--raw needs a prompt (PROMPT, -p or -f)");
+            if (json) throw new IllegalArgumentException("--json needs a prompt (PROMPT, -p, -f or stdin)");
+        }
         BpeTokenizer tok = new BpeTokenizer(Tokenizers.load(model));
-        SamplerOptions so = new SamplerOptions(temp, topK, topP, minP, repeatPenalty, 64,
-                seed != null ? seed : System.nanoTime());
-        SessionOptions opts = new SessionOptions(threads != null ? threads : Runtime.getRuntime().availableProcessors(),
-                ctx, SessionOptions.DEFAULT_BATCH);
-        try (Session s = Backends.open(Backends.canonical(backend), model, opts)) {
+        Map<Integer, Float> bias = parseLogitBias(logitBias);
+        for (int id : bias.keySet())
+            if (id >= tok.vocabSize())
+                throw new IllegalArgumentException("--logit-bias: token " + id + " is not in this model's vocabulary (ids 0.."
+                        + (tok.vocabSize() - 1) + "); 'r1 tokenize MODEL TEXT' shows the ids");
+        SamplerOptions so = new SamplerOptions(temp, topK, topP, minP, repeatPenalty, repeatLastN,
+                seed != null ? seed : System.nanoTime(), presencePenalty, frequencyPenalty, bias);
+        SessionOptions opts = new SessionOptions(threads(threads), contextSize(), SessionOptions.DEFAULT_BATCH);
+        Session s;
+        try (var loading = Progress.loading(model)) {
+            s = Backends.open(Backends.canonical(backend), model, opts);
+        }
+        try (s) {
             Chat chat = new Chat(s, tok, so, system);
-            return prompt != null ? oneShot(chat) : interactive(chat);
+            return input != null ? oneShot(chat, input) : interactive(chat);
         }
     }
 
-    private int oneShot(Chat chat) {
+    /** Threads as asked, clamped (with a note) to the cores this process may use: more only slows everything down. */
+    static int threads(Integer asked) {
+        int cores = Runtime.getRuntime().availableProcessors();
+        if (asked == null) return cores;
+        if (asked < 1) throw new IllegalArgumentException("-t/--threads must be at least 1, got " + asked);
+        if (asked > cores) {
+            System.err.printf("note: -t %d is more than the %d cores available; using %d%n", asked, cores, cores);
+            return cores;
+        }
+        return asked;
+    }
+
+    /** -c as asked, capped (with a note) at the context the model was trained for. */
+    private int contextSize() {
+        if (ctx < 0) throw new IllegalArgumentException("-c/--ctx must be >= 0 (0 = default), got " + ctx);
+        if (ctx == 0) return 0;
+        int max;
+        try (GgufFile f = GgufFile.open(model)) {
+            max = ModelConfig.fromGguf(f).contextLength();
+        }
+        if (max > 0 && ctx > max) {
+            System.err.printf("note: -c %d is more than this model's context of %d tokens; using %d%n", ctx, max, max);
+            return max;
+        }
+        return ctx;
+    }
+
+    static Map<Integer, Float> parseLogitBias(List<String> specs) {
+        Map<Integer, Float> m = new LinkedHashMap<>();
+        for (String spec : specs) {
+            var mt = java.util.regex.Pattern.compile("(\\d+)\\s*(?:=\\s*)?([+-]?(?:inf|\\d+(?:\\.\\d*)?|\\.\\d+)(?:[eE][+-]?\\d+)?)")
+                    .matcher(spec.strip().toLowerCase(Locale.ROOT));
+            if (!mt.matches())
+                throw new IllegalArgumentException("--logit-bias '" + spec + "': expected TOKEN_ID followed by +BIAS or -BIAS, e.g. 15043+1 or 15043-inf");
+            String v = mt.group(2);
+            float bias = v.endsWith("inf") ? (v.startsWith("-") ? Float.NEGATIVE_INFINITY : Float.POSITIVE_INFINITY) : Float.parseFloat(v);
+            if (bias == Float.POSITIVE_INFINITY) throw new IllegalArgumentException("--logit-bias '" + spec + "': +inf is not a bias; use a large finite number");
+            m.put(Integer.parseInt(mt.group(1)), bias);
+        }
+        return m;
+    }
+
+    /** The one-shot prompt (PROMPT, -p, -f or a piped stdin), or null for the interactive chat. */
+    private String oneShotInput() {
+        int given = (prompt != null ? 1 : 0) + (file != null ? 1 : 0) + (words.isEmpty() ? 0 : 1);
+        if (given > 1) throw new IllegalArgumentException("give the prompt one way: PROMPT, -p TEXT or -f FILE");
+        if (prompt != null) return prompt.equals("-") ? readStdin() : prompt;
+        if (file != null) {
+            if (file.equals("-")) return readStdin();
+            Path p = Path.of(file);
+            if (!Files.isRegularFile(p)) throw new IllegalArgumentException(file + ": no such prompt file (-f)");
+            try {
+                return Files.readString(p, StandardCharsets.UTF_8).strip();
+            } catch (IOException e) {
+                throw new UncheckedIOException(file + ": cannot read the prompt file: " + e.getMessage(), e);
+            }
+        }
+        if (!words.isEmpty()) return String.join(" ", words);
+        if (Tty.interactive()) return null;
+        if (Tty.stdinIsTerminal())
+            throw new IllegalArgumentException("standard output is not a terminal, so there is no chat: give the prompt"
+                    + " (r1 run MODEL 'question', -p or -f) for a one-shot answer");
+        return readStdin();
+    }
+
+    private static String readStdin() {
+        try {
+            String s = new String(System.in.readAllBytes(), StandardCharsets.UTF_8);
+            if (s.isBlank()) throw new IllegalArgumentException("standard input is empty: give a prompt (PROMPT, -p or -f)");
+            return s.strip();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read standard input: " + e.getMessage(), e);
+        }
+    }
+
+    private int oneShot(Chat chat, String input) {
         PrintWriter out = new PrintWriter(System.out, true, StandardCharsets.UTF_8);
-        boolean tty = System.console() != null;
+        boolean tty = Tty.interactive();
         // Scripts read stdout: reasoning goes there only when asked (--think show) or dimmed on a terminal.
-        Think mode = think == Think.dim && !tty ? Think.hide : think;
-        Generator.TextSink sink = sink(out, mode, tty);
+        Think mode = json || think == Think.dim && !tty ? Think.hide : think;
+        ThinkSink sink = new ThinkSink(out, mode, tty && Tty.color());
         Chat.Turn t;
         try {
-            t = raw ? chat.continueRaw(prompt, maxTokens, stop, sink, () -> false)
-                    : chat.respond(prompt, maxTokens, stop, sink, () -> false);
+            t = raw ? chat.continueRaw(input, maxTokens, stop, json ? (x, y) -> {} : sink, () -> false)
+                    : chat.respond(input, maxTokens, stop, json ? (x, y) -> {} : sink, () -> false);
         } catch (Chat.ContextFullException e) {
             throw new IllegalArgumentException("the prompt does not fit: " + e.getMessage().replace("/reset to start over, or run", "run"));
         }
-        out.println();
-        System.err.println(stats(t));
+        if (json) {
+            out.println(RunJson.of(model, Backends.canonical(backend), input, t));
+        } else {
+            out.println();
+            System.err.println(stats(t));
+        }
+        if (t.result().endedInThink()) {
+            System.err.printf("note: generation stopped inside the reasoning (%s), before any answer; raise -n%s%n",
+                    t.result().reason() == StopReason.MAX_TOKENS ? "all -n " + maxTokens + " tokens used"
+                            : t.result().reason().name().toLowerCase(Locale.ROOT).replace('_', ' '),
+                    mode == Think.show || json ? "" : ", or see the reasoning with --think show");
+        }
         return 0;
     }
 
@@ -137,15 +265,17 @@ final class RunCommand implements Callable<Integer> {
         PrintWriter out = term.writer();
         AtomicBoolean cancel = new AtomicBoolean();
         term.handle(Terminal.Signal.INT, sig -> cancel.set(true));
+        boolean color = Tty.color();
         out.printf("r1: %s on %s, context %d tokens. /help for commands, Ctrl-D to exit.%n", model.getFileName(),
                 Backends.canonical(backend), chat.contextSize());
         out.flush();
+        ChatCommands commands = new ChatCommands(chat, this, out);
         while (true) {
             String line;
             try {
                 line = reader.readLine(">>> ");
             } catch (UserInterruptException e) {
-                out.println("(Ctrl-D or /exit to quit)");
+                out.println("(Ctrl-D or /bye to quit)");
                 continue;
             } catch (EndOfFileException e) {
                 out.println();
@@ -153,29 +283,22 @@ final class RunCommand implements Callable<Integer> {
             }
             String cmd = line.strip();
             if (cmd.isEmpty()) continue;
-            if (cmd.equals("/exit") || cmd.equals("/quit") || cmd.equals("/bye")) break;
-            if (cmd.equals("/help")) {
-                out.println("/reset  forget the conversation (and free the context)\n/exit   quit (or Ctrl-D)\n"
-                        + "Ctrl-C  stop the current answer\nPaste of several lines is taken as one message.");
-                continue;
-            }
-            if (cmd.equals("/reset")) {
-                chat.reset();
-                out.println("(conversation reset)");
-                continue;
-            }
             if (cmd.startsWith("/")) {
-                out.println("unknown command " + cmd + "; /help lists them");
+                if (commands.handle(cmd) == ChatCommands.Outcome.EXIT) break;
+                out.flush();
                 continue;
             }
             cancel.set(false);
             try {
-                Chat.Turn t = chat.respond(line, maxTokens, stop, sink(out, think, true), cancel::get);
+                Think mode = think == Think.dim && !color ? Think.show : think;
+                Chat.Turn t = chat.respond(line, maxTokens, stop, new ThinkSink(out, mode, color), cancel::get);
                 out.println();
                 if (t.result().reason() == StopReason.CANCELLED) out.println("(stopped)");
                 if (t.result().reason() == StopReason.CONTEXT_FULL)
                     out.println("(the context is full: /reset to start over, or restart with a larger --ctx)");
-                out.println(ansi("2", stats(t), true));
+                if (t.result().endedInThink() && t.result().reason() == StopReason.MAX_TOKENS)
+                    out.println("(stopped inside the reasoning: -n " + maxTokens + " tokens used up; /set max-tokens N for more)");
+                out.println(ThinkSink.ansi("2", stats(t), color));
             } catch (Chat.ContextFullException e) {
                 out.println(e.getMessage());
             }
@@ -185,26 +308,55 @@ final class RunCommand implements Callable<Integer> {
         return 0;
     }
 
-    private static Generator.TextSink sink(PrintWriter out, Think mode, boolean color) {
-        return (text, thinking) -> {
-            if (thinking && mode == Think.hide) return;
-            if (thinking && mode == Think.dim && color) {
-                out.print(ansi("2", text, true));
-            } else {
-                out.print(text);
-            }
-            out.flush();
-        };
-    }
-
-    private static String ansi(String code, String s, boolean on) {
-        return on ? "\033[" + code + "m" + s + "\033[0m" : s;
-    }
-
     static String stats(Chat.Turn t) {
         var r = t.result();
         return String.format(Locale.ROOT, "[prompt %d tokens (%d new, %.1f tok/s) | %d tokens, %.1f tok/s | %s]",
                 t.promptTokens(), t.prefilledTokens(), t.prefillSeconds() > 0 ? t.prefilledTokens() / t.prefillSeconds() : 0,
                 r.tokens().length, r.tokensPerSecond(), r.reason().name().toLowerCase(Locale.ROOT).replace('_', ' '));
+    }
+
+    /**
+     * Streams a reply, reasoning and answer apart: dimmed (ANSI) on a color terminal, hidden, or shown
+     * between "Thinking..." and "...done thinking." lines (as ollama does) so they never run together.
+     */
+    static final class ThinkSink implements Generator.TextSink {
+        private final PrintWriter out;
+        private final Think mode;
+        private final boolean color;
+        private boolean inThink, thought, answerStarted;
+
+        ThinkSink(PrintWriter out, Think mode, boolean color) {
+            this.out = out;
+            this.mode = mode == Think.dim && !color ? Think.show : mode;
+            this.color = color;
+        }
+
+        @Override
+        public void text(String text, boolean thinking) {
+            if (thinking) {
+                thought = true;
+                if (mode == Think.hide) return;
+                if (mode == Think.show && !inThink) out.print("Thinking...\n");
+                inThink = true;
+                out.print(mode == Think.dim ? ansi("2", text, true) : text);
+            } else {
+                if (mode == Think.dim) {
+                    out.print(text);
+                } else {
+                    if (inThink && mode == Think.show) out.print("\n...done thinking.\n\n");
+                    inThink = false;
+                    // The answer after </think> starts with blank lines; our own separator replaces them.
+                    if (!answerStarted && thought) text = text.stripLeading();
+                    if (text.isEmpty()) return;
+                    answerStarted = true;
+                    out.print(text);
+                }
+            }
+            out.flush();
+        }
+
+        static String ansi(String code, String s, boolean on) {
+            return on ? "\033[" + code + "m" + s + "\033[0m" : s;
+        }
     }
 }

@@ -40,8 +40,15 @@ final class SynthCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        long total = synthesize(preset, TargetType.parse(type), pure, seed, output, force);
-        System.out.printf("wrote %s (%s, %s, seed %d)%n", output, preset, Format.bytes(total), seed);
+        dev.r1.models.io.OutputFiles.checkWritable(output, "model", force, "--force");
+        synthesize(preset, TargetType.parse(type), pure, seed, output, force);
+        long size;
+        try {
+            size = java.nio.file.Files.size(output); // the file's size, as r1 info and ls show it (not only the tensor data)
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(output + ": written but cannot be read back: " + e.getMessage(), e);
+        }
+        System.out.printf("wrote %s (%s, %s, seed %d)%n", output, preset, Format.bytes(size), seed);
         return 0;
     }
 

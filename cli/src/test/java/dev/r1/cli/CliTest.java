@@ -18,10 +18,17 @@ class CliTest {
 
     record Run(int code, String out, String err) {}
 
-    static synchronized Run r1(String... args) {
+    static Run r1(String... args) {
+        return r1In("", args);
+    }
+
+    /** Runs r1 in process with {@code stdin} as standard input (never the test JVM's own). */
+    static synchronized Run r1In(String stdin, String... args) {
         PrintStream o = System.out, e = System.err;
+        java.io.InputStream i = System.in;
         ByteArrayOutputStream bo = new ByteArrayOutputStream(), be = new ByteArrayOutputStream();
         try {
+            System.setIn(new java.io.ByteArrayInputStream(stdin.getBytes(StandardCharsets.UTF_8)));
             System.setOut(new PrintStream(bo, true, StandardCharsets.UTF_8));
             System.setErr(new PrintStream(be, true, StandardCharsets.UTF_8));
             var cl = Main.commandLine();
@@ -29,6 +36,7 @@ class CliTest {
             int code = cl.execute(args);
             return new Run(code, bo.toString(StandardCharsets.UTF_8), be.toString(StandardCharsets.UTF_8));
         } finally {
+            System.setIn(i);
             System.setOut(o);
             System.setErr(e);
         }

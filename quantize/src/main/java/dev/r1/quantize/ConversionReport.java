@@ -1,12 +1,11 @@
 package dev.r1.quantize;
 
+import dev.r1.models.io.OutputFiles;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.List;
 
 /**
@@ -40,15 +39,9 @@ public record ConversionReport(String input, String output, String target, long 
 
     /** Writes {@link #toJson()} to {@code file} atomically (temp file in the same directory, then rename). */
     public void writeJson(Path file) {
-        Path abs = file.toAbsolutePath();
         try {
-            Path tmp = Files.createTempFile(abs.getParent(), "." + abs.getFileName(), ".tmp");
-            try {
-                Files.writeString(tmp, toJson());
-                Files.move(tmp, abs, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } finally {
-                Files.deleteIfExists(tmp);
-            }
+            String json = toJson();
+            OutputFiles.writeAtomically(file, os -> os.write(json.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
         } catch (IOException e) {
             throw new QuantizeException(file + ": cannot write the report: " + e.getMessage(), e);
         }

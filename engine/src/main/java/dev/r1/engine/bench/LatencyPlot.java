@@ -1,5 +1,6 @@
 package dev.r1.engine.bench;
 
+import dev.r1.models.io.OutputFiles;
 import java.awt.BasicStroke;
 import java.awt.Color;
 import java.awt.Font;
@@ -7,12 +8,9 @@ import java.awt.Graphics2D;
 import java.awt.RenderingHints;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -31,18 +29,11 @@ public final class LatencyPlot {
         boolean svg = name.endsWith(".svg");
         if (!svg && !name.endsWith(".png"))
             throw new IllegalArgumentException("plot file must end in .svg or .png: " + out);
-        Path dir = out.toAbsolutePath().getParent();
         try {
-            Path tmp = Files.createTempFile(dir, "." + out.getFileName(), ".tmp");
-            try {
-                try (OutputStream os = Files.newOutputStream(tmp)) {
-                    if (svg) os.write(svg(title, series).getBytes(StandardCharsets.UTF_8));
-                    else ImageIO.write(png(title, series), "png", os);
-                }
-                Files.move(tmp, out, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-            } finally {
-                Files.deleteIfExists(tmp);
-            }
+            OutputFiles.writeAtomically(out, os -> {
+                if (svg) os.write(svg(title, series).getBytes(StandardCharsets.UTF_8));
+                else ImageIO.write(png(title, series), "png", os);
+            });
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write plot " + out + ": " + e.getMessage(), e);
         }

@@ -65,7 +65,7 @@ public final class LlamaCppModel implements Model {
             MemorySegment m = Llama.llama_model_load_from_file(a.allocateFrom(gguf.toAbsolutePath().toString()), params);
             if (m.equals(MemorySegment.NULL))
                 throw new LlamaCppException("llama.cpp could not load " + gguf + " (not a GGUF model it supports;"
-                        + " raise logger dev.r1.llama to DEBUG for its reason)");
+                        + " its log says why: r1 -v shows it)");
             return new LlamaCppModel(gguf, m, vocabOnly);
         }
     }

@@ -4,7 +4,8 @@ import java.util.Arrays;
 import java.util.SplittableRandom;
 
 /**
- * Picks the next token from a logit vector, in llama.cpp's order: repetition penalty, top-k, top-p,
+ * Picks the next token from a logit vector, in llama.cpp's order: logit bias, penalties (repetition,
+ * then frequency and presence, over the last {@code repeatLastN} tokens), top-k, top-p,
  * min-p (each on the distribution at temperature 1), then temperature and a seeded draw among the
  * survivors. Greedy (temperature 0) is a plain argmax after the penalty.
  *
@@ -95,15 +96,19 @@ public final class Sampler {
     }
 
     private void applyPenalty(float[] l) {
-        if (o.repeatPenalty() == 1f || recentCount == 0) return;
-        // Each distinct recent token is penalized once, as llama.cpp does.
+        for (var e : o.logitBias().entrySet()) if (e.getKey() < l.length) l[e.getKey()] += e.getValue();
+        boolean counted = o.presencePenalty() != 0f || o.frequencyPenalty() != 0f;
+        if (o.repeatPenalty() == 1f && !counted || recentCount == 0) return;
+        // Each distinct recent token is penalized once (the frequency penalty once per occurrence), as llama.cpp does.
         int[] seen = Arrays.copyOf(recent, recentCount);
         Arrays.sort(seen);
-        for (int i = 0; i < seen.length; i++) {
-            if (i > 0 && seen[i] == seen[i - 1]) continue;
+        for (int i = 0, j; i < seen.length; i = j) {
+            j = i + 1;
+            while (j < seen.length && seen[j] == seen[i]) j++;
             int t = seen[i];
             if (t < 0 || t >= l.length) continue;
-            l[t] = l[t] > 0 ? l[t] / o.repeatPenalty() : l[t] * o.repeatPenalty();
+            if (o.repeatPenalty() != 1f) l[t] = l[t] > 0 ? l[t] / o.repeatPenalty() : l[t] * o.repeatPenalty();
+            if (counted) l[t] -= (j - i) * o.frequencyPenalty() + o.presencePenalty();
         }
     }
 

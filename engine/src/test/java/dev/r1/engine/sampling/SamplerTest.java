@@ -21,12 +21,15 @@ class SamplerTest {
     /** Reference survivors: penalty, full sort, top-k, top-p, min-p; all in double. */
     static int[] reference(float[] logits, SamplerOptions o, int[] history) {
         double[] l = new double[logits.length];
-        for (int i = 0; i < l.length; i++) l[i] = logits[i];
+        float[] biased = logits.clone();
+        for (var e : o.logitBias().entrySet()) biased[e.getKey()] += e.getValue();
+        for (int i = 0; i < l.length; i++) l[i] = biased[i];
         int from = Math.max(0, history.length - o.repeatLastN());
-        boolean[] pen = new boolean[l.length];
-        for (int i = from; i < history.length; i++) pen[history[i]] = true;
+        int[] count = new int[l.length];
+        for (int i = from; i < history.length; i++) count[history[i]]++;
         for (int t = 0; t < l.length; t++) {
-            if (pen[t] && o.repeatPenalty() != 1f) l[t] = l[t] > 0 ? (float) (logits[t] / o.repeatPenalty()) : (float) (logits[t] * o.repeatPenalty());
+            if (count[t] > 0 && o.repeatPenalty() != 1f) l[t] = l[t] > 0 ? (float) (biased[t] / o.repeatPenalty()) : (float) (biased[t] * o.repeatPenalty());
+            if (count[t] > 0) l[t] = (float) ((float) l[t] - (count[t] * (double) o.frequencyPenalty() + o.presencePenalty()));
         }
         List<Integer> ids = new ArrayList<>();
         for (int i = 0; i < l.length; i++) ids.add(i);
@@ -106,6 +109,34 @@ class SamplerTest {
         assertEquals(1, p.sample(l));
         p.accept(new int[] {2, 2}); // token 0 falls out of the last-2 window
         assertEquals(0, p.sample(l));
+    }
+
+    @Test
+    void presenceFrequencyPenaltiesAndLogitBiasMatchTheReference() {
+        float[] logits = randomLogits(5000, 2, 11);
+        int[] history = new int[300];
+        Random r = new Random(5);
+        for (int i = 0; i < history.length; i++) history[i] = r.nextInt(40); // repeats, so counts differ
+        java.util.Map<Integer, Float> bias = java.util.Map.of(7, 3.5f, 3, Float.NEGATIVE_INFINITY, 4999, -2f);
+        for (SamplerOptions o : List.of(
+                new SamplerOptions(1f, 0, 0.9f, 0f, 1.1f, 64, 1, 0.5f, 0.2f, java.util.Map.of()),
+                new SamplerOptions(1f, 50, 1f, 0f, 1f, 128, 1, 0f, 0.7f, bias),
+                new SamplerOptions(0.8f, 0, 0.95f, 0.01f, 1f, 0, 1, 1.5f, 1.5f, bias))) {
+            Sampler s = new Sampler(o);
+            s.accept(history);
+            assertArrayEquals(reference(logits, o, history), s.survivors(logits), o.toString());
+        }
+        // Greedy: the bias turns the argmax, a ban (-inf) removes it, a frequency penalty counts occurrences.
+        float[] l = {1f, 2f, 1.9f};
+        assertEquals(0, new Sampler(SamplerOptions.greedy().withLogitBias(java.util.Map.of(0, 1.5f))).sample(l));
+        assertEquals(2, new Sampler(SamplerOptions.greedy().withLogitBias(java.util.Map.of(1, Float.NEGATIVE_INFINITY))).sample(l));
+        Sampler f = new Sampler(SamplerOptions.greedy().withPenalties(0f, 0.11f));
+        f.accept(new int[] {1, 2});
+        assertEquals(1, f.sample(l)); // both seen once: 1.89 vs 1.79
+        f.accept(1);
+        assertEquals(2, f.sample(l)); // token 1 twice: 1.78 vs 1.79
+        var bad = assertThrows(IllegalArgumentException.class, () -> SamplerOptions.greedy().withPenalties(Float.NaN, 0));
+        assertTrue(bad.getMessage().contains("presence"), bad.getMessage());
     }
 
     @Test

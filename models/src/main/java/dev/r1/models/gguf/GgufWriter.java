@@ -1,6 +1,7 @@
 package dev.r1.models.gguf;
 
 import dev.r1.models.ModelException;
+import dev.r1.models.io.OutputFiles;
 import dev.r1.models.tensor.GgmlType;
 
 import java.io.IOException;
@@ -64,8 +65,14 @@ public final class GgufWriter implements AutoCloseable {
         this.target = target.toAbsolutePath();
         this.overwrite = overwrite;
         Path dir = this.target.getParent();
-        this.temp = Files.createTempFile(dir, "." + this.target.getFileName() + ".", ".tmp");
-        this.channel = FileChannel.open(temp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING);
+        // Mode under the user's umask, deleted on Ctrl-C/SIGTERM, stale ones of dead runs swept.
+        this.temp = OutputFiles.createTemp(this.target);
+        try {
+            this.channel = FileChannel.open(temp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING);
+        } catch (IOException e) {
+            OutputFiles.discard(temp);
+            throw e;
+        }
     }
 
     /** A writer for {@code target}; refuses to replace an existing file. */
@@ -83,7 +90,9 @@ public final class GgufWriter implements AutoCloseable {
         try {
             return new GgufWriter(target, overwrite);
         } catch (IOException e) {
-            throw ModelException.at(target, "output", "cannot create a temporary file in " + dir + ": " + e);
+            throw ModelException.at(target, "output", "cannot create a temporary file in " + dir + " ("
+                    + (e instanceof java.nio.file.AccessDeniedException ? "permission denied" : e.getMessage())
+                    + "); write the output elsewhere");
         }
     }
 
@@ -283,6 +292,7 @@ public final class GgufWriter implements AutoCloseable {
             } else {
                 moveNoReplace();
             }
+            OutputFiles.release(temp);
             syncDirectory();
         });
         committed = true;
@@ -320,13 +330,7 @@ public final class GgufWriter implements AutoCloseable {
         } catch (IOException ignored) {
             // closing a file we are about to delete
         }
-        if (!committed) {
-            try {
-                Files.deleteIfExists(temp);
-            } catch (IOException ignored) {
-                // best effort: the temp name starts with '.' and ends in .tmp
-            }
-        }
+        if (!committed) OutputFiles.discard(temp); // best effort; the next write of this target sweeps it
     }
 
     private interface IoAction { void run() throws IOException; }
