@@ -109,11 +109,12 @@ final class BenchCommand implements Callable<Integer> {
                 for (String name : names) {
                     System.err.printf("%s: loading %s%n", name, file.getFileName());
                     sessions.add(Backends.open(name, file, so));
+                    System.err.printf("%s: %s%n", name, sessions.getLast().model().description());
                 }
                 List<LatencyBench.Result> rs = LatencyBench.runInterleaved(sessions, opts,
                         (i, phase) -> System.err.printf("%s: %s%n", names.get(i), phase));
                 for (int i = 0; i < names.size(); i++) {
-                    report.add(new BenchReport.Row(names.get(i), file.getFileName().toString(), typeName, thr, modelBytes,
+                    report.add(new BenchReport.Row(names.get(i), sessions.get(i).model().description(), file.getFileName().toString(), typeName, thr, modelBytes,
                             bytesPerToken, PeakMemory.peakRssMb(), rs.get(i)));
                 }
             } finally {
@@ -125,8 +126,9 @@ final class BenchCommand implements Callable<Integer> {
                 System.err.printf("%s: loading %s%n", name, file.getFileName());
                 PeakMemory.resetPeak();
                 try (Session s = Backends.open(name, file, so)) {
+                    System.err.printf("%s: %s%n", name, s.model().description());
                     LatencyBench.Result r = LatencyBench.run(s, opts, phase -> System.err.printf("%s: %s%n", name, phase));
-                    report.add(new BenchReport.Row(name, file.getFileName().toString(), typeName, thr, modelBytes, bytesPerToken,
+                    report.add(new BenchReport.Row(name, s.model().description(), file.getFileName().toString(), typeName, thr, modelBytes, bytesPerToken,
                             PeakMemory.peakRssMb(), r));
                 }
             }

@@ -16,7 +16,8 @@ import java.util.Map;
 public final class BenchReport {
 
     /** A measured backend with what's needed to put its numbers in context. */
-    public record Row(String backend, String model, String type, int threads, long modelBytes,
+    /** @param kernels what the backend ran, as it describes itself (vector width, ggml CPU library) */
+    public record Row(String backend, String kernels, String model, String type, int threads, long modelBytes,
                       long bytesPerToken, long peakRssMb, LatencyBench.Result result) {}
 
     private final MachineInfo machine;
@@ -82,6 +83,7 @@ public final class BenchReport {
             LatencyBench.Result res = r.result();
             Map<String, Object> o = new LinkedHashMap<>();
             o.put("backend", r.backend());
+            o.put("kernels", r.kernels());
             o.put("model", r.model());
             o.put("type", r.type());
             o.put("threads", r.threads());

@@ -51,7 +51,10 @@ public final class CpuBackend implements Backend {
 
     public int threads() { return pool.size(); }
 
-    @Override public String name() { return "java (" + pool.size() + " threads)"; }
+    /** What a benchmark figure measured: threads, vector widths, which matrices are repacked. */
+    @Override public String name() {
+        return "java (" + pool.size() + " threads, " + VectorWidths.describe() + (REPACK ? ", Q4_0/Q6_K repacked" : ", nothing repacked") + ")";
+    }
 
     @Override public Buffer buffer(int floats) { return new Buf(new float[floats]); }
 
