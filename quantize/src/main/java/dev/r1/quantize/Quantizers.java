@@ -19,8 +19,9 @@ public final class Quantizers {
 
     /** Every type r1 can write. */
     public static final List<RowQuantizer> ALL = List.of(FloatQuantizers.F32, FloatQuantizers.F16,
-            Q4_0Quantizer.INSTANCE, Q8_0Quantizer.INSTANCE, Q4_KQuantizer.INSTANCE, Q6_KQuantizer.INSTANCE,
-            FloatQuantizers.BF16);
+            Q4_0Quantizer.INSTANCE, Q4_1Quantizer.INSTANCE, Q5_0Quantizer.INSTANCE, Q5_1Quantizer.INSTANCE,
+            Q8_0Quantizer.INSTANCE, Q2_KQuantizer.INSTANCE, Q3_KQuantizer.INSTANCE, Q4_KQuantizer.INSTANCE,
+            Q5_KQuantizer.INSTANCE, Q6_KQuantizer.INSTANCE, IQ4Quantizer.NL, IQ4Quantizer.XS, FloatQuantizers.BF16);
 
     /** Rows per parallel task: enough work to amortise scheduling, small enough to balance 2..64 cores. */
     private static final long TASK_ELEMENTS = 1 << 16;
