@@ -47,27 +47,45 @@ public final class Converter {
         checkPaths(in, out, opt.force());
         try (ModelSource src = ModelSource.open(in)) {
             ModelConfig c = src.config();
-            List<ModelSource.Tensor> tensors = src.tensors();
+            // llama-quantize writes tensors in its loader's order: non-layer tensors first, then layer by
+            // layer, by name within each; the same order makes the files equal byte for byte.
+            List<ModelSource.Tensor> tensors = new ArrayList<>(src.tensors());
+            tensors.sort(java.util.Comparator.comparingInt((ModelSource.Tensor t) -> TensorPolicy.layerOf(t.name()))
+                    .thenComparing(ModelSource.Tensor::name));
             List<String> warnings = new ArrayList<>();
             List<TensorPolicy.Choice> choices = new ArrayList<>();
             boolean tied = tensors.stream().noneMatch(t -> t.name().equals("output.weight"));
+            TensorPolicy.Model model = new TensorPolicy.Model(c.layers(), tied, ModelSource.isLlama70b(c),
+                    c.heads() / c.kvHeads());
             long outBytes = 0, totalElements = 0, weights = 0;
+            java.util.SortedSet<String> requantized = new java.util.TreeSet<>();
             for (ModelSource.Tensor t : tensors) {
-                if (t.sourceType().isQuantized()) {
-                    if (!opt.allowRequantize()) {
-                        throw new QuantizeException(in + ": tensor " + t.name() + " is already " + t.sourceType()
-                                + "; requantizing loses quality twice. Convert from the F16/BF16 original, or pass"
-                                + " --allow-requantize");
+                TensorPolicy.Choice ch = TensorPolicy.choose(t.name(), t.dims(), opt.target(), opt.pure(), model);
+                // as llama-quantize: a tensor already of its output type is copied; others are converted
+                if (!copied(t, ch)) {
+                    if (!t.sourceType().canDequantize()) {
+                        throw new QuantizeException(in + ": tensor " + t.name() + " is " + t.sourceType() + ", which r1"
+                                + " cannot decode (it reads " + dev.r1.models.tensor.GgmlType.dequantizableNames()
+                                + "); convert from the F16/BF16 original, or use llama-quantize --allow-requantize");
                     }
-                    warnings.add("requantizing " + t.name() + " from " + t.sourceType());
+                    if (t.sourceType().isQuantized()) {
+                        if (!opt.allowRequantize()) {
+                            throw new QuantizeException(in + ": tensor " + t.name() + " is already " + t.sourceType()
+                                    + "; requantizing loses quality twice. Convert from the F16/BF16 original, or pass"
+                                    + " --allow-requantize");
+                        }
+                        requantized.add(t.sourceType().name());
+                    }
                 }
-                TensorPolicy.Choice ch = TensorPolicy.choose(t.name(), t.dims(), opt.target(), opt.pure(), c.layers(),
-                        tied, ModelSource.isLlama70b(c));
                 if (ch.note() != null) warnings.add(t.name() + ": " + ch.note());
                 choices.add(ch);
                 outBytes += ch.type().byteSize(t.elements());
                 totalElements += t.elements();
                 weights += t.elements();
+            }
+            if (!requantized.isEmpty()) { // llama-quantize's warning for --allow-requantize
+                warnings.add(0, "requantizing tensors from " + String.join(", ", requantized) + ": this can severely"
+                        + " reduce quality compared to quantizing from 16bit or 32bit");
             }
             checkFreeSpace(out, outBytes + HEADER_ALLOWANCE, freeSpace);
             final long total = totalElements;
@@ -87,12 +105,17 @@ public final class Converter {
                     TensorPolicy.Choice ch = choices.get(i);
                     int index = i;
                     double[][] err = new double[1][]; // sum of squared errors, max |error|, elements
-                    w.writeTensorData(t.name(), sink -> err[0] = streamer.write(t, ch.type(), sink, e -> {
-                        if (opt.progress() != null) {
-                            opt.progress().update(new ConvertOptions.Event(t.name(), index, tensors.size(),
-                                    done[0] + e, total, (System.nanoTime() - t0) / 1e9));
-                        }
-                    }));
+                    if (copied(t, ch)) {
+                        w.writeTensorData(t.name(), t.stored());
+                        err[0] = new double[] {0, 0, t.elements()};
+                    } else {
+                        w.writeTensorData(t.name(), sink -> err[0] = streamer.write(t, ch.type(), sink, e -> {
+                            if (opt.progress() != null) {
+                                opt.progress().update(new ConvertOptions.Event(t.name(), index, tensors.size(),
+                                        done[0] + e, total, (System.nanoTime() - t0) / 1e9));
+                            }
+                        }));
+                    }
                     done[0] += t.elements();
                     double rmse = Math.sqrt(err[0][0] / Math.max(1, err[0][2]));
                     reports.add(new ConversionReport.TensorReport(t.name(), t.dims(), t.sourceType().name(),
@@ -113,6 +136,11 @@ public final class Converter {
         } catch (ModelException e) {
             throw new QuantizeException(e.getMessage(), e);
         }
+    }
+
+    /** Whether {@code t} is written as stored: it comes from a GGUF in the type chosen for it. */
+    private static boolean copied(ModelSource.Tensor t, TensorPolicy.Choice ch) {
+        return t.stored() != null && t.sourceType() == ch.type();
     }
 
     /**
