@@ -53,15 +53,25 @@ public final class IQ4Quantizer implements RowQuantizer {
 
     @Override
     public void quantizeRow(float[] x, int off, int n, byte[] y, int yOff) {
+        quantizeRow(x, off, n, null, y, yOff);
+    }
+
+    @Override
+    public void quantizeRow(float[] x, int off, int n, float[] imatrix, byte[] y, int yOff) {
         rowBytes(n);
         byte[] L = new byte[superBlock];
-        float[] scales = new float[superBlock / 32];
+        float[] scales = new float[superBlock / 32], w = new float[32];
         for (int b = 0; b < n / superBlock; b++) {
-            quantizeBlock(x, off + b * superBlock, y, yOff + b * typeSize(), L, scales);
+            quantizeBlock(x, off + b * superBlock, imatrix, b * superBlock, y, yOff + b * typeSize(), L, scales, w);
         }
     }
 
-    private void quantizeBlock(float[] x, int xb, byte[] y, int yb, byte[] L, float[] scales) {
+    /** One (super-)block; weights x² without an importance matrix, {@code qw * sqrt(sigma2 + x²)} with one. */
+    private void quantizeBlock(float[] x, int xb, float[] qw, int qwOff, byte[] y, int yb, byte[] L, float[] scales,
+                               float[] w) {
+        float sigma2 = 0;
+        for (int j = 0; j < superBlock; j++) sigma2 += x[xb + j] * x[xb + j];
+        sigma2 *= 2f / superBlock;
         int q4 = yb + (xs ? 8 : 2);
         for (int i = 0; i < superBlock / 2; i++) y[q4 + i] = 0;
         Bits.putShortLE(y, yb, Bits.fp16(0f));
@@ -76,6 +86,10 @@ public final class IQ4Quantizer implements RowQuantizer {
                     max = x[xo + j];
                 }
             }
+            for (int j = 0; j < 32; j++) {
+                float xj = x[xo + j];
+                w[j] = qw != null ? qw[qwOff + 32 * ib + j] * (float) Math.sqrt(sigma2 + xj * xj) : xj * xj;
+            }
             if (amax < KSearch.GROUP_MAX_EPS) {
                 scales[ib] = 0;
                 continue;
@@ -87,9 +101,9 @@ public final class IQ4Quantizer implements RowQuantizer {
                 float xj = x[xo + j];
                 int l = bestIndex(id * xj);
                 L[32 * ib + j] = (byte) l;
-                float q = VALUES[l], w = xj * xj;
-                sumqx += w * q * xj;
-                sumq2 += w * q * q;
+                float q = VALUES[l];
+                sumqx += w[j] * q * xj;
+                sumq2 += w[j] * q * q;
             }
             d = sumqx / sumq2;
             float best = d * sumqx;
@@ -98,9 +112,9 @@ public final class IQ4Quantizer implements RowQuantizer {
                 sumqx = sumq2 = 0;
                 for (int j = 0; j < 32; j++) {
                     float xj = x[xo + j];
-                    float q = VALUES[bestIndex(id * xj)], w = xj * xj;
-                    sumqx += w * q * xj;
-                    sumq2 += w * q * q;
+                    float q = VALUES[bestIndex(id * xj)];
+                    sumqx += w[j] * q * xj;
+                    sumq2 += w[j] * q * q;
                 }
                 if (sumq2 > 0 && sumqx * sumqx > best * sumq2) {
                     d = sumqx / sumq2;

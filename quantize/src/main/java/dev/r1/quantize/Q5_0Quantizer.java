@@ -17,6 +17,17 @@ public final class Q5_0Quantizer implements RowQuantizer {
     @Override public int blockSize() { return QK; }
     @Override public int typeSize() { return BLOCK_BYTES; }
 
+    /** With an importance matrix: ggml's weighted form (see {@link Weighted}). */
+    @Override
+    public void quantizeRow(float[] x, int off, int n, float[] imatrix, byte[] y, int yOff) {
+        if (imatrix == null) {
+            quantizeRow(x, off, n, y, yOff);
+            return;
+        }
+        rowBytes(n);
+        Weighted.q4_0or5_0(x, off, n, imatrix, y, yOff, true);
+    }
+
     @Override
     public void quantizeRow(float[] x, int off, int n, byte[] y, int yOff) {
         rowBytes(n);
