@@ -56,7 +56,7 @@ public final class Converter {
             List<TensorPolicy.Choice> choices = new ArrayList<>();
             boolean tied = tensors.stream().noneMatch(t -> t.name().equals("output.weight"));
             TensorPolicy.Model model = new TensorPolicy.Model(c.layers(), tied, ModelSource.isLlama70b(c),
-                    c.heads() / c.kvHeads());
+                    c.heads() / c.kvHeads(), opt.imatrix() != null);
             long outBytes = 0, totalElements = 0, weights = 0;
             java.util.SortedSet<String> requantized = new java.util.TreeSet<>();
             for (ModelSource.Tensor t : tensors) {
@@ -109,7 +109,8 @@ public final class Converter {
                         w.writeTensorData(t.name(), t.stored());
                         err[0] = new double[] {0, 0, t.elements()};
                     } else {
-                        w.writeTensorData(t.name(), sink -> err[0] = streamer.write(t, ch.type(), sink, e -> {
+                        float[] im = imatrixFor(opt, t, warnings);
+                        w.writeTensorData(t.name(), sink -> err[0] = streamer.write(t, ch.type(), im, sink, e -> {
                             if (opt.progress() != null) {
                                 opt.progress().update(new ConvertOptions.Event(t.name(), index, tensors.size(),
                                         done[0] + e, total, (System.nanoTime() - t0) / 1e9));
@@ -136,6 +137,24 @@ public final class Converter {
         } catch (ModelException e) {
             throw new QuantizeException(e.getMessage(), e);
         }
+    }
+
+    /**
+     * {@code t}'s column weights from the importance matrix, as llama-quantize looks them up: none (and a
+     * warning) when the matrix has no entry, an error when the entry's length is not the row length.
+     */
+    private static float[] imatrixFor(ConvertOptions opt, ModelSource.Tensor t, List<String> warnings) {
+        if (opt.imatrix() == null || t.dims().length < 2) return null;
+        float[] im = opt.imatrix().get(t.name());
+        if (im == null) {
+            warnings.add(t.name() + ": the importance matrix has no entry for it; quantized without");
+            return null;
+        }
+        if (im.length != t.rowLength()) {
+            throw new QuantizeException("importance matrix entry " + t.name() + " has " + im.length
+                    + " values, the tensor's rows " + t.rowLength() + "; was it computed for another model?");
+        }
+        return im;
     }
 
     /** Whether {@code t} is written as stored: it comes from a GGUF in the type chosen for it. */

@@ -27,8 +27,12 @@ public final class TensorPolicy {
     /** A tensor's type and, when it differs from the plain rule, why. */
     public record Choice(GgmlType type, String note) {}
 
-    /** What of the model the mixes look at besides the tensor itself. */
-    public record Model(int layers, boolean tied, boolean llama70b, int gqa) {}
+    /** What of the model (and run) the mixes look at besides the tensor itself. */
+    public record Model(int layers, boolean tied, boolean llama70b, int gqa, boolean imatrix) {
+        public Model(int layers, boolean tied, boolean llama70b, int gqa) {
+            this(layers, tied, llama70b, gqa, false);
+        }
+    }
 
     /** llama.cpp's {@code use_more_bits(i_layer, n_layers)}. */
     public static boolean useMoreBits(int layer, int layers) {
@@ -108,7 +112,12 @@ public final class TensorPolicy {
                 case Q3_K_L -> type = GgmlType.Q5_K;
                 case Q4_K_M, Q5_K_M -> { if (useMoreBits(layer, n)) type = GgmlType.Q6_K; }
                 case Q4_K_S -> { if (layer < n / 8) type = GgmlType.Q5_K; }
-                default -> { if (iq4 && layer < n / 8) type = GgmlType.Q5_K; }
+                default -> {
+                    if (iq4 && layer < n / 8 && !m.imatrix()) type = GgmlType.Q5_K;
+                    // with an imatrix, llama-quantize guards the first eighth of Q4_0/Q5_0 ffn_down with a min
+                    if (m.imatrix() && layer < n / 8 && target == TargetType.Q4_0) type = GgmlType.Q4_1;
+                    if (m.imatrix() && layer < n / 8 && target == TargetType.Q5_0) type = GgmlType.Q5_1;
+                }
             }
         } else if (name.contains("attn_output.weight")) {
             switch (target) {

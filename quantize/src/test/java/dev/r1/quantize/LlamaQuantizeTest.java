@@ -65,6 +65,16 @@ class LlamaQuantizeTest {
 
     /** llama.cpp quantizes {@code in} to {@code out} as llama-quantize would (2 threads). */
     static void llamaQuantize(Path in, Path out, int ftype, boolean allowRequantize) throws Throwable {
+        llamaQuantize(in, out, ftype, allowRequantize, null);
+    }
+
+    /** {@code struct llama_model_imatrix_data}: name, data, size; the array ends with a null name. */
+    static final MemoryLayout IMATRIX = MemoryLayout.structLayout(ValueLayout.ADDRESS.withName("name"),
+            ValueLayout.ADDRESS.withName("data"), ValueLayout.JAVA_LONG.withName("size"));
+
+    /** The same with an importance matrix (tensor name -> column weights), as after llama-quantize --imatrix. */
+    static void llamaQuantize(Path in, Path out, int ftype, boolean allowRequantize, java.util.Map<String, float[]> imatrix)
+            throws Throwable {
         Linker linker = Linker.nativeLinker();
         SymbolLookup lib = SymbolLookup.libraryLookup(Path.of(System.getProperty("r1.deps"), "llama", "libllama.so"), Arena.global());
         MethodHandle defaults = linker.downcallHandle(lib.find("llama_model_quantize_default_params").orElseThrow(),
@@ -76,6 +86,17 @@ class LlamaQuantizeTest {
             p.set(ValueLayout.JAVA_INT, PARAMS.byteOffset(MemoryLayout.PathElement.groupElement("nthread")), 2);
             p.set(ValueLayout.JAVA_INT, PARAMS.byteOffset(MemoryLayout.PathElement.groupElement("ftype")), ftype);
             p.set(ValueLayout.JAVA_BOOLEAN, PARAMS.byteOffset(MemoryLayout.PathElement.groupElement("allow_requantize")), allowRequantize);
+            if (imatrix != null) {
+                MemorySegment arr = a.allocate(IMATRIX, imatrix.size() + 1); // zeroed: the last entry ends it
+                int i = 0;
+                for (var e : imatrix.entrySet()) {
+                    MemorySegment el = arr.asSlice(i++ * IMATRIX.byteSize(), IMATRIX.byteSize());
+                    el.set(ValueLayout.ADDRESS, 0, a.allocateFrom(e.getKey()));
+                    el.set(ValueLayout.ADDRESS, 8, a.allocateFrom(ValueLayout.JAVA_FLOAT, e.getValue()));
+                    el.set(ValueLayout.JAVA_LONG, 16, e.getValue().length);
+                }
+                p.set(ValueLayout.ADDRESS, PARAMS.byteOffset(MemoryLayout.PathElement.groupElement("imatrix")), arr);
+            }
             int rc = (int) quantize.invokeExact(a.allocateFrom(in.toString()), a.allocateFrom(out.toString()), p);
             assertEquals(0, rc, "llama_model_quantize failed");
         }
@@ -87,6 +108,31 @@ class LlamaQuantizeTest {
         Path ref = tmp.resolve("llama-" + target + ".gguf"), ours = tmp.resolve("r1-" + target + ".gguf");
         llamaQuantize(f16, ref, target.fileType(), false);
         Converter.convert(f16, ours, ConvertOptions.of(target).withMeasureError(false));
+        assertSameFile(ref, ours);
+    }
+
+    /**
+     * With an importance matrix (random column weights spanning 4 decades for every layer matrix; none for
+     * token_embd and output, as llama-imatrix leaves them out): the weighted quantizers and the mixes'
+     * imatrix rules (Q4_0/Q5_0 ffn_down guards, IQ4 without its ffn_down upgrade). These targets use every
+     * weighted quantizer (Q4_1, Q5_1 through the guards; IQ4_NL through IQ4_XS's fallback).
+     */
+    @ParameterizedTest
+    @EnumSource(value = TargetType.class, names = {"Q4_0", "Q5_0", "Q2_K", "Q3_K_M", "Q4_K_M", "Q5_K_M", "Q6_K", "IQ4_XS"})
+    void withAnImatrixEqualsLlamaQuantize(TargetType target) throws Throwable {
+        java.util.Map<String, float[]> im = new java.util.LinkedHashMap<>();
+        java.util.Random r = new java.util.Random(11);
+        try (GgufFile f = GgufFile.open(f16)) {
+            for (GgufTensor t : f.tensors()) {
+                if (t.nDims() < 2 || !t.name().startsWith("blk.")) continue;
+                float[] w = new float[(int) t.dim(0)];
+                for (int i = 0; i < w.length; i++) w[i] = (float) Math.exp(r.nextGaussian() * 2);
+                im.put(t.name(), w);
+            }
+        }
+        Path ref = tmp.resolve("llama-im-" + target + ".gguf"), ours = tmp.resolve("r1-im-" + target + ".gguf");
+        llamaQuantize(f16, ref, target.fileType(), false, im);
+        Converter.convert(f16, ours, ConvertOptions.of(target).withMeasureError(false).withImatrix(im));
         assertSameFile(ref, ours);
     }
 
