@@ -8,7 +8,7 @@ package dev.r1.quantize;
  * (may be null).
  */
 public record ConvertOptions(TargetType target, boolean pure, boolean force, boolean allowRequantize,
-                             boolean measureError, Progress progress, java.util.Map<String, float[]> imatrix) {
+                             boolean measureError, Progress progress, Imatrix imatrix) {
 
     public ConvertOptions {
         if (target == null) throw new IllegalArgumentException("target type is required");
@@ -30,6 +30,11 @@ public record ConvertOptions(TargetType target, boolean pure, boolean force, boo
      * activations), as llama-quantize's {@code --imatrix}; null for none.
      */
     public ConvertOptions withImatrix(java.util.Map<String, float[]> m) {
+        return withImatrix(m == null ? null : Imatrix.of(m));
+    }
+
+    /** With an importance matrix read by {@link Imatrix#read}: its source is recorded in the metadata too. */
+    public ConvertOptions withImatrix(Imatrix m) {
         return new ConvertOptions(target, pure, force, allowRequantize, measureError, progress, m);
     }
 

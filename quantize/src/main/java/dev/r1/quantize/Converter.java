@@ -96,6 +96,13 @@ public final class Converter {
                 for (Map.Entry<String, GgufValue> e : src.metadata().entrySet()) w.put(e.getKey(), e.getValue());
                 w.putUInt32("general.quantization_version", 2);
                 w.putUInt32("general.file_type", opt.target().fileType());
+                Imatrix imx = opt.imatrix();
+                if (imx != null && imx.file() != null) { // what llama-quantize --imatrix records, in its order
+                    w.putString("quantize.imatrix.file", truncate(imx.file()));
+                    if (!imx.datasets().isEmpty()) w.putString("quantize.imatrix.dataset", truncate(imx.datasets().get(0)));
+                    w.putInt32("quantize.imatrix.entries_count", imx.values().size());
+                    if (imx.chunkCount() > 0) w.putInt32("quantize.imatrix.chunks_count", imx.chunkCount());
+                }
                 for (int i = 0; i < tensors.size(); i++) {
                     w.addTensor(tensors.get(i).name(), choices.get(i).type(), tensors.get(i).dims());
                 }
@@ -145,7 +152,7 @@ public final class Converter {
      */
     private static float[] imatrixFor(ConvertOptions opt, ModelSource.Tensor t, List<String> warnings) {
         if (opt.imatrix() == null || t.dims().length < 2) return null;
-        float[] im = opt.imatrix().get(t.name());
+        float[] im = opt.imatrix().values().get(t.name());
         if (im == null) {
             warnings.add(t.name() + ": the importance matrix has no entry for it; quantized without");
             return null;
@@ -155,6 +162,12 @@ public final class Converter {
                     + " values, the tensor's rows " + t.rowLength() + "; was it computed for another model?");
         }
         return im;
+    }
+
+    /** llama-quantize passes these strings through a 128-byte override buffer. */
+    private static String truncate(String s) {
+        byte[] b = s.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        return b.length <= 127 ? s : new String(b, 0, 127, java.nio.charset.StandardCharsets.UTF_8);
     }
 
     /** Whether {@code t} is written as stored: it comes from a GGUF in the type chosen for it. */
