@@ -36,7 +36,9 @@ final class QuantizeCommand implements Callable<Integer> {
     @Option(names = "--bits", paramLabel = "N", description = "4 = Q4_0 (R1-Q4, default), 8 = Q8_0, 16 = F16, 32 = F32")
     Integer bits;
 
-    @Option(names = "--type", paramLabel = "TYPE", description = "explicit target: q4_0, q4_k_m, q8_0, f16, bf16, f32")
+    @Option(names = "--type", paramLabel = "TYPE", description = {"explicit target, llama-quantize's names and mixes:",
+            "q4_k_m, q5_k_m, q5_k_s, q4_k_s, q3_k_m, q3_k_s, q3_k_l, q2_k, q6_k, q4_0, q4_1, q5_0, q5_1,",
+            "iq4_nl, iq4_xs, q8_0, f16, bf16, f32"})
     String type;
 
     @Option(names = "--pure", description = "every 2-D weight gets the target type (turns llama-quantize's mix off)")

@@ -47,27 +47,45 @@ public final class Converter {
         checkPaths(in, out, opt.force());
         try (ModelSource src = ModelSource.open(in)) {
             ModelConfig c = src.config();
-            List<ModelSource.Tensor> tensors = src.tensors();
+            // llama-quantize writes tensors in its loader's order: non-layer tensors first, then layer by
+            // layer, by name within each; the same order makes the files equal byte for byte.
+            List<ModelSource.Tensor> tensors = new ArrayList<>(src.tensors());
+            tensors.sort(java.util.Comparator.comparingInt((ModelSource.Tensor t) -> TensorPolicy.layerOf(t.name()))
+                    .thenComparing(ModelSource.Tensor::name));
             List<String> warnings = new ArrayList<>();
             List<TensorPolicy.Choice> choices = new ArrayList<>();
             boolean tied = tensors.stream().noneMatch(t -> t.name().equals("output.weight"));
+            TensorPolicy.Model model = new TensorPolicy.Model(c.layers(), tied, ModelSource.isLlama70b(c),
+                    c.heads() / c.kvHeads(), opt.imatrix() != null);
             long outBytes = 0, totalElements = 0, weights = 0;
+            java.util.SortedSet<String> requantized = new java.util.TreeSet<>();
             for (ModelSource.Tensor t : tensors) {
-                if (t.sourceType().isQuantized()) {
-                    if (!opt.allowRequantize()) {
-                        throw new QuantizeException(in + ": tensor " + t.name() + " is already " + t.sourceType()
-                                + "; requantizing loses quality twice. Convert from the F16/BF16 original, or pass"
-                                + " --allow-requantize");
+                TensorPolicy.Choice ch = TensorPolicy.choose(t.name(), t.dims(), opt.target(), opt.pure(), model);
+                // as llama-quantize: a tensor already of its output type is copied; others are converted
+                if (!copied(t, ch)) {
+                    if (!t.sourceType().canDequantize()) {
+                        throw new QuantizeException(in + ": tensor " + t.name() + " is " + t.sourceType() + ", which r1"
+                                + " cannot decode (it reads " + dev.r1.models.tensor.GgmlType.dequantizableNames()
+                                + "); convert from the F16/BF16 original, or use llama-quantize --allow-requantize");
                     }
-                    warnings.add("requantizing " + t.name() + " from " + t.sourceType());
+                    if (t.sourceType().isQuantized()) {
+                        if (!opt.allowRequantize()) {
+                            throw new QuantizeException(in + ": tensor " + t.name() + " is already " + t.sourceType()
+                                    + "; requantizing loses quality twice. Convert from the F16/BF16 original, or pass"
+                                    + " --allow-requantize");
+                        }
+                        requantized.add(t.sourceType().name());
+                    }
                 }
-                TensorPolicy.Choice ch = TensorPolicy.choose(t.name(), t.dims(), opt.target(), opt.pure(), c.layers(),
-                        tied, ModelSource.isLlama70b(c));
                 if (ch.note() != null) warnings.add(t.name() + ": " + ch.note());
                 choices.add(ch);
                 outBytes += ch.type().byteSize(t.elements());
                 totalElements += t.elements();
                 weights += t.elements();
+            }
+            if (!requantized.isEmpty()) { // llama-quantize's warning for --allow-requantize
+                warnings.add(0, "requantizing tensors from " + String.join(", ", requantized) + ": this can severely"
+                        + " reduce quality compared to quantizing from 16bit or 32bit");
             }
             checkFreeSpace(out, outBytes + HEADER_ALLOWANCE, freeSpace);
             final long total = totalElements;
@@ -78,6 +96,13 @@ public final class Converter {
                 for (Map.Entry<String, GgufValue> e : src.metadata().entrySet()) w.put(e.getKey(), e.getValue());
                 w.putUInt32("general.quantization_version", 2);
                 w.putUInt32("general.file_type", opt.target().fileType());
+                Imatrix imx = opt.imatrix();
+                if (imx != null && imx.file() != null) { // what llama-quantize --imatrix records, in its order
+                    w.putString("quantize.imatrix.file", truncate(imx.file()));
+                    if (!imx.datasets().isEmpty()) w.putString("quantize.imatrix.dataset", truncate(imx.datasets().get(0)));
+                    w.putInt32("quantize.imatrix.entries_count", imx.values().size());
+                    if (imx.chunkCount() > 0) w.putInt32("quantize.imatrix.chunks_count", imx.chunkCount());
+                }
                 for (int i = 0; i < tensors.size(); i++) {
                     w.addTensor(tensors.get(i).name(), choices.get(i).type(), tensors.get(i).dims());
                 }
@@ -87,12 +112,18 @@ public final class Converter {
                     TensorPolicy.Choice ch = choices.get(i);
                     int index = i;
                     double[][] err = new double[1][]; // sum of squared errors, max |error|, elements
-                    w.writeTensorData(t.name(), sink -> err[0] = streamer.write(t, ch.type(), sink, e -> {
-                        if (opt.progress() != null) {
-                            opt.progress().update(new ConvertOptions.Event(t.name(), index, tensors.size(),
-                                    done[0] + e, total, (System.nanoTime() - t0) / 1e9));
-                        }
-                    }));
+                    if (copied(t, ch)) {
+                        w.writeTensorData(t.name(), t.stored());
+                        err[0] = new double[] {0, 0, t.elements()};
+                    } else {
+                        float[] im = imatrixFor(opt, t, warnings);
+                        w.writeTensorData(t.name(), sink -> err[0] = streamer.write(t, ch.type(), im, sink, e -> {
+                            if (opt.progress() != null) {
+                                opt.progress().update(new ConvertOptions.Event(t.name(), index, tensors.size(),
+                                        done[0] + e, total, (System.nanoTime() - t0) / 1e9));
+                            }
+                        }));
+                    }
                     done[0] += t.elements();
                     double rmse = Math.sqrt(err[0][0] / Math.max(1, err[0][2]));
                     reports.add(new ConversionReport.TensorReport(t.name(), t.dims(), t.sourceType().name(),
@@ -113,6 +144,35 @@ public final class Converter {
         } catch (ModelException e) {
             throw new QuantizeException(e.getMessage(), e);
         }
+    }
+
+    /**
+     * {@code t}'s column weights from the importance matrix, as llama-quantize looks them up: none (and a
+     * warning) when the matrix has no entry, an error when the entry's length is not the row length.
+     */
+    private static float[] imatrixFor(ConvertOptions opt, ModelSource.Tensor t, List<String> warnings) {
+        if (opt.imatrix() == null || t.dims().length < 2) return null;
+        float[] im = opt.imatrix().values().get(t.name());
+        if (im == null) {
+            warnings.add(t.name() + ": the importance matrix has no entry for it; quantized without");
+            return null;
+        }
+        if (im.length != t.rowLength()) {
+            throw new QuantizeException("importance matrix entry " + t.name() + " has " + im.length
+                    + " values, the tensor's rows " + t.rowLength() + "; was it computed for another model?");
+        }
+        return im;
+    }
+
+    /** llama-quantize passes these strings through a 128-byte override buffer. */
+    private static String truncate(String s) {
+        byte[] b = s.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        return b.length <= 127 ? s : new String(b, 0, 127, java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    /** Whether {@code t} is written as stored: it comes from a GGUF in the type chosen for it. */
+    private static boolean copied(ModelSource.Tensor t, TensorPolicy.Choice ch) {
+        return t.stored() != null && t.sourceType() == ch.type();
     }
 
     /**

@@ -41,15 +41,21 @@ final class LaneSearch {
 
     // ---------------------------------------------------------------- Q4_K: make_qkx2_quants
 
-    /**
-     * Q4_K's search for {@code lanes} (a multiple of 8) sub-blocks of 32: weights {@code rms + |x|},
-     * nmax 15, rmin -1, rdelta 0.1, 20 steps. Writes codes to {@code L[i * lanes + k]}, scales and mins
-     * to {@code scaleOut[k]}, {@code theMinOut[k]}. {@code wt} and {@code laux} hold 32*lanes floats.
-     */
+    /** Q4_K's search: nmax 15, rmin -1, 20 steps (see the general form). */
     static void qkx2(float[] xt, int lanes, float[] L, float[] scaleOut, float[] theMinOut,
                      float[] wt, float[] laux, float[] st) {
-        final int nmax = 15, nstep = 20;
-        final float rmin = -1f, rdelta = 0.1f;
+        qkx2(xt, lanes, L, scaleOut, theMinOut, wt, laux, st, 15, -1f, 20);
+    }
+
+    /**
+     * The K-quant search for {@code lanes} (a multiple of 8) sub-blocks of 32: weights {@code rms + |x|},
+     * rdelta 0.1, codes 0..nmax (Q4_K: 15, -1, 20; Q5_K: 31, -0.5, 15). Writes codes to
+     * {@code L[i * lanes + k]}, scales and mins to {@code scaleOut[k]}, {@code theMinOut[k]}. {@code wt}
+     * and {@code laux} hold 32*lanes floats.
+     */
+    static void qkx2(float[] xt, int lanes, float[] L, float[] scaleOut, float[] theMinOut,
+                     float[] wt, float[] laux, float[] st, int nmax, float rmin, int nstep) {
+        final float rdelta = 0.1f;
         for (int g = 0; g < lanes; g += VL) {
             qkx2Prepare(xt, wt, lanes, g, st);
             FloatVector min = FloatVector.fromArray(F, st, MIN), max = FloatVector.fromArray(F, st, MAX);

@@ -57,10 +57,17 @@ abstract class ModelSource implements AutoCloseable {
         RowRelease NONE = (first, rows) -> { };
     }
 
-    /** One tensor to write: GGUF name and dims, the type it is stored in, its reader and its release. */
-    record Tensor(String name, long[] dims, GgmlType sourceType, RowReader reader, RowRelease release) {
+    /**
+     * One tensor to write: GGUF name and dims, the type it is stored in, its reader and its release, and
+     * (from a GGUF, else null) its bytes as stored, copied unchanged when the output type is the same.
+     */
+    record Tensor(String name, long[] dims, GgmlType sourceType, RowReader reader, RowRelease release, MemorySegment stored) {
         Tensor(String name, long[] dims, GgmlType sourceType, RowReader reader) {
-            this(name, dims, sourceType, reader, RowRelease.NONE);
+            this(name, dims, sourceType, reader, RowRelease.NONE, null);
+        }
+
+        Tensor(String name, long[] dims, GgmlType sourceType, RowReader reader, RowRelease release) {
+            this(name, dims, sourceType, reader, release, null);
         }
 
         long rowLength() { return dims[0]; }
@@ -288,7 +295,7 @@ abstract class ModelSource implements AutoCloseable {
                 for (GgufTensor t : file.tensors()) {
                     MemorySegment data = file.data(t);
                     tensors.add(new Tensor(t.name(), t.dims(), t.type(), contiguous(data, t.type(), t.dim(0)),
-                            contiguousRelease(data, t.type(), t.dim(0))));
+                            contiguousRelease(data, t.type(), t.dim(0)), data));
                 }
             } catch (ModelException e) {
                 file.close();

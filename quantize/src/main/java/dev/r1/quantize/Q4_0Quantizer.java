@@ -27,6 +27,17 @@ public final class Q4_0Quantizer implements RowQuantizer {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
     private static final VectorSpecies<Byte> B = ByteVector.SPECIES_64;
 
+    /** With an importance matrix: ggml's weighted form (see {@link Weighted}). */
+    @Override
+    public void quantizeRow(float[] x, int off, int n, float[] imatrix, byte[] y, int yOff) {
+        if (imatrix == null) {
+            quantizeRow(x, off, n, y, yOff);
+            return;
+        }
+        rowBytes(n);
+        Weighted.q4_0or5_0(x, off, n, imatrix, y, yOff, false);
+    }
+
     @Override
     public void quantizeRow(float[] x, int off, int n, byte[] y, int yOff) {
         rowBytes(n);

@@ -21,6 +21,17 @@ public final class Q4_KQuantizer implements RowQuantizer {
     @Override public int blockSize() { return QK_K; }
     @Override public int typeSize() { return BLOCK_BYTES; }
 
+    /** With an importance matrix: ggml's weighted form (see {@link Weighted}). */
+    @Override
+    public void quantizeRow(float[] x, int off, int n, float[] imatrix, byte[] y, int yOff) {
+        if (imatrix == null) {
+            quantizeRow(x, off, n, y, yOff);
+            return;
+        }
+        rowBytes(n);
+        Weighted.q4Kor5K(x, off, n, imatrix, y, yOff, false);
+    }
+
     @Override
     public void quantizeRow(float[] x, int off, int n, byte[] y, int yOff) {
         rowBytes(n);

@@ -43,6 +43,17 @@ public final class Q6_KQuantizer implements RowQuantizer {
         }
     }
 
+    /** With an importance matrix: ggml's weighted form (see {@link Weighted}). */
+    @Override
+    public void quantizeRow(float[] x, int off, int n, float[] imatrix, byte[] y, int yOff) {
+        if (imatrix == null) {
+            quantizeRow(x, off, n, y, yOff);
+            return;
+        }
+        rowBytes(n);
+        Weighted.q6K(x, off, n, imatrix, y, yOff);
+    }
+
     @Override
     public void quantizeRow(float[] x, int off, int n, byte[] y, int yOff) {
         rowBytes(n);

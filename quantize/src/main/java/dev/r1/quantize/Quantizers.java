@@ -19,8 +19,9 @@ public final class Quantizers {
 
     /** Every type r1 can write. */
     public static final List<RowQuantizer> ALL = List.of(FloatQuantizers.F32, FloatQuantizers.F16,
-            Q4_0Quantizer.INSTANCE, Q8_0Quantizer.INSTANCE, Q4_KQuantizer.INSTANCE, Q6_KQuantizer.INSTANCE,
-            FloatQuantizers.BF16);
+            Q4_0Quantizer.INSTANCE, Q4_1Quantizer.INSTANCE, Q5_0Quantizer.INSTANCE, Q5_1Quantizer.INSTANCE,
+            Q8_0Quantizer.INSTANCE, Q2_KQuantizer.INSTANCE, Q3_KQuantizer.INSTANCE, Q4_KQuantizer.INSTANCE,
+            Q5_KQuantizer.INSTANCE, Q6_KQuantizer.INSTANCE, IQ4Quantizer.NL, IQ4Quantizer.XS, FloatQuantizers.BF16);
 
     /** Rows per parallel task: enough work to amortise scheduling, small enough to balance 2..64 cores. */
     private static final long TASK_ELEMENTS = 1 << 16;
@@ -54,7 +55,20 @@ public final class Quantizers {
      */
     public static void quantizeRows(RowQuantizer q, String tensorName, float[] src, int srcOff, int rows,
                                     int nPerRow, MemorySegment dst, long dstOff) {
+        quantizeRows(q, tensorName, src, srcOff, rows, nPerRow, null, dst, dstOff);
+    }
+
+    /**
+     * As {@link #quantizeRows(RowQuantizer, String, float[], int, int, int, MemorySegment, long)} with an
+     * importance matrix ({@code nPerRow} column weights, or null), as llama-quantize's {@code --imatrix}.
+     */
+    public static void quantizeRows(RowQuantizer q, String tensorName, float[] src, int srcOff, int rows,
+                                    int nPerRow, float[] imatrix, MemorySegment dst, long dstOff) {
         checkRowLength(q, tensorName, nPerRow);
+        if (imatrix != null && imatrix.length != nPerRow) {
+            throw new QuantizeException("tensor " + tensorName + ": the importance matrix has " + imatrix.length
+                    + " columns, the rows " + nPerRow);
+        }
         long rowBytes = q.rowBytes(nPerRow);
         if (srcOff < 0 || (long) srcOff + (long) rows * nPerRow > src.length) {
             throw new IllegalArgumentException("tensor " + tensorName + ": " + rows + " rows of " + nPerRow
@@ -77,7 +91,7 @@ public final class Quantizers {
             checkFinite(tensorName, src, srcOff + r0 * nPerRow, r1 - r0, nPerRow, r0);
             for (int r = r0; r < r1; r++) {
                 int off = srcOff + r * nPerRow;
-                q.quantizeRow(src, off, nPerRow, out, (int) ((r - r0) * rowBytes));
+                q.quantizeRow(src, off, nPerRow, imatrix, out, (int) ((r - r0) * rowBytes));
             }
             parts[t] = out;
         });
@@ -90,9 +104,14 @@ public final class Quantizers {
 
     /** Quantizes one tensor held in one array into a new byte array (small tensors, tests). */
     public static byte[] quantize(RowQuantizer q, String tensorName, float[] src, int rows, int nPerRow) {
+        return quantize(q, tensorName, src, rows, nPerRow, null);
+    }
+
+    /** {@link #quantize(RowQuantizer, String, float[], int, int)} with an importance matrix (or null). */
+    public static byte[] quantize(RowQuantizer q, String tensorName, float[] src, int rows, int nPerRow, float[] imatrix) {
         checkRowLength(q, tensorName, nPerRow);
         byte[] out = new byte[Math.toIntExact(rows * q.rowBytes(nPerRow))];
-        quantizeRows(q, tensorName, src, 0, rows, nPerRow, MemorySegment.ofArray(out), 0);
+        quantizeRows(q, tensorName, src, 0, rows, nPerRow, imatrix, MemorySegment.ofArray(out), 0);
         return out;
     }
 

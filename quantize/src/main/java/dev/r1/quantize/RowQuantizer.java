@@ -36,6 +36,15 @@ public interface RowQuantizer {
      */
     void quantizeRow(float[] src, int srcOff, int n, byte[] dst, int dstOff);
 
+    /**
+     * With an importance matrix: {@code imatrix[0..n)} weighs each column of the row (llama-imatrix's
+     * mean squared activations), as ggml's {@code quantize_*} with {@code quant_weights}; null is the
+     * plain form. Types whose ggml quantizer ignores the matrix (Q8_0, the float types) ignore it too.
+     */
+    default void quantizeRow(float[] src, int srcOff, int n, float[] imatrix, byte[] dst, int dstOff) {
+        quantizeRow(src, srcOff, n, dst, dstOff);
+    }
+
     /** Same as the byte[] form, into a memory segment (a mapped output file, native memory). */
     default void quantizeRow(float[] src, int srcOff, int n, MemorySegment dst, long dstOff) {
         int bytes = Math.toIntExact(rowBytes(n));

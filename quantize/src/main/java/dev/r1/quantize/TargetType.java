@@ -13,8 +13,21 @@ public enum TargetType {
     F32(0, GgmlType.F32),
     F16(1, GgmlType.F16),
     Q4_0(2, GgmlType.Q4_0),
+    Q4_1(3, GgmlType.Q4_1),
     Q8_0(7, GgmlType.Q8_0),
+    Q5_0(8, GgmlType.Q5_0),
+    Q5_1(9, GgmlType.Q5_1),
+    Q2_K(10, GgmlType.Q2_K),
+    Q3_K_S(11, GgmlType.Q3_K),
+    Q3_K_M(12, GgmlType.Q3_K),
+    Q3_K_L(13, GgmlType.Q3_K),
+    Q4_K_S(14, GgmlType.Q4_K),
     Q4_K_M(15, GgmlType.Q4_K),
+    Q5_K_S(16, GgmlType.Q5_K),
+    Q5_K_M(17, GgmlType.Q5_K),
+    Q6_K(18, GgmlType.Q6_K),
+    IQ4_NL(25, GgmlType.IQ4_NL),
+    IQ4_XS(30, GgmlType.IQ4_XS),
     BF16(32, GgmlType.BF16);
 
     private final int fileType;
@@ -34,7 +47,7 @@ public enum TargetType {
     /** True for block-quantized targets (norms and biases then stay F32, output gets Q6_K...). */
     public boolean isQuantized() { return base.isQuantized(); }
 
-    /** Parses {@code q4_0}, {@code Q4_K_M}, {@code q8_0}, {@code f16}, {@code bf16}, {@code f32}. */
+    /** Parses a name as llama-quantize spells it, any case: {@code q4_0}, {@code Q5_K_M}, {@code iq4_xs}, {@code f16}... */
     public static TargetType parse(String s) {
         for (TargetType t : values()) if (t.name().equalsIgnoreCase(s.trim())) return t;
         throw new QuantizeException("unknown target type '" + s + "'; choose one of "

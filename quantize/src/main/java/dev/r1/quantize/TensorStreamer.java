@@ -49,6 +49,12 @@ final class TensorStreamer implements AutoCloseable {
      * @param progress called on this thread with the input elements done so far
      */
     double[] write(ModelSource.Tensor t, GgmlType type, WritableByteChannel sink, LongConsumer progress) throws IOException {
+        return write(t, type, null, sink, progress);
+    }
+
+    /** As {@link #write(ModelSource.Tensor, GgmlType, WritableByteChannel, LongConsumer)}, with column weights (or null). */
+    double[] write(ModelSource.Tensor t, GgmlType type, float[] imatrix, WritableByteChannel sink, LongConsumer progress)
+            throws IOException {
         RowQuantizer q = Quantizers.forType(type);
         int rowLength = Math.toIntExact(t.rowLength());
         Quantizers.checkRowLength(q, t.name(), rowLength);
@@ -74,7 +80,7 @@ final class TensorStreamer implements AutoCloseable {
                 if (tasks > 1) range = range.parallel();
                 double[][] parts = range.mapToObj(i -> {
                     int from = i * taskRows, count = Math.min(taskRows, n - from);
-                    return encode(t, q, type, first + from, count, rowLength, out, from * rowBytes, measureThis);
+                    return encode(t, q, type, imatrix, first + from, count, rowLength, out, from * rowBytes, measureThis);
                 }).toArray(double[][]::new);
                 t.release().done(first, n);
                 if (measureThis) {
@@ -117,7 +123,7 @@ final class TensorStreamer implements AutoCloseable {
     }
 
     /** Decodes, checks, quantizes (and measures) rows {@code [first, first+count)} into {@code out[outOff..]}. */
-    private static double[] encode(ModelSource.Tensor t, RowQuantizer q, GgmlType type, long first, int count,
+    private static double[] encode(ModelSource.Tensor t, RowQuantizer q, GgmlType type, float[] imatrix, long first, int count,
                                    int rowLength, byte[] out, int outOff, boolean measure) {
         int n = count * rowLength;
         float[][] scratch = SCRATCH.get();
@@ -126,7 +132,7 @@ final class TensorStreamer implements AutoCloseable {
         t.reader().read(first, count, x);
         Quantizers.checkFinite(t.name(), x, 0, count, rowLength, first);
         int rowBytes = Math.toIntExact(q.rowBytes(rowLength));
-        for (int r = 0; r < count; r++) q.quantizeRow(x, r * rowLength, rowLength, out, outOff + r * rowBytes);
+        for (int r = 0; r < count; r++) q.quantizeRow(x, r * rowLength, rowLength, imatrix, out, outOff + r * rowBytes);
         if (!measure) return null;
         if (scratch[1].length < n) scratch[1] = new float[n];
         float[] back = scratch[1];

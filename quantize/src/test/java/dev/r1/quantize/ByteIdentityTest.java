@@ -55,6 +55,36 @@ class ByteIdentityTest {
         assertIdentical(q, c.name(), c.row(), 1, c.row().length);
     }
 
+    /**
+     * With an importance matrix (llama-quantize --imatrix): ggml's weighted quantizers. Column weights
+     * spread over 4 decades as real activation statistics are, with a few zeros.
+     */
+    @ParameterizedTest(name = "{0} {1} n={2}")
+    @MethodSource("randomCases")
+    void importanceWeightedRowsMatchGgml(RowQuantizer q, TestData.Dist dist, int n, long seed) {
+        int rows = n >= 1536 ? 2 : 3;
+        float[] x = TestData.random(dist, seed, rows * n);
+        java.util.Random r = new java.util.Random(seed * 31);
+        float[] im = new float[n];
+        for (int i = 0; i < n; i++) im[i] = r.nextInt(50) == 0 ? 0f : (float) Math.exp(r.nextGaussian() * 2);
+        byte[] expected = GgmlReference.quantize(q.ggmlTypeId(), x, rows, n, q.rowBytes(n), im);
+        byte[] got = Quantizers.quantize(q, "imatrix", x, rows, n, im);
+        int at = java.util.Arrays.mismatch(expected, got);
+        assertEquals(-1, at, q.typeName() + " with imatrix " + dist + " n=" + n + ": first differing byte " + at
+                + " (block " + (at / Math.max(1, q.typeSize())) + ")");
+    }
+
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource("hardCases")
+    void importanceWeightedHardCasesMatchGgml(RowQuantizer q, TestData.Case c) {
+        int n = c.row().length;
+        float[] im = new float[n];
+        for (int i = 0; i < n; i++) im[i] = 1f + (i % 7);
+        byte[] expected = GgmlReference.quantize(q.ggmlTypeId(), c.row(), 1, n, q.rowBytes(n), im);
+        assertEquals(-1, java.util.Arrays.mismatch(expected, Quantizers.quantize(q, c.name(), c.row(), 1, n, im)),
+                q.typeName() + " with imatrix: " + c.name());
+    }
+
     /** Many rows through the parallel path, and at an offset into the destination. */
     @Test
     void parallelRowsMatchGgml() {

@@ -69,7 +69,13 @@ final class Dequant64 {
             case "BF16" -> {
                 for (int i = 0; i < n; i++) out[i] = Float.intBitsToFloat(((y[2 * i] & 0xFF) | (y[2 * i + 1] << 8)) << 16);
             }
-            default -> throw new IllegalArgumentException(q.typeName());
+            // The other block types: models' dequantizers, checked bit for bit against ggml's own
+            // (GgmlReferenceTest); their float results are exact products of the block's fields.
+            default -> {
+                float[] f = dev.r1.models.tensor.GgmlType.fromId(q.ggmlTypeId())
+                        .dequantize(java.lang.foreign.MemorySegment.ofArray(java.util.Arrays.copyOf(y, (int) q.rowBytes(n))));
+                for (int i = 0; i < n; i++) out[i] = f[i];
+            }
         }
         return out;
     }

@@ -21,10 +21,16 @@ final class GgmlReference {
 
     /** ggml's encoding of {@code rows x nPerRow} floats as type {@code ggmlType}, no importance matrix. */
     static byte[] quantize(int ggmlType, float[] src, int rows, int nPerRow, long rowBytes) {
+        return quantize(ggmlType, src, rows, nPerRow, rowBytes, null);
+    }
+
+    /** The same with an importance matrix of {@code nPerRow} column weights (null: none). */
+    static byte[] quantize(int ggmlType, float[] src, int rows, int nPerRow, long rowBytes, float[] imatrix) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment in = arena.allocateFrom(ValueLayout.JAVA_FLOAT, src);
             MemorySegment out = arena.allocate(rows * rowBytes, 64);
-            long written = Llama.ggml_quantize_chunk(ggmlType, in, out, 0L, rows, nPerRow, MemorySegment.NULL);
+            MemorySegment qw = imatrix == null ? MemorySegment.NULL : arena.allocateFrom(ValueLayout.JAVA_FLOAT, imatrix);
+            long written = Llama.ggml_quantize_chunk(ggmlType, in, out, 0L, rows, nPerRow, qw);
             if (written != rows * rowBytes) {
                 throw new AssertionError("ggml wrote " + written + " bytes, expected " + rows * rowBytes);
             }

@@ -16,9 +16,11 @@ class RoundTripTest {
     static List<RowQuantizer> all() { return Quantizers.ALL; }
 
     /** Relative RMSE (RMSE / RMS of the data) each type must stay under on gaussian weights. */
-    private static final Map<String, Double> MAX_REL_RMSE = Map.of(
-            "Q4_0", 0.12, "Q4_K", 0.10, "Q6_K", 0.025, "Q8_0", 0.006,
-            "F16", 0.0005, "BF16", 0.004, "F32", 0.0);
+    private static final Map<String, Double> MAX_REL_RMSE = Map.ofEntries(
+            Map.entry("Q4_0", 0.12), Map.entry("Q4_K", 0.10), Map.entry("Q6_K", 0.025), Map.entry("Q8_0", 0.006),
+            Map.entry("F16", 0.0005), Map.entry("BF16", 0.004), Map.entry("F32", 0.0),
+            Map.entry("Q4_1", 0.10), Map.entry("Q5_0", 0.055), Map.entry("Q5_1", 0.05), Map.entry("Q2_K", 0.36),
+            Map.entry("Q3_K", 0.19), Map.entry("Q5_K", 0.045), Map.entry("IQ4_NL", 0.095), Map.entry("IQ4_XS", 0.095));
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("all")
@@ -45,7 +47,7 @@ class RoundTripTest {
             for (float v : c.row()) amax = Math.max(amax, Math.abs(v));
             // Below fp16's range the stored scale underflows; ggml's output is then defined only by identity.
             if (amax != 0 && amax < 1e-3f && q.blockSize() > 1) continue;
-            if (amax > 1e5f && q.typeName().matches("Q.*|F16")) continue; // scale overflows fp16 by design
+            if (amax > 1e5f && q.typeName().matches("I?Q.*|F16")) continue; // scale overflows fp16 by design
             byte[] y = Quantizers.quantize(q, c.name(), c.row(), 1, c.row().length);
             checkBlockBounds(q, c.row(), y, Dequant64.decode(q, y, c.row().length));
         }
@@ -67,6 +69,17 @@ class RoundTripTest {
                 case "Q6_K" -> amax / 32 * 1.5 + 1e-6;
                 case "F16" -> amax * 0x1p-11 + 0x1p-25;
                 case "BF16" -> amax * 0x1p-8 + 0x1p-133;
+                // min and scale: half a step of range/15 (range <= 2 amax) plus the fp16 roundings of d and m
+                case "Q4_1" -> amax * 2 / 15 * (0.5 + 15 * 0x1p-11) + amax * 0x1p-11 + 1e-6;
+                case "Q5_1" -> amax * 2 / 31 * (0.5 + 31 * 0x1p-11) + amax * 0x1p-11 + 1e-6;
+                // as Q4_0 with d = amax/16
+                case "Q5_0" -> amax / 16 * (1 + 32 * 0x1p-11) + 32 * 0x1p-25;
+                case "Q5_K" -> amax * 2 / 31 + 1e-6;
+                // a full step of range/3 (codes 0..3), of amax/4 times the 6-bit scale's slack (codes -4..3)
+                case "Q2_K" -> amax * 2 / 3 + 1e-6;
+                case "Q3_K" -> amax / 4 * 1.5 + 1e-6;
+                // half the widest gap of the levels (-127, -104: 23/127 of the scale), scale ~ amax/127
+                case "IQ4_NL", "IQ4_XS" -> amax * 0.2 + 1e-6;
                 default -> 0;
             };
             for (int i = b * bs; i < (b + 1) * bs; i++) {

@@ -8,13 +8,12 @@ import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
-import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class TensorPolicyTest {
 
     private static GgmlType type(String name, long[] dims, TargetType t, int layers) {
-        return TensorPolicy.choose(name, dims, t, false, layers, false, false).type();
+        return TensorPolicy.choose(name, dims, t, false, layers, false, false, 1).type();
     }
 
     @Test
@@ -42,7 +41,7 @@ class TensorPolicyTest {
     @Test
     void tiedEmbeddingsGetTheOutputType() {
         assertEquals(GgmlType.Q6_K, TensorPolicy.choose("token_embd.weight", new long[] {1536, 151936}, TargetType.Q4_0,
-                false, 28, true, false).type());
+                false, 28, true, false, 1).type());
     }
 
     @Test
@@ -65,20 +64,19 @@ class TensorPolicyTest {
             assertEquals(GgmlType.Q4_K, type("blk." + i + ".attn_k.weight", w, TargetType.Q4_K_M, 32));
         }
         TensorPolicy.Choice c70 = TensorPolicy.choose("blk.10.attn_v.weight", new long[] {8192, 1024}, TargetType.Q4_K_M,
-                false, 80, false, true);
-        assertEquals(GgmlType.Q6_K, c70.type());
-        assertNotNull(c70.note());
+                false, 80, false, true, 8);
+        assertEquals(GgmlType.Q5_K, c70.type()); // llama.cpp's 70B rule: attn_v Q4_K -> Q5_K
     }
 
     @Test
     void fallbacksAreReported() {
-        TensorPolicy.Choice c = TensorPolicy.choose("blk.0.ffn_up.weight", new long[] {320, 64}, TargetType.Q4_K_M, false, 2, false, false);
-        assertEquals(GgmlType.Q8_0, c.type());
+        TensorPolicy.Choice c = TensorPolicy.choose("blk.0.ffn_up.weight", new long[] {320, 64}, TargetType.Q4_K_M, false, 2, false, false, 1);
+        assertEquals(GgmlType.Q5_0, c.type());
         assertTrue(c.note().contains("320") && c.note().contains("Q5_0"), c.note());
-        TensorPolicy.Choice out = TensorPolicy.choose("output.weight", new long[] {320, 64}, TargetType.Q4_0, false, 2, false, false);
-        assertEquals(GgmlType.Q8_0, out.type());   // llama.cpp: output rows not a multiple of 256 -> Q8_0
-        assertNull(out.note());
-        TensorPolicy.Choice odd = TensorPolicy.choose("blk.0.ffn_up.weight", new long[] {100, 64}, TargetType.Q4_0, false, 2, false, false);
+        TensorPolicy.Choice out = TensorPolicy.choose("output.weight", new long[] {320, 64}, TargetType.Q4_0, false, 2, false, false, 1);
+        assertEquals(GgmlType.Q8_0, out.type());   // llama.cpp: Q6_K, whose rows of 256 do not fit -> Q8_0
+        assertTrue(out.note().contains("Q6_K"), out.note());
+        TensorPolicy.Choice odd = TensorPolicy.choose("blk.0.ffn_up.weight", new long[] {100, 64}, TargetType.Q4_0, false, 2, false, false, 1);
         assertEquals(GgmlType.F16, odd.type());
         assertNotNull(odd.note());
     }

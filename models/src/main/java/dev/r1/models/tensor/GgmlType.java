@@ -7,17 +7,47 @@ import java.util.Arrays;
 import java.util.stream.Collectors;
 
 /**
- * The ggml tensor types r1 reads and writes, with their ggml type ids (as stored in GGUF). The block
- * layout and dequantization of each lives in one {@link TypeLayout} class per type.
+ * Every ggml tensor type of the pinned ggml, with its type id (as stored in GGUF), block size and bytes
+ * per block, so any file llama.cpp runs can be read, listed and sized. The block layout and
+ * dequantization of the types r1 decodes lives in one {@link TypeLayout} class per type; the others
+ * ({@link #canDequantize()} false) are run by the llama.cpp backend only.
  */
 public enum GgmlType {
     F32(0, new F32Type()),
     F16(1, new F16Type()),
     Q4_0(2, new Q4_0Type()),
+    Q4_1(3, new Q4_1Type()),
+    Q5_0(6, new Q5_0Type()),
+    Q5_1(7, new Q5_1Type()),
     Q8_0(8, new Q8_0Type()),
+    Q8_1(9, 32, 36),
+    Q2_K(10, new Q2_KType()),
+    Q3_K(11, new Q3_KType()),
     Q4_K(12, new Q4_KType()),
+    Q5_K(13, new Q5_KType()),
     Q6_K(14, new Q6_KType()),
-    BF16(30, new BF16Type());
+    Q8_K(15, 256, 292),
+    IQ2_XXS(16, 256, 66),
+    IQ2_XS(17, 256, 74),
+    IQ3_XXS(18, 256, 98),
+    IQ1_S(19, 256, 50),
+    IQ4_NL(20, new IQ4_NLType()),
+    IQ3_S(21, 256, 110),
+    IQ2_S(22, 256, 82),
+    IQ4_XS(23, new IQ4_XSType()),
+    I8(24, 1, 1),
+    I16(25, 1, 2),
+    I32(26, 1, 4),
+    I64(27, 1, 8),
+    F64(28, 1, 8),
+    IQ1_M(29, 256, 56),
+    BF16(30, new BF16Type()),
+    TQ1_0(34, 256, 54),
+    TQ2_0(35, 256, 66),
+    MXFP4(39, 32, 17),
+    NVFP4(40, 64, 36),
+    Q1_0(41, 128, 18),
+    Q2_0(42, 64, 18);
 
     private final int id;
     private final TypeLayout layout;
@@ -25,6 +55,12 @@ public enum GgmlType {
     GgmlType(int id, TypeLayout layout) {
         this.id = id;
         this.layout = layout;
+    }
+
+    /** A type r1 can size but not decode (see {@link #canDequantize()}). */
+    GgmlType(int id, int blockSize, int typeSize) {
+        this.id = id;
+        this.layout = new OpaqueType(name(), blockSize, typeSize);
     }
 
     /** The ggml type id ({@code enum ggml_type}). */
@@ -39,7 +75,19 @@ public enum GgmlType {
     /** The class that knows this type's block layout. */
     public TypeLayout layout() { return layout; }
 
-    /** True for the block-quantized types (not F32/F16/BF16). */
+    /**
+     * True when r1 can turn this type's values into floats (and so its Java engine and quantizer can
+     * read it); other types are only sized, listed and passed to llama.cpp. Dequantizing one of those
+     * throws a {@link ModelException} that names the llama.cpp backend.
+     */
+    public boolean canDequantize() { return !(layout instanceof OpaqueType); }
+
+    /** The names of the types {@link #canDequantize()} accepts, for messages. */
+    public static String dequantizableNames() {
+        return Arrays.stream(values()).filter(GgmlType::canDequantize).map(Enum::name).collect(Collectors.joining(", "));
+    }
+
+    /** True for the block-quantized types (not F32/F16/BF16 or the integer types). */
     public boolean isQuantized() { return layout.blockSize() > 1; }
 
     /**
@@ -78,30 +126,32 @@ public enum GgmlType {
     }
 
     /**
-     * The type with ggml id {@code id}.
+     * The type with ggml id {@code id}: every type of the pinned ggml ({@code enum ggml_type}).
      *
-     * @throws ModelException naming the ggml type when it exists but r1 does not support it
+     * @throws ModelException for ids ggml removed or never had
      */
     public static GgmlType fromId(int id) {
-        for (GgmlType t : values()) {
-            if (t.id == id) return t;
-        }
-        String known = id >= 0 && id < GGML_NAMES.length && GGML_NAMES[id] != null
-                ? "ggml type " + GGML_NAMES[id] + " (id " + id + ")"
+        if (id >= 0 && id < BY_ID.length && BY_ID[id] != null) return BY_ID[id];
+        String what = id >= 0 && id < REMOVED.length && REMOVED[id] != null
+                ? "ggml type id " + id + " (" + REMOVED[id] + ") was removed from GGUF by ggml"
                 : "unknown ggml type id " + id;
-        throw new ModelException(known + " is not supported; r1 reads "
-                + Arrays.stream(values()).map(t -> t.name() + "(" + t.id + ")").collect(Collectors.joining(", "))
-                + ". Re-quantize the model to one of these types (e.g. Q4_K_M, Q4_0, Q8_0 or F16).");
+        throw new ModelException(what + "; the pinned ggml knows ids 0-" + (BY_ID.length - 1)
+                + " except those. Re-convert the model with a current llama.cpp (convert_hf_to_gguf.py, llama-quantize).");
     }
 
-    /** Names of the ggml ids we do not support, so errors can say what the file contains. */
-    private static final String[] GGML_NAMES = new String[40];
+    private static final GgmlType[] BY_ID = new GgmlType[43];
+    /** ggml ids that once existed: a file holding one was made by an old or forked tool. */
+    private static final String[] REMOVED = new String[39];
 
     static {
-        String[] names = {"F32", "F16", "Q4_0", "Q4_1", null, null, "Q5_0", "Q5_1", "Q8_0", "Q8_1",
-                "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K", "Q8_K", "IQ2_XXS", "IQ2_XS", "IQ3_XXS", "IQ1_S",
-                "IQ4_NL", "IQ3_S", "IQ2_S", "IQ4_XS", "I8", "I16", "I32", "I64", "F64", "IQ1_M", "BF16",
-                null, null, null, "TQ1_0", "TQ2_0", null, null, null, "MXFP4"};
-        System.arraycopy(names, 0, GGML_NAMES, 0, names.length);
+        for (GgmlType t : values()) BY_ID[t.id] = t;
+        REMOVED[4] = "Q4_2";
+        REMOVED[5] = "Q4_3";
+        REMOVED[31] = "Q4_0_4_4";
+        REMOVED[32] = "Q4_0_4_8";
+        REMOVED[33] = "Q4_0_8_8";
+        REMOVED[36] = "IQ4_NL_4_4";
+        REMOVED[37] = "IQ4_NL_4_8";
+        REMOVED[38] = "IQ4_NL_8_8";
     }
 }

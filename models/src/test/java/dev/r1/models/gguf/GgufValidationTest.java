@@ -104,7 +104,7 @@ class GgufValidationTest {
         rejects(oneTensor(b -> b.tensorInfo("t", 0, 0, -4), 4), "tensor 't'", "ne[0]");
         rejects(oneTensor(b -> b.tensorInfo("t", 0, 0, 1L << 40, 1L << 40), 4), "tensor 't'", "overflows");
         rejects(oneTensor(b -> b.tensorInfo("t", 0, 0, 1L << 62), 4), "tensor 't'", "overflows");
-        rejects(oneTensor(b -> b.tensorInfo("t", 3, 0, 32), 20), "tensor 't' type", "Q4_1");
+        rejects(oneTensor(b -> b.tensorInfo("t", 4, 0, 32), 20), "tensor 't' type", "Q4_2");
         rejects(oneTensor(b -> b.tensorInfo("t", 77, 0, 32), 20), "tensor 't' type", "unknown ggml type id 77");
         rejects(oneTensor(b -> b.tensorInfo("t", 2, 0, 48), 40), "tensor 't'", "not a multiple of the Q4_0 block size 32");
         rejects(oneTensor(b -> b.tensorInfo("t", 0, 16, 4), 64), "tensor 't'", "not a multiple of the alignment 32");

@@ -28,36 +28,80 @@ import static org.junit.jupiter.api.Assertions.*;
 class GgmlReferenceTest {
     @TempDir Path dir;
 
+    /** Every type id of the pinned ggml has our block size, bytes per block and name; removed ids are refused. */
+    @Test
+    void everyGgmlTypeIdHasGgmlsSizes() throws Throwable {
+        MethodHandle blck = NativeGgml.fn("ggml_blck_size", FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT));
+        MethodHandle size = NativeGgml.fn("ggml_type_size", FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT));
+        MethodHandle name = NativeGgml.fn("ggml_type_name", FunctionDescriptor.of(ValueLayout.ADDRESS, ValueLayout.JAVA_INT));
+        int count = 0;
+        for (int id = 0; id < 64; id++) {
+            long b = id < 43 ? (long) blck.invokeExact(id) : 0; // GGML_TYPE_COUNT = 43 in the pinned header
+            if (b == 0) {
+                int i = id;
+                assertThrows(dev.r1.models.ModelException.class, () -> GgmlType.fromId(i), "id " + id);
+                continue;
+            }
+            GgmlType t = GgmlType.fromId(id);
+            assertEquals(b, t.blockSize(), t.name());
+            assertEquals((long) size.invokeExact(id), t.typeSize(), t.name());
+            assertEquals(NativeGgml.cString((MemorySegment) name.invokeExact(id)).toUpperCase(java.util.Locale.ROOT), t.name());
+            count++;
+        }
+        assertEquals(GgmlType.values().length, count);
+    }
+
+    /** ggml's f16 field offsets within a block of each type r1 decodes (for random, then non-finite, scales). */
+    static final Object[][] DECODED = {{GgmlType.Q4_0, "q4_0", 0}, {GgmlType.Q8_0, "q8_0", 0}, {GgmlType.Q4_K, "q4_K", 0, 2},
+            {GgmlType.Q6_K, "q6_K", 208}, {GgmlType.Q4_1, "q4_1", 0, 2}, {GgmlType.Q5_0, "q5_0", 0},
+            {GgmlType.Q5_1, "q5_1", 0, 2}, {GgmlType.Q2_K, "q2_K", 80, 82}, {GgmlType.Q3_K, "q3_K", 108},
+            {GgmlType.Q5_K, "q5_K", 0, 2}, {GgmlType.IQ4_NL, "iq4_nl", 0}, {GgmlType.IQ4_XS, "iq4_xs", 0}};
+
     /** Random blocks (with finite f16 scales) dequantized by ggml and by us must agree bit for bit. */
     @Test
     void dequantizationIsBitExactWithGgml() throws Throwable {
         Random rnd = new Random(2026);
-        Object[][] cases = {{GgmlType.Q4_0, "q4_0", 0}, {GgmlType.Q8_0, "q8_0", 0}, {GgmlType.Q4_K, "q4_K", 0, 2},
-                {GgmlType.Q6_K, "q6_K", 208}};
-        for (Object[] c : cases) {
-            GgmlType type = (GgmlType) c[0];
-            MethodHandle ref = NativeGgml.dequantizeRow((String) c[1]);
-            int blocks = 64, n = blocks * type.blockSize();
-            try (Arena arena = Arena.ofConfined()) {
-                MemorySegment src = arena.allocate((long) blocks * type.typeSize());
-                for (long i = 0; i < src.byteSize(); i++) src.set(ValueLayout.JAVA_BYTE, i, (byte) rnd.nextInt(256));
-                for (int b = 0; b < blocks; b++) {
-                    for (int k = 2; k < c.length; k++) { // f16 fields: keep them finite (random exponent < 31)
-                        long at = (long) b * type.typeSize() + (Integer) c[k];
-                        short h = (short) (rnd.nextInt(1 << 16) & ~(1 << 14));
-                        src.set(ValueLayout.JAVA_SHORT_UNALIGNED, at, h);
-                    }
+        for (Object[] c : DECODED) {
+            compareWithGgml(c, rnd, h -> (short) (h & ~(1 << 14)), false); // random exponent < 31: finite
+            compareWithGgml(c, rnd, h -> h, false);                         // any f16, subnormal to huge
+        }
+    }
+
+    /** Infinite and NaN scales pass through as in ggml (it does not refuse them either): same NaN/inf positions. */
+    @Test
+    void nonFiniteScalesDecodeAsGgmlDoes() throws Throwable {
+        Random rnd = new Random(7);
+        short[] special = {0x7C00, (short) 0xFC00, 0x7E00, 0x7C01, (short) 0xFE00, 0, (short) 0x8000};
+        for (Object[] c : DECODED) {
+            compareWithGgml(c, rnd, h -> special[Math.floorMod(h, special.length)], true);
+        }
+    }
+
+    private static void compareWithGgml(Object[] c, Random rnd, java.util.function.IntUnaryOperator f16, boolean nanAsClass)
+            throws Throwable {
+        GgmlType type = (GgmlType) c[0];
+        assertTrue(type.canDequantize(), type.name());
+        MethodHandle ref = NativeGgml.dequantizeRow((String) c[1]);
+        int blocks = 64, n = blocks * type.blockSize();
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment src = arena.allocate((long) blocks * type.typeSize());
+            for (long i = 0; i < src.byteSize(); i++) src.set(ValueLayout.JAVA_BYTE, i, (byte) rnd.nextInt(256));
+            for (int b = 0; b < blocks; b++) {
+                for (int k = 2; k < c.length; k++) {
+                    long at = (long) b * type.typeSize() + (Integer) c[k];
+                    src.set(ValueLayout.JAVA_SHORT_UNALIGNED, at, (short) f16.applyAsInt(rnd.nextInt(1 << 16)));
                 }
-                MemorySegment dst = arena.allocate(4L * n);
-                ref.invokeExact(src, dst, (long) n);
-                float[] expected = dst.toArray(ValueLayout.JAVA_FLOAT);
-                float[] actual = new float[n];
-                type.dequantize(src, 0, actual, 0, n);
-                for (int i = 0; i < n; i++) {
-                    if (Float.floatToIntBits(expected[i]) != Float.floatToIntBits(actual[i])) {
-                        fail(type + " element " + i + ": ggml " + expected[i] + ", r1 " + actual[i]);
-                    }
-                }
+            }
+            MemorySegment dst = arena.allocate(4L * n);
+            ref.invokeExact(src, dst, (long) n);
+            float[] expected = dst.toArray(ValueLayout.JAVA_FLOAT);
+            float[] actual = new float[n];
+            type.dequantize(src, 0, actual, 0, n);
+            for (int i = 0; i < n; i++) {
+                // NaN payloads are the hardware's business (both sides multiply NaN by the same operands)
+                boolean same = Float.floatToRawIntBits(expected[i]) == Float.floatToRawIntBits(actual[i])
+                        || nanAsClass && Float.isNaN(expected[i]) && Float.isNaN(actual[i]);
+                if (!same) fail(type + " element " + i + ": ggml " + expected[i] + ", r1 " + actual[i]);
             }
         }
     }

@@ -206,13 +206,28 @@ class GgmlTypeTest {
     }
 
     @Test
-    void unsupportedIdsNameTheType() {
-        ModelException e = assertThrows(ModelException.class, () -> GgmlType.fromId(3));
-        assertTrue(e.getMessage().contains("Q4_1"), e.getMessage());
-        assertTrue(e.getMessage().contains("Q4_K(12)"), e.getMessage());
+    void removedAndUnknownIdsAreRefusedByName() {
+        ModelException e = assertThrows(ModelException.class, () -> GgmlType.fromId(4));
+        assertTrue(e.getMessage().contains("Q4_2") && e.getMessage().contains("removed"), e.getMessage());
+        e = assertThrows(ModelException.class, () -> GgmlType.fromId(32));
+        assertTrue(e.getMessage().contains("Q4_0_4_8"), e.getMessage());
         e = assertThrows(ModelException.class, () -> GgmlType.fromId(1234));
         assertTrue(e.getMessage().contains("unknown ggml type id 1234"), e.getMessage());
         assertThrows(ModelException.class, () -> GgmlType.fromId(-1));
+        assertThrows(ModelException.class, () -> GgmlType.fromId(43));
+        for (GgmlType t : GgmlType.values()) assertSame(t, GgmlType.fromId(t.id()));
+    }
+
+    @Test
+    void typesWithoutADecoderSaySoAndNameTheLlamaCppBackend() {
+        assertTrue(GgmlType.Q5_K.canDequantize());
+        assertFalse(GgmlType.IQ2_XXS.canDequantize());
+        assertEquals(66, GgmlType.IQ2_XXS.typeSize());
+        assertEquals(66L * 4, GgmlType.IQ2_XXS.byteSize(1024));
+        ModelException e = assertThrows(ModelException.class,
+                () -> GgmlType.IQ2_XXS.dequantize(MemorySegment.ofArray(new byte[66])));
+        assertTrue(e.getMessage().contains("IQ2_XXS") && e.getMessage().contains("--backend llama.cpp"), e.getMessage());
+        assertTrue(e.getMessage().contains("Q5_K"), e.getMessage());
     }
 
     @Test
