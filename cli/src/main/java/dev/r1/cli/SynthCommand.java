@@ -60,7 +60,7 @@ final class SynthCommand implements Callable<Integer> {
         ModelConfig cfg = Presets.get(preset);
         var tokenizer = Tokenizers.forPreset(preset, cfg);
         java.util.function.Function<TensorLayout.TensorSpec, dev.r1.models.tensor.GgmlType> typeOf = s ->
-                TensorPolicy.choose(s.name(), s.dims(), target, pure, cfg.layers(), cfg.tiedEmbeddings(), false).type();
+                TensorPolicy.choose(s.name(), s.dims(), target, pure, cfg.layers(), cfg.tiedEmbeddings(), false, cfg.heads() / cfg.kvHeads()).type();
         long total = TensorLayout.expected(cfg).stream().mapToLong(s -> typeOf.apply(s).byteSize(s.nElements())).sum();
         Progress bar = new Progress("synth " + preset + " " + target.fileSuffix(), total);
         SyntheticModel.write(out, overwrite, cfg, "synthetic " + preset + " " + target.fileSuffix(), seed, typeOf,

@@ -52,15 +52,6 @@ public final class TensorPolicy {
         return choose(name, dims, target, pure, new Model(layers, tied, llama70b, gqa));
     }
 
-    /**
-     * As the 8-argument form for a model without grouped-query attention (gqa 1): only the IQ4 and Q2_K
-     * mixes look at it. Kept for callers that have no head counts at hand; pass them where known.
-     */
-    public static Choice choose(String name, long[] dims, TargetType target, boolean pure, int layers, boolean tied,
-                                boolean llama70b) {
-        return choose(name, dims, target, pure, new Model(layers, tied, llama70b, 1));
-    }
-
     public static Choice choose(String name, long[] dims, TargetType target, boolean pure, Model m) {
         boolean matrix = nDims(dims) >= 2;
         boolean quantizable = matrix && name.endsWith("weight") && !name.contains("_norm.weight");
