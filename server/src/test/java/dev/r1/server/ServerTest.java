@@ -93,7 +93,6 @@ class ServerTest {
         assertEquals("[DONE]", ev.getLast().asText());
         JsonNode usage = ev.get(ev.size() - 2);
         assertEquals(0, usage.get("choices").size());
-        assertEquals(20, usage.at("/usage/completion_tokens").asInt() + (usage.at("/usage/completion_tokens").asInt() < 20 ? 20 - usage.at("/usage/completion_tokens").asInt() : 0));
         Set<String> ids = new HashSet<>();
         StringBuilder reasoning = new StringBuilder(), content = new StringBuilder();
         for (JsonNode e : ev.subList(0, ev.size() - 1)) {
@@ -103,7 +102,10 @@ class ServerTest {
         assertEquals(1, ids.size(), "one id for every chunk");
         assertEquals("assistant", ev.getFirst().at("/choices/0/delta/role").asText());
         JsonNode last = ev.get(ev.size() - 3);
-        assertTrue(Set.of("stop", "length").contains(last.at("/choices/0/finish_reason").asText()));
+        String finish = last.at("/choices/0/finish_reason").asText();
+        assertTrue(Set.of("stop", "length").contains(finish), finish);
+        int used = usage.at("/usage/completion_tokens").asInt();
+        assertTrue(finish.equals("length") ? used == 20 : used >= 1 && used < 20, finish + " after " + used + " tokens");
         for (JsonNode e : ev.subList(1, ev.size() - 3)) {
             assertTrue(e.at("/choices/0/finish_reason").isNull());
             reasoning.append(e.at("/choices/0/delta/reasoning_content").asText(""));
