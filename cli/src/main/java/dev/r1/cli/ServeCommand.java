@@ -83,7 +83,7 @@ final class ServeCommand implements Callable<Integer> {
         String id = modelId != null ? modelId : model.getFileName().toString().replaceFirst("\\.gguf$", "");
         ServerOptions o = ServerOptions.defaults().withHost(host).withPort(port).withModelId(id).withSlots(slots).withCtx(ctx)
                 .withQueue(queue).withApiKey(key).withCorsOrigins(corsOrigins).withMaxTokens(maxTokens)
-                .withMaxConnections(maxConnections)
+                .withMaxConnections(maxConnections).withThreads(threads != null ? threads : 0)
                 .withTimeouts(Duration.ofSeconds(10), Duration.ofSeconds(30), Duration.ofSeconds(timeout));
         int t = threads != null ? threads : Runtime.getRuntime().availableProcessors();
         OpenAiServer server = OpenAiServer.startLoading(o, () -> Engines.load(b, model, t));

@@ -79,7 +79,7 @@ public final class OpenAiServer implements AutoCloseable {
     }
 
     private void ready(Model m) {
-        this.scheduler = new Scheduler(m, options.slots(), options.ctx(), options.queue(), options.prefillChunk(), metrics);
+        this.scheduler = new Scheduler(m, options.slots(), options.ctx(), options.threads(), options.queue(), options.prefillChunk(), metrics);
         this.model = m;
     }
 
@@ -283,7 +283,7 @@ public final class OpenAiServer implements AutoCloseable {
     public void close(long graceMillis) {
         Scheduler s = scheduler;
         if (s != null) s.close(graceMillis);
-        http.stop(0);
+        http.stop(2); // returns once the last exchanges (a final [DONE]) are written, or after 2 s
         executor.shutdownNow();
         if (ownsModel && model != null) model.close();
     }

@@ -45,13 +45,14 @@ final class Scheduler implements AutoCloseable {
     private volatile int busy;
     private int nextPrefill;
 
-    Scheduler(Model model, int slots, int ctx, int capacity, int prefillChunk, Metrics metrics) {
+    Scheduler(Model model, int slots, int ctx, int threads, int capacity, int prefillChunk, Metrics metrics) {
         this.model = model;
         this.capacity = capacity;
         this.prefillChunk = Math.max(1, prefillChunk);
         this.metrics = metrics;
         this.slots = new Slot[slots];
         SessionOptions so = SessionOptions.defaults().withCtx(ctx);
+        if (threads > 0) so = so.withThreads(threads);
         for (int i = 0; i < slots; i++) this.slots[i] = new Slot(model.newSession(so));
         metrics.queueLength = this::queueLength;
         metrics.busySlots = () -> busy;

@@ -224,4 +224,24 @@ class HostileClientsTest {
             assertEquals("ok", ok.get("status").asText());
         }
     }
+
+    @Test
+    void closingLetsRunningAnswersFinishAndRefusesNewOnes() throws Exception {
+        OpenAiServer s = OpenAiServer.start(TestServers.options().withSlots(1).withQueue(0), model);
+        int p = s.port();
+        String body = "{\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}],\"max_tokens\":300,\"stream\":true}";
+        var running = java.util.concurrent.CompletableFuture.supplyAsync(() -> TestServers.post(p, "/v1/chat/completions", body),
+                Executors.newVirtualThreadPerTaskExecutor());
+        long end = System.currentTimeMillis() + 30_000;
+        while (s.busySlots() == 0 && System.currentTimeMillis() < end) Thread.sleep(2);
+        Thread closer = Thread.ofVirtual().start(() -> s.close(60_000));
+        Thread.sleep(20);
+        var refused = TestServers.post(p, "/v1/chat/completions", body.replace("300", "2"));
+        assertEquals(503, refused.status(), refused.body());
+        assertTrue(refused.json().at("/error/message").asText().contains("shutting down"));
+        var r = running.get(60, java.util.concurrent.TimeUnit.SECONDS);
+        assertTrue(r.body().endsWith("data: [DONE]\n\n"), "the running answer finished: " + r.body().substring(Math.max(0, r.body().length() - 200)));
+        closer.join(60_000);
+        assertFalse(closer.isAlive());
+    }
 }

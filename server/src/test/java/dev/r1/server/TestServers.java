@@ -59,7 +59,7 @@ final class TestServers {
 
     static ServerOptions options() {
         return ServerOptions.defaults().withPort(0).withModelId("tiny").withSlots(4).withCtx(512).withQueue(8)
-                .withMaxTokens(400).withPingInterval(Duration.ofMillis(200));
+                .withMaxTokens(400).withPingInterval(Duration.ofMillis(200)).withThreads(1);
     }
 
     static final HttpClient CLIENT = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
