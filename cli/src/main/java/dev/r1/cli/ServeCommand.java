@@ -31,25 +31,25 @@ final class ServeCommand implements Callable<Integer> {
     @Parameters(paramLabel = "MODEL", description = "GGUF model file")
     Path model;
 
-    @Option(names = "--host", defaultValue = "127.0.0.1", description = "address to bind (default: ${DEFAULT-VALUE})")
+    @Option(names = "--host", paramLabel = "ADDRESS", defaultValue = "127.0.0.1", description = "address to bind (default: ${DEFAULT-VALUE})")
     String host;
 
-    @Option(names = "--port", defaultValue = "8080", description = "port, 0 = any free one (default: ${DEFAULT-VALUE})")
+    @Option(names = "--port", paramLabel = "PORT", defaultValue = "8080", description = "port, 0 = any free one (default: ${DEFAULT-VALUE})")
     int port;
 
-    @Option(names = "--slots", defaultValue = "1", description = "answers generated at once, decoded together (default: ${DEFAULT-VALUE})")
+    @Option(names = "--slots", paramLabel = "N", defaultValue = "1", description = "answers generated at once, decoded together (default: ${DEFAULT-VALUE})")
     int slots;
 
-    @Option(names = {"-c", "--ctx"}, defaultValue = "0", description = "context per slot in tokens (default: 4096, capped at the model's)")
+    @Option(names = {"-c", "--ctx"}, paramLabel = "N", defaultValue = "0", description = "context per slot in tokens (default: 4096, capped at the model's)")
     int ctx;
 
-    @Option(names = "--queue", defaultValue = "16", description = "requests that may wait for a slot; more get 503 (default: ${DEFAULT-VALUE})")
+    @Option(names = "--queue", paramLabel = "N", defaultValue = "16", description = "requests that may wait for a slot; more get 503 (default: ${DEFAULT-VALUE})")
     int queue;
 
-    @Option(names = "--backend", defaultValue = "java", description = "java or llama.cpp (default: ${DEFAULT-VALUE})")
+    @Option(names = "--backend", paramLabel = "NAME", defaultValue = "java", description = "java or llama.cpp (default: ${DEFAULT-VALUE})")
     String backend;
 
-    @Option(names = {"-t", "--threads"}, description = "CPU threads (default: all cores)")
+    @Option(names = {"-t", "--threads"}, paramLabel = "N", description = "CPU threads (default: all cores)")
     Integer threads;
 
     @Option(names = "--api-key-file", paramLabel = "FILE", description = "file holding the API key clients must send as a Bearer token")
@@ -58,16 +58,16 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--cors-origin", paramLabel = "ORIGIN", description = "origin allowed to call from a browser (repeatable; default: none)")
     List<String> corsOrigins = new ArrayList<>();
 
-    @Option(names = "--model-id", description = "model name reported by /v1/models (default: the file name)")
+    @Option(names = "--model-id", paramLabel = "NAME", description = "model name reported by /v1/models (default: the file name)")
     String modelId;
 
-    @Option(names = "--max-tokens", defaultValue = "4096", description = "most tokens one answer may have (default: ${DEFAULT-VALUE})")
+    @Option(names = "--max-tokens", paramLabel = "N", defaultValue = "4096", description = "most tokens one answer may have (default: ${DEFAULT-VALUE})")
     int maxTokens;
 
-    @Option(names = "--max-connections", defaultValue = "256", description = "open connections at most (default: ${DEFAULT-VALUE})")
+    @Option(names = "--max-connections", paramLabel = "N", defaultValue = "256", description = "open connections at most (default: ${DEFAULT-VALUE})")
     int maxConnections;
 
-    @Option(names = "--timeout", defaultValue = "600", description = "seconds a request may run, queueing included (default: ${DEFAULT-VALUE})")
+    @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "600", description = "seconds a request may run, queueing included (default: ${DEFAULT-VALUE})")
     int timeout;
 
     @Override
