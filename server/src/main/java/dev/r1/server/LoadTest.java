@@ -1,0 +1,174 @@
+package dev.r1.server;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.r1.engine.Engines;
+import dev.r1.engine.Model;
+import dev.r1.engine.Session;
+import dev.r1.engine.SessionOptions;
+import dev.r1.engine.generate.GenerateOptions;
+import dev.r1.engine.generate.GenerationResult;
+import dev.r1.engine.generate.Generator;
+import dev.r1.engine.generate.SessionAdapters;
+import dev.r1.engine.sampling.Sampler;
+import dev.r1.engine.sampling.SamplerOptions;
+import dev.r1.models.template.ChatMessage;
+import dev.r1.models.template.R1ChatTemplate;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+
+/**
+ * A bounded load test on loopback: for each concurrency level, a fresh in-process server with that many
+ * slots and as many client streams sending streaming chat requests for a fixed time; every request must end
+ * in a complete answer ([DONE]) or a clean error. Reports aggregate tokens/s, TTFT p50/p99, and the
+ * per-token decode rate of one stream against the engine alone (what {@code r1 run} does) on the same model.
+ *
+ * <pre>java -cp r1.jar dev.r1.server.LoadTest MODEL [--streams 1,4] [--seconds 20] [--max-tokens 64] [--threads N]</pre>
+ */
+public final class LoadTest {
+    private LoadTest() {}
+
+    record Result(boolean ok, double ttft, int tokens, double decodeTps) {}
+
+    public static void main(String[] args) throws Exception {
+        if (args.length < 1) {
+            System.err.println("usage: LoadTest MODEL [--streams 1,4] [--seconds 20] [--max-tokens 64] [--threads N] [--backend java]");
+            System.exit(2);
+        }
+        Path model = Path.of(args[0]);
+        List<Integer> levels = List.of(1, 4);
+        int seconds = 20, maxTokens = 64, threads = Runtime.getRuntime().availableProcessors();
+        String backend = "java";
+        for (int i = 1; i + 1 < args.length; i += 2) {
+            switch (args[i]) {
+                case "--streams" -> levels = java.util.Arrays.stream(args[i + 1].split(",")).map(Integer::parseInt).toList();
+                case "--seconds" -> seconds = Integer.parseInt(args[i + 1]);
+                case "--max-tokens" -> maxTokens = Integer.parseInt(args[i + 1]);
+                case "--threads" -> threads = Integer.parseInt(args[i + 1]);
+                case "--backend" -> backend = args[i + 1];
+                default -> throw new IllegalArgumentException("unknown option " + args[i]);
+            }
+        }
+        if (seconds < 1 || seconds > 600) throw new IllegalArgumentException("--seconds must be in [1, 600]");
+        String question = "Explain step by step why the sky is blue.";
+        try (Model m = Engines.load(backend, model, threads)) {
+            System.out.printf(Locale.ROOT, "model %s, %s, %d threads, %d s per level, max_tokens %d%n", model.getFileName(),
+                    m.description(), threads, seconds, maxTokens);
+            double direct = direct(m, question, maxTokens, seconds);
+            System.out.printf(Locale.ROOT, "engine alone (as r1 run): %.2f tok/s decode%n", direct);
+            double base = 0;
+            for (int c : levels) {
+                ServerOptions o = ServerOptions.defaults().withPort(0).withSlots(c).withQueue(c).withCtx(1024)
+                        .withMaxTokens(maxTokens).withModelId("load");
+                try (OpenAiServer s = OpenAiServer.start(o, m)) {
+                    level(s.port(), 1, 1, maxTokens, question); // warm-up
+                    long t0 = System.nanoTime();
+                    List<Result> rs = level(s.port(), c, seconds, maxTokens, question);
+                    double wall = (System.nanoTime() - t0) / 1e9;
+                    long ok = rs.stream().filter(Result::ok).count();
+                    int tokens = rs.stream().filter(Result::ok).mapToInt(Result::tokens).sum();
+                    List<Double> ttft = new ArrayList<>(rs.stream().filter(Result::ok).map(Result::ttft).toList());
+                    Collections.sort(ttft);
+                    double agg = tokens / wall;
+                    if (c == levels.getFirst()) base = agg;
+                    double perStream = rs.stream().filter(Result::ok).mapToDouble(Result::decodeTps).average().orElse(0);
+                    System.out.printf(Locale.ROOT, "streams %d: %d requests (%d failed), %.2f tok/s aggregate (%.2fx), "
+                                    + "TTFT p50 %.0f ms p99 %.0f ms, per-stream decode %.2f tok/s%s%n",
+                            c, rs.size(), rs.size() - ok, agg, agg / base, pct(ttft, 0.5) * 1e3, pct(ttft, 0.99) * 1e3, perStream,
+                            c == 1 ? String.format(Locale.ROOT, ", server overhead per token %.1f%%", 100 * (1 - perStream / direct)) : "");
+                    if (ok < rs.size()) System.exit(1);
+                }
+            }
+        }
+    }
+
+    private static double pct(List<Double> sorted, double p) {
+        if (sorted.isEmpty()) return Double.NaN;
+        return sorted.get(Math.min(sorted.size() - 1, (int) Math.ceil(p * sorted.size()) - 1));
+    }
+
+    /** Decoding alone over one session, with the server's default sampling, for about {@code seconds}. */
+    private static double direct(Model m, String question, int maxTokens, int seconds) {
+        long tokens = 0, nanos = 0, end = Long.MAX_VALUE;
+        String bos = m.bos() >= 0 ? m.piece(m.bos()) : "";
+        int[] ids = m.tokenize(R1ChatTemplate.render(List.of(ChatMessage.user(question)), true, bos), false, true);
+        try (Session s = m.newSession(SessionOptions.defaults().withCtx(1024))) {
+            for (int rep = 0; rep == 0 || System.nanoTime() < end; rep++) {
+                s.reset();
+                s.prefill(ids);
+                Sampler sampler = new Sampler(SamplerOptions.r1Defaults(rep));
+                sampler.accept(ids);
+                GenerationResult r = new Generator(SessionAdapters.tokenModel(s), sampler, s.textDecoder())
+                        .generate(s.lastLogits(), new GenerateOptions(maxTokens, List.of(), true), (t, th) -> {}, () -> false);
+                if (rep == 0) { // warm-up; the timed reps follow
+                    end = System.nanoTime() + seconds * 1_000_000_000L;
+                    continue;
+                }
+                tokens += r.tokens().length;
+                nanos += r.decodeNanos();
+            }
+        }
+        return nanos == 0 ? 0 : tokens * 1e9 / nanos;
+    }
+
+    /** {@code c} streams sending requests back to back until {@code seconds} have passed. */
+    private static List<Result> level(int port, int c, int seconds, int maxTokens, String question) throws Exception {
+        HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+        ObjectNode body = OpenAiServer.JSON.createObjectNode().put("model", "load").put("max_tokens", maxTokens).put("stream", true);
+        body.putArray("messages").addObject().put("role", "user").put("content", question);
+        body.putObject("stream_options").put("include_usage", true);
+        HttpRequest req = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v1/chat/completions"))
+                .timeout(Duration.ofMinutes(5)).POST(HttpRequest.BodyPublishers.ofString(body.toString())).build();
+        List<Result> all = Collections.synchronizedList(new ArrayList<>());
+        long end = System.nanoTime() + seconds * 1_000_000_000L;
+        try (ExecutorService ex = Executors.newVirtualThreadPerTaskExecutor()) {
+            for (int i = 0; i < c; i++) ex.submit(() -> {
+                do all.add(one(client, req)); while (System.nanoTime() < end);
+                return null;
+            });
+        }
+        return all;
+    }
+
+    private static Result one(HttpClient client, HttpRequest req) {
+        long t0 = System.nanoTime(), first = 0, last = 0;
+        int tokens = 0;
+        boolean done = false;
+        try {
+            HttpResponse<java.io.InputStream> r = client.send(req, HttpResponse.BodyHandlers.ofInputStream());
+            if (r.statusCode() != 200) return new Result(false, 0, 0, 0);
+            try (BufferedReader in = new BufferedReader(new InputStreamReader(r.body(), StandardCharsets.UTF_8))) {
+                for (String line; (line = in.readLine()) != null; ) {
+                    if (!line.startsWith("data: ")) continue;
+                    if (line.equals("data: [DONE]")) { done = true; break; }
+                    JsonNode e = OpenAiServer.JSON.readTree(line.substring(6));
+                    if (e.has("error")) return new Result(false, 0, 0, 0);
+                    if (e.has("usage") && !e.get("usage").isNull()) tokens = e.at("/usage/completion_tokens").asInt();
+                    JsonNode d = e.at("/choices/0/delta");
+                    if (d.has("reasoning_content") || (d.has("content") && !d.get("content").asText().isEmpty())) {
+                        long now = System.nanoTime();
+                        if (first == 0) first = now;
+                        last = now;
+                    }
+                }
+            }
+        } catch (Exception e) {
+            return new Result(false, 0, 0, 0);
+        }
+        double decode = last > first && tokens > 1 ? (tokens - 1) * 1e9 / (last - first) : 0;
+        return new Result(done, (first - t0) / 1e9, tokens, decode);
+    }
+}

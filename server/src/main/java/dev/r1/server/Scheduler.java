@@ -1,0 +1,327 @@
+package dev.r1.server;
+
+import dev.r1.engine.Model;
+import dev.r1.engine.Session;
+import dev.r1.engine.SessionOptions;
+import dev.r1.engine.sampling.Sampler;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Runs every generation on one thread over a fixed set of slots (sessions of one model, each with its own
+ * KV cache). Each round admits waiting jobs into free slots, feeds one chunk of one new prompt, then
+ * decodes the next token of every generating slot in one {@link Model#decodeBatch} step: decoding is
+ * memory-bound, so several streams cost little more than one. A cancelled job leaves its slot at the next
+ * round, i.e. within one token's time. A slot keeps what its cache holds after a job ends, so a follow-up
+ * turn of the same conversation only feeds what is new.
+ */
+final class Scheduler implements AutoCloseable {
+
+    private static final class Slot {
+        final Session session;
+        final IntList cached = new IntList(); // the tokens the session's cache holds, in order
+        Job job;
+        int[] toPrefill;
+        int prefillAt;
+        int pending = -1; // sampled, not yet fed
+
+        Slot(Session s) { session = s; }
+
+        boolean prefilling() { return job != null && toPrefill != null; }
+        boolean decoding() { return job != null && toPrefill == null && pending >= 0; }
+    }
+
+    private final Model model;
+    private final Slot[] slots;
+    private final int capacity, prefillChunk;
+    private final Metrics metrics;
+    private final ArrayDeque<Job> queue = new ArrayDeque<>();
+    private final Object lock = new Object();
+    private final Thread thread;
+    private volatile boolean stopping;
+    private volatile int busy;
+    private int nextPrefill;
+
+    Scheduler(Model model, int slots, int ctx, int threads, int capacity, int prefillChunk, Metrics metrics) {
+        this.model = model;
+        this.capacity = capacity;
+        this.prefillChunk = Math.max(1, prefillChunk);
+        this.metrics = metrics;
+        this.slots = new Slot[slots];
+        SessionOptions so = SessionOptions.defaults().withCtx(ctx);
+        if (threads > 0) so = so.withThreads(threads);
+        for (int i = 0; i < slots; i++) this.slots[i] = new Slot(model.newSession(so));
+        metrics.queueLength = this::queueLength;
+        metrics.busySlots = () -> busy;
+        metrics.slots = slots;
+        thread = Thread.ofPlatform().name("r1-scheduler").daemon().start(this::loop);
+    }
+
+    int contextSize() { return slots[0].session.contextSize(); }
+
+    int slotCount() { return slots.length; }
+
+    int busySlots() { return busy; }
+
+    int queueLength() { synchronized (lock) { return queue.size(); } }
+
+    /** Queues all of a request's choices, or none: 503 when the queue cannot take them all. */
+    void submit(List<Job> jobs) {
+        synchronized (lock) {
+            if (stopping) throw ApiException.unavailable("the server is shutting down");
+            if (queue.size() + jobs.size() > capacity + freeSlots())
+                throw ApiException.unavailable("the queue is full (" + capacity + " waiting); retry later");
+            queue.addAll(jobs);
+            lock.notifyAll();
+        }
+    }
+
+    /** Cancels a job: dropped from the queue now, or stopped at its next token. */
+    void cancel(Job j) {
+        j.cancel();
+        synchronized (lock) {
+            queue.remove(j);
+            lock.notifyAll();
+        }
+    }
+
+    private int freeSlots() {
+        int n = 0;
+        for (Slot s : slots) if (s.job == null) n++;
+        return Math.max(0, n - queue.size());
+    }
+
+    private void loop() {
+        while (true) {
+            try {
+                synchronized (lock) {
+                    while (!stopping && queue.isEmpty() && busy == 0) lock.wait();
+                    if (stopping && busy == 0) {
+                        for (Job j : queue) j.sink.accept(new Job.Failed(j.index, ApiException.unavailable("the server is shutting down")));
+                        queue.clear();
+                        return;
+                    }
+                    if (!stopping) admit();
+                }
+                round();
+            } catch (InterruptedException e) {
+                return;
+            } catch (RuntimeException | Error e) {
+                // A bug or a backend failure: fail what is running rather than hang its clients.
+                for (Slot s : slots) if (s.job != null) fail(s, ApiException.server("generation failed: " + e));
+            }
+        }
+    }
+
+    /** Waiting jobs into free slots, each into the slot whose cache shares most of its prompt. Holds the lock. */
+    private void admit() {
+        while (!queue.isEmpty()) {
+            Job j = queue.peek();
+            Slot best = null;
+            int bestCommon = -1;
+            for (Slot s : slots) {
+                if (s.job != null) continue;
+                int c = s.cached.commonPrefix(j.prompt);
+                if (c > bestCommon) { best = s; bestCommon = c; }
+            }
+            if (best == null) return;
+            queue.poll();
+            if (j.cancelled()) continue;
+            start(best, j, bestCommon);
+        }
+    }
+
+    private void start(Slot s, Job j, int common) {
+        if (common >= j.prompt.length) common = j.prompt.length - 1; // the last prompt token is fed again for its logits
+        if (common < s.cached.size()) {
+            s.session.truncate(common);
+            s.cached.truncate(common);
+        }
+        s.job = j;
+        s.toPrefill = Arrays.copyOfRange(j.prompt, common, j.prompt.length);
+        s.prefillAt = 0;
+        s.pending = -1;
+        j.cachedTokens = common;
+        j.sampler = new Sampler(j.spec.sampling());
+        j.sampler.accept(j.prompt);
+        j.decoder = model.textDecoder();
+        j.splitter = new StreamSplitter(j.spec.stop(), j.spec.split(), j.spec.startInThink());
+        metrics.promptTokens.add(j.prompt.length);
+        metrics.cachedPromptTokens.add(common);
+        busy++;
+    }
+
+    private void round() {
+        long now = System.nanoTime();
+        for (Slot s : slots) {
+            if (s.job == null) continue;
+            if (s.job.cancelled()) finish(s, "cancelled");
+            else if (now - s.job.deadlineNanos > 0)
+                fail(s, new ApiException(504, "timeout_error", "the request ran past the server's request timeout"));
+        }
+        prefillStep();
+        decodeStep();
+    }
+
+    /** One chunk of one prompt (round robin over prefilling slots), so running streams are not stalled long. */
+    private void prefillStep() {
+        for (int k = 0; k < slots.length; k++) {
+            Slot s = slots[(nextPrefill + k) % slots.length];
+            if (!s.prefilling()) continue;
+            nextPrefill = (nextPrefill + k + 1) % slots.length;
+            int end = Math.min(s.toPrefill.length, s.prefillAt + prefillChunk);
+            int[] chunk = Arrays.copyOfRange(s.toPrefill, s.prefillAt, end);
+            try {
+                s.session.prefill(chunk);
+            } catch (RuntimeException e) {
+                fail(s, ApiException.server("prefill failed: " + e.getMessage()));
+                return;
+            }
+            s.cached.addAll(chunk);
+            s.prefillAt = end;
+            if (end == s.toPrefill.length) {
+                s.toPrefill = null;
+                next(s, s.session.lastLogits());
+            }
+            return;
+        }
+    }
+
+    private void decodeStep() {
+        List<Slot> rows = new ArrayList<>(slots.length);
+        for (Slot s : slots) if (s.decoding()) rows.add(s);
+        if (rows.isEmpty()) return;
+        Session[] ss = new Session[rows.size()];
+        int[] toks = new int[rows.size()];
+        for (int i = 0; i < ss.length; i++) {
+            ss[i] = rows.get(i).session;
+            toks[i] = rows.get(i).pending;
+        }
+        float[][] logits;
+        try {
+            logits = model.decodeBatch(ss, toks);
+        } catch (RuntimeException e) {
+            for (Slot s : rows) fail(s, ApiException.server("decoding failed: " + e.getMessage()));
+            return;
+        }
+        metrics.batch(ss.length);
+        for (int i = 0; i < ss.length; i++) {
+            Slot s = rows.get(i);
+            s.cached.add(toks[i]);
+            s.pending = -1;
+            next(s, logits[i]);
+        }
+    }
+
+    /** Samples the job's next token from {@code logits}, reports its text, and ends the job when it should. */
+    private void next(Slot s, float[] logits) {
+        Job j = s.job;
+        if (j.cancelled()) { finish(s, "cancelled"); return; }
+        float[] l = penalized(j, logits);
+        int tok = j.sampler.sample(l);
+        j.sampler.accept(tok);
+        j.counts.merge(tok, 1, Integer::sum);
+        j.generated++;
+        metrics.generatedTokens.increment();
+        long now = System.nanoTime();
+        if (j.generated == 1) metrics.ttft(now - j.submittedNanos);
+        else metrics.tokenLatency(now - j.lastTokenNanos);
+        j.lastTokenNanos = now;
+        List<Logprobs.Entry> lp = j.spec.topLogprobs() >= 0
+                ? List.of(Logprobs.of(logits, tok, j.spec.topLogprobs(), model::piece)) : List.of();
+        if (model.isEog(tok)) {
+            j.splitter.add(j.decoder.flush());
+            emit(j, lp);
+            finish(s, "stop");
+            return;
+        }
+        boolean stopped = j.splitter.add(j.decoder.feed(tok));
+        emit(j, lp);
+        if (stopped) finish(s, "stop");
+        else if (j.generated >= j.spec.maxTokens() || s.session.position() >= s.session.contextSize()) finish(s, "length");
+        else s.pending = tok;
+    }
+
+    private static float[] penalized(Job j, float[] logits) {
+        if ((j.spec.presence() == 0 && j.spec.frequency() == 0) || j.counts.isEmpty()) return logits;
+        float[] l = logits.clone();
+        for (var e : j.counts.entrySet()) l[e.getKey()] -= j.spec.presence() + j.spec.frequency() * e.getValue();
+        return l;
+    }
+
+    private static void emit(Job j, List<Logprobs.Entry> lp) {
+        String[] t = j.splitter.take();
+        if (!t[0].isEmpty() || !t[1].isEmpty() || !lp.isEmpty()) j.sink.accept(new Job.Text(j.index, t[0], t[1], lp));
+    }
+
+    private void finish(Slot s, String reason) {
+        Job j = s.job;
+        if (!reason.equals("stop")) j.splitter.add(j.decoder.flush()); // a stop string ends the text as it is
+        j.splitter.finish();
+        emit(j, List.of());
+        release(s);
+        j.sink.accept(new Job.Done(j.index, reason, j.prompt.length, j.generated, j.cachedTokens));
+    }
+
+    private void fail(Slot s, ApiException e) {
+        Job j = s.job;
+        // The cache may be half-written: forget it rather than reuse a prefix we cannot vouch for.
+        try { s.session.reset(); } catch (RuntimeException ignored) { }
+        s.cached.truncate(0);
+        release(s);
+        j.sink.accept(new Job.Failed(j.index, e));
+    }
+
+    private void release(Slot s) {
+        s.job = null;
+        s.toPrefill = null;
+        s.pending = -1;
+        busy--;
+    }
+
+    /**
+     * Stops taking requests (queued ones get 503), lets running ones finish for up to {@code graceMillis},
+     * cancels the rest, then frees the sessions.
+     */
+    @Override
+    public void close() { close(5000); }
+
+    void close(long graceMillis) {
+        synchronized (lock) {
+            stopping = true;
+            for (Job j : queue) j.sink.accept(new Job.Failed(j.index, ApiException.unavailable("the server is shutting down")));
+            queue.clear();
+            lock.notifyAll();
+        }
+        try {
+            thread.join(Math.max(1, graceMillis));
+            if (thread.isAlive()) {
+                for (Slot s : slots) { Job j = s.job; if (j != null) j.cancel(); }
+                thread.join(TimeUnit.SECONDS.toMillis(30));
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        if (!thread.isAlive()) for (Slot s : slots) s.session.close();
+    }
+
+    /** A growable int array (the cache's tokens). */
+    static final class IntList {
+        private int[] a = new int[256];
+        private int n;
+
+        int size() { return n; }
+        void add(int v) { if (n == a.length) a = Arrays.copyOf(a, 2 * n); a[n++] = v; }
+        void addAll(int[] vs) { for (int v : vs) add(v); }
+        void truncate(int k) { n = Math.min(n, k); }
+
+        int commonPrefix(int[] other) {
+            int c = 0, m = Math.min(n, other.length);
+            while (c < m && a[c] == other[c]) c++;
+            return c;
+        }
+    }
+}

@@ -1,0 +1,247 @@
+package dev.r1.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.r1.engine.Model;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.SocketException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** Clients that misbehave or crowd in, and the security defaults: nothing may hang, crash or leak a slot. */
+class HostileClientsTest {
+    static Model model;
+    static OpenAiServer server;
+    static int port;
+
+    @BeforeAll
+    static void start() throws Exception {
+        model = TestServers.load();
+        server = OpenAiServer.start(TestServers.options().withSlots(3).withQueue(6).withCorsOrigins(List.of("https://ok.example")), model);
+        port = server.port();
+    }
+
+    @AfterAll
+    static void stop() {
+        server.close();
+        model.close();
+    }
+
+    static long generated() {
+        for (String line : TestServers.get(port, "/metrics").body().split("\n"))
+            if (line.startsWith("r1_generated_tokens_total ")) return Long.parseLong(line.split(" ")[1]);
+        throw new AssertionError("no r1_generated_tokens_total");
+    }
+
+    static long metric(String name) {
+        for (String line : TestServers.get(port, "/metrics").body().split("\n"))
+            if (line.startsWith(name + " ")) return Long.parseLong(line.split(" ")[1]);
+        throw new AssertionError("no " + name);
+    }
+
+    static void awaitIdle(long millis) throws InterruptedException {
+        long end = System.currentTimeMillis() + millis;
+        while ((server.busySlots() > 0 || server.queueLength() > 0) && System.currentTimeMillis() < end) Thread.sleep(5);
+        assertEquals(0, server.busySlots(), "a slot leaked");
+        assertEquals(0, server.queueLength(), "a queued job leaked");
+    }
+
+    static String raw(String method, String path, String host, String body) {
+        return method + " " + path + " HTTP/1.1\r\nHost: " + host + "\r\nContent-Type: application/json\r\nContent-Length: "
+                + body.getBytes(StandardCharsets.UTF_8).length + "\r\nConnection: close\r\n\r\n" + body;
+    }
+
+    @Test
+    void disconnectMidStreamStopsGenerationAndFreesTheSlot() throws Exception {
+        awaitIdle(30_000);
+        String body = "{\"messages\":[{\"role\":\"user\",\"content\":\"Write a long story\"}],\"max_tokens\":400,\"stream\":true}";
+        long before;
+        try (Socket s = new Socket("127.0.0.1", port)) {
+            s.getOutputStream().write(raw("POST", "/v1/chat/completions", "127.0.0.1:" + port, body).getBytes(StandardCharsets.UTF_8));
+            BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.UTF_8));
+            int tokens = 0;
+            for (String line; (line = in.readLine()) != null && tokens < 3; )
+                if (line.contains("reasoning_content") || line.contains("\"content\":\"") && !line.contains("\"role\"")) tokens++;
+            assertEquals(3, tokens, "the stream started");
+            assertEquals(1, server.busySlots());
+            before = generated();
+        } // the client goes away mid-answer
+        long t0 = System.nanoTime();
+        awaitIdle(5_000);
+        double ms = (System.nanoTime() - t0) / 1e6;
+        long after = generated() - before;
+        assertTrue(after < 50, "generation went on for " + after + " tokens after the client left");
+        System.out.printf("disconnect: slot free %.0f ms after the client closed, %d tokens generated meanwhile%n", ms, after);
+    }
+
+    @Test
+    void slowLorisIsCutOffWhileOthersAreServed() throws Exception {
+        try (Socket s = new Socket("127.0.0.1", port)) {
+            OutputStream out = s.getOutputStream();
+            out.write(("POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1:" + port + "\r\nContent-Length: 100\r\n\r\n{\"mess")
+                    .getBytes(StandardCharsets.UTF_8));
+            out.flush();
+            assertEquals(200, TestServers.get(port, "/health").status(), "others are served meanwhile");
+            s.setSoTimeout(10_000);
+            long t0 = System.nanoTime();
+            int r;
+            try {
+                r = s.getInputStream().read();
+                while (r >= 0) r = s.getInputStream().read();
+            } catch (SocketException e) {
+                r = -1; // reset: closed as well
+            }
+            double secs = (System.nanoTime() - t0) / 1e9;
+            assertEquals(-1, r);
+            assertTrue(secs < 6, "closed after " + secs + " s");
+        }
+        awaitIdle(1000);
+    }
+
+    @Test
+    void hundredConcurrentConnectionsAllEndCleanly() throws Exception {
+        String body = "{\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}],\"max_tokens\":3}";
+        List<Future<TestServers.Reply>> fs = new ArrayList<>();
+        CountDownLatch go = new CountDownLatch(1);
+        try (ExecutorService ex = Executors.newVirtualThreadPerTaskExecutor()) {
+            for (int i = 0; i < 100; i++) fs.add(ex.submit(() -> { go.await(); return TestServers.post(port, "/v1/chat/completions", body); }));
+            go.countDown();
+            int ok = 0, busy = 0;
+            for (Future<TestServers.Reply> f : fs) {
+                TestServers.Reply r = f.get();
+                if (r.status() == 200) {
+                    ok++;
+                    assertEquals("chat.completion", r.json().get("object").asText());
+                } else {
+                    assertEquals(503, r.status(), r.body());
+                    assertEquals("unavailable_error", r.json().at("/error/type").asText());
+                    busy++;
+                }
+            }
+            assertEquals(100, ok + busy);
+            assertTrue(ok >= 9, "at least the slots and the queue were served: " + ok);
+        }
+        awaitIdle(5000);
+    }
+
+    @Test
+    void batchedStreamsGiveTheSameGreedyTextAsAlone() throws Exception {
+        awaitIdle(30_000);
+        String[] prompts = {"The fox", "Once upon a time there was", "What is the sum of the first ten numbers?"};
+        String[] alone = new String[prompts.length];
+        for (int i = 0; i < prompts.length; i++) alone[i] = complete(prompts[i]);
+        long steps = metric("r1_decode_steps_total"), rows = metric("r1_decode_rows_total");
+        List<Future<String>> fs = new ArrayList<>();
+        try (ExecutorService ex = Executors.newVirtualThreadPerTaskExecutor()) {
+            for (String p : prompts) fs.add(ex.submit(() -> complete(p)));
+            for (int i = 0; i < prompts.length; i++) assertEquals(alone[i], fs.get(i).get(), "prompt " + i);
+        }
+        long dSteps = metric("r1_decode_steps_total") - steps, dRows = metric("r1_decode_rows_total") - rows;
+        assertTrue(dRows > dSteps * 1.5, "the streams were decoded together: " + dRows + " rows in " + dSteps + " steps");
+    }
+
+    static String complete(String prompt) {
+        var r = TestServers.post(port, "/v1/completions", "{\"prompt\":\"" + prompt + "\",\"max_tokens\":40,\"temperature\":0}");
+        assertEquals(200, r.status(), r.body());
+        assertEquals("length", r.json().at("/choices/0/finish_reason").asText());
+        return r.json().at("/choices/0/text").asText();
+    }
+
+    @Test
+    void hostHeaderMustBeOneOfOurNames() throws Exception {
+        for (String host : new String[] {"evil.example", "evil.example:" + port, "127.0.0.1.evil.example"}) {
+            String reply = exchange(raw("GET", "/health", host, ""));
+            assertTrue(reply.startsWith("HTTP/1.1 403"), reply);
+            assertTrue(reply.contains("permission_error"), reply);
+        }
+        assertTrue(exchange(raw("GET", "/health", "localhost:" + port, "")).startsWith("HTTP/1.1 200"));
+    }
+
+    static String exchange(String request) throws Exception {
+        try (Socket s = new Socket("127.0.0.1", port)) {
+            s.setSoTimeout(10_000);
+            s.getOutputStream().write(request.getBytes(StandardCharsets.UTF_8));
+            return new String(s.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        }
+    }
+
+    @Test
+    void corsOnlyForListedOrigins() {
+        var ok = TestServers.get(port, "/v1/models", "Origin", "https://ok.example");
+        assertEquals("https://ok.example", ok.headers().firstValue("Access-Control-Allow-Origin").orElse(null));
+        var other = TestServers.get(port, "/v1/models", "Origin", "https://evil.example");
+        assertEquals(200, other.status());
+        assertFalse(other.headers().firstValue("Access-Control-Allow-Origin").isPresent());
+        var pre = TestServers.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + port + "/v1/chat/completions"))
+                .method("OPTIONS", java.net.http.HttpRequest.BodyPublishers.noBody()).header("Origin", "https://evil.example").build());
+        assertEquals(403, pre.status());
+    }
+
+    @Test
+    void apiKeyAndNonLoopbackBinding() throws Exception {
+        assertThrows(IllegalArgumentException.class, () -> OpenAiServer.start(TestServers.options().withHost("0.0.0.0"), model));
+        try (OpenAiServer keyed = OpenAiServer.start(TestServers.options().withSlots(1).withApiKey("s3cret-key-0123456789"), model)) {
+            int p = keyed.port();
+            assertEquals(200, TestServers.get(p, "/health").status(), "health needs no key");
+            var none = TestServers.get(p, "/v1/models");
+            assertEquals(401, none.status());
+            assertEquals("authentication_error", none.json().at("/error/type").asText());
+            assertEquals(401, TestServers.get(p, "/v1/models", "Authorization", "Bearer s3cret-key-012345678").status());
+            assertEquals(200, TestServers.get(p, "/v1/models", "Authorization", "Bearer s3cret-key-0123456789").status());
+        }
+    }
+
+    @Test
+    void healthIs503WhileLoading() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        try (OpenAiServer s = OpenAiServer.startLoading(TestServers.options().withSlots(1), () -> {
+            try { release.await(); } catch (InterruptedException e) { throw new IllegalStateException(e); }
+            return TestServers.load();
+        })) {
+            var h = TestServers.get(s.port(), "/health");
+            assertEquals(503, h.status());
+            assertTrue(h.json().at("/error/message").asText().contains("loading"));
+            assertEquals(503, TestServers.post(s.port(), "/v1/chat/completions", "{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}").status());
+            release.countDown();
+            long end = System.currentTimeMillis() + 30_000;
+            while (!s.isReady() && System.currentTimeMillis() < end) Thread.sleep(10);
+            JsonNode ok = TestServers.get(s.port(), "/health").json();
+            assertEquals("ok", ok.get("status").asText());
+        }
+    }
+
+    @Test
+    void closingLetsRunningAnswersFinishAndRefusesNewOnes() throws Exception {
+        OpenAiServer s = OpenAiServer.start(TestServers.options().withSlots(1).withQueue(0), model);
+        int p = s.port();
+        String body = "{\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}],\"max_tokens\":300,\"stream\":true}";
+        var running = java.util.concurrent.CompletableFuture.supplyAsync(() -> TestServers.post(p, "/v1/chat/completions", body),
+                Executors.newVirtualThreadPerTaskExecutor());
+        long end = System.currentTimeMillis() + 30_000;
+        while (s.busySlots() == 0 && System.currentTimeMillis() < end) Thread.sleep(2);
+        Thread closer = Thread.ofVirtual().start(() -> s.close(60_000));
+        Thread.sleep(20);
+        var refused = TestServers.post(p, "/v1/chat/completions", body.replace("300", "2"));
+        assertEquals(503, refused.status(), refused.body());
+        assertTrue(refused.json().at("/error/message").asText().contains("shutting down"));
+        var r = running.get(60, java.util.concurrent.TimeUnit.SECONDS);
+        assertTrue(r.body().endsWith("data: [DONE]\n\n"), "the running answer finished: " + r.body().substring(Math.max(0, r.body().length() - 200)));
+        closer.join(60_000);
+        assertFalse(closer.isAlive());
+    }
+}
