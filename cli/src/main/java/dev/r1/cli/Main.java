@@ -8,7 +8,7 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         version = "r1 0.1.0",
         description = {"Run, quantize and benchmark the DeepSeek-R1 distilled models from the JVM.", ""},
-        subcommands = {InfoCommand.class, SynthCommand.class, TokenizeCommand.class, QuantizeCommand.class, BenchCommand.class, RunCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {InfoCommand.class, SynthCommand.class, TokenizeCommand.class, QuantizeCommand.class, BenchCommand.class, RunCommand.class, EvalCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
     @CommandLine.Spec
