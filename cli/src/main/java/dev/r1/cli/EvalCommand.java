@@ -9,6 +9,7 @@ import dev.r1.engine.eval.EvalModels;
 import dev.r1.engine.eval.KlDivergence;
 import dev.r1.engine.eval.KlStats;
 import dev.r1.engine.eval.Perplexity;
+import dev.r1.engine.eval.Signals;
 import dev.r1.engine.eval.TeacherLogits;
 import dev.r1.engine.eval.Windows;
 import java.io.IOException;
@@ -147,7 +148,8 @@ final class EvalCommand implements Runnable {
                     "  r1 eval kl --teacher f16.gguf --student q4_0.gguf --text t.txt",
                     "  r1 eval kl --teacher m.gguf --student m.gguf --teacher-backend llama.cpp --text t.txt",
                     "  r1 eval kl --teacher 7b.gguf --text t.txt --save-teacher 7b.logits",
-                    "  r1 eval kl --teacher-logits 7b.logits --student 1.5b.gguf --text t.txt --temperature 2"})
+                    "  r1 eval kl --teacher-logits 7b.logits --student 1.5b.gguf --text t.txt --temperature 2",
+                    "  r1 eval kl --teacher bf16.gguf --student q4_0.gguf --text t.txt --layers 6,12,18 --layer-weights 0.3,0.5,0.2 --attention"})
     static final class Kl implements Callable<Integer> {
         @Option(names = "--teacher", paramLabel = "MODEL", description = "teacher GGUF file")
         Path teacher;
@@ -176,6 +178,15 @@ final class EvalCommand implements Runnable {
         @Option(names = "--plot", paramLabel = "FILE", description = "draw the distribution of per-position KL (.svg or .png)")
         Path plot;
 
+        @Option(names = "--layers", split = ",", paramLabel = "L,..", description = "hidden-state MSE after these layers (1-based, as HF's hidden_states), e.g. 6,12,18; needs equal hidden sizes")
+        int[] layers = new int[0];
+
+        @Option(names = "--layer-weights", split = ",", paramLabel = "W,..", description = "weights of --layers in the weighted MSE, e.g. 0.3,0.5,0.2 (default: equal)")
+        double[] layerWeights;
+
+        @Option(names = "--attention", description = "last-layer attention-pattern distance (Frobenius norm of the difference); needs equal head counts")
+        boolean attention;
+
         @CommandLine.Mixin
         Common common = new Common();
 
@@ -185,6 +196,9 @@ final class EvalCommand implements Runnable {
             if (saveTeacher != null && teacher == null) throw new EvalException("--save-teacher needs --teacher MODEL");
             if (student == null && saveTeacher == null) throw new EvalException("give --student MODEL (or --save-teacher FILE to only save the teacher)");
             if (!(temperature > 0)) throw new EvalException("--temperature must be > 0, got " + temperature);
+            boolean signals = layers.length > 0 || attention;
+            if (signals && (teacherLogits != null || saveTeacher != null))
+                throw new EvalException("--layers and --attention read both models' insides as they run: use a live --teacher, without --save-teacher or --teacher-logits");
             String text = common.readText();
             int thr = common.threads();
             Progress[] bar = new Progress[1];
@@ -204,7 +218,7 @@ final class EvalCommand implements Runnable {
             KlStats stats;
             Map<String, Object> j = new LinkedHashMap<>();
             j.put("command", "kl");
-            String tDesc, rows;
+            String tDesc, rows, signalLines = "";
             int tVocab;
             Windows w;
             if (teacherLogits != null) {
@@ -229,7 +243,12 @@ final class EvalCommand implements Runnable {
                     w = EvalModels.windows(t, text, common.ctx, common.chunks);
                     EvalModels.requireSameTokens("--teacher " + teacher + " and --student " + student, w.tokens(), EvalModels.tokenize(s, text), t, s);
                     System.err.println(windowsLine(w, w.tokens().length));
-                    stats = KlDivergence.compare(ts, ss, w, temperature, bar("kl", bar));
+                    Signals sig = signals ? new Signals(ts, ss, layers, layerWeights, attention) : null;
+                    stats = KlDivergence.compare(ts, ss, w, temperature, bar("kl", bar), sig);
+                    if (sig != null) {
+                        signalLines = sig.report();
+                        j.putAll(sig.summary());
+                    }
                     tDesc = teacher + " (" + t.backend() + ")";
                     rows = "full logits (exact)";
                     tVocab = t.vocabSize();
@@ -249,6 +268,7 @@ final class EvalCommand implements Runnable {
                         shared, tVocab, sVocab);
             if (temperature != 1) System.out.printf(Locale.ROOT, "temperature: %s (KL between softened distributions, times T²; PPL, Δp, top-1 at T = 1)%n", temperature);
             System.out.print(report(m));
+            System.out.print(signalLines);
             j.put("teacher", tDesc);
             j.put("student", String.valueOf(student));
             j.put("text", common.text.toString());

@@ -74,6 +74,24 @@ class EvalCliTest {
     }
 
     @Test
+    void distillationSignals() throws Exception {
+        Path j = dir.resolve("sig.json");
+        Run r = r1("eval", "kl", "--teacher", f32.toString(), "--student", q4.toString(), "--text", text.toString(), "--ctx", "64",
+                "--chunks", "2", "-t", "1", "--layers", "1,2", "--layer-weights", "0.3,0.7", "--attention", "--temperature", "2",
+                "--json", j.toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("hidden-state MSE") && r.out().contains("attention distance") && r.out().contains("temperature: 2"), r.out());
+        JsonNode n = json(j);
+        for (String k : new String[] {"hidden_mse_layer_1", "hidden_mse_layer_2", "hidden_mse_weighted", "attention_frobenius",
+                "logit_step_cosine_mean", "logit_step_cosine_deviating"}) assertTrue(n.has(k), k);
+        assertEquals(2.0, n.get("temperature").asDouble());
+        Run refused = r1("eval", "kl", "--teacher", f32.toString(), "--student", q4.toString(), "--student-backend", "llama.cpp",
+                "--text", text.toString(), "--ctx", "64", "--layers", "1");
+        assertEquals(1, refused.code());
+        assertTrue(refused.err().contains("--student-backend java"), refused.err());
+    }
+
+    @Test
     void clearRefusals() {
         Run none = r1("eval", "kl", "--student", q4.toString(), "--text", text.toString());
         assertEquals(1, none.code());

@@ -38,7 +38,7 @@ public final class KlDivergence {
             throw new EvalException("the teacher's top-" + teacher.topK + " log-probs were saved at temperature " + teacher.temperature
                     + "; compare at that --temperature, or save full logits (--top-k 0) to choose it later");
         Windows w = teacher.windows();
-        return run(w, student, Math.min(teacher.vocab, student.vocabSize()), temperature, progress, c -> {
+        return run(w, student, Math.min(teacher.vocab, student.vocabSize()), temperature, progress, null, c -> {
             TeacherRow[] rows = new TeacherRow[w.scoredPerChunk()];
             for (int i = 0; i < rows.length; i++) rows[i] = teacher.next();
             return rows;
@@ -47,10 +47,18 @@ public final class KlDivergence {
 
     /** Teacher and student side by side, window by window (full rows, exact). */
     public static KlStats compare(Session teacher, Session student, Windows w, double temperature, Perplexity.Progress progress) {
+        return compare(teacher, student, w, temperature, progress, null);
+    }
+
+    /** As above, also accumulating the distillation {@code signals} (observers on both sessions) when not null. */
+    public static KlStats compare(Session teacher, Session student, Windows w, double temperature, Perplexity.Progress progress,
+                                  Signals signals) {
         check(teacher, w);
         int first = w.first(), last = w.ctx() - 2;
-        return run(w, student, Math.min(teacher.vocabSize(), student.vocabSize()), temperature, progress, c -> {
+        Runnable after = signals == null ? null : () -> signals.endWindow(w.ctx(), first, last);
+        return run(w, student, Math.min(teacher.vocabSize(), student.vocabSize()), temperature, progress, after, c -> {
             TeacherRow[] rows = new TeacherRow[w.scoredPerChunk()];
+            if (signals != null) signals.beginWindow(w.ctx());
             teacher.reset();
             teacher.prefill(w.window(c), (j, logits) -> {
                 if (j >= first && j <= last) rows[j - first] = new TeacherRow.Full(logits.clone());
@@ -63,7 +71,8 @@ public final class KlDivergence {
         TeacherRow[] of(int chunk);
     }
 
-    private static KlStats run(Windows w, Session student, int shared, double temperature, Perplexity.Progress progress, Rows teacher) {
+    private static KlStats run(Windows w, Session student, int shared, double temperature, Perplexity.Progress progress,
+                               Runnable afterWindow, Rows teacher) {
         check(student, w);
         KlStats stats = new KlStats(shared, temperature);
         int first = w.first(), last = w.ctx() - 2;
@@ -76,6 +85,7 @@ public final class KlDivergence {
             student.prefill(w.window(c), (j, logits) -> {
                 if (j >= first && j <= last) stats.add(rows[j - first], logits, w.target(chunk, j));
             });
+            if (afterWindow != null) afterWindow.run();
             done += w.scoredPerChunk();
             if (progress != null) progress.update(done, w.scoredTotal());
         }

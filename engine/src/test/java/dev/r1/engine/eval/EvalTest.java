@@ -29,7 +29,7 @@ class EvalTest {
     static final int CTX = 64;
     static String text;
 
-    static Path synth(String name, ModelConfig cfg, GgmlType t, long seed, Vocabulary v) {
+    static Path synth(Path dir, String name, ModelConfig cfg, GgmlType t, long seed, Vocabulary v) {
         Path out = dir.resolve(name + ".gguf");
         SyntheticModel.write(out, true, cfg, name, seed, s -> s.isVector() ? GgmlType.F32 : t, v.toGgufMetadata(cfg.vocab()), 1, b -> {});
         return out;
@@ -44,14 +44,14 @@ class EvalTest {
     static void models() {
         ModelConfig cfg = Presets.get("tiny-qwen2");
         Vocabulary v = Vocabulary.tinyByteLevel(cfg.vocab());
-        f32 = synth("f32", cfg, GgmlType.F32, 7, v);
-        q8 = synth("q8", cfg, GgmlType.Q8_0, 7, v);
-        q4 = synth("q4", cfg, GgmlType.Q4_0, 7, v);
+        f32 = synth(dir, "f32", cfg, GgmlType.F32, 7, v);
+        q8 = synth(dir, "q8", cfg, GgmlType.Q8_0, 7, v);
+        q4 = synth(dir, "q4", cfg, GgmlType.Q4_0, 7, v);
         // Same seed and shapes with 128 padding ids more: the weights of the shared ids are the same values
         // (row-major draws), as a 7B's 152064 against a 1.5B's 151936 share one tokenizer.
-        wide = synth("wide", withVocab(cfg, cfg.vocab() + 128), GgmlType.F32, 7, v);
+        wide = synth(dir, "wide", withVocab(cfg, cfg.vocab() + 128), GgmlType.F32, 7, v);
         // A different tokenizer: fewer merges (padded to the same size), so the text splits into other tokens.
-        other = synth("other", cfg, GgmlType.F32, 7, Vocabulary.tinyByteLevel(cfg.vocab() - 160));
+        other = synth(dir, "other", cfg, GgmlType.F32, 7, Vocabulary.tinyByteLevel(cfg.vocab() - 160));
         StringBuilder sb = new StringBuilder();
         String[] words = {"the", "model", "keeps", "most", "of", "its", "teacher", "when", "quantized", "to", "four", "bits", "and", "a", "student"};
         long x = 12345;
