@@ -3,11 +3,13 @@ package dev.r1.cli;
 import dev.r1.engine.Engines;
 import dev.r1.engine.Model;
 import dev.r1.engine.Session;
+import dev.r1.engine.SessionOptions;
 import dev.r1.engine.eval.EvalException;
 import dev.r1.engine.eval.EvalJson;
 import dev.r1.engine.eval.EvalModels;
 import dev.r1.engine.eval.KlDivergence;
 import dev.r1.engine.eval.KlStats;
+import dev.r1.engine.eval.MultipleChoice;
 import dev.r1.engine.eval.Perplexity;
 import dev.r1.engine.eval.Signals;
 import dev.r1.engine.eval.TeacherLogits;
@@ -17,6 +19,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -34,8 +37,9 @@ import picocli.CommandLine.Parameters;
                 "  r1 eval kl --teacher f16.gguf --student q4_0.gguf --text wiki.test.raw --json kl.json",
                 "  r1 eval kl --teacher m.gguf --student m.gguf --teacher-backend llama.cpp --text t.txt   # engine vs engine",
                 "  r1 eval kl --teacher 7b.gguf --text t.txt --save-teacher 7b.logits --top-k 64",
-                "  r1 eval kl --teacher-logits 7b.logits --student 1.5b.gguf --text t.txt --plot kl.svg"},
-        subcommands = {EvalCommand.Ppl.class, EvalCommand.Kl.class})
+                "  r1 eval kl --teacher-logits 7b.logits --student 1.5b.gguf --text t.txt --plot kl.svg",
+                "  r1 eval mc q4_0.gguf --teacher f16.gguf --data mmlu/data --shots 5 --limit 50"},
+        subcommands = {EvalCommand.Ppl.class, EvalCommand.Kl.class, EvalCommand.Mc.class})
 final class EvalCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -296,6 +300,119 @@ final class EvalCommand implements Runnable {
             } catch (IOException e) {
                 return 0;
             }
+        }
+    }
+
+    @Command(name = "mc", mixinStandardHelpOptions = true,
+            description = {"Multiple-choice accuracy on benchmark files in the MMLU/CMMLU CSV layout (question,A,B,C,D,answer;",
+                    "one subject per file, e.g. data/test/anatomy_test.csv), per subject and overall. MMLU's prompt: a subject",
+                    "line, --shots solved examples (from the subject's _dev.csv, else its first questions), the question and",
+                    "\"Answer:\"; each option scored by the log-likelihood of its letter. Bring the data: nothing is downloaded.", "",
+                    "Examples:", "  r1 eval mc model.gguf --data mmlu/data/test --shots 5",
+                    "  r1 eval mc q4_0.gguf --teacher f16.gguf --data cmmlu/test --limit 20 --json mc.json"})
+    static final class Mc implements Callable<Integer> {
+        @Parameters(paramLabel = "MODEL", description = "GGUF model file (the student when --teacher is given)")
+        Path model;
+
+        @Option(names = "--data", required = true, paramLabel = "DIR|FILE", description = "a CSV file or a folder of them")
+        Path data;
+
+        @Option(names = "--teacher", paramLabel = "MODEL", description = "also score this model and report what MODEL keeps of it")
+        Path teacher;
+
+        @Option(names = "--shots", defaultValue = "0", description = "solved examples before each question (default: ${DEFAULT-VALUE}; MMLU's standard is 5)")
+        int shots;
+
+        @Option(names = "--limit", defaultValue = "0", description = "score at most N questions per subject (default: all)")
+        int limit;
+
+        @Option(names = "--backend", defaultValue = "java", description = "java or llama.cpp for MODEL (default: ${DEFAULT-VALUE})")
+        String backend;
+
+        @Option(names = "--teacher-backend", defaultValue = "java", description = "java or llama.cpp for --teacher (default: ${DEFAULT-VALUE})")
+        String teacherBackend;
+
+        @Option(names = {"-c", "--ctx"}, defaultValue = "2048", description = "context per question (default: ${DEFAULT-VALUE}, capped at the model's)")
+        int ctx;
+
+        @Option(names = {"-t", "--threads"}, description = "CPU threads (default: all cores)")
+        Integer threads;
+
+        @Option(names = "--json", paramLabel = "FILE", description = "write every figure as JSON")
+        Path json;
+
+        @Override
+        public Integer call() {
+            if (shots < 0) throw new EvalException("--shots must be >= 0, got " + shots);
+            List<MultipleChoice.Subject> subjects = MultipleChoice.load(data, shots, limit);
+            int thr = threads != null ? threads : Runtime.getRuntime().availableProcessors();
+            MultipleChoice.Result student = score(backend, model, subjects, thr);
+            MultipleChoice.Result t = teacher != null ? score(teacherBackend, teacher, subjects, thr) : null;
+            MultipleChoice.Subject first = subjects.get(0);
+            System.out.printf(Locale.ROOT, "data: %s, %d subjects; prompt: MMLU's (subject line, %d solved examples%s, question, \"Answer:\"),"
+                    + " options scored by the log-likelihood of \" A\"..\" D\"%n", data, subjects.size(), shots,
+                    shots > 0 ? " from " + first.examplesFrom() + (subjects.size() > 1 ? " and alike" : "") : "");
+            System.out.printf(Locale.ROOT, "%-40s %9s %9s%s%n", "subject", "questions", "accuracy", t != null ? "   teacher     keeps" : "");
+            Map<String, Object> subj = new LinkedHashMap<>();
+            double macro = 0, macroT = 0;
+            for (var e : student.perSubject().entrySet()) {
+                int[] a = e.getValue();
+                double acc = (double) a[0] / a[1];
+                macro += acc;
+                Map<String, Object> row = new LinkedHashMap<>();
+                row.put("questions", a[1]);
+                row.put("accuracy", acc);
+                String tail = "";
+                if (t != null) {
+                    int[] b = t.perSubject().get(e.getKey());
+                    double accT = (double) b[0] / b[1];
+                    macroT += accT;
+                    row.put("teacher_accuracy", accT);
+                    tail = String.format(Locale.ROOT, " %8.1f%% %8s", 100 * accT, keeps(acc, accT));
+                }
+                subj.put(e.getKey(), row);
+                System.out.printf(Locale.ROOT, "%-40s %9d %8.1f%%%s%n", e.getKey(), a[1], 100 * acc, tail);
+            }
+            int n = student.perSubject().size();
+            System.out.printf(Locale.ROOT, "%-40s %9d %8.1f%%%s%n", "overall (all questions)", student.total(), 100 * student.accuracy(),
+                    t != null ? String.format(Locale.ROOT, " %8.1f%% %8s", 100 * t.accuracy(), keeps(student.accuracy(), t.accuracy())) : "");
+            System.out.printf(Locale.ROOT, "%-40s %9s %8.1f%%%s%n", "mean over subjects", "", 100 * macro / n,
+                    t != null ? String.format(Locale.ROOT, " %8.1f%% %8s", 100 * macroT / n, keeps(macro, macroT)) : "");
+            if (t != null)
+                System.out.printf(Locale.ROOT, "student keeps %s of the teacher's accuracy%n", keeps(student.accuracy(), t.accuracy()));
+            if (json != null) {
+                Map<String, Object> j = new LinkedHashMap<>();
+                j.put("command", "mc");
+                j.put("model", model.toString());
+                j.put("data", data.toString());
+                j.put("shots", shots);
+                j.put("prompt", "mmlu");
+                j.put("accuracy", student.accuracy());
+                j.put("accuracy_macro", macro / n);
+                j.put("questions", student.total());
+                if (t != null) {
+                    j.put("teacher", teacher.toString());
+                    j.put("teacher_accuracy", t.accuracy());
+                    j.put("student_keeps_accuracy", t.accuracy() > 0 ? student.accuracy() / t.accuracy() : null);
+                }
+                j.put("subjects", subj);
+                EvalJson.write(json, j);
+                System.out.println("json: " + json);
+            }
+            return 0;
+        }
+
+        private MultipleChoice.Result score(String be, Path file, List<MultipleChoice.Subject> subjects, int thr) {
+            Progress[] bar = new Progress[1];
+            try (Model m = load(be, file, thr); Session s = m.newSession(new SessionOptions(thr, ctx, SessionOptions.DEFAULT_BATCH))) {
+                MultipleChoice.Result r = MultipleChoice.run(m, s, subjects, bar("mc " + file.getFileName(), bar));
+                if (bar[0] != null) bar[0].done();
+                return r;
+            }
+        }
+
+        private static String keeps(double student, double teacher) {
+            return teacher > 0 ? String.format(Locale.ROOT, "%.1f%%", 100 * student / teacher) : "n/a";
         }
     }
 

@@ -92,6 +92,22 @@ class EvalCliTest {
     }
 
     @Test
+    void multipleChoiceWithTeacher() throws Exception {
+        Path data = Files.createDirectories(dir.resolve("mc")), j = dir.resolve("mc.json");
+        Files.writeString(data.resolve("arithmetic_test.csv"), "1+1?,1,2,3,4,B\n2+2?,4,3,2,1,A\n3+3?,5,6,7,8,B\n\"Pick \"\"D\"\"\",a,b,c,d,D\n");
+        Files.writeString(data.resolve("colors_test.csv"), "Sky?,red,blue,green,black,B\nGrass?,green,red,blue,white,A\n");
+        Run r = r1("eval", "mc", q4.toString(), "--teacher", f32.toString(), "--data", data.toString(), "--shots", "1", "-t", "1",
+                "--ctx", "512", "--json", j.toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("arithmetic") && r.out().contains("colors") && r.out().contains("1 solved examples")
+                && r.out().contains("student keeps"), r.out());
+        JsonNode n = json(j);
+        assertEquals(4, n.get("questions").asInt()); // one example taken from each subject
+        for (String k : new String[] {"accuracy", "accuracy_macro", "teacher_accuracy", "subjects", "shots"}) assertTrue(n.has(k), k);
+        assertEquals(3, n.get("subjects").get("arithmetic").get("questions").asInt());
+    }
+
+    @Test
     void clearRefusals() {
         Run none = r1("eval", "kl", "--student", q4.toString(), "--text", text.toString());
         assertEquals(1, none.code());
