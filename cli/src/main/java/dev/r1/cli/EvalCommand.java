@@ -161,7 +161,7 @@ final class EvalCommand implements Runnable {
         @Option(names = "--student", paramLabel = "MODEL", description = "student GGUF file (omit with --save-teacher to only save)")
         Path student;
 
-        @Option(names = "--teacher-logits", paramLabel = "FILE", description = "a teacher saved with --save-teacher instead of --teacher")
+        @Option(names = "--teacher-logits", paramLabel = "FILE", description = "a teacher saved with --save-teacher (or llama-perplexity --kl-divergence-base) instead of --teacher")
         Path teacherLogits;
 
         @Option(names = "--save-teacher", paramLabel = "FILE", description = "run the teacher alone first and save its logits here")
@@ -228,14 +228,14 @@ final class EvalCommand implements Runnable {
             if (teacherLogits != null) {
                 try (TeacherLogits.Reader r = new TeacherLogits.Reader(teacherLogits);
                      Model s = load(studentBackend, student, thr); Session ss = EvalModels.scoringSession(s, r.ctx, thr)) {
-                    w = r.windows();
+                    w = r.windows(EvalModels.addsBos(s) ? s.bos() : -1);
                     // The file holds the windowed prefix of the teacher's tokens: the student's must begin the same.
                     int[] mine = EvalModels.tokenize(s, text);
                     EvalModels.requireSameTokens("--teacher-logits " + teacherLogits + " and --student " + student,
                             w.tokens(), java.util.Arrays.copyOf(mine, Math.min(mine.length, w.tokens().length)), null, s);
                     stats = KlDivergence.compare(r, ss, temperature, bar("kl", bar));
                     tDesc = r.source + " via " + teacherLogits;
-                    rows = r.topK == 0 ? "full logits (exact)"
+                    rows = r.llama ? r.rows() : r.topK == 0 ? "full logits (exact)"
                             : "top-" + r.topK + " log-probs (KL over the teacher's top " + r.topK + " plus one bucket for the rest: a lower bound)";
                     tVocab = r.vocab;
                     j.put("student_backend", s.backend());

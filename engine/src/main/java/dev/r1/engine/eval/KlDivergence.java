@@ -37,10 +37,12 @@ public final class KlDivergence {
         if (teacher.topK > 0 && Math.abs(teacher.temperature - temperature) > 1e-6)
             throw new EvalException("the teacher's top-" + teacher.topK + " log-probs were saved at temperature " + teacher.temperature
                     + "; compare at that --temperature, or save full logits (--top-k 0) to choose it later");
-        Windows w = teacher.windows();
+        Windows w = teacher.windows(EvalModels.addsBos(student.model()) ? student.bos() : -1);
+        if (teacher.llama && temperature != 1)
+            throw new EvalException("a llama-perplexity logits file holds log-probs at temperature 1 only; drop --temperature");
         return run(w, student, Math.min(teacher.vocab, student.vocabSize()), temperature, progress, null, c -> {
             TeacherRow[] rows = new TeacherRow[w.scoredPerChunk()];
-            for (int i = 0; i < rows.length; i++) rows[i] = teacher.next();
+            for (int i = 0; i < rows.length; i++) rows[i] = teacher.next(w.target(c, w.first() + i));
             return rows;
         });
     }

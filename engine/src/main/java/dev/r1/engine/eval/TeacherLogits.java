@@ -22,9 +22,13 @@ import java.nio.file.StandardOpenOption;
  *     full:  float logits[vocab]                   raw, exact
  *     top-k: int top1, float targetLogProb (T = 1), int ids[k], float logProbs[k] (at the file's temperature)
  * </pre>
+ * The reader also takes {@code llama-perplexity --kl-divergence-base} files (magic {@code _logits_}).
  */
 public final class TeacherLogits {
     static final byte[] MAGIC = "R1TEACH1".getBytes(StandardCharsets.US_ASCII);
+    static final byte[] LLAMA_MAGIC = "_logits_".getBytes(StandardCharsets.US_ASCII);
+    /** The file leaves BOS to the student's tokenizer (llama-perplexity's files store the text's own tokens). */
+    static final int BOS_OF_STUDENT = -2;
 
     private TeacherLogits() {}
 
@@ -126,6 +130,9 @@ public final class TeacherLogits {
         public final double temperature;
         public final String source;
         public final int[] tokens;
+        /** A llama-perplexity file: 16-bit log-probs per row, windows BOS'd by the student's rule. */
+        public final boolean llama;
+        private final int[] q;
 
         public Reader(Path file) {
             this.file = file;
@@ -137,8 +144,24 @@ public final class TeacherLogits {
             buf.limit(0);
             byte[] magic = new byte[8];
             get(magic);
-            if (!java.util.Arrays.equals(magic, MAGIC))
-                throw new EvalException(file + " is not a teacher-logits file (write one with r1 eval kl --save-teacher)");
+            if (!java.util.Arrays.equals(magic, MAGIC) && !java.util.Arrays.equals(magic, LLAMA_MAGIC))
+                throw new EvalException(file + " is not a teacher-logits file (write one with r1 eval kl --save-teacher,"
+                        + " or llama-perplexity --kl-divergence-base)");
+            if (java.util.Arrays.equals(magic, LLAMA_MAGIC)) { // llama-perplexity --kl-divergence-base
+                llama = true;
+                ctx = getInt(); vocab = getInt(); chunks = getInt();
+                topK = 0;
+                bos = BOS_OF_STUDENT;
+                temperature = 1;
+                source = "llama-perplexity logits";
+                if (ctx < 4 || chunks < 1 || vocab < 1) throw new EvalException(file + ": damaged llama-perplexity header");
+                tokens = new int[chunks * ctx];
+                for (int i = 0; i < tokens.length; i++) tokens[i] = getInt();
+                q = new int[2 * ((vocab + 1) / 2)];
+                return;
+            }
+            llama = false;
+            q = null;
             ctx = getInt(); chunks = getInt(); vocab = getInt(); topK = getInt(); bos = getInt();
             temperature = getFloat();
             int len = getInt();
@@ -152,11 +175,45 @@ public final class TeacherLogits {
         }
 
         /** The windows the teacher was scored on. */
-        public Windows windows() { return new Windows(tokens, ctx, chunks, bos); }
+        /** @param studentBos the BOS id to put over each window's first token when the file does not say (-1: none) */
+        public Windows windows(int studentBos) { return new Windows(tokens, ctx, chunks, bos == BOS_OF_STUDENT ? studentBos : bos); }
 
-        public String rows() { return topK == 0 ? "full logits" : "top-" + topK + " log-probs"; }
+        public String rows() {
+            if (llama) return "llama-perplexity's 16-bit log-probs (down to 16 nats below the top token; those below as one bucket)";
+            return topK == 0 ? "full logits" : "top-" + topK + " log-probs";
+        }
+
+        /**
+         * A row of a llama-perplexity file: {@code scale} and {@code min} (two floats), then a 16-bit q per
+         * token with {@code log p = scale * q + min}; q = 0 marks tokens at or below the clamp, kept as one
+         * bucket (so the KL is over the rest plus that bucket).
+         */
+        private TeacherRow nextLlama(int target) {
+            float scale = getFloat(), min = getFloat();
+            for (int i = 0; i < q.length; i++) q[i] = getShort() & 0xFFFF;
+            int n = 0, top1 = 0;
+            for (int i = 0; i < vocab; i++) {
+                if (q[i] > 0) n++;
+                if (q[i] > q[top1]) top1 = i;
+            }
+            int[] ids = new int[n];
+            float[] lp = new float[n];
+            for (int i = 0, k = 0; i < vocab; i++) {
+                if (q[i] == 0) continue;
+                ids[k] = i;
+                lp[k++] = scale * q[i] + min;
+            }
+            return new TeacherRow.TopK(top1, scale * q[target] + min, ids, lp);
+        }
+
+        /** The next row; {@code target} is the token that followed (llama-perplexity's rows need it for their top token). */
+        public TeacherRow next(int target) {
+            if (llama) return nextLlama(target);
+            return next();
+        }
 
         public TeacherRow next() {
+            if (llama) throw new IllegalStateException("llama-perplexity rows are read with next(target)");
             if (topK == 0) {
                 float[] l = new float[vocab];
                 for (int i = 0; i < vocab; i++) l[i] = getFloat();
@@ -185,6 +242,7 @@ public final class TeacherLogits {
         }
 
         private int getInt() { need(4); return buf.getInt(); }
+        private short getShort() { need(2); return buf.getShort(); }
         private float getFloat() { need(4); return buf.getFloat(); }
         private void get(byte[] b) { need(b.length); buf.get(b); }
 

@@ -145,6 +145,47 @@ class EvalTest {
         }
     }
 
+    /** Writes the teacher's rows in llama-perplexity's {@code --kl-divergence-base} layout (16-bit log-probs). */
+    static void writeLlamaLogits(Path out, Session teacher, Windows w) throws Exception {
+        int vocab = teacher.vocabSize(), nv = 2 * ((vocab + 1) / 2) + 4;
+        var b = java.nio.ByteBuffer.allocate(20 + 4 * w.chunks() * w.ctx() + 2 * nv * (int) w.scoredTotal()).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        b.put("_logits_".getBytes(java.nio.charset.StandardCharsets.US_ASCII)).putInt(w.ctx()).putInt(vocab).putInt(w.chunks());
+        for (int i = 0; i < w.chunks() * w.ctx(); i++) b.putInt(w.tokens()[i]);
+        for (int c = 0; c < w.chunks(); c++) {
+            teacher.reset();
+            teacher.prefill(w.window(c), (j, l) -> {
+                if (j < w.first() || j > w.ctx() - 2) return;
+                float max = l[0], min = l[0];
+                for (float x : l) { max = Math.max(max, x); min = Math.min(min, x); }
+                min = Math.max(min, max - 16);
+                double sum = 0;
+                for (float x : l) sum += Math.exp(x - max);
+                float lse = (float) Math.log(sum), scale = (max - min) / 65535f;
+                b.putFloat(scale).putFloat(min - max - lse);
+                for (int i = 0; i < nv - 4; i++) b.putShort((short) (i < vocab && l[i] > min ? Math.round((l[i] - min) / scale) : 0));
+            });
+        }
+        java.nio.file.Files.write(out, b.array());
+    }
+
+    @Test
+    void readsLlamaPerplexityLogitFiles() throws Exception {
+        Path llama = dir.resolve("base.kld");
+        try (Model t = Engines.load("java", f32, 1); Session ts = EvalModels.scoringSession(t, CTX, 1)) {
+            writeLlamaLogits(llama, ts, EvalModels.windows(t, text, CTX, 4));
+        }
+        try (Model s = Engines.load("java", q4, 1); Session ss = EvalModels.scoringSession(s, CTX, 1); Model t = Engines.load("java", f32, 1);
+             Session ts = EvalModels.scoringSession(t, CTX, 1); TeacherLogits.Reader r = new TeacherLogits.Reader(llama)) {
+            assertTrue(r.llama);
+            Map<String, Object> fromFile = KlDivergence.compare(r, ss, 1, null).summary();
+            Map<String, Object> live = KlDivergence.compare(ts, ss, EvalModels.windows(t, text, CTX, 4), 1, null).summary();
+            assertEquals(d(live, "kl_mean"), d(fromFile, "kl_mean"), 0.01 * d(live, "kl_mean"));
+            assertEquals(d(live, "top1_agreement"), d(fromFile, "top1_agreement"));
+            assertEquals(d(live, "ppl"), d(fromFile, "ppl"), 1e-9 * d(live, "ppl"));
+            assertEquals(live.get("positions"), fromFile.get("positions"));
+        }
+    }
+
     @Test
     void temperatureSoftensAndScales() {
         try (Model t = Engines.load("java", f32, 1); Model s = Engines.load("java", q4, 1);
