@@ -55,7 +55,8 @@ public final class MultipleChoice {
             if (shots > 0) {
                 Path dev = devFile(f, name);
                 if (dev != null) {
-                    ex.addAll(read(dev, name).subList(0, Math.min(shots, read(dev, name).size())));
+                    List<Question> all = read(dev, name);
+                    ex.addAll(all.subList(0, Math.min(shots, all.size())));
                     from = dev.getFileName().toString();
                 } else {
                     int k = Math.min(shots, Math.max(0, qs.size() - 1));
