@@ -56,6 +56,9 @@ public final class JavaSession implements Session {
     public BpeTokenizer tokenizer() { return model.tokenizer(); }
 
     public ModelConfig config() { return model.config(); }
+
+    /** Watches this session's forward passes (null: off); see {@link Transformer.Observer}. */
+    public void observe(Transformer.Observer o) { tf.observe(o); }
     public GgufFile file() { return model.file(); }
     @Override public int position() { return pos; }
     @Override public int contextSize() { return tf.contextSize(); }

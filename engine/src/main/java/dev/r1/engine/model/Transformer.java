@@ -27,6 +27,24 @@ public final class Transformer implements AutoCloseable {
     private final Backend.Buffer x, xb, q, k, v, att, ob, gate, up, last, lastNorm, logits;
     private Backend.Buffer allLogits;
     private float[] row;
+    private Observer observer;
+
+    /**
+     * Sees the forward pass from inside (evaluation's distillation signals: hidden states, attention inputs).
+     * Off (null) by default, when it costs one null check per layer.
+     */
+    public interface Observer {
+        /**
+         * Called at the end of layer {@code layer} of a step of {@code n} rows (in order: a prefill chunk's
+         * tokens, layer 0 first). {@code residual} holds the residual stream after the layer ({@code n x hidden}),
+         * {@code q} and {@code k} the layer's rotated queries and keys ({@code n x qDim}, {@code n x kvDim});
+         * read them with {@link Backend#toHost} before returning.
+         */
+        void layer(int layer, int n, Backend be, Backend.Buffer residual, Backend.Buffer q, Backend.Buffer k);
+    }
+
+    /** Sets (or with null removes) the observer of this session's forward passes. */
+    public void observe(Observer o) { this.observer = o; }
 
     public Transformer(ModelWeights weights, Backend backend, int ctx, int batch, boolean f16Cache) {
         this.c = weights.config;
@@ -147,6 +165,7 @@ public final class Transformer implements AutoCloseable {
             be.swiglu(gate, up, n * c.ffn());
             be.matmul(gate, n, new Backend.Matrix[] {L.down()}, new Backend.Buffer[] {ob});
             be.add(x, ob, n * h);
+            if (observer != null) observer.layer(l, n, be, x, q, k);
         }
     }
 
