@@ -1,0 +1,135 @@
+// Decode matrix-vector products: out[t*rows + r] = W[r] . x[t] for a few tokens t (gridDim.y), one warp
+// per weight row, R1_MV_WARPS rows per block. Memory-bound at batch 1: each warp streams its row once with
+// every lane loading consecutive bytes, so a warp's loads cover whole cache lines.
+//
+// Quantized weights are dotted with activations quantized once per op (r1_quantize_q8_1 / _q8_k) by
+// dp4a, as the CPU backend dots them with 8-bit activations: integer block sums are exact, so GPU and CPU
+// differ only in the order the float block terms are added.
+#define R1_MV_WARPS 4
+
+__device__ __forceinline__ int r1_mv_row() { return blockIdx.x * R1_MV_WARPS + (threadIdx.x >> 5); }
+
+// Q4_0: 4 lanes per block (r1_q4_0_part), 8 blocks per warp step.
+extern "C" __global__ void r1_mv_q4_0(const uint8_t* w, int rows, int cols, const int8_t* q, const float* d,
+                                      const int* s, float* out) {
+    int r = r1_mv_row(), lane = threadIdx.x & 31, t = blockIdx.y;
+    if (r >= rows) return;
+    int nb = cols >> 5, j = lane & 3;
+    const uint8_t* row = w + (size_t)r * nb * R1_Q4_0_BYTES;
+    const int8_t* qa = q + (size_t)t * cols;
+    const float* da = d + (size_t)t * nb;
+    const int* sa = s + (size_t)t * nb;
+    float acc = 0.0f;
+    for (int b0 = 0; b0 < nb; b0 += 8) { // uniform trip count: every lane takes part in the shuffles
+        int b = b0 + (lane >> 2);
+        const uint8_t* blk = row + (size_t)b * R1_Q4_0_BYTES;
+        int sumi = b < nb ? r1_q4_0_part(blk, qa + 32 * b, j) : 0;
+        sumi += __shfl_xor_sync(0xffffffffu, sumi, 1);
+        sumi += __shfl_xor_sync(0xffffffffu, sumi, 2);
+        if (j == 0 && b < nb) acc += r1_q4_0_term(blk, da[b], sumi, sa[b]);
+    }
+    acc = r1_warp_sum(acc);
+    if (lane == 0) out[(size_t)t * rows + r] = acc;
+}
+
+extern "C" __global__ void r1_mv_q8_0(const uint8_t* w, int rows, int cols, const int8_t* q, const float* d,
+                                      float* out) {
+    int r = r1_mv_row(), lane = threadIdx.x & 31, t = blockIdx.y;
+    if (r >= rows) return;
+    int nb = cols >> 5, j = lane & 3;
+    const uint8_t* row = w + (size_t)r * nb * R1_Q8_0_BYTES;
+    const int8_t* qa = q + (size_t)t * cols;
+    const float* da = d + (size_t)t * nb;
+    float acc = 0.0f;
+    for (int b0 = 0; b0 < nb; b0 += 8) {
+        int b = b0 + (lane >> 2);
+        const uint8_t* blk = row + (size_t)b * R1_Q8_0_BYTES;
+        int sumi = b < nb ? r1_q8_0_part(blk, qa + 32 * b, j) : 0;
+        sumi += __shfl_xor_sync(0xffffffffu, sumi, 1);
+        sumi += __shfl_xor_sync(0xffffffffu, sumi, 2);
+        if (j == 0 && b < nb) acc += r1_q8_0_term(blk, da[b], sumi);
+    }
+    acc = r1_warp_sum(acc);
+    if (lane == 0) out[(size_t)t * rows + r] = acc;
+}
+
+// Q4_K against Q8_K: 8 lanes per super-block (one 32-element sub-block each), 4 super-blocks per step.
+extern "C" __global__ void r1_mv_q4_k(const uint8_t* w, int rows, int cols, const int8_t* q, const float* d,
+                                      const int* bsums, float* out) {
+    int r = r1_mv_row(), lane = threadIdx.x & 31, t = blockIdx.y;
+    if (r >= rows) return;
+    int nsb = cols >> 8, j = lane & 7;
+    const uint8_t* row = w + (size_t)r * nsb * R1_Q4_K_BYTES;
+    const int8_t* qa = q + (size_t)t * cols;
+    float acc = 0.0f;
+    for (int sb0 = 0; sb0 < nsb; sb0 += 4) {
+        int sb = sb0 + (lane >> 3);
+        const uint8_t* blk = row + (size_t)sb * R1_Q4_K_BYTES;
+        int sumi = 0, mins = 0;
+        if (sb < nsb) r1_q4k_sub(blk, j, qa + 256 * sb + 32 * j, bsums + ((size_t)t * nsb + sb) * 16, &sumi, &mins);
+        for (int o = 1; o < 8; o <<= 1) {
+            sumi += __shfl_xor_sync(0xffffffffu, sumi, o);
+            mins += __shfl_xor_sync(0xffffffffu, mins, o);
+        }
+        if (j == 0 && sb < nsb) acc += r1_q4k_term(blk, d[(size_t)t * nsb + sb], sumi, mins);
+    }
+    acc = r1_warp_sum(acc);
+    if (lane == 0) out[(size_t)t * rows + r] = acc;
+}
+
+// Q6_K against Q8_K: 8 lanes per super-block (one 32-element chunk each), 4 super-blocks per step.
+extern "C" __global__ void r1_mv_q6_k(const uint8_t* w, int rows, int cols, const int8_t* q, const float* d,
+                                      const int* bsums, float* out) {
+    int r = r1_mv_row(), lane = threadIdx.x & 31, t = blockIdx.y;
+    if (r >= rows) return;
+    int nsb = cols >> 8, c = lane & 7;
+    const uint8_t* row = w + (size_t)r * nsb * R1_Q6_K_BYTES;
+    const int8_t* qa = q + (size_t)t * cols;
+    float acc = 0.0f;
+    for (int sb0 = 0; sb0 < nsb; sb0 += 4) {
+        int sb = sb0 + (lane >> 3);
+        const uint8_t* blk = row + (size_t)sb * R1_Q6_K_BYTES;
+        int sumi = sb >= nsb ? 0 : r1_q6k_chunk(blk, c, qa + 256 * sb + 128 * (c >> 2) + 32 * (c & 3), bsums + ((size_t)t * nsb + sb) * 16);
+        for (int o = 1; o < 8; o <<= 1) sumi += __shfl_xor_sync(0xffffffffu, sumi, o);
+        if (c == 0 && sb < nsb) acc += r1_q6k_term(blk, d[(size_t)t * nsb + sb], sumi);
+    }
+    acc = r1_warp_sum(acc);
+    if (lane == 0) out[(size_t)t * rows + r] = acc;
+}
+
+// F16 weights, float activations: 8-byte loads (4 halves) per lane; cols % 4 == 0.
+extern "C" __global__ void r1_mv_f16(const uint16_t* w, int rows, int cols, const float* x, float* out) {
+    int r = r1_mv_row(), lane = threadIdx.x & 31, t = blockIdx.y;
+    if (r >= rows) return;
+    const uint2* row = (const uint2*)(w + (size_t)r * cols);
+    const float4* xv = (const float4*)(x + (size_t)t * cols);
+    float acc = 0.0f;
+    for (int i = lane; i < (cols >> 2); i += 32) {
+        uint2 h = row[i];
+        float4 a = xv[i];
+        acc = fmaf(r1_half_to_float(h.x & 0xffffu), a.x, acc);
+        acc = fmaf(r1_half_to_float(h.x >> 16), a.y, acc);
+        acc = fmaf(r1_half_to_float(h.y & 0xffffu), a.z, acc);
+        acc = fmaf(r1_half_to_float(h.y >> 16), a.w, acc);
+    }
+    acc = r1_warp_sum(acc);
+    if (lane == 0) out[(size_t)t * rows + r] = acc;
+}
+
+// F32 weights: 16-byte loads per lane; cols % 4 == 0.
+extern "C" __global__ void r1_mv_f32(const float* w, int rows, int cols, const float* x, float* out) {
+    int r = r1_mv_row(), lane = threadIdx.x & 31, t = blockIdx.y;
+    if (r >= rows) return;
+    const float4* row = (const float4*)(w + (size_t)r * cols);
+    const float4* xv = (const float4*)(x + (size_t)t * cols);
+    float acc = 0.0f;
+    for (int i = lane; i < (cols >> 2); i += 32) {
+        float4 a = row[i], b = xv[i];
+        acc = fmaf(a.x, b.x, acc);
+        acc = fmaf(a.y, b.y, acc);
+        acc = fmaf(a.z, b.z, acc);
+        acc = fmaf(a.w, b.w, acc);
+    }
+    acc = r1_warp_sum(acc);
+    if (lane == 0) out[(size_t)t * rows + r] = acc;
+}
