@@ -58,6 +58,10 @@ public final class CudaBackend implements Backend {
     private boolean capturing;
     private Buf pendingX, pendingY;
     private int pendingLen;
+    private boolean useCublas = true;
+    private long weightBytes;
+    private final List<Runnable> captureOutputs = new ArrayList<>();
+    private final List<MemorySegment> stages = new ArrayList<>();
 
     /** Opens device 0; throws {@link NativeLibraryException} with one line when there is no usable GPU. */
     public CudaBackend() {
@@ -89,7 +93,22 @@ public final class CudaBackend implements Backend {
     public CudaDevice device() { return dev; }
 
     /** Which library serves prefill GEMMs, or why cuBLAS is not used. */
-    public String gemmPath() { return cublas != null ? "cuBLAS (" + cublasNote + ")" : "r1_gemm (WMMA); cuBLAS: " + cublasNote; }
+    public String gemmPath() {
+        return cublas != null && useCublas ? "cuBLAS (" + cublasNote + ")" : "r1_gemm (WMMA); cuBLAS: " + (cublas != null ? "off" : cublasNote);
+    }
+
+    /** Whether prefill GEMMs go to cuBLAS when it is present (else the WMMA kernel); for checks and benchmarks. */
+    public void useCublas(boolean on) { useCublas = on; }
+
+    public boolean hasCublas() { return cublas != null; }
+
+    /** Bytes of weight matrices uploaded (what a decode step streams from memory). */
+    public long weightBytes() { return weightBytes; }
+
+    /** Fills a buffer with NaN, so that a kernel that leaves an element unwritten shows. */
+    public void poison(Buffer b) {
+        dev.setInts(p(b), 0x7fc00000, ((Buf) b).size);
+    }
 
     @Override public String name() { return "cuda (" + dev.name + ", sm_" + dev.sm + ")"; }
 
@@ -146,7 +165,17 @@ public final class CudaBackend implements Backend {
         long bytes = t.byteSize((long) rows * cols);
         long ptr = alloc(bytes, "tensor '" + name + "' (" + t + ", " + rows + "x" + cols + ")");
         dev.upload(ptr, src, bytes);
+        weightBytes += bytes;
         return new Mat(ptr, t, rows, cols);
+    }
+
+    /** The token table when the output head is separate: uploaded as is, not counted as streamed per token. */
+    @Override
+    public Matrix table(String name, GgmlType type, int rows, int cols, MemorySegment data) {
+        long before = weightBytes;
+        Matrix m = matrix(name, type, rows, cols, data);
+        weightBytes = before;
+        return m;
     }
 
     @Override
@@ -189,15 +218,37 @@ public final class CudaBackend implements Backend {
         lastPos = Integer.MIN_VALUE; // the device value now follows the replays
     }
 
+    /** A captured decode step: its graph and the host copies of what it read back (toHost calls). */
+    public final class Step implements AutoCloseable {
+        private final CudaDevice.Graph graph;
+        private final List<Runnable> outputs;
+
+        private Step(CudaDevice.Graph graph, List<Runnable> outputs) {
+            this.graph = graph;
+            this.outputs = List.copyOf(outputs);
+        }
+
+        /** Replays the step for {@code token} at {@code position}; on return the toHost arrays hold its results. */
+        public void run(int token, int position) {
+            setStepInputs(token, position);
+            graph.launch();
+            dev.sync();
+            for (Runnable r : outputs) r.run();
+        }
+
+        @Override public void close() { graph.close(); }
+    }
+
     /**
-     * Records {@code step} (ops on this backend, no reads to the host) as a CUDA graph. Run the step once
-     * eagerly first, so scratch buffers have their final sizes; then per token: {@link #setStepInputs},
-     * {@code graph.launch()}, read the logits.
+     * Records {@code step} (ops on this backend, e.g. one {@code Transformer.forward} of one token) as a
+     * CUDA graph. Run the step once eagerly first, so scratch buffers have their final sizes. A toHost
+     * inside it becomes a captured copy to pinned memory, copied on to its array after each replay.
      */
-    public CudaDevice.Graph capture(Runnable step) {
+    public Step capture(Runnable step) {
         flush();
         dev.sync();
         capturing = true;
+        captureOutputs.clear();
         dev.beginCapture();
         try {
             step.run();
@@ -214,7 +265,7 @@ public final class CudaBackend implements Backend {
             capturing = false;
             lastPos = Integer.MIN_VALUE;
         }
-        return dev.endCapture();
+        return new Step(dev.endCapture(), captureOutputs);
     }
 
     @Override
@@ -359,7 +410,7 @@ public final class CudaBackend implements Backend {
     }
 
     private void gemm(Buffer x, int n, Mat m, long out) {
-        if (cublas != null) {
+        if (cublas != null && useCublas) {
             long total = (long) n * m.cols;
             long hx = halfX.at(2 * total, "F16 activations");
             dev.launch(CudaKernels.TO_HALF, blocks(total), 1, THREADS, 0, args(CudaKernels.TO_HALF, "PPI").set(p(x), hx, (int) total));
@@ -413,7 +464,13 @@ public final class CudaBackend implements Backend {
     @Override
     public void toHost(Buffer src, int off, int len, float[] dst) {
         flush();
-        if (capturing) throw new IllegalStateException("toHost inside a graph capture: read the result after launching the graph");
+        if (capturing) { // a captured copy into a pinned buffer of its own, handed to dst after each replay
+            MemorySegment stage = dev.pinned(4L * len);
+            stages.add(stage);
+            dev.downloadAsync(stage, p(src) + 4L * off, 4L * len);
+            captureOutputs.add(() -> MemorySegment.copy(stage, ValueLayout.JAVA_FLOAT, 0, dst, 0, len));
+            return;
+        }
         if (hostStage == null || hostStage.byteSize() < 4L * len) {
             if (hostStage != null) dev.freePinned(hostStage);
             hostStage = dev.pinned(Math.max(4L * len, 1 << 16));
@@ -432,6 +489,7 @@ public final class CudaBackend implements Backend {
         dev.freePinned(pinnedPos);
         dev.freePinned(pinnedTok);
         if (hostStage != null) dev.freePinned(hostStage);
+        for (MemorySegment st : stages) dev.freePinned(st);
         dev.close();
         arena.close();
     }

@@ -27,6 +27,7 @@ public final class CudaDevice implements AutoCloseable {
     public final int sm, multiprocessors;
     public final long totalBytes;
     private long allocated;
+    private final Map<Long, Long> sizes = new HashMap<>();
 
     /**
      * Opens device 0, or throws {@link NativeLibraryException} with one line: no driver, no GPU, no kernels
@@ -108,8 +109,10 @@ public final class CudaDevice implements AutoCloseable {
             int r = Cuda.cuMemAlloc_v2(p, Math.max(bytes, 1));
             if (r == Cuda.CUDA_ERROR_OUT_OF_MEMORY()) throw new CudaException("cuMemAlloc", r, outOfMemory(bytes, what));
             check(r, "cuMemAlloc(" + bytes + " bytes for " + what + ")");
+            long ptr = p.get(ValueLayout.JAVA_LONG, 0);
             allocated += bytes;
-            return p.get(ValueLayout.JAVA_LONG, 0);
+            sizes.put(ptr, bytes);
+            return ptr;
         }
     }
 
@@ -129,7 +132,10 @@ public final class CudaDevice implements AutoCloseable {
     public long allocatedBytes() { return allocated; }
 
     public void free(long ptr) {
-        if (ptr != 0) Cuda.cuMemFree_v2(ptr);
+        if (ptr == 0) return;
+        Cuda.cuMemFree_v2(ptr);
+        Long n = sizes.remove(ptr);
+        if (n != null) allocated -= n;
     }
 
     /**
@@ -145,6 +151,11 @@ public final class CudaDevice implements AutoCloseable {
     public void download(MemorySegment dst, long src, long bytes) {
         check(Cuda.cuMemcpyDtoHAsync_v2(dst, src, bytes, stream), "cuMemcpyDtoHAsync(" + bytes + " bytes)");
         sync();
+    }
+
+    /** Device to pinned host memory in stream order, not waited for (a captured graph's read-back). */
+    public void downloadAsync(MemorySegment pinned, long src, long bytes) {
+        check(Cuda.cuMemcpyDtoHAsync_v2(pinned, src, bytes, stream), "cuMemcpyDtoHAsync(" + bytes + " bytes)");
     }
 
     public void copyAsync(long dst, long src, long bytes) {
@@ -178,9 +189,9 @@ public final class CudaDevice implements AutoCloseable {
         check(Cuda.cuStreamSynchronize(stream), "cuStreamSynchronize");
     }
 
-    /** Starts recording the stream's work instead of running it. */
+    /** Starts recording the stream's work instead of running it (relaxed: a read-back may allocate pinned memory meanwhile). */
     public void beginCapture() {
-        check(Cuda.cuStreamBeginCapture_v2(stream, Cuda.CU_STREAM_CAPTURE_MODE_THREAD_LOCAL()), "cuStreamBeginCapture");
+        check(Cuda.cuStreamBeginCapture_v2(stream, Cuda.CU_STREAM_CAPTURE_MODE_RELAXED()), "cuStreamBeginCapture");
     }
 
     /** Ends a capture and instantiates it: the returned graph replays the recorded launches and copies. */
