@@ -5,15 +5,33 @@
 // Quantized weights are dotted with activations quantized once per op (r1_quantize_q8_1 / _q8_k) by
 // dp4a, as the CPU backend dots them with 8-bit activations: integer block sums are exact, so GPU and CPU
 // differ only in the order the float block terms are added.
+//
+// Up to three matrices that share the input (q/k/v, gate/up) go in one launch: the grid covers their rows
+// back to back (rows1 = rows2 = 0 for one matrix), which saves launches in a decode step.
 #define R1_MV_WARPS 4
+#define R1_MV_MATS const uint8_t *w0, const uint8_t *w1, const uint8_t *w2, int rows0, int rows1, int rows2
+#define R1_MV_OUTS float *out0, float *out1, float *out2
 
-__device__ __forceinline__ int r1_mv_row() { return blockIdx.x * R1_MV_WARPS + (threadIdx.x >> 5); }
+// This warp's matrix, row in it and output; false past the last row.
+__device__ __forceinline__ bool r1_mv_pick(R1_MV_MATS, R1_MV_OUTS, const uint8_t** w, float** out, int* rows, int* r) {
+    int g = blockIdx.x * R1_MV_WARPS + (threadIdx.x >> 5);
+    if (g < rows0) { *w = w0; *out = out0; *rows = rows0; *r = g; return true; }
+    g -= rows0;
+    if (g < rows1) { *w = w1; *out = out1; *rows = rows1; *r = g; return true; }
+    g -= rows1;
+    if (g < rows2) { *w = w2; *out = out2; *rows = rows2; *r = g; return true; }
+    return false;
+}
+
+#define R1_MV_PROLOGUE                                                    \
+    const uint8_t* w;                                                     \
+    float* out;                                                           \
+    int rows, r, lane = threadIdx.x & 31, t = blockIdx.y;                 \
+    if (!r1_mv_pick(w0, w1, w2, rows0, rows1, rows2, out0, out1, out2, &w, &out, &rows, &r)) return;
 
 // Q4_0: 4 lanes per block (r1_q4_0_part), 8 blocks per warp step.
-extern "C" __global__ void r1_mv_q4_0(const uint8_t* w, int rows, int cols, const int8_t* q, const float* d,
-                                      const int* s, float* out) {
-    int r = r1_mv_row(), lane = threadIdx.x & 31, t = blockIdx.y;
-    if (r >= rows) return;
+extern "C" __global__ void r1_mv_q4_0(R1_MV_MATS, int cols, const int8_t* q, const float* d, const int* s, R1_MV_OUTS) {
+    R1_MV_PROLOGUE
     int nb = cols >> 5, j = lane & 3;
     const uint8_t* row = w + (size_t)r * nb * R1_Q4_0_BYTES;
     const int8_t* qa = q + (size_t)t * cols;
@@ -32,10 +50,8 @@ extern "C" __global__ void r1_mv_q4_0(const uint8_t* w, int rows, int cols, cons
     if (lane == 0) out[(size_t)t * rows + r] = acc;
 }
 
-extern "C" __global__ void r1_mv_q8_0(const uint8_t* w, int rows, int cols, const int8_t* q, const float* d,
-                                      float* out) {
-    int r = r1_mv_row(), lane = threadIdx.x & 31, t = blockIdx.y;
-    if (r >= rows) return;
+extern "C" __global__ void r1_mv_q8_0(R1_MV_MATS, int cols, const int8_t* q, const float* d, R1_MV_OUTS) {
+    R1_MV_PROLOGUE
     int nb = cols >> 5, j = lane & 3;
     const uint8_t* row = w + (size_t)r * nb * R1_Q8_0_BYTES;
     const int8_t* qa = q + (size_t)t * cols;
@@ -54,10 +70,8 @@ extern "C" __global__ void r1_mv_q8_0(const uint8_t* w, int rows, int cols, cons
 }
 
 // Q4_K against Q8_K: 8 lanes per super-block (one 32-element sub-block each), 4 super-blocks per step.
-extern "C" __global__ void r1_mv_q4_k(const uint8_t* w, int rows, int cols, const int8_t* q, const float* d,
-                                      const int* bsums, float* out) {
-    int r = r1_mv_row(), lane = threadIdx.x & 31, t = blockIdx.y;
-    if (r >= rows) return;
+extern "C" __global__ void r1_mv_q4_k(R1_MV_MATS, int cols, const int8_t* q, const float* d, const int* bsums, R1_MV_OUTS) {
+    R1_MV_PROLOGUE
     int nsb = cols >> 8, j = lane & 7;
     const uint8_t* row = w + (size_t)r * nsb * R1_Q4_K_BYTES;
     const int8_t* qa = q + (size_t)t * cols;
@@ -78,10 +92,8 @@ extern "C" __global__ void r1_mv_q4_k(const uint8_t* w, int rows, int cols, cons
 }
 
 // Q6_K against Q8_K: 8 lanes per super-block (one 32-element chunk each), 4 super-blocks per step.
-extern "C" __global__ void r1_mv_q6_k(const uint8_t* w, int rows, int cols, const int8_t* q, const float* d,
-                                      const int* bsums, float* out) {
-    int r = r1_mv_row(), lane = threadIdx.x & 31, t = blockIdx.y;
-    if (r >= rows) return;
+extern "C" __global__ void r1_mv_q6_k(R1_MV_MATS, int cols, const int8_t* q, const float* d, const int* bsums, R1_MV_OUTS) {
+    R1_MV_PROLOGUE
     int nsb = cols >> 8, c = lane & 7;
     const uint8_t* row = w + (size_t)r * nsb * R1_Q6_K_BYTES;
     const int8_t* qa = q + (size_t)t * cols;
@@ -98,10 +110,9 @@ extern "C" __global__ void r1_mv_q6_k(const uint8_t* w, int rows, int cols, cons
 }
 
 // F16 weights, float activations: 8-byte loads (4 halves) per lane; cols % 4 == 0.
-extern "C" __global__ void r1_mv_f16(const uint16_t* w, int rows, int cols, const float* x, float* out) {
-    int r = r1_mv_row(), lane = threadIdx.x & 31, t = blockIdx.y;
-    if (r >= rows) return;
-    const uint2* row = (const uint2*)(w + (size_t)r * cols);
+extern "C" __global__ void r1_mv_f16(R1_MV_MATS, int cols, const float* x, R1_MV_OUTS) {
+    R1_MV_PROLOGUE
+    const uint2* row = (const uint2*)(w + (size_t)r * cols * 2);
     const float4* xv = (const float4*)(x + (size_t)t * cols);
     float acc = 0.0f;
     for (int i = lane; i < (cols >> 2); i += 32) {
@@ -117,10 +128,9 @@ extern "C" __global__ void r1_mv_f16(const uint16_t* w, int rows, int cols, cons
 }
 
 // F32 weights: 16-byte loads per lane; cols % 4 == 0.
-extern "C" __global__ void r1_mv_f32(const float* w, int rows, int cols, const float* x, float* out) {
-    int r = r1_mv_row(), lane = threadIdx.x & 31, t = blockIdx.y;
-    if (r >= rows) return;
-    const float4* row = (const float4*)(w + (size_t)r * cols);
+extern "C" __global__ void r1_mv_f32(R1_MV_MATS, int cols, const float* x, R1_MV_OUTS) {
+    R1_MV_PROLOGUE
+    const float4* row = (const float4*)(w + (size_t)r * cols * 4);
     const float4* xv = (const float4*)(x + (size_t)t * cols);
     float acc = 0.0f;
     for (int i = lane; i < (cols >> 2); i += 32) {

@@ -55,6 +55,7 @@ public final class CudaBackend implements Backend {
     private MemorySegment hostStage;
     private int attnSplits = 1;
     private int lastPos = Integer.MIN_VALUE;
+    private Integer capturedPos;
     private boolean capturing;
     private Buf pendingX, pendingY;
     private int pendingLen;
@@ -202,7 +203,10 @@ public final class CudaBackend implements Backend {
     // ---- positions and token ids in device memory ----
 
     private void setPos(int pos0) {
-        if (capturing) {
+        if (capturing) { // one copy node per step: every op of a decode step is at the same position
+            if (capturedPos != null && capturedPos == pos0) return;
+            if (capturedPos != null) throw new IllegalStateException("a captured step uses one position, got " + capturedPos + " and " + pos0);
+            capturedPos = pos0;
             pinnedPos.set(ValueLayout.JAVA_INT, 0, pos0);
             dev.uploadAsync(pos, pinnedPos, 4);
         } else if (pos0 != lastPos) {
@@ -248,6 +252,7 @@ public final class CudaBackend implements Backend {
         flush();
         dev.sync();
         capturing = true;
+        capturedPos = null;
         captureOutputs.clear();
         dev.beginCapture();
         try {
@@ -388,25 +393,40 @@ public final class CudaBackend implements Backend {
             dev.launch(CudaKernels.QUANTIZE_Q8_K, nsb, 1, 256, 0, args(CudaKernels.QUANTIZE_Q8_K, "PPPP")
                     .set(p(x), qk.at(total, "q8_K quants"), qkd.at(4L * nsb, "q8_K scales"), qks.at(4L * total / 16, "q8_K sums")));
         }
-        for (int i = 0; i < ws.length; i++) {
-            Mat m = (Mat) ws[i];
-            int gx = (m.rows + 3) / 4;
-            long out = p(outs[i]);
-            switch (m.type) {
-                case Q4_0 -> dev.launch(CudaKernels.MV_Q4_0, gx, n, 128, 0,
-                        args(CudaKernels.MV_Q4_0, "PIIPPPP").set(m.ptr, m.rows, m.cols, q8.ptr, q8d.ptr, q8s.ptr, out));
-                case Q8_0 -> dev.launch(CudaKernels.MV_Q8_0, gx, n, 128, 0,
-                        args(CudaKernels.MV_Q8_0, "PIIPPP").set(m.ptr, m.rows, m.cols, q8.ptr, q8d.ptr, out));
-                case Q4_K -> dev.launch(CudaKernels.MV_Q4_K, gx, n, 128, 0,
-                        args(CudaKernels.MV_Q4_K, "PIIPPPP").set(m.ptr, m.rows, m.cols, qk.ptr, qkd.ptr, qks.ptr, out));
-                case Q6_K -> dev.launch(CudaKernels.MV_Q6_K, gx, n, 128, 0,
-                        args(CudaKernels.MV_Q6_K, "PIIPPPP").set(m.ptr, m.rows, m.cols, qk.ptr, qkd.ptr, qks.ptr, out));
-                case F16 -> dev.launch(CudaKernels.MV_F16, gx, n, 128, 0,
-                        args(CudaKernels.MV_F16, "PIIPP").set(m.ptr, m.rows, m.cols, p(x), out));
-                default -> dev.launch(CudaKernels.MV_F32, gx, n, 128, 0,
-                        args(CudaKernels.MV_F32, "PIIPP").set(m.ptr, m.rows, m.cols, p(x), out));
-            }
+        // consecutive matrices of one type, up to three, in one launch (q/k/v, gate/up)
+        for (int i = 0; i < ws.length; ) {
+            GgmlType t = ((Mat) ws[i]).type;
+            int k = i + 1;
+            while (k < ws.length && k - i < 3 && ((Mat) ws[k]).type == t) k++;
+            matvecGroup(x, n, t, cols, ws, outs, i, k);
+            i = k;
         }
+    }
+
+    private void matvecGroup(Buffer x, int n, GgmlType t, int cols, Matrix[] ws, Buffer[] outs, int from, int to) {
+        long[] w = new long[3], o = new long[3];
+        int[] rows = new int[3];
+        int total = 0;
+        for (int i = from; i < to; i++) {
+            Mat m = (Mat) ws[i];
+            w[i - from] = m.ptr;
+            rows[i - from] = m.rows;
+            o[i - from] = p(outs[i]);
+            total += m.rows;
+        }
+        String kernel;
+        ArgBlock a;
+        switch (t) {
+            case Q4_0 -> a = args(kernel = CudaKernels.MV_Q4_0, "PPPIIIIPPPPPP").set(w[0], w[1], w[2], rows[0], rows[1], rows[2], cols,
+                    q8.ptr, q8d.ptr, q8s.ptr, o[0], o[1], o[2]);
+            case Q8_0 -> a = args(kernel = CudaKernels.MV_Q8_0, "PPPIIIIPPPPP").set(w[0], w[1], w[2], rows[0], rows[1], rows[2], cols,
+                    q8.ptr, q8d.ptr, o[0], o[1], o[2]);
+            case Q4_K, Q6_K -> a = args(kernel = t == GgmlType.Q4_K ? CudaKernels.MV_Q4_K : CudaKernels.MV_Q6_K, "PPPIIIIPPPPPP")
+                    .set(w[0], w[1], w[2], rows[0], rows[1], rows[2], cols, qk.ptr, qkd.ptr, qks.ptr, o[0], o[1], o[2]);
+            default -> a = args(kernel = t == GgmlType.F16 ? CudaKernels.MV_F16 : CudaKernels.MV_F32, "PPPIIIIPPPP")
+                    .set(w[0], w[1], w[2], rows[0], rows[1], rows[2], cols, p(x), o[0], o[1], o[2]);
+        }
+        dev.launch(kernel, (total + 3) / 4, n, 128, 0, a);
     }
 
     private void gemm(Buffer x, int n, Mat m, long out) {
@@ -417,6 +437,7 @@ public final class CudaBackend implements Backend {
             long hw = halfW.at(2L * m.rows * m.cols, "F16 weights");
             dev.launch(CudaKernels.DEQUANT_F16, m.rows, 1, THREADS, 0,
                     args(CudaKernels.DEQUANT_F16, "PIIP").set(m.ptr, m.type.id(), m.cols, hw));
+            dev.ensureCurrent();
             cublas.gemm(hw, m.rows, m.cols, hx, n, out);
         } else {
             dev.launch(CudaKernels.GEMM, (m.rows + 63) / 64, (n + 63) / 64, 128, 0,

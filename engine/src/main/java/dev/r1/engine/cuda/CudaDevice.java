@@ -57,7 +57,7 @@ public final class CudaDevice implements AutoCloseable {
             MemorySegment p = a.allocate(ValueLayout.ADDRESS);
             check(Cuda.cuDevicePrimaryCtxRetain(p, device), "cuDevicePrimaryCtxRetain");
             ctx = p.get(ValueLayout.ADDRESS, 0);
-            check(Cuda.cuCtxSetCurrent(ctx), "cuCtxSetCurrent");
+            ensureCurrent();
             check(Cuda.cuStreamCreate(p, Cuda.CU_STREAM_NON_BLOCKING()), "cuStreamCreate");
             stream = p.get(ValueLayout.ADDRESS, 0);
             MemorySegment img = arena.allocate(image.length + 1L, 16); // cuModuleLoadData reads from host memory
@@ -80,6 +80,20 @@ public final class CudaDevice implements AutoCloseable {
 
     public MemorySegment stream() { return stream; }
 
+    private Thread current;
+
+    /**
+     * Makes the context current on the calling thread (the driver keeps one per thread; a session may be
+     * driven from another thread than the one that opened it). A field compare when nothing changed.
+     */
+    public void ensureCurrent() {
+        Thread t = Thread.currentThread();
+        if (t != current) {
+            check(Cuda.cuCtxSetCurrent(ctx), "cuCtxSetCurrent");
+            current = t;
+        }
+    }
+
     /** A kernel of the module, looked up once. */
     public MemorySegment function(String kernel) {
         return functions.computeIfAbsent(kernel, k -> {
@@ -98,12 +112,14 @@ public final class CudaDevice implements AutoCloseable {
     }
 
     public void launch(String kernel, int gx, int gy, int bx, int smem, ArgBlock args) {
+        ensureCurrent();
         check(Cuda.cuLaunchKernel(function(kernel), gx, gy, 1, bx, 1, 1, smem, stream, args.params(), MemorySegment.NULL),
                 "cuLaunchKernel(" + kernel + ", grid " + gx + "x" + gy + ", block " + bx + ")");
     }
 
     /** Device memory, with "out of device memory" naming what it was for, the bytes needed and free. */
     public long alloc(long bytes, String what) {
+        ensureCurrent();
         try (Arena a = Arena.ofConfined()) {
             MemorySegment p = a.allocate(ValueLayout.JAVA_LONG);
             int r = Cuda.cuMemAlloc_v2(p, Math.max(bytes, 1));
@@ -144,11 +160,13 @@ public final class CudaDevice implements AutoCloseable {
      * ours), and waiting lets the caller reuse its buffer.
      */
     public void upload(long dst, MemorySegment src, long bytes) {
+        ensureCurrent();
         check(Cuda.cuMemcpyHtoDAsync_v2(dst, src, bytes, stream), "cuMemcpyHtoDAsync(" + bytes + " bytes)");
         sync();
     }
 
     public void download(MemorySegment dst, long src, long bytes) {
+        ensureCurrent();
         check(Cuda.cuMemcpyDtoHAsync_v2(dst, src, bytes, stream), "cuMemcpyDtoHAsync(" + bytes + " bytes)");
         sync();
     }
@@ -169,6 +187,7 @@ public final class CudaDevice implements AutoCloseable {
 
     /** Sets {@code n} ints at {@code dst} to {@code v} in stream order (the value is taken now). */
     public void setInts(long dst, int v, long n) {
+        ensureCurrent();
         check(Cuda.cuMemsetD32Async(dst, v, n, stream), "cuMemsetD32Async");
     }
 
@@ -186,11 +205,13 @@ public final class CudaDevice implements AutoCloseable {
     }
 
     public void sync() {
+        ensureCurrent();
         check(Cuda.cuStreamSynchronize(stream), "cuStreamSynchronize");
     }
 
     /** Starts recording the stream's work instead of running it (relaxed: a read-back may allocate pinned memory meanwhile). */
     public void beginCapture() {
+        ensureCurrent();
         check(Cuda.cuStreamBeginCapture_v2(stream, Cuda.CU_STREAM_CAPTURE_MODE_RELAXED()), "cuStreamBeginCapture");
     }
 

@@ -47,6 +47,9 @@ public final class KernelCheck {
         elementwise();
         rope();
         for (GgmlType t : TYPES) for (int n : new int[] {1, 3, 40}) matmul(t, n);
+        grouped(new GgmlType[] {GgmlType.Q4_0, GgmlType.Q4_0, GgmlType.Q4_0}, 1);
+        grouped(new GgmlType[] {GgmlType.Q4_K, GgmlType.Q4_K, GgmlType.Q6_K}, 2);
+        grouped(new GgmlType[] {GgmlType.F16, GgmlType.Q8_0}, 40);
         if (gpu.hasCublas()) {
             gpu.useCublas(false);
             matmul(GgmlType.Q4_0, 40);
@@ -177,6 +180,32 @@ public final class KernelCheck {
         boolean gemm = n > CudaBackend.MATVEC_MAX_TOKENS;
         String path = gemm ? (gpu.gemmPath().startsWith("cuBLAS") ? "cuBLAS" : "r1_gemm") : t == GgmlType.F32 || t == GgmlType.F16 ? "matvec" : "dp4a matvec";
         compare("matmul " + t + " 1027x1536 x " + n + " (" + path + ")", o, gemm ? 3e-3 : 2e-5);
+    }
+
+    /** Matrices sharing an input (q/k/v shapes of the 1.5B): one launch per run of a type on the GPU. */
+    private void grouped(GgmlType[] types, int n) {
+        int cols = 1536;
+        int[] rowsOf = {1536, 256, 260};
+        Backend.Matrix[] mc = new Backend.Matrix[types.length], mg = new Backend.Matrix[types.length];
+        Buffer[][] o = new Buffer[types.length][];
+        for (int i = 0; i < types.length; i++) {
+            MemorySegment data = randomRows(rnd, types[i], rowsOf[i], cols, arena);
+            mc[i] = cpu.matrix("w" + i, types[i], rowsOf[i], cols, data);
+            mg[i] = gpu.matrix("w" + i, types[i], rowsOf[i], cols, data);
+            o[i] = out(n * rowsOf[i]);
+        }
+        Buffer[] x = both(gaussian(n * cols, 1));
+        Buffer[] oc = new Buffer[types.length], og = new Buffer[types.length];
+        for (int i = 0; i < types.length; i++) {
+            oc[i] = o[i][0];
+            og[i] = o[i][1];
+        }
+        cpu.matmul(x[0], n, mc, oc);
+        gpu.matmul(x[1], n, mg, og);
+        for (int i = 0; i < types.length; i++) {
+            compare("matmul group " + java.util.Arrays.toString(types) + " x " + n + ": #" + i, o[i],
+                    n > CudaBackend.MATVEC_MAX_TOKENS ? 3e-3 : 2e-5);
+        }
     }
 
     private void attention() {
