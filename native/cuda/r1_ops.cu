@@ -143,8 +143,3 @@ extern "C" __global__ void r1_dequant_f16(const uint8_t* w, int type, int cols, 
     for (int c = threadIdx.x; c < cols; c += blockDim.x)
         out[(size_t)blockIdx.x * cols + c] = r1_float_to_half(r1_dequant(type, row, c));
 }
-
-// Sets pos[0] += step: lets a replayed graph advance its own position (not used by the host path).
-extern "C" __global__ void r1_pos_advance(int* pos, int step) {
-    if (threadIdx.x == 0 && blockIdx.x == 0) pos[0] += step;
-}
