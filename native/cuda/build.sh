@@ -54,7 +54,7 @@ awk '
   /spill stores/ { st = $5; ld = $9 }
   /Used [0-9]+ registers/ { regs = $5; smem = "0";
                             if (match($0, /[0-9]+ bytes smem/)) smem = substr($0, RSTART, RLENGTH - 11);
-                            if (fn ~ /^r1_(mv_|gemm|attn_|quantize|add_rmsnorm)/ && (arch == "sm_80" || arch == "sm_90"))
+                            if (fn ~ /^r1_(mv_|mm_|gemm|attn_|quantize|add_rmsnorm)/ && (arch == "sm_80" || arch == "sm_90"))
                               printf "r1 cuda: ptxas %-18s %-6s %3d regs  spill %s/%s B  smem %s B\n", fn, arch, regs, st, ld, smem }
 ' "$log"
 # Old cache entries go: one fatbin per source state is enough.

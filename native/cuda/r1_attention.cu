@@ -60,7 +60,7 @@ __device__ void r1_attend_range(const uint16_t* kc, const uint16_t* vc, int kvDi
 
 extern "C" __global__ void r1_attn_decode(const float* q, const uint16_t* kc, const uint16_t* vc, float* part,
                                           const int* pos, int heads, int kvHeads, int hd, float scale, int splits) {
-    extern __shared__ __align__(16) unsigned char smem[];
+    R1_DYNAMIC_SMEM(smem);
     int group = heads / kvHeads, warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
     int h = blockIdx.x * group + warp, s = blockIdx.y, kvDim = kvHeads * hd;
     float* qs = (float*)smem;                                  // group x hd
@@ -99,7 +99,7 @@ extern "C" __global__ void r1_attn_merge(const float* part, float* out, int hd, 
 
 extern "C" __global__ void r1_attn_prefill(const float* q, const uint16_t* kc, const uint16_t* vc, float* out,
                                            const int* pos, int n, int heads, int kvHeads, int hd, float scale) {
-    extern __shared__ __align__(16) unsigned char smem[];
+    R1_DYNAMIC_SMEM(smem);
     int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, nw = blockDim.x >> 5;
     int h = blockIdx.x, t = blockIdx.y * nw + warp, kvDim = kvHeads * hd, kh = (h / (heads / kvHeads)) * hd;
     float* qs = (float*)smem;

@@ -2,6 +2,11 @@
 // Built by build.sh; names are extern "C" so the Java side finds them unmangled (CudaKernels lists them).
 #include "r1_math.cuh"
 
+// Dynamic shared memory, as a macro so that the host emulator used by the tests (test/emu) can supply it.
+#ifndef R1_DYNAMIC_SMEM
+#define R1_DYNAMIC_SMEM(name) extern __shared__ __align__(16) unsigned char name[]
+#endif
+
 __device__ __forceinline__ float r1_warp_sum(float v) {
     for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
     return v;

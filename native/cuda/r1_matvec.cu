@@ -143,3 +143,101 @@ extern "C" __global__ void r1_mv_f32(R1_MV_MATS, int cols, const float* x, R1_MV
     acc = r1_warp_sum(acc);
     if (lane == 0) out[(size_t)t * rows + r] = acc;
 }
+
+// Prefill products for quantized weights with the decode path's exact arithmetic: out[t*rows + r] for
+// R1_MM_TOKENS tokens per block row (gridDim.y = ceil(n / R1_MM_TOKENS)), one warp per weight row, each
+// lane whole blocks (lane, lane + 32, ...), so a block's weights are loaded once for all the tokens and no
+// lane exchange is needed until the end. Same integer block sums and float terms as r1_mv_* and the CPU
+// backend (which quantizes prefill activations to 8 bits as well), so prefill and decode agree with it to
+// float-sum order, where an F16 tensor-core GEMM would round every activation and weight to 11 bits.
+#define R1_MM_TOKENS 8
+
+#define R1_MM_PROLOGUE                                                            \
+    int r = blockIdx.x * R1_MV_WARPS + (threadIdx.x >> 5), lane = threadIdx.x & 31; \
+    int t0 = blockIdx.y * R1_MM_TOKENS, nt = min(R1_MM_TOKENS, n - t0);          \
+    if (r >= rows) return;                                                        \
+    float acc[R1_MM_TOKENS];                                                      \
+    _Pragma("unroll") for (int i = 0; i < R1_MM_TOKENS; i++) acc[i] = 0.0f;
+
+#define R1_MM_EPILOGUE                                                             \
+    _Pragma("unroll") for (int i = 0; i < R1_MM_TOKENS; i++) {                     \
+        float v = r1_warp_sum(acc[i]);                                             \
+        if (lane == 0 && i < nt) out[(size_t)(t0 + i) * rows + r] = v;             \
+    }
+
+extern "C" __global__ void r1_mm_q4_0(const uint8_t* w, int rows, int cols, const int8_t* q, const float* d, const int* s,
+                                      int n, float* out) {
+    R1_MM_PROLOGUE
+    int nb = cols >> 5;
+    const uint8_t* row = w + (size_t)r * nb * R1_Q4_0_BYTES;
+    for (int b = lane; b < nb; b += 32) {
+        const uint8_t* blk = row + (size_t)b * R1_Q4_0_BYTES;
+#pragma unroll
+        for (int i = 0; i < R1_MM_TOKENS; i++) {
+            if (i >= nt) break;
+            size_t tb = (size_t)(t0 + i) * nb + b;
+            const int8_t* a = q + tb * 32;
+            int sumi = r1_q4_0_part(blk, a, 0) + r1_q4_0_part(blk, a, 1) + r1_q4_0_part(blk, a, 2) + r1_q4_0_part(blk, a, 3);
+            acc[i] += r1_q4_0_term(blk, d[tb], sumi, s[tb]);
+        }
+    }
+    R1_MM_EPILOGUE
+}
+
+extern "C" __global__ void r1_mm_q8_0(const uint8_t* w, int rows, int cols, const int8_t* q, const float* d, int n, float* out) {
+    R1_MM_PROLOGUE
+    int nb = cols >> 5;
+    const uint8_t* row = w + (size_t)r * nb * R1_Q8_0_BYTES;
+    for (int b = lane; b < nb; b += 32) {
+        const uint8_t* blk = row + (size_t)b * R1_Q8_0_BYTES;
+#pragma unroll
+        for (int i = 0; i < R1_MM_TOKENS; i++) {
+            if (i >= nt) break;
+            size_t tb = (size_t)(t0 + i) * nb + b;
+            const int8_t* a = q + tb * 32;
+            int sumi = r1_q8_0_part(blk, a, 0) + r1_q8_0_part(blk, a, 1) + r1_q8_0_part(blk, a, 2) + r1_q8_0_part(blk, a, 3);
+            acc[i] += r1_q8_0_term(blk, d[tb], sumi);
+        }
+    }
+    R1_MM_EPILOGUE
+}
+
+extern "C" __global__ void r1_mm_q4_k(const uint8_t* w, int rows, int cols, const int8_t* q, const float* d, const int* bsums,
+                                      int n, float* out) {
+    R1_MM_PROLOGUE
+    int nsb = cols >> 8;
+    const uint8_t* row = w + (size_t)r * nsb * R1_Q4_K_BYTES;
+    for (int sb = lane; sb < nsb; sb += 32) {
+        const uint8_t* blk = row + (size_t)sb * R1_Q4_K_BYTES;
+#pragma unroll
+        for (int i = 0; i < R1_MM_TOKENS; i++) {
+            if (i >= nt) break;
+            size_t ts = (size_t)(t0 + i) * nsb + sb;
+            int sumi = 0, mins = 0;
+#pragma unroll 1
+            for (int j = 0; j < 8; j++) r1_q4k_sub(blk, j, q + ts * 256 + 32 * j, bsums + ts * 16, &sumi, &mins);
+            acc[i] += r1_q4k_term(blk, d[ts], sumi, mins);
+        }
+    }
+    R1_MM_EPILOGUE
+}
+
+extern "C" __global__ void r1_mm_q6_k(const uint8_t* w, int rows, int cols, const int8_t* q, const float* d, const int* bsums,
+                                      int n, float* out) {
+    R1_MM_PROLOGUE
+    int nsb = cols >> 8;
+    const uint8_t* row = w + (size_t)r * nsb * R1_Q6_K_BYTES;
+    for (int sb = lane; sb < nsb; sb += 32) {
+        const uint8_t* blk = row + (size_t)sb * R1_Q6_K_BYTES;
+#pragma unroll
+        for (int i = 0; i < R1_MM_TOKENS; i++) {
+            if (i >= nt) break;
+            size_t ts = (size_t)(t0 + i) * nsb + sb;
+            int sumi = 0;
+#pragma unroll 1
+            for (int c = 0; c < 8; c++) sumi += r1_q6k_chunk(blk, c, q + ts * 256 + 128 * (c >> 2) + 32 * (c & 3), bsums + ts * 16);
+            acc[i] += r1_q6k_term(blk, d[ts], sumi);
+        }
+    }
+    R1_MM_EPILOGUE
+}

@@ -370,11 +370,31 @@ public final class CudaBackend implements Backend {
     @Override
     public void matmul(Buffer x, int n, Matrix[] ws, Buffer[] outs) {
         flush();
-        if (n <= MATVEC_MAX_TOKENS) matvec(x, n, ws, outs);
-        else for (int i = 0; i < ws.length; i++) gemm(x, n, (Mat) ws[i], p(outs[i]));
+        int cols = ws[0].cols();
+        boolean quantizedPrefill = n > MATVEC_MAX_TOKENS && !F16_PREFILL;
+        if (n <= MATVEC_MAX_TOKENS || quantizedPrefill) quantizeActivations(x, n, ws);
+        if (n <= MATVEC_MAX_TOKENS) {
+            matvec(x, n, cols, ws, outs);
+            return;
+        }
+        for (int i = 0; i < ws.length; i++) {
+            Mat m = (Mat) ws[i];
+            boolean quantized = m.type != GgmlType.F32 && m.type != GgmlType.F16;
+            if (quantized && quantizedPrefill) mm(m, n, p(outs[i]));
+            else gemm(x, n, m, p(outs[i]));
+        }
     }
 
-    private void matvec(Buffer x, int n, Matrix[] ws, Buffer[] outs) {
+    /**
+     * Prefill of quantized weights through the F16 tensor-core GEMM (cuBLAS or r1_gemm) instead of the
+     * exact 8-bit path ({@code -Dr1.cuda.prefill=f16}): faster where tensor cores win, but it rounds weights
+     * and activations to 11 bits where the CPU backend quantizes activations to 8 bits with exact integer
+     * sums, which moved tiny models' logits by a KL of 1e-3..1e-2 against the CPU backend (emulated run).
+     */
+    static final boolean F16_PREFILL = "f16".equals(System.getProperty("r1.cuda.prefill"));
+
+    /** Activations quantized once for every matrix that dots 8-bit activations (q8_1 and/or Q8_K). */
+    private void quantizeActivations(Buffer x, int n, Matrix[] ws) {
         boolean q8_1 = false, q8k = false;
         int cols = ws[0].cols();
         for (Matrix w : ws) {
@@ -393,6 +413,25 @@ public final class CudaBackend implements Backend {
             dev.launch(CudaKernels.QUANTIZE_Q8_K, nsb, 1, 256, 0, args(CudaKernels.QUANTIZE_Q8_K, "PPPP")
                     .set(p(x), qk.at(total, "q8_K quants"), qkd.at(4L * nsb, "q8_K scales"), qks.at(4L * total / 16, "q8_K sums")));
         }
+    }
+
+    /** Prefill of a quantized matrix with the decode path's exact 8-bit arithmetic, 8 tokens per weight pass. */
+    private void mm(Mat m, int n, long out) {
+        int gx = (m.rows + 3) / 4, gy = (n + 7) / 8;
+        switch (m.type) {
+            case Q4_0 -> dev.launch(CudaKernels.MM_Q4_0, gx, gy, 128, 0, args(CudaKernels.MM_Q4_0, "PIIPPPIP")
+                    .set(m.ptr, m.rows, m.cols, q8.ptr, q8d.ptr, q8s.ptr, n, out));
+            case Q8_0 -> dev.launch(CudaKernels.MM_Q8_0, gx, gy, 128, 0, args(CudaKernels.MM_Q8_0, "PIIPPIP")
+                    .set(m.ptr, m.rows, m.cols, q8.ptr, q8d.ptr, n, out));
+            case Q4_K -> dev.launch(CudaKernels.MM_Q4_K, gx, gy, 128, 0, args(CudaKernels.MM_Q4_K, "PIIPPPIP")
+                    .set(m.ptr, m.rows, m.cols, qk.ptr, qkd.ptr, qks.ptr, n, out));
+            case Q6_K -> dev.launch(CudaKernels.MM_Q6_K, gx, gy, 128, 0, args(CudaKernels.MM_Q6_K, "PIIPPPIP")
+                    .set(m.ptr, m.rows, m.cols, qk.ptr, qkd.ptr, qks.ptr, n, out));
+            default -> throw new IllegalArgumentException(m.type + " is not a quantized type");
+        }
+    }
+
+    private void matvec(Buffer x, int n, int cols, Matrix[] ws, Buffer[] outs) {
         // consecutive matrices of one type, up to three, in one launch (q/k/v, gate/up)
         for (int i = 0; i < ws.length; ) {
             GgmlType t = ((Mat) ws[i]).type;
