@@ -20,8 +20,8 @@
 #define R1_DYNAMIC_SMEM(name) unsigned char* name = r1emu_dynamic_smem()
 
 struct r1emu_dim3 { unsigned x, y, z; };
-struct uint2 { unsigned x, y; };
-struct float4 { float x, y, z, w; };
+struct alignas(8) uint2 { unsigned x, y; };   // aligned as on the device, so -fsanitize=alignment checks loads
+struct alignas(16) float4 { float x, y, z, w; };
 
 struct r1emu_thread {
     r1emu_dim3 tid;
