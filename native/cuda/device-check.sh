@@ -27,7 +27,7 @@ case "$cmd" in
     . "$root/native/jdk.sh"
     JAVA_HOME="$(find_jdk)"; export JAVA_HOME
     export MAVEN_OPTS="${MAVEN_OPTS:-} --sun-misc-unsafe-memory-access=allow"
-    (cd "$root" && mvn -B -q -ntp -o -pl cli -am package -DskipTests)
+    (cd "$root" && mvn -B -q -ntp -pl cli -am package -DskipTests)
     [ "$(unzip -l "$root/cli/target/r1.jar" | grep -c 'dev/r1/engine/cuda/r1_kernels.fatbin')" -gt 0 ] \
       || { echo "device-check: r1.jar holds no CUDA fatbin (was nvcc found at build time?)" >&2; exit 1; }
     rm -rf "$out" && mkdir -p "$out"
