@@ -171,6 +171,19 @@ class CliTest {
     }
 
     @Test
+    void cudaWithoutAGpuIsOneClearLine() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(dev.r1.engine.cuda.CudaBackend.unavailableReason() != null, "a GPU is here");
+        Path m = dir.resolve("c.gguf");
+        assertEquals(0, r1("synth", "--preset", "tiny-qwen2", "-o", m.toString()).code());
+        Run r = r1("run", m.toString(), "--backend", "cuda", "-p", "hi", "-n", "2");
+        assertEquals(1, r.code(), r.err());
+        assertTrue(r.err().strip().lines().count() == 1 && r.err().contains("--backend cuda: "), r.err());
+        Run b = r1("bench", m.toString(), "--backends", "java,cuda", "-p", "8", "-n", "2", "-r", "1", "--no-bandwidth");
+        assertEquals(1, b.code(), b.err());
+        assertTrue(b.err().contains("--backend cuda: "), b.err());
+    }
+
+    @Test
     void helpListsEveryCommand() {
         Run h = r1("--help");
         assertEquals(0, h.code());

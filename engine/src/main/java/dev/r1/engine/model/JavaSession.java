@@ -41,7 +41,16 @@ public final class JavaSession implements Session {
      * @throws ModelException naming the file and field when it is not a model this engine runs
      */
     public static JavaSession open(Path path, SessionOptions o, boolean f16Kv) {
-        JavaModel m = JavaModel.load(path, o.threads());
+        return open(path, o, f16Kv, t -> new dev.r1.engine.cpu.CpuBackend(t));
+    }
+
+    /** As {@link #open(Path, SessionOptions)} on the backend {@code backends} makes (CPU, CUDA). */
+    public static JavaSession open(Path path, SessionOptions o, java.util.function.IntFunction<Backend> backends) {
+        return open(path, o, true, backends);
+    }
+
+    private static JavaSession open(Path path, SessionOptions o, boolean f16Kv, java.util.function.IntFunction<Backend> backends) {
+        JavaModel m = JavaModel.load(path, backends, o.threads());
         try {
             return m.openSession(o, f16Kv, true);
         } catch (RuntimeException e) {

@@ -1,0 +1,269 @@
+package dev.r1.engine.cuda;
+
+import dev.r1.engine.cpu.CpuBackend;
+import dev.r1.engine.model.Backend;
+import dev.r1.engine.model.Backend.Buffer;
+import dev.r1.models.tensor.GgmlType;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+
+/**
+ * Every CUDA op against the CPU backend on the same random inputs, through the {@link Backend} interface
+ * both implement; GPU outputs are filled with NaN before each op, so an unwritten element fails. Each result
+ * is the largest difference relative to the largest CPU value, held to a tolerance that says why:
+ * 0 where both do the same arithmetic, float-rounding levels where only a sum order differs, 3e-3 where
+ * the GPU rounds activations to F16 (prefill GEMM) or the CPU rounds attention accumulators to F16 (ggml's).
+ */
+public final class KernelCheck {
+    /** One line of the check table. */
+    public record Row(String what, double error, double tolerance) {
+        public boolean ok() { return error <= tolerance; }
+        @Override public String toString() {
+            return String.format("%-44s %-4s rel err %.2e (tol %.0e)", what, ok() ? "ok" : "FAIL", error, tolerance);
+        }
+    }
+
+    private final CpuBackend cpu;
+    private final CudaBackend gpu;
+    private final Random rnd;
+    private final List<Row> rows = new ArrayList<>();
+    private final Arena arena = Arena.ofAuto();
+
+    private final boolean small;
+
+    /** @param small shapes for the host emulator (test/emu): slow per thread, so fewer rows, tokens and heads */
+    public KernelCheck(CpuBackend cpu, CudaBackend gpu, long seed, boolean small) {
+        this.cpu = cpu;
+        this.gpu = gpu;
+        this.rnd = new Random(seed);
+        this.small = small;
+    }
+
+    public KernelCheck(CpuBackend cpu, CudaBackend gpu, long seed) {
+        this(cpu, gpu, seed, false);
+    }
+
+    /** Runs every check; the rows, in order. */
+    public List<Row> run() {
+        for (GgmlType t : TYPES) embed(t);
+        norms();
+        elementwise();
+        rope();
+        for (GgmlType t : TYPES) for (int n : new int[] {1, 3, small ? 20 : 40}) matmul(t, n);
+        grouped(new GgmlType[] {GgmlType.Q4_0, GgmlType.Q4_0, GgmlType.Q4_0}, 1);
+        grouped(new GgmlType[] {GgmlType.Q4_K, GgmlType.Q4_K, GgmlType.Q6_K}, 2);
+        grouped(new GgmlType[] {GgmlType.F16, GgmlType.Q8_0}, small ? 20 : 40);
+        if (gpu.hasCublas()) {
+            gpu.useCublas(false);
+            matmul(GgmlType.F16, small ? 20 : 40);
+            gpu.useCublas(true);
+        }
+        attention();
+        return rows;
+    }
+
+    static final GgmlType[] TYPES = {GgmlType.F32, GgmlType.F16, GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_K, GgmlType.Q6_K};
+
+    float[] gaussian(int n, float sd) {
+        float[] x = new float[n];
+        for (int i = 0; i < n; i++) x[i] = (float) rnd.nextGaussian() * sd;
+        return x;
+    }
+
+    /** Random rows of a type with finite half scales: a matrix's bytes. */
+    public static MemorySegment randomRows(Random rnd, GgmlType t, int rows, int cols, Arena arena) {
+        int bs = t.blockSize(), ts = t.typeSize();
+        long blocks = (long) rows * cols / bs;
+        byte[] b = new byte[Math.toIntExact(blocks * ts)];
+        rnd.nextBytes(b);
+        ByteBuffer bb = ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN);
+        float s = (float) (1 / Math.sqrt(cols));
+        for (int k = 0; k < blocks; k++) {
+            int o = k * ts;
+            switch (t) {
+                case Q4_0, Q8_0 -> bb.putShort(o, Float.floatToFloat16(s * (t == GgmlType.Q4_0 ? 0.4f : 0.02f) * (0.5f + rnd.nextFloat())));
+                case Q4_K -> {
+                    bb.putShort(o, Float.floatToFloat16(s * 0.01f * (0.5f + rnd.nextFloat())));
+                    bb.putShort(o + 2, Float.floatToFloat16(s * 0.01f * rnd.nextFloat()));
+                }
+                case Q6_K -> bb.putShort(o + 208, Float.floatToFloat16(s * 0.002f * (0.5f + rnd.nextFloat())));
+                case F16 -> bb.putShort(o, Float.floatToFloat16((float) rnd.nextGaussian() * s));
+                case F32 -> bb.putFloat(o, (float) rnd.nextGaussian() * s);
+                default -> throw new IllegalArgumentException(t.toString());
+            }
+        }
+        return arena.allocateFrom(java.lang.foreign.ValueLayout.JAVA_BYTE, b);
+    }
+
+    private Buffer[] both(float[] v) { return new Buffer[] {cpu.vector(v), gpu.vector(v)}; }
+
+    private Buffer[] out(int n) {
+        Buffer[] b = {cpu.buffer(n), gpu.buffer(n)};
+        gpu.poison(b[1]);
+        return b;
+    }
+
+    private void compare(String what, Buffer[] b, double tol) {
+        int n = b[0].size();
+        float[] want = new float[n], got = new float[n];
+        cpu.toHost(b[0], 0, n, want);
+        gpu.toHost(b[1], 0, n, got);
+        double max = 0, err = 0;
+        for (int i = 0; i < n; i++) {
+            max = Math.max(max, Math.abs(want[i]));
+            if (Float.isNaN(got[i]) || Float.isNaN(want[i])) err = Double.POSITIVE_INFINITY; // poison left, or a NaN made
+            else err = Math.max(err, Math.abs((double) want[i] - got[i]));
+        }
+        rows.add(new Row(what, max == 0 ? err : err / max, tol));
+    }
+
+    private void embed(GgmlType t) {
+        int vocab = 64, cols = 512;
+        MemorySegment data = randomRows(rnd, t, vocab, cols, arena);
+        Backend.Matrix[] m = {cpu.table("embd", t, vocab, cols, data), gpu.table("embd", t, vocab, cols, data)};
+        int[] ids = {3, 17, 63, 0, 17};
+        Buffer[] o = out(ids.length * cols);
+        cpu.embed(m[0], ids, 0, ids.length, o[0]);
+        gpu.embed(m[1], ids, 0, ids.length, o[1]);
+        compare("embed " + t + " (5 rows)", o, 0);
+        Buffer[] o1 = out(cols);
+        cpu.embed(m[0], ids, 1, 1, o1[0]);
+        gpu.embed(m[1], ids, 1, 1, o1[1]);
+        compare("embed " + t + " (1 row, memset id)", o1, 0);
+    }
+
+    private void norms() {
+        int n = 3, dim = 1536;
+        Buffer[] x = both(gaussian(n * dim, 1)), y = both(gaussian(n * dim, 1)), w = both(gaussian(dim, 1)), o = out(n * dim);
+        cpu.rmsNorm(x[0], w[0], 1e-6f, n, dim, o[0]);
+        gpu.rmsNorm(x[1], w[1], 1e-6f, n, dim, o[1]);
+        compare("rmsnorm 3x1536 (double sums, other order)", o, 1e-6);
+        Buffer[] o2 = out(n * dim);
+        cpu.add(x[0], y[0], n * dim);
+        cpu.rmsNorm(x[0], w[0], 1e-6f, n, dim, o2[0]);
+        gpu.add(x[1], y[1], n * dim); // held back and fused with the norm
+        gpu.rmsNorm(x[1], w[1], 1e-6f, n, dim, o2[1]);
+        compare("add + rmsnorm fused: sum", x, 0);
+        compare("add + rmsnorm fused: norm", o2, 1e-6);
+    }
+
+    private void elementwise() {
+        int n = small ? 2 : 5, dim = small ? 1024 : 8960;
+        Buffer[] x = both(gaussian(n * dim, 3)), b = both(gaussian(dim, 1)), u = both(gaussian(n * dim, 1));
+        cpu.addBias(x[0], b[0], n, dim);
+        gpu.addBias(x[1], b[1], n, dim);
+        compare("bias " + n + "x" + dim, x, 0);
+        cpu.swiglu(x[0], u[0], n * dim);
+        gpu.swiglu(x[1], u[1], n * dim);
+        compare("swiglu " + n + "x" + dim + " (ggml exp on both)", x, 0);
+    }
+
+    private void rope() {
+        int n = 4, heads = 12, hd = 128;
+        float[] factors = new float[hd / 2];
+        for (int i = 0; i < factors.length; i++) factors[i] = 1 + (i % 7);
+        for (boolean neox : new boolean[] {true, false}) {
+            for (float[] f : new float[][] {null, factors}) {
+                Backend.Rope r = Backend.Rope.of(1_000_000f, hd, f, neox);
+                Buffer[] x = both(gaussian(n * heads * hd, 1));
+                Backend.Cache cc = cpu.kvCache(1, 1024, hd, true), gc = gpu.kvCache(1, 1024, hd, true);
+                cpu.rope(x[0], n, heads, hd, at(cpu, cc, 700, n), r);
+                gpu.rope(x[1], n, heads, hd, at(gpu, gc, 700, n), r);
+                cpu.free(cc);
+                gpu.free(gc);
+                compare("rope " + (neox ? "neox" : "normal") + (f != null ? " + rope_freqs" : "") + " at 700 (cos/sin libm)", x, 1e-6);
+            }
+        }
+    }
+
+    private void matmul(GgmlType t, int n) {
+        // rows not a multiple of the 4 per block nor of 64; super-blocks not a multiple of 4 per warp step
+        int rows = small ? 259 : 1027, cols = small ? 768 : 1536;
+        MemorySegment data = randomRows(rnd, t, rows, cols, arena);
+        Backend.Matrix[] m = {cpu.matrix("w", t, rows, cols, data), gpu.matrix("w", t, rows, cols, data)};
+        Buffer[] x = both(gaussian(n * cols, 1)), o = out(n * rows);
+        cpu.matmul(x[0], n, new Backend.Matrix[] {m[0]}, new Buffer[] {o[0]});
+        gpu.matmul(x[1], n, new Backend.Matrix[] {m[1]}, new Buffer[] {o[1]});
+        String path = path(t, n);
+        compare("matmul " + t + " " + rows + "x" + cols + " x " + n + " (" + path + ")", o, tolerance(path));
+    }
+
+    /** Which kernel the backend picks for a matmul of type t over n tokens. */
+    private String path(GgmlType t, int n) {
+        boolean quantized = t != GgmlType.F32 && t != GgmlType.F16;
+        if (n <= CudaBackend.MATVEC_MAX_TOKENS) return quantized ? "dp4a matvec" : "matvec";
+        if (quantized && !CudaBackend.F16_PREFILL) return "dp4a mm";
+        String gemm = gpu.gemmPath().startsWith("cuBLAS") ? "cuBLAS F16" : "r1_gemm F16";
+        return quantized ? gemm + ", q" : gemm;
+    }
+
+    /**
+     * 2e-5: the same 8-bit activations and exact integer block sums as the CPU, only float sums reordered.
+     * 3e-3: F16 tensor-core GEMM on float weights (activations and weights rounded to 11 bits).
+     * 1e-2: F16 GEMM on quantized weights, against the CPU's 8-bit activations (measured 6e-3 emulated).
+     */
+    private static double tolerance(String path) {
+        return path.startsWith("dp4a") || path.equals("matvec") ? 2e-5 : path.endsWith(", q") ? 1e-2 : 3e-3;
+    }
+
+    /** Matrices sharing an input (q/k/v shapes of the 1.5B): one launch per run of a type on the GPU. */
+    private void grouped(GgmlType[] types, int n) {
+        int cols = small ? 768 : 1536;
+        int[] rowsOf = small ? new int[] {130, 64, 68} : new int[] {1536, 256, 260};
+        Backend.Matrix[] mc = new Backend.Matrix[types.length], mg = new Backend.Matrix[types.length];
+        Buffer[][] o = new Buffer[types.length][];
+        for (int i = 0; i < types.length; i++) {
+            MemorySegment data = randomRows(rnd, types[i], rowsOf[i], cols, arena);
+            mc[i] = cpu.matrix("w" + i, types[i], rowsOf[i], cols, data);
+            mg[i] = gpu.matrix("w" + i, types[i], rowsOf[i], cols, data);
+            o[i] = out(n * rowsOf[i]);
+        }
+        Buffer[] x = both(gaussian(n * cols, 1));
+        Buffer[] oc = new Buffer[types.length], og = new Buffer[types.length];
+        for (int i = 0; i < types.length; i++) {
+            oc[i] = o[i][0];
+            og[i] = o[i][1];
+        }
+        cpu.matmul(x[0], n, mc, oc);
+        gpu.matmul(x[1], n, mg, og);
+        for (int i = 0; i < types.length; i++) {
+            String path = path(types[i], n);
+            compare("matmul group " + java.util.Arrays.toString(types) + " x " + n + ": #" + i + " (" + path + ")", o[i], tolerance(path));
+        }
+    }
+
+    private void attention() {
+        int heads = small ? 4 : 12, kvHeads = 2, hd = small ? 64 : 128, ctx = small ? 1024 : 512, kvDim = kvHeads * hd;
+        Backend.Cache[] c = {cpu.kvCache(1, ctx, kvDim, true), gpu.kvCache(1, ctx, kvDim, true)};
+        int n = small ? 40 : 300;
+        Buffer[] q = both(gaussian(n * heads * hd, 1)), k = both(gaussian(n * kvDim, 1)), v = both(gaussian(n * kvDim, 1));
+        Buffer[] o = out(n * heads * hd);
+        cpu.attention(at(cpu, c[0], 0, n), 0, n, q[0], k[0], v[0], heads, kvHeads, hd, o[0]);
+        gpu.attention(at(gpu, c[1], 0, n), 0, n, q[1], k[1], v[1], heads, kvHeads, hd, o[1]);
+        compare("attention prefill " + n + " tokens, GQA " + heads + "/" + kvHeads + ", hd " + hd + ", F16 KV", o, 3e-3);
+        for (int pos : new int[] {n, n + 1}) {
+            Buffer[] q1 = both(gaussian(heads * hd, 1)), k1 = both(gaussian(kvDim, 1)), v1 = both(gaussian(kvDim, 1)), o1 = out(heads * hd);
+            cpu.attention(at(cpu, c[0], pos, 1), 0, 1, q1[0], k1[0], v1[0], heads, kvHeads, hd, o1[0]);
+            gpu.attention(at(gpu, c[1], pos, 1), 0, 1, q1[1], k1[1], v1[1], heads, kvHeads, hd, o1[1]);
+            compare("attention decode at " + pos + " (flash-decoding, merge)", o1, 3e-3);
+        }
+    }
+
+    /** A step of {@code n} rows of one sequence at positions {@code pos0 ..}. */
+    private static Backend.Step at(Backend be, Backend.Cache cache, int pos0, int n) {
+        Backend.Step st = be.step(n);
+        Backend.Cache[] caches = new Backend.Cache[n];
+        int[] pos = new int[n];
+        for (int t = 0; t < n; t++) {
+            caches[t] = cache;
+            pos[t] = pos0 + t;
+        }
+        be.setStep(st, n, caches, pos);
+        return st;
+    }
+}

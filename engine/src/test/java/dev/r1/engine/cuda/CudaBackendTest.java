@@ -1,0 +1,39 @@
+package dev.r1.engine.cuda;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import dev.r1.bindings.CudaDriver;
+import dev.r1.bindings.NativeLibraryException;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** What runs without a GPU: availability messages, the path up to the driver call, cuBLAS lookup, OOM text. */
+class CudaBackendTest {
+
+    @Test
+    void unavailableIsOneClearLineAndOpeningFailsWithIt() {
+        String why = CudaBackend.unavailableReason();
+        if (why == null) return; // a GPU machine: CudaBackendGpuTest covers it
+        assertFalse(why.contains("\n"), why);
+        assertTrue(why.startsWith("no CUDA driver") || why.startsWith("no CUDA device") || why.startsWith("no CUDA kernels"), why);
+        // the constructor reads the packed fatbin, then stops at the driver with the same message
+        var e = assertThrows(NativeLibraryException.class, CudaBackend::new);
+        assertEquals(why, e.getMessage());
+        assertFalse(CudaDriver.available());
+    }
+
+    @Test
+    void cublasCandidatesHonourTheOverride() {
+        assertEquals(List.of("libcublas.so.13", "libcublas.so.12"), Cublas.candidates(null));
+        assertEquals(List.of("/opt/x/libcublas.so"), Cublas.candidates("/opt/x/libcublas.so"));
+    }
+
+    @Test
+    void outOfMemorySaysNeededAndFree() {
+        String m = CudaDevice.oomMessage(3_000_000_000L, "tensor 'blk.0.ffn_up.weight' (Q4_0, 18944x3584)", 1_000_000L,
+                40_000_000_000L, 39_000_000_000L, "NVIDIA A100-SXM4-40GB");
+        assertEquals("out of device memory: tensor 'blk.0.ffn_up.weight' (Q4_0, 18944x3584) needs 3,000,000,000 bytes,"
+                + " 1,000,000 free of 40,000,000,000 on NVIDIA A100-SXM4-40GB (r1 holds 39,000,000,000);"
+                + " use a smaller model or context, or the CPU backend", m);
+    }
+}

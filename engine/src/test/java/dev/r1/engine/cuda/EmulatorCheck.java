@@ -1,0 +1,80 @@
+package dev.r1.engine.cuda;
+
+import dev.r1.engine.cpu.CpuBackend;
+import java.nio.file.Path;
+
+/**
+ * Runs in a JVM whose libcuda.so.1 is the host emulator (native/cuda/test/emu): every kernel against the
+ * CPU backend at small shapes, then tiny-preset parity (eager and graph replay) through the Transformer:
+ * one model and 8 steps by default (CI time), three models and 24 steps with -Dr1.cuda.emulate.full=true.
+ * Prints a row per check; exit status 1 if one failed. Started by {@link CudaEmulatorTest}.
+ */
+public final class EmulatorCheck {
+    public static void main(String[] args) {
+        Path dir = Path.of(args[0]);
+        boolean failed = false;
+        long t0 = System.nanoTime();
+        boolean parityOnly = args.length > 1 && args[1].equals("parity");
+        if (!parityOnly) try (CpuBackend cpu = new CpuBackend(1); CudaBackend gpu = new CudaBackend()) {
+            System.out.println("device: " + gpu.name() + "; prefill GEMM: " + gpu.gemmPath());
+            for (KernelCheck.Row r : new KernelCheck(cpu, gpu, 7, true).run()) {
+                failed |= !r.ok();
+                System.out.println("kernel " + r);
+            }
+        }
+        System.out.printf("(kernels: %.1f s)%n", (System.nanoTime() - t0) / 1e9);
+        boolean full = Boolean.getBoolean("r1.cuda.emulate.full");
+        String[][] cases = full ? new String[][] {{"tiny-qwen2", "Q4_0"}, {"tiny-llama", "K_MIX"}, {"tiny-qwen2", "F16"}}
+                : new String[][] {{"tiny-qwen2", "Q4_0"}};
+        for (String[] c : cases) {
+            Path p = DeviceCheck.synth(dir, c[0], c[1], c[1].equals("Q4_0") ? 2 : 7);
+            try (var cpu = DeviceCheck.Model.open(p, new CpuBackend(1), 256, 32);
+                 var gpu = DeviceCheck.Model.open(p, new CudaBackend(), 256, 32)) {
+                DeviceCheck.Parity r = DeviceCheck.parity(c[0] + " " + c[1], cpu.tr(), gpu.tr(), full ? 24 : 8);
+                failed |= r.verdict().equals("FAIL");
+                System.out.printf("%s (%.1f s)%n", r, (System.nanoTime() - t0) / 1e9);
+            }
+        }
+        failed |= !batchedStepMatchesAlone(dir);
+        System.out.println(failed ? "RESULT: FAIL" : "RESULT: ok");
+        System.exit(failed ? 1 : 0);
+    }
+
+    /**
+     * Sessions of one model on the CUDA backend: two sequences decoded in one step (a launch per sequence
+     * for RoPE and attention, one for each matmul) give the greedy tokens each gives alone.
+     */
+    static boolean batchedStepMatchesAlone(Path dir) {
+        Path p = DeviceCheck.synth(dir, "tiny-qwen2", "Q8_0", 7);
+        int[][] prompts = {{11, 42, 7, 300, 5}, {9, 8, 7}};
+        int steps = 6;
+        try (dev.r1.engine.model.JavaModel m = dev.r1.engine.model.JavaModel.load(p, t -> new CudaBackend(), 1)) {
+            dev.r1.engine.SessionOptions o = new dev.r1.engine.SessionOptions(1, 64, 8);
+            int[][] alone = new int[2][steps], together = new int[2][steps];
+            for (int i = 0; i < 2; i++) {
+                try (dev.r1.engine.Session s = m.newSession(o)) {
+                    s.prefill(prompts[i]);
+                    float[] l = s.lastLogits();
+                    for (int k = 0; k < steps; k++) l = s.decode(alone[i][k] = DeviceCheck.argmax(l));
+                }
+            }
+            try (dev.r1.engine.Session a = m.newSession(o); dev.r1.engine.Session b = m.newSession(o)) {
+                dev.r1.engine.Session[] ss = {a, b};
+                int[] next = new int[2];
+                for (int i = 0; i < 2; i++) {
+                    ss[i].prefill(prompts[i]);
+                    next[i] = DeviceCheck.argmax(ss[i].lastLogits());
+                }
+                for (int k = 0; k < steps; k++) {
+                    for (int i = 0; i < 2; i++) together[i][k] = next[i];
+                    float[][] l = m.decodeBatch(ss, next);
+                    for (int i = 0; i < 2; i++) next[i] = DeviceCheck.argmax(l[i]);
+                }
+            }
+            boolean ok = java.util.Arrays.deepEquals(alone, together);
+            System.out.println("batched step of 2 sequences vs each alone: " + (ok ? "ok" : "FAIL") + " " + java.util.Arrays.deepToString(alone)
+                    + (ok ? "" : " vs " + java.util.Arrays.deepToString(together)));
+            return ok;
+        }
+    }
+}

@@ -1,0 +1,243 @@
+// Decode matrix-vector products: out[t*rows + r] = W[r] . x[t] for a few tokens t (gridDim.y), one warp
+// per weight row, R1_MV_WARPS rows per block. Memory-bound at batch 1: each warp streams its row once with
+// every lane loading consecutive bytes, so a warp's loads cover whole cache lines.
+//
+// Quantized weights are dotted with activations quantized once per op (r1_quantize_q8_1 / _q8_k) by
+// dp4a, as the CPU backend dots them with 8-bit activations: integer block sums are exact, so GPU and CPU
+// differ only in the order the float block terms are added.
+//
+// Up to three matrices that share the input (q/k/v, gate/up) go in one launch: the grid covers their rows
+// back to back (rows1 = rows2 = 0 for one matrix), which saves launches in a decode step.
+#define R1_MV_WARPS 4
+#define R1_MV_MATS const uint8_t *w0, const uint8_t *w1, const uint8_t *w2, int rows0, int rows1, int rows2
+#define R1_MV_OUTS float *out0, float *out1, float *out2
+
+// This warp's matrix, row in it and output; false past the last row.
+__device__ __forceinline__ bool r1_mv_pick(R1_MV_MATS, R1_MV_OUTS, const uint8_t** w, float** out, int* rows, int* r) {
+    int g = blockIdx.x * R1_MV_WARPS + (threadIdx.x >> 5);
+    if (g < rows0) { *w = w0; *out = out0; *rows = rows0; *r = g; return true; }
+    g -= rows0;
+    if (g < rows1) { *w = w1; *out = out1; *rows = rows1; *r = g; return true; }
+    g -= rows1;
+    if (g < rows2) { *w = w2; *out = out2; *rows = rows2; *r = g; return true; }
+    return false;
+}
+
+#define R1_MV_PROLOGUE                                                    \
+    const uint8_t* w;                                                     \
+    float* out;                                                           \
+    int rows, r, lane = threadIdx.x & 31, t = blockIdx.y;                 \
+    if (!r1_mv_pick(w0, w1, w2, rows0, rows1, rows2, out0, out1, out2, &w, &out, &rows, &r)) return;
+
+// Q4_0: 4 lanes per block (r1_q4_0_part), 8 blocks per warp step.
+extern "C" __global__ void r1_mv_q4_0(R1_MV_MATS, int cols, const int8_t* q, const float* d, const int* s, R1_MV_OUTS) {
+    R1_MV_PROLOGUE
+    int nb = cols >> 5, j = lane & 3;
+    const uint8_t* row = w + (size_t)r * nb * R1_Q4_0_BYTES;
+    const int8_t* qa = q + (size_t)t * cols;
+    const float* da = d + (size_t)t * nb;
+    const int* sa = s + (size_t)t * nb;
+    float acc = 0.0f;
+    for (int b0 = 0; b0 < nb; b0 += 8) { // uniform trip count: every lane takes part in the shuffles
+        int b = b0 + (lane >> 2);
+        const uint8_t* blk = row + (size_t)b * R1_Q4_0_BYTES;
+        int sumi = b < nb ? r1_q4_0_part(blk, qa + 32 * b, j) : 0;
+        sumi += __shfl_xor_sync(0xffffffffu, sumi, 1);
+        sumi += __shfl_xor_sync(0xffffffffu, sumi, 2);
+        if (j == 0 && b < nb) acc += r1_q4_0_term(blk, da[b], sumi, sa[b]);
+    }
+    acc = r1_warp_sum(acc);
+    if (lane == 0) out[(size_t)t * rows + r] = acc;
+}
+
+extern "C" __global__ void r1_mv_q8_0(R1_MV_MATS, int cols, const int8_t* q, const float* d, R1_MV_OUTS) {
+    R1_MV_PROLOGUE
+    int nb = cols >> 5, j = lane & 3;
+    const uint8_t* row = w + (size_t)r * nb * R1_Q8_0_BYTES;
+    const int8_t* qa = q + (size_t)t * cols;
+    const float* da = d + (size_t)t * nb;
+    float acc = 0.0f;
+    for (int b0 = 0; b0 < nb; b0 += 8) {
+        int b = b0 + (lane >> 2);
+        const uint8_t* blk = row + (size_t)b * R1_Q8_0_BYTES;
+        int sumi = b < nb ? r1_q8_0_part(blk, qa + 32 * b, j) : 0;
+        sumi += __shfl_xor_sync(0xffffffffu, sumi, 1);
+        sumi += __shfl_xor_sync(0xffffffffu, sumi, 2);
+        if (j == 0 && b < nb) acc += r1_q8_0_term(blk, da[b], sumi);
+    }
+    acc = r1_warp_sum(acc);
+    if (lane == 0) out[(size_t)t * rows + r] = acc;
+}
+
+// Q4_K against Q8_K: 8 lanes per super-block (one 32-element sub-block each), 4 super-blocks per step.
+extern "C" __global__ void r1_mv_q4_k(R1_MV_MATS, int cols, const int8_t* q, const float* d, const int* bsums, R1_MV_OUTS) {
+    R1_MV_PROLOGUE
+    int nsb = cols >> 8, j = lane & 7;
+    const uint8_t* row = w + (size_t)r * nsb * R1_Q4_K_BYTES;
+    const int8_t* qa = q + (size_t)t * cols;
+    float acc = 0.0f;
+    for (int sb0 = 0; sb0 < nsb; sb0 += 4) {
+        int sb = sb0 + (lane >> 3);
+        const uint8_t* blk = row + (size_t)sb * R1_Q4_K_BYTES;
+        int sumi = 0, mins = 0;
+        if (sb < nsb) r1_q4k_sub(blk, j, qa + 256 * sb + 32 * j, bsums + ((size_t)t * nsb + sb) * 16, &sumi, &mins);
+        for (int o = 1; o < 8; o <<= 1) {
+            sumi += __shfl_xor_sync(0xffffffffu, sumi, o);
+            mins += __shfl_xor_sync(0xffffffffu, mins, o);
+        }
+        if (j == 0 && sb < nsb) acc += r1_q4k_term(blk, d[(size_t)t * nsb + sb], sumi, mins);
+    }
+    acc = r1_warp_sum(acc);
+    if (lane == 0) out[(size_t)t * rows + r] = acc;
+}
+
+// Q6_K against Q8_K: 8 lanes per super-block (one 32-element chunk each), 4 super-blocks per step.
+extern "C" __global__ void r1_mv_q6_k(R1_MV_MATS, int cols, const int8_t* q, const float* d, const int* bsums, R1_MV_OUTS) {
+    R1_MV_PROLOGUE
+    int nsb = cols >> 8, c = lane & 7;
+    const uint8_t* row = w + (size_t)r * nsb * R1_Q6_K_BYTES;
+    const int8_t* qa = q + (size_t)t * cols;
+    float acc = 0.0f;
+    for (int sb0 = 0; sb0 < nsb; sb0 += 4) {
+        int sb = sb0 + (lane >> 3);
+        const uint8_t* blk = row + (size_t)sb * R1_Q6_K_BYTES;
+        int sumi = sb >= nsb ? 0 : r1_q6k_chunk(blk, c, qa + 256 * sb + 128 * (c >> 2) + 32 * (c & 3), bsums + ((size_t)t * nsb + sb) * 16);
+        for (int o = 1; o < 8; o <<= 1) sumi += __shfl_xor_sync(0xffffffffu, sumi, o);
+        if (c == 0 && sb < nsb) acc += r1_q6k_term(blk, d[(size_t)t * nsb + sb], sumi);
+    }
+    acc = r1_warp_sum(acc);
+    if (lane == 0) out[(size_t)t * rows + r] = acc;
+}
+
+// F16 weights, float activations: 8-byte loads (4 halves) per lane; cols % 4 == 0.
+extern "C" __global__ void r1_mv_f16(R1_MV_MATS, int cols, const float* x, R1_MV_OUTS) {
+    R1_MV_PROLOGUE
+    const uint2* row = (const uint2*)(w + (size_t)r * cols * 2);
+    const float4* xv = (const float4*)(x + (size_t)t * cols);
+    float acc = 0.0f;
+    for (int i = lane; i < (cols >> 2); i += 32) {
+        uint2 h = row[i];
+        float4 a = xv[i];
+        acc = fmaf(r1_half_to_float(h.x & 0xffffu), a.x, acc);
+        acc = fmaf(r1_half_to_float(h.x >> 16), a.y, acc);
+        acc = fmaf(r1_half_to_float(h.y & 0xffffu), a.z, acc);
+        acc = fmaf(r1_half_to_float(h.y >> 16), a.w, acc);
+    }
+    acc = r1_warp_sum(acc);
+    if (lane == 0) out[(size_t)t * rows + r] = acc;
+}
+
+// F32 weights: 16-byte loads per lane; cols % 4 == 0.
+extern "C" __global__ void r1_mv_f32(R1_MV_MATS, int cols, const float* x, R1_MV_OUTS) {
+    R1_MV_PROLOGUE
+    const float4* row = (const float4*)(w + (size_t)r * cols * 4);
+    const float4* xv = (const float4*)(x + (size_t)t * cols);
+    float acc = 0.0f;
+    for (int i = lane; i < (cols >> 2); i += 32) {
+        float4 a = row[i], b = xv[i];
+        acc = fmaf(a.x, b.x, acc);
+        acc = fmaf(a.y, b.y, acc);
+        acc = fmaf(a.z, b.z, acc);
+        acc = fmaf(a.w, b.w, acc);
+    }
+    acc = r1_warp_sum(acc);
+    if (lane == 0) out[(size_t)t * rows + r] = acc;
+}
+
+// Prefill products for quantized weights with the decode path's exact arithmetic: out[t*rows + r] for
+// R1_MM_TOKENS tokens per block row (gridDim.y = ceil(n / R1_MM_TOKENS)), one warp per weight row, each
+// lane whole blocks (lane, lane + 32, ...), so a block's weights are loaded once for all the tokens and no
+// lane exchange is needed until the end. Same integer block sums and float terms as r1_mv_* and the CPU
+// backend (which quantizes prefill activations to 8 bits as well), so prefill and decode agree with it to
+// float-sum order, where an F16 tensor-core GEMM would round every activation and weight to 11 bits.
+#define R1_MM_TOKENS 8
+
+#define R1_MM_PROLOGUE                                                            \
+    int r = blockIdx.x * R1_MV_WARPS + (threadIdx.x >> 5), lane = threadIdx.x & 31; \
+    int t0 = blockIdx.y * R1_MM_TOKENS, nt = min(R1_MM_TOKENS, n - t0);          \
+    if (r >= rows) return;                                                        \
+    float acc[R1_MM_TOKENS];                                                      \
+    _Pragma("unroll") for (int i = 0; i < R1_MM_TOKENS; i++) acc[i] = 0.0f;
+
+#define R1_MM_EPILOGUE                                                             \
+    _Pragma("unroll") for (int i = 0; i < R1_MM_TOKENS; i++) {                     \
+        float v = r1_warp_sum(acc[i]);                                             \
+        if (lane == 0 && i < nt) out[(size_t)(t0 + i) * rows + r] = v;             \
+    }
+
+extern "C" __global__ void r1_mm_q4_0(const uint8_t* w, int rows, int cols, const int8_t* q, const float* d, const int* s,
+                                      int n, float* out) {
+    R1_MM_PROLOGUE
+    int nb = cols >> 5;
+    const uint8_t* row = w + (size_t)r * nb * R1_Q4_0_BYTES;
+    for (int b = lane; b < nb; b += 32) {
+        const uint8_t* blk = row + (size_t)b * R1_Q4_0_BYTES;
+#pragma unroll
+        for (int i = 0; i < R1_MM_TOKENS; i++) {
+            if (i >= nt) break;
+            size_t tb = (size_t)(t0 + i) * nb + b;
+            const int8_t* a = q + tb * 32;
+            int sumi = r1_q4_0_part(blk, a, 0) + r1_q4_0_part(blk, a, 1) + r1_q4_0_part(blk, a, 2) + r1_q4_0_part(blk, a, 3);
+            acc[i] += r1_q4_0_term(blk, d[tb], sumi, s[tb]);
+        }
+    }
+    R1_MM_EPILOGUE
+}
+
+extern "C" __global__ void r1_mm_q8_0(const uint8_t* w, int rows, int cols, const int8_t* q, const float* d, int n, float* out) {
+    R1_MM_PROLOGUE
+    int nb = cols >> 5;
+    const uint8_t* row = w + (size_t)r * nb * R1_Q8_0_BYTES;
+    for (int b = lane; b < nb; b += 32) {
+        const uint8_t* blk = row + (size_t)b * R1_Q8_0_BYTES;
+#pragma unroll
+        for (int i = 0; i < R1_MM_TOKENS; i++) {
+            if (i >= nt) break;
+            size_t tb = (size_t)(t0 + i) * nb + b;
+            const int8_t* a = q + tb * 32;
+            int sumi = r1_q8_0_part(blk, a, 0) + r1_q8_0_part(blk, a, 1) + r1_q8_0_part(blk, a, 2) + r1_q8_0_part(blk, a, 3);
+            acc[i] += r1_q8_0_term(blk, d[tb], sumi);
+        }
+    }
+    R1_MM_EPILOGUE
+}
+
+extern "C" __global__ void r1_mm_q4_k(const uint8_t* w, int rows, int cols, const int8_t* q, const float* d, const int* bsums,
+                                      int n, float* out) {
+    R1_MM_PROLOGUE
+    int nsb = cols >> 8;
+    const uint8_t* row = w + (size_t)r * nsb * R1_Q4_K_BYTES;
+    for (int sb = lane; sb < nsb; sb += 32) {
+        const uint8_t* blk = row + (size_t)sb * R1_Q4_K_BYTES;
+#pragma unroll
+        for (int i = 0; i < R1_MM_TOKENS; i++) {
+            if (i >= nt) break;
+            size_t ts = (size_t)(t0 + i) * nsb + sb;
+            int sumi = 0, mins = 0;
+#pragma unroll 1
+            for (int j = 0; j < 8; j++) r1_q4k_sub(blk, j, q + ts * 256 + 32 * j, bsums + ts * 16, &sumi, &mins);
+            acc[i] += r1_q4k_term(blk, d[ts], sumi, mins);
+        }
+    }
+    R1_MM_EPILOGUE
+}
+
+extern "C" __global__ void r1_mm_q6_k(const uint8_t* w, int rows, int cols, const int8_t* q, const float* d, const int* bsums,
+                                      int n, float* out) {
+    R1_MM_PROLOGUE
+    int nsb = cols >> 8;
+    const uint8_t* row = w + (size_t)r * nsb * R1_Q6_K_BYTES;
+    for (int sb = lane; sb < nsb; sb += 32) {
+        const uint8_t* blk = row + (size_t)sb * R1_Q6_K_BYTES;
+#pragma unroll
+        for (int i = 0; i < R1_MM_TOKENS; i++) {
+            if (i >= nt) break;
+            size_t ts = (size_t)(t0 + i) * nsb + sb;
+            int sumi = 0;
+#pragma unroll 1
+            for (int c = 0; c < 8; c++) sumi += r1_q6k_chunk(blk, c, q + ts * 256 + 128 * (c >> 2) + 32 * (c & 3), bsums + ts * 16);
+            acc[i] += r1_q6k_term(blk, d[ts], sumi);
+        }
+    }
+    R1_MM_EPILOGUE
+}
