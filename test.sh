@@ -7,8 +7,9 @@ JAVA_HOME="$(find_jdk)"; export JAVA_HOME
 # Maven itself (guava) trips JDK 25's sun.misc.Unsafe warning; the JDK here is always >= 25.
 export MAVEN_OPTS="${MAVEN_OPTS:-} --sun-misc-unsafe-memory-access=allow"
 "$here/native/fetch-deps.sh"
-# The interactive-chat test drives `r1 run` in a real pty through tmux; gcc builds the struct-layout probe.
-for tool in tmux gcc; do
+# The interactive-chat test drives `r1 run` in a real pty through tmux; gcc builds the struct-layout probe
+# and the CUDA arithmetic header for the host; g++ the CUDA emulator. Each is its own Debian package.
+for tool in tmux gcc g++; do
   command -v "$tool" >/dev/null || { [ "$(id -u)" = 0 ] && { apt-get update -q >/dev/null; apt-get install -y -q "$tool" >/dev/null; }; } \
     || { echo "test.sh: $tool is needed (apt-get install $tool)" >&2; exit 1; }
 done
