@@ -63,15 +63,16 @@ public final class Matmul {
             WeightMatrix w = ws[i];
             if (w.cols() != cols) throw new IllegalArgumentException("matrices with different input sizes in one multiply");
             if (outs[i].length < (long) n * w.rows()) throw new IllegalArgumentException("output buffer too small for " + w.name());
-            boolean k = w.type() == GgmlType.Q4_K || w.type() == GgmlType.Q6_K;
-            needQ8K |= k;
-            needQ8 |= w.type() == GgmlType.Q4_0;
-            needSums |= w.type() == GgmlType.Q4_0 && w.packed() == null;
-            needPacked |= w.packed() != null && w.type() == GgmlType.Q4_0;
-            needSpreadK |= w.packed() != null && w.type() == GgmlType.Q6_K && n == 1;
-            needPairs |= w.type() == GgmlType.Q8_0;
-            allPackedQ4 &= w.type() == GgmlType.Q4_0 && w.packed() != null;
-            allPackedQ6K &= w.type() == GgmlType.Q6_K && w.packed() != null;
+            // the activation forms the matrices' kernels read, each made once for all of them
+            WeightMatrix.Kernel k = w.kernel();
+            needQ8K |= k == WeightMatrix.Kernel.K_QUANT || k == WeightMatrix.Kernel.Q6_K_X8;
+            needQ8 |= k == WeightMatrix.Kernel.Q4_0 || k == WeightMatrix.Kernel.Q4_0_X8;
+            needSums |= k == WeightMatrix.Kernel.Q4_0;
+            needPacked |= k == WeightMatrix.Kernel.Q4_0_X8;
+            needSpreadK |= k == WeightMatrix.Kernel.Q6_K_X8 && n == 1;
+            needPairs |= k == WeightMatrix.Kernel.Q8_0;
+            allPackedQ4 &= k == WeightMatrix.Kernel.Q4_0_X8;
+            allPackedQ6K &= k == WeightMatrix.Kernel.Q6_K_X8;
             totalRows += w.rows();
         }
         if (x.length < (long) n * cols) throw new IllegalArgumentException("input buffer too small for " + ws[0].name());
@@ -333,31 +334,40 @@ public final class Matmul {
     private void rows(WeightMatrix w, float[] x, int n, float[] out, int r0, int r1, int worker) {
         int cols = w.cols(), rows = w.rows();
         long rb = w.rowBytes();
-        if (w.packed() != null && w.type() == GgmlType.Q6_K) {
-            rowsPackedQ6K(w, n, out, r0, r1, worker);
-        } else if (w.packed() != null) {
-            rowsPacked(w, n, out, r0, r1, worker);
-        } else if (w.type() == GgmlType.Q4_K || w.type() == GgmlType.Q6_K) {
-            rowsK(w, n, out, r0, r1);
-        } else if (w.usesQ8Activations()) {
-            if (n == 1) {
-                if (w.type() == GgmlType.Q4_0) rowsQ4_0(w, out, r0, r1);
-                else rowsQ8_0(w, out, r0, r1, worker);
-            } else {
-                rowsUnpacked(w, n, out, r0, r1, worker);
+        switch (w.kernel()) {
+            case Q6_K_X8 -> rowsPackedQ6K(w, n, out, r0, r1, worker);
+            case Q4_0_X8 -> rowsPacked(w, n, out, r0, r1, worker);
+            case K_QUANT -> rowsK(w, n, out, r0, r1);
+            case Q4_0 -> {
+                if (n == 1) rowsQ4_0(w, out, r0, r1);
+                else rowsUnpacked(w, n, out, r0, r1, worker);
             }
-        } else if (w.type() == GgmlType.F32 && n < 4) {
-            for (int r = r0; r < r1; r++) {
-                for (int t = 0; t < n; t++) out[t * rows + r] = FloatKernels.dot(w.data(), r * rb, x, t * cols, cols);
+            case Q8_0 -> {
+                if (n == 1) rowsQ8_0(w, out, r0, r1, worker);
+                else rowsUnpacked(w, n, out, r0, r1, worker);
             }
-        } else {
-            // Other types: dequantize each row once, dot it with every token.
-            float[] buf = rowScratch[worker];
-            if (buf == null || buf.length < cols) rowScratch[worker] = buf = new float[cols];
-            for (int r = r0; r < r1; r++) {
-                w.row(r, buf);
-                for (int t = 0; t < n; t++) out[t * rows + r] = FloatKernels.dot(buf, 0, x, t * cols, cols);
+            case F32 -> {
+                if (n < 4) {
+                    for (int r = r0; r < r1; r++) {
+                        for (int t = 0; t < n; t++) out[t * rows + r] = FloatKernels.dot(w.data(), r * rb, x, t * cols, cols);
+                    }
+                } else {
+                    rowsDequantized(w, x, n, out, r0, r1, worker);
+                }
             }
+            case DEQUANTIZED -> rowsDequantized(w, x, n, out, r0, r1, worker);
         }
     }
+
+    /** Each row dequantized once, dotted with every token. */
+    private void rowsDequantized(WeightMatrix w, float[] x, int n, float[] out, int r0, int r1, int worker) {
+        int cols = w.cols(), rows = w.rows();
+        float[] buf = rowScratch[worker];
+        if (buf == null || buf.length < cols) rowScratch[worker] = buf = new float[cols];
+        for (int r = r0; r < r1; r++) {
+            w.row(r, buf);
+            for (int t = 0; t < n; t++) out[t * rows + r] = FloatKernels.dot(buf, 0, x, t * cols, cols);
+        }
+    }
+
 }

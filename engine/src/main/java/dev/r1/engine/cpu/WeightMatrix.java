@@ -35,9 +35,41 @@ public record WeightMatrix(String name, GgmlType type, int rows, int cols, Memor
 
     public long rowBytes() { return rowBytes(type, cols); }
 
+    /**
+     * Which kernel family serves a matrix, and so which activation form it reads. Decided here, from the
+     * type and the layout {@link CpuBackend#prepare} chose at load; {@link Matmul} only follows it.
+     */
+    public enum Kernel {
+        /** repacked Q4_0 ({@link Q4x8}): Q8_0 activations in natural order, packed into pairs */
+        Q4_0_X8,
+        /** repacked Q6_K ({@link Q6Kx8}): Q8_K activations, spread per token */
+        Q6_K_X8,
+        /** row-major Q4_0: Q8_0 activations in natural order with block sums */
+        Q4_0,
+        /** row-major Q8_0: Q8_0 activations in the pair layout */
+        Q8_0,
+        /** row-major Q4_K / Q6_K: Q8_K activations */
+        K_QUANT,
+        /** F32 rows dotted with float activations in place */
+        F32,
+        /** anything else: each row dequantized to floats once per call, dotted with every token */
+        DEQUANTIZED
+    }
+
     /** True when rows are dotted with 8-bit quantized activations. */
     public boolean usesQ8Activations() {
-        return type == GgmlType.Q4_0 || type == GgmlType.Q8_0 || type == GgmlType.Q4_K || type == GgmlType.Q6_K;
+        return kernel() != Kernel.F32 && kernel() != Kernel.DEQUANTIZED;
+    }
+
+    public Kernel kernel() {
+        return switch (type) {
+            case Q4_0 -> packed != null ? Kernel.Q4_0_X8 : Kernel.Q4_0;
+            case Q6_K -> packed != null ? Kernel.Q6_K_X8 : Kernel.K_QUANT;
+            case Q8_0 -> Kernel.Q8_0;
+            case Q4_K -> Kernel.K_QUANT;
+            case F32 -> Kernel.F32;
+            default -> Kernel.DEQUANTIZED;
+        };
     }
 
     /** Dequantizes row {@code r} into {@code dst[0..cols)}. */
