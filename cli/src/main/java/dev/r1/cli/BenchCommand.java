@@ -182,6 +182,8 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     static Path cacheDir() {
+        String p = System.getProperty("r1.cache"); // tests point it at a temporary folder
+        if (p != null && !p.isBlank()) return Path.of(p);
         String x = System.getenv("R1_CACHE");
         if (x != null && !x.isBlank()) return Path.of(x);
         String xdg = System.getenv("XDG_CACHE_HOME");

@@ -78,7 +78,12 @@ final class EvalCommand implements Runnable {
     }
 
     static Model load(String backend, Path file, int threads) {
-        if (!Files.isRegularFile(file)) throw new EvalException(file + ": no such model file");
+        if (!Files.exists(file)) throw new EvalException(file + ": no such model file");
+        try {
+            file = HfImport.gguf(file); // an HF directory is scored from its weights as stored, imported once
+        } catch (java.io.IOException e) {
+            throw new EvalException(file + ": " + e.getMessage());
+        }
         System.err.printf("%s: loading %s%n", Engines.canonical(backend), file);
         return Engines.load(backend, file, threads);
     }

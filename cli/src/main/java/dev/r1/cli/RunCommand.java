@@ -119,9 +119,8 @@ final class RunCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        if (Files.isDirectory(model))
-            throw new ModelException(model + ": is a Hugging Face directory; r1 run needs a GGUF file: convert it first with"
-                    + " 'r1 quantize --type f16 " + model + "' (or --bits 4 for R1-Q4)");
+        if (!Files.exists(model)) throw new ModelException(model + ": no such model file");
+        model = HfImport.gguf(model); // an HF directory runs from its weights as stored, imported once
         if (!Files.isRegularFile(model)) throw new ModelException(model + ": no such model file");
         String input = oneShotInput();
         if (input != null && input.isBlank()) throw new IllegalArgumentException("the prompt is empty; give the question to answer");

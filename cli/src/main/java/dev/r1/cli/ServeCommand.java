@@ -72,21 +72,22 @@ final class ServeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException, InterruptedException {
-        if (!Files.isRegularFile(model)) throw new ModelException(model + ": no such model file");
+        if (!Files.exists(model)) throw new ModelException(model + ": no such model file");
         String b = Engines.check(backend);
+        String id = modelId != null ? modelId : model.getFileName().toString().replaceFirst("\\.gguf$", "");
+        Path file = HfImport.gguf(model); // an HF directory serves from its weights as stored, imported once
         String key = null;
         if (apiKeyFile != null) {
             key = Files.readString(apiKeyFile, StandardCharsets.UTF_8).strip();
             if (key.length() < 16) throw new IllegalArgumentException("--api-key-file " + apiKeyFile + ": the key must be at least 16 characters");
         }
         if (timeout < 1) throw new IllegalArgumentException("--timeout must be >= 1 second");
-        String id = modelId != null ? modelId : model.getFileName().toString().replaceFirst("\\.gguf$", "");
         ServerOptions o = ServerOptions.defaults().withHost(host).withPort(port).withModelId(id).withSlots(slots).withCtx(ctx)
                 .withQueue(queue).withApiKey(key).withCorsOrigins(corsOrigins).withMaxTokens(maxTokens)
                 .withMaxConnections(maxConnections).withThreads(threads != null ? threads : 0)
                 .withTimeouts(Duration.ofSeconds(10), Duration.ofSeconds(30), Duration.ofSeconds(timeout));
         int t = threads != null ? threads : Runtime.getRuntime().availableProcessors();
-        OpenAiServer server = OpenAiServer.startLoading(o, () -> Engines.load(b, model, t));
+        OpenAiServer server = OpenAiServer.startLoading(o, () -> Engines.load(b, file, t));
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             System.err.println("r1 serve: stopping (running answers get 5 s to finish)");

@@ -107,6 +107,42 @@ class RunCliTest {
     }
 
     @Test
+    void anHfDirectoryRunsFromItsWeightsAsStoredImportedOnce() throws Exception {
+        // small shapes, the real Qwen tokenizer (the R1-Distill-Qwen vocabulary, 151936 embedding rows)
+        Path tok = Path.of(System.getProperty("r1.deps", ".deps"), "tokenizers", "qwen3");
+        Path hf = new dev.r1.quantize.synth.SyntheticHfModel(false, 5, 64, 4, 16, 128, 151936, tok).write(dir.resolve("Tiny-HF"), 2);
+        String old = System.getProperty("r1.cache");
+        System.setProperty("r1.cache", dir.resolve("cache").toString());
+        try {
+            String[] args = {"--raw", "-p", "The capital of France is", "-n", "6", "--temp", "0"};
+            CliTest.Run first = r1(concat(new String[] {"run", hf.toString()}, args));
+            assertEquals(0, first.code(), first.err());
+            assertTrue(first.err().contains("importing its BF16 weights as stored"), first.err());
+            Path imported;
+            try (var files = Files.list(dir.resolve("cache/imported"))) {
+                imported = files.filter(f -> f.toString().endsWith(".gguf")).findFirst().orElseThrow();
+            }
+            try (var f = dev.r1.models.gguf.GgufFile.open(imported)) {
+                assertEquals(dev.r1.models.tensor.GgmlType.BF16, f.tensor("blk.0.ffn_up.weight").type(), "weights as stored");
+            }
+            CliTest.Run again = r1(concat(new String[] {"run", hf.toString()}, args));
+            assertTrue(again.err().contains("using its import"), again.err());
+            assertEquals(first.out(), again.out());
+            // the same text as running the imported file itself, on either engine
+            assertEquals(first.out(), r1(concat(new String[] {"run", imported.toString()}, args)).out());
+            assertEquals(first.out(), r1(concat(new String[] {"run", imported.toString(), "--backend", "llama.cpp"}, args)).out());
+        } finally {
+            if (old == null) System.clearProperty("r1.cache"); else System.setProperty("r1.cache", old);
+        }
+    }
+
+    private static String[] concat(String[] a, String[] b) {
+        String[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
+    }
+
+    @Test
     void mistakesGetOneLineSayingWhatToDo() throws Exception {
         CliTest.Run unknown = r1("run", m.toString(), "--frobnicate");
         assertEquals(2, unknown.code());
@@ -116,10 +152,7 @@ class RunCliTest {
         assertEquals(1, bench.err().lines().count(), bench.err());
         assertTrue(bench.err().contains("'r1 bench --help'"), bench.err());
 
-        Path hf = Files.createDirectories(dir.resolve("hf"));
-        Files.writeString(hf.resolve("config.json"), "{}");
         String[][] cases = {
-                {"r1 quantize --type f16", "run", hf.toString(), "-p", "hi"},
                 {"standard input is empty", "run", m.toString()},
                 {"one way", "run", m.toString(), "-p", "a", "b"},
                 {"--logit-bias 'x+1'", "run", m.toString(), "-p", "a", "--logit-bias", "x+1"},
