@@ -1,5 +1,6 @@
 package dev.r1.cli;
 
+import dev.r1.engine.Engines;
 import dev.r1.engine.Session;
 import dev.r1.engine.SessionOptions;
 import dev.r1.engine.generate.Generator;
@@ -105,7 +106,8 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = {"-c", "--ctx"}, defaultValue = "0", description = "context size in tokens (default: 4096, capped at the model's)")
     int ctx;
 
-    @Option(names = "--backend", defaultValue = "java", description = "java or llama.cpp (default: ${DEFAULT-VALUE})")
+    @Option(names = "--backend", defaultValue = "auto", description = {"auto, java, llama.cpp or cuda (default: ${DEFAULT-VALUE}:",
+            "java when it has a kernel for every tensor type of the file, else llama.cpp)"})
     String backend;
 
     @Option(names = "--think", defaultValue = "dim", description = "reasoning display: dim, hide or show (default: ${DEFAULT-VALUE})")
@@ -128,6 +130,10 @@ final class RunCommand implements Callable<Integer> {
             if (raw) throw new IllegalArgumentException("--raw needs a prompt (PROMPT, -p or -f)");
             if (json) throw new IllegalArgumentException("--json needs a prompt (PROMPT, -p, -f or stdin)");
         }
+        // auto says so only when it leaves our engine (the default) for llama.cpp
+        Engines.Choice choice = Engines.resolve(backend, model);
+        if (choice.why() != null && !choice.backend().equals("java")) System.err.println("r1: backend " + choice.backend() + ": " + choice.why());
+        backend = choice.backend();
         BpeTokenizer tok = new BpeTokenizer(Tokenizers.load(model));
         Map<Integer, Float> bias = parseLogitBias(logitBias);
         for (int id : bias.keySet())

@@ -46,7 +46,7 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--queue", paramLabel = "N", defaultValue = "16", description = "requests that may wait for a slot; more get 503 (default: ${DEFAULT-VALUE})")
     int queue;
 
-    @Option(names = "--backend", paramLabel = "NAME", defaultValue = "java", description = "java or llama.cpp (default: ${DEFAULT-VALUE})")
+    @Option(names = "--backend", paramLabel = "NAME", defaultValue = "auto", description = "auto, java, llama.cpp or cuda (default: ${DEFAULT-VALUE}: java when it has a kernel for every tensor type, else llama.cpp)")
     String backend;
 
     @Option(names = {"-t", "--threads"}, paramLabel = "N", description = "CPU threads (default: all cores)")
@@ -76,6 +76,9 @@ final class ServeCommand implements Callable<Integer> {
         String b = Engines.check(backend);
         String id = modelId != null ? modelId : model.getFileName().toString().replaceFirst("\\.gguf$", "");
         Path file = HfImport.gguf(model); // an HF directory serves from its weights as stored, imported once
+        Engines.Choice choice = Engines.resolve(b, file);
+        System.err.println("r1: backend " + choice.backend() + (choice.why() != null ? ": " + choice.why() : ""));
+        String chosen = choice.backend();
         String key = null;
         if (apiKeyFile != null) {
             key = Files.readString(apiKeyFile, StandardCharsets.UTF_8).strip();
@@ -87,7 +90,7 @@ final class ServeCommand implements Callable<Integer> {
                 .withMaxConnections(maxConnections).withThreads(threads != null ? threads : 0)
                 .withTimeouts(Duration.ofSeconds(10), Duration.ofSeconds(30), Duration.ofSeconds(timeout));
         int t = threads != null ? threads : Runtime.getRuntime().availableProcessors();
-        OpenAiServer server = OpenAiServer.startLoading(o, () -> Engines.load(b, file, t));
+        OpenAiServer server = OpenAiServer.startLoading(o, () -> Engines.load(chosen, file, t));
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             System.err.println("r1 serve: stopping (running answers get 5 s to finish)");

@@ -131,6 +131,9 @@ class RunCliTest {
             // the same text as running the imported file itself, on either engine
             assertEquals(first.out(), r1(concat(new String[] {"run", imported.toString()}, args)).out());
             assertEquals(first.out(), r1(concat(new String[] {"run", imported.toString(), "--backend", "llama.cpp"}, args)).out());
+            assertEquals(first.out(), r1(concat(new String[] {"run", imported.toString(), "--backend", "java"}, args)).out());
+            // auto: BF16 matrices have no fast Java kernel, so llama.cpp runs them, and says why
+            assertTrue(first.err().contains("r1: backend llama.cpp: the Java engine has no kernel for BF16"), first.err());
         } finally {
             if (old == null) System.clearProperty("r1.cache"); else System.setProperty("r1.cache", old);
         }

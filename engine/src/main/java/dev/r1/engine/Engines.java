@@ -17,7 +17,37 @@ import java.util.Locale;
  */
 public final class Engines {
     /** The names users type after {@code --backend}, canonical spelling. */
-    public static final List<String> NAMES = List.of("java", "llama.cpp", "cuda");
+    public static final List<String> NAMES = List.of("auto", "java", "llama.cpp", "cuda");
+
+    /**
+     * Matrix types the Java engine has kernels for (bit-identical to llama.cpp's haswell library, at its
+     * speed); other types it can still run, slowly, by dequantizing rows: {@code auto} leaves those to llama.cpp.
+     */
+    public static final java.util.Set<dev.r1.models.tensor.GgmlType> JAVA_KERNELS = java.util.EnumSet.of(
+            dev.r1.models.tensor.GgmlType.F32, dev.r1.models.tensor.GgmlType.Q4_0, dev.r1.models.tensor.GgmlType.Q8_0,
+            dev.r1.models.tensor.GgmlType.Q4_K, dev.r1.models.tensor.GgmlType.Q6_K);
+
+    /** A backend picked for a file, and why (for the one line {@code auto} prints). */
+    public record Choice(String backend, String why) {}
+
+    /**
+     * {@code auto}: our engine when it has a kernel for every matrix type of {@code file}, llama.cpp
+     * otherwise; any other name is checked and returned as it is.
+     */
+    public static Choice resolve(String backend, Path file) {
+        String n = check(backend);
+        if (!n.equals("auto")) return new Choice(n, null);
+        java.util.Set<String> missing = new java.util.TreeSet<>();
+        try (dev.r1.models.gguf.GgufFile f = dev.r1.models.gguf.GgufFile.open(file)) {
+            for (dev.r1.models.gguf.GgufTensor t : f.tensors()) {
+                boolean matrix = t.nElements() > t.dim(0);
+                if (matrix && !JAVA_KERNELS.contains(t.type())) missing.add(t.type().name());
+            }
+        }
+        return missing.isEmpty() ? new Choice("java", "the Java engine has kernels for every tensor type of this file")
+                : new Choice("llama.cpp", "the Java engine has no kernel for " + String.join(", ", missing)
+                        + " (--backend java runs it slowly, dequantizing rows)");
+    }
 
     private Engines() {}
 
@@ -42,7 +72,7 @@ public final class Engines {
      * llama.cpp session takes its own count from {@link SessionOptions#threads()}).
      */
     public static Model load(String backend, Path file, int threads) {
-        return switch (check(backend)) {
+        return switch (resolve(backend, file).backend()) {
             case "llama.cpp" -> LlamaCppModel.load(file);
             case "cuda" -> JavaModel.load(file, Engines::cuda, threads);
             default -> JavaModel.load(file, threads);
@@ -51,7 +81,7 @@ public final class Engines {
 
     /** Loads {@code file} and opens one session that owns the model (closing the session closes both). */
     public static Session open(String backend, Path file, SessionOptions o) {
-        return switch (check(backend)) {
+        return switch (resolve(backend, file).backend()) {
             case "llama.cpp" -> LlamaCppSession.open(file, o);
             case "cuda" -> JavaSession.open(file, o, Engines::cuda);
             default -> JavaSession.open(file, o);

@@ -1,0 +1,45 @@
+package dev.r1.engine;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.r1.models.config.ModelConfig;
+import dev.r1.models.config.Presets;
+import dev.r1.models.tensor.GgmlType;
+import dev.r1.quantize.synth.SyntheticModel;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Backend names and {@code auto}: ours where it has a kernel for every matrix type, llama.cpp otherwise. */
+class EnginesTest {
+    @TempDir Path dir;
+
+    Path write(String name, GgmlType matrices, GgmlType ffnDown) {
+        ModelConfig cfg = Presets.get("tiny-qwen2");
+        Path out = dir.resolve(name + ".gguf");
+        SyntheticModel.write(out, true, cfg, "tiny-qwen2", 3, s -> s.isVector() ? GgmlType.F32
+                        : s.name().endsWith("ffn_down.weight") ? ffnDown : matrices,
+                SyntheticModel.numberedVocabulary(cfg.vocab()).toGgufMetadata(cfg.vocab()), 1, b -> {});
+        return out;
+    }
+
+    @Test
+    void autoPicksOurEngineWhenItHasEveryKernelAndSaysWhy() {
+        Engines.Choice q4 = Engines.resolve("auto", write("q4", GgmlType.Q4_0, GgmlType.Q6_K));
+        assertEquals("java", q4.backend());
+        assertTrue(q4.why().contains("kernels for every tensor type"), q4.why());
+        Engines.Choice q5k = Engines.resolve("auto", write("q5k", GgmlType.Q8_0, GgmlType.Q5_K));
+        assertEquals("llama.cpp", q5k.backend());
+        assertTrue(q5k.why().contains("no kernel for Q5_K"), q5k.why());
+        // a name given is kept, whatever the file
+        Engines.Choice given = Engines.resolve("java", write("q5k2", GgmlType.Q8_0, GgmlType.Q5_K));
+        assertEquals("java", given.backend());
+        assertNull(given.why());
+        assertEquals("llama.cpp", Engines.resolve("llamacpp", dir.resolve("never-opened.gguf")).backend());
+        var e = assertThrows(IllegalArgumentException.class, () -> Engines.resolve("tpu", dir.resolve("x.gguf")));
+        assertTrue(e.getMessage().contains("[auto, java, llama.cpp, cuda]"), e.getMessage());
+    }
+}
