@@ -50,6 +50,10 @@ final class QuantizeCommand implements Callable<Integer> {
     @Option(names = "--allow-requantize", description = "accept an already-quantized GGUF (quality is lost twice)")
     boolean allowRequantize;
 
+    @Option(names = "--imatrix", paramLabel = "FILE", description = {"importance matrix from llama-imatrix (its GGUF format): weights each",
+            "column's rounding error as llama-quantize --imatrix does (the same bytes)"})
+    Path imatrix;
+
     @Option(names = "--report", paramLabel = "FILE.json", description = "write per-tensor type, RMSE and max error")
     Path report;
 
@@ -65,10 +69,13 @@ final class QuantizeCommand implements Callable<Integer> {
             if (report.toAbsolutePath().normalize().equals(output.toAbsolutePath().normalize()))
                 throw new IllegalArgumentException(report + ": --report would overwrite the model; choose another name");
         }
+        // read (and checked) before the work starts, as every output path is
+        dev.r1.quantize.Imatrix im = imatrix != null ? dev.r1.quantize.Imatrix.read(imatrix) : null;
         Progress bar = new Progress("quantize " + target.fileSuffix(), 1_000_000);
         ConvertOptions opt = ConvertOptions.of(target).withPure(pure).withForce(force).withAllowRequantize(allowRequantize)
                 .withMeasureError(report != null) // only the JSON report shows it; it costs ~15% of a Q4_0 run
-                .withProgress(e -> bar.update((long) (e.fraction() * 1_000_000)));
+                .withProgress(e -> bar.update((long) (e.fraction() * 1_000_000)))
+                .withImatrix(im);
         ConversionReport r = Converter.convert(in, output, opt);
         bar.done();
         int fellBack = warnings(r.warnings(), r.tensors().size());
