@@ -51,9 +51,24 @@ public final class Main implements Runnable {
 
     public static void main(String[] args) {
         Stderr.restoreFromLauncher();
-        CommandLine cl = commandLine();
-        if (java.util.Arrays.asList(args).contains("--no-color"))
-            cl.setColorScheme(CommandLine.Help.defaultColorScheme(CommandLine.Help.Ansi.OFF));
-        System.exit(cl.execute(args));
+        int code;
+        try {
+            CommandLine cl = commandLine();
+            if (java.util.Arrays.asList(args).contains("--no-color"))
+                cl.setColorScheme(CommandLine.Help.defaultColorScheme(CommandLine.Help.Ansi.OFF));
+            code = cl.execute(args);
+        } catch (OutOfMemoryError e) {
+            // picocli hands only Exceptions to the error handler; the heap running out is the user's to fix
+            System.err.println(outOfMemory(Runtime.getRuntime().maxMemory()));
+            code = 1;
+        }
+        System.exit(code);
+    }
+
+    /** One line for a full Java heap: how big it was and how to give it more. */
+    static String outOfMemory(long maxHeap) {
+        return String.format(java.util.Locale.ROOT, "error: out of memory: the Java heap (at most %s) is full; give it more"
+                + " with R1_JAVA_OPTS=-Xmx<N>g (e.g. -Xmx%dg), or use a smaller --ctx or model", Format.bytes(maxHeap),
+                Math.max(2, 2 * (int) Math.ceil(maxHeap / (double) (1L << 30))));
     }
 }

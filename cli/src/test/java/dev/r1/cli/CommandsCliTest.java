@@ -154,4 +154,23 @@ class CommandsCliTest {
             }
         }
     }
+
+    @Test
+    void aFullHeapIsOneLineSayingHowToGiveItMore() throws Exception {
+        assertEquals("error: out of memory: the Java heap (at most 512.00 MiB) is full; give it more with R1_JAVA_OPTS=-Xmx<N>g"
+                + " (e.g. -Xmx2g), or use a smaller --ctx or model", Main.outOfMemory(512L << 20));
+        assertTrue(Main.outOfMemory(6L << 30).contains("(e.g. -Xmx12g)"), Main.outOfMemory(6L << 30));
+        // and a real one: a run in a 5 MB heap
+        Path d = Path.of("").toAbsolutePath();
+        while (!Files.exists(d.resolve("r1"))) d = d.getParent();
+        Path m = java.nio.file.Files.createTempDirectory("oom").resolve("m.gguf");
+        assertEquals(0, r1("synth", "--preset", "tiny-qwen2", "-o", m.toString()).code());
+        Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx5m",
+                "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", "-Dr1.deps=" + System.getProperty("r1.deps"),
+                "-cp", System.getProperty("java.class.path"), Main.class.getName(), "run", m.toString(), "-p", "hi", "-n", "2")
+                .redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes());
+        assertEquals(1, p.waitFor(), out);
+        assertTrue(out.contains("error: out of memory: the Java heap") && !out.contains("\tat "), out);
+    }
 }
