@@ -8,6 +8,7 @@ import com.hubspot.jinjava.el.JinjavaInterpreterResolver;
 import com.hubspot.jinjava.interpret.RenderResult;
 import com.hubspot.jinjava.interpret.TemplateError;
 import com.hubspot.jinjava.lib.fn.ELFunctionDefinition;
+import dev.r1.models.Limits;
 import dev.r1.models.ModelException;
 import dev.r1.models.gguf.GgufFile;
 import dev.r1.models.tokenizer.Vocabulary;
@@ -30,8 +31,10 @@ import java.util.Map;
  * and {@code eos_token}.
  */
 public final class JinjaChatTemplate {
-    private static final long MAX_OUTPUT_CHARS = 64L << 20;
     private static final ThreadLocal<String> RAISED = new ThreadLocal<>();
+    /** System.nanoTime() by which the current render must end (Limits.TEMPLATE_RENDER_MILLIS). */
+    private static final ThreadLocal<long[]> DEADLINE = ThreadLocal.withInitial(() -> new long[1]);
+    private static final ObjectMapper JSON = Limits.jsonMapper();
 
     private final String source;
     private final String bosToken;
@@ -39,6 +42,7 @@ public final class JinjaChatTemplate {
     private final Jinjava jinjava;
 
     public JinjaChatTemplate(String source, String bosToken, String eosToken) {
+        Limits.check("chat template", "source", source.length(), Limits.TEMPLATE_SOURCE_CHARS, "characters");
         // Jinja (keep_trailing_newline=False) drops one newline at the very end of a template.
         this.source = source.endsWith("\n") ? source.substring(0, source.length() - 1) : source;
         this.bosToken = bosToken == null ? "" : bosToken;
@@ -47,8 +51,14 @@ public final class JinjaChatTemplate {
         resolver.add(new PythonStringMethods());
         resolver.add(JinjavaInterpreterResolver.DEFAULT_RESOLVER_READ_ONLY);
         // Nested interpretation off: message text that looks like template syntax is data, never code.
+        // Templates are code from the model file: output, strings and collections are bounded, and every
+        // node rendered checks the deadline, so a loop that never ends or renders gigabytes is stopped.
         this.jinjava = new Jinjava(JinjavaConfig.newBuilder().withTrimBlocks(true).withLstripBlocks(true)
-                .withNestedInterpretationEnabled(false).withElResolver(resolver).withMaxOutputSize(MAX_OUTPUT_CHARS).withFailOnUnknownTokens(false).build());
+                .withNestedInterpretationEnabled(false).withElResolver(resolver).withFailOnUnknownTokens(false)
+                .withMaxOutputSize(Limits.TEMPLATE_OUTPUT_CHARS).withMaxStringLength(Limits.TEMPLATE_OUTPUT_CHARS)
+                .withMaxListSize(Limits.TEMPLATE_COLLECTION_SIZE).withMaxMapSize(Limits.TEMPLATE_COLLECTION_SIZE)
+                .withRangeLimit(Limits.TEMPLATE_COLLECTION_SIZE)
+                .withNodePreProcessor((node, interpreter) -> checkDeadline()).build());
         jinjava.getGlobalContext().registerFunction(new ELFunctionDefinition("", "raise_exception",
                 JinjaChatTemplate.class, "raiseException", String.class));
     }
@@ -82,7 +92,7 @@ public final class JinjaChatTemplate {
         Path cfgFile = dir.resolve("tokenizer_config.json");
         if (!Files.isRegularFile(cfgFile)) return com.fasterxml.jackson.databind.node.MissingNode.getInstance();
         try {
-            return new ObjectMapper().readTree(cfgFile.toFile());
+            return JSON.readTree(cfgFile.toFile());
         } catch (IOException e) {
             throw new ModelException(cfgFile + ": cannot read JSON: " + e.getMessage(), e);
         }
@@ -123,12 +133,22 @@ public final class JinjaChatTemplate {
         ctx.put("bos_token", bosToken);
         ctx.put("eos_token", eosToken);
         RAISED.remove();
+        long[] deadline = DEADLINE.get();
+        deadline[0] = System.nanoTime() + Limits.TEMPLATE_RENDER_MILLIS * 1_000_000;
         RenderResult r;
         try {
             r = jinjava.renderForResult(source, ctx);
+        } catch (RenderTimeout e) {
+            throw timeout();
         } catch (RuntimeException e) {
+            if (System.nanoTime() - deadline[0] > 0) throw timeout();
             throw new ModelException("chat template: cannot render: " + e.getMessage(), e);
+        } catch (StackOverflowError e) {
+            // Jinjava parses and evaluates recursively: nesting deep enough overflows the stack.
+            throw new ModelException("chat template: cannot render: nested too deeply");
         }
+        // Jinjava turns some exceptions into template errors: a timeout must not pass as a partial output.
+        if (System.nanoTime() - deadline[0] > 0) throw timeout();
         String raised = RAISED.get();
         RAISED.remove();
         if (raised != null) throw new ModelException("chat template: raise_exception: " + raised);
@@ -138,6 +158,19 @@ public final class JinjaChatTemplate {
             }
         }
         return r.getOutput();
+    }
+
+    private static ModelException timeout() {
+        return new ModelException("chat template: rendering took longer than " + Limits.TEMPLATE_RENDER_MILLIS
+                + " ms (dev.r1.models.Limits.TEMPLATE_RENDER_MILLIS): the template loops too long");
+    }
+
+    private static final class RenderTimeout extends RuntimeException {
+        RenderTimeout() { super("chat template: render deadline passed", null, false, false); }
+    }
+
+    private static void checkDeadline() {
+        if (System.nanoTime() - DEADLINE.get()[0] > 0) throw new RenderTimeout();
     }
 
     /** Bound to the template's {@code raise_exception(msg)}. */

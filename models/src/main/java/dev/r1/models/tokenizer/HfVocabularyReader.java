@@ -5,6 +5,7 @@ import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.r1.models.Limits;
 import dev.r1.models.ModelException;
 
 import java.io.IOException;
@@ -18,7 +19,8 @@ import java.util.Map;
 
 /** Reads a Hugging Face tokenizer directory into a {@link Vocabulary}. */
 final class HfVocabularyReader {
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ObjectMapper JSON = Limits.jsonMapper();
+    private static final int MAX_ID = Limits.VOCAB - 1;
 
     private HfVocabularyReader() {}
 
@@ -131,9 +133,9 @@ final class HfVocabularyReader {
                         while (p.nextToken() == JsonToken.FIELD_NAME) {
                             String key = p.currentName();
                             if (p.nextToken() != JsonToken.VALUE_NUMBER_INT || p.getLongValue() < 0
-                                    || p.getLongValue() > 16_000_000) {
+                                    || p.getLongValue() > MAX_ID) {
                                 throw ModelException.at(file, "model.vocab." + key, "token id " + p.getText()
-                                        + " is not an integer in 0..16000000");
+                                        + " is not an integer in 0.." + MAX_ID + " (dev.r1.models.Limits.VOCAB)");
                             }
                             if (keys.size() == ids.length) ids = Arrays.copyOf(ids, ids.length * 2);
                             ids[keys.size()] = p.getIntValue();
@@ -143,6 +145,7 @@ final class HfVocabularyReader {
                     } else if (field.equals("merges") && ft == JsonToken.START_ARRAY) {
                         JsonToken m;
                         while ((m = p.nextToken()) != JsonToken.END_ARRAY) {
+                            Limits.check(file, "model.merges", merges.size() + 1L, Limits.MERGES, "merges");
                             if (m == JsonToken.VALUE_STRING) {
                                 merges.add(p.getText());
                             } else if (m == JsonToken.START_ARRAY && p.nextToken() == JsonToken.VALUE_STRING) {
@@ -186,8 +189,9 @@ final class HfVocabularyReader {
     }
 
     private static int tokenId(Path file, String field, JsonNode n) {
-        if (!n.canConvertToInt() || n.asInt() < 0 || n.asInt() > 16_000_000) {
-            throw ModelException.at(file, field, "token id " + n + " is not an integer in 0..16000000");
+        if (!n.canConvertToInt() || n.asInt() < 0 || n.asInt() > MAX_ID) {
+            throw ModelException.at(file, field, "token id " + n + " is not an integer in 0.." + MAX_ID
+                    + " (dev.r1.models.Limits.VOCAB)");
         }
         return n.asInt();
     }
