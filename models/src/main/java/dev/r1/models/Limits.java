@@ -67,7 +67,7 @@ public final class Limits {
     /** Nesting depth of a JSON document. tokenizer.json nests about 6 deep. */
     public static final int JSON_DEPTH = 64;
     /** One JSON file. The largest real tokenizer.json (a 256k vocabulary) is ~35 MB. */
-    public static final long JSON_FILE_BYTES = 1L << 28;
+    public static final long JSON_FILE_BYTES = 64L << 20;
     /** One JSON string. Chat templates are a few KB. */
     public static final int JSON_STRING_CHARS = 1 << 24;
 
@@ -82,12 +82,31 @@ public final class Limits {
     /** Length of a chat template's source. */
     public static final int TEMPLATE_SOURCE_CHARS = 1 << 20;
 
-    /** A Jackson mapper for untrusted JSON: the depth and string caps above, duplicate keys refused. */
+    /** A Jackson mapper for untrusted JSON files: the depth, string and size caps above, duplicate keys refused. */
     public static ObjectMapper jsonMapper() {
+        return jsonMapper(JSON_FILE_BYTES);
+    }
+
+    /** The same for a JSON document of at most {@code maxBytes} (a safetensors header). */
+    public static ObjectMapper jsonMapper(long maxBytes) {
         JsonFactory f = JsonFactory.builder().streamReadConstraints(StreamReadConstraints.builder()
-                .maxNestingDepth(JSON_DEPTH).maxStringLength(JSON_STRING_CHARS).maxDocumentLength(JSON_FILE_BYTES)
+                .maxNestingDepth(JSON_DEPTH).maxStringLength(JSON_STRING_CHARS).maxDocumentLength(maxBytes)
                 .build()).build();
         return new ObjectMapper(f).enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
+    }
+
+    /**
+     * Checks a JSON file's size before it is read (a parser stops at the end of the value, so trailing
+     * bytes would never reach its own document-length check).
+     */
+    public static void checkJsonFile(java.nio.file.Path file) {
+        long size;
+        try {
+            size = java.nio.file.Files.size(file);
+        } catch (java.io.IOException e) {
+            return; // missing or unreadable: the reader's own error names it
+        }
+        check(file, "file size", size, JSON_FILE_BYTES, "bytes");
     }
 
     /**

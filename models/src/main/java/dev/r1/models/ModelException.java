@@ -22,6 +22,19 @@ public class ModelException extends RuntimeException {
         return new ModelException(describe(file) + ": " + field + ": " + detail);
     }
 
+    /**
+     * A JSON reader's complaint on one line: Jackson's own message without its multi-line source excerpt,
+     * plus the line and column.
+     */
+    public static String jsonProblem(java.io.IOException e) {
+        if (e instanceof com.fasterxml.jackson.core.JsonProcessingException j) {
+            com.fasterxml.jackson.core.JsonLocation at = j.getLocation();
+            String msg = String.valueOf(j.getOriginalMessage()).replaceAll("\\s*\\R\\s*", " ");
+            return at == null ? msg : msg + " (line " + at.getLineNr() + ", column " + at.getColumnNr() + ")";
+        }
+        return String.valueOf(e.getMessage()).replaceAll("\\s*\\R\\s*", " ");
+    }
+
     /** Short, stable file naming for messages: the path as given (a Path, a String, or a description). */
     public static String describe(Object file) {
         return file instanceof Path p ? p.toString() : String.valueOf(file);

@@ -19,13 +19,14 @@ final class HfConfigReader {
 
     static ModelConfig read(Path file) {
         if (Files.isDirectory(file)) file = file.resolve("config.json");
+        Limits.checkJsonFile(file);
         JsonNode root;
         try {
             root = JSON.readTree(file.toFile());
         } catch (NoSuchFileException | java.io.FileNotFoundException e) {
             throw ModelException.at(file, "file", "not found");
         } catch (IOException e) {
-            throw ModelException.at(file, "json", "not valid JSON: " + e.getMessage());
+            throw ModelException.at(file, "json", "not valid JSON: " + ModelException.jsonProblem(e));
         }
         if (root == null || !root.isObject()) throw ModelException.at(file, "json", "expected a JSON object");
         Fields f = new Fields(file, root);

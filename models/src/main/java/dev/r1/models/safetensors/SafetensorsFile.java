@@ -33,7 +33,7 @@ public final class SafetensorsFile implements AutoCloseable {
     /** The reference implementation's limit on the JSON header. */
     static final long MAX_HEADER_BYTES = Limits.SAFETENSORS_HEADER_BYTES;
 
-    private static final ObjectMapper JSON = Limits.jsonMapper();
+    private static final ObjectMapper JSON = Limits.jsonMapper(Limits.SAFETENSORS_HEADER_BYTES);
 
     private final Path path;
     private final Arena arena;
@@ -88,9 +88,9 @@ public final class SafetensorsFile implements AutoCloseable {
         try {
             root = JSON.readTree(header);
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-            throw ModelException.at(path, "header", "not valid JSON: " + e.getOriginalMessage());
+            throw ModelException.at(path, "header", "not valid JSON: " + ModelException.jsonProblem(e));
         } catch (IOException e) {
-            throw ModelException.at(path, "header", "not valid JSON: " + e.getMessage());
+            throw ModelException.at(path, "header", "not valid JSON: " + ModelException.jsonProblem(e));
         }
         if (root == null || !root.isObject()) throw ModelException.at(path, "header", "expected a JSON object");
 

@@ -95,13 +95,14 @@ public final class SafetensorsModel implements AutoCloseable {
     }
 
     private static Map<String, String> readWeightMap(Path index) {
+        Limits.checkJsonFile(index);
         JsonNode root;
         try {
             root = JSON.readTree(index.toFile());
         } catch (NoSuchFileException | java.io.FileNotFoundException e) {
             throw ModelException.at(index, "file", "not found");
         } catch (IOException e) {
-            throw ModelException.at(index, "json", "not valid JSON: " + e.getMessage());
+            throw ModelException.at(index, "json", "not valid JSON: " + ModelException.jsonProblem(e));
         }
         JsonNode wm = root == null ? null : root.get("weight_map");
         if (wm == null || !wm.isObject() || wm.isEmpty()) {

@@ -35,11 +35,12 @@ public final class JinjaChatTemplate {
     /** System.nanoTime() by which the current render must end (Limits.TEMPLATE_RENDER_MILLIS). */
     private static final ThreadLocal<long[]> DEADLINE = ThreadLocal.withInitial(() -> new long[1]);
     private static final ObjectMapper JSON = Limits.jsonMapper();
+    /** One engine for every template (each render gets its own interpreter); building one costs milliseconds. */
+    private static final Jinjava JINJAVA = newJinjava();
 
     private final String source;
     private final String bosToken;
     private final String eosToken;
-    private final Jinjava jinjava;
 
     public JinjaChatTemplate(String source, String bosToken, String eosToken) {
         Limits.check("chat template", "source", source.length(), Limits.TEMPLATE_SOURCE_CHARS, "characters");
@@ -47,20 +48,25 @@ public final class JinjaChatTemplate {
         this.source = source.endsWith("\n") ? source.substring(0, source.length() - 1) : source;
         this.bosToken = bosToken == null ? "" : bosToken;
         this.eosToken = eosToken == null ? "" : eosToken;
+    }
+
+    private static Jinjava newJinjava() {
         CompositeELResolver resolver = new CompositeELResolver();
         resolver.add(new PythonStringMethods());
         resolver.add(JinjavaInterpreterResolver.DEFAULT_RESOLVER_READ_ONLY);
         // Nested interpretation off: message text that looks like template syntax is data, never code.
         // Templates are code from the model file: output, strings and collections are bounded, and every
         // node rendered checks the deadline, so a loop that never ends or renders gigabytes is stopped.
-        this.jinjava = new Jinjava(JinjavaConfig.newBuilder().withTrimBlocks(true).withLstripBlocks(true)
+        Jinjava j = new Jinjava(JinjavaConfig.newBuilder().withTrimBlocks(true).withLstripBlocks(true)
                 .withNestedInterpretationEnabled(false).withElResolver(resolver).withFailOnUnknownTokens(false)
                 .withMaxOutputSize(Limits.TEMPLATE_OUTPUT_CHARS).withMaxStringLength(Limits.TEMPLATE_OUTPUT_CHARS)
                 .withMaxListSize(Limits.TEMPLATE_COLLECTION_SIZE).withMaxMapSize(Limits.TEMPLATE_COLLECTION_SIZE)
-                .withRangeLimit(Limits.TEMPLATE_COLLECTION_SIZE)
                 .withNodePreProcessor((node, interpreter) -> checkDeadline()).build());
-        jinjava.getGlobalContext().registerFunction(new ELFunctionDefinition("", "raise_exception",
+        j.getGlobalContext().registerFunction(new ELFunctionDefinition("", "raise_exception",
                 JinjaChatTemplate.class, "raiseException", String.class));
+        j.getGlobalContext().registerFunction(new ELFunctionDefinition("", "range",
+                JinjaChatTemplate.class, "range", Object.class, Object[].class));
+        return j;
     }
 
     /** The template a GGUF file carries, with its BOS/EOS texts; empty when it has none. */
@@ -91,10 +97,11 @@ public final class JinjaChatTemplate {
     private static JsonNode readTokenizerConfig(Path dir) {
         Path cfgFile = dir.resolve("tokenizer_config.json");
         if (!Files.isRegularFile(cfgFile)) return com.fasterxml.jackson.databind.node.MissingNode.getInstance();
+        Limits.checkJsonFile(cfgFile);
         try {
             return JSON.readTree(cfgFile.toFile());
         } catch (IOException e) {
-            throw new ModelException(cfgFile + ": cannot read JSON: " + e.getMessage(), e);
+            throw new ModelException(cfgFile + ": cannot read JSON: " + ModelException.jsonProblem(e), e);
         }
     }
 
@@ -137,7 +144,7 @@ public final class JinjaChatTemplate {
         deadline[0] = System.nanoTime() + Limits.TEMPLATE_RENDER_MILLIS * 1_000_000;
         RenderResult r;
         try {
-            r = jinjava.renderForResult(source, ctx);
+            r = JINJAVA.renderForResult(source, ctx);
         } catch (RenderTimeout e) {
             throw timeout();
         } catch (RuntimeException e) {
@@ -151,13 +158,64 @@ public final class JinjaChatTemplate {
         if (System.nanoTime() - deadline[0] > 0) throw timeout();
         String raised = RAISED.get();
         RAISED.remove();
-        if (raised != null) throw new ModelException("chat template: raise_exception: " + raised);
+        if (raised != null) throw new ModelException("chat template: " + oneLine(raised));
         for (TemplateError e : r.getErrors()) {
             if (e.getSeverity() == TemplateError.ErrorType.FATAL) {
-                throw new ModelException("chat template: line " + e.getLineno() + ": " + e.getMessage());
+                throw new ModelException("chat template: line " + e.getLineno() + ": " + oneLine(e.getMessage()));
             }
         }
         return r.getOutput();
+    }
+
+    /** Messages may quote the template or its output: one line, and not a megabyte of it. */
+    static String oneLine(String s) {
+        s = String.valueOf(s).replaceAll("\\R", "\\\\n");
+        return s.length() <= 300 ? s : s.substring(0, 300) + "...";
+    }
+
+    /**
+     * Python's {@code range}, in place of Jinjava's, which silently truncates a range past its limit: a
+     * template asking for more than Limits.TEMPLATE_COLLECTION_SIZE numbers fails instead.
+     */
+    public static List<Long> range(Object first, Object... rest) {
+        long start = 0, stop, step = 1;
+        try {
+            if (rest.length == 0) {
+                stop = toLong(first);
+            } else {
+                start = toLong(first);
+                stop = toLong(rest[0]);
+                if (rest.length > 1) step = toLong(rest[1]);
+            }
+        } catch (NumberFormatException e) {
+            throw fail("range() takes integers, found " + first + (rest.length > 0 ? ", " + java.util.Arrays.toString(rest) : ""));
+        }
+        if (step == 0) throw fail("range() step must not be zero");
+        long n;
+        try {
+            long span = step > 0 ? Math.subtractExact(stop, start) : Math.subtractExact(start, stop);
+            n = span <= 0 ? 0 : (span - 1) / Math.absExact(step) + 1;
+        } catch (ArithmeticException e) {
+            n = Long.MAX_VALUE;
+        }
+        if (n > Limits.TEMPLATE_COLLECTION_SIZE) {
+            throw fail("range() of " + n + " numbers exceeds r1's limit of " + Limits.TEMPLATE_COLLECTION_SIZE
+                    + " (dev.r1.models.Limits.TEMPLATE_COLLECTION_SIZE)");
+        }
+        List<Long> out = new ArrayList<>((int) n);
+        for (long i = 0, v = start; i < n; i++, v += step) out.add(v);
+        return out;
+    }
+
+    private static long toLong(Object o) {
+        if (o instanceof Number num) return num.longValue();
+        return Long.parseLong(String.valueOf(o).trim());
+    }
+
+    /** Fails the render with {@code detail} (Jinjava turns exceptions into template errors; this one wins). */
+    private static IllegalStateException fail(String detail) {
+        RAISED.set(detail);
+        return new IllegalStateException(detail);
     }
 
     private static ModelException timeout() {
@@ -175,7 +233,6 @@ public final class JinjaChatTemplate {
 
     /** Bound to the template's {@code raise_exception(msg)}. */
     public static String raiseException(String message) {
-        RAISED.set(message);
-        throw new IllegalStateException(message);
+        throw fail("raise_exception: " + message);
     }
 }

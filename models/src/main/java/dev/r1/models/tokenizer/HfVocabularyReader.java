@@ -110,6 +110,7 @@ final class HfVocabularyReader {
         if (!Files.isRegularFile(file)) {
             throw new ModelException(file + ": not found (a Hugging Face tokenizer directory needs tokenizer.json)");
         }
+        Limits.checkJsonFile(file);
         try (JsonParser p = JSON.createParser(file.toFile())) {
             if (p.nextToken() != JsonToken.START_OBJECT) throw new ModelException(file + ": not a JSON object");
             ObjectNode rest = JSON.createObjectNode();
@@ -165,7 +166,7 @@ final class HfVocabularyReader {
             }
             return new TokenizerJson(rest, keys, ids, merges);
         } catch (IOException e) {
-            throw new ModelException(file + ": cannot read JSON: " + e.getMessage(), e);
+            throw new ModelException(file + ": cannot read JSON: " + ModelException.jsonProblem(e), e);
         }
     }
 
@@ -179,12 +180,13 @@ final class HfVocabularyReader {
                     + "needs tokenizer.json)");
             return JSON.createObjectNode();
         }
+        Limits.checkJsonFile(file);
         try {
             JsonNode n = JSON.readTree(file.toFile());
             if (n == null || !n.isObject()) throw new ModelException(file + ": not a JSON object");
             return n;
         } catch (IOException e) {
-            throw new ModelException(file + ": cannot read JSON: " + e.getMessage(), e);
+            throw new ModelException(file + ": cannot read JSON: " + ModelException.jsonProblem(e), e);
         }
     }
 

@@ -45,18 +45,21 @@ class HfDirFuzzHarness {
         try {
             ModelConfig.fromHfConfig(dir.resolve("config.json"));
         } catch (ModelException expected) {
+            Expected.refusal(expected);
             // next stage
         }
         try {
             Vocabulary v = Vocabulary.fromHf(dir);
             new BpeTokenizer(v).encode("Hello world <think>", true, true);
         } catch (ModelException expected) {
+            Expected.refusal(expected);
             // next stage
         }
         try {
             JinjaChatTemplate.fromHf(dir).ifPresent(t -> t.render(List.of(ChatMessage.system("s"),
                     ChatMessage.user("Hi"), ChatMessage.assistant("<think>x</think>Hello")), true));
         } catch (ModelException expected) {
+            Expected.refusal(expected);
             // done
         }
     }

@@ -3,6 +3,7 @@ package dev.r1.models.gguf;
 import com.code_intelligence.jazzer.junit.DictionaryFile;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import dev.r1.models.ModelException;
+import dev.r1.models.fuzz.Expected;
 import dev.r1.models.config.ModelConfig;
 import dev.r1.models.template.JinjaChatTemplate;
 import dev.r1.models.tokenizer.BpeTokenizer;
@@ -28,6 +29,7 @@ class GgufFuzzHarness {
             // A heap segment: Layouts are unaligned, so the parser reads it as it reads a mapping.
             f = GgufFile.parse(NAME, MemorySegment.ofArray(data));
         } catch (ModelException expected) {
+            Expected.refusal(expected);
             return;
         }
         f.metadata().forEach((k, v) -> v.toString());
@@ -35,17 +37,20 @@ class GgufFuzzHarness {
         try {
             ModelConfig.fromGguf(f);
         } catch (ModelException expected) {
+            Expected.refusal(expected);
             // a header can be valid GGUF without being a model
         }
         try {
             Vocabulary v = Vocabulary.fromGguf(f);
             new BpeTokenizer(v).encode("Hello world <think>");
         } catch (ModelException expected) {
+            Expected.refusal(expected);
             // nor need it carry a (byte-level) tokenizer
         }
         try {
             JinjaChatTemplate.fromGguf(f).ifPresent(t -> t.render(java.util.List.of(), true));
         } catch (ModelException expected) {
+            Expected.refusal(expected);
             // nor a template that renders
         }
     }
