@@ -38,6 +38,16 @@ class LimitsTest {
         assertTrue(!e.getMessage().contains("\n"), "one line: " + e.getMessage());
     }
 
+    @Test
+    void messagesQuotingHostileTextStayOneBoundedLine() {
+        String key = "evil\nkey\u0000" + "k".repeat(1 << 20);
+        ModelException e = ModelException.at("f.gguf", "metadata '" + key + "'", "unknown value type id 99");
+        assertTrue(e.getMessage().startsWith("f.gguf: metadata 'evil\\nkey\\u0000kkk"), e.getMessage());
+        assertTrue(e.getMessage().endsWith(": unknown value type id 99"), e.getMessage());
+        assertTrue(e.getMessage().length() <= ModelException.MAX_MESSAGE_CHARS && !e.getMessage().contains("\n"));
+        assertEquals("a\\r\\tb", new ModelException("a\r\tb").getMessage());
+    }
+
     // ---- model shape
 
     private static ModelConfig config(int hidden, int layers, int heads, int kvHeads, int headDim, int ffn, int vocab, int ctx) {
@@ -83,6 +93,30 @@ class LimitsTest {
         assertEquals(Limits.VOCAB, ModelConfig.fromHfConfig(configJson("vocab_size", Limits.VOCAB)).vocab());
         Path vocab = configJson("vocab_size", Limits.VOCAB + 1);
         refused(() -> ModelConfig.fromHfConfig(vocab), "vocab_size");
+    }
+
+    private Path ggufWith(String key, long value) {
+        ModelConfig c = config(64, 1, 2, 1, 32, 64, 16, 64);
+        Path p = tmp.resolve("m.gguf");
+        try (dev.r1.models.gguf.GgufWriter w = dev.r1.models.gguf.GgufWriter.create(p, true)) {
+            w.putString("general.architecture", "qwen2").putAll(dev.r1.models.config.GgufConfigWriter.metadata(c));
+            w.putUInt32(key, value);
+            w.commit();
+        }
+        return p;
+    }
+
+    @Test
+    void ggufConfigNamesTheKey() {
+        try (dev.r1.models.gguf.GgufFile f = dev.r1.models.gguf.GgufFile.open(ggufWith("qwen2.block_count", Limits.LAYERS))) {
+            assertEquals(Limits.LAYERS, ModelConfig.fromGguf(f).layers());
+        }
+        try (dev.r1.models.gguf.GgufFile f = dev.r1.models.gguf.GgufFile.open(ggufWith("qwen2.block_count", 1_000_000_000))) {
+            refused(() -> ModelConfig.fromGguf(f), "m.gguf: qwen2.block_count: 1000000000 exceeds r1's limit of 512");
+        }
+        try (dev.r1.models.gguf.GgufFile f = dev.r1.models.gguf.GgufFile.open(ggufWith("qwen2.vocab_size", Limits.VOCAB + 1))) {
+            refused(() -> ModelConfig.fromGguf(f), "qwen2.vocab_size", "limit of " + Limits.VOCAB);
+        }
     }
 
     // ---- JSON
