@@ -17,60 +17,66 @@ import java.util.List;
 
 /**
  * Jazzer harnesses: the files of a Hugging Face model directory. Each fuzzes one file (config.json,
- * tokenizer.json, tokenizer_config.json) with the other two valid, and runs everything r1 does with a
- * directory before touching weights: the model config, the vocabulary (which reads all three), a
- * tokenizer from it, and the chat template rendered. Only ModelException may come out.
+ * tokenizer.json, tokenizer_config.json) with the other two valid, and runs what r1 does with that file
+ * before touching weights: the model config, the vocabulary (which reads all three), a tokenizer built
+ * from it and used, the chat template rendered. Only a one-line ModelException may come out.
  */
 class HfDirFuzzHarness {
     @FuzzTest
     @DictionaryFile(resourcePath = "/fuzz/json.dict")
     void configJson(byte[] data) {
-        readDir(dir("config", data, null, null));
+        Path dir = dir("config", "config.json", data);
+        try {
+            ModelConfig.fromHfConfig(dir.resolve("config.json"));
+        } catch (ModelException expected) {
+            Expected.refusal(expected);
+        }
+        vocabulary(dir); // reads config.json's bos/eos/pad ids
     }
 
     @FuzzTest
     @DictionaryFile(resourcePath = "/fuzz/json.dict")
     void tokenizerJson(byte[] data) {
-        readDir(dir("tokenizer", null, data, null));
+        Vocabulary v = vocabulary(dir("tokenizer", "tokenizer.json", data));
+        if (v == null) return;
+        try {
+            new BpeTokenizer(v).encode("Hello world <think>", true, true);
+        } catch (ModelException expected) {
+            Expected.refusal(expected);
+        }
     }
 
     @FuzzTest
     @DictionaryFile(resourcePath = "/fuzz/json.dict")
     @DictionaryFile(resourcePath = "/fuzz/jinja.dict")
     void tokenizerConfigJson(byte[] data) {
-        readDir(dir("tokenizer_config", null, null, data));
-    }
-
-    static void readDir(Path dir) {
-        try {
-            ModelConfig.fromHfConfig(dir.resolve("config.json"));
-        } catch (ModelException expected) {
-            Expected.refusal(expected);
-            // next stage
-        }
-        try {
-            Vocabulary v = Vocabulary.fromHf(dir);
-            new BpeTokenizer(v).encode("Hello world <think>", true, true);
-        } catch (ModelException expected) {
-            Expected.refusal(expected);
-            // next stage
-        }
+        Path dir = dir("tokenizer_config", "tokenizer_config.json", data);
+        vocabulary(dir);
         try {
             JinjaChatTemplate.fromHf(dir).ifPresent(t -> t.render(List.of(ChatMessage.system("s"),
                     ChatMessage.user("Hi"), ChatMessage.assistant("<think>x</think>Hello")), true));
         } catch (ModelException expected) {
             Expected.refusal(expected);
-            // done
         }
     }
 
-    /** A directory per harness (in /dev/shm when there is one), the fuzzed file written over the valid one. */
-    private static Path dir(String name, byte[] config, byte[] tokenizer, byte[] tokenizerConfig) {
+    private static Vocabulary vocabulary(Path dir) {
         try {
-            Path dir = DIRS.computeIfAbsent(name, HfDirFuzzHarness::createDir);
-            Files.write(dir.resolve("config.json"), config != null ? config : FuzzSeeds.configJson(false));
-            Files.write(dir.resolve("tokenizer.json"), tokenizer != null ? tokenizer : VALID_TOKENIZER);
-            Files.write(dir.resolve("tokenizer_config.json"), tokenizerConfig != null ? tokenizerConfig : VALID_TOKENIZER_CONFIG);
+            return Vocabulary.fromHf(dir);
+        } catch (ModelException expected) {
+            Expected.refusal(expected);
+            return null;
+        }
+    }
+
+    /**
+     * A directory per harness (in /dev/shm when there is one) holding the valid files, with the fuzzed one
+     * written over its own each time.
+     */
+    private static Path dir(String harness, String file, byte[] data) {
+        try {
+            Path dir = DIRS.computeIfAbsent(harness, HfDirFuzzHarness::createDir);
+            Files.write(dir.resolve(file), data);
             return dir;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -87,6 +93,9 @@ class HfDirFuzzHarness {
             Path dir = Files.isDirectory(shm) && Files.isWritable(shm)
                     ? Files.createTempDirectory(shm, "r1-fuzz-" + name) : Files.createTempDirectory("r1-fuzz-" + name);
             dir.toFile().deleteOnExit();
+            Files.write(dir.resolve("config.json"), FuzzSeeds.configJson(false));
+            Files.write(dir.resolve("tokenizer.json"), VALID_TOKENIZER);
+            Files.write(dir.resolve("tokenizer_config.json"), VALID_TOKENIZER_CONFIG);
             for (String f : new String[] {"config.json", "tokenizer.json", "tokenizer_config.json"}) {
                 dir.resolve(f).toFile().deleteOnExit();
             }
