@@ -79,6 +79,12 @@ public final class Limits {
     public static final long TEMPLATE_RENDER_MILLIS = 2_000;
     /** Elements of a list or map a chat template builds, and the largest range() it may ask for. */
     public static final int TEMPLATE_COLLECTION_SIZE = 1 << 16;
+    /**
+     * Nesting of brackets in a chat template, and of block tags (if, for, macro...). Real templates nest
+     * a handful deep; Jinjava's expression parser slows down quadratically with depth (100k nested
+     * parentheses parse for minutes, where no render deadline can reach) and recurses without bound.
+     */
+    public static final int TEMPLATE_NESTING = 64;
     /** Length of a chat template's source. */
     public static final int TEMPLATE_SOURCE_CHARS = 1 << 20;
 

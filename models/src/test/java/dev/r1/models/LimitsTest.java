@@ -234,6 +234,28 @@ class LimitsTest {
     }
 
     @Test
+    @Timeout(60)
+    void templateNesting() {
+        int cap = Limits.TEMPLATE_NESTING;
+        assertEquals("1", new JinjaChatTemplate("{{ " + "(".repeat(cap) + "1" + ")".repeat(cap) + " }}", null, null)
+                .render(List.of(), false));
+        assertEquals("x", new JinjaChatTemplate("{% if true %}".repeat(cap) + "x" + "{% endif %}".repeat(cap), null, null)
+                .render(List.of(), false));
+        refused(() -> new JinjaChatTemplate("{{ " + "(".repeat(cap + 1) + "1" + ")".repeat(cap + 1) + " }}", null, null),
+                "chat template: bracket nesting: " + (cap + 1) + " exceeds");
+        refused(() -> new JinjaChatTemplate("{%- if true %}".repeat(cap + 1) + "{% endif %}".repeat(cap + 1), null, null),
+                "chat template: block nesting");
+        // Found by hand while fuzzing: 100k nested brackets kept Jinjava's parser busy for over ten minutes.
+        int n = 100_000;
+        refused(() -> new JinjaChatTemplate("{{ " + "(".repeat(n) + "1" + ")".repeat(n) + " }}", null, null), "nesting");
+        refused(() -> new JinjaChatTemplate("{{ " + "[".repeat(n) + "]".repeat(n) + " }}", null, null), "nesting");
+        // Long flat sums: 100 render; 50k overflow the stack of Jinjava's recursive evaluation, caught.
+        assertEquals("100", new JinjaChatTemplate("{{ 0" + " + 1".repeat(100) + " }}", null, null).render(List.of(), false));
+        refused(() -> new JinjaChatTemplate("{{ 0" + " + 1".repeat(50_000) + " }}", null, null).render(List.of(), false),
+                "chat template: cannot render: nested too deeply");
+    }
+
+    @Test
     @Timeout(30)
     void templateRenderTime() {
         // Nested loops of 65536^3 iterations that print nothing: only the deadline can stop them.

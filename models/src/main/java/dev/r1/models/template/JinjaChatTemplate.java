@@ -44,11 +44,38 @@ public final class JinjaChatTemplate {
 
     public JinjaChatTemplate(String source, String bosToken, String eosToken) {
         Limits.check("chat template", "source", source.length(), Limits.TEMPLATE_SOURCE_CHARS, "characters");
+        checkNesting(source);
         // Jinja (keep_trailing_newline=False) drops one newline at the very end of a template.
         this.source = source.endsWith("\n") ? source.substring(0, source.length() - 1) : source;
         this.bosToken = bosToken == null ? "" : bosToken;
         this.eosToken = eosToken == null ? "" : eosToken;
     }
+
+    /**
+     * Refuses templates nested deeper than Limits.TEMPLATE_NESTING before Jinjava parses them: brackets
+     * anywhere in the source (prose rarely opens 64 parentheses) and block tags.
+     */
+    static void checkNesting(String src) {
+        int depth = 0, max = 0;
+        for (int i = 0; i < src.length(); i++) {
+            char c = src.charAt(i);
+            if (c == '(' || c == '[') max = Math.max(max, ++depth);
+            else if ((c == ')' || c == ']') && depth > 0) depth--;
+        }
+        Limits.check("chat template", "bracket nesting", max, Limits.TEMPLATE_NESTING, "levels");
+        depth = 0;
+        max = 0;
+        java.util.regex.Matcher m = TAG.matcher(src);
+        while (m.find()) {
+            if (m.group(1) != null) depth = Math.max(0, depth - 1);
+            else max = Math.max(max, ++depth);
+        }
+        Limits.check("chat template", "block nesting", max, Limits.TEMPLATE_NESTING, "levels");
+    }
+
+    /** A block tag that opens (group 1 null) or ends (group 1 "end") a nesting level. */
+    private static final java.util.regex.Pattern TAG = java.util.regex.Pattern.compile(
+            "\\{%[-+]?\\s*(end)?(?:if|for|macro|call|filter|block|raw|with|autoescape)\\b");
 
     private static Jinjava newJinjava() {
         CompositeELResolver resolver = new CompositeELResolver();
