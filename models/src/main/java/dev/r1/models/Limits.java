@@ -88,7 +88,7 @@ public final class Limits {
     /** Length of a chat template's source. */
     public static final int TEMPLATE_SOURCE_CHARS = 1 << 20;
 
-    /** A Jackson mapper for untrusted JSON files: the depth, string and size caps above, duplicate keys refused. */
+    /** A Jackson mapper for untrusted JSON files: the depth, string and size caps above, duplicate keys and trailing content refused. */
     public static ObjectMapper jsonMapper() {
         return jsonMapper(JSON_FILE_BYTES);
     }
@@ -98,7 +98,9 @@ public final class Limits {
         JsonFactory f = JsonFactory.builder().streamReadConstraints(StreamReadConstraints.builder()
                 .maxNestingDepth(JSON_DEPTH).maxStringLength(JSON_STRING_CHARS).maxDocumentLength(maxBytes)
                 .build()).build();
-        return new ObjectMapper(f).enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
+        // Strict as serde_json (the safetensors reference): no duplicate keys, nothing after the value.
+        return new ObjectMapper(f).enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
+                .enable(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
     }
 
     /**

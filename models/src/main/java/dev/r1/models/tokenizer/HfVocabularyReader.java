@@ -20,6 +20,9 @@ import java.util.Map;
 /** Reads a Hugging Face tokenizer directory into a {@link Vocabulary}. */
 final class HfVocabularyReader {
     private static final ObjectMapper JSON = Limits.jsonMapper();
+    // Streaming reads sub-trees mid-document, where "trailing tokens" are the rest of the file: checked by hand.
+    private static final ObjectMapper STREAM = Limits.jsonMapper()
+            .disable(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
     private static final int MAX_ID = Limits.VOCAB - 1;
 
     private HfVocabularyReader() {}
@@ -111,7 +114,7 @@ final class HfVocabularyReader {
             throw new ModelException(file + ": not found (a Hugging Face tokenizer directory needs tokenizer.json)");
         }
         Limits.checkJsonFile(file);
-        try (JsonParser p = JSON.createParser(file.toFile())) {
+        try (JsonParser p = STREAM.createParser(file.toFile())) {
             if (p.nextToken() != JsonToken.START_OBJECT) throw new ModelException(file + ": not a JSON object");
             ObjectNode rest = JSON.createObjectNode();
             List<String> keys = null;
@@ -163,6 +166,10 @@ final class HfVocabularyReader {
                         model.set(field, p.readValueAsTree());
                     }
                 }
+            }
+            if (p.currentToken() != JsonToken.END_OBJECT || p.nextToken() != null) {
+                throw ModelException.at(file, "json", "unexpected content after the top-level object (line "
+                        + p.currentLocation().getLineNr() + ")");
             }
             return new TokenizerJson(rest, keys, ids, merges);
         } catch (IOException e) {

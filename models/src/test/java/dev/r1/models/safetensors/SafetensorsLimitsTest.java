@@ -92,4 +92,13 @@ class SafetensorsLimitsTest {
         refused(file("{" + t("a", "F32", "[1]", 0, 4) + "," + t("a", "F32", "[1]", 4, 8) + "}", 8), "Duplicate", "'a'");
         refused(file("{\"a\":{\"dtype\":\"F32\",\"dtype\":\"F16\",\"shape\":[1],\"data_offsets\":[0,4]}}", 4), "Duplicate");
     }
+
+    @Test
+    void onlyWhitespaceMayFollowTheHeaderObject() {
+        String json = "{" + t("a", "F32", "[1]", 0, 4) + "}";
+        try (SafetensorsFile f = parse(file(json, json.length() + 7, 4))) {  // space padding, as writers align
+            assertEquals(1, f.tensors().size());
+        }
+        refused(file(json + "{}", 4), "header", "Trailing token");
+    }
 }
