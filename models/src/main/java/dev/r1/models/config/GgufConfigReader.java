@@ -1,5 +1,6 @@
 package dev.r1.models.config;
 
+import dev.r1.models.Limits;
 import dev.r1.models.ModelException;
 import dev.r1.models.gguf.GgufFile;
 import dev.r1.models.gguf.GgufTensor;
@@ -19,8 +20,8 @@ final class GgufConfigReader {
     static ModelConfig read(GgufFile f) {
         Architecture arch = Architecture.fromGguf(f.getString("general.architecture"), f.path());
         String p = arch.ggufName() + ".";
-        int hidden = f.getInt(p + "embedding_length");
-        int heads = f.getInt(p + "attention.head_count");
+        int hidden = capped(f, p + "embedding_length", Limits.MODEL_DIM);
+        int heads = capped(f, p + "attention.head_count", Limits.HEADS);
         if (heads <= 0 || hidden % heads != 0 && !f.has(p + "attention.key_length")) {
             throw ModelException.at(f.path(), p + "attention.head_count", heads + " does not divide embedding_length " + hidden);
         }
@@ -39,7 +40,7 @@ final class GgufConfigReader {
         boolean tied = !f.hasTensor(TensorLayout.OUTPUT);
         Optional<Llama3RopeScaling> scaling = ropeScaling(f, headDim, f.optFloat(p + "rope.freq_base").orElse(10000f));
         try {
-            return new ModelConfig(arch, hidden, f.getInt(p + "block_count"), heads,
+            return new ModelConfig(arch, hidden, capped(f, p + "block_count", Limits.LAYERS), heads,
                     f.optInt(p + "attention.head_count_kv").orElse(heads), headDim, f.getInt(p + "feed_forward_length"),
                     vocab, f.getInt(p + "context_length"), f.optFloat(p + "rope.freq_base").orElse(10000f),
                     f.getFloat(p + "attention.layer_norm_rms_epsilon"), qkvBias, tied, scaling);
@@ -49,19 +50,25 @@ final class GgufConfigReader {
         }
     }
 
+    /** An integer key checked against its cap, so the error names the key. */
+    private static int capped(GgufFile f, String key, int cap) {
+        return (int) Limits.check(f.path(), key, f.getInt(key), cap, "");
+    }
+
     /** {@code <arch>.vocab_size}, else the token list's length, checked against token_embd's rows. */
     private static int vocab(GgufFile f, String p) {
         Optional<GgufTensor> embd = f.findTensor(TensorLayout.TOKEN_EMBD);
         int vocab;
         String source;
         if (f.has(p + "vocab_size")) {
-            vocab = f.getInt(p + "vocab_size");
+            vocab = capped(f, p + "vocab_size", Limits.VOCAB);
             source = p + "vocab_size";
         } else if (f.has("tokenizer.ggml.tokens")) {
             vocab = f.getArray("tokenizer.ggml.tokens").size();
             source = "tokenizer.ggml.tokens";
         } else if (embd.isPresent() && embd.get().nDims() == 2) {
-            return Math.toIntExact(embd.get().dim(1));
+            return (int) Limits.check(f.path(), "tensor '" + TensorLayout.TOKEN_EMBD + "' rows", embd.get().dim(1),
+                    Limits.VOCAB, "tokens");
         } else {
             throw ModelException.at(f.path(), p + "vocab_size", "missing, and there is no tokenizer.ggml.tokens or "
                     + TensorLayout.TOKEN_EMBD + " to take the vocabulary size from");

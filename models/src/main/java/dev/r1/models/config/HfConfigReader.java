@@ -1,8 +1,8 @@
 package dev.r1.models.config;
 
-import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.r1.models.Limits;
 import dev.r1.models.ModelException;
 
 import java.io.IOException;
@@ -15,17 +15,18 @@ import java.util.Optional;
 final class HfConfigReader {
     private HfConfigReader() {}
 
-    private static final ObjectMapper JSON = new ObjectMapper().enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
+    private static final ObjectMapper JSON = Limits.jsonMapper();
 
     static ModelConfig read(Path file) {
         if (Files.isDirectory(file)) file = file.resolve("config.json");
+        Limits.checkJsonFile(file);
         JsonNode root;
         try {
             root = JSON.readTree(file.toFile());
         } catch (NoSuchFileException | java.io.FileNotFoundException e) {
             throw ModelException.at(file, "file", "not found");
         } catch (IOException e) {
-            throw ModelException.at(file, "json", "not valid JSON: " + e.getMessage());
+            throw ModelException.at(file, "json", "not valid JSON: " + ModelException.jsonProblem(e));
         }
         if (root == null || !root.isObject()) throw ModelException.at(file, "json", "expected a JSON object");
         Fields f = new Fields(file, root);
@@ -35,16 +36,19 @@ final class HfConfigReader {
             throw ModelException.at(file, "architectures", "expected a non-empty array of class names, found " + archs);
         }
         Architecture arch = Architecture.fromHf(archs.get(0).asText(), file);
-        int hidden = f.integer("hidden_size", null);
-        int heads = f.integer("num_attention_heads", null);
-        int headDim = root.hasNonNull("head_dim") ? f.integer("head_dim", null) : hidden / Math.max(1, heads);
+        // Each size is capped here, naming the field, before anything is sized by it (a billion layers
+        // used to build a billion-entry tensor list and run out of heap).
+        int hidden = f.integer("hidden_size", null, Limits.MODEL_DIM);
+        int heads = f.integer("num_attention_heads", null, Limits.HEADS);
+        int headDim = root.hasNonNull("head_dim") ? f.integer("head_dim", null, Limits.MODEL_DIM) : hidden / Math.max(1, heads);
         // HF's PretrainedConfig ties embeddings unless told otherwise; Qwen2Config and LlamaConfig default to false.
         boolean tied = f.bool("tie_word_embeddings", false);
         boolean bias = arch == Architecture.QWEN2 || f.bool("attention_bias", false);
         try {
-            return new ModelConfig(arch, hidden, f.integer("num_hidden_layers", null), heads,
-                    f.integer("num_key_value_heads", heads), headDim, f.integer("intermediate_size", null),
-                    f.integer("vocab_size", null), f.integer("max_position_embeddings", null),
+            return new ModelConfig(arch, hidden, f.integer("num_hidden_layers", null, Limits.LAYERS), heads,
+                    f.integer("num_key_value_heads", heads, Limits.HEADS), headDim,
+                    f.integer("intermediate_size", null, Limits.MODEL_DIM), f.integer("vocab_size", null, Limits.VOCAB),
+                    f.integer("max_position_embeddings", null, Limits.CONTEXT),
                     f.number("rope_theta", 10000f), f.number("rms_norm_eps", null), bias, tied, ropeScaling(file, root));
         } catch (ModelException e) {
             if (e.getMessage().startsWith(file.toString())) throw e;
@@ -64,7 +68,7 @@ final class HfConfigReader {
         try {
             // Defaults as in llama.cpp's converter.
             return Optional.of(new Llama3RopeScaling(f.number("factor", 8f), f.number("low_freq_factor", 1f),
-                    f.number("high_freq_factor", 4f), f.integer("original_max_position_embeddings", 8192)));
+                    f.number("high_freq_factor", 4f), f.integer("original_max_position_embeddings", 8192, Limits.CONTEXT)));
         } catch (IllegalArgumentException e) {
             throw ModelException.at(file, "rope_scaling", e.getMessage());
         }
@@ -72,14 +76,14 @@ final class HfConfigReader {
 
     /** Typed fields of one JSON object; errors name the file and the field. */
     private record Fields(Path file, JsonNode obj) {
-        int integer(String key, Integer dflt) {
+        int integer(String key, Integer dflt, int cap) {
             JsonNode n = obj.get(key);
             if (n == null || n.isNull()) {
                 if (dflt != null) return dflt;
                 throw ModelException.at(file, key, "required field is missing");
             }
             if (!n.isIntegralNumber() || !n.canConvertToInt()) throw ModelException.at(file, key, "expected an integer, found " + n);
-            return n.intValue();
+            return (int) Limits.check(file, key, n.intValue(), cap, "");
         }
 
         float number(String key, Float dflt) {

@@ -1,5 +1,6 @@
 package dev.r1.models.config;
 
+import dev.r1.models.Limits;
 import dev.r1.models.ModelException;
 import dev.r1.models.gguf.GgufFile;
 
@@ -32,6 +33,15 @@ public record ModelConfig(Architecture arch, int hidden, int layers, int heads, 
         positive("feed-forward size", ffn);
         positive("vocab size", vocab);
         positive("context length", contextLength);
+        // Caps before anything is sized by them: TensorLayout.expected lists 12 tensors per layer.
+        atMost("layer count", layers, Limits.LAYERS);
+        atMost("hidden size", hidden, Limits.MODEL_DIM);
+        atMost("head dim", headDim, Limits.MODEL_DIM);
+        atMost("feed-forward size", ffn, Limits.MODEL_DIM);
+        atMost("head count", heads, Limits.HEADS);
+        atMost("kv head count", kvHeads, Limits.HEADS);
+        atMost("vocab size", vocab, Limits.VOCAB);
+        atMost("context length", contextLength, Limits.CONTEXT);
         if (heads % kvHeads != 0) {
             throw new ModelException("model config: head count " + heads + " is not a multiple of kv head count " + kvHeads);
         }
@@ -40,6 +50,13 @@ public record ModelConfig(Architecture arch, int hidden, int layers, int heads, 
         if (!(rmsEps > 0) || rmsEps >= 1) throw new ModelException("model config: rms norm epsilon " + rmsEps + " must be in (0, 1)");
         // Every tensor dimension and the KV cache row must fit in an int (Java arrays, kernel indexing).
         if ((long) heads * headDim > Integer.MAX_VALUE) throw new ModelException("model config: heads x head dim overflows");
+    }
+
+    private static void atMost(String what, int v, int cap) {
+        if (v > cap) {
+            throw new ModelException("model config: " + what + " " + v + " exceeds r1's limit of " + cap
+                    + " (dev.r1.models.Limits): the file is corrupt or hostile");
+        }
     }
 
     private static void positive(String what, int v) {

@@ -1,5 +1,6 @@
 package dev.r1.models.gguf;
 
+import dev.r1.models.Limits;
 import dev.r1.models.ModelException;
 import dev.r1.models.tensor.GgmlType;
 import dev.r1.models.tensor.Layouts;
@@ -21,15 +22,14 @@ import java.util.Set;
  */
 final class GgufParser {
     static final int MAGIC = 0x46554747; // "GGUF" read as a little-endian u32
-    static final int MAX_NAME_BYTES = 63; // ggml's GGML_MAX_NAME is 64 including the NUL
-    static final int MAX_DIMS = 4;
     static final int DEFAULT_ALIGNMENT = 32;
-    // Caps on what a header may make us allocate on the heap. Real files stay far below: the largest
-    // metadata is a tokenizer (~3 arrays of <= 256k entries, a few MB of strings).
-    static final long MAX_STRING_BYTES = 1L << 24;
-    static final long MAX_STRING_BYTES_TOTAL = 1L << 27;
-    static final long MAX_ARRAY_ELEMENTS_TOTAL = 1L << 23;
-    static final int MAX_ARRAY_DEPTH = 8;
+    // Caps on what a header may make us allocate on the heap live in Limits.
+    static final int MAX_NAME_BYTES = Limits.TENSOR_NAME_BYTES;
+    static final int MAX_DIMS = Limits.GGUF_DIMS;
+    static final long MAX_STRING_BYTES = Limits.GGUF_STRING_BYTES;
+    static final long MAX_STRING_BYTES_TOTAL = Limits.GGUF_METADATA_BYTES;
+    static final long MAX_ARRAY_ELEMENTS_TOTAL = Limits.GGUF_ARRAY_ELEMENTS;
+    static final int MAX_ARRAY_DEPTH = Limits.GGUF_ARRAY_DEPTH;
 
     record Header(int version, Map<String, GgufValue> metadata, List<GgufTensor> tensors,
                   int alignment, long dataStart) {}
@@ -108,6 +108,8 @@ final class GgufParser {
         if (kvCount > (size - pos) / 13) {
             throw error("metadata_kv_count", kvCount + " entries cannot fit in the " + (size - pos) + " bytes left");
         }
+        Limits.check(file, "tensor_count", tensorCount, Limits.GGUF_TENSORS, "tensors");
+        Limits.check(file, "metadata_kv_count", kvCount, Limits.GGUF_METADATA_ENTRIES, "metadata entries");
 
         Map<String, GgufValue> metadata = new LinkedHashMap<>();
         for (long i = 0; i < kvCount; i++) {
@@ -137,7 +139,7 @@ final class GgufParser {
             throw error("metadata 'general.alignment'", "expected UINT32, found " + a.type());
         }
         long v = (Long) a.value();
-        if (v == 0 || (v & (v - 1)) != 0 || v > (1 << 30)) {
+        if (v == 0 || (v & (v - 1)) != 0 || v > Limits.GGUF_ALIGNMENT) {
             throw error("metadata 'general.alignment'", "expected a power of two, found " + v);
         }
         return (int) v;

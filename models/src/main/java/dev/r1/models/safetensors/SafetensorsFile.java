@@ -1,8 +1,8 @@
 package dev.r1.models.safetensors;
 
-import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.r1.models.Limits;
 import dev.r1.models.ModelException;
 import dev.r1.models.tensor.Layouts;
 
@@ -31,9 +31,9 @@ import java.util.Optional;
  */
 public final class SafetensorsFile implements AutoCloseable {
     /** The reference implementation's limit on the JSON header. */
-    static final long MAX_HEADER_BYTES = 100_000_000;
+    static final long MAX_HEADER_BYTES = Limits.SAFETENSORS_HEADER_BYTES;
 
-    private static final ObjectMapper JSON = new ObjectMapper().enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
+    private static final ObjectMapper JSON = Limits.jsonMapper(Limits.SAFETENSORS_HEADER_BYTES);
 
     private final Path path;
     private final Arena arena;
@@ -70,24 +70,27 @@ public final class SafetensorsFile implements AutoCloseable {
         }
     }
 
-    private static SafetensorsFile parse(Path path, Arena arena, MemorySegment seg) {
+    /** Validates an in-memory file (the fuzz harness's way in); {@code arena} is closed with the result. */
+    static SafetensorsFile parse(Path path, Arena arena, MemorySegment seg) {
         long size = seg.byteSize();
         if (size < 8) throw ModelException.at(path, "header length", "file is " + size + " bytes, too small for a safetensors file");
         long n = seg.get(Layouts.I64, 0);
+        if (n > MAX_HEADER_BYTES && n <= size - 8) {
+            throw ModelException.at(path, "header length", n + " exceeds the limit of " + MAX_HEADER_BYTES + " bytes");
+        }
         if (n < 2 || n > size - 8) {
             throw ModelException.at(path, "header length", Long.toUnsignedString(n) + " does not fit in the file ("
                     + (size - 8) + " bytes after the length): not a safetensors file, or truncated");
         }
-        if (n > MAX_HEADER_BYTES) throw ModelException.at(path, "header length", n + " exceeds the limit of " + MAX_HEADER_BYTES);
         byte[] header = seg.asSlice(8, n).toArray(Layouts.I8);
         if (header[0] != '{') throw ModelException.at(path, "header", "must be a JSON object starting with '{'");
         JsonNode root;
         try {
             root = JSON.readTree(header);
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-            throw ModelException.at(path, "header", "not valid JSON: " + e.getOriginalMessage());
+            throw ModelException.at(path, "header", "not valid JSON: " + ModelException.jsonProblem(e));
         } catch (IOException e) {
-            throw ModelException.at(path, "header", "not valid JSON: " + e.getMessage());
+            throw ModelException.at(path, "header", "not valid JSON: " + ModelException.jsonProblem(e));
         }
         if (root == null || !root.isObject()) throw ModelException.at(path, "header", "expected a JSON object");
 
@@ -153,7 +156,9 @@ public final class SafetensorsFile implements AutoCloseable {
             throw ModelException.at(path, field, "expected an array" + (exactLength >= 0 ? " of " + exactLength : "")
                     + " of non-negative integers, found " + node);
         }
-        if (node.size() > 8) throw ModelException.at(path, field, "more than 8 dimensions");
+        if (node.size() > Limits.SAFETENSORS_DIMS) {
+            throw ModelException.at(path, field, "more than " + Limits.SAFETENSORS_DIMS + " dimensions");
+        }
         long[] out = new long[node.size()];
         for (int i = 0; i < out.length; i++) {
             JsonNode v = node.get(i);

@@ -1,8 +1,8 @@
 package dev.r1.models.safetensors;
 
-import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.r1.models.Limits;
 import dev.r1.models.ModelException;
 
 import java.io.IOException;
@@ -27,7 +27,7 @@ public final class SafetensorsModel implements AutoCloseable {
     public static final String SINGLE = "model.safetensors";
     public static final String INDEX = "model.safetensors.index.json";
 
-    private static final ObjectMapper JSON = new ObjectMapper().enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
+    private static final ObjectMapper JSON = Limits.jsonMapper();
 
     private final Path source;
     private final List<SafetensorsFile> files;
@@ -95,13 +95,14 @@ public final class SafetensorsModel implements AutoCloseable {
     }
 
     private static Map<String, String> readWeightMap(Path index) {
+        Limits.checkJsonFile(index);
         JsonNode root;
         try {
-            root = JSON.readTree(Files.readAllBytes(index));
-        } catch (NoSuchFileException e) {
+            root = JSON.readTree(index.toFile());
+        } catch (NoSuchFileException | java.io.FileNotFoundException e) {
             throw ModelException.at(index, "file", "not found");
         } catch (IOException e) {
-            throw ModelException.at(index, "json", "not valid JSON: " + e.getMessage());
+            throw ModelException.at(index, "json", "not valid JSON: " + ModelException.jsonProblem(e));
         }
         JsonNode wm = root == null ? null : root.get("weight_map");
         if (wm == null || !wm.isObject() || wm.isEmpty()) {

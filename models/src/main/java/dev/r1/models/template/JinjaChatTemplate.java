@@ -8,6 +8,7 @@ import com.hubspot.jinjava.el.JinjavaInterpreterResolver;
 import com.hubspot.jinjava.interpret.RenderResult;
 import com.hubspot.jinjava.interpret.TemplateError;
 import com.hubspot.jinjava.lib.fn.ELFunctionDefinition;
+import dev.r1.models.Limits;
 import dev.r1.models.ModelException;
 import dev.r1.models.gguf.GgufFile;
 import dev.r1.models.tokenizer.Vocabulary;
@@ -30,27 +31,69 @@ import java.util.Map;
  * and {@code eos_token}.
  */
 public final class JinjaChatTemplate {
-    private static final long MAX_OUTPUT_CHARS = 64L << 20;
     private static final ThreadLocal<String> RAISED = new ThreadLocal<>();
+    /** System.nanoTime() by which the current render must end (Limits.TEMPLATE_RENDER_MILLIS). */
+    private static final ThreadLocal<long[]> DEADLINE = ThreadLocal.withInitial(() -> new long[1]);
+    private static final ObjectMapper JSON = Limits.jsonMapper();
+    /** One engine for every template (each render gets its own interpreter); building one costs milliseconds. */
+    private static final Jinjava JINJAVA = newJinjava();
 
     private final String source;
     private final String bosToken;
     private final String eosToken;
-    private final Jinjava jinjava;
 
     public JinjaChatTemplate(String source, String bosToken, String eosToken) {
+        Limits.check("chat template", "source", source.length(), Limits.TEMPLATE_SOURCE_CHARS, "characters");
+        checkNesting(source);
         // Jinja (keep_trailing_newline=False) drops one newline at the very end of a template.
         this.source = source.endsWith("\n") ? source.substring(0, source.length() - 1) : source;
         this.bosToken = bosToken == null ? "" : bosToken;
         this.eosToken = eosToken == null ? "" : eosToken;
+    }
+
+    /**
+     * Refuses templates nested deeper than Limits.TEMPLATE_NESTING before Jinjava parses them: brackets
+     * anywhere in the source (prose rarely opens 64 parentheses) and block tags.
+     */
+    static void checkNesting(String src) {
+        int depth = 0, max = 0;
+        for (int i = 0; i < src.length(); i++) {
+            char c = src.charAt(i);
+            if (c == '(' || c == '[') max = Math.max(max, ++depth);
+            else if ((c == ')' || c == ']') && depth > 0) depth--;
+        }
+        Limits.check("chat template", "bracket nesting", max, Limits.TEMPLATE_NESTING, "levels");
+        depth = 0;
+        max = 0;
+        java.util.regex.Matcher m = TAG.matcher(src);
+        while (m.find()) {
+            if (m.group(1) != null) depth = Math.max(0, depth - 1);
+            else max = Math.max(max, ++depth);
+        }
+        Limits.check("chat template", "block nesting", max, Limits.TEMPLATE_NESTING, "levels");
+    }
+
+    /** A block tag that opens (group 1 null) or ends (group 1 "end") a nesting level. */
+    private static final java.util.regex.Pattern TAG = java.util.regex.Pattern.compile(
+            "\\{%[-+]?\\s*(end)?(?:if|for|macro|call|filter|block|raw|with|autoescape)\\b");
+
+    private static Jinjava newJinjava() {
         CompositeELResolver resolver = new CompositeELResolver();
         resolver.add(new PythonStringMethods());
         resolver.add(JinjavaInterpreterResolver.DEFAULT_RESOLVER_READ_ONLY);
         // Nested interpretation off: message text that looks like template syntax is data, never code.
-        this.jinjava = new Jinjava(JinjavaConfig.newBuilder().withTrimBlocks(true).withLstripBlocks(true)
-                .withNestedInterpretationEnabled(false).withElResolver(resolver).withMaxOutputSize(MAX_OUTPUT_CHARS).withFailOnUnknownTokens(false).build());
-        jinjava.getGlobalContext().registerFunction(new ELFunctionDefinition("", "raise_exception",
+        // Templates are code from the model file: output, strings and collections are bounded, and every
+        // node rendered checks the deadline, so a loop that never ends or renders gigabytes is stopped.
+        Jinjava j = new Jinjava(JinjavaConfig.newBuilder().withTrimBlocks(true).withLstripBlocks(true)
+                .withNestedInterpretationEnabled(false).withElResolver(resolver).withFailOnUnknownTokens(false)
+                .withMaxOutputSize(Limits.TEMPLATE_OUTPUT_CHARS).withMaxStringLength(Limits.TEMPLATE_OUTPUT_CHARS)
+                .withMaxListSize(Limits.TEMPLATE_COLLECTION_SIZE).withMaxMapSize(Limits.TEMPLATE_COLLECTION_SIZE)
+                .withNodePreProcessor((node, interpreter) -> checkDeadline()).build());
+        j.getGlobalContext().registerFunction(new ELFunctionDefinition("", "raise_exception",
                 JinjaChatTemplate.class, "raiseException", String.class));
+        j.getGlobalContext().registerFunction(new ELFunctionDefinition("", "range",
+                JinjaChatTemplate.class, "range", Object.class, Object[].class));
+        return j;
     }
 
     /** The template a GGUF file carries, with its BOS/EOS texts; empty when it has none. */
@@ -81,10 +124,11 @@ public final class JinjaChatTemplate {
     private static JsonNode readTokenizerConfig(Path dir) {
         Path cfgFile = dir.resolve("tokenizer_config.json");
         if (!Files.isRegularFile(cfgFile)) return com.fasterxml.jackson.databind.node.MissingNode.getInstance();
+        Limits.checkJsonFile(cfgFile);
         try {
-            return new ObjectMapper().readTree(cfgFile.toFile());
+            return JSON.readTree(cfgFile.toFile());
         } catch (IOException e) {
-            throw new ModelException(cfgFile + ": cannot read JSON: " + e.getMessage(), e);
+            throw new ModelException(cfgFile + ": cannot read JSON: " + ModelException.jsonProblem(e), e);
         }
     }
 
@@ -123,26 +167,99 @@ public final class JinjaChatTemplate {
         ctx.put("bos_token", bosToken);
         ctx.put("eos_token", eosToken);
         RAISED.remove();
+        long[] deadline = DEADLINE.get();
+        deadline[0] = System.nanoTime() + Limits.TEMPLATE_RENDER_MILLIS * 1_000_000;
         RenderResult r;
         try {
-            r = jinjava.renderForResult(source, ctx);
+            r = JINJAVA.renderForResult(source, ctx);
+        } catch (RenderTimeout e) {
+            throw timeout();
         } catch (RuntimeException e) {
+            if (System.nanoTime() - deadline[0] > 0) throw timeout();
             throw new ModelException("chat template: cannot render: " + e.getMessage(), e);
+        } catch (StackOverflowError e) {
+            // Jinjava parses and evaluates recursively: nesting deep enough overflows the stack.
+            throw new ModelException("chat template: cannot render: nested too deeply");
         }
+        // Jinjava turns some exceptions into template errors: a timeout must not pass as a partial output.
+        if (System.nanoTime() - deadline[0] > 0) throw timeout();
         String raised = RAISED.get();
         RAISED.remove();
-        if (raised != null) throw new ModelException("chat template: raise_exception: " + raised);
+        if (raised != null) throw new ModelException("chat template: " + oneLine(raised));
         for (TemplateError e : r.getErrors()) {
             if (e.getSeverity() == TemplateError.ErrorType.FATAL) {
-                throw new ModelException("chat template: line " + e.getLineno() + ": " + e.getMessage());
+                throw new ModelException("chat template: line " + e.getLineno() + ": " + oneLine(e.getMessage()));
             }
         }
         return r.getOutput();
     }
 
+    /** Messages may quote the template or its output: one line, and not a megabyte of it. */
+    static String oneLine(String s) {
+        s = String.valueOf(s).replaceAll("\\R", "\\\\n");
+        return s.length() <= 300 ? s : s.substring(0, 300) + "...";
+    }
+
+    /**
+     * Python's {@code range}, in place of Jinjava's, which silently truncates a range past its limit: a
+     * template asking for more than Limits.TEMPLATE_COLLECTION_SIZE numbers fails instead.
+     */
+    public static List<Long> range(Object first, Object... rest) {
+        long start = 0, stop, step = 1;
+        try {
+            if (rest.length == 0) {
+                stop = toLong(first);
+            } else {
+                start = toLong(first);
+                stop = toLong(rest[0]);
+                if (rest.length > 1) step = toLong(rest[1]);
+            }
+        } catch (NumberFormatException e) {
+            throw fail("range() takes integers, found " + first + (rest.length > 0 ? ", " + java.util.Arrays.toString(rest) : ""));
+        }
+        if (step == 0) throw fail("range() step must not be zero");
+        long n;
+        try {
+            long span = step > 0 ? Math.subtractExact(stop, start) : Math.subtractExact(start, stop);
+            n = span <= 0 ? 0 : (span - 1) / Math.absExact(step) + 1;
+        } catch (ArithmeticException e) {
+            n = Long.MAX_VALUE;
+        }
+        if (n > Limits.TEMPLATE_COLLECTION_SIZE) {
+            throw fail("range() of " + n + " numbers exceeds r1's limit of " + Limits.TEMPLATE_COLLECTION_SIZE
+                    + " (dev.r1.models.Limits.TEMPLATE_COLLECTION_SIZE)");
+        }
+        List<Long> out = new ArrayList<>((int) n);
+        for (long i = 0, v = start; i < n; i++, v += step) out.add(v);
+        return out;
+    }
+
+    private static long toLong(Object o) {
+        if (o instanceof Number num) return num.longValue();
+        return Long.parseLong(String.valueOf(o).trim());
+    }
+
+    /** Fails the render with {@code detail} (Jinjava turns exceptions into template errors; this one wins). */
+    private static IllegalStateException fail(String detail) {
+        RAISED.set(detail);
+        return new IllegalStateException(detail);
+    }
+
+    private static ModelException timeout() {
+        return new ModelException("chat template: rendering took longer than " + Limits.TEMPLATE_RENDER_MILLIS
+                + " ms (dev.r1.models.Limits.TEMPLATE_RENDER_MILLIS): the template loops too long");
+    }
+
+    private static final class RenderTimeout extends RuntimeException {
+        RenderTimeout() { super("chat template: render deadline passed", null, false, false); }
+    }
+
+    private static void checkDeadline() {
+        if (System.nanoTime() - DEADLINE.get()[0] > 0) throw new RenderTimeout();
+    }
+
     /** Bound to the template's {@code raise_exception(msg)}. */
     public static String raiseException(String message) {
-        RAISED.set(message);
-        throw new IllegalStateException(message);
+        throw fail("raise_exception: " + message);
     }
 }

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.r1.models.Limits;
 import dev.r1.models.ModelException;
 
 import java.io.IOException;
@@ -18,7 +19,11 @@ import java.util.Map;
 
 /** Reads a Hugging Face tokenizer directory into a {@link Vocabulary}. */
 final class HfVocabularyReader {
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ObjectMapper JSON = Limits.jsonMapper();
+    // Streaming reads sub-trees mid-document, where "trailing tokens" are the rest of the file: checked by hand.
+    private static final ObjectMapper STREAM = Limits.jsonMapper()
+            .disable(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+    private static final int MAX_ID = Limits.VOCAB - 1;
 
     private HfVocabularyReader() {}
 
@@ -108,7 +113,8 @@ final class HfVocabularyReader {
         if (!Files.isRegularFile(file)) {
             throw new ModelException(file + ": not found (a Hugging Face tokenizer directory needs tokenizer.json)");
         }
-        try (JsonParser p = JSON.createParser(file.toFile())) {
+        Limits.checkJsonFile(file);
+        try (JsonParser p = STREAM.createParser(file.toFile())) {
             if (p.nextToken() != JsonToken.START_OBJECT) throw new ModelException(file + ": not a JSON object");
             ObjectNode rest = JSON.createObjectNode();
             List<String> keys = null;
@@ -131,9 +137,9 @@ final class HfVocabularyReader {
                         while (p.nextToken() == JsonToken.FIELD_NAME) {
                             String key = p.currentName();
                             if (p.nextToken() != JsonToken.VALUE_NUMBER_INT || p.getLongValue() < 0
-                                    || p.getLongValue() > 16_000_000) {
+                                    || p.getLongValue() > MAX_ID) {
                                 throw ModelException.at(file, "model.vocab." + key, "token id " + p.getText()
-                                        + " is not an integer in 0..16000000");
+                                        + " is not an integer in 0.." + MAX_ID + " (dev.r1.models.Limits.VOCAB)");
                             }
                             if (keys.size() == ids.length) ids = Arrays.copyOf(ids, ids.length * 2);
                             ids[keys.size()] = p.getIntValue();
@@ -143,6 +149,7 @@ final class HfVocabularyReader {
                     } else if (field.equals("merges") && ft == JsonToken.START_ARRAY) {
                         JsonToken m;
                         while ((m = p.nextToken()) != JsonToken.END_ARRAY) {
+                            Limits.check(file, "model.merges", merges.size() + 1L, Limits.MERGES, "merges");
                             if (m == JsonToken.VALUE_STRING) {
                                 merges.add(p.getText());
                             } else if (m == JsonToken.START_ARRAY && p.nextToken() == JsonToken.VALUE_STRING) {
@@ -160,9 +167,13 @@ final class HfVocabularyReader {
                     }
                 }
             }
+            if (p.currentToken() != JsonToken.END_OBJECT || p.nextToken() != null) {
+                throw ModelException.at(file, "json", "unexpected content after the top-level object (line "
+                        + p.currentLocation().getLineNr() + ")");
+            }
             return new TokenizerJson(rest, keys, ids, merges);
         } catch (IOException e) {
-            throw new ModelException(file + ": cannot read JSON: " + e.getMessage(), e);
+            throw new ModelException(file + ": cannot read JSON: " + ModelException.jsonProblem(e), e);
         }
     }
 
@@ -176,18 +187,20 @@ final class HfVocabularyReader {
                     + "needs tokenizer.json)");
             return JSON.createObjectNode();
         }
+        Limits.checkJsonFile(file);
         try {
             JsonNode n = JSON.readTree(file.toFile());
             if (n == null || !n.isObject()) throw new ModelException(file + ": not a JSON object");
             return n;
         } catch (IOException e) {
-            throw new ModelException(file + ": cannot read JSON: " + e.getMessage(), e);
+            throw new ModelException(file + ": cannot read JSON: " + ModelException.jsonProblem(e), e);
         }
     }
 
     private static int tokenId(Path file, String field, JsonNode n) {
-        if (!n.canConvertToInt() || n.asInt() < 0 || n.asInt() > 16_000_000) {
-            throw ModelException.at(file, field, "token id " + n + " is not an integer in 0..16000000");
+        if (!n.canConvertToInt() || n.asInt() < 0 || n.asInt() > MAX_ID) {
+            throw ModelException.at(file, field, "token id " + n + " is not an integer in 0.." + MAX_ID
+                    + " (dev.r1.models.Limits.VOCAB)");
         }
         return n.asInt();
     }

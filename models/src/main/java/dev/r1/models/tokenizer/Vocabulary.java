@@ -1,5 +1,6 @@
 package dev.r1.models.tokenizer;
 
+import dev.r1.models.Limits;
 import dev.r1.models.ModelException;
 import dev.r1.models.gguf.GgufArray;
 import dev.r1.models.gguf.GgufFile;
@@ -113,6 +114,7 @@ public record Vocabulary(List<String> tokens, int[] tokenTypes, List<String> mer
                     + "' is not supported (only byte-level BPE, 'gpt2', as the R1 distills use)");
         }
         List<String> tokens = List.of(gguf.getStringArray("tokenizer.ggml.tokens"));
+        Limits.check(file, "tokenizer.ggml.tokens", tokens.size(), Limits.VOCAB, "tokens");
         int[] types;
         if (gguf.has("tokenizer.ggml.token_type")) {
             types = gguf.getIntArray("tokenizer.ggml.token_type");
@@ -126,6 +128,7 @@ public record Vocabulary(List<String> tokens, int[] tokenTypes, List<String> mer
         }
         List<String> merges = gguf.has("tokenizer.ggml.merges")
                 ? List.of(gguf.getStringArray("tokenizer.ggml.merges")) : List.of();
+        Limits.check(file, "tokenizer.ggml.merges", merges.size(), Limits.MERGES, "merges");
         int bos = ggufId(gguf, "tokenizer.ggml.bos_token_id", tokens.size());
         int eos = ggufId(gguf, "tokenizer.ggml.eos_token_id", tokens.size());
         int pad = ggufId(gguf, "tokenizer.ggml.padding_token_id", tokens.size());
