@@ -108,6 +108,17 @@ class EvalTest {
         assertTrue(d(k8, "dp_rms") < d(k4, "dp_rms"));
     }
 
+    /** Two different models (other weights) sharing one tokenizer: scored, and much farther apart than a quantization. */
+    @Test
+    void twoDifferentModelsSharingATokenizer() {
+        ModelConfig cfg = Presets.get("tiny-qwen2");
+        Path stranger = synth(dir, "stranger", cfg, GgmlType.F32, 8, Vocabulary.tinyByteLevel(cfg.vocab()));
+        Map<String, Object> far = kl(f32, stranger), near = kl(f32, q4);
+        assertTrue(Double.isFinite(d(far, "kl_mean")) && d(far, "kl_mean") > 10 * d(near, "kl_mean"),
+                "other weights " + far.get("kl_mean") + " vs Q4_0 of the same " + near.get("kl_mean"));
+        assertTrue(d(far, "top1_agreement") < d(near, "top1_agreement"));
+    }
+
     @Test
     void differentVocabSizesCompareOverSharedIds() {
         Map<String, Object> m = kl(wide, f32);
