@@ -109,7 +109,7 @@ public final class LatencyBench {
         double[] dec = new double[gen], smp = new double[gen];
         for (int i = 0; i < gen; i++) {
             long a = System.nanoTime();
-            int next = argmax(logits);
+            int next = dev.r1.engine.Logits.argmax(logits);
             long b = System.nanoTime();
             logits = s.decode(next);
             long c = System.nanoTime();
@@ -119,9 +119,4 @@ public final class LatencyBench {
         return new Rep(prefillMs, dec, smp);
     }
 
-    static int argmax(float[] v) {
-        int best = 0;
-        for (int i = 1; i < v.length; i++) if (v[i] > v[best]) best = i;
-        return best;
-    }
 }

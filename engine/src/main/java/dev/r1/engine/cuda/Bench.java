@@ -31,23 +31,23 @@ final class Bench {
             ttft[i] = (System.nanoTime() - t) / 1e6;
         }
         Arrays.sort(ttft);
-        int[] tok = {DeviceCheck.argmax(logits)};
+        int[] tok = {dev.r1.engine.Logits.argmax(logits)};
         double[] eager = new double[16];
         for (int i = 0; i < eager.length; i++) { // also sizes the decode scratch before the capture
             long t = System.nanoTime();
             tr.forward(tok, 0, 1, PROMPT + i, logits, null);
             eager[i] = (System.nanoTime() - t) / 1e6;
-            tok[0] = DeviceCheck.argmax(logits);
+            tok[0] = dev.r1.engine.Logits.argmax(logits);
         }
         Arrays.sort(eager);
         tr.forward(prompt, 0, PROMPT, 0, logits, null); // back to depth 512
-        tok[0] = DeviceCheck.argmax(logits);
+        tok[0] = dev.r1.engine.Logits.argmax(logits);
         double[] ms = new double[DECODE];
         try (CudaBackend.Captured step = be.capture(() -> tr.forward(tok, 0, 1, PROMPT, logits, null))) {
             for (int i = 0; i < DECODE; i++) {
                 long t = System.nanoTime();
                 step.run(tok[0], PROMPT + i);
-                tok[0] = DeviceCheck.argmax(logits);
+                tok[0] = dev.r1.engine.Logits.argmax(logits);
                 ms[i] = (System.nanoTime() - t) / 1e6;
             }
         }

@@ -55,7 +55,7 @@ public final class EmulatorCheck {
                 try (dev.r1.engine.Session s = m.newSession(o)) {
                     s.prefill(prompts[i]);
                     float[] l = s.lastLogits();
-                    for (int k = 0; k < steps; k++) l = s.decode(alone[i][k] = DeviceCheck.argmax(l));
+                    for (int k = 0; k < steps; k++) l = s.decode(alone[i][k] = dev.r1.engine.Logits.argmax(l));
                 }
             }
             try (dev.r1.engine.Session a = m.newSession(o); dev.r1.engine.Session b = m.newSession(o)) {
@@ -63,12 +63,12 @@ public final class EmulatorCheck {
                 int[] next = new int[2];
                 for (int i = 0; i < 2; i++) {
                     ss[i].prefill(prompts[i]);
-                    next[i] = DeviceCheck.argmax(ss[i].lastLogits());
+                    next[i] = dev.r1.engine.Logits.argmax(ss[i].lastLogits());
                 }
                 for (int k = 0; k < steps; k++) {
                     for (int i = 0; i < 2; i++) together[i][k] = next[i];
                     float[][] l = m.decodeBatch(ss, next);
-                    for (int i = 0; i < 2; i++) next[i] = DeviceCheck.argmax(l[i]);
+                    for (int i = 0; i < 2; i++) next[i] = dev.r1.engine.Logits.argmax(l[i]);
                 }
             }
             boolean ok = java.util.Arrays.deepEquals(alone, together);

@@ -1,5 +1,6 @@
 package dev.r1.engine.llamacpp;
 
+import static dev.r1.engine.Logits.argmax;
 import static org.junit.jupiter.api.Assertions.*;
 
 import dev.r1.engine.Session;
@@ -36,11 +37,6 @@ class LlamaCppSessionTest {
         return new Run(out, logits);
     }
 
-    static int argmax(float[] v) {
-        int best = 0;
-        for (int i = 1; i < v.length; i++) if (v[i] > v[best]) best = i;
-        return best;
-    }
 
     @ParameterizedTest
     @ValueSource(strings = {"tiny-qwen2", "tiny-llama"})

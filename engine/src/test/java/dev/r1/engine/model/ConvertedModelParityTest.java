@@ -60,11 +60,11 @@ class ConvertedModelParityTest {
             assertEquals(VOCAB, a.length);
             assertEquals(VOCAB, b.length);
             for (int i = 0; i < STEPS; i++, steps++) {
-                double d = LlamaCppParityTest.kl(b, a);
+                double d = dev.r1.engine.Logits.kl(b, a);
                 klSum += d;
                 klMax = Math.max(klMax, d);
                 assertTrue(d < LlamaCppParityTest.MAX_KL, label + ": KL " + d + " at step " + i);
-                int ours = LlamaCppParityTest.argmax(a), theirs = LlamaCppParityTest.argmax(b);
+                int ours = dev.r1.engine.Logits.argmax(a), theirs = dev.r1.engine.Logits.argmax(b);
                 assertEquals(theirs, ours, label + ": different pick at step " + i);
                 picks[i] = ours;
                 a = java.decode(ours);

@@ -1,5 +1,7 @@
 package dev.r1.engine.model;
 
+import static dev.r1.engine.Logits.argmax;
+import static dev.r1.engine.Logits.kl;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -74,28 +76,8 @@ class LlamaCppParityTest {
         return out;
     }
 
-    static double kl(float[] pLogits, float[] qLogits) {
-        double[] p = softmax(pLogits), q = softmax(qLogits);
-        double kl = 0;
-        for (int i = 0; i < p.length; i++) if (p[i] > 0) kl += p[i] * Math.log(p[i] / Math.max(q[i], 1e-300));
-        return kl;
-    }
 
-    static double[] softmax(float[] x) {
-        double max = Double.NEGATIVE_INFINITY;
-        for (float v : x) max = Math.max(max, v);
-        double[] p = new double[x.length];
-        double s = 0;
-        for (int i = 0; i < x.length; i++) s += p[i] = Math.exp(x[i] - max);
-        for (int i = 0; i < x.length; i++) p[i] /= s;
-        return p;
-    }
 
-    static int argmax(float[] v) {
-        int best = 0;
-        for (int i = 1; i < v.length; i++) if (v[i] > v[best]) best = i;
-        return best;
-    }
 
     @ParameterizedTest(name = "{0} {1}")
     @CsvSource({"tiny-qwen2,F32", "tiny-qwen2,F16", "tiny-qwen2,Q8_0", "tiny-qwen2,Q4_0", "tiny-qwen2,K_MIX",

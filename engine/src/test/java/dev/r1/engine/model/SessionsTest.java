@@ -1,5 +1,6 @@
 package dev.r1.engine.model;
 
+import static dev.r1.engine.Logits.argmax;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotSame;
@@ -64,11 +65,6 @@ class SessionsTest {
         return out;
     }
 
-    static int argmax(float[] v) {
-        int best = 0;
-        for (int i = 1; i < v.length; i++) if (v[i] > v[best]) best = i;
-        return best;
-    }
 
     @Test
     void sessionsShareTheModelAndStayIndependent() throws Exception {
@@ -154,7 +150,7 @@ class SessionsTest {
                     p.prefill(Arrays.copyOf(A, i + 1));
                     float[] want = p.lastLogits();
                     assertEquals(argmax(want), argmax(rows[i]), backend + ": argmax at " + i);
-                    double kl = LlamaCppParityTest.kl(want, rows[i]);
+                    double kl = dev.r1.engine.Logits.kl(want, rows[i]);
                     assertTrue(kl < 1e-6, backend + ": KL " + kl + " at " + i);
                 }
             }
@@ -171,7 +167,7 @@ class SessionsTest {
             s.prefill(A, (i, l) -> ref[i] = l.clone());
         }
         for (int i = 0; i < A.length; i++) {
-            double kl = LlamaCppParityTest.kl(ref[i], java[i]);
+            double kl = dev.r1.engine.Logits.kl(ref[i], java[i]);
             assertTrue(kl < LlamaCppParityTest.MAX_KL, "KL " + kl + " at position " + i);
         }
     }
