@@ -1,5 +1,6 @@
 package dev.r1.cli;
 
+import dev.r1.engine.Engines;
 import dev.r1.engine.Session;
 import dev.r1.engine.SessionOptions;
 import dev.r1.engine.bench.Bandwidth;
@@ -103,12 +104,12 @@ final class BenchCommand implements Callable<Integer> {
         }
         BenchReport report = new BenchReport(MachineInfo.detect(null), bw);
         if (interleave) {
-            List<String> names = backends.stream().map(b -> Backends.canonical(b.trim())).toList();
+            List<String> names = backends.stream().map(b -> Engines.canonical(b.trim())).toList();
             List<Session> sessions = new ArrayList<>();
             try {
                 for (String name : names) {
                     System.err.printf("%s: loading %s%n", name, file.getFileName());
-                    sessions.add(Backends.open(name, file, so));
+                    sessions.add(Engines.open(name, file, so));
                     System.err.printf("%s: %s%n", name, sessions.getLast().model().description());
                 }
                 List<LatencyBench.Result> rs = LatencyBench.runInterleaved(sessions, opts,
@@ -122,10 +123,10 @@ final class BenchCommand implements Callable<Integer> {
             }
         } else {
             for (String b : backends) {
-                String name = Backends.canonical(b.trim());
+                String name = Engines.canonical(b.trim());
                 System.err.printf("%s: loading %s%n", name, file.getFileName());
                 PeakMemory.resetPeak();
-                try (Session s = Backends.open(name, file, so)) {
+                try (Session s = Engines.open(name, file, so)) {
                     System.err.printf("%s: %s%n", name, s.model().description());
                     LatencyBench.Result r = LatencyBench.run(s, opts, phase -> System.err.printf("%s: %s%n", name, phase));
                     report.add(new BenchReport.Row(name, s.model().description(), file.getFileName().toString(), typeName, thr, modelBytes, bytesPerToken,
@@ -150,10 +151,10 @@ final class BenchCommand implements Callable<Integer> {
     /** Names, paths and extensions checked up front: a typo must not surface after the whole benchmark. */
     private void checkBeforeWork() {
         for (String b : backends) {
-            String name = Backends.canonical(b.trim());
-            if (!Backends.NAMES.contains(name))
+            String name = Engines.canonical(b.trim());
+            if (!Engines.NAMES.contains(name))
                 throw new IllegalArgumentException("unknown backend '" + b.trim() + "' in --backends; choose from "
-                        + String.join(", ", Backends.NAMES));
+                        + String.join(", ", Engines.NAMES));
         }
         if (json != null) OutputFiles.checkWritable(json, "JSON report", true, null);
         if (plot != null) {

@@ -1,5 +1,6 @@
 package dev.r1.cli;
 
+import dev.r1.engine.Engines;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.r1.engine.sampling.SamplerOptions;
 import dev.r1.models.io.OutputFiles;
@@ -119,7 +120,7 @@ final class ChatCommands {
 
     private void show() {
         SamplerOptions o = chat.samplerOptions();
-        out.printf(Locale.ROOT, "model:       %s on %s%n", run.model, Backends.canonical(run.backend));
+        out.printf(Locale.ROOT, "model:       %s on %s%n", run.model, Engines.canonical(run.backend));
         out.printf(Locale.ROOT, "parameters:  temperature %s, top-k %d, top-p %s, min-p %s, repeat penalty %s (last %d),"
                         + " presence %s, frequency %s, max-tokens %d, think %s%n", fmt(o.temperature()), o.topK(), fmt(o.topP()),
                 fmt(o.minP()), fmt(o.repeatPenalty()), o.repeatLastN(), fmt(o.presencePenalty()), fmt(o.frequencyPenalty()),

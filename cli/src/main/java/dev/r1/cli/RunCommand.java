@@ -145,7 +145,7 @@ final class RunCommand implements Callable<Integer> {
         SessionOptions opts = new SessionOptions(threads(threads), contextSize(), SessionOptions.DEFAULT_BATCH);
         Session s;
         try (var loading = Progress.loading(model)) {
-            s = Backends.open(Backends.canonical(backend), model, opts);
+            s = Engines.open(Engines.canonical(backend), model, opts);
         }
         try (s) {
             Chat chat = new Chat(s, tok, so, system);
@@ -242,7 +242,7 @@ final class RunCommand implements Callable<Integer> {
             throw new IllegalArgumentException("the prompt does not fit: " + e.getMessage().replace("/reset to start over, or run", "run"));
         }
         if (json) {
-            out.println(RunJson.of(model, Backends.canonical(backend), input, t));
+            out.println(RunJson.of(model, Engines.canonical(backend), input, t));
         } else {
             out.println();
             System.err.println(stats(t));
@@ -272,7 +272,7 @@ final class RunCommand implements Callable<Integer> {
         term.handle(Terminal.Signal.INT, sig -> cancel.set(true));
         boolean color = Tty.color();
         out.printf("r1: %s on %s, context %d tokens. /help for commands, Ctrl-D to exit.%n", model.getFileName(),
-                Backends.canonical(backend), chat.contextSize());
+                Engines.canonical(backend), chat.contextSize());
         out.flush();
         ChatCommands commands = new ChatCommands(chat, this, out);
         while (true) {

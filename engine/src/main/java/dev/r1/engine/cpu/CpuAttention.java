@@ -129,15 +129,13 @@ public final class CpuAttention {
      */
     public static void attend(Parallel pool, KvCache cache, int layer, int pos0, int n, float[] q, float[] k, float[] v,
                               int heads, int kvHeads, int hd, float[] out) {
-        cache.store(layer, pos0, n, k, v);
-        int group = heads / kvHeads;
-        float scale = (float) (1.0 / Math.sqrt(hd));
-        pool.forRange(n * kvHeads, 1, (a, b) -> {
-            for (int task = a; task < b; task++) {
-                int t = task / kvHeads, g = task % kvHeads;
-                one(cache, layer, pos0 + t, q, t * heads * hd, g, group, hd, scale, out);
-            }
-        });
+        KvCache[] caches = new KvCache[n];
+        int[] pos = new int[n];
+        for (int t = 0; t < n; t++) {
+            caches[t] = cache;
+            pos[t] = pos0 + t;
+        }
+        attendRows(pool, caches, pos, layer, n, q, k, v, heads, kvHeads, hd, out);
     }
 
     /**

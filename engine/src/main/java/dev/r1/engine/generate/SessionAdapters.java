@@ -2,7 +2,7 @@ package dev.r1.engine.generate;
 
 import dev.r1.engine.Session;
 
-/** Generation over any {@link Session}: its decode loop view. */
+/** Generation over any {@link Session}: its decode loop view (its text decoder is {@link Session#textDecoder()}). */
 public final class SessionAdapters {
     private SessionAdapters() {}
 
@@ -13,10 +13,5 @@ public final class SessionAdapters {
             @Override public int position() { return s.position(); }
             @Override public int contextSize() { return s.contextSize(); }
         };
-    }
-
-    /** The session's own streaming decoder (byte-exact on both engines). */
-    public static TextDecoder textDecoder(Session s) {
-        return s.textDecoder();
     }
 }

@@ -75,8 +75,6 @@ public final class JavaModel implements Model {
 
     public ModelConfig config() { return cfg; }
     public GgufFile file() { return file; }
-    public Backend backendImpl() { return backend; }
-    ModelWeights weights() { return weights; }
 
     /** @throws ModelException when the file's vocabulary is not a byte-level BPE one */
     public BpeTokenizer tokenizer() {

@@ -45,7 +45,7 @@ class JavaSessionGenerateTest {
                 Sampler sampler = new Sampler(SamplerOptions.r1Defaults(42));
                 sampler.accept(prompt);
                 StringBuilder streamed = new StringBuilder();
-                runs[i] = new Generator(SessionAdapters.tokenModel(s), sampler, SessionAdapters.textDecoder(s))
+                runs[i] = new Generator(SessionAdapters.tokenModel(s), sampler, s.textDecoder())
                         .generate(s.lastLogits(), new GenerateOptions(24, List.of(), false), (t, th) -> streamed.append(t), () -> false);
                 assertEquals(runs[i].answer(), streamed.toString());
                 int[] gen = runs[i].tokens();
