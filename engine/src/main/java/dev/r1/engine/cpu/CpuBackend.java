@@ -42,7 +42,7 @@ public final class CpuBackend implements Backend {
 
     private final Parallel pool;
     private final Matmul matmul;
-    private final Arena packed = Arena.ofShared();
+    private final Arena packed = new HugePageArena(); // repacked weights on huge pages where the OS gives them
 
     public CpuBackend(int threads) {
         this.pool = new Parallel(threads);
