@@ -102,6 +102,12 @@ public final class OpenAiServer implements AutoCloseable {
 
     public int port() { return http.getAddress().getPort(); }
 
+    /**
+     * Null when the server can watch its clients' connections (so a client that leaves is noticed at once),
+     * else why not (the JVM lacks {@code --add-opens jdk.httpserver/sun.net.httpserver=ALL-UNNAMED}).
+     */
+    public static String connectionWatchUnavailable() { return ConnectionWatch.UNAVAILABLE; }
+
     /** True once the model is loaded. */
     public boolean isReady() { return scheduler != null; }
 

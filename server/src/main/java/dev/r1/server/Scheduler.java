@@ -100,7 +100,7 @@ final class Scheduler implements AutoCloseable {
                 synchronized (lock) {
                     while (!stopping && queue.isEmpty() && busy == 0) lock.wait();
                     if (stopping && busy == 0) {
-                        for (Job j : queue) j.sink.accept(new Job.Failed(j.index, ApiException.unavailable("the server is shutting down")));
+                        for (Job j : queue) { j.markFinished(); j.sink.accept(new Job.Failed(j.index, ApiException.unavailable("the server is shutting down"))); }
                         queue.clear();
                         return;
                     }
@@ -263,6 +263,7 @@ final class Scheduler implements AutoCloseable {
         j.splitter.finish();
         emit(j, List.of());
         release(s);
+        j.markFinished();
         j.sink.accept(new Job.Done(j.index, reason, j.prompt.length, j.generated, j.cachedTokens));
     }
 
@@ -272,6 +273,7 @@ final class Scheduler implements AutoCloseable {
         try { s.session.reset(); } catch (RuntimeException ignored) { }
         s.cached.truncate(0);
         release(s);
+        j.markFinished();
         j.sink.accept(new Job.Failed(j.index, e));
     }
 
@@ -292,7 +294,7 @@ final class Scheduler implements AutoCloseable {
     void close(long graceMillis) {
         synchronized (lock) {
             stopping = true;
-            for (Job j : queue) j.sink.accept(new Job.Failed(j.index, ApiException.unavailable("the server is shutting down")));
+            for (Job j : queue) { j.markFinished(); j.sink.accept(new Job.Failed(j.index, ApiException.unavailable("the server is shutting down"))); }
             queue.clear();
             lock.notifyAll();
         }
