@@ -128,6 +128,23 @@ class HostileClientsTest {
     }
 
     @Test
+    void choicesWaitingForASharedPrefillSurviveTheirClientLeaving() throws Exception {
+        awaitIdle(30_000);
+        // n = 3 on a long prompt (~375 tokens): two choices wait while the first prefills (6 chunks); the client leaves
+        String body = "{\"prompt\":\"" + "many words to prefill ".repeat(17) + "\",\"max_tokens\":50,\"n\":3}";
+        for (int delayMs : new int[] {0, 20, 200}) {
+            try (Socket s = new Socket("127.0.0.1", port)) {
+                s.getOutputStream().write(raw("POST", "/v1/completions", "127.0.0.1:" + port, body).getBytes(StandardCharsets.UTF_8));
+                Thread.sleep(delayMs);
+            }
+            awaitIdle(10_000);
+        }
+        var r = TestServers.post(port, "/v1/completions", body); // and the next request is served in full
+        assertEquals(200, r.status(), r.body());
+        assertEquals(3, r.json().get("choices").size());
+    }
+
+    @Test
     void slowLorisIsCutOffWhileOthersAreServed() throws Exception {
         try (Socket s = new Socket("127.0.0.1", port)) {
             OutputStream out = s.getOutputStream();
