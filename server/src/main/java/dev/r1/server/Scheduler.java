@@ -81,7 +81,8 @@ final class Scheduler implements AutoCloseable {
     void submit(List<Job> jobs) {
         synchronized (lock) {
             if (stopping) throw ApiException.unavailable("the server is shutting down");
-            if (queue.size() + jobs.size() > capacity + freeSlots())
+            // Running plus waiting choices stay within slots + queue capacity, however far admission lags.
+            if (queue.size() + jobs.size() > capacity + (slots.length - busy))
                 throw ApiException.unavailable("the queue is full (" + capacity + " waiting); retry later");
             queue.addAll(jobs);
             lock.notifyAll();
@@ -95,12 +96,6 @@ final class Scheduler implements AutoCloseable {
             queue.remove(j);
             lock.notifyAll();
         }
-    }
-
-    private int freeSlots() {
-        int n = 0;
-        for (Slot s : slots) if (s.job == null) n++;
-        return Math.max(0, n - queue.size());
     }
 
     private void loop() {
