@@ -99,6 +99,10 @@ final class ServeCommand implements Callable<Integer> {
         }));
         System.err.printf("r1 serve: http://%s:%d/v1 (%s on %s, %d slot%s); loading the model...%n",
                 host.contains(":") ? "[" + host + "]" : host, server.port(), id, b, slots, slots == 1 ? "" : "s");
+        if (OpenAiServer.connectionWatchUnavailable() != null)
+            System.err.println("r1 serve: warning: client connections cannot be watched (run the JVM with --add-opens "
+                    + "jdk.httpserver/sun.net.httpserver=ALL-UNNAMED, as ./r1 does): a client that leaves a non-streaming "
+                    + "request is noticed only when its answer is written");
         while (!server.isReady() && server.loadError() == null) Thread.sleep(50);
         if (server.loadError() != null) {
             System.err.println("r1 serve: the model failed to load: " + server.loadError());

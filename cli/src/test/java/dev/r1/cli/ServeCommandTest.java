@@ -41,7 +41,7 @@ class ServeCommandTest {
         assertEquals(0, CliTest.r1("synth", "--preset", "tiny-qwen2", "--type", "q8_0", "-o", model.toString()).code());
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
-                "-cp", System.getProperty("java.class.path"), "dev.r1.cli.Main",
+                "--add-opens", "jdk.httpserver/sun.net.httpserver=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"), "dev.r1.cli.Main",
                 "serve", model.toString(), "--port", "0", "--slots", "2", "--ctx", "512", "--threads", "2"));
         Path errFile = dir.resolve("serve.err"); // a file, not a pipe: the JDK may close a pipe under a reader when the process exits
         Process server = new ProcessBuilder(cmd).redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(errFile.toFile()).start();

@@ -70,6 +70,18 @@ public interface Session extends AutoCloseable {
      */
     void truncate(int n);
 
+    /**
+     * Makes this session hold the first {@code n} positions of {@code source}'s cache (a session of the same
+     * model), as if it had prefilled them itself, forgetting what it held: one prompt prefilled once serves
+     * several continuations (the server's {@code n} choices). With {@code n == source.position()} the last
+     * logits come along; otherwise they are unavailable until the next prefill or decode.
+     *
+     * @return false, changing nothing, when the backend cannot copy a cache (the caller prefills instead)
+     * @throws IllegalArgumentException when {@code source} belongs to another model, or {@code n} is negative,
+     *         beyond {@code source.position()} or beyond this session's context
+     */
+    default boolean copyFrom(Session source, int n) { return false; }
+
     /** The most tokens this session holds. */
     int contextSize();
 

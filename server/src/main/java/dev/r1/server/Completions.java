@@ -16,8 +16,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * {@code /v1/chat/completions} and {@code /v1/completions}: a request becomes {@code n} jobs on the
  * scheduler; their events come back through a queue this (virtual) thread drains, as one JSON body or as
- * Server-Sent Events. A failed write means the client left: its jobs are cancelled at once, so their slots
- * free up at the next token.
+ * Server-Sent Events. A client that leaves ({@link ConnectionWatch}, or a failed write) has its jobs cancelled
+ * at once, so their slots free up at the next token.
  */
 final class Completions {
     private final OpenAiServer server;
@@ -47,6 +47,12 @@ final class Completions {
             jobs.add(new Job(i, p.prompt(), spec, timeout, events::add));
         }
         sched.submit(jobs); // 503 when the queue is full
+        // A client that leaves is noticed at once, not only when a write fails (never, until the end, for a
+        // non-streaming answer): its jobs stop at their next token and free their slots.
+        ConnectionWatch.watch(x, () -> {
+            for (Job j : jobs) if (!j.finished()) { server.metrics.disconnects.increment(); break; }
+            for (Job j : jobs) sched.cancel(j);
+        });
         String id = (chat ? "chatcmpl-" : "cmpl-") + UUID.randomUUID().toString().replace("-", "");
         long created = System.currentTimeMillis() / 1000;
         try {

@@ -41,6 +41,7 @@ final class Job {
     final long submittedNanos = System.nanoTime();
     final long deadlineNanos;
     private final AtomicBoolean cancelled = new AtomicBoolean();
+    private volatile boolean finished;
 
     // Scheduler-thread state.
     Sampler sampler;
@@ -62,4 +63,9 @@ final class Job {
     void cancel() { cancelled.set(true); }
 
     boolean cancelled() { return cancelled.get(); }
+
+    /** Set by the scheduler before it reports the job's end (Done or Failed). */
+    void markFinished() { finished = true; }
+
+    boolean finished() { return finished; }
 }

@@ -11,6 +11,9 @@ import java.util.function.IntSupplier;
 final class Metrics {
     private final Map<String, LongAdder> requests = new ConcurrentHashMap<>(); // "endpoint status"
     final LongAdder promptTokens = new LongAdder(), generatedTokens = new LongAdder(), cachedPromptTokens = new LongAdder();
+    final LongAdder copiedPromptTokens = new LongAdder(), prefillTokens = new LongAdder(), prefills = new LongAdder();
+    /** Requests whose client left before the answer was complete. */
+    final LongAdder disconnects = new LongAdder();
     private final LongAdder ttftCount = new LongAdder(), tokenCount = new LongAdder();
     private final AtomicLong ttftNanos = new AtomicLong(), tokenNanos = new AtomicLong();
     private final AtomicLong batchSteps = new AtomicLong(), batchRows = new AtomicLong();
@@ -37,6 +40,10 @@ final class Metrics {
         }
         counter(b, "r1_prompt_tokens_total", "Prompt tokens of admitted requests.", promptTokens.sum());
         counter(b, "r1_prompt_tokens_cached_total", "Prompt tokens reused from a slot's cache (not recomputed).", cachedPromptTokens.sum());
+        counter(b, "r1_prompt_tokens_copied_total", "Of those, copied from another slot's cache (a shared prefix, the other choices of n).", copiedPromptTokens.sum());
+        counter(b, "r1_prefills_total", "Prompts that needed a prefill (some tokens not cached).", prefills.sum());
+        counter(b, "r1_prefill_tokens_total", "Prompt tokens computed by prefills.", prefillTokens.sum());
+        counter(b, "r1_client_disconnects_total", "Requests whose client left before the answer was complete.", disconnects.sum());
         counter(b, "r1_generated_tokens_total", "Tokens generated.", generatedTokens.sum());
         gauge(b, "r1_queue_length", "Choices waiting for a slot.", queueLength.getAsInt());
         gauge(b, "r1_slots_busy", "Slots generating or prefilling.", busySlots.getAsInt());

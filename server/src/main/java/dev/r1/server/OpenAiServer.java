@@ -102,6 +102,12 @@ public final class OpenAiServer implements AutoCloseable {
 
     public int port() { return http.getAddress().getPort(); }
 
+    /**
+     * Null when the server can watch its clients' connections (so a client that leaves is noticed at once),
+     * else why not (the JVM lacks {@code --add-opens jdk.httpserver/sun.net.httpserver=ALL-UNNAMED}).
+     */
+    public static String connectionWatchUnavailable() { return ConnectionWatch.UNAVAILABLE; }
+
     /** True once the model is loaded. */
     public boolean isReady() { return scheduler != null; }
 
@@ -139,9 +145,6 @@ public final class OpenAiServer implements AutoCloseable {
             } catch (ApiException e) {
                 status = e.status;
                 sendError(x, e);
-            } catch (JsonProcessingException e) {
-                status = 400;
-                sendError(x, ApiException.invalid("the body is not valid JSON: " + e.getOriginalMessage()));
             } catch (IOException e) {
                 status = 499; // the client went away
             } catch (RuntimeException e) {
@@ -190,13 +193,8 @@ public final class OpenAiServer implements AutoCloseable {
             case "/tokenize" -> {
                 requireMethod(method, "POST");
                 JsonNode b = readJson(x);
-                Requests.object(b, "the request body");
-                String text = Requests.text(b, "content", null);
-                if (text == null) throw ApiException.invalid("'content' (a string) is required");
-                boolean special = Requests.bool(b, "add_special", false);
-                boolean parse = Requests.bool(b, "parse_special", true);
                 scheduler();
-                int[] ids = model.tokenize(text, special && model.bos() >= 0, parse);
+                int[] ids = Requests.tokenize(b, model);
                 ObjectNode o = JSON.createObjectNode();
                 ArrayNode a = o.putArray("tokens");
                 for (int id : ids) a.add(id);
@@ -205,18 +203,8 @@ public final class OpenAiServer implements AutoCloseable {
             case "/detokenize" -> {
                 requireMethod(method, "POST");
                 JsonNode b = readJson(x);
-                Requests.object(b, "the request body");
-                JsonNode t = b.get("tokens");
-                if (t == null || !t.isArray()) throw ApiException.invalid("'tokens' (a list of token ids) is required");
                 scheduler();
-                int[] ids = new int[t.size()];
-                for (int i = 0; i < ids.length; i++) {
-                    JsonNode v = t.get(i);
-                    if (!v.isIntegralNumber() || v.asLong() < 0 || v.asLong() >= model.vocabSize())
-                        throw ApiException.invalid("tokens[" + i + "] must be a token id in [0, " + model.vocabSize() + ")");
-                    ids[i] = v.asInt();
-                }
-                return sendJson(x, 200, JSON.createObjectNode().put("content", model.detokenize(ids)));
+                return sendJson(x, 200, JSON.createObjectNode().put("content", model.detokenize(Requests.tokenIds(b, model))));
             }
             case "/chat/completions", "/completions" -> {
                 requireMethod(method, "POST");
@@ -245,8 +233,20 @@ public final class OpenAiServer implements AutoCloseable {
         InputStream in = x.getRequestBody();
         byte[] body = in.readNBytes(cap + 1);
         if (body.length > cap) throw tooLarge(cap);
+        return parseJson(body);
+    }
+
+    /** A request body as JSON; anything else is a 400 saying why. */
+    static JsonNode parseJson(byte[] body) {
         if (body.length == 0) throw ApiException.invalid("the request body is empty; send a JSON object");
-        JsonNode n = JSON.readTree(body);
+        JsonNode n;
+        try {
+            n = JSON.readTree(body);
+        } catch (JsonProcessingException e) {
+            throw ApiException.invalid("the body is not valid JSON: " + Requests.quote(e.getOriginalMessage()));
+        } catch (IOException e) {
+            throw ApiException.invalid("the body could not be read as JSON: " + Requests.quote(e.getMessage()));
+        }
         if (n == null) throw ApiException.invalid("the request body is empty; send a JSON object");
         return n;
     }

@@ -41,7 +41,7 @@ final class Requests {
         }
         String format = text(body, "reasoning_format", "deepseek");
         if (!Set.of("deepseek", "none", "auto", "deepseek-legacy").contains(format))
-            throw ApiException.invalid("'reasoning_format' must be \"deepseek\" or \"none\", got \"" + format + "\"");
+            throw ApiException.invalid("'reasoning_format' must be \"deepseek\" or \"none\", got \"" + quote(format) + "\"");
         String bos = model.bos() >= 0 ? model.piece(model.bos()) : "";
         String rendered = R1ChatTemplate.render(list, true, bos);
         int[] ids = model.tokenize(rendered, false, true);
@@ -108,6 +108,44 @@ final class Requests {
         }
         return new Parsed(chat, ids, n == null ? 1 : n, stream, includeUsage, logprobs,
                 new Job.Spec(s, maxTokens, stop, split, chat, top, presence, frequency));
+    }
+
+    /** {@code /tokenize}: {content, add_special?, parse_special?} to token ids. */
+    static int[] tokenize(JsonNode b, Model model) {
+        object(b, "the request body");
+        String text = text(b, "content", null);
+        if (text == null) throw ApiException.invalid("'content' (a string) is required");
+        boolean special = bool(b, "add_special", false);
+        boolean parse = bool(b, "parse_special", true);
+        return model.tokenize(text, special && model.bos() >= 0, parse);
+    }
+
+    /** {@code /detokenize}: {tokens: [ids]}, each a token id of the model. */
+    static int[] tokenIds(JsonNode b, Model model) {
+        object(b, "the request body");
+        JsonNode t = b.get("tokens");
+        if (t == null || !t.isArray()) throw ApiException.invalid("'tokens' (a list of token ids) is required");
+        int[] ids = new int[t.size()];
+        for (int i = 0; i < ids.length; i++) {
+            JsonNode v = t.get(i);
+            if (!v.isIntegralNumber() || !v.canConvertToLong() || v.asLong() < 0 || v.asLong() >= model.vocabSize())
+                throw ApiException.invalid("tokens[" + i + "] must be a token id in [0, " + model.vocabSize() + ")");
+            ids[i] = v.asInt();
+        }
+        return ids;
+    }
+
+    /** A client's text inside an error message: control characters escaped, at most 300 characters. */
+    static String quote(String s) {
+        if (s == null) return "";
+        StringBuilder b = new StringBuilder();
+        for (int i = 0; i < s.length(); i++) {
+            if (b.length() >= 300) return b.append("...").toString();
+            char c = s.charAt(i);
+            if (c < 0x20 || c == 0x7f) b.append(String.format("\\u%04x", (int) c));
+            else b.append(c);
+        }
+        return b.toString();
     }
 
     /** A message's text: a string, or a list of {type: "text", text} parts; null only for an assistant turn. */

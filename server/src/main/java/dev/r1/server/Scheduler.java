@@ -17,6 +17,11 @@ import java.util.concurrent.TimeUnit;
  * memory-bound, so several streams cost little more than one. A cancelled job leaves its slot at the next
  * round, i.e. within one token's time. A slot keeps what its cache holds after a job ends, so a follow-up
  * turn of the same conversation only feeds what is new.
+ *
+ * <p>Where the engine can copy a cache ({@link Session#copyFrom}), a prompt is computed once: the other
+ * choices of a request ({@code n > 1}) wait while the first one's slot prefills it, then take a copy of its
+ * cache and last logits; and a new prompt whose beginning another slot holds (a shared system prompt) copies
+ * that prefix instead of recomputing it. Elsewhere (llama.cpp) each slot prefills its own.
  */
 final class Scheduler implements AutoCloseable {
 
@@ -27,10 +32,11 @@ final class Scheduler implements AutoCloseable {
         int[] toPrefill;
         int prefillAt;
         int pending = -1; // sampled, not yet fed
+        Slot waitFor; // a slot prefilling this job's prompt (the same request), whose cache this one will copy
 
         Slot(Session s) { session = s; }
 
-        boolean prefilling() { return job != null && toPrefill != null; }
+        boolean prefilling() { return job != null && toPrefill != null && waitFor == null; }
         boolean decoding() { return job != null && toPrefill == null && pending >= 0; }
     }
 
@@ -44,6 +50,7 @@ final class Scheduler implements AutoCloseable {
     private volatile boolean stopping;
     private volatile int busy;
     private int nextPrefill;
+    private final boolean canCopy; // the sessions copy caches (Session.copyFrom)
 
     Scheduler(Model model, int slots, int ctx, int threads, int capacity, int prefillChunk, Metrics metrics) {
         this.model = model;
@@ -54,6 +61,8 @@ final class Scheduler implements AutoCloseable {
         SessionOptions so = SessionOptions.defaults().withCtx(ctx);
         if (threads > 0) so = so.withThreads(threads);
         for (int i = 0; i < slots; i++) this.slots[i] = new Slot(model.newSession(so));
+        // Copying nothing between two empty sessions tells whether the backend copies at all.
+        canCopy = slots > 1 && this.slots[1].session.copyFrom(this.slots[0].session, 0);
         metrics.queueLength = this::queueLength;
         metrics.busySlots = () -> busy;
         metrics.slots = slots;
@@ -72,7 +81,8 @@ final class Scheduler implements AutoCloseable {
     void submit(List<Job> jobs) {
         synchronized (lock) {
             if (stopping) throw ApiException.unavailable("the server is shutting down");
-            if (queue.size() + jobs.size() > capacity + freeSlots())
+            // Running plus waiting choices stay within slots + queue capacity, however far admission lags.
+            if (queue.size() + jobs.size() > capacity + (slots.length - busy))
                 throw ApiException.unavailable("the queue is full (" + capacity + " waiting); retry later");
             queue.addAll(jobs);
             lock.notifyAll();
@@ -88,19 +98,13 @@ final class Scheduler implements AutoCloseable {
         }
     }
 
-    private int freeSlots() {
-        int n = 0;
-        for (Slot s : slots) if (s.job == null) n++;
-        return Math.max(0, n - queue.size());
-    }
-
     private void loop() {
         while (true) {
             try {
                 synchronized (lock) {
                     while (!stopping && queue.isEmpty() && busy == 0) lock.wait();
                     if (stopping && busy == 0) {
-                        for (Job j : queue) j.sink.accept(new Job.Failed(j.index, ApiException.unavailable("the server is shutting down")));
+                        for (Job j : queue) { j.markFinished(); j.sink.accept(new Job.Failed(j.index, ApiException.unavailable("the server is shutting down"))); }
                         queue.clear();
                         return;
                     }
@@ -134,24 +138,73 @@ final class Scheduler implements AutoCloseable {
         }
     }
 
+    /** The choices of one request share one prompt array. */
+    private static boolean sameRequest(Job a, Job b) { return a != null && b != null && a.prompt == b.prompt; }
+
     private void start(Slot s, Job j, int common) {
-        if (common >= j.prompt.length) common = j.prompt.length - 1; // the last prompt token is fed again for its logits
+        int last = j.prompt.length - 1; // the last prompt token is fed again for its logits
+        if (common > last) common = last;
+        Slot sibling = null, donor = null;
+        int donorCommon = 0;
+        if (canCopy) {
+            for (Slot d : slots) {
+                if (d == s) continue;
+                if (d.prefilling() && sameRequest(d.job, j)) sibling = d;
+                int c = d.cached.commonPrefix(j.prompt);
+                if (c > donorCommon) { donor = d; donorCommon = c; }
+            }
+        }
+        int copied = 0;
+        if (sibling == null && Math.min(donorCommon, last) > common && s.session.copyFrom(donor.session, Math.min(donorCommon, last))) {
+            copied = common = Math.min(donorCommon, last);
+            s.cached.copyFrom(donor.cached, common);
+        }
         if (common < s.cached.size()) {
             s.session.truncate(common);
             s.cached.truncate(common);
         }
         s.job = j;
-        s.toPrefill = Arrays.copyOfRange(j.prompt, common, j.prompt.length);
+        s.toPrefill = Arrays.copyOfRange(j.prompt, common, j.prompt.length); // if it does not wait, or the wait fails
         s.prefillAt = 0;
         s.pending = -1;
+        s.waitFor = sibling;
         j.cachedTokens = common;
         j.sampler = new Sampler(j.spec.sampling());
         j.sampler.accept(j.prompt);
         j.decoder = model.textDecoder();
         j.splitter = new StreamSplitter(j.spec.stop(), j.spec.split(), j.spec.startInThink());
         metrics.promptTokens.add(j.prompt.length);
-        metrics.cachedPromptTokens.add(common);
+        if (sibling == null) account(j, copied);
         busy++;
+    }
+
+    /** Counts a job's reused prompt tokens once it is known how its prompt is had. */
+    private void account(Job j, int copied) {
+        metrics.cachedPromptTokens.add(j.cachedTokens);
+        metrics.copiedPromptTokens.add(copied);
+        if (j.cachedTokens < j.prompt.length) metrics.prefills.increment();
+    }
+
+    /**
+     * Hands the prompt {@code s} has just prefilled, with its logits, to the slots waiting for it; returns
+     * those served (a slot whose copy fails prefills on its own).
+     */
+    private List<Slot> shareWithWaiting(Slot s) {
+        List<Slot> served = new ArrayList<>();
+        for (Slot w : slots) {
+            if (w.waitFor != s) continue;
+            w.waitFor = null;
+            if (w.session.copyFrom(s.session, s.cached.size())) {
+                w.cached.copyFrom(s.cached, s.cached.size());
+                w.toPrefill = null;
+                w.job.cachedTokens = w.job.prompt.length;
+                account(w.job, w.job.prompt.length);
+                served.add(w);
+            } else {
+                account(w.job, 0);
+            }
+        }
+        return served;
     }
 
     private void round() {
@@ -161,6 +214,12 @@ final class Scheduler implements AutoCloseable {
             if (s.job.cancelled()) finish(s, "cancelled");
             else if (now - s.job.deadlineNanos > 0)
                 fail(s, new ApiException(504, "timeout_error", "the request ran past the server's request timeout"));
+        }
+        for (Slot s : slots) { // the slot it waited for was cancelled or failed: prefill on its own
+            if (s.waitFor != null && !(s.waitFor.prefilling() && sameRequest(s.waitFor.job, s.job))) {
+                s.waitFor = null;
+                account(s.job, 0);
+            }
         }
         prefillStep();
         decodeStep();
@@ -182,9 +241,12 @@ final class Scheduler implements AutoCloseable {
             }
             s.cached.addAll(chunk);
             s.prefillAt = end;
+            metrics.prefillTokens.add(chunk.length);
             if (end == s.toPrefill.length) {
                 s.toPrefill = null;
+                List<Slot> served = shareWithWaiting(s);
                 next(s, s.session.lastLogits());
+                for (Slot w : served) next(w, w.session.lastLogits());
             }
             return;
         }
@@ -263,6 +325,7 @@ final class Scheduler implements AutoCloseable {
         j.splitter.finish();
         emit(j, List.of());
         release(s);
+        j.markFinished();
         j.sink.accept(new Job.Done(j.index, reason, j.prompt.length, j.generated, j.cachedTokens));
     }
 
@@ -272,11 +335,13 @@ final class Scheduler implements AutoCloseable {
         try { s.session.reset(); } catch (RuntimeException ignored) { }
         s.cached.truncate(0);
         release(s);
+        j.markFinished();
         j.sink.accept(new Job.Failed(j.index, e));
     }
 
     private void release(Slot s) {
         s.job = null;
+        s.waitFor = null;
         s.toPrefill = null;
         s.pending = -1;
         busy--;
@@ -292,7 +357,7 @@ final class Scheduler implements AutoCloseable {
     void close(long graceMillis) {
         synchronized (lock) {
             stopping = true;
-            for (Job j : queue) j.sink.accept(new Job.Failed(j.index, ApiException.unavailable("the server is shutting down")));
+            for (Job j : queue) { j.markFinished(); j.sink.accept(new Job.Failed(j.index, ApiException.unavailable("the server is shutting down"))); }
             queue.clear();
             lock.notifyAll();
         }
@@ -317,6 +382,7 @@ final class Scheduler implements AutoCloseable {
         void add(int v) { if (n == a.length) a = Arrays.copyOf(a, 2 * n); a[n++] = v; }
         void addAll(int[] vs) { for (int v : vs) add(v); }
         void truncate(int k) { n = Math.min(n, k); }
+        void copyFrom(IntList o, int k) { n = 0; for (int i = 0; i < k; i++) add(o.a[i]); }
 
         int commonPrefix(int[] other) {
             int c = 0, m = Math.min(n, other.length);

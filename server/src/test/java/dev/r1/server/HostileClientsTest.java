@@ -2,6 +2,7 @@ package dev.r1.server;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -87,6 +88,60 @@ class HostileClientsTest {
         long after = generated() - before;
         assertTrue(after < 50, "generation went on for " + after + " tokens after the client left");
         System.out.printf("disconnect: slot free %.0f ms after the client closed, %d tokens generated meanwhile%n", ms, after);
+    }
+
+    @Test
+    void disconnectDuringANonStreamingAnswerStopsGenerationAtTheNextToken() throws Exception {
+        assertNull(OpenAiServer.connectionWatchUnavailable(), "the test JVM opens the JDK's HttpServer (r1.jvm.flags)");
+        awaitIdle(30_000);
+        complete("Warm up"); // the first tokens of a fresh JVM wait for the JIT, which would blur the timing below
+        String body = "{\"messages\":[{\"role\":\"user\",\"content\":\"Write a long story\"}],\"max_tokens\":400,\"seed\":3}";
+        long disconnects = metric("r1_client_disconnects_total");
+        long before;
+        double tokenMs;
+        long base = server.metrics.generatedTokens.sum();
+        try (Socket s = new Socket("127.0.0.1", port)) {
+            s.getOutputStream().write(raw("POST", "/v1/chat/completions", "127.0.0.1:" + port, body).getBytes(StandardCharsets.UTF_8));
+            long end = System.currentTimeMillis() + 30_000;
+            while (server.metrics.generatedTokens.sum() < base + 3) {
+                assertTrue(System.currentTimeMillis() < end, "the answer started");
+                Thread.sleep(1);
+            }
+            long g0 = server.metrics.generatedTokens.sum(), t0 = System.nanoTime();
+            while (server.metrics.generatedTokens.sum() < g0 + 5 && System.nanoTime() - t0 < 10e9) Thread.sleep(1);
+            tokenMs = (System.nanoTime() - t0) / 1e6 / Math.max(1, server.metrics.generatedTokens.sum() - g0);
+            assertEquals(1, server.busySlots(), "still generating");
+            assertEquals(0, s.getInputStream().available(), "nothing answered yet");
+            before = server.metrics.generatedTokens.sum();
+        } // the client goes away while nothing is being written to it
+        long t0 = System.nanoTime();
+        while (server.busySlots() > 0 && System.nanoTime() - t0 < 5e9) Thread.sleep(0, 100_000);
+        double ms = (System.nanoTime() - t0) / 1e6;
+        long after = server.metrics.generatedTokens.sum() - before;
+        assertEquals(0, server.busySlots(), "the slot was freed");
+        System.out.printf("non-streaming disconnect: slot free %.1f ms after the client closed (a token takes %.1f ms), "
+                + "%d tokens generated meanwhile%n", ms, tokenMs, after);
+        // The token in flight when the FIN arrives is finished; at most one more starts before the cancel lands.
+        assertTrue(after <= 2, after + " tokens were generated after the client left");
+        awaitIdle(1000);
+        assertEquals(disconnects + 1, metric("r1_client_disconnects_total"));
+    }
+
+    @Test
+    void choicesWaitingForASharedPrefillSurviveTheirClientLeaving() throws Exception {
+        awaitIdle(30_000);
+        // n = 3 on a long prompt (~375 tokens): two choices wait while the first prefills (6 chunks); the client leaves
+        String body = "{\"prompt\":\"" + "many words to prefill ".repeat(17) + "\",\"max_tokens\":50,\"n\":3}";
+        for (int delayMs : new int[] {0, 20, 200}) {
+            try (Socket s = new Socket("127.0.0.1", port)) {
+                s.getOutputStream().write(raw("POST", "/v1/completions", "127.0.0.1:" + port, body).getBytes(StandardCharsets.UTF_8));
+                Thread.sleep(delayMs);
+            }
+            awaitIdle(10_000);
+        }
+        var r = TestServers.post(port, "/v1/completions", body); // and the next request is served in full
+        assertEquals(200, r.status(), r.body());
+        assertEquals(3, r.json().get("choices").size());
     }
 
     @Test

@@ -205,4 +205,31 @@ class ServerTest {
         assertNotNull(texts.get(0));
         assertEquals(2, new HashSet<>(texts).size(), "different seeds, different samples: " + texts);
     }
+
+    static long metric(String name) {
+        for (String line : TestServers.get(port, "/metrics").body().split("\n"))
+            if (line.startsWith(name + " ")) return Long.parseLong(line.split(" ")[1]);
+        throw new AssertionError("no " + name);
+    }
+
+    @Test
+    void nChoicesPrefillThePromptOnceAndEqualSeparateRequests() {
+        String req = "{\"prompt\":\"The n choices of one request share one prefill of this prompt, said the scheduler\","
+                + "\"max_tokens\":16,\"temperature\":1.0,\"top_p\":1.0,\"seed\":%d,\"n\":%d}";
+        long prefills = metric("r1_prefills_total"), computed = metric("r1_prefill_tokens_total"), copied = metric("r1_prompt_tokens_copied_total");
+        var r = TestServers.post(port, "/v1/completions", req.formatted(40, 3));
+        assertEquals(200, r.status(), r.body());
+        int promptTokens = r.json().at("/usage/prompt_tokens").asInt();
+        assertEquals(1, metric("r1_prefills_total") - prefills, "one prefill for three choices");
+        assertTrue(metric("r1_prefill_tokens_total") - computed <= promptTokens, "the prompt computed at most once");
+        assertTrue(metric("r1_prompt_tokens_copied_total") - copied >= 2L * promptTokens, "the other two choices copied it");
+        JsonNode cs = r.json().get("choices");
+        assertEquals(3, cs.size());
+        for (int i = 0; i < 3; i++) {
+            var alone = TestServers.post(port, "/v1/completions", req.formatted(40 + i, 1));
+            assertEquals(200, alone.status(), alone.body());
+            assertEquals(alone.json().at("/choices/0/text").asText(), cs.get(i).get("text").asText(),
+                    "choice " + i + " is what a request with seed " + (40 + i) + " gives");
+        }
+    }
 }

@@ -101,6 +101,12 @@ public final class CpuBackend implements Backend {
         return new CacheHandle(new KvCache(layers, ctx, kvDim, f16));
     }
 
+    @Override
+    public synchronized boolean copyCache(Cache from, Cache to, int positions) {
+        ((CacheHandle) from).kv.copyPrefixTo(((CacheHandle) to).kv, positions);
+        return true;
+    }
+
     private static float[] a(Buffer b) { return ((Buf) b).a; }
 
     @Override

@@ -41,6 +41,27 @@ public final class KvCache {
     /** Bytes held. */
     public long bytes() { return 2L * layers * ctx * kvDim * (f16 ? 2 : 4); }
 
+    /**
+     * Copies positions {@code 0..n} of every layer into {@code dst} (same layers, kvDim and type). F16 keys go
+     * in whole blocks of eight: the positions past {@code n} in the last block are overwritten when {@code dst}
+     * stores them, and attention never reads a position before it is stored.
+     */
+    public void copyPrefixTo(KvCache dst, int n) {
+        if (dst.layers != layers || dst.kvDim != kvDim || dst.f16 != f16)
+            throw new IllegalArgumentException("caches of different shapes");
+        if (n < 0 || n > ctx || n > dst.ctx) throw new IllegalArgumentException(n + " positions do not fit both caches");
+        int keyPositions = Math.min((n + 7) & ~7, (dst.ctx + 7) & ~7);
+        for (int l = 0; l < layers; l++) {
+            if (f16) {
+                System.arraycopy(k16[l], 0, dst.k16[l], 0, keyPositions * kvDim);
+                System.arraycopy(v16[l], 0, dst.v16[l], 0, n * kvDim);
+            } else {
+                System.arraycopy(k32[l], 0, dst.k32[l], 0, n * kvDim);
+                System.arraycopy(v32[l], 0, dst.v32[l], 0, n * kvDim);
+            }
+        }
+    }
+
     /** Stores {@code n} rows of keys and values for positions {@code pos0 ..}. */
     void store(int layer, int pos0, int n, float[] k, float[] v) {
         store(layer, pos0, n, k, v, 0);

@@ -239,6 +239,21 @@ public final class CudaBackend implements Backend {
     }
 
     @Override
+    public boolean copyCache(Cache from, Cache to, int positions) {
+        if (capturing) throw new IllegalStateException("a cache cannot be copied inside a graph capture");
+        flush();
+        dev.ensureCurrent();
+        Kv a = (Kv) from, b = (Kv) to;
+        long bytes = 2L * positions * a.kvDim(); // [ctx][kvDim] halves: a prefix of positions is a prefix of bytes
+        if (bytes == 0) return true;
+        for (int l = 0; l < a.k().length; l++) {
+            dev.copyAsync(b.k()[l], a.k()[l], bytes);
+            dev.copyAsync(b.v()[l], a.v()[l], bytes);
+        }
+        return true;
+    }
+
+    @Override
     public void free(Cache cache) {
         flush();
         dev.sync();

@@ -113,6 +113,14 @@ public interface Backend extends AutoCloseable {
     /** Reads {@code len} floats from {@code src[off]} into host memory. */
     void toHost(Buffer src, int off, int len, float[] dst);
 
+    /**
+     * Copies positions {@code 0..positions} of every layer's keys and values from {@code from} to {@code to}
+     * (two caches of this backend with the same layout); what {@code to} holds beyond is left as it is.
+     *
+     * @return false when this backend cannot copy caches (the default)
+     */
+    default boolean copyCache(Cache from, Cache to, int positions) { return false; }
+
     /** Releases a session's cache (device memory); the default leaves it to the garbage collector. */
     default void free(Cache cache) {}
 

@@ -138,6 +138,23 @@ public final class JavaSession implements Session {
         haveLogits = false;
     }
 
+    @Override
+    public boolean copyFrom(Session source, int n) {
+        if (!(source instanceof JavaSession s) || s.model != model) throw new IllegalArgumentException("the source session belongs to another model");
+        if (closed || s.closed) throw new IllegalStateException("session is closed");
+        if (n < 0 || n > s.pos) throw new IllegalArgumentException("cannot copy " + n + " of the source's " + s.pos + " positions");
+        if (n > contextSize()) throw new IllegalArgumentException(n + " positions do not fit the context of " + contextSize());
+        if (s == this) {
+            truncate(n);
+            return true;
+        }
+        if (!tf.copyCacheFrom(s.tf, n)) return false;
+        pos = n;
+        haveLogits = n == s.pos && s.haveLogits;
+        if (haveLogits) System.arraycopy(s.logits, 0, logits, 0, logits.length);
+        return true;
+    }
+
     private void check(int more) {
         if (closed) throw new IllegalStateException("session is closed");
         if (pos + more > contextSize()) {

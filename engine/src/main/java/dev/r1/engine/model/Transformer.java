@@ -78,6 +78,12 @@ public final class Transformer implements AutoCloseable {
     public long cacheBytes() { return cache.bytes(); }
     public Backend backend() { return be; }
 
+    /** Copies the first {@code n} positions of {@code src}'s cache into this one; false when the backend cannot. */
+    boolean copyCacheFrom(Transformer src, int n) {
+        if (src.be != be) throw new IllegalArgumentException("the sessions run on different backends");
+        return be.copyCache(src.cache, cache, n);
+    }
+
     /**
      * Runs {@code n} tokens ({@code tokens[from ..]}) at positions {@code pos0 ..}, any n (split into
      * chunks of {@link #batch()}). If {@code logitsOut} is non-null it receives the last token's logits;

@@ -58,6 +58,16 @@ public final class ReferenceBackend implements Backend {
 
     @Override public Cache kvCache(int layers, int ctx, int kvDim, boolean f16) { return new Kv(layers, ctx, kvDim, f16); }
 
+    @Override
+    public boolean copyCache(Cache from, Cache to, int positions) {
+        Kv a = (Kv) from, b = (Kv) to;
+        for (int l = 0; l < a.layers; l++) {
+            System.arraycopy(a.k[l], 0, b.k[l], 0, positions * a.kvDim);
+            System.arraycopy(a.v[l], 0, b.v[l], 0, positions * a.kvDim);
+        }
+        return true;
+    }
+
     @Override public Step step(int rows) { return new Rows(new Kv[rows], new int[rows]); }
 
     @Override

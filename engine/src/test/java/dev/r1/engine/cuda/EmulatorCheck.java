@@ -74,6 +74,18 @@ public final class EmulatorCheck {
             boolean ok = java.util.Arrays.deepEquals(alone, together);
             System.out.println("batched step of 2 sequences vs each alone: " + (ok ? "ok" : "FAIL") + " " + java.util.Arrays.deepToString(alone)
                     + (ok ? "" : " vs " + java.util.Arrays.deepToString(together)));
+            // a session that copies another's prefilled cache (Session.copyFrom) continues as the prefilled one
+            int[] copied = new int[steps];
+            try (dev.r1.engine.Session a = m.newSession(o); dev.r1.engine.Session c = m.newSession(o)) {
+                c.prefill(prompts[1]);
+                a.prefill(prompts[0]);
+                boolean could = c.copyFrom(a, prompts[0].length);
+                float[] l = c.lastLogits();
+                for (int k = 0; k < steps; k++) l = c.decode(copied[k] = dev.r1.engine.Logits.argmax(l));
+                boolean same = could && java.util.Arrays.equals(alone[0], copied);
+                System.out.println("a copied cache vs the prefilled one: " + (same ? "ok" : "FAIL " + java.util.Arrays.toString(copied)));
+                ok &= same;
+            }
             return ok;
         }
     }

@@ -16,6 +16,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Every {@link Backend} op of a backend against {@link ReferenceBackend} on random inputs at several
@@ -215,6 +216,45 @@ public abstract class BackendOpsContract {
             be.attention(s, 1, n, q[0], kk[0], v[0], heads, kvHeads, hd, out[0]);
             ref.attention(rs, 1, n, q[1], kk[1], v[1], heads, kvHeads, hd, out[1]);
             assertClose(out, n * qDim, tol, "attention, step " + k);
+        }
+        be.free(a);
+        be.free(b);
+    }
+
+    @ParameterizedTest(name = "F16 cache {0}")
+    @ValueSource(booleans = {false, true})
+    void aCopiedCachePrefixAttendsAsTheOriginal(boolean f16) {
+        double tol = f16 ? 3e-3 : 1e-5;
+        int heads = 4, kvHeads = 2, hd = 32, ctx = 32, qDim = heads * hd, kvDim = kvHeads * hd, keep = 5;
+        Backend.Cache a = be.kvCache(2, ctx, kvDim, f16), b = be.kvCache(2, ctx, kvDim, f16);
+        Backend.Cache ra = ref.kvCache(2, ctx, kvDim, f16);
+        Backend.Step s = be.step(8), rs = ref.step(8);
+        long seed = 300;
+        for (int layer = 0; layer < 2; layer++) {
+            // b holds other keys at 0..7 (past the copied prefix too, inside F16's blocks of eight)
+            be.setStep(s, 8, new Backend.Cache[] {b, b, b, b, b, b, b, b}, new int[] {0, 1, 2, 3, 4, 5, 6, 7});
+            be.attention(s, layer, 8, be.vector(random(8 * qDim, seed++, 1)), be.vector(random(8 * kvDim, seed++, 1)),
+                    be.vector(random(8 * kvDim, seed++, 1)), heads, kvHeads, hd, be.buffer(8 * qDim));
+            int[] pos = {0, 1, 2, 3, 4};
+            be.setStep(s, keep, new Backend.Cache[] {a, a, a, a, a}, pos);
+            ref.setStep(rs, keep, new Backend.Cache[] {ra, ra, ra, ra, ra}, pos);
+            Backend.Buffer[] q = pair(random(keep * qDim, seed++, 1)), kk = pair(random(keep * kvDim, seed++, 1)),
+                    v = pair(random(keep * kvDim, seed++, 1));
+            be.attention(s, layer, keep, q[0], kk[0], v[0], heads, kvHeads, hd, be.buffer(keep * qDim));
+            ref.attention(rs, layer, keep, q[1], kk[1], v[1], heads, kvHeads, hd, ref.buffer(keep * qDim));
+        }
+        assertTrue(be.copyCache(a, b, keep), be.name() + " copies caches");
+        // one more position in the copy, then in the original: both attend over the same prefix as the reference
+        for (Backend.Cache c : new Backend.Cache[] {b, a}) {
+            for (int layer = 0; layer < 2; layer++) {
+                be.setStep(s, 1, new Backend.Cache[] {c}, new int[] {keep});
+                ref.setStep(rs, 1, new Backend.Cache[] {ra}, new int[] {keep});
+                Backend.Buffer[] q = pair(random(qDim, 900 + layer, 1)), kk = pair(random(kvDim, 910 + layer, 1)),
+                        v = pair(random(kvDim, 920 + layer, 1)), out = poisoned(qDim);
+                be.attention(s, layer, 1, q[0], kk[0], v[0], heads, kvHeads, hd, out[0]);
+                ref.attention(rs, layer, 1, q[1], kk[1], v[1], heads, kvHeads, hd, out[1]);
+                assertClose(out, qDim, tol, (c == b ? "the copy" : "the original") + ", layer " + layer);
+            }
         }
         be.free(a);
         be.free(b);

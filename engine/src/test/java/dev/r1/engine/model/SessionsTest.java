@@ -3,6 +3,7 @@ package dev.r1.engine.model;
 import static dev.r1.engine.Logits.argmax;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -127,6 +128,54 @@ class SessionsTest {
             assertArrayEquals(fresh.lastLogits(), s.lastLogits(), backend + ": logits after truncate + feed");
             assertThrows(IllegalArgumentException.class, () -> s.truncate(s.position() + 1));
             assertThrows(IllegalArgumentException.class, () -> s.truncate(-1));
+        }
+    }
+
+    /** Greedy continuation of {@code s} from its last logits. */
+    static int[] greedyOn(Session s, int n) {
+        float[] l = s.lastLogits();
+        int[] out = new int[n];
+        for (int i = 0; i < n; i++) l = s.decode(out[i] = argmax(l));
+        return out;
+    }
+
+    @ParameterizedTest
+    @ValueSource(booleans = {true, false})
+    void aCopiedPrefixContinuesAsIfPrefilled(boolean f16) {
+        try (JavaModel m = JavaModel.load(gguf, 2);
+             JavaSession src = m.newSession(O, f16); JavaSession copy = m.newSession(O, f16); JavaSession part = m.newSession(O, f16)) {
+            int[] want = greedyAlone(m, A, 12);
+            copy.prefill(B); // both held something else first, past the prefix too
+            part.prefill(B);
+            part.decode(9);
+            src.prefill(A);
+            assertTrue(copy.copyFrom(src, A.length));
+            assertEquals(A.length, copy.position());
+            assertArrayEquals(src.lastLogits(), copy.lastLogits(), "the last logits come along");
+            assertArrayEquals(want, greedyOn(copy, 12), "the copy continues as a prefilled session");
+            assertArrayEquals(want, greedyOn(src, 12), "the source is untouched");
+            // a prefix that ends inside a block of eight positions, then the rest of the prompt fed
+            assertTrue(part.copyFrom(src, 5));
+            assertEquals(5, part.position());
+            assertThrows(IllegalStateException.class, part::lastLogits);
+            part.prefill(Arrays.copyOfRange(A, 5, A.length));
+            assertArrayEquals(want, greedyOn(part, 12), "a copied prefix plus the rest");
+            assertThrows(IllegalArgumentException.class, () -> part.copyFrom(src, src.position() + 1));
+            try (JavaModel other = JavaModel.load(gguf, 1); JavaSession alien = other.newSession(O)) {
+                assertThrows(IllegalArgumentException.class, () -> alien.copyFrom(src, 1), "another model's session");
+            }
+        }
+    }
+
+    @Test
+    void llamaCppSessionsDoNotCopyAndStayUnchanged() {
+        try (Model m = Engines.load("llama.cpp", gguf, 1); Session a = m.newSession(O.withThreads(1)); Session b = m.newSession(O.withThreads(1))) {
+            a.prefill(A);
+            b.prefill(B);
+            float[] before = b.lastLogits();
+            assertFalse(b.copyFrom(a, A.length), "llama.cpp has no cache copy between contexts here: callers prefill");
+            assertEquals(B.length, b.position());
+            assertArrayEquals(before, b.lastLogits());
         }
     }
 
