@@ -127,7 +127,8 @@ public final class ImportanceMatrix {
         int ubatch = Math.min(o.ubatch(), batch);
         Collector col = new Collector(c.layers(), o.processOutput());
         List<JavaSession> sessions = new ArrayList<>();
-        long fed = 0;
+        long fed = 0, total = (long) w.chunks() * ctx;
+        if (progress != null) progress.update(0, total);
         try {
             for (int i = 0; i < Math.min(nSeq, w.chunks()); i++) {
                 JavaSession s = jm.newSession(new SessionOptions(threads, ctx, Math.min(ubatch, SessionOptions.DEFAULT_BATCH)));
@@ -156,6 +157,8 @@ public final class ImportanceMatrix {
                             int len = Math.min(ubatch, bEnd - u);
                             col.on = len >= MIN_ROWS;
                             sessions.get(0).prefill(Arrays.copyOfRange(win[0], u, u + len), sink);
+                            fed += len;
+                            if (progress != null) progress.update(fed, total);
                         }
                     }
                 } else {
@@ -166,11 +169,11 @@ public final class ImportanceMatrix {
                         int len = Math.min(per, ctx - u);
                         col.on = len * k >= MIN_ROWS;
                         for (int s = 0; s < k; s++) sessions.get(s).prefill(Arrays.copyOfRange(win[s], u, u + len), sink);
+                        fed += (long) len * k;
+                        if (progress != null) progress.update(fed, total);
                     }
                 }
-                fed += (long) k * ctx;
                 checkFinite(col, c);
-                if (progress != null) progress.update(fed, (long) w.chunks() * ctx);
             }
         } finally {
             for (JavaSession s : sessions) {
