@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
         version = "r1 0.1.0",
         description = {"Run, quantize and benchmark the DeepSeek-R1 distilled models from the JVM.", ""},
         subcommands = {InfoCommand.class, SynthCommand.class, TokenizeCommand.class, QuantizeCommand.class, BenchCommand.class,
-                RunCommand.class, ServeCommand.class, EvalCommand.class, ListCommand.class, CompletionCommand.class, CommandLine.HelpCommand.class})
+                RunCommand.class, ServeCommand.class, EvalCommand.class, ImatrixCommand.class, ListCommand.class, CompletionCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
     @CommandLine.Spec

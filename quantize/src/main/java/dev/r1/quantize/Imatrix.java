@@ -77,6 +77,47 @@ public record Imatrix(Map<String, float[]> values, List<String> datasets, int ch
         }
     }
 
+    /**
+     * Writes llama-imatrix's GGUF format: {@code general.type = imatrix}, {@code imatrix.datasets},
+     * {@code imatrix.chunk_count}, {@code imatrix.chunk_size}, then per weight tensor in name order
+     * {@code <name>.in_sum2} (the column sums) and {@code <name>.counts} (the tokens, as F32), in llama-imatrix's
+     * key and tensor order so that equal statistics give equal bytes. Atomic: a temporary file moved into place.
+     *
+     * @param sums      per weight tensor name, the sums of squared input activations per column (one matrix: no experts)
+     * @param counts    per weight tensor name, the tokens its sums cover
+     * @param overwrite whether an existing {@code out} may be replaced
+     * @throws QuantizeException naming the file when it cannot be written
+     */
+    public static void write(Path out, Map<String, float[]> sums, Map<String, Long> counts, List<String> datasets,
+                             int chunkCount, int chunkSize, boolean overwrite) {
+        try (dev.r1.models.gguf.GgufWriter w = dev.r1.models.gguf.GgufWriter.create(out, overwrite)) {
+            w.putString("general.type", "imatrix");
+            w.putStringArray("imatrix.datasets", datasets.toArray(String[]::new));
+            w.putUInt32("imatrix.chunk_count", chunkCount);
+            w.putUInt32("imatrix.chunk_size", chunkSize);
+            List<String> names = new java.util.ArrayList<>(new java.util.TreeSet<>(sums.keySet()));
+            for (String name : names) {
+                Long count = counts.get(name);
+                if (count == null) throw new IllegalArgumentException(name + " has sums but no count");
+                w.addTensor(name + ".in_sum2", GgmlType.F32, sums.get(name).length);
+                w.addTensor(name + ".counts", GgmlType.F32, 1);
+            }
+            for (String name : names) {
+                w.writeTensorData(name + ".in_sum2", f32(sums.get(name)));
+                w.writeTensorData(name + ".counts", f32(new float[] {(float) (long) counts.get(name)}));
+            }
+            w.commit();
+        } catch (ModelException e) {
+            throw new QuantizeException(e.getMessage(), e);
+        }
+    }
+
+    private static java.nio.ByteBuffer f32(float[] v) {
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(v.length * 4).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        b.asFloatBuffer().put(v);
+        return b;
+    }
+
     private static float[] floats(MemorySegment s) {
         float[] out = new float[(int) (s.byteSize() / 4)];
         MemorySegment.copy(s, dev.r1.models.tensor.Layouts.F32, 0, out, 0, out.length);

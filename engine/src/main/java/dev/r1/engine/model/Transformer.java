@@ -30,17 +30,38 @@ public final class Transformer implements AutoCloseable {
     private Observer observer;
 
     /**
-     * Sees the forward pass from inside (evaluation's distillation signals: hidden states, attention inputs).
-     * Off (null) by default, when it costs one null check per layer.
+     * Sees the forward pass from inside (evaluation's distillation signals: hidden states, attention inputs;
+     * {@code r1 imatrix}: what each weight matrix multiplies). Off (null) by default, when it costs a null
+     * check per layer and site.
      */
     public interface Observer {
+        /** The activations a weight matrix is multiplied with (what llama-imatrix collects per matrix). */
+        enum Input {
+            /** attn_q, attn_k and attn_v: the attention norm's output ({@code hidden} wide). */
+            ATTN_QKV,
+            /** attn_output: the attention's output, heads concatenated ({@code qDim} wide). */
+            ATTN_OUTPUT,
+            /** ffn_gate and ffn_up: the FFN norm's output ({@code hidden} wide). */
+            FFN_GATE_UP,
+            /** ffn_down: silu(gate) * up ({@code ffn} wide). */
+            FFN_DOWN,
+            /** output: the final norm's output ({@code hidden} wide); only on the path that emits every row's logits. */
+            OUTPUT
+        }
+
+        /**
+         * Called before the matrices of {@code site} read {@code x}: {@code n} rows of {@code dim} floats, the step's
+         * rows in order; {@code layer} is -1 for {@link Input#OUTPUT}. Read with {@link Backend#toHost} before returning.
+         */
+        default void input(int layer, Input site, int n, Backend be, Backend.Buffer x, int dim) {}
+
         /**
          * Called at the end of layer {@code layer} of a step of {@code n} rows (in order: a prefill chunk's
          * tokens, layer 0 first). {@code residual} holds the residual stream after the layer ({@code n x hidden}),
          * {@code q} and {@code k} the layer's rotated queries and keys ({@code n x qDim}, {@code n x kvDim});
          * read them with {@link Backend#toHost} before returning.
          */
-        void layer(int layer, int n, Backend be, Backend.Buffer residual, Backend.Buffer q, Backend.Buffer k);
+        default void layer(int layer, int n, Backend be, Backend.Buffer residual, Backend.Buffer q, Backend.Buffer k) {}
     }
 
     /** Sets (or with null removes) the observer of this session's forward passes. */
@@ -121,6 +142,7 @@ public final class Transformer implements AutoCloseable {
             row = new float[vocab];
         }
         be.rmsNorm(x, w.outputNorm, c.rmsEps(), m, c.hidden(), xb);
+        if (observer != null) observer.input(-1, Observer.Input.OUTPUT, m, be, xb, c.hidden());
         be.matmul(xb, m, new Backend.Matrix[] {w.output}, new Backend.Buffer[] {allLogits});
         for (int t = 0; t < m; t++) {
             be.toHost(allLogits, t * vocab, vocab, row);
@@ -155,6 +177,7 @@ public final class Transformer implements AutoCloseable {
         for (int l = 0; l < c.layers(); l++) {
             ModelWeights.Layer L = w.layers[l];
             be.rmsNorm(x, L.attnNorm(), c.rmsEps(), n, h, xb);
+            if (observer != null) observer.input(l, Observer.Input.ATTN_QKV, n, be, xb, h);
             be.matmul(xb, n, new Backend.Matrix[] {L.q(), L.k(), L.v()}, new Backend.Buffer[] {q, k, v});
             if (L.qBias() != null) {
                 be.addBias(q, L.qBias(), n, c.qDim());
@@ -164,11 +187,14 @@ public final class Transformer implements AutoCloseable {
             be.rope(q, n, c.heads(), c.headDim(), step, w.rope);
             be.rope(k, n, c.kvHeads(), c.headDim(), step, w.rope);
             be.attention(step, l, n, q, k, v, c.heads(), c.kvHeads(), c.headDim(), att);
+            if (observer != null) observer.input(l, Observer.Input.ATTN_OUTPUT, n, be, att, c.qDim());
             be.matmul(att, n, new Backend.Matrix[] {L.o()}, new Backend.Buffer[] {ob});
             be.add(x, ob, n * h);
             be.rmsNorm(x, L.ffnNorm(), c.rmsEps(), n, h, xb);
+            if (observer != null) observer.input(l, Observer.Input.FFN_GATE_UP, n, be, xb, h);
             be.matmul(xb, n, new Backend.Matrix[] {L.gate(), L.up()}, new Backend.Buffer[] {gate, up});
             be.swiglu(gate, up, n * c.ffn());
+            if (observer != null) observer.input(l, Observer.Input.FFN_DOWN, n, be, gate, c.ffn());
             be.matmul(gate, n, new Backend.Matrix[] {L.down()}, new Backend.Buffer[] {ob});
             be.add(x, ob, n * h);
             if (observer != null) observer.layer(l, n, be, x, q, k);
