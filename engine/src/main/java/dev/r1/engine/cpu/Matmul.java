@@ -278,6 +278,10 @@ public final class Matmul {
     }
 
     private void rowsK(WeightMatrix w, int n, float[] out, int r0, int r1) {
+        if (KQuants2.serves(w.type())) {
+            rowsK2(w, n, out, r0, r1);
+            return;
+        }
         int cols = w.cols(), rows = w.rows(), sbs = cols / KQuants.QK;
         long rb = w.rowBytes();
         boolean q4 = w.type() == GgmlType.Q4_K;
@@ -285,6 +289,17 @@ public final class Matmul {
             for (int t = 0; t < n; t++) {
                 out[t * rows + r] = q4 ? KQuants.dotQ4_K(w.data(), r * rb, sbs, kq, t * cols, kd, t * sbs, kb, t * sbs * 16)
                         : KQuants.dotQ6_K(w.data(), r * rb, sbs, kq, t * cols, kd, t * sbs);
+            }
+        }
+    }
+
+    private void rowsK2(WeightMatrix w, int n, float[] out, int r0, int r1) {
+        int cols = w.cols(), rows = w.rows(), sbs = cols / KQuants.QK;
+        long rb = w.rowBytes();
+        GgmlType type = w.type();
+        for (int r = r0; r < r1; r++) {
+            for (int t = 0; t < n; t++) {
+                out[t * rows + r] = KQuants2.dot(type, w.data(), r * rb, sbs, kq, t * cols, kd, t * sbs, kb, t * sbs * 16);
             }
         }
     }

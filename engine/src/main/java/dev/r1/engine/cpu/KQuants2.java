@@ -1,0 +1,230 @@
+package dev.r1.engine.cpu;
+
+import dev.r1.models.tensor.GgmlType;
+import dev.r1.models.tensor.IQ4_NLType;
+import dev.r1.models.tensor.IQ4_XSType;
+import dev.r1.models.tensor.Q3_KType;
+import dev.r1.models.tensor.Q4_KType;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+
+/**
+ * Q5_K, Q3_K, Q2_K and IQ4_XS rows against Q8_K activations ({@link KQuants#quantizeQ8K}), bit-identical to
+ * ggml's AVX2 {@code ggml_vec_dot_<type>_q8_K} (none of these types is repacked by ggml-cpu on AVX2).
+ *
+ * <p>Why the shape: ggml keeps each super-block's integer sum in eight 32-bit lanes, lane {@code k} holding
+ * elements {@code 4k..4k+3} of every 32 (its {@code maddubs}/{@code madd} pairing), converts the lanes to
+ * float and fma's them with the super-block scale into eight float accumulators, summed at the end by
+ * {@code hsum_float_8}. The float rounding therefore depends on those lane sums, not only on the total. So
+ * we accumulate by position within 32: the outer loop takes the {@code L} positions {@code v..v+L} of every
+ * 32-element chunk of the super-block, the inner loop walks the chunks (each with its sub-block scale),
+ * products are pair-summed to ints (lane {@code m} = positions {@code v+2m, v+2m+1}); adjacent int lanes
+ * then give ggml's lanes exactly, at any vector width (so the 128-bit path is bit-identical too). The eight
+ * float lanes are plain scalars, combined per super-block in ggml's order ({@link #lanes}, {@link #hsum8}).
+ */
+public final class KQuants2 {
+    private KQuants2() {}
+
+    static final int QK = KQuants.QK;
+    static final int Q2_K_BYTES = 84, Q3_K_BYTES = 110, Q5_K_BYTES = 176, IQ4_XS_BYTES = 136;
+
+    private static final VectorSpecies<Short> S = ShortVector.SPECIES_MAX.withShape(VectorWidths.QUANT);
+    private static final int L = S.length();
+    private static final VectorSpecies<Byte> B = ByteVector.SPECIES_PREFERRED.withShape(VectorShape.forBitSize(L * 8));
+    private static final VectorSpecies<Integer> I = IntVector.SPECIES_PREFERRED.withShape(S.vectorShape());
+    private static final VectorSpecies<Byte> B16 = ByteVector.SPECIES_128;
+    private static final ByteVector IQ4_LEVELS;
+    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    private static final ValueLayout.OfByte U8 = ValueLayout.JAVA_BYTE;
+
+    static {
+        byte[] levels = new byte[16];
+        for (int i = 0; i < 16; i++) levels[i] = (byte) IQ4_NLType.value(i);
+        IQ4_LEVELS = ByteVector.fromArray(B16, levels, 0);
+    }
+
+    /** True for the weight types this class has kernels for. */
+    public static boolean serves(GgmlType t) {
+        return t == GgmlType.Q5_K || t == GgmlType.Q3_K || t == GgmlType.Q2_K || t == GgmlType.IQ4_XS;
+    }
+
+    /** Row ({@code sbs} super-blocks of type {@code t} at {@code rowOff}) . one Q8_K activation row. */
+    public static float dot(GgmlType t, MemorySegment w, long rowOff, int sbs, short[] q, int qOff, float[] d, int dOff, int[] bsums, int bOff) {
+        return switch (t) {
+            case Q5_K -> dotQ5_K(w, rowOff, sbs, q, qOff, d, dOff, bsums, bOff);
+            case Q3_K -> dotQ3_K(w, rowOff, sbs, q, qOff, d, dOff);
+            case Q2_K -> dotQ2_K(w, rowOff, sbs, q, qOff, d, dOff, bsums, bOff);
+            case IQ4_XS -> dotIQ4_XS(w, rowOff, sbs, q, qOff, d, dOff);
+            default -> throw new IllegalArgumentException("no KQuants2 kernel for " + t);
+        };
+    }
+
+    private static ShortVector u8(MemorySegment w, long off) {
+        return (ShortVector) ByteVector.fromMemorySegment(B, w, off, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
+    }
+
+    private static int byteAt(MemorySegment w, long off) {
+        return w.get(U8, off) & 0xFF;
+    }
+
+    private static float f16(MemorySegment w, long off) {
+        return Float.float16ToFloat(w.get(QuantLayouts.I16, off));
+    }
+
+    /** ggml's per-lane step: {@code acc[k] = fma(scale, (float) lane k, acc[k])}, lane k = p[2k] + p[2k+1]. */
+    static void lanes(float[] acc, float scale, int[] p) {
+        for (int k = 0; k < 8; k++) acc[k] = Math.fma(scale, (float) (p[2 * k] + p[2 * k + 1]), acc[k]);
+    }
+
+    /** ggml's {@code hsum_float_8}: high half onto low half, then lanes 0+2 and 1+3, then those two. */
+    static float hsum8(float[] a) {
+        return ((a[0] + a[4]) + (a[2] + a[6])) + ((a[1] + a[5]) + (a[3] + a[7]));
+    }
+
+    /**
+     * Q5_K: 4+1-bit quants, 8 sub-blocks of 32 with 6-bit scales and mins. ggml sums the mins part
+     * ({@code dmin * Σ min·bsum}) in one scalar float, added after the lanes' sum.
+     */
+    public static float dotQ5_K(MemorySegment w, long rowOff, int sbs, short[] q, int qOff, float[] d, int dOff, int[] bsums, int bOff) {
+        float[] acc = new float[8];
+        int[] p = new int[16], sc = new int[8];
+        float summs = 0;
+        for (int s = 0; s < sbs; s++) {
+            long off = rowOff + (long) s * Q5_K_BYTES;
+            int mins = 0;
+            for (int j = 0; j < 8; j++) {
+                sc[j] = Q4_KType.scale(w, off + 4, j);
+                int bs = bOff + 16 * s + 2 * j;
+                mins += Q4_KType.min(w, off + 4, j) * (bsums[bs] + bsums[bs + 1]);
+            }
+            int qa = qOff + s * QK;
+            for (int v = 0; v < 32; v += L) {
+                // high bits of positions v.. of all 8 chunks, moved up so bit c lands on 16 after >> c
+                ShortVector h4 = u8(w, off + 16 + v).lanewise(VectorOperators.LSHL, 4);
+                IntVector a = IntVector.zero(I);
+                for (int j = 0; j < 4; j++) {
+                    ShortVector ql = u8(w, off + 48 + 32L * j + v);
+                    ShortVector w0 = ql.and((short) 0x0F).or(h4.lanewise(VectorOperators.LSHR, 2 * j).and((short) 16));
+                    ShortVector w1 = ql.lanewise(VectorOperators.LSHR, 4).or(h4.lanewise(VectorOperators.LSHR, 2 * j + 1).and((short) 16));
+                    // pair sums written out (see KQuants.dotQ6_K: a helper taking vectors may box them)
+                    IntVector p0 = w0.mul(ShortVector.fromArray(S, q, qa + 64 * j + v)).reinterpretAsInts();
+                    IntVector p1 = w1.mul(ShortVector.fromArray(S, q, qa + 64 * j + 32 + v)).reinterpretAsInts();
+                    p0 = p0.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).add(p0.lanewise(VectorOperators.ASHR, 16));
+                    p1 = p1.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).add(p1.lanewise(VectorOperators.ASHR, 16));
+                    a = a.add(p0.mul(sc[2 * j])).add(p1.mul(sc[2 * j + 1]));
+                }
+                a.intoArray(p, v / 2);
+            }
+            float dy = d[dOff + s];
+            float dmin = -dy * f16(w, off + 2);
+            summs = Math.fma(dmin, (float) mins, summs); // GCC contracts summs += dmin * mins into an fma
+            lanes(acc, dy * f16(w, off), p);
+        }
+        return hsum8(acc) + summs;
+    }
+
+    /** Q3_K: 2+1-bit quants (a clear high bit subtracts 4), 16 sub-blocks of 16 with 6-bit scales - 32. */
+    public static float dotQ3_K(MemorySegment w, long rowOff, int sbs, short[] q, int qOff, float[] d, int dOff) {
+        float[] acc = new float[8];
+        int[] p = new int[16], sc = new int[16];
+        for (int s = 0; s < sbs; s++) {
+            long off = rowOff + (long) s * Q3_K_BYTES;
+            for (int j = 0; j < 16; j++) sc[j] = Q3_KType.scale(w, off + Q3_KType.OFF_SCALES, j) - 32;
+            int qa = qOff + s * QK;
+            for (int v = 0; v < 32; v += L) {
+                ShortVector h2 = u8(w, off + v).lanewise(VectorOperators.LSHL, 2); // bit c lands on 4 after >> c
+                int hi = v >> 4; // positions 16..31 of a chunk take the second sub-block of its pair
+                IntVector a = IntVector.zero(I);
+                for (int h = 0; h < 2; h++) {
+                    ShortVector qs = u8(w, off + 32 + 32L * h + v);
+                    for (int k = 0; k < 4; k++) {
+                        ShortVector wk = qs.lanewise(VectorOperators.LSHR, 2 * k).and((short) 3)
+                                .or(h2.lanewise(VectorOperators.LSHR, 4 * h + k).and((short) 4)).sub((short) 4);
+                        IntVector pk = wk.mul(ShortVector.fromArray(S, q, qa + 128 * h + 32 * k + v)).reinterpretAsInts();
+                        pk = pk.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).add(pk.lanewise(VectorOperators.ASHR, 16));
+                        a = a.add(pk.mul(sc[8 * h + 2 * k + hi]));
+                    }
+                }
+                a.intoArray(p, v / 2);
+            }
+            lanes(acc, d[dOff + s] * f16(w, off + Q3_KType.OFF_D), p);
+        }
+        return hsum8(acc);
+    }
+
+    /**
+     * Q2_K: 2-bit quants, 16 sub-blocks of 16 with 4-bit scales and mins. ggml fma's the mins part into the
+     * same eight lanes first (lane k: sub-blocks 2k and 2k+1), then the quants part.
+     */
+    public static float dotQ2_K(MemorySegment w, long rowOff, int sbs, short[] q, int qOff, float[] d, int dOff, int[] bsums, int bOff) {
+        float[] acc = new float[8];
+        int[] p = new int[16], sc = new int[16];
+        for (int s = 0; s < sbs; s++) {
+            long off = rowOff + (long) s * Q2_K_BYTES;
+            for (int j = 0; j < 16; j++) sc[j] = byteAt(w, off + j);
+            float dy = d[dOff + s];
+            float dmin = -dy * f16(w, off + 82);
+            int bs = bOff + 16 * s;
+            for (int k = 0; k < 8; k++) {
+                int prod = (sc[2 * k] >>> 4) * bsums[bs + 2 * k] + (sc[2 * k + 1] >>> 4) * bsums[bs + 2 * k + 1];
+                acc[k] = Math.fma(dmin, (float) prod, acc[k]);
+            }
+            int qa = qOff + s * QK;
+            for (int v = 0; v < 32; v += L) {
+                int hi = v >> 4;
+                IntVector a = IntVector.zero(I);
+                for (int h = 0; h < 2; h++) {
+                    ShortVector qs = u8(w, off + 16 + 32L * h + v);
+                    for (int k = 0; k < 4; k++) {
+                        ShortVector wk = qs.lanewise(VectorOperators.LSHR, 2 * k).and((short) 3);
+                        IntVector pk = wk.mul(ShortVector.fromArray(S, q, qa + 128 * h + 32 * k + v)).reinterpretAsInts();
+                        pk = pk.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).add(pk.lanewise(VectorOperators.ASHR, 16));
+                        a = a.add(pk.mul(sc[8 * h + 2 * k + hi] & 0x0F));
+                    }
+                }
+                a.intoArray(p, v / 2);
+            }
+            lanes(acc, dy * f16(w, off + 80), p);
+        }
+        return hsum8(acc);
+    }
+
+    /**
+     * IQ4_XS: 4-bit indices into IQ4_NL's 16 levels, 8 sub-blocks of 32 with 6-bit scales - 32. A sub-block's
+     * 16 bytes hold positions 0..15 in their low nibbles and 16..31 in their high ones; the levels are looked
+     * up 16 bytes at a time (one byte shuffle), then widened in parts of L.
+     */
+    public static float dotIQ4_XS(MemorySegment w, long rowOff, int sbs, short[] q, int qOff, float[] d, int dOff) {
+        float[] acc = new float[8];
+        int[] p = new int[16], sc = new int[8];
+        for (int s = 0; s < sbs; s++) {
+            long off = rowOff + (long) s * IQ4_XS_BYTES;
+            for (int j = 0; j < 8; j++) sc[j] = IQ4_XSType.scale(w, off, j) - 32;
+            int qa = qOff + s * QK;
+            for (int half = 0; half < 2; half++) {
+                for (int part = 0; part < 16 / L; part++) {
+                    IntVector a = IntVector.zero(I);
+                    for (int j = 0; j < 8; j++) {
+                        ByteVector b = ByteVector.fromMemorySegment(B16, w, off + IQ4_XSType.OFF_QS + 16L * j, LE);
+                        ByteVector idx = half == 0 ? b.and((byte) 0x0F) : b.lanewise(VectorOperators.LSHR, 4);
+                        ShortVector wv = (ShortVector) idx.selectFrom(IQ4_LEVELS).convertShape(VectorOperators.B2S, S, part);
+                        IntVector pk = wv.mul(ShortVector.fromArray(S, q, qa + 32 * j + 16 * half + part * L)).reinterpretAsInts();
+                        pk = pk.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).add(pk.lanewise(VectorOperators.ASHR, 16));
+                        a = a.add(pk.mul(sc[j]));
+                    }
+                    a.intoArray(p, (16 * half + part * L) / 2);
+                }
+            }
+            lanes(acc, f16(w, off) * d[dOff + s], p);
+        }
+        return hsum8(acc);
+    }
+}
