@@ -56,10 +56,13 @@ public final class KQuants2 {
         return t == GgmlType.Q5_K || t == GgmlType.Q3_K || t == GgmlType.Q2_K || t == GgmlType.IQ4_XS;
     }
 
-    /** Row ({@code sbs} super-blocks of type {@code t} at {@code rowOff}) . one Q8_K activation row. */
-    public static float dot(GgmlType t, MemorySegment w, long rowOff, int sbs, short[] q, int qOff, float[] d, int dOff, int[] bsums, int bOff) {
+    /**
+     * Row ({@code sbs} super-blocks of type {@code t} at {@code rowOff}) . one Q8_K activation row, given in
+     * natural order ({@code q}) and in the pair layout ({@code qp}, {@link #toPairs}) at the same offset.
+     */
+    public static float dot(GgmlType t, MemorySegment w, long rowOff, int sbs, short[] q, short[] qp, int qOff, float[] d, int dOff, int[] bsums, int bOff) {
         return switch (t) {
-            case Q5_K -> dotQ5_K(w, rowOff, sbs, q, qOff, d, dOff, bsums, bOff);
+            case Q5_K -> dotQ5_K(w, rowOff, sbs, qp, qOff, d, dOff, bsums, bOff);
             case Q3_K -> dotQ3_K(w, rowOff, sbs, q, qOff, d, dOff);
             case Q2_K -> dotQ2_K(w, rowOff, sbs, q, qOff, d, dOff, bsums, bOff);
             case IQ4_XS -> dotIQ4_XS(w, rowOff, sbs, q, qOff, d, dOff);
@@ -90,45 +93,85 @@ public final class KQuants2 {
     }
 
     /**
-     * Q5_K: 4+1-bit quants, 8 sub-blocks of 32 with 6-bit scales and mins. ggml sums the mins part
-     * ({@code dmin * Σ min·bsum}) in one scalar float, added after the lanes' sum.
+     * Q8_K quants {@code q[off .. off+n)} (n a multiple of 32) in the pair layout the Q5_K/Q3_K/Q2_K kernels
+     * read: per 32, the 16 even positions, then the 16 odd ones (as {@link QuantKernels#quantizeQ8Pairs}).
+     * A weight row loaded as 16-bit lanes holds positions 2m and 2m+1 in lane m's low and high byte; with
+     * the activations split alike, lane m's two products add in 16 bits, and adjacent lanes pair-summed to
+     * 32 bits give exactly ggml's lanes (4 consecutive positions each).
      */
-    public static float dotQ5_K(MemorySegment w, long rowOff, int sbs, short[] q, int qOff, float[] d, int dOff, int[] bsums, int bOff) {
+    public static void toPairs(short[] q, int off, int n, short[] dst, int dOff) {
+        for (int i = 0; i < n; i++) dst[dOff + (i & ~31) + ((i & 31) >> 1) + (i & 1) * 16] = q[off + i];
+    }
+
+    private static int byteOf(int word, int i) {
+        return (word >>> (8 * i)) & 0xFF;
+    }
+
+    /**
+     * Q5_K: 4+1-bit quants, 8 sub-blocks of 32 with 6-bit scales and mins. ggml sums the mins part
+     * ({@code dmin * Σ min·bsum}) in one scalar float, added after the lanes' sum. {@code qp}: activations
+     * in the pair layout ({@link #toPairs}).
+     */
+    public static float dotQ5_K(MemorySegment w, long rowOff, int sbs, short[] qp, int qOff, float[] d, int dOff, int[] bsums, int bOff) {
         float[] acc = new float[8];
-        int[] p = new int[16], sc = new int[8];
+        int[] p = new int[8];
         float summs = 0;
         for (int s = 0; s < sbs; s++) {
             long off = rowOff + (long) s * Q5_K_BYTES;
-            int mins = 0;
-            for (int j = 0; j < 8; j++) {
-                sc[j] = Q4_KType.scale(w, off + 4, j);
-                int bs = bOff + 16 * s + 2 * j;
-                mins += Q4_KType.min(w, off + 4, j) * (bsums[bs] + bsums[bs + 1]);
+            // ggml's unpacking of the 12 scale bytes: scales of sub-blocks 0..3 and 4..7, then the mins
+            int b0 = w.get(QuantLayouts.I32, off + 4), b4 = w.get(QuantLayouts.I32, off + 8), b8 = w.get(QuantLayouts.I32, off + 12);
+            int sLo = b0 & 0x3F3F3F3F, sHi = (b8 & 0x0F0F0F0F) | ((b0 >>> 6) & 0x03030303) << 4;
+            int mLo = b4 & 0x3F3F3F3F, mHi = ((b8 >>> 4) & 0x0F0F0F0F) | ((b4 >>> 6) & 0x03030303) << 4;
+            int bs = bOff + 16 * s, mins = 0;
+            for (int j = 0; j < 4; j++) {
+                mins += byteOf(mLo, j) * (bsums[bs + 2 * j] + bsums[bs + 2 * j + 1])
+                        + byteOf(mHi, j) * (bsums[bs + 8 + 2 * j] + bsums[bs + 9 + 2 * j]);
             }
-            int qa = qOff + s * QK;
-            for (int v = 0; v < 32; v += L) {
-                // high bits of positions v.. of all 8 chunks, moved up so bit c lands on 16 after >> c
-                ShortVector h4 = u8(w, off + 16 + v).lanewise(VectorOperators.LSHL, 4);
-                IntVector a = IntVector.zero(I);
-                for (int j = 0; j < 4; j++) {
-                    ShortVector ql = u8(w, off + 48 + 32L * j + v);
-                    ShortVector w0 = ql.and((short) 0x0F).or(h4.lanewise(VectorOperators.LSHR, 2 * j).and((short) 16));
-                    ShortVector w1 = ql.lanewise(VectorOperators.LSHR, 4).or(h4.lanewise(VectorOperators.LSHR, 2 * j + 1).and((short) 16));
-                    // pair sums written out (see KQuants.dotQ6_K: a helper taking vectors may box them)
-                    IntVector p0 = w0.mul(ShortVector.fromArray(S, q, qa + 64 * j + v)).reinterpretAsInts();
-                    IntVector p1 = w1.mul(ShortVector.fromArray(S, q, qa + 64 * j + 32 + v)).reinterpretAsInts();
-                    p0 = p0.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).add(p0.lanewise(VectorOperators.ASHR, 16));
-                    p1 = p1.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).add(p1.lanewise(VectorOperators.ASHR, 16));
-                    a = a.add(p0.mul(sc[2 * j])).add(p1.mul(sc[2 * j + 1]));
-                }
-                a.intoArray(p, v / 2);
-            }
+            sumsQ5_K(w, off, qp, qOff + s * QK, sLo, sHi, p);
             float dy = d[dOff + s];
             float dmin = -dy * f16(w, off + 2);
             summs = Math.fma(dmin, (float) mins, summs); // GCC contracts summs += dmin * mins into an fma
-            lanes(acc, dy * f16(w, off), p);
+            float dd = dy * f16(w, off);
+            for (int k = 0; k < 8; k++) acc[k] = Math.fma(dd, (float) p[k], acc[k]);
         }
         return hsum8(acc) + summs;
+    }
+
+    /**
+     * ggml's eight integer lanes of one Q5_K super-block ({@code sLo}/{@code sHi}: the 6-bit scales of
+     * sub-blocks 0..3 and 4..7, a byte each) into {@code p[0..8)}. A method of its own, so that C2's
+     * inlining budget covers all its vector operations.
+     */
+    private static void sumsQ5_K(MemorySegment w, long off, short[] qp, int qa, int sLo, int sHi, int[] p) {
+        for (int v = 0; v < 32; v += 2 * L) { // one pass at 256 bits (ggml's 8 lanes), two at 128
+            ShortVector hq = ShortVector.fromMemorySegment(S, w, off + 16 + v, LE);
+            ShortVector hq4 = hq.lanewise(VectorOperators.LSHL, 4);
+            IntVector a = IntVector.zero(I);
+            for (int half = 0; half < 2; half++) {
+                // high bit c (chunk 2j: c = 2j, chunk 2j+1: c = 2j+1) of both bytes onto bit 4 of each byte:
+                // from hq << 4 for c < 4 (c + 12 stays within 16 bits), from hq for c >= 4
+                ShortVector hs = half == 0 ? hq4 : hq;
+                int scales = half == 0 ? sLo : sHi;
+                for (int jj = 0; jj < 2; jj++) {
+                    int j = 2 * half + jj;
+                    ShortVector x = ShortVector.fromMemorySegment(S, w, off + 48 + 32L * j + v, LE);
+                    ShortVector x0 = x.and((short) 0x0F0F).or(hs.lanewise(VectorOperators.LSHR, 2 * jj).and((short) 0x1010));
+                    ShortVector x1 = x.lanewise(VectorOperators.LSHR, 4).and((short) 0x0F0F)
+                            .or(hs.lanewise(VectorOperators.LSHR, 2 * jj + 1).and((short) 0x1010));
+                    int e0 = qa + 64 * j + v / 2, e1 = e0 + 32;
+                    // even position * even activation + odd * odd: at most 2·31·127, so 16 bits hold it
+                    IntVector p0 = x0.and((short) 0xFF).mul(ShortVector.fromArray(S, qp, e0))
+                            .add(x0.lanewise(VectorOperators.LSHR, 8).mul(ShortVector.fromArray(S, qp, e0 + 16))).reinterpretAsInts();
+                    IntVector p1 = x1.and((short) 0xFF).mul(ShortVector.fromArray(S, qp, e1))
+                            .add(x1.lanewise(VectorOperators.LSHR, 8).mul(ShortVector.fromArray(S, qp, e1 + 16))).reinterpretAsInts();
+                    // the two 16-bit halves summed into 32 bits (exact: their sum fits 16 bits)
+                    p0 = p0.add(p0.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
+                    p1 = p1.add(p1.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
+                    a = a.add(p0.mul(byteOf(scales, 2 * jj))).add(p1.mul(byteOf(scales, 2 * jj + 1)));
+                }
+            }
+            a.intoArray(p, v / 4);
+        }
     }
 
     /** Q3_K: 2+1-bit quants (a clear high bit subtracts 4), 16 sub-blocks of 16 with 6-bit scales - 32. */

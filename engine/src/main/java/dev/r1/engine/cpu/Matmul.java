@@ -29,6 +29,7 @@ public final class Matmul {
     private short[] kq = new short[0];
     private float[] kd = new float[0];
     private int[] kb = new int[0];
+    private short[] kqp = new short[0]; // the same in the pair layout (KQuants2.toPairs), for KQuants2's kernels
     private final float[][] rowScratch;
     private final float[][] lanes; // per worker, for the kernels' fixed-order lane sums
     private final short[][] unpacked;
@@ -80,6 +81,11 @@ public final class Matmul {
         if (needPacked) pack(n, cols);
         if (needPairs) quantize(x, n, cols, true, false);
         if (needQ8K) quantizeK(x, n, cols);
+        if (needQ8K && java.util.Arrays.stream(ws).anyMatch(w -> KQuants2.serves(w.type()))) {
+            if (kqp.length < n * cols) kqp = new short[n * cols];
+            short[] from = kq, to = kqp;
+            pool.forRange(n, 1, (a, b) -> KQuants2.toPairs(from, a * cols, (b - a) * cols, to, a * cols));
+        }
         if (needSpreadK) {
             if (kv.length < cols / 2 * Q6Kx8.R) kv = new int[cols / 2 * Q6Kx8.R];
             Q6Kx8.spread(kq, 0, cols, kv);
@@ -299,7 +305,7 @@ public final class Matmul {
         GgmlType type = w.type();
         for (int r = r0; r < r1; r++) {
             for (int t = 0; t < n; t++) {
-                out[t * rows + r] = KQuants2.dot(type, w.data(), r * rb, sbs, kq, t * cols, kd, t * sbs, kb, t * sbs * 16);
+                out[t * rows + r] = KQuants2.dot(type, w.data(), r * rb, sbs, kq, kqp, t * cols, kd, t * sbs, kb, t * sbs * 16);
             }
         }
     }

@@ -54,7 +54,8 @@ class KQuants2Test {
             case Q5_K -> new int[] {0, 2};
             case Q2_K -> new int[] {80, 82};
             case Q3_K -> new int[] {108};
-            case IQ4_XS -> new int[] {0};
+            case IQ4_XS, Q4_K -> new int[] {0};
+            case Q6_K -> new int[] {208};
             default -> throw new IllegalArgumentException(type.name());
         };
         for (long b = 0; b < m.byteSize() / type.typeSize(); b++) {
@@ -67,7 +68,7 @@ class KQuants2Test {
     }
 
     /** Q8_K activations of {@code n} rows, with large-magnitude outliers and an all-zero super-block. */
-    record Acts(float[] x, short[] q, float[] d, int[] bs) {
+    record Acts(float[] x, short[] q, short[] qp, float[] d, int[] bs) {
         static Acts of(int n, long seed) {
             return of(n, COLS, seed);
         }
@@ -79,7 +80,9 @@ class KQuants2Test {
             float[] d = new float[n * cols / 256];
             int[] bs = new int[n * cols / 16];
             for (int t = 0; t < n; t++) KQuants.quantizeQ8K(x, t * cols, cols, q, t * cols, d, t * cols / 256, bs, t * cols / 16);
-            return new Acts(x, q, d, bs);
+            short[] qp = new short[q.length];
+            KQuants2.toPairs(q, 0, q.length, qp, 0);
+            return new Acts(x, q, qp, d, bs);
         }
     }
 
@@ -94,7 +97,7 @@ class KQuants2Test {
                 float[] w = new float[COLS];
                 for (int r = 0; r < rows; r++) {
                     long off = r * m.rowBytes();
-                    float got = KQuants2.dot(type, m.data(), off, sbs, a.q, 0, a.d, 0, a.bs, 0);
+                    float got = KQuants2.dot(type, m.data(), off, sbs, a.q, a.qp, 0, a.d, 0, a.bs, 0);
                     String what = type + (randomBytes ? " random bytes" : " quantized") + " row " + r + " at " + VectorWidths.describe();
                     float ref = KQuants2Reference.dot(type, m.data(), off, sbs, a.q, a.d, a.bs);
                     assertEquals(Float.floatToRawIntBits(ref), Float.floatToRawIntBits(got), what + ": " + ref + " vs " + got);
@@ -141,7 +144,7 @@ class KQuants2Test {
                 for (int r = 0; r < rows; r++) {
                     vecDot.invokeExact(COLS, out, 0L, m.data().asSlice(r * m.rowBytes()), 0L, y, 0L, 1);
                     float want = out.get(JAVA_FLOAT, 0);
-                    float got = KQuants2.dot(type, m.data(), r * m.rowBytes(), sbs, a.q, 0, a.d, 0, a.bs, 0);
+                    float got = KQuants2.dot(type, m.data(), r * m.rowBytes(), sbs, a.q, a.qp, 0, a.d, 0, a.bs, 0);
                     assertEquals(Float.floatToRawIntBits(want), Float.floatToRawIntBits(got),
                             type + " rep " + rep + " row " + r + " at " + VectorWidths.describe() + ": ggml " + want + ", ours " + got);
                 }
@@ -163,7 +166,7 @@ class KQuants2Test {
                 mm.multiply(a.x, n, m, out);
                 for (int t = 0; t < n; t++) {
                     for (int r = 0; r < rows; r++) {
-                        float want = KQuants2.dot(type, m.data(), r * m.rowBytes(), sbs, a.q, t * cols, a.d, t * sbs, a.bs, t * sbs * 16);
+                        float want = KQuants2.dot(type, m.data(), r * m.rowBytes(), sbs, a.q, a.qp, t * cols, a.d, t * sbs, a.bs, t * sbs * 16);
                         assertEquals(want, out[t * rows + r], type + " n=" + n + " token " + t + " row " + r);
                     }
                 }
