@@ -10,6 +10,7 @@ import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
@@ -63,8 +64,8 @@ public final class KQuants2 {
     public static float dot(GgmlType t, MemorySegment w, long rowOff, int sbs, short[] q, short[] qp, int qOff, float[] d, int dOff, int[] bsums, int bOff) {
         return switch (t) {
             case Q5_K -> dotQ5_K(w, rowOff, sbs, qp, qOff, d, dOff, bsums, bOff);
-            case Q3_K -> dotQ3_K(w, rowOff, sbs, q, qOff, d, dOff);
-            case Q2_K -> dotQ2_K(w, rowOff, sbs, q, qOff, d, dOff, bsums, bOff);
+            case Q3_K -> dotQ3_K(w, rowOff, sbs, qp, qOff, d, dOff);
+            case Q2_K -> dotQ2_K(w, rowOff, sbs, qp, qOff, d, dOff, bsums, bOff);
             case IQ4_XS -> dotIQ4_XS(w, rowOff, sbs, q, qOff, d, dOff);
             default -> throw new IllegalArgumentException("no KQuants2 kernel for " + t);
         };
@@ -174,70 +175,111 @@ public final class KQuants2 {
         }
     }
 
+    /**
+     * The multiplier of chunk {@code k}'s two 16-element sub-blocks (Q3_K, Q2_K), in the int lanes of a
+     * pass {@code v}: at 256 bits lanes 0..3 take sub-block {@code 2k} and 4..7 {@code 2k+1} of the eight
+     * in {@code sc8} (one permute, as ggml's scale shuffle); at 128 bits a pass lies in one sub-block.
+     */
+    private static final boolean WIDE = L == 16;
+    private static final VectorShuffle<Integer>[] SUB_PAIR = subPairShuffles();
+
+    @SuppressWarnings("unchecked")
+    private static VectorShuffle<Integer>[] subPairShuffles() {
+        VectorShuffle<Integer>[] s = new VectorShuffle[4];
+        for (int k = 0; k < 4; k++) {
+            int[] idx = new int[I.length()];
+            for (int i = 0; i < idx.length; i++) idx[i] = Math.min(I.length() - 1, 2 * k + i / 4);
+            s[k] = VectorShuffle.fromArray(I, idx, 0);
+        }
+        return s;
+    }
+
     /** Q3_K: 2+1-bit quants (a clear high bit subtracts 4), 16 sub-blocks of 16 with 6-bit scales - 32. */
-    public static float dotQ3_K(MemorySegment w, long rowOff, int sbs, short[] q, int qOff, float[] d, int dOff) {
+    public static float dotQ3_K(MemorySegment w, long rowOff, int sbs, short[] qp, int qOff, float[] d, int dOff) {
         float[] acc = new float[8];
-        int[] p = new int[16], sc = new int[16];
+        int[] p = new int[8], sc = new int[16];
         for (int s = 0; s < sbs; s++) {
             long off = rowOff + (long) s * Q3_K_BYTES;
-            for (int j = 0; j < 16; j++) sc[j] = Q3_KType.scale(w, off + Q3_KType.OFF_SCALES, j) - 32;
-            int qa = qOff + s * QK;
-            for (int v = 0; v < 32; v += L) {
-                ShortVector h2 = u8(w, off + v).lanewise(VectorOperators.LSHL, 2); // bit c lands on 4 after >> c
-                int hi = v >> 4; // positions 16..31 of a chunk take the second sub-block of its pair
-                IntVector a = IntVector.zero(I);
-                for (int h = 0; h < 2; h++) {
-                    ShortVector qs = u8(w, off + 32 + 32L * h + v);
-                    for (int k = 0; k < 4; k++) {
-                        ShortVector wk = qs.lanewise(VectorOperators.LSHR, 2 * k).and((short) 3)
-                                .or(h2.lanewise(VectorOperators.LSHR, 4 * h + k).and((short) 4)).sub((short) 4);
-                        IntVector pk = wk.mul(ShortVector.fromArray(S, q, qa + 128 * h + 32 * k + v)).reinterpretAsInts();
-                        pk = pk.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).add(pk.lanewise(VectorOperators.ASHR, 16));
-                        a = a.add(pk.mul(sc[8 * h + 2 * k + hi]));
-                    }
-                }
-                a.intoArray(p, v / 2);
-            }
-            lanes(acc, d[dOff + s] * f16(w, off + Q3_KType.OFF_D), p);
+            // ggml's unpacking of the 12 scale bytes into sub-blocks 0..3, 4..7, 8..11, 12..15
+            int a0 = w.get(QuantLayouts.I32, off + 96), a1 = w.get(QuantLayouts.I32, off + 100), a2 = w.get(QuantLayouts.I32, off + 104);
+            int[] words = {(a0 & 0x0F0F0F0F) | (a2 & 0x03030303) << 4, (a1 & 0x0F0F0F0F) | ((a2 >>> 2) & 0x03030303) << 4,
+                    ((a0 >>> 4) & 0x0F0F0F0F) | ((a2 >>> 4) & 0x03030303) << 4, ((a1 >>> 4) & 0x0F0F0F0F) | ((a2 >>> 6) & 0x03030303) << 4};
+            for (int j = 0; j < 16; j++) sc[j] = byteOf(words[j >> 2], j & 3) - 32;
+            sumsQ3_K(w, off, qp, qOff + s * QK, sc, p);
+            float dd = d[dOff + s] * f16(w, off + Q3_KType.OFF_D);
+            for (int k = 0; k < 8; k++) acc[k] = Math.fma(dd, (float) p[k], acc[k]);
         }
         return hsum8(acc);
+    }
+
+    /** ggml's eight integer lanes of one Q3_K super-block into {@code p[0..8)} ({@code sc}: scales - 32). */
+    private static void sumsQ3_K(MemorySegment w, long off, short[] qp, int qa, int[] sc, int[] p) {
+        for (int v = 0; v < 32; v += 2 * L) {
+            ShortVector hm = ShortVector.fromMemorySegment(S, w, off + v, LE);
+            ShortVector hm2 = hm.lanewise(VectorOperators.LSHL, 2);
+            IntVector a = IntVector.zero(I);
+            for (int h = 0; h < 2; h++) {
+                ShortVector x = ShortVector.fromMemorySegment(S, w, off + 32 + 32L * h + v, LE);
+                IntVector sc8 = IntVector.fromArray(I, sc, 8 * h);
+                for (int k = 0; k < 4; k++) {
+                    int c = 4 * h + k; // high bit c of both bytes onto bit 2 of each
+                    ShortVector hb = (c < 2 ? hm2.lanewise(VectorOperators.LSHR, c) : hm.lanewise(VectorOperators.LSHR, c - 2)).and((short) 0x0404);
+                    ShortVector xk = x.lanewise(VectorOperators.LSHR, 2 * k).and((short) 0x0303).or(hb); // q + 4·hbit, 0..7
+                    int e = qa + 32 * c + v / 2;
+                    IntVector pk = xk.and((short) 0xFF).sub((short) 4).mul(ShortVector.fromArray(S, qp, e))
+                            .add(xk.lanewise(VectorOperators.LSHR, 8).sub((short) 4).mul(ShortVector.fromArray(S, qp, e + 16))).reinterpretAsInts();
+                    pk = pk.add(pk.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
+                    a = a.add(pk.mul(WIDE ? sc8.rearrange(SUB_PAIR[k]) : IntVector.broadcast(I, sc[8 * h + 2 * k + (v >> 4)])));
+                }
+            }
+            a.intoArray(p, v / 4);
+        }
     }
 
     /**
      * Q2_K: 2-bit quants, 16 sub-blocks of 16 with 4-bit scales and mins. ggml fma's the mins part into the
      * same eight lanes first (lane k: sub-blocks 2k and 2k+1), then the quants part.
      */
-    public static float dotQ2_K(MemorySegment w, long rowOff, int sbs, short[] q, int qOff, float[] d, int dOff, int[] bsums, int bOff) {
+    public static float dotQ2_K(MemorySegment w, long rowOff, int sbs, short[] qp, int qOff, float[] d, int dOff, int[] bsums, int bOff) {
         float[] acc = new float[8];
-        int[] p = new int[16], sc = new int[16];
+        int[] p = new int[8], sc = new int[16];
         for (int s = 0; s < sbs; s++) {
             long off = rowOff + (long) s * Q2_K_BYTES;
-            for (int j = 0; j < 16; j++) sc[j] = byteAt(w, off + j);
             float dy = d[dOff + s];
             float dmin = -dy * f16(w, off + 82);
             int bs = bOff + 16 * s;
             for (int k = 0; k < 8; k++) {
-                int prod = (sc[2 * k] >>> 4) * bsums[bs + 2 * k] + (sc[2 * k + 1] >>> 4) * bsums[bs + 2 * k + 1];
+                int m = w.get(QuantLayouts.I16, off + 2 * k) & 0xFFFF;
+                sc[2 * k] = m & 0x0F;
+                sc[2 * k + 1] = (m >>> 8) & 0x0F;
+                int prod = ((m >>> 4) & 0x0F) * bsums[bs + 2 * k] + (m >>> 12) * bsums[bs + 2 * k + 1];
                 acc[k] = Math.fma(dmin, (float) prod, acc[k]);
             }
-            int qa = qOff + s * QK;
-            for (int v = 0; v < 32; v += L) {
-                int hi = v >> 4;
-                IntVector a = IntVector.zero(I);
-                for (int h = 0; h < 2; h++) {
-                    ShortVector qs = u8(w, off + 16 + 32L * h + v);
-                    for (int k = 0; k < 4; k++) {
-                        ShortVector wk = qs.lanewise(VectorOperators.LSHR, 2 * k).and((short) 3);
-                        IntVector pk = wk.mul(ShortVector.fromArray(S, q, qa + 128 * h + 32 * k + v)).reinterpretAsInts();
-                        pk = pk.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).add(pk.lanewise(VectorOperators.ASHR, 16));
-                        a = a.add(pk.mul(sc[8 * h + 2 * k + hi] & 0x0F));
-                    }
-                }
-                a.intoArray(p, v / 2);
-            }
-            lanes(acc, dy * f16(w, off + 80), p);
+            sumsQ2_K(w, off, qp, qOff + s * QK, sc, p);
+            float dd = dy * f16(w, off + 80);
+            for (int k = 0; k < 8; k++) acc[k] = Math.fma(dd, (float) p[k], acc[k]);
         }
         return hsum8(acc);
+    }
+
+    /** ggml's eight integer lanes of one Q2_K super-block's quants part into {@code p[0..8)}. */
+    private static void sumsQ2_K(MemorySegment w, long off, short[] qp, int qa, int[] sc, int[] p) {
+        for (int v = 0; v < 32; v += 2 * L) {
+            IntVector a = IntVector.zero(I);
+            for (int h = 0; h < 2; h++) {
+                ShortVector x = ShortVector.fromMemorySegment(S, w, off + 16 + 32L * h + v, LE);
+                IntVector sc8 = IntVector.fromArray(I, sc, 8 * h);
+                for (int k = 0; k < 4; k++) {
+                    ShortVector xk = x.lanewise(VectorOperators.LSHR, 2 * k).and((short) 0x0303);
+                    int e = qa + 32 * (4 * h + k) + v / 2;
+                    IntVector pk = xk.and((short) 0xFF).mul(ShortVector.fromArray(S, qp, e))
+                            .add(xk.lanewise(VectorOperators.LSHR, 8).mul(ShortVector.fromArray(S, qp, e + 16))).reinterpretAsInts();
+                    pk = pk.add(pk.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
+                    a = a.add(pk.mul(WIDE ? sc8.rearrange(SUB_PAIR[k]) : IntVector.broadcast(I, sc[8 * h + 2 * k + (v >> 4)])));
+                }
+            }
+            a.intoArray(p, v / 4);
+        }
     }
 
     /**
