@@ -6,6 +6,7 @@ import dev.r1.models.tensor.IQ4_XSType;
 import dev.r1.models.tensor.Q3_KType;
 import dev.r1.models.tensor.Q4_KType;
 import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
@@ -45,6 +46,7 @@ public final class KQuants2 {
     private static final ByteVector IQ4_LEVELS;
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     private static final ValueLayout.OfByte U8 = ValueLayout.JAVA_BYTE;
+    private static final ValueLayout.OfLong I64 = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     static {
         byte[] levels = new byte[16];
@@ -88,6 +90,20 @@ public final class KQuants2 {
         for (int k = 0; k < 8; k++) acc[k] = Math.fma(scale, (float) (p[2 * k] + p[2 * k + 1]), acc[k]);
     }
 
+    /** ggml's eight float accumulators: one 256-bit vector at any {@link VectorWidths} (its fma is per lane). */
+    private static final VectorSpecies<Float> F8 = FloatVector.SPECIES_256;
+    private static final VectorSpecies<Integer> I8 = IntVector.SPECIES_256;
+
+    private static FloatVector ints(int[] p) {
+        return (FloatVector) IntVector.fromArray(I8, p, 0).convert(VectorOperators.I2F, 0);
+    }
+
+    static float hsum8(FloatVector acc) {
+        float[] a = new float[8];
+        acc.intoArray(a, 0);
+        return hsum8(a);
+    }
+
     /** ggml's {@code hsum_float_8}: high half onto low half, then lanes 0+2 and 1+3, then those two. */
     static float hsum8(float[] a) {
         return ((a[0] + a[4]) + (a[2] + a[6])) + ((a[1] + a[5]) + (a[3] + a[7]));
@@ -114,7 +130,7 @@ public final class KQuants2 {
      * in the pair layout ({@link #toPairs}).
      */
     public static float dotQ5_K(MemorySegment w, long rowOff, int sbs, short[] qp, int qOff, float[] d, int dOff, int[] bsums, int bOff) {
-        float[] acc = new float[8];
+        FloatVector acc = FloatVector.zero(F8);
         int[] p = new int[8];
         float summs = 0;
         for (int s = 0; s < sbs; s++) {
@@ -130,10 +146,9 @@ public final class KQuants2 {
             }
             sumsQ5_K(w, off, qp, qOff + s * QK, sLo, sHi, p);
             float dy = d[dOff + s];
-            float dmin = -dy * f16(w, off + 2);
-            summs = Math.fma(dmin, (float) mins, summs); // GCC contracts summs += dmin * mins into an fma
-            float dd = dy * f16(w, off);
-            for (int k = 0; k < 8; k++) acc[k] = Math.fma(dd, (float) p[k], acc[k]);
+            int dm = w.get(QuantLayouts.I32, off);
+            summs = Math.fma(-dy * Float.float16ToFloat((short) (dm >>> 16)), (float) mins, summs); // GCC contracts summs += dmin * mins
+            acc = ints(p).lanewise(VectorOperators.FMA, dy * Float.float16ToFloat((short) dm), acc);
         }
         return hsum8(acc) + summs;
     }
@@ -196,7 +211,7 @@ public final class KQuants2 {
 
     /** Q3_K: 2+1-bit quants (a clear high bit subtracts 4), 16 sub-blocks of 16 with 6-bit scales - 32. */
     public static float dotQ3_K(MemorySegment w, long rowOff, int sbs, short[] qp, int qOff, float[] d, int dOff) {
-        float[] acc = new float[8];
+        FloatVector acc = FloatVector.zero(F8);
         int[] p = new int[8], sc = new int[16];
         for (int s = 0; s < sbs; s++) {
             long off = rowOff + (long) s * Q3_K_BYTES;
@@ -206,8 +221,7 @@ public final class KQuants2 {
                     ((a0 >>> 4) & 0x0F0F0F0F) | ((a2 >>> 4) & 0x03030303) << 4, ((a1 >>> 4) & 0x0F0F0F0F) | ((a2 >>> 6) & 0x03030303) << 4};
             for (int j = 0; j < 16; j++) sc[j] = byteOf(words[j >> 2], j & 3) - 32;
             sumsQ3_K(w, off, qp, qOff + s * QK, sc, p);
-            float dd = d[dOff + s] * f16(w, off + Q3_KType.OFF_D);
-            for (int k = 0; k < 8; k++) acc[k] = Math.fma(dd, (float) p[k], acc[k]);
+            acc = ints(p).lanewise(VectorOperators.FMA, d[dOff + s] * f16(w, off + Q3_KType.OFF_D), acc);
         }
         return hsum8(acc);
     }
@@ -241,23 +255,25 @@ public final class KQuants2 {
      * same eight lanes first (lane k: sub-blocks 2k and 2k+1), then the quants part.
      */
     public static float dotQ2_K(MemorySegment w, long rowOff, int sbs, short[] qp, int qOff, float[] d, int dOff, int[] bsums, int bOff) {
-        float[] acc = new float[8];
-        int[] p = new int[8], sc = new int[16];
+        FloatVector acc = FloatVector.zero(F8);
+        int[] p = new int[8], sc = new int[16], mp = new int[8];
         for (int s = 0; s < sbs; s++) {
             long off = rowOff + (long) s * Q2_K_BYTES;
+            long s0 = w.get(I64, off), s8 = w.get(I64, off + 8); // scale | min << 4, a byte each
+            int dm = w.get(QuantLayouts.I32, off + 80);
             float dy = d[dOff + s];
-            float dmin = -dy * f16(w, off + 82);
             int bs = bOff + 16 * s;
             for (int k = 0; k < 8; k++) {
-                int m = w.get(QuantLayouts.I16, off + 2 * k) & 0xFFFF;
+                long word = k < 4 ? s0 : s8;
+                int m = (int) (word >>> (16 * (k & 3))) & 0xFFFF;
                 sc[2 * k] = m & 0x0F;
                 sc[2 * k + 1] = (m >>> 8) & 0x0F;
-                int prod = ((m >>> 4) & 0x0F) * bsums[bs + 2 * k] + (m >>> 12) * bsums[bs + 2 * k + 1];
-                acc[k] = Math.fma(dmin, (float) prod, acc[k]);
+                mp[k] = ((m >>> 4) & 0x0F) * bsums[bs + 2 * k] + (m >>> 12) * bsums[bs + 2 * k + 1];
             }
+            // ggml: acc = fma(dmin, mins lanes, acc), then acc = fma(d, quant lanes, acc), lane by lane
+            acc = ints(mp).lanewise(VectorOperators.FMA, -dy * Float.float16ToFloat((short) (dm >>> 16)), acc);
             sumsQ2_K(w, off, qp, qOff + s * QK, sc, p);
-            float dd = dy * f16(w, off + 80);
-            for (int k = 0; k < 8; k++) acc[k] = Math.fma(dd, (float) p[k], acc[k]);
+            acc = ints(p).lanewise(VectorOperators.FMA, dy * Float.float16ToFloat((short) dm), acc);
         }
         return hsum8(acc);
     }

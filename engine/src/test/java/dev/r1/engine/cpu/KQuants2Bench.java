@@ -41,7 +41,7 @@ public final class KQuants2Bench {
             long rb = m.rowBytes();
             double bestJ = 1e9, bestG = 1e9;
             float sink = 0;
-            for (int rep = 0; rep < 60; rep++) {
+            for (int rep = 0; rep < 400; rep++) {
                 long t0 = System.nanoTime();
                 for (int r = 0; r < rows; r++) {
                     sink += type == GgmlType.Q4_K ? KQuants.dotQ4_K(m.data(), r * rb, sbs, a.q(), 0, a.d(), 0, a.bs(), 0)
@@ -54,7 +54,7 @@ public final class KQuants2Bench {
                     sink += out.get(JAVA_FLOAT, 0);
                 }
                 long t2 = System.nanoTime();
-                if (rep >= 20) {
+                if (rep >= 100) {
                     bestJ = Math.min(bestJ, (t1 - t0) / 1e3 / rows);
                     bestG = Math.min(bestG, (t2 - t1) / 1e3 / rows);
                 }
