@@ -30,7 +30,7 @@ import org.junit.jupiter.params.provider.CsvSource;
  * <p>Where both engines run the same arithmetic the logits must be bit-identical: Q8_0 weights (our dot
  * products, activation quantization, SwiGLU and RMSNorm follow ggml's AVX2 order and rounding), Q4_0
  * (both engines repack it into 8-row groups and add each row's blocks in order, see {@code Q4x8}) and the
- * Q4_K/Q6_K mix, when ggml runs its {@code haswell} CPU library (the one this machine kind gets).
+ * Q4_K/Q6_K mix and the Q5_K/Q3_K and Q2_K/IQ4_XS mixes ({@code KQuants2}), when ggml runs its {@code haswell} CPU library (the one this machine kind gets).
  * F32/F16 weights meet unquantized activations, where float order shows (~1e-6).
  *
  * <p>The suite pins ggml's {@code haswell} library (R1_GGML_CPU, set by the build); a second run of this
