@@ -4,13 +4,11 @@ import dev.r1.models.tensor.GgmlType;
 import dev.r1.models.tensor.IQ4_NLType;
 import dev.r1.models.tensor.IQ4_XSType;
 import dev.r1.models.tensor.Q3_KType;
-import dev.r1.models.tensor.Q4_KType;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -25,12 +23,19 @@ import java.nio.ByteOrder;
  * <p>Why the shape: ggml keeps each super-block's integer sum in eight 32-bit lanes, lane {@code k} holding
  * elements {@code 4k..4k+3} of every 32 (its {@code maddubs}/{@code madd} pairing), converts the lanes to
  * float and fma's them with the super-block scale into eight float accumulators, summed at the end by
- * {@code hsum_float_8}. The float rounding therefore depends on those lane sums, not only on the total. So
- * we accumulate by position within 32: the outer loop takes the {@code L} positions {@code v..v+L} of every
- * 32-element chunk of the super-block, the inner loop walks the chunks (each with its sub-block scale),
- * products are pair-summed to ints (lane {@code m} = positions {@code v+2m, v+2m+1}); adjacent int lanes
- * then give ggml's lanes exactly, at any vector width (so the 128-bit path is bit-identical too). The eight
- * float lanes are plain scalars, combined per super-block in ggml's order ({@link #lanes}, {@link #hsum8}).
+ * {@code hsum_float_8}. The float rounding therefore depends on those lane sums, not only on the total, so
+ * we rebuild ggml's integer lanes exactly. Q5_K/Q3_K/Q2_K read the weights as 16-bit lanes (positions
+ * {@code 2m, 2m+1} in lane {@code m}'s bytes) against activations in the pair layout ({@link #toPairs}):
+ * even and odd products add in 16 bits, and one pair sum to 32 bits gives ggml's lanes; IQ4_XS, whose
+ * levels come from a byte shuffle, accumulates by position within 32 and pairs adjacent int lanes at the
+ * end. Either way the lanes are exact at any vector width (the 128-bit path is bit-identical too). The
+ * eight float accumulators are one 256-bit vector whatever the width (a lane-wise fma is ggml's step).
+ *
+ * <p>Speed: the Vector API has no {@code maddubs}/{@code madd} (8-bit products pair-summed to 16 bits, 16-bit
+ * products pair-summed to 32), which do ggml's multiply-and-pair in one instruction per 32 weights; here
+ * that is two 16-bit multiplies, an add, three shifts/adds and a 32-bit multiply by the scale. In cache, one
+ * thread, Q5_K runs at about 0.45x ggml's vec_dot, Q3_K/Q2_K about 0.25x, IQ4_XS about 0.3x ({@code
+ * KQuants2Bench}, a loaded machine): far faster than dequantizing rows, short of llama.cpp.
  */
 public final class KQuants2 {
     private KQuants2() {}
@@ -40,12 +45,10 @@ public final class KQuants2 {
 
     private static final VectorSpecies<Short> S = ShortVector.SPECIES_MAX.withShape(VectorWidths.QUANT);
     private static final int L = S.length();
-    private static final VectorSpecies<Byte> B = ByteVector.SPECIES_PREFERRED.withShape(VectorShape.forBitSize(L * 8));
     private static final VectorSpecies<Integer> I = IntVector.SPECIES_PREFERRED.withShape(S.vectorShape());
     private static final VectorSpecies<Byte> B16 = ByteVector.SPECIES_128;
     private static final ByteVector IQ4_LEVELS;
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
-    private static final ValueLayout.OfByte U8 = ValueLayout.JAVA_BYTE;
     private static final ValueLayout.OfLong I64 = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     static {
@@ -73,14 +76,6 @@ public final class KQuants2 {
         };
     }
 
-    private static ShortVector u8(MemorySegment w, long off) {
-        return (ShortVector) ByteVector.fromMemorySegment(B, w, off, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, S, 0);
-    }
-
-    private static int byteAt(MemorySegment w, long off) {
-        return w.get(U8, off) & 0xFF;
-    }
-
     private static float f16(MemorySegment w, long off) {
         return Float.float16ToFloat(w.get(QuantLayouts.I16, off));
     }
@@ -93,6 +88,8 @@ public final class KQuants2 {
     /** ggml's eight float accumulators: one 256-bit vector at any {@link VectorWidths} (its fma is per lane). */
     private static final VectorSpecies<Float> F8 = FloatVector.SPECIES_256;
     private static final VectorSpecies<Integer> I8 = IntVector.SPECIES_256;
+
+    private static final IntVector MIN_SHIFTS = IntVector.fromArray(I8, new int[] {0, 0, 8, 8, 16, 16, 24, 24}, 0);
 
     private static FloatVector ints(int[] p) {
         return (FloatVector) IntVector.fromArray(I8, p, 0).convert(VectorOperators.I2F, 0);
@@ -139,11 +136,11 @@ public final class KQuants2 {
             int b0 = w.get(QuantLayouts.I32, off + 4), b4 = w.get(QuantLayouts.I32, off + 8), b8 = w.get(QuantLayouts.I32, off + 12);
             int sLo = b0 & 0x3F3F3F3F, sHi = (b8 & 0x0F0F0F0F) | ((b0 >>> 6) & 0x03030303) << 4;
             int mLo = b4 & 0x3F3F3F3F, mHi = ((b8 >>> 4) & 0x0F0F0F0F) | ((b4 >>> 6) & 0x03030303) << 4;
-            int bs = bOff + 16 * s, mins = 0;
-            for (int j = 0; j < 4; j++) {
-                mins += byteOf(mLo, j) * (bsums[bs + 2 * j] + bsums[bs + 2 * j + 1])
-                        + byteOf(mHi, j) * (bsums[bs + 8 + 2 * j] + bsums[bs + 9 + 2 * j]);
-            }
+            // Σ min_j · (bsum 2j + bsum 2j+1): each min byte spread over its two lanes of sums
+            int bs = bOff + 16 * s;
+            int mins = IntVector.broadcast(I8, mLo).lanewise(VectorOperators.LSHR, MIN_SHIFTS).and(0xFF).mul(IntVector.fromArray(I8, bsums, bs))
+                    .add(IntVector.broadcast(I8, mHi).lanewise(VectorOperators.LSHR, MIN_SHIFTS).and(0xFF).mul(IntVector.fromArray(I8, bsums, bs + 8)))
+                    .reduceLanes(VectorOperators.ADD); // integers: exact in any order
             sumsQ5_K(w, off, qp, qOff + s * QK, sLo, sHi, p);
             float dy = d[dOff + s];
             int dm = w.get(QuantLayouts.I32, off);
