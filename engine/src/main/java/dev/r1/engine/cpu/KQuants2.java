@@ -34,7 +34,7 @@ import java.nio.ByteOrder;
  * <p>Speed: the Vector API has no {@code maddubs}/{@code madd} (8-bit products pair-summed to 16 bits, 16-bit
  * products pair-summed to 32), which do ggml's multiply-and-pair in one instruction per 32 weights; here
  * that is two 16-bit multiplies, an add, three shifts/adds and a 32-bit multiply by the scale. In cache, one
- * thread, Q5_K runs at about 0.45x ggml's vec_dot, Q3_K/Q2_K about 0.25x, IQ4_XS about 0.3x ({@code
+ * thread, Q5_K runs at about 0.45x ggml's vec_dot, Q3_K, Q2_K and IQ4_XS 0.2-0.3x ({@code
  * KQuants2Bench}, a loaded machine): far faster than dequantizing rows, short of llama.cpp.
  */
 public final class KQuants2 {
