@@ -31,11 +31,14 @@ class EnginesTest {
         Engines.Choice q4 = Engines.resolve("auto", write("q4", GgmlType.Q4_0, GgmlType.Q6_K));
         assertEquals("java", q4.backend());
         assertTrue(q4.why().contains("kernels for every tensor type"), q4.why());
-        Engines.Choice q5k = Engines.resolve("auto", write("q5k", GgmlType.Q8_0, GgmlType.Q5_K));
-        assertEquals("llama.cpp", q5k.backend());
-        assertTrue(q5k.why().contains("no kernel for Q5_K"), q5k.why());
+        for (GgmlType t : new GgmlType[] {GgmlType.Q5_K, GgmlType.Q3_K, GgmlType.Q2_K, GgmlType.IQ4_XS}) { // KQuants2
+            assertEquals("java", Engines.resolve("auto", write(t.name(), GgmlType.Q8_0, t)).backend(), t.name());
+        }
+        Engines.Choice bf16 = Engines.resolve("auto", write("bf16", GgmlType.Q8_0, GgmlType.BF16));
+        assertEquals("llama.cpp", bf16.backend());
+        assertTrue(bf16.why().contains("no kernel for BF16"), bf16.why());
         // a name given is kept, whatever the file
-        Engines.Choice given = Engines.resolve("java", write("q5k2", GgmlType.Q8_0, GgmlType.Q5_K));
+        Engines.Choice given = Engines.resolve("java", write("bf16b", GgmlType.Q8_0, GgmlType.BF16));
         assertEquals("java", given.backend());
         assertNull(given.why());
         assertEquals("llama.cpp", Engines.resolve("llamacpp", dir.resolve("never-opened.gguf")).backend());

@@ -29,6 +29,7 @@ public final class Matmul {
     private short[] kq = new short[0];
     private float[] kd = new float[0];
     private int[] kb = new int[0];
+    private short[] kqp = new short[0]; // the same in the pair layout (KQuants2.toPairs), for KQuants2's kernels
     private final float[][] rowScratch;
     private final float[][] lanes; // per worker, for the kernels' fixed-order lane sums
     private final short[][] unpacked;
@@ -80,6 +81,11 @@ public final class Matmul {
         if (needPacked) pack(n, cols);
         if (needPairs) quantize(x, n, cols, true, false);
         if (needQ8K) quantizeK(x, n, cols);
+        if (needQ8K && java.util.Arrays.stream(ws).anyMatch(w -> KQuants2.serves(w.type()))) {
+            if (kqp.length < n * cols) kqp = new short[n * cols];
+            short[] from = kq, to = kqp;
+            pool.forRange(n, 1, (a, b) -> KQuants2.toPairs(from, a * cols, (b - a) * cols, to, a * cols));
+        }
         if (needSpreadK) {
             if (kv.length < cols / 2 * Q6Kx8.R) kv = new int[cols / 2 * Q6Kx8.R];
             Q6Kx8.spread(kq, 0, cols, kv);
@@ -278,6 +284,10 @@ public final class Matmul {
     }
 
     private void rowsK(WeightMatrix w, int n, float[] out, int r0, int r1) {
+        if (KQuants2.serves(w.type())) {
+            rowsK2(w, n, out, r0, r1);
+            return;
+        }
         int cols = w.cols(), rows = w.rows(), sbs = cols / KQuants.QK;
         long rb = w.rowBytes();
         boolean q4 = w.type() == GgmlType.Q4_K;
@@ -285,6 +295,17 @@ public final class Matmul {
             for (int t = 0; t < n; t++) {
                 out[t * rows + r] = q4 ? KQuants.dotQ4_K(w.data(), r * rb, sbs, kq, t * cols, kd, t * sbs, kb, t * sbs * 16)
                         : KQuants.dotQ6_K(w.data(), r * rb, sbs, kq, t * cols, kd, t * sbs);
+            }
+        }
+    }
+
+    private void rowsK2(WeightMatrix w, int n, float[] out, int r0, int r1) {
+        int cols = w.cols(), rows = w.rows(), sbs = cols / KQuants.QK;
+        long rb = w.rowBytes();
+        GgmlType type = w.type();
+        for (int r = r0; r < r1; r++) {
+            for (int t = 0; t < n; t++) {
+                out[t * rows + r] = KQuants2.dot(type, w.data(), r * rb, sbs, kq, kqp, t * cols, kd, t * sbs, kb, t * sbs * 16);
             }
         }
     }

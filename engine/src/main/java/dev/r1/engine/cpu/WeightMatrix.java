@@ -48,7 +48,7 @@ public record WeightMatrix(String name, GgmlType type, int rows, int cols, Memor
         Q4_0,
         /** row-major Q8_0: Q8_0 activations in the pair layout */
         Q8_0,
-        /** row-major Q4_K / Q6_K: Q8_K activations */
+        /** row-major Q4_K / Q6_K ({@link KQuants}), Q5_K / Q3_K / Q2_K / IQ4_XS ({@link KQuants2}): Q8_K activations */
         K_QUANT,
         /** F32 rows dotted with float activations in place */
         F32,
@@ -67,6 +67,7 @@ public record WeightMatrix(String name, GgmlType type, int rows, int cols, Memor
             case Q6_K -> packed != null ? Kernel.Q6_K_X8 : Kernel.K_QUANT;
             case Q8_0 -> Kernel.Q8_0;
             case Q4_K -> Kernel.K_QUANT;
+            case Q5_K, Q3_K, Q2_K, IQ4_XS -> Kernel.K_QUANT; // KQuants2
             case F32 -> Kernel.F32;
             default -> Kernel.DEQUANTIZED;
         };

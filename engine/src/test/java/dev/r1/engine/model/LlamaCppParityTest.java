@@ -30,7 +30,7 @@ import org.junit.jupiter.params.provider.CsvSource;
  * <p>Where both engines run the same arithmetic the logits must be bit-identical: Q8_0 weights (our dot
  * products, activation quantization, SwiGLU and RMSNorm follow ggml's AVX2 order and rounding), Q4_0
  * (both engines repack it into 8-row groups and add each row's blocks in order, see {@code Q4x8}) and the
- * Q4_K/Q6_K mix, when ggml runs its {@code haswell} CPU library (the one this machine kind gets).
+ * Q4_K/Q6_K mix and the Q5_K/Q3_K and Q2_K/IQ4_XS mixes ({@code KQuants2}), when ggml runs its {@code haswell} CPU library (the one this machine kind gets).
  * F32/F16 weights meet unquantized activations, where float order shows (~1e-6).
  *
  * <p>The suite pins ggml's {@code haswell} library (R1_GGML_CPU, set by the build); a second run of this
@@ -54,7 +54,8 @@ class LlamaCppParityTest {
     static final float NEAR_TIE = 0.05f;
     /** Configurations whose logits must equal llama.cpp's bit for bit on ggml's haswell library. */
     static final Set<String> EXACT = Set.of("tiny-qwen2 Q8_0", "tiny-qwen2 Q4_0", "tiny-qwen2 K_MIX",
-            "tiny-llama Q4_0", "tiny-llama K_MIX");
+            "tiny-llama Q4_0", "tiny-llama K_MIX",
+            "tiny-qwen2 K_MIX_Q5Q3", "tiny-llama K_MIX_Q5Q3", "tiny-qwen2 K_MIX_Q2XS", "tiny-llama K_MIX_Q2XS");
 
     static Function<TensorSpec, GgmlType> types(String mix) {
         return switch (mix) {
@@ -62,11 +63,20 @@ class LlamaCppParityTest {
             case "K_MIX" -> s -> s.isVector() ? GgmlType.F32
                     : s.name().equals("blk.0.ffn_down.weight") ? GgmlType.Q4_K
                     : s.name().equals("blk.1.ffn_down.weight") ? GgmlType.Q6_K : GgmlType.Q8_0;
+            // the other K-quants (KQuants2), two per model, in the ffn_down of each layer
+            case "K_MIX_Q5Q3" -> ffnDown(GgmlType.Q5_K, GgmlType.Q3_K);
+            case "K_MIX_Q2XS" -> ffnDown(GgmlType.Q2_K, GgmlType.IQ4_XS);
             default -> {
                 GgmlType t = GgmlType.valueOf(mix);
                 yield s -> s.isVector() ? GgmlType.F32 : t;
             }
         };
+    }
+
+    private static Function<TensorSpec, GgmlType> ffnDown(GgmlType layer0, GgmlType layer1) {
+        return s -> s.isVector() ? GgmlType.F32
+                : s.name().equals("blk.0.ffn_down.weight") ? layer0
+                : s.name().equals("blk.1.ffn_down.weight") ? layer1 : GgmlType.Q8_0;
     }
 
     static Path write(String preset, String mix) {
@@ -81,7 +91,8 @@ class LlamaCppParityTest {
 
     @ParameterizedTest(name = "{0} {1}")
     @CsvSource({"tiny-qwen2,F32", "tiny-qwen2,F16", "tiny-qwen2,Q8_0", "tiny-qwen2,Q4_0", "tiny-qwen2,K_MIX",
-            "tiny-llama,F32", "tiny-llama,F16", "tiny-llama,Q8_0", "tiny-llama,Q4_0", "tiny-llama,K_MIX"})
+            "tiny-llama,F32", "tiny-llama,F16", "tiny-llama,Q8_0", "tiny-llama,Q4_0", "tiny-llama,K_MIX",
+            "tiny-qwen2,K_MIX_Q5Q3", "tiny-llama,K_MIX_Q5Q3", "tiny-qwen2,K_MIX_Q2XS", "tiny-llama,K_MIX_Q2XS"})
     void sameGreedyContinuationAndCloseDistributions(String preset, String mix) {
         Path gguf = write(preset, mix);
         String what = preset + " " + mix;
