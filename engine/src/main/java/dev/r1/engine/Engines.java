@@ -25,7 +25,9 @@ public final class Engines {
      */
     public static final java.util.Set<dev.r1.models.tensor.GgmlType> JAVA_KERNELS = java.util.EnumSet.of(
             dev.r1.models.tensor.GgmlType.F32, dev.r1.models.tensor.GgmlType.Q4_0, dev.r1.models.tensor.GgmlType.Q8_0,
-            dev.r1.models.tensor.GgmlType.Q4_K, dev.r1.models.tensor.GgmlType.Q6_K);
+            dev.r1.models.tensor.GgmlType.Q4_K, dev.r1.models.tensor.GgmlType.Q6_K,
+            dev.r1.models.tensor.GgmlType.Q4_1, dev.r1.models.tensor.GgmlType.Q5_0, dev.r1.models.tensor.GgmlType.Q5_1,
+            dev.r1.models.tensor.GgmlType.IQ4_NL);
 
     /** A backend picked for a file, and why (for the one line {@code auto} prints). */
     public record Choice(String backend, String why) {}

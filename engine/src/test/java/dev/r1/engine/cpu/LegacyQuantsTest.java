@@ -99,7 +99,8 @@ class LegacyQuantsTest {
 
     static float[] activations(SplittableRandom r, int rep) {
         float[] x = new float[COLS];
-        for (int i = 0; i < COLS; i++) x[i] = (float) (r.nextGaussian() * (rep % 5 + 0.1) * (i % 31 == 0 ? 20 : 1));
+        double scale = Math.pow(10, rep % 13 - 8);
+        for (int i = 0; i < COLS; i++) x[i] = (float) (r.nextGaussian() * scale * (rep % 5 + 0.1) * (i % 31 == 0 ? 20 : 1));
         if (rep % 7 == 0) java.util.Arrays.fill(x, 64, 128, 0f); // all-zero blocks
         return x;
     }
