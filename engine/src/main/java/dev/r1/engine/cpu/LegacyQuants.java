@@ -30,7 +30,9 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p>IQ4_NL: llama.cpp repacks it on AVX2 ({@code iq4_nl_8x8}, for matrices of a multiple of 8 rows) and
  * computes each row as {@code acc = fma((float) Σ_block, dw·da, acc)} block after block: here the exact
- * block sum is reduced per block and the FMA is scalar.
+ * block sum is reduced per block and the FMA is scalar. (A matrix whose row count is not a multiple of 8
+ * stays row-major in llama.cpp, added in {@code ggml_vec_dot_iq4_nl_q8_0}'s or tinyBLAS's order: there
+ * the two engines agree to float rounding only. The distills' matrices all have multiples of 8 rows.)
  */
 public final class LegacyQuants {
     private LegacyQuants() {}
