@@ -20,35 +20,54 @@ public final class Engines {
     public static final List<String> NAMES = List.of("auto", "java", "llama.cpp", "cuda");
 
     /**
-     * Matrix types the Java engine has kernels for (bit-identical to llama.cpp's haswell library, at its
-     * speed); other types it can still run, slowly, by dequantizing rows: {@code auto} leaves those to llama.cpp.
+     * Matrix types the Java engine has kernels for, each bit-identical to llama.cpp's haswell library
+     * (Q4_1/Q5_1 within its tolerance); other types it can still run, slowly, by dequantizing rows.
      */
     public static final java.util.Set<dev.r1.models.tensor.GgmlType> JAVA_KERNELS = java.util.EnumSet.of(
             dev.r1.models.tensor.GgmlType.F32, dev.r1.models.tensor.GgmlType.Q4_0, dev.r1.models.tensor.GgmlType.Q8_0,
             dev.r1.models.tensor.GgmlType.Q4_K, dev.r1.models.tensor.GgmlType.Q6_K,
             dev.r1.models.tensor.GgmlType.Q5_K, dev.r1.models.tensor.GgmlType.Q3_K, dev.r1.models.tensor.GgmlType.Q2_K,
-            dev.r1.models.tensor.GgmlType.IQ4_XS);
+            dev.r1.models.tensor.GgmlType.IQ4_XS,
+            dev.r1.models.tensor.GgmlType.Q4_1, dev.r1.models.tensor.GgmlType.Q5_0, dev.r1.models.tensor.GgmlType.Q5_1,
+            dev.r1.models.tensor.GgmlType.IQ4_NL);
+
+    /**
+     * The types whose Java kernels run at llama.cpp's speed (decode measured >= 0.9x on AVX2, docs/BENCHMARKS.md):
+     * {@code auto} picks the Java engine only for files made of these. The newer kernels (Q4_1, Q5_x,
+     * Q2_K/Q3_K/Q5_K, IQ4) are exact but 0.2-0.45x of llama.cpp's today, and auto is there to pick the
+     * faster engine; a type joins this set when its figure does.
+     */
+    public static final java.util.Set<dev.r1.models.tensor.GgmlType> AUTO_JAVA = java.util.EnumSet.of(
+            dev.r1.models.tensor.GgmlType.F32, dev.r1.models.tensor.GgmlType.Q4_0, dev.r1.models.tensor.GgmlType.Q8_0,
+            dev.r1.models.tensor.GgmlType.Q4_K, dev.r1.models.tensor.GgmlType.Q6_K);
 
     /** A backend picked for a file, and why (for the one line {@code auto} prints). */
     public record Choice(String backend, String why) {}
 
     /**
-     * {@code auto}: our engine when it has a kernel for every matrix type of {@code file}, llama.cpp
-     * otherwise; any other name is checked and returned as it is.
+     * {@code auto}: our engine when its kernels for every matrix type of {@code file} run at llama.cpp's
+     * speed ({@link #AUTO_JAVA}), llama.cpp otherwise; any other name is checked and returned as it is.
      */
     public static Choice resolve(String backend, Path file) {
         String n = check(backend);
         if (!n.equals("auto")) return new Choice(n, null);
-        java.util.Set<String> missing = new java.util.TreeSet<>();
+        java.util.Set<String> missing = new java.util.TreeSet<>(), slower = new java.util.TreeSet<>();
         try (dev.r1.models.gguf.GgufFile f = dev.r1.models.gguf.GgufFile.open(file)) {
             for (dev.r1.models.gguf.GgufTensor t : f.tensors()) {
                 boolean matrix = t.nElements() > t.dim(0);
-                if (matrix && !JAVA_KERNELS.contains(t.type())) missing.add(t.type().name());
+                if (!matrix || AUTO_JAVA.contains(t.type())) continue;
+                (JAVA_KERNELS.contains(t.type()) ? slower : missing).add(t.type().name());
             }
         }
-        return missing.isEmpty() ? new Choice("java", "the Java engine has kernels for every tensor type of this file")
-                : new Choice("llama.cpp", "the Java engine has no kernel for " + String.join(", ", missing)
-                        + " (--backend java runs it slowly, dequantizing rows)");
+        if (!missing.isEmpty()) {
+            return new Choice("llama.cpp", "the Java engine has no kernel for " + String.join(", ", missing)
+                    + " (--backend java runs it slowly, dequantizing rows)");
+        }
+        if (!slower.isEmpty()) {
+            return new Choice("llama.cpp", "the Java engine's " + String.join(", ", slower)
+                    + " kernels are exact but slower than llama.cpp's (--backend java runs them)");
+        }
+        return new Choice("java", "the Java engine has kernels for every tensor type of this file");
     }
 
     private Engines() {}

@@ -31,8 +31,13 @@ class EnginesTest {
         Engines.Choice q4 = Engines.resolve("auto", write("q4", GgmlType.Q4_0, GgmlType.Q6_K));
         assertEquals("java", q4.backend());
         assertTrue(q4.why().contains("kernels for every tensor type"), q4.why());
-        for (GgmlType t : new GgmlType[] {GgmlType.Q5_K, GgmlType.Q3_K, GgmlType.Q2_K, GgmlType.IQ4_XS}) { // KQuants2
-            assertEquals("java", Engines.resolve("auto", write(t.name(), GgmlType.Q8_0, t)).backend(), t.name());
+        // exact kernels that are still slower than llama.cpp's: auto prefers the faster engine and says why
+        for (GgmlType t : new GgmlType[] {GgmlType.Q5_K, GgmlType.Q3_K, GgmlType.Q2_K, GgmlType.IQ4_XS,
+                GgmlType.Q4_1, GgmlType.Q5_0, GgmlType.Q5_1, GgmlType.IQ4_NL}) {
+            assertTrue(Engines.JAVA_KERNELS.contains(t), t.name());
+            Engines.Choice c = Engines.resolve("auto", write(t.name(), GgmlType.Q8_0, t));
+            assertEquals("llama.cpp", c.backend(), t.name());
+            assertTrue(c.why().contains(t.name() + " kernels are exact but slower"), c.why());
         }
         Engines.Choice bf16 = Engines.resolve("auto", write("bf16", GgmlType.Q8_0, GgmlType.BF16));
         assertEquals("llama.cpp", bf16.backend());

@@ -16,6 +16,7 @@ public final class Matmul {
     private short[] q = new short[0];
     private float[] qd = new float[0];
     private float[] qs = new float[0]; // d * Σq per block, for Q4_0's offset
+    private float[] q1s = new float[0]; // Q8_1's s = f16(d * Σq), unrounded d (LegacyQuants.quantizeQ8_1): q, qd are Q8_0's
     // the same activations for repacked Q4_0 (Q4x8.pack): value pairs as ints, 8·Σq per block
     private int[] qi = new int[0];
     private int[] s8 = new int[0];
@@ -57,7 +58,7 @@ public final class Matmul {
     /** Each {@code outs[i]} gets {@code ws[i]} × x; all {@code ws} have the same column count. */
     public void multiply(float[] x, int n, WeightMatrix[] ws, float[][] outs) {
         int cols = ws[0].cols();
-        boolean needQ8 = false, needSums = false, needPairs = false, needQ8K = false, needPacked = false, needSpreadK = false;
+        boolean needQ8_1 = false, needQ8 = false, needSums = false, needPairs = false, needQ8K = false, needPacked = false, needSpreadK = false;
         int totalRows = 0;
         boolean allPackedQ4 = true, allPackedQ6K = true;
         for (int i = 0; i < ws.length; i++) {
@@ -67,7 +68,9 @@ public final class Matmul {
             // the activation forms the matrices' kernels read, each made once for all of them
             WeightMatrix.Kernel k = w.kernel();
             needQ8K |= k == WeightMatrix.Kernel.K_QUANT || k == WeightMatrix.Kernel.Q6_K_X8;
-            needQ8 |= k == WeightMatrix.Kernel.Q4_0 || k == WeightMatrix.Kernel.Q4_0_X8;
+            needQ8 |= k == WeightMatrix.Kernel.Q4_0 || k == WeightMatrix.Kernel.Q4_0_X8
+                    || k == WeightMatrix.Kernel.Q5_0 || k == WeightMatrix.Kernel.IQ4_NL;
+            needQ8_1 |= k == WeightMatrix.Kernel.Q4_1 || k == WeightMatrix.Kernel.Q5_1;
             needSums |= k == WeightMatrix.Kernel.Q4_0;
             needPacked |= k == WeightMatrix.Kernel.Q4_0_X8;
             needSpreadK |= k == WeightMatrix.Kernel.Q6_K_X8 && n == 1;
@@ -78,6 +81,7 @@ public final class Matmul {
         }
         if (x.length < (long) n * cols) throw new IllegalArgumentException("input buffer too small for " + ws[0].name());
         if (needQ8) quantize(x, n, cols, false, needSums);
+        if (needQ8_1) quantizeQ8_1(x, n, cols); // the same q, qd as above, and the sums
         if (needPacked) pack(n, cols);
         if (needPairs) quantize(x, n, cols, true, false);
         if (needQ8K) quantizeK(x, n, cols);
@@ -339,6 +343,60 @@ public final class Matmul {
         }
     }
 
+    private void quantizeQ8_1(float[] x, int n, int cols) {
+        int blocks = cols / QuantKernels.QK;
+        if (q.length < n * cols) q = new short[n * cols];
+        if (qd.length < n * blocks) {
+            qd = new float[n * blocks];
+            qs = new float[n * blocks];
+        }
+        if (q1s.length < n * blocks) q1s = new float[n * blocks];
+        short[] qq = q;
+        float[] dd = qd, ss = q1s;
+        Parallel.RangeBody rows = (a, b) -> {
+            for (int t = a; t < b; t++) LegacyQuants.quantizeQ8_1(x, t * cols, cols, qq, t * cols, dd, ss, t * blocks);
+        };
+        if (n == 1) rows.run(0, 1);
+        else pool.forRange(n, 1, rows);
+    }
+
+    // One kernel call per row and token: the activations of all tokens stay in cache while a chunk's rows
+    // stream through; the order inside each dot is the kernel's whatever the token count (as llama.cpp's).
+    private void rowsQ4_1(WeightMatrix w, int n, float[] out, int r0, int r1, int worker) {
+        int cols = w.cols(), rows = w.rows(), blocks = cols / QuantKernels.QK;
+        long rb = w.rowBytes();
+        float[] t = lanes[worker];
+        for (int r = r0; r < r1; r++) {
+            for (int k = 0; k < n; k++) out[k * rows + r] = LegacyQuants.dotQ4_1(w.data(), r * rb, blocks, q, k * cols, qd, q1s, k * blocks, t);
+        }
+    }
+
+    private void rowsQ5_1(WeightMatrix w, int n, float[] out, int r0, int r1, int worker) {
+        int cols = w.cols(), rows = w.rows(), blocks = cols / QuantKernels.QK;
+        long rb = w.rowBytes();
+        float[] t = lanes[worker];
+        for (int r = r0; r < r1; r++) {
+            for (int k = 0; k < n; k++) out[k * rows + r] = LegacyQuants.dotQ5_1(w.data(), r * rb, blocks, q, k * cols, qd, q1s, k * blocks, t);
+        }
+    }
+
+    private void rowsQ5_0(WeightMatrix w, int n, float[] out, int r0, int r1, int worker) {
+        int cols = w.cols(), rows = w.rows(), blocks = cols / QuantKernels.QK;
+        long rb = w.rowBytes();
+        float[] t = lanes[worker];
+        for (int r = r0; r < r1; r++) {
+            for (int k = 0; k < n; k++) out[k * rows + r] = LegacyQuants.dotQ5_0(w.data(), r * rb, blocks, q, k * cols, qd, k * blocks, t);
+        }
+    }
+
+    private void rowsIQ4_NL(WeightMatrix w, int n, float[] out, int r0, int r1) {
+        int cols = w.cols(), rows = w.rows(), blocks = cols / QuantKernels.QK;
+        long rb = w.rowBytes();
+        for (int r = r0; r < r1; r++) {
+            for (int k = 0; k < n; k++) out[k * rows + r] = LegacyQuants.dotIQ4_NL(w.data(), r * rb, blocks, q, k * cols, qd, k * blocks);
+        }
+    }
+
     private void quantizeK(float[] x, int n, int cols) {
         int sbs = cols / KQuants.QK;
         if (kq.length < n * cols) kq = new short[n * cols];
@@ -359,6 +417,10 @@ public final class Matmul {
             case Q6_K_X8 -> rowsPackedQ6K(w, n, out, r0, r1, worker);
             case Q4_0_X8 -> rowsPacked(w, n, out, r0, r1, worker);
             case K_QUANT -> rowsK(w, n, out, r0, r1);
+            case Q4_1 -> rowsQ4_1(w, n, out, r0, r1, worker);
+            case Q5_1 -> rowsQ5_1(w, n, out, r0, r1, worker);
+            case Q5_0 -> rowsQ5_0(w, n, out, r0, r1, worker);
+            case IQ4_NL -> rowsIQ4_NL(w, n, out, r0, r1);
             case Q4_0 -> {
                 if (n == 1) rowsQ4_0(w, out, r0, r1);
                 else rowsUnpacked(w, n, out, r0, r1, worker);

@@ -50,6 +50,10 @@ public record WeightMatrix(String name, GgmlType type, int rows, int cols, Memor
         Q8_0,
         /** row-major Q4_K / Q6_K ({@link KQuants}), Q5_K / Q3_K / Q2_K / IQ4_XS ({@link KQuants2}): Q8_K activations */
         K_QUANT,
+        /** row-major Q4_1, Q5_1 ({@link LegacyQuants}): Q8_1 activations (Q8_0's in natural order, block sums) */
+        Q4_1, Q5_1,
+        /** row-major Q5_0, IQ4_NL ({@link LegacyQuants}): Q8_0 activations in natural order */
+        Q5_0, IQ4_NL,
         /** F32 rows dotted with float activations in place */
         F32,
         /** anything else: each row dequantized to floats once per call, dotted with every token */
@@ -68,6 +72,10 @@ public record WeightMatrix(String name, GgmlType type, int rows, int cols, Memor
             case Q8_0 -> Kernel.Q8_0;
             case Q4_K -> Kernel.K_QUANT;
             case Q5_K, Q3_K, Q2_K, IQ4_XS -> Kernel.K_QUANT; // KQuants2
+            case Q4_1 -> Kernel.Q4_1;
+            case Q5_1 -> Kernel.Q5_1;
+            case Q5_0 -> Kernel.Q5_0;
+            case IQ4_NL -> Kernel.IQ4_NL;
             case F32 -> Kernel.F32;
             default -> Kernel.DEQUANTIZED;
         };

@@ -41,7 +41,7 @@ class MatmulTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = GgmlType.class, names = {"F32", "F16", "Q4_0", "Q8_0", "Q4_K", "Q6_K", "BF16"})
+    @EnumSource(value = GgmlType.class, names = {"F32", "F16", "Q4_0", "Q8_0", "Q4_K", "Q6_K", "BF16", "Q4_1", "Q5_0", "Q5_1", "IQ4_NL"})
     void matchesFloat64ReferenceForEveryTokenCount(GgmlType type) {
         int cols = type.blockSize() == 256 ? 512 : 160, rows = 37;
         Case c = random(type, rows, cols, type.id());
@@ -74,6 +74,18 @@ class MatmulTest {
                     }
                     float got = out[t * rows + row];
                     double sumErr = 1e-5 * mag + 1e-6; // float accumulation over a few hundred terms
+                    if (type == GgmlType.Q4_1 || type == GgmlType.Q5_1) {
+                        // Q8_1 carries d·Σq per block rounded to f16 (as ggml's), which meets the weights' minimum
+                        for (int b = 0; b < cols / 32; b++) {
+                            int sq = 0;
+                            double wmax = 0;
+                            for (int i = b * 32; i < b * 32 + 32; i++) {
+                                sq += q[i];
+                                wmax = Math.max(wmax, Math.abs(c.dense[row * cols + i]));
+                            }
+                            sumErr += wmax * Math.abs(qd[b] * sq) * 0x1p-10;
+                        }
+                    }
                     if (c.w.usesQ8Activations()) {
                         assertEquals(viaQ8, got, sumErr, type + " n=" + n + " t=" + t + " row=" + row + " (own quantization)");
                         assertEquals(exact, got, bound + sumErr, type + " n=" + n + " t=" + t + " row=" + row + " (vs float x)");
@@ -215,7 +227,7 @@ class MatmulTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = GgmlType.class, names = {"Q4_0", "Q8_0", "F32"})
+    @EnumSource(value = GgmlType.class, names = {"Q4_0", "Q8_0", "F32", "Q4_1", "Q5_0", "Q5_1", "IQ4_NL"})
     void sharedInputMultiplyEqualsSeparateOnes(GgmlType type) {
         int cols = 128;
         Case a = random(type, 50, cols, 1), b = random(type, 13, cols, 2);

@@ -30,7 +30,13 @@ import org.junit.jupiter.params.provider.CsvSource;
  * <p>Where both engines run the same arithmetic the logits must be bit-identical: Q8_0 weights (our dot
  * products, activation quantization, SwiGLU and RMSNorm follow ggml's AVX2 order and rounding), Q4_0
  * (both engines repack it into 8-row groups and add each row's blocks in order, see {@code Q4x8}) and the
- * Q4_K/Q6_K mix and the Q5_K/Q3_K and Q2_K/IQ4_XS mixes ({@code KQuants2}), when ggml runs its {@code haswell} CPU library (the one this machine kind gets).
+ * Q4_K/Q6_K mix, the Q5_K/Q3_K and Q2_K/IQ4_XS mixes ({@code KQuants2}), Q5_0 and IQ4_NL ({@code LegacyQuants}; IQ4_NL in the per-block order of ggml's repacked
+ * kernels), when ggml runs its {@code haswell} CPU library (the one this machine kind gets). Q4_1 and Q5_1
+ * are held to the tolerance: every one of their dot products equals ggml's own on the same inputs
+ * ({@code LegacyQuantsTest}, and checked over whole runs of these models), yet with their weights the
+ * layer-0 attention output occasionally differs from llama.cpp's in one head (seen at a decode step of
+ * tiny-qwen2 Q5_1 with only {@code attn_v} in Q5_1), the type-independent difference that also keeps
+ * tiny-llama Q8_0 out of {@link #EXACT}.
  * F32/F16 weights meet unquantized activations, where float order shows (~1e-6).
  *
  * <p>The suite pins ggml's {@code haswell} library (R1_GGML_CPU, set by the build); a second run of this
@@ -55,7 +61,8 @@ class LlamaCppParityTest {
     /** Configurations whose logits must equal llama.cpp's bit for bit on ggml's haswell library. */
     static final Set<String> EXACT = Set.of("tiny-qwen2 Q8_0", "tiny-qwen2 Q4_0", "tiny-qwen2 K_MIX",
             "tiny-llama Q4_0", "tiny-llama K_MIX",
-            "tiny-qwen2 K_MIX_Q5Q3", "tiny-llama K_MIX_Q5Q3", "tiny-qwen2 K_MIX_Q2XS", "tiny-llama K_MIX_Q2XS");
+            "tiny-qwen2 K_MIX_Q5Q3", "tiny-llama K_MIX_Q5Q3", "tiny-qwen2 K_MIX_Q2XS", "tiny-llama K_MIX_Q2XS",
+            "tiny-qwen2 Q5_0", "tiny-qwen2 IQ4_NL", "tiny-llama Q5_0", "tiny-llama IQ4_NL");
 
     static Function<TensorSpec, GgmlType> types(String mix) {
         return switch (mix) {
@@ -92,7 +99,9 @@ class LlamaCppParityTest {
     @ParameterizedTest(name = "{0} {1}")
     @CsvSource({"tiny-qwen2,F32", "tiny-qwen2,F16", "tiny-qwen2,Q8_0", "tiny-qwen2,Q4_0", "tiny-qwen2,K_MIX",
             "tiny-llama,F32", "tiny-llama,F16", "tiny-llama,Q8_0", "tiny-llama,Q4_0", "tiny-llama,K_MIX",
-            "tiny-qwen2,K_MIX_Q5Q3", "tiny-llama,K_MIX_Q5Q3", "tiny-qwen2,K_MIX_Q2XS", "tiny-llama,K_MIX_Q2XS"})
+            "tiny-qwen2,K_MIX_Q5Q3", "tiny-llama,K_MIX_Q5Q3", "tiny-qwen2,K_MIX_Q2XS", "tiny-llama,K_MIX_Q2XS",
+            "tiny-qwen2,Q4_1", "tiny-qwen2,Q5_0", "tiny-qwen2,Q5_1", "tiny-qwen2,IQ4_NL",
+            "tiny-llama,Q4_1", "tiny-llama,Q5_0", "tiny-llama,Q5_1", "tiny-llama,IQ4_NL"})
     void sameGreedyContinuationAndCloseDistributions(String preset, String mix) {
         Path gguf = write(preset, mix);
         String what = preset + " " + mix;
