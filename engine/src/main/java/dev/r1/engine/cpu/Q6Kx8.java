@@ -126,13 +126,13 @@ public final class Q6Kx8 {
                         .mul(IntVector.fromArray(I32, qv, a + 7 * R).reinterpretAsShorts()));
                 IntVector v = p.add(u).reinterpretAsInts();
                 IntVector sc = (IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + SC + (long) R * j, LE).convertShape(VectorOperators.B2I, I32, 0);
-                isum = isum.add(v.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                        .add(v.lanewise(VectorOperators.ASHR, 16)).mul(sc));
+                isum = v.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                        .add(v.lanewise(VectorOperators.ASHR, 16)).mul(sc).add(isum);
             }
             FloatVector dw = FloatVector.fromMemorySegment(F32, w, bo, LE);
-            acc = acc.add(dw.mul(d[dOff + s]).mul((FloatVector) isum.convert(VectorOperators.I2F, 0)));
+            acc = dw.mul(d[dOff + s]).mul((FloatVector) isum.convert(VectorOperators.I2F, 0)).add(acc);
         }
-        acc.intoArray(out, o);
+        QuantKernels.NEG_ZERO.add(acc).intoArray(out, o);
     }
 
     /**
@@ -176,16 +176,16 @@ public final class Q6Kx8 {
                 IntVector v = p.add(u).reinterpretAsInts(), v2 = p2.add(u2).reinterpretAsInts();
                 IntVector sc = (IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + SC + (long) R * j, LE).convertShape(VectorOperators.B2I, I32, 0);
                 IntVector sc2 = (IntVector) ByteVector.fromMemorySegment(SCALES, w2, bo2 + SC + (long) R * j, LE).convertShape(VectorOperators.B2I, I32, 0);
-                isum = isum.add(v.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                        .add(v.lanewise(VectorOperators.ASHR, 16)).mul(sc));
-                isum2 = isum2.add(v2.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                        .add(v2.lanewise(VectorOperators.ASHR, 16)).mul(sc2));
+                isum = v.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                        .add(v.lanewise(VectorOperators.ASHR, 16)).mul(sc).add(isum);
+                isum2 = v2.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                        .add(v2.lanewise(VectorOperators.ASHR, 16)).mul(sc2).add(isum2);
             }
             float da = d[dOff + s];
-            acc = acc.add(FloatVector.fromMemorySegment(F32, w, bo, LE).mul(da).mul((FloatVector) isum.convert(VectorOperators.I2F, 0)));
-            acc2 = acc2.add(FloatVector.fromMemorySegment(F32, w2, bo2, LE).mul(da).mul((FloatVector) isum2.convert(VectorOperators.I2F, 0)));
+            acc = FloatVector.fromMemorySegment(F32, w, bo, LE).mul(da).mul((FloatVector) isum.convert(VectorOperators.I2F, 0)).add(acc);
+            acc2 = FloatVector.fromMemorySegment(F32, w2, bo2, LE).mul(da).mul((FloatVector) isum2.convert(VectorOperators.I2F, 0)).add(acc2);
         }
-        acc.intoArray(out, o);
-        acc2.intoArray(out2, o2);
+        QuantKernels.NEG_ZERO.add(acc).intoArray(out, o);
+        QuantKernels.NEG_ZERO.add(acc2).intoArray(out2, o2);
     }
 }
