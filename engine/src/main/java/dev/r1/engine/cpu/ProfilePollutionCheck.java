@@ -3,6 +3,9 @@ package dev.r1.engine.cpu;
 import java.lang.foreign.*;
 import java.util.SplittableRandom;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
 
 /**
  * The decode kernel's compiled code must not depend on what other code ran: {@link Q4x8#gemv2}'s CPU time
@@ -13,15 +16,33 @@ import jdk.incubator.vector.FloatVector;
  * Without tiers the interpreter profiles both shapes deterministically; before the kernels gave their
  * accumulators an exact class after the loop, "pollute" boxed ~4.7 KB per call and ran ~50% slower (the
  * bimodal decode speed of whole processes); now both modes allocate nothing and run alike.
+ * "pollute-all" also sends 128-bit int/short vectors through the shared methods the kernel calls, as the
+ * 512-bit float/int kernels would on AVX-512: that still boxes (~20 KB per call, ~3x slower), because the
+ * kernel's per-slice calls have inexact receivers (results of reinterpret/convert); on AVX2 no other
+ * code uses those methods with another shape.
  */
 public final class ProfilePollutionCheck {
     private ProfilePollutionCheck() {}
 
-    private static void other(float[] a, float[] b) { // another shape through the same shared method
-        for (int i = 0; i < a.length; i += 4) FloatVector.fromArray(FloatVector.SPECIES_128, a, i).intoArray(b, i);
+    private static void other(float[] a, float[] b) { // other shapes through the same shared methods the kernel calls
+        for (int i = 0; i < a.length; i += 4) {
+            FloatVector f = FloatVector.fromArray(FloatVector.SPECIES_128, a, i);
+            f.mul(2f).fma(f, f).add(f).intoArray(b, i);
+            if (wide) {
+                IntVector v = f.reinterpretAsInts();
+                IntVector w = v.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).add(v.lanewise(VectorOperators.ASHR, 16)).sub(3);
+                ShortVector s = w.reinterpretAsShorts();
+                s = s.and((short) 15).mul(s).add(s);
+                ((FloatVector) s.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0)).intoArray(b, i);
+            }
+        }
     }
+
+    static boolean wide;
+
     public static void main(String[] a) {
-        boolean pollute = a.length > 0 && a[0].equals("pollute");
+        boolean pollute = a.length > 0 && a[0].startsWith("pollute");
+        wide = a.length > 0 && a[0].equals("pollute-all");
         int cols = 1536, rows = 1024, blocks = cols / 32, R = Q4x8.R;
         SplittableRandom rnd = new SplittableRandom(7);
         MemorySegment src = Arena.global().allocate((long) rows * blocks * 18, 64);
