@@ -16,6 +16,7 @@ public final class CpuAttention {
         // per position of a chunk (rounded up to 8 for the vector passes)
         final float[] ms = new float[CHUNK], vs = new float[CHUNK], sc = new float[CHUNK], arg = new float[CHUNK];
         final float[] lanes = new float[8], part = new float[64];
+        final double[] exp4 = new double[4]; // ExpF's scratch
         final float[] row;
 
         Scratch(int hd) { row = new float[hd]; }
@@ -95,7 +96,7 @@ public final class CpuAttention {
                     }
                 }
                 max[hh] = m;
-                ExpF.exp(arg, vs, n);
+                ExpF.exp(arg, vs, n, s.exp4);
                 float z = sum[hh];
                 for (int j = 0; j < n; j++) {
                     if (ms[j] == ms[j]) {

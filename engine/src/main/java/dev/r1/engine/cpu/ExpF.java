@@ -1,13 +1,12 @@
 package dev.r1.engine.cpu;
 
 import jdk.incubator.vector.DoubleVector;
-import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.LongVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * {@code (float) e^x} for float {@code x <= 0}, four lanes at a time: the value libm's {@code expf} gives
+ * {@code (float) e^x} for float {@code x <= 0}, four lanes (in double) at a time: the value libm's {@code expf} gives
  * (the one llama.cpp's CPU attention calls per key), i.e. {@code (float) Math.exp(x)}. Computed in double
  * (Cody–Waite reduction by ln 2, degree-13 Taylor polynomial, error a few double ulps), then rounded once
  * to float, which is the correctly rounded float except when e^x lies within ~1e-15 (relative) of a
@@ -17,7 +16,6 @@ import jdk.incubator.vector.VectorSpecies;
 final class ExpF {
     private ExpF() {}
 
-    private static final VectorSpecies<Float> F4 = FloatVector.SPECIES_128;
     private static final VectorSpecies<Double> D4 = DoubleVector.SPECIES_256;
     private static final double LOG2E = 1.4426950408889634, LN2 = 0.6931471805599453, LN2_LO = 2.3190468138462996e-17;
     /** 1.5·2^52: adding it rounds to an integer, which the low bits then hold. */
@@ -32,8 +30,23 @@ final class ExpF {
 
     /** {@code y[i] = (float) e^x[i]} for {@code i < n}; both arrays hold at least {@code n} rounded up to 4. */
     static void exp(float[] x, float[] y, int n) {
+        exp(x, y, n, new double[4]);
+    }
+
+    /**
+     * As {@link #exp(float[], float[], int)}, with {@code w} (4 doubles) as scratch. Floats are widened and
+     * narrowed one by one (exact, and the same rounding as the vector conversion), not through 128-bit float
+     * vectors: those were the only float vectors of another shape than the kernels' on AVX2, and their
+     * receiver types in the Vector API's shared methods (FloatVector.intoArray) made C2 box the quantized
+     * kernels' accumulators in some runs (decoding ~35% slower for the whole process).
+     */
+    static void exp(float[] x, float[] y, int n, double[] w) {
         for (int i = 0; i < n; i += 4) {
-            DoubleVector v = ((DoubleVector) FloatVector.fromArray(F4, x, i).convertShape(VectorOperators.F2D, D4, 0)).max(LOW);
+            w[0] = x[i];
+            w[1] = x[i + 1];
+            w[2] = x[i + 2];
+            w[3] = x[i + 3];
+            DoubleVector v = DoubleVector.fromArray(D4, w, 0).max(LOW);
             DoubleVector t = v.fma(LOG2E, MAGIC);
             DoubleVector k = t.sub(MAGIC);
             DoubleVector r = k.neg().fma(DoubleVector.broadcast(D4, LN2), v);
@@ -47,7 +60,11 @@ final class ExpF {
             p = p.fma(r, DoubleVector.broadcast(D4, C1)).fma(r, DoubleVector.broadcast(D4, C0));
             DoubleVector scale = ((LongVector) t.reinterpretAsLongs()).sub(MAGIC_BITS - 1023).lanewise(VectorOperators.LSHL, 52)
                     .reinterpretAsDoubles();
-            p.mul(scale).convertShape(VectorOperators.D2F, F4, 0).reinterpretAsFloats().intoArray(y, i);
+            p.mul(scale).intoArray(w, 0);
+            y[i] = (float) w[0];
+            y[i + 1] = (float) w[1];
+            y[i + 2] = (float) w[2];
+            y[i + 3] = (float) w[3];
         }
     }
 }

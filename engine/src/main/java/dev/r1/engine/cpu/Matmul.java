@@ -22,7 +22,7 @@ public final class Matmul {
     private int[] s8 = new int[0];
     private int[] qv = new int[0]; // one token's pairs spread over Q4x8.R lanes, for decoding
     private int[] kv = new int[0]; // the same for Q8_K activations (repacked Q6_K) when decoding
-    private final int[][] kvWorker; // ... per worker and token when n > 1
+    private final int[][] kvWorker, kvWorker2; // ... per worker, for two tokens at a time when n > 1
     // Q8_0 weights read activations in the pair layout (QuantKernels.quantizeQ8Pairs), Q4_0 in natural order.
     private short[] qp = new short[0];
     private float[] qpd = new float[0];
@@ -46,6 +46,7 @@ public final class Matmul {
         this.unpackedScale = new float[pool.size()][];
         this.groupScratch = new float[pool.size()][];
         this.kvWorker = new int[pool.size()][];
+        this.kvWorker2 = new int[pool.size()][];
     }
 
     public Parallel pool() { return pool; }
@@ -246,23 +247,38 @@ public final class Matmul {
         }
     }
 
-    /** Repacked Q6_K rows {@code [r0, r1)}, token by token. */
+    /**
+     * Repacked Q6_K rows {@code [r0, r1)}: one token, or tokens two at a time ({@link Q6Kx8#gemm2}: each
+     * group read once per pair, which halves the output head's reads for several sequences decoded at once).
+     */
     private void rowsPackedQ6K(WeightMatrix w, int n, float[] out, int r0, int r1, int worker) {
         int cols = w.cols(), rows = w.rows(), sbs = cols / KQuants.QK, R = Q6Kx8.R;
         float[] tmp = groupScratch[worker];
         if (tmp == null) groupScratch[worker] = tmp = new float[2 * R];
-        for (int t = 0; t < n; t++) {
-            int[] v = kv;
-            if (n > 1) { // prefill through a K-quant mix: this worker spreads the token for its chunk
-                v = kvWorker[worker];
-                if (v == null || v.length < cols / 2 * R) kvWorker[worker] = v = new int[cols / 2 * R];
-                Q6Kx8.spread(kq, t * cols, cols, v);
-            }
+        int[] v0 = kv, v1 = null;
+        if (n > 1) { // prefill or a batch of sequences: this worker spreads the tokens for its chunk
+            v0 = kvWorker[worker];
+            if (v0 == null || v0.length < cols / 2 * R) kvWorker[worker] = v0 = new int[cols / 2 * R];
+            v1 = kvWorker2[worker];
+            if (v1 == null || v1.length < cols / 2 * R) kvWorker2[worker] = v1 = new int[cols / 2 * R];
+        }
+        for (int t = 0; t < n; t += 2) {
+            boolean pair = t + 1 < n;
+            if (n > 1) Q6Kx8.spread(kq, t * cols, cols, v0);
+            if (pair) Q6Kx8.spread(kq, (t + 1) * cols, cols, v1);
             for (int g = r0 - r0 % R; g < r1; g += R) {
                 long off = (long) (g / R) * sbs * Q6Kx8.BLOCK;
                 boolean whole = g >= r0 && g + R <= r1;
-                Q6Kx8.gemv(w.packed(), off, sbs, v, kd, t * sbs, whole ? out : tmp, whole ? t * rows + g : 0);
-                if (!whole) copyPart(tmp, 0, out, t * rows, g, r0, r1);
+                if (pair) {
+                    Q6Kx8.gemm2(w.packed(), off, sbs, v0, v1, kd, t * sbs, (t + 1) * sbs, whole ? out : tmp,
+                            whole ? t * rows + g : 0, whole ? (t + 1) * rows + g : R);
+                } else {
+                    Q6Kx8.gemv(w.packed(), off, sbs, v0, kd, t * sbs, whole ? out : tmp, whole ? t * rows + g : 0);
+                }
+                if (!whole) {
+                    copyPart(tmp, 0, out, t * rows, g, r0, r1);
+                    if (pair) copyPart(tmp, R, out, (t + 1) * rows, g, r0, r1);
+                }
             }
         }
     }

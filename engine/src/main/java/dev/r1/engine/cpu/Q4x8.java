@@ -195,7 +195,7 @@ public final class Q4x8 {
                     .add(p.lanewise(VectorOperators.ASHR, 16)).sub(s8[dOff + b]);
             acc = ((FloatVector) isum.convert(VectorOperators.I2F, 0)).fma(dw.mul(d[dOff + b]), acc);
         }
-        acc.intoArray(out, o);
+        QuantKernels.NEG_ZERO.add(acc).intoArray(out, o);
     }
 
     /**
@@ -329,8 +329,8 @@ public final class Q4x8 {
             acc2 = ((FloatVector) p2.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
                     .add(p2.lanewise(VectorOperators.ASHR, 16)).sub(sb).convert(VectorOperators.I2F, 0)).fma(dw2.mul(db), acc2);
         }
-        acc.intoArray(out, o);
-        acc2.intoArray(out2, o2);
+        QuantKernels.NEG_ZERO.add(acc).intoArray(out, o);
+        QuantKernels.NEG_ZERO.add(acc2).intoArray(out2, o2);
     }
 
     /**
@@ -418,7 +418,7 @@ public final class Q4x8 {
             acc1 = ((FloatVector) v1.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).add(v1.lanewise(VectorOperators.ASHR, 16))
                     .sub(s8[d1 + b]).convert(VectorOperators.I2F, 0)).fma(dw.mul(d[d1 + b]), acc1);
         }
-        acc0.intoArray(out, o);
-        acc1.intoArray(out, o + oStride);
+        QuantKernels.NEG_ZERO.add(acc0).intoArray(out, o);
+        QuantKernels.NEG_ZERO.add(acc1).intoArray(out, o + oStride);
     }
 }

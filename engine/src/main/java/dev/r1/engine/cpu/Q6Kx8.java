@@ -126,13 +126,13 @@ public final class Q6Kx8 {
                         .mul(IntVector.fromArray(I32, qv, a + 7 * R).reinterpretAsShorts()));
                 IntVector v = p.add(u).reinterpretAsInts();
                 IntVector sc = (IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + SC + (long) R * j, LE).convertShape(VectorOperators.B2I, I32, 0);
-                isum = isum.add(v.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                        .add(v.lanewise(VectorOperators.ASHR, 16)).mul(sc));
+                isum = v.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                        .add(v.lanewise(VectorOperators.ASHR, 16)).mul(sc).add(isum);
             }
             FloatVector dw = FloatVector.fromMemorySegment(F32, w, bo, LE);
-            acc = acc.add(dw.mul(d[dOff + s]).mul((FloatVector) isum.convert(VectorOperators.I2F, 0)));
+            acc = dw.mul(d[dOff + s]).mul((FloatVector) isum.convert(VectorOperators.I2F, 0)).add(acc);
         }
-        acc.intoArray(out, o);
+        QuantKernels.NEG_ZERO.add(acc).intoArray(out, o);
     }
 
     /**
@@ -176,16 +176,72 @@ public final class Q6Kx8 {
                 IntVector v = p.add(u).reinterpretAsInts(), v2 = p2.add(u2).reinterpretAsInts();
                 IntVector sc = (IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + SC + (long) R * j, LE).convertShape(VectorOperators.B2I, I32, 0);
                 IntVector sc2 = (IntVector) ByteVector.fromMemorySegment(SCALES, w2, bo2 + SC + (long) R * j, LE).convertShape(VectorOperators.B2I, I32, 0);
-                isum = isum.add(v.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                        .add(v.lanewise(VectorOperators.ASHR, 16)).mul(sc));
-                isum2 = isum2.add(v2.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                        .add(v2.lanewise(VectorOperators.ASHR, 16)).mul(sc2));
+                isum = v.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                        .add(v.lanewise(VectorOperators.ASHR, 16)).mul(sc).add(isum);
+                isum2 = v2.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                        .add(v2.lanewise(VectorOperators.ASHR, 16)).mul(sc2).add(isum2);
             }
             float da = d[dOff + s];
-            acc = acc.add(FloatVector.fromMemorySegment(F32, w, bo, LE).mul(da).mul((FloatVector) isum.convert(VectorOperators.I2F, 0)));
-            acc2 = acc2.add(FloatVector.fromMemorySegment(F32, w2, bo2, LE).mul(da).mul((FloatVector) isum2.convert(VectorOperators.I2F, 0)));
+            acc = FloatVector.fromMemorySegment(F32, w, bo, LE).mul(da).mul((FloatVector) isum.convert(VectorOperators.I2F, 0)).add(acc);
+            acc2 = FloatVector.fromMemorySegment(F32, w2, bo2, LE).mul(da).mul((FloatVector) isum2.convert(VectorOperators.I2F, 0)).add(acc2);
         }
-        acc.intoArray(out, o);
-        acc2.intoArray(out2, o2);
+        QuantKernels.NEG_ZERO.add(acc).intoArray(out, o);
+        QuantKernels.NEG_ZERO.add(acc2).intoArray(out2, o2);
+    }
+
+    /**
+     * One group · two tokens (each with its own spread activations {@code qv0}/{@code qv1}, Q8_K scales at
+     * {@code dOff0}/{@code dOff1}, outputs at {@code o0}/{@code o1}), for several sequences decoded in one step
+     * and for prefill: each weight vector is loaded and widened once for both. Per token {@link #gemv}'s
+     * operations in the same order, so each token's outputs are the same bit for bit.
+     */
+    public static void gemm2(MemorySegment w, long off, int sbs, int[] qv0, int[] qv1, float[] d, int dOff0, int dOff1,
+                             float[] out, int o0, int o1) {
+        FloatVector acc0 = FloatVector.zero(F32), acc1 = acc0;
+        for (int s = 0; s < sbs; s++) {
+            long bo = off + (long) s * BLOCK;
+            IntVector isum0 = IntVector.zero(I32), isum1 = isum0;
+            for (int j = 0; j < 16; j++) {
+                long vo = bo + VALUES + 16L * R * j;
+                int a = (s * (QK / 2) + 8 * j) * R;
+                ShortVector x, p0, u0, p1, u1;
+                x = (ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 0L * R, LE).convertShape(VectorOperators.B2S, S16, 0);
+                p0 = x.mul(IntVector.fromArray(I32, qv0, a + 0 * R).reinterpretAsShorts());
+                p1 = x.mul(IntVector.fromArray(I32, qv1, a + 0 * R).reinterpretAsShorts());
+                x = (ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 2L * R, LE).convertShape(VectorOperators.B2S, S16, 0);
+                u0 = x.mul(IntVector.fromArray(I32, qv0, a + 1 * R).reinterpretAsShorts());
+                u1 = x.mul(IntVector.fromArray(I32, qv1, a + 1 * R).reinterpretAsShorts());
+                x = (ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 4L * R, LE).convertShape(VectorOperators.B2S, S16, 0);
+                p0 = p0.add(x.mul(IntVector.fromArray(I32, qv0, a + 2 * R).reinterpretAsShorts()));
+                p1 = p1.add(x.mul(IntVector.fromArray(I32, qv1, a + 2 * R).reinterpretAsShorts()));
+                x = (ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 6L * R, LE).convertShape(VectorOperators.B2S, S16, 0);
+                u0 = u0.add(x.mul(IntVector.fromArray(I32, qv0, a + 3 * R).reinterpretAsShorts()));
+                u1 = u1.add(x.mul(IntVector.fromArray(I32, qv1, a + 3 * R).reinterpretAsShorts()));
+                x = (ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 8L * R, LE).convertShape(VectorOperators.B2S, S16, 0);
+                p0 = p0.add(x.mul(IntVector.fromArray(I32, qv0, a + 4 * R).reinterpretAsShorts()));
+                p1 = p1.add(x.mul(IntVector.fromArray(I32, qv1, a + 4 * R).reinterpretAsShorts()));
+                x = (ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 10L * R, LE).convertShape(VectorOperators.B2S, S16, 0);
+                u0 = u0.add(x.mul(IntVector.fromArray(I32, qv0, a + 5 * R).reinterpretAsShorts()));
+                u1 = u1.add(x.mul(IntVector.fromArray(I32, qv1, a + 5 * R).reinterpretAsShorts()));
+                x = (ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 12L * R, LE).convertShape(VectorOperators.B2S, S16, 0);
+                p0 = p0.add(x.mul(IntVector.fromArray(I32, qv0, a + 6 * R).reinterpretAsShorts()));
+                p1 = p1.add(x.mul(IntVector.fromArray(I32, qv1, a + 6 * R).reinterpretAsShorts()));
+                x = (ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 14L * R, LE).convertShape(VectorOperators.B2S, S16, 0);
+                u0 = u0.add(x.mul(IntVector.fromArray(I32, qv0, a + 7 * R).reinterpretAsShorts()));
+                u1 = u1.add(x.mul(IntVector.fromArray(I32, qv1, a + 7 * R).reinterpretAsShorts()));
+                IntVector sc = (IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + SC + (long) R * j, LE).convertShape(VectorOperators.B2I, I32, 0);
+                IntVector v0 = p0.add(u0).reinterpretAsInts();
+                isum0 = v0.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                        .add(v0.lanewise(VectorOperators.ASHR, 16)).mul(sc).add(isum0);
+                IntVector v1 = p1.add(u1).reinterpretAsInts();
+                isum1 = v1.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                        .add(v1.lanewise(VectorOperators.ASHR, 16)).mul(sc).add(isum1);
+            }
+            FloatVector dw = FloatVector.fromMemorySegment(F32, w, bo, LE);
+            acc0 = dw.mul(d[dOff0 + s]).mul((FloatVector) isum0.convert(VectorOperators.I2F, 0)).add(acc0);
+            acc1 = dw.mul(d[dOff1 + s]).mul((FloatVector) isum1.convert(VectorOperators.I2F, 0)).add(acc1);
+        }
+        QuantKernels.NEG_ZERO.add(acc0).intoArray(out, o0);
+        QuantKernels.NEG_ZERO.add(acc1).intoArray(out, o1);
     }
 }

@@ -38,6 +38,16 @@ public final class QuantKernels {
     static final VectorSpecies<Short> S16 = ShortVector.SPECIES_MAX.withShape(SHAPE);
     static final VectorSpecies<Integer> I32 = IntVector.SPECIES_MAX.withShape(SHAPE);
     static final VectorSpecies<Float> F32 = FloatVector.SPECIES_MAX.withShape(SHAPE);
+    /**
+     * -0 + v = v for every float v (±0 and NaN included): {@code NEG_ZERO.add(acc)} gives an accumulator
+     * that went through a loop's phi an exact class again, so that the call after the loop ({@code intoArray},
+     * {@code reduceLanes}) has an exact receiver. Without it C2 inlines that call by the JVM-wide receiver
+     * profile of the Vector API's shared methods; when other code ran another shape of float vector there
+     * while it was taken (ExpF's 128-bit vectors), C2 inlines both shapes, the store's species is no longer
+     * a constant, its intrinsic fails, and the kernel's vectors get boxed: decoding ran ~35% slower in about
+     * one process of three. Loop-carried vectors are only ever arguments inside the loops for the same reason.
+     */
+    static final FloatVector NEG_ZERO = FloatVector.broadcast(F32, -0.0f);
     /** Bytes that widen into one {@link #S16} vector: half its bit size. */
     static final VectorSpecies<Byte> B8 = VectorSpecies.of(byte.class, VectorShape.forBitSize(SHAPE.vectorBitSize() / 2));
     static final int SL = S16.length();
@@ -164,7 +174,7 @@ public final class QuantKernels {
                         .lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F32, scale), acc);
             }
         }
-        return acc.reduceLanes(VectorOperators.ADD) - 8 * corr;
+        return NEG_ZERO.add(acc).reduceLanes(VectorOperators.ADD) - 8 * corr;
     }
 
     /** An unpacked row · two activation vectors (tokens at {@code qOff} and {@code qOff + qStride}). */
@@ -185,8 +195,8 @@ public final class QuantKernels {
                         .lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)).convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F32, s1), acc1);
             }
         }
-        acc0.intoArray(t, 0);
-        acc1.intoArray(t, F32.length());
+        NEG_ZERO.add(acc0).intoArray(t, 0);
+        NEG_ZERO.add(acc1).intoArray(t, F32.length());
         out[o] = laneSum(t, 0);
         out[o + oStride] = laneSum(t, F32.length());
     }
@@ -221,10 +231,10 @@ public final class QuantKernels {
                         .convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F32, sw * d[d3 + b]), acc3);
             }
         }
-        out[o] = acc0.reduceLanes(VectorOperators.ADD);
-        out[o + oStride] = acc1.reduceLanes(VectorOperators.ADD);
-        out[o + 2 * oStride] = acc2.reduceLanes(VectorOperators.ADD);
-        out[o + 3 * oStride] = acc3.reduceLanes(VectorOperators.ADD);
+        out[o] = NEG_ZERO.add(acc0).reduceLanes(VectorOperators.ADD);
+        out[o + oStride] = NEG_ZERO.add(acc1).reduceLanes(VectorOperators.ADD);
+        out[o + 2 * oStride] = NEG_ZERO.add(acc2).reduceLanes(VectorOperators.ADD);
+        out[o + 3 * oStride] = NEG_ZERO.add(acc3).reduceLanes(VectorOperators.ADD);
     }
 
     /**
@@ -247,7 +257,7 @@ public final class QuantKernels {
                         .lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)).convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F32, scale), acc);
             }
         }
-        acc.intoArray(t, 0);
+        NEG_ZERO.add(acc).intoArray(t, 0);
         return laneSum(t, 0);
     }
 
@@ -294,7 +304,7 @@ public final class QuantKernels {
                         .lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)).convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F32, scale), acc);
             }
         }
-        acc.intoArray(t, 0);
+        NEG_ZERO.add(acc).intoArray(t, 0);
         return laneSum(t, 0);
     }
 }

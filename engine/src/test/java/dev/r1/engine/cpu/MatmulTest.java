@@ -163,7 +163,7 @@ class MatmulTest {
         WeightMatrix packed = new WeightMatrix("w", GgmlType.Q6_K, rows, cols, c.w.data(), p);
         Matmul mm = new Matmul(POOL);
         SplittableRandom r = new SplittableRandom(9);
-        for (int n : new int[] {1, 3}) {
+        for (int n : new int[] {1, 2, 3, 5}) {
             float[] x = new float[n * cols];
             for (int i = 0; i < x.length; i++) x[i] = (float) (r.nextGaussian() * (i % 3 == 0 ? 6 : 1));
             float[] got = new float[n * rows], ref = new float[n * rows];

@@ -1,0 +1,80 @@
+package dev.r1.engine.cpu;
+
+import java.lang.foreign.*;
+import java.util.SplittableRandom;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+
+/**
+ * The decode kernel's compiled code must not depend on what other code ran: {@link Q4x8#gemv2}'s CPU time
+ * and allocated bytes per call, with ("pollute") or without ("clean") 128-bit float vectors going through
+ * the same shared Vector API method (FloatVector.intoArray) while the kernel is profiled. Not a test (it
+ * needs its own JVM flags): run it by hand, e.g.
+ * {@code java --add-modules jdk.incubator.vector -XX:-TieredCompilation -cp r1.jar dev.r1.engine.cpu.ProfilePollutionCheck pollute}.
+ * Without tiers the interpreter profiles both shapes deterministically; before the kernels gave their
+ * accumulators an exact class after the loop, "pollute" boxed ~4.7 KB per call and ran ~50% slower (the
+ * bimodal decode speed of whole processes); now both modes allocate nothing and run alike.
+ * "pollute-all" also sends 128-bit int/short vectors through the shared methods the kernel calls, as the
+ * 512-bit float/int kernels would on AVX-512: that still boxes (~20 KB per call, ~3x slower), because the
+ * kernel's per-slice calls have inexact receivers (results of reinterpret/convert); on AVX2 no other
+ * code uses those methods with another shape.
+ */
+public final class ProfilePollutionCheck {
+    private ProfilePollutionCheck() {}
+
+    private static void other(float[] a, float[] b) { // other shapes through the same shared methods the kernel calls
+        for (int i = 0; i < a.length; i += 4) {
+            FloatVector f = FloatVector.fromArray(FloatVector.SPECIES_128, a, i);
+            f.mul(2f).fma(f, f).add(f).intoArray(b, i);
+            if (wide) {
+                IntVector v = f.reinterpretAsInts();
+                IntVector w = v.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).add(v.lanewise(VectorOperators.ASHR, 16)).sub(3);
+                ShortVector s = w.reinterpretAsShorts();
+                s = s.and((short) 15).mul(s).add(s);
+                ((FloatVector) s.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0)).intoArray(b, i);
+            }
+        }
+    }
+
+    static boolean wide;
+
+    public static void main(String[] a) {
+        boolean pollute = a.length > 0 && a[0].startsWith("pollute");
+        wide = a.length > 0 && a[0].equals("pollute-all");
+        int cols = 1536, rows = 1024, blocks = cols / 32, R = Q4x8.R;
+        SplittableRandom rnd = new SplittableRandom(7);
+        MemorySegment src = Arena.global().allocate((long) rows * blocks * 18, 64);
+        for (long i = 0; i < src.byteSize(); i++) src.set(ValueLayout.JAVA_BYTE, i, (byte) rnd.nextInt());
+        for (long b = 0; b < src.byteSize(); b += 18) src.set(QuantLayouts.I16, b, Float.floatToFloat16(0.01f));
+        try (Parallel pool = new Parallel(1)) {
+            MemorySegment p = Q4x8.repack(src, rows, cols, Arena.global(), pool);
+            short[] q = new short[cols];
+            for (int i = 0; i < cols; i++) q[i] = (short) (rnd.nextInt(255) - 127);
+            int[] qi = new int[cols / 2], s8 = new int[blocks], qv = new int[cols / 2 * R];
+            float[] d = new float[blocks];
+            java.util.Arrays.fill(d, 0.01f);
+            Q4x8.pack(q, 0, cols, qi, 0, s8, 0);
+            Q4x8.spread(qi, 0, cols / 2, qv, 0);
+            float[] out = new float[rows], x = new float[64], y = new float[64];
+            long gb = (long) blocks * Q4x8.BLOCK;
+            int half = rows / R / 2;
+            var tmx = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+            for (int round = 0; round < 8; round++) {
+                long cpu = 0, al = 0;
+                int calls = 0;
+                for (int it = 0; it < 200; it++) {
+                    if (pollute) other(x, y);
+                    long c0 = tmx.getCurrentThreadCpuTime(), al0 = tmx.getCurrentThreadAllocatedBytes();
+                    for (int g = 0; g < half; g++, calls++)
+                        Q4x8.gemv2(p, g * gb, p, (g + half) * gb, blocks, qv, 0, d, s8, 0, out, g * R, out, (g + half) * R);
+                    cpu += tmx.getCurrentThreadCpuTime() - c0;
+                    al += tmx.getCurrentThreadAllocatedBytes() - al0;
+                }
+                System.out.printf("%s round %d: %.0f ns/gemv2 (cpu), %.0f bytes/gemv2%n", pollute ? "pollute" : "clean", round,
+                        (double) cpu / calls, (double) al / calls);
+            }
+        }
+    }
+}
