@@ -3,7 +3,6 @@ package dev.r1.engine.cpu;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /** Float dot products and element-wise helpers over the preferred float species. */
@@ -24,7 +23,7 @@ public final class FloatKernels {
         for (; i <= n - L; i += L) {
             acc0 = FloatVector.fromArray(F, a, aOff + i).fma(FloatVector.fromArray(F, b, bOff + i), acc0);
         }
-        float s = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+        float s = hsum(acc0.add(acc1));
         for (; i < n; i++) s += a[aOff + i] * b[bOff + i];
         return s;
     }
@@ -43,9 +42,25 @@ public final class FloatKernels {
             acc0 = FloatVector.fromMemorySegment(F, w, off + 4L * i, ByteOrder.LITTLE_ENDIAN)
                     .fma(FloatVector.fromArray(F, b, bOff + i), acc0);
         }
-        float s = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+        float s = hsum(acc0.add(acc1));
         for (; i < n; i++) s += w.get(QuantLayouts.F32, off + 4L * i) * b[bOff + i];
         return s;
+    }
+
+    /**
+     * The lanes' sum in one fixed order: halves folded onto each other until one pair is left (for 8 lanes
+     * ggml's {@code hsum_float_8}: ((a0+a4)+(a2+a6)) + ((a1+a5)+(a3+a7))). Not {@code reduceLanes(ADD)}:
+     * for floats its order is unspecified and differs by JIT tier (C2's intrinsic vs the interpreter's
+     * lane-by-lane loop), which made the same run give different last bits depending on when C2 compiled
+     * the kernel.
+     */
+    static float hsum(FloatVector v) {
+        float[] a = v.toArray();
+        for (int len = a.length; len > 2; len /= 2) {
+            int h = len / 2;
+            for (int i = 0; i < h; i++) a[i] = a[i] + a[i + h];
+        }
+        return a.length == 1 ? a[0] : a[0] + a[1];
     }
 
     /** {@code y[i] += a * x[i]}. */
@@ -73,7 +88,7 @@ public final class FloatKernels {
             FloatVector v = FloatVector.fromArray(F, x, off + i);
             acc = v.fma(v, acc);
         }
-        float s = acc.reduceLanes(VectorOperators.ADD);
+        float s = hsum(acc);
         for (; i < n; i++) s += x[off + i] * x[off + i];
         return s;
     }
