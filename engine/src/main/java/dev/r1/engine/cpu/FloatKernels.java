@@ -52,15 +52,22 @@ public final class FloatKernels {
      * ggml's {@code hsum_float_8}: ((a0+a4)+(a2+a6)) + ((a1+a5)+(a3+a7))). Not {@code reduceLanes(ADD)}:
      * for floats its order is unspecified and differs by JIT tier (C2's intrinsic vs the interpreter's
      * lane-by-lane loop), which made the same run give different last bits depending on when C2 compiled
-     * the kernel.
+     * the kernel. Lanes are read with constant indices and passed on as scalars: a helper taking the vector
+     * itself, or {@code toArray}, made C2 box the kernel's vectors (seen with JFR).
      */
     static float hsum(FloatVector v) {
-        float[] a = v.toArray();
-        for (int len = a.length; len > 2; len /= 2) {
-            int h = len / 2;
-            for (int i = 0; i < h; i++) a[i] = a[i] + a[i + h];
-        }
-        return a.length == 1 ? a[0] : a[0] + a[1];
+        return switch (L) {
+            case 16 -> fold8(v.lane(0) + v.lane(8), v.lane(1) + v.lane(9), v.lane(2) + v.lane(10), v.lane(3) + v.lane(11),
+                    v.lane(4) + v.lane(12), v.lane(5) + v.lane(13), v.lane(6) + v.lane(14), v.lane(7) + v.lane(15));
+            case 8 -> fold8(v.lane(0), v.lane(1), v.lane(2), v.lane(3), v.lane(4), v.lane(5), v.lane(6), v.lane(7));
+            case 4 -> (v.lane(0) + v.lane(2)) + (v.lane(1) + v.lane(3));
+            case 2 -> v.lane(0) + v.lane(1);
+            default -> v.lane(0);
+        };
+    }
+
+    static float fold8(float a0, float a1, float a2, float a3, float a4, float a5, float a6, float a7) {
+        return ((a0 + a4) + (a2 + a6)) + ((a1 + a5) + (a3 + a7));
     }
 
     /** {@code y[i] += a * x[i]}. */
