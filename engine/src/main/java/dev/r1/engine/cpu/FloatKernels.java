@@ -56,7 +56,7 @@ public final class FloatKernels {
      * itself, or {@code toArray}, made C2 box the kernel's vectors (seen with JFR).
      */
     static float hsum(FloatVector v) {
-        return switch (L) {
+        return switch (v.length()) { // a constant once inlined: each kernel has one species
             case 16 -> fold8(v.lane(0) + v.lane(8), v.lane(1) + v.lane(9), v.lane(2) + v.lane(10), v.lane(3) + v.lane(11),
                     v.lane(4) + v.lane(12), v.lane(5) + v.lane(13), v.lane(6) + v.lane(14), v.lane(7) + v.lane(15));
             case 8 -> fold8(v.lane(0), v.lane(1), v.lane(2), v.lane(3), v.lane(4), v.lane(5), v.lane(6), v.lane(7));

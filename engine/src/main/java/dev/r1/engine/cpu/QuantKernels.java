@@ -125,8 +125,9 @@ public final class QuantKernels {
      * {@code reduceLanes} leaves the order open (it differs between the interpreter and C2), and a helper
      * taking the vector itself is not always inlined into the kernels, which then box every vector. The
      * scratch array comes from the caller: a call (such as {@code ThreadLocal.get}) made while vectors are
-     * live made C2 box them, measured as ~30% slower decoding. The Q4_0 kernels keep {@code reduceLanes}:
-     * llama.cpp repacks Q4_0 and adds in another order anyway, so there is no order to match.
+     * live made C2 box them, measured as ~30% slower decoding. The row-major Q4_0 kernels end with
+     * {@link FloatKernels#hsum} (same order, lanes read by constant index): llama.cpp repacks Q4_0 and adds
+     * in another order, so there is no order to match there, only one that does not change with the JIT tier.
      */
     static float laneSum(float[] t, int o) {
         if (F32.length() == 8) return ((t[o] + t[o + 4]) + (t[o + 2] + t[o + 6])) + ((t[o + 1] + t[o + 5]) + (t[o + 3] + t[o + 7]));
@@ -174,7 +175,7 @@ public final class QuantKernels {
                         .lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F32, scale), acc);
             }
         }
-        return NEG_ZERO.add(acc).reduceLanes(VectorOperators.ADD) - 8 * corr;
+        return FloatKernels.hsum(NEG_ZERO.add(acc)) - 8 * corr;
     }
 
     /** An unpacked row · two activation vectors (tokens at {@code qOff} and {@code qOff + qStride}). */
@@ -231,10 +232,10 @@ public final class QuantKernels {
                         .convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F32, sw * d[d3 + b]), acc3);
             }
         }
-        out[o] = NEG_ZERO.add(acc0).reduceLanes(VectorOperators.ADD);
-        out[o + oStride] = NEG_ZERO.add(acc1).reduceLanes(VectorOperators.ADD);
-        out[o + 2 * oStride] = NEG_ZERO.add(acc2).reduceLanes(VectorOperators.ADD);
-        out[o + 3 * oStride] = NEG_ZERO.add(acc3).reduceLanes(VectorOperators.ADD);
+        out[o] = FloatKernels.hsum(NEG_ZERO.add(acc0));
+        out[o + oStride] = FloatKernels.hsum(NEG_ZERO.add(acc1));
+        out[o + 2 * oStride] = FloatKernels.hsum(NEG_ZERO.add(acc2));
+        out[o + 3 * oStride] = FloatKernels.hsum(NEG_ZERO.add(acc3));
     }
 
     /**

@@ -60,4 +60,22 @@ class FloatKernelsTest {
         float want = ((x[0] + x[4]) + (x[2] + x[6])) + ((x[1] + x[5]) + (x[3] + x[7]));
         assertEquals(want, FloatKernels.hsum(jdk.incubator.vector.FloatVector.fromArray(FloatKernels.F, x, 0)));
     }
+
+    @Test
+    void everyWidthFoldsHalves() {
+        // the row-major Q4_0 kernels call hsum on their own species, which can be narrower than FloatKernels'
+        Random r = new Random(3);
+        for (var sp : java.util.List.of(jdk.incubator.vector.FloatVector.SPECIES_64, jdk.incubator.vector.FloatVector.SPECIES_128,
+                jdk.incubator.vector.FloatVector.SPECIES_256, jdk.incubator.vector.FloatVector.SPECIES_512)) {
+            for (int rep = 0; rep < 200; rep++) {
+                float[] x = new float[sp.length()];
+                for (int i = 0; i < x.length; i++) x[i] = (float) (r.nextGaussian() * Math.pow(10, r.nextInt(9) - 4));
+                float[] t = x.clone();
+                for (int len = t.length; len > 2; len /= 2) for (int j = 0; j < len / 2; j++) t[j] = t[j] + t[j + len / 2];
+                float want = t[0] + t[1];
+                assertEquals(Float.floatToRawIntBits(want),
+                        Float.floatToRawIntBits(FloatKernels.hsum(jdk.incubator.vector.FloatVector.fromArray(sp, x, 0))), sp.toString());
+            }
+        }
+    }
 }
