@@ -50,7 +50,6 @@ public final class LegacyQuants {
     static final VectorSpecies<Byte> B128 = ByteVector.SPECIES_128;
     static final int SL = S16.length();
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
-    private static final float ROUND = 0x1.8p23f;
 
     private static final VectorMask<Short> ODD16 = VectorMask.fromLong(S16, 0xAAAAAAAAL);
     private static final VectorMask<Integer> ODD32 = VectorMask.fromLong(I32, 0xAAAAL);
@@ -75,25 +74,15 @@ public final class LegacyQuants {
      * unrounded {@code d = amax/127}.
      */
     public static void quantizeQ8_1(float[] x, int xOff, int cols, short[] q, int qOff, float[] d, float[] s, int dOff) {
-        VectorSpecies<Float> f = F32;
-        VectorSpecies<Short> half = VectorSpecies.of(short.class, jdk.incubator.vector.VectorShape.forBitSize(f.vectorBitSize() / 2));
-        int L = f.length();
+        QuantKernels.quantizeQ8(x, xOff, cols, q, qOff, d, dOff); // Q8_0's quants and rounded scale
         for (int b = 0; b < cols / QK; b++) {
-            int o = xOff + b * QK;
-            FloatVector m = FloatVector.zero(f);
-            for (int i = 0; i < QK; i += L) m = m.max(FloatVector.fromArray(f, x, o + i).abs());
-            float amax = m.reduceLanes(VectorOperators.MAX);
-            float dd = amax / 127f;
-            float id = amax != 0 ? 127f / amax : 0f;
-            d[dOff + b] = Float.float16ToFloat(Float.floatToFloat16(dd));
-            int qo = qOff + b * QK;
-            IntVector sum = IntVector.zero(VectorSpecies.of(int.class, f.vectorShape()));
-            for (int i = 0; i < QK; i += L) {
-                FloatVector t = FloatVector.fromArray(f, x, o + i).mul(id).add(ROUND).sub(ROUND);
-                ((ShortVector) t.convertShape(VectorOperators.F2S, half, 0)).intoArray(q, qo + i);
-                sum = sum.add((IntVector) t.convertShape(VectorOperators.F2I, sum.species(), 0));
+            int o = xOff + b * QK, qo = qOff + b * QK, sum = 0;
+            float amax = 0;
+            for (int i = 0; i < QK; i++) {
+                amax = Math.max(amax, Math.abs(x[o + i]));
+                sum += q[qo + i];
             }
-            s[dOff + b] = Float.float16ToFloat(Float.floatToFloat16(dd * sum.reduceLanes(VectorOperators.ADD)));
+            s[dOff + b] = Float.float16ToFloat(Float.floatToFloat16(amax / 127f * sum));
         }
     }
 
