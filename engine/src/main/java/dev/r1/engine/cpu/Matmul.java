@@ -1,6 +1,7 @@
 package dev.r1.engine.cpu;
 
 import dev.r1.models.tensor.GgmlType;
+import java.lang.foreign.MemorySegment;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -378,38 +379,23 @@ public final class Matmul {
 
     // One kernel call per row and token: the activations of all tokens stay in cache while a chunk's rows
     // stream through; the order inside each dot is the kernel's whatever the token count (as llama.cpp's).
-    private void rowsQ4_1(WeightMatrix w, int n, float[] out, int r0, int r1, int worker) {
+    private void rowsLegacy(WeightMatrix w, int n, float[] out, int r0, int r1, int worker) {
         int cols = w.cols(), rows = w.rows(), blocks = cols / QuantKernels.QK;
         long rb = w.rowBytes();
         float[] t = lanes[worker];
+        WeightMatrix.Kernel kernel = w.kernel();
+        MemorySegment d = w.data();
         for (int r = r0; r < r1; r++) {
-            for (int k = 0; k < n; k++) out[k * rows + r] = LegacyQuants.dotQ4_1(w.data(), r * rb, blocks, q, k * cols, qd, q1s, k * blocks, t);
-        }
-    }
-
-    private void rowsQ5_1(WeightMatrix w, int n, float[] out, int r0, int r1, int worker) {
-        int cols = w.cols(), rows = w.rows(), blocks = cols / QuantKernels.QK;
-        long rb = w.rowBytes();
-        float[] t = lanes[worker];
-        for (int r = r0; r < r1; r++) {
-            for (int k = 0; k < n; k++) out[k * rows + r] = LegacyQuants.dotQ5_1(w.data(), r * rb, blocks, q, k * cols, qd, q1s, k * blocks, t);
-        }
-    }
-
-    private void rowsQ5_0(WeightMatrix w, int n, float[] out, int r0, int r1, int worker) {
-        int cols = w.cols(), rows = w.rows(), blocks = cols / QuantKernels.QK;
-        long rb = w.rowBytes();
-        float[] t = lanes[worker];
-        for (int r = r0; r < r1; r++) {
-            for (int k = 0; k < n; k++) out[k * rows + r] = LegacyQuants.dotQ5_0(w.data(), r * rb, blocks, q, k * cols, qd, k * blocks, t);
-        }
-    }
-
-    private void rowsIQ4_NL(WeightMatrix w, int n, float[] out, int r0, int r1) {
-        int cols = w.cols(), rows = w.rows(), blocks = cols / QuantKernels.QK;
-        long rb = w.rowBytes();
-        for (int r = r0; r < r1; r++) {
-            for (int k = 0; k < n; k++) out[k * rows + r] = LegacyQuants.dotIQ4_NL(w.data(), r * rb, blocks, q, k * cols, qd, k * blocks);
+            for (int k = 0; k < n; k++) {
+                int qo = k * cols, bo = k * blocks;
+                out[k * rows + r] = switch (kernel) {
+                    case Q4_1 -> LegacyQuants.dotQ4_1(d, r * rb, blocks, q, qo, qd, q1s, bo, t);
+                    case Q5_1 -> LegacyQuants.dotQ5_1(d, r * rb, blocks, q, qo, qd, q1s, bo, t);
+                    case Q5_0 -> LegacyQuants.dotQ5_0(d, r * rb, blocks, q, qo, qd, bo, t);
+                    case IQ4_NL -> LegacyQuants.dotIQ4_NL(d, r * rb, blocks, q, qo, qd, bo);
+                    default -> throw new IllegalStateException(kernel + " is not a LegacyQuants kernel");
+                };
+            }
         }
     }
 
@@ -433,10 +419,7 @@ public final class Matmul {
             case Q6_K_X8 -> rowsPackedQ6K(w, n, out, r0, r1, worker);
             case Q4_0_X8 -> rowsPacked(w, n, out, r0, r1, worker);
             case K_QUANT -> rowsK(w, n, out, r0, r1);
-            case Q4_1 -> rowsQ4_1(w, n, out, r0, r1, worker);
-            case Q5_1 -> rowsQ5_1(w, n, out, r0, r1, worker);
-            case Q5_0 -> rowsQ5_0(w, n, out, r0, r1, worker);
-            case IQ4_NL -> rowsIQ4_NL(w, n, out, r0, r1);
+            case Q4_1, Q5_1, Q5_0, IQ4_NL -> rowsLegacy(w, n, out, r0, r1, worker);
             case Q4_0 -> {
                 if (n == 1) rowsQ4_0(w, out, r0, r1);
                 else rowsUnpacked(w, n, out, r0, r1, worker);
