@@ -33,13 +33,14 @@ public final class Engines {
 
     /**
      * The types whose Java kernels run at llama.cpp's speed (decode measured >= 0.9x on AVX2, docs/BENCHMARKS.md):
-     * {@code auto} picks the Java engine only for files made of these. The newer kernels (Q4_1, Q5_x,
-     * Q2_K/Q3_K/Q5_K, IQ4) are exact but 0.2-0.45x of llama.cpp's today, and auto is there to pick the
-     * faster engine; a type joins this set when its figure does.
+     * {@code auto} picks the Java engine only for files made of these. The other kernels are exact but
+     * slower today: Q4_K (repacked, {@code Q4Kx8}) 0.7x decode and 0.33x prefill on a Q4_K_M file, the
+     * newer ones (Q4_1, Q5_x, Q2_K/Q3_K/Q5_K, IQ4) 0.2-0.45x; auto is there to pick the faster engine, and a
+     * type joins this set when its figure does. (Q6_K is here as the output head of the Q4_0 files.)
      */
     public static final java.util.Set<dev.r1.models.tensor.GgmlType> AUTO_JAVA = java.util.EnumSet.of(
             dev.r1.models.tensor.GgmlType.F32, dev.r1.models.tensor.GgmlType.Q4_0, dev.r1.models.tensor.GgmlType.Q8_0,
-            dev.r1.models.tensor.GgmlType.Q4_K, dev.r1.models.tensor.GgmlType.Q6_K);
+            dev.r1.models.tensor.GgmlType.Q6_K);
 
     /** A backend picked for a file, and why (for the one line {@code auto} prints). */
     public record Choice(String backend, String why) {}

@@ -32,7 +32,7 @@ class EnginesTest {
         assertEquals("java", q4.backend());
         assertTrue(q4.why().contains("kernels for every tensor type"), q4.why());
         // exact kernels that are still slower than llama.cpp's: auto prefers the faster engine and says why
-        for (GgmlType t : new GgmlType[] {GgmlType.Q5_K, GgmlType.Q3_K, GgmlType.Q2_K, GgmlType.IQ4_XS,
+        for (GgmlType t : new GgmlType[] {GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q3_K, GgmlType.Q2_K, GgmlType.IQ4_XS,
                 GgmlType.Q4_1, GgmlType.Q5_0, GgmlType.Q5_1, GgmlType.IQ4_NL}) {
             assertTrue(Engines.JAVA_KERNELS.contains(t), t.name());
             Engines.Choice c = Engines.resolve("auto", write(t.name(), GgmlType.Q8_0, t));

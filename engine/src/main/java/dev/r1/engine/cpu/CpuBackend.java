@@ -9,8 +9,8 @@ import java.lang.foreign.MemorySegment;
 
 /**
  * The Java CPU backend: heap float buffers, Vector API kernels, weights read in place from the mapping —
- * except Q4_0 and Q6_K matrices, which are repacked once at load into native memory, 8 rows side by
- * side ({@link Q4x8}, {@link Q6Kx8}; llama.cpp repacks Q4_0 the same way), while their mapped pages
+ * except Q4_0, Q4_K and Q6_K matrices, which are repacked once at load into native memory, 8 rows side by
+ * side ({@link Q4x8}, {@link Q4Kx8}, {@link Q6Kx8}; llama.cpp repacks Q4_0 and Q4_K the same way), while their mapped pages
  * are dropped, so resident memory stays about one copy of the weights. {@code -Dr1.cpu.repack=false}
  * keeps them in place.
  *
@@ -53,7 +53,7 @@ public final class CpuBackend implements Backend {
 
     /** What a benchmark figure measured: threads, vector widths, which matrices are repacked. */
     @Override public String name() {
-        return "java (" + pool.size() + " threads, " + VectorWidths.describe() + (REPACK ? ", Q4_0/Q6_K repacked" : ", nothing repacked") + ")";
+        return "java (" + pool.size() + " threads, " + VectorWidths.describe() + (REPACK ? ", Q4_0/Q4_K/Q6_K repacked" : ", nothing repacked") + ")";
     }
 
     @Override public Buffer buffer(int floats) { return new Buf(new float[floats]); }
@@ -78,7 +78,7 @@ public final class CpuBackend implements Backend {
     }
 
     /**
-     * The one place a matrix's layout is chosen, once at load: Q4_0 and Q6_K repacked into 8-row groups
+     * The one place a matrix's layout is chosen, once at load: Q4_0, Q4_K and Q6_K repacked into 8-row groups
      * where the shape and the vector width allow (unless {@code -Dr1.cpu.repack=false}), every other matrix
      * read in place; {@link Matmul} then follows the layout it finds.
      */
@@ -86,6 +86,7 @@ public final class CpuBackend implements Backend {
         MemorySegment p = null;
         if (REPACK && type == GgmlType.Q4_0 && Q4x8.fits(rows, cols)) p = Q4x8.repack(data, rows, cols, arena, pool);
         if (REPACK && type == GgmlType.Q6_K && Q6Kx8.fits(rows, cols)) p = Q6Kx8.repack(data, rows, cols, arena, pool);
+        if (REPACK && type == GgmlType.Q4_K && Q4Kx8.fits(rows, cols)) p = Q4Kx8.repack(data, rows, cols, arena, pool);
         return new WeightMatrix(name, type, rows, cols, data, p);
     }
 
@@ -129,14 +130,23 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
-    public synchronized void matmul(Buffer x, int n, Matrix[] ws, Buffer[] outs) {
+    public void matmul(Buffer x, int n, Matrix[] ws, Buffer[] outs) {
+        multiply(x, n, ws, outs, false);
+    }
+
+    @Override
+    public void matmulSequences(Buffer x, int n, Matrix[] ws, Buffer[] outs) {
+        multiply(x, n, ws, outs, true);
+    }
+
+    private synchronized void multiply(Buffer x, int n, Matrix[] ws, Buffer[] outs, boolean sequences) {
         WeightMatrix[] m = new WeightMatrix[ws.length];
         float[][] o = new float[ws.length][];
         for (int i = 0; i < ws.length; i++) {
             m[i] = ((Mat) ws[i]).w;
             o[i] = a(outs[i]);
         }
-        matmul.multiply(a(x), n, m, o);
+        matmul.multiply(a(x), n, m, o, sequences);
     }
 
     @Override public void addBias(Buffer x, Buffer bias, int n, int dim) { CpuOps.addBias(a(x), a(bias), n, dim); }

@@ -105,13 +105,13 @@ public final class KQuants {
         return sum;
     }
 
-    private static int subScale(int b0, int b8, int j) {
+    static int subScale(int b0, int b8, int j) {
         if (j < 4) return (b0 >>> (8 * j)) & 63;
         int k = j - 4;
         return ((b8 >>> (8 * k)) & 0x0F) | (((b0 >>> (8 * k)) & 0xFF) >>> 6 << 4);
     }
 
-    private static int subMin(int b0, int b4, int b8, int j) {
+    static int subMin(int b0, int b4, int b8, int j) {
         if (j < 4) return (b4 >>> (8 * j)) & 63;
         int k = j - 4;
         return (((b8 >>> (8 * k)) & 0xFF) >>> 4) | (((b4 >>> (8 * k)) & 0xFF) >>> 6 << 4);

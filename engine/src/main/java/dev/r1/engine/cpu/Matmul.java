@@ -32,11 +32,13 @@ public final class Matmul {
     private float[] kd = new float[0];
     private int[] kb = new int[0];
     private short[] kqp = new short[0]; // the same in the pair layout (KQuants2.toPairs), for KQuants2's kernels
+    private int[] kqi = new int[0]; // the same as value pairs in ints (Q4Kx8.pairs), for repacked Q4_K batches
     private final float[][] rowScratch;
     private final float[][] lanes; // per worker, for the kernels' fixed-order lane sums
     private final short[][] unpacked;
     private final float[][] unpackedScale;
     private final float[][] groupScratch; // a Q4x8 group's outputs when a chunk splits the group
+    private int gemmTokens; // tokens [0, gemmTokens) of the current multiply take ggml's gemm grain (Q4Kx8)
 
     public Matmul(Parallel pool) {
         this.pool = pool;
@@ -59,26 +61,38 @@ public final class Matmul {
 
     /** Each {@code outs[i]} gets {@code ws[i]} × x; all {@code ws} have the same column count. */
     public void multiply(float[] x, int n, WeightMatrix[] ws, float[][] outs) {
+        multiply(x, n, ws, outs, false);
+    }
+
+    /**
+     * As above; {@code sequences}: the rows are single tokens of different sequences (a batched decoding
+     * step), so each row's result must be what it would be alone. Otherwise they are consecutive tokens
+     * of one sequence, and llama.cpp's repacked Q4_K takes them in fours with a finer float grain (its
+     * gemm), which {@link Q4Kx8} follows for the same tokens.
+     */
+    public void multiply(float[] x, int n, WeightMatrix[] ws, float[][] outs, boolean sequences) {
+        gemmTokens = sequences ? 0 : n - n % 4;
         int cols = ws[0].cols();
         boolean needQ8_1 = false, needQ8 = false, needSums = false, needPairs = false, needQ8K = false, needPacked = false, needSpreadK = false;
         int totalRows = 0;
-        boolean allPackedQ4 = true, allPackedQ6K = true;
+        boolean allPackedQ4 = true, allPackedQ6K = true, allPackedQ4K = true;
         for (int i = 0; i < ws.length; i++) {
             WeightMatrix w = ws[i];
             if (w.cols() != cols) throw new IllegalArgumentException("matrices with different input sizes in one multiply");
             if (outs[i].length < (long) n * w.rows()) throw new IllegalArgumentException("output buffer too small for " + w.name());
             // the activation forms the matrices' kernels read, each made once for all of them
             WeightMatrix.Kernel k = w.kernel();
-            needQ8K |= k == WeightMatrix.Kernel.K_QUANT || k == WeightMatrix.Kernel.Q6_K_X8;
+            needQ8K |= k == WeightMatrix.Kernel.K_QUANT || k == WeightMatrix.Kernel.Q6_K_X8 || k == WeightMatrix.Kernel.Q4_K_X8;
             needQ8 |= k == WeightMatrix.Kernel.Q4_0 || k == WeightMatrix.Kernel.Q4_0_X8
                     || k == WeightMatrix.Kernel.Q5_0 || k == WeightMatrix.Kernel.IQ4_NL;
             needQ8_1 |= k == WeightMatrix.Kernel.Q4_1 || k == WeightMatrix.Kernel.Q5_1;
             needSums |= k == WeightMatrix.Kernel.Q4_0;
             needPacked |= k == WeightMatrix.Kernel.Q4_0_X8;
-            needSpreadK |= k == WeightMatrix.Kernel.Q6_K_X8 && n == 1;
+            needSpreadK |= (k == WeightMatrix.Kernel.Q6_K_X8 || k == WeightMatrix.Kernel.Q4_K_X8) && n == 1;
             needPairs |= k == WeightMatrix.Kernel.Q8_0;
             allPackedQ4 &= k == WeightMatrix.Kernel.Q4_0_X8;
             allPackedQ6K &= k == WeightMatrix.Kernel.Q6_K_X8;
+            allPackedQ4K &= k == WeightMatrix.Kernel.Q4_K_X8;
             totalRows += w.rows();
         }
         if (x.length < (long) n * cols) throw new IllegalArgumentException("input buffer too small for " + ws[0].name());
@@ -92,12 +106,16 @@ public final class Matmul {
             short[] from = kq, to = kqp;
             pool.forRange(n, 1, (a, b) -> KQuants2.toPairs(from, a * cols, (b - a) * cols, to, a * cols));
         }
+        if (needQ8K && n > 1 && java.util.Arrays.stream(ws).anyMatch(w -> w.kernel() == WeightMatrix.Kernel.Q4_K_X8)) {
+            if (kqi.length < n * cols / 2) kqi = new int[n * cols / 2];
+            Q4Kx8.pairs(kq, 0, n * cols, kqi, 0);
+        }
         if (needSpreadK) {
             if (kv.length < cols / 2 * Q6Kx8.R) kv = new int[cols / 2 * Q6Kx8.R];
             Q6Kx8.spread(kq, 0, cols, kv);
         }
-        if (n == 1 && (allPackedQ4 || allPackedQ6K)) {
-            decodePacked(ws, outs, totalRows, allPackedQ6K);
+        if (n == 1 && (allPackedQ4 || allPackedQ6K || allPackedQ4K)) {
+            decodePacked(ws, outs, totalRows, allPackedQ4 ? WeightMatrix.Kernel.Q4_0_X8 : allPackedQ6K ? WeightMatrix.Kernel.Q6_K_X8 : WeightMatrix.Kernel.Q4_K_X8);
             return;
         }
         int[] starts = new int[ws.length + 1];
@@ -122,14 +140,15 @@ public final class Matmul {
     }
 
     /**
-     * One token through repacked matrices, all Q4_0 or all Q6_K: the groups of R rows of all of them,
-     * numbered in order, are taken in pairs half the count apart ({@link Q4x8#gemv2}, {@link Q6Kx8#gemv2}),
-     * a few pairs per grab; an odd count leaves the middle group alone.
+     * One token through repacked matrices, all Q4_0, all Q4_K or all Q6_K: the groups of R rows of all of
+     * them, numbered in order, are taken in pairs half the count apart ({@link Q4x8#gemv2},
+     * {@link Q6Kx8#gemv2}; Q4_K two {@link Q4Kx8#gemv} calls), a few pairs per grab; an odd count leaves the middle group alone.
      */
-    private void decodePacked(WeightMatrix[] ws, float[][] outs, int totalRows, boolean q6k) {
+    private void decodePacked(WeightMatrix[] ws, float[][] outs, int totalRows, WeightMatrix.Kernel kind) {
+        boolean q6k = kind == WeightMatrix.Kernel.Q6_K_X8, q4k = kind == WeightMatrix.Kernel.Q4_K_X8;
         int R = Q4x8.R, groups = totalRows / R, half = (groups + 1) / 2;
-        int blocks = ws[0].cols() / (q6k ? KQuants.QK : QuantKernels.QK);
-        long groupBytes = (long) blocks * (q6k ? Q6Kx8.BLOCK : Q4x8.BLOCK);
+        int blocks = ws[0].cols() / (q6k || q4k ? KQuants.QK : QuantKernels.QK);
+        long groupBytes = (long) blocks * (q6k ? Q6Kx8.BLOCK : q4k ? Q4Kx8.BLOCK : Q4x8.BLOCK);
         int[] first = new int[ws.length + 1]; // first group of each matrix
         for (int i = 0; i < ws.length; i++) first[i + 1] = first[i] + ws[i].rows() / R;
         AtomicInteger next = new AtomicInteger();
@@ -143,12 +162,17 @@ public final class Matmul {
                         if (q6k) {
                             Q6Kx8.gemv2(ws[a].packed(), ga * groupBytes, ws[b].packed(), gb * groupBytes, blocks, kv, kd, 0,
                                     outs[a], ga * R, outs[b], gb * R);
+                        } else if (q4k) { // no two-group Q4_K kernel: too large for C1
+                            Q4Kx8.gemv(ws[a].packed(), ga * groupBytes, blocks, kv, kd, 0, kb, 0, outs[a], ga * R);
+                            Q4Kx8.gemv(ws[b].packed(), gb * groupBytes, blocks, kv, kd, 0, kb, 0, outs[b], gb * R);
                         } else {
                             Q4x8.gemv2(ws[a].packed(), ga * groupBytes, ws[b].packed(), gb * groupBytes, blocks, qv, 0, qd, s8, 0,
                                     outs[a], ga * R, outs[b], gb * R);
                         }
                     } else if (q6k) {
                         Q6Kx8.gemv(ws[a].packed(), ga * groupBytes, blocks, kv, kd, 0, outs[a], ga * R);
+                    } else if (q4k) {
+                        Q4Kx8.gemv(ws[a].packed(), ga * groupBytes, blocks, kv, kd, 0, kb, 0, outs[a], ga * R);
                     } else {
                         Q4x8.gemv(ws[a].packed(), ga * groupBytes, blocks, qv, 0, qd, s8, 0, outs[a], ga * R);
                     }
@@ -275,6 +299,44 @@ public final class Matmul {
                             whole ? t * rows + g : 0, whole ? (t + 1) * rows + g : R);
                 } else {
                     Q6Kx8.gemv(w.packed(), off, sbs, v0, kd, t * sbs, whole ? out : tmp, whole ? t * rows + g : 0);
+                }
+                if (!whole) {
+                    copyPart(tmp, 0, out, t * rows, g, r0, r1);
+                    if (pair) copyPart(tmp, R, out, (t + 1) * rows, g, r0, r1);
+                }
+            }
+        }
+    }
+
+    /**
+     * Repacked Q4_K rows {@code [r0, r1)}, tokens two at a time as {@link #rowsPackedQ6K}; tokens below
+     * {@link #gemmTokens} in ggml's gemm grain, the others (and all of a batch of sequences) in its gemv grain.
+     */
+    private void rowsPackedQ4K(WeightMatrix w, int n, float[] out, int r0, int r1, int worker) {
+        int cols = w.cols(), rows = w.rows(), sbs = cols / KQuants.QK, R = Q4Kx8.R;
+        float[] tmp = groupScratch[worker];
+        if (tmp == null) groupScratch[worker] = tmp = new float[2 * R];
+        int[] v0 = kv; // one token: spread for gemv; pairs of tokens read kqi
+        for (int t = 0; t < n; t += 2) {
+            boolean pair = t + 1 < n;
+            // gemmTokens is a multiple of 4, so a pair never straddles it
+            boolean fine = t < gemmTokens;
+            if (n > 1 && !pair) { // the last token of an odd batch: gemv reads spread activations
+                v0 = kvWorker[worker];
+                if (v0 == null || v0.length < cols / 2 * R) kvWorker[worker] = v0 = new int[cols / 2 * R];
+                Q6Kx8.spread(kq, t * cols, cols, v0);
+            }
+            for (int g = r0 - r0 % R; g < r1; g += R) {
+                long off = (long) (g / R) * sbs * Q4Kx8.BLOCK;
+                boolean whole = g >= r0 && g + R <= r1;
+                if (pair) {
+                    float[] dst = whole ? out : tmp;
+                    int o0 = whole ? t * rows + g : 0, o1 = whole ? (t + 1) * rows + g : R;
+                    int q0 = t * cols / 2, q1 = q0 + cols / 2;
+                    if (fine) Q4Kx8.gemm2Fine(w.packed(), off, sbs, kqi, q0, q1, kd, t * sbs, (t + 1) * sbs, kb, t * sbs * 16, (t + 1) * sbs * 16, dst, o0, o1);
+                    else Q4Kx8.gemm2(w.packed(), off, sbs, kqi, q0, q1, kd, t * sbs, (t + 1) * sbs, kb, t * sbs * 16, (t + 1) * sbs * 16, dst, o0, o1);
+                } else {
+                    Q4Kx8.gemv(w.packed(), off, sbs, v0, kd, t * sbs, kb, t * sbs * 16, whole ? out : tmp, whole ? t * rows + g : 0);
                 }
                 if (!whole) {
                     copyPart(tmp, 0, out, t * rows, g, r0, r1);
@@ -417,6 +479,7 @@ public final class Matmul {
         long rb = w.rowBytes();
         switch (w.kernel()) {
             case Q6_K_X8 -> rowsPackedQ6K(w, n, out, r0, r1, worker);
+            case Q4_K_X8 -> rowsPackedQ4K(w, n, out, r0, r1, worker);
             case Q4_0_X8 -> rowsPacked(w, n, out, r0, r1, worker);
             case K_QUANT -> rowsK(w, n, out, r0, r1);
             case Q4_1, Q5_1, Q5_0, IQ4_NL -> rowsLegacy(w, n, out, r0, r1, worker);

@@ -24,7 +24,10 @@ public final class MatvecBench {
         SplittableRandom r = new SplittableRandom(1);
         for (long i = 0; i < bytes; i++) seg.set(java.lang.foreign.ValueLayout.JAVA_BYTE, i, (byte) r.nextInt());
         short d = Float.floatToFloat16(0.01f);
-        for (long b = 0; b < bytes; b += type.typeSize()) seg.set(QuantLayouts.I16, b, d);
+        for (long b = 0; b < bytes; b += type.typeSize()) {
+            seg.set(QuantLayouts.I16, b, d);
+            if (type == GgmlType.Q4_K) seg.set(QuantLayouts.I16, b + 2, d); // dmin: finite, so it repacks
+        }
         try (Parallel pool = new Parallel(threads)) {
             // laid out as the engine runs it (repacked where CpuBackend repacks)
             WeightMatrix w = CpuBackend.prepare("bench", type, rows, cols, seg, Arena.global(), pool);

@@ -89,6 +89,16 @@ public interface Backend extends AutoCloseable {
     /** {@code outs[i][t] = ws[i] . x[t]} for matrices sharing one input (q/k/v, gate/up). */
     void matmul(Buffer x, int n, Matrix[] ws, Buffer[] outs);
 
+    /**
+     * {@link #matmul} for rows that are single tokens of different sequences (a batched decoding step):
+     * each row must come out exactly as it would alone. Consecutive tokens of one sequence may instead be
+     * taken the way llama.cpp takes them (on the CPU, repacked Q4_K adds four tokens at a time in a finer
+     * grain), which is how the engines stay bit-identical there.
+     */
+    default void matmulSequences(Buffer x, int n, Matrix[] ws, Buffer[] outs) {
+        matmul(x, n, ws, outs);
+    }
+
     void addBias(Buffer x, Buffer bias, int n, int dim);
 
     /** Rotates {@code n} rows of {@code heads x headDim}, each by its position in {@code step}. */

@@ -121,13 +121,17 @@ public final class Transformer implements AutoCloseable {
                 rowPos[t] = pos0 + done + t;
             }
             be.setStep(step, m, rowCaches, rowPos);
-            layers(tokens, from + done, m);
+            // The last layer's feed-forward only feeds the logits: with no one reading every row, it runs on the
+            // row whose logits are asked for (none before the last chunk), as llama.cpp's graphs do. Less work,
+            // and the row then takes the one-row kernels there too (repacked Q4_K adds four rows in another grain).
+            boolean lastChunk = done + m == n;
+            int keep = all != null || observer != null ? ALL_ROWS : lastChunk && logitsOut != null ? m - 1 : NO_ROWS;
+            layers(tokens, from + done, m, keep);
             if (all != null) emitAll(m, done, all);
             done += m;
         }
         if (logitsOut != null && n > 0) {
-            int rowOfLast = (n - 1) % batch;
-            be.copyRow(x, rowOfLast, c.hidden(), last);
+            if (all != null || observer != null) be.copyRow(x, (n - 1) % batch, c.hidden(), last); // else layers() left it there
             be.rmsNorm(last, w.outputNorm, c.rmsEps(), 1, c.hidden(), lastNorm);
             be.matmul(lastNorm, 1, new Backend.Matrix[] {w.output}, new Backend.Buffer[] {logits});
             be.toHost(logits, 0, c.vocab(), logitsOut);
@@ -143,7 +147,7 @@ public final class Transformer implements AutoCloseable {
         }
         be.rmsNorm(x, w.outputNorm, c.rmsEps(), m, c.hidden(), xb);
         if (observer != null) observer.input(-1, Observer.Input.OUTPUT, m, be, xb, c.hidden());
-        be.matmul(xb, m, new Backend.Matrix[] {w.output}, new Backend.Buffer[] {allLogits});
+        matmul(xb, m, new Backend.Matrix[] {w.output}, new Backend.Buffer[] {allLogits});
         for (int t = 0; t < m; t++) {
             be.toHost(allLogits, t * vocab, vocab, row);
             sink.accept(base + t, row);
@@ -167,18 +171,38 @@ public final class Transformer implements AutoCloseable {
             lead.rowPos[i] = pos[i];
         }
         lead.be.setStep(lead.step, n, lead.rowCaches, lead.rowPos);
-        lead.layers(tokens, 0, n);
-        lead.emitAll(n, 0, (i, logits) -> System.arraycopy(logits, 0, out[i], 0, logits.length));
+        lead.sequences = true;
+        try {
+            lead.layers(tokens, 0, n, ALL_ROWS);
+            lead.emitAll(n, 0, (i, logits) -> System.arraycopy(logits, 0, out[i], 0, logits.length));
+        } finally {
+            lead.sequences = false;
+        }
     }
 
-    private void layers(int[] tokens, int from, int n) {
+    /** Rows of the step in progress are single tokens of different sequences ({@link #decodeBatch}). */
+    private boolean sequences;
+
+    private void matmul(Backend.Buffer x, int n, Backend.Matrix[] ws, Backend.Buffer[] outs) {
+        if (sequences) be.matmulSequences(x, n, ws, outs);
+        else be.matmul(x, n, ws, outs);
+    }
+
+    private static final int ALL_ROWS = -1, NO_ROWS = -2;
+
+    /**
+     * The layers over {@code n} rows. {@code keep}: {@link #ALL_ROWS}, or the one row whose output is needed
+     * (the last layer's feed-forward then runs on it alone, leaving it in {@code last}), or {@link #NO_ROWS}
+     * (the last layer stops after attention: only the KV cache is wanted).
+     */
+    private void layers(int[] tokens, int from, int n, int keep) {
         int h = c.hidden();
         be.embed(w.tokenEmbd, tokens, from, n, x);
         for (int l = 0; l < c.layers(); l++) {
             ModelWeights.Layer L = w.layers[l];
             be.rmsNorm(x, L.attnNorm(), c.rmsEps(), n, h, xb);
             if (observer != null) observer.input(l, Observer.Input.ATTN_QKV, n, be, xb, h);
-            be.matmul(xb, n, new Backend.Matrix[] {L.q(), L.k(), L.v()}, new Backend.Buffer[] {q, k, v});
+            matmul(xb, n, new Backend.Matrix[] {L.q(), L.k(), L.v()}, new Backend.Buffer[] {q, k, v});
             if (L.qBias() != null) {
                 be.addBias(q, L.qBias(), n, c.qDim());
                 be.addBias(k, L.kBias(), n, c.kvDim());
@@ -188,15 +212,23 @@ public final class Transformer implements AutoCloseable {
             be.rope(k, n, c.kvHeads(), c.headDim(), step, w.rope);
             be.attention(step, l, n, q, k, v, c.heads(), c.kvHeads(), c.headDim(), att);
             if (observer != null) observer.input(l, Observer.Input.ATTN_OUTPUT, n, be, att, c.qDim());
-            be.matmul(att, n, new Backend.Matrix[] {L.o()}, new Backend.Buffer[] {ob});
+            matmul(att, n, new Backend.Matrix[] {L.o()}, new Backend.Buffer[] {ob});
             be.add(x, ob, n * h);
-            be.rmsNorm(x, L.ffnNorm(), c.rmsEps(), n, h, xb);
+            Backend.Buffer xs = x;
+            int rows = n;
+            if (l == c.layers() - 1 && keep != ALL_ROWS) {
+                if (keep == NO_ROWS) return;
+                be.copyRow(x, keep, h, last);
+                xs = last;
+                rows = 1;
+            }
+            be.rmsNorm(xs, L.ffnNorm(), c.rmsEps(), rows, h, xb);
             if (observer != null) observer.input(l, Observer.Input.FFN_GATE_UP, n, be, xb, h);
-            be.matmul(xb, n, new Backend.Matrix[] {L.gate(), L.up()}, new Backend.Buffer[] {gate, up});
-            be.swiglu(gate, up, n * c.ffn());
+            matmul(xb, rows, new Backend.Matrix[] {L.gate(), L.up()}, new Backend.Buffer[] {gate, up});
+            be.swiglu(gate, up, rows * c.ffn());
             if (observer != null) observer.input(l, Observer.Input.FFN_DOWN, n, be, gate, c.ffn());
-            be.matmul(gate, n, new Backend.Matrix[] {L.down()}, new Backend.Buffer[] {ob});
-            be.add(x, ob, n * h);
+            matmul(gate, rows, new Backend.Matrix[] {L.down()}, new Backend.Buffer[] {ob});
+            be.add(xs, ob, rows * h);
             if (observer != null) observer.layer(l, n, be, x, q, k);
         }
     }

@@ -4,6 +4,7 @@ import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import static java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -29,7 +30,7 @@ import org.junit.jupiter.api.Test;
  * chose its {@code haswell} library (this machine kind); other variants add in other orders.
  */
 class GgmlKernelParityTest {
-    static MethodHandle swiglu, quantizeRow, vecDot;
+    static MethodHandle swiglu, quantizeRow, vecDot, quantizeRowK, quantizeMatK, gemvQ4K, gemmQ4K;
 
     @BeforeAll
     static void load() throws Throwable {
@@ -45,6 +46,15 @@ class GgmlKernelParityTest {
                 FunctionDescriptor.ofVoid(ADDRESS, ADDRESS, JAVA_LONG));
         vecDot = l.downcallHandle(cpu.find("ggml_vec_dot_q8_0_q8_0").orElseThrow(),
                 FunctionDescriptor.ofVoid(JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS, JAVA_LONG, ADDRESS, JAVA_LONG, JAVA_INT));
+        // llama.cpp's repacked Q4_K path: activations for one token and for four (a C++ template instance,
+        // ggml_quantize_mat_t<8, GGML_TYPE_Q8_K>, looked up by its mangled name), and the two kernels
+        quantizeRowK = l.downcallHandle(cpu.find("quantize_row_q8_K").orElseThrow(),
+                FunctionDescriptor.ofVoid(ADDRESS, ADDRESS, JAVA_LONG));
+        quantizeMatK = l.downcallHandle(cpu.find("_Z19ggml_quantize_mat_tILl8EL9ggml_type15EEvPKfPvll").orElseThrow(),
+                FunctionDescriptor.ofVoid(ADDRESS, ADDRESS, JAVA_LONG, JAVA_LONG));
+        FunctionDescriptor kernel = FunctionDescriptor.ofVoid(JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS, ADDRESS, JAVA_INT, JAVA_INT);
+        gemvQ4K = l.downcallHandle(cpu.find("ggml_gemv_q4_K_8x8_q8_K").orElseThrow(), kernel);
+        gemmQ4K = l.downcallHandle(cpu.find("ggml_gemm_q4_K_8x8_q8_K").orElseThrow(), kernel);
     }
 
     @Test
@@ -110,6 +120,104 @@ class GgmlKernelParityTest {
                 sameDot(want, two[1], "two-token prefill kernel, rep " + rep);
             }
         }
+    }
+
+    /**
+     * {@link Q4Kx8} against ggml's repacked Q4_K kernels on the same weights: {@code gemv} for one token,
+     * {@code gemm} for four (its finer fma grain), each fed ggml's own activation quantization, and ours
+     * fed {@link KQuants#quantizeQ8K} of the same floats. Bit for bit: this is what keeps Q4_K_M files
+     * identical to llama.cpp's logits.
+     */
+    @Test
+    void repackedQ4_KKernelsAreGgmls() throws Throwable {
+        int rows = 32, cols = 1536, sbs = cols / 256;
+        assumeTrue(Q4Kx8.fits(rows, cols), "Q4_K is not repacked at " + VectorWidths.describe());
+        SplittableRandom r = new SplittableRandom(17);
+        float[] wf = new float[rows * cols];
+        for (int i = 0; i < wf.length; i++) wf[i] = (float) (r.nextGaussian() * (i % 64 == 0 ? 4 : 1));
+        byte[] wq = dev.r1.quantize.Quantizers.quantize(dev.r1.quantize.Quantizers.forId(dev.r1.models.tensor.GgmlType.Q4_K.id()), "w", wf, rows, cols);
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment w = a.allocateFrom(JAVA_BYTE, wq);
+            MemorySegment ours = Q4Kx8.repack(w, rows, cols, a, new Parallel(1));
+            MemorySegment theirs = ggmlQ4Kx8(w, rows, sbs, a);
+            float[] x = new float[4 * cols];
+            short[] q = new short[4 * cols];
+            float[] d = new float[4 * sbs];
+            int[] bs = new int[4 * sbs * 16];
+            int[][] spread = new int[4][cols / 2 * Q4Kx8.R];
+            int[] pairs = new int[2 * cols];
+            MemorySegment out = a.allocate(4L * 4 * rows), act = a.allocate(4L * 292 * sbs + 64);
+            float[] got = new float[4 * rows];
+            for (int rep = 0; rep < 20; rep++) {
+                for (int i = 0; i < x.length; i++) x[i] = (float) (r.nextGaussian() * (rep % 4 + 0.2) * (i % 29 == 0 ? 15 : 1));
+                for (int t = 0; t < 4; t++) {
+                    KQuants.quantizeQ8K(x, t * cols, cols, q, t * cols, d, t * sbs, bs, t * sbs * 16);
+                    Q6Kx8.spread(q, t * cols, cols, spread[t]);
+                }
+                Q4Kx8.pairs(q, 0, 4 * cols, pairs, 0);
+                // one token: ggml's gemv
+                quantizeRowK.invokeExact(a.allocateFrom(JAVA_FLOAT, java.util.Arrays.copyOf(x, cols)), act, (long) cols);
+                gemvQ4K.invokeExact(cols, out, (long) rows, theirs, act, 1, rows);
+                for (int g = 0; g < rows / Q4Kx8.R; g++) {
+                    Q4Kx8.gemv(ours, (long) g * sbs * Q4Kx8.BLOCK, sbs, spread[0], d, 0, bs, 0, got, g * Q4Kx8.R);
+                }
+                for (int i = 0; i < rows; i++) {
+                    assertEquals(Float.floatToRawIntBits(out.getAtIndex(JAVA_FLOAT, i)), Float.floatToRawIntBits(got[i]),
+                            "gemv, rep " + rep + ", row " + i + ": " + out.getAtIndex(JAVA_FLOAT, i) + " vs " + got[i]);
+                }
+                // four tokens: ggml's gemm, ours two at a time in its grain
+                quantizeMatK.invokeExact(a.allocateFrom(JAVA_FLOAT, x), act, 4L, (long) cols);
+                gemmQ4K.invokeExact(cols, out, (long) rows, theirs, act, 4, rows);
+                for (int g = 0; g < rows / Q4Kx8.R; g++) {
+                    for (int t = 0; t < 4; t += 2) {
+                        Q4Kx8.gemm2Fine(ours, (long) g * sbs * Q4Kx8.BLOCK, sbs, pairs, t * cols / 2, (t + 1) * cols / 2, d, t * sbs, (t + 1) * sbs,
+                                bs, t * sbs * 16, (t + 1) * sbs * 16, got, t * rows + g * Q4Kx8.R, (t + 1) * rows + g * Q4Kx8.R);
+                    }
+                }
+                for (int i = 0; i < 4 * rows; i++) {
+                    assertEquals(Float.floatToRawIntBits(out.getAtIndex(JAVA_FLOAT, i)), Float.floatToRawIntBits(got[i]),
+                            "gemm, rep " + rep + ", token " + i / rows + ", row " + i % rows + ": " + out.getAtIndex(JAVA_FLOAT, i) + " vs " + got[i]);
+                }
+            }
+        }
+    }
+
+    /**
+     * ggml's {@code block_q4_Kx8} for 8-row groups (how its repacking lays them out): the eight d, the
+     * eight dmin, per sub-block the eight rows' 6-bit scales and mins packed as one Q4_K block packs its
+     * eight sub-blocks', and the rows' nibble bytes interleaved 8 at a time.
+     */
+    private static MemorySegment ggmlQ4Kx8(MemorySegment w, int rows, int sbs, Arena a) {
+        int block = 16 + 16 + 96 + 1024;
+        MemorySegment out = a.allocate((long) rows / 8 * sbs * block);
+        for (int g = 0; g < rows / 8; g++) {
+            for (int s = 0; s < sbs; s++) {
+                long o = ((long) g * sbs + s) * block;
+                int[][] sc = new int[8][8], mn = new int[8][8];
+                for (int r = 0; r < 8; r++) {
+                    long in = ((long) (8 * g + r) * sbs + s) * 144;
+                    out.set(JAVA_SHORT_UNALIGNED, o + 2 * r, w.get(JAVA_SHORT_UNALIGNED, in));
+                    out.set(JAVA_SHORT_UNALIGNED, o + 16 + 2 * r, w.get(JAVA_SHORT_UNALIGNED, in + 2));
+                    int b0 = w.get(JAVA_INT_UNALIGNED, in + 4), b4 = w.get(JAVA_INT_UNALIGNED, in + 8), b8 = w.get(JAVA_INT_UNALIGNED, in + 12);
+                    for (int j = 0; j < 8; j++) {
+                        sc[j][r] = KQuants.subScale(b0, b8, j);
+                        mn[j][r] = KQuants.subMin(b0, b4, b8, j);
+                    }
+                    for (int c = 0; c < 16; c++) { // 8 bytes of row r's 128 go to chunk c·8 + r
+                        MemorySegment.copy(w, in + 16 + 8L * c, out, o + 128 + 8L * (8 * c + r), 8);
+                    }
+                }
+                for (int j = 0; j < 8; j++) {
+                    long so = o + 32 + 12L * j;
+                    for (int k = 0; k < 4; k++) {
+                        out.set(JAVA_BYTE, so + k, (byte) (sc[j][k] | (sc[j][k + 4] >> 4) << 6));
+                        out.set(JAVA_BYTE, so + 4 + k, (byte) (mn[j][k] | (mn[j][k + 4] >> 4) << 6));
+                        out.set(JAVA_BYTE, so + 8 + k, (byte) ((sc[j][k + 4] & 15) | (mn[j][k + 4] & 15) << 4));
+                    }
+                }
+            }
+        }
+        return out;
     }
 
     /**

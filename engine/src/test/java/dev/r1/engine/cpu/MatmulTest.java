@@ -173,6 +173,102 @@ class MatmulTest {
         }
     }
 
+    /**
+     * Repacked Q4_K against ggml's float operations written out in scalar code, per token: consecutive
+     * tokens of one sequence in fours take the gemm grain (an fma per two sub-blocks), the rest and every
+     * row of a batch of sequences the gemv grain (an fma per super-block); and against the row-major kernel
+     * within float rounding. Token counts mix pairs, singles and the fours boundary.
+     */
+    @org.junit.jupiter.api.Test
+    void repackedQ4_KFollowsGgmlsGrainsPerToken() {
+        int rows = 40, cols = 768, sbs = cols / 256;
+        org.junit.jupiter.api.Assumptions.assumeTrue(Q4Kx8.fits(rows, cols),
+                "Q4_K is not repacked at " + VectorWidths.describe() + " (the layout needs 8-row groups)");
+        Case c = random(GgmlType.Q4_K, rows, cols, 31);
+        MemorySegment p = Q4Kx8.repack(c.w.data(), rows, cols, java.lang.foreign.Arena.ofAuto(), POOL);
+        assertTrue(p != null);
+        WeightMatrix packed = new WeightMatrix("w", GgmlType.Q4_K, rows, cols, c.w.data(), p);
+        assertEquals(WeightMatrix.Kernel.Q4_K_X8, packed.kernel());
+        Matmul mm = new Matmul(POOL);
+        SplittableRandom r = new SplittableRandom(32);
+        for (int n : new int[] {1, 2, 3, 4, 5, 6, 7, 9}) {
+            float[] x = new float[n * cols];
+            for (int i = 0; i < x.length; i++) x[i] = (float) (r.nextGaussian() * (i % 3 == 0 ? 6 : 1));
+            for (boolean sequences : new boolean[] {false, true}) {
+                float[] got = new float[n * rows], ref = new float[n * rows];
+                mm.multiply(x, n, new WeightMatrix[] {packed}, new float[][] {got}, sequences);
+                mm.multiply(x, n, c.w, ref);
+                short[] q = new short[cols];
+                float[] qd = new float[sbs];
+                int[] bs = new int[sbs * 16];
+                for (int t = 0; t < n; t++) {
+                    KQuants.quantizeQ8K(x, t * cols, cols, q, 0, qd, 0, bs, 0);
+                    int per = !sequences && t < n - n % 4 ? 2 : 8;
+                    for (int row = 0; row < rows; row++) {
+                        String at = "n=" + n + " t=" + t + " row=" + row + (sequences ? " (sequences)" : "");
+                        float want = q4kGgmlOrder(c.w.data(), row * c.w.rowBytes(), sbs, q, qd, bs, per);
+                        assertEquals(Float.floatToRawIntBits(want), Float.floatToRawIntBits(got[t * rows + row]), at + ": " + want + " vs " + got[t * rows + row]);
+                        assertEquals(ref[t * rows + row], got[t * rows + row], 1e-5 * Math.abs(ref[t * rows + row]) + 1e-5, at + " (row-major kernel)");
+                    }
+                }
+            }
+        }
+    }
+
+    /** One Q4_K row · Q8_K activations with ggml's repacked float operations, {@code per} sub-blocks per fma. */
+    static float q4kGgmlOrder(MemorySegment w, long rowOff, int sbs, short[] q, float[] qd, int[] bs, int per) {
+        float acc = 0, accm = 0;
+        for (int s = 0; s < sbs; s++) {
+            long o = rowOff + 144L * s;
+            float dw = Float.float16ToFloat(w.get(QuantLayouts.I16, o)), dm = Float.float16ToFloat(w.get(QuantLayouts.I16, o + 2));
+            int b0 = w.get(QuantLayouts.I32, o + 4), b4 = w.get(QuantLayouts.I32, o + 8), b8 = w.get(QuantLayouts.I32, o + 12);
+            for (int j0 = 0; j0 < 8; j0 += per) {
+                int isum = 0, imin = 0;
+                for (int j = j0; j < j0 + per; j++) {
+                    int sub = 0;
+                    for (int l = 0; l < 32; l++) {
+                        int v = (w.get(java.lang.foreign.ValueLayout.JAVA_BYTE, o + 16 + 32 * (j / 2) + l) >> (4 * (j & 1))) & 0xF;
+                        sub += v * q[256 * s + 32 * j + l];
+                    }
+                    isum += sub * KQuants.subScale(b0, b8, j);
+                    imin += KQuants.subMin(b0, b4, b8, j) * (bs[16 * s + 2 * j] + bs[16 * s + 2 * j + 1]);
+                }
+                acc = Math.fma((float) isum, dw * qd[s], acc);
+                accm = Math.fma((float) imin, dm * qd[s], accm);
+            }
+        }
+        return acc - accm;
+    }
+
+    /** Q4_K decoding pairs groups across matrices like Q4_0 ({@link #decodePairsGroupsAcrossMatrices}); a non-finite d stays row-major. */
+    @org.junit.jupiter.api.Test
+    void repackedQ4_KDecodePairsAndNonFiniteScales() {
+        int cols = 512;
+        org.junit.jupiter.api.Assumptions.assumeTrue(Q4Kx8.fits(8, cols), "Q4_K is not repacked at " + VectorWidths.describe());
+        WeightMatrix[] ws = new WeightMatrix[3];
+        int[] rowCounts = {40, 16, 256};
+        for (int i = 0; i < 3; i++) {
+            Case c = random(GgmlType.Q4_K, rowCounts[i], cols, 40 + i);
+            ws[i] = new WeightMatrix("w" + i, GgmlType.Q4_K, rowCounts[i], cols, c.w.data(),
+                    Q4Kx8.repack(c.w.data(), rowCounts[i], cols, java.lang.foreign.Arena.ofAuto(), POOL));
+        }
+        Matmul mm = new Matmul(POOL);
+        float[] x = new float[cols];
+        SplittableRandom r = new SplittableRandom(44);
+        for (int i = 0; i < x.length; i++) x[i] = (float) r.nextGaussian();
+        float[][] together = {new float[40], new float[16], new float[256]};
+        mm.multiply(x, 1, ws, together);
+        for (int i = 0; i < 3; i++) {
+            float[] alone = new float[rowCounts[i]];
+            mm.multiply(x, 1, ws[i], alone);
+            assertTrue(java.util.Arrays.equals(alone, together[i]), "matrix " + i);
+        }
+        MemorySegment copy = java.lang.foreign.Arena.ofAuto().allocate(ws[1].data().byteSize());
+        copy.copyFrom(ws[1].data());
+        copy.set(QuantLayouts.I16, 5 * 2 * 144 + 144 + 2, (short) 0x7e00); // NaN dmin, row 5, second super-block
+        assertTrue(Q4Kx8.repack(copy, 16, cols, java.lang.foreign.Arena.ofAuto(), POOL) == null);
+    }
+
     /** A non-finite block scale keeps the matrix on the row-major kernels (the repacked f16 widening is finite-only). */
     @org.junit.jupiter.api.Test
     void repackRefusesNonFiniteScales() {

@@ -62,7 +62,8 @@ class LlamaCppParityTest {
     static final Set<String> EXACT = Set.of("tiny-qwen2 Q8_0", "tiny-qwen2 Q4_0", "tiny-qwen2 K_MIX",
             "tiny-llama Q4_0", "tiny-llama K_MIX",
             "tiny-qwen2 K_MIX_Q5Q3", "tiny-llama K_MIX_Q5Q3", "tiny-qwen2 K_MIX_Q2XS", "tiny-llama K_MIX_Q2XS",
-            "tiny-qwen2 Q5_0", "tiny-qwen2 IQ4_NL", "tiny-llama Q5_0", "tiny-llama IQ4_NL");
+            "tiny-qwen2 Q5_0", "tiny-qwen2 IQ4_NL", "tiny-llama Q5_0", "tiny-llama IQ4_NL",
+            "tiny-qwen2 Q4_K_WIDE", "tiny-llama Q4_K_WIDE");
 
     static Function<TensorSpec, GgmlType> types(String mix) {
         return switch (mix) {
@@ -73,6 +74,9 @@ class LlamaCppParityTest {
             // the other K-quants (KQuants2), two per model, in the ffn_down of each layer
             case "K_MIX_Q5Q3" -> ffnDown(GgmlType.Q5_K, GgmlType.Q3_K);
             case "K_MIX_Q2XS" -> ffnDown(GgmlType.Q2_K, GgmlType.IQ4_XS);
+            // ffn_down rows of three super-blocks (WIDE_FFN): repacked Q4_K by both engines, whose gemm (prompt
+            // tokens in fours) and gemv (the rest, decoding) add in different grains
+            case "Q4_K_WIDE" -> ffnDown(GgmlType.Q4_K, GgmlType.Q4_K);
             default -> {
                 GgmlType t = GgmlType.valueOf(mix);
                 yield s -> s.isVector() ? GgmlType.F32 : t;
@@ -86,8 +90,14 @@ class LlamaCppParityTest {
                 : s.name().equals("blk.1.ffn_down.weight") ? layer1 : GgmlType.Q8_0;
     }
 
+    static final int WIDE_FFN = 768;
+
     static Path write(String preset, String mix) {
         ModelConfig cfg = Presets.get(preset);
+        if (mix.endsWith("_WIDE")) {
+            cfg = new ModelConfig(cfg.arch(), cfg.hidden(), cfg.layers(), cfg.heads(), cfg.kvHeads(), cfg.headDim(), WIDE_FFN,
+                    cfg.vocab(), cfg.contextLength(), cfg.ropeTheta(), cfg.rmsEps(), cfg.qkvBias(), cfg.tiedEmbeddings(), cfg.ropeScaling());
+        }
         Path out = dir.resolve(preset + "-" + mix + ".gguf");
         SyntheticModel.write(out, true, cfg, preset, 1234, types(mix), SyntheticModel.numberedVocabulary(cfg.vocab()).toGgufMetadata(cfg.vocab()), 1, b -> {});
         return out;
@@ -101,7 +111,8 @@ class LlamaCppParityTest {
             "tiny-llama,F32", "tiny-llama,F16", "tiny-llama,Q8_0", "tiny-llama,Q4_0", "tiny-llama,K_MIX",
             "tiny-qwen2,K_MIX_Q5Q3", "tiny-llama,K_MIX_Q5Q3", "tiny-qwen2,K_MIX_Q2XS", "tiny-llama,K_MIX_Q2XS",
             "tiny-qwen2,Q4_1", "tiny-qwen2,Q5_0", "tiny-qwen2,Q5_1", "tiny-qwen2,IQ4_NL",
-            "tiny-llama,Q4_1", "tiny-llama,Q5_0", "tiny-llama,Q5_1", "tiny-llama,IQ4_NL"})
+            "tiny-llama,Q4_1", "tiny-llama,Q5_0", "tiny-llama,Q5_1", "tiny-llama,IQ4_NL",
+            "tiny-qwen2,Q4_K_WIDE", "tiny-llama,Q4_K_WIDE"})
     void sameGreedyContinuationAndCloseDistributions(String preset, String mix) {
         Path gguf = write(preset, mix);
         String what = preset + " " + mix;

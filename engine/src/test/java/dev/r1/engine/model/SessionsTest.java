@@ -38,7 +38,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 class SessionsTest {
     @TempDir static Path dir;
-    static Path gguf, ggufQ4;
+    static Path gguf, ggufQ4, ggufQ4K;
     static final SessionOptions O = new SessionOptions(2, 128, 8); // batch 8: prompts go through in chunks
     static final int[] A = {11, 42, 7, 300, 5, 99, 123, 64, 17, 250, 3, 480, 77};
     static final int[] B = {5, 6, 7, 8, 9, 10, 400, 401};
@@ -52,6 +52,15 @@ class SessionsTest {
         // Q4_0 matrices take the repacked kernels (Q4x8), whose multi-token paths differ from decoding's
         ggufQ4 = dir.resolve("tiny-q4.gguf");
         SyntheticModel.write(ggufQ4, true, cfg, "tiny-qwen2", 77, s -> s.isVector() ? GgmlType.F32 : GgmlType.Q4_0,
+                SyntheticModel.numberedVocabulary(cfg.vocab()).toGgufMetadata(cfg.vocab()), 7, b -> {});
+        // repacked Q4_K (ffn_down, 768 wide: three super-blocks): tokens of one sequence in fours take a finer
+        // float grain, which a batch of sequences must not
+        ggufQ4K = dir.resolve("tiny-q4k.gguf");
+        ModelConfig wide = new ModelConfig(cfg.arch(), cfg.hidden(), cfg.layers(), cfg.heads(), cfg.kvHeads(), cfg.headDim(),
+                768, cfg.vocab(), cfg.contextLength(), cfg.ropeTheta(), cfg.rmsEps(), cfg.qkvBias(), cfg.tiedEmbeddings(),
+                cfg.ropeScaling());
+        SyntheticModel.write(ggufQ4K, true, wide, "tiny-qwen2", 77, s -> s.isVector() ? GgmlType.F32
+                        : s.name().endsWith("ffn_down.weight") ? GgmlType.Q4_K : GgmlType.Q8_0,
                 SyntheticModel.numberedVocabulary(cfg.vocab()).toGgufMetadata(cfg.vocab()), 7, b -> {});
     }
 
@@ -231,11 +240,11 @@ class SessionsTest {
      * row-major Q8_0 kernels and the repacked Q4_0 ones.
      */
     @ParameterizedTest
-    @ValueSource(strings = {"Q8_0", "Q4_0"})
+    @ValueSource(strings = {"Q8_0", "Q4_0", "Q4_K"})
     void oneBatchedStepDecodesSeveralSequencesAsAloneAndAtTheirOwnPositions(String type) {
         int[][] all = {A, B, {9, 8, 7}, {1, 2, 3, 4, 5}, {300, 301}};
         int steps = 6;
-        try (JavaModel m = JavaModel.load(type.equals("Q4_0") ? ggufQ4 : gguf, 2)) {
+        try (JavaModel m = JavaModel.load(type.equals("Q4_0") ? ggufQ4 : type.equals("Q4_K") ? ggufQ4K : gguf, 2)) {
             float[][][] alone = new float[all.length][][];
             for (int i = 0; i < all.length; i++) alone[i] = greedyLogits(m, all[i], steps);
             for (int n = 2; n <= all.length; n++) {

@@ -1,0 +1,420 @@
+package dev.r1.engine.cpu;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Q4_K weights repacked at load time, {@code R} rows side by side as {@link Q4x8} does for Q4_0. Q4_K is
+ * the bulk of a Q4_K_M file, the quantization most people download; read row by row it decoded at ~0.3×
+ * llama.cpp's speed, which repacks it the same way ({@code block_q4_Kx8}) on AVX2.
+ *
+ * <p>Layout, per group of R rows and per super-block of 256 (148·R bytes, where the R blocks take
+ * 144·R): the R f16 {@code d}, the R f16 {@code dmin}; the 6-bit sub-block scales as bytes
+ * {@code [sub-block][row]}, then the mins the same way; then per sub-block of 32 values the nibbles in
+ * {@link Q4x8}'s slice layout (16-bit lanes {@code 2r}, {@code 2r+1} hold row {@code r}'s element pairs,
+ * four nibbles each), so a shift and a mask give an element pair of every row whose activations are one
+ * 32-bit value. Nibbles are unsigned (0..15): a 16-bit lane sums 16 products of at most 15·127.
+ *
+ * <p>Per row the integer sums are exact; the float operations are those of ggml's repacked kernels, in
+ * their order: {@code acc = fma((float) Σ scale·Σq·a, dw·da, acc)} and {@code accm = fma((float) Σ
+ * min·bsum, dmin·da, accm)}, result {@code acc - accm}. ggml's {@code gemv} (one token) folds a whole
+ * super-block into each fma ({@link #gemv}, {@link #gemm2}); its {@code gemm} (tokens in fours) folds two
+ * sub-blocks ({@link #gemm2Fine}), so each token gets the order llama.cpp would give it. There is no
+ * two-group decoding kernel as {@link Q4x8#gemv2}: one came out too large for C1 to compile.
+ */
+public final class Q4Kx8 {
+    private Q4Kx8() {}
+
+    static final VectorSpecies<Short> S16 = QuantKernels.S16;
+    static final VectorSpecies<Integer> I32 = QuantKernels.I32;
+    static final VectorSpecies<Float> F32 = QuantKernels.F32;
+    /** The R scales (or mins) of one sub-block: the bytes that widen into one {@link #I32} vector. */
+    static final VectorSpecies<Byte> BYTES = Q6Kx8.SCALES;
+    /** R f16 values: the shorts that widen into one {@link #I32} vector. */
+    static final VectorSpecies<Short> HALVES = Q4x8.SCALES;
+    public static final int R = Q4x8.R;
+    static final int QK = KQuants.QK;
+    /** ggml's grain for one token (a super-block per fma) and for tokens taken in fours (two sub-blocks). */
+    public static final int PER_GEMV = 8, PER_GEMM = 2;
+    private static final int DM = 2 * R, SC = 4 * R, MN = 12 * R, VALUES = 20 * R;
+    /** Bytes per group per super-block. */
+    public static final int BLOCK = VALUES + 8 * 16 * R;
+    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+
+    /** Whether a Q4_K matrix of this shape can be repacked (whole groups of rows, 8 rows to a group). */
+    public static boolean fits(int rows, int cols) {
+        return R == 8 && Q6Kx8.fits(rows, cols) && Q4x8.fits(rows, cols);
+    }
+
+    /**
+     * Repacks a Q4_K matrix into {@code arena}, groups of rows spread over {@code pool}; null when a
+     * {@code d} or {@code dmin} is infinite or NaN (the kernels' f16 conversion handles finite values only;
+     * such a matrix keeps the row-major kernel).
+     */
+    public static MemorySegment repack(MemorySegment src, int rows, int cols, Arena arena, Parallel pool) {
+        int sbs = cols / QK, groups = rows / R;
+        long rowBytes = (long) sbs * KQuants.Q4_K_BYTES;
+        MemorySegment dst = arena.allocate((long) groups * sbs * BLOCK, 64);
+        boolean[] bad = new boolean[1];
+        pool.forRange(groups, 1, (g0, g1) -> {
+            // byte arrays, not per-byte segment accesses: repacking runs once per load
+            byte[] in = new byte[KQuants.Q4_K_BYTES], out = new byte[BLOCK];
+            int[] q = new int[32];
+            for (int g = g0; g < g1; g++) {
+                for (int s = 0; s < sbs; s++) {
+                    for (int r = 0; r < R; r++) {
+                        MemorySegment.copy(src, ValueLayout.JAVA_BYTE, ((long) g * R + r) * rowBytes + (long) s * KQuants.Q4_K_BYTES,
+                                in, 0, in.length);
+                        if ((in[1] & 0x7c) == 0x7c || (in[3] & 0x7c) == 0x7c) bad[0] = true;
+                        out[2 * r] = in[0];
+                        out[2 * r + 1] = in[1];
+                        out[DM + 2 * r] = in[2];
+                        out[DM + 2 * r + 1] = in[3];
+                        int b0 = le32(in, 4), b4 = le32(in, 8), b8 = le32(in, 12);
+                        for (int j = 0; j < 8; j++) {
+                            out[SC + j * R + r] = (byte) KQuants.subScale(b0, b8, j);
+                            out[MN + j * R + r] = (byte) KQuants.subMin(b0, b4, b8, j);
+                            // sub-block j: bytes 32·(j/2) .. +32 of qs, low nibbles for even j, high for odd
+                            for (int l = 0; l < 32; l++) q[l] = (in[16 + 32 * (j / 2) + l] >> (4 * (j & 1))) & 0xF;
+                            for (int sl = 0; sl < 4; sl++) {
+                                int even = 0, odd = 0;
+                                for (int k = 0; k < 4; k++) {
+                                    even |= q[2 * (4 * sl + k)] << (4 * k);
+                                    odd |= q[2 * (4 * sl + k) + 1] << (4 * k);
+                                }
+                                int lane = VALUES + 16 * R * j + 4 * R * sl + 4 * r;
+                                out[lane] = (byte) even;
+                                out[lane + 1] = (byte) (even >> 8);
+                                out[lane + 2] = (byte) odd;
+                                out[lane + 3] = (byte) (odd >> 8);
+                            }
+                        }
+                    }
+                    MemorySegment.copy(out, 0, dst, ValueLayout.JAVA_BYTE, ((long) g * sbs + s) * BLOCK, BLOCK);
+                }
+            }
+        });
+        return bad[0] ? null : dst;
+    }
+
+    private static int le32(byte[] b, int o) {
+        return (b[o] & 0xFF) | (b[o + 1] & 0xFF) << 8 | (b[o + 2] & 0xFF) << 16 | (b[o + 3] & 0xFF) << 24;
+    }
+
+    /**
+     * One group of R rows (at {@code off}) · one token, ggml's gemv order: {@code qv} the token's Q8_K
+     * values as {@link Q6Kx8#spread}, {@code d} its scales, {@code bs} its sums of 16.
+     */
+    public static void gemv(MemorySegment w, long off, int sbs, int[] qv, float[] d, int dOff, int[] bs, int bOff,
+                            float[] out, int o) {
+        FloatVector acc = FloatVector.zero(F32), accm = acc;
+        for (int sb = 0; sb < sbs; sb++) {
+            long bo = off + (long) sb * BLOCK;
+            IntVector isum = IntVector.zero(I32), imin = isum;
+            for (int j = 0; j < 8; j++) {
+                long vo = bo + VALUES + 16L * R * j;
+                int a = (sb * (QK / 2) + 16 * j) * R;
+                // sixteen element pairs, unrolled: as a loop C2 built pre/main/post loops with checks
+                ShortVector s00 = ShortVector.zero(S16), u00 = s00, v0, n0;
+                v0 = ShortVector.fromMemorySegment(S16, w, vo + 0L * R, LE);
+                n0 = v0.and((short) 0x0F);
+                s00 = s00.add(n0.mul(IntVector.fromArray(I32, qv, a + 0 * R).reinterpretAsShorts()));
+                v0 = (ShortVector) v0.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsShorts();
+                n0 = v0.and((short) 0x0F);
+                u00 = u00.add(n0.mul(IntVector.fromArray(I32, qv, a + 1 * R).reinterpretAsShorts()));
+                v0 = (ShortVector) v0.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsShorts();
+                n0 = v0.and((short) 0x0F);
+                s00 = s00.add(n0.mul(IntVector.fromArray(I32, qv, a + 2 * R).reinterpretAsShorts()));
+                n0 = v0.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsShorts().and((short) 0x0F);
+                u00 = u00.add(n0.mul(IntVector.fromArray(I32, qv, a + 3 * R).reinterpretAsShorts()));
+                v0 = ShortVector.fromMemorySegment(S16, w, vo + 4L * R, LE);
+                n0 = v0.and((short) 0x0F);
+                s00 = s00.add(n0.mul(IntVector.fromArray(I32, qv, a + 4 * R).reinterpretAsShorts()));
+                v0 = (ShortVector) v0.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsShorts();
+                n0 = v0.and((short) 0x0F);
+                u00 = u00.add(n0.mul(IntVector.fromArray(I32, qv, a + 5 * R).reinterpretAsShorts()));
+                v0 = (ShortVector) v0.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsShorts();
+                n0 = v0.and((short) 0x0F);
+                s00 = s00.add(n0.mul(IntVector.fromArray(I32, qv, a + 6 * R).reinterpretAsShorts()));
+                n0 = v0.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsShorts().and((short) 0x0F);
+                u00 = u00.add(n0.mul(IntVector.fromArray(I32, qv, a + 7 * R).reinterpretAsShorts()));
+                v0 = ShortVector.fromMemorySegment(S16, w, vo + 8L * R, LE);
+                n0 = v0.and((short) 0x0F);
+                s00 = s00.add(n0.mul(IntVector.fromArray(I32, qv, a + 8 * R).reinterpretAsShorts()));
+                v0 = (ShortVector) v0.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsShorts();
+                n0 = v0.and((short) 0x0F);
+                u00 = u00.add(n0.mul(IntVector.fromArray(I32, qv, a + 9 * R).reinterpretAsShorts()));
+                v0 = (ShortVector) v0.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsShorts();
+                n0 = v0.and((short) 0x0F);
+                s00 = s00.add(n0.mul(IntVector.fromArray(I32, qv, a + 10 * R).reinterpretAsShorts()));
+                n0 = v0.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsShorts().and((short) 0x0F);
+                u00 = u00.add(n0.mul(IntVector.fromArray(I32, qv, a + 11 * R).reinterpretAsShorts()));
+                v0 = ShortVector.fromMemorySegment(S16, w, vo + 12L * R, LE);
+                n0 = v0.and((short) 0x0F);
+                s00 = s00.add(n0.mul(IntVector.fromArray(I32, qv, a + 12 * R).reinterpretAsShorts()));
+                v0 = (ShortVector) v0.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsShorts();
+                n0 = v0.and((short) 0x0F);
+                u00 = u00.add(n0.mul(IntVector.fromArray(I32, qv, a + 13 * R).reinterpretAsShorts()));
+                v0 = (ShortVector) v0.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsShorts();
+                n0 = v0.and((short) 0x0F);
+                s00 = s00.add(n0.mul(IntVector.fromArray(I32, qv, a + 14 * R).reinterpretAsShorts()));
+                n0 = v0.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsShorts().and((short) 0x0F);
+                u00 = u00.add(n0.mul(IntVector.fromArray(I32, qv, a + 15 * R).reinterpretAsShorts()));
+                IntVector p = s00.add(u00).reinterpretAsInts();
+                IntVector sc = (IntVector) ByteVector.fromMemorySegment(BYTES, w, bo + SC + (long) R * j, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I32, 0);
+                IntVector mn = (IntVector) ByteVector.fromMemorySegment(BYTES, w, bo + MN + (long) R * j, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I32, 0);
+                int k = bOff + 16 * sb + 2 * j;
+                isum = p.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                        .add(p.lanewise(VectorOperators.ASHR, 16)).mul(sc).add(isum);
+                imin = mn.mul(bs[k] + bs[k + 1]).add(imin);
+            }
+            // F16Math.widen written out: in these large methods C2 may refuse to inline it, and then boxes
+            IntVector h = (IntVector) ShortVector.fromMemorySegment(HALVES, w, bo, LE).convertShape(VectorOperators.S2I, I32, 0);
+            FloatVector dw = h.lanewise(VectorOperators.LSHL, 13).and(0x8FFFFFFF).reinterpretAsFloats().mul(0x1p112f);
+            h = (IntVector) ShortVector.fromMemorySegment(HALVES, w, bo + DM, LE).convertShape(VectorOperators.S2I, I32, 0);
+            FloatVector dm = h.lanewise(VectorOperators.LSHL, 13).and(0x8FFFFFFF).reinterpretAsFloats().mul(0x1p112f);
+            float da = d[dOff + sb];
+            acc = ((FloatVector) isum.convert(VectorOperators.I2F, 0)).fma(dw.mul(da), acc);
+            accm = ((FloatVector) imin.convert(VectorOperators.I2F, 0)).fma(dm.mul(da), accm);
+        }
+        acc.sub(accm).intoArray(out, o);
+    }
+
+    /** Q8_K values {@code q[off .. off+len)} as pairs, two per int (the 32-bit broadcast each gives all rows). */
+    public static void pairs(short[] q, int off, int len, int[] qi, int qiOff) {
+        int i = 0;
+        for (; i + S16.length() <= len; i += S16.length()) {
+            ShortVector.fromArray(S16, q, off + i).reinterpretAsInts().intoArray(qi, qiOff + i / 2); // little-endian: (lo | hi << 16)
+        }
+        for (; i < len; i += 2) qi[qiOff + i / 2] = (q[off + i] & 0xFFFF) | q[off + i + 1] << 16;
+    }
+
+    /**
+     * {@code out[o .. o+R) -= accm}, the mins' part of one group · one token: {@code accm = fma((float) Σ
+     * min·bsum, dmin·da, accm)} over {@code per} sub-blocks at a time. Kept out of the two-token kernels,
+     * whose accumulators it never touches until this subtraction: with it inside, they outgrew what C1
+     * compiles ("out of virtual registers"), and a kernel left at C1's lowest tier ran ~100× slower, never
+     * reaching C2. {@link #gemv} is small enough to keep it inline.
+     */
+    public static void subtractMins(MemorySegment w, long off, int sbs, float[] d, int dOff, int[] bs, int bOff, int per,
+                                    float[] out, int o) {
+        FloatVector accm = FloatVector.zero(F32);
+        for (int sb = 0; sb < sbs; sb++) {
+            long bo = off + (long) sb * BLOCK;
+            IntVector h = (IntVector) ShortVector.fromMemorySegment(HALVES, w, bo + DM, LE).convertShape(VectorOperators.S2I, I32, 0);
+            FloatVector f = h.lanewise(VectorOperators.LSHL, 13).and(0x8FFFFFFF).reinterpretAsFloats().mul(0x1p112f).mul(d[dOff + sb]);
+            for (int j0 = 0; j0 < 8; j0 += per) {
+                IntVector imin = IntVector.zero(I32);
+                for (int j = j0; j < j0 + per; j++) {
+                    int k = bOff + 16 * sb + 2 * j;
+                    imin = ((IntVector) ByteVector.fromMemorySegment(BYTES, w, bo + MN + (long) R * j, LE)
+                            .convertShape(VectorOperators.ZERO_EXTEND_B2I, I32, 0)).mul(bs[k] + bs[k + 1]).add(imin);
+                }
+                accm = ((FloatVector) imin.convert(VectorOperators.I2F, 0)).fma(f, accm);
+            }
+        }
+        FloatVector.fromArray(F32, out, o).sub(accm).intoArray(out, o);
+    }
+
+    /**
+     * One group · two tokens (Q8_K values as pairs, {@link #pairs}, at {@code qOff0}/{@code qOff1} of
+     * {@code qi}, each pair one 32-bit broadcast; scales at {@code dOff0}/
+     * {@code dOff1}, sums at {@code bOff0}/{@code bOff1}, outputs at {@code o0}/{@code o1}), each weight
+     * vector loaded and unpacked once for both, in ggml's gemv grain (each token as it would come out alone:
+     * several sequences decoded in one step, and the last {@code n % 4} tokens of a batch).
+     */
+    public static void gemm2(MemorySegment w, long off, int sbs, int[] qi, int qOff0, int qOff1, float[] d, int dOff0, int dOff1,
+                             int[] bs, int bOff0, int bOff1, float[] out, int o0, int o1) {
+        FloatVector acc0 = FloatVector.zero(F32), acc1 = acc0;
+        for (int sb = 0; sb < sbs; sb++) {
+            long bo = off + (long) sb * BLOCK;
+            IntVector h = (IntVector) ShortVector.fromMemorySegment(HALVES, w, bo, LE).convertShape(VectorOperators.S2I, I32, 0);
+            FloatVector dw = h.lanewise(VectorOperators.LSHL, 13).and(0x8FFFFFFF).reinterpretAsFloats().mul(0x1p112f);
+            FloatVector f0 = dw.mul(d[dOff0 + sb]), f1 = dw.mul(d[dOff1 + sb]);
+            for (int j0 = 0; j0 < 8; j0 += PER_GEMV) {
+                IntVector isum0 = IntVector.zero(I32), isum1 = isum0;
+                for (int j = j0; j < j0 + PER_GEMV; j++) {
+                    long vo = bo + VALUES + 16L * R * j;
+                    int a0 = qOff0 + sb * (QK / 2) + 16 * j, a1 = qOff1 + sb * (QK / 2) + 16 * j;
+                    ShortVector s00 = ShortVector.zero(S16), u00 = s00, s01 = s00, u01 = s00, v0, n0;
+                    v0 = ShortVector.fromMemorySegment(S16, w, vo + 0L * R, LE);
+                    n0 = v0.and((short) 0x0F);
+                    s00 = s00.add(n0.mul(IntVector.broadcast(I32, qi[a0 + 0]).reinterpretAsShorts()));
+                    s01 = s01.add(n0.mul(IntVector.broadcast(I32, qi[a1 + 0]).reinterpretAsShorts()));
+                    v0 = (ShortVector) v0.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsShorts();
+                    n0 = v0.and((short) 0x0F);
+                    u00 = u00.add(n0.mul(IntVector.broadcast(I32, qi[a0 + 1]).reinterpretAsShorts()));
+                    u01 = u01.add(n0.mul(IntVector.broadcast(I32, qi[a1 + 1]).reinterpretAsShorts()));
+                    v0 = (ShortVector) v0.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsShorts();
+                    n0 = v0.and((short) 0x0F);
+                    s00 = s00.add(n0.mul(IntVector.broadcast(I32, qi[a0 + 2]).reinterpretAsShorts()));
+                    s01 = s01.add(n0.mul(IntVector.broadcast(I32, qi[a1 + 2]).reinterpretAsShorts()));
+                    n0 = v0.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsShorts().and((short) 0x0F);
+                    u00 = u00.add(n0.mul(IntVector.broadcast(I32, qi[a0 + 3]).reinterpretAsShorts()));
+                    u01 = u01.add(n0.mul(IntVector.broadcast(I32, qi[a1 + 3]).reinterpretAsShorts()));
+                    v0 = ShortVector.fromMemorySegment(S16, w, vo + 4L * R, LE);
+                    n0 = v0.and((short) 0x0F);
+                    s00 = s00.add(n0.mul(IntVector.broadcast(I32, qi[a0 + 4]).reinterpretAsShorts()));
+                    s01 = s01.add(n0.mul(IntVector.broadcast(I32, qi[a1 + 4]).reinterpretAsShorts()));
+                    v0 = (ShortVector) v0.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsShorts();
+                    n0 = v0.and((short) 0x0F);
+                    u00 = u00.add(n0.mul(IntVector.broadcast(I32, qi[a0 + 5]).reinterpretAsShorts()));
+                    u01 = u01.add(n0.mul(IntVector.broadcast(I32, qi[a1 + 5]).reinterpretAsShorts()));
+                    v0 = (ShortVector) v0.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsShorts();
+                    n0 = v0.and((short) 0x0F);
+                    s00 = s00.add(n0.mul(IntVector.broadcast(I32, qi[a0 + 6]).reinterpretAsShorts()));
+                    s01 = s01.add(n0.mul(IntVector.broadcast(I32, qi[a1 + 6]).reinterpretAsShorts()));
+                    n0 = v0.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsShorts().and((short) 0x0F);
+                    u00 = u00.add(n0.mul(IntVector.broadcast(I32, qi[a0 + 7]).reinterpretAsShorts()));
+                    u01 = u01.add(n0.mul(IntVector.broadcast(I32, qi[a1 + 7]).reinterpretAsShorts()));
+                    v0 = ShortVector.fromMemorySegment(S16, w, vo + 8L * R, LE);
+                    n0 = v0.and((short) 0x0F);
+                    s00 = s00.add(n0.mul(IntVector.broadcast(I32, qi[a0 + 8]).reinterpretAsShorts()));
+                    s01 = s01.add(n0.mul(IntVector.broadcast(I32, qi[a1 + 8]).reinterpretAsShorts()));
+                    v0 = (ShortVector) v0.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsShorts();
+                    n0 = v0.and((short) 0x0F);
+                    u00 = u00.add(n0.mul(IntVector.broadcast(I32, qi[a0 + 9]).reinterpretAsShorts()));
+                    u01 = u01.add(n0.mul(IntVector.broadcast(I32, qi[a1 + 9]).reinterpretAsShorts()));
+                    v0 = (ShortVector) v0.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsShorts();
+                    n0 = v0.and((short) 0x0F);
+                    s00 = s00.add(n0.mul(IntVector.broadcast(I32, qi[a0 + 10]).reinterpretAsShorts()));
+                    s01 = s01.add(n0.mul(IntVector.broadcast(I32, qi[a1 + 10]).reinterpretAsShorts()));
+                    n0 = v0.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsShorts().and((short) 0x0F);
+                    u00 = u00.add(n0.mul(IntVector.broadcast(I32, qi[a0 + 11]).reinterpretAsShorts()));
+                    u01 = u01.add(n0.mul(IntVector.broadcast(I32, qi[a1 + 11]).reinterpretAsShorts()));
+                    v0 = ShortVector.fromMemorySegment(S16, w, vo + 12L * R, LE);
+                    n0 = v0.and((short) 0x0F);
+                    s00 = s00.add(n0.mul(IntVector.broadcast(I32, qi[a0 + 12]).reinterpretAsShorts()));
+                    s01 = s01.add(n0.mul(IntVector.broadcast(I32, qi[a1 + 12]).reinterpretAsShorts()));
+                    v0 = (ShortVector) v0.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsShorts();
+                    n0 = v0.and((short) 0x0F);
+                    u00 = u00.add(n0.mul(IntVector.broadcast(I32, qi[a0 + 13]).reinterpretAsShorts()));
+                    u01 = u01.add(n0.mul(IntVector.broadcast(I32, qi[a1 + 13]).reinterpretAsShorts()));
+                    v0 = (ShortVector) v0.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsShorts();
+                    n0 = v0.and((short) 0x0F);
+                    s00 = s00.add(n0.mul(IntVector.broadcast(I32, qi[a0 + 14]).reinterpretAsShorts()));
+                    s01 = s01.add(n0.mul(IntVector.broadcast(I32, qi[a1 + 14]).reinterpretAsShorts()));
+                    n0 = v0.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsShorts().and((short) 0x0F);
+                    u00 = u00.add(n0.mul(IntVector.broadcast(I32, qi[a0 + 15]).reinterpretAsShorts()));
+                    u01 = u01.add(n0.mul(IntVector.broadcast(I32, qi[a1 + 15]).reinterpretAsShorts()));
+                    IntVector sc = (IntVector) ByteVector.fromMemorySegment(BYTES, w, bo + SC + (long) R * j, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I32, 0);
+                    IntVector p0 = s00.add(u00).reinterpretAsInts(), p1 = s01.add(u01).reinterpretAsInts();
+                    isum0 = p0.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                            .add(p0.lanewise(VectorOperators.ASHR, 16)).mul(sc).add(isum0);
+                    isum1 = p1.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                            .add(p1.lanewise(VectorOperators.ASHR, 16)).mul(sc).add(isum1);
+                }
+                acc0 = ((FloatVector) isum0.convert(VectorOperators.I2F, 0)).fma(f0, acc0);
+                acc1 = ((FloatVector) isum1.convert(VectorOperators.I2F, 0)).fma(f1, acc1);
+            }
+        }
+        acc0.intoArray(out, o0);
+        acc1.intoArray(out, o1);
+        subtractMins(w, off, sbs, d, dOff0, bs, bOff0, PER_GEMV, out, o0);
+        subtractMins(w, off, sbs, d, dOff1, bs, bOff1, PER_GEMV, out, o1);
+    }
+
+    /**
+     * {@link #gemm2} in ggml's gemm grain (an fma per two sub-blocks), for tokens of a batch that llama.cpp
+     * takes in fours. A method of its own, not a parameter: with the grain variable, C2's code for the
+     * nested loop ran about half as fast.
+     */
+    public static void gemm2Fine(MemorySegment w, long off, int sbs, int[] qi, int qOff0, int qOff1, float[] d, int dOff0, int dOff1,
+                             int[] bs, int bOff0, int bOff1, float[] out, int o0, int o1) {
+        FloatVector acc0 = FloatVector.zero(F32), acc1 = acc0;
+        for (int sb = 0; sb < sbs; sb++) {
+            long bo = off + (long) sb * BLOCK;
+            IntVector h = (IntVector) ShortVector.fromMemorySegment(HALVES, w, bo, LE).convertShape(VectorOperators.S2I, I32, 0);
+            FloatVector dw = h.lanewise(VectorOperators.LSHL, 13).and(0x8FFFFFFF).reinterpretAsFloats().mul(0x1p112f);
+            FloatVector f0 = dw.mul(d[dOff0 + sb]), f1 = dw.mul(d[dOff1 + sb]);
+            for (int j0 = 0; j0 < 8; j0 += PER_GEMM) {
+                IntVector isum0 = IntVector.zero(I32), isum1 = isum0;
+                for (int j = j0; j < j0 + PER_GEMM; j++) {
+                    long vo = bo + VALUES + 16L * R * j;
+                    int a0 = qOff0 + sb * (QK / 2) + 16 * j, a1 = qOff1 + sb * (QK / 2) + 16 * j;
+                    ShortVector s00 = ShortVector.zero(S16), u00 = s00, s01 = s00, u01 = s00, v0, n0;
+                    v0 = ShortVector.fromMemorySegment(S16, w, vo + 0L * R, LE);
+                    n0 = v0.and((short) 0x0F);
+                    s00 = s00.add(n0.mul(IntVector.broadcast(I32, qi[a0 + 0]).reinterpretAsShorts()));
+                    s01 = s01.add(n0.mul(IntVector.broadcast(I32, qi[a1 + 0]).reinterpretAsShorts()));
+                    v0 = (ShortVector) v0.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsShorts();
+                    n0 = v0.and((short) 0x0F);
+                    u00 = u00.add(n0.mul(IntVector.broadcast(I32, qi[a0 + 1]).reinterpretAsShorts()));
+                    u01 = u01.add(n0.mul(IntVector.broadcast(I32, qi[a1 + 1]).reinterpretAsShorts()));
+                    v0 = (ShortVector) v0.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsShorts();
+                    n0 = v0.and((short) 0x0F);
+                    s00 = s00.add(n0.mul(IntVector.broadcast(I32, qi[a0 + 2]).reinterpretAsShorts()));
+                    s01 = s01.add(n0.mul(IntVector.broadcast(I32, qi[a1 + 2]).reinterpretAsShorts()));
+                    n0 = v0.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsShorts().and((short) 0x0F);
+                    u00 = u00.add(n0.mul(IntVector.broadcast(I32, qi[a0 + 3]).reinterpretAsShorts()));
+                    u01 = u01.add(n0.mul(IntVector.broadcast(I32, qi[a1 + 3]).reinterpretAsShorts()));
+                    v0 = ShortVector.fromMemorySegment(S16, w, vo + 4L * R, LE);
+                    n0 = v0.and((short) 0x0F);
+                    s00 = s00.add(n0.mul(IntVector.broadcast(I32, qi[a0 + 4]).reinterpretAsShorts()));
+                    s01 = s01.add(n0.mul(IntVector.broadcast(I32, qi[a1 + 4]).reinterpretAsShorts()));
+                    v0 = (ShortVector) v0.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsShorts();
+                    n0 = v0.and((short) 0x0F);
+                    u00 = u00.add(n0.mul(IntVector.broadcast(I32, qi[a0 + 5]).reinterpretAsShorts()));
+                    u01 = u01.add(n0.mul(IntVector.broadcast(I32, qi[a1 + 5]).reinterpretAsShorts()));
+                    v0 = (ShortVector) v0.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsShorts();
+                    n0 = v0.and((short) 0x0F);
+                    s00 = s00.add(n0.mul(IntVector.broadcast(I32, qi[a0 + 6]).reinterpretAsShorts()));
+                    s01 = s01.add(n0.mul(IntVector.broadcast(I32, qi[a1 + 6]).reinterpretAsShorts()));
+                    n0 = v0.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsShorts().and((short) 0x0F);
+                    u00 = u00.add(n0.mul(IntVector.broadcast(I32, qi[a0 + 7]).reinterpretAsShorts()));
+                    u01 = u01.add(n0.mul(IntVector.broadcast(I32, qi[a1 + 7]).reinterpretAsShorts()));
+                    v0 = ShortVector.fromMemorySegment(S16, w, vo + 8L * R, LE);
+                    n0 = v0.and((short) 0x0F);
+                    s00 = s00.add(n0.mul(IntVector.broadcast(I32, qi[a0 + 8]).reinterpretAsShorts()));
+                    s01 = s01.add(n0.mul(IntVector.broadcast(I32, qi[a1 + 8]).reinterpretAsShorts()));
+                    v0 = (ShortVector) v0.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsShorts();
+                    n0 = v0.and((short) 0x0F);
+                    u00 = u00.add(n0.mul(IntVector.broadcast(I32, qi[a0 + 9]).reinterpretAsShorts()));
+                    u01 = u01.add(n0.mul(IntVector.broadcast(I32, qi[a1 + 9]).reinterpretAsShorts()));
+                    v0 = (ShortVector) v0.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsShorts();
+                    n0 = v0.and((short) 0x0F);
+                    s00 = s00.add(n0.mul(IntVector.broadcast(I32, qi[a0 + 10]).reinterpretAsShorts()));
+                    s01 = s01.add(n0.mul(IntVector.broadcast(I32, qi[a1 + 10]).reinterpretAsShorts()));
+                    n0 = v0.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsShorts().and((short) 0x0F);
+                    u00 = u00.add(n0.mul(IntVector.broadcast(I32, qi[a0 + 11]).reinterpretAsShorts()));
+                    u01 = u01.add(n0.mul(IntVector.broadcast(I32, qi[a1 + 11]).reinterpretAsShorts()));
+                    v0 = ShortVector.fromMemorySegment(S16, w, vo + 12L * R, LE);
+                    n0 = v0.and((short) 0x0F);
+                    s00 = s00.add(n0.mul(IntVector.broadcast(I32, qi[a0 + 12]).reinterpretAsShorts()));
+                    s01 = s01.add(n0.mul(IntVector.broadcast(I32, qi[a1 + 12]).reinterpretAsShorts()));
+                    v0 = (ShortVector) v0.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsShorts();
+                    n0 = v0.and((short) 0x0F);
+                    u00 = u00.add(n0.mul(IntVector.broadcast(I32, qi[a0 + 13]).reinterpretAsShorts()));
+                    u01 = u01.add(n0.mul(IntVector.broadcast(I32, qi[a1 + 13]).reinterpretAsShorts()));
+                    v0 = (ShortVector) v0.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsShorts();
+                    n0 = v0.and((short) 0x0F);
+                    s00 = s00.add(n0.mul(IntVector.broadcast(I32, qi[a0 + 14]).reinterpretAsShorts()));
+                    s01 = s01.add(n0.mul(IntVector.broadcast(I32, qi[a1 + 14]).reinterpretAsShorts()));
+                    n0 = v0.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsShorts().and((short) 0x0F);
+                    u00 = u00.add(n0.mul(IntVector.broadcast(I32, qi[a0 + 15]).reinterpretAsShorts()));
+                    u01 = u01.add(n0.mul(IntVector.broadcast(I32, qi[a1 + 15]).reinterpretAsShorts()));
+                    IntVector sc = (IntVector) ByteVector.fromMemorySegment(BYTES, w, bo + SC + (long) R * j, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I32, 0);
+                    IntVector p0 = s00.add(u00).reinterpretAsInts(), p1 = s01.add(u01).reinterpretAsInts();
+                    isum0 = p0.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                            .add(p0.lanewise(VectorOperators.ASHR, 16)).mul(sc).add(isum0);
+                    isum1 = p1.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                            .add(p1.lanewise(VectorOperators.ASHR, 16)).mul(sc).add(isum1);
+                }
+                acc0 = ((FloatVector) isum0.convert(VectorOperators.I2F, 0)).fma(f0, acc0);
+                acc1 = ((FloatVector) isum1.convert(VectorOperators.I2F, 0)).fma(f1, acc1);
+            }
+        }
+        acc0.intoArray(out, o0);
+        acc1.intoArray(out, o1);
+        subtractMins(w, off, sbs, d, dOff0, bs, bOff0, PER_GEMM, out, o0);
+        subtractMins(w, off, sbs, d, dOff1, bs, bOff1, PER_GEMM, out, o1);
+    }
+}
