@@ -102,7 +102,7 @@ final class EvalCommand implements Runnable {
     }
 
     @Command(name = "ppl", mixinStandardHelpOptions = true,
-            description = {"Perplexity of MODEL over a text, as llama-perplexity computes it (agrees within 0.5%).", "",
+            description = {"Perplexity of MODEL over a text, as llama-perplexity computes it (agrees within 0.5%%).", "",
                     "Examples:", "  r1 eval ppl model.gguf --text wiki.test.raw", "  r1 eval ppl model.gguf --text t.txt --backend llama.cpp --ctx 256 --json ppl.json"})
     static final class Ppl implements Callable<Integer> {
         @Parameters(paramLabel = "MODEL", description = "GGUF model file")

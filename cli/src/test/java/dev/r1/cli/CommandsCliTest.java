@@ -155,6 +155,24 @@ class CommandsCliTest {
         }
     }
 
+    /** Every command's and subcommand's --help renders as written (a stray '%' in a description made picocli warn). */
+    @Test
+    void everyHelpRendersWithoutPicocliWarnings() {
+        for (var e : Main.commandLine().getSubcommands().entrySet()) {
+            java.util.List<String[]> calls = new java.util.ArrayList<>();
+            calls.add(new String[] {e.getKey(), "--help"});
+            for (String sub : e.getValue().getSubcommands().keySet()) calls.add(new String[] {e.getKey(), sub, "--help"});
+            for (String[] call : calls) {
+                if (call[0].equals("help")) continue;
+                CliTest.Run h = r1(call);
+                String what = String.join(" ", call);
+                assertEquals(0, h.code(), what + ": " + h.err());
+                assertTrue(!h.out().contains("picocli WARN") && !h.err().contains("picocli WARN"), what + ": " + h.err() + h.out());
+                assertTrue(h.out().contains("Usage: r1 "), what + ": " + h.out()); // "ls" shows its name, list
+            }
+        }
+    }
+
     @Test
     void aFullHeapIsOneLineSayingHowToGiveItMore() throws Exception {
         assertEquals("error: out of memory: the Java heap (at most 512.00 MiB) is full; give it more with R1_JAVA_OPTS=-Xmx<N>g"
