@@ -77,6 +77,11 @@ class LlamaCppParityTest {
             // ffn_down rows of three super-blocks (WIDE_FFN): repacked Q4_K by both engines, whose gemm (prompt
             // tokens in fours) and gemv (the rest, decoding) add in different grains
             case "Q4_K_WIDE" -> ffnDown(GgmlType.Q4_K, GgmlType.Q4_K);
+            // Q6_K over three super-blocks: held to the tolerance, not exact. ggml's AVX2 vec_dot_q6_K keeps 8
+            // float lanes of partial sums across super-blocks (fma per lane, hsum at the end), ours one sum per
+            // row; with one super-block (K_MIX) the two agree, with several they differ in the last bits
+            // (tiny-llama: mean KL ~8e-7). Known gap, see docs/BENCHMARKS.md "Correctness".
+            case "Q6_K_WIDE" -> ffnDown(GgmlType.Q6_K, GgmlType.Q6_K);
             default -> {
                 GgmlType t = GgmlType.valueOf(mix);
                 yield s -> s.isVector() ? GgmlType.F32 : t;
@@ -112,7 +117,7 @@ class LlamaCppParityTest {
             "tiny-qwen2,K_MIX_Q5Q3", "tiny-llama,K_MIX_Q5Q3", "tiny-qwen2,K_MIX_Q2XS", "tiny-llama,K_MIX_Q2XS",
             "tiny-qwen2,Q4_1", "tiny-qwen2,Q5_0", "tiny-qwen2,Q5_1", "tiny-qwen2,IQ4_NL",
             "tiny-llama,Q4_1", "tiny-llama,Q5_0", "tiny-llama,Q5_1", "tiny-llama,IQ4_NL",
-            "tiny-qwen2,Q4_K_WIDE", "tiny-llama,Q4_K_WIDE"})
+            "tiny-qwen2,Q4_K_WIDE", "tiny-llama,Q4_K_WIDE", "tiny-qwen2,Q6_K_WIDE", "tiny-llama,Q6_K_WIDE"})
     void sameGreedyContinuationAndCloseDistributions(String preset, String mix) {
         Path gguf = write(preset, mix);
         String what = preset + " " + mix;
