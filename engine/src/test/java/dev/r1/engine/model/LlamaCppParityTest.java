@@ -63,7 +63,7 @@ class LlamaCppParityTest {
             "tiny-llama Q4_0", "tiny-llama K_MIX",
             "tiny-qwen2 K_MIX_Q5Q3", "tiny-llama K_MIX_Q5Q3", "tiny-qwen2 K_MIX_Q2XS", "tiny-llama K_MIX_Q2XS",
             "tiny-qwen2 Q5_0", "tiny-qwen2 IQ4_NL", "tiny-llama Q5_0", "tiny-llama IQ4_NL",
-            "tiny-qwen2 Q4_K_WIDE", "tiny-llama Q4_K_WIDE");
+            "tiny-qwen2 Q4_K_WIDE", "tiny-llama Q4_K_WIDE", "tiny-qwen2 Q4_0_HD128", "tiny-llama Q8_0_HD128");
 
     static Function<TensorSpec, GgmlType> types(String mix) {
         return switch (mix) {
@@ -83,7 +83,7 @@ class LlamaCppParityTest {
             // (tiny-llama: mean KL ~8e-7). Known gap, see docs/BENCHMARKS.md "Correctness".
             case "Q6_K_WIDE" -> ffnDown(GgmlType.Q6_K, GgmlType.Q6_K);
             default -> {
-                GgmlType t = GgmlType.valueOf(mix);
+                GgmlType t = GgmlType.valueOf(mix.replace("_HD128", ""));
                 yield s -> s.isVector() ? GgmlType.F32 : t;
             }
         };
@@ -99,6 +99,12 @@ class LlamaCppParityTest {
 
     static Path write(String preset, String mix) {
         ModelConfig cfg = Presets.get(preset);
+        // The real head size (2 query heads of 128 over 1 key/value head): tiny-qwen2 Q4_0 and tiny-llama Q8_0 stay
+        // bit-identical; tiny-llama Q4_0 shows the tiny-llama attention difference noted above (tolerance).
+        if (mix.endsWith("_HD128")) {
+            cfg = new ModelConfig(cfg.arch(), 256, cfg.layers(), 2, 1, 128, WIDE_FFN,
+                    cfg.vocab(), cfg.contextLength(), cfg.ropeTheta(), cfg.rmsEps(), cfg.qkvBias(), cfg.tiedEmbeddings(), cfg.ropeScaling());
+        }
         if (mix.endsWith("_WIDE")) {
             cfg = new ModelConfig(cfg.arch(), cfg.hidden(), cfg.layers(), cfg.heads(), cfg.kvHeads(), cfg.headDim(), WIDE_FFN,
                     cfg.vocab(), cfg.contextLength(), cfg.ropeTheta(), cfg.rmsEps(), cfg.qkvBias(), cfg.tiedEmbeddings(), cfg.ropeScaling());
@@ -117,7 +123,8 @@ class LlamaCppParityTest {
             "tiny-qwen2,K_MIX_Q5Q3", "tiny-llama,K_MIX_Q5Q3", "tiny-qwen2,K_MIX_Q2XS", "tiny-llama,K_MIX_Q2XS",
             "tiny-qwen2,Q4_1", "tiny-qwen2,Q5_0", "tiny-qwen2,Q5_1", "tiny-qwen2,IQ4_NL",
             "tiny-llama,Q4_1", "tiny-llama,Q5_0", "tiny-llama,Q5_1", "tiny-llama,IQ4_NL",
-            "tiny-qwen2,Q4_K_WIDE", "tiny-llama,Q4_K_WIDE", "tiny-qwen2,Q6_K_WIDE", "tiny-llama,Q6_K_WIDE"})
+            "tiny-qwen2,Q4_K_WIDE", "tiny-llama,Q4_K_WIDE", "tiny-qwen2,Q6_K_WIDE", "tiny-llama,Q6_K_WIDE",
+            "tiny-qwen2,Q4_0_HD128", "tiny-llama,Q4_0_HD128", "tiny-qwen2,F32_HD128", "tiny-llama,Q8_0_HD128"})
     void sameGreedyContinuationAndCloseDistributions(String preset, String mix) {
         Path gguf = write(preset, mix);
         String what = preset + " " + mix;
