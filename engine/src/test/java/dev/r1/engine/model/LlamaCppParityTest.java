@@ -172,4 +172,36 @@ class LlamaCppParityTest {
             assertTrue(identical, what + ": logits differ from llama.cpp's (max KL " + klMax + ")");
         }
     }
+    /**
+     * A prompt of 100 tokens in one chunk, where the engines are not yet bit-identical (the known gap at real
+     * shapes, docs/BENCHMARKS.md "Correctness"). Measured with chunks of 8, 32, 60, 63, 64, 100, 128 tokens:
+     * bit-identical up to 63, different from 64 on (KL ~1e-4 after the prompt), exactly ggml's threshold for its
+     * tiled F32 flash attention ({@code GGML_FA_TILE_Q}). A first transcription of that kernel (session 7, not
+     * kept) moved the KL but did not remove it. Held to the KL bar, the figures printed, until it does.
+     */
+    @ParameterizedTest(name = "{0} {1}")
+    @CsvSource({"tiny-qwen2,Q4_0", "tiny-qwen2,Q4_0_HD128", "tiny-qwen2,Q8_0", "tiny-llama,Q8_0_HD128"})
+    void aLongPromptChunkStaysWithinTheKlBar(String preset, String mix) {
+        Path gguf = write(preset, mix);
+        int[] prompt = new int[100];
+        for (int i = 0; i < prompt.length; i++) prompt[i] = (i * 37 + 11) % 500;
+        SessionOptions o = new SessionOptions(2, 256, 128);
+        boolean sameOrder = "haswell".equals(NativeLibraries.llama().cpuVariant())
+                && dev.r1.engine.cpu.VectorWidths.QUANT.vectorBitSize() == 256;
+        try (Session java = JavaSession.open(gguf, o);
+             Session ref = LlamaCppSession.open(gguf, o.withThreads(1))) {
+            java.prefill(prompt);
+            ref.prefill(prompt);
+            float[] a = java.lastLogits(), b = ref.lastLogits();
+            for (int i = 0; i < 8; i++) {
+                double d = kl(b, a);
+                assertTrue(d < (sameOrder ? MAX_KL : MAX_KL_OTHER_ORDER), preset + " " + mix + ": KL " + d + " at token " + i);
+                if (i == 0) System.out.printf("%s %s, 100-token chunk: KL %.2e after the prompt, logits %s%n", preset, mix, d,
+                        Arrays.equals(a, b) ? "bit-identical" : "differ");
+                int next = argmax(a);
+                a = java.decode(next);
+                b = ref.decode(next);
+            }
+        }
+    }
 }
