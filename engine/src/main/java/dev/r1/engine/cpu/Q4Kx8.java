@@ -324,8 +324,8 @@ public final class Q4Kx8 {
 
     /**
      * {@link #gemm2} in ggml's gemm grain (an fma per two sub-blocks), for tokens of a batch that llama.cpp
-     * takes in fours. A method of its own, not a parameter: with the grain variable, C2's code for the
-     * nested loop ran about half as fast.
+     * takes in fours. A method of its own, not a parameter: with the grain a parameter, four tokens through a
+     * 4480x1536 matrix took 5.5 ms, as two methods 3.7 ms (one scratch run each, one thread: indicative).
      */
     public static void gemm2Fine(MemorySegment w, long off, int sbs, int[] qi, int qOff0, int qOff1, float[] d, int dOff0, int dOff1,
                              int[] bs, int bOff0, int bOff1, float[] out, int o0, int o1) {
