@@ -292,10 +292,16 @@ R1_HD void r1_rope_cs(float a, float* c, float* s) {
     *c = (float)cos((double)a);
     *s = (float)sin((double)a);
 }
+// The rotation as ggml's CPU build compiles it (and CpuOps.rope): one product rounded, the other fused.
 R1_HD void r1_rope_rotate(float* x0, float* x1, float c, float s) {
     float a = *x0, b = *x1;
-    *x0 = a * c - b * s;
-    *x1 = a * s + b * c;
+#ifdef __CUDA_ARCH__
+    *x0 = fmaf(a, c, -__fmul_rn(b, s)); // __fmul_rn: never contracted into the fma
+    *x1 = fmaf(a, s, __fmul_rn(b, c));
+#else
+    *x0 = fmaf(a, c, -(b * s));
+    *x1 = fmaf(a, s, b * c);
+#endif
 }
 
 // ---- attention softmax pieces ---------------------------------------------------------------------------

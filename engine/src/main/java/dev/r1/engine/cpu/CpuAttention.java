@@ -17,6 +17,7 @@ public final class CpuAttention {
         final float[] ms = new float[CHUNK], vs = new float[CHUNK], sc = new float[CHUNK], arg = new float[CHUNK];
         final float[] lanes = new float[8], part = new float[64];
         final double[] exp4 = new double[4]; // ExpF's scratch
+        final float[] one = new float[4], oneOut = new float[4];
         final float[] row;
 
         Scratch(int hd) { row = new float[hd]; }
@@ -136,15 +137,16 @@ public final class CpuAttention {
             caches[t] = cache;
             pos[t] = pos0 + t;
         }
-        attendRows(pool, caches, pos, layer, n, q, k, v, heads, kvHeads, hd, out);
+        attendRows(pool, caches, pos, layer, n, n, q, k, v, heads, kvHeads, hd, out);
     }
 
     /**
      * As {@link #attend}, row {@code t} belonging to the sequence of {@code caches[t]} at position
      * {@code pos[t]}: each row's k/v is stored first, then every row attends to its own cache up to its
      * position (rows of one sequence are consecutive positions, so causality holds as in {@code attend}).
+     * {@code batchRows}: the query rows of the whole batch these rows belong to (ggml's kernel choice).
      */
-    public static void attendRows(Parallel pool, KvCache[] caches, int[] pos, int layer, int n, float[] q, float[] k,
+    public static void attendRows(Parallel pool, KvCache[] caches, int[] pos, int layer, int n, int batchRows, float[] q, float[] k,
                                   float[] v, int heads, int kvHeads, int hd, float[] out) {
         for (int t = 0; t < n; t++) {
             int r = t;
@@ -155,12 +157,84 @@ public final class CpuAttention {
         }
         int group = heads / kvHeads;
         float scale = (float) (1.0 / Math.sqrt(hd));
+        // ggml switches to its tiled kernel when a batch has 64 query rows or more (the query count of the
+        // whole ubatch, so every row of such a batch takes it)
+        boolean tiled = batchRows >= TILE && caches[0].isF16() && hd % 8 == 0 && TILED;
         pool.forRange(n * kvHeads, 1, (a, b) -> {
             for (int task = a; task < b; task++) {
                 int t = task / kvHeads, g = task % kvHeads;
-                one(caches[t], layer, pos[t], q, t * heads * hd, g, group, hd, scale, out);
+                if (tiled) tiledRow(caches[t], layer, pos[t] + 1, q, t * heads * hd, g, group, hd, scale, out);
+                else one(caches[t], layer, pos[t], q, t * heads * hd, g, group, hd, scale, out);
             }
         });
+    }
+
+    /** ggml's tile of keys/values (and of query rows: its kernel runs only for batches of at least this many). */
+    static final int TILE = 64;
+    static boolean TILED = Boolean.parseBoolean(System.getProperty("r1.attention.tiled", "true"));
+
+    /**
+     * One query row's heads of group {@code g} over positions {@code 0..len}, in the numerics of ggml's tiled
+     * flash attention ({@code ggml_compute_forward_flash_attn_ext_tiled}, used for batches of 64+ rows): F32
+     * queries; positions in tiles of 64 aligned at 0; per tile, each score an fma chain over the head's
+     * dimensions from zero, times the scale; the running maximum and the rescale ({@code expf}) once per
+     * tile; the weights by ggml's vector exp, summed eight at a time in its reduction order into a double
+     * per tile that the float sum then takes; the value accumulator an fma chain over the tile's positions.
+     * Every query row is computed alone in that kernel, so how ggml groups rows into tiles doesn't matter.
+     */
+    private static void tiledRow(KvCache cache, int layer, int len, float[] q, int qRow, int g, int group, int hd,
+                                 float scale, float[] out) {
+        Scratch s = SCRATCH.get();
+        if (s == null || s.row.length != hd) SCRATCH.set(s = new Scratch(hd));
+        s.ensure(group, hd);
+        float[] kf = s.kf, vf = s.vf, sc = s.sc, acc = s.acc, max = s.max, sum = s.sum;
+        int base = qRow + g * group * hd, kvOff = g * hd;
+        java.util.Arrays.fill(acc, 0, group * hd, 0f);
+        java.util.Arrays.fill(max, 0, group, Float.NEGATIVE_INFINITY);
+        java.util.Arrays.fill(sum, 0, group, 0f);
+        for (int c0 = 0; c0 < len; c0 += TILE) {
+            int n = Math.min(TILE, len - c0), n8 = (n + 7) & ~7;
+            cache.keysBlocked(layer, c0, n, kvOff, hd, kf);
+            cache.rows(true, layer, c0, c0 + n, kvOff, hd, vf);
+            for (int hh = 0; hh < group; hh++) {
+                int qo = base + hh * hd;
+                F16Math.scoresChained(q, qo, hd, kf, n8, sc);
+                float tileMax = Float.NEGATIVE_INFINITY;
+                for (int j = 0; j < n; j++) {
+                    sc[j] *= scale;
+                    tileMax = Math.max(tileMax, sc[j]);
+                }
+                for (int j = n; j < n8; j++) sc[j] = Float.NEGATIVE_INFINITY; // masked: weight 0
+                if (tileMax == Float.NEGATIVE_INFINITY) continue;
+                float mOld = max[hh], mNew = Math.max(mOld, tileMax);
+                int o = hh * hd;
+                if (mNew > mOld) {
+                    s.one[0] = mOld - mNew;
+                    ExpF.exp(s.one, s.oneOut, 1, s.exp4);
+                    float ms = s.oneOut[0];
+                    for (int i = 0; i < hd; i++) acc[o + i] *= ms;
+                    sum[hh] *= ms;
+                }
+                max[hh] = mNew;
+                double z = 0;
+                for (int j = 0; j < n8; j += 8) {
+                    float e0 = GgmlExp.exp(sc[j] - mNew), e1 = GgmlExp.exp(sc[j + 1] - mNew), e2 = GgmlExp.exp(sc[j + 2] - mNew),
+                            e3 = GgmlExp.exp(sc[j + 3] - mNew), e4 = GgmlExp.exp(sc[j + 4] - mNew),
+                            e5 = GgmlExp.exp(sc[j + 5] - mNew), e6 = GgmlExp.exp(sc[j + 6] - mNew),
+                            e7 = GgmlExp.exp(sc[j + 7] - mNew);
+                    sc[j] = e0; sc[j + 1] = e1; sc[j + 2] = e2; sc[j + 3] = e3;
+                    sc[j + 4] = e4; sc[j + 5] = e5; sc[j + 6] = e6; sc[j + 7] = e7;
+                    // _mm256 halves added, then movehl, then movehdup: ((e0+e4)+(e2+e6)) + ((e1+e5)+(e3+e7))
+                    z += ((e0 + e4) + (e2 + e6)) + ((e1 + e5) + (e3 + e7));
+                }
+                sum[hh] = (float) (sum[hh] + z);
+                F16Math.accumulateChained(vf, hd, n, sc, acc, o);
+            }
+        }
+        for (int hh = 0; hh < group; hh++) {
+            float inv = sum[hh] == 0 ? 0 : 1f / sum[hh];
+            for (int i = 0; i < hd; i++) out[base + hh * hd + i] = acc[hh * hd + i] * inv;
+        }
     }
 
     private static void one(KvCache cache, int layer, int pos, float[] q, int qRow, int g, int group, int hd,

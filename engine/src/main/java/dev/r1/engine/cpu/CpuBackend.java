@@ -34,7 +34,16 @@ public final class CpuBackend implements Backend {
         @Override public long bytes() { return kv.bytes(); }
     }
 
-    record StepRows(KvCache[] caches, int[] positions) implements Step {
+    static final class StepRows implements Step {
+        final KvCache[] caches;
+        final int[] positions;
+        int batchRows; // rows of the batch this step belongs to (setStepBatchRows)
+
+        StepRows(KvCache[] caches, int[] positions) {
+            this.caches = caches;
+            this.positions = positions;
+        }
+
         @Override public int capacity() { return positions.length; }
     }
 
@@ -68,7 +77,11 @@ public final class CpuBackend implements Backend {
             s.caches[t] = ((CacheHandle) caches[t]).kv;
             s.positions[t] = positions[t];
         }
+        s.batchRows = n;
     }
+
+    @Override
+    public void setStepBatchRows(Step step, int rows) { ((StepRows) step).batchRows = rows; }
 
     @Override
     public synchronized Matrix matrix(String name, GgmlType type, int rows, int cols, MemorySegment data) {
@@ -160,7 +173,8 @@ public final class CpuBackend implements Backend {
     public synchronized void attention(Step step, int layer, int n, Buffer q, Buffer k, Buffer v,
                                        int heads, int kvHeads, int headDim, Buffer out) {
         StepRows s = (StepRows) step;
-        CpuAttention.attendRows(pool, s.caches, s.positions, layer, n, a(q), a(k), a(v), heads, kvHeads, headDim, a(out));
+        CpuAttention.attendRows(pool, s.caches, s.positions, layer, n, s.batchRows, a(q), a(k), a(v), heads, kvHeads, headDim,
+                a(out));
     }
 
     @Override public synchronized void swiglu(Buffer gate, Buffer up, int len) { CpuOps.swiglu(pool, a(gate), a(up), len); }

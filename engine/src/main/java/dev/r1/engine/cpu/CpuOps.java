@@ -65,8 +65,10 @@ public final class CpuOps {
      * with the angle built in float by repeated multiplication, as ggml does ({@code thetaScale}
      * = base^(-2/headDim)); {@code factors} (llama3's {@code rope_freqs}, divisors of the frequency)
      * may be null. NEOX (qwen2) pairs element i with i + headDim/2, normal (llama) pairs 2i with 2i+1.
-     * The angles follow ggml's float arithmetic rather than float64 because rotated keys and queries feed
-     * the attention whose output is quantized to 8 bits for the next matmul (see {@link #swiglu}).
+     * The angles follow ggml's float arithmetic rather than float64, their cosines and sines are libm's
+     * ({@link LibmTrig}), and the rotation is ggml's compiled arithmetic (two fused multiply-adds), because
+     * rotated keys and queries feed the attention whose output is quantized to 8 bits for the next matmul
+     * (see {@link #swiglu}); {@code GgmlRopeParityTest} holds it to ggml's op bit for bit.
      */
     public static void rope(float[] x, int n, int heads, int headDim, int pos0, float thetaScale, float[] factors, boolean neox) {
         int[] pos = new int[n];
@@ -82,8 +84,8 @@ public final class CpuOps {
             float theta = pos[t];
             for (int i = 0; i < half; i++) {
                 float a = factors == null ? theta : theta / factors[i];
-                cos[i] = (float) Math.cos(a);
-                sin[i] = (float) Math.sin(a);
+                cos[i] = LibmTrig.cosf(a); // libm's, as ggml's (not the correctly rounded ones)
+                sin[i] = LibmTrig.sinf(a);
                 theta *= thetaScale;
             }
             for (int h = 0; h < heads; h++) {
@@ -92,8 +94,9 @@ public final class CpuOps {
                     int i0 = neox ? o + i : o + 2 * i;
                     int i1 = neox ? i0 + half : i0 + 1;
                     float a = x[i0], b = x[i1];
-                    x[i0] = a * cos[i] - b * sin[i];
-                    x[i1] = a * sin[i] + b * cos[i];
+                    // ggml's build contracts these into fused multiply-adds, one product rounded apiece
+                    x[i0] = Math.fma(a, cos[i], -(b * sin[i]));
+                    x[i1] = Math.fma(a, sin[i], b * cos[i]);
                 }
             }
         }

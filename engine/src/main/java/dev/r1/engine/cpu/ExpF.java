@@ -1,34 +1,53 @@
 package dev.r1.engine.cpu;
 
 import jdk.incubator.vector.DoubleVector;
-import jdk.incubator.vector.LongVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * {@code (float) e^x} for float {@code x <= 0}, four lanes (in double) at a time: the value libm's {@code expf} gives
- * (the one llama.cpp's CPU attention calls per key), i.e. {@code (float) Math.exp(x)}. Computed in double
- * (Cody–Waite reduction by ln 2, degree-13 Taylor polynomial, error a few double ulps), then rounded once
- * to float, which is the correctly rounded float except when e^x lies within ~1e-15 (relative) of a
- * rounding boundary between floats. Why not {@code Math.exp}: one call per key and head cost ~20 ns, as
- * much as the rest of the attention step.
+ * {@code expf} for float {@code x <= 0}, four lanes (in double) at a time, giving glibc's bits: llama.cpp's CPU
+ * attention calls libm's {@code expf} per key (the one-row kernel) and per tile (the tiled one), and glibc's
+ * is not the correctly rounded e^x — it differs from it in about 1 of 2 000 arguments (measured over 20 M
+ * arguments in [-103, 0]). This is glibc's algorithm (Arm's optimized routines, {@code e_expf.c}, as its FMA
+ * build computes it): x·32/ln 2 split into k + r, 2^(k/32) from a 32-entry table with k/32's integer part
+ * added to the exponent, 2^(r/32) by a cubic, all in double, rounded to float once. Checked against libm's
+ * {@code expf} itself ({@code F16AttentionTest}). Why not scalar: one call per key and head cost ~20 ns with
+ * {@code Math.exp}, as much as the rest of the attention step.
  */
 final class ExpF {
     private ExpF() {}
 
     private static final VectorSpecies<Double> D4 = DoubleVector.SPECIES_256;
-    private static final double LOG2E = 1.4426950408889634, LN2 = 0.6931471805599453, LN2_LO = 2.3190468138462996e-17;
+    private static final int N = 32;
+    /** x·N/ln 2 (glibc's {@code invln2_scaled}). */
+    private static final double INVLN2N = 0x1.71547652b82fep+0 * N;
     /** 1.5·2^52: adding it rounds to an integer, which the low bits then hold. */
-    private static final double MAGIC = 0x1.8p52;
-    private static final long MAGIC_BITS = Double.doubleToRawLongBits(MAGIC);
-    /** Below this e^x rounds to float zero (half the smallest subnormal is e^-103.97). */
-    private static final double LOW = -104;
-    // 1/k! for k = 0..13
-    private static final double C0 = 1, C1 = 1, C2 = 1.0 / 2, C3 = 1.0 / 6, C4 = 1.0 / 24, C5 = 1.0 / 120, C6 = 1.0 / 720,
-            C7 = 1.0 / 5040, C8 = 1.0 / 40320, C9 = 1.0 / 362880, C10 = 1.0 / 3628800, C11 = 1.0 / 39916800,
-            C12 = 1.0 / 479001600, C13 = 1.0 / 6227020800.0;
+    private static final double SHIFT = 0x1.8p52;
+    /** The cubic for 2^(r/N), r in [-1/2, 1/2] (glibc's {@code poly_scaled}). */
+    private static final double P0 = 0x1.c6af84b912394p-5 / N / N / N, P1 = 0x1.ebfce50fac4f3p-3 / N / N,
+            P2 = 0x1.62e42ff0c52d6p-1 / N;
+    /** Below this e^x rounds to float zero (glibc's bound, log(2^-150)). */
+    private static final float LOW = -0x1.9fe368p6f;
+    /** Bits of 2^(i/N) minus i·2^52/N, so that adding k·2^52/N gives 2^(k/N) (glibc's {@code tab}). */
+    private static final long[] TAB = new long[N];
 
-    /** {@code y[i] = (float) e^x[i]} for {@code i < n}; both arrays hold at least {@code n} rounded up to 4. */
+    static {
+        // 2^(i/32) to the nearest double: Math.pow is within 1 ulp, so check the neighbours by squaring up to 2^i
+        for (int i = 0; i < N; i++) {
+            java.math.BigDecimal two = java.math.BigDecimal.valueOf(2).pow(i);
+            double best = Math.pow(2, i / (double) N);
+            java.math.BigDecimal bestErr = null;
+            for (double c : new double[]{Math.nextDown(best), best, Math.nextUp(best)}) {
+                java.math.BigDecimal err = new java.math.BigDecimal(c).pow(N).subtract(two).abs();
+                if (bestErr == null || err.compareTo(bestErr) < 0) {
+                    bestErr = err;
+                    best = c;
+                }
+            }
+            TAB[i] = Double.doubleToRawLongBits(best) - ((long) i << (52 - 5));
+        }
+    }
+
+    /** {@code y[i] = expf(x[i])} for {@code i < n}; both arrays hold at least {@code n} rounded up to 4. */
     static void exp(float[] x, float[] y, int n) {
         exp(x, y, n, new double[4]);
     }
@@ -46,25 +65,22 @@ final class ExpF {
             w[1] = x[i + 1];
             w[2] = x[i + 2];
             w[3] = x[i + 3];
-            DoubleVector v = DoubleVector.fromArray(D4, w, 0).max(LOW);
-            DoubleVector t = v.fma(LOG2E, MAGIC);
-            DoubleVector k = t.sub(MAGIC);
-            DoubleVector r = k.neg().fma(DoubleVector.broadcast(D4, LN2), v);
-            r = k.neg().fma(DoubleVector.broadcast(D4, LN2_LO), r);
-            DoubleVector p = r.fma(C13, C12);
-            p = p.fma(r, DoubleVector.broadcast(D4, C11)).fma(r, DoubleVector.broadcast(D4, C10));
-            p = p.fma(r, DoubleVector.broadcast(D4, C9)).fma(r, DoubleVector.broadcast(D4, C8));
-            p = p.fma(r, DoubleVector.broadcast(D4, C7)).fma(r, DoubleVector.broadcast(D4, C6));
-            p = p.fma(r, DoubleVector.broadcast(D4, C5)).fma(r, DoubleVector.broadcast(D4, C4));
-            p = p.fma(r, DoubleVector.broadcast(D4, C3)).fma(r, DoubleVector.broadcast(D4, C2));
-            p = p.fma(r, DoubleVector.broadcast(D4, C1)).fma(r, DoubleVector.broadcast(D4, C0));
-            DoubleVector scale = ((LongVector) t.reinterpretAsLongs()).sub(MAGIC_BITS - 1023).lanewise(VectorOperators.LSHL, 52)
-                    .reinterpretAsDoubles();
-            p.mul(scale).intoArray(w, 0);
-            y[i] = (float) w[0];
-            y[i + 1] = (float) w[1];
-            y[i + 2] = (float) w[2];
-            y[i + 3] = (float) w[3];
+            DoubleVector xd = DoubleVector.fromArray(D4, w, 0);
+            // glibc's FMA build fuses x·(N/ln 2) into both the rounding and the remainder
+            DoubleVector kShifted = xd.fma(INVLN2N, SHIFT);
+            DoubleVector r = xd.fma(DoubleVector.broadcast(D4, INVLN2N), kShifted.sub(SHIFT).neg());
+            kShifted.intoArray(w, 0);
+            for (int l = 0; l < 4; l++) {
+                long k = Double.doubleToRawLongBits(w[l]);
+                w[l] = Double.longBitsToDouble(TAB[(int) (k & (N - 1))] + (k << (52 - 5)));
+            }
+            DoubleVector scale = DoubleVector.fromArray(D4, w, 0);
+            DoubleVector z = r.fma(P0, P1), r2 = r.mul(r), p = r.fma(P2, 1.0);
+            z.fma(r2, p).mul(scale).intoArray(w, 0);
+            y[i] = x[i] < LOW ? 0f : (float) w[0];
+            y[i + 1] = x[i + 1] < LOW ? 0f : (float) w[1];
+            y[i + 2] = x[i + 2] < LOW ? 0f : (float) w[2];
+            y[i + 3] = x[i + 3] < LOW ? 0f : (float) w[3];
         }
     }
 }

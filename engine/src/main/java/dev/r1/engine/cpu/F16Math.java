@@ -199,4 +199,64 @@ final class F16Math {
             acc[o + i] = a;
         }
     }
+
+    /**
+     * Scores of one query row (F32, {@code q[qo ..]}) against {@code n8} keys (a multiple of 8) in the
+     * cache's blocked layout: each an fma chain over the dimensions in order, from zero, as ggml's
+     * {@code simd_gemm} computes {@code K·Q} (one lane per key). Four blocks of keys at a time so four
+     * chains are in flight.
+     */
+    static void scoresChained(float[] q, int qo, int hd, float[] kb, int n8, float[] sc) {
+        int j = 0;
+        for (; j + 32 <= n8; j += 32) {
+            int b0 = j * hd, b1 = b0 + 8 * hd, b2 = b1 + 8 * hd, b3 = b2 + 8 * hd;
+            FloatVector a0 = FloatVector.zero(F8), a1 = a0, a2 = a0, a3 = a0;
+            for (int x = 0; x < hd; x++) {
+                FloatVector qx = FloatVector.broadcast(F8, q[qo + x]);
+                a0 = qx.fma(FloatVector.fromArray(F8, kb, b0 + 8 * x), a0);
+                a1 = qx.fma(FloatVector.fromArray(F8, kb, b1 + 8 * x), a1);
+                a2 = qx.fma(FloatVector.fromArray(F8, kb, b2 + 8 * x), a2);
+                a3 = qx.fma(FloatVector.fromArray(F8, kb, b3 + 8 * x), a3);
+            }
+            a0.intoArray(sc, j);
+            a1.intoArray(sc, j + 8);
+            a2.intoArray(sc, j + 16);
+            a3.intoArray(sc, j + 24);
+        }
+        for (; j < n8; j += 8) {
+            int b0 = j * hd;
+            FloatVector a0 = FloatVector.zero(F8);
+            for (int x = 0; x < hd; x++) a0 = FloatVector.broadcast(F8, q[qo + x]).fma(FloatVector.fromArray(F8, kb, b0 + 8 * x), a0);
+            a0.intoArray(sc, j);
+        }
+    }
+
+    /**
+     * {@code acc[o + d] = fma(w[j], v[j*hd + d], acc[o + d])} for j = 0..n in order: ggml's {@code simd_gemm}
+     * of a tile's weights and values (one fma chain per column). Four column vectors at a time.
+     */
+    static void accumulateChained(float[] v, int hd, int n, float[] w, float[] acc, int o) {
+        int d = 0;
+        for (; d + 32 <= hd; d += 32) {
+            FloatVector a0 = FloatVector.fromArray(F8, acc, o + d), a1 = FloatVector.fromArray(F8, acc, o + d + 8),
+                    a2 = FloatVector.fromArray(F8, acc, o + d + 16), a3 = FloatVector.fromArray(F8, acc, o + d + 24);
+            for (int j = 0; j < n; j++) {
+                FloatVector wj = FloatVector.broadcast(F8, w[j]);
+                int at = j * hd + d;
+                a0 = wj.fma(FloatVector.fromArray(F8, v, at), a0);
+                a1 = wj.fma(FloatVector.fromArray(F8, v, at + 8), a1);
+                a2 = wj.fma(FloatVector.fromArray(F8, v, at + 16), a2);
+                a3 = wj.fma(FloatVector.fromArray(F8, v, at + 24), a3);
+            }
+            a0.intoArray(acc, o + d);
+            a1.intoArray(acc, o + d + 8);
+            a2.intoArray(acc, o + d + 16);
+            a3.intoArray(acc, o + d + 24);
+        }
+        for (; d < hd; d += 8) {
+            FloatVector a0 = FloatVector.fromArray(F8, acc, o + d);
+            for (int j = 0; j < n; j++) a0 = FloatVector.broadcast(F8, w[j]).fma(FloatVector.fromArray(F8, v, j * hd + d), a0);
+            a0.intoArray(acc, o + d);
+        }
+    }
 }

@@ -62,6 +62,14 @@ public interface Backend extends AutoCloseable {
     /** Sets the first {@code n} rows of {@code step}. */
     void setStep(Step step, int n, Cache[] caches, int[] positions);
 
+    /**
+     * After {@link #setStep}: the step is part of a batch of {@code rows} query rows in all, as llama.cpp would
+     * run it in one ubatch (a long prompt runs here in steps of at most 64 rows; llama.cpp runs up to its
+     * ubatch at once). ggml picks its attention kernel by the ubatch's row count, so a backend that follows
+     * ggml's numerics picks by this. Without the call a step's batch is its own rows; the default ignores it.
+     */
+    default void setStepBatchRows(Step step, int rows) {}
+
     Buffer buffer(int floats);
 
     /** Wraps or uploads a matrix; {@code data} is the tensor's bytes (typically a slice of the mapped file). */

@@ -74,6 +74,7 @@ public final class Transformer implements AutoCloseable {
         if (batch < 1) throw new IllegalArgumentException("batch must be >= 1, got " + batch);
         if (ctx < 1) throw new IllegalArgumentException("context must be >= 1, got " + ctx);
         this.batch = batch;
+        this.ubatch = batch;
         this.cache = be.kvCache(c.layers(), ctx, c.kvDim(), f16Cache);
         this.step = be.step(batch);
         this.rowCaches = new Backend.Cache[batch];
@@ -96,6 +97,17 @@ public final class Transformer implements AutoCloseable {
     public ModelConfig config() { return c; }
     public int contextSize() { return cache.contextSize(); }
     public int batch() { return batch; }
+
+    /**
+     * The batch llama.cpp would run at once for the same options ({@code n_ubatch}): a prompt is cut into
+     * pieces of this size first, each then run in chunks of {@link #batch()}; the backend is told each piece's
+     * size ({@link Backend#setStepBatchRows}). Defaults to {@link #batch()}.
+     */
+    public void ubatch(int rows) {
+        if (rows < 1) throw new IllegalArgumentException("ubatch must be >= 1, got " + rows);
+        this.ubatch = rows;
+    }
+    private int ubatch;
     public long cacheBytes() { return cache.bytes(); }
     public Backend backend() { return be; }
 
@@ -115,12 +127,15 @@ public final class Transformer implements AutoCloseable {
             throw new IllegalStateException(n + " tokens at position " + pos0 + " do not fit the context of " + contextSize());
         }
         for (int done = 0; done < n; ) {
-            int m = Math.min(batch, n - done);
+            // llama.cpp's ubatch holding this chunk: a chunk stays inside one, and says how many rows it has
+            int u0 = done / ubatch * ubatch, uEnd = Math.min(n, u0 + ubatch);
+            int m = Math.min(batch, uEnd - done);
             for (int t = 0; t < m; t++) {
                 rowCaches[t] = cache;
                 rowPos[t] = pos0 + done + t;
             }
             be.setStep(step, m, rowCaches, rowPos);
+            be.setStepBatchRows(step, uEnd - u0);
             // The last layer's feed-forward only feeds the logits: with no one reading every row, it runs on the
             // row whose logits are asked for (none before the last chunk), as llama.cpp's graphs do. Less work,
             // and the row then takes the one-row kernels there too (repacked Q4_K adds four rows in another grain).

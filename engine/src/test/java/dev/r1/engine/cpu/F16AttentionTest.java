@@ -6,6 +6,7 @@ import org.junit.jupiter.api.Test;
 import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Attention over the F16 cache against a scalar transcription of ggml's CPU flash attention (the F16 path
@@ -54,10 +55,10 @@ class F16AttentionTest {
             float old = m, ms = 1f, vs = 1f;
             if (s > m) {
                 m = s;
-                ms = (float) Math.exp(old - m);
+                ms = expf(old - m);
                 for (int i = 0; i < hd; i++) acc[i] = F16Math.round(acc[i] * ms);
             } else {
-                vs = (float) Math.exp(s - m);
+                vs = expf(s - m);
             }
             for (int i = 0; i < hd; i++) acc[i] = F16Math.round(Math.fma(values[j][i], vs, acc[i]));
             sum = sum * ms + vs;
@@ -75,7 +76,8 @@ class F16AttentionTest {
             KvCache cache = new KvCache(1, ctx, kvHeads * hd, true);
             float[][][] keys = new float[kvHeads][ctx][hd], values = new float[kvHeads][ctx][hd];
             int pos = 0;
-            for (int n : new int[] {prompt, 1, 1, 1, 7, 10}) {
+            // chunks under 64 rows: ggml's one-row kernel (GgmlFlashAttentionParityTest covers its tiled one)
+            for (int n : new int[] {60, 60, 30, 1, 1, 1, 7, 10}) {
                 float[] q = new float[n * heads * hd], k = new float[n * kvHeads * hd], v = new float[n * kvHeads * hd];
                 // scores of a few units: new maxima now and then, and weights far from 0 and 1
                 for (int i = 0; i < q.length; i++) q[i] = (float) r.nextGaussian() * 0.5f;
@@ -106,8 +108,45 @@ class F16AttentionTest {
         }
     }
 
+    /** libm's {@code expf}, the one llama.cpp's attention calls (glibc on these machines). */
+    static final java.lang.invoke.MethodHandle EXPF = java.lang.foreign.Linker.nativeLinker().downcallHandle(
+            java.lang.foreign.Linker.nativeLinker().defaultLookup().find("expf").orElseThrow(),
+            java.lang.foreign.FunctionDescriptor.of(java.lang.foreign.ValueLayout.JAVA_FLOAT, java.lang.foreign.ValueLayout.JAVA_FLOAT));
+
+    static float expf(float x) {
+        try {
+            return (float) EXPF.invokeExact(x);
+        } catch (Throwable e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    /** glibc's expf is not the correctly rounded e^x (about 1 argument in 2 000 differs): ours gives its bits. */
     @Test
-    void expIsFloatRoundedExp() {
+    void expIsLibmsExpf() {
+        Random r = new Random(7);
+        int n = 1 << 22, notRounded = 0;
+        float[] x = new float[n], y = new float[n];
+        for (int i = 0; i < n; i++) x[i] = -(float) (r.nextDouble() * (i % 2 == 0 ? 1 : 110));
+        x[0] = 0f;
+        x[1] = Float.NEGATIVE_INFINITY;
+        x[2] = -103.97208f;
+        x[3] = -87.33655f; // around the smallest normal float
+        x[4] = -Float.MIN_VALUE;
+        x[5] = -200f;
+        x[6] = -103.972084f; // glibc's underflow bound and its neighbours
+        x[7] = -103.97207f;
+        ExpF.exp(x, y, n);
+        for (int i = 0; i < n; i++) {
+            float want = expf(x[i]);
+            if (want != (float) StrictMath.exp(x[i])) notRounded++;
+            if (Float.floatToRawIntBits(want) != Float.floatToRawIntBits(y[i])) assertEquals(want, y[i], 0f, "exp(" + x[i] + ")");
+        }
+        assertTrue(notRounded > 0, "libm's expf was correctly rounded on every argument: the test would not tell");
+    }
+
+    @Test
+    void expIsFloatRoundedExpMostly() {
         Random r = new Random(7);
         int n = 1 << 16;
         float[] x = new float[n], y = new float[n];
@@ -119,6 +158,8 @@ class F16AttentionTest {
         x[4] = -Float.MIN_VALUE;
         x[5] = -200f;
         ExpF.exp(x, y, n);
-        for (int i = 0; i < n; i++) assertEquals((float) Math.exp(x[i]), y[i], 0f, "exp(" + x[i] + ")");
+        int off = 0;
+        for (int i = 0; i < n; i++) if ((float) Math.exp(x[i]) != y[i]) off++;
+        assertTrue(off < n / 500, off + " of " + n + " differ from the rounded e^x");
     }
 }
