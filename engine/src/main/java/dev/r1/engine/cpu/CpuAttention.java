@@ -18,6 +18,7 @@ public final class CpuAttention {
         final float[] lanes = new float[8], part = new float[64];
         final double[] exp4 = new double[4]; // ExpF's scratch
         final float[] one = new float[4], oneOut = new float[4];
+        float[] fin = new float[0], finMax = new float[0], finSum = new float[0]; // splitKv's merge
         final float[] row;
 
         Scratch(int hd) { row = new float[hd]; }
@@ -55,10 +56,10 @@ public final class CpuAttention {
      * exponentials (vectorized), the running sum, then the accumulator a part of a head at a time, kept
      * in registers across the chunk's positions.
      */
-    private static void f16Online(KvCache cache, int layer, int len, float[] q, int qRow, int g, int group, int hd,
+    private static void f16Online(KvCache cache, int layer, int from, int len, float[] q, int qRow, int g, int group, int hd,
                                   float scale, float[] out, Scratch s) {
         int L = F16Math.L;
-        boolean blocked = hd % 32 == 0;
+        boolean blocked = hd % 32 == 0 && from % 8 == 0; // the blocked keys start at multiples of 8
         s.ensure(group, hd);
         float[] qh = s.qh, qs = s.qs, kf = s.kf, vf = s.vf, ms = s.ms, vs = s.vs, sc = s.sc, arg = s.arg, acc = s.acc;
         float[] max = s.max, sum = s.sum;
@@ -71,7 +72,7 @@ public final class CpuAttention {
         java.util.Arrays.fill(max, 0, group, Float.NEGATIVE_INFINITY);
         java.util.Arrays.fill(sum, 0, group, 0f);
         int kvOff = g * hd;
-        for (int c0 = 0; c0 < len; c0 += CHUNK) {
+        for (int c0 = from; c0 < len; c0 += CHUNK) {
             int n = Math.min(CHUNK, len - c0);
             if (blocked) cache.keysBlocked(layer, c0, n, kvOff, hd, kf);
             else cache.rows(false, layer, c0, c0 + n, kvOff, hd, kf);
@@ -117,6 +118,7 @@ public final class CpuAttention {
                 }
             }
         }
+        if (out == null) return; // a part of a split: max, sum and the unnormalized accumulator stay in s
         for (int hh = 0; hh < group; hh++) {
             float inv = sum[hh] == 0 ? 0 : 1f / sum[hh];
             for (int i = 0; i < hd; i++) out[base + hh * hd + i] = acc[hh * hd + i] * inv;
@@ -160,13 +162,62 @@ public final class CpuAttention {
         // ggml switches to its tiled kernel when a batch has 64 query rows or more (the query count of the
         // whole ubatch, so every row of such a batch takes it)
         boolean tiled = batchRows >= TILE && caches[0].isF16() && hd % 8 == 0 && TILED;
+        // and for a batch of one row over 512+ cells, it splits the cells among its threads (as many as ours)
+        int splits = batchRows == 1 && SPLIT_KV ? pool.size() : 1;
         pool.forRange(n * kvHeads, 1, (a, b) -> {
             for (int task = a; task < b; task++) {
                 int t = task / kvHeads, g = task % kvHeads;
                 if (tiled) tiledRow(caches[t], layer, pos[t] + 1, q, t * heads * hd, g, group, hd, scale, out);
-                else one(caches[t], layer, pos[t], q, t * heads * hd, g, group, hd, scale, out);
+                else one(caches[t], layer, pos[t], q, t * heads * hd, g, group, hd, scale, out, splits);
             }
         });
+    }
+
+    static boolean SPLIT_KV = Boolean.parseBoolean(System.getProperty("r1.attention.splitkv", "true"));
+
+    /**
+     * One decoding row over {@code cells >= 512} cells in ggml's split form ({@code use_split_kv_path} of
+     * {@code ggml_compute_forward_flash_attn_ext}): the cells cut into {@code splits} equal parts (one per
+     * thread), each part's online softmax run alone (its own maximum, sum and F16 accumulator, as
+     * {@link #f16Online}), then the parts merged in order, each rescaled by {@code expf} of its maximum's
+     * distance to the common one, and normalized once. Cells past {@code len} are masked.
+     */
+    private static void splitKv(KvCache cache, int layer, int len, int cells, int splits, float[] q, int qRow, int g,
+                                int group, int hd, float scale, float[] out, Scratch s) {
+        if (s.fin.length < group * hd) {
+            s.fin = new float[group * hd];
+            s.finMax = new float[group];
+            s.finSum = new float[group];
+        }
+        float[] fin = s.fin, finMax = s.finMax, finSum = s.finSum, acc = s.acc;
+        java.util.Arrays.fill(fin, 0, group * hd, 0f);
+        java.util.Arrays.fill(finMax, 0, group, Float.NEGATIVE_INFINITY);
+        java.util.Arrays.fill(finSum, 0, group, 0f);
+        int part = (cells + splits - 1) / splits;
+        for (int p = 0; p < splits; p++) {
+            int from = p * part, to = Math.min(from + part, len);
+            if (from >= to) continue; // every cell masked: ggml's part has sum 0 and is skipped
+            f16Online(cache, layer, from, to, q, qRow, g, group, hd, scale, null, s);
+            for (int hh = 0; hh < group; hh++) {
+                float sum = s.sum[hh];
+                if (sum == 0) continue;
+                float mNew = Math.max(finMax[hh], s.max[hh]);
+                s.one[0] = finMax[hh] - mNew;
+                s.one[1] = s.max[hh] - mNew;
+                ExpF.exp(s.one, s.oneOut, 2, s.exp4);
+                float old = s.oneOut[0], now = s.oneOut[1];
+                int o = hh * hd;
+                // a·old + b·now as ggml's build computes it: the second product rounded, the first fused
+                for (int i = 0; i < hd; i++) fin[o + i] = Math.fma(fin[o + i], old, acc[o + i] * now);
+                finSum[hh] = Math.fma(finSum[hh], old, sum * now);
+                finMax[hh] = mNew;
+            }
+        }
+        int base = qRow + g * group * hd;
+        for (int hh = 0; hh < group; hh++) {
+            float inv = finSum[hh] != 0 ? 1f / finSum[hh] : 1f;
+            for (int i = 0; i < hd; i++) out[base + hh * hd + i] = finSum[hh] != 0 ? fin[hh * hd + i] * inv : fin[hh * hd + i];
+        }
     }
 
     /** ggml's tile of keys/values (and of query rows: its kernel runs only for batches of at least this many). */
@@ -238,14 +289,17 @@ public final class CpuAttention {
     }
 
     private static void one(KvCache cache, int layer, int pos, float[] q, int qRow, int g, int group, int hd,
-                            float scale, float[] out) {
+                            float scale, float[] out, int splits) {
         int len = pos + 1;
         Scratch s = SCRATCH.get();
         if (s == null || s.row.length != hd) SCRATCH.set(s = new Scratch(hd));
         if (s.scores.length < group * len) s.scores = new float[Math.max(group * len, 2 * s.scores.length)];
         float[] sc = s.scores, row = s.row;
         if (cache.isF16() && F16_ONLINE) {
-            f16Online(cache, layer, len, q, qRow, g, group, hd, scale, out, s);
+            // llama.cpp's cache view spans len rounded up to 256 cells (at least 256), the rest masked
+            int cells = Math.max(256, (len + 255) / 256 * 256);
+            if (splits > 1 && cells >= 512) splitKv(cache, layer, len, cells, splits, q, qRow, g, group, hd, scale, out, s);
+            else f16Online(cache, layer, 0, len, q, qRow, g, group, hd, scale, out, s);
             return;
         }
         float[] qv = q;

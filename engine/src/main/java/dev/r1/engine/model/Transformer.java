@@ -186,6 +186,8 @@ public final class Transformer implements AutoCloseable {
             lead.rowPos[i] = pos[i];
         }
         lead.be.setStep(lead.step, n, lead.rowCaches, lead.rowPos);
+        // each sequence's row as if decoded alone (a batch of one), so its logits do not depend on the load
+        lead.be.setStepBatchRows(lead.step, 1);
         lead.sequences = true;
         try {
             lead.layers(tokens, 0, n, ALL_ROWS);

@@ -208,4 +208,34 @@ class LlamaCppParityTest {
             }
         }
     }
+
+    /**
+     * Decoding past 256 cells with both engines on two threads: llama.cpp's cache view is then 512 cells, and
+     * for a batch of one row ggml splits the cells between its threads and merges the parts; ours does the same
+     * split with as many parts as it has threads. The prompt (300 tokens, ubatches of 128) also mixes the tiled
+     * kernel (128-row ubatches) and the one-row kernel (the last 44 rows).
+     */
+    @ParameterizedTest(name = "{0} {1}")
+    @CsvSource({"tiny-qwen2,Q4_0_HD128", "tiny-llama,Q8_0"})
+    void decodingPast256CellsSplitsTheCellsAsLlamaCpp(String preset, String mix) {
+        Path gguf = write(preset, mix);
+        int[] prompt = new int[300];
+        for (int i = 0; i < prompt.length; i++) prompt[i] = (i * 53 + 5) % 500;
+        SessionOptions o = new SessionOptions(2, 512, 128);
+        boolean sameOrder = "haswell".equals(NativeLibraries.llama().cpuVariant())
+                && dev.r1.engine.cpu.VectorWidths.QUANT.vectorBitSize() == 256;
+        try (Session java = JavaSession.open(gguf, o); Session ref = LlamaCppSession.open(gguf, o)) {
+            java.prefill(prompt);
+            ref.prefill(prompt);
+            float[] a = java.lastLogits(), b = ref.lastLogits();
+            for (int i = 0; i < 8; i++) {
+                double d = kl(b, a);
+                assertTrue(d < (sameOrder ? MAX_KL : MAX_KL_OTHER_ORDER), preset + " " + mix + ": KL " + d + " at token " + i);
+                if (sameOrder) assertArrayEquals(b, a, preset + " " + mix + ": logits at position " + (prompt.length + i));
+                int next = argmax(a);
+                a = java.decode(next);
+                b = ref.decode(next);
+            }
+        }
+    }
 }
