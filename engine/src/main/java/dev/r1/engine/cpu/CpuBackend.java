@@ -98,7 +98,7 @@ public final class CpuBackend implements Backend {
     static WeightMatrix prepare(String name, GgmlType type, int rows, int cols, MemorySegment data, Arena arena, Parallel pool) {
         MemorySegment p = null;
         if (REPACK && type == GgmlType.Q4_0 && Q4x8.fits(rows, cols)) p = Q4x8.repack(data, rows, cols, arena, pool);
-        if (REPACK && type == GgmlType.Q6_K && Q6Kx8.fits(rows, cols)) p = Q6Kx8.repack(data, rows, cols, arena, pool);
+        if (REPACK && type == GgmlType.Q6_K && Q6Kx8.fits(rows, cols)) p = Q6Kx8.repack(data, rows, cols, arena, pool, Q6Kx8.ggmlLanes(name));
         if (REPACK && type == GgmlType.Q4_K && Q4Kx8.fits(rows, cols)) p = Q4Kx8.repack(data, rows, cols, arena, pool);
         return new WeightMatrix(name, type, rows, cols, data, p);
     }

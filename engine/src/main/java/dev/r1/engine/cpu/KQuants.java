@@ -117,21 +117,29 @@ public final class KQuants {
         return (((b8 >>> (8 * k)) & 0xFF) >>> 4) | (((b4 >>> (8 * k)) & 0xFF) >>> 6 << 4);
     }
 
-    /** Q6_K row . one Q8_K activation row. */
-    public static float dotQ6_K(MemorySegment w, long rowOff, int sbs, short[] q, int qOff, float[] d, int dOff) {
-        float sum = 0;
+    /**
+     * Q6_K row . one Q8_K activation row ({@code bs}: its sums of 16), in the float operations of ggml's AVX2
+     * {@code vec_dot_q6_K_q8_K}: per super-block eight integer lanes (lane k: the products of the elements with
+     * {@code (e % 32) / 4 == k}, q unsigned and scaled per 16, minus {@code 32·(bsum·scale)} of 16-groups 2k and
+     * 2k+1), each lane {@code acc_k = fma(d, lane, acc_k)} across super-blocks, the eight added in
+     * {@code hsum_float_8}'s order ({@link Q6Kx8#gemv} does the same for R rows at once).
+     */
+    public static float dotQ6_K(MemorySegment w, long rowOff, int sbs, short[] q, int qOff, float[] d, int dOff, int[] bs, int bOff) {
+        float f0 = 0, f1 = 0, f2 = 0, f3 = 0, f4 = 0, f5 = 0, f6 = 0, f7 = 0;
+        int[] lanes = new int[8], part = new int[L / 2];
         for (int s = 0; s < sbs; s++) {
             long off = rowOff + (long) s * Q6_K_BYTES;
-            IntVector acc = IntVector.zero(I);
-            for (int h = 0; h < 2; h++) {
-                long ql = off + 64L * h, qh = off + 128 + 32L * h, sc = off + 192 + 8L * h;
-                int e = qOff + s * QK + 128 * h;
-                for (int j = 0; j < 32; j += L) {
+            java.util.Arrays.fill(lanes, 0);
+            for (int j = 0; j < 32; j += L) {
+                IntVector acc = IntVector.zero(I);
+                for (int h = 0; h < 2; h++) {
+                    long ql = off + 64L * h, qh = off + 128 + 32L * h, sc = off + 192 + 8L * h;
+                    int e = qOff + s * QK + 128 * h;
                     ShortVector l0 = u8(w, ql + j), l1 = u8(w, ql + 32 + j), hb = u8(w, qh + j);
-                    ShortVector v0 = l0.and((short) 0x0F).or(hb.and((short) 3).lanewise(VectorOperators.LSHL, 4)).sub((short) 32);
-                    ShortVector v1 = l1.and((short) 0x0F).or(hb.and((short) 0x0C).lanewise(VectorOperators.LSHL, 2)).sub((short) 32);
-                    ShortVector v2 = l0.lanewise(VectorOperators.LSHR, 4).or(hb.and((short) 0x30)).sub((short) 32);
-                    ShortVector v3 = l1.lanewise(VectorOperators.LSHR, 4).or(hb.and((short) 0xC0).lanewise(VectorOperators.LSHR, 2)).sub((short) 32);
+                    ShortVector v0 = l0.and((short) 0x0F).or(hb.and((short) 3).lanewise(VectorOperators.LSHL, 4));
+                    ShortVector v1 = l1.and((short) 0x0F).or(hb.and((short) 0x0C).lanewise(VectorOperators.LSHL, 2));
+                    ShortVector v2 = l0.lanewise(VectorOperators.LSHR, 4).or(hb.and((short) 0x30));
+                    ShortVector v3 = l1.lanewise(VectorOperators.LSHR, 4).or(hb.and((short) 0xC0).lanewise(VectorOperators.LSHR, 2));
                     int is = j / 16;
                     // Pair sums written out here, not in a helper taking vectors: C2 may leave such a helper
                     // un-inlined and then boxes every vector (measured: the Q6_K head ran on the slow path).
@@ -148,10 +156,25 @@ public final class KQuants {
                             .add(p2.mul(w.get(java.lang.foreign.ValueLayout.JAVA_BYTE, sc + is + 4)))
                             .add(p3.mul(w.get(java.lang.foreign.ValueLayout.JAVA_BYTE, sc + is + 6)));
                 }
+                // int lane i holds the pair of elements j + 2i, j + 2i + 1 (of every 32): ggml's lane (j + 2i) / 4
+                acc.intoArray(part, 0);
+                for (int i = 0; i < L / 2; i++) lanes[(j + 2 * i) >> 2] += part[i];
             }
-            int sumi = acc.reduceLanes(VectorOperators.ADD);
-            sum += d[dOff + s] * Float.float16ToFloat(w.get(QuantLayouts.I16, off + 208)) * sumi;
+            for (int k = 0; k < 8; k++) {
+                int g = 2 * k;
+                lanes[k] -= 32 * (bs[bOff + 16 * s + g] * w.get(java.lang.foreign.ValueLayout.JAVA_BYTE, off + 192 + g)
+                        + bs[bOff + 16 * s + g + 1] * w.get(java.lang.foreign.ValueLayout.JAVA_BYTE, off + 193 + g));
+            }
+            float dd = d[dOff + s] * Float.float16ToFloat(w.get(QuantLayouts.I16, off + 208));
+            f0 = Math.fma(dd, (float) lanes[0], f0);
+            f1 = Math.fma(dd, (float) lanes[1], f1);
+            f2 = Math.fma(dd, (float) lanes[2], f2);
+            f3 = Math.fma(dd, (float) lanes[3], f3);
+            f4 = Math.fma(dd, (float) lanes[4], f4);
+            f5 = Math.fma(dd, (float) lanes[5], f5);
+            f6 = Math.fma(dd, (float) lanes[6], f6);
+            f7 = Math.fma(dd, (float) lanes[7], f7);
         }
-        return sum;
+        return ((f0 + f4) + (f2 + f6)) + ((f1 + f5) + (f3 + f7));
     }
 }

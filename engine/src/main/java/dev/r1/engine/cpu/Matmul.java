@@ -38,6 +38,7 @@ public final class Matmul {
     private final short[][] unpacked;
     private final float[][] unpackedScale;
     private final float[][] groupScratch; // a Q4x8 group's outputs when a chunk splits the group
+    private final float[][] laneScratch;  // Q6Kx8.gemvGgml's eight float lanes per row
     private int gemmTokens; // tokens [0, gemmTokens) of the current multiply take ggml's gemm grain (Q4Kx8)
 
     public Matmul(Parallel pool) {
@@ -48,6 +49,7 @@ public final class Matmul {
         this.unpacked = new short[pool.size()][];
         this.unpackedScale = new float[pool.size()][];
         this.groupScratch = new float[pool.size()][];
+        this.laneScratch = new float[pool.size()][];
         this.kvWorker = new int[pool.size()][];
         this.kvWorker2 = new int[pool.size()][];
     }
@@ -75,23 +77,25 @@ public final class Matmul {
         int cols = ws[0].cols();
         boolean needQ8_1 = false, needQ8 = false, needSums = false, needPairs = false, needQ8K = false, needPacked = false, needSpreadK = false;
         int totalRows = 0;
-        boolean allPackedQ4 = true, allPackedQ6K = true, allPackedQ4K = true;
+        boolean allPackedQ4 = true, allPackedQ6K = true, allPackedQ6KGgml = true, allPackedQ4K = true;
         for (int i = 0; i < ws.length; i++) {
             WeightMatrix w = ws[i];
             if (w.cols() != cols) throw new IllegalArgumentException("matrices with different input sizes in one multiply");
             if (outs[i].length < (long) n * w.rows()) throw new IllegalArgumentException("output buffer too small for " + w.name());
             // the activation forms the matrices' kernels read, each made once for all of them
             WeightMatrix.Kernel k = w.kernel();
-            needQ8K |= k == WeightMatrix.Kernel.K_QUANT || k == WeightMatrix.Kernel.Q6_K_X8 || k == WeightMatrix.Kernel.Q4_K_X8;
+            needQ8K |= k == WeightMatrix.Kernel.K_QUANT || k == WeightMatrix.Kernel.Q6_K_X8 || k == WeightMatrix.Kernel.Q6_K_X8_GGML
+                    || k == WeightMatrix.Kernel.Q4_K_X8;
             needQ8 |= k == WeightMatrix.Kernel.Q4_0 || k == WeightMatrix.Kernel.Q4_0_X8
                     || k == WeightMatrix.Kernel.Q5_0 || k == WeightMatrix.Kernel.IQ4_NL;
             needQ8_1 |= k == WeightMatrix.Kernel.Q4_1 || k == WeightMatrix.Kernel.Q5_1;
             needSums |= k == WeightMatrix.Kernel.Q4_0;
             needPacked |= k == WeightMatrix.Kernel.Q4_0_X8;
-            needSpreadK |= (k == WeightMatrix.Kernel.Q6_K_X8 || k == WeightMatrix.Kernel.Q4_K_X8) && n == 1;
+            needSpreadK |= (k == WeightMatrix.Kernel.Q6_K_X8 || k == WeightMatrix.Kernel.Q6_K_X8_GGML || k == WeightMatrix.Kernel.Q4_K_X8) && n == 1;
             needPairs |= k == WeightMatrix.Kernel.Q8_0;
             allPackedQ4 &= k == WeightMatrix.Kernel.Q4_0_X8;
             allPackedQ6K &= k == WeightMatrix.Kernel.Q6_K_X8;
+            allPackedQ6KGgml &= k == WeightMatrix.Kernel.Q6_K_X8_GGML;
             allPackedQ4K &= k == WeightMatrix.Kernel.Q4_K_X8;
             totalRows += w.rows();
         }
@@ -114,8 +118,9 @@ public final class Matmul {
             if (kv.length < cols / 2 * Q6Kx8.R) kv = new int[cols / 2 * Q6Kx8.R];
             Q6Kx8.spread(kq, 0, cols, kv);
         }
-        if (n == 1 && (allPackedQ4 || allPackedQ6K || allPackedQ4K)) {
-            decodePacked(ws, outs, totalRows, allPackedQ4 ? WeightMatrix.Kernel.Q4_0_X8 : allPackedQ6K ? WeightMatrix.Kernel.Q6_K_X8 : WeightMatrix.Kernel.Q4_K_X8);
+        if (n == 1 && (allPackedQ4 || allPackedQ6K || allPackedQ6KGgml || allPackedQ4K)) {
+            decodePacked(ws, outs, totalRows, allPackedQ4 ? WeightMatrix.Kernel.Q4_0_X8 : allPackedQ6K ? WeightMatrix.Kernel.Q6_K_X8
+                    : allPackedQ6KGgml ? WeightMatrix.Kernel.Q6_K_X8_GGML : WeightMatrix.Kernel.Q4_K_X8);
             return;
         }
         int[] starts = new int[ws.length + 1];
@@ -146,9 +151,10 @@ public final class Matmul {
      */
     private void decodePacked(WeightMatrix[] ws, float[][] outs, int totalRows, WeightMatrix.Kernel kind) {
         boolean q6k = kind == WeightMatrix.Kernel.Q6_K_X8, q4k = kind == WeightMatrix.Kernel.Q4_K_X8;
+        boolean q6kGgml = kind == WeightMatrix.Kernel.Q6_K_X8_GGML;
         int R = Q4x8.R, groups = totalRows / R, half = (groups + 1) / 2;
-        int blocks = ws[0].cols() / (q6k || q4k ? KQuants.QK : QuantKernels.QK);
-        long groupBytes = (long) blocks * (q6k ? Q6Kx8.BLOCK : q4k ? Q4Kx8.BLOCK : Q4x8.BLOCK);
+        int blocks = ws[0].cols() / (q6k || q6kGgml || q4k ? KQuants.QK : QuantKernels.QK);
+        long groupBytes = (long) blocks * (q6k || q6kGgml ? Q6Kx8.BLOCK : q4k ? Q4Kx8.BLOCK : Q4x8.BLOCK);
         int[] first = new int[ws.length + 1]; // first group of each matrix
         for (int i = 0; i < ws.length; i++) first[i + 1] = first[i] + ws[i].rows() / R;
         AtomicInteger next = new AtomicInteger();
@@ -159,7 +165,10 @@ public final class Matmul {
                     int a = matrixOf(first, i), ga = i - first[a], j = i + half;
                     if (j < groups) {
                         int b = matrixOf(first, j), gb = j - first[b];
-                        if (q6k) {
+                        if (q6kGgml) { // no two-group kernel: ggml's eight lanes per row take the registers
+                            Q6Kx8.gemvGgml(ws[a].packed(), ga * groupBytes, blocks, kv, kd, 0, kb, 0, laneScratch(worker), outs[a], ga * R);
+                            Q6Kx8.gemvGgml(ws[b].packed(), gb * groupBytes, blocks, kv, kd, 0, kb, 0, laneScratch(worker), outs[b], gb * R);
+                        } else if (q6k) {
                             Q6Kx8.gemv2(ws[a].packed(), ga * groupBytes, ws[b].packed(), gb * groupBytes, blocks, kv, kd, 0,
                                     outs[a], ga * R, outs[b], gb * R);
                         } else if (q4k) { // no two-group Q4_K kernel: too large for C1
@@ -169,6 +178,8 @@ public final class Matmul {
                             Q4x8.gemv2(ws[a].packed(), ga * groupBytes, ws[b].packed(), gb * groupBytes, blocks, qv, 0, qd, s8, 0,
                                     outs[a], ga * R, outs[b], gb * R);
                         }
+                    } else if (q6kGgml) {
+                        Q6Kx8.gemvGgml(ws[a].packed(), ga * groupBytes, blocks, kv, kd, 0, kb, 0, laneScratch(worker), outs[a], ga * R);
                     } else if (q6k) {
                         Q6Kx8.gemv(ws[a].packed(), ga * groupBytes, blocks, kv, kd, 0, outs[a], ga * R);
                     } else if (q4k) {
@@ -278,6 +289,7 @@ public final class Matmul {
      */
     private void rowsPackedQ6K(WeightMatrix w, int n, float[] out, int r0, int r1, int worker) {
         int cols = w.cols(), rows = w.rows(), sbs = cols / KQuants.QK, R = Q6Kx8.R;
+        boolean ggml = w.kernel() == WeightMatrix.Kernel.Q6_K_X8_GGML;
         float[] tmp = groupScratch[worker];
         if (tmp == null) groupScratch[worker] = tmp = new float[2 * R];
         int[] v0 = kv, v1 = null;
@@ -294,7 +306,15 @@ public final class Matmul {
             for (int g = r0 - r0 % R; g < r1; g += R) {
                 long off = (long) (g / R) * sbs * Q6Kx8.BLOCK;
                 boolean whole = g >= r0 && g + R <= r1;
-                if (pair) {
+                if (ggml) { // each token alone: ggml's lanes leave no registers for a second one
+                    float[] lanes = laneScratch(worker);
+                    Q6Kx8.gemvGgml(w.packed(), off, sbs, v0, kd, t * sbs, kb, t * sbs * 16, lanes, whole ? out : tmp,
+                            whole ? t * rows + g : 0);
+                    if (pair) {
+                        Q6Kx8.gemvGgml(w.packed(), off, sbs, v1, kd, (t + 1) * sbs, kb, (t + 1) * sbs * 16, lanes,
+                                whole ? out : tmp, whole ? (t + 1) * rows + g : R);
+                    }
+                } else if (pair) {
                     Q6Kx8.gemm2(w.packed(), off, sbs, v0, v1, kd, t * sbs, (t + 1) * sbs, whole ? out : tmp,
                             whole ? t * rows + g : 0, whole ? (t + 1) * rows + g : R);
                 } else {
@@ -377,7 +397,7 @@ public final class Matmul {
         for (int r = r0; r < r1; r++) {
             for (int t = 0; t < n; t++) {
                 out[t * rows + r] = q4 ? KQuants.dotQ4_K(w.data(), r * rb, sbs, kq, t * cols, kd, t * sbs, kb, t * sbs * 16)
-                        : KQuants.dotQ6_K(w.data(), r * rb, sbs, kq, t * cols, kd, t * sbs);
+                        : KQuants.dotQ6_K(w.data(), r * rb, sbs, kq, t * cols, kd, t * sbs, kb, t * sbs * 16);
             }
         }
     }
@@ -478,7 +498,7 @@ public final class Matmul {
         int cols = w.cols(), rows = w.rows();
         long rb = w.rowBytes();
         switch (w.kernel()) {
-            case Q6_K_X8 -> rowsPackedQ6K(w, n, out, r0, r1, worker);
+            case Q6_K_X8, Q6_K_X8_GGML -> rowsPackedQ6K(w, n, out, r0, r1, worker);
             case Q4_K_X8 -> rowsPackedQ4K(w, n, out, r0, r1, worker);
             case Q4_0_X8 -> rowsPacked(w, n, out, r0, r1, worker);
             case K_QUANT -> rowsK(w, n, out, r0, r1);
@@ -515,4 +535,10 @@ public final class Matmul {
         }
     }
 
+
+    private float[] laneScratch(int worker) {
+        float[] l = laneScratch[worker];
+        if (l == null) laneScratch[worker] = l = new float[8 * Q6Kx8.R];
+        return l;
+    }
 }

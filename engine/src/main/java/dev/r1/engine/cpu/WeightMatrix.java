@@ -43,8 +43,10 @@ public record WeightMatrix(String name, GgmlType type, int rows, int cols, Memor
     public enum Kernel {
         /** repacked Q4_0 ({@link Q4x8}): Q8_0 activations in natural order, packed into pairs */
         Q4_0_X8,
-        /** repacked Q6_K ({@link Q6Kx8}): Q8_K activations, spread per token */
+        /** repacked Q6_K, the output head ({@link Q6Kx8#gemv}): Q8_K activations, spread per token */
         Q6_K_X8,
+        /** repacked Q6_K elsewhere ({@link Q6Kx8#gemvGgml}, ggml's lanes): Q8_K activations spread, and their sums of 16 */
+        Q6_K_X8_GGML,
         /** repacked Q4_K ({@link Q4Kx8}): Q8_K activations spread per token, and their sums of 16 */
         Q4_K_X8,
         /** row-major Q4_0: Q8_0 activations in natural order with block sums */
@@ -71,7 +73,7 @@ public record WeightMatrix(String name, GgmlType type, int rows, int cols, Memor
     public Kernel kernel() {
         return switch (type) {
             case Q4_0 -> packed != null ? Kernel.Q4_0_X8 : Kernel.Q4_0;
-            case Q6_K -> packed != null ? Kernel.Q6_K_X8 : Kernel.K_QUANT;
+            case Q6_K -> packed == null ? Kernel.K_QUANT : Q6Kx8.ggmlLanes(name) ? Kernel.Q6_K_X8_GGML : Kernel.Q6_K_X8;
             case Q8_0 -> Kernel.Q8_0;
             case Q4_K -> packed != null ? Kernel.Q4_K_X8 : Kernel.K_QUANT;
             case Q5_K, Q3_K, Q2_K, IQ4_XS -> Kernel.K_QUANT; // KQuants2

@@ -30,7 +30,7 @@ import org.junit.jupiter.api.Test;
  * chose its {@code haswell} library (this machine kind); other variants add in other orders.
  */
 class GgmlKernelParityTest {
-    static MethodHandle swiglu, quantizeRow, vecDot, quantizeRowK, quantizeMatK, gemvQ4K, gemmQ4K;
+    static MethodHandle swiglu, quantizeRow, vecDot, quantizeRowK, quantizeMatK, gemvQ4K, gemmQ4K, vecDotQ6K;
 
     @BeforeAll
     static void load() throws Throwable {
@@ -55,6 +55,8 @@ class GgmlKernelParityTest {
         FunctionDescriptor kernel = FunctionDescriptor.ofVoid(JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS, ADDRESS, JAVA_INT, JAVA_INT);
         gemvQ4K = l.downcallHandle(cpu.find("ggml_gemv_q4_K_8x8_q8_K").orElseThrow(), kernel);
         gemmQ4K = l.downcallHandle(cpu.find("ggml_gemm_q4_K_8x8_q8_K").orElseThrow(), kernel);
+        vecDotQ6K = l.downcallHandle(cpu.find("ggml_vec_dot_q6_K_q8_K").orElseThrow(),
+                FunctionDescriptor.ofVoid(JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS, JAVA_LONG, ADDRESS, JAVA_LONG, JAVA_INT));
     }
 
     @Test
@@ -230,6 +232,59 @@ class GgmlKernelParityTest {
         } else {
             // a reordered sum of 48 block products (with cancellation): a few ulps of a typical block each
             assertEquals(want, got, 48 * 32 * Math.ulp(Math.max(16f, Math.abs(want))), what + " at " + VectorWidths.describe());
+        }
+    }
+
+    /**
+     * A Q6_K row of 1, 3 and 35 super-blocks (35: ffn_down of the 1.5B) · Q8_K activations, ours against
+     * {@code ggml_vec_dot_q6_K_q8_K} (x86 builds never repack Q6_K, so llama.cpp runs this for every Q6_K
+     * matrix): both the row-major kernel and the repacked one that every Q6_K matrix but the head takes.
+     */
+    @Test
+    void q6_KDotIsGgmls() throws Throwable {
+        SplittableRandom r = new SplittableRandom(21);
+        for (int sbs : new int[] {1, 3, 35}) {
+            int cols = 256 * sbs;
+            try (Arena a = Arena.ofConfined()) {
+                MemorySegment w = a.allocate(210L * sbs * 8), y = a.allocate(292L * sbs), out = a.allocate(4);
+                for (int row = 0; row < 8; row++) {
+                    for (int b = 0; b < sbs; b++) {
+                        long o = 210L * (row * sbs + b);
+                        for (int i = 0; i < 192; i++) w.set(JAVA_BYTE, o + i, (byte) r.nextInt(256));
+                        for (int i = 0; i < 16; i++) w.set(JAVA_BYTE, o + 192 + i, (byte) (r.nextInt(127) - 63));
+                        w.set(JAVA_SHORT_UNALIGNED, o + 208, Float.floatToFloat16((float) (r.nextDouble() * 1e-3)));
+                    }
+                }
+                float[] x = new float[cols];
+                for (int i = 0; i < cols; i++) x[i] = (float) r.nextGaussian();
+                quantizeRowK.invokeExact(a.allocateFrom(JAVA_FLOAT, x), y, (long) cols);
+                short[] q = new short[cols];
+                float[] d = new float[sbs];
+                int[] bs = new int[16 * sbs];
+                KQuants.quantizeQ8K(x, 0, cols, q, 0, d, 0, bs, 0);
+                int[] qv = new int[cols / 2 * Q6Kx8.R];
+                Q6Kx8.spread(q, 0, cols, qv);
+                MemorySegment packed = null;
+                if (Q6Kx8.fits(8, cols)) {
+                    try (Parallel pool = new Parallel(1)) {
+                        packed = Q6Kx8.repack(w, 8, cols, a, pool, true);
+                    }
+                }
+                float[] group = new float[8];
+                boolean repacked = packed != null; // groups of R rows (R follows the vector width)
+                for (int g = 0; repacked && g < 8 / Q6Kx8.R; g++) {
+                    Q6Kx8.gemvGgml(packed, (long) g * sbs * Q6Kx8.BLOCK, sbs, qv, d, 0, bs, 0, new float[8 * Q6Kx8.R], group, g * Q6Kx8.R);
+                }
+                for (int row = 0; row < 8; row++) {
+                    vecDotQ6K.invokeExact(cols, out, 0L, w.asSlice(210L * row * sbs), 0L, y, 0L, 1);
+                    float want = out.get(JAVA_FLOAT, 0);
+                    float ours = KQuants.dotQ6_K(w, 210L * row * sbs, sbs, q, 0, d, 0, bs, 0);
+                    assertEquals(Float.floatToRawIntBits(want), Float.floatToRawIntBits(ours), sbs + " super-blocks, row " + row + ": ggml " + want + ", ours " + ours);
+                    if (repacked) {
+                        assertEquals(Float.floatToRawIntBits(want), Float.floatToRawIntBits(group[row]), sbs + " super-blocks, row " + row + " repacked: ggml " + want + ", ours " + group[row]);
+                    }
+                }
+            }
         }
     }
 }

@@ -45,7 +45,7 @@ public final class KQuants2Bench {
                 long t0 = System.nanoTime();
                 for (int r = 0; r < rows; r++) {
                     sink += type == GgmlType.Q4_K ? KQuants.dotQ4_K(m.data(), r * rb, sbs, a.q(), 0, a.d(), 0, a.bs(), 0)
-                            : type == GgmlType.Q6_K ? KQuants.dotQ6_K(m.data(), r * rb, sbs, a.q(), 0, a.d(), 0)
+                            : type == GgmlType.Q6_K ? KQuants.dotQ6_K(m.data(), r * rb, sbs, a.q(), 0, a.d(), 0, a.bs(), 0)
                             : KQuants2.dot(type, m.data(), r * rb, sbs, a.q(), a.qp(), 0, a.d(), 0, a.bs(), 0);
                 }
                 long t1 = System.nanoTime();

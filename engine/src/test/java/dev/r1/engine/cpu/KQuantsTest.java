@@ -60,7 +60,7 @@ class KQuantsTest {
                     }
                     float got = type == GgmlType.Q4_K
                             ? KQuants.dotQ4_K(m.data(), r * m.rowBytes(), cols / 256, q, 0, d, 0, bs, 0)
-                            : KQuants.dotQ6_K(m.data(), r * m.rowBytes(), cols / 256, q, 0, d, 0);
+                            : KQuants.dotQ6_K(m.data(), r * m.rowBytes(), cols / 256, q, 0, d, 0, bs, 0);
                     assertEquals(ref, got, 1e-5 * abs + 1e-12, type + " row " + r);
                 }
             }

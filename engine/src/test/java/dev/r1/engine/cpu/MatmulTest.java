@@ -150,8 +150,9 @@ class MatmulTest {
     }
 
     /**
-     * Repacked Q6_K does the same float operations as the row-major kernel (which matches llama.cpp's bit
-     * for bit), so the outputs are equal, for decoding and for batches.
+     * Repacked Q6_K (any matrix but the head: ggml's lanes) does the same float operations as the row-major
+     * kernel (both match llama.cpp's bit for bit, {@code GgmlKernelParityTest}), so the outputs are equal, for
+     * decoding and for batches; the head's kernel (one sum per super-block) agrees within float rounding.
      */
     @org.junit.jupiter.api.Test
     void repackedQ6_KEqualsTheRowMajorKernel() {
@@ -159,8 +160,9 @@ class MatmulTest {
         org.junit.jupiter.api.Assumptions.assumeTrue(Q6Kx8.fits(rows, cols),
                 "Q6_K is not repacked at " + VectorWidths.describe() + " (the layout needs 8-row groups)");
         Case c = random(GgmlType.Q6_K, rows, cols, 21);
-        MemorySegment p = Q6Kx8.repack(c.w.data(), rows, cols, java.lang.foreign.Arena.ofAuto(), POOL);
+        MemorySegment p = Q6Kx8.repack(c.w.data(), rows, cols, java.lang.foreign.Arena.ofAuto(), POOL, true);
         WeightMatrix packed = new WeightMatrix("w", GgmlType.Q6_K, rows, cols, c.w.data(), p);
+        assertTrue(packed.kernel() == WeightMatrix.Kernel.Q6_K_X8_GGML);
         Matmul mm = new Matmul(POOL);
         SplittableRandom r = new SplittableRandom(9);
         for (int n : new int[] {1, 2, 3, 5}) {
@@ -170,6 +172,17 @@ class MatmulTest {
             mm.multiply(x, n, packed, got);
             mm.multiply(x, n, c.w, ref);
             assertTrue(java.util.Arrays.equals(ref, got), "n=" + n + ": " + java.util.Arrays.toString(ref) + " vs " + java.util.Arrays.toString(got));
+        }
+        MemorySegment ph = Q6Kx8.repack(c.w.data(), rows, cols, java.lang.foreign.Arena.ofAuto(), POOL, false);
+        WeightMatrix head = new WeightMatrix("output.weight", GgmlType.Q6_K, rows, cols, c.w.data(), ph);
+        assertTrue(head.kernel() == WeightMatrix.Kernel.Q6_K_X8);
+        for (int n : new int[] {1, 2, 3}) {
+            float[] x = new float[n * cols];
+            for (int i = 0; i < x.length; i++) x[i] = (float) r.nextGaussian();
+            float[] got = new float[n * rows], ref = new float[n * rows];
+            mm.multiply(x, n, head, got);
+            mm.multiply(x, n, c.w, ref);
+            for (int i = 0; i < got.length; i++) assertEquals(ref[i], got[i], 1e-5 * Math.max(1, Math.abs(ref[i])), "head n=" + n + " " + i);
         }
     }
 

@@ -37,7 +37,8 @@ import org.junit.jupiter.params.provider.CsvSource;
  * now and then by a last bit, because RoPE took correctly rounded cosines and sines where ggml calls glibc's
  * {@code sinf}/{@code cosf} (which differ in ~1% of angles) and rotated without ggml's fused multiply-adds
  * ({@code GgmlRopeParityTest}). F32/F16 weights meet unquantized activations through llamafile's sgemm,
- * whose float order we do not follow (~1e-6); tiny-llama Q6_K_WIDE differs by ggml's per-lane Q6_K sums.
+ * whose float order we do not follow (~1e-6). Q6_K over several super-blocks (Q6_K_WIDE) follows ggml's
+ * eight float lanes since session 8 ({@code Q6Kx8#gemvGgml}); the output head keeps one sum per super-block.
  *
  * <p>The suite pins ggml's {@code haswell} library (R1_GGML_CPU, set by the build); a second run of this
  * class takes ggml's own pick for the machine ({@code R1_GGML_CPU=auto}). Other libraries (zen4, icelake,
@@ -65,7 +66,7 @@ class LlamaCppParityTest {
             "tiny-qwen2 Q5_0", "tiny-qwen2 IQ4_NL", "tiny-llama Q5_0", "tiny-llama IQ4_NL",
             "tiny-qwen2 Q4_K_WIDE", "tiny-llama Q4_K_WIDE", "tiny-qwen2 Q4_0_HD128", "tiny-llama Q8_0_HD128",
             "tiny-llama Q8_0", "tiny-qwen2 Q4_1", "tiny-qwen2 Q5_1", "tiny-llama Q4_1", "tiny-llama Q5_1",
-            "tiny-qwen2 Q6_K_WIDE", "tiny-llama Q4_0_HD128");
+            "tiny-qwen2 Q6_K_WIDE", "tiny-llama Q6_K_WIDE", "tiny-llama Q4_0_HD128");
 
     static Function<TensorSpec, GgmlType> types(String mix) {
         return switch (mix) {
