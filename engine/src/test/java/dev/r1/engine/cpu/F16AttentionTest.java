@@ -143,23 +143,6 @@ class F16AttentionTest {
             if (Float.floatToRawIntBits(want) != Float.floatToRawIntBits(y[i])) assertEquals(want, y[i], 0f, "exp(" + x[i] + ")");
         }
         assertTrue(notRounded > 0, "libm's expf was correctly rounded on every argument: the test would not tell");
-    }
-
-    @Test
-    void expIsFloatRoundedExpMostly() {
-        Random r = new Random(7);
-        int n = 1 << 16;
-        float[] x = new float[n], y = new float[n];
-        for (int i = 0; i < n; i++) x[i] = -(float) (r.nextDouble() * (i % 2 == 0 ? 1 : 110));
-        x[0] = 0f;
-        x[1] = Float.NEGATIVE_INFINITY;
-        x[2] = -103.97208f;
-        x[3] = -87.33655f; // around the smallest normal float
-        x[4] = -Float.MIN_VALUE;
-        x[5] = -200f;
-        ExpF.exp(x, y, n);
-        int off = 0;
-        for (int i = 0; i < n; i++) if ((float) Math.exp(x[i]) != y[i]) off++;
-        assertTrue(off < n / 500, off + " of " + n + " differ from the rounded e^x");
+        assertTrue(notRounded < n / 500, notRounded + " of " + n + " differ from the rounded e^x: not libm's near-exact expf");
     }
 }

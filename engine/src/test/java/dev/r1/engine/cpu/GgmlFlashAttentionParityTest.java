@@ -7,6 +7,7 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.r1.bindings.LlamaLibrary;
@@ -53,9 +54,7 @@ class GgmlFlashAttentionParityTest {
             throws Throwable {
         int cells = pos0 + n, nkv = (cells + 255) / 256 * 256;
         try (Arena a = Arena.ofConfined()) {
-            MemorySegment params = a.allocate(OneOpGgml.INIT_PARAMS);
-            params.set(JAVA_LONG, 0, 64L << 20);
-            MemorySegment ctx = (MemorySegment) OneOpGgml.init.invokeExact(params);
+            MemorySegment ctx = OneOpGgml.context(a, 64L << 20);
             try {
                 MemorySegment tq = (MemorySegment) OneOpGgml.newTensor4d.invokeExact(ctx, OneOpGgml.F32, (long) hd, (long) n, (long) heads, 1L);
                 MemorySegment tk = (MemorySegment) OneOpGgml.newTensor4d.invokeExact(ctx, OneOpGgml.F16, (long) hd, (long) nkv, (long) kvHeads, 1L);
@@ -86,10 +85,7 @@ class GgmlFlashAttentionParityTest {
                 }
                 MemorySegment out = (MemorySegment) OneOpGgml.flashAttn.invokeExact(ctx, tq, tk, tv, tm,
                         (float) (1.0 / Math.sqrt(hd)), 0f, 0f);
-                MemorySegment graph = (MemorySegment) OneOpGgml.newGraph.invokeExact(ctx);
-                OneOpGgml.buildForward.invokeExact(graph, out);
-                int status = (int) OneOpGgml.compute.invokeExact(ctx, graph, threads);
-                assertEquals(0, status, "ggml_graph_compute status");
+                assertTrue(OneOpGgml.compute(ctx, out, threads), "ggml_graph_compute");
                 // result [hd][heads][n]: row t, head hh at (t * heads + hh) * hd, our layout
                 return OneOpGgml.data(out, 4L * hd * heads * n).toArray(JAVA_FLOAT);
             } finally {

@@ -4,6 +4,7 @@ import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.r1.engine.model.Backend;
 import java.lang.foreign.Arena;
@@ -25,9 +26,7 @@ class GgmlRopeParityTest {
     static float[] ggml(float[] x, int[] pos, int heads, int hd, boolean neox, float base, float[] factors) throws Throwable {
         int n = pos.length;
         try (Arena a = Arena.ofConfined()) {
-            MemorySegment params = a.allocate(OneOpGgml.INIT_PARAMS);
-            params.set(JAVA_LONG, 0, 16L << 20);
-            MemorySegment ctx = (MemorySegment) OneOpGgml.init.invokeExact(params);
+            MemorySegment ctx = OneOpGgml.context(a, 16L << 20);
             try {
                 MemorySegment tx = (MemorySegment) OneOpGgml.newTensor4d.invokeExact(ctx, OneOpGgml.F32, (long) hd, (long) heads, (long) n, 1L);
                 MemorySegment tp = (MemorySegment) OneOpGgml.newTensor4d.invokeExact(ctx, OneOpGgml.I32, (long) n, 1L, 1L, 1L);
@@ -40,9 +39,7 @@ class GgmlRopeParityTest {
                 MemorySegment.copy(pos, 0, OneOpGgml.data(tp, 4L * n), JAVA_INT, 0, n);
                 MemorySegment out = (MemorySegment) OneOpGgml.rope.invokeExact(ctx, tx, tp, tf, hd,
                         neox ? OneOpGgml.ROPE_NEOX : OneOpGgml.ROPE_NORMAL, 0, base, 1f, 0f, 1f, 0f, 0f);
-                MemorySegment graph = (MemorySegment) OneOpGgml.newGraph.invokeExact(ctx);
-                OneOpGgml.buildForward.invokeExact(graph, out);
-                assertEquals(0, (int) OneOpGgml.compute.invokeExact(ctx, graph, 1));
+                assertTrue(OneOpGgml.compute(ctx, out, 1), "ggml_graph_compute");
                 return OneOpGgml.data(out, 4L * x.length).toArray(JAVA_FLOAT);
             } finally {
                 OneOpGgml.free.invokeExact(ctx);

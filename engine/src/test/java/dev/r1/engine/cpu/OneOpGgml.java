@@ -65,4 +65,18 @@ final class OneOpGgml {
     static MemorySegment data(MemorySegment tensor, long bytes) throws Throwable {
         return ((MemorySegment) getData.invokeExact(tensor)).reinterpret(bytes);
     }
+
+    /** A ggml context of {@code bytes} (tensors, graph and work buffer), its parameters allocated in {@code a}. */
+    static MemorySegment context(Arena a, long bytes) throws Throwable {
+        MemorySegment params = a.allocate(INIT_PARAMS);
+        params.set(JAVA_LONG, 0, bytes);
+        return (MemorySegment) init.invokeExact(params);
+    }
+
+    /** Computes the one-node graph ending in {@code out} on {@code threads} threads; false when ggml refuses. */
+    static boolean compute(MemorySegment ctx, MemorySegment out, int threads) throws Throwable {
+        MemorySegment graph = (MemorySegment) newGraph.invokeExact(ctx);
+        buildForward.invokeExact(graph, out);
+        return (int) compute.invokeExact(ctx, graph, threads) == 0;
+    }
 }
