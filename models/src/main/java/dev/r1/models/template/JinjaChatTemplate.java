@@ -149,6 +149,14 @@ public final class JinjaChatTemplate {
     public String source() { return source; }
 
     public String render(List<ChatMessage> messages, boolean addGenerationPrompt) {
+        return render(messages, addGenerationPrompt, Limits.TEMPLATE_RENDER_MILLIS);
+    }
+
+    /**
+     * As {@link #render(List, boolean)}, stopped after {@code renderMillis} instead of
+     * Limits.TEMPLATE_RENDER_MILLIS: the fuzz harnesses' lower cap (a looping template would cost them 2 s).
+     */
+    String render(List<ChatMessage> messages, boolean addGenerationPrompt, long renderMillis) {
         List<Map<String, Object>> ms = new ArrayList<>();
         for (ChatMessage m : messages) {
             Map<String, Object> map = new LinkedHashMap<>();
@@ -156,11 +164,16 @@ public final class JinjaChatTemplate {
             map.put("content", m.content());
             ms.add(map);
         }
-        return render(ms, addGenerationPrompt, Map.of());
+        return render(ms, addGenerationPrompt, Map.of(), renderMillis);
     }
 
     /** Renders with messages as maps (for fields beyond role and content) and extra template variables. */
     public String render(List<Map<String, Object>> messages, boolean addGenerationPrompt, Map<String, Object> extra) {
+        return render(messages, addGenerationPrompt, extra, Limits.TEMPLATE_RENDER_MILLIS);
+    }
+
+    private String render(List<Map<String, Object>> messages, boolean addGenerationPrompt, Map<String, Object> extra,
+                          long renderMillis) {
         Map<String, Object> ctx = new HashMap<>(extra);
         ctx.put("messages", messages);
         ctx.put("add_generation_prompt", addGenerationPrompt);
@@ -168,21 +181,21 @@ public final class JinjaChatTemplate {
         ctx.put("eos_token", eosToken);
         RAISED.remove();
         long[] deadline = DEADLINE.get();
-        deadline[0] = System.nanoTime() + Limits.TEMPLATE_RENDER_MILLIS * 1_000_000;
+        deadline[0] = System.nanoTime() + renderMillis * 1_000_000;
         RenderResult r;
         try {
             r = JINJAVA.renderForResult(source, ctx);
         } catch (RenderTimeout e) {
-            throw timeout();
+            throw timeout(renderMillis);
         } catch (RuntimeException e) {
-            if (System.nanoTime() - deadline[0] > 0) throw timeout();
+            if (System.nanoTime() - deadline[0] > 0) throw timeout(renderMillis);
             throw new ModelException("chat template: cannot render: " + e.getMessage(), e);
         } catch (StackOverflowError e) {
             // Jinjava parses and evaluates recursively: nesting deep enough overflows the stack.
             throw new ModelException("chat template: cannot render: nested too deeply");
         }
         // Jinjava turns some exceptions into template errors: a timeout must not pass as a partial output.
-        if (System.nanoTime() - deadline[0] > 0) throw timeout();
+        if (System.nanoTime() - deadline[0] > 0) throw timeout(renderMillis);
         String raised = RAISED.get();
         RAISED.remove();
         if (raised != null) throw new ModelException("chat template: " + oneLine(raised));
@@ -245,8 +258,8 @@ public final class JinjaChatTemplate {
         return new IllegalStateException(detail);
     }
 
-    private static ModelException timeout() {
-        return new ModelException("chat template: rendering took longer than " + Limits.TEMPLATE_RENDER_MILLIS
+    private static ModelException timeout(long renderMillis) {
+        return new ModelException("chat template: rendering took longer than " + renderMillis
                 + " ms (dev.r1.models.Limits.TEMPLATE_RENDER_MILLIS): the template loops too long");
     }
 

@@ -28,9 +28,16 @@ final class HfVocabularyReader {
     private HfVocabularyReader() {}
 
     static Vocabulary read(Path dir) {
+        return read(dir, readTokenizerJson(dir.resolve("tokenizer.json")));
+    }
+
+    /**
+     * As {@link #read(Path)}, with the directory's tokenizer.json already read by {@link #readTokenizerJson}
+     * (not modified here, so one read can serve many calls: the fuzz harnesses of the other two files).
+     */
+    static Vocabulary read(Path dir, TokenizerJson tj) {
         Path tokFile = dir.resolve("tokenizer.json");
         Path cfgFile = dir.resolve("tokenizer_config.json");
-        TokenizerJson tj = readTokenizerJson(tokFile);
         JsonNode tok = tj.rest();
         JsonNode cfg = readJson(cfgFile, false);
 

@@ -6,6 +6,7 @@ import dev.r1.models.safetensors.SafetensorsFile;
 import dev.r1.models.template.ChatMessage;
 import dev.r1.models.template.JinjaChatTemplate;
 import dev.r1.models.tokenizer.BpeTokenizer;
+import dev.r1.models.tokenizer.TokenizerJsonOnce;
 import dev.r1.models.tokenizer.Vocabulary;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
@@ -83,6 +84,8 @@ class FuzzSeedsTest {
             ModelConfig c = ModelConfig.fromHfConfig(d.resolve("config.json"));
             Vocabulary v = Vocabulary.fromHf(d);
             assertTrue(v.size() <= c.vocab());
+            // What the config and tokenizer_config harnesses use in place of fromHf.
+            assertEquals(v, TokenizerJsonOnce.read(d.resolve("tokenizer.json")).vocabulary(d));
             int[] ids = new BpeTokenizer(v).encode("hello world<think>", false, true);
             assertTrue(ids.length < "hello world".length(), "merges apply: " + ids.length);
             String out = JinjaChatTemplate.fromHf(d).orElseThrow().render(List.of(ChatMessage.user("Hi"),

@@ -16,7 +16,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Jazzer harness: an arbitrary chat template (Jinja code from a model file) rendered over arbitrary
  * messages. The input is the template, then message texts, separated by NUL; roles cycle through
  * system, user, assistant, and an odd count of messages asks for the generation prompt. Rendering may
- * only fail with a ModelException, and its output stays within Limits.TEMPLATE_OUTPUT_CHARS.
+ * only fail with a ModelException, and its output stays within Limits.TEMPLATE_OUTPUT_CHARS. While fuzzing,
+ * a render is stopped after FuzzRender.FUZZ_RENDER_MILLIS (see there).
  */
 class ChatTemplateFuzzHarness {
     private static final String[] ROLES = {"system", "user", "assistant", "user"};
@@ -29,7 +30,7 @@ class ChatTemplateFuzzHarness {
         for (int i = 1; i < parts.length; i++) messages.add(new ChatMessage(ROLES[(i - 1) % ROLES.length], parts[i]));
         try {
             JinjaChatTemplate t = new JinjaChatTemplate(parts[0], "<s>", "</s>");
-            String out = t.render(messages, messages.size() % 2 == 1);
+            String out = FuzzRender.render(t, messages, messages.size() % 2 == 1);
             assertTrue(out.length() <= Limits.TEMPLATE_OUTPUT_CHARS, "output of " + out.length() + " chars");
         } catch (ModelException expected) {
             Expected.refusal(expected);
