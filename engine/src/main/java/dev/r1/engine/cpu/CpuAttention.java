@@ -215,8 +215,12 @@ public final class CpuAttention {
         }
         int base = qRow + g * group * hd;
         for (int hh = 0; hh < group; hh++) {
-            float inv = finSum[hh] != 0 ? 1f / finSum[hh] : 1f;
-            for (int i = 0; i < hd; i++) out[base + hh * hd + i] = finSum[hh] != 0 ? fin[hh * hd + i] * inv : fin[hh * hd + i];
+            if (finSum[hh] == 0) { // ggml leaves an empty merge unscaled (all zeros)
+                System.arraycopy(fin, hh * hd, out, base + hh * hd, hd);
+                continue;
+            }
+            float inv = 1f / finSum[hh];
+            for (int i = 0; i < hd; i++) out[base + hh * hd + i] = fin[hh * hd + i] * inv;
         }
     }
 

@@ -122,14 +122,17 @@ public final class KQuants {
      * {@code vec_dot_q6_K_q8_K}: per super-block eight integer lanes (lane k: the products of the elements with
      * {@code (e % 32) / 4 == k}, q unsigned and scaled per 16, minus {@code 32·(bsum·scale)} of 16-groups 2k and
      * 2k+1), each lane {@code acc_k = fma(d, lane, acc_k)} across super-blocks, the eight added in
-     * {@code hsum_float_8}'s order ({@link Q6Kx8#gemv} does the same for R rows at once).
+     * {@code hsum_float_8}'s order ({@link Q6Kx8#gemvGgml} does the same for R rows at once).
      */
+    /** dotQ6_K's integer lanes, per thread: it runs once per row and token, too often to allocate. */
+    private static final ThreadLocal<int[]> LANES = ThreadLocal.withInitial(() -> new int[8 + L / 2]);
+
     public static float dotQ6_K(MemorySegment w, long rowOff, int sbs, short[] q, int qOff, float[] d, int dOff, int[] bs, int bOff) {
         float f0 = 0, f1 = 0, f2 = 0, f3 = 0, f4 = 0, f5 = 0, f6 = 0, f7 = 0;
-        int[] lanes = new int[8], part = new int[L / 2];
+        int[] lanes = LANES.get(); // [0, 8): ggml's lanes; [8, 8 + L/2): one vector's pair sums
         for (int s = 0; s < sbs; s++) {
             long off = rowOff + (long) s * Q6_K_BYTES;
-            java.util.Arrays.fill(lanes, 0);
+            java.util.Arrays.fill(lanes, 0, 8, 0);
             for (int j = 0; j < 32; j += L) {
                 IntVector acc = IntVector.zero(I);
                 for (int h = 0; h < 2; h++) {
@@ -157,8 +160,8 @@ public final class KQuants {
                             .add(p3.mul(w.get(java.lang.foreign.ValueLayout.JAVA_BYTE, sc + is + 6)));
                 }
                 // int lane i holds the pair of elements j + 2i, j + 2i + 1 (of every 32): ggml's lane (j + 2i) / 4
-                acc.intoArray(part, 0);
-                for (int i = 0; i < L / 2; i++) lanes[(j + 2 * i) >> 2] += part[i];
+                acc.intoArray(lanes, 8);
+                for (int i = 0; i < L / 2; i++) lanes[(j + 2 * i) >> 2] += lanes[8 + i];
             }
             for (int k = 0; k < 8; k++) {
                 int g = 2 * k;
