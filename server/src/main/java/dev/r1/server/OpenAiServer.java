@@ -219,21 +219,57 @@ public final class OpenAiServer implements AutoCloseable {
         if (!method.equals(want)) throw new ApiException(405, "invalid_request_error", "use " + want + " for this endpoint");
     }
 
+    /**
+     * Bytes past the cap that are read and dropped before an error (a 413, a 401...) is sent. The client may still be
+     * sending; closing a connection with unread bytes resets it, and a reset client loses the answer it
+     * had not read yet (seen under load: "header parser received no bytes"). Reading the rest first, as
+     * nginx's lingering close does, lets the 413 arrive; bodies larger still are cut off. The time this
+     * takes is bounded by the request read timeout.
+     */
+    static final long DRAIN_LIMIT = 32L << 20;
+
     /** The body as JSON, refused with 413 past the size cap (checked before and while reading). */
     JsonNode readJson(HttpExchange x) throws IOException {
         int cap = options.maxBodyBytes();
         String len = x.getRequestHeaders().getFirst("Content-Length");
         if (len != null) {
+            long declared;
             try {
-                if (Long.parseLong(len.trim()) > cap) throw tooLarge(cap);
+                declared = Long.parseLong(len.trim());
             } catch (NumberFormatException e) {
                 throw ApiException.invalid("bad Content-Length");
             }
+            if (declared > cap) throw tooLarge(cap); // sendError reads the rest
         }
-        InputStream in = x.getRequestBody();
-        byte[] body = in.readNBytes(cap + 1);
+        byte[] body = x.getRequestBody().readNBytes(cap + 1);
         if (body.length > cap) throw tooLarge(cap);
         return parseJson(body);
+    }
+
+    /** Before an error answer: the unread rest of the body, dropped, unless it is declared too large to bother. */
+    private void drainBody(HttpExchange x) {
+        long limit = options.maxBodyBytes() + DRAIN_LIMIT;
+        String len = x.getRequestHeaders().getFirst("Content-Length");
+        try {
+            if (len != null && Long.parseLong(len.trim()) > limit) return;
+        } catch (NumberFormatException e) {
+            return;
+        }
+        drain(x.getRequestBody(), limit);
+    }
+
+    /** Reads and drops up to {@code limit} bytes; a client gone meanwhile ends it quietly. */
+    static void drain(InputStream in, long limit) {
+        byte[] buf = new byte[64 * 1024];
+        try {
+            for (long left = limit; left > 0; ) {
+                int n = in.read(buf, 0, (int) Math.min(buf.length, left));
+                if (n < 0) return;
+                left -= n;
+            }
+        } catch (IOException ignored) {
+            // the connection is closed after the answer anyway
+        }
     }
 
     /** A request body as JSON; anything else is a 400 saying why. */
@@ -263,6 +299,7 @@ public final class OpenAiServer implements AutoCloseable {
 
     private void sendError(HttpExchange x, ApiException e) {
         try {
+            drainBody(x);
             if (e.status == 413 || e.status == 400) x.getResponseHeaders().set("Connection", "close"); // unread body
             sendJson(x, e.status, errorBody(e));
         } catch (IOException | RuntimeException ignored) {

@@ -181,6 +181,26 @@ class ServerTest {
     }
 
     @Test
+    void anOversizedBodyIsAnsweredNotReset() {
+        // The client is still sending when the server decides; unless the server reads the rest, closing
+        // the connection resets it and the client sees no answer at all (CI once failed so).
+        byte[] big = chatBody("x".repeat(6 << 20), "").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        for (int i = 0; i < 6; i++) {
+            var sized = TestServers.post(port, "/v1/chat/completions", new String(big, java.nio.charset.StandardCharsets.UTF_8));
+            assertEquals(413, sized.status());
+            assertTrue(sized.json().at("/error/message").asText().contains("larger than"), sized.body());
+            // Chunked: no Content-Length, so the cap is found while reading.
+            var chunked = TestServers.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + port + "/v1/chat/completions"))
+                    .timeout(java.time.Duration.ofSeconds(60)).header("Content-Type", "application/json")
+                    .POST(java.net.http.HttpRequest.BodyPublishers.ofInputStream(() -> new java.io.ByteArrayInputStream(big))).build());
+            assertEquals(413, chunked.status());
+            // Refused before the body is read at all.
+            assertEquals(404, TestServers.post(port, "/v1/nothing", new String(big, java.nio.charset.StandardCharsets.UTF_8)).status());
+        }
+        assertEquals(200, TestServers.get(port, "/health").status());
+    }
+
+    @Test
     void followUpTurnReusesTheCachedPrefix() {
         String first = "{\"messages\":[{\"role\":\"user\",\"content\":\"Tell me a story about a fox\"}],\"max_tokens\":8,\"seed\":1}";
         var a = TestServers.post(port, "/v1/chat/completions", first);
