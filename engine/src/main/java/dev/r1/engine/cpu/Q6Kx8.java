@@ -282,18 +282,19 @@ public final class Q6Kx8 {
                     long vo = bo + VALUES + 16L * R * j;
                     int at = (s * (QK / 2) + 8 * j) * R;
                     // written out, no helpers returning vectors: C2 boxes those when it does not inline them.
-                    // An int lane holds two 16-bit sums (|each| <= 2·63·127): times 0x10001 puts their sum in the
-                    // high half (it stays below 2^15, so nothing carries out), and the shift brings it down signed.
+                    // An int lane holds two 16-bit sums (|each| <= 2·63·127): adding the lane shifted left by 16
+                    // (= times 0x10001, without vpmulld's 10-cycle latency on Intel) puts their sum in the high
+                    // half (it stays below 2^15, so nothing carries out), and the shift brings it down signed.
                     IntVector sc = (IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + SC + (long) R * j, LE)
                             .convertShape(VectorOperators.B2I, I32, 0);
                     IntVector v0 = ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo, LE).convertShape(VectorOperators.B2S, S16, 0)).mul(IntVector.fromArray(I32, qv, at).reinterpretAsShorts()).add(((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 2L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).mul(IntVector.fromArray(I32, qv, at + R).reinterpretAsShorts())).reinterpretAsInts();
                     IntVector v1 = ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 4L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).mul(IntVector.fromArray(I32, qv, at + 2 * R).reinterpretAsShorts()).add(((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 6L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).mul(IntVector.fromArray(I32, qv, at + 3 * R).reinterpretAsShorts())).reinterpretAsInts();
                     IntVector v2 = ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 8L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).mul(IntVector.fromArray(I32, qv, at + 4 * R).reinterpretAsShorts()).add(((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 10L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).mul(IntVector.fromArray(I32, qv, at + 5 * R).reinterpretAsShorts())).reinterpretAsInts();
                     IntVector v3 = ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 12L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).mul(IntVector.fromArray(I32, qv, at + 6 * R).reinterpretAsShorts()).add(((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 14L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).mul(IntVector.fromArray(I32, qv, at + 7 * R).reinterpretAsShorts())).reinterpretAsInts();
-                    a0 = v0.mul(0x10001).lanewise(VectorOperators.ASHR, 16).mul(sc).add(a0);
-                    a1 = v1.mul(0x10001).lanewise(VectorOperators.ASHR, 16).mul(sc).add(a1);
-                    a2 = v2.mul(0x10001).lanewise(VectorOperators.ASHR, 16).mul(sc).add(a2);
-                    a3 = v3.mul(0x10001).lanewise(VectorOperators.ASHR, 16).mul(sc).add(a3);
+                    a0 = v0.add(v0.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).mul(sc).add(a0);
+                    a1 = v1.add(v1.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).mul(sc).add(a1);
+                    a2 = v2.add(v2.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).mul(sc).add(a2);
+                    a3 = v3.add(v3.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).mul(sc).add(a3);
                 }
                 // the unsigned values' offset: lane k loses 32·(bsum·scale) of the 16-groups 2k and 2k+1
                 IntVector s0 = (IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + SC + (long) R * 8 * h, LE).convertShape(VectorOperators.B2I, I32, 0);
