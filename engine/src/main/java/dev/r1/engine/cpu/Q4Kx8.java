@@ -116,12 +116,14 @@ public final class Q4Kx8 {
     public static void gemv(MemorySegment w, long off, int sbs, int[] qv, float[] d, int dOff, int[] bs, int bOff,
                             float[] out, int o) {
         FloatVector acc = FloatVector.zero(F32), accm = acc;
-        for (int sb = 0; sb < sbs; sb++) {
+        IntVector isum = IntVector.zero(I32), imin = isum;
+        // One loop over all sub-blocks (t = 8·sb + j), as gemm2Fine: the activations' index is linear in it.
+        for (int t = 0; t < 8 * sbs; t++) {
+            int sb = t >>> 3, j = t & 7;
             long bo = off + (long) sb * BLOCK;
-            IntVector isum = IntVector.zero(I32), imin = isum;
-            for (int j = 0; j < 8; j++) {
+            {
                 long vo = bo + VALUES + 16L * R * j;
-                int a = (sb * (QK / 2) + 16 * j) * R;
+                int a = 16 * R * t;
                 // sixteen element pairs, unrolled: as a loop C2 built pre/main/post loops with checks
                 ShortVector s00 = ShortVector.zero(S16), u00 = s00, v0, n0;
                 v0 = ShortVector.fromMemorySegment(S16, w, vo + 0L * R, LE);
@@ -171,19 +173,23 @@ public final class Q4Kx8 {
                 IntVector p = s00.add(u00).reinterpretAsInts();
                 IntVector sc = (IntVector) ByteVector.fromMemorySegment(BYTES, w, bo + SC + (long) R * j, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I32, 0);
                 IntVector mn = (IntVector) ByteVector.fromMemorySegment(BYTES, w, bo + MN + (long) R * j, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I32, 0);
-                int k = bOff + 16 * sb + 2 * j;
+                int k = bOff + 2 * t;
                 isum = p.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
                         .add(p.lanewise(VectorOperators.ASHR, 16)).mul(sc).add(isum);
                 imin = mn.mul(bs[k] + bs[k + 1]).add(imin);
             }
-            // F16Math.widen written out: in these large methods C2 may refuse to inline it, and then boxes
-            IntVector h = (IntVector) ShortVector.fromMemorySegment(HALVES, w, bo, LE).convertShape(VectorOperators.S2I, I32, 0);
-            FloatVector dw = h.lanewise(VectorOperators.LSHL, 13).and(0x8FFFFFFF).reinterpretAsFloats().mul(0x1p112f);
-            h = (IntVector) ShortVector.fromMemorySegment(HALVES, w, bo + DM, LE).convertShape(VectorOperators.S2I, I32, 0);
-            FloatVector dm = h.lanewise(VectorOperators.LSHL, 13).and(0x8FFFFFFF).reinterpretAsFloats().mul(0x1p112f);
-            float da = d[dOff + sb];
-            acc = ((FloatVector) isum.convert(VectorOperators.I2F, 0)).fma(dw.mul(da), acc);
-            accm = ((FloatVector) imin.convert(VectorOperators.I2F, 0)).fma(dm.mul(da), accm);
+            if (j == 7) { // ggml's gemv grain: one fma per super-block
+                // F16Math.widen written out: in these large methods C2 may refuse to inline it, and then boxes
+                IntVector h = (IntVector) ShortVector.fromMemorySegment(HALVES, w, bo, LE).convertShape(VectorOperators.S2I, I32, 0);
+                FloatVector dw = h.lanewise(VectorOperators.LSHL, 13).and(0x8FFFFFFF).reinterpretAsFloats().mul(0x1p112f);
+                h = (IntVector) ShortVector.fromMemorySegment(HALVES, w, bo + DM, LE).convertShape(VectorOperators.S2I, I32, 0);
+                FloatVector dm = h.lanewise(VectorOperators.LSHL, 13).and(0x8FFFFFFF).reinterpretAsFloats().mul(0x1p112f);
+                float da = d[dOff + sb];
+                acc = ((FloatVector) isum.convert(VectorOperators.I2F, 0)).fma(dw.mul(da), acc);
+                accm = ((FloatVector) imin.convert(VectorOperators.I2F, 0)).fma(dm.mul(da), accm);
+                isum = IntVector.zero(I32);
+                imin = isum;
+            }
         }
         acc.sub(accm).intoArray(out, o);
     }
@@ -234,16 +240,15 @@ public final class Q4Kx8 {
     public static void gemm2(MemorySegment w, long off, int sbs, int[] qi, int qOff0, int qOff1, float[] d, int dOff0, int dOff1,
                              int[] bs, int bOff0, int bOff1, float[] out, int o0, int o1) {
         FloatVector acc0 = FloatVector.zero(F32), acc1 = acc0;
-        for (int sb = 0; sb < sbs; sb++) {
+        IntVector isum0 = IntVector.zero(I32), isum1 = isum0;
+        // One loop over all sub-blocks (t = 8·sb + j), as gemm2Fine: the activations' index is linear in it.
+        for (int t = 0; t < 8 * sbs; t++) {
+            int sb = t >>> 3, j = t & 7;
             long bo = off + (long) sb * BLOCK;
-            IntVector h = (IntVector) ShortVector.fromMemorySegment(HALVES, w, bo, LE).convertShape(VectorOperators.S2I, I32, 0);
-            FloatVector dw = h.lanewise(VectorOperators.LSHL, 13).and(0x8FFFFFFF).reinterpretAsFloats().mul(0x1p112f);
-            FloatVector f0 = dw.mul(d[dOff0 + sb]), f1 = dw.mul(d[dOff1 + sb]);
-            for (int j0 = 0; j0 < 8; j0 += PER_GEMV) {
-                IntVector isum0 = IntVector.zero(I32), isum1 = isum0;
-                for (int j = j0; j < j0 + PER_GEMV; j++) {
+            {
+                {
                     long vo = bo + VALUES + 16L * R * j;
-                    int a0 = qOff0 + sb * (QK / 2) + 16 * j, a1 = qOff1 + sb * (QK / 2) + 16 * j;
+                    int a0 = qOff0 + 16 * t, a1 = qOff1 + 16 * t;
                     ShortVector s00 = ShortVector.zero(S16), u00 = s00, s01 = s00, u01 = s00, v0, n0;
                     v0 = ShortVector.fromMemorySegment(S16, w, vo + 0L * R, LE);
                     n0 = v0.and((short) 0x0F);
@@ -312,8 +317,14 @@ public final class Q4Kx8 {
                     isum1 = p1.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
                             .add(p1.lanewise(VectorOperators.ASHR, 16)).mul(sc).add(isum1);
                 }
-                acc0 = ((FloatVector) isum0.convert(VectorOperators.I2F, 0)).fma(f0, acc0);
-                acc1 = ((FloatVector) isum1.convert(VectorOperators.I2F, 0)).fma(f1, acc1);
+            }
+            if (j == 7) { // ggml's gemv grain: one fma per super-block
+                IntVector h = (IntVector) ShortVector.fromMemorySegment(HALVES, w, bo, LE).convertShape(VectorOperators.S2I, I32, 0);
+                FloatVector dw = h.lanewise(VectorOperators.LSHL, 13).and(0x8FFFFFFF).reinterpretAsFloats().mul(0x1p112f);
+                acc0 = ((FloatVector) isum0.convert(VectorOperators.I2F, 0)).fma(dw.mul(d[dOff0 + sb]), acc0);
+                acc1 = ((FloatVector) isum1.convert(VectorOperators.I2F, 0)).fma(dw.mul(d[dOff1 + sb]), acc1);
+                isum0 = IntVector.zero(I32);
+                isum1 = isum0;
             }
         }
         acc0.intoArray(out, o0);
@@ -329,17 +340,23 @@ public final class Q4Kx8 {
      */
     public static void gemm2Fine(MemorySegment w, long off, int sbs, int[] qi, int qOff0, int qOff1, float[] d, int dOff0, int dOff1,
                              int[] bs, int bOff0, int bOff1, float[] out, int o0, int o1) {
-        FloatVector acc0 = FloatVector.zero(F32), acc1 = acc0;
-        for (int sb = 0; sb < sbs; sb++) {
+        FloatVector acc0 = FloatVector.zero(F32), acc1 = acc0, f0 = acc0, f1 = acc0;
+        IntVector isum0 = IntVector.zero(I32), isum1 = isum0;
+        // One loop over all sub-blocks (t = 8·sb + j), not sb and j nested: the activations' index is then
+        // 16·t, linear in the loop variable, so C2 drops the range checks of its 32 array reads per sub-block.
+        for (int t = 0; t < 8 * sbs; t++) {
+            int sb = t >>> 3, j = t & 7;
             long bo = off + (long) sb * BLOCK;
-            IntVector h = (IntVector) ShortVector.fromMemorySegment(HALVES, w, bo, LE).convertShape(VectorOperators.S2I, I32, 0);
-            FloatVector dw = h.lanewise(VectorOperators.LSHL, 13).and(0x8FFFFFFF).reinterpretAsFloats().mul(0x1p112f);
-            FloatVector f0 = dw.mul(d[dOff0 + sb]), f1 = dw.mul(d[dOff1 + sb]);
-            for (int j0 = 0; j0 < 8; j0 += PER_GEMM) {
-                IntVector isum0 = IntVector.zero(I32), isum1 = isum0;
-                for (int j = j0; j < j0 + PER_GEMM; j++) {
+            if (j == 0) {
+                IntVector h = (IntVector) ShortVector.fromMemorySegment(HALVES, w, bo, LE).convertShape(VectorOperators.S2I, I32, 0);
+                FloatVector dw = h.lanewise(VectorOperators.LSHL, 13).and(0x8FFFFFFF).reinterpretAsFloats().mul(0x1p112f);
+                f0 = dw.mul(d[dOff0 + sb]);
+                f1 = dw.mul(d[dOff1 + sb]);
+            }
+            {
+                {
                     long vo = bo + VALUES + 16L * R * j;
-                    int a0 = qOff0 + sb * (QK / 2) + 16 * j, a1 = qOff1 + sb * (QK / 2) + 16 * j;
+                    int a0 = qOff0 + 16 * t, a1 = qOff1 + 16 * t;
                     ShortVector s00 = ShortVector.zero(S16), u00 = s00, s01 = s00, u01 = s00, v0, n0;
                     v0 = ShortVector.fromMemorySegment(S16, w, vo + 0L * R, LE);
                     n0 = v0.and((short) 0x0F);
@@ -408,8 +425,12 @@ public final class Q4Kx8 {
                     isum1 = p1.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
                             .add(p1.lanewise(VectorOperators.ASHR, 16)).mul(sc).add(isum1);
                 }
+            }
+            if ((j & 1) != 0) { // ggml's gemm grain: one fma per PER_GEMM = 2 sub-blocks
                 acc0 = ((FloatVector) isum0.convert(VectorOperators.I2F, 0)).fma(f0, acc0);
                 acc1 = ((FloatVector) isum1.convert(VectorOperators.I2F, 0)).fma(f1, acc1);
+                isum0 = IntVector.zero(I32);
+                isum1 = isum0;
             }
         }
         acc0.intoArray(out, o0);
