@@ -16,6 +16,7 @@ public final class MatvecBench {
     public static void main(String[] args) {
         int threads = args.length > 0 ? Integer.parseInt(args[0]) : Runtime.getRuntime().availableProcessors();
         GgmlType type = args.length > 1 ? GgmlType.valueOf(args[1]) : GgmlType.Q4_0;
+        // 4th argument: the tensor name, which picks a kernel (Q6_K: "output.weight" takes the one-sum head kernel)
         // default: three FFN-sized matrices, ~62 MB of Q4_0, past any cache; a small row count shows the
         // in-cache (compute-bound) rate
         int cols = 1536, rows = args.length > 2 ? Integer.parseInt(args[2]) : 8960 * 3;
@@ -30,7 +31,7 @@ public final class MatvecBench {
         }
         try (Parallel pool = new Parallel(threads)) {
             // laid out as the engine runs it (repacked where CpuBackend repacks)
-            WeightMatrix w = CpuBackend.prepare("bench", type, rows, cols, seg, Arena.global(), pool);
+            WeightMatrix w = CpuBackend.prepare(args.length > 3 ? args[3] : "bench", type, rows, cols, seg, Arena.global(), pool);
             Matmul mm = new Matmul(pool);
             float[] x = new float[64 * cols];
             for (int i = 0; i < x.length; i++) x[i] = (float) r.nextGaussian();
