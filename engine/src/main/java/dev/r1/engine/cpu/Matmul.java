@@ -147,7 +147,7 @@ public final class Matmul {
     /**
      * One token through repacked matrices, all Q4_0, all Q4_K or all Q6_K: the groups of R rows of all of
      * them, numbered in order, are taken in pairs half the count apart ({@link Q4x8#gemv2},
-     * {@link Q6Kx8#gemv2}; Q4_K two {@link Q4Kx8#gemv} calls), a few pairs per grab; an odd count leaves the middle group alone.
+     * {@link Q6Kx8#gemv2}, {@link Q4Kx8#gemv2}; Q6_K in ggml's lanes two calls), a few pairs per grab; an odd count leaves the middle group alone.
      */
     private void decodePacked(WeightMatrix[] ws, float[][] outs, int totalRows, WeightMatrix.Kernel kind) {
         boolean q6k = kind == WeightMatrix.Kernel.Q6_K_X8, q4k = kind == WeightMatrix.Kernel.Q4_K_X8;
@@ -171,9 +171,9 @@ public final class Matmul {
                         } else if (q6k) {
                             Q6Kx8.gemv2(ws[a].packed(), ga * groupBytes, ws[b].packed(), gb * groupBytes, blocks, kv, kd, 0,
                                     outs[a], ga * R, outs[b], gb * R);
-                        } else if (q4k) { // no two-group Q4_K kernel: too large for C1
-                            Q4Kx8.gemv(ws[a].packed(), ga * groupBytes, blocks, kv, kd, 0, kb, 0, outs[a], ga * R);
-                            Q4Kx8.gemv(ws[b].packed(), gb * groupBytes, blocks, kv, kd, 0, kb, 0, outs[b], gb * R);
+                        } else if (q4k) {
+                            Q4Kx8.gemv2(ws[a].packed(), ga * groupBytes, ws[b].packed(), gb * groupBytes, blocks, kv, kd, 0, kb, 0,
+                                    outs[a], ga * R, outs[b], gb * R);
                         } else {
                             Q4x8.gemv2(ws[a].packed(), ga * groupBytes, ws[b].packed(), gb * groupBytes, blocks, qv, 0, qd, s8, 0,
                                     outs[a], ga * R, outs[b], gb * R);

@@ -27,8 +27,9 @@ import jdk.incubator.vector.VectorSpecies;
  * their order: {@code acc = fma((float) Σ scale·Σq·a, dw·da, acc)} and {@code accm = fma((float) Σ
  * min·bsum, dmin·da, accm)}, result {@code acc - accm}. ggml's {@code gemv} (one token) folds a whole
  * super-block into each fma ({@link #gemv}, {@link #gemm2}); its {@code gemm} (tokens in fours) folds two
- * sub-blocks ({@link #gemm2Fine}), so each token gets the order llama.cpp would give it. There is no
- * two-group decoding kernel as {@link Q4x8#gemv2}: one came out too large for C1 to compile.
+ * sub-blocks ({@link #gemm2Fine}), so each token gets the order llama.cpp would give it. The two-group
+ * decoding kernel {@link #gemv2} leaves the mins to {@link #subtractMins}: with them inside it came out too
+ * large for C1 to compile.
  */
 public final class Q4Kx8 {
     private Q4Kx8() {}
@@ -192,6 +193,151 @@ public final class Q4Kx8 {
             }
         }
         acc.sub(accm).intoArray(out, o);
+    }
+
+    /**
+     * Two groups of R rows, {@code (w, off)} and {@code (w2, off2)}, far apart, · one token, as {@link Q4x8#gemv2}:
+     * each activation load serves both, and two distant weight streams keep more reads in flight. Per group
+     * {@link #gemv}'s operations in the same order (the mins' part after, as {@link #gemm2} does), so the
+     * results are bit for bit {@link #gemv}'s. Kept under C1's size limit by leaving the mins out of the loop.
+     */
+    public static void gemv2(MemorySegment w, long off, MemorySegment w2, long off2, int sbs, int[] qv, float[] d, int dOff,
+                             int[] bs, int bOff, float[] out, int o, float[] out2, int o2) {
+        FloatVector acc = FloatVector.zero(F32), acc2 = acc;
+        IntVector isum = IntVector.zero(I32), isum2 = isum;
+        for (int t = 0; t < 8 * sbs; t++) { // one loop over all sub-blocks, as gemv
+            int sb = t >>> 3, j = t & 7;
+            long bo = off + (long) sb * BLOCK, bo2 = off2 + (long) sb * BLOCK;
+            long vo = bo + VALUES + 16L * R * j, vo2 = bo2 + VALUES + 16L * R * j;
+            int a = 16 * R * t;
+            ShortVector s = ShortVector.zero(S16), u = s, s2 = s, u2 = s, v, v2, n, x;
+            v = ShortVector.fromMemorySegment(S16, w, vo + 0L * R, LE);
+            v2 = ShortVector.fromMemorySegment(S16, w2, vo2 + 0L * R, LE);
+            x = IntVector.fromArray(I32, qv, a + 0 * R).reinterpretAsShorts();
+            n = v.and((short) 0x0F);
+            s = s.add(n.mul(x));
+            n = v2.and((short) 0x0F);
+            s2 = s2.add(n.mul(x));
+            x = IntVector.fromArray(I32, qv, a + 1 * R).reinterpretAsShorts();
+            v = (ShortVector) v.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsShorts();
+            n = v.and((short) 0x0F);
+            u = u.add(n.mul(x));
+            v2 = (ShortVector) v2.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsShorts();
+            n = v2.and((short) 0x0F);
+            u2 = u2.add(n.mul(x));
+            x = IntVector.fromArray(I32, qv, a + 2 * R).reinterpretAsShorts();
+            v = (ShortVector) v.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsShorts();
+            n = v.and((short) 0x0F);
+            s = s.add(n.mul(x));
+            v2 = (ShortVector) v2.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsShorts();
+            n = v2.and((short) 0x0F);
+            s2 = s2.add(n.mul(x));
+            x = IntVector.fromArray(I32, qv, a + 3 * R).reinterpretAsShorts();
+            n = v.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsShorts().and((short) 0x0F);
+            u = u.add(n.mul(x));
+            n = v2.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsShorts().and((short) 0x0F);
+            u2 = u2.add(n.mul(x));
+            v = ShortVector.fromMemorySegment(S16, w, vo + 4L * R, LE);
+            v2 = ShortVector.fromMemorySegment(S16, w2, vo2 + 4L * R, LE);
+            x = IntVector.fromArray(I32, qv, a + 4 * R).reinterpretAsShorts();
+            n = v.and((short) 0x0F);
+            s = s.add(n.mul(x));
+            n = v2.and((short) 0x0F);
+            s2 = s2.add(n.mul(x));
+            x = IntVector.fromArray(I32, qv, a + 5 * R).reinterpretAsShorts();
+            v = (ShortVector) v.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsShorts();
+            n = v.and((short) 0x0F);
+            u = u.add(n.mul(x));
+            v2 = (ShortVector) v2.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsShorts();
+            n = v2.and((short) 0x0F);
+            u2 = u2.add(n.mul(x));
+            x = IntVector.fromArray(I32, qv, a + 6 * R).reinterpretAsShorts();
+            v = (ShortVector) v.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsShorts();
+            n = v.and((short) 0x0F);
+            s = s.add(n.mul(x));
+            v2 = (ShortVector) v2.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsShorts();
+            n = v2.and((short) 0x0F);
+            s2 = s2.add(n.mul(x));
+            x = IntVector.fromArray(I32, qv, a + 7 * R).reinterpretAsShorts();
+            n = v.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsShorts().and((short) 0x0F);
+            u = u.add(n.mul(x));
+            n = v2.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsShorts().and((short) 0x0F);
+            u2 = u2.add(n.mul(x));
+            v = ShortVector.fromMemorySegment(S16, w, vo + 8L * R, LE);
+            v2 = ShortVector.fromMemorySegment(S16, w2, vo2 + 8L * R, LE);
+            x = IntVector.fromArray(I32, qv, a + 8 * R).reinterpretAsShorts();
+            n = v.and((short) 0x0F);
+            s = s.add(n.mul(x));
+            n = v2.and((short) 0x0F);
+            s2 = s2.add(n.mul(x));
+            x = IntVector.fromArray(I32, qv, a + 9 * R).reinterpretAsShorts();
+            v = (ShortVector) v.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsShorts();
+            n = v.and((short) 0x0F);
+            u = u.add(n.mul(x));
+            v2 = (ShortVector) v2.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsShorts();
+            n = v2.and((short) 0x0F);
+            u2 = u2.add(n.mul(x));
+            x = IntVector.fromArray(I32, qv, a + 10 * R).reinterpretAsShorts();
+            v = (ShortVector) v.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsShorts();
+            n = v.and((short) 0x0F);
+            s = s.add(n.mul(x));
+            v2 = (ShortVector) v2.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsShorts();
+            n = v2.and((short) 0x0F);
+            s2 = s2.add(n.mul(x));
+            x = IntVector.fromArray(I32, qv, a + 11 * R).reinterpretAsShorts();
+            n = v.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsShorts().and((short) 0x0F);
+            u = u.add(n.mul(x));
+            n = v2.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsShorts().and((short) 0x0F);
+            u2 = u2.add(n.mul(x));
+            v = ShortVector.fromMemorySegment(S16, w, vo + 12L * R, LE);
+            v2 = ShortVector.fromMemorySegment(S16, w2, vo2 + 12L * R, LE);
+            x = IntVector.fromArray(I32, qv, a + 12 * R).reinterpretAsShorts();
+            n = v.and((short) 0x0F);
+            s = s.add(n.mul(x));
+            n = v2.and((short) 0x0F);
+            s2 = s2.add(n.mul(x));
+            x = IntVector.fromArray(I32, qv, a + 13 * R).reinterpretAsShorts();
+            v = (ShortVector) v.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsShorts();
+            n = v.and((short) 0x0F);
+            u = u.add(n.mul(x));
+            v2 = (ShortVector) v2.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsShorts();
+            n = v2.and((short) 0x0F);
+            u2 = u2.add(n.mul(x));
+            x = IntVector.fromArray(I32, qv, a + 14 * R).reinterpretAsShorts();
+            v = (ShortVector) v.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsShorts();
+            n = v.and((short) 0x0F);
+            s = s.add(n.mul(x));
+            v2 = (ShortVector) v2.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsShorts();
+            n = v2.and((short) 0x0F);
+            s2 = s2.add(n.mul(x));
+            x = IntVector.fromArray(I32, qv, a + 15 * R).reinterpretAsShorts();
+            n = v.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsShorts().and((short) 0x0F);
+            u = u.add(n.mul(x));
+            n = v2.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsShorts().and((short) 0x0F);
+            u2 = u2.add(n.mul(x));
+            IntVector p = s.add(u).reinterpretAsInts(), p2 = s2.add(u2).reinterpretAsInts();
+            IntVector sc = (IntVector) ByteVector.fromMemorySegment(BYTES, w, bo + SC + (long) R * j, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I32, 0);
+            IntVector sc2 = (IntVector) ByteVector.fromMemorySegment(BYTES, w2, bo2 + SC + (long) R * j, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I32, 0);
+            isum = p.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                    .add(p.lanewise(VectorOperators.ASHR, 16)).mul(sc).add(isum);
+            isum2 = p2.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                    .add(p2.lanewise(VectorOperators.ASHR, 16)).mul(sc2).add(isum2);
+            if (j == 7) { // ggml's gemv grain: one fma per super-block
+                float da = d[dOff + sb];
+                IntVector h = (IntVector) ShortVector.fromMemorySegment(HALVES, w, bo, LE).convertShape(VectorOperators.S2I, I32, 0);
+                FloatVector dw = h.lanewise(VectorOperators.LSHL, 13).and(0x8FFFFFFF).reinterpretAsFloats().mul(0x1p112f);
+                acc = ((FloatVector) isum.convert(VectorOperators.I2F, 0)).fma(dw.mul(da), acc);
+                h = (IntVector) ShortVector.fromMemorySegment(HALVES, w2, bo2, LE).convertShape(VectorOperators.S2I, I32, 0);
+                dw = h.lanewise(VectorOperators.LSHL, 13).and(0x8FFFFFFF).reinterpretAsFloats().mul(0x1p112f);
+                acc2 = ((FloatVector) isum2.convert(VectorOperators.I2F, 0)).fma(dw.mul(da), acc2);
+                isum = IntVector.zero(I32);
+                isum2 = isum;
+            }
+        }
+        acc.intoArray(out, o);
+        acc2.intoArray(out2, o2);
+        subtractMins(w, off, sbs, d, dOff, bs, bOff, PER_GEMV, out, o);
+        subtractMins(w2, off2, sbs, d, dOff, bs, bOff, PER_GEMV, out2, o2);
     }
 
     /** Q8_K values {@code q[off .. off+len)} as pairs, two per int (the 32-bit broadcast each gives all rows). */
