@@ -220,8 +220,8 @@ public final class OpenAiServer implements AutoCloseable {
     }
 
     /**
-     * Bytes past the cap that are read and dropped before an error (a 413, a 401...) is sent. The client may still be
-     * sending; closing a connection with unread bytes resets it, and a reset client loses the answer it
+     * Bytes past the cap that are read and dropped before an error (a 413, a 401...) is sent. The client may
+     * still be sending; closing a connection with unread bytes resets it, and a reset client loses the answer it
      * had not read yet (seen under load: "header parser received no bytes"). Reading the rest first, as
      * nginx's lingering close does, lets the 413 arrive; bodies larger still are cut off. The time this
      * takes is bounded by the request read timeout.
@@ -231,16 +231,13 @@ public final class OpenAiServer implements AutoCloseable {
     /** The body as JSON, refused with 413 past the size cap (checked before and while reading). */
     JsonNode readJson(HttpExchange x) throws IOException {
         int cap = options.maxBodyBytes();
-        String len = x.getRequestHeaders().getFirst("Content-Length");
-        if (len != null) {
-            long declared;
-            try {
-                declared = Long.parseLong(len.trim());
-            } catch (NumberFormatException e) {
-                throw ApiException.invalid("bad Content-Length");
-            }
-            if (declared > cap) throw tooLarge(cap); // sendError reads the rest
+        long declared;
+        try {
+            declared = declaredLength(x);
+        } catch (NumberFormatException e) {
+            throw ApiException.invalid("bad Content-Length");
         }
+        if (declared > cap) throw tooLarge(cap); // sendError reads the rest
         byte[] body = x.getRequestBody().readNBytes(cap + 1);
         if (body.length > cap) throw tooLarge(cap);
         return parseJson(body);
@@ -249,13 +246,18 @@ public final class OpenAiServer implements AutoCloseable {
     /** Before an error answer: the unread rest of the body, dropped, unless it is declared too large to bother. */
     private void drainBody(HttpExchange x) {
         long limit = options.maxBodyBytes() + DRAIN_LIMIT;
-        String len = x.getRequestHeaders().getFirst("Content-Length");
         try {
-            if (len != null && Long.parseLong(len.trim()) > limit) return;
+            if (declaredLength(x) > limit) return;
         } catch (NumberFormatException e) {
             return;
         }
         drain(x.getRequestBody(), limit);
+    }
+
+    /** The request's Content-Length, -1 when it has none; NumberFormatException when it is not a number. */
+    private static long declaredLength(HttpExchange x) {
+        String len = x.getRequestHeaders().getFirst("Content-Length");
+        return len == null ? -1 : Long.parseLong(len.trim());
     }
 
     /** Reads and drops up to {@code limit} bytes; a client gone meanwhile ends it quietly. */
@@ -300,7 +302,8 @@ public final class OpenAiServer implements AutoCloseable {
     private void sendError(HttpExchange x, ApiException e) {
         try {
             drainBody(x);
-            if (e.status == 413 || e.status == 400) x.getResponseHeaders().set("Connection", "close"); // unread body
+            // a body past the drain limit, or one that was not JSON, leaves the connection in doubt
+            if (e.status == 413 || e.status == 400) x.getResponseHeaders().set("Connection", "close");
             sendJson(x, e.status, errorBody(e));
         } catch (IOException | RuntimeException ignored) {
             // headers already sent (a stream) or the client is gone: nothing more to tell it
