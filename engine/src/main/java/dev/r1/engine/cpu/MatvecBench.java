@@ -27,7 +27,7 @@ public final class MatvecBench {
         short d = Float.floatToFloat16(0.01f);
         for (long b = 0; b < bytes; b += type.typeSize()) {
             seg.set(QuantLayouts.I16, b, d);
-            if (type == GgmlType.Q4_K) seg.set(QuantLayouts.I16, b + 2, d); // dmin: finite, so it repacks
+            if (type == GgmlType.Q4_K || type == GgmlType.Q5_K) seg.set(QuantLayouts.I16, b + 2, d); // dmin: finite (Q4_K repacks only then)
         }
         try (Parallel pool = new Parallel(threads)) {
             // laid out as the engine runs it (repacked where CpuBackend repacks)

@@ -1,0 +1,107 @@
+package dev.r1.engine.cpu;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.r1.models.tensor.GgmlType;
+import dev.r1.quantize.Quantizers;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.SplittableRandom;
+import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The repacked kernels must be compiled by C2, not left behind by C1. A Vector API kernel is only fast once
+ * C2 intrinsifies it; on the way C1 compiles it with every vector call inlined as plain Java, and a kernel
+ * with many live vectors can exhaust C1's virtual registers ("COMPILE SKIPPED: out of virtual registers").
+ * It then stays at tier 2, boxing every vector, ~100x slower, while every correctness test still passes —
+ * which happened to kernels of about 2 000 bytecodes in sessions 7 and 10. This test runs
+ * the repacked kernels of every type in a JVM of their own with {@code -XX:+PrintCompilation} and fails on
+ * any skipped compile of an r1 CPU method, and unless each kernel that ran reached tier 4.
+ */
+class KernelsReachC2Test {
+
+    @Test
+    void everyRepackedKernelReachesC2() throws Exception {
+        List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", "-XX:+PrintCompilation",
+                "-cp", System.getProperty("java.class.path"), KernelsReachC2Test.class.getName());
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        List<String> lines = new ArrayList<>();
+        try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+            for (String l; (l = r.readLine()) != null; ) lines.add(l);
+        }
+        assertTrue(p.waitFor(5, TimeUnit.MINUTES), "kernel warm-up did not end");
+        assertTrue(p.exitValue() == 0, "kernel warm-up failed:\n" + String.join("\n", lines.subList(Math.max(0, lines.size() - 30), lines.size())));
+        Set<String> ran = new TreeSet<>(), c2 = new TreeSet<>();
+        List<String> skipped = new ArrayList<>();
+        for (String l : lines) {
+            if (l.startsWith("RAN ")) ran.add(l.substring(4));
+            if (!l.contains("dev.r1.engine.cpu.")) continue;
+            if (l.contains("COMPILE SKIPPED")) skipped.add(l.trim());
+            // "  time  id  flags  level  class::method (size)": level 4 is C2
+            String[] f = l.trim().split("\\s+");
+            for (int i = 2; i + 1 < f.length; i++) {
+                if (f[i].equals("4") && f[i + 1].startsWith("dev.r1.engine.cpu.")) c2.add(f[i + 1]);
+            }
+        }
+        assertTrue(skipped.isEmpty(), "compiles skipped (the method runs boxed):\n" + String.join("\n", skipped));
+        assertTrue(!ran.isEmpty(), "no repacked kernel ran at " + VectorWidths.describe());
+        for (String k : ran) assertTrue(c2.contains(k), k + " never reached C2 (tier 4); C2 compiled: " + c2);
+    }
+
+    /** The kernels each path calls, by the kernel family of the matrix and the token count. */
+    private static List<String> kernels(WeightMatrix.Kernel k, int n) {
+        return switch (k) {
+            case Q4_0_X8 -> n == 1 ? List.of("Q4x8::gemv2") : List.of("Q4x8::gemm2", "Q4x8::gemv");
+            case Q4_K_X8 -> n == 1 ? List.of("Q4Kx8::gemv2") : List.of("Q4Kx8::gemm2Fine", "Q4Kx8::gemv");
+            case Q6_K_X8_GGML -> List.of("Q6Kx8::gemvGgml");
+            case Q6_K_X8 -> n == 1 ? List.of("Q6Kx8::gemv2") : List.of("Q6Kx8::gemm2", "Q6Kx8::gemv");
+            default -> List.of();
+        };
+    }
+
+    /** The forked JVM: each repacked type through decoding (one token) and a prompt (five), many times. */
+    public static void main(String[] args) {
+        int rows = 64, cols = 512;
+        SplittableRandom r = new SplittableRandom(3);
+        try (Parallel pool = new Parallel(1)) {
+            Matmul mm = new Matmul(pool);
+            float[] x = new float[5 * cols], out = new float[5 * rows];
+            for (int i = 0; i < x.length; i++) x[i] = (float) r.nextGaussian();
+            String[][] cases = {{"Q4_0", "w"}, {"Q4_K", "w"}, {"Q6_K", "w"}, {"Q6_K", "output.weight"}};
+            for (String[] c : cases) {
+                GgmlType type = GgmlType.valueOf(c[0]);
+                float[] f = new float[rows * cols];
+                for (int i = 0; i < f.length; i++) f[i] = (float) r.nextGaussian();
+                byte[] bytes = Quantizers.quantize(Quantizers.forId(type.id()), c[1], f, rows, cols);
+                MemorySegment seg = Arena.global().allocate(bytes.length, 64);
+                seg.copyFrom(MemorySegment.ofArray(bytes));
+                WeightMatrix w = CpuBackend.prepare(c[1], type, rows, cols, seg, Arena.global(), pool);
+                if (w.packed() == null) continue; // not repacked at this vector width
+                // enough calls for tier 3, then tier 4, of the kernels and of their loops
+                for (int i = 0; i < 3_000; i++) mm.multiply(x, 1, w, out);
+                for (int i = 0; i < 600; i++) mm.multiply(x, 5, w, out);
+                // five sequences decoded in one step (Q4_K: the gemv grain for every row)
+                for (int i = 0; i < 600; i++) mm.multiply(x, 5, new WeightMatrix[] {w}, new float[][] {out}, true);
+                if (w.kernel() == WeightMatrix.Kernel.Q4_K_X8) System.out.println("RAN dev.r1.engine.cpu.Q4Kx8::gemm2");
+                for (int n : new int[] {1, 5}) {
+                    for (String k : kernels(w.kernel(), n)) System.out.println("RAN dev.r1.engine.cpu." + k);
+                }
+            }
+        }
+        try {
+            Thread.sleep(1000); // compiles still queued on a busy machine start (and print) meanwhile
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
