@@ -1,5 +1,11 @@
 package dev.r1.quantize;
 
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
 /**
  * Q4_1: blocks of 32 values as fp16 scale d = (max - min)/15, fp16 minimum m and 32 4-bit codes,
  * value = q * d + m. Matches ggml's {@code quantize_row_q4_1_ref}: codes truncated from
@@ -28,28 +34,57 @@ public final class Q4_1Quantizer implements RowQuantizer {
         Weighted.q4_1or5_1(x, off, n, imatrix, y, yOff, false);
     }
 
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
+    private static final VectorSpecies<Byte> B = ByteVector.SPECIES_64;
+
     @Override
     public void quantizeRow(float[] x, int off, int n, byte[] y, int yOff) {
         rowBytes(n);
         for (int b = 0; b < n / QK; b++) {
             int xb = off + b * QK, yb = yOff + b * BLOCK_BYTES;
-            float min = Float.MAX_VALUE, max = -Float.MAX_VALUE;
-            for (int j = 0; j < QK; j++) {
-                float v = x[xb + j];
-                if (v < min) min = v;
-                if (v > max) max = v;
-            }
+            FloatVector v0 = FloatVector.fromArray(F, x, xb), v1 = FloatVector.fromArray(F, x, xb + 8);
+            FloatVector v2 = FloatVector.fromArray(F, x, xb + 16), v3 = FloatVector.fromArray(F, x, xb + 24);
+            float min = v0.min(v1).min(v2.min(v3)).reduceLanes(VectorOperators.MIN);
+            float max = v0.max(v1).max(v2.max(v3)).reduceLanes(VectorOperators.MAX);
             float d = (max - min) / 15f;
             float id = d != 0f ? 1.0f / d : 0f;
+            // ggml keeps the first zero it meets as min/max, with its sign (the vector min/max prefer -0/+0),
+            // and C converts inf/NaN codes its own way: such blocks take the scalar path
+            if (min == 0f || max == 0f || !Float.isFinite(id)) {
+                scalarBlock(x, xb, y, yb);
+                continue;
+            }
             Bits.putShortLE(y, yb, Bits.fp16(d));
             Bits.putShortLE(y, yb + 2, Bits.fp16(min));
-            for (int j = 0; j < QK / 2; j++) {
-                float x0 = (x[xb + j] - min) * id;
-                float x1 = (x[xb + QK / 2 + j] - min) * id;
-                int q0 = Math.min(15, (byte) Bits.cvtt(x0 + 0.5f)) & 0xFF;
-                int q1 = Math.min(15, (byte) Bits.cvtt(x1 + 0.5f)) & 0xFF;
-                y[yb + 4 + j] = (byte) (q0 | (q1 << 4));
-            }
+            // the scalar path's float operations; codes in [0, 15.5] here, where Java's conversion is C's
+            // truncation. Written out: C2 boxes vectors passed to helpers it does not inline.
+            IntVector lo0 = ((IntVector) v0.sub(min).mul(id).add(0.5f).convert(VectorOperators.F2I, 0)).min(15);
+            IntVector lo1 = ((IntVector) v1.sub(min).mul(id).add(0.5f).convert(VectorOperators.F2I, 0)).min(15);
+            IntVector hi0 = ((IntVector) v2.sub(min).mul(id).add(0.5f).convert(VectorOperators.F2I, 0)).min(15);
+            IntVector hi1 = ((IntVector) v3.sub(min).mul(id).add(0.5f).convert(VectorOperators.F2I, 0)).min(15);
+            lo0.or(hi0.lanewise(VectorOperators.LSHL, 4)).convertShape(VectorOperators.I2B, B, 0).reinterpretAsBytes().intoArray(y, yb + 4);
+            lo1.or(hi1.lanewise(VectorOperators.LSHL, 4)).convertShape(VectorOperators.I2B, B, 0).reinterpretAsBytes().intoArray(y, yb + 12);
+        }
+    }
+
+    /** One block exactly as {@code quantize_row_q4_1_ref} (the reference the vector path follows). */
+    static void scalarBlock(float[] x, int xb, byte[] y, int yb) {
+        float min = Float.MAX_VALUE, max = -Float.MAX_VALUE;
+        for (int j = 0; j < QK; j++) {
+            float v = x[xb + j];
+            if (v < min) min = v;
+            if (v > max) max = v;
+        }
+        float d = (max - min) / 15f;
+        float id = d != 0f ? 1.0f / d : 0f;
+        Bits.putShortLE(y, yb, Bits.fp16(d));
+        Bits.putShortLE(y, yb + 2, Bits.fp16(min));
+        for (int j = 0; j < QK / 2; j++) {
+            float x0 = (x[xb + j] - min) * id;
+            float x1 = (x[xb + QK / 2 + j] - min) * id;
+            int q0 = Math.min(15, (byte) Bits.cvtt(x0 + 0.5f)) & 0xFF;
+            int q1 = Math.min(15, (byte) Bits.cvtt(x1 + 0.5f)) & 0xFF;
+            y[yb + 4 + j] = (byte) (q0 | (q1 << 4));
         }
     }
 }

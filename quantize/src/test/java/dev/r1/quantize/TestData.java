@@ -48,6 +48,16 @@ final class TestData {
         float[] negZero = new float[n];
         Arrays.fill(negZero, -0f);
         cases.add(new Case("all negative zeros", negZero));
+        // both signs of zero where a block's minimum (or maximum) is zero: ggml keeps the first it meets
+        float[] zerosUp = new float[n], zerosDown = new float[n];
+        for (int i = 0; i < n; i++) {
+            int k = i % 32;
+            float z = (k + i / 32) % 3 == 0 ? -0f : 0f;
+            zerosUp[i] = k % 4 == 1 ? 0.25f * (1 + k % 7) : z;
+            zerosDown[i] = k % 4 == 1 ? -0.25f * (1 + k % 7) : z;
+        }
+        cases.add(new Case("signed zeros with positives", zerosUp));
+        cases.add(new Case("signed zeros with negatives", zerosDown));
         for (float c : new float[]{1f, -3.5f, 1e-3f, 7f, -127f, 0.3f}) {
             float[] x = new float[n];
             Arrays.fill(x, c);
