@@ -36,8 +36,9 @@ public final class MatvecBench {
             float[] x = new float[64 * cols];
             for (int i = 0; i < x.length; i++) x[i] = (float) r.nextGaussian();
             float[] out = new float[64 * rows];
-            for (int n : new int[] {1, 64}) {
-                int reps = (int) Math.max(n == 1 ? 200 : 20, (n == 1 ? 200L : 20L) * 26880 / rows);
+            // -Dn=1,4,64: the token counts to time (4: four sequences decoded together by r1 serve)
+            for (int n : java.util.Arrays.stream(System.getProperty("n", "1,64").split(",")).mapToInt(Integer::parseInt).toArray()) {
+                int reps = (int) Math.max(n <= 4 ? 200 : 20, (n <= 4 ? 200L : 20L) * 26880 / rows);
                 for (int i = 0; i < reps / 4; i++) mm.multiply(x, n, w, out); // warm-up (JIT)
                 long t0 = System.nanoTime();
                 for (int i = 0; i < reps; i++) mm.multiply(x, n, w, out);

@@ -86,6 +86,24 @@ class SamplerTest {
     }
 
     @Test
+    void tiesAndSignedZerosKeepTheReferenceOrderOnAFlatVocabulary() {
+        // A flat distribution keeps most of the vocabulary in the window (the sort's worst case), and logits on
+        // a coarse grid tie everywhere: ties must come out by index, -0 below +0, as the reference sorts them.
+        Random r = new Random(7);
+        float[] logits = new float[151_936];
+        for (int i = 0; i < logits.length; i++) logits[i] = Math.round(r.nextGaussian() * 4) / 8f;
+        for (int i = 0; i < 2000; i++) logits[r.nextInt(logits.length)] = r.nextBoolean() ? -0f : 0f;
+        logits[99] = Float.NEGATIVE_INFINITY;
+        for (SamplerOptions o : List.of(
+                new SamplerOptions(0.6f, 0, 0.95f, 0f, 1f, 64, 1),
+                new SamplerOptions(0.6f, 0, 0.999f, 0f, 1f, 64, 1),
+                new SamplerOptions(1f, 100_000, 1f, 0f, 1f, 64, 1),
+                new SamplerOptions(1f, 0, 1f, 0.9f, 1f, 64, 1))) {
+            assertArrayEquals(reference(logits, o, new int[0]), new Sampler(o).survivors(logits), o.toString());
+        }
+    }
+
+    @Test
     void noFilterMeansWholeVocabulary() {
         assertNull(new Sampler(new SamplerOptions(1f, 0, 1f, 0f, 1f, 64, 1)).survivors(new float[] {1, 2}));
     }
