@@ -71,6 +71,13 @@ public final class LoadTest {
             // model takes longer than a level), so the overhead is taken against the faster of the two.
             double direct = direct(m, question, maxTokens, seconds);
             System.out.printf(Locale.ROOT, "engine alone (as r1 run): %.2f tok/s decode%n", direct);
+            // The engine's batched step alone (no sampling, no HTTP): what the levels below can reach at most.
+            double batchBase = 0;
+            for (int c : levels) {
+                double tps = batched(m, question, c, Math.max(64, maxTokens));
+                if (c == levels.getFirst()) batchBase = tps;
+                System.out.printf(Locale.ROOT, "engine batched step, %d sequences: %.2f tok/s aggregate (%.2fx)%n", c, tps, tps / batchBase);
+            }
             double base = 0, oneStream = 0;
             for (int c : levels) {
                 ServerOptions o = ServerOptions.defaults().withPort(0).withSlots(c).withQueue(c).withCtx(1024)
@@ -129,6 +136,44 @@ public final class LoadTest {
             }
         }
         return nanos == 0 ? 0 : tokens * 1e9 / nanos;
+    }
+
+    /**
+     * {@code c} sessions of the prompt decoded together ({@link Model#decodeBatch}), each fed its own argmax,
+     * for {@code steps} steps: aggregate tokens per second of the steps alone, the faster of two rounds after a
+     * warm-up round (a drifting VM).
+     */
+    private static double batched(Model m, String question, int c, int steps) {
+        String bos = m.bos() >= 0 ? m.piece(m.bos()) : "";
+        int[] ids = m.tokenize(R1ChatTemplate.render(List.of(ChatMessage.user(question)), true, bos), false, true);
+        Session[] ss = new Session[c];
+        try {
+            for (int i = 0; i < c; i++) ss[i] = m.newSession(SessionOptions.defaults().withCtx(1024));
+            long nanos = Long.MAX_VALUE;
+            for (int rep = 0; rep < 3; rep++) {
+                int[] next = new int[c];
+                for (int i = 0; i < c; i++) {
+                    ss[i].reset();
+                    ss[i].prefill(ids);
+                    next[i] = argmax(ss[i].lastLogits());
+                }
+                long t0 = System.nanoTime();
+                for (int s = 0; s < steps; s++) {
+                    float[][] l = m.decodeBatch(ss, next);
+                    for (int i = 0; i < c; i++) next[i] = argmax(l[i]);
+                }
+                if (rep > 0) nanos = Math.min(nanos, System.nanoTime() - t0); // the first round warms the batched path up
+            }
+            return (double) c * steps * 1e9 / nanos;
+        } finally {
+            for (Session s : ss) if (s != null) s.close();
+        }
+    }
+
+    private static int argmax(float[] l) {
+        int best = 0;
+        for (int i = 1; i < l.length; i++) if (l[i] > l[best]) best = i;
+        return best;
     }
 
     /** {@code c} streams sending requests back to back until {@code seconds} have passed. */

@@ -1,6 +1,7 @@
 package dev.r1.server;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -210,8 +211,31 @@ class HostileClientsTest {
         assertTrue(dRows > dSteps * 1.5, "the streams were decoded together: " + dRows + " rows in " + dSteps + " steps");
     }
 
-    static String complete(String prompt) {
-        var r = TestServers.post(port, "/v1/completions", "{\"prompt\":\"" + prompt + "\",\"max_tokens\":40,\"temperature\":0}");
+    @Test
+    void batchedSeededStreamsDrawWhatTheyDrawAlone() throws Exception {
+        // the rows of a batched step draw in parallel, each with its own sampler: a seed gives the same text
+        awaitIdle(30_000);
+        String[] prompts = {"The fox", "Once upon a time there was", "What is the sum of the first ten numbers?"};
+        String[] alone = new String[prompts.length];
+        for (int i = 0; i < prompts.length; i++) alone[i] = complete(prompts[i], ",\"temperature\":0.9,\"top_p\":0.95,\"seed\":" + (7 + i));
+        long steps = metric("r1_decode_steps_total"), rows = metric("r1_decode_rows_total");
+        List<Future<String>> fs = new ArrayList<>();
+        try (ExecutorService ex = Executors.newVirtualThreadPerTaskExecutor()) {
+            for (int i = 0; i < prompts.length; i++) {
+                String p = prompts[i], extra = ",\"temperature\":0.9,\"top_p\":0.95,\"seed\":" + (7 + i);
+                fs.add(ex.submit(() -> complete(p, extra)));
+            }
+            for (int i = 0; i < prompts.length; i++) assertEquals(alone[i], fs.get(i).get(), "prompt " + i);
+        }
+        long dSteps = metric("r1_decode_steps_total") - steps, dRows = metric("r1_decode_rows_total") - rows;
+        assertTrue(dRows > dSteps * 1.5, "the streams were decoded together: " + dRows + " rows in " + dSteps + " steps");
+        assertNotEquals(alone[0], complete(prompts[0]), "a seeded draw at 0.9 is not the greedy text");
+    }
+
+    static String complete(String prompt) { return complete(prompt, ",\"temperature\":0"); }
+
+    static String complete(String prompt, String sampling) {
+        var r = TestServers.post(port, "/v1/completions", "{\"prompt\":\"" + prompt + "\",\"max_tokens\":40" + sampling + "}");
         assertEquals(200, r.status(), r.body());
         assertEquals("length", r.json().at("/choices/0/finish_reason").asText());
         return r.json().at("/choices/0/text").asText();
