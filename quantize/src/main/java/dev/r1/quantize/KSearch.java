@@ -2,89 +2,13 @@ package dev.r1.quantize;
 
 /**
  * Scalar forms of ggml's K-quant scale searches for the types without a lane-parallel version
- * ({@code make_qkx2_quants} with any parameters, {@code make_q3_quants}), each float operation in
+ * ({@code make_q3_quants}, and the importance-weighted searches), each float operation in
  * ggml's order (see {@link Bits} on why that is enough for identical bytes).
  */
 final class KSearch {
     private KSearch() {}
 
     static final float GROUP_MAX_EPS = 1e-15f;
-
-    /**
-     * {@code make_qkx2_quants}: an asymmetric (scale, min) fit of {@code n} values at {@code x[xo..]} with
-     * weights {@code w[0..n)}, codes 0..nmax into {@code L[lo..]}, trying {@code nstep + 1} inverse
-     * scales {@code (rmin + rdelta*is + nmax)/(max - min)}; error squared or absolute ({@code mad}).
-     *
-     * @return the scale; the min (as a positive offset: value = scale*q - min) goes to {@code minOut[mi]}
-     */
-    static float qkx2(int n, int nmax, float[] x, int xo, float[] w, byte[] L, int lo, float[] minOut, int mi,
-                      byte[] laux, float rmin, float rdelta, int nstep, boolean mad) {
-        float min = x[xo], max = x[xo];
-        float sumW = w[0];
-        float sumX = sumW * x[xo];
-        for (int i = 1; i < n; i++) {
-            float xi = x[xo + i];
-            if (xi < min) min = xi;
-            if (xi > max) max = xi;
-            sumW += w[i];
-            sumX += w[i] * xi;
-        }
-        if (min > 0) min = 0;
-        if (max == min) {
-            for (int i = 0; i < n; i++) L[lo + i] = 0;
-            minOut[mi] = -min;
-            return 0f;
-        }
-        float iscale = nmax / (max - min);
-        float scale = 1 / iscale;
-        float bestError = 0;
-        for (int i = 0; i < n; i++) {
-            int l = Math.max(0, Math.min(nmax, Bits.nearestInt(iscale * (x[xo + i] - min))));
-            L[lo + i] = (byte) l;
-            float diff = scale * l + min - x[xo + i];
-            diff = mad ? Math.abs(diff) : diff * diff;
-            bestError += w[i] * diff;
-        }
-        if (nstep < 1) {
-            minOut[mi] = -min;
-            return scale;
-        }
-        for (int is = 0; is <= nstep; is++) {
-            iscale = (rmin + rdelta * is + nmax) / (max - min);
-            float sumL = 0, sumL2 = 0, sumXL = 0;
-            for (int i = 0; i < n; i++) {
-                int l = Math.max(0, Math.min(nmax, Bits.nearestInt(iscale * (x[xo + i] - min))));
-                laux[i] = (byte) l;
-                float wl = w[i] * l;
-                sumL += wl;
-                sumL2 += wl * l;
-                sumXL += wl * x[xo + i];
-            }
-            float D = sumW * sumL2 - sumL * sumL;
-            if (D > 0) {
-                float thisScale = (sumW * sumXL - sumX * sumL) / D;
-                float thisMin = (sumL2 * sumX - sumL * sumXL) / D;
-                if (thisMin > 0) {
-                    thisMin = 0;
-                    thisScale = sumXL / sumL2;
-                }
-                float curError = 0;
-                for (int i = 0; i < n; i++) {
-                    float diff = thisScale * laux[i] + thisMin - x[xo + i];
-                    diff = mad ? Math.abs(diff) : diff * diff;
-                    curError += w[i] * diff;
-                }
-                if (curError < bestError) {
-                    System.arraycopy(laux, 0, L, lo, n);
-                    bestError = curError;
-                    scale = thisScale;
-                    min = thisMin;
-                }
-            }
-        }
-        minOut[mi] = -min;
-        return scale;
-    }
 
     /**
      * {@code make_q3_quants} with {@code do_rmse}: a symmetric scale for {@code n} values, codes in
@@ -142,7 +66,7 @@ final class KSearch {
     }
 
     /**
-     * {@code make_qkx3_quants} (the importance-weighted search): as {@link #qkx2} with the candidates
+     * {@code make_qkx3_quants} (the importance-weighted search): as {@code make_qkx2_quants} ({@link LaneSearch#qkx2}) with the candidates
      * guarded against a min at or past the max, {@code max <= min} as the flat test, and squared error.
      */
     static float qkx3(int n, int nmax, float[] x, int xo, float[] w, byte[] L, int lo, float[] minOut, int mi,

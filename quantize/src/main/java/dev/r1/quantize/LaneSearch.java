@@ -55,16 +55,38 @@ final class LaneSearch {
      */
     static void qkx2(float[] xt, int lanes, float[] L, float[] scaleOut, float[] theMinOut,
                      float[] wt, float[] laux, float[] st, int nmax, float rmin, int nstep) {
+        qkx2(xt, lanes, L, scaleOut, theMinOut, wt, laux, st, nmax, rmin, nstep, false);
+    }
+
+    /**
+     * Q2_K's search ({@code make_qkx2_quants(16, 3, x, |x|, ..., -0.5, 0.1, 15, true)}) for {@code lanes} (a
+     * multiple of 8) sub-blocks of 16: weights |x|, absolute errors.
+     */
+    static void qkx2Abs16(float[] xt, int lanes, float[] L, float[] scaleOut, float[] theMinOut,
+                          float[] wt, float[] laux, float[] st) {
+        qkx2(xt, lanes, L, scaleOut, theMinOut, wt, laux, st, 3, -0.5f, 15, true);
+    }
+
+    /*
+     * abs16 picks Q2_K's per-element loops (16 values, weights |x|, absolute error): separate methods with
+     * their constants rather than parameters of the Q4_K/Q5_K ones, which made those 9% slower (QuantizeBench).
+     */
+    private static void qkx2(float[] xt, int lanes, float[] L, float[] scaleOut, float[] theMinOut,
+                             float[] wt, float[] laux, float[] st, int nmax, float rmin, int nstep, boolean abs16) {
         final float rdelta = 0.1f;
+        final int n = abs16 ? 16 : 32;
         for (int g = 0; g < lanes; g += VL) {
-            qkx2Prepare(xt, wt, lanes, g, st);
+            if (abs16) qkx2PrepareAbs16(xt, wt, lanes, g, st);
+            else qkx2Prepare(xt, wt, lanes, g, st);
             FloatVector min = FloatVector.fromArray(F, st, MIN), max = FloatVector.fromArray(F, st, MAX);
             VectorMask<Float> flat = max.eq(min);
-            qkx2Initial(xt, wt, lanes, g, L, st, nmax);
+            if (abs16) qkx2InitialAbs16(xt, wt, lanes, g, L, st, nmax);
+            else qkx2Initial(xt, wt, lanes, g, L, st, nmax);
             FloatVector sumW = FloatVector.fromArray(F, st, SUMW), sumX = FloatVector.fromArray(F, st, SUMX);
             for (int is = 0; is <= nstep; is++) {
                 float top = rmin + rdelta * is + nmax;
-                qkx2Sums(xt, wt, laux, lanes, g, top, st, nmax);
+                if (abs16) qkx2Sums16(xt, wt, laux, lanes, g, top, st, nmax);
+                else qkx2Sums(xt, wt, laux, lanes, g, top, st, nmax);
                 FloatVector sumL = FloatVector.fromArray(F, st, SL), sumL2 = FloatVector.fromArray(F, st, SL2), sumXL = FloatVector.fromArray(F, st, SXL);
                 FloatVector D = sumW.mul(sumL2).sub(sumL.mul(sumL));
                 VectorMask<Float> dPos = D.compare(VectorOperators.GT, 0f).andNot(flat);
@@ -76,12 +98,13 @@ final class LaneSearch {
                 thisScale = thisScale.blend(sumXL.div(sumL2), minPos);
                 thisScale.intoArray(st, TSCALE);
                 thisMin.intoArray(st, TMIN);
-                qkx2Error(xt, wt, laux, lanes, g, st);
+                if (abs16) qkx2ErrorAbs16(xt, wt, laux, lanes, g, st);
+                else qkx2Error(xt, wt, laux, lanes, g, st);
                 FloatVector curError = FloatVector.fromArray(F, st, CUR);
                 VectorMask<Float> better = dPos.and(curError.lt(FloatVector.fromArray(F, st, BEST)));
                 if (!better.anyTrue()) continue;
                 FloatVector.zero(F).blend(FloatVector.broadcast(F, 1f), better).intoArray(st, MASK);
-                acceptCodes(L, laux, lanes, g, 32, st);
+                acceptCodes(L, laux, lanes, g, n, st);
                 FloatVector.fromArray(F, st, BEST).blend(curError, better).intoArray(st, BEST);
                 FloatVector.fromArray(F, st, SCALE).blend(thisScale, better).intoArray(st, SCALE);
                 FloatVector.fromArray(F, st, MIN).blend(thisMin, better).intoArray(st, MIN);
@@ -89,7 +112,7 @@ final class LaneSearch {
             FloatVector scale = FloatVector.fromArray(F, st, SCALE);
             if (flat.anyTrue()) {
                 FloatVector.zero(F).blend(FloatVector.broadcast(F, 1f), flat).intoArray(st, MASK);
-                zeroCodes(L, lanes, g, 32, st);
+                zeroCodes(L, lanes, g, n, st);
                 scale = scale.blend(FloatVector.zero(F), flat);
             }
             scale.intoArray(scaleOut, g);
@@ -170,6 +193,75 @@ final class LaneSearch {
         for (int i = 0; i < 32; i++) {
             FloatVector diff = thisScale.mul(FloatVector.fromArray(F, laux, i * lanes + g)).add(thisMin).sub(FloatVector.fromArray(F, xt, i * lanes + g));
             diff = diff.mul(diff);
+            curError = curError.add(FloatVector.fromArray(F, wt, i * lanes + g).mul(diff));
+        }
+        curError.intoArray(st, CUR);
+    }
+
+    /** Q2_K: weights |x| (no rms term); min (clamped to at most 0), max, sums, over 16 values. */
+    private static void qkx2PrepareAbs16(float[] xt, float[] wt, int lanes, int g, float[] st) {
+        FloatVector min = FloatVector.fromArray(F, xt, g), max = min;
+        FloatVector w0 = min.abs();
+        w0.intoArray(wt, g);
+        FloatVector sumW = w0, sumX = w0.mul(min);
+        for (int i = 1; i < 16; i++) {
+            FloatVector x = FloatVector.fromArray(F, xt, i * lanes + g);
+            FloatVector w = x.abs();
+            w.intoArray(wt, i * lanes + g);
+            min = min.blend(x, x.lt(min));
+            max = max.blend(x, x.compare(VectorOperators.GT, max));
+            sumW = sumW.add(w);
+            sumX = sumX.add(w.mul(x));
+        }
+        min.blend(FloatVector.zero(F), min.compare(VectorOperators.GT, 0f)).intoArray(st, MIN);
+        max.intoArray(st, MAX);
+        sumW.intoArray(st, SUMW);
+        sumX.intoArray(st, SUMX);
+    }
+
+    /** Q2_K's first guess, as {@link #qkx2Initial} over 16 values with absolute errors. */
+    private static void qkx2InitialAbs16(float[] xt, float[] wt, int lanes, int g, float[] L, float[] st, int nmax) {
+        FloatVector min = FloatVector.fromArray(F, st, MIN), max = FloatVector.fromArray(F, st, MAX);
+        FloatVector iscale = FloatVector.broadcast(F, (float) nmax).div(max.sub(min));
+        FloatVector scale = FloatVector.broadcast(F, 1f).div(iscale);
+        FloatVector bestError = FloatVector.zero(F);
+        for (int i = 0; i < 16; i++) {
+            FloatVector x = FloatVector.fromArray(F, xt, i * lanes + g);
+            FloatVector l = ((FloatVector) (iscale.mul(x.sub(min)).add(12582912.0f).reinterpretAsInts().and(0x007fffff).sub(0x00400000).max(0).min(nmax)).convert(VectorOperators.I2F, 0));
+            l.intoArray(L, i * lanes + g);
+            FloatVector diff = scale.mul(l).add(min).sub(x).abs();
+            bestError = bestError.add(FloatVector.fromArray(F, wt, i * lanes + g).mul(diff));
+        }
+        scale.intoArray(st, SCALE);
+        bestError.intoArray(st, BEST);
+    }
+
+    /** As {@link #qkx2Sums} over 16 values. */
+    private static void qkx2Sums16(float[] xt, float[] wt, float[] laux, int lanes, int g, float top, float[] st, int nmax) {
+        FloatVector min = FloatVector.fromArray(F, st, MIN);
+        FloatVector iscale = FloatVector.broadcast(F, top).div(FloatVector.fromArray(F, st, MAX).sub(min));
+        FloatVector sumL = FloatVector.zero(F), sumL2 = sumL, sumXL = sumL;
+        for (int i = 0; i < 16; i++) {
+            FloatVector x = FloatVector.fromArray(F, xt, i * lanes + g);
+            FloatVector w = FloatVector.fromArray(F, wt, i * lanes + g);
+            FloatVector l = ((FloatVector) (iscale.mul(x.sub(min)).add(12582912.0f).reinterpretAsInts().and(0x007fffff).sub(0x00400000).max(0).min(nmax)).convert(VectorOperators.I2F, 0));
+            l.intoArray(laux, i * lanes + g);
+            FloatVector wl = w.mul(l);
+            sumL = sumL.add(wl);
+            sumL2 = sumL2.add(wl.mul(l));
+            sumXL = sumXL.add(wl.mul(x));
+        }
+        sumL.intoArray(st, SL);
+        sumL2.intoArray(st, SL2);
+        sumXL.intoArray(st, SXL);
+    }
+
+    /** Weighted absolute error of the candidate codes, over 16 values. */
+    private static void qkx2ErrorAbs16(float[] xt, float[] wt, float[] laux, int lanes, int g, float[] st) {
+        FloatVector thisScale = FloatVector.fromArray(F, st, TSCALE), thisMin = FloatVector.fromArray(F, st, TMIN);
+        FloatVector curError = FloatVector.zero(F);
+        for (int i = 0; i < 16; i++) {
+            FloatVector diff = thisScale.mul(FloatVector.fromArray(F, laux, i * lanes + g)).add(thisMin).sub(FloatVector.fromArray(F, xt, i * lanes + g)).abs();
             curError = curError.add(FloatVector.fromArray(F, wt, i * lanes + g).mul(diff));
         }
         curError.intoArray(st, CUR);
