@@ -63,6 +63,12 @@ final class TestData {
             Arrays.fill(x, c);
             cases.add(new Case("constant " + c, x));
         }
+        // IQ4: a block whose largest value is 127 starts its search at scale 1, so these values fall exactly
+        // halfway between two non-linear levels, where ggml's nearest-level pick takes the upper one
+        float[] midpoints = new float[n];
+        int[] levels = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
+        for (int i = 0; i < n; i++) midpoints[i] = i % 32 == 0 ? 127f : (levels[i % 15] + levels[i % 15 + 1]) / 2f;
+        cases.add(new Case("values halfway between IQ4 levels", midpoints));
         Random r = new Random(7);
         for (int pos : new int[]{0, 5, 31, 100, n - 1}) {
             float[] x = new float[n];
