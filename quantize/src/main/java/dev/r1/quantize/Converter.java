@@ -100,8 +100,9 @@ public final class Converter {
                 if (imx != null && imx.file() != null) { // what llama-quantize --imatrix records, in its order
                     w.putString("quantize.imatrix.file", truncate(imx.file()));
                     if (!imx.datasets().isEmpty()) w.putString("quantize.imatrix.dataset", truncate(imx.datasets().get(0)));
-                    w.putInt32("quantize.imatrix.entries_count", imx.values().size());
-                    if (imx.chunkCount() > 0) w.putInt32("quantize.imatrix.chunks_count", imx.chunkCount());
+                    // uint32, as llama-quantize writes its integer overrides (llama-quant.cpp, ggml-org/llama.cpp#14182)
+                    w.putUInt32("quantize.imatrix.entries_count", imx.values().size());
+                    if (imx.chunkCount() > 0) w.putUInt32("quantize.imatrix.chunks_count", imx.chunkCount());
                 }
                 for (int i = 0; i < tensors.size(); i++) {
                     w.addTensor(tensors.get(i).name(), choices.get(i).type(), tensors.get(i).dims());

@@ -100,6 +100,9 @@ class ImatrixTest {
             assertEquals("calibration.txt", a.getString("quantize.imatrix.dataset"));
             assertEquals(e.size(), a.getInt("quantize.imatrix.entries_count"));
             assertEquals(12, a.getInt("quantize.imatrix.chunks_count"));
+            // the value types llama-quantize --imatrix writes (found comparing whole files: the tensors matched)
+            assertEquals(dev.r1.models.gguf.GgufValueType.UINT32, a.get("quantize.imatrix.entries_count").type());
+            assertEquals(dev.r1.models.gguf.GgufValueType.UINT32, a.get("quantize.imatrix.chunks_count").type());
             assertFalse(b.has("quantize.imatrix.file"));
             for (var t : a.tensors()) assertEquals(-1, a.data(t).mismatch(b.data(t.name())), t.name());
         }
