@@ -55,7 +55,7 @@ final class LaneSearch {
      */
     static void qkx2(float[] xt, int lanes, float[] L, float[] scaleOut, float[] theMinOut,
                      float[] wt, float[] laux, float[] st, int nmax, float rmin, int nstep) {
-        qkx2(xt, lanes, L, scaleOut, theMinOut, wt, laux, st, nmax, rmin, nstep, false);
+        qkx2(xt, lanes, L, scaleOut, theMinOut, wt, laux, st, nmax, rmin, nstep, RMS32);
     }
 
     /**
@@ -64,19 +64,34 @@ final class LaneSearch {
      */
     static void qkx2Abs16(float[] xt, int lanes, float[] L, float[] scaleOut, float[] theMinOut,
                           float[] wt, float[] laux, float[] st) {
-        qkx2(xt, lanes, L, scaleOut, theMinOut, wt, laux, st, 3, -0.5f, 15, true);
+        qkx2(xt, lanes, L, scaleOut, theMinOut, wt, laux, st, 3, -0.5f, 15, ABS16);
     }
 
+    /**
+     * {@code make_qkx3_quants} (Q4_K/Q5_K with an importance matrix: nmax 15 or 31, rmin -0.9, rdelta 0.05, 36
+     * steps) for {@code lanes} (a multiple of 8) sub-blocks of 32 whose weights the caller put in {@code wt}:
+     * candidate codes {@code v > 0 ? round(min(v, nmax)) : 0}, squared errors.
+     */
+    static void qkx3(float[] xt, int lanes, float[] L, float[] scaleOut, float[] theMinOut,
+                     float[] wt, float[] laux, float[] st, int nmax) {
+        qkx2(xt, lanes, L, scaleOut, theMinOut, wt, laux, st, nmax, -0.9f, 36, WEIGHTED32);
+    }
+
+    private static final int RMS32 = 0, ABS16 = 1, WEIGHTED32 = 2;
+
     /*
-     * abs16 picks Q2_K's per-element loops (16 values, weights |x|, absolute error): separate methods with
-     * their constants rather than parameters of the Q4_K/Q5_K ones, which made those 9% slower (QuantizeBench).
+     * The mode picks the per-element loops (ABS16: Q2_K's 16 values, weights |x|, absolute error; WEIGHTED32:
+     * the caller's weights and make_qkx3_quants' codes): separate methods with their constants rather than
+     * parameters of the Q4_K/Q5_K ones, which made those 9% slower (QuantizeBench).
      */
     private static void qkx2(float[] xt, int lanes, float[] L, float[] scaleOut, float[] theMinOut,
-                             float[] wt, float[] laux, float[] st, int nmax, float rmin, int nstep, boolean abs16) {
-        final float rdelta = 0.1f;
+                             float[] wt, float[] laux, float[] st, int nmax, float rmin, int nstep, int mode) {
+        final boolean abs16 = mode == ABS16, weighted = mode == WEIGHTED32;
+        final float rdelta = weighted ? 0.05f : 0.1f;
         final int n = abs16 ? 16 : 32;
         for (int g = 0; g < lanes; g += VL) {
             if (abs16) qkx2PrepareAbs16(xt, wt, lanes, g, st);
+            else if (weighted) qkx3Prepare(xt, wt, lanes, g, st);
             else qkx2Prepare(xt, wt, lanes, g, st);
             FloatVector min = FloatVector.fromArray(F, st, MIN), max = FloatVector.fromArray(F, st, MAX);
             VectorMask<Float> flat = max.eq(min);
@@ -86,6 +101,7 @@ final class LaneSearch {
             for (int is = 0; is <= nstep; is++) {
                 float top = rmin + rdelta * is + nmax;
                 if (abs16) qkx2Sums16(xt, wt, laux, lanes, g, top, st, nmax);
+                else if (weighted) qkx3Sums(xt, wt, laux, lanes, g, top, st, nmax);
                 else qkx2Sums(xt, wt, laux, lanes, g, top, st, nmax);
                 FloatVector sumL = FloatVector.fromArray(F, st, SL), sumL2 = FloatVector.fromArray(F, st, SL2), sumXL = FloatVector.fromArray(F, st, SXL);
                 FloatVector D = sumW.mul(sumL2).sub(sumL.mul(sumL));
@@ -265,6 +281,47 @@ final class LaneSearch {
             curError = curError.add(FloatVector.fromArray(F, wt, i * lanes + g).mul(diff));
         }
         curError.intoArray(st, CUR);
+    }
+
+    /** make_qkx3_quants' start: the caller's weights; min (clamped to at most 0), max, their sums over 32 values. */
+    private static void qkx3Prepare(float[] xt, float[] wt, int lanes, int g, float[] st) {
+        FloatVector min = FloatVector.fromArray(F, xt, g), max = min;
+        FloatVector w0 = FloatVector.fromArray(F, wt, g);
+        FloatVector sumW = w0, sumX = w0.mul(min);
+        for (int i = 1; i < 32; i++) {
+            FloatVector x = FloatVector.fromArray(F, xt, i * lanes + g);
+            FloatVector w = FloatVector.fromArray(F, wt, i * lanes + g);
+            min = min.blend(x, x.lt(min));
+            max = max.blend(x, x.compare(VectorOperators.GT, max));
+            sumW = sumW.add(w);
+            sumX = sumX.add(w.mul(x));
+        }
+        min.blend(FloatVector.zero(F), min.compare(VectorOperators.GT, 0f)).intoArray(st, MIN);
+        max.intoArray(st, MAX);
+        sumW.intoArray(st, SUMW);
+        sumX.intoArray(st, SUMX);
+    }
+
+    /** As {@link #qkx2Sums} with make_qkx3_quants' codes: {@code v > 0 ? round(min(v, nmax)) : 0}. */
+    private static void qkx3Sums(float[] xt, float[] wt, float[] laux, int lanes, int g, float top, float[] st, int nmax) {
+        FloatVector min = FloatVector.fromArray(F, st, MIN);
+        FloatVector iscale = FloatVector.broadcast(F, top).div(FloatVector.fromArray(F, st, MAX).sub(min));
+        FloatVector sumL = FloatVector.zero(F), sumL2 = sumL, sumXL = sumL;
+        for (int i = 0; i < 32; i++) {
+            FloatVector x = FloatVector.fromArray(F, xt, i * lanes + g);
+            FloatVector w = FloatVector.fromArray(F, wt, i * lanes + g);
+            FloatVector v = iscale.mul(x.sub(min));
+            FloatVector l = ((FloatVector) v.min((float) nmax).add(12582912.0f).reinterpretAsInts().and(0x007fffff).sub(0x00400000)
+                    .convert(VectorOperators.I2F, 0)).blend(FloatVector.zero(F), v.compare(VectorOperators.GT, 0f).not());
+            l.intoArray(laux, i * lanes + g);
+            FloatVector wl = w.mul(l);
+            sumL = sumL.add(wl);
+            sumL2 = sumL2.add(wl.mul(l));
+            sumXL = sumXL.add(wl.mul(x));
+        }
+        sumL.intoArray(st, SL);
+        sumL2.intoArray(st, SL2);
+        sumXL.intoArray(st, SXL);
     }
 
     /*

@@ -155,20 +155,27 @@ final class Weighted {
     /** Q4_K and Q5_K: (scale, min) per 32 by make_qkx3_quants, quantized to 6 bits by make_qp_quants. */
     static void q4Kor5K(float[] x, int off, int n, float[] qw, byte[] y, int yOff, boolean q5) {
         int nmax = q5 ? 31 : 15, bytes = q5 ? 176 : 144;
-        byte[] L = new byte[256], laux = new byte[32], ls = new byte[8], lm = new byte[8];
-        float[] w = new float[32], mins = new float[8], scales = new float[8], sw = new float[8];
+        byte[] L = new byte[256], ls = new byte[8], lm = new byte[8];
+        float[] mins = new float[8], scales = new float[8], sw = new float[8];
+        float[] xt = new float[256], wt = new float[256], lt = new float[256], laux = new float[256], st = LaneSearch.newState();
         for (int i = 0; i < n / 256; i++) {
             int xb = off + 256 * i, yb = yOff + bytes * i, sc = yb + 4;
             float sigma2 = 2 * sumSq(x, xb, 256) / 256;
+            // the eight sub-blocks' make_qkx3_quants side by side, one per lane (LaneSearch): [l*8 + j]
             for (int j = 0; j < 8; j++) {
+                float s = 0;
                 for (int l = 0; l < 32; l++) {
                     float xv = x[xb + 32 * j + l];
-                    w[l] = qw[256 * i + 32 * j + l] * sqrtf(sigma2 + xv * xv);
+                    float w = qw[256 * i + 32 * j + l] * sqrtf(sigma2 + xv * xv);
+                    xt[l * 8 + j] = xv;
+                    wt[l * 8 + j] = w;
+                    s += w;
                 }
-                float s = 0;
-                for (int l = 0; l < 32; l++) s += w[l];
                 sw[j] = s;
-                scales[j] = KSearch.qkx3(32, nmax, x, xb + 32 * j, w, L, 32 * j, mins, j, laux, -0.9f, 0.05f, 36);
+            }
+            LaneSearch.qkx3(xt, 8, lt, scales, mins, wt, laux, st, nmax);
+            for (int j = 0; j < 8; j++) {
+                for (int l = 0; l < 32; l++) L[32 * j + l] = (byte) lt[l * 8 + j];
             }
             float dBlock = KSearch.qp(8, 63, scales, ls, sw);
             float mBlock = KSearch.qp(8, 63, mins, lm, sw);
