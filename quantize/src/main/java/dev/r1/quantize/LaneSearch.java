@@ -351,15 +351,25 @@ final class LaneSearch {
      * {@code scaleOut[k]}; {@code laux} holds 16*lanes floats.
      */
     static void qx(float[] xt, int lanes, float[] L, float[] scaleOut, float[] laux, float[] st) {
+        qx(xt, null, lanes, L, scaleOut, laux, st);
+    }
+
+    /**
+     * The same with the caller's weights {@code wt} (laid out as {@code xt}) instead of x²: Q6_K with an
+     * importance matrix ({@code make_qx_quants} with quant_weights).
+     */
+    static void qx(float[] xt, float[] wt, int lanes, float[] L, float[] scaleOut, float[] laux, float[] st) {
         final int nmax = 32;
         for (int g = 0; g < lanes; g += VL) {
             qxMax(xt, lanes, g, st);
-            qxSums(xt, laux, lanes, g, (float) -nmax, st, nmax);
+            if (wt == null) qxSums(xt, laux, lanes, g, (float) -nmax, st, nmax);
+            else qxSumsW(xt, wt, laux, lanes, g, (float) -nmax, st, nmax);
             for (int i = 0; i < 16; i++) FloatVector.fromArray(F, laux, i * lanes + g).intoArray(L, i * lanes + g);
             qxFirst(st);
             for (int is = -9; is <= 9; is++) {
                 if (is == 0) continue;
-                qxSums(xt, laux, lanes, g, -(nmax + 0.1f * is), st, nmax);
+                if (wt == null) qxSums(xt, laux, lanes, g, -(nmax + 0.1f * is), st, nmax);
+                else qxSumsW(xt, wt, laux, lanes, g, -(nmax + 0.1f * is), st, nmax);
                 if (qxBetter(st)) acceptCodes(L, laux, lanes, g, 16, st);
             }
             if (qxFlat(st)) zeroCodes(L, lanes, g, 16, st);
@@ -432,6 +442,23 @@ final class LaneSearch {
             ((FloatVector) (li.add(nmax)).convert(VectorOperators.I2F, 0)).intoArray(laux, i * lanes + g);
             FloatVector l = ((FloatVector) (li).convert(VectorOperators.I2F, 0));
             FloatVector w = x.mul(x);
+            sumlx = sumlx.add(w.mul(x).mul(l));
+            suml2 = suml2.add(w.mul(l).mul(l));
+        }
+        sumlx.intoArray(st, SL);
+        suml2.intoArray(st, SL2);
+    }
+
+    /** As {@link #qxSums} with the weights in {@code wt} (its own method: see {@link #qkx2Sums16} on why). */
+    private static void qxSumsW(float[] xt, float[] wt, float[] laux, int lanes, int g, float top, float[] st, int nmax) {
+        FloatVector iscale = FloatVector.broadcast(F, top).div(FloatVector.fromArray(F, st, MAX));
+        FloatVector sumlx = FloatVector.zero(F), suml2 = sumlx;
+        for (int i = 0; i < 16; i++) {
+            FloatVector x = FloatVector.fromArray(F, xt, i * lanes + g);
+            IntVector li = iscale.mul(x).add(12582912.0f).reinterpretAsInts().and(0x007fffff).sub(0x00400000).max(-nmax).min(nmax - 1);
+            ((FloatVector) (li.add(nmax)).convert(VectorOperators.I2F, 0)).intoArray(laux, i * lanes + g);
+            FloatVector l = ((FloatVector) (li).convert(VectorOperators.I2F, 0));
+            FloatVector w = FloatVector.fromArray(F, wt, i * lanes + g);
             sumlx = sumlx.add(w.mul(x).mul(l));
             suml2 = suml2.add(w.mul(l).mul(l));
         }

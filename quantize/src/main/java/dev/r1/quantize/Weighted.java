@@ -233,12 +233,21 @@ final class Weighted {
     static void q6K(float[] x, int off, int n, float[] qw, byte[] y, int yOff) {
         byte[] L = new byte[256];
         float[] scales = new float[16];
+        float[] xt = new float[256], wt = new float[256], lt = new float[256], laux = new float[256], st = LaneSearch.newState();
         for (int i = 0; i < n / 256; i++) {
             int xb = off + 256 * i, yb = yOff + 210 * i;
             int ql = yb, qh = yb + 128, sc = yb + 192, dOff = yb + 208;
             float maxScale = 0, maxAbs = 0;
+            // the 16 sub-blocks' searches side by side, one per lane (LaneSearch): [l*16 + ib]
             for (int ib = 0; ib < 16; ib++) {
-                scales[ib] = KSearch.qx(16, 32, x, xb + 16 * ib, L, 16 * ib, qw, 256 * i + 16 * ib);
+                for (int l = 0; l < 16; l++) {
+                    xt[l * 16 + ib] = x[xb + 16 * ib + l];
+                    wt[l * 16 + ib] = qw[256 * i + 16 * ib + l];
+                }
+            }
+            LaneSearch.qx(xt, wt, 16, lt, scales, laux, st);
+            for (int ib = 0; ib < 16; ib++) {
+                for (int l = 0; l < 16; l++) L[16 * ib + l] = (byte) lt[l * 16 + ib];
                 float a = Math.abs(scales[ib]);
                 if (a > maxAbs) {
                     maxAbs = a;
