@@ -77,7 +77,16 @@ final class LaneSearch {
         qkx2(xt, lanes, L, scaleOut, theMinOut, wt, laux, st, nmax, -0.9f, 36, WEIGHTED32);
     }
 
-    private static final int RMS32 = 0, ABS16 = 1, WEIGHTED32 = 2;
+    /**
+     * {@code make_qkx3_quants(16, 3, ...)}: Q2_K with an importance matrix, {@code lanes} sub-blocks of 16 with the
+     * caller's weights in {@code wt}.
+     */
+    static void qkx3Q2(float[] xt, int lanes, float[] L, float[] scaleOut, float[] theMinOut,
+                       float[] wt, float[] laux, float[] st) {
+        qkx2(xt, lanes, L, scaleOut, theMinOut, wt, laux, st, 3, -0.9f, 36, WEIGHTED16);
+    }
+
+    private static final int RMS32 = 0, ABS16 = 1, WEIGHTED32 = 2, WEIGHTED16 = 3;
 
     /*
      * The mode picks the per-element loops (ABS16: Q2_K's 16 values, weights |x|, absolute error; WEIGHTED32:
@@ -86,21 +95,24 @@ final class LaneSearch {
      */
     private static void qkx2(float[] xt, int lanes, float[] L, float[] scaleOut, float[] theMinOut,
                              float[] wt, float[] laux, float[] st, int nmax, float rmin, int nstep, int mode) {
-        final boolean abs16 = mode == ABS16, weighted = mode == WEIGHTED32;
+        final boolean abs16 = mode == ABS16, w16 = mode == WEIGHTED16, weighted = mode == WEIGHTED32 || w16;
         final float rdelta = weighted ? 0.05f : 0.1f;
-        final int n = abs16 ? 16 : 32;
+        final int n = abs16 || w16 ? 16 : 32;
         for (int g = 0; g < lanes; g += VL) {
             if (abs16) qkx2PrepareAbs16(xt, wt, lanes, g, st);
+            else if (w16) qkx3Prepare16(xt, wt, lanes, g, st);
             else if (weighted) qkx3Prepare(xt, wt, lanes, g, st);
             else qkx2Prepare(xt, wt, lanes, g, st);
             FloatVector min = FloatVector.fromArray(F, st, MIN), max = FloatVector.fromArray(F, st, MAX);
             VectorMask<Float> flat = max.eq(min);
             if (abs16) qkx2InitialAbs16(xt, wt, lanes, g, L, st, nmax);
+            else if (w16) qkx2Initial16(xt, wt, lanes, g, L, st, nmax);
             else qkx2Initial(xt, wt, lanes, g, L, st, nmax);
             FloatVector sumW = FloatVector.fromArray(F, st, SUMW), sumX = FloatVector.fromArray(F, st, SUMX);
             for (int is = 0; is <= nstep; is++) {
                 float top = rmin + rdelta * is + nmax;
                 if (abs16) qkx2Sums16(xt, wt, laux, lanes, g, top, st, nmax);
+                else if (w16) qkx3Sums16(xt, wt, laux, lanes, g, top, st, nmax);
                 else if (weighted) qkx3Sums(xt, wt, laux, lanes, g, top, st, nmax);
                 else qkx2Sums(xt, wt, laux, lanes, g, top, st, nmax);
                 FloatVector sumL = FloatVector.fromArray(F, st, SL), sumL2 = FloatVector.fromArray(F, st, SL2), sumXL = FloatVector.fromArray(F, st, SXL);
@@ -115,6 +127,7 @@ final class LaneSearch {
                 thisScale.intoArray(st, TSCALE);
                 thisMin.intoArray(st, TMIN);
                 if (abs16) qkx2ErrorAbs16(xt, wt, laux, lanes, g, st);
+                else if (w16) qkx2Error16(xt, wt, laux, lanes, g, st);
                 else qkx2Error(xt, wt, laux, lanes, g, st);
                 FloatVector curError = FloatVector.fromArray(F, st, CUR);
                 VectorMask<Float> better = dPos.and(curError.lt(FloatVector.fromArray(F, st, BEST)));
@@ -322,6 +335,74 @@ final class LaneSearch {
         sumL.intoArray(st, SL);
         sumL2.intoArray(st, SL2);
         sumXL.intoArray(st, SXL);
+    }
+
+    /** {@link #qkx3Prepare} over 16 values (Q2_K with an importance matrix). */
+    private static void qkx3Prepare16(float[] xt, float[] wt, int lanes, int g, float[] st) {
+        FloatVector min = FloatVector.fromArray(F, xt, g), max = min;
+        FloatVector w0 = FloatVector.fromArray(F, wt, g);
+        FloatVector sumW = w0, sumX = w0.mul(min);
+        for (int i = 1; i < 16; i++) {
+            FloatVector x = FloatVector.fromArray(F, xt, i * lanes + g);
+            FloatVector w = FloatVector.fromArray(F, wt, i * lanes + g);
+            min = min.blend(x, x.lt(min));
+            max = max.blend(x, x.compare(VectorOperators.GT, max));
+            sumW = sumW.add(w);
+            sumX = sumX.add(w.mul(x));
+        }
+        min.blend(FloatVector.zero(F), min.compare(VectorOperators.GT, 0f)).intoArray(st, MIN);
+        max.intoArray(st, MAX);
+        sumW.intoArray(st, SUMW);
+        sumX.intoArray(st, SUMX);
+    }
+    /** {@link #qkx3Sums} over 16 values (Q2_K with an importance matrix). */
+    private static void qkx3Sums16(float[] xt, float[] wt, float[] laux, int lanes, int g, float top, float[] st, int nmax) {
+        FloatVector min = FloatVector.fromArray(F, st, MIN);
+        FloatVector iscale = FloatVector.broadcast(F, top).div(FloatVector.fromArray(F, st, MAX).sub(min));
+        FloatVector sumL = FloatVector.zero(F), sumL2 = sumL, sumXL = sumL;
+        for (int i = 0; i < 16; i++) {
+            FloatVector x = FloatVector.fromArray(F, xt, i * lanes + g);
+            FloatVector w = FloatVector.fromArray(F, wt, i * lanes + g);
+            FloatVector v = iscale.mul(x.sub(min));
+            FloatVector l = ((FloatVector) v.min((float) nmax).add(12582912.0f).reinterpretAsInts().and(0x007fffff).sub(0x00400000)
+                    .convert(VectorOperators.I2F, 0)).blend(FloatVector.zero(F), v.compare(VectorOperators.GT, 0f).not());
+            l.intoArray(laux, i * lanes + g);
+            FloatVector wl = w.mul(l);
+            sumL = sumL.add(wl);
+            sumL2 = sumL2.add(wl.mul(l));
+            sumXL = sumXL.add(wl.mul(x));
+        }
+        sumL.intoArray(st, SL);
+        sumL2.intoArray(st, SL2);
+        sumXL.intoArray(st, SXL);
+    }
+    /** {@link #qkx2Initial} over 16 values (Q2_K with an importance matrix). */
+    private static void qkx2Initial16(float[] xt, float[] wt, int lanes, int g, float[] L, float[] st, int nmax) {
+        FloatVector min = FloatVector.fromArray(F, st, MIN), max = FloatVector.fromArray(F, st, MAX);
+        FloatVector iscale = FloatVector.broadcast(F, (float) nmax).div(max.sub(min));
+        FloatVector scale = FloatVector.broadcast(F, 1f).div(iscale);
+        FloatVector bestError = FloatVector.zero(F);
+        for (int i = 0; i < 16; i++) {
+            FloatVector x = FloatVector.fromArray(F, xt, i * lanes + g);
+            FloatVector l = ((FloatVector) (iscale.mul(x.sub(min)).add(12582912.0f).reinterpretAsInts().and(0x007fffff).sub(0x00400000).max(0).min(nmax)).convert(VectorOperators.I2F, 0));
+            l.intoArray(L, i * lanes + g);
+            FloatVector diff = scale.mul(l).add(min).sub(x);
+            diff = diff.mul(diff);
+            bestError = bestError.add(FloatVector.fromArray(F, wt, i * lanes + g).mul(diff));
+        }
+        scale.intoArray(st, SCALE);
+        bestError.intoArray(st, BEST);
+    }
+    /** {@link #qkx2Error} over 16 values (Q2_K with an importance matrix). */
+    private static void qkx2Error16(float[] xt, float[] wt, float[] laux, int lanes, int g, float[] st) {
+        FloatVector thisScale = FloatVector.fromArray(F, st, TSCALE), thisMin = FloatVector.fromArray(F, st, TMIN);
+        FloatVector curError = FloatVector.zero(F);
+        for (int i = 0; i < 16; i++) {
+            FloatVector diff = thisScale.mul(FloatVector.fromArray(F, laux, i * lanes + g)).add(thisMin).sub(FloatVector.fromArray(F, xt, i * lanes + g));
+            diff = diff.mul(diff);
+            curError = curError.add(FloatVector.fromArray(F, wt, i * lanes + g).mul(diff));
+        }
+        curError.intoArray(st, CUR);
     }
 
     /*

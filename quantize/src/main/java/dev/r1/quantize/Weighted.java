@@ -67,20 +67,27 @@ final class Weighted {
 
     /** Q2_K: (scale, min) per 16 by make_qkx3_quants, both quantized to 4 bits by make_qp_quants. */
     static void q2K(float[] x, int off, int n, float[] qw, byte[] y, int yOff) {
-        byte[] L = new byte[256], laux = new byte[16], ls = new byte[16], lm = new byte[16];
-        float[] w = new float[16], mins = new float[16], scales = new float[16], sw = new float[16];
+        byte[] L = new byte[256], ls = new byte[16], lm = new byte[16];
+        float[] mins = new float[16], scales = new float[16], sw = new float[16];
+        float[] xt = new float[256], wt = new float[256], lt = new float[256], laux = new float[256], st = LaneSearch.newState();
         for (int i = 0; i < n / 256; i++) {
             int xb = off + 256 * i, yb = yOff + 84 * i;
             float sigma2 = sumSq(x, xb, 256) / 256;
+            // the 16 sub-blocks' make_qkx3_quants side by side, one per lane (LaneSearch): [l*16 + j]
             for (int j = 0; j < 16; j++) {
+                float s = 0;
                 for (int l = 0; l < 16; l++) {
                     float xv = x[xb + 16 * j + l];
-                    w[l] = qw[256 * i + 16 * j + l] * sqrtf(sigma2 + xv * xv);
+                    float w = qw[256 * i + 16 * j + l] * sqrtf(sigma2 + xv * xv);
+                    xt[l * 16 + j] = xv;
+                    wt[l * 16 + j] = w;
+                    s += w;
                 }
-                float s = 0;
-                for (int l = 0; l < 16; l++) s += w[l];
                 sw[j] = s;
-                scales[j] = KSearch.qkx3(16, 3, x, xb + 16 * j, w, L, 16 * j, mins, j, laux, -0.9f, 0.05f, 36);
+            }
+            LaneSearch.qkx3Q2(xt, 16, lt, scales, mins, wt, laux, st);
+            for (int j = 0; j < 16; j++) {
+                for (int l = 0; l < 16; l++) L[16 * j + l] = (byte) lt[l * 16 + j];
             }
             float dm = KSearch.qp(16, 15, scales, ls, sw);
             float mm = KSearch.qp(16, 15, mins, lm, sw);
