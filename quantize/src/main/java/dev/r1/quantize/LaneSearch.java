@@ -440,7 +440,11 @@ final class LaneSearch {
      * importance matrix ({@code make_qx_quants} with quant_weights).
      */
     static void qx(float[] xt, float[] wt, int lanes, float[] L, float[] scaleOut, float[] laux, float[] st) {
-        final int nmax = 32;
+        qx(xt, wt, lanes, L, scaleOut, laux, st, 32);
+    }
+
+    /** The same with codes {@code -nmax..nmax-1} (stored + nmax): Q3_K with an importance matrix takes nmax 4. */
+    static void qx(float[] xt, float[] wt, int lanes, float[] L, float[] scaleOut, float[] laux, float[] st, int nmax) {
         for (int g = 0; g < lanes; g += VL) {
             qxMax(xt, lanes, g, st);
             if (wt == null) qxSums(xt, laux, lanes, g, (float) -nmax, st, nmax);

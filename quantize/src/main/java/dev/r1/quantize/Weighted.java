@@ -113,6 +113,7 @@ final class Weighted {
     static void q3K(float[] x, int off, int n, float[] qw, byte[] y, int yOff) {
         byte[] L = new byte[256], ls = new byte[16];
         float[] w = new float[256], scales = new float[16], sw = new float[16];
+        float[] xt = new float[256], wt = new float[256], lt = new float[256], laux = new float[256], st = LaneSearch.newState();
         for (int i = 0; i < n / 256; i++) {
             int xb = off + 256 * i, yb = yOff + 110 * i;
             int hmask = yb, qs = yb + 32, sc = yb + 96, dOff = yb + 108;
@@ -121,11 +122,16 @@ final class Weighted {
                 for (int l = 0; l < 16; l++) {
                     float xv = x[xb + 16 * j + l];
                     w[16 * j + l] = qw[256 * i + 16 * j + l] * sqrtf(sigma2 + xv * xv);
+                    xt[l * 16 + j] = xv; // the 16 searches side by side, one per lane (LaneSearch)
+                    wt[l * 16 + j] = w[16 * j + l];
                 }
                 float s = 0;
                 for (int l = 0; l < 16; l++) s += w[16 * j + l];
                 sw[j] = s;
-                scales[j] = KSearch.qx(16, 4, x, xb + 16 * j, L, 16 * j, w, 16 * j);
+            }
+            LaneSearch.qx(xt, wt, 16, lt, scales, laux, st, 4);
+            for (int j = 0; j < 16; j++) {
+                for (int l = 0; l < 16; l++) L[16 * j + l] = (byte) lt[l * 16 + j];
             }
             for (int k = 0; k < 12; k++) y[sc + k] = 0;
             float dBlock = KSearch.qx(16, 32, scales, 0, ls, 0, sw, 0);
