@@ -2,7 +2,7 @@ package dev.r1.quantize;
 
 /**
  * Scalar forms of ggml's K-quant scale searches for the types without a lane-parallel version
- * ({@code make_q3_quants}, and the importance-weighted searches), each float operation in
+ * ({@code make_q3_quants}, {@code make_qp_quants}, the weighted {@code make_qx_quants}), each float operation in
  * ggml's order (see {@link Bits} on why that is enough for identical bytes).
  */
 final class KSearch {
@@ -63,74 +63,6 @@ final class KSearch {
         }
         for (int i = 0; i < n; i++) L[lo + i] += (byte) nmax;
         return suml2 > 0f ? sumlx / suml2 : 0f;
-    }
-
-    /**
-     * {@code make_qkx3_quants} (the importance-weighted search): as {@code make_qkx2_quants} ({@link LaneSearch#qkx2}) with the candidates
-     * guarded against a min at or past the max, {@code max <= min} as the flat test, and squared error.
-     */
-    static float qkx3(int n, int nmax, float[] x, int xo, float[] w, byte[] L, int lo, float[] minOut, int mi,
-                      byte[] laux, float rmin, float rdelta, int nstep) {
-        float min = x[xo], max = x[xo];
-        float sumW = w[0];
-        float sumX = sumW * x[xo];
-        for (int i = 1; i < n; i++) {
-            float xi = x[xo + i];
-            if (xi < min) min = xi;
-            if (xi > max) max = xi;
-            sumW += w[i];
-            sumX += w[i] * xi;
-        }
-        if (min > 0) min = 0;
-        if (max <= min) {
-            for (int i = 0; i < n; i++) L[lo + i] = 0;
-            minOut[mi] = -min;
-            return 0f;
-        }
-        float iscale = nmax / (max - min);
-        float scale = 1 / iscale;
-        float bestMad = 0;
-        for (int i = 0; i < n; i++) {
-            int l = Math.max(0, Math.min(nmax, Bits.nearestInt(iscale * (x[xo + i] - min))));
-            L[lo + i] = (byte) l;
-            float diff = scale * l + min - x[xo + i];
-            bestMad += w[i] * (diff * diff);
-        }
-        for (int is = 0; is <= nstep; is++) {
-            iscale = (rmin + rdelta * is + nmax) / (max - min);
-            float sumL = 0, sumL2 = 0, sumXL = 0;
-            for (int i = 0; i < n; i++) {
-                float v = iscale * (x[xo + i] - min);
-                int l = v > 0 ? Bits.nearestInt(Math.min(v, nmax)) : 0;
-                laux[i] = (byte) l;
-                float wl = w[i] * l;
-                sumL += wl;
-                sumL2 += wl * l;
-                sumXL += wl * x[xo + i];
-            }
-            float D = sumW * sumL2 - sumL * sumL;
-            if (D > 0) {
-                float thisScale = (sumW * sumXL - sumX * sumL) / D;
-                float thisMin = (sumL2 * sumX - sumL * sumXL) / D;
-                if (thisMin > 0) {
-                    thisMin = 0;
-                    thisScale = sumXL / sumL2;
-                }
-                float mad = 0;
-                for (int i = 0; i < n; i++) {
-                    float diff = thisScale * laux[i] + thisMin - x[xo + i];
-                    mad += w[i] * (diff * diff);
-                }
-                if (mad < bestMad) {
-                    System.arraycopy(laux, 0, L, lo, n);
-                    bestMad = mad;
-                    scale = thisScale;
-                    min = thisMin;
-                }
-            }
-        }
-        minOut[mi] = -min;
-        return scale;
     }
 
     /**

@@ -38,17 +38,32 @@ final class Weighted {
     /** Q4_1 and Q5_1: an asymmetric (scale, min) per block of 32 by make_qkx3_quants. */
     static void q4_1or5_1(float[] x, int off, int n, float[] qw, byte[] y, int yOff, boolean q5) {
         float sigma2 = sumSq(x, off, n) / n;
-        float[] w = new float[32], min = new float[1];
-        byte[] L = new byte[32], laux = new byte[32];
-        int bytes = q5 ? 24 : 20;
-        for (int ib = 0; ib < n / 32; ib++) {
-            int xb = off + 32 * ib, yb = yOff + ib * bytes;
-            for (int j = 0; j < 32; j++) w[j] = qw[32 * ib + j] * sqrtf(sigma2 + x[xb + j] * x[xb + j]);
-            float d = KSearch.qkx3(32, q5 ? 31 : 15, x, xb, w, L, 0, min, 0, laux, -0.9f, 0.05f, 36);
-            Bits.putShortLE(y, yb, Bits.fp16(d));
-            Bits.putShortLE(y, yb + 2, Bits.fp16(-min[0]));
-            packNibbles(L, y, yb + (q5 ? 8 : 4));
-            if (q5) Q5_0Quantizer.putIntLE(y, yb + 4, fifthBits(L));
+        byte[] L = new byte[32];
+        float[] xt = new float[256], wt = new float[256], lt = new float[256], laux = new float[256], st = LaneSearch.newState();
+        float[] scales = new float[8], mins = new float[8];
+        int bytes = q5 ? 24 : 20, blocks = n / 32;
+        // eight blocks' make_qkx3_quants side by side, one per lane (LaneSearch): [j*8 + k]; a row's last
+        // group may fill fewer lanes (the others stay zero and are not used)
+        for (int b0 = 0; b0 < blocks; b0 += 8) {
+            int m = Math.min(8, blocks - b0);
+            java.util.Arrays.fill(xt, 0f);
+            java.util.Arrays.fill(wt, 0f);
+            for (int k = 0; k < m; k++) {
+                int xb = off + 32 * (b0 + k);
+                for (int j = 0; j < 32; j++) {
+                    xt[j * 8 + k] = x[xb + j];
+                    wt[j * 8 + k] = qw[32 * (b0 + k) + j] * sqrtf(sigma2 + x[xb + j] * x[xb + j]);
+                }
+            }
+            LaneSearch.qkx3(xt, 8, lt, scales, mins, wt, laux, st, q5 ? 31 : 15);
+            for (int k = 0; k < m; k++) {
+                int yb = yOff + (b0 + k) * bytes;
+                for (int j = 0; j < 32; j++) L[j] = (byte) lt[j * 8 + k];
+                Bits.putShortLE(y, yb, Bits.fp16(scales[k]));
+                Bits.putShortLE(y, yb + 2, Bits.fp16(-mins[k])); // mins[k] is -min, the search's minimum
+                packNibbles(L, y, yb + (q5 ? 8 : 4));
+                if (q5) Q5_0Quantizer.putIntLE(y, yb + 4, fifthBits(L));
+            }
         }
     }
 
