@@ -5,7 +5,8 @@ package dev.r1.quantize;
  * {@code ggml_quantize_chunk} runs them when llama-quantize has an imatrix): each column's weight is
  * {@code imatrix[col] * sqrt(sigma2 + x²)} (Q6_K: the imatrix itself), the scale searches are the
  * weighted ones ({@code make_qx_quants}, {@code make_qkx3_quants}), and the K-quants fit their
- * super-block scales by weighted least squares ({@code make_qp_quants}). Scalar, in ggml's operation order.
+ * super-block scales by weighted least squares ({@code make_qp_quants}). Each in ggml's operation order: the K-quant
+ * and Q4_1/Q5_1 searches run eight or sixteen sub-blocks side by side in {@link LaneSearch} (one per lane), the rest scalar.
  */
 final class Weighted {
     private Weighted() {}
