@@ -92,7 +92,7 @@ final class LaneSearch {
      * The mode picks the per-element loops (ABS16: Q2_K's 16 values, weights |x|, absolute error; WEIGHTED32/16:
      * the caller's weights and make_qkx3_quants' codes): separate methods with constant trip counts rather than
      * one method taking the length, which made Q4_K/Q5_K 7-9% slower (QuantizeBench; measured twice, in
-     * sessions 11's Q2_K and weighted changes) — hence the near-copies below.
+     * session 11's Q2_K and weighted changes) — hence the near-copies below.
      */
     private static void qkx2(float[] xt, int lanes, float[] L, float[] scaleOut, float[] theMinOut,
                              float[] wt, float[] laux, float[] st, int nmax, float rmin, int nstep, int mode) {
