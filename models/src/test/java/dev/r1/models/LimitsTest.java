@@ -221,6 +221,26 @@ class LimitsTest {
     }
 
     @Test
+    void templatesCallOnlyPythonStrMethods() {
+        // found by the tokenizer_config.json fuzz run (Jazzer's regex-injection sanitizer): Java's String methods
+        // were reachable, so a template could run a backtracking regex from the model file inside one expression,
+        // past the render deadline, or allocate gigabytes with repeat()
+        List<ChatMessage> ms = List.of(ChatMessage.user("a".repeat(25) + "!")); // 2^25 steps of backtracking
+        long t0 = System.nanoTime();
+        refused(() -> new JinjaChatTemplate("{{ messages[0]['content'].matches('(a+)+b') }}", null, null).render(ms, false),
+                "chat template", "string method 'matches' is not available");
+        assertTrue(System.nanoTime() - t0 < 1_000_000_000L, "refused before matching");
+        refused(() -> new JinjaChatTemplate("{{ messages[0]['content'].replaceAll('(a+)+b', 'x') }}", null, null).render(ms, false),
+                "string method 'replaceAll'");
+        refused(() -> new JinjaChatTemplate("{{ 'x'.repeat(2000000000) }}", null, null).render(ms, false), "string method 'repeat'");
+        refused(() -> new JinjaChatTemplate("{{ 'x'.startswith('a', 'b', 'c') }}", null, null).render(ms, false),
+                "string method 'startswith' called with 3 arguments");
+        // the Python ones templates use still work
+        assertEquals("b|true|x|A!", new JinjaChatTemplate("{{ 'a</think>b'.split('</think>')[-1] }}|{{ 'xy'.startswith('x') }}|"
+                + "{{ '  x '.strip() }}|{{ 'a!'.upper() }}", null, null).render(ms, false));
+    }
+
+    @Test
     void templateCollections() {
         int cap = Limits.TEMPLATE_COLLECTION_SIZE;
         JinjaChatTemplate at = new JinjaChatTemplate("{{ range(" + cap + ") | length }}", null, null);

@@ -252,6 +252,9 @@ public final class JinjaChatTemplate {
         return Long.parseLong(String.valueOf(o).trim());
     }
 
+    /** Fails the render with {@code detail}: for the template's own resolvers (a method it may not call). */
+    static IllegalStateException refuse(String detail) { return fail(detail); }
+
     /** Fails the render with {@code detail} (Jinjava turns exceptions into template errors; this one wins). */
     private static IllegalStateException fail(String detail) {
         RAISED.set(detail);

@@ -31,9 +31,16 @@ final class PythonStringMethods extends ELResolver {
             case "lower" -> p.length == 0 ? s.toLowerCase(Locale.ROOT) : null;
             case "replace" -> p.length == 2 ? s.replace(str(p[0]), str(p[1])) : null;
             case "find" -> p.length == 1 ? s.indexOf(str(p[0])) : null;
-            default -> null;
+            // Anything else would reach Java's String methods through Jinjava's bean resolver: matches,
+            // replaceAll, split-by-regex (a pattern from the model file can backtrack for hours inside one
+            // expression, past the render deadline), repeat (gigabytes). A chat template is Python's Jinja:
+            // only the str methods above exist here.
+            default -> throw JinjaChatTemplate.refuse("string method '" + name
+                    + "' is not available in chat templates (str methods: split, startswith, endswith, strip, lstrip, "
+                    + "rstrip, upper, lower, replace, find)");
         };
-        if (result != null) context.setPropertyResolved(true);
+        if (result == null) throw JinjaChatTemplate.refuse("string method '" + name + "' called with " + p.length + " arguments");
+        context.setPropertyResolved(true);
         return result;
     }
 
