@@ -128,21 +128,22 @@ final class Weighted {
     /** Q3_K: a scale per 16 by make_qx_quants, the 16 scales quantized to 6 bits by make_qx_quants too. */
     static void q3K(float[] x, int off, int n, float[] qw, byte[] y, int yOff) {
         byte[] L = new byte[256], ls = new byte[16];
-        float[] w = new float[256], scales = new float[16], sw = new float[16];
+        float[] scales = new float[16], sw = new float[16];
         float[] xt = new float[256], wt = new float[256], lt = new float[256], laux = new float[256], st = LaneSearch.newState();
         for (int i = 0; i < n / 256; i++) {
             int xb = off + 256 * i, yb = yOff + 110 * i;
             int hmask = yb, qs = yb + 32, sc = yb + 96, dOff = yb + 108;
             float sigma2 = 2 * sumSq(x, xb, 256) / 256;
+            // the 16 sub-blocks' searches side by side, one per lane (LaneSearch): [l*16 + j]
             for (int j = 0; j < 16; j++) {
+                float s = 0;
                 for (int l = 0; l < 16; l++) {
                     float xv = x[xb + 16 * j + l];
-                    w[16 * j + l] = qw[256 * i + 16 * j + l] * sqrtf(sigma2 + xv * xv);
-                    xt[l * 16 + j] = xv; // the 16 searches side by side, one per lane (LaneSearch)
-                    wt[l * 16 + j] = w[16 * j + l];
+                    float w = qw[256 * i + 16 * j + l] * sqrtf(sigma2 + xv * xv);
+                    xt[l * 16 + j] = xv;
+                    wt[l * 16 + j] = w;
+                    s += w;
                 }
-                float s = 0;
-                for (int l = 0; l < 16; l++) s += w[16 * j + l];
                 sw[j] = s;
             }
             LaneSearch.qx(xt, wt, 16, lt, scales, laux, st, 4);

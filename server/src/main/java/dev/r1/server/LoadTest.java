@@ -3,6 +3,7 @@ package dev.r1.server;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.r1.engine.Engines;
+import dev.r1.engine.Logits;
 import dev.r1.engine.Model;
 import dev.r1.engine.Session;
 import dev.r1.engine.SessionOptions;
@@ -117,8 +118,7 @@ public final class LoadTest {
     /** Decoding alone over one session, with the server's default sampling, for about {@code seconds}. */
     private static double direct(Model m, String question, int maxTokens, int seconds) {
         long tokens = 0, nanos = 0, end = Long.MAX_VALUE;
-        String bos = m.bos() >= 0 ? m.piece(m.bos()) : "";
-        int[] ids = m.tokenize(R1ChatTemplate.render(List.of(ChatMessage.user(question)), true, bos), false, true);
+        int[] ids = promptIds(m, question);
         try (Session s = m.newSession(SessionOptions.defaults().withCtx(1024))) {
             for (int rep = 0; rep == 0 || System.nanoTime() < end; rep++) {
                 s.reset();
@@ -144,8 +144,7 @@ public final class LoadTest {
      * warm-up round (a drifting VM).
      */
     private static double batched(Model m, String question, int c, int steps) {
-        String bos = m.bos() >= 0 ? m.piece(m.bos()) : "";
-        int[] ids = m.tokenize(R1ChatTemplate.render(List.of(ChatMessage.user(question)), true, bos), false, true);
+        int[] ids = promptIds(m, question);
         Session[] ss = new Session[c];
         try {
             for (int i = 0; i < c; i++) ss[i] = m.newSession(SessionOptions.defaults().withCtx(1024));
@@ -155,12 +154,12 @@ public final class LoadTest {
                 for (int i = 0; i < c; i++) {
                     ss[i].reset();
                     ss[i].prefill(ids);
-                    next[i] = argmax(ss[i].lastLogits());
+                    next[i] = Logits.argmax(ss[i].lastLogits());
                 }
                 long t0 = System.nanoTime();
                 for (int s = 0; s < steps; s++) {
                     float[][] l = m.decodeBatch(ss, next);
-                    for (int i = 0; i < c; i++) next[i] = argmax(l[i]);
+                    for (int i = 0; i < c; i++) next[i] = Logits.argmax(l[i]);
                 }
                 if (rep > 0) nanos = Math.min(nanos, System.nanoTime() - t0); // the first round warms the batched path up
             }
@@ -170,10 +169,10 @@ public final class LoadTest {
         }
     }
 
-    private static int argmax(float[] l) {
-        int best = 0;
-        for (int i = 1; i < l.length; i++) if (l[i] > l[best]) best = i;
-        return best;
+    /** The question as the server renders a one-message chat (R1 template, BOS), tokenized. */
+    private static int[] promptIds(Model m, String question) {
+        String bos = m.bos() >= 0 ? m.piece(m.bos()) : "";
+        return m.tokenize(R1ChatTemplate.render(List.of(ChatMessage.user(question)), true, bos), false, true);
     }
 
     /** {@code c} streams sending requests back to back until {@code seconds} have passed. */

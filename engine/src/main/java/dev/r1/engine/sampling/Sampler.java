@@ -154,7 +154,7 @@ public final class Sampler {
         long[] a = items, b = items2;
         int[] count = radixCount;
         for (int shift = 32; shift < 64; shift += 8) {
-            java.util.Arrays.fill(count, 0);
+            Arrays.fill(count, 0);
             for (int i = 0; i < k; i++) count[(int) (a[i] >>> shift) & 255]++;
             if (count[(int) (a[0] >>> shift) & 255] == k) continue; // one digit for all: already in order
             for (int d = 0, sum = 0; d < 256; d++) {
