@@ -122,7 +122,9 @@ public final class Quantizers {
         }
     }
 
-    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    // 256 bits as every other vector loop in the process: one shape keeps the Vector API's shared type
+    // profiles clean for the engine's kernels (engine VectorWidths), even on AVX-512
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
 
     /**
      * Throws, naming the tensor, row and column, if any of {@code rows} rows of {@code rowLength} floats
@@ -132,7 +134,7 @@ public final class Quantizers {
      */
     static void checkFinite(String tensorName, float[] src, int off, int rows, int rowLength, long firstRow) {
         int n = rows * rowLength, i = 0;
-        IntVector max = IntVector.zero(IntVector.SPECIES_PREFERRED);
+        IntVector max = IntVector.zero(IntVector.SPECIES_256);
         for (int bound = F.loopBound(n); i < bound; i += F.length()) {
             max = max.max(FloatVector.fromArray(F, src, off + i).reinterpretAsInts().and(0x7fffffff));
         }

@@ -20,11 +20,24 @@ import jdk.incubator.vector.VectorOperators;
  * 512-bit float/int kernels would on AVX-512: that still boxes (~20 KB per call, ~3x slower), because the
  * kernel's per-slice calls have inexact receivers (results of reinterpret/convert); on AVX2 no other
  * code uses those methods with another shape.
+ * "pollute-engine" runs the engine's own float kernels (F16 widening, add, SwiGLU, dot) at their configured
+ * width between the kernel's calls: what a forward pass does. On AVX-512 with those kernels at 512 bits and
+ * the quantized ones at 256 it boxed, which made whole processes decode 2-3x slower at random
+ * (VectorWidths; KernelsAllocateNothingTest runs this mode).
  */
 public final class ProfilePollutionCheck {
     private ProfilePollutionCheck() {}
 
     private static void other(float[] a, float[] b) { // other shapes through the same shared methods the kernel calls
+        if (engine) { // the engine's own float kernels at their configured width (VectorWidths.SHAPE)
+            short[] h = new short[a.length];
+            for (int i = 0; i < h.length; i++) h[i] = Float.floatToFloat16(a[i]);
+            F16Math.toFloat(h, 0, b, a.length);
+            FloatKernels.add(a, 0, b, 0, a.length);
+            GgmlExp.swiglu(b, a.clone(), 0, a.length);
+            if (FloatKernels.dot(a, 0, b, 0, a.length) == 12345f) System.out.print("");
+            return;
+        }
         for (int i = 0; i < a.length; i += 4) {
             FloatVector f = FloatVector.fromArray(FloatVector.SPECIES_128, a, i);
             f.mul(2f).fma(f, f).add(f).intoArray(b, i);
@@ -38,11 +51,12 @@ public final class ProfilePollutionCheck {
         }
     }
 
-    static boolean wide;
+    static boolean wide, engine;
 
     public static void main(String[] a) {
         boolean pollute = a.length > 0 && a[0].startsWith("pollute");
         wide = a.length > 0 && a[0].equals("pollute-all");
+        engine = a.length > 0 && a[0].equals("pollute-engine");
         int cols = 1536, rows = 1024, blocks = cols / 32, R = Q4x8.R;
         SplittableRandom rnd = new SplittableRandom(7);
         MemorySegment src = Arena.global().allocate((long) rows * blocks * 18, 64);

@@ -3,10 +3,16 @@ package dev.r1.engine.cpu;
 import jdk.incubator.vector.VectorShape;
 
 /**
- * The one place the CPU kernels' vector widths come from. By default the hardware's preferred width
- * (256 bits on AVX2, 512 on AVX-512); {@code -Dr1.cpu.vectorBits=128|256|512} lowers it (never raises it
- * past the hardware), so the tests run the 128- and 256-bit paths on any machine, and a figure can be
- * taken at a chosen width.
+ * The one place the CPU kernels' vector widths come from. By default 256 bits (the hardware's width where
+ * that is less); {@code -Dr1.cpu.vectorBits=128|256|512} picks another (never past the hardware), so the
+ * tests run the 128-bit paths on any machine, and a figure can be taken at a chosen width.
+ *
+ * <p>Why not 512 on AVX-512 by default: one process must use one vector shape. The Vector API's shared
+ * methods (lanewise, reinterpret, convert) carry one type profile for every caller; with the float kernels
+ * at 512 bits and the quantized ones at 256, C2 could no longer bind the decode kernel's calls, boxed its
+ * vectors (25 KB per {@link Q4x8#gemv2} call, {@link ProfilePollutionCheck} "pollute-engine") and whole
+ * processes decoded 2-3x slower at random (Zen 4, 1.5B: 48-55 ms per token, or 93-155 ms in the same
+ * command's next run). At 256 bits everywhere the AVX-512 machine runs the AVX2 machine's kernels.
  *
  * <p>The quantized kernels cap at 256 bits ({@link #QUANT}): their 16-bit lanes and 8-row groups follow
  * ggml's AVX2 order, which is what makes their results bit-identical to llama.cpp's. A few kernels use a
@@ -15,6 +21,9 @@ import jdk.incubator.vector.VectorShape;
 public final class VectorWidths {
     private VectorWidths() {}
 
+    /** The default width, and the widest the quantized kernels use (see the class comment). */
+    static final int DEFAULT_BITS = 256;
+
     /** Bits of the widest vector the kernels use. */
     public static final int BITS = chosen(System.getProperty("r1.cpu.vectorBits"));
 
@@ -22,11 +31,15 @@ public final class VectorWidths {
     public static final VectorShape SHAPE = VectorShape.forBitSize(BITS);
 
     /** The shape of the quantized kernels ({@link QuantKernels}, {@link KQuants}, the repacked layouts). */
-    public static final VectorShape QUANT = VectorShape.forBitSize(Math.min(BITS, 256));
+    public static final VectorShape QUANT = VectorShape.forBitSize(Math.min(BITS, DEFAULT_BITS));
 
     static int chosen(String override) {
-        int hw = VectorShape.preferredShape().vectorBitSize();
-        if (override == null || override.isBlank()) return hw;
+        return chosen(override, VectorShape.preferredShape().vectorBitSize());
+    }
+
+    /** The width for {@code -Dr1.cpu.vectorBits=override} (null: the default) on hardware of {@code hw} bits. */
+    static int chosen(String override, int hw) {
+        if (override == null || override.isBlank()) return Math.min(hw, DEFAULT_BITS);
         int want;
         try {
             want = Integer.parseInt(override.trim());
@@ -41,6 +54,8 @@ public final class VectorWidths {
     /** For a figure's label: "256-bit (AVX2)" or "128-bit (lowered from 256)". */
     public static String describe() {
         int hw = VectorShape.preferredShape().vectorBitSize();
-        return BITS + "-bit" + (BITS < hw ? " (lowered from " + hw + ")" : "") + ", quantized kernels " + QUANT.vectorBitSize() + "-bit";
+        String why = BITS < hw ? (BITS == DEFAULT_BITS && System.getProperty("r1.cpu.vectorBits") == null
+                ? " of the hardware's " + hw : " (lowered from " + hw + ")") : "";
+        return BITS + "-bit" + why + ", quantized kernels " + QUANT.vectorBitSize() + "-bit";
     }
 }
