@@ -123,22 +123,22 @@ public final class Q6Kx8 {
                 int a = (s * (QK / 2) + 8 * j) * R;
                 // eight pairs of a sub-block, unrolled: a loop here became pre/main/post loops with checks
                 ShortVector p = ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo, LE).convertShape(VectorOperators.B2S, S16, 0))
-                        .mul(IntVector.fromArray(I32, qv, a).reinterpretAsShorts());
+                        .mul(((ShortVector) IntVector.fromArray(I32, qv, a).reinterpretShape(S16, 0)));
                 ShortVector u = ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 2L * R, LE).convertShape(VectorOperators.B2S, S16, 0))
-                        .mul(IntVector.fromArray(I32, qv, a + R).reinterpretAsShorts());
+                        .mul(((ShortVector) IntVector.fromArray(I32, qv, a + R).reinterpretShape(S16, 0)));
                 p = p.add(((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 4L * R, LE).convertShape(VectorOperators.B2S, S16, 0))
-                        .mul(IntVector.fromArray(I32, qv, a + 2 * R).reinterpretAsShorts()));
+                        .mul(((ShortVector) IntVector.fromArray(I32, qv, a + 2 * R).reinterpretShape(S16, 0))));
                 u = u.add(((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 6L * R, LE).convertShape(VectorOperators.B2S, S16, 0))
-                        .mul(IntVector.fromArray(I32, qv, a + 3 * R).reinterpretAsShorts()));
+                        .mul(((ShortVector) IntVector.fromArray(I32, qv, a + 3 * R).reinterpretShape(S16, 0))));
                 p = p.add(((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 8L * R, LE).convertShape(VectorOperators.B2S, S16, 0))
-                        .mul(IntVector.fromArray(I32, qv, a + 4 * R).reinterpretAsShorts()));
+                        .mul(((ShortVector) IntVector.fromArray(I32, qv, a + 4 * R).reinterpretShape(S16, 0))));
                 u = u.add(((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 10L * R, LE).convertShape(VectorOperators.B2S, S16, 0))
-                        .mul(IntVector.fromArray(I32, qv, a + 5 * R).reinterpretAsShorts()));
+                        .mul(((ShortVector) IntVector.fromArray(I32, qv, a + 5 * R).reinterpretShape(S16, 0))));
                 p = p.add(((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 12L * R, LE).convertShape(VectorOperators.B2S, S16, 0))
-                        .mul(IntVector.fromArray(I32, qv, a + 6 * R).reinterpretAsShorts()));
+                        .mul(((ShortVector) IntVector.fromArray(I32, qv, a + 6 * R).reinterpretShape(S16, 0))));
                 u = u.add(((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 14L * R, LE).convertShape(VectorOperators.B2S, S16, 0))
-                        .mul(IntVector.fromArray(I32, qv, a + 7 * R).reinterpretAsShorts()));
-                IntVector v = p.add(u).reinterpretAsInts();
+                        .mul(((ShortVector) IntVector.fromArray(I32, qv, a + 7 * R).reinterpretShape(S16, 0))));
+                IntVector v = ((IntVector) p.add(u).reinterpretShape(I32, 0));
                 IntVector sc = (IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + SC + (long) R * j, LE).convertShape(VectorOperators.B2I, I32, 0);
                 isum = v.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
                         .add(v.lanewise(VectorOperators.ASHR, 16)).mul(sc).add(isum);
@@ -163,31 +163,31 @@ public final class Q6Kx8 {
                 long vo = bo + VALUES + 16L * R * j, vo2 = bo2 + VALUES + 16L * R * j;
                 int a = (s * (QK / 2) + 8 * j) * R;
                 ShortVector x;
-                x = IntVector.fromArray(I32, qv, a + 0 * R).reinterpretAsShorts();
+                x = ((ShortVector) IntVector.fromArray(I32, qv, a + 0 * R).reinterpretShape(S16, 0));
                 ShortVector p = ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 0L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).mul(x);
                 ShortVector p2 = ((ShortVector) ByteVector.fromMemorySegment(B8, w2, vo2 + 0L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).mul(x);
-                x = IntVector.fromArray(I32, qv, a + 1 * R).reinterpretAsShorts();
+                x = ((ShortVector) IntVector.fromArray(I32, qv, a + 1 * R).reinterpretShape(S16, 0));
                 ShortVector u = ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 2L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).mul(x);
                 ShortVector u2 = ((ShortVector) ByteVector.fromMemorySegment(B8, w2, vo2 + 2L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).mul(x);
-                x = IntVector.fromArray(I32, qv, a + 2 * R).reinterpretAsShorts();
+                x = ((ShortVector) IntVector.fromArray(I32, qv, a + 2 * R).reinterpretShape(S16, 0));
                 p = p.add(((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 4L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).mul(x));
                 p2 = p2.add(((ShortVector) ByteVector.fromMemorySegment(B8, w2, vo2 + 4L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).mul(x));
-                x = IntVector.fromArray(I32, qv, a + 3 * R).reinterpretAsShorts();
+                x = ((ShortVector) IntVector.fromArray(I32, qv, a + 3 * R).reinterpretShape(S16, 0));
                 u = u.add(((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 6L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).mul(x));
                 u2 = u2.add(((ShortVector) ByteVector.fromMemorySegment(B8, w2, vo2 + 6L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).mul(x));
-                x = IntVector.fromArray(I32, qv, a + 4 * R).reinterpretAsShorts();
+                x = ((ShortVector) IntVector.fromArray(I32, qv, a + 4 * R).reinterpretShape(S16, 0));
                 p = p.add(((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 8L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).mul(x));
                 p2 = p2.add(((ShortVector) ByteVector.fromMemorySegment(B8, w2, vo2 + 8L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).mul(x));
-                x = IntVector.fromArray(I32, qv, a + 5 * R).reinterpretAsShorts();
+                x = ((ShortVector) IntVector.fromArray(I32, qv, a + 5 * R).reinterpretShape(S16, 0));
                 u = u.add(((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 10L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).mul(x));
                 u2 = u2.add(((ShortVector) ByteVector.fromMemorySegment(B8, w2, vo2 + 10L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).mul(x));
-                x = IntVector.fromArray(I32, qv, a + 6 * R).reinterpretAsShorts();
+                x = ((ShortVector) IntVector.fromArray(I32, qv, a + 6 * R).reinterpretShape(S16, 0));
                 p = p.add(((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 12L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).mul(x));
                 p2 = p2.add(((ShortVector) ByteVector.fromMemorySegment(B8, w2, vo2 + 12L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).mul(x));
-                x = IntVector.fromArray(I32, qv, a + 7 * R).reinterpretAsShorts();
+                x = ((ShortVector) IntVector.fromArray(I32, qv, a + 7 * R).reinterpretShape(S16, 0));
                 u = u.add(((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 14L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).mul(x));
                 u2 = u2.add(((ShortVector) ByteVector.fromMemorySegment(B8, w2, vo2 + 14L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).mul(x));
-                IntVector v = p.add(u).reinterpretAsInts(), v2 = p2.add(u2).reinterpretAsInts();
+                IntVector v = ((IntVector) p.add(u).reinterpretShape(I32, 0)), v2 = ((IntVector) p2.add(u2).reinterpretShape(I32, 0));
                 IntVector sc = (IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + SC + (long) R * j, LE).convertShape(VectorOperators.B2I, I32, 0);
                 IntVector sc2 = (IntVector) ByteVector.fromMemorySegment(SCALES, w2, bo2 + SC + (long) R * j, LE).convertShape(VectorOperators.B2I, I32, 0);
                 isum = v.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
@@ -220,34 +220,34 @@ public final class Q6Kx8 {
                 int a = (s * (QK / 2) + 8 * j) * R;
                 ShortVector x, p0, u0, p1, u1;
                 x = (ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 0L * R, LE).convertShape(VectorOperators.B2S, S16, 0);
-                p0 = x.mul(IntVector.fromArray(I32, qv0, a + 0 * R).reinterpretAsShorts());
-                p1 = x.mul(IntVector.fromArray(I32, qv1, a + 0 * R).reinterpretAsShorts());
+                p0 = x.mul(((ShortVector) IntVector.fromArray(I32, qv0, a + 0 * R).reinterpretShape(S16, 0)));
+                p1 = x.mul(((ShortVector) IntVector.fromArray(I32, qv1, a + 0 * R).reinterpretShape(S16, 0)));
                 x = (ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 2L * R, LE).convertShape(VectorOperators.B2S, S16, 0);
-                u0 = x.mul(IntVector.fromArray(I32, qv0, a + 1 * R).reinterpretAsShorts());
-                u1 = x.mul(IntVector.fromArray(I32, qv1, a + 1 * R).reinterpretAsShorts());
+                u0 = x.mul(((ShortVector) IntVector.fromArray(I32, qv0, a + 1 * R).reinterpretShape(S16, 0)));
+                u1 = x.mul(((ShortVector) IntVector.fromArray(I32, qv1, a + 1 * R).reinterpretShape(S16, 0)));
                 x = (ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 4L * R, LE).convertShape(VectorOperators.B2S, S16, 0);
-                p0 = p0.add(x.mul(IntVector.fromArray(I32, qv0, a + 2 * R).reinterpretAsShorts()));
-                p1 = p1.add(x.mul(IntVector.fromArray(I32, qv1, a + 2 * R).reinterpretAsShorts()));
+                p0 = p0.add(x.mul(((ShortVector) IntVector.fromArray(I32, qv0, a + 2 * R).reinterpretShape(S16, 0))));
+                p1 = p1.add(x.mul(((ShortVector) IntVector.fromArray(I32, qv1, a + 2 * R).reinterpretShape(S16, 0))));
                 x = (ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 6L * R, LE).convertShape(VectorOperators.B2S, S16, 0);
-                u0 = u0.add(x.mul(IntVector.fromArray(I32, qv0, a + 3 * R).reinterpretAsShorts()));
-                u1 = u1.add(x.mul(IntVector.fromArray(I32, qv1, a + 3 * R).reinterpretAsShorts()));
+                u0 = u0.add(x.mul(((ShortVector) IntVector.fromArray(I32, qv0, a + 3 * R).reinterpretShape(S16, 0))));
+                u1 = u1.add(x.mul(((ShortVector) IntVector.fromArray(I32, qv1, a + 3 * R).reinterpretShape(S16, 0))));
                 x = (ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 8L * R, LE).convertShape(VectorOperators.B2S, S16, 0);
-                p0 = p0.add(x.mul(IntVector.fromArray(I32, qv0, a + 4 * R).reinterpretAsShorts()));
-                p1 = p1.add(x.mul(IntVector.fromArray(I32, qv1, a + 4 * R).reinterpretAsShorts()));
+                p0 = p0.add(x.mul(((ShortVector) IntVector.fromArray(I32, qv0, a + 4 * R).reinterpretShape(S16, 0))));
+                p1 = p1.add(x.mul(((ShortVector) IntVector.fromArray(I32, qv1, a + 4 * R).reinterpretShape(S16, 0))));
                 x = (ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 10L * R, LE).convertShape(VectorOperators.B2S, S16, 0);
-                u0 = u0.add(x.mul(IntVector.fromArray(I32, qv0, a + 5 * R).reinterpretAsShorts()));
-                u1 = u1.add(x.mul(IntVector.fromArray(I32, qv1, a + 5 * R).reinterpretAsShorts()));
+                u0 = u0.add(x.mul(((ShortVector) IntVector.fromArray(I32, qv0, a + 5 * R).reinterpretShape(S16, 0))));
+                u1 = u1.add(x.mul(((ShortVector) IntVector.fromArray(I32, qv1, a + 5 * R).reinterpretShape(S16, 0))));
                 x = (ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 12L * R, LE).convertShape(VectorOperators.B2S, S16, 0);
-                p0 = p0.add(x.mul(IntVector.fromArray(I32, qv0, a + 6 * R).reinterpretAsShorts()));
-                p1 = p1.add(x.mul(IntVector.fromArray(I32, qv1, a + 6 * R).reinterpretAsShorts()));
+                p0 = p0.add(x.mul(((ShortVector) IntVector.fromArray(I32, qv0, a + 6 * R).reinterpretShape(S16, 0))));
+                p1 = p1.add(x.mul(((ShortVector) IntVector.fromArray(I32, qv1, a + 6 * R).reinterpretShape(S16, 0))));
                 x = (ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 14L * R, LE).convertShape(VectorOperators.B2S, S16, 0);
-                u0 = u0.add(x.mul(IntVector.fromArray(I32, qv0, a + 7 * R).reinterpretAsShorts()));
-                u1 = u1.add(x.mul(IntVector.fromArray(I32, qv1, a + 7 * R).reinterpretAsShorts()));
+                u0 = u0.add(x.mul(((ShortVector) IntVector.fromArray(I32, qv0, a + 7 * R).reinterpretShape(S16, 0))));
+                u1 = u1.add(x.mul(((ShortVector) IntVector.fromArray(I32, qv1, a + 7 * R).reinterpretShape(S16, 0))));
                 IntVector sc = (IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + SC + (long) R * j, LE).convertShape(VectorOperators.B2I, I32, 0);
-                IntVector v0 = p0.add(u0).reinterpretAsInts();
+                IntVector v0 = ((IntVector) p0.add(u0).reinterpretShape(I32, 0));
                 isum0 = v0.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
                         .add(v0.lanewise(VectorOperators.ASHR, 16)).mul(sc).add(isum0);
-                IntVector v1 = p1.add(u1).reinterpretAsInts();
+                IntVector v1 = ((IntVector) p1.add(u1).reinterpretShape(I32, 0));
                 isum1 = v1.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
                         .add(v1.lanewise(VectorOperators.ASHR, 16)).mul(sc).add(isum1);
             }
@@ -287,10 +287,10 @@ public final class Q6Kx8 {
                     // half (it stays below 2^15, so nothing carries out), and the shift brings it down signed.
                     IntVector sc = (IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + SC + (long) R * j, LE)
                             .convertShape(VectorOperators.B2I, I32, 0);
-                    IntVector v0 = ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo, LE).convertShape(VectorOperators.B2S, S16, 0)).mul(IntVector.fromArray(I32, qv, at).reinterpretAsShorts()).add(((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 2L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).mul(IntVector.fromArray(I32, qv, at + R).reinterpretAsShorts())).reinterpretAsInts();
-                    IntVector v1 = ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 4L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).mul(IntVector.fromArray(I32, qv, at + 2 * R).reinterpretAsShorts()).add(((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 6L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).mul(IntVector.fromArray(I32, qv, at + 3 * R).reinterpretAsShorts())).reinterpretAsInts();
-                    IntVector v2 = ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 8L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).mul(IntVector.fromArray(I32, qv, at + 4 * R).reinterpretAsShorts()).add(((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 10L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).mul(IntVector.fromArray(I32, qv, at + 5 * R).reinterpretAsShorts())).reinterpretAsInts();
-                    IntVector v3 = ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 12L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).mul(IntVector.fromArray(I32, qv, at + 6 * R).reinterpretAsShorts()).add(((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 14L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).mul(IntVector.fromArray(I32, qv, at + 7 * R).reinterpretAsShorts())).reinterpretAsInts();
+                    IntVector v0 = ((IntVector) ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo, LE).convertShape(VectorOperators.B2S, S16, 0)).mul(((ShortVector) IntVector.fromArray(I32, qv, at).reinterpretShape(S16, 0))).add(((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 2L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).mul(((ShortVector) IntVector.fromArray(I32, qv, at + R).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0));
+                    IntVector v1 = ((IntVector) ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 4L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).mul(((ShortVector) IntVector.fromArray(I32, qv, at + 2 * R).reinterpretShape(S16, 0))).add(((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 6L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).mul(((ShortVector) IntVector.fromArray(I32, qv, at + 3 * R).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0));
+                    IntVector v2 = ((IntVector) ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 8L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).mul(((ShortVector) IntVector.fromArray(I32, qv, at + 4 * R).reinterpretShape(S16, 0))).add(((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 10L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).mul(((ShortVector) IntVector.fromArray(I32, qv, at + 5 * R).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0));
+                    IntVector v3 = ((IntVector) ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 12L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).mul(((ShortVector) IntVector.fromArray(I32, qv, at + 6 * R).reinterpretShape(S16, 0))).add(((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 14L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).mul(((ShortVector) IntVector.fromArray(I32, qv, at + 7 * R).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0));
                     a0 = v0.add(v0.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).mul(sc).add(a0);
                     a1 = v1.add(v1.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).mul(sc).add(a1);
                     a2 = v2.add(v2.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).mul(sc).add(a2);
