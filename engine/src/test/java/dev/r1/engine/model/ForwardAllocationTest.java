@@ -22,7 +22,8 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -30,7 +31,7 @@ import org.junit.jupiter.api.io.TempDir;
  * kernel's Vector API calls it boxes every vector: decoding then allocates hundreds of kilobytes per token
  * and runs 2-3x slower, while every correctness test passes. Whether it can depends on type profiles the
  * whole process shares (VectorWidths), so in a normal JVM it happens in some processes and not others.
- * Here ~12 000 decode steps of a tiny Q4_0 model (repacked kernels, attention, norms, quantized
+ * Here ~12 000 decode steps of a tiny Q4_0 (and a Q8_0) model (repacked kernels, attention, norms, quantized
  * activations) run in a JVM of their own without tiers: the interpreter profiles every call the forward
  * pass makes, deterministically and more strictly than tiered compilation does, and the bytes all threads
  * allocate per decode step afterwards must stay small. Measured on Zen 4: 5.4 KB per step (the engine's
@@ -44,11 +45,13 @@ class ForwardAllocationTest {
     /** Bytes per decode step above which something boxes. */
     static final long LIMIT = 32 * 1024;
 
-    @Test
-    void compiledDecodeStepsAllocateAlmostNothing() throws Exception {
-        Path gguf = dir.resolve("tiny-q4.gguf");
+    /** Q4_0: the repacked kernels (Q4x8); Q8_0: the row-major ones (QuantKernels). */
+    @ParameterizedTest
+    @EnumSource(value = GgmlType.class, names = {"Q4_0", "Q8_0"})
+    void compiledDecodeStepsAllocateAlmostNothing(GgmlType type) throws Exception {
+        Path gguf = dir.resolve("tiny-" + type + ".gguf");
         ModelConfig cfg = Presets.get("tiny-qwen2");
-        SyntheticModel.write(gguf, true, cfg, "tiny-qwen2", 77, s -> s.isVector() ? GgmlType.F32 : GgmlType.Q4_0,
+        SyntheticModel.write(gguf, true, cfg, "tiny-qwen2", 77, s -> s.isVector() ? GgmlType.F32 : type,
                 SyntheticModel.numberedVocabulary(cfg.vocab()).toGgufMetadata(cfg.vocab()), 7, b -> {});
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", "-XX:-TieredCompilation"));
@@ -67,7 +70,7 @@ class ForwardAllocationTest {
         Matcher m = Pattern.compile("bytes per decode step: (\\d+)").matcher(out);
         assertTrue(m.find(), out);
         long bytes = Long.parseLong(m.group(1));
-        assertTrue(bytes < LIMIT, bytes + " bytes allocated per decode step at " + VectorWidths.describe()
+        assertTrue(bytes < LIMIT, type + ": " + bytes + " bytes allocated per decode step at " + VectorWidths.describe()
                 + ": compiled kernels box their vectors\n" + out);
     }
 
