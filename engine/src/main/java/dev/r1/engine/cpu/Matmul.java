@@ -12,6 +12,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class Matmul {
     private static final int TOKEN_TILE = 32;
+    /** Rows per unit of work: a whole group of every repacked layout (8, or 16 for 512-bit Q4x8). */
+    private static final int UNIT = Math.max(8, Math.max(Q4x8.R, Q6Kx8.R));
 
     private final Parallel pool;
     private short[] q = new short[0];
@@ -125,14 +127,14 @@ public final class Matmul {
         }
         int[] starts = new int[ws.length + 1];
         for (int i = 0; i < ws.length; i++) starts[i + 1] = starts[i] + ws[i].rows();
-        // handed out in units of 8 rows, so that chunks do not split Q4x8 groups; at most 64 rows per grab
-        int maxUnits = Math.max(1, Math.min(8, (totalRows / (pool.size() * 16) + 7) / 8));
+        // handed out in units of UNIT rows, so that chunks do not split repacked groups; at most 64 rows per grab
+        int maxUnits = Math.max(1, Math.min(64 / UNIT, (totalRows / (pool.size() * 16) + UNIT - 1) / UNIT));
         AtomicInteger next = new AtomicInteger();
-        int total = totalRows, units = (total + 7) / 8;
+        int total = totalRows, units = (total + UNIT - 1) / UNIT;
         pool.run((worker, workers) -> {
             long r;
             while ((r = grab(next, units, maxUnits, workers)) >= 0) {
-                int s = (int) (r >>> 32) * 8, e = Math.min(total, (int) r * 8);
+                int s = (int) (r >>> 32) * UNIT, e = Math.min(total, (int) r * UNIT);
                 // a chunk may straddle two matrices
                 for (int i = 0; i < ws.length && s < e; i++) {
                     if (s >= starts[i + 1]) continue;
@@ -152,12 +154,14 @@ public final class Matmul {
     private void decodePacked(WeightMatrix[] ws, float[][] outs, int totalRows, WeightMatrix.Kernel kind) {
         boolean q6k = kind == WeightMatrix.Kernel.Q6_K_X8, q4k = kind == WeightMatrix.Kernel.Q4_K_X8;
         boolean q6kGgml = kind == WeightMatrix.Kernel.Q6_K_X8_GGML;
-        int R = Q4x8.R, groups = totalRows / R, half = (groups + 1) / 2;
+        int R = q6k || q6kGgml ? Q6Kx8.R : q4k ? Q4Kx8.R : Q4x8.R, groups = totalRows / R, half = (groups + 1) / 2;
         int blocks = ws[0].cols() / (q6k || q6kGgml || q4k ? KQuants.QK : QuantKernels.QK);
         long groupBytes = (long) blocks * (q6k || q6kGgml ? Q6Kx8.BLOCK : q4k ? Q4Kx8.BLOCK : Q4x8.BLOCK);
         int[] first = new int[ws.length + 1]; // first group of each matrix
         for (int i = 0; i < ws.length; i++) first[i + 1] = first[i] + ws[i].rows() / R;
         AtomicInteger next = new AtomicInteger();
+        MemorySegment[] segs = new MemorySegment[ws.length]; // Q4x8 stores through segments (see there)
+        if (!q6k && !q6kGgml && !q4k) for (int i = 0; i < ws.length; i++) segs[i] = MemorySegment.ofArray(outs[i]);
         pool.run((worker, workers) -> {
             long r;
             while ((r = grab(next, half, 4, workers)) >= 0) {
@@ -176,7 +180,7 @@ public final class Matmul {
                                     outs[a], ga * R, outs[b], gb * R);
                         } else {
                             Q4x8.gemv2(ws[a].packed(), ga * groupBytes, ws[b].packed(), gb * groupBytes, blocks, qv, 0, qd, s8, 0,
-                                    outs[a], ga * R, outs[b], gb * R);
+                                    segs[a], ga * R, segs[b], gb * R);
                         }
                     } else if (q6kGgml) {
                         Q6Kx8.gemvGgml(ws[a].packed(), ga * groupBytes, blocks, kv, kd, 0, kb, 0, laneScratch(worker), outs[a], ga * R);
@@ -185,7 +189,7 @@ public final class Matmul {
                     } else if (q4k) {
                         Q4Kx8.gemv(ws[a].packed(), ga * groupBytes, blocks, kv, kd, 0, kb, 0, outs[a], ga * R);
                     } else {
-                        Q4x8.gemv(ws[a].packed(), ga * groupBytes, blocks, qv, 0, qd, s8, 0, outs[a], ga * R);
+                        Q4x8.gemv(ws[a].packed(), ga * groupBytes, blocks, qv, 0, qd, s8, 0, segs[a], ga * R);
                     }
                 }
             }
@@ -260,14 +264,15 @@ public final class Matmul {
         int cols = w.cols(), rows = w.rows(), blocks = cols / QuantKernels.QK, half = cols / 2, R = Q4x8.R;
         java.lang.foreign.MemorySegment p = w.packed();
         float[] tmp = groupScratch[worker];
-        if (tmp == null) groupScratch[worker] = tmp = new float[2 * R];
+        if (tmp == null || tmp.length < 2 * R) groupScratch[worker] = tmp = new float[2 * R];
+        MemorySegment outSeg = MemorySegment.ofArray(out), tmpSeg = MemorySegment.ofArray(tmp); // see Q4x8
         for (int t0 = 0; t0 < n; t0 += TOKEN_TILE) {
             int t1 = Math.min(n, t0 + TOKEN_TILE);
             for (int g = r0 - r0 % R; g < r1; g += R) {
                 long off = (long) (g / R) * blocks * Q4x8.BLOCK;
                 // a group the chunk splits is computed into tmp, and only the chunk's rows copied out
                 boolean whole = g >= r0 && g + R <= r1;
-                float[] dst = whole ? out : tmp;
+                MemorySegment dst = whole ? outSeg : tmpSeg;
                 int t = t0;
                 for (; t + 2 <= t1; t += 2) {
                     int o = whole ? t * rows + g : 0, stride = whole ? rows : R;
@@ -291,7 +296,7 @@ public final class Matmul {
         int cols = w.cols(), rows = w.rows(), sbs = cols / KQuants.QK, R = Q6Kx8.R;
         boolean ggml = w.kernel() == WeightMatrix.Kernel.Q6_K_X8_GGML;
         float[] tmp = groupScratch[worker];
-        if (tmp == null) groupScratch[worker] = tmp = new float[2 * R];
+        if (tmp == null || tmp.length < 2 * R) groupScratch[worker] = tmp = new float[2 * R];
         int[] v0 = kv, v1 = null;
         if (n > 1) { // prefill or a batch of sequences: this worker spreads the tokens for its chunk
             v0 = kvWorker[worker];
@@ -335,7 +340,7 @@ public final class Matmul {
     private void rowsPackedQ4K(WeightMatrix w, int n, float[] out, int r0, int r1, int worker) {
         int cols = w.cols(), rows = w.rows(), sbs = cols / KQuants.QK, R = Q4Kx8.R;
         float[] tmp = groupScratch[worker];
-        if (tmp == null) groupScratch[worker] = tmp = new float[2 * R];
+        if (tmp == null || tmp.length < 2 * R) groupScratch[worker] = tmp = new float[2 * R];
         int[] v0 = kv; // one token: spread for gemv; pairs of tokens read kqi
         for (int t = 0; t < n; t += 2) {
             boolean pair = t + 1 < n;

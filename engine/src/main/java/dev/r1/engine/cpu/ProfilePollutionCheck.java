@@ -72,17 +72,18 @@ public final class ProfilePollutionCheck {
             Q4x8.pack(q, 0, cols, qi, 0, s8, 0);
             Q4x8.spread(qi, 0, cols / 2, qv, 0);
             float[] out = new float[rows], x = new float[64], y = new float[64];
+            MemorySegment outSeg = MemorySegment.ofArray(out);
             long gb = (long) blocks * Q4x8.BLOCK;
             int half = rows / R / 2;
             var tmx = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
-            for (int round = 0; round < 8; round++) {
+            for (int round = 0, rounds = Integer.getInteger("rounds", 8); round < rounds; round++) {
                 long cpu = 0, al = 0;
                 int calls = 0;
                 for (int it = 0; it < 200; it++) {
                     if (pollute) other(x, y);
                     long c0 = tmx.getCurrentThreadCpuTime(), al0 = tmx.getCurrentThreadAllocatedBytes();
                     for (int g = 0; g < half; g++, calls++)
-                        Q4x8.gemv2(p, g * gb, p, (g + half) * gb, blocks, qv, 0, d, s8, 0, out, g * R, out, (g + half) * R);
+                        Q4x8.gemv2(p, g * gb, p, (g + half) * gb, blocks, qv, 0, d, s8, 0, outSeg, g * R, outSeg, (g + half) * R);
                     cpu += tmx.getCurrentThreadCpuTime() - c0;
                     al += tmx.getCurrentThreadAllocatedBytes() - al0;
                 }

@@ -9,6 +9,7 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -40,8 +41,8 @@ public final class Q4Kx8 {
     /** The R scales (or mins) of one sub-block: the bytes that widen into one {@link #I32} vector. */
     static final VectorSpecies<Byte> BYTES = Q6Kx8.SCALES;
     /** R f16 values: the shorts that widen into one {@link #I32} vector. */
-    static final VectorSpecies<Short> HALVES = Q4x8.SCALES;
-    public static final int R = Q4x8.R;
+    static final VectorSpecies<Short> HALVES = VectorSpecies.of(short.class, VectorShape.forBitSize(F32.length() * 16));
+    public static final int R = F32.length();
     static final int QK = KQuants.QK;
     /** ggml's grain for one token (a super-block per fma) and for tokens taken in fours (two sub-blocks). */
     public static final int PER_GEMV = 8, PER_GEMM = 2;
@@ -52,7 +53,7 @@ public final class Q4Kx8 {
 
     /** Whether a Q4_K matrix of this shape can be repacked (whole groups of rows, 8 rows to a group). */
     public static boolean fits(int rows, int cols) {
-        return R == 8 && Q6Kx8.fits(rows, cols) && Q4x8.fits(rows, cols);
+        return R == 8 && Q6Kx8.fits(rows, cols);
     }
 
     /**

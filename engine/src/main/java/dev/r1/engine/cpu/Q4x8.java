@@ -10,8 +10,8 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Q4_0 weights repacked at load time so that {@code R} rows ({@code R} = float lanes of the kernels'
- * shape, 8 for AVX2/AVX-512) are computed side by side, one row per lane: no horizontal sums, the
+ * Q4_0 weights repacked at load time so that {@code R} rows ({@code R} = float lanes of
+ * {@link VectorWidths#REPACK}: 8 on AVX2, 16 on AVX-512) are computed side by side, one row per lane: no horizontal sums, the
  * {@code R} block scales of a block column applied by one vector multiply, and 16-bit products summed
  * over a whole block before they are widened. llama.cpp repacks Q4_0 the same way on x86
  * ({@code q4_0_8x8}); without the Vector API's missing multiply-add-pairs, the row-major layout
@@ -32,17 +32,24 @@ import jdk.incubator.vector.VectorSpecies;
 public final class Q4x8 {
     private Q4x8() {}
 
-    static final VectorSpecies<Short> S16 = QuantKernels.S16;
-    static final VectorSpecies<Integer> I32 = QuantKernels.I32;
-    static final VectorSpecies<Float> F32 = QuantKernels.F32;
+    // their own width (VectorWidths.REPACK): 512 bits on AVX-512 hardware, where the other quantized kernels
+    // stay at 256
+    static final VectorSpecies<Short> S16 = ShortVector.SPECIES_MAX.withShape(VectorWidths.REPACK);
+    static final VectorSpecies<Integer> I32 = IntVector.SPECIES_MAX.withShape(VectorWidths.REPACK);
+    static final VectorSpecies<Float> F32 = FloatVector.SPECIES_MAX.withShape(VectorWidths.REPACK);
     /** Rows per group: one per float lane. */
     public static final int R = F32.length();
-    /** R f16 scales: the shorts that widen into one {@link #I32} vector. */
-    static final VectorSpecies<Short> SCALES = VectorSpecies.of(short.class,
-            jdk.incubator.vector.VectorShape.forBitSize(R * 16));
+    // The R f16 scales are read as the first half of one S16 load (the block's nibbles follow them), not as
+    // a half-width vector: a third short shape in the process (beside the 256-bit quantized kernels' and
+    // F16Math's) made the shared profiles megamorphic and C2 boxed a vector per call (160 bytes, Zen 4).
     /** Bytes per group per block column. */
     public static final int BLOCK = R * QuantKernels.Q4_0_BYTES;
-    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN, NATIVE = ByteOrder.nativeOrder();
+    // Outputs and spread activations are stored with intoMemorySegment (outputs: heap segments over the
+    // float[] the caller made once per multiply), which no other kernel calls. intoArray's shared type
+    // profile holds every shape in the process; with the 256-bit kernels' beside these 512-bit ones it
+    // was bimorphic and C2 boxed each stored vector (160 bytes a gemv2 call, ~18% slower; spread() one
+    // box per pair): ProfilePollutionCheck "pollute-engine", Zen 4.
 
     /** Whether a Q4_0 matrix of this shape can be repacked (whole groups of rows). */
     public static boolean fits(int rows, int cols) {
@@ -106,12 +113,13 @@ public final class Q4x8 {
      */
     public static void pack(short[] q, int qOff, int cols, int[] qi, int qiOff, int[] s8, int sOff) {
         // little-endian: two shorts read as one int are exactly the pair (lo | hi << 16)
+        MemorySegment qs = MemorySegment.ofArray(qi);
         for (int k = 0; k < cols; k += S16.length()) {
-            ((IntVector) ShortVector.fromArray(S16, q, qOff + k).reinterpretShape(I32, 0)).intoArray(qi, qiOff + k / 2);
+            ((IntVector) ShortVector.fromArray(S16, q, qOff + k).reinterpretShape(I32, 0)).intoMemorySegment(qs, (long) (qiOff + k / 2) * Integer.BYTES, NATIVE);
         }
         for (int b = 0; b < cols / QuantKernels.QK; b++) {
             ShortVector v = ShortVector.zero(S16);
-            for (int i = 0; i < QuantKernels.QK; i += S16.length()) v = v.add(ShortVector.fromArray(S16, q, qOff + b * QuantKernels.QK + i));
+            for (int i = 0; i < QuantKernels.QK; i += S16.length()) v = v.lanewise(VectorOperators.ADD, ShortVector.fromArray(S16, q, qOff + b * QuantKernels.QK + i));
             s8[sOff + b] = 8 * v.reduceLanes(VectorOperators.ADD); // |Σq| <= 32·127 fits a short
         }
     }
@@ -122,7 +130,8 @@ public final class Q4x8 {
      * instructions). R times the memory, affordable for one token (144 KB for 8960 columns).
      */
     public static void spread(int[] qi, int qiOff, int pairs, int[] qv, int qvOff) {
-        for (int k = 0; k < pairs; k++) IntVector.broadcast(I32, qi[qiOff + k]).intoArray(qv, qvOff + k * R);
+        // a plain fill, not vector broadcasts: those boxed at 512 bits beside the 256-bit kernels (one per pair)
+        for (int k = 0; k < pairs; k++) java.util.Arrays.fill(qv, qvOff + k * R, qvOff + (k + 1) * R, qi[qiOff + k]);
     }
 
     /**
@@ -130,7 +139,7 @@ public final class Q4x8 {
      * activation pairs as {@link #spread}, {@code s8} as {@link #pack}, {@code d} the activation block scales.
      */
     public static void gemv(MemorySegment w, long off, int blocks, int[] qv, int qiOff, float[] d, int[] s8, int dOff,
-                            float[] out, int o) {
+                            MemorySegment out, int o) {
         // Every call below goes to a method the concrete vector class overrides (lanewise(op, vector),
         // reinterpretShape, convertShape), so C2 binds it from this kernel's own code. The shortcuts (add(v),
         // and(short), lanewise(op, int), fma) make their virtual call inside a method all shapes share, and
@@ -144,7 +153,7 @@ public final class Q4x8 {
         FloatVector acc = FloatVector.zero(F32);
         for (int b = 0; b < blocks; b++) {
             long bo = off + (long) b * BLOCK;
-            IntVector h = (IntVector) ShortVector.fromMemorySegment(SCALES, w, bo, LE).convertShape(VectorOperators.S2I, I32, 0);
+            IntVector h = (IntVector) ShortVector.fromMemorySegment(S16, w, bo, LE).convertShape(VectorOperators.S2I, I32, 0);
             // F16Math.widen written out: in these large methods C2 may refuse to inline it, and then boxes
             FloatVector dw = ((FloatVector) h.lanewise(VectorOperators.LSHL, C13).lanewise(VectorOperators.AND, HMASK).reinterpretShape(F32, 0)).lanewise(VectorOperators.MUL, HSCALE);
             int qb = qiOff + b * 16 * R;
@@ -205,7 +214,7 @@ public final class Q4x8 {
                     .lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16)).lanewise(VectorOperators.SUB, IntVector.broadcast(I32, s8[dOff + b]));
             acc = ((FloatVector) isum.convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.FMA, dw.lanewise(VectorOperators.MUL, FloatVector.broadcast(F32, d[dOff + b])), acc);
         }
-        QuantKernels.NEG_ZERO.lanewise(VectorOperators.ADD, acc).intoArray(out, o);
+        acc.lanewise(VectorOperators.ADD, FloatVector.broadcast(F32, -0.0f)).intoMemorySegment(out, (long) o * Float.BYTES, NATIVE);
     }
 
     /**
@@ -216,7 +225,7 @@ public final class Q4x8 {
      * {@link #gemv}'s, in the same order, so results are bit for bit the same.
      */
     public static void gemv2(MemorySegment w, long off, MemorySegment w2, long off2, int blocks, int[] qv, int qiOff,
-                             float[] d, int[] s8, int dOff, float[] out, int o, float[] out2, int o2) {
+                             float[] d, int[] s8, int dOff, MemorySegment out, int o, MemorySegment out2, int o2) {
         // the same pollution-proof form as gemv
         ShortVector LOW4 = ShortVector.broadcast(S16, (short) 0x0F);
         IntVector C4 = IntVector.broadcast(I32, 4), C13 = IntVector.broadcast(I32, 13), C16 = IntVector.broadcast(I32, 16);
@@ -332,8 +341,8 @@ public final class Q4x8 {
             a = ((ShortVector) IntVector.fromArray(I32, qv, qb + 15 * R).reinterpretShape(S16, 0));
             u = u.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, a));
             u2 = u2.lanewise(VectorOperators.ADD, n2.lanewise(VectorOperators.MUL, a));
-            IntVector h = (IntVector) ShortVector.fromMemorySegment(SCALES, w, bo, LE).convertShape(VectorOperators.S2I, I32, 0);
-            IntVector h2 = (IntVector) ShortVector.fromMemorySegment(SCALES, w2, bo2, LE).convertShape(VectorOperators.S2I, I32, 0);
+            IntVector h = (IntVector) ShortVector.fromMemorySegment(S16, w, bo, LE).convertShape(VectorOperators.S2I, I32, 0);
+            IntVector h2 = (IntVector) ShortVector.fromMemorySegment(S16, w2, bo2, LE).convertShape(VectorOperators.S2I, I32, 0);
             FloatVector dw = ((FloatVector) h.lanewise(VectorOperators.LSHL, C13).lanewise(VectorOperators.AND, HMASK).reinterpretShape(F32, 0)).lanewise(VectorOperators.MUL, HSCALE);
             FloatVector dw2 = ((FloatVector) h2.lanewise(VectorOperators.LSHL, C13).lanewise(VectorOperators.AND, HMASK).reinterpretShape(F32, 0)).lanewise(VectorOperators.MUL, HSCALE);
             IntVector p = ((IntVector) s.lanewise(VectorOperators.ADD, u).reinterpretShape(I32, 0)), p2 = ((IntVector) s2.lanewise(VectorOperators.ADD, u2).reinterpretShape(I32, 0));
@@ -344,8 +353,8 @@ public final class Q4x8 {
             acc2 = ((FloatVector) p2.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16)
                     .lanewise(VectorOperators.ADD, p2.lanewise(VectorOperators.ASHR, C16)).lanewise(VectorOperators.SUB, IntVector.broadcast(I32, sb)).convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.FMA, dw2.lanewise(VectorOperators.MUL, FloatVector.broadcast(F32, db)), acc2);
         }
-        QuantKernels.NEG_ZERO.lanewise(VectorOperators.ADD, acc).intoArray(out, o);
-        QuantKernels.NEG_ZERO.lanewise(VectorOperators.ADD, acc2).intoArray(out2, o2);
+        acc.lanewise(VectorOperators.ADD, FloatVector.broadcast(F32, -0.0f)).intoMemorySegment(out, (long) o * Float.BYTES, NATIVE);
+        acc2.lanewise(VectorOperators.ADD, FloatVector.broadcast(F32, -0.0f)).intoMemorySegment(out2, (long) o2 * Float.BYTES, NATIVE);
     }
 
     /**
@@ -356,7 +365,12 @@ public final class Q4x8 {
      * interpreted; as a loop over slices it was ~15% slower than this.
      */
     public static void gemm2(MemorySegment w, long off, int blocks, int[] qi, int qiOff, int qiStride,
-                             float[] d, int[] s8, int dOff, int dStride, float[] out, int o, int oStride) {
+                             float[] d, int[] s8, int dOff, int dStride, MemorySegment out, int o, int oStride) {
+        // the pollution-proof form of gemv (see there)
+        ShortVector LOW4 = ShortVector.broadcast(S16, (short) 0x0F);
+        IntVector C4 = IntVector.broadcast(I32, 4), C13 = IntVector.broadcast(I32, 13), C16 = IntVector.broadcast(I32, 16);
+        IntVector HMASK = IntVector.broadcast(I32, 0x8FFFFFFF);
+        FloatVector HSCALE = FloatVector.broadcast(F32, 0x1p112f), NEG0 = FloatVector.broadcast(F32, -0.0f);
         FloatVector acc0 = FloatVector.zero(F32), acc1 = acc0;
         int q1 = qiOff + qiStride, d1 = dOff + dStride;
         for (int b = 0; b < blocks; b++) {
@@ -365,75 +379,75 @@ public final class Q4x8 {
             long wo = bo + 2L * R;
             ShortVector s0 = ShortVector.zero(S16), s1 = s0, u0 = s0, u1 = s0, v, n;
             v = ShortVector.fromMemorySegment(S16, w, wo + 0L * R, LE);
-            n = v.and((short) 0x0F);
-            s0 = s0.add(n.mul(((ShortVector) IntVector.broadcast(I32, qi[qiOff + qb + 0]).reinterpretShape(S16, 0))));
-            s1 = s1.add(n.mul(((ShortVector) IntVector.broadcast(I32, qi[q1 + qb + 0]).reinterpretShape(S16, 0))));
-            v = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, 4).reinterpretShape(S16, 0));
-            n = v.and((short) 0x0F);
-            u0 = u0.add(n.mul(((ShortVector) IntVector.broadcast(I32, qi[qiOff + qb + 1]).reinterpretShape(S16, 0))));
-            u1 = u1.add(n.mul(((ShortVector) IntVector.broadcast(I32, qi[q1 + qb + 1]).reinterpretShape(S16, 0))));
-            v = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, 4).reinterpretShape(S16, 0));
-            n = v.and((short) 0x0F);
-            s0 = s0.add(n.mul(((ShortVector) IntVector.broadcast(I32, qi[qiOff + qb + 2]).reinterpretShape(S16, 0))));
-            s1 = s1.add(n.mul(((ShortVector) IntVector.broadcast(I32, qi[q1 + qb + 2]).reinterpretShape(S16, 0))));
-            n = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, 4).reinterpretShape(S16, 0)).and((short) 0x0F);
-            u0 = u0.add(n.mul(((ShortVector) IntVector.broadcast(I32, qi[qiOff + qb + 3]).reinterpretShape(S16, 0))));
-            u1 = u1.add(n.mul(((ShortVector) IntVector.broadcast(I32, qi[q1 + qb + 3]).reinterpretShape(S16, 0))));
+            n = v.lanewise(VectorOperators.AND, LOW4);
+            s0 = s0.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qiOff + qb + 0]).reinterpretShape(S16, 0))));
+            s1 = s1.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q1 + qb + 0]).reinterpretShape(S16, 0))));
+            v = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0));
+            n = v.lanewise(VectorOperators.AND, LOW4);
+            u0 = u0.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qiOff + qb + 1]).reinterpretShape(S16, 0))));
+            u1 = u1.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q1 + qb + 1]).reinterpretShape(S16, 0))));
+            v = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0));
+            n = v.lanewise(VectorOperators.AND, LOW4);
+            s0 = s0.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qiOff + qb + 2]).reinterpretShape(S16, 0))));
+            s1 = s1.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q1 + qb + 2]).reinterpretShape(S16, 0))));
+            n = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4);
+            u0 = u0.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qiOff + qb + 3]).reinterpretShape(S16, 0))));
+            u1 = u1.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q1 + qb + 3]).reinterpretShape(S16, 0))));
             v = ShortVector.fromMemorySegment(S16, w, wo + 4L * R, LE);
-            n = v.and((short) 0x0F);
-            s0 = s0.add(n.mul(((ShortVector) IntVector.broadcast(I32, qi[qiOff + qb + 4]).reinterpretShape(S16, 0))));
-            s1 = s1.add(n.mul(((ShortVector) IntVector.broadcast(I32, qi[q1 + qb + 4]).reinterpretShape(S16, 0))));
-            v = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, 4).reinterpretShape(S16, 0));
-            n = v.and((short) 0x0F);
-            u0 = u0.add(n.mul(((ShortVector) IntVector.broadcast(I32, qi[qiOff + qb + 5]).reinterpretShape(S16, 0))));
-            u1 = u1.add(n.mul(((ShortVector) IntVector.broadcast(I32, qi[q1 + qb + 5]).reinterpretShape(S16, 0))));
-            v = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, 4).reinterpretShape(S16, 0));
-            n = v.and((short) 0x0F);
-            s0 = s0.add(n.mul(((ShortVector) IntVector.broadcast(I32, qi[qiOff + qb + 6]).reinterpretShape(S16, 0))));
-            s1 = s1.add(n.mul(((ShortVector) IntVector.broadcast(I32, qi[q1 + qb + 6]).reinterpretShape(S16, 0))));
-            n = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, 4).reinterpretShape(S16, 0)).and((short) 0x0F);
-            u0 = u0.add(n.mul(((ShortVector) IntVector.broadcast(I32, qi[qiOff + qb + 7]).reinterpretShape(S16, 0))));
-            u1 = u1.add(n.mul(((ShortVector) IntVector.broadcast(I32, qi[q1 + qb + 7]).reinterpretShape(S16, 0))));
+            n = v.lanewise(VectorOperators.AND, LOW4);
+            s0 = s0.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qiOff + qb + 4]).reinterpretShape(S16, 0))));
+            s1 = s1.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q1 + qb + 4]).reinterpretShape(S16, 0))));
+            v = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0));
+            n = v.lanewise(VectorOperators.AND, LOW4);
+            u0 = u0.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qiOff + qb + 5]).reinterpretShape(S16, 0))));
+            u1 = u1.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q1 + qb + 5]).reinterpretShape(S16, 0))));
+            v = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0));
+            n = v.lanewise(VectorOperators.AND, LOW4);
+            s0 = s0.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qiOff + qb + 6]).reinterpretShape(S16, 0))));
+            s1 = s1.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q1 + qb + 6]).reinterpretShape(S16, 0))));
+            n = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4);
+            u0 = u0.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qiOff + qb + 7]).reinterpretShape(S16, 0))));
+            u1 = u1.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q1 + qb + 7]).reinterpretShape(S16, 0))));
             v = ShortVector.fromMemorySegment(S16, w, wo + 8L * R, LE);
-            n = v.and((short) 0x0F);
-            s0 = s0.add(n.mul(((ShortVector) IntVector.broadcast(I32, qi[qiOff + qb + 8]).reinterpretShape(S16, 0))));
-            s1 = s1.add(n.mul(((ShortVector) IntVector.broadcast(I32, qi[q1 + qb + 8]).reinterpretShape(S16, 0))));
-            v = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, 4).reinterpretShape(S16, 0));
-            n = v.and((short) 0x0F);
-            u0 = u0.add(n.mul(((ShortVector) IntVector.broadcast(I32, qi[qiOff + qb + 9]).reinterpretShape(S16, 0))));
-            u1 = u1.add(n.mul(((ShortVector) IntVector.broadcast(I32, qi[q1 + qb + 9]).reinterpretShape(S16, 0))));
-            v = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, 4).reinterpretShape(S16, 0));
-            n = v.and((short) 0x0F);
-            s0 = s0.add(n.mul(((ShortVector) IntVector.broadcast(I32, qi[qiOff + qb + 10]).reinterpretShape(S16, 0))));
-            s1 = s1.add(n.mul(((ShortVector) IntVector.broadcast(I32, qi[q1 + qb + 10]).reinterpretShape(S16, 0))));
-            n = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, 4).reinterpretShape(S16, 0)).and((short) 0x0F);
-            u0 = u0.add(n.mul(((ShortVector) IntVector.broadcast(I32, qi[qiOff + qb + 11]).reinterpretShape(S16, 0))));
-            u1 = u1.add(n.mul(((ShortVector) IntVector.broadcast(I32, qi[q1 + qb + 11]).reinterpretShape(S16, 0))));
+            n = v.lanewise(VectorOperators.AND, LOW4);
+            s0 = s0.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qiOff + qb + 8]).reinterpretShape(S16, 0))));
+            s1 = s1.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q1 + qb + 8]).reinterpretShape(S16, 0))));
+            v = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0));
+            n = v.lanewise(VectorOperators.AND, LOW4);
+            u0 = u0.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qiOff + qb + 9]).reinterpretShape(S16, 0))));
+            u1 = u1.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q1 + qb + 9]).reinterpretShape(S16, 0))));
+            v = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0));
+            n = v.lanewise(VectorOperators.AND, LOW4);
+            s0 = s0.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qiOff + qb + 10]).reinterpretShape(S16, 0))));
+            s1 = s1.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q1 + qb + 10]).reinterpretShape(S16, 0))));
+            n = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4);
+            u0 = u0.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qiOff + qb + 11]).reinterpretShape(S16, 0))));
+            u1 = u1.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q1 + qb + 11]).reinterpretShape(S16, 0))));
             v = ShortVector.fromMemorySegment(S16, w, wo + 12L * R, LE);
-            n = v.and((short) 0x0F);
-            s0 = s0.add(n.mul(((ShortVector) IntVector.broadcast(I32, qi[qiOff + qb + 12]).reinterpretShape(S16, 0))));
-            s1 = s1.add(n.mul(((ShortVector) IntVector.broadcast(I32, qi[q1 + qb + 12]).reinterpretShape(S16, 0))));
-            v = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, 4).reinterpretShape(S16, 0));
-            n = v.and((short) 0x0F);
-            u0 = u0.add(n.mul(((ShortVector) IntVector.broadcast(I32, qi[qiOff + qb + 13]).reinterpretShape(S16, 0))));
-            u1 = u1.add(n.mul(((ShortVector) IntVector.broadcast(I32, qi[q1 + qb + 13]).reinterpretShape(S16, 0))));
-            v = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, 4).reinterpretShape(S16, 0));
-            n = v.and((short) 0x0F);
-            s0 = s0.add(n.mul(((ShortVector) IntVector.broadcast(I32, qi[qiOff + qb + 14]).reinterpretShape(S16, 0))));
-            s1 = s1.add(n.mul(((ShortVector) IntVector.broadcast(I32, qi[q1 + qb + 14]).reinterpretShape(S16, 0))));
-            n = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, 4).reinterpretShape(S16, 0)).and((short) 0x0F);
-            u0 = u0.add(n.mul(((ShortVector) IntVector.broadcast(I32, qi[qiOff + qb + 15]).reinterpretShape(S16, 0))));
-            u1 = u1.add(n.mul(((ShortVector) IntVector.broadcast(I32, qi[q1 + qb + 15]).reinterpretShape(S16, 0))));
-            IntVector h = (IntVector) ShortVector.fromMemorySegment(SCALES, w, bo, LE).convertShape(VectorOperators.S2I, I32, 0);
+            n = v.lanewise(VectorOperators.AND, LOW4);
+            s0 = s0.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qiOff + qb + 12]).reinterpretShape(S16, 0))));
+            s1 = s1.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q1 + qb + 12]).reinterpretShape(S16, 0))));
+            v = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0));
+            n = v.lanewise(VectorOperators.AND, LOW4);
+            u0 = u0.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qiOff + qb + 13]).reinterpretShape(S16, 0))));
+            u1 = u1.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q1 + qb + 13]).reinterpretShape(S16, 0))));
+            v = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0));
+            n = v.lanewise(VectorOperators.AND, LOW4);
+            s0 = s0.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qiOff + qb + 14]).reinterpretShape(S16, 0))));
+            s1 = s1.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q1 + qb + 14]).reinterpretShape(S16, 0))));
+            n = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4);
+            u0 = u0.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qiOff + qb + 15]).reinterpretShape(S16, 0))));
+            u1 = u1.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q1 + qb + 15]).reinterpretShape(S16, 0))));
+            IntVector h = (IntVector) ShortVector.fromMemorySegment(S16, w, bo, LE).convertShape(VectorOperators.S2I, I32, 0);
             // F16Math.widen written out: in these large methods C2 may refuse to inline it, and then boxes
-            FloatVector dw = ((FloatVector) h.lanewise(VectorOperators.LSHL, 13).and(0x8FFFFFFF).reinterpretShape(F32, 0)).mul(0x1p112f);
-            IntVector v0 = ((IntVector) s0.add(u0).reinterpretShape(I32, 0)), v1 = ((IntVector) s1.add(u1).reinterpretShape(I32, 0));
-            acc0 = ((FloatVector) v0.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).add(v0.lanewise(VectorOperators.ASHR, 16))
-                    .sub(s8[dOff + b]).convert(VectorOperators.I2F, 0)).fma(dw.mul(d[dOff + b]), acc0);
-            acc1 = ((FloatVector) v1.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).add(v1.lanewise(VectorOperators.ASHR, 16))
-                    .sub(s8[d1 + b]).convert(VectorOperators.I2F, 0)).fma(dw.mul(d[d1 + b]), acc1);
+            FloatVector dw = ((FloatVector) h.lanewise(VectorOperators.LSHL, C13).lanewise(VectorOperators.AND, HMASK).reinterpretShape(F32, 0)).lanewise(VectorOperators.MUL, HSCALE);
+            IntVector v0 = ((IntVector) s0.lanewise(VectorOperators.ADD, u0).reinterpretShape(I32, 0)), v1 = ((IntVector) s1.lanewise(VectorOperators.ADD, u1).reinterpretShape(I32, 0));
+            acc0 = ((FloatVector) v0.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, v0.lanewise(VectorOperators.ASHR, C16))
+                    .lanewise(VectorOperators.SUB, IntVector.broadcast(I32, s8[dOff + b])).convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.FMA, dw.lanewise(VectorOperators.MUL, FloatVector.broadcast(F32, d[dOff + b])), acc0);
+            acc1 = ((FloatVector) v1.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, v1.lanewise(VectorOperators.ASHR, C16))
+                    .lanewise(VectorOperators.SUB, IntVector.broadcast(I32, s8[d1 + b])).convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.FMA, dw.lanewise(VectorOperators.MUL, FloatVector.broadcast(F32, d[d1 + b])), acc1);
         }
-        QuantKernels.NEG_ZERO.add(acc0).intoArray(out, o);
-        QuantKernels.NEG_ZERO.add(acc1).intoArray(out, o + oStride);
+        acc0.lanewise(VectorOperators.ADD, NEG0).intoMemorySegment(out, (long) o * Float.BYTES, NATIVE);
+        acc1.lanewise(VectorOperators.ADD, NEG0).intoMemorySegment(out, (long) (o + oStride) * Float.BYTES, NATIVE);
     }
 }

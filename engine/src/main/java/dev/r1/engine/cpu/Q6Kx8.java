@@ -35,8 +35,9 @@ public final class Q6Kx8 {
     static final VectorSpecies<Float> F32 = QuantKernels.F32;
     static final VectorSpecies<Byte> B8 = QuantKernels.B8;
     /** The R sub-block scales of one sub-block: the bytes that widen into one {@link #I32} vector. */
-    static final VectorSpecies<Byte> SCALES = VectorSpecies.of(byte.class, VectorShape.forBitSize(Math.max(64, Q4x8.R * 8)));
-    public static final int R = Q4x8.R;
+    static final VectorSpecies<Byte> SCALES = VectorSpecies.of(byte.class, VectorShape.forBitSize(Math.max(64, QuantKernels.F32.length() * 8)));
+    /** Rows per group: one per float lane of the quantized kernels' width. */
+    public static final int R = F32.length();
     static final int QK = KQuants.QK;
     /** Bytes per group per super-block. */
     public static final int BLOCK = R * (4 + 16 + QK);
@@ -44,7 +45,7 @@ public final class Q6Kx8 {
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
 
     public static boolean fits(int rows, int cols) {
-        return rows % R == 0 && cols % QK == 0 && R * 8 == SCALES.vectorBitSize() && Q4x8.fits(rows, cols);
+        return rows % R == 0 && cols % QK == 0 && R * 8 == SCALES.vectorBitSize();
     }
 
     /**

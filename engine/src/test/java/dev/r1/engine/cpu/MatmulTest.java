@@ -112,7 +112,7 @@ class MatmulTest {
      */
     @org.junit.jupiter.api.Test
     void repackedQ4_0MatchesTheRowMajorKernelsAndFloat64() {
-        int rows = 40, cols = 160, blocks = cols / 32;
+        int rows = 5 * Q4x8.R, cols = 160, blocks = cols / 32; // 40 rows at 256 bits, 80 at 512
         Case c = repacked(rows, cols, 11);
         Case plain = new Case(new WeightMatrix("w", GgmlType.Q4_0, rows, cols, c.w.data()), c.dense);
         Matmul mm = new Matmul(POOL);
@@ -301,18 +301,19 @@ class MatmulTest {
     @org.junit.jupiter.api.Test
     void decodePairsGroupsAcrossMatrices() {
         int cols = 96;
-        Case a = repacked(40, cols, 21), b = repacked(16, cols, 22), c = repacked(1024, cols, 23);
+        int R = Q4x8.R, na = 5 * R, nb = 2 * R, nc = 128 * R;
+        Case a = repacked(na, cols, 21), b = repacked(nb, cols, 22), c = repacked(nc, cols, 23);
         Matmul mm = new Matmul(POOL);
         float[] x = new float[cols];
         SplittableRandom r = new SplittableRandom(24);
         for (int i = 0; i < x.length; i++) x[i] = (float) r.nextGaussian();
-        float[] oa = new float[40], ob = new float[16], oc = new float[1024], sa = new float[40], sb = new float[16], sc = new float[1024];
+        float[] oa = new float[na], ob = new float[nb], oc = new float[nc], sa = new float[na], sb = new float[nb], sc = new float[nc];
         mm.multiply(x, 1, new WeightMatrix[] {a.w, b.w, c.w}, new float[][] {oa, ob, oc});
         mm.multiply(x, 1, a.w, sa);
         mm.multiply(x, 1, b.w, sb);
         mm.multiply(x, 1, c.w, sc);
         assertTrue(java.util.Arrays.equals(oa, sa) && java.util.Arrays.equals(ob, sb) && java.util.Arrays.equals(oc, sc));
-        for (int i = 0; i < 1024; i++) assertTrue(oc[i] != 0f, "row " + i + " computed");
+        for (int i = 0; i < nc; i++) assertTrue(oc[i] != 0f, "row " + i + " computed");
     }
 
     /** Chunks of the shared-input multiply that start or end inside a repacked group still get every row. */

@@ -26,4 +26,19 @@ class VectorWidthsTest {
         assertThrows(IllegalArgumentException.class, () -> VectorWidths.chosen("384", 512));
         assertThrows(IllegalArgumentException.class, () -> VectorWidths.chosen("wide", 512));
     }
+
+    @Test
+    void repackedQ4_0RunsAtTheHardwareWidthUnlessLowered() {
+        // Q4x8 calls only methods the concrete vector classes override, and stores through a path no
+        // other kernel uses, so it may be wider than the rest (KernelsAllocateNothingTest holds it to that)
+        assertEquals(512, VectorWidths.repackBits(null, null, 512));
+        assertEquals(256, VectorWidths.repackBits(null, null, 256));
+        assertEquals(256, VectorWidths.repackBits(null, "256", 512), "-Dr1.cpu.vectorBits lowers every kernel");
+        assertEquals(128, VectorWidths.repackBits(null, "128", 512));
+        assertEquals(256, VectorWidths.repackBits("256", null, 512), "-Dr1.cpu.repackBits picks this one alone");
+        assertEquals(512, VectorWidths.repackBits("512", "256", 512));
+        assertEquals(256, VectorWidths.repackBits("512", null, 256), "never past the hardware");
+        assertThrows(IllegalArgumentException.class, () -> VectorWidths.repackBits("64", null, 512));
+        assertEquals(Q4x8.R * 32, VectorWidths.REPACK.vectorBitSize(), "one row per float lane");
+    }
 }
