@@ -179,7 +179,7 @@ public final class Matmul {
                             Q4Kx8.gemv2(ws[a].packed(), ga * groupBytes, ws[b].packed(), gb * groupBytes, blocks, kv, kd, 0, kb, 0,
                                     outs[a], ga * R, outs[b], gb * R);
                         } else {
-                            Q4x8.gemv2(ws[a].packed(), ga * groupBytes, ws[b].packed(), gb * groupBytes, blocks, qv, 0, qd, s8, 0,
+                            Q4x8.gemv2(ws[a].packed(), ga * groupBytes, ws[b].packed(), gb * groupBytes, blocks, Q4x8.SPREAD ? qv : qi, 0, qd, s8, 0,
                                     segs[a], ga * R, segs[b], gb * R);
                         }
                     } else if (q6kGgml) {
@@ -189,7 +189,7 @@ public final class Matmul {
                     } else if (q4k) {
                         Q4Kx8.gemv(ws[a].packed(), ga * groupBytes, blocks, kv, kd, 0, kb, 0, outs[a], ga * R);
                     } else {
-                        Q4x8.gemv(ws[a].packed(), ga * groupBytes, blocks, qv, 0, qd, s8, 0, segs[a], ga * R);
+                        Q4x8.gemv(ws[a].packed(), ga * groupBytes, blocks, Q4x8.SPREAD ? qv : qi, 0, qd, s8, 0, segs[a], ga * R);
                     }
                 }
             }
@@ -253,7 +253,7 @@ public final class Matmul {
         // tokens that gemv takes (the one of decoding, the last of an odd batch) get their pairs spread
         int first = n - n % 2, half = cols / 2;
         if (qv.length < (n - first) * half * Q4x8.R) qv = new int[(n - first) * half * Q4x8.R];
-        for (int t = first; t < n; t++) Q4x8.spread(qi, t * half, half, qv, (t - first) * half * Q4x8.R);
+        if (Q4x8.SPREAD) for (int t = first; t < n; t++) Q4x8.spread(qi, t * half, half, qv, (t - first) * half * Q4x8.R);
     }
 
     /**
@@ -281,7 +281,7 @@ public final class Matmul {
                 }
                 for (; t < t1; t++) { // the last token of an odd batch (pack() spread its pairs)
                     int v = (t - (n - n % 2)) * half * R;
-                    Q4x8.gemv(p, off, blocks, qv, v, qd, s8, t * blocks, dst, whole ? t * rows + g : 0);
+                    Q4x8.gemv(p, off, blocks, Q4x8.SPREAD ? qv : qi, Q4x8.SPREAD ? v : t * half, qd, s8, t * blocks, dst, whole ? t * rows + g : 0);
                     if (!whole) copyPart(tmp, 0, out, t * rows, g, r0, r1);
                 }
             }

@@ -83,7 +83,7 @@ public final class ProfilePollutionCheck {
                     if (pollute) other(x, y);
                     long c0 = tmx.getCurrentThreadCpuTime(), al0 = tmx.getCurrentThreadAllocatedBytes();
                     for (int g = 0; g < half; g++, calls++)
-                        Q4x8.gemv2(p, g * gb, p, (g + half) * gb, blocks, qv, 0, d, s8, 0, outSeg, g * R, outSeg, (g + half) * R);
+                        Q4x8.gemv2(p, g * gb, p, (g + half) * gb, blocks, Q4x8.SPREAD ? qv : qi, 0, d, s8, 0, outSeg, g * R, outSeg, (g + half) * R);
                     cpu += tmx.getCurrentThreadCpuTime() - c0;
                     al += tmx.getCurrentThreadAllocatedBytes() - al0;
                 }
