@@ -156,6 +156,8 @@ public final class Q6Kx8 {
      */
     public static void gemv2(MemorySegment w, long off, MemorySegment w2, long off2, int sbs, int[] qv, float[] d, int dOff,
                              float[] out, int o, float[] out2, int o2) {
+        // the pollution-proof form of Q4x8.gemv: only methods the concrete vector class overrides
+        IntVector C16 = IntVector.broadcast(I32, 16);
         FloatVector acc = FloatVector.zero(F32), acc2 = acc;
         for (int s = 0; s < sbs; s++) {
             long bo = off + (long) s * BLOCK, bo2 = off2 + (long) s * BLOCK;
@@ -165,43 +167,43 @@ public final class Q6Kx8 {
                 int a = (s * (QK / 2) + 8 * j) * R;
                 ShortVector x;
                 x = ((ShortVector) IntVector.fromArray(I32, qv, a + 0 * R).reinterpretShape(S16, 0));
-                ShortVector p = ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 0L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).mul(x);
-                ShortVector p2 = ((ShortVector) ByteVector.fromMemorySegment(B8, w2, vo2 + 0L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).mul(x);
+                ShortVector p = ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 0L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, x);
+                ShortVector p2 = ((ShortVector) ByteVector.fromMemorySegment(B8, w2, vo2 + 0L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, x);
                 x = ((ShortVector) IntVector.fromArray(I32, qv, a + 1 * R).reinterpretShape(S16, 0));
-                ShortVector u = ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 2L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).mul(x);
-                ShortVector u2 = ((ShortVector) ByteVector.fromMemorySegment(B8, w2, vo2 + 2L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).mul(x);
+                ShortVector u = ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 2L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, x);
+                ShortVector u2 = ((ShortVector) ByteVector.fromMemorySegment(B8, w2, vo2 + 2L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, x);
                 x = ((ShortVector) IntVector.fromArray(I32, qv, a + 2 * R).reinterpretShape(S16, 0));
-                p = p.add(((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 4L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).mul(x));
-                p2 = p2.add(((ShortVector) ByteVector.fromMemorySegment(B8, w2, vo2 + 4L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).mul(x));
+                p = p.lanewise(VectorOperators.ADD, ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 4L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, x));
+                p2 = p2.lanewise(VectorOperators.ADD, ((ShortVector) ByteVector.fromMemorySegment(B8, w2, vo2 + 4L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, x));
                 x = ((ShortVector) IntVector.fromArray(I32, qv, a + 3 * R).reinterpretShape(S16, 0));
-                u = u.add(((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 6L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).mul(x));
-                u2 = u2.add(((ShortVector) ByteVector.fromMemorySegment(B8, w2, vo2 + 6L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).mul(x));
+                u = u.lanewise(VectorOperators.ADD, ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 6L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, x));
+                u2 = u2.lanewise(VectorOperators.ADD, ((ShortVector) ByteVector.fromMemorySegment(B8, w2, vo2 + 6L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, x));
                 x = ((ShortVector) IntVector.fromArray(I32, qv, a + 4 * R).reinterpretShape(S16, 0));
-                p = p.add(((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 8L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).mul(x));
-                p2 = p2.add(((ShortVector) ByteVector.fromMemorySegment(B8, w2, vo2 + 8L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).mul(x));
+                p = p.lanewise(VectorOperators.ADD, ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 8L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, x));
+                p2 = p2.lanewise(VectorOperators.ADD, ((ShortVector) ByteVector.fromMemorySegment(B8, w2, vo2 + 8L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, x));
                 x = ((ShortVector) IntVector.fromArray(I32, qv, a + 5 * R).reinterpretShape(S16, 0));
-                u = u.add(((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 10L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).mul(x));
-                u2 = u2.add(((ShortVector) ByteVector.fromMemorySegment(B8, w2, vo2 + 10L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).mul(x));
+                u = u.lanewise(VectorOperators.ADD, ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 10L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, x));
+                u2 = u2.lanewise(VectorOperators.ADD, ((ShortVector) ByteVector.fromMemorySegment(B8, w2, vo2 + 10L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, x));
                 x = ((ShortVector) IntVector.fromArray(I32, qv, a + 6 * R).reinterpretShape(S16, 0));
-                p = p.add(((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 12L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).mul(x));
-                p2 = p2.add(((ShortVector) ByteVector.fromMemorySegment(B8, w2, vo2 + 12L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).mul(x));
+                p = p.lanewise(VectorOperators.ADD, ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 12L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, x));
+                p2 = p2.lanewise(VectorOperators.ADD, ((ShortVector) ByteVector.fromMemorySegment(B8, w2, vo2 + 12L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, x));
                 x = ((ShortVector) IntVector.fromArray(I32, qv, a + 7 * R).reinterpretShape(S16, 0));
-                u = u.add(((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 14L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).mul(x));
-                u2 = u2.add(((ShortVector) ByteVector.fromMemorySegment(B8, w2, vo2 + 14L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).mul(x));
-                IntVector v = ((IntVector) p.add(u).reinterpretShape(I32, 0)), v2 = ((IntVector) p2.add(u2).reinterpretShape(I32, 0));
+                u = u.lanewise(VectorOperators.ADD, ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 14L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, x));
+                u2 = u2.lanewise(VectorOperators.ADD, ((ShortVector) ByteVector.fromMemorySegment(B8, w2, vo2 + 14L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, x));
+                IntVector v = ((IntVector) p.lanewise(VectorOperators.ADD, u).reinterpretShape(I32, 0)), v2 = ((IntVector) p2.lanewise(VectorOperators.ADD, u2).reinterpretShape(I32, 0));
                 IntVector sc = (IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + SC + (long) R * j, LE).convertShape(VectorOperators.B2I, I32, 0);
                 IntVector sc2 = (IntVector) ByteVector.fromMemorySegment(SCALES, w2, bo2 + SC + (long) R * j, LE).convertShape(VectorOperators.B2I, I32, 0);
-                isum = v.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                        .add(v.lanewise(VectorOperators.ASHR, 16)).mul(sc).add(isum);
-                isum2 = v2.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                        .add(v2.lanewise(VectorOperators.ASHR, 16)).mul(sc2).add(isum2);
+                isum = v.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16)
+                        .lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.ASHR, C16)).lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, isum);
+                isum2 = v2.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16)
+                        .lanewise(VectorOperators.ADD, v2.lanewise(VectorOperators.ASHR, C16)).lanewise(VectorOperators.MUL, sc2).lanewise(VectorOperators.ADD, isum2);
             }
             float da = d[dOff + s];
-            acc = FloatVector.fromMemorySegment(F32, w, bo, LE).mul(da).mul((FloatVector) isum.convert(VectorOperators.I2F, 0)).add(acc);
-            acc2 = FloatVector.fromMemorySegment(F32, w2, bo2, LE).mul(da).mul((FloatVector) isum2.convert(VectorOperators.I2F, 0)).add(acc2);
+            acc = FloatVector.fromMemorySegment(F32, w, bo, LE).lanewise(VectorOperators.MUL, FloatVector.broadcast(F32, da)).lanewise(VectorOperators.MUL, (FloatVector) isum.convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.ADD, acc);
+            acc2 = FloatVector.fromMemorySegment(F32, w2, bo2, LE).lanewise(VectorOperators.MUL, FloatVector.broadcast(F32, da)).lanewise(VectorOperators.MUL, (FloatVector) isum2.convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.ADD, acc2);
         }
-        QuantKernels.NEG_ZERO.add(acc).intoArray(out, o);
-        QuantKernels.NEG_ZERO.add(acc2).intoArray(out2, o2);
+        QuantKernels.NEG_ZERO.lanewise(VectorOperators.ADD, acc).intoArray(out, o);
+        QuantKernels.NEG_ZERO.lanewise(VectorOperators.ADD, acc2).intoArray(out2, o2);
     }
 
     /**
