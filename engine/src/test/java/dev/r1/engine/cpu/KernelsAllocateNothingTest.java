@@ -3,13 +3,7 @@ package dev.r1.engine.cpu;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -27,17 +21,9 @@ class KernelsAllocateNothingTest {
 
     @Test
     void decodeKernelDoesNotBoxAfterTheFloatKernelsRan() throws Exception {
-        List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "--add-modules", "jdk.incubator.vector", "-XX:-TieredCompilation",
-                "-cp", System.getProperty("java.class.path"), ProfilePollutionCheck.class.getName(), "pollute-engine");
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        List<String> lines = new ArrayList<>();
-        try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-            for (String l; (l = r.readLine()) != null; ) lines.add(l);
-        }
-        assertTrue(p.waitFor(5, TimeUnit.MINUTES), "the check did not end");
-        String out = String.join("\n", lines);
-        assertEquals(0, p.exitValue(), out);
+        ForkedJvm.Result run = ForkedJvm.run(ProfilePollutionCheck.class, List.of("-XX:-TieredCompilation"), "pollute-engine");
+        String out = run.text();
+        assertEquals(0, run.exit(), out);
         // "pollute round 7: 675 ns/gemv2 (cpu), 0 bytes/gemv2": the last round runs the C2 code
         Matcher m = Pattern.compile("round 7: \\d+ ns/gemv2 \\(cpu\\), (\\d+) bytes/gemv2").matcher(out);
         assertTrue(m.find(), out);

@@ -4,18 +4,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.r1.models.tensor.GgmlType;
 import dev.r1.quantize.Quantizers;
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.TreeSet;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -31,16 +26,9 @@ class KernelsReachC2Test {
 
     @Test
     void everyRepackedKernelReachesC2() throws Exception {
-        List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", "-XX:+PrintCompilation",
-                "-cp", System.getProperty("java.class.path"), KernelsReachC2Test.class.getName());
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        List<String> lines = new ArrayList<>();
-        try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-            for (String l; (l = r.readLine()) != null; ) lines.add(l);
-        }
-        assertTrue(p.waitFor(5, TimeUnit.MINUTES), "kernel warm-up did not end");
-        assertTrue(p.exitValue() == 0, "kernel warm-up failed:\n" + String.join("\n", lines.subList(Math.max(0, lines.size() - 30), lines.size())));
+        ForkedJvm.Result run = ForkedJvm.run(KernelsReachC2Test.class, List.of("-XX:+PrintCompilation"));
+        assertTrue(run.exit() == 0, "kernel warm-up failed:\n" + run.tail(30));
+        List<String> lines = run.lines();
         Set<String> ran = new TreeSet<>(), c2 = new TreeSet<>();
         List<String> skipped = new ArrayList<>();
         for (String l : lines) {

@@ -3,13 +3,7 @@ package dev.r1.engine.cpu;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import jdk.incubator.vector.VectorShape;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -29,18 +23,9 @@ class Q4x8WidthsTest {
     void repackedKernelsAgreeWithGgmlOrderAtEveryWidth(int bits, boolean spread) throws Exception {
         int hw = VectorShape.preferredShape().vectorBitSize();
         org.junit.jupiter.api.Assumptions.assumeTrue(bits <= hw, bits + " bits: this machine's vectors are " + hw);
-        List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
-                "-Dr1.cpu.repackBits=" + bits, "-Dr1.cpu.q4spread=" + spread,
-                "-cp", System.getProperty("java.class.path"), Q4x8WidthsTest.class.getName());
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        List<String> lines = new ArrayList<>();
-        try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-            for (String l; (l = r.readLine()) != null; ) lines.add(l);
-        }
-        assertTrue(p.waitFor(5, TimeUnit.MINUTES), "the cases did not end");
-        String out = String.join("\n", lines);
-        assertEquals(0, p.exitValue(), out);
+        ForkedJvm.Result run = ForkedJvm.run(Q4x8WidthsTest.class, List.of("-Dr1.cpu.repackBits=" + bits, "-Dr1.cpu.q4spread=" + spread));
+        String out = run.text();
+        assertEquals(0, run.exit(), out);
         assertTrue(out.contains("R=" + bits / 32 + " spread=" + spread + " ok"), out);
     }
 

@@ -7,19 +7,16 @@ import dev.r1.engine.Engines;
 import dev.r1.engine.Model;
 import dev.r1.engine.Session;
 import dev.r1.engine.SessionOptions;
+import dev.r1.engine.cpu.ForkedJvm;
 import dev.r1.engine.cpu.VectorWidths;
 import dev.r1.models.config.ModelConfig;
 import dev.r1.models.config.Presets;
 import dev.r1.models.tensor.GgmlType;
 import dev.r1.quantize.synth.SyntheticModel;
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
 import java.lang.management.ManagementFactory;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -53,20 +50,13 @@ class ForwardAllocationTest {
         ModelConfig cfg = Presets.get("tiny-qwen2");
         SyntheticModel.write(gguf, true, cfg, "tiny-qwen2", 77, s -> s.isVector() ? GgmlType.F32 : type,
                 SyntheticModel.numberedVocabulary(cfg.vocab()).toGgufMetadata(cfg.vocab()), 7, b -> {});
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", "-XX:-TieredCompilation"));
+        List<String> flags = new ArrayList<>(List.of("-XX:-TieredCompilation"));
         String bits = System.getProperty("r1.cpu.vectorBits"); // the width this JVM's kernels run at, when set
-        if (bits != null) cmd.add("-Dr1.cpu.vectorBits=" + bits);
-        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), ForwardAllocationTest.class.getName(), gguf.toString()));
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        List<String> lines = new ArrayList<>();
-        try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-            for (String l; (l = r.readLine()) != null; ) lines.add(l);
-        }
-        assertTrue(p.waitFor(5, TimeUnit.MINUTES), "the forward passes did not end");
-        String out = String.join("\n", lines);
+        if (bits != null) flags.add("-Dr1.cpu.vectorBits=" + bits);
+        ForkedJvm.Result run = ForkedJvm.run(ForwardAllocationTest.class, flags, gguf.toString());
+        String out = run.text();
         System.out.println(out);
-        assertEquals(0, p.exitValue(), out);
+        assertEquals(0, run.exit(), out);
         Matcher m = Pattern.compile("bytes per decode step: (\\d+)").matcher(out);
         assertTrue(m.find(), out);
         long bytes = Long.parseLong(m.group(1));

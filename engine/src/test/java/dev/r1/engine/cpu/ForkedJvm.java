@@ -1,0 +1,42 @@
+package dev.r1.engine.cpu;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A class's {@code main} in a JVM of its own, on this test's class path with the Vector API and native access:
+ * for the checks whose subject is fixed when a JVM starts (compilation tiers, vector widths, type profiles).
+ */
+public final class ForkedJvm {
+    private ForkedJvm() {}
+
+    /** The output lines (stdout and stderr together) and the exit status of {@code main} run with {@code jvmFlags}. */
+    public record Result(List<String> lines, int exit) {
+        public String text() { return String.join("\n", lines); }
+
+        /** The last {@code n} lines, for a failure message. */
+        public String tail(int n) { return String.join("\n", lines.subList(Math.max(0, lines.size() - n), lines.size())); }
+    }
+
+    public static Result run(Class<?> main, List<String> jvmFlags, String... args) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED"));
+        cmd.addAll(jvmFlags);
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), main.getName()));
+        cmd.addAll(List.of(args));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        List<String> lines = new ArrayList<>();
+        try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+            for (String l; (l = r.readLine()) != null; ) lines.add(l);
+        }
+        assertTrue(p.waitFor(5, TimeUnit.MINUTES), main.getSimpleName() + " did not end");
+        return new Result(lines, p.exitValue());
+    }
+}
