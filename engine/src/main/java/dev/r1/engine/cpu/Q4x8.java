@@ -137,8 +137,9 @@ public final class Q4x8 {
      * instructions). R times the memory, affordable for one token (144 KB for 8960 columns).
      */
     public static void spread(int[] qi, int qiOff, int pairs, int[] qv, int qvOff) {
-        // a plain fill, not vector broadcasts: those boxed at 512 bits beside the 256-bit kernels (one per pair)
-        for (int k = 0; k < pairs; k++) java.util.Arrays.fill(qv, qvOff + k * R, qvOff + (k + 1) * R, qi[qiOff + k]);
+        // the vector broadcast AVX2 machines always ran (SPREAD's default there); at 512 bits, where this form
+        // boxed beside the 256-bit kernels, decoding broadcasts from the packed pairs instead
+        for (int k = 0; k < pairs; k++) IntVector.broadcast(I32, qi[qiOff + k]).intoArray(qv, qvOff + k * R);
     }
 
     /**
