@@ -39,7 +39,7 @@ public final class Matmul {
     private final float[][] lanes; // per worker, for the kernels' fixed-order lane sums
     private final short[][] unpacked;
     private final float[][] unpackedScale;
-    private final float[][] groupScratch; // a Q4x8 group's outputs when a chunk splits the group
+    private final float[][] groupScratch; // a repacked group's outputs when a chunk splits the group (2·UNIT)
     private final float[][] laneScratch;  // Q6Kx8.gemvGgml's eight float lanes per row
     private int gemmTokens; // tokens [0, gemmTokens) of the current multiply take ggml's gemm grain (Q4Kx8)
 
@@ -162,6 +162,7 @@ public final class Matmul {
         AtomicInteger next = new AtomicInteger();
         MemorySegment[] segs = new MemorySegment[ws.length]; // Q4x8 stores through segments (see there)
         if (!q6k && !q6kGgml && !q4k) for (int i = 0; i < ws.length; i++) segs[i] = MemorySegment.ofArray(outs[i]);
+        int[] acts = Q4x8.SPREAD ? qv : qi; // Q4_0's activations as the kernels read them
         pool.run((worker, workers) -> {
             long r;
             while ((r = grab(next, half, 4, workers)) >= 0) {
@@ -179,7 +180,7 @@ public final class Matmul {
                             Q4Kx8.gemv2(ws[a].packed(), ga * groupBytes, ws[b].packed(), gb * groupBytes, blocks, kv, kd, 0, kb, 0,
                                     outs[a], ga * R, outs[b], gb * R);
                         } else {
-                            Q4x8.gemv2(ws[a].packed(), ga * groupBytes, ws[b].packed(), gb * groupBytes, blocks, Q4x8.SPREAD ? qv : qi, 0, qd, s8, 0,
+                            Q4x8.gemv2(ws[a].packed(), ga * groupBytes, ws[b].packed(), gb * groupBytes, blocks, acts, 0, qd, s8, 0,
                                     segs[a], ga * R, segs[b], gb * R);
                         }
                     } else if (q6kGgml) {
@@ -189,7 +190,7 @@ public final class Matmul {
                     } else if (q4k) {
                         Q4Kx8.gemv(ws[a].packed(), ga * groupBytes, blocks, kv, kd, 0, kb, 0, outs[a], ga * R);
                     } else {
-                        Q4x8.gemv(ws[a].packed(), ga * groupBytes, blocks, Q4x8.SPREAD ? qv : qi, 0, qd, s8, 0, segs[a], ga * R);
+                        Q4x8.gemv(ws[a].packed(), ga * groupBytes, blocks, acts, 0, qd, s8, 0, segs[a], ga * R);
                     }
                 }
             }
@@ -252,8 +253,9 @@ public final class Matmul {
         for (int t = 0; t < n; t++) Q4x8.pack(q, t * cols, cols, qi, t * cols / 2, s8, t * blocks);
         // tokens that gemv takes (the one of decoding, the last of an odd batch) get their pairs spread
         int first = n - n % 2, half = cols / 2;
+        if (!Q4x8.SPREAD) return; // the kernels broadcast from qi
         if (qv.length < (n - first) * half * Q4x8.R) qv = new int[(n - first) * half * Q4x8.R];
-        if (Q4x8.SPREAD) for (int t = first; t < n; t++) Q4x8.spread(qi, t * half, half, qv, (t - first) * half * Q4x8.R);
+        for (int t = first; t < n; t++) Q4x8.spread(qi, t * half, half, qv, (t - first) * half * Q4x8.R);
     }
 
     /**
@@ -264,7 +266,7 @@ public final class Matmul {
         int cols = w.cols(), rows = w.rows(), blocks = cols / QuantKernels.QK, half = cols / 2, R = Q4x8.R;
         java.lang.foreign.MemorySegment p = w.packed();
         float[] tmp = groupScratch[worker];
-        if (tmp == null || tmp.length < 2 * R) groupScratch[worker] = tmp = new float[2 * R];
+        if (tmp == null) groupScratch[worker] = tmp = new float[2 * UNIT];
         MemorySegment outSeg = MemorySegment.ofArray(out), tmpSeg = MemorySegment.ofArray(tmp); // see Q4x8
         for (int t0 = 0; t0 < n; t0 += TOKEN_TILE) {
             int t1 = Math.min(n, t0 + TOKEN_TILE);
@@ -296,7 +298,7 @@ public final class Matmul {
         int cols = w.cols(), rows = w.rows(), sbs = cols / KQuants.QK, R = Q6Kx8.R;
         boolean ggml = w.kernel() == WeightMatrix.Kernel.Q6_K_X8_GGML;
         float[] tmp = groupScratch[worker];
-        if (tmp == null || tmp.length < 2 * R) groupScratch[worker] = tmp = new float[2 * R];
+        if (tmp == null) groupScratch[worker] = tmp = new float[2 * UNIT];
         int[] v0 = kv, v1 = null;
         if (n > 1) { // prefill or a batch of sequences: this worker spreads the tokens for its chunk
             v0 = kvWorker[worker];
@@ -340,7 +342,7 @@ public final class Matmul {
     private void rowsPackedQ4K(WeightMatrix w, int n, float[] out, int r0, int r1, int worker) {
         int cols = w.cols(), rows = w.rows(), sbs = cols / KQuants.QK, R = Q4Kx8.R;
         float[] tmp = groupScratch[worker];
-        if (tmp == null || tmp.length < 2 * R) groupScratch[worker] = tmp = new float[2 * R];
+        if (tmp == null) groupScratch[worker] = tmp = new float[2 * UNIT];
         int[] v0 = kv; // one token: spread for gemv; pairs of tokens read kqi
         for (int t = 0; t < n; t += 2) {
             boolean pair = t + 1 < n;

@@ -52,11 +52,11 @@ public final class Q4x8 {
     /** Bytes per group per block column. */
     public static final int BLOCK = R * QuantKernels.Q4_0_BYTES;
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN, NATIVE = ByteOrder.nativeOrder();
-    // Outputs and spread activations are stored with intoMemorySegment (outputs: heap segments over the
-    // float[] the caller made once per multiply), which no other kernel calls. intoArray's shared type
+    // The kernels' outputs and pack()'s ints are stored with intoMemorySegment (outputs: heap segments over
+    // the float[] the caller made once per multiply), which no other kernel calls. intoArray's shared type
     // profile holds every shape in the process; with the 256-bit kernels' beside these 512-bit ones it
-    // was bimorphic and C2 boxed each stored vector (160 bytes a gemv2 call, ~18% slower; spread() one
-    // box per pair): ProfilePollutionCheck "pollute-engine", Zen 4.
+    // was bimorphic and C2 boxed each stored vector (160 bytes a gemv2 call, ~18% slower):
+    // ProfilePollutionCheck "pollute-engine", Zen 4.
 
     /** Whether a Q4_0 matrix of this shape can be repacked (whole groups of rows). */
     public static boolean fits(int rows, int cols) {

@@ -50,8 +50,8 @@ public final class VectorWidths {
             System.getProperty("r1.cpu.repackBits"), System.getProperty("r1.cpu.vectorBits"), VectorShape.preferredShape().vectorBitSize()));
 
     static int repackBits(String repack, String all, int hw) {
-        if (repack != null && !repack.isBlank()) return chosen(repack, hw);
-        return all != null && !all.isBlank() ? chosen(all, hw) : hw;
+        if (repack != null && !repack.isBlank()) return parsed("r1.cpu.repackBits", repack, hw);
+        return all != null && !all.isBlank() ? parsed("r1.cpu.vectorBits", all, hw) : hw;
     }
 
     static int chosen(String override) {
@@ -61,14 +61,19 @@ public final class VectorWidths {
     /** The width for {@code -Dr1.cpu.vectorBits=override} (null: the default) on hardware of {@code hw} bits. */
     static int chosen(String override, int hw) {
         if (override == null || override.isBlank()) return Math.min(hw, DEFAULT_BITS);
+        return parsed("r1.cpu.vectorBits", override, hw);
+    }
+
+    /** {@code -Dname=value} as a width, never past the hardware's. */
+    private static int parsed(String name, String value, int hw) {
         int want;
         try {
-            want = Integer.parseInt(override.trim());
+            want = Integer.parseInt(value.trim());
         } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("r1.cpu.vectorBits=" + override + ": expected 128, 256 or 512");
+            want = 0;
         }
         if (want != 128 && want != 256 && want != 512)
-            throw new IllegalArgumentException("r1.cpu.vectorBits=" + override + ": expected 128, 256 or 512");
+            throw new IllegalArgumentException(name + "=" + value + ": expected 128, 256 or 512");
         return Math.min(want, hw);
     }
 
