@@ -24,7 +24,8 @@ public final class Matmul {
     private int[] qi = new int[0];
     private int[] s8 = new int[0];
     private int[] qv = new int[0]; // one token's pairs spread over Q4x8.R lanes, for decoding
-    private int[] kv = new int[0]; // the same for Q8_K activations (repacked Q6_K) when decoding
+    private int[] kv = new int[0]; // the same for Q8_K activations (repacked Q6_K, Q6Kx8.spread) when decoding
+    private int[] kv4 = new int[0]; // ... spread over Q4Kx8.R lanes, for repacked Q4_K
     private final int[][] kvWorker, kvWorker2; // ... per worker, for two tokens at a time when n > 1
     // Q8_0 weights read activations in the pair layout (QuantKernels.quantizeQ8Pairs), Q4_0 in natural order.
     private short[] qp = new short[0];
@@ -40,7 +41,7 @@ public final class Matmul {
     private final short[][] unpacked;
     private final float[][] unpackedScale;
     private final float[][] groupScratch; // a repacked group's outputs when a chunk splits the group (2·UNIT)
-    private final float[][] laneScratch;  // Q6Kx8.gemvGgml's eight float lanes per row
+    private final MemorySegment[] laneScratch;  // Q6Kx8.gemvGgml's eight float lanes per row
     private int gemmTokens; // tokens [0, gemmTokens) of the current multiply take ggml's gemm grain (Q4Kx8)
 
     public Matmul(Parallel pool) {
@@ -51,7 +52,7 @@ public final class Matmul {
         this.unpacked = new short[pool.size()][];
         this.unpackedScale = new float[pool.size()][];
         this.groupScratch = new float[pool.size()][];
-        this.laneScratch = new float[pool.size()][];
+        this.laneScratch = new MemorySegment[pool.size()];
         this.kvWorker = new int[pool.size()][];
         this.kvWorker2 = new int[pool.size()][];
     }
@@ -77,7 +78,7 @@ public final class Matmul {
     public void multiply(float[] x, int n, WeightMatrix[] ws, float[][] outs, boolean sequences) {
         gemmTokens = sequences ? 0 : n - n % 4;
         int cols = ws[0].cols();
-        boolean needQ8_1 = false, needQ8 = false, needSums = false, needPairs = false, needQ8K = false, needPacked = false, needSpreadK = false;
+        boolean needQ8_1 = false, needQ8 = false, needSums = false, needPairs = false, needQ8K = false, needPacked = false, needSpreadK = false, needSpreadK4 = false;
         int totalRows = 0;
         boolean allPackedQ4 = true, allPackedQ6K = true, allPackedQ6KGgml = true, allPackedQ4K = true;
         for (int i = 0; i < ws.length; i++) {
@@ -93,7 +94,8 @@ public final class Matmul {
             needQ8_1 |= k == WeightMatrix.Kernel.Q4_1 || k == WeightMatrix.Kernel.Q5_1;
             needSums |= k == WeightMatrix.Kernel.Q4_0;
             needPacked |= k == WeightMatrix.Kernel.Q4_0_X8;
-            needSpreadK |= (k == WeightMatrix.Kernel.Q6_K_X8 || k == WeightMatrix.Kernel.Q6_K_X8_GGML || k == WeightMatrix.Kernel.Q4_K_X8) && n == 1;
+            needSpreadK |= (k == WeightMatrix.Kernel.Q6_K_X8 || k == WeightMatrix.Kernel.Q6_K_X8_GGML) && n == 1;
+            needSpreadK4 |= k == WeightMatrix.Kernel.Q4_K_X8 && n == 1;
             needPairs |= k == WeightMatrix.Kernel.Q8_0;
             allPackedQ4 &= k == WeightMatrix.Kernel.Q4_0_X8;
             allPackedQ6K &= k == WeightMatrix.Kernel.Q6_K_X8;
@@ -117,8 +119,12 @@ public final class Matmul {
             Q4Kx8.pairs(kq, 0, n * cols, kqi, 0);
         }
         if (needSpreadK) {
-            if (kv.length < cols / 2 * Q6Kx8.R) kv = new int[cols / 2 * Q6Kx8.R];
+            if (kv.length < cols / 2 * Q6Kx8.STRIDE) kv = new int[cols / 2 * Q6Kx8.STRIDE];
             Q6Kx8.spread(kq, 0, cols, kv);
+        }
+        if (needSpreadK4) {
+            if (kv4.length < cols / 2 * Q4Kx8.R) kv4 = new int[cols / 2 * Q4Kx8.R];
+            spreadQ4K(kq, 0, cols, kv4);
         }
         if (n == 1 && (allPackedQ4 || allPackedQ6K || allPackedQ6KGgml || allPackedQ4K)) {
             decodePacked(ws, outs, totalRows, allPackedQ4 ? WeightMatrix.Kernel.Q4_0_X8 : allPackedQ6K ? WeightMatrix.Kernel.Q6_K_X8
@@ -160,8 +166,8 @@ public final class Matmul {
         int[] first = new int[ws.length + 1]; // first group of each matrix
         for (int i = 0; i < ws.length; i++) first[i + 1] = first[i] + ws[i].rows() / R;
         AtomicInteger next = new AtomicInteger();
-        MemorySegment[] segs = new MemorySegment[ws.length]; // Q4x8 stores through segments (see there)
-        if (!q6k && !q6kGgml && !q4k) for (int i = 0; i < ws.length; i++) segs[i] = MemorySegment.ofArray(outs[i]);
+        MemorySegment[] segs = new MemorySegment[ws.length]; // Q4x8 and Q6Kx8 store through segments (see Q4x8)
+        for (int i = 0; i < ws.length; i++) segs[i] = MemorySegment.ofArray(outs[i]);
         int[] acts = Q4x8.SPREAD ? qv : qi; // Q4_0's activations as the kernels read them
         pool.run((worker, workers) -> {
             long r;
@@ -171,24 +177,24 @@ public final class Matmul {
                     if (j < groups) {
                         int b = matrixOf(first, j), gb = j - first[b];
                         if (q6kGgml) { // no two-group kernel: ggml's eight lanes per row take the registers
-                            Q6Kx8.gemvGgml(ws[a].packed(), ga * groupBytes, blocks, kv, kd, 0, kb, 0, laneScratch(worker), outs[a], ga * R);
-                            Q6Kx8.gemvGgml(ws[b].packed(), gb * groupBytes, blocks, kv, kd, 0, kb, 0, laneScratch(worker), outs[b], gb * R);
+                            Q6Kx8.gemvGgml(ws[a].packed(), ga * groupBytes, blocks, kv, kd, 0, kb, 0, laneScratch(worker), segs[a], ga * R);
+                            Q6Kx8.gemvGgml(ws[b].packed(), gb * groupBytes, blocks, kv, kd, 0, kb, 0, laneScratch(worker), segs[b], gb * R);
                         } else if (q6k) {
                             Q6Kx8.gemv2(ws[a].packed(), ga * groupBytes, ws[b].packed(), gb * groupBytes, blocks, kv, kd, 0,
-                                    outs[a], ga * R, outs[b], gb * R);
+                                    segs[a], ga * R, segs[b], gb * R);
                         } else if (q4k) {
-                            Q4Kx8.gemv2(ws[a].packed(), ga * groupBytes, ws[b].packed(), gb * groupBytes, blocks, kv, kd, 0, kb, 0,
+                            Q4Kx8.gemv2(ws[a].packed(), ga * groupBytes, ws[b].packed(), gb * groupBytes, blocks, kv4, kd, 0, kb, 0,
                                     outs[a], ga * R, outs[b], gb * R);
                         } else {
                             Q4x8.gemv2(ws[a].packed(), ga * groupBytes, ws[b].packed(), gb * groupBytes, blocks, acts, 0, qd, s8, 0,
                                     segs[a], ga * R, segs[b], gb * R);
                         }
                     } else if (q6kGgml) {
-                        Q6Kx8.gemvGgml(ws[a].packed(), ga * groupBytes, blocks, kv, kd, 0, kb, 0, laneScratch(worker), outs[a], ga * R);
+                        Q6Kx8.gemvGgml(ws[a].packed(), ga * groupBytes, blocks, kv, kd, 0, kb, 0, laneScratch(worker), segs[a], ga * R);
                     } else if (q6k) {
-                        Q6Kx8.gemv(ws[a].packed(), ga * groupBytes, blocks, kv, kd, 0, outs[a], ga * R);
+                        Q6Kx8.gemv(ws[a].packed(), ga * groupBytes, blocks, kv, kd, 0, segs[a], ga * R);
                     } else if (q4k) {
-                        Q4Kx8.gemv(ws[a].packed(), ga * groupBytes, blocks, kv, kd, 0, kb, 0, outs[a], ga * R);
+                        Q4Kx8.gemv(ws[a].packed(), ga * groupBytes, blocks, kv4, kd, 0, kb, 0, outs[a], ga * R);
                     } else {
                         Q4x8.gemv(ws[a].packed(), ga * groupBytes, blocks, acts, 0, qd, s8, 0, segs[a], ga * R);
                     }
@@ -299,12 +305,14 @@ public final class Matmul {
         boolean ggml = w.kernel() == WeightMatrix.Kernel.Q6_K_X8_GGML;
         float[] tmp = groupScratch[worker];
         if (tmp == null) groupScratch[worker] = tmp = new float[2 * UNIT];
+        MemorySegment outSeg = MemorySegment.ofArray(out), tmpSeg = MemorySegment.ofArray(tmp); // see Q4x8
         int[] v0 = kv, v1 = null;
+        int per = cols / 2 * Q6Kx8.STRIDE;
         if (n > 1) { // prefill or a batch of sequences: this worker spreads the tokens for its chunk
             v0 = kvWorker[worker];
-            if (v0 == null || v0.length < cols / 2 * R) kvWorker[worker] = v0 = new int[cols / 2 * R];
+            if (v0 == null || v0.length < per) kvWorker[worker] = v0 = new int[per];
             v1 = kvWorker2[worker];
-            if (v1 == null || v1.length < cols / 2 * R) kvWorker2[worker] = v1 = new int[cols / 2 * R];
+            if (v1 == null || v1.length < per) kvWorker2[worker] = v1 = new int[per];
         }
         for (int t = 0; t < n; t += 2) {
             boolean pair = t + 1 < n;
@@ -313,19 +321,19 @@ public final class Matmul {
             for (int g = r0 - r0 % R; g < r1; g += R) {
                 long off = (long) (g / R) * sbs * Q6Kx8.BLOCK;
                 boolean whole = g >= r0 && g + R <= r1;
+                MemorySegment dst = whole ? outSeg : tmpSeg;
                 if (ggml) { // each token alone: ggml's lanes leave no registers for a second one
-                    float[] lanes = laneScratch(worker);
-                    Q6Kx8.gemvGgml(w.packed(), off, sbs, v0, kd, t * sbs, kb, t * sbs * 16, lanes, whole ? out : tmp,
-                            whole ? t * rows + g : 0);
+                    MemorySegment lanes = laneScratch(worker);
+                    Q6Kx8.gemvGgml(w.packed(), off, sbs, v0, kd, t * sbs, kb, t * sbs * 16, lanes, dst, whole ? t * rows + g : 0);
                     if (pair) {
                         Q6Kx8.gemvGgml(w.packed(), off, sbs, v1, kd, (t + 1) * sbs, kb, (t + 1) * sbs * 16, lanes,
-                                whole ? out : tmp, whole ? (t + 1) * rows + g : R);
+                                dst, whole ? (t + 1) * rows + g : R);
                     }
                 } else if (pair) {
-                    Q6Kx8.gemm2(w.packed(), off, sbs, v0, v1, kd, t * sbs, (t + 1) * sbs, whole ? out : tmp,
+                    Q6Kx8.gemm2(w.packed(), off, sbs, v0, v1, kd, t * sbs, (t + 1) * sbs, dst,
                             whole ? t * rows + g : 0, whole ? (t + 1) * rows + g : R);
                 } else {
-                    Q6Kx8.gemv(w.packed(), off, sbs, v0, kd, t * sbs, whole ? out : tmp, whole ? t * rows + g : 0);
+                    Q6Kx8.gemv(w.packed(), off, sbs, v0, kd, t * sbs, dst, whole ? t * rows + g : 0);
                 }
                 if (!whole) {
                     copyPart(tmp, 0, out, t * rows, g, r0, r1);
@@ -343,7 +351,7 @@ public final class Matmul {
         int cols = w.cols(), rows = w.rows(), sbs = cols / KQuants.QK, R = Q4Kx8.R;
         float[] tmp = groupScratch[worker];
         if (tmp == null) groupScratch[worker] = tmp = new float[2 * UNIT];
-        int[] v0 = kv; // one token: spread for gemv; pairs of tokens read kqi
+        int[] v0 = kv4; // one token: spread for gemv; pairs of tokens read kqi
         for (int t = 0; t < n; t += 2) {
             boolean pair = t + 1 < n;
             // gemmTokens is a multiple of 4, so a pair never straddles it
@@ -351,7 +359,7 @@ public final class Matmul {
             if (n > 1 && !pair) { // the last token of an odd batch: gemv reads spread activations
                 v0 = kvWorker[worker];
                 if (v0 == null || v0.length < cols / 2 * R) kvWorker[worker] = v0 = new int[cols / 2 * R];
-                Q6Kx8.spread(kq, t * cols, cols, v0);
+                spreadQ4K(kq, t * cols, cols, v0);
             }
             for (int g = r0 - r0 % R; g < r1; g += R) {
                 long off = (long) (g / R) * sbs * Q4Kx8.BLOCK;
@@ -543,9 +551,18 @@ public final class Matmul {
     }
 
 
-    private float[] laneScratch(int worker) {
-        float[] l = laneScratch[worker];
-        if (l == null) laneScratch[worker] = l = new float[8 * Q6Kx8.R];
+    private MemorySegment laneScratch(int worker) {
+        MemorySegment l = laneScratch[worker];
+        if (l == null) laneScratch[worker] = l = MemorySegment.ofArray(new float[8 * Q6Kx8.R]);
         return l;
+    }
+
+    /** One token's Q8_K pairs spread over {@link Q4Kx8#R} lanes each, for the repacked Q4_K decode kernels. */
+    private static void spreadQ4K(short[] q, int qOff, int cols, int[] qv) {
+        int R = Q4Kx8.R;
+        for (int p = 0; p < cols / 2; p++) {
+            int pair = (q[qOff + 2 * p] & 0xFFFF) | (q[qOff + 2 * p + 1] << 16);
+            java.util.Arrays.fill(qv, p * R, p * R + R, pair);
+        }
     }
 }

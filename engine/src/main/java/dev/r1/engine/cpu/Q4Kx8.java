@@ -39,7 +39,7 @@ public final class Q4Kx8 {
     static final VectorSpecies<Integer> I32 = QuantKernels.I32;
     static final VectorSpecies<Float> F32 = QuantKernels.F32;
     /** The R scales (or mins) of one sub-block: the bytes that widen into one {@link #I32} vector. */
-    static final VectorSpecies<Byte> BYTES = Q6Kx8.SCALES;
+    static final VectorSpecies<Byte> BYTES = VectorSpecies.of(byte.class, VectorShape.forBitSize(Math.max(64, F32.length() * 8)));
     /** R f16 values: the shorts that widen into one {@link #I32} vector. */
     static final VectorSpecies<Short> HALVES = VectorSpecies.of(short.class, VectorShape.forBitSize(F32.length() * 16));
     public static final int R = F32.length();
@@ -53,7 +53,7 @@ public final class Q4Kx8 {
 
     /** Whether a Q4_K matrix of this shape can be repacked (whole groups of rows, 8 rows to a group). */
     public static boolean fits(int rows, int cols) {
-        return R == 8 && Q6Kx8.fits(rows, cols);
+        return R == 8 && rows % R == 0 && cols % QK == 0;
     }
 
     /**

@@ -30,19 +30,31 @@ import jdk.incubator.vector.VectorSpecies;
 public final class Q6Kx8 {
     private Q6Kx8() {}
 
-    static final VectorSpecies<Short> S16 = QuantKernels.S16;
-    static final VectorSpecies<Integer> I32 = QuantKernels.I32;
-    static final VectorSpecies<Float> F32 = QuantKernels.F32;
-    static final VectorSpecies<Byte> B8 = QuantKernels.B8;
+    // the repacked kernels' own width (VectorWidths.REPACK): 512 bits on AVX-512, as Q4x8. Every vector call
+    // below goes to a method the concrete vector class overrides (see Q4x8.gemv), so the 256-bit kernels'
+    // type profiles cannot unbind these.
+    static final VectorSpecies<Short> S16 = ShortVector.SPECIES_MAX.withShape(VectorWidths.REPACK);
+    static final VectorSpecies<Integer> I32 = IntVector.SPECIES_MAX.withShape(VectorWidths.REPACK);
+    static final VectorSpecies<Float> F32 = FloatVector.SPECIES_MAX.withShape(VectorWidths.REPACK);
+    /** Two values of each of the R rows: the bytes that widen into one {@link #S16} vector. */
+    static final VectorSpecies<Byte> B8 = VectorSpecies.of(byte.class, VectorShape.forBitSize(VectorWidths.REPACK.vectorBitSize() / 2));
     /** The R sub-block scales of one sub-block: the bytes that widen into one {@link #I32} vector. */
-    static final VectorSpecies<Byte> SCALES = VectorSpecies.of(byte.class, VectorShape.forBitSize(Math.max(64, QuantKernels.F32.length() * 8)));
-    /** Rows per group: one per float lane of the quantized kernels' width. */
+    static final VectorSpecies<Byte> SCALES = VectorSpecies.of(byte.class, VectorShape.forBitSize(Math.max(64, F32.length() * 8)));
+    /** Rows per group: one per float lane of {@link VectorWidths#REPACK} (8 on AVX2, 16 on AVX-512). */
     public static final int R = F32.length();
+    /**
+     * Whether {@link #spread} spreads each activation pair over R lanes (a plain load per pair in the kernels)
+     * or packs them (a broadcast per pair): as {@link Q4x8#SPREAD}, spread at 256 bits, where it measured
+     * faster; packed at 512, where 64 bytes per pair (560 KB for ffn_down's 8960 columns) fall out of the caches.
+     */
+    public static final boolean SPREAD = Boolean.parseBoolean(System.getProperty("r1.cpu.q6kspread", String.valueOf(R < 16)));
+    /** Ints per activation pair in what {@link #spread} makes. */
+    public static final int STRIDE = SPREAD ? R : 1;
     static final int QK = KQuants.QK;
     /** Bytes per group per super-block. */
     public static final int BLOCK = R * (4 + 16 + QK);
     private static final int SC = 4 * R, VALUES = SC + 16 * R;
-    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN, NATIVE = ByteOrder.nativeOrder();
 
     public static boolean fits(int rows, int cols) {
         return rows % R == 0 && cols % QK == 0 && R * 8 == SCALES.vectorBitSize();
@@ -106,48 +118,50 @@ public final class Q6Kx8 {
         }
     }
 
-    /** One token's Q8_K values, two per int, each pair spread over R lanes (as {@link Q4x8#spread}). */
+    /**
+     * One token's Q8_K values, two per int (the pair one 32-bit broadcast gives every row), into {@code qv}:
+     * each pair spread over R lanes when {@link #SPREAD}, else packed ({@link #STRIDE} ints per pair).
+     */
     public static void spread(short[] q, int qOff, int cols, int[] qv) {
+        if (!SPREAD) {
+            for (int p = 0; p < cols / 2; p++) qv[p] = (q[qOff + 2 * p] & 0xFFFF) | (q[qOff + 2 * p + 1] << 16);
+            return;
+        }
         for (int p = 0; p < cols / 2; p++) {
             IntVector.broadcast(I32, (q[qOff + 2 * p] & 0xFFFF) | (q[qOff + 2 * p + 1] << 16)).intoArray(qv, p * R);
         }
     }
 
     /** One group of R rows (at {@code off}) · one token ({@code qv} as {@link #spread}, {@code d} its Q8_K scales). */
-    public static void gemv(MemorySegment w, long off, int sbs, int[] qv, float[] d, int dOff, float[] out, int o) {
+    public static void gemv(MemorySegment w, long off, int sbs, int[] qv, float[] d, int dOff, MemorySegment out, int o) {
+        // pollution-proof (see Q4x8.gemv): lanewise(op, vector), convertShape, reinterpretShape; constants as locals
+        IntVector C16 = IntVector.broadcast(I32, 16);
         FloatVector acc = FloatVector.zero(F32);
         for (int s = 0; s < sbs; s++) {
             long bo = off + (long) s * BLOCK;
             IntVector isum = IntVector.zero(I32);
             for (int j = 0; j < 16; j++) {
                 long vo = bo + VALUES + 16L * R * j;
-                int a = (s * (QK / 2) + 8 * j) * R;
+                int a = (s * (QK / 2) + 8 * j) * STRIDE;
                 // eight pairs of a sub-block, unrolled: a loop here became pre/main/post loops with checks
-                ShortVector p = ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo, LE).convertShape(VectorOperators.B2S, S16, 0))
-                        .mul(((ShortVector) IntVector.fromArray(I32, qv, a).reinterpretShape(S16, 0)));
-                ShortVector u = ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 2L * R, LE).convertShape(VectorOperators.B2S, S16, 0))
-                        .mul(((ShortVector) IntVector.fromArray(I32, qv, a + R).reinterpretShape(S16, 0)));
-                p = p.add(((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 4L * R, LE).convertShape(VectorOperators.B2S, S16, 0))
-                        .mul(((ShortVector) IntVector.fromArray(I32, qv, a + 2 * R).reinterpretShape(S16, 0))));
-                u = u.add(((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 6L * R, LE).convertShape(VectorOperators.B2S, S16, 0))
-                        .mul(((ShortVector) IntVector.fromArray(I32, qv, a + 3 * R).reinterpretShape(S16, 0))));
-                p = p.add(((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 8L * R, LE).convertShape(VectorOperators.B2S, S16, 0))
-                        .mul(((ShortVector) IntVector.fromArray(I32, qv, a + 4 * R).reinterpretShape(S16, 0))));
-                u = u.add(((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 10L * R, LE).convertShape(VectorOperators.B2S, S16, 0))
-                        .mul(((ShortVector) IntVector.fromArray(I32, qv, a + 5 * R).reinterpretShape(S16, 0))));
-                p = p.add(((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 12L * R, LE).convertShape(VectorOperators.B2S, S16, 0))
-                        .mul(((ShortVector) IntVector.fromArray(I32, qv, a + 6 * R).reinterpretShape(S16, 0))));
-                u = u.add(((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 14L * R, LE).convertShape(VectorOperators.B2S, S16, 0))
-                        .mul(((ShortVector) IntVector.fromArray(I32, qv, a + 7 * R).reinterpretShape(S16, 0))));
-                IntVector v = ((IntVector) p.add(u).reinterpretShape(I32, 0));
+                ShortVector p, u;
+                p = ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 0L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, (ShortVector) (SPREAD ? IntVector.fromArray(I32, qv, a + 0 * R) : IntVector.broadcast(I32, qv[a + 0])).reinterpretShape(S16, 0));
+                u = ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 2L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, (ShortVector) (SPREAD ? IntVector.fromArray(I32, qv, a + 1 * R) : IntVector.broadcast(I32, qv[a + 1])).reinterpretShape(S16, 0));
+                p = p.lanewise(VectorOperators.ADD, ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 4L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, (ShortVector) (SPREAD ? IntVector.fromArray(I32, qv, a + 2 * R) : IntVector.broadcast(I32, qv[a + 2])).reinterpretShape(S16, 0)));
+                u = u.lanewise(VectorOperators.ADD, ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 6L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, (ShortVector) (SPREAD ? IntVector.fromArray(I32, qv, a + 3 * R) : IntVector.broadcast(I32, qv[a + 3])).reinterpretShape(S16, 0)));
+                p = p.lanewise(VectorOperators.ADD, ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 8L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, (ShortVector) (SPREAD ? IntVector.fromArray(I32, qv, a + 4 * R) : IntVector.broadcast(I32, qv[a + 4])).reinterpretShape(S16, 0)));
+                u = u.lanewise(VectorOperators.ADD, ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 10L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, (ShortVector) (SPREAD ? IntVector.fromArray(I32, qv, a + 5 * R) : IntVector.broadcast(I32, qv[a + 5])).reinterpretShape(S16, 0)));
+                p = p.lanewise(VectorOperators.ADD, ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 12L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, (ShortVector) (SPREAD ? IntVector.fromArray(I32, qv, a + 6 * R) : IntVector.broadcast(I32, qv[a + 6])).reinterpretShape(S16, 0)));
+                u = u.lanewise(VectorOperators.ADD, ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 14L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, (ShortVector) (SPREAD ? IntVector.fromArray(I32, qv, a + 7 * R) : IntVector.broadcast(I32, qv[a + 7])).reinterpretShape(S16, 0)));
+                IntVector v = ((IntVector) p.lanewise(VectorOperators.ADD, u).reinterpretShape(I32, 0));
                 IntVector sc = (IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + SC + (long) R * j, LE).convertShape(VectorOperators.B2I, I32, 0);
-                isum = v.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                        .add(v.lanewise(VectorOperators.ASHR, 16)).mul(sc).add(isum);
+                isum = v.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16)
+                        .lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.ASHR, C16)).lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, isum);
             }
             FloatVector dw = FloatVector.fromMemorySegment(F32, w, bo, LE);
-            acc = dw.mul(d[dOff + s]).mul((FloatVector) isum.convert(VectorOperators.I2F, 0)).add(acc);
+            acc = dw.lanewise(VectorOperators.MUL, FloatVector.broadcast(F32, d[dOff + s])).lanewise(VectorOperators.MUL, (FloatVector) isum.convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.ADD, acc);
         }
-        QuantKernels.NEG_ZERO.add(acc).intoArray(out, o);
+        FloatVector.broadcast(F32, -0.0f).lanewise(VectorOperators.ADD, acc).intoMemorySegment(out, (long) o * Float.BYTES, NATIVE);
     }
 
     /**
@@ -155,7 +169,7 @@ public final class Q6Kx8 {
      * activation load serves both; per group {@link #gemv}'s operations in the same order.
      */
     public static void gemv2(MemorySegment w, long off, MemorySegment w2, long off2, int sbs, int[] qv, float[] d, int dOff,
-                             float[] out, int o, float[] out2, int o2) {
+                             MemorySegment out, int o, MemorySegment out2, int o2) {
         // the pollution-proof form of Q4x8.gemv: only methods the concrete vector class overrides
         IntVector C16 = IntVector.broadcast(I32, 16);
         FloatVector acc = FloatVector.zero(F32), acc2 = acc;
@@ -164,30 +178,30 @@ public final class Q6Kx8 {
             IntVector isum = IntVector.zero(I32), isum2 = isum;
             for (int j = 0; j < 16; j++) {
                 long vo = bo + VALUES + 16L * R * j, vo2 = bo2 + VALUES + 16L * R * j;
-                int a = (s * (QK / 2) + 8 * j) * R;
-                ShortVector x;
-                x = ((ShortVector) IntVector.fromArray(I32, qv, a + 0 * R).reinterpretShape(S16, 0));
-                ShortVector p = ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 0L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, x);
-                ShortVector p2 = ((ShortVector) ByteVector.fromMemorySegment(B8, w2, vo2 + 0L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, x);
-                x = ((ShortVector) IntVector.fromArray(I32, qv, a + 1 * R).reinterpretShape(S16, 0));
-                ShortVector u = ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 2L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, x);
-                ShortVector u2 = ((ShortVector) ByteVector.fromMemorySegment(B8, w2, vo2 + 2L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, x);
-                x = ((ShortVector) IntVector.fromArray(I32, qv, a + 2 * R).reinterpretShape(S16, 0));
+                int a = (s * (QK / 2) + 8 * j) * STRIDE;
+                ShortVector x, p, u, p2, u2;
+                x = (ShortVector) (SPREAD ? IntVector.fromArray(I32, qv, a + 0 * R) : IntVector.broadcast(I32, qv[a + 0])).reinterpretShape(S16, 0);
+                p = ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 0L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, x);
+                p2 = ((ShortVector) ByteVector.fromMemorySegment(B8, w2, vo2 + 0L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, x);
+                x = (ShortVector) (SPREAD ? IntVector.fromArray(I32, qv, a + 1 * R) : IntVector.broadcast(I32, qv[a + 1])).reinterpretShape(S16, 0);
+                u = ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 2L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, x);
+                u2 = ((ShortVector) ByteVector.fromMemorySegment(B8, w2, vo2 + 2L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, x);
+                x = (ShortVector) (SPREAD ? IntVector.fromArray(I32, qv, a + 2 * R) : IntVector.broadcast(I32, qv[a + 2])).reinterpretShape(S16, 0);
                 p = p.lanewise(VectorOperators.ADD, ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 4L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, x));
                 p2 = p2.lanewise(VectorOperators.ADD, ((ShortVector) ByteVector.fromMemorySegment(B8, w2, vo2 + 4L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, x));
-                x = ((ShortVector) IntVector.fromArray(I32, qv, a + 3 * R).reinterpretShape(S16, 0));
+                x = (ShortVector) (SPREAD ? IntVector.fromArray(I32, qv, a + 3 * R) : IntVector.broadcast(I32, qv[a + 3])).reinterpretShape(S16, 0);
                 u = u.lanewise(VectorOperators.ADD, ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 6L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, x));
                 u2 = u2.lanewise(VectorOperators.ADD, ((ShortVector) ByteVector.fromMemorySegment(B8, w2, vo2 + 6L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, x));
-                x = ((ShortVector) IntVector.fromArray(I32, qv, a + 4 * R).reinterpretShape(S16, 0));
+                x = (ShortVector) (SPREAD ? IntVector.fromArray(I32, qv, a + 4 * R) : IntVector.broadcast(I32, qv[a + 4])).reinterpretShape(S16, 0);
                 p = p.lanewise(VectorOperators.ADD, ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 8L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, x));
                 p2 = p2.lanewise(VectorOperators.ADD, ((ShortVector) ByteVector.fromMemorySegment(B8, w2, vo2 + 8L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, x));
-                x = ((ShortVector) IntVector.fromArray(I32, qv, a + 5 * R).reinterpretShape(S16, 0));
+                x = (ShortVector) (SPREAD ? IntVector.fromArray(I32, qv, a + 5 * R) : IntVector.broadcast(I32, qv[a + 5])).reinterpretShape(S16, 0);
                 u = u.lanewise(VectorOperators.ADD, ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 10L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, x));
                 u2 = u2.lanewise(VectorOperators.ADD, ((ShortVector) ByteVector.fromMemorySegment(B8, w2, vo2 + 10L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, x));
-                x = ((ShortVector) IntVector.fromArray(I32, qv, a + 6 * R).reinterpretShape(S16, 0));
+                x = (ShortVector) (SPREAD ? IntVector.fromArray(I32, qv, a + 6 * R) : IntVector.broadcast(I32, qv[a + 6])).reinterpretShape(S16, 0);
                 p = p.lanewise(VectorOperators.ADD, ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 12L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, x));
                 p2 = p2.lanewise(VectorOperators.ADD, ((ShortVector) ByteVector.fromMemorySegment(B8, w2, vo2 + 12L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, x));
-                x = ((ShortVector) IntVector.fromArray(I32, qv, a + 7 * R).reinterpretShape(S16, 0));
+                x = (ShortVector) (SPREAD ? IntVector.fromArray(I32, qv, a + 7 * R) : IntVector.broadcast(I32, qv[a + 7])).reinterpretShape(S16, 0);
                 u = u.lanewise(VectorOperators.ADD, ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 14L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, x));
                 u2 = u2.lanewise(VectorOperators.ADD, ((ShortVector) ByteVector.fromMemorySegment(B8, w2, vo2 + 14L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, x));
                 IntVector v = ((IntVector) p.lanewise(VectorOperators.ADD, u).reinterpretShape(I32, 0)), v2 = ((IntVector) p2.lanewise(VectorOperators.ADD, u2).reinterpretShape(I32, 0));
@@ -202,64 +216,68 @@ public final class Q6Kx8 {
             acc = FloatVector.fromMemorySegment(F32, w, bo, LE).lanewise(VectorOperators.MUL, FloatVector.broadcast(F32, da)).lanewise(VectorOperators.MUL, (FloatVector) isum.convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.ADD, acc);
             acc2 = FloatVector.fromMemorySegment(F32, w2, bo2, LE).lanewise(VectorOperators.MUL, FloatVector.broadcast(F32, da)).lanewise(VectorOperators.MUL, (FloatVector) isum2.convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.ADD, acc2);
         }
-        QuantKernels.NEG_ZERO.lanewise(VectorOperators.ADD, acc).intoArray(out, o);
-        QuantKernels.NEG_ZERO.lanewise(VectorOperators.ADD, acc2).intoArray(out2, o2);
+        FloatVector NEG0 = FloatVector.broadcast(F32, -0.0f);
+        NEG0.lanewise(VectorOperators.ADD, acc).intoMemorySegment(out, (long) o * Float.BYTES, NATIVE);
+        NEG0.lanewise(VectorOperators.ADD, acc2).intoMemorySegment(out2, (long) o2 * Float.BYTES, NATIVE);
     }
 
     /**
-     * One group · two tokens (each with its own spread activations {@code qv0}/{@code qv1}, Q8_K scales at
-     * {@code dOff0}/{@code dOff1}, outputs at {@code o0}/{@code o1}), for several sequences decoded in one step
-     * and for prefill: each weight vector is loaded and widened once for both. Per token {@link #gemv}'s
+     * One group · two tokens (each with its own activations {@code qv0}/{@code qv1} as {@link #spread}, Q8_K
+     * scales at {@code dOff0}/{@code dOff1}, outputs at {@code o0}/{@code o1}), for several sequences decoded in
+     * one step and for prefill: each weight vector is loaded and widened once for both. Per token {@link #gemv}'s
      * operations in the same order, so each token's outputs are the same bit for bit.
      */
     public static void gemm2(MemorySegment w, long off, int sbs, int[] qv0, int[] qv1, float[] d, int dOff0, int dOff1,
-                             float[] out, int o0, int o1) {
+                             MemorySegment out, int o0, int o1) {
+        // the pollution-proof form (see gemv)
+        IntVector C16 = IntVector.broadcast(I32, 16);
         FloatVector acc0 = FloatVector.zero(F32), acc1 = acc0;
         for (int s = 0; s < sbs; s++) {
             long bo = off + (long) s * BLOCK;
             IntVector isum0 = IntVector.zero(I32), isum1 = isum0;
             for (int j = 0; j < 16; j++) {
                 long vo = bo + VALUES + 16L * R * j;
-                int a = (s * (QK / 2) + 8 * j) * R;
+                int a = (s * (QK / 2) + 8 * j) * STRIDE;
                 ShortVector x, p0, u0, p1, u1;
-                x = (ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 0L * R, LE).convertShape(VectorOperators.B2S, S16, 0);
-                p0 = x.mul(((ShortVector) IntVector.fromArray(I32, qv0, a + 0 * R).reinterpretShape(S16, 0)));
-                p1 = x.mul(((ShortVector) IntVector.fromArray(I32, qv1, a + 0 * R).reinterpretShape(S16, 0)));
-                x = (ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 2L * R, LE).convertShape(VectorOperators.B2S, S16, 0);
-                u0 = x.mul(((ShortVector) IntVector.fromArray(I32, qv0, a + 1 * R).reinterpretShape(S16, 0)));
-                u1 = x.mul(((ShortVector) IntVector.fromArray(I32, qv1, a + 1 * R).reinterpretShape(S16, 0)));
-                x = (ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 4L * R, LE).convertShape(VectorOperators.B2S, S16, 0);
-                p0 = p0.add(x.mul(((ShortVector) IntVector.fromArray(I32, qv0, a + 2 * R).reinterpretShape(S16, 0))));
-                p1 = p1.add(x.mul(((ShortVector) IntVector.fromArray(I32, qv1, a + 2 * R).reinterpretShape(S16, 0))));
-                x = (ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 6L * R, LE).convertShape(VectorOperators.B2S, S16, 0);
-                u0 = u0.add(x.mul(((ShortVector) IntVector.fromArray(I32, qv0, a + 3 * R).reinterpretShape(S16, 0))));
-                u1 = u1.add(x.mul(((ShortVector) IntVector.fromArray(I32, qv1, a + 3 * R).reinterpretShape(S16, 0))));
-                x = (ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 8L * R, LE).convertShape(VectorOperators.B2S, S16, 0);
-                p0 = p0.add(x.mul(((ShortVector) IntVector.fromArray(I32, qv0, a + 4 * R).reinterpretShape(S16, 0))));
-                p1 = p1.add(x.mul(((ShortVector) IntVector.fromArray(I32, qv1, a + 4 * R).reinterpretShape(S16, 0))));
-                x = (ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 10L * R, LE).convertShape(VectorOperators.B2S, S16, 0);
-                u0 = u0.add(x.mul(((ShortVector) IntVector.fromArray(I32, qv0, a + 5 * R).reinterpretShape(S16, 0))));
-                u1 = u1.add(x.mul(((ShortVector) IntVector.fromArray(I32, qv1, a + 5 * R).reinterpretShape(S16, 0))));
-                x = (ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 12L * R, LE).convertShape(VectorOperators.B2S, S16, 0);
-                p0 = p0.add(x.mul(((ShortVector) IntVector.fromArray(I32, qv0, a + 6 * R).reinterpretShape(S16, 0))));
-                p1 = p1.add(x.mul(((ShortVector) IntVector.fromArray(I32, qv1, a + 6 * R).reinterpretShape(S16, 0))));
-                x = (ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 14L * R, LE).convertShape(VectorOperators.B2S, S16, 0);
-                u0 = u0.add(x.mul(((ShortVector) IntVector.fromArray(I32, qv0, a + 7 * R).reinterpretShape(S16, 0))));
-                u1 = u1.add(x.mul(((ShortVector) IntVector.fromArray(I32, qv1, a + 7 * R).reinterpretShape(S16, 0))));
+                x = ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 0L * R, LE).convertShape(VectorOperators.B2S, S16, 0));
+                p0 = x.lanewise(VectorOperators.MUL, (ShortVector) (SPREAD ? IntVector.fromArray(I32, qv0, a + 0 * R) : IntVector.broadcast(I32, qv0[a + 0])).reinterpretShape(S16, 0));
+                p1 = x.lanewise(VectorOperators.MUL, (ShortVector) (SPREAD ? IntVector.fromArray(I32, qv1, a + 0 * R) : IntVector.broadcast(I32, qv1[a + 0])).reinterpretShape(S16, 0));
+                x = ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 2L * R, LE).convertShape(VectorOperators.B2S, S16, 0));
+                u0 = x.lanewise(VectorOperators.MUL, (ShortVector) (SPREAD ? IntVector.fromArray(I32, qv0, a + 1 * R) : IntVector.broadcast(I32, qv0[a + 1])).reinterpretShape(S16, 0));
+                u1 = x.lanewise(VectorOperators.MUL, (ShortVector) (SPREAD ? IntVector.fromArray(I32, qv1, a + 1 * R) : IntVector.broadcast(I32, qv1[a + 1])).reinterpretShape(S16, 0));
+                x = ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 4L * R, LE).convertShape(VectorOperators.B2S, S16, 0));
+                p0 = p0.lanewise(VectorOperators.ADD, x.lanewise(VectorOperators.MUL, (ShortVector) (SPREAD ? IntVector.fromArray(I32, qv0, a + 2 * R) : IntVector.broadcast(I32, qv0[a + 2])).reinterpretShape(S16, 0)));
+                p1 = p1.lanewise(VectorOperators.ADD, x.lanewise(VectorOperators.MUL, (ShortVector) (SPREAD ? IntVector.fromArray(I32, qv1, a + 2 * R) : IntVector.broadcast(I32, qv1[a + 2])).reinterpretShape(S16, 0)));
+                x = ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 6L * R, LE).convertShape(VectorOperators.B2S, S16, 0));
+                u0 = u0.lanewise(VectorOperators.ADD, x.lanewise(VectorOperators.MUL, (ShortVector) (SPREAD ? IntVector.fromArray(I32, qv0, a + 3 * R) : IntVector.broadcast(I32, qv0[a + 3])).reinterpretShape(S16, 0)));
+                u1 = u1.lanewise(VectorOperators.ADD, x.lanewise(VectorOperators.MUL, (ShortVector) (SPREAD ? IntVector.fromArray(I32, qv1, a + 3 * R) : IntVector.broadcast(I32, qv1[a + 3])).reinterpretShape(S16, 0)));
+                x = ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 8L * R, LE).convertShape(VectorOperators.B2S, S16, 0));
+                p0 = p0.lanewise(VectorOperators.ADD, x.lanewise(VectorOperators.MUL, (ShortVector) (SPREAD ? IntVector.fromArray(I32, qv0, a + 4 * R) : IntVector.broadcast(I32, qv0[a + 4])).reinterpretShape(S16, 0)));
+                p1 = p1.lanewise(VectorOperators.ADD, x.lanewise(VectorOperators.MUL, (ShortVector) (SPREAD ? IntVector.fromArray(I32, qv1, a + 4 * R) : IntVector.broadcast(I32, qv1[a + 4])).reinterpretShape(S16, 0)));
+                x = ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 10L * R, LE).convertShape(VectorOperators.B2S, S16, 0));
+                u0 = u0.lanewise(VectorOperators.ADD, x.lanewise(VectorOperators.MUL, (ShortVector) (SPREAD ? IntVector.fromArray(I32, qv0, a + 5 * R) : IntVector.broadcast(I32, qv0[a + 5])).reinterpretShape(S16, 0)));
+                u1 = u1.lanewise(VectorOperators.ADD, x.lanewise(VectorOperators.MUL, (ShortVector) (SPREAD ? IntVector.fromArray(I32, qv1, a + 5 * R) : IntVector.broadcast(I32, qv1[a + 5])).reinterpretShape(S16, 0)));
+                x = ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 12L * R, LE).convertShape(VectorOperators.B2S, S16, 0));
+                p0 = p0.lanewise(VectorOperators.ADD, x.lanewise(VectorOperators.MUL, (ShortVector) (SPREAD ? IntVector.fromArray(I32, qv0, a + 6 * R) : IntVector.broadcast(I32, qv0[a + 6])).reinterpretShape(S16, 0)));
+                p1 = p1.lanewise(VectorOperators.ADD, x.lanewise(VectorOperators.MUL, (ShortVector) (SPREAD ? IntVector.fromArray(I32, qv1, a + 6 * R) : IntVector.broadcast(I32, qv1[a + 6])).reinterpretShape(S16, 0)));
+                x = ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 14L * R, LE).convertShape(VectorOperators.B2S, S16, 0));
+                u0 = u0.lanewise(VectorOperators.ADD, x.lanewise(VectorOperators.MUL, (ShortVector) (SPREAD ? IntVector.fromArray(I32, qv0, a + 7 * R) : IntVector.broadcast(I32, qv0[a + 7])).reinterpretShape(S16, 0)));
+                u1 = u1.lanewise(VectorOperators.ADD, x.lanewise(VectorOperators.MUL, (ShortVector) (SPREAD ? IntVector.fromArray(I32, qv1, a + 7 * R) : IntVector.broadcast(I32, qv1[a + 7])).reinterpretShape(S16, 0)));
                 IntVector sc = (IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + SC + (long) R * j, LE).convertShape(VectorOperators.B2I, I32, 0);
-                IntVector v0 = ((IntVector) p0.add(u0).reinterpretShape(I32, 0));
-                isum0 = v0.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                        .add(v0.lanewise(VectorOperators.ASHR, 16)).mul(sc).add(isum0);
-                IntVector v1 = ((IntVector) p1.add(u1).reinterpretShape(I32, 0));
-                isum1 = v1.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                        .add(v1.lanewise(VectorOperators.ASHR, 16)).mul(sc).add(isum1);
+                IntVector v0 = ((IntVector) p0.lanewise(VectorOperators.ADD, u0).reinterpretShape(I32, 0));
+                isum0 = v0.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16)
+                        .lanewise(VectorOperators.ADD, v0.lanewise(VectorOperators.ASHR, C16)).lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, isum0);
+                IntVector v1 = ((IntVector) p1.lanewise(VectorOperators.ADD, u1).reinterpretShape(I32, 0));
+                isum1 = v1.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16)
+                        .lanewise(VectorOperators.ADD, v1.lanewise(VectorOperators.ASHR, C16)).lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, isum1);
             }
             FloatVector dw = FloatVector.fromMemorySegment(F32, w, bo, LE);
-            acc0 = dw.mul(d[dOff0 + s]).mul((FloatVector) isum0.convert(VectorOperators.I2F, 0)).add(acc0);
-            acc1 = dw.mul(d[dOff1 + s]).mul((FloatVector) isum1.convert(VectorOperators.I2F, 0)).add(acc1);
+            acc0 = dw.lanewise(VectorOperators.MUL, FloatVector.broadcast(F32, d[dOff0 + s])).lanewise(VectorOperators.MUL, (FloatVector) isum0.convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.ADD, acc0);
+            acc1 = dw.lanewise(VectorOperators.MUL, FloatVector.broadcast(F32, d[dOff1 + s])).lanewise(VectorOperators.MUL, (FloatVector) isum1.convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.ADD, acc1);
         }
-        QuantKernels.NEG_ZERO.add(acc0).intoArray(out, o0);
-        QuantKernels.NEG_ZERO.add(acc1).intoArray(out, o1);
+        FloatVector NEG0 = FloatVector.broadcast(F32, -0.0f);
+        NEG0.lanewise(VectorOperators.ADD, acc0).intoMemorySegment(out, (long) o0 * Float.BYTES, NATIVE);
+        NEG0.lanewise(VectorOperators.ADD, acc1).intoMemorySegment(out, (long) o1 * Float.BYTES, NATIVE);
     }
 
     /**
@@ -269,38 +287,45 @@ public final class Q6Kx8 {
      * unsigned, scaled per 16) minus {@code 32·(bsum·scale)} of the 16-groups 2k and 2k+1; each lane then
      * {@code acc_k = fma(d, lane, acc_k)} across super-blocks, and the eight added in {@code hsum_float_8}'s
      * order. Sub-block j feeds lanes {@code 4·(j % 2) + m/2} through its pairs m. {@code lanes}: 8·R floats of
-     * scratch.
+     * scratch (a segment: see {@link Q4x8}'s note on stores).
      */
     public static void gemvGgml(MemorySegment w, long off, int sbs, int[] qv, float[] d, int dOff, int[] bs, int bOff,
-                            float[] lanes, float[] out, int o) {
-        java.util.Arrays.fill(lanes, 0, 8 * R, 0f); // ggml's eight float lanes, each across the R rows
+                                MemorySegment lanes, MemorySegment out, int o) {
+        // the pollution-proof form (see gemv)
+        IntVector C16 = IntVector.broadcast(I32, 16), C5 = IntVector.broadcast(I32, 5);
+        FloatVector zero = FloatVector.zero(F32);
+        for (int k = 0; k < 8; k++) zero.intoMemorySegment(lanes, (long) k * R * Float.BYTES, NATIVE); // ggml's eight float lanes, each across the R rows
         for (int s = 0; s < sbs; s++) {
             long bo = off + (long) s * BLOCK;
-            FloatVector dv = FloatVector.fromMemorySegment(F32, w, bo, LE).mul(d[dOff + s]);
+            FloatVector dv = FloatVector.fromMemorySegment(F32, w, bo, LE).lanewise(VectorOperators.MUL, FloatVector.broadcast(F32, d[dOff + s]));
             int b = bOff + 16 * s;
             // even sub-blocks feed lanes 0..3, odd ones 4..7: four integer lanes at a time keep the registers free
             for (int h = 0; h < 2; h++) {
                 IntVector a0 = IntVector.zero(I32), a1 = a0, a2 = a0, a3 = a0;
                 for (int j = h; j < 16; j += 2) {
                     long vo = bo + VALUES + 16L * R * j;
-                    int at = (s * (QK / 2) + 8 * j) * R;
+                    int a = (s * (QK / 2) + 8 * j) * STRIDE;
                     // written out, no helpers returning vectors: C2 boxes those when it does not inline them.
                     // An int lane holds two 16-bit sums (|each| <= 2·63·127): adding the lane shifted left by 16
                     // (= times 0x10001, without vpmulld's 10-cycle latency on Intel) puts their sum in the high
                     // half (it stays below 2^15, so nothing carries out), and the shift brings it down signed.
                     IntVector sc = (IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + SC + (long) R * j, LE)
                             .convertShape(VectorOperators.B2I, I32, 0);
-                    IntVector v0 = ((IntVector) ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo, LE).convertShape(VectorOperators.B2S, S16, 0)).mul(((ShortVector) IntVector.fromArray(I32, qv, at).reinterpretShape(S16, 0))).add(((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 2L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).mul(((ShortVector) IntVector.fromArray(I32, qv, at + R).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0));
-                    IntVector v1 = ((IntVector) ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 4L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).mul(((ShortVector) IntVector.fromArray(I32, qv, at + 2 * R).reinterpretShape(S16, 0))).add(((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 6L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).mul(((ShortVector) IntVector.fromArray(I32, qv, at + 3 * R).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0));
-                    IntVector v2 = ((IntVector) ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 8L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).mul(((ShortVector) IntVector.fromArray(I32, qv, at + 4 * R).reinterpretShape(S16, 0))).add(((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 10L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).mul(((ShortVector) IntVector.fromArray(I32, qv, at + 5 * R).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0));
-                    IntVector v3 = ((IntVector) ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 12L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).mul(((ShortVector) IntVector.fromArray(I32, qv, at + 6 * R).reinterpretShape(S16, 0))).add(((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 14L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).mul(((ShortVector) IntVector.fromArray(I32, qv, at + 7 * R).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0));
-                    a0 = v0.add(v0.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).mul(sc).add(a0);
-                    a1 = v1.add(v1.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).mul(sc).add(a1);
-                    a2 = v2.add(v2.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).mul(sc).add(a2);
-                    a3 = v3.add(v3.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16).mul(sc).add(a3);
+                    IntVector v0 = ((IntVector) ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 0L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, (ShortVector) (SPREAD ? IntVector.fromArray(I32, qv, a + 0 * R) : IntVector.broadcast(I32, qv[a + 0])).reinterpretShape(S16, 0))
+                            .lanewise(VectorOperators.ADD, ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 2L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, (ShortVector) (SPREAD ? IntVector.fromArray(I32, qv, a + 1 * R) : IntVector.broadcast(I32, qv[a + 1])).reinterpretShape(S16, 0))).reinterpretShape(I32, 0));
+                    IntVector v1 = ((IntVector) ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 4L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, (ShortVector) (SPREAD ? IntVector.fromArray(I32, qv, a + 2 * R) : IntVector.broadcast(I32, qv[a + 2])).reinterpretShape(S16, 0))
+                            .lanewise(VectorOperators.ADD, ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 6L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, (ShortVector) (SPREAD ? IntVector.fromArray(I32, qv, a + 3 * R) : IntVector.broadcast(I32, qv[a + 3])).reinterpretShape(S16, 0))).reinterpretShape(I32, 0));
+                    IntVector v2 = ((IntVector) ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 8L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, (ShortVector) (SPREAD ? IntVector.fromArray(I32, qv, a + 4 * R) : IntVector.broadcast(I32, qv[a + 4])).reinterpretShape(S16, 0))
+                            .lanewise(VectorOperators.ADD, ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 10L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, (ShortVector) (SPREAD ? IntVector.fromArray(I32, qv, a + 5 * R) : IntVector.broadcast(I32, qv[a + 5])).reinterpretShape(S16, 0))).reinterpretShape(I32, 0));
+                    IntVector v3 = ((IntVector) ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 12L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, (ShortVector) (SPREAD ? IntVector.fromArray(I32, qv, a + 6 * R) : IntVector.broadcast(I32, qv[a + 6])).reinterpretShape(S16, 0))
+                            .lanewise(VectorOperators.ADD, ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 14L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, (ShortVector) (SPREAD ? IntVector.fromArray(I32, qv, a + 7 * R) : IntVector.broadcast(I32, qv[a + 7])).reinterpretShape(S16, 0))).reinterpretShape(I32, 0));
+                    a0 = v0.lanewise(VectorOperators.ADD, v0.lanewise(VectorOperators.LSHL, C16)).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a0);
+                    a1 = v1.lanewise(VectorOperators.ADD, v1.lanewise(VectorOperators.LSHL, C16)).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a1);
+                    a2 = v2.lanewise(VectorOperators.ADD, v2.lanewise(VectorOperators.LSHL, C16)).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a2);
+                    a3 = v3.lanewise(VectorOperators.ADD, v3.lanewise(VectorOperators.LSHL, C16)).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a3);
                 }
                 // the unsigned values' offset: lane k loses 32·(bsum·scale) of the 16-groups 2k and 2k+1
-                IntVector s0 = (IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + SC + (long) R * 8 * h, LE).convertShape(VectorOperators.B2I, I32, 0);
+                IntVector s0 = (IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + SC + (long) R * (8 * h + 0), LE).convertShape(VectorOperators.B2I, I32, 0);
                 IntVector s1 = (IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + SC + (long) R * (8 * h + 1), LE).convertShape(VectorOperators.B2I, I32, 0);
                 IntVector s2 = (IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + SC + (long) R * (8 * h + 2), LE).convertShape(VectorOperators.B2I, I32, 0);
                 IntVector s3 = (IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + SC + (long) R * (8 * h + 3), LE).convertShape(VectorOperators.B2I, I32, 0);
@@ -308,22 +333,26 @@ public final class Q6Kx8 {
                 IntVector s5 = (IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + SC + (long) R * (8 * h + 5), LE).convertShape(VectorOperators.B2I, I32, 0);
                 IntVector s6 = (IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + SC + (long) R * (8 * h + 6), LE).convertShape(VectorOperators.B2I, I32, 0);
                 IntVector s7 = (IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + SC + (long) R * (8 * h + 7), LE).convertShape(VectorOperators.B2I, I32, 0);
-                int g = b + 8 * h, k = 4 * h;
-                a0 = a0.sub(s0.mul(bs[g]).add(s1.mul(bs[g + 1])).lanewise(VectorOperators.LSHL, 5));
-                a1 = a1.sub(s2.mul(bs[g + 2]).add(s3.mul(bs[g + 3])).lanewise(VectorOperators.LSHL, 5));
-                a2 = a2.sub(s4.mul(bs[g + 4]).add(s5.mul(bs[g + 5])).lanewise(VectorOperators.LSHL, 5));
-                a3 = a3.sub(s6.mul(bs[g + 6]).add(s7.mul(bs[g + 7])).lanewise(VectorOperators.LSHL, 5));
-                dv.fma((FloatVector) a0.convert(VectorOperators.I2F, 0), FloatVector.fromArray(F32, lanes, k * R)).intoArray(lanes, k * R);
-                dv.fma((FloatVector) a1.convert(VectorOperators.I2F, 0), FloatVector.fromArray(F32, lanes, (k + 1) * R)).intoArray(lanes, (k + 1) * R);
-                dv.fma((FloatVector) a2.convert(VectorOperators.I2F, 0), FloatVector.fromArray(F32, lanes, (k + 2) * R)).intoArray(lanes, (k + 2) * R);
-                dv.fma((FloatVector) a3.convert(VectorOperators.I2F, 0), FloatVector.fromArray(F32, lanes, (k + 3) * R)).intoArray(lanes, (k + 3) * R);
+                int g = b + 8 * h;
+                long k = 4L * h * R * Float.BYTES;
+                a0 = a0.lanewise(VectorOperators.SUB, s0.lanewise(VectorOperators.MUL, IntVector.broadcast(I32, bs[g + 0])).lanewise(VectorOperators.ADD, s1.lanewise(VectorOperators.MUL, IntVector.broadcast(I32, bs[g + 1]))).lanewise(VectorOperators.LSHL, C5));
+                a1 = a1.lanewise(VectorOperators.SUB, s2.lanewise(VectorOperators.MUL, IntVector.broadcast(I32, bs[g + 2])).lanewise(VectorOperators.ADD, s3.lanewise(VectorOperators.MUL, IntVector.broadcast(I32, bs[g + 3]))).lanewise(VectorOperators.LSHL, C5));
+                a2 = a2.lanewise(VectorOperators.SUB, s4.lanewise(VectorOperators.MUL, IntVector.broadcast(I32, bs[g + 4])).lanewise(VectorOperators.ADD, s5.lanewise(VectorOperators.MUL, IntVector.broadcast(I32, bs[g + 5]))).lanewise(VectorOperators.LSHL, C5));
+                a3 = a3.lanewise(VectorOperators.SUB, s6.lanewise(VectorOperators.MUL, IntVector.broadcast(I32, bs[g + 6])).lanewise(VectorOperators.ADD, s7.lanewise(VectorOperators.MUL, IntVector.broadcast(I32, bs[g + 7]))).lanewise(VectorOperators.LSHL, C5));
+                dv.lanewise(VectorOperators.FMA, (FloatVector) a0.convertShape(VectorOperators.I2F, F32, 0), FloatVector.fromMemorySegment(F32, lanes, k, NATIVE)).intoMemorySegment(lanes, k, NATIVE);
+                dv.lanewise(VectorOperators.FMA, (FloatVector) a1.convertShape(VectorOperators.I2F, F32, 0), FloatVector.fromMemorySegment(F32, lanes, k + 1L * R * Float.BYTES, NATIVE)).intoMemorySegment(lanes, k + 1L * R * Float.BYTES, NATIVE);
+                dv.lanewise(VectorOperators.FMA, (FloatVector) a2.convertShape(VectorOperators.I2F, F32, 0), FloatVector.fromMemorySegment(F32, lanes, k + 2L * R * Float.BYTES, NATIVE)).intoMemorySegment(lanes, k + 2L * R * Float.BYTES, NATIVE);
+                dv.lanewise(VectorOperators.FMA, (FloatVector) a3.convertShape(VectorOperators.I2F, F32, 0), FloatVector.fromMemorySegment(F32, lanes, k + 3L * R * Float.BYTES, NATIVE)).intoMemorySegment(lanes, k + 3L * R * Float.BYTES, NATIVE);
             }
         }
-        FloatVector l0 = FloatVector.fromArray(F32, lanes, 0), l1 = FloatVector.fromArray(F32, lanes, R),
-                l2 = FloatVector.fromArray(F32, lanes, 2 * R), l3 = FloatVector.fromArray(F32, lanes, 3 * R),
-                l4 = FloatVector.fromArray(F32, lanes, 4 * R), l5 = FloatVector.fromArray(F32, lanes, 5 * R),
-                l6 = FloatVector.fromArray(F32, lanes, 6 * R), l7 = FloatVector.fromArray(F32, lanes, 7 * R);
-        QuantKernels.NEG_ZERO.add(l0.add(l4).add(l2.add(l6)).add(l1.add(l5).add(l3.add(l7)))).intoArray(out, o);
+        long L = (long) R * Float.BYTES;
+        FloatVector l0 = FloatVector.fromMemorySegment(F32, lanes, 0, NATIVE), l1 = FloatVector.fromMemorySegment(F32, lanes, L, NATIVE),
+                l2 = FloatVector.fromMemorySegment(F32, lanes, 2 * L, NATIVE), l3 = FloatVector.fromMemorySegment(F32, lanes, 3 * L, NATIVE),
+                l4 = FloatVector.fromMemorySegment(F32, lanes, 4 * L, NATIVE), l5 = FloatVector.fromMemorySegment(F32, lanes, 5 * L, NATIVE),
+                l6 = FloatVector.fromMemorySegment(F32, lanes, 6 * L, NATIVE), l7 = FloatVector.fromMemorySegment(F32, lanes, 7 * L, NATIVE);
+        FloatVector sum = l0.lanewise(VectorOperators.ADD, l4).lanewise(VectorOperators.ADD, l2.lanewise(VectorOperators.ADD, l6))
+                .lanewise(VectorOperators.ADD, l1.lanewise(VectorOperators.ADD, l5).lanewise(VectorOperators.ADD, l3.lanewise(VectorOperators.ADD, l7)));
+        FloatVector.broadcast(F32, -0.0f).lanewise(VectorOperators.ADD, sum).intoMemorySegment(out, (long) o * Float.BYTES, NATIVE);
     }
 
 }

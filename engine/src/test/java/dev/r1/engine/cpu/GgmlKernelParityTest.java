@@ -273,7 +273,8 @@ class GgmlKernelParityTest {
                 float[] group = new float[8];
                 boolean repacked = packed != null; // groups of R rows (R follows the vector width)
                 for (int g = 0; repacked && g < 8 / Q6Kx8.R; g++) {
-                    Q6Kx8.gemvGgml(packed, (long) g * sbs * Q6Kx8.BLOCK, sbs, qv, d, 0, bs, 0, new float[8 * Q6Kx8.R], group, g * Q6Kx8.R);
+                    Q6Kx8.gemvGgml(packed, (long) g * sbs * Q6Kx8.BLOCK, sbs, qv, d, 0, bs, 0, MemorySegment.ofArray(new float[8 * Q6Kx8.R]),
+                            MemorySegment.ofArray(group), g * Q6Kx8.R);
                 }
                 for (int row = 0; row < 8; row++) {
                     vecDotQ6K.invokeExact(cols, out, 0L, w.asSlice(210L * row * sbs), 0L, y, 0L, 1);
