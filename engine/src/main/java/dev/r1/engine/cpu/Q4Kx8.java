@@ -61,6 +61,13 @@ public final class Q4Kx8 {
      * {@link Q4x8#SPREAD}, {@code -Dr1.cpu.q4kspread} overrides.
      */
     public static final boolean SPREAD = Boolean.parseBoolean(System.getProperty("r1.cpu.q4kspread", String.valueOf(R < 16)));
+    /**
+     * Whether {@link #gemv2} runs nested loops (sub-blocks inside super-blocks, the fma after the inner loop)
+     * or one loop over all sub-blocks with the fma under an if. At 512 bits, beside the 256-bit kernels, the
+     * vectors merged under the if lost their exact class and were boxed; at 256 bits (AVX2: one shape in the
+     * process) the single loop was faster. {@code -Dr1.cpu.q4knested} overrides.
+     */
+    static final boolean NESTED = Boolean.parseBoolean(System.getProperty("r1.cpu.q4knested", String.valueOf(R >= 16)));
     /** ggml's grain for one token (a super-block per fma) and for tokens taken in fours (two sub-blocks). */
     public static final int PER_GEMV = 8, PER_GEMM = 2;
     private static final int DM = 2 * R, SC = 4 * R, MN = 12 * R, VALUES = 20 * R;
@@ -249,127 +256,128 @@ public final class Q4Kx8 {
         IntVector HMASK = IntVector.broadcast(I32, 0x8FFFFFFF);
         FloatVector HSCALE = FloatVector.broadcast(F32, 0x1p112f), NEG0 = FloatVector.broadcast(F32, -0.0f);
         FloatVector acc = FloatVector.zero(F32), acc2 = acc;
-        for (int sb = 0; sb < sbs; sb++) { // nested loops, as gemv
+        IntVector isum = IntVector.zero(I32), isum2 = isum;
+        // NESTED (512 bits): nested loops, as gemv. Otherwise one loop over all sub-blocks (the outer loop runs
+        // once), the fma under an if: at 256 bits that decoded ~15% faster than nested loops (MatvecBench, Zen 4).
+        for (int sb0 = 0; sb0 < sbs; sb0 += NESTED ? 1 : sbs) {
+            for (int t = 8 * sb0, te = NESTED ? t + 8 : 8 * sbs; t < te; t++) {
+            int sb = t >>> 3, j = t & 7;
             long bo = off + (long) sb * BLOCK, bo2 = off2 + (long) sb * BLOCK;
-            IntVector isum = IntVector.zero(I32), isum2 = isum;
-            for (int j = 0; j < 8; j++) {
-                int t = 8 * sb + j;
-                long vo = bo + VALUES + 16L * R * j, vo2 = bo2 + VALUES + 16L * R * j;
-                int qb = qOff + 16 * t * (SPREAD ? R : 1);
-                ShortVector s = ShortVector.zero(S16), u = s, s2 = s, u2 = s, v, v2, n, x;
-                v = ShortVector.fromMemorySegment(S16, w, vo + 0L * R, LE);
-                v2 = ShortVector.fromMemorySegment(S16, w2, vo2 + 0L * R, LE);
-                x = ((ShortVector) (SPREAD ? IntVector.fromArray(I32, qv, qb + 0 * R) : IntVector.broadcast(I32, qv[qb + 0])).reinterpretShape(S16, 0));
-                n = v.lanewise(VectorOperators.AND, LOW4);
-                s = s.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, x));
-                n = v2.lanewise(VectorOperators.AND, LOW4);
-                s2 = s2.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, x));
-                x = ((ShortVector) (SPREAD ? IntVector.fromArray(I32, qv, qb + 1 * R) : IntVector.broadcast(I32, qv[qb + 1])).reinterpretShape(S16, 0));
-                v = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0));
-                n = v.lanewise(VectorOperators.AND, LOW4);
-                u = u.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, x));
-                v2 = ((ShortVector) ((IntVector) v2.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0));
-                n = v2.lanewise(VectorOperators.AND, LOW4);
-                u2 = u2.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, x));
-                x = ((ShortVector) (SPREAD ? IntVector.fromArray(I32, qv, qb + 2 * R) : IntVector.broadcast(I32, qv[qb + 2])).reinterpretShape(S16, 0));
-                v = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0));
-                n = v.lanewise(VectorOperators.AND, LOW4);
-                s = s.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, x));
-                v2 = ((ShortVector) ((IntVector) v2.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0));
-                n = v2.lanewise(VectorOperators.AND, LOW4);
-                s2 = s2.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, x));
-                x = ((ShortVector) (SPREAD ? IntVector.fromArray(I32, qv, qb + 3 * R) : IntVector.broadcast(I32, qv[qb + 3])).reinterpretShape(S16, 0));
-                n = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4);
-                u = u.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, x));
-                n = ((ShortVector) ((IntVector) v2.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4);
-                u2 = u2.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, x));
-                v = ShortVector.fromMemorySegment(S16, w, vo + 4L * R, LE);
-                v2 = ShortVector.fromMemorySegment(S16, w2, vo2 + 4L * R, LE);
-                x = ((ShortVector) (SPREAD ? IntVector.fromArray(I32, qv, qb + 4 * R) : IntVector.broadcast(I32, qv[qb + 4])).reinterpretShape(S16, 0));
-                n = v.lanewise(VectorOperators.AND, LOW4);
-                s = s.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, x));
-                n = v2.lanewise(VectorOperators.AND, LOW4);
-                s2 = s2.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, x));
-                x = ((ShortVector) (SPREAD ? IntVector.fromArray(I32, qv, qb + 5 * R) : IntVector.broadcast(I32, qv[qb + 5])).reinterpretShape(S16, 0));
-                v = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0));
-                n = v.lanewise(VectorOperators.AND, LOW4);
-                u = u.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, x));
-                v2 = ((ShortVector) ((IntVector) v2.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0));
-                n = v2.lanewise(VectorOperators.AND, LOW4);
-                u2 = u2.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, x));
-                x = ((ShortVector) (SPREAD ? IntVector.fromArray(I32, qv, qb + 6 * R) : IntVector.broadcast(I32, qv[qb + 6])).reinterpretShape(S16, 0));
-                v = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0));
-                n = v.lanewise(VectorOperators.AND, LOW4);
-                s = s.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, x));
-                v2 = ((ShortVector) ((IntVector) v2.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0));
-                n = v2.lanewise(VectorOperators.AND, LOW4);
-                s2 = s2.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, x));
-                x = ((ShortVector) (SPREAD ? IntVector.fromArray(I32, qv, qb + 7 * R) : IntVector.broadcast(I32, qv[qb + 7])).reinterpretShape(S16, 0));
-                n = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4);
-                u = u.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, x));
-                n = ((ShortVector) ((IntVector) v2.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4);
-                u2 = u2.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, x));
-                v = ShortVector.fromMemorySegment(S16, w, vo + 8L * R, LE);
-                v2 = ShortVector.fromMemorySegment(S16, w2, vo2 + 8L * R, LE);
-                x = ((ShortVector) (SPREAD ? IntVector.fromArray(I32, qv, qb + 8 * R) : IntVector.broadcast(I32, qv[qb + 8])).reinterpretShape(S16, 0));
-                n = v.lanewise(VectorOperators.AND, LOW4);
-                s = s.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, x));
-                n = v2.lanewise(VectorOperators.AND, LOW4);
-                s2 = s2.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, x));
-                x = ((ShortVector) (SPREAD ? IntVector.fromArray(I32, qv, qb + 9 * R) : IntVector.broadcast(I32, qv[qb + 9])).reinterpretShape(S16, 0));
-                v = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0));
-                n = v.lanewise(VectorOperators.AND, LOW4);
-                u = u.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, x));
-                v2 = ((ShortVector) ((IntVector) v2.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0));
-                n = v2.lanewise(VectorOperators.AND, LOW4);
-                u2 = u2.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, x));
-                x = ((ShortVector) (SPREAD ? IntVector.fromArray(I32, qv, qb + 10 * R) : IntVector.broadcast(I32, qv[qb + 10])).reinterpretShape(S16, 0));
-                v = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0));
-                n = v.lanewise(VectorOperators.AND, LOW4);
-                s = s.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, x));
-                v2 = ((ShortVector) ((IntVector) v2.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0));
-                n = v2.lanewise(VectorOperators.AND, LOW4);
-                s2 = s2.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, x));
-                x = ((ShortVector) (SPREAD ? IntVector.fromArray(I32, qv, qb + 11 * R) : IntVector.broadcast(I32, qv[qb + 11])).reinterpretShape(S16, 0));
-                n = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4);
-                u = u.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, x));
-                n = ((ShortVector) ((IntVector) v2.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4);
-                u2 = u2.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, x));
-                v = ShortVector.fromMemorySegment(S16, w, vo + 12L * R, LE);
-                v2 = ShortVector.fromMemorySegment(S16, w2, vo2 + 12L * R, LE);
-                x = ((ShortVector) (SPREAD ? IntVector.fromArray(I32, qv, qb + 12 * R) : IntVector.broadcast(I32, qv[qb + 12])).reinterpretShape(S16, 0));
-                n = v.lanewise(VectorOperators.AND, LOW4);
-                s = s.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, x));
-                n = v2.lanewise(VectorOperators.AND, LOW4);
-                s2 = s2.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, x));
-                x = ((ShortVector) (SPREAD ? IntVector.fromArray(I32, qv, qb + 13 * R) : IntVector.broadcast(I32, qv[qb + 13])).reinterpretShape(S16, 0));
-                v = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0));
-                n = v.lanewise(VectorOperators.AND, LOW4);
-                u = u.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, x));
-                v2 = ((ShortVector) ((IntVector) v2.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0));
-                n = v2.lanewise(VectorOperators.AND, LOW4);
-                u2 = u2.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, x));
-                x = ((ShortVector) (SPREAD ? IntVector.fromArray(I32, qv, qb + 14 * R) : IntVector.broadcast(I32, qv[qb + 14])).reinterpretShape(S16, 0));
-                v = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0));
-                n = v.lanewise(VectorOperators.AND, LOW4);
-                s = s.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, x));
-                v2 = ((ShortVector) ((IntVector) v2.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0));
-                n = v2.lanewise(VectorOperators.AND, LOW4);
-                s2 = s2.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, x));
-                x = ((ShortVector) (SPREAD ? IntVector.fromArray(I32, qv, qb + 15 * R) : IntVector.broadcast(I32, qv[qb + 15])).reinterpretShape(S16, 0));
-                n = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4);
-                u = u.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, x));
-                n = ((ShortVector) ((IntVector) v2.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4);
-                u2 = u2.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, x));
-                IntVector p = (IntVector) s.lanewise(VectorOperators.ADD, u).reinterpretShape(I32, 0), p2 = (IntVector) s2.lanewise(VectorOperators.ADD, u2).reinterpretShape(I32, 0);
-                IntVector sc = (IntVector) ByteVector.fromMemorySegment(BYTES, w, bo + SC + (long) R * j, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I32, 0);
-                IntVector sc2 = (IntVector) ByteVector.fromMemorySegment(BYTES, w2, bo2 + SC + (long) R * j, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I32, 0);
-                isum = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16)
-                        .lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16)).lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, isum);
-                isum2 = p2.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16)
-                        .lanewise(VectorOperators.ADD, p2.lanewise(VectorOperators.ASHR, C16)).lanewise(VectorOperators.MUL, sc2).lanewise(VectorOperators.ADD, isum2);
-            }
-            { // ggml's gemv grain: one fma per super-block
+            long vo = bo + VALUES + 16L * R * j, vo2 = bo2 + VALUES + 16L * R * j;
+            int qb = qOff + 16 * t * (SPREAD ? R : 1);
+            ShortVector s = ShortVector.zero(S16), u = s, s2 = s, u2 = s, v, v2, n, x;
+            v = ShortVector.fromMemorySegment(S16, w, vo + 0L * R, LE);
+            v2 = ShortVector.fromMemorySegment(S16, w2, vo2 + 0L * R, LE);
+            x = ((ShortVector) (SPREAD ? IntVector.fromArray(I32, qv, qb + 0 * R) : IntVector.broadcast(I32, qv[qb + 0])).reinterpretShape(S16, 0));
+            n = v.lanewise(VectorOperators.AND, LOW4);
+            s = s.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, x));
+            n = v2.lanewise(VectorOperators.AND, LOW4);
+            s2 = s2.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, x));
+            x = ((ShortVector) (SPREAD ? IntVector.fromArray(I32, qv, qb + 1 * R) : IntVector.broadcast(I32, qv[qb + 1])).reinterpretShape(S16, 0));
+            v = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0));
+            n = v.lanewise(VectorOperators.AND, LOW4);
+            u = u.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, x));
+            v2 = ((ShortVector) ((IntVector) v2.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0));
+            n = v2.lanewise(VectorOperators.AND, LOW4);
+            u2 = u2.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, x));
+            x = ((ShortVector) (SPREAD ? IntVector.fromArray(I32, qv, qb + 2 * R) : IntVector.broadcast(I32, qv[qb + 2])).reinterpretShape(S16, 0));
+            v = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0));
+            n = v.lanewise(VectorOperators.AND, LOW4);
+            s = s.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, x));
+            v2 = ((ShortVector) ((IntVector) v2.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0));
+            n = v2.lanewise(VectorOperators.AND, LOW4);
+            s2 = s2.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, x));
+            x = ((ShortVector) (SPREAD ? IntVector.fromArray(I32, qv, qb + 3 * R) : IntVector.broadcast(I32, qv[qb + 3])).reinterpretShape(S16, 0));
+            n = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4);
+            u = u.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, x));
+            n = ((ShortVector) ((IntVector) v2.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4);
+            u2 = u2.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, x));
+            v = ShortVector.fromMemorySegment(S16, w, vo + 4L * R, LE);
+            v2 = ShortVector.fromMemorySegment(S16, w2, vo2 + 4L * R, LE);
+            x = ((ShortVector) (SPREAD ? IntVector.fromArray(I32, qv, qb + 4 * R) : IntVector.broadcast(I32, qv[qb + 4])).reinterpretShape(S16, 0));
+            n = v.lanewise(VectorOperators.AND, LOW4);
+            s = s.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, x));
+            n = v2.lanewise(VectorOperators.AND, LOW4);
+            s2 = s2.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, x));
+            x = ((ShortVector) (SPREAD ? IntVector.fromArray(I32, qv, qb + 5 * R) : IntVector.broadcast(I32, qv[qb + 5])).reinterpretShape(S16, 0));
+            v = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0));
+            n = v.lanewise(VectorOperators.AND, LOW4);
+            u = u.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, x));
+            v2 = ((ShortVector) ((IntVector) v2.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0));
+            n = v2.lanewise(VectorOperators.AND, LOW4);
+            u2 = u2.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, x));
+            x = ((ShortVector) (SPREAD ? IntVector.fromArray(I32, qv, qb + 6 * R) : IntVector.broadcast(I32, qv[qb + 6])).reinterpretShape(S16, 0));
+            v = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0));
+            n = v.lanewise(VectorOperators.AND, LOW4);
+            s = s.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, x));
+            v2 = ((ShortVector) ((IntVector) v2.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0));
+            n = v2.lanewise(VectorOperators.AND, LOW4);
+            s2 = s2.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, x));
+            x = ((ShortVector) (SPREAD ? IntVector.fromArray(I32, qv, qb + 7 * R) : IntVector.broadcast(I32, qv[qb + 7])).reinterpretShape(S16, 0));
+            n = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4);
+            u = u.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, x));
+            n = ((ShortVector) ((IntVector) v2.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4);
+            u2 = u2.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, x));
+            v = ShortVector.fromMemorySegment(S16, w, vo + 8L * R, LE);
+            v2 = ShortVector.fromMemorySegment(S16, w2, vo2 + 8L * R, LE);
+            x = ((ShortVector) (SPREAD ? IntVector.fromArray(I32, qv, qb + 8 * R) : IntVector.broadcast(I32, qv[qb + 8])).reinterpretShape(S16, 0));
+            n = v.lanewise(VectorOperators.AND, LOW4);
+            s = s.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, x));
+            n = v2.lanewise(VectorOperators.AND, LOW4);
+            s2 = s2.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, x));
+            x = ((ShortVector) (SPREAD ? IntVector.fromArray(I32, qv, qb + 9 * R) : IntVector.broadcast(I32, qv[qb + 9])).reinterpretShape(S16, 0));
+            v = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0));
+            n = v.lanewise(VectorOperators.AND, LOW4);
+            u = u.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, x));
+            v2 = ((ShortVector) ((IntVector) v2.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0));
+            n = v2.lanewise(VectorOperators.AND, LOW4);
+            u2 = u2.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, x));
+            x = ((ShortVector) (SPREAD ? IntVector.fromArray(I32, qv, qb + 10 * R) : IntVector.broadcast(I32, qv[qb + 10])).reinterpretShape(S16, 0));
+            v = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0));
+            n = v.lanewise(VectorOperators.AND, LOW4);
+            s = s.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, x));
+            v2 = ((ShortVector) ((IntVector) v2.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0));
+            n = v2.lanewise(VectorOperators.AND, LOW4);
+            s2 = s2.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, x));
+            x = ((ShortVector) (SPREAD ? IntVector.fromArray(I32, qv, qb + 11 * R) : IntVector.broadcast(I32, qv[qb + 11])).reinterpretShape(S16, 0));
+            n = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4);
+            u = u.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, x));
+            n = ((ShortVector) ((IntVector) v2.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4);
+            u2 = u2.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, x));
+            v = ShortVector.fromMemorySegment(S16, w, vo + 12L * R, LE);
+            v2 = ShortVector.fromMemorySegment(S16, w2, vo2 + 12L * R, LE);
+            x = ((ShortVector) (SPREAD ? IntVector.fromArray(I32, qv, qb + 12 * R) : IntVector.broadcast(I32, qv[qb + 12])).reinterpretShape(S16, 0));
+            n = v.lanewise(VectorOperators.AND, LOW4);
+            s = s.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, x));
+            n = v2.lanewise(VectorOperators.AND, LOW4);
+            s2 = s2.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, x));
+            x = ((ShortVector) (SPREAD ? IntVector.fromArray(I32, qv, qb + 13 * R) : IntVector.broadcast(I32, qv[qb + 13])).reinterpretShape(S16, 0));
+            v = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0));
+            n = v.lanewise(VectorOperators.AND, LOW4);
+            u = u.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, x));
+            v2 = ((ShortVector) ((IntVector) v2.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0));
+            n = v2.lanewise(VectorOperators.AND, LOW4);
+            u2 = u2.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, x));
+            x = ((ShortVector) (SPREAD ? IntVector.fromArray(I32, qv, qb + 14 * R) : IntVector.broadcast(I32, qv[qb + 14])).reinterpretShape(S16, 0));
+            v = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0));
+            n = v.lanewise(VectorOperators.AND, LOW4);
+            s = s.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, x));
+            v2 = ((ShortVector) ((IntVector) v2.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0));
+            n = v2.lanewise(VectorOperators.AND, LOW4);
+            s2 = s2.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, x));
+            x = ((ShortVector) (SPREAD ? IntVector.fromArray(I32, qv, qb + 15 * R) : IntVector.broadcast(I32, qv[qb + 15])).reinterpretShape(S16, 0));
+            n = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4);
+            u = u.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, x));
+            n = ((ShortVector) ((IntVector) v2.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4);
+            u2 = u2.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, x));
+            IntVector p = (IntVector) s.lanewise(VectorOperators.ADD, u).reinterpretShape(I32, 0), p2 = (IntVector) s2.lanewise(VectorOperators.ADD, u2).reinterpretShape(I32, 0);
+            IntVector sc = (IntVector) ByteVector.fromMemorySegment(BYTES, w, bo + SC + (long) R * j, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I32, 0);
+            IntVector sc2 = (IntVector) ByteVector.fromMemorySegment(BYTES, w2, bo2 + SC + (long) R * j, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I32, 0);
+            isum = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16)
+                    .lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16)).lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, isum);
+            isum2 = p2.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16)
+                    .lanewise(VectorOperators.ADD, p2.lanewise(VectorOperators.ASHR, C16)).lanewise(VectorOperators.MUL, sc2).lanewise(VectorOperators.ADD, isum2);
+            if (!NESTED && j == 7) { // ggml's gemv grain: one fma per super-block
                 FloatVector da = FloatVector.broadcast(F32, d[dOff + sb]);
                 IntVector h = (IntVector) ShortVector.fromMemorySegment(S16, w, bo, LE).convertShape(VectorOperators.S2I, I32, 0);
                 FloatVector dw = ((FloatVector) h.lanewise(VectorOperators.LSHL, C13).lanewise(VectorOperators.AND, HMASK).reinterpretShape(F32, 0)).lanewise(VectorOperators.MUL, HSCALE);
@@ -377,6 +385,22 @@ public final class Q4Kx8 {
                 h = (IntVector) ShortVector.fromMemorySegment(S16, w2, bo2, LE).convertShape(VectorOperators.S2I, I32, 0);
                 dw = ((FloatVector) h.lanewise(VectorOperators.LSHL, C13).lanewise(VectorOperators.AND, HMASK).reinterpretShape(F32, 0)).lanewise(VectorOperators.MUL, HSCALE);
                 acc2 = ((FloatVector) isum2.convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.FMA, dw.lanewise(VectorOperators.MUL, da), acc2);
+                isum = IntVector.zero(I32);
+                isum2 = isum;
+            }
+            }
+            if (NESTED) { // the same after the sub-blocks' loop
+                int sb = sb0;
+                long bo = off + (long) sb * BLOCK, bo2 = off2 + (long) sb * BLOCK;
+                FloatVector da = FloatVector.broadcast(F32, d[dOff + sb]);
+                IntVector h = (IntVector) ShortVector.fromMemorySegment(S16, w, bo, LE).convertShape(VectorOperators.S2I, I32, 0);
+                FloatVector dw = ((FloatVector) h.lanewise(VectorOperators.LSHL, C13).lanewise(VectorOperators.AND, HMASK).reinterpretShape(F32, 0)).lanewise(VectorOperators.MUL, HSCALE);
+                acc = ((FloatVector) isum.convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.FMA, dw.lanewise(VectorOperators.MUL, da), acc);
+                h = (IntVector) ShortVector.fromMemorySegment(S16, w2, bo2, LE).convertShape(VectorOperators.S2I, I32, 0);
+                dw = ((FloatVector) h.lanewise(VectorOperators.LSHL, C13).lanewise(VectorOperators.AND, HMASK).reinterpretShape(F32, 0)).lanewise(VectorOperators.MUL, HSCALE);
+                acc2 = ((FloatVector) isum2.convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.FMA, dw.lanewise(VectorOperators.MUL, da), acc2);
+                isum = IntVector.zero(I32);
+                isum2 = isum;
             }
         }
         acc.lanewise(VectorOperators.ADD, NEG0).intoMemorySegment(out, (long) o * Float.BYTES, NATIVE);

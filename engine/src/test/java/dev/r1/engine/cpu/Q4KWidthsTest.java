@@ -15,20 +15,21 @@ import org.junit.jupiter.params.provider.CsvSource;
  * decoding ({@code gemv2}, {@code gemv}, {@code subtractMins}), pairs of tokens in ggml's gemv and gemm grains
  * ({@code gemm2}, {@code gemm2Fine}) and one token beside another kernel, each row bit for bit ggml's float
  * order written out in scalar code; groups split by chunks and paired across matrices. An AVX2 machine takes
- * the 256-bit spread form, an AVX-512 machine the 512-bit broadcast form; both are checked on either (512
- * only where the hardware has it).
+ * the 256-bit spread form with {@link Q4Kx8#gemv2}'s single loop, an AVX-512 machine the 512-bit broadcast
+ * form with its nested loops; each is checked at every width (512 only where the hardware has it).
  */
 class Q4KWidthsTest {
 
-    @ParameterizedTest(name = "{0} bits, spread={1}")
-    @CsvSource({"128, true", "128, false", "256, true", "256, false", "512, true", "512, false"})
-    void repackedQ4_KKernelsFollowGgmlsOrderAtEveryWidth(int bits, boolean spread) throws Exception {
+    @ParameterizedTest(name = "{0} bits, spread={1}, nested={2}")
+    @CsvSource({"128, true, false", "128, false, true", "256, true, false", "256, false, true", "512, true, false", "512, false, true"})
+    void repackedQ4_KKernelsFollowGgmlsOrderAtEveryWidth(int bits, boolean spread, boolean nested) throws Exception {
         int hw = VectorShape.preferredShape().vectorBitSize();
         org.junit.jupiter.api.Assumptions.assumeTrue(bits <= hw, bits + " bits: this machine's vectors are " + hw);
-        ForkedJvm.Result run = ForkedJvm.run(Q4KWidthsTest.class, List.of("-Dr1.cpu.repackBits=" + bits, "-Dr1.cpu.q4kspread=" + spread));
+        ForkedJvm.Result run = ForkedJvm.run(Q4KWidthsTest.class, List.of("-Dr1.cpu.repackBits=" + bits, "-Dr1.cpu.q4kspread=" + spread,
+                "-Dr1.cpu.q4knested=" + nested));
         String out = run.text();
         assertEquals(0, run.exit(), out);
-        assertTrue(out.contains("R=" + bits / 32 + " spread=" + spread + " ok"), out);
+        assertTrue(out.contains("R=" + bits / 32 + " spread=" + spread + " nested=" + nested + " ok"), out);
     }
 
     /** The forked JVM: the cases, then the configuration they ran at. */
@@ -39,7 +40,7 @@ class Q4KWidthsTest {
             t.repackedQ4_KFollowsGgmlsGrainsPerToken();
             t.repackedQ4_KDecodePairsAndNonFiniteScales();
             t.repackedQ4_KBesideAnotherKernelInOneMultiply();
-            System.out.println("R=" + Q4Kx8.R + " spread=" + Q4Kx8.SPREAD + " ok");
+            System.out.println("R=" + Q4Kx8.R + " spread=" + Q4Kx8.SPREAD + " nested=" + Q4Kx8.NESTED + " ok");
         } catch (Throwable e) {
             e.printStackTrace(System.out);
             System.exit(1);
