@@ -12,8 +12,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class Matmul {
     private static final int TOKEN_TILE = 32;
-    /** Rows per unit of work: a whole group of every repacked layout (8, or 16 for 512-bit Q4x8). */
-    private static final int UNIT = Math.max(8, Math.max(Q4x8.R, Q6Kx8.R));
+    /** Rows per unit of work: a whole group of every repacked layout (8, or 16 for 512-bit Q4x8 / Q4Kx8). */
+    private static final int UNIT = Math.max(8, Math.max(Math.max(Q4x8.R, Q4Kx8.R), Q6Kx8.R));
 
     private final Parallel pool;
     private short[] q = new short[0];
@@ -25,8 +25,11 @@ public final class Matmul {
     private int[] s8 = new int[0];
     private int[] qv = new int[0]; // one token's pairs spread over Q4x8.R lanes, for decoding
     private int[] kv = new int[0]; // the same for Q8_K activations (repacked Q6_K, Q6Kx8.spread) when decoding
-    private int[] kv4 = new int[0]; // ... spread over Q4Kx8.R lanes, for repacked Q4_K
     private final int[][] kvWorker, kvWorker2; // ... per worker, for two tokens at a time when n > 1
+    // Q8_K pairs spread over Q4Kx8.R lanes (Q4Kx8.spread, where Q4Kx8.SPREAD): one token's for decoding, and per
+    // worker the last token of an odd batch; Q4Kx8 has its own width, so not Q6Kx8's kv
+    private int[] kv4 = new int[0];
+    private final int[][] kv4Worker;
     // Q8_0 weights read activations in the pair layout (QuantKernels.quantizeQ8Pairs), Q4_0 in natural order.
     private short[] qp = new short[0];
     private float[] qpd = new float[0];
@@ -55,6 +58,7 @@ public final class Matmul {
         this.laneScratch = new MemorySegment[pool.size()];
         this.kvWorker = new int[pool.size()][];
         this.kvWorker2 = new int[pool.size()][];
+        this.kv4Worker = new int[pool.size()][];
     }
 
     public Parallel pool() { return pool; }
@@ -78,9 +82,9 @@ public final class Matmul {
     public void multiply(float[] x, int n, WeightMatrix[] ws, float[][] outs, boolean sequences) {
         gemmTokens = sequences ? 0 : n - n % 4;
         int cols = ws[0].cols();
-        boolean needQ8_1 = false, needQ8 = false, needSums = false, needPairs = false, needQ8K = false, needPacked = false, needSpreadK = false, needSpreadK4 = false;
+        boolean needQ8_1 = false, needQ8 = false, needSums = false, needPairs = false, needQ8K = false, needPacked = false, needSpreadK = false;
         int totalRows = 0;
-        boolean allPackedQ4 = true, allPackedQ6K = true, allPackedQ6KGgml = true, allPackedQ4K = true;
+        boolean allPackedQ4 = true, allPackedQ6K = true, allPackedQ6KGgml = true, allPackedQ4K = true, anyPackedQ4K = false;
         for (int i = 0; i < ws.length; i++) {
             WeightMatrix w = ws[i];
             if (w.cols() != cols) throw new IllegalArgumentException("matrices with different input sizes in one multiply");
@@ -95,7 +99,7 @@ public final class Matmul {
             needSums |= k == WeightMatrix.Kernel.Q4_0;
             needPacked |= k == WeightMatrix.Kernel.Q4_0_X8;
             needSpreadK |= (k == WeightMatrix.Kernel.Q6_K_X8 || k == WeightMatrix.Kernel.Q6_K_X8_GGML) && n == 1;
-            needSpreadK4 |= k == WeightMatrix.Kernel.Q4_K_X8 && n == 1;
+            anyPackedQ4K |= k == WeightMatrix.Kernel.Q4_K_X8;
             needPairs |= k == WeightMatrix.Kernel.Q8_0;
             allPackedQ4 &= k == WeightMatrix.Kernel.Q4_0_X8;
             allPackedQ6K &= k == WeightMatrix.Kernel.Q6_K_X8;
@@ -114,17 +118,17 @@ public final class Matmul {
             short[] from = kq, to = kqp;
             pool.forRange(n, 1, (a, b) -> KQuants2.toPairs(from, a * cols, (b - a) * cols, to, a * cols));
         }
-        if (needQ8K && n > 1 && java.util.Arrays.stream(ws).anyMatch(w -> w.kernel() == WeightMatrix.Kernel.Q4_K_X8)) {
+        if (anyPackedQ4K && (n > 1 || !Q4Kx8.SPREAD)) { // pairs: two-token kernels, and one token where not spread
             if (kqi.length < n * cols / 2) kqi = new int[n * cols / 2];
             Q4Kx8.pairs(kq, 0, n * cols, kqi, 0);
+        }
+        if (anyPackedQ4K && n == 1 && Q4Kx8.SPREAD) {
+            if (kv4.length < cols / 2 * Q4Kx8.R) kv4 = new int[cols / 2 * Q4Kx8.R];
+            Q4Kx8.spread(kq, 0, cols, kv4);
         }
         if (needSpreadK) {
             if (kv.length < cols / 2 * Q6Kx8.STRIDE) kv = new int[cols / 2 * Q6Kx8.STRIDE];
             Q6Kx8.spread(kq, 0, cols, kv);
-        }
-        if (needSpreadK4) {
-            if (kv4.length < cols / 2 * Q4Kx8.R) kv4 = new int[cols / 2 * Q4Kx8.R];
-            spreadQ4K(kq, 0, cols, kv4);
         }
         if (n == 1 && (allPackedQ4 || allPackedQ6K || allPackedQ6KGgml || allPackedQ4K)) {
             decodePacked(ws, outs, totalRows, allPackedQ4 ? WeightMatrix.Kernel.Q4_0_X8 : allPackedQ6K ? WeightMatrix.Kernel.Q6_K_X8
@@ -169,6 +173,7 @@ public final class Matmul {
         MemorySegment[] segs = new MemorySegment[ws.length]; // Q4x8 and Q6Kx8 store through segments (see Q4x8)
         for (int i = 0; i < ws.length; i++) segs[i] = MemorySegment.ofArray(outs[i]);
         int[] acts = Q4x8.SPREAD ? qv : qi; // Q4_0's activations as the kernels read them
+        int[] acts4 = Q4Kx8.SPREAD ? kv4 : kqi; // Q4_K's
         pool.run((worker, workers) -> {
             long r;
             while ((r = grab(next, half, 4, workers)) >= 0) {
@@ -183,8 +188,8 @@ public final class Matmul {
                             Q6Kx8.gemv2(ws[a].packed(), ga * groupBytes, ws[b].packed(), gb * groupBytes, blocks, kv, kd, 0,
                                     segs[a], ga * R, segs[b], gb * R);
                         } else if (q4k) {
-                            Q4Kx8.gemv2(ws[a].packed(), ga * groupBytes, ws[b].packed(), gb * groupBytes, blocks, kv4, kd, 0, kb, 0,
-                                    outs[a], ga * R, outs[b], gb * R);
+                            Q4Kx8.gemv2(ws[a].packed(), ga * groupBytes, ws[b].packed(), gb * groupBytes, blocks, acts4, 0, kd, 0, kb, 0,
+                                    segs[a], ga * R, segs[b], gb * R);
                         } else {
                             Q4x8.gemv2(ws[a].packed(), ga * groupBytes, ws[b].packed(), gb * groupBytes, blocks, acts, 0, qd, s8, 0,
                                     segs[a], ga * R, segs[b], gb * R);
@@ -194,7 +199,7 @@ public final class Matmul {
                     } else if (q6k) {
                         Q6Kx8.gemv(ws[a].packed(), ga * groupBytes, blocks, kv, kd, 0, segs[a], ga * R);
                     } else if (q4k) {
-                        Q4Kx8.gemv(ws[a].packed(), ga * groupBytes, blocks, kv4, kd, 0, kb, 0, outs[a], ga * R);
+                        Q4Kx8.gemv(ws[a].packed(), ga * groupBytes, blocks, acts4, 0, kd, 0, kb, 0, segs[a], ga * R);
                     } else {
                         Q4x8.gemv(ws[a].packed(), ga * groupBytes, blocks, acts, 0, qd, s8, 0, segs[a], ga * R);
                     }
@@ -351,27 +356,30 @@ public final class Matmul {
         int cols = w.cols(), rows = w.rows(), sbs = cols / KQuants.QK, R = Q4Kx8.R;
         float[] tmp = groupScratch[worker];
         if (tmp == null) groupScratch[worker] = tmp = new float[2 * UNIT];
-        int[] v0 = kv4; // one token: spread for gemv; pairs of tokens read kqi
+        MemorySegment outSeg = MemorySegment.ofArray(out), tmpSeg = MemorySegment.ofArray(tmp); // Q4Kx8 stores through segments
+        // one token (gemv): spread (kv4) or its pairs in kqi, as Q4Kx8.SPREAD; pairs of tokens read kqi
+        int[] v0 = Q4Kx8.SPREAD ? kv4 : kqi;
         for (int t = 0; t < n; t += 2) {
             boolean pair = t + 1 < n;
             // gemmTokens is a multiple of 4, so a pair never straddles it
             boolean fine = t < gemmTokens;
-            if (n > 1 && !pair) { // the last token of an odd batch: gemv reads spread activations
-                v0 = kvWorker[worker];
-                if (v0 == null || v0.length < cols / 2 * R) kvWorker[worker] = v0 = new int[cols / 2 * R];
-                spreadQ4K(kq, t * cols, cols, v0);
+            if (n > 1 && !pair && Q4Kx8.SPREAD) { // the last token of an odd batch, spread for gemv
+                v0 = kv4Worker[worker];
+                if (v0 == null || v0.length < cols / 2 * R) kv4Worker[worker] = v0 = new int[cols / 2 * R];
+                Q4Kx8.spread(kq, t * cols, cols, v0);
             }
             for (int g = r0 - r0 % R; g < r1; g += R) {
                 long off = (long) (g / R) * sbs * Q4Kx8.BLOCK;
                 boolean whole = g >= r0 && g + R <= r1;
                 if (pair) {
-                    float[] dst = whole ? out : tmp;
+                    MemorySegment dst = whole ? outSeg : tmpSeg;
                     int o0 = whole ? t * rows + g : 0, o1 = whole ? (t + 1) * rows + g : R;
                     int q0 = t * cols / 2, q1 = q0 + cols / 2;
                     if (fine) Q4Kx8.gemm2Fine(w.packed(), off, sbs, kqi, q0, q1, kd, t * sbs, (t + 1) * sbs, kb, t * sbs * 16, (t + 1) * sbs * 16, dst, o0, o1);
                     else Q4Kx8.gemm2(w.packed(), off, sbs, kqi, q0, q1, kd, t * sbs, (t + 1) * sbs, kb, t * sbs * 16, (t + 1) * sbs * 16, dst, o0, o1);
                 } else {
-                    Q4Kx8.gemv(w.packed(), off, sbs, v0, kd, t * sbs, kb, t * sbs * 16, whole ? out : tmp, whole ? t * rows + g : 0);
+                    Q4Kx8.gemv(w.packed(), off, sbs, v0, Q4Kx8.SPREAD ? 0 : t * cols / 2, kd, t * sbs, kb, t * sbs * 16,
+                            whole ? outSeg : tmpSeg, whole ? t * rows + g : 0);
                 }
                 if (!whole) {
                     copyPart(tmp, 0, out, t * rows, g, r0, r1);
@@ -555,14 +563,5 @@ public final class Matmul {
         MemorySegment l = laneScratch[worker];
         if (l == null) laneScratch[worker] = l = MemorySegment.ofArray(new float[8 * Q6Kx8.R]);
         return l;
-    }
-
-    /** One token's Q8_K pairs spread over {@link Q4Kx8#R} lanes each, for the repacked Q4_K decode kernels. */
-    private static void spreadQ4K(short[] q, int qOff, int cols, int[] qv) {
-        int R = Q4Kx8.R;
-        for (int p = 0; p < cols / 2; p++) {
-            int pair = (q[qOff + 2 * p] & 0xFFFF) | (q[qOff + 2 * p + 1] << 16);
-            java.util.Arrays.fill(qv, p * R, p * R + R, pair);
-        }
     }
 }

@@ -13,47 +13,71 @@ import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Q4_K weights repacked at load time, {@code R} rows side by side as {@link Q4x8} does for Q4_0. Q4_K is
- * the bulk of a Q4_K_M file, the quantization most people download; read row by row it decoded at ~0.3×
- * llama.cpp's speed, which repacks it the same way ({@code block_q4_Kx8}) on AVX2.
+ * Q4_K weights repacked at load time, {@code R} rows side by side as {@link Q4x8} does for Q4_0 ({@code R} =
+ * float lanes of {@link VectorWidths#REPACK}: 8 on AVX2, 16 on AVX-512). Q4_K is the bulk of a Q4_K_M file,
+ * the quantization most people download; read row by row it decoded at ~0.3× llama.cpp's speed, which
+ * repacks it the same way ({@code block_q4_Kx8}) on AVX2.
  *
  * <p>Layout, per group of R rows and per super-block of 256 (148·R bytes, where the R blocks take
  * 144·R): the R f16 {@code d}, the R f16 {@code dmin}; the 6-bit sub-block scales as bytes
  * {@code [sub-block][row]}, then the mins the same way; then per sub-block of 32 values the nibbles in
  * {@link Q4x8}'s slice layout (16-bit lanes {@code 2r}, {@code 2r+1} hold row {@code r}'s element pairs,
  * four nibbles each), so a shift and a mask give an element pair of every row whose activations are one
- * 32-bit value. Nibbles are unsigned (0..15): a 16-bit lane sums 16 products of at most 15·127.
+ * 32-bit value. Nibbles are unsigned (0..15): a 16-bit lane sums 16 products of at most 15·128.
  *
  * <p>Per row the integer sums are exact; the float operations are those of ggml's repacked kernels, in
  * their order: {@code acc = fma((float) Σ scale·Σq·a, dw·da, acc)} and {@code accm = fma((float) Σ
- * min·bsum, dmin·da, accm)}, result {@code acc - accm}. ggml's {@code gemv} (one token) folds a whole
- * super-block into each fma ({@link #gemv}, {@link #gemm2}); its {@code gemm} (tokens in fours) folds two
- * sub-blocks ({@link #gemm2Fine}), so each token gets the order llama.cpp would give it. The two-group
- * decoding kernel {@link #gemv2} leaves the mins to {@link #subtractMins}: with them inside it came out too
- * large for C1 to compile.
+ * min·bsum, dmin·da, accm)}, result {@code acc - accm}. Each row is one lane, so R changes none of them.
+ * ggml's {@code gemv} (one token) folds a whole super-block into each fma ({@link #gemv}, {@link #gemm2});
+ * its {@code gemm} (tokens in fours) folds two sub-blocks ({@link #gemm2Fine}), so each token gets the
+ * order llama.cpp would give it. The two-group decoding kernel {@link #gemv2} leaves the mins to
+ * {@link #subtractMins}: with them inside it came out too large for C1 to compile.
+ *
+ * <p>The kernels are written in {@link Q4x8#gemv}'s pollution-proof form (only methods the concrete vector
+ * class overrides, constants as locals, outputs stored through heap segments): at 512 bits they run beside
+ * the 256-bit kernels, whose shapes would otherwise unbind the shared methods' calls and box every vector.
  */
 public final class Q4Kx8 {
     private Q4Kx8() {}
 
-    static final VectorSpecies<Short> S16 = QuantKernels.S16;
-    static final VectorSpecies<Integer> I32 = QuantKernels.I32;
-    static final VectorSpecies<Float> F32 = QuantKernels.F32;
-    /** The R scales (or mins) of one sub-block: the bytes that widen into one {@link #I32} vector. */
+    // their own width, as Q4x8's (VectorWidths.REPACK): the other K-quant kernels stay at 256 bits
+    static final VectorSpecies<Short> S16 = ShortVector.SPECIES_MAX.withShape(VectorWidths.REPACK);
+    static final VectorSpecies<Integer> I32 = IntVector.SPECIES_MAX.withShape(VectorWidths.REPACK);
+    static final VectorSpecies<Float> F32 = FloatVector.SPECIES_MAX.withShape(VectorWidths.REPACK);
+    /**
+     * Bytes holding the R scales (or mins) of one sub-block, widened by {@code convertShape(.., 0)} into one
+     * {@link #I32} vector: R bytes, or 8 where R = 4 (no 32-bit shape; the first four are taken).
+     */
     static final VectorSpecies<Byte> BYTES = VectorSpecies.of(byte.class, VectorShape.forBitSize(Math.max(64, F32.length() * 8)));
-    /** R f16 values: the shorts that widen into one {@link #I32} vector. */
-    static final VectorSpecies<Short> HALVES = VectorSpecies.of(short.class, VectorShape.forBitSize(F32.length() * 16));
+    // The R f16 d (and dmin) are read as the first half of one S16 load, as Q4x8 reads its scales: a
+    // half-width short vector would be another shape through the shared profiles.
+    /** Rows per group: one per float lane. */
     public static final int R = F32.length();
     static final int QK = KQuants.QK;
+    /**
+     * Whether one token's activation pairs are spread over R lanes each for {@link #gemv}/{@link #gemv2}
+     * (a plain load per pair, what AVX2 machines always ran) or broadcast from the packed pairs
+     * ({@link #pairs}). At 512 bits a spread pair is 64 bytes (96 KB for 1536 columns), out of L1; as
+     * {@link Q4x8#SPREAD}, {@code -Dr1.cpu.q4kspread} overrides.
+     */
+    public static final boolean SPREAD = Boolean.parseBoolean(System.getProperty("r1.cpu.q4kspread", String.valueOf(R < 16)));
+    /**
+     * Whether {@link #gemv2} runs nested loops (sub-blocks inside super-blocks, the fma after the inner loop)
+     * or one loop over all sub-blocks with the fma under an if. At 512 bits, beside the 256-bit kernels, the
+     * vectors merged under the if lost their exact class and were boxed; at 256 bits (AVX2: one shape in the
+     * process) the single loop was faster. {@code -Dr1.cpu.q4knested} overrides.
+     */
+    static final boolean NESTED = Boolean.parseBoolean(System.getProperty("r1.cpu.q4knested", String.valueOf(R >= 16)));
     /** ggml's grain for one token (a super-block per fma) and for tokens taken in fours (two sub-blocks). */
     public static final int PER_GEMV = 8, PER_GEMM = 2;
     private static final int DM = 2 * R, SC = 4 * R, MN = 12 * R, VALUES = 20 * R;
     /** Bytes per group per super-block. */
     public static final int BLOCK = VALUES + 8 * 16 * R;
-    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN, NATIVE = ByteOrder.nativeOrder();
 
-    /** Whether a Q4_K matrix of this shape can be repacked (whole groups of rows, 8 rows to a group). */
+    /** Whether a Q4_K matrix of this shape can be repacked (whole groups of R rows). */
     public static boolean fits(int rows, int cols) {
-        return R == 8 && rows % R == 0 && cols % QK == 0;
+        return rows % R == 0 && cols % QK == 0 && R >= 4 && S16.length() == 2 * R && BYTES.length() >= R;
     }
 
     /**
@@ -111,87 +135,112 @@ public final class Q4Kx8 {
         return (b[o] & 0xFF) | (b[o + 1] & 0xFF) << 8 | (b[o + 2] & 0xFF) << 16 | (b[o + 3] & 0xFF) << 24;
     }
 
+    /** Q8_K values {@code q[off .. off+len)} as pairs, two per int (the 32-bit broadcast each gives all rows). */
+    public static void pairs(short[] q, int off, int len, int[] qi, int qiOff) {
+        // scalar: a vector store into an int[] segment here put a second array type into the profile of the
+        // kernels' heap-segment stores (their float[] outputs), and C2 then failed to intrinsify those
+        for (int i = 0; i < len; i += 2) qi[qiOff + i / 2] = (q[off + i] & 0xFFFF) | q[off + i + 1] << 16;
+    }
+
     /**
-     * One group of R rows (at {@code off}) · one token, ggml's gemv order: {@code qv} the token's Q8_K
-     * values as {@link Q6Kx8#spread}, {@code d} its scales, {@code bs} its sums of 16.
+     * One token's Q8_K values, two per int, each pair spread over R lanes, for {@link #gemv}/{@link #gemv2}
+     * when {@link #SPREAD}: at 256 bits the form (and the code) AVX2 machines always ran.
      */
-    public static void gemv(MemorySegment w, long off, int sbs, int[] qv, float[] d, int dOff, int[] bs, int bOff,
-                            float[] out, int o) {
+    public static void spread(short[] q, int qOff, int cols, int[] qv) {
+        for (int p = 0; p < cols / 2; p++) {
+            IntVector.broadcast(I32, (q[qOff + 2 * p] & 0xFFFF) | (q[qOff + 2 * p + 1] << 16)).intoArray(qv, p * R);
+        }
+    }
+
+    /**
+     * One group of R rows (at {@code off}) · one token, ggml's gemv order, into {@code out[o .. o+R)}:
+     * {@code qv} the token's Q8_K values as {@link #spread} (from {@code qOff} = 0) or {@link #pairs}
+     * (from {@code qOff}) as {@link #SPREAD} says, {@code d} its scales, {@code bs} its sums of 16.
+     */
+    public static void gemv(MemorySegment w, long off, int sbs, int[] qv, int qOff, float[] d, int dOff, int[] bs, int bOff,
+                            MemorySegment out, int o) {
+        // the pollution-proof form of Q4x8.gemv (see there): constants as locals, only overridden methods
+        ShortVector LOW4 = ShortVector.broadcast(S16, (short) 0x0F);
+        IntVector C4 = IntVector.broadcast(I32, 4), C13 = IntVector.broadcast(I32, 13), C16 = IntVector.broadcast(I32, 16);
+        IntVector HMASK = IntVector.broadcast(I32, 0x8FFFFFFF);
+        FloatVector HSCALE = FloatVector.broadcast(F32, 0x1p112f), NEG0 = FloatVector.broadcast(F32, -0.0f);
         FloatVector acc = FloatVector.zero(F32), accm = acc;
-        IntVector isum = IntVector.zero(I32), imin = isum;
-        // One loop over all sub-blocks (t = 8·sb + j), as gemm2Fine: the activations' index is linear in it.
-        for (int t = 0; t < 8 * sbs; t++) {
-            int sb = t >>> 3, j = t & 7;
+        // Nested loops, the fma unconditional in the outer one: as one loop over all sub-blocks with the fma
+        // under an if, the vectors merged there lost their exact class beside the 256-bit kernels, and C2 boxed
+        // them (ProfilePollutionCheck "pollute-engine": 3.6 KB a call at 512 bits).
+        for (int sb = 0; sb < sbs; sb++) {
             long bo = off + (long) sb * BLOCK;
-            long vo = bo + VALUES + 16L * R * j;
-            int a = 16 * R * t;
-            // sixteen element pairs, unrolled: as a loop C2 built pre/main/post loops with checks
-            ShortVector s00 = ShortVector.zero(S16), u00 = s00, v0, n0;
-            v0 = ShortVector.fromMemorySegment(S16, w, vo + 0L * R, LE);
-            n0 = v0.and((short) 0x0F);
-            s00 = s00.add(n0.mul(((ShortVector) IntVector.fromArray(I32, qv, a + 0 * R).reinterpretShape(S16, 0))));
-            v0 = ((ShortVector) ((IntVector) v0.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, 4).reinterpretShape(S16, 0));
-            n0 = v0.and((short) 0x0F);
-            u00 = u00.add(n0.mul(((ShortVector) IntVector.fromArray(I32, qv, a + 1 * R).reinterpretShape(S16, 0))));
-            v0 = ((ShortVector) ((IntVector) v0.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, 4).reinterpretShape(S16, 0));
-            n0 = v0.and((short) 0x0F);
-            s00 = s00.add(n0.mul(((ShortVector) IntVector.fromArray(I32, qv, a + 2 * R).reinterpretShape(S16, 0))));
-            n0 = ((ShortVector) ((IntVector) v0.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, 4).reinterpretShape(S16, 0)).and((short) 0x0F);
-            u00 = u00.add(n0.mul(((ShortVector) IntVector.fromArray(I32, qv, a + 3 * R).reinterpretShape(S16, 0))));
-            v0 = ShortVector.fromMemorySegment(S16, w, vo + 4L * R, LE);
-            n0 = v0.and((short) 0x0F);
-            s00 = s00.add(n0.mul(((ShortVector) IntVector.fromArray(I32, qv, a + 4 * R).reinterpretShape(S16, 0))));
-            v0 = ((ShortVector) ((IntVector) v0.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, 4).reinterpretShape(S16, 0));
-            n0 = v0.and((short) 0x0F);
-            u00 = u00.add(n0.mul(((ShortVector) IntVector.fromArray(I32, qv, a + 5 * R).reinterpretShape(S16, 0))));
-            v0 = ((ShortVector) ((IntVector) v0.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, 4).reinterpretShape(S16, 0));
-            n0 = v0.and((short) 0x0F);
-            s00 = s00.add(n0.mul(((ShortVector) IntVector.fromArray(I32, qv, a + 6 * R).reinterpretShape(S16, 0))));
-            n0 = ((ShortVector) ((IntVector) v0.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, 4).reinterpretShape(S16, 0)).and((short) 0x0F);
-            u00 = u00.add(n0.mul(((ShortVector) IntVector.fromArray(I32, qv, a + 7 * R).reinterpretShape(S16, 0))));
-            v0 = ShortVector.fromMemorySegment(S16, w, vo + 8L * R, LE);
-            n0 = v0.and((short) 0x0F);
-            s00 = s00.add(n0.mul(((ShortVector) IntVector.fromArray(I32, qv, a + 8 * R).reinterpretShape(S16, 0))));
-            v0 = ((ShortVector) ((IntVector) v0.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, 4).reinterpretShape(S16, 0));
-            n0 = v0.and((short) 0x0F);
-            u00 = u00.add(n0.mul(((ShortVector) IntVector.fromArray(I32, qv, a + 9 * R).reinterpretShape(S16, 0))));
-            v0 = ((ShortVector) ((IntVector) v0.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, 4).reinterpretShape(S16, 0));
-            n0 = v0.and((short) 0x0F);
-            s00 = s00.add(n0.mul(((ShortVector) IntVector.fromArray(I32, qv, a + 10 * R).reinterpretShape(S16, 0))));
-            n0 = ((ShortVector) ((IntVector) v0.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, 4).reinterpretShape(S16, 0)).and((short) 0x0F);
-            u00 = u00.add(n0.mul(((ShortVector) IntVector.fromArray(I32, qv, a + 11 * R).reinterpretShape(S16, 0))));
-            v0 = ShortVector.fromMemorySegment(S16, w, vo + 12L * R, LE);
-            n0 = v0.and((short) 0x0F);
-            s00 = s00.add(n0.mul(((ShortVector) IntVector.fromArray(I32, qv, a + 12 * R).reinterpretShape(S16, 0))));
-            v0 = ((ShortVector) ((IntVector) v0.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, 4).reinterpretShape(S16, 0));
-            n0 = v0.and((short) 0x0F);
-            u00 = u00.add(n0.mul(((ShortVector) IntVector.fromArray(I32, qv, a + 13 * R).reinterpretShape(S16, 0))));
-            v0 = ((ShortVector) ((IntVector) v0.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, 4).reinterpretShape(S16, 0));
-            n0 = v0.and((short) 0x0F);
-            s00 = s00.add(n0.mul(((ShortVector) IntVector.fromArray(I32, qv, a + 14 * R).reinterpretShape(S16, 0))));
-            n0 = ((ShortVector) ((IntVector) v0.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, 4).reinterpretShape(S16, 0)).and((short) 0x0F);
-            u00 = u00.add(n0.mul(((ShortVector) IntVector.fromArray(I32, qv, a + 15 * R).reinterpretShape(S16, 0))));
-            IntVector p = ((IntVector) s00.add(u00).reinterpretShape(I32, 0));
-            IntVector sc = (IntVector) ByteVector.fromMemorySegment(BYTES, w, bo + SC + (long) R * j, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I32, 0);
-            IntVector mn = (IntVector) ByteVector.fromMemorySegment(BYTES, w, bo + MN + (long) R * j, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I32, 0);
-            int k = bOff + 2 * t;
-            isum = p.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                    .add(p.lanewise(VectorOperators.ASHR, 16)).mul(sc).add(isum);
-            imin = mn.mul(bs[k] + bs[k + 1]).add(imin);
-            if (j == 7) { // ggml's gemv grain: one fma per super-block
+            IntVector isum = IntVector.zero(I32), imin = isum;
+            for (int j = 0; j < 8; j++) {
+                int t = 8 * sb + j;
+                long vo = bo + VALUES + 16L * R * j;
+                int qb = qOff + 16 * t * (SPREAD ? R : 1);
+                // sixteen element pairs, unrolled: as a loop C2 built pre/main/post loops with checks
+                ShortVector s = ShortVector.zero(S16), u = s, v, n;
+                v = ShortVector.fromMemorySegment(S16, w, vo + 0L * R, LE);
+                n = v.lanewise(VectorOperators.AND, LOW4);
+                s = s.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) (SPREAD ? IntVector.fromArray(I32, qv, qb + 0 * R) : IntVector.broadcast(I32, qv[qb + 0])).reinterpretShape(S16, 0))));
+                v = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0));
+                n = v.lanewise(VectorOperators.AND, LOW4);
+                u = u.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) (SPREAD ? IntVector.fromArray(I32, qv, qb + 1 * R) : IntVector.broadcast(I32, qv[qb + 1])).reinterpretShape(S16, 0))));
+                v = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0));
+                n = v.lanewise(VectorOperators.AND, LOW4);
+                s = s.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) (SPREAD ? IntVector.fromArray(I32, qv, qb + 2 * R) : IntVector.broadcast(I32, qv[qb + 2])).reinterpretShape(S16, 0))));
+                n = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4);
+                u = u.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) (SPREAD ? IntVector.fromArray(I32, qv, qb + 3 * R) : IntVector.broadcast(I32, qv[qb + 3])).reinterpretShape(S16, 0))));
+                v = ShortVector.fromMemorySegment(S16, w, vo + 4L * R, LE);
+                n = v.lanewise(VectorOperators.AND, LOW4);
+                s = s.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) (SPREAD ? IntVector.fromArray(I32, qv, qb + 4 * R) : IntVector.broadcast(I32, qv[qb + 4])).reinterpretShape(S16, 0))));
+                v = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0));
+                n = v.lanewise(VectorOperators.AND, LOW4);
+                u = u.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) (SPREAD ? IntVector.fromArray(I32, qv, qb + 5 * R) : IntVector.broadcast(I32, qv[qb + 5])).reinterpretShape(S16, 0))));
+                v = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0));
+                n = v.lanewise(VectorOperators.AND, LOW4);
+                s = s.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) (SPREAD ? IntVector.fromArray(I32, qv, qb + 6 * R) : IntVector.broadcast(I32, qv[qb + 6])).reinterpretShape(S16, 0))));
+                n = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4);
+                u = u.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) (SPREAD ? IntVector.fromArray(I32, qv, qb + 7 * R) : IntVector.broadcast(I32, qv[qb + 7])).reinterpretShape(S16, 0))));
+                v = ShortVector.fromMemorySegment(S16, w, vo + 8L * R, LE);
+                n = v.lanewise(VectorOperators.AND, LOW4);
+                s = s.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) (SPREAD ? IntVector.fromArray(I32, qv, qb + 8 * R) : IntVector.broadcast(I32, qv[qb + 8])).reinterpretShape(S16, 0))));
+                v = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0));
+                n = v.lanewise(VectorOperators.AND, LOW4);
+                u = u.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) (SPREAD ? IntVector.fromArray(I32, qv, qb + 9 * R) : IntVector.broadcast(I32, qv[qb + 9])).reinterpretShape(S16, 0))));
+                v = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0));
+                n = v.lanewise(VectorOperators.AND, LOW4);
+                s = s.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) (SPREAD ? IntVector.fromArray(I32, qv, qb + 10 * R) : IntVector.broadcast(I32, qv[qb + 10])).reinterpretShape(S16, 0))));
+                n = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4);
+                u = u.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) (SPREAD ? IntVector.fromArray(I32, qv, qb + 11 * R) : IntVector.broadcast(I32, qv[qb + 11])).reinterpretShape(S16, 0))));
+                v = ShortVector.fromMemorySegment(S16, w, vo + 12L * R, LE);
+                n = v.lanewise(VectorOperators.AND, LOW4);
+                s = s.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) (SPREAD ? IntVector.fromArray(I32, qv, qb + 12 * R) : IntVector.broadcast(I32, qv[qb + 12])).reinterpretShape(S16, 0))));
+                v = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0));
+                n = v.lanewise(VectorOperators.AND, LOW4);
+                u = u.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) (SPREAD ? IntVector.fromArray(I32, qv, qb + 13 * R) : IntVector.broadcast(I32, qv[qb + 13])).reinterpretShape(S16, 0))));
+                v = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0));
+                n = v.lanewise(VectorOperators.AND, LOW4);
+                s = s.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) (SPREAD ? IntVector.fromArray(I32, qv, qb + 14 * R) : IntVector.broadcast(I32, qv[qb + 14])).reinterpretShape(S16, 0))));
+                n = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4);
+                u = u.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) (SPREAD ? IntVector.fromArray(I32, qv, qb + 15 * R) : IntVector.broadcast(I32, qv[qb + 15])).reinterpretShape(S16, 0))));
+                IntVector p = (IntVector) s.lanewise(VectorOperators.ADD, u).reinterpretShape(I32, 0);
+                IntVector sc = (IntVector) ByteVector.fromMemorySegment(BYTES, w, bo + SC + (long) R * j, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I32, 0);
+                IntVector mn = (IntVector) ByteVector.fromMemorySegment(BYTES, w, bo + MN + (long) R * j, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I32, 0);
+                int k = bOff + 2 * t;
+                isum = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16)
+                        .lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16)).lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, isum);
+                imin = mn.lanewise(VectorOperators.MUL, IntVector.broadcast(I32, bs[k] + bs[k + 1])).lanewise(VectorOperators.ADD, imin);
+            }
+            { // ggml's gemv grain: one fma per super-block
                 // F16Math.widen written out: in these large methods C2 may refuse to inline it, and then boxes
-                IntVector h = (IntVector) ShortVector.fromMemorySegment(HALVES, w, bo, LE).convertShape(VectorOperators.S2I, I32, 0);
-                FloatVector dw = ((FloatVector) h.lanewise(VectorOperators.LSHL, 13).and(0x8FFFFFFF).reinterpretShape(F32, 0)).mul(0x1p112f);
-                h = (IntVector) ShortVector.fromMemorySegment(HALVES, w, bo + DM, LE).convertShape(VectorOperators.S2I, I32, 0);
-                FloatVector dm = ((FloatVector) h.lanewise(VectorOperators.LSHL, 13).and(0x8FFFFFFF).reinterpretShape(F32, 0)).mul(0x1p112f);
-                float da = d[dOff + sb];
-                acc = ((FloatVector) isum.convert(VectorOperators.I2F, 0)).fma(dw.mul(da), acc);
-                accm = ((FloatVector) imin.convert(VectorOperators.I2F, 0)).fma(dm.mul(da), accm);
-                isum = IntVector.zero(I32);
-                imin = isum;
+                IntVector h = (IntVector) ShortVector.fromMemorySegment(S16, w, bo, LE).convertShape(VectorOperators.S2I, I32, 0);
+                FloatVector dw = ((FloatVector) h.lanewise(VectorOperators.LSHL, C13).lanewise(VectorOperators.AND, HMASK).reinterpretShape(F32, 0)).lanewise(VectorOperators.MUL, HSCALE);
+                h = (IntVector) ShortVector.fromMemorySegment(S16, w, bo + DM, LE).convertShape(VectorOperators.S2I, I32, 0);
+                FloatVector dm = ((FloatVector) h.lanewise(VectorOperators.LSHL, C13).lanewise(VectorOperators.AND, HMASK).reinterpretShape(F32, 0)).lanewise(VectorOperators.MUL, HSCALE);
+                FloatVector da = FloatVector.broadcast(F32, d[dOff + sb]);
+                acc = ((FloatVector) isum.convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.FMA, dw.lanewise(VectorOperators.MUL, da), acc);
+                accm = ((FloatVector) imin.convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.FMA, dm.lanewise(VectorOperators.MUL, da), accm);
             }
         }
-        acc.sub(accm).intoArray(out, o);
+        acc.lanewise(VectorOperators.SUB, accm).intoMemorySegment(out, (long) o * Float.BYTES, NATIVE);
     }
 
     /**
@@ -200,152 +249,164 @@ public final class Q4Kx8 {
      * {@link #gemv}'s operations in the same order (the mins' part after, as {@link #gemm2} does), so the
      * results are bit for bit {@link #gemv}'s. Kept under C1's size limit by leaving the mins out of the loop.
      */
-    public static void gemv2(MemorySegment w, long off, MemorySegment w2, long off2, int sbs, int[] qv, float[] d, int dOff,
-                             int[] bs, int bOff, float[] out, int o, float[] out2, int o2) {
+    public static void gemv2(MemorySegment w, long off, MemorySegment w2, long off2, int sbs, int[] qv, int qOff, float[] d, int dOff,
+                             int[] bs, int bOff, MemorySegment out, int o, MemorySegment out2, int o2) {
+        ShortVector LOW4 = ShortVector.broadcast(S16, (short) 0x0F);
+        IntVector C4 = IntVector.broadcast(I32, 4), C13 = IntVector.broadcast(I32, 13), C16 = IntVector.broadcast(I32, 16);
+        IntVector HMASK = IntVector.broadcast(I32, 0x8FFFFFFF);
+        FloatVector HSCALE = FloatVector.broadcast(F32, 0x1p112f), NEG0 = FloatVector.broadcast(F32, -0.0f);
         FloatVector acc = FloatVector.zero(F32), acc2 = acc;
         IntVector isum = IntVector.zero(I32), isum2 = isum;
-        for (int t = 0; t < 8 * sbs; t++) { // one loop over all sub-blocks, as gemv
+        // NESTED (512 bits): nested loops, as gemv. Otherwise one loop over all sub-blocks (the outer loop runs
+        // once), the fma under an if: at 256 bits that decoded ~15% faster than nested loops (MatvecBench, Zen 4).
+        for (int sb0 = 0; sb0 < sbs; sb0 += NESTED ? 1 : sbs) {
+            for (int t = 8 * sb0, te = NESTED ? t + 8 : 8 * sbs; t < te; t++) {
             int sb = t >>> 3, j = t & 7;
             long bo = off + (long) sb * BLOCK, bo2 = off2 + (long) sb * BLOCK;
             long vo = bo + VALUES + 16L * R * j, vo2 = bo2 + VALUES + 16L * R * j;
-            int a = 16 * R * t;
+            int qb = qOff + 16 * t * (SPREAD ? R : 1);
             ShortVector s = ShortVector.zero(S16), u = s, s2 = s, u2 = s, v, v2, n, x;
             v = ShortVector.fromMemorySegment(S16, w, vo + 0L * R, LE);
             v2 = ShortVector.fromMemorySegment(S16, w2, vo2 + 0L * R, LE);
-            x = ((ShortVector) IntVector.fromArray(I32, qv, a + 0 * R).reinterpretShape(S16, 0));
-            n = v.and((short) 0x0F);
-            s = s.add(n.mul(x));
-            n = v2.and((short) 0x0F);
-            s2 = s2.add(n.mul(x));
-            x = ((ShortVector) IntVector.fromArray(I32, qv, a + 1 * R).reinterpretShape(S16, 0));
-            v = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, 4).reinterpretShape(S16, 0));
-            n = v.and((short) 0x0F);
-            u = u.add(n.mul(x));
-            v2 = ((ShortVector) ((IntVector) v2.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, 4).reinterpretShape(S16, 0));
-            n = v2.and((short) 0x0F);
-            u2 = u2.add(n.mul(x));
-            x = ((ShortVector) IntVector.fromArray(I32, qv, a + 2 * R).reinterpretShape(S16, 0));
-            v = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, 4).reinterpretShape(S16, 0));
-            n = v.and((short) 0x0F);
-            s = s.add(n.mul(x));
-            v2 = ((ShortVector) ((IntVector) v2.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, 4).reinterpretShape(S16, 0));
-            n = v2.and((short) 0x0F);
-            s2 = s2.add(n.mul(x));
-            x = ((ShortVector) IntVector.fromArray(I32, qv, a + 3 * R).reinterpretShape(S16, 0));
-            n = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, 4).reinterpretShape(S16, 0)).and((short) 0x0F);
-            u = u.add(n.mul(x));
-            n = ((ShortVector) ((IntVector) v2.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, 4).reinterpretShape(S16, 0)).and((short) 0x0F);
-            u2 = u2.add(n.mul(x));
+            x = ((ShortVector) (SPREAD ? IntVector.fromArray(I32, qv, qb + 0 * R) : IntVector.broadcast(I32, qv[qb + 0])).reinterpretShape(S16, 0));
+            n = v.lanewise(VectorOperators.AND, LOW4);
+            s = s.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, x));
+            n = v2.lanewise(VectorOperators.AND, LOW4);
+            s2 = s2.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, x));
+            x = ((ShortVector) (SPREAD ? IntVector.fromArray(I32, qv, qb + 1 * R) : IntVector.broadcast(I32, qv[qb + 1])).reinterpretShape(S16, 0));
+            v = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0));
+            n = v.lanewise(VectorOperators.AND, LOW4);
+            u = u.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, x));
+            v2 = ((ShortVector) ((IntVector) v2.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0));
+            n = v2.lanewise(VectorOperators.AND, LOW4);
+            u2 = u2.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, x));
+            x = ((ShortVector) (SPREAD ? IntVector.fromArray(I32, qv, qb + 2 * R) : IntVector.broadcast(I32, qv[qb + 2])).reinterpretShape(S16, 0));
+            v = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0));
+            n = v.lanewise(VectorOperators.AND, LOW4);
+            s = s.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, x));
+            v2 = ((ShortVector) ((IntVector) v2.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0));
+            n = v2.lanewise(VectorOperators.AND, LOW4);
+            s2 = s2.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, x));
+            x = ((ShortVector) (SPREAD ? IntVector.fromArray(I32, qv, qb + 3 * R) : IntVector.broadcast(I32, qv[qb + 3])).reinterpretShape(S16, 0));
+            n = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4);
+            u = u.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, x));
+            n = ((ShortVector) ((IntVector) v2.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4);
+            u2 = u2.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, x));
             v = ShortVector.fromMemorySegment(S16, w, vo + 4L * R, LE);
             v2 = ShortVector.fromMemorySegment(S16, w2, vo2 + 4L * R, LE);
-            x = ((ShortVector) IntVector.fromArray(I32, qv, a + 4 * R).reinterpretShape(S16, 0));
-            n = v.and((short) 0x0F);
-            s = s.add(n.mul(x));
-            n = v2.and((short) 0x0F);
-            s2 = s2.add(n.mul(x));
-            x = ((ShortVector) IntVector.fromArray(I32, qv, a + 5 * R).reinterpretShape(S16, 0));
-            v = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, 4).reinterpretShape(S16, 0));
-            n = v.and((short) 0x0F);
-            u = u.add(n.mul(x));
-            v2 = ((ShortVector) ((IntVector) v2.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, 4).reinterpretShape(S16, 0));
-            n = v2.and((short) 0x0F);
-            u2 = u2.add(n.mul(x));
-            x = ((ShortVector) IntVector.fromArray(I32, qv, a + 6 * R).reinterpretShape(S16, 0));
-            v = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, 4).reinterpretShape(S16, 0));
-            n = v.and((short) 0x0F);
-            s = s.add(n.mul(x));
-            v2 = ((ShortVector) ((IntVector) v2.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, 4).reinterpretShape(S16, 0));
-            n = v2.and((short) 0x0F);
-            s2 = s2.add(n.mul(x));
-            x = ((ShortVector) IntVector.fromArray(I32, qv, a + 7 * R).reinterpretShape(S16, 0));
-            n = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, 4).reinterpretShape(S16, 0)).and((short) 0x0F);
-            u = u.add(n.mul(x));
-            n = ((ShortVector) ((IntVector) v2.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, 4).reinterpretShape(S16, 0)).and((short) 0x0F);
-            u2 = u2.add(n.mul(x));
+            x = ((ShortVector) (SPREAD ? IntVector.fromArray(I32, qv, qb + 4 * R) : IntVector.broadcast(I32, qv[qb + 4])).reinterpretShape(S16, 0));
+            n = v.lanewise(VectorOperators.AND, LOW4);
+            s = s.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, x));
+            n = v2.lanewise(VectorOperators.AND, LOW4);
+            s2 = s2.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, x));
+            x = ((ShortVector) (SPREAD ? IntVector.fromArray(I32, qv, qb + 5 * R) : IntVector.broadcast(I32, qv[qb + 5])).reinterpretShape(S16, 0));
+            v = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0));
+            n = v.lanewise(VectorOperators.AND, LOW4);
+            u = u.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, x));
+            v2 = ((ShortVector) ((IntVector) v2.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0));
+            n = v2.lanewise(VectorOperators.AND, LOW4);
+            u2 = u2.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, x));
+            x = ((ShortVector) (SPREAD ? IntVector.fromArray(I32, qv, qb + 6 * R) : IntVector.broadcast(I32, qv[qb + 6])).reinterpretShape(S16, 0));
+            v = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0));
+            n = v.lanewise(VectorOperators.AND, LOW4);
+            s = s.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, x));
+            v2 = ((ShortVector) ((IntVector) v2.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0));
+            n = v2.lanewise(VectorOperators.AND, LOW4);
+            s2 = s2.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, x));
+            x = ((ShortVector) (SPREAD ? IntVector.fromArray(I32, qv, qb + 7 * R) : IntVector.broadcast(I32, qv[qb + 7])).reinterpretShape(S16, 0));
+            n = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4);
+            u = u.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, x));
+            n = ((ShortVector) ((IntVector) v2.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4);
+            u2 = u2.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, x));
             v = ShortVector.fromMemorySegment(S16, w, vo + 8L * R, LE);
             v2 = ShortVector.fromMemorySegment(S16, w2, vo2 + 8L * R, LE);
-            x = ((ShortVector) IntVector.fromArray(I32, qv, a + 8 * R).reinterpretShape(S16, 0));
-            n = v.and((short) 0x0F);
-            s = s.add(n.mul(x));
-            n = v2.and((short) 0x0F);
-            s2 = s2.add(n.mul(x));
-            x = ((ShortVector) IntVector.fromArray(I32, qv, a + 9 * R).reinterpretShape(S16, 0));
-            v = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, 4).reinterpretShape(S16, 0));
-            n = v.and((short) 0x0F);
-            u = u.add(n.mul(x));
-            v2 = ((ShortVector) ((IntVector) v2.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, 4).reinterpretShape(S16, 0));
-            n = v2.and((short) 0x0F);
-            u2 = u2.add(n.mul(x));
-            x = ((ShortVector) IntVector.fromArray(I32, qv, a + 10 * R).reinterpretShape(S16, 0));
-            v = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, 4).reinterpretShape(S16, 0));
-            n = v.and((short) 0x0F);
-            s = s.add(n.mul(x));
-            v2 = ((ShortVector) ((IntVector) v2.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, 4).reinterpretShape(S16, 0));
-            n = v2.and((short) 0x0F);
-            s2 = s2.add(n.mul(x));
-            x = ((ShortVector) IntVector.fromArray(I32, qv, a + 11 * R).reinterpretShape(S16, 0));
-            n = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, 4).reinterpretShape(S16, 0)).and((short) 0x0F);
-            u = u.add(n.mul(x));
-            n = ((ShortVector) ((IntVector) v2.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, 4).reinterpretShape(S16, 0)).and((short) 0x0F);
-            u2 = u2.add(n.mul(x));
+            x = ((ShortVector) (SPREAD ? IntVector.fromArray(I32, qv, qb + 8 * R) : IntVector.broadcast(I32, qv[qb + 8])).reinterpretShape(S16, 0));
+            n = v.lanewise(VectorOperators.AND, LOW4);
+            s = s.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, x));
+            n = v2.lanewise(VectorOperators.AND, LOW4);
+            s2 = s2.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, x));
+            x = ((ShortVector) (SPREAD ? IntVector.fromArray(I32, qv, qb + 9 * R) : IntVector.broadcast(I32, qv[qb + 9])).reinterpretShape(S16, 0));
+            v = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0));
+            n = v.lanewise(VectorOperators.AND, LOW4);
+            u = u.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, x));
+            v2 = ((ShortVector) ((IntVector) v2.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0));
+            n = v2.lanewise(VectorOperators.AND, LOW4);
+            u2 = u2.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, x));
+            x = ((ShortVector) (SPREAD ? IntVector.fromArray(I32, qv, qb + 10 * R) : IntVector.broadcast(I32, qv[qb + 10])).reinterpretShape(S16, 0));
+            v = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0));
+            n = v.lanewise(VectorOperators.AND, LOW4);
+            s = s.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, x));
+            v2 = ((ShortVector) ((IntVector) v2.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0));
+            n = v2.lanewise(VectorOperators.AND, LOW4);
+            s2 = s2.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, x));
+            x = ((ShortVector) (SPREAD ? IntVector.fromArray(I32, qv, qb + 11 * R) : IntVector.broadcast(I32, qv[qb + 11])).reinterpretShape(S16, 0));
+            n = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4);
+            u = u.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, x));
+            n = ((ShortVector) ((IntVector) v2.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4);
+            u2 = u2.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, x));
             v = ShortVector.fromMemorySegment(S16, w, vo + 12L * R, LE);
             v2 = ShortVector.fromMemorySegment(S16, w2, vo2 + 12L * R, LE);
-            x = ((ShortVector) IntVector.fromArray(I32, qv, a + 12 * R).reinterpretShape(S16, 0));
-            n = v.and((short) 0x0F);
-            s = s.add(n.mul(x));
-            n = v2.and((short) 0x0F);
-            s2 = s2.add(n.mul(x));
-            x = ((ShortVector) IntVector.fromArray(I32, qv, a + 13 * R).reinterpretShape(S16, 0));
-            v = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, 4).reinterpretShape(S16, 0));
-            n = v.and((short) 0x0F);
-            u = u.add(n.mul(x));
-            v2 = ((ShortVector) ((IntVector) v2.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, 4).reinterpretShape(S16, 0));
-            n = v2.and((short) 0x0F);
-            u2 = u2.add(n.mul(x));
-            x = ((ShortVector) IntVector.fromArray(I32, qv, a + 14 * R).reinterpretShape(S16, 0));
-            v = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, 4).reinterpretShape(S16, 0));
-            n = v.and((short) 0x0F);
-            s = s.add(n.mul(x));
-            v2 = ((ShortVector) ((IntVector) v2.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, 4).reinterpretShape(S16, 0));
-            n = v2.and((short) 0x0F);
-            s2 = s2.add(n.mul(x));
-            x = ((ShortVector) IntVector.fromArray(I32, qv, a + 15 * R).reinterpretShape(S16, 0));
-            n = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, 4).reinterpretShape(S16, 0)).and((short) 0x0F);
-            u = u.add(n.mul(x));
-            n = ((ShortVector) ((IntVector) v2.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, 4).reinterpretShape(S16, 0)).and((short) 0x0F);
-            u2 = u2.add(n.mul(x));
-            IntVector p = ((IntVector) s.add(u).reinterpretShape(I32, 0)), p2 = ((IntVector) s2.add(u2).reinterpretShape(I32, 0));
+            x = ((ShortVector) (SPREAD ? IntVector.fromArray(I32, qv, qb + 12 * R) : IntVector.broadcast(I32, qv[qb + 12])).reinterpretShape(S16, 0));
+            n = v.lanewise(VectorOperators.AND, LOW4);
+            s = s.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, x));
+            n = v2.lanewise(VectorOperators.AND, LOW4);
+            s2 = s2.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, x));
+            x = ((ShortVector) (SPREAD ? IntVector.fromArray(I32, qv, qb + 13 * R) : IntVector.broadcast(I32, qv[qb + 13])).reinterpretShape(S16, 0));
+            v = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0));
+            n = v.lanewise(VectorOperators.AND, LOW4);
+            u = u.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, x));
+            v2 = ((ShortVector) ((IntVector) v2.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0));
+            n = v2.lanewise(VectorOperators.AND, LOW4);
+            u2 = u2.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, x));
+            x = ((ShortVector) (SPREAD ? IntVector.fromArray(I32, qv, qb + 14 * R) : IntVector.broadcast(I32, qv[qb + 14])).reinterpretShape(S16, 0));
+            v = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0));
+            n = v.lanewise(VectorOperators.AND, LOW4);
+            s = s.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, x));
+            v2 = ((ShortVector) ((IntVector) v2.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0));
+            n = v2.lanewise(VectorOperators.AND, LOW4);
+            s2 = s2.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, x));
+            x = ((ShortVector) (SPREAD ? IntVector.fromArray(I32, qv, qb + 15 * R) : IntVector.broadcast(I32, qv[qb + 15])).reinterpretShape(S16, 0));
+            n = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4);
+            u = u.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, x));
+            n = ((ShortVector) ((IntVector) v2.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4);
+            u2 = u2.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, x));
+            IntVector p = (IntVector) s.lanewise(VectorOperators.ADD, u).reinterpretShape(I32, 0), p2 = (IntVector) s2.lanewise(VectorOperators.ADD, u2).reinterpretShape(I32, 0);
             IntVector sc = (IntVector) ByteVector.fromMemorySegment(BYTES, w, bo + SC + (long) R * j, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I32, 0);
             IntVector sc2 = (IntVector) ByteVector.fromMemorySegment(BYTES, w2, bo2 + SC + (long) R * j, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I32, 0);
-            isum = p.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                    .add(p.lanewise(VectorOperators.ASHR, 16)).mul(sc).add(isum);
-            isum2 = p2.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                    .add(p2.lanewise(VectorOperators.ASHR, 16)).mul(sc2).add(isum2);
-            if (j == 7) { // ggml's gemv grain: one fma per super-block
-                float da = d[dOff + sb];
-                IntVector h = (IntVector) ShortVector.fromMemorySegment(HALVES, w, bo, LE).convertShape(VectorOperators.S2I, I32, 0);
-                FloatVector dw = ((FloatVector) h.lanewise(VectorOperators.LSHL, 13).and(0x8FFFFFFF).reinterpretShape(F32, 0)).mul(0x1p112f);
-                acc = ((FloatVector) isum.convert(VectorOperators.I2F, 0)).fma(dw.mul(da), acc);
-                h = (IntVector) ShortVector.fromMemorySegment(HALVES, w2, bo2, LE).convertShape(VectorOperators.S2I, I32, 0);
-                dw = ((FloatVector) h.lanewise(VectorOperators.LSHL, 13).and(0x8FFFFFFF).reinterpretShape(F32, 0)).mul(0x1p112f);
-                acc2 = ((FloatVector) isum2.convert(VectorOperators.I2F, 0)).fma(dw.mul(da), acc2);
+            isum = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16)
+                    .lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16)).lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, isum);
+            isum2 = p2.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16)
+                    .lanewise(VectorOperators.ADD, p2.lanewise(VectorOperators.ASHR, C16)).lanewise(VectorOperators.MUL, sc2).lanewise(VectorOperators.ADD, isum2);
+            if (!NESTED && j == 7) { // ggml's gemv grain: one fma per super-block
+                FloatVector da = FloatVector.broadcast(F32, d[dOff + sb]);
+                IntVector h = (IntVector) ShortVector.fromMemorySegment(S16, w, bo, LE).convertShape(VectorOperators.S2I, I32, 0);
+                FloatVector dw = ((FloatVector) h.lanewise(VectorOperators.LSHL, C13).lanewise(VectorOperators.AND, HMASK).reinterpretShape(F32, 0)).lanewise(VectorOperators.MUL, HSCALE);
+                acc = ((FloatVector) isum.convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.FMA, dw.lanewise(VectorOperators.MUL, da), acc);
+                h = (IntVector) ShortVector.fromMemorySegment(S16, w2, bo2, LE).convertShape(VectorOperators.S2I, I32, 0);
+                dw = ((FloatVector) h.lanewise(VectorOperators.LSHL, C13).lanewise(VectorOperators.AND, HMASK).reinterpretShape(F32, 0)).lanewise(VectorOperators.MUL, HSCALE);
+                acc2 = ((FloatVector) isum2.convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.FMA, dw.lanewise(VectorOperators.MUL, da), acc2);
+                isum = IntVector.zero(I32);
+                isum2 = isum;
+            }
+            }
+            if (NESTED) { // the same after the sub-blocks' loop
+                int sb = sb0;
+                long bo = off + (long) sb * BLOCK, bo2 = off2 + (long) sb * BLOCK;
+                FloatVector da = FloatVector.broadcast(F32, d[dOff + sb]);
+                IntVector h = (IntVector) ShortVector.fromMemorySegment(S16, w, bo, LE).convertShape(VectorOperators.S2I, I32, 0);
+                FloatVector dw = ((FloatVector) h.lanewise(VectorOperators.LSHL, C13).lanewise(VectorOperators.AND, HMASK).reinterpretShape(F32, 0)).lanewise(VectorOperators.MUL, HSCALE);
+                acc = ((FloatVector) isum.convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.FMA, dw.lanewise(VectorOperators.MUL, da), acc);
+                h = (IntVector) ShortVector.fromMemorySegment(S16, w2, bo2, LE).convertShape(VectorOperators.S2I, I32, 0);
+                dw = ((FloatVector) h.lanewise(VectorOperators.LSHL, C13).lanewise(VectorOperators.AND, HMASK).reinterpretShape(F32, 0)).lanewise(VectorOperators.MUL, HSCALE);
+                acc2 = ((FloatVector) isum2.convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.FMA, dw.lanewise(VectorOperators.MUL, da), acc2);
                 isum = IntVector.zero(I32);
                 isum2 = isum;
             }
         }
-        acc.intoArray(out, o);
-        acc2.intoArray(out2, o2);
+        acc.lanewise(VectorOperators.ADD, NEG0).intoMemorySegment(out, (long) o * Float.BYTES, NATIVE);
+        acc2.lanewise(VectorOperators.ADD, NEG0).intoMemorySegment(out2, (long) o2 * Float.BYTES, NATIVE);
         subtractMins(w, off, sbs, d, dOff, bs, bOff, PER_GEMV, out, o);
         subtractMins(w2, off2, sbs, d, dOff, bs, bOff, PER_GEMV, out2, o2);
-    }
-
-    /** Q8_K values {@code q[off .. off+len)} as pairs, two per int (the 32-bit broadcast each gives all rows). */
-    public static void pairs(short[] q, int off, int len, int[] qi, int qiOff) {
-        int i = 0;
-        for (; i + S16.length() <= len; i += S16.length()) {
-            ((IntVector) ShortVector.fromArray(S16, q, off + i).reinterpretShape(I32, 0)).intoArray(qi, qiOff + i / 2); // little-endian: (lo | hi << 16)
-        }
-        for (; i < len; i += 2) qi[qiOff + i / 2] = (q[off + i] & 0xFFFF) | q[off + i + 1] << 16;
     }
 
     /**
@@ -356,23 +417,28 @@ public final class Q4Kx8 {
      * reaching C2. {@link #gemv} is small enough to keep it inline.
      */
     public static void subtractMins(MemorySegment w, long off, int sbs, float[] d, int dOff, int[] bs, int bOff, int per,
-                                    float[] out, int o) {
+                                    MemorySegment out, int o) {
+        IntVector C13 = IntVector.broadcast(I32, 13), HMASK = IntVector.broadcast(I32, 0x8FFFFFFF);
+        FloatVector HSCALE = FloatVector.broadcast(F32, 0x1p112f);
         FloatVector accm = FloatVector.zero(F32);
         for (int sb = 0; sb < sbs; sb++) {
             long bo = off + (long) sb * BLOCK;
-            IntVector h = (IntVector) ShortVector.fromMemorySegment(HALVES, w, bo + DM, LE).convertShape(VectorOperators.S2I, I32, 0);
-            FloatVector f = ((FloatVector) h.lanewise(VectorOperators.LSHL, 13).and(0x8FFFFFFF).reinterpretShape(F32, 0)).mul(0x1p112f).mul(d[dOff + sb]);
+            IntVector h = (IntVector) ShortVector.fromMemorySegment(S16, w, bo + DM, LE).convertShape(VectorOperators.S2I, I32, 0);
+            FloatVector f = ((FloatVector) h.lanewise(VectorOperators.LSHL, C13).lanewise(VectorOperators.AND, HMASK).reinterpretShape(F32, 0))
+                    .lanewise(VectorOperators.MUL, HSCALE).lanewise(VectorOperators.MUL, FloatVector.broadcast(F32, d[dOff + sb]));
             for (int j0 = 0; j0 < 8; j0 += per) {
                 IntVector imin = IntVector.zero(I32);
                 for (int j = j0; j < j0 + per; j++) {
                     int k = bOff + 16 * sb + 2 * j;
                     imin = ((IntVector) ByteVector.fromMemorySegment(BYTES, w, bo + MN + (long) R * j, LE)
-                            .convertShape(VectorOperators.ZERO_EXTEND_B2I, I32, 0)).mul(bs[k] + bs[k + 1]).add(imin);
+                            .convertShape(VectorOperators.ZERO_EXTEND_B2I, I32, 0)).lanewise(VectorOperators.MUL, IntVector.broadcast(I32, bs[k] + bs[k + 1]))
+                            .lanewise(VectorOperators.ADD, imin);
                 }
-                accm = ((FloatVector) imin.convert(VectorOperators.I2F, 0)).fma(f, accm);
+                accm = ((FloatVector) imin.convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.FMA, f, accm);
             }
         }
-        FloatVector.fromArray(F32, out, o).sub(accm).intoArray(out, o);
+        long at = (long) o * Float.BYTES;
+        FloatVector.fromMemorySegment(F32, out, at, NATIVE).lanewise(VectorOperators.SUB, accm).intoMemorySegment(out, at, NATIVE);
     }
 
     /**
@@ -383,93 +449,96 @@ public final class Q4Kx8 {
      * several sequences decoded in one step, and the last {@code n % 4} tokens of a batch).
      */
     public static void gemm2(MemorySegment w, long off, int sbs, int[] qi, int qOff0, int qOff1, float[] d, int dOff0, int dOff1,
-                             int[] bs, int bOff0, int bOff1, float[] out, int o0, int o1) {
+                             int[] bs, int bOff0, int bOff1, MemorySegment out, int o0, int o1) {
+        ShortVector LOW4 = ShortVector.broadcast(S16, (short) 0x0F);
+        IntVector C4 = IntVector.broadcast(I32, 4), C13 = IntVector.broadcast(I32, 13), C16 = IntVector.broadcast(I32, 16);
+        IntVector HMASK = IntVector.broadcast(I32, 0x8FFFFFFF);
+        FloatVector HSCALE = FloatVector.broadcast(F32, 0x1p112f), NEG0 = FloatVector.broadcast(F32, -0.0f);
         FloatVector acc0 = FloatVector.zero(F32), acc1 = acc0;
-        IntVector isum0 = IntVector.zero(I32), isum1 = isum0;
-        // One loop over all sub-blocks (t = 8·sb + j), as gemm2Fine: the activations' index is linear in it.
-        for (int t = 0; t < 8 * sbs; t++) {
-            int sb = t >>> 3, j = t & 7;
+        for (int sb = 0; sb < sbs; sb++) { // nested loops, as gemv
             long bo = off + (long) sb * BLOCK;
-            long vo = bo + VALUES + 16L * R * j;
-            int a0 = qOff0 + 16 * t, a1 = qOff1 + 16 * t;
-            ShortVector s00 = ShortVector.zero(S16), u00 = s00, s01 = s00, u01 = s00, v0, n0;
-            v0 = ShortVector.fromMemorySegment(S16, w, vo + 0L * R, LE);
-            n0 = v0.and((short) 0x0F);
-            s00 = s00.add(n0.mul(((ShortVector) IntVector.broadcast(I32, qi[a0 + 0]).reinterpretShape(S16, 0))));
-            s01 = s01.add(n0.mul(((ShortVector) IntVector.broadcast(I32, qi[a1 + 0]).reinterpretShape(S16, 0))));
-            v0 = ((ShortVector) ((IntVector) v0.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, 4).reinterpretShape(S16, 0));
-            n0 = v0.and((short) 0x0F);
-            u00 = u00.add(n0.mul(((ShortVector) IntVector.broadcast(I32, qi[a0 + 1]).reinterpretShape(S16, 0))));
-            u01 = u01.add(n0.mul(((ShortVector) IntVector.broadcast(I32, qi[a1 + 1]).reinterpretShape(S16, 0))));
-            v0 = ((ShortVector) ((IntVector) v0.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, 4).reinterpretShape(S16, 0));
-            n0 = v0.and((short) 0x0F);
-            s00 = s00.add(n0.mul(((ShortVector) IntVector.broadcast(I32, qi[a0 + 2]).reinterpretShape(S16, 0))));
-            s01 = s01.add(n0.mul(((ShortVector) IntVector.broadcast(I32, qi[a1 + 2]).reinterpretShape(S16, 0))));
-            n0 = ((ShortVector) ((IntVector) v0.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, 4).reinterpretShape(S16, 0)).and((short) 0x0F);
-            u00 = u00.add(n0.mul(((ShortVector) IntVector.broadcast(I32, qi[a0 + 3]).reinterpretShape(S16, 0))));
-            u01 = u01.add(n0.mul(((ShortVector) IntVector.broadcast(I32, qi[a1 + 3]).reinterpretShape(S16, 0))));
-            v0 = ShortVector.fromMemorySegment(S16, w, vo + 4L * R, LE);
-            n0 = v0.and((short) 0x0F);
-            s00 = s00.add(n0.mul(((ShortVector) IntVector.broadcast(I32, qi[a0 + 4]).reinterpretShape(S16, 0))));
-            s01 = s01.add(n0.mul(((ShortVector) IntVector.broadcast(I32, qi[a1 + 4]).reinterpretShape(S16, 0))));
-            v0 = ((ShortVector) ((IntVector) v0.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, 4).reinterpretShape(S16, 0));
-            n0 = v0.and((short) 0x0F);
-            u00 = u00.add(n0.mul(((ShortVector) IntVector.broadcast(I32, qi[a0 + 5]).reinterpretShape(S16, 0))));
-            u01 = u01.add(n0.mul(((ShortVector) IntVector.broadcast(I32, qi[a1 + 5]).reinterpretShape(S16, 0))));
-            v0 = ((ShortVector) ((IntVector) v0.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, 4).reinterpretShape(S16, 0));
-            n0 = v0.and((short) 0x0F);
-            s00 = s00.add(n0.mul(((ShortVector) IntVector.broadcast(I32, qi[a0 + 6]).reinterpretShape(S16, 0))));
-            s01 = s01.add(n0.mul(((ShortVector) IntVector.broadcast(I32, qi[a1 + 6]).reinterpretShape(S16, 0))));
-            n0 = ((ShortVector) ((IntVector) v0.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, 4).reinterpretShape(S16, 0)).and((short) 0x0F);
-            u00 = u00.add(n0.mul(((ShortVector) IntVector.broadcast(I32, qi[a0 + 7]).reinterpretShape(S16, 0))));
-            u01 = u01.add(n0.mul(((ShortVector) IntVector.broadcast(I32, qi[a1 + 7]).reinterpretShape(S16, 0))));
-            v0 = ShortVector.fromMemorySegment(S16, w, vo + 8L * R, LE);
-            n0 = v0.and((short) 0x0F);
-            s00 = s00.add(n0.mul(((ShortVector) IntVector.broadcast(I32, qi[a0 + 8]).reinterpretShape(S16, 0))));
-            s01 = s01.add(n0.mul(((ShortVector) IntVector.broadcast(I32, qi[a1 + 8]).reinterpretShape(S16, 0))));
-            v0 = ((ShortVector) ((IntVector) v0.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, 4).reinterpretShape(S16, 0));
-            n0 = v0.and((short) 0x0F);
-            u00 = u00.add(n0.mul(((ShortVector) IntVector.broadcast(I32, qi[a0 + 9]).reinterpretShape(S16, 0))));
-            u01 = u01.add(n0.mul(((ShortVector) IntVector.broadcast(I32, qi[a1 + 9]).reinterpretShape(S16, 0))));
-            v0 = ((ShortVector) ((IntVector) v0.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, 4).reinterpretShape(S16, 0));
-            n0 = v0.and((short) 0x0F);
-            s00 = s00.add(n0.mul(((ShortVector) IntVector.broadcast(I32, qi[a0 + 10]).reinterpretShape(S16, 0))));
-            s01 = s01.add(n0.mul(((ShortVector) IntVector.broadcast(I32, qi[a1 + 10]).reinterpretShape(S16, 0))));
-            n0 = ((ShortVector) ((IntVector) v0.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, 4).reinterpretShape(S16, 0)).and((short) 0x0F);
-            u00 = u00.add(n0.mul(((ShortVector) IntVector.broadcast(I32, qi[a0 + 11]).reinterpretShape(S16, 0))));
-            u01 = u01.add(n0.mul(((ShortVector) IntVector.broadcast(I32, qi[a1 + 11]).reinterpretShape(S16, 0))));
-            v0 = ShortVector.fromMemorySegment(S16, w, vo + 12L * R, LE);
-            n0 = v0.and((short) 0x0F);
-            s00 = s00.add(n0.mul(((ShortVector) IntVector.broadcast(I32, qi[a0 + 12]).reinterpretShape(S16, 0))));
-            s01 = s01.add(n0.mul(((ShortVector) IntVector.broadcast(I32, qi[a1 + 12]).reinterpretShape(S16, 0))));
-            v0 = ((ShortVector) ((IntVector) v0.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, 4).reinterpretShape(S16, 0));
-            n0 = v0.and((short) 0x0F);
-            u00 = u00.add(n0.mul(((ShortVector) IntVector.broadcast(I32, qi[a0 + 13]).reinterpretShape(S16, 0))));
-            u01 = u01.add(n0.mul(((ShortVector) IntVector.broadcast(I32, qi[a1 + 13]).reinterpretShape(S16, 0))));
-            v0 = ((ShortVector) ((IntVector) v0.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, 4).reinterpretShape(S16, 0));
-            n0 = v0.and((short) 0x0F);
-            s00 = s00.add(n0.mul(((ShortVector) IntVector.broadcast(I32, qi[a0 + 14]).reinterpretShape(S16, 0))));
-            s01 = s01.add(n0.mul(((ShortVector) IntVector.broadcast(I32, qi[a1 + 14]).reinterpretShape(S16, 0))));
-            n0 = ((ShortVector) ((IntVector) v0.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, 4).reinterpretShape(S16, 0)).and((short) 0x0F);
-            u00 = u00.add(n0.mul(((ShortVector) IntVector.broadcast(I32, qi[a0 + 15]).reinterpretShape(S16, 0))));
-            u01 = u01.add(n0.mul(((ShortVector) IntVector.broadcast(I32, qi[a1 + 15]).reinterpretShape(S16, 0))));
-            IntVector sc = (IntVector) ByteVector.fromMemorySegment(BYTES, w, bo + SC + (long) R * j, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I32, 0);
-            IntVector p0 = ((IntVector) s00.add(u00).reinterpretShape(I32, 0)), p1 = ((IntVector) s01.add(u01).reinterpretShape(I32, 0));
-            isum0 = p0.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                    .add(p0.lanewise(VectorOperators.ASHR, 16)).mul(sc).add(isum0);
-            isum1 = p1.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                    .add(p1.lanewise(VectorOperators.ASHR, 16)).mul(sc).add(isum1);
-            if (j == 7) { // ggml's gemv grain: one fma per super-block
-                IntVector h = (IntVector) ShortVector.fromMemorySegment(HALVES, w, bo, LE).convertShape(VectorOperators.S2I, I32, 0);
-                FloatVector dw = ((FloatVector) h.lanewise(VectorOperators.LSHL, 13).and(0x8FFFFFFF).reinterpretShape(F32, 0)).mul(0x1p112f);
-                acc0 = ((FloatVector) isum0.convert(VectorOperators.I2F, 0)).fma(dw.mul(d[dOff0 + sb]), acc0);
-                acc1 = ((FloatVector) isum1.convert(VectorOperators.I2F, 0)).fma(dw.mul(d[dOff1 + sb]), acc1);
-                isum0 = IntVector.zero(I32);
-                isum1 = isum0;
+            IntVector isum0 = IntVector.zero(I32), isum1 = isum0;
+            for (int j = 0; j < 8; j++) {
+                int t = 8 * sb + j;
+                long vo = bo + VALUES + 16L * R * j;
+                int a0 = qOff0 + 16 * t, a1 = qOff1 + 16 * t;
+                ShortVector s0 = ShortVector.zero(S16), u0 = s0, s1 = s0, u1 = s0, v, n;
+                v = ShortVector.fromMemorySegment(S16, w, vo + 0L * R, LE);
+                n = v.lanewise(VectorOperators.AND, LOW4);
+                s0 = s0.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a0 + 0]).reinterpretShape(S16, 0))));
+                s1 = s1.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a1 + 0]).reinterpretShape(S16, 0))));
+                v = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0));
+                n = v.lanewise(VectorOperators.AND, LOW4);
+                u0 = u0.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a0 + 1]).reinterpretShape(S16, 0))));
+                u1 = u1.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a1 + 1]).reinterpretShape(S16, 0))));
+                v = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0));
+                n = v.lanewise(VectorOperators.AND, LOW4);
+                s0 = s0.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a0 + 2]).reinterpretShape(S16, 0))));
+                s1 = s1.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a1 + 2]).reinterpretShape(S16, 0))));
+                n = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4);
+                u0 = u0.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a0 + 3]).reinterpretShape(S16, 0))));
+                u1 = u1.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a1 + 3]).reinterpretShape(S16, 0))));
+                v = ShortVector.fromMemorySegment(S16, w, vo + 4L * R, LE);
+                n = v.lanewise(VectorOperators.AND, LOW4);
+                s0 = s0.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a0 + 4]).reinterpretShape(S16, 0))));
+                s1 = s1.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a1 + 4]).reinterpretShape(S16, 0))));
+                v = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0));
+                n = v.lanewise(VectorOperators.AND, LOW4);
+                u0 = u0.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a0 + 5]).reinterpretShape(S16, 0))));
+                u1 = u1.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a1 + 5]).reinterpretShape(S16, 0))));
+                v = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0));
+                n = v.lanewise(VectorOperators.AND, LOW4);
+                s0 = s0.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a0 + 6]).reinterpretShape(S16, 0))));
+                s1 = s1.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a1 + 6]).reinterpretShape(S16, 0))));
+                n = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4);
+                u0 = u0.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a0 + 7]).reinterpretShape(S16, 0))));
+                u1 = u1.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a1 + 7]).reinterpretShape(S16, 0))));
+                v = ShortVector.fromMemorySegment(S16, w, vo + 8L * R, LE);
+                n = v.lanewise(VectorOperators.AND, LOW4);
+                s0 = s0.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a0 + 8]).reinterpretShape(S16, 0))));
+                s1 = s1.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a1 + 8]).reinterpretShape(S16, 0))));
+                v = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0));
+                n = v.lanewise(VectorOperators.AND, LOW4);
+                u0 = u0.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a0 + 9]).reinterpretShape(S16, 0))));
+                u1 = u1.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a1 + 9]).reinterpretShape(S16, 0))));
+                v = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0));
+                n = v.lanewise(VectorOperators.AND, LOW4);
+                s0 = s0.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a0 + 10]).reinterpretShape(S16, 0))));
+                s1 = s1.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a1 + 10]).reinterpretShape(S16, 0))));
+                n = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4);
+                u0 = u0.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a0 + 11]).reinterpretShape(S16, 0))));
+                u1 = u1.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a1 + 11]).reinterpretShape(S16, 0))));
+                v = ShortVector.fromMemorySegment(S16, w, vo + 12L * R, LE);
+                n = v.lanewise(VectorOperators.AND, LOW4);
+                s0 = s0.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a0 + 12]).reinterpretShape(S16, 0))));
+                s1 = s1.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a1 + 12]).reinterpretShape(S16, 0))));
+                v = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0));
+                n = v.lanewise(VectorOperators.AND, LOW4);
+                u0 = u0.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a0 + 13]).reinterpretShape(S16, 0))));
+                u1 = u1.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a1 + 13]).reinterpretShape(S16, 0))));
+                v = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0));
+                n = v.lanewise(VectorOperators.AND, LOW4);
+                s0 = s0.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a0 + 14]).reinterpretShape(S16, 0))));
+                s1 = s1.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a1 + 14]).reinterpretShape(S16, 0))));
+                n = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4);
+                u0 = u0.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a0 + 15]).reinterpretShape(S16, 0))));
+                u1 = u1.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a1 + 15]).reinterpretShape(S16, 0))));
+                IntVector sc = (IntVector) ByteVector.fromMemorySegment(BYTES, w, bo + SC + (long) R * j, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I32, 0);
+                IntVector p0 = (IntVector) s0.lanewise(VectorOperators.ADD, u0).reinterpretShape(I32, 0), p1 = (IntVector) s1.lanewise(VectorOperators.ADD, u1).reinterpretShape(I32, 0);
+                isum0 = p0.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16)
+                        .lanewise(VectorOperators.ADD, p0.lanewise(VectorOperators.ASHR, C16)).lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, isum0);
+                isum1 = p1.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16)
+                        .lanewise(VectorOperators.ADD, p1.lanewise(VectorOperators.ASHR, C16)).lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, isum1);
+            }
+            { // ggml's gemv grain: one fma per super-block
+                IntVector h = (IntVector) ShortVector.fromMemorySegment(S16, w, bo, LE).convertShape(VectorOperators.S2I, I32, 0);
+                FloatVector dw = ((FloatVector) h.lanewise(VectorOperators.LSHL, C13).lanewise(VectorOperators.AND, HMASK).reinterpretShape(F32, 0)).lanewise(VectorOperators.MUL, HSCALE);
+                acc0 = ((FloatVector) isum0.convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.FMA, dw.lanewise(VectorOperators.MUL, FloatVector.broadcast(F32, d[dOff0 + sb])), acc0);
+                acc1 = ((FloatVector) isum1.convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.FMA, dw.lanewise(VectorOperators.MUL, FloatVector.broadcast(F32, d[dOff1 + sb])), acc1);
             }
         }
-        acc0.intoArray(out, o0);
-        acc1.intoArray(out, o1);
+        acc0.lanewise(VectorOperators.ADD, NEG0).intoMemorySegment(out, (long) o0 * Float.BYTES, NATIVE);
+        acc1.lanewise(VectorOperators.ADD, NEG0).intoMemorySegment(out, (long) o1 * Float.BYTES, NATIVE);
         subtractMins(w, off, sbs, d, dOff0, bs, bOff0, PER_GEMV, out, o0);
         subtractMins(w, off, sbs, d, dOff1, bs, bOff1, PER_GEMV, out, o1);
     }
@@ -480,98 +549,101 @@ public final class Q4Kx8 {
      * 4480x1536 matrix took 5.5 ms, as two methods 3.7 ms (one scratch run each, one thread: indicative).
      */
     public static void gemm2Fine(MemorySegment w, long off, int sbs, int[] qi, int qOff0, int qOff1, float[] d, int dOff0, int dOff1,
-                             int[] bs, int bOff0, int bOff1, float[] out, int o0, int o1) {
-        FloatVector acc0 = FloatVector.zero(F32), acc1 = acc0, f0 = acc0, f1 = acc0;
-        IntVector isum0 = IntVector.zero(I32), isum1 = isum0;
-        // One loop over all sub-blocks (t = 8·sb + j), not sb and j nested: measured 1.4-2x faster (the likely
-        // reason: the activations' index, 16·t, is linear in the loop variable, so C2 can hoist its range checks).
-        for (int t = 0; t < 8 * sbs; t++) {
-            int sb = t >>> 3, j = t & 7;
+                                 int[] bs, int bOff0, int bOff1, MemorySegment out, int o0, int o1) {
+        ShortVector LOW4 = ShortVector.broadcast(S16, (short) 0x0F);
+        IntVector C4 = IntVector.broadcast(I32, 4), C13 = IntVector.broadcast(I32, 13), C16 = IntVector.broadcast(I32, 16);
+        IntVector HMASK = IntVector.broadcast(I32, 0x8FFFFFFF);
+        FloatVector HSCALE = FloatVector.broadcast(F32, 0x1p112f), NEG0 = FloatVector.broadcast(F32, -0.0f);
+        FloatVector acc0 = FloatVector.zero(F32), acc1 = acc0;
+        // Nested loops, each fma unconditional in its own (see gemv); the 16·t of the activations' index stays
+        // linear in every loop variable.
+        for (int sb = 0; sb < sbs; sb++) {
             long bo = off + (long) sb * BLOCK;
-            if (j == 0) {
-                IntVector h = (IntVector) ShortVector.fromMemorySegment(HALVES, w, bo, LE).convertShape(VectorOperators.S2I, I32, 0);
-                FloatVector dw = ((FloatVector) h.lanewise(VectorOperators.LSHL, 13).and(0x8FFFFFFF).reinterpretShape(F32, 0)).mul(0x1p112f);
-                f0 = dw.mul(d[dOff0 + sb]);
-                f1 = dw.mul(d[dOff1 + sb]);
-            }
-            long vo = bo + VALUES + 16L * R * j;
-            int a0 = qOff0 + 16 * t, a1 = qOff1 + 16 * t;
-            ShortVector s00 = ShortVector.zero(S16), u00 = s00, s01 = s00, u01 = s00, v0, n0;
-            v0 = ShortVector.fromMemorySegment(S16, w, vo + 0L * R, LE);
-            n0 = v0.and((short) 0x0F);
-            s00 = s00.add(n0.mul(((ShortVector) IntVector.broadcast(I32, qi[a0 + 0]).reinterpretShape(S16, 0))));
-            s01 = s01.add(n0.mul(((ShortVector) IntVector.broadcast(I32, qi[a1 + 0]).reinterpretShape(S16, 0))));
-            v0 = ((ShortVector) ((IntVector) v0.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, 4).reinterpretShape(S16, 0));
-            n0 = v0.and((short) 0x0F);
-            u00 = u00.add(n0.mul(((ShortVector) IntVector.broadcast(I32, qi[a0 + 1]).reinterpretShape(S16, 0))));
-            u01 = u01.add(n0.mul(((ShortVector) IntVector.broadcast(I32, qi[a1 + 1]).reinterpretShape(S16, 0))));
-            v0 = ((ShortVector) ((IntVector) v0.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, 4).reinterpretShape(S16, 0));
-            n0 = v0.and((short) 0x0F);
-            s00 = s00.add(n0.mul(((ShortVector) IntVector.broadcast(I32, qi[a0 + 2]).reinterpretShape(S16, 0))));
-            s01 = s01.add(n0.mul(((ShortVector) IntVector.broadcast(I32, qi[a1 + 2]).reinterpretShape(S16, 0))));
-            n0 = ((ShortVector) ((IntVector) v0.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, 4).reinterpretShape(S16, 0)).and((short) 0x0F);
-            u00 = u00.add(n0.mul(((ShortVector) IntVector.broadcast(I32, qi[a0 + 3]).reinterpretShape(S16, 0))));
-            u01 = u01.add(n0.mul(((ShortVector) IntVector.broadcast(I32, qi[a1 + 3]).reinterpretShape(S16, 0))));
-            v0 = ShortVector.fromMemorySegment(S16, w, vo + 4L * R, LE);
-            n0 = v0.and((short) 0x0F);
-            s00 = s00.add(n0.mul(((ShortVector) IntVector.broadcast(I32, qi[a0 + 4]).reinterpretShape(S16, 0))));
-            s01 = s01.add(n0.mul(((ShortVector) IntVector.broadcast(I32, qi[a1 + 4]).reinterpretShape(S16, 0))));
-            v0 = ((ShortVector) ((IntVector) v0.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, 4).reinterpretShape(S16, 0));
-            n0 = v0.and((short) 0x0F);
-            u00 = u00.add(n0.mul(((ShortVector) IntVector.broadcast(I32, qi[a0 + 5]).reinterpretShape(S16, 0))));
-            u01 = u01.add(n0.mul(((ShortVector) IntVector.broadcast(I32, qi[a1 + 5]).reinterpretShape(S16, 0))));
-            v0 = ((ShortVector) ((IntVector) v0.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, 4).reinterpretShape(S16, 0));
-            n0 = v0.and((short) 0x0F);
-            s00 = s00.add(n0.mul(((ShortVector) IntVector.broadcast(I32, qi[a0 + 6]).reinterpretShape(S16, 0))));
-            s01 = s01.add(n0.mul(((ShortVector) IntVector.broadcast(I32, qi[a1 + 6]).reinterpretShape(S16, 0))));
-            n0 = ((ShortVector) ((IntVector) v0.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, 4).reinterpretShape(S16, 0)).and((short) 0x0F);
-            u00 = u00.add(n0.mul(((ShortVector) IntVector.broadcast(I32, qi[a0 + 7]).reinterpretShape(S16, 0))));
-            u01 = u01.add(n0.mul(((ShortVector) IntVector.broadcast(I32, qi[a1 + 7]).reinterpretShape(S16, 0))));
-            v0 = ShortVector.fromMemorySegment(S16, w, vo + 8L * R, LE);
-            n0 = v0.and((short) 0x0F);
-            s00 = s00.add(n0.mul(((ShortVector) IntVector.broadcast(I32, qi[a0 + 8]).reinterpretShape(S16, 0))));
-            s01 = s01.add(n0.mul(((ShortVector) IntVector.broadcast(I32, qi[a1 + 8]).reinterpretShape(S16, 0))));
-            v0 = ((ShortVector) ((IntVector) v0.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, 4).reinterpretShape(S16, 0));
-            n0 = v0.and((short) 0x0F);
-            u00 = u00.add(n0.mul(((ShortVector) IntVector.broadcast(I32, qi[a0 + 9]).reinterpretShape(S16, 0))));
-            u01 = u01.add(n0.mul(((ShortVector) IntVector.broadcast(I32, qi[a1 + 9]).reinterpretShape(S16, 0))));
-            v0 = ((ShortVector) ((IntVector) v0.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, 4).reinterpretShape(S16, 0));
-            n0 = v0.and((short) 0x0F);
-            s00 = s00.add(n0.mul(((ShortVector) IntVector.broadcast(I32, qi[a0 + 10]).reinterpretShape(S16, 0))));
-            s01 = s01.add(n0.mul(((ShortVector) IntVector.broadcast(I32, qi[a1 + 10]).reinterpretShape(S16, 0))));
-            n0 = ((ShortVector) ((IntVector) v0.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, 4).reinterpretShape(S16, 0)).and((short) 0x0F);
-            u00 = u00.add(n0.mul(((ShortVector) IntVector.broadcast(I32, qi[a0 + 11]).reinterpretShape(S16, 0))));
-            u01 = u01.add(n0.mul(((ShortVector) IntVector.broadcast(I32, qi[a1 + 11]).reinterpretShape(S16, 0))));
-            v0 = ShortVector.fromMemorySegment(S16, w, vo + 12L * R, LE);
-            n0 = v0.and((short) 0x0F);
-            s00 = s00.add(n0.mul(((ShortVector) IntVector.broadcast(I32, qi[a0 + 12]).reinterpretShape(S16, 0))));
-            s01 = s01.add(n0.mul(((ShortVector) IntVector.broadcast(I32, qi[a1 + 12]).reinterpretShape(S16, 0))));
-            v0 = ((ShortVector) ((IntVector) v0.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, 4).reinterpretShape(S16, 0));
-            n0 = v0.and((short) 0x0F);
-            u00 = u00.add(n0.mul(((ShortVector) IntVector.broadcast(I32, qi[a0 + 13]).reinterpretShape(S16, 0))));
-            u01 = u01.add(n0.mul(((ShortVector) IntVector.broadcast(I32, qi[a1 + 13]).reinterpretShape(S16, 0))));
-            v0 = ((ShortVector) ((IntVector) v0.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, 4).reinterpretShape(S16, 0));
-            n0 = v0.and((short) 0x0F);
-            s00 = s00.add(n0.mul(((ShortVector) IntVector.broadcast(I32, qi[a0 + 14]).reinterpretShape(S16, 0))));
-            s01 = s01.add(n0.mul(((ShortVector) IntVector.broadcast(I32, qi[a1 + 14]).reinterpretShape(S16, 0))));
-            n0 = ((ShortVector) ((IntVector) v0.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, 4).reinterpretShape(S16, 0)).and((short) 0x0F);
-            u00 = u00.add(n0.mul(((ShortVector) IntVector.broadcast(I32, qi[a0 + 15]).reinterpretShape(S16, 0))));
-            u01 = u01.add(n0.mul(((ShortVector) IntVector.broadcast(I32, qi[a1 + 15]).reinterpretShape(S16, 0))));
-            IntVector sc = (IntVector) ByteVector.fromMemorySegment(BYTES, w, bo + SC + (long) R * j, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I32, 0);
-            IntVector p0 = ((IntVector) s00.add(u00).reinterpretShape(I32, 0)), p1 = ((IntVector) s01.add(u01).reinterpretShape(I32, 0));
-            isum0 = p0.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                    .add(p0.lanewise(VectorOperators.ASHR, 16)).mul(sc).add(isum0);
-            isum1 = p1.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                    .add(p1.lanewise(VectorOperators.ASHR, 16)).mul(sc).add(isum1);
-            if ((j & 1) != 0) { // ggml's gemm grain: one fma per PER_GEMM = 2 sub-blocks
-                acc0 = ((FloatVector) isum0.convert(VectorOperators.I2F, 0)).fma(f0, acc0);
-                acc1 = ((FloatVector) isum1.convert(VectorOperators.I2F, 0)).fma(f1, acc1);
-                isum0 = IntVector.zero(I32);
-                isum1 = isum0;
+            IntVector h = (IntVector) ShortVector.fromMemorySegment(S16, w, bo, LE).convertShape(VectorOperators.S2I, I32, 0);
+            FloatVector dw = ((FloatVector) h.lanewise(VectorOperators.LSHL, C13).lanewise(VectorOperators.AND, HMASK).reinterpretShape(F32, 0)).lanewise(VectorOperators.MUL, HSCALE);
+            FloatVector f0 = dw.lanewise(VectorOperators.MUL, FloatVector.broadcast(F32, d[dOff0 + sb]));
+            FloatVector f1 = dw.lanewise(VectorOperators.MUL, FloatVector.broadcast(F32, d[dOff1 + sb]));
+            for (int j0 = 0; j0 < 8; j0 += PER_GEMM) {
+                IntVector isum0 = IntVector.zero(I32), isum1 = isum0;
+                for (int j = j0; j < j0 + PER_GEMM; j++) {
+                    int t = 8 * sb + j;
+                    long vo = bo + VALUES + 16L * R * j;
+                    int a0 = qOff0 + 16 * t, a1 = qOff1 + 16 * t;
+                    ShortVector s0 = ShortVector.zero(S16), u0 = s0, s1 = s0, u1 = s0, v, n;
+                    v = ShortVector.fromMemorySegment(S16, w, vo + 0L * R, LE);
+                    n = v.lanewise(VectorOperators.AND, LOW4);
+                    s0 = s0.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a0 + 0]).reinterpretShape(S16, 0))));
+                    s1 = s1.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a1 + 0]).reinterpretShape(S16, 0))));
+                    v = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0));
+                    n = v.lanewise(VectorOperators.AND, LOW4);
+                    u0 = u0.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a0 + 1]).reinterpretShape(S16, 0))));
+                    u1 = u1.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a1 + 1]).reinterpretShape(S16, 0))));
+                    v = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0));
+                    n = v.lanewise(VectorOperators.AND, LOW4);
+                    s0 = s0.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a0 + 2]).reinterpretShape(S16, 0))));
+                    s1 = s1.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a1 + 2]).reinterpretShape(S16, 0))));
+                    n = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4);
+                    u0 = u0.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a0 + 3]).reinterpretShape(S16, 0))));
+                    u1 = u1.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a1 + 3]).reinterpretShape(S16, 0))));
+                    v = ShortVector.fromMemorySegment(S16, w, vo + 4L * R, LE);
+                    n = v.lanewise(VectorOperators.AND, LOW4);
+                    s0 = s0.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a0 + 4]).reinterpretShape(S16, 0))));
+                    s1 = s1.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a1 + 4]).reinterpretShape(S16, 0))));
+                    v = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0));
+                    n = v.lanewise(VectorOperators.AND, LOW4);
+                    u0 = u0.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a0 + 5]).reinterpretShape(S16, 0))));
+                    u1 = u1.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a1 + 5]).reinterpretShape(S16, 0))));
+                    v = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0));
+                    n = v.lanewise(VectorOperators.AND, LOW4);
+                    s0 = s0.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a0 + 6]).reinterpretShape(S16, 0))));
+                    s1 = s1.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a1 + 6]).reinterpretShape(S16, 0))));
+                    n = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4);
+                    u0 = u0.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a0 + 7]).reinterpretShape(S16, 0))));
+                    u1 = u1.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a1 + 7]).reinterpretShape(S16, 0))));
+                    v = ShortVector.fromMemorySegment(S16, w, vo + 8L * R, LE);
+                    n = v.lanewise(VectorOperators.AND, LOW4);
+                    s0 = s0.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a0 + 8]).reinterpretShape(S16, 0))));
+                    s1 = s1.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a1 + 8]).reinterpretShape(S16, 0))));
+                    v = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0));
+                    n = v.lanewise(VectorOperators.AND, LOW4);
+                    u0 = u0.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a0 + 9]).reinterpretShape(S16, 0))));
+                    u1 = u1.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a1 + 9]).reinterpretShape(S16, 0))));
+                    v = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0));
+                    n = v.lanewise(VectorOperators.AND, LOW4);
+                    s0 = s0.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a0 + 10]).reinterpretShape(S16, 0))));
+                    s1 = s1.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a1 + 10]).reinterpretShape(S16, 0))));
+                    n = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4);
+                    u0 = u0.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a0 + 11]).reinterpretShape(S16, 0))));
+                    u1 = u1.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a1 + 11]).reinterpretShape(S16, 0))));
+                    v = ShortVector.fromMemorySegment(S16, w, vo + 12L * R, LE);
+                    n = v.lanewise(VectorOperators.AND, LOW4);
+                    s0 = s0.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a0 + 12]).reinterpretShape(S16, 0))));
+                    s1 = s1.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a1 + 12]).reinterpretShape(S16, 0))));
+                    v = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0));
+                    n = v.lanewise(VectorOperators.AND, LOW4);
+                    u0 = u0.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a0 + 13]).reinterpretShape(S16, 0))));
+                    u1 = u1.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a1 + 13]).reinterpretShape(S16, 0))));
+                    v = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0));
+                    n = v.lanewise(VectorOperators.AND, LOW4);
+                    s0 = s0.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a0 + 14]).reinterpretShape(S16, 0))));
+                    s1 = s1.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a1 + 14]).reinterpretShape(S16, 0))));
+                    n = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4);
+                    u0 = u0.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a0 + 15]).reinterpretShape(S16, 0))));
+                    u1 = u1.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a1 + 15]).reinterpretShape(S16, 0))));
+                    IntVector sc = (IntVector) ByteVector.fromMemorySegment(BYTES, w, bo + SC + (long) R * j, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I32, 0);
+                    IntVector p0 = (IntVector) s0.lanewise(VectorOperators.ADD, u0).reinterpretShape(I32, 0), p1 = (IntVector) s1.lanewise(VectorOperators.ADD, u1).reinterpretShape(I32, 0);
+                    isum0 = p0.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16)
+                            .lanewise(VectorOperators.ADD, p0.lanewise(VectorOperators.ASHR, C16)).lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, isum0);
+                    isum1 = p1.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16)
+                            .lanewise(VectorOperators.ADD, p1.lanewise(VectorOperators.ASHR, C16)).lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, isum1);
+                }
+                // ggml's gemm grain: one fma per PER_GEMM = 2 sub-blocks
+                acc0 = ((FloatVector) isum0.convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.FMA, f0, acc0);
+                acc1 = ((FloatVector) isum1.convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.FMA, f1, acc1);
             }
         }
-        acc0.intoArray(out, o0);
-        acc1.intoArray(out, o1);
+        acc0.lanewise(VectorOperators.ADD, NEG0).intoMemorySegment(out, (long) o0 * Float.BYTES, NATIVE);
+        acc1.lanewise(VectorOperators.ADD, NEG0).intoMemorySegment(out, (long) o1 * Float.BYTES, NATIVE);
         subtractMins(w, off, sbs, d, dOff0, bs, bOff0, PER_GEMM, out, o0);
         subtractMins(w, off, sbs, d, dOff1, bs, bOff1, PER_GEMM, out, o1);
     }

@@ -195,9 +195,8 @@ class MatmulTest {
      */
     @org.junit.jupiter.api.Test
     void repackedQ4_KFollowsGgmlsGrainsPerToken() {
-        int rows = 40, cols = 768, sbs = cols / 256;
-        org.junit.jupiter.api.Assumptions.assumeTrue(Q4Kx8.fits(rows, cols),
-                "Q4_K is not repacked at " + VectorWidths.describe() + " (the layout needs 8-row groups)");
+        int rows = 5 * Q4Kx8.R, cols = 768, sbs = cols / 256; // 40 rows at 8 per group: chunks split groups
+        org.junit.jupiter.api.Assumptions.assumeTrue(Q4Kx8.fits(rows, cols), "Q4_K is not repacked at " + VectorWidths.describe());
         Case c = random(GgmlType.Q4_K, rows, cols, 31);
         MemorySegment p = Q4Kx8.repack(c.w.data(), rows, cols, java.lang.foreign.Arena.ofAuto(), POOL);
         assertTrue(p != null);
@@ -224,6 +223,40 @@ class MatmulTest {
                         assertEquals(Float.floatToRawIntBits(want), Float.floatToRawIntBits(got[t * rows + row]), at + ": " + want + " vs " + got[t * rows + row]);
                         assertEquals(ref[t * rows + row], got[t * rows + row], 1e-5 * Math.abs(ref[t * rows + row]) + 1e-5, at + " (row-major kernel)");
                     }
+                }
+            }
+        }
+    }
+
+    /**
+     * A repacked Q4_K matrix in one multiply with a matrix of another kernel (Q/K/V of a Q4_K_M file, where
+     * attn_v is Q6_K): one token then goes through the row-chunk path, not decodePacked, and must give
+     * ggml's gemv order all the same; a batch likewise.
+     */
+    @org.junit.jupiter.api.Test
+    void repackedQ4_KBesideAnotherKernelInOneMultiply() {
+        int rows = 3 * Q4Kx8.R, cols = 512, sbs = cols / 256;
+        org.junit.jupiter.api.Assumptions.assumeTrue(Q4Kx8.fits(rows, cols), "Q4_K is not repacked at " + VectorWidths.describe());
+        Case c = random(GgmlType.Q4_K, rows, cols, 51);
+        WeightMatrix packed = new WeightMatrix("w", GgmlType.Q4_K, rows, cols, c.w.data(),
+                Q4Kx8.repack(c.w.data(), rows, cols, java.lang.foreign.Arena.ofAuto(), POOL));
+        assertEquals(WeightMatrix.Kernel.Q4_K_X8, packed.kernel());
+        Case other = random(GgmlType.Q6_K, 24, cols, 52);
+        Matmul mm = new Matmul(POOL);
+        SplittableRandom r = new SplittableRandom(53);
+        for (int n : new int[] {1, 3}) {
+            float[] x = new float[n * cols];
+            for (int i = 0; i < x.length; i++) x[i] = (float) r.nextGaussian();
+            float[] got = new float[n * rows], o = new float[n * 24];
+            mm.multiply(x, n, new WeightMatrix[] {other.w, packed}, new float[][] {o, got}, true);
+            short[] q = new short[cols];
+            float[] qd = new float[sbs];
+            int[] bs = new int[sbs * 16];
+            for (int t = 0; t < n; t++) {
+                KQuants.quantizeQ8K(x, t * cols, cols, q, 0, qd, 0, bs, 0);
+                for (int row = 0; row < rows; row++) {
+                    float want = q4kGgmlOrder(c.w.data(), row * c.w.rowBytes(), sbs, q, qd, bs, 8);
+                    assertEquals(Float.floatToRawIntBits(want), Float.floatToRawIntBits(got[t * rows + row]), "n=" + n + " t=" + t + " row=" + row);
                 }
             }
         }
@@ -258,9 +291,10 @@ class MatmulTest {
     @org.junit.jupiter.api.Test
     void repackedQ4_KDecodePairsAndNonFiniteScales() {
         int cols = 512;
-        org.junit.jupiter.api.Assumptions.assumeTrue(Q4Kx8.fits(8, cols), "Q4_K is not repacked at " + VectorWidths.describe());
+        org.junit.jupiter.api.Assumptions.assumeTrue(Q4Kx8.fits(Q4Kx8.R, cols), "Q4_K is not repacked at " + VectorWidths.describe());
         WeightMatrix[] ws = new WeightMatrix[3];
-        int[] rowCounts = {40, 16, 256};
+        int R = Q4Kx8.R;
+        int[] rowCounts = {5 * R, 2 * R, 32 * R}; // 5 + 2 + 32 groups, as 40, 16, 256 rows at R = 8
         for (int i = 0; i < 3; i++) {
             Case c = random(GgmlType.Q4_K, rowCounts[i], cols, 40 + i);
             ws[i] = new WeightMatrix("w" + i, GgmlType.Q4_K, rowCounts[i], cols, c.w.data(),
@@ -270,7 +304,7 @@ class MatmulTest {
         float[] x = new float[cols];
         SplittableRandom r = new SplittableRandom(44);
         for (int i = 0; i < x.length; i++) x[i] = (float) r.nextGaussian();
-        float[][] together = {new float[40], new float[16], new float[256]};
+        float[][] together = {new float[rowCounts[0]], new float[rowCounts[1]], new float[rowCounts[2]]};
         mm.multiply(x, 1, ws, together);
         for (int i = 0; i < 3; i++) {
             float[] alone = new float[rowCounts[i]];
@@ -280,7 +314,7 @@ class MatmulTest {
         MemorySegment copy = java.lang.foreign.Arena.ofAuto().allocate(ws[1].data().byteSize());
         copy.copyFrom(ws[1].data());
         copy.set(QuantLayouts.I16, 5 * 2 * 144 + 144 + 2, (short) 0x7e00); // NaN dmin, row 5, second super-block
-        assertTrue(Q4Kx8.repack(copy, 16, cols, java.lang.foreign.Arena.ofAuto(), POOL) == null);
+        assertTrue(Q4Kx8.repack(copy, rowCounts[1], cols, java.lang.foreign.Arena.ofAuto(), POOL) == null);
     }
 
     /** A non-finite block scale keeps the matrix on the row-major kernels (the repacked f16 widening is finite-only). */
