@@ -292,59 +292,13 @@ public final class Q6Kx8 {
     public static void gemvGgml(MemorySegment w, long off, int sbs, int[] qv, float[] d, int dOff, int[] bs, int bOff,
                                 MemorySegment lanes, MemorySegment out, int o) {
         // the pollution-proof form (see gemv)
-        IntVector C16 = IntVector.broadcast(I32, 16), C5 = IntVector.broadcast(I32, 5);
         FloatVector zero = FloatVector.zero(F32);
         for (int k = 0; k < 8; k++) zero.intoMemorySegment(lanes, (long) k * R * Float.BYTES, NATIVE); // ggml's eight float lanes, each across the R rows
-        for (int s = 0; s < sbs; s++) {
-            long bo = off + (long) s * BLOCK;
-            FloatVector dv = FloatVector.fromMemorySegment(F32, w, bo, LE).lanewise(VectorOperators.MUL, FloatVector.broadcast(F32, d[dOff + s]));
-            int b = bOff + 16 * s;
-            // even sub-blocks feed lanes 0..3, odd ones 4..7: four integer lanes at a time keep the registers free
-            for (int h = 0; h < 2; h++) {
-                IntVector a0 = IntVector.zero(I32), a1 = a0, a2 = a0, a3 = a0;
-                for (int j = h; j < 16; j += 2) {
-                    long vo = bo + VALUES + 16L * R * j;
-                    int a = (s * (QK / 2) + 8 * j) * STRIDE;
-                    // written out, no helpers returning vectors: C2 boxes those when it does not inline them.
-                    // An int lane holds two 16-bit sums (|each| <= 2·63·127): adding the lane shifted left by 16
-                    // (= times 0x10001, without vpmulld's 10-cycle latency on Intel) puts their sum in the high
-                    // half (it stays below 2^15, so nothing carries out), and the shift brings it down signed.
-                    IntVector sc = (IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + SC + (long) R * j, LE)
-                            .convertShape(VectorOperators.B2I, I32, 0);
-                    IntVector v0 = ((IntVector) ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 0L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, (ShortVector) (SPREAD ? IntVector.fromArray(I32, qv, a + 0 * R) : IntVector.broadcast(I32, qv[a + 0])).reinterpretShape(S16, 0))
-                            .lanewise(VectorOperators.ADD, ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 2L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, (ShortVector) (SPREAD ? IntVector.fromArray(I32, qv, a + 1 * R) : IntVector.broadcast(I32, qv[a + 1])).reinterpretShape(S16, 0))).reinterpretShape(I32, 0));
-                    IntVector v1 = ((IntVector) ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 4L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, (ShortVector) (SPREAD ? IntVector.fromArray(I32, qv, a + 2 * R) : IntVector.broadcast(I32, qv[a + 2])).reinterpretShape(S16, 0))
-                            .lanewise(VectorOperators.ADD, ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 6L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, (ShortVector) (SPREAD ? IntVector.fromArray(I32, qv, a + 3 * R) : IntVector.broadcast(I32, qv[a + 3])).reinterpretShape(S16, 0))).reinterpretShape(I32, 0));
-                    IntVector v2 = ((IntVector) ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 8L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, (ShortVector) (SPREAD ? IntVector.fromArray(I32, qv, a + 4 * R) : IntVector.broadcast(I32, qv[a + 4])).reinterpretShape(S16, 0))
-                            .lanewise(VectorOperators.ADD, ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 10L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, (ShortVector) (SPREAD ? IntVector.fromArray(I32, qv, a + 5 * R) : IntVector.broadcast(I32, qv[a + 5])).reinterpretShape(S16, 0))).reinterpretShape(I32, 0));
-                    IntVector v3 = ((IntVector) ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 12L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, (ShortVector) (SPREAD ? IntVector.fromArray(I32, qv, a + 6 * R) : IntVector.broadcast(I32, qv[a + 6])).reinterpretShape(S16, 0))
-                            .lanewise(VectorOperators.ADD, ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 14L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, (ShortVector) (SPREAD ? IntVector.fromArray(I32, qv, a + 7 * R) : IntVector.broadcast(I32, qv[a + 7])).reinterpretShape(S16, 0))).reinterpretShape(I32, 0));
-                    a0 = v0.lanewise(VectorOperators.ADD, v0.lanewise(VectorOperators.LSHL, C16)).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a0);
-                    a1 = v1.lanewise(VectorOperators.ADD, v1.lanewise(VectorOperators.LSHL, C16)).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a1);
-                    a2 = v2.lanewise(VectorOperators.ADD, v2.lanewise(VectorOperators.LSHL, C16)).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a2);
-                    a3 = v3.lanewise(VectorOperators.ADD, v3.lanewise(VectorOperators.LSHL, C16)).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a3);
-                }
-                // the unsigned values' offset: lane k loses 32·(bsum·scale) of the 16-groups 2k and 2k+1
-                IntVector s0 = (IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + SC + (long) R * (8 * h + 0), LE).convertShape(VectorOperators.B2I, I32, 0);
-                IntVector s1 = (IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + SC + (long) R * (8 * h + 1), LE).convertShape(VectorOperators.B2I, I32, 0);
-                IntVector s2 = (IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + SC + (long) R * (8 * h + 2), LE).convertShape(VectorOperators.B2I, I32, 0);
-                IntVector s3 = (IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + SC + (long) R * (8 * h + 3), LE).convertShape(VectorOperators.B2I, I32, 0);
-                IntVector s4 = (IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + SC + (long) R * (8 * h + 4), LE).convertShape(VectorOperators.B2I, I32, 0);
-                IntVector s5 = (IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + SC + (long) R * (8 * h + 5), LE).convertShape(VectorOperators.B2I, I32, 0);
-                IntVector s6 = (IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + SC + (long) R * (8 * h + 6), LE).convertShape(VectorOperators.B2I, I32, 0);
-                IntVector s7 = (IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + SC + (long) R * (8 * h + 7), LE).convertShape(VectorOperators.B2I, I32, 0);
-                int g = b + 8 * h;
-                long k = 4L * h * R * Float.BYTES;
-                a0 = a0.lanewise(VectorOperators.SUB, s0.lanewise(VectorOperators.MUL, IntVector.broadcast(I32, bs[g + 0])).lanewise(VectorOperators.ADD, s1.lanewise(VectorOperators.MUL, IntVector.broadcast(I32, bs[g + 1]))).lanewise(VectorOperators.LSHL, C5));
-                a1 = a1.lanewise(VectorOperators.SUB, s2.lanewise(VectorOperators.MUL, IntVector.broadcast(I32, bs[g + 2])).lanewise(VectorOperators.ADD, s3.lanewise(VectorOperators.MUL, IntVector.broadcast(I32, bs[g + 3]))).lanewise(VectorOperators.LSHL, C5));
-                a2 = a2.lanewise(VectorOperators.SUB, s4.lanewise(VectorOperators.MUL, IntVector.broadcast(I32, bs[g + 4])).lanewise(VectorOperators.ADD, s5.lanewise(VectorOperators.MUL, IntVector.broadcast(I32, bs[g + 5]))).lanewise(VectorOperators.LSHL, C5));
-                a3 = a3.lanewise(VectorOperators.SUB, s6.lanewise(VectorOperators.MUL, IntVector.broadcast(I32, bs[g + 6])).lanewise(VectorOperators.ADD, s7.lanewise(VectorOperators.MUL, IntVector.broadcast(I32, bs[g + 7]))).lanewise(VectorOperators.LSHL, C5));
-                dv.lanewise(VectorOperators.FMA, (FloatVector) a0.convertShape(VectorOperators.I2F, F32, 0), FloatVector.fromMemorySegment(F32, lanes, k, NATIVE)).intoMemorySegment(lanes, k, NATIVE);
-                dv.lanewise(VectorOperators.FMA, (FloatVector) a1.convertShape(VectorOperators.I2F, F32, 0), FloatVector.fromMemorySegment(F32, lanes, k + 1L * R * Float.BYTES, NATIVE)).intoMemorySegment(lanes, k + 1L * R * Float.BYTES, NATIVE);
-                dv.lanewise(VectorOperators.FMA, (FloatVector) a2.convertShape(VectorOperators.I2F, F32, 0), FloatVector.fromMemorySegment(F32, lanes, k + 2L * R * Float.BYTES, NATIVE)).intoMemorySegment(lanes, k + 2L * R * Float.BYTES, NATIVE);
-                dv.lanewise(VectorOperators.FMA, (FloatVector) a3.convertShape(VectorOperators.I2F, F32, 0), FloatVector.fromMemorySegment(F32, lanes, k + 3L * R * Float.BYTES, NATIVE)).intoMemorySegment(lanes, k + 3L * R * Float.BYTES, NATIVE);
-            }
-        }
+        // even sub-blocks feed lanes 0..3, odd ones 4..7, in two passes (a method each, through the lanes in
+        // memory): written out in one method, the explicit forms made it 2 391 bytes of bytecode, and at 256 bits
+        // it never left the interpreter. Each lane still adds its super-blocks in order, so the sums are the same.
+        ggmlHalf(w, off, sbs, qv, d, dOff, bs, bOff, lanes, 0);
+        ggmlHalf(w, off, sbs, qv, d, dOff, bs, bOff, lanes, 1);
         long L = (long) R * Float.BYTES;
         FloatVector l0 = FloatVector.fromMemorySegment(F32, lanes, 0, NATIVE), l1 = FloatVector.fromMemorySegment(F32, lanes, L, NATIVE),
                 l2 = FloatVector.fromMemorySegment(F32, lanes, 2 * L, NATIVE), l3 = FloatVector.fromMemorySegment(F32, lanes, 3 * L, NATIVE),
@@ -353,6 +307,59 @@ public final class Q6Kx8 {
         FloatVector sum = l0.lanewise(VectorOperators.ADD, l4).lanewise(VectorOperators.ADD, l2.lanewise(VectorOperators.ADD, l6))
                 .lanewise(VectorOperators.ADD, l1.lanewise(VectorOperators.ADD, l5).lanewise(VectorOperators.ADD, l3.lanewise(VectorOperators.ADD, l7)));
         FloatVector.broadcast(F32, -0.0f).lanewise(VectorOperators.ADD, sum).intoMemorySegment(out, (long) o * Float.BYTES, NATIVE);
+    }
+
+    /** {@link #gemvGgml}'s sub-blocks {@code h, h+2, ..} of every super-block, into lanes {@code 4h .. 4h+3}. */
+    private static void ggmlHalf(MemorySegment w, long off, int sbs, int[] qv, float[] d, int dOff, int[] bs, int bOff,
+                                 MemorySegment lanes, int h) {
+        IntVector C16 = IntVector.broadcast(I32, 16), C5 = IntVector.broadcast(I32, 5);
+        for (int s = 0; s < sbs; s++) {
+            long bo = off + (long) s * BLOCK;
+            FloatVector dv = FloatVector.fromMemorySegment(F32, w, bo, LE).lanewise(VectorOperators.MUL, FloatVector.broadcast(F32, d[dOff + s]));
+            int b = bOff + 16 * s;
+            IntVector a0 = IntVector.zero(I32), a1 = a0, a2 = a0, a3 = a0;
+            for (int j = h; j < 16; j += 2) {
+                long vo = bo + VALUES + 16L * R * j;
+                int a = (s * (QK / 2) + 8 * j) * STRIDE;
+                // written out, no helpers returning vectors: C2 boxes those when it does not inline them.
+                // An int lane holds two 16-bit sums (|each| <= 2·63·127): adding the lane shifted left by 16
+                // (= times 0x10001, without vpmulld's 10-cycle latency on Intel) puts their sum in the high
+                // half (it stays below 2^15, so nothing carries out), and the shift brings it down signed.
+                IntVector sc = (IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + SC + (long) R * j, LE)
+                        .convertShape(VectorOperators.B2I, I32, 0);
+                IntVector v0 = ((IntVector) ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 0L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, (ShortVector) (SPREAD ? IntVector.fromArray(I32, qv, a + 0 * R) : IntVector.broadcast(I32, qv[a + 0])).reinterpretShape(S16, 0))
+                        .lanewise(VectorOperators.ADD, ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 2L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, (ShortVector) (SPREAD ? IntVector.fromArray(I32, qv, a + 1 * R) : IntVector.broadcast(I32, qv[a + 1])).reinterpretShape(S16, 0))).reinterpretShape(I32, 0));
+                IntVector v1 = ((IntVector) ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 4L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, (ShortVector) (SPREAD ? IntVector.fromArray(I32, qv, a + 2 * R) : IntVector.broadcast(I32, qv[a + 2])).reinterpretShape(S16, 0))
+                        .lanewise(VectorOperators.ADD, ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 6L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, (ShortVector) (SPREAD ? IntVector.fromArray(I32, qv, a + 3 * R) : IntVector.broadcast(I32, qv[a + 3])).reinterpretShape(S16, 0))).reinterpretShape(I32, 0));
+                IntVector v2 = ((IntVector) ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 8L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, (ShortVector) (SPREAD ? IntVector.fromArray(I32, qv, a + 4 * R) : IntVector.broadcast(I32, qv[a + 4])).reinterpretShape(S16, 0))
+                        .lanewise(VectorOperators.ADD, ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 10L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, (ShortVector) (SPREAD ? IntVector.fromArray(I32, qv, a + 5 * R) : IntVector.broadcast(I32, qv[a + 5])).reinterpretShape(S16, 0))).reinterpretShape(I32, 0));
+                IntVector v3 = ((IntVector) ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 12L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, (ShortVector) (SPREAD ? IntVector.fromArray(I32, qv, a + 6 * R) : IntVector.broadcast(I32, qv[a + 6])).reinterpretShape(S16, 0))
+                        .lanewise(VectorOperators.ADD, ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 14L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, (ShortVector) (SPREAD ? IntVector.fromArray(I32, qv, a + 7 * R) : IntVector.broadcast(I32, qv[a + 7])).reinterpretShape(S16, 0))).reinterpretShape(I32, 0));
+                a0 = v0.lanewise(VectorOperators.ADD, v0.lanewise(VectorOperators.LSHL, C16)).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a0);
+                a1 = v1.lanewise(VectorOperators.ADD, v1.lanewise(VectorOperators.LSHL, C16)).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a1);
+                a2 = v2.lanewise(VectorOperators.ADD, v2.lanewise(VectorOperators.LSHL, C16)).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a2);
+                a3 = v3.lanewise(VectorOperators.ADD, v3.lanewise(VectorOperators.LSHL, C16)).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a3);
+            }
+            // the unsigned values' offset: lane k loses 32·(bsum·scale) of the 16-groups 2k and 2k+1
+            IntVector s0 = (IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + SC + (long) R * (8 * h + 0), LE).convertShape(VectorOperators.B2I, I32, 0);
+            IntVector s1 = (IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + SC + (long) R * (8 * h + 1), LE).convertShape(VectorOperators.B2I, I32, 0);
+            IntVector s2 = (IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + SC + (long) R * (8 * h + 2), LE).convertShape(VectorOperators.B2I, I32, 0);
+            IntVector s3 = (IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + SC + (long) R * (8 * h + 3), LE).convertShape(VectorOperators.B2I, I32, 0);
+            IntVector s4 = (IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + SC + (long) R * (8 * h + 4), LE).convertShape(VectorOperators.B2I, I32, 0);
+            IntVector s5 = (IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + SC + (long) R * (8 * h + 5), LE).convertShape(VectorOperators.B2I, I32, 0);
+            IntVector s6 = (IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + SC + (long) R * (8 * h + 6), LE).convertShape(VectorOperators.B2I, I32, 0);
+            IntVector s7 = (IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + SC + (long) R * (8 * h + 7), LE).convertShape(VectorOperators.B2I, I32, 0);
+            int g = b + 8 * h;
+            long k = 4L * h * R * Float.BYTES;
+            a0 = a0.lanewise(VectorOperators.SUB, s0.lanewise(VectorOperators.MUL, IntVector.broadcast(I32, bs[g + 0])).lanewise(VectorOperators.ADD, s1.lanewise(VectorOperators.MUL, IntVector.broadcast(I32, bs[g + 1]))).lanewise(VectorOperators.LSHL, C5));
+            a1 = a1.lanewise(VectorOperators.SUB, s2.lanewise(VectorOperators.MUL, IntVector.broadcast(I32, bs[g + 2])).lanewise(VectorOperators.ADD, s3.lanewise(VectorOperators.MUL, IntVector.broadcast(I32, bs[g + 3]))).lanewise(VectorOperators.LSHL, C5));
+            a2 = a2.lanewise(VectorOperators.SUB, s4.lanewise(VectorOperators.MUL, IntVector.broadcast(I32, bs[g + 4])).lanewise(VectorOperators.ADD, s5.lanewise(VectorOperators.MUL, IntVector.broadcast(I32, bs[g + 5]))).lanewise(VectorOperators.LSHL, C5));
+            a3 = a3.lanewise(VectorOperators.SUB, s6.lanewise(VectorOperators.MUL, IntVector.broadcast(I32, bs[g + 6])).lanewise(VectorOperators.ADD, s7.lanewise(VectorOperators.MUL, IntVector.broadcast(I32, bs[g + 7]))).lanewise(VectorOperators.LSHL, C5));
+            dv.lanewise(VectorOperators.FMA, (FloatVector) a0.convertShape(VectorOperators.I2F, F32, 0), FloatVector.fromMemorySegment(F32, lanes, k, NATIVE)).intoMemorySegment(lanes, k, NATIVE);
+            dv.lanewise(VectorOperators.FMA, (FloatVector) a1.convertShape(VectorOperators.I2F, F32, 0), FloatVector.fromMemorySegment(F32, lanes, k + 1L * R * Float.BYTES, NATIVE)).intoMemorySegment(lanes, k + 1L * R * Float.BYTES, NATIVE);
+            dv.lanewise(VectorOperators.FMA, (FloatVector) a2.convertShape(VectorOperators.I2F, F32, 0), FloatVector.fromMemorySegment(F32, lanes, k + 2L * R * Float.BYTES, NATIVE)).intoMemorySegment(lanes, k + 2L * R * Float.BYTES, NATIVE);
+            dv.lanewise(VectorOperators.FMA, (FloatVector) a3.convertShape(VectorOperators.I2F, F32, 0), FloatVector.fromMemorySegment(F32, lanes, k + 3L * R * Float.BYTES, NATIVE)).intoMemorySegment(lanes, k + 3L * R * Float.BYTES, NATIVE);
+        }
     }
 
 }

@@ -28,6 +28,11 @@ public final class ForkedJvm {
     public static Result run(Class<?> main, List<String> jvmFlags, String... args) throws Exception {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED"));
+        // the width this test JVM was asked for (-Dr1.cpu.vectorBits=256 runs): a fork otherwise takes the hardware's
+        for (String k : List.of("r1.cpu.vectorBits", "r1.cpu.repackBits")) {
+            String v = System.getProperty(k);
+            if (v != null && jvmFlags.stream().noneMatch(f -> f.startsWith("-D" + k + "="))) cmd.add("-D" + k + "=" + v);
+        }
         cmd.addAll(jvmFlags);
         cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), main.getName()));
         cmd.addAll(List.of(args));
