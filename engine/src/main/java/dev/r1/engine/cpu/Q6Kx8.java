@@ -291,11 +291,9 @@ public final class Q6Kx8 {
      */
     public static void gemvGgml(MemorySegment w, long off, int sbs, int[] qv, float[] d, int dOff, int[] bs, int bOff,
                                 MemorySegment lanes, MemorySegment out, int o) {
-        // the pollution-proof form (see gemv)
-        FloatVector zero = FloatVector.zero(F32);
-        for (int k = 0; k < 8; k++) zero.intoMemorySegment(lanes, (long) k * R * Float.BYTES, NATIVE); // ggml's eight float lanes, each across the R rows
-        // even sub-blocks feed lanes 0..3, odd ones 4..7, in two passes (a method each, through the lanes in
-        // memory): written out in one method, the explicit forms made it 2 391 bytes of bytecode, and at 256 bits
+        // the pollution-proof form (see gemv); ggml's eight float lanes, each across the R rows, come back in lanes
+        // even sub-blocks feed lanes 0..3, odd ones 4..7, in two passes (a method each, handing its lanes over
+        // in memory): written out in one method, the explicit forms made it 2 391 bytes of bytecode, and at 256 bits
         // it never left the interpreter. Each lane still adds its super-blocks in order, so the sums are the same.
         ggmlHalf(w, off, sbs, qv, d, dOff, bs, bOff, lanes, 0);
         ggmlHalf(w, off, sbs, qv, d, dOff, bs, bOff, lanes, 1);
@@ -313,6 +311,9 @@ public final class Q6Kx8 {
     private static void ggmlHalf(MemorySegment w, long off, int sbs, int[] qv, float[] d, int dOff, int[] bs, int bOff,
                                  MemorySegment lanes, int h) {
         IntVector C16 = IntVector.broadcast(I32, 16), C5 = IntVector.broadcast(I32, 5);
+        // the half's four float lanes stay in registers across super-blocks, stored once at the end: a store
+        // inside the loop was sometimes left to the Vector API's Java fallback (~25 % of a Q4_K_M prefill)
+        FloatVector l0 = FloatVector.zero(F32), l1 = l0, l2 = l0, l3 = l0;
         for (int s = 0; s < sbs; s++) {
             long bo = off + (long) s * BLOCK;
             FloatVector dv = FloatVector.fromMemorySegment(F32, w, bo, LE).lanewise(VectorOperators.MUL, FloatVector.broadcast(F32, d[dOff + s]));
@@ -350,16 +351,21 @@ public final class Q6Kx8 {
             IntVector s6 = (IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + SC + (long) R * (8 * h + 6), LE).convertShape(VectorOperators.B2I, I32, 0);
             IntVector s7 = (IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + SC + (long) R * (8 * h + 7), LE).convertShape(VectorOperators.B2I, I32, 0);
             int g = b + 8 * h;
-            long k = 4L * h * R * Float.BYTES;
             a0 = a0.lanewise(VectorOperators.SUB, s0.lanewise(VectorOperators.MUL, IntVector.broadcast(I32, bs[g + 0])).lanewise(VectorOperators.ADD, s1.lanewise(VectorOperators.MUL, IntVector.broadcast(I32, bs[g + 1]))).lanewise(VectorOperators.LSHL, C5));
             a1 = a1.lanewise(VectorOperators.SUB, s2.lanewise(VectorOperators.MUL, IntVector.broadcast(I32, bs[g + 2])).lanewise(VectorOperators.ADD, s3.lanewise(VectorOperators.MUL, IntVector.broadcast(I32, bs[g + 3]))).lanewise(VectorOperators.LSHL, C5));
             a2 = a2.lanewise(VectorOperators.SUB, s4.lanewise(VectorOperators.MUL, IntVector.broadcast(I32, bs[g + 4])).lanewise(VectorOperators.ADD, s5.lanewise(VectorOperators.MUL, IntVector.broadcast(I32, bs[g + 5]))).lanewise(VectorOperators.LSHL, C5));
             a3 = a3.lanewise(VectorOperators.SUB, s6.lanewise(VectorOperators.MUL, IntVector.broadcast(I32, bs[g + 6])).lanewise(VectorOperators.ADD, s7.lanewise(VectorOperators.MUL, IntVector.broadcast(I32, bs[g + 7]))).lanewise(VectorOperators.LSHL, C5));
-            dv.lanewise(VectorOperators.FMA, (FloatVector) a0.convertShape(VectorOperators.I2F, F32, 0), FloatVector.fromMemorySegment(F32, lanes, k, NATIVE)).intoMemorySegment(lanes, k, NATIVE);
-            dv.lanewise(VectorOperators.FMA, (FloatVector) a1.convertShape(VectorOperators.I2F, F32, 0), FloatVector.fromMemorySegment(F32, lanes, k + 1L * R * Float.BYTES, NATIVE)).intoMemorySegment(lanes, k + 1L * R * Float.BYTES, NATIVE);
-            dv.lanewise(VectorOperators.FMA, (FloatVector) a2.convertShape(VectorOperators.I2F, F32, 0), FloatVector.fromMemorySegment(F32, lanes, k + 2L * R * Float.BYTES, NATIVE)).intoMemorySegment(lanes, k + 2L * R * Float.BYTES, NATIVE);
-            dv.lanewise(VectorOperators.FMA, (FloatVector) a3.convertShape(VectorOperators.I2F, F32, 0), FloatVector.fromMemorySegment(F32, lanes, k + 3L * R * Float.BYTES, NATIVE)).intoMemorySegment(lanes, k + 3L * R * Float.BYTES, NATIVE);
+            l0 = dv.lanewise(VectorOperators.FMA, (FloatVector) a0.convertShape(VectorOperators.I2F, F32, 0), l0);
+            l1 = dv.lanewise(VectorOperators.FMA, (FloatVector) a1.convertShape(VectorOperators.I2F, F32, 0), l1);
+            l2 = dv.lanewise(VectorOperators.FMA, (FloatVector) a2.convertShape(VectorOperators.I2F, F32, 0), l2);
+            l3 = dv.lanewise(VectorOperators.FMA, (FloatVector) a3.convertShape(VectorOperators.I2F, F32, 0), l3);
         }
+        // stored through a last lanewise (+ -0.0 changes no value), which gives C2 the vectors' exact class
+        long k = 4L * h * R * Float.BYTES, L = (long) R * Float.BYTES;
+        FloatVector NEG0 = FloatVector.broadcast(F32, -0.0f);
+        l0.lanewise(VectorOperators.ADD, NEG0).intoMemorySegment(lanes, k, NATIVE);
+        l1.lanewise(VectorOperators.ADD, NEG0).intoMemorySegment(lanes, k + L, NATIVE);
+        l2.lanewise(VectorOperators.ADD, NEG0).intoMemorySegment(lanes, k + 2 * L, NATIVE);
+        l3.lanewise(VectorOperators.ADD, NEG0).intoMemorySegment(lanes, k + 3 * L, NATIVE);
     }
-
 }
