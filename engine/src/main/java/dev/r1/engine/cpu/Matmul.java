@@ -290,12 +290,12 @@ public final class Matmul {
                 for (; t + 2 <= t1; t += 2) {
                     int o = whole ? t * rows + g : 0, stride = whole ? rows : R;
                     Q4x8.gemm2(p, off, blocks, qi, t * half, half, qd, s8, t * blocks, blocks, dst, o, stride);
-                    if (!whole) for (int k = 0; k < 2; k++) copyPart(tmp, k * R, out, (t + k) * rows, g, r0, r1);
+                    if (!whole) for (int k = 0; k < 2; k++) copyPart(tmp, k * R, out, (t + k) * rows, g, R, r0, r1);
                 }
                 for (; t < t1; t++) { // the last token of an odd batch (pack() spread its pairs)
                     int v = (t - (n - n % 2)) * half * R;
                     Q4x8.gemv(p, off, blocks, Q4x8.SPREAD ? qv : qi, Q4x8.SPREAD ? v : t * half, qd, s8, t * blocks, dst, whole ? t * rows + g : 0);
-                    if (!whole) copyPart(tmp, 0, out, t * rows, g, r0, r1);
+                    if (!whole) copyPart(tmp, 0, out, t * rows, g, R, r0, r1);
                 }
             }
         }
@@ -341,8 +341,8 @@ public final class Matmul {
                     Q6Kx8.gemv(w.packed(), off, sbs, v0, kd, t * sbs, dst, whole ? t * rows + g : 0);
                 }
                 if (!whole) {
-                    copyPart(tmp, 0, out, t * rows, g, r0, r1);
-                    if (pair) copyPart(tmp, R, out, (t + 1) * rows, g, r0, r1);
+                    copyPart(tmp, 0, out, t * rows, g, R, r0, r1);
+                    if (pair) copyPart(tmp, R, out, (t + 1) * rows, g, R, r0, r1);
                 }
             }
         }
@@ -382,16 +382,16 @@ public final class Matmul {
                             whole ? outSeg : tmpSeg, whole ? t * rows + g : 0);
                 }
                 if (!whole) {
-                    copyPart(tmp, 0, out, t * rows, g, r0, r1);
-                    if (pair) copyPart(tmp, R, out, (t + 1) * rows, g, r0, r1);
+                    copyPart(tmp, 0, out, t * rows, g, R, r0, r1);
+                    if (pair) copyPart(tmp, R, out, (t + 1) * rows, g, R, r0, r1);
                 }
             }
         }
     }
 
-    /** Copies the rows of group {@code g} inside {@code [r0, r1)} from {@code tmp[o..]} to {@code out[base + r]}. */
-    private static void copyPart(float[] tmp, int o, float[] out, int base, int g, int r0, int r1) {
-        for (int r = Math.max(g, r0); r < Math.min(g + Q4x8.R, r1); r++) out[base + r] = tmp[o + r - g];
+    /** Copies the rows of group {@code g} (R rows) inside {@code [r0, r1)} from {@code tmp[o..]} to {@code out[base + r]}. */
+    private static void copyPart(float[] tmp, int o, float[] out, int base, int g, int R, int r0, int r1) {
+        for (int r = Math.max(g, r0); r < Math.min(g + R, r1); r++) out[base + r] = tmp[o + r - g];
     }
 
     // Small separate loops per kernel: C2 inlines Vector API calls only within a method-size budget, and

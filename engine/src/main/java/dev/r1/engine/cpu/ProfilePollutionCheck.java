@@ -152,19 +152,19 @@ public final class ProfilePollutionCheck {
 
     /** One round of the Q4_K kernels: CPU time per pass of all four, allocated bytes per call of each. */
     private static void q4kRound(Q4K k, int round, boolean pollute, float[] x, float[] y, com.sun.management.ThreadMXBean tmx) {
-                long[] bytes = new long[4], n = new long[4];
-                long kcpu = 0;
-                for (int it = 0; it < 200; it++) {
-                    if (pollute) other(x, y);
-                    long c0 = tmx.getCurrentThreadCpuTime();
-                    for (int kind = 0; kind < 4; kind++) {
-                        long al0 = tmx.getCurrentThreadAllocatedBytes();
-                        n[kind] += k.run(kind);
-                        bytes[kind] += tmx.getCurrentThreadAllocatedBytes() - al0;
-                    }
-                    kcpu += tmx.getCurrentThreadCpuTime() - c0;
-                }
-                System.out.printf("q4k round %d: %.0f ns/iteration (cpu), %.0f bytes/gemv2, %.0f bytes/gemv, %.0f bytes/gemm2, %.0f bytes/gemm2Fine%n",
-                        round, (double) kcpu / 200, (double) bytes[0] / n[0], (double) bytes[1] / n[1], (double) bytes[2] / n[2], (double) bytes[3] / n[3]);
+        long[] bytes = new long[4], n = new long[4];
+        long kcpu = 0;
+        for (int it = 0; it < 200; it++) {
+            if (pollute) other(x, y);
+            long c0 = tmx.getCurrentThreadCpuTime();
+            for (int kind = 0; kind < 4; kind++) {
+                long al0 = tmx.getCurrentThreadAllocatedBytes();
+                n[kind] += k.run(kind);
+                bytes[kind] += tmx.getCurrentThreadAllocatedBytes() - al0;
+            }
+            kcpu += tmx.getCurrentThreadCpuTime() - c0;
+        }
+        System.out.printf("q4k round %d: %.0f ns/iteration (cpu), %.0f bytes/gemv2, %.0f bytes/gemv, %.0f bytes/gemm2, %.0f bytes/gemm2Fine%n",
+                round, (double) kcpu / 200, (double) bytes[0] / n[0], (double) bytes[1] / n[1], (double) bytes[2] / n[2], (double) bytes[3] / n[3]);
     }
 }

@@ -124,7 +124,7 @@ public final class Q6Kx8 {
      */
     public static void spread(short[] q, int qOff, int cols, int[] qv) {
         if (!SPREAD) {
-            for (int p = 0; p < cols / 2; p++) qv[p] = (q[qOff + 2 * p] & 0xFFFF) | (q[qOff + 2 * p + 1] << 16);
+            Q4Kx8.pairs(q, qOff, cols, qv, 0);
             return;
         }
         for (int p = 0; p < cols / 2; p++) {

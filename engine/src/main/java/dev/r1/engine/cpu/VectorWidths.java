@@ -21,8 +21,9 @@ import jdk.incubator.vector.VectorShape;
  * the concrete vector class overrides, and their stores use {@code intoMemorySegment}, which no other
  * kernel calls ({@link KernelsAllocateNothingTest}, which also says what still boxes now and then).
  *
- * <p>The quantized kernels cap at 256 bits ({@link #QUANT}): their 16-bit lanes and 8-row groups follow
- * ggml's AVX2 order, which is what makes their results bit-identical to llama.cpp's. A few kernels use a
+ * <p>The row-major quantized kernels cap at 256 bits ({@link #QUANT}): their 16-bit lanes follow ggml's AVX2
+ * order, which is what makes their results bit-identical to llama.cpp's (the repacked ones keep one row per
+ * lane, so their width does not change a row's sums). A few kernels use a
  * fixed width for the same reason (F16 attention's 8-lane dot, {@code ExpF}); they read neither field.
  */
 public final class VectorWidths {
@@ -37,7 +38,7 @@ public final class VectorWidths {
     /** The shape of float/int kernels ({@link FloatKernels}, {@link F16Math}, {@link GgmlExp}). */
     public static final VectorShape SHAPE = VectorShape.forBitSize(BITS);
 
-    /** The shape of the quantized kernels ({@link QuantKernels}, {@link KQuants}, the repacked layouts). */
+    /** The shape of the row-major quantized kernels ({@link QuantKernels}, {@link KQuants}). */
     public static final VectorShape QUANT = VectorShape.forBitSize(Math.min(BITS, DEFAULT_BITS));
 
     /**
