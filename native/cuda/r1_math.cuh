@@ -66,6 +66,13 @@ R1_HD uint32_t r1_u32a2(const uint8_t* p) {
 
 // Exact for every half (subnormals scale by 2^-24 exactly; inf/NaN keep their class).
 R1_HD float r1_half_to_float(uint32_t h) {
+#ifdef __CUDA_ARCH__
+    // the hardware conversion: exact too (every half is a float), one instruction instead of a branchy
+    // decode, which the attention kernels' inner loops felt
+    float f;
+    asm("cvt.f32.f16 %0, %1;" : "=f"(f) : "h"((unsigned short)h));
+    return f;
+#else
     uint32_t sign = (h & 0x8000u) << 16, exp = (h >> 10) & 0x1f, man = h & 0x3ff;
     if (exp == 0x1f) return r1_as_float(sign | 0x7f800000u | (man << 13));
     if (exp == 0) {
@@ -73,6 +80,7 @@ R1_HD float r1_half_to_float(uint32_t h) {
         return sign ? -f : f;
     }
     return r1_as_float(sign | ((exp + 112) << 23) | (man << 13));
+#endif
 }
 
 // Round to nearest even, overflow to infinity (as Float.floatToFloat16 and __float2half_rn).
@@ -196,8 +204,9 @@ R1_HD int r1_q4_0_part(const uint8_t* blk, const int8_t* a, int j) {
     return r1_dp4a((int)((v >> 4) & 0x0f0f0f0fu), *(const int*)(a + 16 + 4 * j), s);
 }
 // A Q4_0 block's contribution from the integer sums (exact) and the scales: dw*da*(Σ q a - 8 Σ a).
+R1_HD float r1_q4_0_term_d(float dw, float da, int sumi, int suma) { return dw * da * (float)(sumi - 8 * suma); }
 R1_HD float r1_q4_0_term(const uint8_t* blk, float da, int sumi, int suma) {
-    return r1_half_to_float(r1_u16(blk)) * da * (float)(sumi - 8 * suma);
+    return r1_q4_0_term_d(r1_half_to_float(r1_u16(blk)), da, sumi, suma);
 }
 
 // Σ w * a over a Q8_0 block's elements 8j..8j+7 (j in 0..3).

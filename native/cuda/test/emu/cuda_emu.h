@@ -22,6 +22,9 @@
 struct r1emu_dim3 { unsigned x, y, z; };
 struct alignas(8) uint2 { unsigned x, y; };   // aligned as on the device, so -fsanitize=alignment checks loads
 struct alignas(16) float4 { float x, y, z, w; };
+struct alignas(16) uint4 { unsigned x, y, z, w; };
+struct alignas(16) int4 { int x, y, z, w; };
+inline uint4 make_uint4(unsigned x, unsigned y, unsigned z, unsigned w) { return uint4{x, y, z, w}; }
 
 struct r1emu_thread {
     r1emu_dim3 tid;

@@ -63,6 +63,43 @@ final class Bench {
                 100 * idealMs / p50, synthS);
     }
 
+    /**
+     * Where a prefill of the prompt and eager decode steps at depth 512 spend their stream time, kernel by
+     * kernel (event pairs around each launch; the captured step cannot be split): the map for the next fix.
+     */
+    static java.util.List<String> profile(Transformer tr, CudaBackend be, int top) {
+        ModelConfig c = tr.config();
+        Random r = new Random(11);
+        int[] prompt = new int[PROMPT];
+        for (int i = 0; i < PROMPT; i++) prompt[i] = r.nextInt(c.vocab());
+        float[] logits = new float[c.vocab()];
+        java.util.List<String> out = new java.util.ArrayList<>();
+        CudaDevice d = be.device();
+        d.profile(true);
+        try {
+            long t = System.nanoTime();
+            tr.forward(prompt, 0, PROMPT, 0, logits, null);
+            double wall = (System.nanoTime() - t) / 1e6;
+            java.util.List<String> rep = d.profileReport();
+            out.add(String.format("profile prefill %d tokens: %.3f ms wall, %s", PROMPT, wall, rep.getFirst()));
+            rep.stream().skip(1).limit(top).forEach(out::add);
+            int[] tok = {dev.r1.engine.Logits.argmax(logits)};
+            int steps = 8;
+            t = System.nanoTime();
+            for (int i = 0; i < steps; i++) {
+                tr.forward(tok, 0, 1, PROMPT + i, logits, null);
+                tok[0] = dev.r1.engine.Logits.argmax(logits);
+            }
+            wall = (System.nanoTime() - t) / 1e6;
+            rep = d.profileReport();
+            out.add(String.format("profile %d eager decode steps at depth %d: %.3f ms wall, %s", steps, PROMPT, wall, rep.getFirst()));
+            rep.stream().skip(1).limit(top).forEach(out::add);
+        } finally {
+            d.profile(false);
+        }
+        return out;
+    }
+
     /** Device-to-device copy of 1 GiB, best of 5: bytes read + written per second. */
     static double copyBandwidth(CudaBackend be) {
         CudaDevice d = be.device();

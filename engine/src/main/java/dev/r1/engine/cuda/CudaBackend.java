@@ -221,7 +221,9 @@ public final class CudaBackend implements Backend {
             k[l] = alloc(2L * ctx * kvDim, "KV cache keys, layer " + l);
             v[l] = alloc(2L * ctx * kvDim, "KV cache values, layer " + l);
         }
-        attnSplits = Math.max(1, Math.min(32, ctx / 256));
+        // a split per 32 positions of the context, up to 64: at depth 512 of a 1.5B that is 17 busy splits a
+        // KV head instead of the 4 that ctx/256 gave, which left the H200 with 8 blocks and 150 us a layer
+        attnSplits = Math.max(1, Math.min(64, ctx / 32));
         return new Kv(k, v, ctx, kvDim);
     }
 
@@ -454,7 +456,7 @@ public final class CudaBackend implements Backend {
     public void matmul(Buffer x, int n, Matrix[] ws, Buffer[] outs) {
         flush();
         int cols = ws[0].cols();
-        boolean quantizedPrefill = n > MATVEC_MAX_TOKENS && !F16_PREFILL;
+        boolean quantizedPrefill = n > MATVEC_MAX_TOKENS && !f16Prefill(n);
         if (n <= MATVEC_MAX_TOKENS || quantizedPrefill) quantizeActivations(x, n, ws);
         if (n <= MATVEC_MAX_TOKENS) {
             matvec(x, n, cols, ws, outs);
@@ -469,12 +471,24 @@ public final class CudaBackend implements Backend {
     }
 
     /**
-     * Prefill of quantized weights through the F16 tensor-core GEMM (cuBLAS or r1_gemm) instead of the
-     * exact 8-bit path ({@code -Dr1.cuda.prefill=f16}): faster where tensor cores win, but it rounds weights
-     * and activations to 11 bits where the CPU backend quantizes activations to 8 bits with exact integer
-     * sums, which moved tiny models' logits by a KL of 1e-3..1e-2 against the CPU backend (emulated run).
+     * Which path a prefill chunk of quantized weights takes ({@code -Dr1.cuda.prefill=auto|exact|f16}):
+     * the exact 8-bit path ({@code r1_mm_*}: activations quantized as the CPU backend does, integer block
+     * sums, so GPU and CPU differ only in float sum order) or the F16 tensor-core GEMM on weights
+     * dequantized per call, which rounds activations to 11 bits instead (tiny models' KL against the CPU
+     * backend 1e-3..1e-2). On an H200 the GEMM prefilled 512 tokens of a 7B-shaped Q4_0 model in 42 ms, the
+     * exact path in 890 ms, so {@code auto} (the default) takes the GEMM from {@link #F16_PREFILL_MIN}
+     * tokens and the exact path for shorter chunks, where it costs little.
      */
-    static final boolean F16_PREFILL = "f16".equals(System.getProperty("r1.cuda.prefill"));
+    static final String PREFILL = System.getProperty("r1.cuda.prefill", "auto");
+    static final int F16_PREFILL_MIN = 64;
+
+    static boolean f16Prefill(int n) {
+        return switch (PREFILL) {
+            case "f16" -> true;
+            case "exact" -> false;
+            default -> n >= F16_PREFILL_MIN;
+        };
+    }
 
     /** Activations quantized once for every matrix that dots 8-bit activations (q8_1 and/or Q8_K). */
     private void quantizeActivations(Buffer x, int n, Matrix[] ws) {
@@ -539,7 +553,7 @@ public final class CudaBackend implements Backend {
         String kernel;
         ArgBlock a;
         switch (t) {
-            case Q4_0 -> a = args(kernel = CudaKernels.MV_Q4_0, "PPPIIIIPPPPPP").set(w[0], w[1], w[2], rows[0], rows[1], rows[2], cols,
+            case Q4_0 -> a = args(kernel = cols % 128 == 0 ? CudaKernels.MV_Q4_0 : CudaKernels.MV_Q4_0_ANY, "PPPIIIIPPPPPP").set(w[0], w[1], w[2], rows[0], rows[1], rows[2], cols,
                     q8.ptr, q8d.ptr, q8s.ptr, o[0], o[1], o[2]);
             case Q8_0 -> a = args(kernel = CudaKernels.MV_Q8_0, "PPPIIIIPPPPP").set(w[0], w[1], w[2], rows[0], rows[1], rows[2], cols,
                     q8.ptr, q8d.ptr, o[0], o[1], o[2]);
@@ -560,7 +574,7 @@ public final class CudaBackend implements Backend {
             dev.launch(CudaKernels.DEQUANT_F16, m.rows, 1, THREADS, 0,
                     args(CudaKernels.DEQUANT_F16, "PIIP").set(m.ptr, m.type.id(), m.cols, hw));
             dev.ensureCurrent();
-            cublas.gemm(hw, m.rows, m.cols, hx, n, out);
+            dev.profiled("cublasGemmEx", () -> cublas.gemm(hw, m.rows, m.cols, hx, n, out));
         } else {
             dev.launch(CudaKernels.GEMM, (m.rows + 63) / 64, (n + 63) / 64, 128, 0,
                     args(CudaKernels.GEMM, "PIIIPIP").set(m.ptr, m.type.id(), m.rows, m.cols, p(x), n, out));
@@ -603,7 +617,7 @@ public final class CudaBackend implements Backend {
             dev.launch(CudaKernels.ATTN_DECODE, kvHeads, attnSplits, 32 * group, group * headDim * 4 + tiles,
                     args(CudaKernels.ATTN_DECODE, "PPPPPIIIFI").set(q, c.k[layer], c.v[layer], part, pos, heads, kvHeads, headDim, scale, attnSplits));
             dev.launch(CudaKernels.ATTN_MERGE, heads, 1, headDim, 0,
-                    args(CudaKernels.ATTN_MERGE, "PPII").set(part, out, headDim, attnSplits));
+                    args(CudaKernels.ATTN_MERGE, "PPPII").set(part, out, pos, headDim, attnSplits));
         } else {
             dev.launch(CudaKernels.ATTN_PREFILL, heads, (n + 7) / 8, 256, 8 * headDim * 4 + tiles,
                     args(CudaKernels.ATTN_PREFILL, "PPPPPIIIIF").set(q, c.k[layer], c.v[layer], out, pos, n, heads, kvHeads, headDim, scale));

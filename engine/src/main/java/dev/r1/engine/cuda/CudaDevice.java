@@ -9,7 +9,11 @@ import dev.r1.bindings.cuda.Cuda;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -113,8 +117,79 @@ public final class CudaDevice implements AutoCloseable {
 
     public void launch(String kernel, int gx, int gy, int bx, int smem, ArgBlock args) {
         ensureCurrent();
+        MemorySegment start = profiling() ? record() : null;
         check(Cuda.cuLaunchKernel(function(kernel), gx, gy, 1, bx, 1, 1, smem, stream, args.params(), MemorySegment.NULL),
                 "cuLaunchKernel(" + kernel + ", grid " + gx + "x" + gy + ", block " + bx + ")");
+        if (start != null) marks.add(new Mark(kernel + " " + gx + "x" + gy, start, record())); // the grid tells shapes apart
+    }
+
+    // Per-kernel stream time: an event pair around each eager launch while profiling is on. Events, not
+    // host clocks, because launches are asynchronous; a graph's replays are not split (capture is skipped).
+    private record Mark(String name, MemorySegment start, MemorySegment end) {}
+    private List<Mark> marks;
+    private boolean capturing;
+
+    /** Starts (a fresh) or stops collecting per-kernel times for {@link #profileReport}. */
+    public void profile(boolean on) {
+        if (!on && marks != null) destroy(marks);
+        marks = on ? new ArrayList<>() : null;
+    }
+
+    private boolean profiling() { return marks != null && !capturing; }
+
+    /** Other stream work (a cuBLAS call) under a name in the profile. */
+    public void profiled(String name, Runnable work) {
+        MemorySegment start = profiling() ? record() : null;
+        work.run();
+        if (start != null) marks.add(new Mark(name, start, record()));
+    }
+
+    private MemorySegment record() {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment p = a.allocate(ValueLayout.ADDRESS);
+            check(Cuda.cuEventCreate(p, Cuda.CU_EVENT_DEFAULT()), "cuEventCreate");
+            MemorySegment e = p.get(ValueLayout.ADDRESS, 0);
+            check(Cuda.cuEventRecord(e, stream), "cuEventRecord");
+            return e;
+        }
+    }
+
+    private static void destroy(List<Mark> ms) {
+        for (Mark m : ms) {
+            Cuda.cuEventDestroy_v2(m.start);
+            Cuda.cuEventDestroy_v2(m.end);
+        }
+        ms.clear();
+    }
+
+    /**
+     * What was launched since profiling started, by name, most time first: calls, stream ms in all, share,
+     * mean µs; the first line sums them. Waits for the stream; clears the collected marks (profiling stays on).
+     */
+    public List<String> profileReport() {
+        if (marks == null) return List.of();
+        sync();
+        Map<String, double[]> by = new LinkedHashMap<>();
+        double all = 0;
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment ms = a.allocate(ValueLayout.JAVA_FLOAT);
+            for (Mark m : marks) {
+                check(Cuda.cuEventElapsedTime_v2(ms, m.start, m.end), "cuEventElapsedTime");
+                double t = ms.get(ValueLayout.JAVA_FLOAT, 0);
+                double[] s = by.computeIfAbsent(m.name, k -> new double[2]);
+                s[0]++;
+                s[1] += t;
+                all += t;
+            }
+        }
+        List<String> out = new ArrayList<>();
+        out.add(String.format(Locale.ROOT, "%d launches, %.3f ms of kernels", marks.size(), all));
+        double total = all;
+        by.entrySet().stream().sorted((x, y) -> Double.compare(y.getValue()[1], x.getValue()[1])).forEach(e -> out.add(String.format(
+                Locale.ROOT, "  %-30s %6d calls %9.3f ms %5.1f%% %9.2f us each", e.getKey(), (long) e.getValue()[0], e.getValue()[1],
+                100 * e.getValue()[1] / Math.max(total, 1e-9), 1e3 * e.getValue()[1] / e.getValue()[0])));
+        destroy(marks);
+        return out;
     }
 
     /** Device memory, with "out of device memory" naming what it was for, the bytes needed and free. */
@@ -213,12 +288,14 @@ public final class CudaDevice implements AutoCloseable {
     public void beginCapture() {
         ensureCurrent();
         check(Cuda.cuStreamBeginCapture_v2(stream, Cuda.CU_STREAM_CAPTURE_MODE_RELAXED()), "cuStreamBeginCapture");
+        capturing = true;
     }
 
     /** Ends a capture and instantiates it: the returned graph replays the recorded launches and copies. */
     public Graph endCapture() {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment p = a.allocate(ValueLayout.ADDRESS);
+            capturing = false;
             check(Cuda.cuStreamEndCapture(stream, p), "cuStreamEndCapture");
             MemorySegment graph = p.get(ValueLayout.ADDRESS, 0);
             check(Cuda.cuGraphInstantiateWithFlags(p, graph, 0), "cuGraphInstantiate");
@@ -269,6 +346,7 @@ public final class CudaDevice implements AutoCloseable {
     @Override
     public void close() {
         Cuda.cuStreamSynchronize(stream);
+        profile(false);
         Cuda.cuModuleUnload(module);
         Cuda.cuStreamDestroy_v2(stream);
         Cuda.cuDevicePrimaryCtxRelease_v2(device);

@@ -55,6 +55,12 @@ public final class KernelCheck {
         elementwise();
         rope();
         for (GgmlType t : TYPES) for (int n : new int[] {1, 3, small ? 20 : 40}) matmul(t, n);
+        if (!small) matmul(GgmlType.Q4_0, CudaBackend.F16_PREFILL_MIN + 8); // a long prefill chunk: the F16 GEMM under 'auto'
+        // Q4_0 decode rows over several 128-block passes (the last one short), and a width off the 4-block grid
+        for (int n : new int[] {1, 2}) {
+            matmul(GgmlType.Q4_0, n, 259, 4480);
+            matmul(GgmlType.Q4_0, n, 259, 800);
+        }
         grouped(new GgmlType[] {GgmlType.Q4_0, GgmlType.Q4_0, GgmlType.Q4_0}, 1);
         grouped(new GgmlType[] {GgmlType.Q4_K, GgmlType.Q4_K, GgmlType.Q6_K}, 2);
         grouped(new GgmlType[] {GgmlType.F16, GgmlType.Q8_0}, small ? 20 : 40);
@@ -183,7 +189,10 @@ public final class KernelCheck {
 
     private void matmul(GgmlType t, int n) {
         // rows not a multiple of the 4 per block nor of 64; super-blocks not a multiple of 4 per warp step
-        int rows = small ? 259 : 1027, cols = small ? 768 : 1536;
+        matmul(t, n, small ? 259 : 1027, small ? 768 : 1536);
+    }
+
+    private void matmul(GgmlType t, int n, int rows, int cols) {
         MemorySegment data = randomRows(rnd, t, rows, cols, arena);
         Backend.Matrix[] m = {cpu.matrix("w", t, rows, cols, data), gpu.matrix("w", t, rows, cols, data)};
         Buffer[] x = both(gaussian(n * cols, 1)), o = out(n * rows);
@@ -197,7 +206,7 @@ public final class KernelCheck {
     private String path(GgmlType t, int n) {
         boolean quantized = t != GgmlType.F32 && t != GgmlType.F16;
         if (n <= CudaBackend.MATVEC_MAX_TOKENS) return quantized ? "dp4a matvec" : "matvec";
-        if (quantized && !CudaBackend.F16_PREFILL) return "dp4a mm";
+        if (quantized && !CudaBackend.f16Prefill(n)) return "dp4a mm";
         String gemm = gpu.gemmPath().startsWith("cuBLAS") ? "cuBLAS F16" : "r1_gemm F16";
         return quantized ? gemm + ", q" : gemm;
     }
@@ -241,17 +250,69 @@ public final class KernelCheck {
         int heads = small ? 4 : 12, kvHeads = 2, hd = small ? 64 : 128, ctx = small ? 1024 : 512, kvDim = kvHeads * hd;
         Backend.Cache[] c = {cpu.kvCache(1, ctx, kvDim, true), gpu.kvCache(1, ctx, kvDim, true)};
         int n = small ? 40 : 300;
-        Buffer[] q = both(gaussian(n * heads * hd, 1)), k = both(gaussian(n * kvDim, 1)), v = both(gaussian(n * kvDim, 1));
+        float[] kp = gaussian(n * kvDim, 1), vp = gaussian(n * kvDim, 1);
+        Buffer[] q = both(gaussian(n * heads * hd, 1)), k = both(kp), v = both(vp);
         Buffer[] o = out(n * heads * hd);
         cpu.attention(at(cpu, c[0], 0, n), 0, n, q[0], k[0], v[0], heads, kvHeads, hd, o[0]);
         gpu.attention(at(gpu, c[1], 0, n), 0, n, q[1], k[1], v[1], heads, kvHeads, hd, o[1]);
         compare("attention prefill " + n + " tokens, GQA " + heads + "/" + kvHeads + ", hd " + hd + ", F16 KV", o, 3e-3);
+        // the cache as the kernels hold it (F16), for a float64 reference of the decode steps
+        float[][] keys = new float[n + 2][], vals = new float[n + 2][];
+        for (int t = 0; t < n; t++) {
+            keys[t] = half(java.util.Arrays.copyOfRange(kp, t * kvDim, (t + 1) * kvDim));
+            vals[t] = half(java.util.Arrays.copyOfRange(vp, t * kvDim, (t + 1) * kvDim));
+        }
         for (int pos : new int[] {n, n + 1}) {
-            Buffer[] q1 = both(gaussian(heads * hd, 1)), k1 = both(gaussian(kvDim, 1)), v1 = both(gaussian(kvDim, 1)), o1 = out(heads * hd);
+            float[] qd = gaussian(heads * hd, 1), kd = gaussian(kvDim, 1), vd = gaussian(kvDim, 1);
+            keys[pos] = half(kd);
+            vals[pos] = half(vd);
+            Buffer[] q1 = both(qd), k1 = both(kd), v1 = both(vd), o1 = out(heads * hd);
             cpu.attention(at(cpu, c[0], pos, 1), 0, 1, q1[0], k1[0], v1[0], heads, kvHeads, hd, o1[0]);
             gpu.attention(at(gpu, c[1], pos, 1), 0, 1, q1[1], k1[1], v1[1], heads, kvHeads, hd, o1[1]);
-            compare("attention decode at " + pos + " (flash-decoding, merge)", o1, 3e-3);
+            // against float64, not the CPU backend: the CPU rounds its decode accumulators to F16 as ggml does
+            // (~2-3e-3 from the exact value), the GPU keeps F32, so only the exact value tells GPU errors apart
+            compareExact("attention decode at " + pos + " (flash-decoding, merge) vs float64", o1[1],
+                    decodeReference(qd, keys, vals, pos, heads, kvHeads, hd), 2e-5);
         }
+    }
+
+    private static float[] half(float[] x) {
+        float[] r = new float[x.length];
+        for (int i = 0; i < x.length; i++) r[i] = Float.float16ToFloat(Float.floatToFloat16(x[i]));
+        return r;
+    }
+
+    /** softmax(q·K / sqrt(hd)) V over positions 0..pos in float64, each query head on its KV head (GQA). */
+    private static double[] decodeReference(float[] q, float[][] keys, float[][] vals, int pos, int heads, int kvHeads, int hd) {
+        double scale = (float) (1.0 / Math.sqrt(hd)); // the float the kernels use
+        double[] out = new double[heads * hd];
+        for (int h = 0; h < heads; h++) {
+            int kh = h / (heads / kvHeads) * hd;
+            double[] s = new double[pos + 1];
+            double max = Double.NEGATIVE_INFINITY, sum = 0;
+            for (int j = 0; j <= pos; j++) {
+                double dot = 0;
+                for (int e = 0; e < hd; e++) dot += (double) q[h * hd + e] * keys[j][kh + e];
+                s[j] = dot * scale;
+                max = Math.max(max, s[j]);
+            }
+            for (int j = 0; j <= pos; j++) sum += s[j] = Math.exp(s[j] - max);
+            for (int j = 0; j <= pos; j++)
+                for (int e = 0; e < hd; e++) out[h * hd + e] += s[j] / sum * vals[j][kh + e];
+        }
+        return out;
+    }
+
+    private void compareExact(String what, Buffer b, double[] want, double tol) {
+        int n = b.size();
+        float[] got = new float[n];
+        gpu.toHost(b, 0, n, got);
+        double max = 0, err = 0;
+        for (int i = 0; i < n; i++) {
+            max = Math.max(max, Math.abs(want[i]));
+            err = Float.isNaN(got[i]) ? Double.POSITIVE_INFINITY : Math.max(err, Math.abs(want[i] - got[i]));
+        }
+        rows.add(new Row(what, max == 0 ? err : err / max, tol));
     }
 
     /** A step of {@code n} rows of one sequence at positions {@code pos0 ..}. */

@@ -40,7 +40,7 @@ class CudaBackendGpuTest {
             Path p = DeviceCheck.synth(dir, c[0], c[1], c[1].equals("Q4_0") ? 2 : 7);
             try (var cpu = DeviceCheck.Model.open(p, new CpuBackend(2), 256, 32);
                  var gpu = DeviceCheck.Model.open(p, new CudaBackend(), 256, 32)) {
-                DeviceCheck.Parity r = DeviceCheck.parity(c[0] + " " + c[1], cpu.tr(), gpu.tr(), 24);
+                DeviceCheck.Parity r = DeviceCheck.parity(c[0] + " " + c[1], cpu.tr(), gpu.tr(), 24, 40);
                 assertNotEquals("FAIL", r.verdict(), r.toString());
             }
         }

@@ -30,7 +30,7 @@ public final class EmulatorCheck {
             Path p = DeviceCheck.synth(dir, c[0], c[1], c[1].equals("Q4_0") ? 2 : 7);
             try (var cpu = DeviceCheck.Model.open(p, new CpuBackend(1), 256, 32);
                  var gpu = DeviceCheck.Model.open(p, new CudaBackend(), 256, 32)) {
-                DeviceCheck.Parity r = DeviceCheck.parity(c[0] + " " + c[1], cpu.tr(), gpu.tr(), full ? 24 : 8);
+                DeviceCheck.Parity r = DeviceCheck.parity(c[0] + " " + c[1], cpu.tr(), gpu.tr(), full ? 24 : 8, 40);
                 failed |= r.verdict().equals("FAIL");
                 System.out.printf("%s (%.1f s)%n", r, (System.nanoTime() - t0) / 1e9);
             }
