@@ -10,24 +10,27 @@
 // back to back (rows1 = rows2 = 0 for one matrix), which saves launches in a decode step.
 #define R1_MV_WARPS 4
 #define R1_MV_MATS const uint8_t *w0, const uint8_t *w1, const uint8_t *w2, int rows0, int rows1, int rows2
-#define R1_MV_OUTS float *out0, float *out1, float *out2
+// bias_i (or null): added to matrix i's products as they are stored (out = acc + bias, the float add the
+// separate bias kernel does), which saves a launch per biased matrix in a decode step (Qwen's q/k/v)
+#define R1_MV_OUTS float *out0, float *out1, float *out2, const float *bias0, const float *bias1, const float *bias2
 
 // This warp's matrix, row in it and output; false past the last row.
-__device__ __forceinline__ bool r1_mv_pick(R1_MV_MATS, R1_MV_OUTS, const uint8_t** w, float** out, int* rows, int* r) {
+__device__ __forceinline__ bool r1_mv_pick(R1_MV_MATS, R1_MV_OUTS, const uint8_t** w, float** out, const float** bias, int* rows, int* r) {
     int g = blockIdx.x * R1_MV_WARPS + (threadIdx.x >> 5);
-    if (g < rows0) { *w = w0; *out = out0; *rows = rows0; *r = g; return true; }
+    if (g < rows0) { *w = w0; *out = out0; *bias = bias0; *rows = rows0; *r = g; return true; }
     g -= rows0;
-    if (g < rows1) { *w = w1; *out = out1; *rows = rows1; *r = g; return true; }
+    if (g < rows1) { *w = w1; *out = out1; *bias = bias1; *rows = rows1; *r = g; return true; }
     g -= rows1;
-    if (g < rows2) { *w = w2; *out = out2; *rows = rows2; *r = g; return true; }
+    if (g < rows2) { *w = w2; *out = out2; *bias = bias2; *rows = rows2; *r = g; return true; }
     return false;
 }
 
 #define R1_MV_PROLOGUE                                                    \
     const uint8_t* w;                                                     \
     float* out;                                                           \
+    const float* bias;                                                    \
     int rows, r, lane = threadIdx.x & 31, t = blockIdx.y;                 \
-    if (!r1_mv_pick(w0, w1, w2, rows0, rows1, rows2, out0, out1, out2, &w, &out, &rows, &r)) return;
+    if (!r1_mv_pick(w0, w1, w2, rows0, rows1, rows2, out0, out1, out2, bias0, bias1, bias2, &w, &out, &bias, &rows, &r)) return;
 
 // Q4_0 for rows of a multiple of 4 blocks (every R1 shape: cols % 256 == 0). A block's 4 warps take a row
 // each and pass over them 128 blocks (2 304 bytes a row) at a time: the warp copies its row's bytes to
@@ -45,14 +48,12 @@ extern "C" __global__ void __launch_bounds__(128) r1_mv_q4_0(R1_MV_MATS, int col
     __shared__ float dsh[R1_MVQ_PASS];
     __shared__ int ssh[R1_MVQ_PASS];
     int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, t = blockIdx.y;
-    int g = blockIdx.x * R1_MV_WARPS + warp, rows = 0, r = 0;
+    int rows = 0, r = 0;
     const uint8_t* w = nullptr;
     float* out = nullptr;
-    bool live = true; // a warp past the last row still takes part in the block's barriers
-    if (g < rows0) { w = w0; out = out0; rows = rows0; r = g; }
-    else if ((g -= rows0) < rows1) { w = w1; out = out1; rows = rows1; r = g; }
-    else if ((g -= rows1) < rows2) { w = w2; out = out2; rows = rows2; r = g; }
-    else live = false;
+    const float* bias = nullptr;
+    bool live = r1_mv_pick(w0, w1, w2, rows0, rows1, rows2, out0, out1, out2, bias0, bias1, bias2, &w, &out, &bias, &rows, &r);
+    // a warp past the last row (live false) still takes part in the block's barriers
     int nb = cols >> 5;
     const int8_t* qa = q + (size_t)t * cols;
     const float* da = d + (size_t)t * nb;
@@ -104,7 +105,7 @@ extern "C" __global__ void __launch_bounds__(128) r1_mv_q4_0(R1_MV_MATS, int col
     }
     if (!live) return;
     acc = r1_warp_sum(acc);
-    if (lane == 0) out[(size_t)t * rows + r] = acc;
+    if (lane == 0) out[(size_t)t * rows + r] = bias ? acc + bias[r] : acc;
 }
 
 // Q4_0 rows of other widths: 4 lanes a block, 8 blocks a warp step.
@@ -125,7 +126,7 @@ extern "C" __global__ void r1_mv_q4_0_any(R1_MV_MATS, int cols, const int8_t* q,
         if (j == 0 && b < nb) acc += r1_q4_0_term(blk, da[b], sumi, sa[b]);
     }
     acc = r1_warp_sum(acc);
-    if (lane == 0) out[(size_t)t * rows + r] = acc;
+    if (lane == 0) out[(size_t)t * rows + r] = bias ? acc + bias[r] : acc;
 }
 
 extern "C" __global__ void r1_mv_q8_0(R1_MV_MATS, int cols, const int8_t* q, const float* d, R1_MV_OUTS) {
@@ -144,7 +145,7 @@ extern "C" __global__ void r1_mv_q8_0(R1_MV_MATS, int cols, const int8_t* q, con
         if (j == 0 && b < nb) acc += r1_q8_0_term(blk, da[b], sumi);
     }
     acc = r1_warp_sum(acc);
-    if (lane == 0) out[(size_t)t * rows + r] = acc;
+    if (lane == 0) out[(size_t)t * rows + r] = bias ? acc + bias[r] : acc;
 }
 
 // Q4_K against Q8_K: 8 lanes per super-block (one 32-element sub-block each), 4 super-blocks per step.
@@ -166,7 +167,7 @@ extern "C" __global__ void r1_mv_q4_k(R1_MV_MATS, int cols, const int8_t* q, con
         if (j == 0 && sb < nsb) acc += r1_q4k_term(blk, d[(size_t)t * nsb + sb], sumi, mins);
     }
     acc = r1_warp_sum(acc);
-    if (lane == 0) out[(size_t)t * rows + r] = acc;
+    if (lane == 0) out[(size_t)t * rows + r] = bias ? acc + bias[r] : acc;
 }
 
 // Q6_K against Q8_K: 8 lanes per super-block (one 32-element chunk each), 4 super-blocks per step.
@@ -184,7 +185,7 @@ extern "C" __global__ void r1_mv_q6_k(R1_MV_MATS, int cols, const int8_t* q, con
         if (c == 0 && sb < nsb) acc += r1_q6k_term(blk, d[(size_t)t * nsb + sb], sumi);
     }
     acc = r1_warp_sum(acc);
-    if (lane == 0) out[(size_t)t * rows + r] = acc;
+    if (lane == 0) out[(size_t)t * rows + r] = bias ? acc + bias[r] : acc;
 }
 
 // F16 weights, float activations: 8-byte loads (4 halves) per lane; cols % 4 == 0.
@@ -202,7 +203,7 @@ extern "C" __global__ void r1_mv_f16(R1_MV_MATS, int cols, const float* x, R1_MV
         acc = fmaf(r1_half_to_float(h.y >> 16), a.w, acc);
     }
     acc = r1_warp_sum(acc);
-    if (lane == 0) out[(size_t)t * rows + r] = acc;
+    if (lane == 0) out[(size_t)t * rows + r] = bias ? acc + bias[r] : acc;
 }
 
 // F32 weights: 16-byte loads per lane; cols % 4 == 0.
@@ -219,7 +220,7 @@ extern "C" __global__ void r1_mv_f32(R1_MV_MATS, int cols, const float* x, R1_MV
         acc = fmaf(a.w, b.w, acc);
     }
     acc = r1_warp_sum(acc);
-    if (lane == 0) out[(size_t)t * rows + r] = acc;
+    if (lane == 0) out[(size_t)t * rows + r] = bias ? acc + bias[r] : acc;
 }
 
 // Prefill products for quantized weights with the decode path's exact arithmetic: out[t*rows + r] for

@@ -453,13 +453,24 @@ public final class CudaBackend implements Backend {
     }
 
     @Override
+    public void matmulBiased(Buffer x, int n, Matrix[] ws, Buffer[] outs, Buffer[] biases, boolean sequences) {
+        if (n > MATVEC_MAX_TOKENS) { // prefill: a bias kernel per matrix is nothing next to the GEMM
+            Backend.super.matmulBiased(x, n, ws, outs, biases, sequences);
+            return;
+        }
+        flush();
+        quantizeActivations(x, n, ws);
+        matvec(x, n, ws[0].cols(), ws, outs, biases);
+    }
+
+    @Override
     public void matmul(Buffer x, int n, Matrix[] ws, Buffer[] outs) {
         flush();
         int cols = ws[0].cols();
         boolean quantizedPrefill = n > MATVEC_MAX_TOKENS && !f16Prefill(n);
         if (n <= MATVEC_MAX_TOKENS || quantizedPrefill) quantizeActivations(x, n, ws);
         if (n <= MATVEC_MAX_TOKENS) {
-            matvec(x, n, cols, ws, outs);
+            matvec(x, n, cols, ws, outs, null);
             return;
         }
         for (int i = 0; i < ws.length; i++) {
@@ -528,19 +539,19 @@ public final class CudaBackend implements Backend {
         }
     }
 
-    private void matvec(Buffer x, int n, int cols, Matrix[] ws, Buffer[] outs) {
+    private void matvec(Buffer x, int n, int cols, Matrix[] ws, Buffer[] outs, Buffer[] biases) {
         // consecutive matrices of one type, up to three, in one launch (q/k/v, gate/up)
         for (int i = 0; i < ws.length; ) {
             GgmlType t = ((Mat) ws[i]).type;
             int k = i + 1;
             while (k < ws.length && k - i < 3 && ((Mat) ws[k]).type == t) k++;
-            matvecGroup(x, n, t, cols, ws, outs, i, k);
+            matvecGroup(x, n, t, cols, ws, outs, biases, i, k);
             i = k;
         }
     }
 
-    private void matvecGroup(Buffer x, int n, GgmlType t, int cols, Matrix[] ws, Buffer[] outs, int from, int to) {
-        long[] w = new long[3], o = new long[3];
+    private void matvecGroup(Buffer x, int n, GgmlType t, int cols, Matrix[] ws, Buffer[] outs, Buffer[] biases, int from, int to) {
+        long[] w = new long[3], o = new long[3], b = new long[3];
         int[] rows = new int[3];
         int total = 0;
         for (int i = from; i < to; i++) {
@@ -548,19 +559,20 @@ public final class CudaBackend implements Backend {
             w[i - from] = m.ptr;
             rows[i - from] = m.rows;
             o[i - from] = p(outs[i]);
+            if (biases != null && biases[i] != null) b[i - from] = p(biases[i]);
             total += m.rows;
         }
         String kernel;
         ArgBlock a;
         switch (t) {
-            case Q4_0 -> a = args(kernel = cols % 128 == 0 ? CudaKernels.MV_Q4_0 : CudaKernels.MV_Q4_0_ANY, "PPPIIIIPPPPPP").set(w[0], w[1], w[2], rows[0], rows[1], rows[2], cols,
-                    q8.ptr, q8d.ptr, q8s.ptr, o[0], o[1], o[2]);
-            case Q8_0 -> a = args(kernel = CudaKernels.MV_Q8_0, "PPPIIIIPPPPP").set(w[0], w[1], w[2], rows[0], rows[1], rows[2], cols,
-                    q8.ptr, q8d.ptr, o[0], o[1], o[2]);
-            case Q4_K, Q6_K -> a = args(kernel = t == GgmlType.Q4_K ? CudaKernels.MV_Q4_K : CudaKernels.MV_Q6_K, "PPPIIIIPPPPPP")
-                    .set(w[0], w[1], w[2], rows[0], rows[1], rows[2], cols, qk.ptr, qkd.ptr, qks.ptr, o[0], o[1], o[2]);
-            default -> a = args(kernel = t == GgmlType.F16 ? CudaKernels.MV_F16 : CudaKernels.MV_F32, "PPPIIIIPPPP")
-                    .set(w[0], w[1], w[2], rows[0], rows[1], rows[2], cols, p(x), o[0], o[1], o[2]);
+            case Q4_0 -> a = args(kernel = cols % 128 == 0 ? CudaKernels.MV_Q4_0 : CudaKernels.MV_Q4_0_ANY, "PPPIIIIPPPPPPPPP").set(w[0], w[1], w[2], rows[0], rows[1], rows[2], cols,
+                    q8.ptr, q8d.ptr, q8s.ptr, o[0], o[1], o[2], b[0], b[1], b[2]);
+            case Q8_0 -> a = args(kernel = CudaKernels.MV_Q8_0, "PPPIIIIPPPPPPPP").set(w[0], w[1], w[2], rows[0], rows[1], rows[2], cols,
+                    q8.ptr, q8d.ptr, o[0], o[1], o[2], b[0], b[1], b[2]);
+            case Q4_K, Q6_K -> a = args(kernel = t == GgmlType.Q4_K ? CudaKernels.MV_Q4_K : CudaKernels.MV_Q6_K, "PPPIIIIPPPPPPPPP")
+                    .set(w[0], w[1], w[2], rows[0], rows[1], rows[2], cols, qk.ptr, qkd.ptr, qks.ptr, o[0], o[1], o[2], b[0], b[1], b[2]);
+            default -> a = args(kernel = t == GgmlType.F16 ? CudaKernels.MV_F16 : CudaKernels.MV_F32, "PPPIIIIPPPPPPP")
+                    .set(w[0], w[1], w[2], rows[0], rows[1], rows[2], cols, p(x), o[0], o[1], o[2], b[0], b[1], b[2]);
         }
         dev.launch(kernel, (total + 3) / 4, n, 128, 0, a);
     }

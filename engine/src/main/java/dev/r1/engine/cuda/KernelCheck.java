@@ -62,6 +62,8 @@ public final class KernelCheck {
             matmul(GgmlType.Q4_0, n, 259, 800);
         }
         grouped(new GgmlType[] {GgmlType.Q4_0, GgmlType.Q4_0, GgmlType.Q4_0}, 1);
+        grouped(new GgmlType[] {GgmlType.Q4_0, GgmlType.Q4_0, GgmlType.Q4_0}, 2, true);
+        grouped(new GgmlType[] {GgmlType.Q8_0, GgmlType.F16, GgmlType.Q4_K}, 1, true); // one launch each, biased or not
         grouped(new GgmlType[] {GgmlType.Q4_K, GgmlType.Q4_K, GgmlType.Q6_K}, 2);
         grouped(new GgmlType[] {GgmlType.F16, GgmlType.Q8_0}, small ? 20 : 40);
         if (gpu.hasCublas()) {
@@ -222,6 +224,11 @@ public final class KernelCheck {
 
     /** Matrices sharing an input (q/k/v shapes of the 1.5B): one launch per run of a type on the GPU. */
     private void grouped(GgmlType[] types, int n) {
+        grouped(types, n, false);
+    }
+
+    /** biased: with a bias on the first and last matrix (Qwen's q/k/v through matmulBiased), none on the middle one. */
+    private void grouped(GgmlType[] types, int n, boolean biased) {
         int cols = small ? 768 : 1536;
         int[] rowsOf = small ? new int[] {130, 64, 68} : new int[] {1536, 256, 260};
         Backend.Matrix[] mc = new Backend.Matrix[types.length], mg = new Backend.Matrix[types.length];
@@ -238,11 +245,23 @@ public final class KernelCheck {
             oc[i] = o[i][0];
             og[i] = o[i][1];
         }
-        cpu.matmul(x[0], n, mc, oc);
-        gpu.matmul(x[1], n, mg, og);
+        if (biased) {
+            Buffer[] bc = new Buffer[types.length], bg = new Buffer[types.length];
+            for (int i = 0; i < types.length; i += 2) {
+                float[] b = gaussian(rowsOf[i], 1);
+                bc[i] = cpu.vector(b);
+                bg[i] = gpu.vector(b);
+            }
+            cpu.matmulBiased(x[0], n, mc, oc, bc, false);
+            gpu.matmulBiased(x[1], n, mg, og, bg, false);
+        } else {
+            cpu.matmul(x[0], n, mc, oc);
+            gpu.matmul(x[1], n, mg, og);
+        }
         for (int i = 0; i < types.length; i++) {
             String path = path(types[i], n);
-            compare("matmul group " + java.util.Arrays.toString(types) + " x " + n + ": #" + i + " (" + path + ")", o[i], tolerance(path));
+            compare("matmul group " + java.util.Arrays.toString(types) + " x " + n + (biased ? " + bias" : "") + ": #" + i + " (" + path + ")",
+                    o[i], tolerance(path));
         }
     }
 

@@ -109,6 +109,17 @@ public interface Backend extends AutoCloseable {
 
     void addBias(Buffer x, Buffer bias, int n, int dim);
 
+    /**
+     * {@link #matmul} (or {@link #matmulSequences}) and then {@code addBias(outs[i], biases[i], n, ws[i].rows())}
+     * for every matrix with a bias: a backend may add the bias as it stores the product (the CUDA backend does
+     * in decode steps, a launch saved per matrix), the same float add either way.
+     */
+    default void matmulBiased(Buffer x, int n, Matrix[] ws, Buffer[] outs, Buffer[] biases, boolean sequences) {
+        if (sequences) matmulSequences(x, n, ws, outs);
+        else matmul(x, n, ws, outs);
+        for (int i = 0; i < ws.length; i++) if (biases[i] != null) addBias(outs[i], biases[i], n, ws[i].rows());
+    }
+
     /** Rotates {@code n} rows of {@code heads x headDim}, each by its position in {@code step}. */
     void rope(Buffer x, int n, int heads, int headDim, Step step, Rope rope);
 

@@ -219,12 +219,10 @@ public final class Transformer implements AutoCloseable {
             ModelWeights.Layer L = w.layers[l];
             be.rmsNorm(x, L.attnNorm(), c.rmsEps(), n, h, xb);
             if (observer != null) observer.input(l, Observer.Input.ATTN_QKV, n, be, xb, h);
-            matmul(xb, n, new Backend.Matrix[] {L.q(), L.k(), L.v()}, new Backend.Buffer[] {q, k, v});
-            if (L.qBias() != null) {
-                be.addBias(q, L.qBias(), n, c.qDim());
-                be.addBias(k, L.kBias(), n, c.kvDim());
-                be.addBias(v, L.vBias(), n, c.kvDim());
-            }
+            Backend.Matrix[] qkv = {L.q(), L.k(), L.v()};
+            Backend.Buffer[] qkvOut = {q, k, v};
+            if (L.qBias() != null) be.matmulBiased(xb, n, qkv, qkvOut, new Backend.Buffer[] {L.qBias(), L.kBias(), L.vBias()}, sequences);
+            else matmul(xb, n, qkv, qkvOut);
             be.rope(q, n, c.heads(), c.headDim(), step, w.rope);
             be.rope(k, n, c.kvHeads(), c.headDim(), step, w.rope);
             be.attention(step, l, n, q, k, v, c.heads(), c.kvHeads(), c.headDim(), att);
