@@ -106,7 +106,9 @@ extern "C" __global__ void r1_attn_decode(const float* q, const uint16_t* kc, co
 // out[h*hd + c] = Σ_s acc_s[c] w_s / Σ_s l_s w_s, w_s = exp(m_s - max m): one block of hd threads per head.
 // Only the splits that hold positions (as r1_attn_decode cut them from pos), with independent loads: the
 // first version walked every split behind a data-dependent skip, ~10 us a layer of serial L2 round trips.
-extern "C" __global__ void r1_attn_merge(const float* part, float* out, const int* pos, int hd, int splits) {
+// q non-null: also the q8_1 blocks of the output (hd a multiple of 32: warp w holds one block of the head).
+extern "C" __global__ void r1_attn_merge(const float* part, float* out, const int* pos, int hd, int splits, int8_t* q, float* qd,
+                                         int* qs) {
     int h = blockIdx.x, c = threadIdx.x;
     const float* p = part + (size_t)h * splits * (hd + 2);
     int len = pos[0] + 1;
@@ -121,7 +123,9 @@ extern "C" __global__ void r1_attn_merge(const float* part, float* out, const in
         L = fmaf(p[s * (hd + 2) + 1], w, L);
         o = fmaf(p[s * (hd + 2) + 2 + c], w, o);
     }
-    out[(size_t)h * hd + c] = o / L;
+    float v = o / L;
+    out[(size_t)h * hd + c] = v;
+    if (q) r1_q8_1_block(v, ((size_t)h * hd + c) >> 5, c & 31, q, qd, qs);
 }
 
 extern "C" __global__ void r1_attn_prefill(const float* q, const uint16_t* kc, const uint16_t* vc, float* out,

@@ -2,6 +2,29 @@
 // from `pos` (device memory, pos[0] = position of row 0) so that a captured CUDA graph of a decode step
 // stays valid when the host only rewrites that int between replays.
 
+// One q8_1 block of activations: the calling warp's 32 values (lane = element) to 8-bit quants, their
+// half-rounded scale and Σq. r1_quantize_q8_1 and the producers that quantize their own output for the
+// next matvec (norms, SwiGLU, attention's merge: a launch less each in a decode step) all write it here.
+__device__ __forceinline__ void r1_q8_1_block(float v, size_t b, int lane, int8_t* q, float* d, int* s) {
+    float amax = r1_warp_max(fabsf(v));
+    int qi = r1_q8_quant(v, r1_q8_inv(amax));
+    q[b * 32 + lane] = (int8_t)qi;
+    int sum = r1_warp_sum_i(qi);
+    if (lane == 0) {
+        d[b] = r1_q8_scale(amax);
+        s[b] = sum;
+    }
+}
+
+// After a row of `dim` outputs is written (o, row `row`), its q8_1 blocks, one warp a block (q non-null:
+// the row's quantization is wanted; dim a multiple of 32). A block-wide barrier first: the warps read
+// elements other threads wrote.
+__device__ __forceinline__ void r1_q8_1_row(const float* o, int row, int dim, int8_t* q, float* d, int* s) {
+    __syncthreads();
+    int lane = threadIdx.x & 31, nb = dim >> 5;
+    for (int b = threadIdx.x >> 5; b < nb; b += blockDim.x >> 5) r1_q8_1_block(o[b * 32 + lane], (size_t)row * nb + b, lane, q, d, s);
+}
+
 // Row r of `table` for each of n token ids (ids in device memory), dequantized to float.
 extern "C" __global__ void r1_embed(const uint8_t* table, int type, int cols, const int* tokens, float* out) {
     int t = blockIdx.x;
@@ -31,15 +54,17 @@ __device__ float r1_row_rms_scale(const float* xr, int dim, float eps) {
     return scale;
 }
 
-extern "C" __global__ void r1_rmsnorm(const float* x, const float* w, float* out, int dim, float eps) {
+extern "C" __global__ void r1_rmsnorm(const float* x, const float* w, float* out, int dim, float eps, int8_t* q, float* qd, int* qs) {
     const float* xr = x + (size_t)blockIdx.x * dim;
     float* o = out + (size_t)blockIdx.x * dim;
     float scale = r1_row_rms_scale(xr, dim, eps);
     for (int i = threadIdx.x; i < dim; i += blockDim.x) o[i] = r1_rms_apply(xr[i], scale, w[i]);
+    if (q) r1_q8_1_row(o, blockIdx.x, dim, q, qd, qs);
 }
 
 // The residual add fused with the next norm: x += y, then out = rmsnorm(x) (one launch and one pass less).
-extern "C" __global__ void r1_add_rmsnorm(float* x, const float* y, const float* w, float* out, int dim, float eps) {
+extern "C" __global__ void r1_add_rmsnorm(float* x, const float* y, const float* w, float* out, int dim, float eps, int8_t* q, float* qd,
+                                          int* qs) {
     float* xr = x + (size_t)blockIdx.x * dim;
     const float* yr = y + (size_t)blockIdx.x * dim;
     for (int i = threadIdx.x; i < dim; i += blockDim.x) xr[i] += yr[i];
@@ -47,6 +72,7 @@ extern "C" __global__ void r1_add_rmsnorm(float* x, const float* y, const float*
     float scale = r1_row_rms_scale(xr, dim, eps);
     float* o = out + (size_t)blockIdx.x * dim;
     for (int i = threadIdx.x; i < dim; i += blockDim.x) o[i] = r1_rms_apply(xr[i], scale, w[i]);
+    if (q) r1_q8_1_row(o, blockIdx.x, dim, q, qd, qs);
 }
 
 extern "C" __global__ void r1_add(float* x, const float* y, int len) {
@@ -58,9 +84,15 @@ extern "C" __global__ void r1_add_bias(float* x, const float* b, int n, int dim)
     for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < len; i += gridDim.x * blockDim.x) x[i] += b[i % dim];
 }
 
-extern "C" __global__ void r1_swiglu(float* gate, const float* up, int len) {
-    for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < len; i += gridDim.x * blockDim.x)
-        gate[i] = r1_swiglu(gate[i], up[i]);
+// q non-null: also the q8_1 blocks of the result (len a multiple of 32, so a warp's 32 lanes are one block).
+extern "C" __global__ void r1_swiglu(float* gate, const float* up, int len, int8_t* q, float* qd, int* qs) {
+    int lane = threadIdx.x & 31;
+    for (int i0 = blockIdx.x * blockDim.x + (threadIdx.x & ~31); i0 < len; i0 += gridDim.x * blockDim.x) { // warp-uniform
+        int i = i0 + lane;
+        float g = 0.0f;
+        if (i < len) gate[i] = g = r1_swiglu(gate[i], up[i]);
+        if (q) r1_q8_1_block(g, (size_t)(i0 >> 5), lane, q, qd, qs);
+    }
 }
 
 // One thread per rotated pair; row t is at position pos[0] + t. factors may be null (no rope_freqs).
@@ -93,15 +125,7 @@ extern "C" __global__ void r1_kv_append(const float* k, const float* v, uint16_t
 extern "C" __global__ void r1_quantize_q8_1(const float* x, int8_t* q, float* d, int* s, int blocks) {
     int b = blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5), lane = threadIdx.x & 31;
     if (b >= blocks) return;
-    float v = x[(size_t)b * 32 + lane];
-    float amax = r1_warp_max(fabsf(v));
-    int qi = r1_q8_quant(v, r1_q8_inv(amax));
-    q[(size_t)b * 32 + lane] = (int8_t)qi;
-    int sum = r1_warp_sum_i(qi);
-    if (lane == 0) {
-        d[b] = r1_q8_scale(amax);
-        s[b] = sum;
-    }
+    r1_q8_1_block(x[(size_t)b * 32 + lane], (size_t)b, lane, q, d, s);
 }
 
 // Activations as ggml's Q8_K: one block of 256 threads per super-block. The scale comes from the first

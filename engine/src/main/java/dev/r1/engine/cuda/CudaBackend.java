@@ -133,6 +133,7 @@ public final class CudaBackend implements Backend {
 
     /** Fills a buffer with NaN, so that a kernel that leaves an element unwritten shows. */
     public void poison(Buffer b) {
+        wrote(b);
         dev.setInts(p(b), 0x7fc00000, ((Buf) b).size);
     }
 
@@ -145,6 +146,41 @@ public final class CudaBackend implements Backend {
     }
 
     /** A device buffer that grows to the largest size asked (before a capture, sizes settle in a warm-up step). */
+    private int generation, captures;
+
+    // The q8_1 scratch holds the quantization of q8Of's first q8Len floats (null: of nothing known), written
+    // by the op that produced them (norm, SwiGLU, attention's merge) in decode steps, so the matvec that
+    // reads them next skips its quantize launch (~110 launches a 28-layer step). Every write to a buffer
+    // goes through wrote(), which forgets it; so do frees and scratch reallocations.
+    private Buf q8Of;
+    private long q8Len;
+    private int stepRows = Integer.MAX_VALUE;
+    private boolean fuseQ8 = !"false".equals(System.getProperty("r1.cuda.fuseq8"));
+
+    /** Producers quantize their output for the next matvec (default) or leave it to the matvec (tests compare). */
+    public void fuseQuantize(boolean on) { fuseQ8 = on; q8Of = null; }
+
+    private void wrote(Buffer b) {
+        if (q8Of != null && q8Of.equals(b)) q8Of = null;
+    }
+
+    /** q8_1 scratch pointers {quants, scales, sums} for len floats produced into out, or null: no fusion here. */
+    private long[] fusedQ8(Buffer out, long len) {
+        if (!fuseQ8 || stepRows > MATVEC_MAX_TOKENS || len % 32 != 0) return null;
+        long nb = len / 32;
+        long[] q = {q8.at(len, "q8 quants"), q8d.at(4 * nb, "q8 scales"), q8s.at(4 * nb, "q8 sums")};
+        q8Of = (Buf) out;
+        q8Len = len;
+        return q;
+    }
+
+    /** Steps recorded so far ({@link #capture}), for tests of when sessions record again. */
+    public int captures() { return captures; }
+
+    @Override public int prefillChunk() { return 512; }
+
+    @Override public Backend.Replay captureStep(Runnable step) { return capture(step); }
+
     private final class Scratch {
         long ptr, bytes;
 
@@ -158,6 +194,8 @@ public final class CudaBackend implements Backend {
                 }
                 ptr = alloc(need, what);
                 bytes = need;
+                generation++; // a recorded step pointing at the old buffer is stale
+                q8Of = null;  // and what the q8 scratch held is gone if it was this one
             }
             return ptr;
         }
@@ -238,6 +276,7 @@ public final class CudaBackend implements Backend {
             r.positions[t] = positions[t];
         }
         r.n = n;
+        stepRows = n;
     }
 
     @Override
@@ -269,6 +308,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void free(Buffer buffer) {
+        wrote(buffer); // its address may come back as another buffer
         flush();
         dev.sync();
         long ptr = ((Buf) buffer).ptr;
@@ -298,17 +338,23 @@ public final class CudaBackend implements Backend {
     }
 
     /** A captured decode step: its graph and the host copies of what it read back (toHost calls). */
-    public final class Captured implements AutoCloseable {
+    public final class Captured implements Backend.Replay {
         private final CudaDevice.Graph graph;
         private final List<Runnable> outputs;
+        private final int generation = CudaBackend.this.generation;
 
         private Captured(CudaDevice.Graph graph, List<Runnable> outputs) {
             this.graph = graph;
             this.outputs = List.copyOf(outputs);
         }
 
+        /** False once a scratch buffer it points at was reallocated. */
+        @Override public boolean valid() { return generation == CudaBackend.this.generation; }
+
         /** Replays the step for {@code token} at {@code position}; on return the toHost arrays hold its results. */
+        @Override
         public void run(int token, int position) {
+            dev.ensureCurrent();
             setStepInputs(token, position);
             graph.launch();
             dev.sync();
@@ -345,12 +391,14 @@ public final class CudaBackend implements Backend {
             capturing = false;
             lastPos = Integer.MIN_VALUE;
         }
+        captures++;
         return new Captured(dev.endCapture(), captureOutputs);
     }
 
     @Override
     public void embed(Matrix table, int[] ids, int from, int n, Buffer out) {
         flush();
+        wrote(out);
         Mat m = (Mat) table;
         for (int t = 0; t < n; t++) {
             int id = ids[from + t];
@@ -384,16 +432,21 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void rmsNorm(Buffer x, Buffer w, float eps, int n, int dim, Buffer out) {
-        if (pendingX != null && pendingX.equals(x) && pendingLen == n * dim) {
+        boolean fuseAdd = pendingX != null && pendingX.equals(x) && pendingLen == n * dim;
+        if (!fuseAdd) flush();
+        wrote(x);
+        wrote(out);
+        long[] q = fusedQ8(out, (long) n * dim);
+        long q0 = q == null ? 0 : q[0], q1 = q == null ? 0 : q[1], q2 = q == null ? 0 : q[2];
+        if (fuseAdd) {
             Buf y = pendingY;
             pendingX = pendingY = null;
             dev.launch(CudaKernels.ADD_RMSNORM, n, 1, normThreads(dim), 0,
-                    args(CudaKernels.ADD_RMSNORM, "PPPPIF").set(p(x), y.ptr, p(w), p(out), dim, eps));
+                    args(CudaKernels.ADD_RMSNORM, "PPPPIFPPP").set(p(x), y.ptr, p(w), p(out), dim, eps, q0, q1, q2));
             return;
         }
-        flush();
         dev.launch(CudaKernels.RMSNORM, n, 1, normThreads(dim), 0,
-                args(CudaKernels.RMSNORM, "PPPIF").set(p(x), p(w), p(out), dim, eps));
+                args(CudaKernels.RMSNORM, "PPPIFPPP").set(p(x), p(w), p(out), dim, eps, q0, q1, q2));
     }
 
     /** Launches a residual add held back for fusion with a following RMSNorm. */
@@ -407,6 +460,7 @@ public final class CudaBackend implements Backend {
     @Override
     public void add(Buffer x, Buffer y, int len) {
         flush();
+        wrote(x);
         pendingX = (Buf) x;
         pendingY = (Buf) y;
         pendingLen = len;
@@ -415,6 +469,7 @@ public final class CudaBackend implements Backend {
     @Override
     public void addBias(Buffer x, Buffer bias, int n, int dim) {
         flush();
+        wrote(x);
         dev.launch(CudaKernels.ADD_BIAS, blocks((long) n * dim), 1, THREADS, 0,
                 args(CudaKernels.ADD_BIAS, "PPII").set(p(x), p(bias), n, dim));
     }
@@ -422,11 +477,15 @@ public final class CudaBackend implements Backend {
     @Override
     public void swiglu(Buffer gate, Buffer up, int len) {
         flush();
-        dev.launch(CudaKernels.SWIGLU, blocks(len), 1, THREADS, 0, args(CudaKernels.SWIGLU, "PPI").set(p(gate), p(up), len));
+        wrote(gate);
+        long[] q = fusedQ8(gate, len);
+        dev.launch(CudaKernels.SWIGLU, blocks(len), 1, THREADS, 0, args(CudaKernels.SWIGLU, "PPIPPP").set(p(gate), p(up), len,
+                q == null ? 0 : q[0], q == null ? 0 : q[1], q == null ? 0 : q[2]));
     }
 
     @Override
     public void rope(Buffer x, int n, int heads, int headDim, Step step, Rope rope) {
+        wrote(x);
         Rows rows = (Rows) step;
         for (int t = 0; t < n; ) {
             int e = rows.runEnd(t);
@@ -454,6 +513,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void matmulBiased(Buffer x, int n, Matrix[] ws, Buffer[] outs, Buffer[] biases, boolean sequences) {
+        for (Buffer o : outs) wrote(o);
         if (n > MATVEC_MAX_TOKENS) { // prefill: a bias kernel per matrix is nothing next to the GEMM
             Backend.super.matmulBiased(x, n, ws, outs, biases, sequences);
             return;
@@ -466,6 +526,7 @@ public final class CudaBackend implements Backend {
     @Override
     public void matmul(Buffer x, int n, Matrix[] ws, Buffer[] outs) {
         flush();
+        for (Buffer o : outs) wrote(o);
         int cols = ws[0].cols();
         boolean quantizedPrefill = n > MATVEC_MAX_TOKENS && !f16Prefill(n);
         if (n <= MATVEC_MAX_TOKENS || quantizedPrefill) quantizeActivations(x, n, ws);
@@ -511,10 +572,12 @@ public final class CudaBackend implements Backend {
             q8k |= t == GgmlType.Q4_K || t == GgmlType.Q6_K;
         }
         long total = (long) n * cols;
-        if (q8_1) {
+        if (q8_1 && !(q8Of != null && q8Of.equals(x) && q8Len == total)) { // else its producer quantized it
             int nb = (int) (total / 32);
-            dev.launch(CudaKernels.QUANTIZE_Q8_1, (nb + 7) / 8, 1, THREADS, 0, args(CudaKernels.QUANTIZE_Q8_1, "PPPPI")
-                    .set(p(x), q8.at(total, "q8 quants"), q8d.at(4L * nb, "q8 scales"), q8s.at(4L * nb, "q8 sums"), nb));
+            long qq = q8.at(total, "q8 quants"), qd = q8d.at(4L * nb, "q8 scales"), qs = q8s.at(4L * nb, "q8 sums");
+            dev.launch(CudaKernels.QUANTIZE_Q8_1, (nb + 7) / 8, 1, THREADS, 0, args(CudaKernels.QUANTIZE_Q8_1, "PPPPI").set(p(x), qq, qd, qs, nb));
+            q8Of = (Buf) x; // what the scratch now holds: another matmul of x reuses it
+            q8Len = total;
         }
         if (q8k) {
             int nsb = (int) (total / 256);
@@ -565,8 +628,18 @@ public final class CudaBackend implements Backend {
         String kernel;
         ArgBlock a;
         switch (t) {
-            case Q4_0 -> a = args(kernel = cols % 128 == 0 ? CudaKernels.MV_Q4_0 : CudaKernels.MV_Q4_0_ANY, "PPPIIIIPPPPPPPPP").set(w[0], w[1], w[2], rows[0], rows[1], rows[2], cols,
-                    q8.ptr, q8d.ptr, q8s.ptr, o[0], o[1], o[2], b[0], b[1], b[2]);
+            case Q4_0 -> {
+                if (cols % 128 == 0) { // rows of whole 4-block groups: the staged kernel, split-K for long rows
+                    int passes = (cols / 32 + 127) / 128, split = passes >= 4 ? 4 : passes >= 2 ? 2 : 1;
+                    a = args(CudaKernels.MV_Q4_0, "PPPIIIIPPPPPPPPPI").set(w[0], w[1], w[2], rows[0], rows[1], rows[2], cols,
+                            q8.ptr, q8d.ptr, q8s.ptr, o[0], o[1], o[2], b[0], b[1], b[2], split);
+                    int perBlock = 4 / split;
+                    dev.launch(CudaKernels.MV_Q4_0, (total + perBlock - 1) / perBlock, n, 128, 9216 + 5632 * split, a);
+                    return;
+                }
+                a = args(kernel = CudaKernels.MV_Q4_0_ANY, "PPPIIIIPPPPPPPPP").set(w[0], w[1], w[2], rows[0], rows[1], rows[2], cols,
+                        q8.ptr, q8d.ptr, q8s.ptr, o[0], o[1], o[2], b[0], b[1], b[2]);
+            }
             case Q8_0 -> a = args(kernel = CudaKernels.MV_Q8_0, "PPPIIIIPPPPPPPP").set(w[0], w[1], w[2], rows[0], rows[1], rows[2], cols,
                     q8.ptr, q8d.ptr, o[0], o[1], o[2], b[0], b[1], b[2]);
             case Q4_K, Q6_K -> a = args(kernel = t == GgmlType.Q4_K ? CudaKernels.MV_Q4_K : CudaKernels.MV_Q6_K, "PPPIIIIPPPPPPPPP")
@@ -598,17 +671,23 @@ public final class CudaBackend implements Backend {
                           int heads, int kvHeads, int headDim, Buffer out) {
         Rows rows = (Rows) step;
         int qRow = 4 * heads * headDim, kvRow = 4 * kvHeads * headDim;
+        wrote(out);
+        boolean decoding = true; // every row a run of its own: each merge can quantize its row for the o matvec
+        for (int t = 0; t < n; t++) decoding &= rows.runEnd(t) == t + 1;
+        long[] fq = decoding ? fusedQ8(out, (long) n * heads * headDim) : null;
         for (int t = 0; t < n; ) {
             int e = rows.runEnd(t);
+            long r = (long) t * heads * headDim; // this row's first element: its q8 blocks start at r / 32
+            long[] rq = fq == null ? null : new long[] {fq[0] + r, fq[1] + 4 * (r / 32), fq[2] + 4 * (r / 32)};
             attention(rows.caches[t], layer, rows.positions[t], e - t, p(q) + (long) t * qRow, p(k) + (long) t * kvRow,
-                    p(v) + (long) t * kvRow, heads, kvHeads, headDim, p(out) + (long) t * qRow);
+                    p(v) + (long) t * kvRow, heads, kvHeads, headDim, p(out) + (long) t * qRow, rq);
             t = e;
         }
     }
 
     /** One run of rows of one sequence at positions {@code pos0 ..}, at device addresses q, k, v, out. */
     private void attention(Kv c, int layer, int pos0, int n, long q, long k, long v,
-                           int heads, int kvHeads, int headDim, long out) {
+                           int heads, int kvHeads, int headDim, long out, long[] q8out) {
         flush();
         if (pos0 < 0 || pos0 + n > c.contextSize) {
             throw new IllegalStateException("positions " + pos0 + ".." + (pos0 + n) + " exceed the context of " + c.contextSize);
@@ -629,7 +708,8 @@ public final class CudaBackend implements Backend {
             dev.launch(CudaKernels.ATTN_DECODE, kvHeads, attnSplits, 32 * group, group * headDim * 4 + tiles,
                     args(CudaKernels.ATTN_DECODE, "PPPPPIIIFI").set(q, c.k[layer], c.v[layer], part, pos, heads, kvHeads, headDim, scale, attnSplits));
             dev.launch(CudaKernels.ATTN_MERGE, heads, 1, headDim, 0,
-                    args(CudaKernels.ATTN_MERGE, "PPPII").set(part, out, pos, headDim, attnSplits));
+                    args(CudaKernels.ATTN_MERGE, "PPPIIPPP").set(part, out, pos, headDim, attnSplits,
+                            q8out == null ? 0 : q8out[0], q8out == null ? 0 : q8out[1], q8out == null ? 0 : q8out[2]));
         } else {
             dev.launch(CudaKernels.ATTN_PREFILL, heads, (n + 7) / 8, 256, 8 * headDim * 4 + tiles,
                     args(CudaKernels.ATTN_PREFILL, "PPPPPIIIIF").set(q, c.k[layer], c.v[layer], out, pos, n, heads, kvHeads, headDim, scale));
@@ -639,6 +719,7 @@ public final class CudaBackend implements Backend {
     @Override
     public void copyRow(Buffer src, int row, int dim, Buffer dst) {
         flush();
+        wrote(dst);
         dev.copyAsync(p(dst), p(src) + 4L * row * dim, 4L * dim);
     }
 

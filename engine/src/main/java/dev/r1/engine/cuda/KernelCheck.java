@@ -58,7 +58,8 @@ public final class KernelCheck {
         if (!small) matmul(GgmlType.Q4_0, CudaBackend.F16_PREFILL_MIN + 8); // a long prefill chunk: the F16 GEMM under 'auto'
         // Q4_0 decode rows over several 128-block passes (the last one short), and a width off the 4-block grid
         for (int n : new int[] {1, 2}) {
-            matmul(GgmlType.Q4_0, n, 259, 4480);
+            matmul(GgmlType.Q4_0, n, 259, 4480);  // 2 passes: 2 warps a row
+            matmul(GgmlType.Q4_0, n, 259, 16640); // 5 passes: 4 warps a row, one of them with a second pass
             matmul(GgmlType.Q4_0, n, 259, 800);
         }
         grouped(new GgmlType[] {GgmlType.Q4_0, GgmlType.Q4_0, GgmlType.Q4_0}, 1);

@@ -150,6 +150,34 @@ public interface Backend extends AutoCloseable {
      */
     default boolean copyCache(Cache from, Cache to, int positions) { return false; }
 
+    /**
+     * The most tokens a session's forward pass should take at once. 64 on the CPU (longer chunks gain
+     * little and cost activation memory); the CUDA backend takes a 512-token prompt in one pass, since its
+     * prefill dequantizes each weight once a pass (8 chunks of 64 made a 7B prefill 205 ms instead of 42).
+     */
+    default int prefillChunk() { return 64; }
+
+    /**
+     * A recorded decode step that replays with another token and position: one launch for the whole step
+     * where launches dominate (a CUDA graph). {@link #valid} turns false once something the recording
+     * points at was reallocated; then record again.
+     */
+    interface Replay extends AutoCloseable {
+        boolean valid();
+
+        /** Runs the step for {@code token} at {@code position}; its host outputs are written on return. */
+        void run(int token, int position);
+
+        @Override void close();
+    }
+
+    /**
+     * Records {@code step} (one token's forward pass, its host outputs included) for {@link Replay#run}, or
+     * null where this backend replays nothing (the default). Run the step once before, so that scratch
+     * memory has its size; an {@link IllegalStateException} says the recording could not be made.
+     */
+    default Replay captureStep(Runnable step) { return null; }
+
     /** Releases a session's cache (device memory); the default leaves it to the garbage collector. */
     default void free(Cache cache) {}
 

@@ -115,8 +115,7 @@ public final class JavaModel implements Model {
     JavaSession openSession(SessionOptions o, boolean f16Kv, boolean ownsModel) {
         if (closed) throw new IllegalStateException("model " + file.path() + " is closed");
         int ctx = o.ctx() == 0 ? Math.min(SessionOptions.DEFAULT_CTX, cfg.contextLength()) : Math.min(o.ctx(), cfg.contextLength());
-        // Chunks past a few dozen tokens gain little on CPU and cost activation memory.
-        Transformer tf = new Transformer(weights, backend, ctx, Math.min(o.batch(), 64), f16Kv);
+        Transformer tf = new Transformer(weights, backend, ctx, Math.min(o.batch(), backend.prefillChunk()), f16Kv);
         tf.ubatch(o.batch()); // as LlamaCppSession sets n_ubatch (where ggml picks its attention kernel by it)
         return new JavaSession(this, tf, ownsModel);
     }

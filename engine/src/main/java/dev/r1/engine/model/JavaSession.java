@@ -84,10 +84,43 @@ public final class JavaSession implements Session {
     @Override
     public float[] decode(int token) {
         check(1);
-        tf.forward(new int[] {token}, 0, 1, pos, logits, null);
+        if (!replayed(token)) tf.forward(new int[] {token}, 0, 1, pos, logits, null);
         pos++;
         haveLogits = true;
         return logits.clone();
+    }
+
+    // A backend that records steps (CUDA: a graph of the ~450 launches of a 1.5B step) replays one decode
+    // step per token; the first decode runs plainly so that scratch memory has its size, and a step whose
+    // memory moved (a longer prompt grew a scratch buffer) is recorded again. -Dr1.cuda.graphs=false: off.
+    private Backend.Replay replay;
+    private boolean decodedOnce, noReplay;
+
+    private boolean replayed(int token) {
+        if (noReplay || tf.observed() || "false".equals(System.getProperty("r1.cuda.graphs"))) return false;
+        if (replay != null && !replay.valid()) {
+            replay.close();
+            replay = null;
+        }
+        if (replay == null) {
+            if (!decodedOnce) {
+                decodedOnce = true;
+                return false;
+            }
+            int[] tok = {token};
+            int at = pos;
+            try {
+                replay = tf.backend().captureStep(() -> tf.forward(tok, 0, 1, at, logits, null));
+            } catch (IllegalStateException e) { // a scratch buffer had to grow: this token plainly, record the next
+                return false;
+            }
+            if (replay == null) {
+                noReplay = true; // the backend records nothing (the CPU)
+                return false;
+            }
+        }
+        replay.run(token, pos);
+        return true;
     }
 
     /** One token for each session in one pass through the weights; see {@link JavaModel#decodeBatch}. */
@@ -167,6 +200,7 @@ public final class JavaSession implements Session {
     public void close() {
         if (closed) return;
         closed = true;
+        if (replay != null) replay.close();
         tf.close();
         if (ownsModel) model.close();
     }

@@ -67,6 +67,9 @@ public final class Transformer implements AutoCloseable {
     /** Sets (or with null removes) the observer of this session's forward passes. */
     public void observe(Observer o) { this.observer = o; }
 
+    /** Whether an observer watches the forward passes (a recorded step would skip its callbacks). */
+    public boolean observed() { return observer != null; }
+
     public Transformer(ModelWeights weights, Backend backend, int ctx, int batch, boolean f16Cache) {
         this.c = weights.config;
         this.w = weights;

@@ -36,8 +36,60 @@ public final class EmulatorCheck {
             }
         }
         failed |= !batchedStepMatchesAlone(dir);
+        failed |= !replayedSessionMatchesPlain(dir);
         System.out.println(failed ? "RESULT: FAIL" : "RESULT: ok");
         System.exit(failed ? 1 : 0);
+    }
+
+    /**
+     * A session's decode steps replayed from a recorded graph, with activations quantized by their
+     * producers, give the logits a plain decode gives (each matvec quantizing its input), bit for bit,
+     * through a longer second prompt (which grows scratch memory: the step must be recorded again)
+     * and a reset; recordings are counted.
+     */
+    static boolean replayedSessionMatchesPlain(Path dir) {
+        Path p = DeviceCheck.synth(dir, "tiny-qwen2", "Q4_0", 2);
+        CudaBackend be = new CudaBackend();
+        int[][] prompts = {seq(10, 3), seq(40, 5), seq(20, 7)}; // the second grows the q8 scratch (exact path below 64 tokens)
+        boolean ok = true;
+        try (dev.r1.engine.model.JavaModel m = dev.r1.engine.model.JavaModel.load(p, t -> be, 1)) {
+            dev.r1.engine.SessionOptions o = new dev.r1.engine.SessionOptions(1, 256, 128);
+            try (dev.r1.engine.Session g = m.newSession(o); dev.r1.engine.Session e = m.newSession(o)) {
+                int steps = 0, same = 0;
+                for (int[] prompt : prompts) {
+                    if (prompt == prompts[2]) {
+                        g.reset();
+                        e.reset();
+                    }
+                    g.prefill(prompt);
+                    e.prefill(prompt);
+                    float[] lg = g.lastLogits(), le = e.lastLogits();
+                    for (int k = 0; k < 5; k++, steps++) {
+                        if (java.util.Arrays.equals(lg, le)) same++;
+                        int t = dev.r1.engine.Logits.argmax(le);
+                        lg = g.decode(t);
+                        System.setProperty("r1.cuda.graphs", "false");
+                        be.fuseQuantize(false); // and every matvec quantizes its own input
+                        try {
+                            le = e.decode(t);
+                        } finally {
+                            System.clearProperty("r1.cuda.graphs");
+                            be.fuseQuantize(true);
+                        }
+                    }
+                }
+                ok = same == steps && be.captures() >= 2;
+                System.out.println("session decode by graph replay + fused q8 vs plain: " + (ok ? "ok" : "FAIL") + ", " + same + "/" + steps
+                        + " steps bit-identical, " + be.captures() + " recordings");
+            }
+        }
+        return ok;
+    }
+
+    private static int[] seq(int n, int seed) {
+        int[] t = new int[n];
+        for (int i = 0; i < n; i++) t[i] = (i * 37 + seed * 11) % 500 + 3;
+        return t;
     }
 
     /**
