@@ -6,7 +6,7 @@
 //
 // Decode (flash-decoding): grid (kvHeads, splits); the block's warps are the query heads of one KV head
 // (GQA: each key is read once for the group), each split takes a share of the positions and writes a
-// partial (max, sum, accumulator) that r1_attn_merge combines. The key count comes from pos[] in device
+// partial (max, sum, accumulator); the last split block of a KV head to finish combines them. The key count comes from pos[] in device
 // memory and the split sizes follow from it on the device, so a captured graph stays valid.
 // Prefill: grid (heads, ceil(n/8)); a block's 8 warps are 8 consecutive tokens of one head.
 #define R1_AT 32       // positions per shared tile
@@ -79,9 +79,15 @@ __device__ void r1_attend_range(const uint16_t* kc, const uint16_t* vc, int kvDi
     }
 }
 
+// The split blocks of one KV head count themselves in count[kv head] (zero between launches); the last to
+// finish merges the head group's partials into out, in split order as a separate merge kernel would (that
+// kernel was a launch a layer, ~9 us of a decode step), and sets the count back to zero. q non-null: out's
+// q8_1 blocks too (a warp is a head: hd/32 blocks).
 extern "C" __global__ void r1_attn_decode(const float* q, const uint16_t* kc, const uint16_t* vc, float* part,
-                                          const int* pos, int heads, int kvHeads, int hd, float scale, int splits) {
+                                          const int* pos, int heads, int kvHeads, int hd, float scale, int splits,
+                                          int* count, float* out, int8_t* q8, float* q8d, int* q8s) {
     R1_DYNAMIC_SMEM(smem);
+    __shared__ int last;
     int group = heads / kvHeads, warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
     int h = blockIdx.x * group + warp, s = blockIdx.y, kvDim = kvHeads * hd;
     float* qs = (float*)smem;                                  // group x hd
@@ -101,31 +107,35 @@ extern "C" __global__ void r1_attn_decode(const float* q, const uint16_t* kc, co
 #pragma unroll
     for (int i = 0; i < R1_HDMAX / 32; i++)
         if (i < hd / 32) o[2 + lane + 32 * i] = st.acc[i];
-}
-
-// out[h*hd + c] = Σ_s acc_s[c] w_s / Σ_s l_s w_s, w_s = exp(m_s - max m): one block of hd threads per head.
-// Only the splits that hold positions (as r1_attn_decode cut them from pos), with independent loads: the
-// first version walked every split behind a data-dependent skip, ~10 us a layer of serial L2 round trips.
-// q non-null: also the q8_1 blocks of the output (hd a multiple of 32: warp w holds one block of the head).
-extern "C" __global__ void r1_attn_merge(const float* part, float* out, const int* pos, int hd, int splits, int8_t* q, float* qd,
-                                         int* qs) {
-    int h = blockIdx.x, c = threadIdx.x;
-    const float* p = part + (size_t)h * splits * (hd + 2);
-    int len = pos[0] + 1;
-    int chunk = ((len + splits - 1) / splits + R1_AT - 1) / R1_AT * R1_AT;
+    __threadfence(); // this block's partials reach device memory before it counts itself
+    __syncthreads();
+    if (threadIdx.x == 0) last = atomicAdd(count + blockIdx.x, 1) == (int)gridDim.y - 1;
+    __syncthreads();
+    if (!last) return;
+    // out[h*hd + c] = Σ_s acc_s[c] w_s / Σ_s l_s w_s, w_s = exp(m_s - max m), over the splits that hold positions
     int used = min(splits, (len + chunk - 1) / chunk);
+    const float* ph = part + (size_t)h * splits * (hd + 2);
     float M = -INFINITY;
-    for (int s = 0; s < used; s++) M = fmaxf(M, p[s * (hd + 2)]);
-    float L = 0.0f, o = 0.0f;
-#pragma unroll 4
-    for (int s = 0; s < used; s++) {
-        float w = r1_merge_weight(p[s * (hd + 2)], M);
-        L = fmaf(p[s * (hd + 2) + 1], w, L);
-        o = fmaf(p[s * (hd + 2) + 2 + c], w, o);
+    for (int sp = 0; sp < used; sp++) M = fmaxf(M, __ldcg(ph + sp * (hd + 2))); // other blocks wrote these: not from L1
+    float L = 0.0f, oa[R1_HDMAX / 32];
+#pragma unroll
+    for (int i = 0; i < R1_HDMAX / 32; i++) oa[i] = 0.0f;
+    for (int sp = 0; sp < used; sp++) {
+        const float* pp = ph + sp * (hd + 2);
+        float w = r1_merge_weight(__ldcg(pp), M);
+        L = fmaf(__ldcg(pp + 1), w, L);
+#pragma unroll
+        for (int i = 0; i < R1_HDMAX / 32; i++)
+            if (i < hd / 32) oa[i] = fmaf(__ldcg(pp + 2 + lane + 32 * i), w, oa[i]);
     }
-    float v = o / L;
-    out[(size_t)h * hd + c] = v;
-    if (q) r1_q8_1_block(v, ((size_t)h * hd + c) >> 5, c & 31, q, qd, qs);
+#pragma unroll
+    for (int i = 0; i < R1_HDMAX / 32; i++)
+        if (i < hd / 32) {
+            float v = oa[i] / L;
+            out[(size_t)h * hd + lane + 32 * i] = v;
+            if (q8) r1_q8_1_block(v, ((size_t)h * hd >> 5) + i, lane, q8, q8d, q8s);
+        }
+    if (threadIdx.x == 0) count[blockIdx.x] = 0; // for the next launch, which stream order puts after this one
 }
 
 extern "C" __global__ void r1_attn_prefill(const float* q, const uint16_t* kc, const uint16_t* vc, float* out,

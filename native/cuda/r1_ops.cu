@@ -96,14 +96,17 @@ extern "C" __global__ void r1_swiglu(float* gate, const float* up, int len, int8
 }
 
 // One thread per rotated pair; row t is at position pos[0] + t. factors may be null (no rope_freqs).
+// x2 (heads2 heads a row, or null): a second tensor rotated in the same launch (the keys after the queries).
 extern "C" __global__ void r1_rope(float* x, int n, int heads, int hd, const int* pos, float thetaScale,
-                                   const float* factors, int neox) {
-    int half = hd >> 1, total = n * heads * half;
+                                   const float* factors, int neox, float* x2, int heads2) {
+    int half = hd >> 1, first = n * heads * half, total = first + (x2 ? n * heads2 * half : 0);
     for (int e = blockIdx.x * blockDim.x + threadIdx.x; e < total; e += gridDim.x * blockDim.x) {
-        int i = e % half, th = e / half, t = th / heads;
+        bool second = e >= first;
+        int e2 = second ? e - first : e, hs = second ? heads2 : heads;
+        int i = e2 % half, th = e2 / half, t = th / hs;
         float c, s;
         r1_rope_cs(r1_rope_angle(pos[0] + t, i, thetaScale, factors), &c, &s);
-        float* row = x + (size_t)th * hd;
+        float* row = (second ? x2 : x) + (size_t)th * hd;
         int i0 = neox ? i : 2 * i, i1 = neox ? i + half : 2 * i + 1;
         r1_rope_rotate(row + i0, row + i1, c, s);
     }

@@ -118,7 +118,7 @@ void r1h_swiglu(float* g, const float* u, int len) {
 
 // One query head against `len` F16 keys/values (rows of hd halves), the decode kernel's arithmetic: the
 // positions split in `splits` ranges (multiples of 32), each folded a tile of 32 at a time into a partial,
-// the partials merged as r1_attn_merge does. Tile weight sums are sequential here (a lane tree on the GPU).
+// the partials merged as r1_attn_decode's last split block does. Tile weight sums are sequential here (a lane tree on the GPU).
 void r1h_attention(const float* q, const uint16_t* k, const uint16_t* v, int len, int hd, float scale, int splits,
                    float* out) {
     float part[64][2 + 256];

@@ -2,7 +2,7 @@
 // (thread mapping included) without a GPU: each CUDA thread of a block is a fiber (ucontext), blocks run
 // one after another, __syncthreads and warp shuffles are barriers that switch fibers. Slow (a context
 // switch per thread per barrier), so the emulated checks use small shapes. Not a CUDA implementation:
-// only what these kernels need (no atomics, no warp divergence beyond whole-warp exits).
+// only what these kernels need (atomics as plain adds, no warp divergence beyond whole-warp exits).
 #pragma once
 #include <stdint.h>
 #include <string.h>
@@ -55,6 +55,11 @@ template <class T> inline T __shfl_xor_sync(unsigned, T v, int mask) {
     r1emu_exchange(&v, &out, sizeof(T), (int)((threadIdx.x & 31) ^ mask));
     return out;
 }
+
+// Blocks run one after another here, so device-wide ordering and atomics are plain memory operations.
+inline int atomicAdd(int* p, int v) { int old = *p; *p += v; return old; }
+inline void __threadfence() {}
+template <class T> inline T __ldcg(const T* p) { return *p; }
 
 inline int min(int a, int b) { return a < b ? a : b; }
 inline int max(int a, int b) { return a > b ? a : b; }

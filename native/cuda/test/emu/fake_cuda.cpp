@@ -192,7 +192,7 @@ std::map<std::string, Kernel>& kernels() {
         {"r1_mv_q4_0", kernel(r1_mv_q4_0)}, {"r1_mv_q4_0_any", kernel(r1_mv_q4_0_any)}, {"r1_mv_q8_0", kernel(r1_mv_q8_0)}, {"r1_mv_q4_k", kernel(r1_mv_q4_k)},
         {"r1_mv_q6_k", kernel(r1_mv_q6_k)}, {"r1_mv_f16", kernel(r1_mv_f16)}, {"r1_mv_f32", kernel(r1_mv_f32)},
         {"r1_gemm", kernel(r1_gemm)}, {"r1_mm_q4_0", kernel(r1_mm_q4_0)}, {"r1_mm_q8_0", kernel(r1_mm_q8_0)},
-        {"r1_mm_q4_k", kernel(r1_mm_q4_k)}, {"r1_mm_q6_k", kernel(r1_mm_q6_k)}, {"r1_attn_decode", kernel(r1_attn_decode)}, {"r1_attn_merge", kernel(r1_attn_merge)},
+        {"r1_mm_q4_k", kernel(r1_mm_q4_k)}, {"r1_mm_q6_k", kernel(r1_mm_q6_k)}, {"r1_attn_decode", kernel(r1_attn_decode)},
         {"r1_attn_prefill", kernel(r1_attn_prefill)},
     };
     return k;

@@ -76,7 +76,8 @@ public final class CudaBackend implements Backend {
     private int tokenCapacity = 1;
     private long devTokens;
     private final Scratch q8 = new Scratch(), q8d = new Scratch(), q8s = new Scratch(), qk = new Scratch(), qkd = new Scratch(),
-            qks = new Scratch(), halfX = new Scratch(), halfW = new Scratch(), attnPart = new Scratch();
+            qks = new Scratch(), halfX = new Scratch(), halfW = new Scratch(), attnPart = new Scratch(), attnCount = new Scratch();
+    private int attnCountZeroed; // how many of attnCount's ints are known to be zero
     private MemorySegment hostStage;
     private int attnSplits = 1;
     private int lastPos = Integer.MIN_VALUE;
@@ -133,6 +134,7 @@ public final class CudaBackend implements Backend {
 
     /** Fills a buffer with NaN, so that a kernel that leaves an element unwritten shows. */
     public void poison(Buffer b) {
+        flush();
         wrote(b);
         dev.setInts(p(b), 0x7fc00000, ((Buf) b).size);
     }
@@ -195,6 +197,7 @@ public final class CudaBackend implements Backend {
                 ptr = alloc(need, what);
                 bytes = need;
                 generation++; // a recorded step pointing at the old buffer is stale
+                if (this == attnCount) attnCountZeroed = 0;
                 q8Of = null;  // and what the q8 scratch held is gone if it was this one
             }
             return ptr;
@@ -432,6 +435,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void rmsNorm(Buffer x, Buffer w, float eps, int n, int dim, Buffer out) {
+        flushRope(); // before the add held for this norm, which stays held for it
         boolean fuseAdd = pendingX != null && pendingX.equals(x) && pendingLen == n * dim;
         if (!fuseAdd) flush();
         wrote(x);
@@ -449,8 +453,9 @@ public final class CudaBackend implements Backend {
                 args(CudaKernels.RMSNORM, "PPPIFPPP").set(p(x), p(w), p(out), dim, eps, q0, q1, q2));
     }
 
-    /** Launches a residual add held back for fusion with a following RMSNorm. */
+    /** Launches what is held back for fusion: a RoPE waiting for its partner, a residual add for its RMSNorm. */
     private void flush() {
+        flushRope();
         if (pendingX == null) return;
         Buf x = pendingX, y = pendingY;
         pendingX = pendingY = null;
@@ -487,15 +492,36 @@ public final class CudaBackend implements Backend {
     public void rope(Buffer x, int n, int heads, int headDim, Step step, Rope rope) {
         wrote(x);
         Rows rows = (Rows) step;
+        if (n > 0 && rows.runEnd(0) == n) { // one sequence: the queries wait for the keys, one launch for both
+            PendingRope r = pendingRope;
+            if (r != null && r.n == n && r.headDim == headDim && r.pos0 == rows.positions[0] && r.rope.equals(rope)) {
+                pendingRope = null;
+                rope(r.x, n, r.heads, headDim, r.pos0, rope, p(x), heads);
+                return;
+            }
+            flush();
+            pendingRope = new PendingRope(p(x), n, heads, headDim, rows.positions[0], rope);
+            return;
+        }
         for (int t = 0; t < n; ) {
             int e = rows.runEnd(t);
-            rope(p(x) + 4L * t * heads * headDim, e - t, heads, headDim, rows.positions[t], rope);
+            rope(p(x) + 4L * t * heads * headDim, e - t, heads, headDim, rows.positions[t], rope, 0, 0);
             t = e;
         }
     }
 
+    private record PendingRope(long x, int n, int heads, int headDim, int pos0, Rope rope) {}
+    private PendingRope pendingRope;
+
+    private void flushRope() {
+        if (pendingRope == null) return;
+        PendingRope r = pendingRope;
+        pendingRope = null;
+        rope(r.x, r.n, r.heads, r.headDim, r.pos0, r.rope, 0, 0);
+    }
+
     /** Rows at device address {@code x}, row r at position {@code pos0 + r}. */
-    private void rope(long x, int n, int heads, int headDim, int pos0, Rope rope) {
+    private void rope(long x, int n, int heads, int headDim, int pos0, Rope rope, long x2, int heads2) {
         flush();
         setPos(pos0);
         long factors = 0;
@@ -507,8 +533,8 @@ public final class CudaBackend implements Backend {
             }
             factors = f;
         }
-        dev.launch(CudaKernels.ROPE, blocks((long) n * heads * headDim / 2), 1, THREADS, 0,
-                args(CudaKernels.ROPE, "PIIIPFPI").set(x, n, heads, headDim, pos, rope.thetaScale(), factors, rope.neox() ? 1 : 0));
+        dev.launch(CudaKernels.ROPE, blocks((long) n * (heads + heads2) * headDim / 2), 1, THREADS, 0,
+                args(CudaKernels.ROPE, "PIIIPFPIPI").set(x, n, heads, headDim, pos, rope.thetaScale(), factors, rope.neox() ? 1 : 0, x2, heads2));
     }
 
     @Override
@@ -705,11 +731,15 @@ public final class CudaBackend implements Backend {
         if (n == 1) {
             int group = heads / kvHeads;
             long part = attnPart.at(4L * heads * attnSplits * (headDim + 2), "attention partials");
+            long count = attnCount.at(4L * kvHeads, "attention split counters");
+            if (attnCountZeroed < kvHeads) { // fresh counters start at zero; the kernel leaves them at zero
+                if (capturing) throw new IllegalStateException("attention counters must be set up before a graph capture");
+                dev.setInts(count, 0, kvHeads);
+                attnCountZeroed = kvHeads;
+            }
             dev.launch(CudaKernels.ATTN_DECODE, kvHeads, attnSplits, 32 * group, group * headDim * 4 + tiles,
-                    args(CudaKernels.ATTN_DECODE, "PPPPPIIIFI").set(q, c.k[layer], c.v[layer], part, pos, heads, kvHeads, headDim, scale, attnSplits));
-            dev.launch(CudaKernels.ATTN_MERGE, heads, 1, headDim, 0,
-                    args(CudaKernels.ATTN_MERGE, "PPPIIPPP").set(part, out, pos, headDim, attnSplits,
-                            q8out == null ? 0 : q8out[0], q8out == null ? 0 : q8out[1], q8out == null ? 0 : q8out[2]));
+                    args(CudaKernels.ATTN_DECODE, "PPPPPIIIFIPPPPP").set(q, c.k[layer], c.v[layer], part, pos, heads, kvHeads, headDim, scale,
+                            attnSplits, count, out, q8out == null ? 0 : q8out[0], q8out == null ? 0 : q8out[1], q8out == null ? 0 : q8out[2]));
         } else {
             dev.launch(CudaKernels.ATTN_PREFILL, heads, (n + 7) / 8, 256, 8 * headDim * 4 + tiles,
                     args(CudaKernels.ATTN_PREFILL, "PPPPPIIIIF").set(q, c.k[layer], c.v[layer], out, pos, n, heads, kvHeads, headDim, scale));

@@ -12,10 +12,10 @@ public final class CudaKernels {
             DEQUANT_F16 = "r1_dequant_f16", MV_Q4_0 = "r1_mv_q4_0", MV_Q4_0_ANY = "r1_mv_q4_0_any", MV_Q8_0 = "r1_mv_q8_0", MV_Q4_K = "r1_mv_q4_k",
             MV_Q6_K = "r1_mv_q6_k", MV_F16 = "r1_mv_f16", MV_F32 = "r1_mv_f32", GEMM = "r1_gemm",
             MM_Q4_0 = "r1_mm_q4_0", MM_Q8_0 = "r1_mm_q8_0", MM_Q4_K = "r1_mm_q4_k", MM_Q6_K = "r1_mm_q6_k",
-            ATTN_DECODE = "r1_attn_decode", ATTN_MERGE = "r1_attn_merge", ATTN_PREFILL = "r1_attn_prefill";
+            ATTN_DECODE = "r1_attn_decode", ATTN_PREFILL = "r1_attn_prefill";
 
     public static final List<String> ALL = List.of(EMBED, RMSNORM, ADD_RMSNORM, ADD, ADD_BIAS, SWIGLU, ROPE, KV_APPEND,
             QUANTIZE_Q8_1, QUANTIZE_Q8_K, TO_HALF, DEQUANT_F16, MV_Q4_0, MV_Q4_0_ANY, MV_Q8_0, MV_Q4_K, MV_Q6_K, MV_F16, MV_F32, GEMM,
             MM_Q4_0, MM_Q8_0, MM_Q4_K, MM_Q6_K,
-            ATTN_DECODE, ATTN_MERGE, ATTN_PREFILL);
+            ATTN_DECODE, ATTN_PREFILL);
 }
