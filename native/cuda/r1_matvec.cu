@@ -39,58 +39,47 @@ __device__ __forceinline__ bool r1_mv_pick(R1_MV_MATS, R1_MV_OUTS, const uint8_t
     int rows, r, lane = threadIdx.x & 31, t = blockIdx.y;                 \
     if (!r1_mv_pick(w0, w1, w2, rows0, rows1, rows2, out0, out1, out2, bias0, bias1, bias2, &w, &out, &bias, &rows, &r)) return;
 
-// Q4_0 for rows of a multiple of 4 blocks (every R1 shape: cols % 256 == 0). A block's 4 warps take 4/split
-// rows, `split` warps a row, and go over them 128 blocks (2 304 bytes a row) a pass; a row's warps take
-// its passes in turn (split-K for long rows: more bytes in flight when rows are few) and their partials
-// are added in warp order at the end. Each warp copies its row's bytes to shared memory as consecutive
-// 8-byte pieces (every load instruction two whole cache lines); the warps on the same pass copy the
-// activations' quants once for their rows (144 bytes a lane, so the lanes' 16-byte reads hit distinct
-// banks); then each lane dots 4 whole blocks from shared memory.
+// Q4_0 for rows of a multiple of 4 blocks (every R1 shape: cols % 256 == 0). A block's 4 warps take a row
+// each and pass over them 128 blocks (2 304 bytes a row) at a time: the warp copies its row's bytes to
+// shared memory as consecutive 8-byte pieces (each load instruction two whole cache lines), the block
+// copies the activations' quants once for all four rows (laid out 144 bytes a lane so the lanes' 16-byte
+// reads hit distinct banks), then each lane dots 4 whole blocks from shared memory.
 // Why (H200, ncu): the first version (4 lanes a block, 2-byte-aligned loads) moved ~0.5 TB/s; letting each
 // lane load its own 72 bytes and the activations straight from global memory got 1.5 TB/s with the L1
 // 91% busy and DRAM 33%: lanes 72 and 128 bytes apart make every load instruction touch 18-32 lines.
-// Dynamic shared memory: 9 216 + 5 632 * split bytes. At most 40 registers (12 blocks an SM, as the
-// measured version had; unbounded it took 52; sm_90 spills 8 bytes for it).
+// Tried, not kept: split-K (a row's passes over 2-4 warps, for the down projection's few long rows): the
+// 7B's down matvec went from ~19 to 39 us (ncu: DRAM 21%) - each warp staged its own activations, 4x the
+// L2 reads of 4 rows sharing them - and the 7B step from 3.14 to 3.60 ms.
 #define R1_MVQ_PASS 128
-#define R1_MVQ_WST (R1_MVQ_PASS * R1_Q4_0_BYTES / 8)
-extern "C" __global__ void __launch_bounds__(128, 12) r1_mv_q4_0(R1_MV_MATS, int cols, const int8_t* q, const float* d, const int* s,
-                                                             R1_MV_OUTS, int split) {
-    R1_DYNAMIC_SMEM(smem);
-    __shared__ float red[R1_MV_WARPS];
-    uint2* wst = (uint2*)smem;                                    // [4 warps][R1_MVQ_WST]
-    uint32_t* ast0 = (uint32_t*)(wst + R1_MV_WARPS * R1_MVQ_WST); // [split][32 * 36]
-    float* dsh0 = (float*)(ast0 + split * 32 * 36);                // [split][128]
-    int* ssh0 = (int*)(dsh0 + split * R1_MVQ_PASS);                // [split][128]
+extern "C" __global__ void __launch_bounds__(128) r1_mv_q4_0(R1_MV_MATS, int cols, const int8_t* q, const float* d, const int* s,
+                                                             R1_MV_OUTS) {
+    __shared__ __align__(16) uint2 wst[R1_MV_WARPS][R1_MVQ_PASS * R1_Q4_0_BYTES / 8];
+    __shared__ __align__(16) uint32_t ast[32 * 36];
+    __shared__ float dsh[R1_MVQ_PASS];
+    __shared__ int ssh[R1_MVQ_PASS];
     int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, t = blockIdx.y;
-    int per = R1_MV_WARPS / split, part = warp % split, slot = warp / split;
     int rows = 0, r = 0;
     const uint8_t* w = nullptr;
     float* out = nullptr;
     const float* bias = nullptr;
-    bool live = r1_mv_pick_g(blockIdx.x * per + slot, w0, w1, w2, rows0, rows1, rows2, out0, out1, out2, bias0, bias1, bias2, &w, &out,
-                             &bias, &rows, &r);
+    bool live = r1_mv_pick(w0, w1, w2, rows0, rows1, rows2, out0, out1, out2, bias0, bias1, bias2, &w, &out, &bias, &rows, &r);
     // a warp past the last row (live false) still takes part in the block's barriers
-    int nb = cols >> 5, passes = (nb + R1_MVQ_PASS - 1) / R1_MVQ_PASS, steps = (passes + split - 1) / split;
+    int nb = cols >> 5;
     const int8_t* qa = q + (size_t)t * cols;
     const float* da = d + (size_t)t * nb;
     const int* sa = s + (size_t)t * nb;
-    uint32_t* ast = ast0 + part * 32 * 36;
-    float* dsh = dsh0 + part * R1_MVQ_PASS;
-    int* ssh = ssh0 + part * R1_MVQ_PASS;
-    uint2* st = wst + warp * R1_MVQ_WST;
-    int ptid = slot * 32 + lane, pthreads = per * 32; // the threads of this part's warps
+    uint2* st = wst[warp];
     float acc = 0.0f;
-    for (int k = 0; k < steps; k++) {
-        int c0 = (k * split + part) * R1_MVQ_PASS;
-        int nblk = c0 < nb ? min(R1_MVQ_PASS, nb - c0) : 0;
+    for (int c0 = 0; c0 < nb; c0 += R1_MVQ_PASS) {
+        int nblk = min(R1_MVQ_PASS, nb - c0);
         __syncthreads(); // the last pass's reads are done
         const uint4* a16 = (const uint4*)(qa + 32 * c0);
-        for (int u = ptid; u < 2 * nblk; u += pthreads) *(uint4*)(ast + (u >> 3) * 36 + (u & 7) * 4) = a16[u];
-        for (int u = ptid; u < nblk; u += pthreads) {
-            dsh[u] = da[c0 + u];
-            ssh[u] = sa[c0 + u];
+        for (int u = threadIdx.x; u < 2 * nblk; u += blockDim.x) *(uint4*)(ast + (u >> 3) * 36 + (u & 7) * 4) = a16[u];
+        if (threadIdx.x < nblk) {
+            dsh[threadIdx.x] = da[c0 + threadIdx.x];
+            ssh[threadIdx.x] = sa[c0 + threadIdx.x];
         }
-        if (live && nblk > 0) {
+        if (live) {
             int n8 = nblk * R1_Q4_0_BYTES / 8; // whole: nblk is a multiple of 4
             const uint2* src = (const uint2*)(w + ((size_t)r * nb + c0) * R1_Q4_0_BYTES);
 #pragma unroll
@@ -107,10 +96,10 @@ extern "C" __global__ void __launch_bounds__(128, 12) r1_mv_q4_0(R1_MV_MATS, int
                 wd[2 * i + 1] = v.y;
             }
 #pragma unroll
-            for (int k4 = 0; k4 < 4; k4++) { // block k4: half 9*k4 is its scale, the next 8 halves its 16 quant bytes
-                int h = 9 * k4, b = 4 * lane + k4;
+            for (int k = 0; k < 4; k++) { // block k: half 9k is its scale, halves 9k+1..9k+8 its 16 quant bytes
+                int h = 9 * k, b = 4 * lane + k;
                 uint32_t scale = (h & 1) ? wd[h >> 1] >> 16 : wd[h >> 1] & 0xffffu;
-                int4 lo = *(const int4*)(ast + lane * 36 + 8 * k4), hi = *(const int4*)(ast + lane * 36 + 8 * k4 + 4);
+                int4 lo = *(const int4*)(ast + lane * 36 + 8 * k), hi = *(const int4*)(ast + lane * 36 + 8 * k + 4);
                 int al[4] = {lo.x, lo.y, lo.z, lo.w}, ah[4] = {hi.x, hi.y, hi.z, hi.w};
                 int sumi = 0;
 #pragma unroll
@@ -124,15 +113,8 @@ extern "C" __global__ void __launch_bounds__(128, 12) r1_mv_q4_0(R1_MV_MATS, int
             }
         }
     }
-    acc = r1_warp_sum(acc);
-    if (split > 1) { // a row's partials, in part order
-        if (lane == 0) red[warp] = acc;
-        __syncthreads();
-        if (part != 0) return;
-        acc = red[warp];
-        for (int p = 1; p < split; p++) acc += red[warp + p];
-    }
     if (!live) return;
+    acc = r1_warp_sum(acc);
     if (lane == 0) out[(size_t)t * rows + r] = bias ? acc + bias[r] : acc;
 }
 

@@ -654,18 +654,8 @@ public final class CudaBackend implements Backend {
         String kernel;
         ArgBlock a;
         switch (t) {
-            case Q4_0 -> {
-                if (cols % 128 == 0) { // rows of whole 4-block groups: the staged kernel, split-K for long rows
-                    int passes = (cols / 32 + 127) / 128, split = passes >= 4 ? 4 : passes >= 2 ? 2 : 1;
-                    a = args(CudaKernels.MV_Q4_0, "PPPIIIIPPPPPPPPPI").set(w[0], w[1], w[2], rows[0], rows[1], rows[2], cols,
-                            q8.ptr, q8d.ptr, q8s.ptr, o[0], o[1], o[2], b[0], b[1], b[2], split);
-                    int perBlock = 4 / split;
-                    dev.launch(CudaKernels.MV_Q4_0, (total + perBlock - 1) / perBlock, n, 128, 9216 + 5632 * split, a);
-                    return;
-                }
-                a = args(kernel = CudaKernels.MV_Q4_0_ANY, "PPPIIIIPPPPPPPPP").set(w[0], w[1], w[2], rows[0], rows[1], rows[2], cols,
-                        q8.ptr, q8d.ptr, q8s.ptr, o[0], o[1], o[2], b[0], b[1], b[2]);
-            }
+            case Q4_0 -> a = args(kernel = cols % 128 == 0 ? CudaKernels.MV_Q4_0 : CudaKernels.MV_Q4_0_ANY, "PPPIIIIPPPPPPPPP").set(w[0], w[1],
+                    w[2], rows[0], rows[1], rows[2], cols, q8.ptr, q8d.ptr, q8s.ptr, o[0], o[1], o[2], b[0], b[1], b[2]);
             case Q8_0 -> a = args(kernel = CudaKernels.MV_Q8_0, "PPPIIIIPPPPPPPP").set(w[0], w[1], w[2], rows[0], rows[1], rows[2], cols,
                     q8.ptr, q8d.ptr, o[0], o[1], o[2], b[0], b[1], b[2]);
             case Q4_K, Q6_K -> a = args(kernel = t == GgmlType.Q4_K ? CudaKernels.MV_Q4_K : CudaKernels.MV_Q6_K, "PPPIIIIPPPPPPPPP")
