@@ -384,6 +384,10 @@ public final class CudaBackend implements Backend {
             flush();
         } catch (RuntimeException | Error e) {
             capturing = false;
+            // nothing the aborted recording held back or claimed is real: the caller runs the step plainly
+            pendingX = pendingY = null;
+            pendingRope = null;
+            q8Of = null;
             try {
                 dev.endCapture().close(); // a capture must end before the stream is usable again
             } catch (RuntimeException s) {

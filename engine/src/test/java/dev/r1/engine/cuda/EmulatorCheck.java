@@ -37,6 +37,7 @@ public final class EmulatorCheck {
         }
         failed |= !batchedStepMatchesAlone(dir);
         failed |= !replayedSessionMatchesPlain(dir);
+        failed |= !abortedRecordingFallsBack(dir);
         System.out.println(failed ? "RESULT: FAIL" : "RESULT: ok");
         System.exit(failed ? 1 : 0);
     }
@@ -81,6 +82,53 @@ public final class EmulatorCheck {
                 ok = same == steps && be.captures() >= 2;
                 System.out.println("session decode by graph replay + fused q8 vs plain: " + (ok ? "ok" : "FAIL") + ", " + same + "/" + steps
                         + " steps bit-identical, " + be.captures() + " recordings");
+            }
+        }
+        return ok;
+    }
+
+    /**
+     * A recording that cannot be made (a session with a longer context, opened after this session's first
+     * decode, needs more attention scratch than that decode sized) is abandoned: the step runs plainly, the
+     * next one is recorded, and the logits stay those of a plain session, bit for bit.
+     */
+    static boolean abortedRecordingFallsBack(Path dir) {
+        Path p = DeviceCheck.synth(dir, "tiny-qwen2", "Q4_0", 2);
+        CudaBackend be = new CudaBackend();
+        boolean ok;
+        try (dev.r1.engine.model.JavaModel m = dev.r1.engine.model.JavaModel.load(p, t -> be, 1)) {
+            dev.r1.engine.SessionOptions small = new dev.r1.engine.SessionOptions(1, 64, 32);
+            try (dev.r1.engine.Session g = m.newSession(small); dev.r1.engine.Session e = m.newSession(small)) {
+                int[] prompt = seq(12, 9);
+                g.prefill(prompt);
+                e.prefill(prompt);
+                float[] lg = g.lastLogits(), le = e.lastLogits();
+                int same = 0, steps = 5, before = -1, afterK1 = -1;
+                dev.r1.engine.Session big = null;
+                try {
+                    for (int k = 0; k < steps; k++) {
+                        if (java.util.Arrays.equals(lg, le)) same++;
+                        if (k == 1) { // g decoded once plainly; its next decode would record
+                            big = m.newSession(new dev.r1.engine.SessionOptions(1, 256, 32));
+                            before = be.captures();
+                        }
+                        int t = dev.r1.engine.Logits.argmax(le);
+                        lg = g.decode(t);
+                        if (k == 1) afterK1 = be.captures();
+                        System.setProperty("r1.cuda.graphs", "false");
+                        try {
+                            le = e.decode(t);
+                        } finally {
+                            System.clearProperty("r1.cuda.graphs");
+                        }
+                    }
+                } finally {
+                    if (big != null) big.close();
+                }
+                // k=1's recording abandoned (none made), k=2 recorded
+                ok = same == steps && afterK1 == before && be.captures() == before + 1;
+                System.out.println("an abandoned recording falls back to a plain step: " + (ok ? "ok" : "FAIL") + ", " + same + "/" + steps
+                        + " steps bit-identical, " + (be.captures() - before) + " recording(s) after the longer context");
             }
         }
         return ok;
