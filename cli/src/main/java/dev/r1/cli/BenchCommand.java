@@ -37,7 +37,8 @@ import picocli.CommandLine.Parameters;
                 "  r1 bench",
                 "  r1 bench model.gguf --backends java,llama.cpp --json out.json --plot decode.svg",
                 "  r1 bench --preset r1-distill-qwen-1.5b --type q8_0 --gen-tokens 64",
-                "  r1 bench --interleave -r 5     # alternate java/llama.cpp reps on a drifting VM"})
+                "  r1 bench --interleave -r 5     # alternate java/llama.cpp reps on a drifting VM",
+                "  r1 bench --separate -r 4       # the same, each rep a process of its own (the fairest)"})
 final class BenchCommand implements Callable<Integer> {
 
     @Parameters(arity = "0..1", paramLabel = "MODEL", description = "GGUF file (default: a synthesized --preset/--type model)")
@@ -77,9 +78,15 @@ final class BenchCommand implements Callable<Integer> {
             "whose speed drifts (a shared VM) treats them alike; the RSS column is then the whole process's"})
     boolean interleave;
 
+    @Option(names = "--separate", description = {"run every repetition in a process of its own, the backends in turn (java, llama.cpp,",
+            "java, ...; each process loads, warms up, measures once): on a VM whose speed drifts, the fairest way",
+            "to compare, since one process holding both engines slows them unequally; ratios also pair by pair"})
+    boolean separate;
+
     @Override
     public Integer call() {
         if (backends.isEmpty()) throw new IllegalArgumentException("--backends needs at least one backend");
+        if (separate && interleave) throw new IllegalArgumentException("--separate and --interleave exclude each other: pick one");
         checkBeforeWork();
         Path file = model != null ? model : cachedSynth();
         if (!Files.isRegularFile(file)) throw new IllegalArgumentException(file + ": no such model file");
@@ -103,7 +110,28 @@ final class BenchCommand implements Callable<Integer> {
             bw = Bandwidth.readGBs(1L << 30, thr, 3);
         }
         BenchReport report = new BenchReport(MachineInfo.detect(null), bw);
-        if (interleave) {
+        String pairs = null;
+        if (separate) {
+            List<String> names = backends.stream().map(b -> Engines.canonical(b.trim())).toList();
+            List<List<LatencyBench.Rep>> reps = new ArrayList<>();
+            String[] kernels = new String[names.size()];
+            long[] rss = new long[names.size()];
+            for (int i = 0; i < names.size(); i++) reps.add(new ArrayList<>());
+            for (int r = 1; r <= this.reps; r++) {
+                for (int i = 0; i < names.size(); i++) {
+                    Child c = runChild(file, names.get(i), thr, r);
+                    reps.get(i).add(c.rep());
+                    kernels[i] = c.kernels();
+                    rss[i] = Math.max(rss[i], c.peakRssMb());
+                }
+            }
+            int[] prompt = new int[promptTokens]; // the children drew the same seeded prompt; its length is what counts here
+            for (int i = 0; i < names.size(); i++) {
+                report.add(new BenchReport.Row(names.get(i), kernels[i], file.getFileName().toString(), typeName, thr, modelBytes, bytesPerToken,
+                        rss[i], new LatencyBench.Result(reps.get(i), prompt)));
+            }
+            pairs = pairRatios(names, reps);
+        } else if (interleave) {
             List<String> names = backends.stream().map(b -> Engines.canonical(b.trim())).toList();
             List<Session> sessions = new ArrayList<>();
             try {
@@ -137,6 +165,7 @@ final class BenchCommand implements Callable<Integer> {
         System.out.printf(Locale.ROOT, "model: %s (%s, %s), prompt %d tokens, decode %d tokens at depth %d, %d reps%n",
                 file, typeName, Format.bytes(modelBytes), promptTokens, genTokens, promptTokens, reps);
         System.out.print(report.table());
+        if (pairs != null) System.out.print(pairs);
         if (json != null) {
             report.writeJson(json);
             System.out.println("json: " + json);
@@ -146,6 +175,86 @@ final class BenchCommand implements Callable<Integer> {
             System.out.println("plot: " + plot);
         }
         return 0;
+    }
+
+    /** One measured repetition from a child process, and how that process described itself. */
+    private record Child(LatencyBench.Rep rep, String kernels, long peakRssMb) {}
+
+    /**
+     * {@code r1 bench MODEL --backends NAME -r 1 --json TMP} in a new JVM started as this one was (same
+     * runtime, options and class path); its progress lines come through here, prefixed with the rep.
+     */
+    private Child runChild(Path file, String backend, int thr, int rep) {
+        Path tmp = null;
+        try {
+            tmp = Files.createTempFile("r1-bench-", ".json");
+            List<String> cmd = new ArrayList<>(javaCommand());
+            cmd.addAll(List.of("bench", file.toString(), "--backends", backend, "-r", "1", "-p", Integer.toString(promptTokens),
+                    "-n", Integer.toString(genTokens), "-t", Integer.toString(thr), "--no-bandwidth", "--no-color", "--json", tmp.toString()));
+            Path lib = dev.r1.bindings.NativeLibraries.llamaLibDir();
+            if (lib != null) cmd.addAll(List.of("--llama-lib", lib.toString()));
+            Process p = new ProcessBuilder(cmd).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+            String tag = "[" + rep + "/" + reps + " " + backend + "] ";
+            try (var err = new java.io.BufferedReader(new java.io.InputStreamReader(p.getErrorStream(), java.nio.charset.StandardCharsets.UTF_8))) {
+                for (String line; (line = err.readLine()) != null; ) {
+                    if (!line.startsWith("WARNING: Using incubator modules")) System.err.println(tag + line);
+                }
+            }
+            int code = p.waitFor();
+            if (code != 0) throw new IllegalStateException("the " + backend + " process of repetition " + rep + " failed (exit " + code + "): see its lines above");
+            var res = new com.fasterxml.jackson.databind.ObjectMapper().readTree(tmp.toFile()).get("results").get(0);
+            var sample = res.get("samples").get(0);
+            return new Child(new LatencyBench.Rep(sample.get("prefill_ms").asDouble(), doubles(sample.get("decode_ms")), doubles(sample.get("sampling_ms"))),
+                    res.get("kernels").asText(), res.get("peak_rss_mb").asLong());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot run a separate bench process: " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while a separate bench process ran", e);
+        } finally {
+            if (tmp != null) try {
+                Files.deleteIfExists(tmp);
+            } catch (IOException ignored) { // a temporary file
+            }
+        }
+    }
+
+    private static double[] doubles(com.fasterxml.jackson.databind.JsonNode a) {
+        double[] d = new double[a.size()];
+        for (int i = 0; i < d.length; i++) d[i] = a.get(i).asDouble();
+        return d;
+    }
+
+    /** This JVM's launcher, its options (less the launcher's stderr descriptor and a debugger) and class path, and Main. */
+    static List<String> javaCommand() {
+        String launcher = ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        List<String> cmd = new ArrayList<>(List.of(launcher));
+        for (String a : java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments()) {
+            if (!a.startsWith("-Dr1.stderr.fd") && !a.startsWith("-agentlib:jdwp")) cmd.add(a);
+        }
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName()));
+        return cmd;
+    }
+
+    /** Each repetition's tok/s of every backend against the first's in the same round: the drift cancels pair by pair. */
+    static String pairRatios(List<String> names, List<List<LatencyBench.Rep>> reps) {
+        StringBuilder sb = new StringBuilder();
+        for (int i = 1; i < names.size(); i++) {
+            StringBuilder tg = new StringBuilder(), pp = new StringBuilder();
+            for (int r = 0; r < reps.get(0).size(); r++) {
+                LatencyBench.Rep a = reps.get(0).get(r), b = reps.get(i).get(r);
+                tg.append(String.format(Locale.ROOT, " %.2f", meanOf(a.decodeMs()) / meanOf(b.decodeMs())));
+                pp.append(String.format(Locale.ROOT, " %.2f", a.prefillMs() / b.prefillMs()));
+            }
+            sb.append(String.format(Locale.ROOT, "pair by pair, %s against %s: tg x%s, pp x%s%n", names.get(i), names.get(0), tg, pp));
+        }
+        return sb.toString();
+    }
+
+    private static double meanOf(double[] v) {
+        double s = 0;
+        for (double x : v) s += x;
+        return s / v.length;
     }
 
     /** Names, paths and extensions checked up front: a typo must not surface after the whole benchmark. */

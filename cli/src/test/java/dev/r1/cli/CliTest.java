@@ -171,6 +171,33 @@ class CliTest {
     }
 
     @Test
+    void benchSeparateRunsEachRepInAProcessOfItsOwnInTurn() throws Exception {
+        Path m = dir.resolve("s.gguf");
+        assertEquals(0, r1("synth", "--preset", "tiny-llama", "-o", m.toString()).code());
+        Path json = dir.resolve("s.json");
+        Run b = r1("bench", m.toString(), "--separate", "-p", "16", "-n", "4", "-r", "2", "--no-bandwidth", "--json", json.toString());
+        assertEquals(0, b.code(), b.err());
+        String err = b.err();
+        // each process loads its own engine, after the previous process ended
+        int j1 = err.indexOf("[1/2 java] java: loading"), l1 = err.indexOf("[1/2 llama.cpp] llama.cpp: loading"),
+                j2 = err.indexOf("[2/2 java] java: loading"), l2 = err.indexOf("[2/2 llama.cpp] llama.cpp: loading");
+        assertTrue(0 <= j1 && j1 < l1 && l1 < j2 && j2 < l2, "processes in turn:\n" + err);
+        assertTrue(err.indexOf("[1/2 java] java: rep 1/1") < l1, err);
+        var results = new com.fasterxml.jackson.databind.ObjectMapper().readTree(json.toFile()).get("results");
+        assertEquals(2, results.size());
+        for (int i = 0; i < 2; i++) {
+            assertEquals(2, results.get(i).get("samples").size());
+            assertEquals(4, results.get(i).get("samples").get(0).get("decode_ms").size());
+        }
+        assertTrue(results.get(1).get("kernels").asText().startsWith("llama.cpp (ggml-cpu-"), results.get(1).toString());
+        assertTrue(b.out().matches("(?s).*pair by pair, llama.cpp against java: tg x \\d+\\.\\d\\d \\d+\\.\\d\\d, pp x \\d+\\.\\d\\d \\d+\\.\\d\\d\\n.*"), b.out());
+
+        Run both = r1("bench", m.toString(), "--separate", "--interleave", "-r", "1");
+        assertEquals(1, both.code(), both.err());
+        assertTrue(both.err().contains("--separate and --interleave exclude each other"), both.err());
+    }
+
+    @Test
     void cudaWithoutAGpuIsOneClearLine() {
         org.junit.jupiter.api.Assumptions.assumeTrue(dev.r1.engine.cuda.CudaBackend.unavailableReason() != null, "a GPU is here");
         Path m = dir.resolve("c.gguf");
