@@ -19,7 +19,7 @@ public final class MatvecBench {
         // 4th argument: the tensor name, which picks a kernel (Q6_K: "output.weight" takes the one-sum head kernel)
         // default: three FFN-sized matrices, ~62 MB of Q4_0, past any cache; a small row count shows the
         // in-cache (compute-bound) rate
-        int cols = 1536, rows = args.length > 2 ? Integer.parseInt(args[2]) : 8960 * 3;
+        int cols = Integer.getInteger("cols", 1536), rows = args.length > 2 ? Integer.parseInt(args[2]) : 8960 * 3; // -Dcols=4096: 8B rows
         long bytes = (long) rows * cols / 32 * type.typeSize();
         MemorySegment seg = Arena.global().allocate(bytes, 64);
         SplittableRandom r = new SplittableRandom(1);
