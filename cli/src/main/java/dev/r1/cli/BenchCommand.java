@@ -204,7 +204,8 @@ final class BenchCommand implements Callable<Integer> {
             if (code != 0) throw new IllegalStateException("the " + backend + " process of repetition " + rep + " failed (exit " + code + "): see its lines above");
             var res = new com.fasterxml.jackson.databind.ObjectMapper().readTree(tmp.toFile()).get("results").get(0);
             var sample = res.get("samples").get(0);
-            return new Child(new LatencyBench.Rep(sample.get("prefill_ms").asDouble(), doubles(sample.get("decode_ms")), doubles(sample.get("sampling_ms"))),
+            return new Child(new LatencyBench.Rep(sample.get("prefill_ms").asDouble(), doubles(sample.get("decode_ms")), doubles(sample.get("sampling_ms")),
+                    sample.path("decode_alloc_bytes").asLong(-1)),
                     res.get("kernels").asText(), res.get("peak_rss_mb").asLong());
         } catch (IOException e) {
             throw new UncheckedIOException("cannot run a separate bench process: " + e.getMessage(), e);

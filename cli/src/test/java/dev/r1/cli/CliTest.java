@@ -168,6 +168,9 @@ class CliTest {
         assertTrue(results.get(0).get("kernels").asText().matches("java \\(\\d+ threads, \\d+-bit.*repacked\\)"), results.get(0).toString());
         assertTrue(results.get(1).get("kernels").asText().startsWith("llama.cpp (ggml-cpu-"), results.get(1).toString());
         assertTrue(err.contains("java: java ("), err);
+        // what decoding allocated (HotSpot counts every thread's bytes): at least the logits each step returns
+        long alloc = results.get(0).get("samples").get(0).get("decode_alloc_bytes").asLong();
+        assertTrue(alloc > 0, "decode_alloc_bytes " + alloc);
     }
 
     @Test
@@ -188,6 +191,7 @@ class CliTest {
         for (int i = 0; i < 2; i++) {
             assertEquals(2, results.get(i).get("samples").size());
             assertEquals(4, results.get(i).get("samples").get(0).get("decode_ms").size());
+            assertTrue(results.get(i).get("samples").get(0).get("decode_alloc_bytes").asLong() > 0, results.get(i).toString()); // from the child
         }
         assertTrue(results.get(1).get("kernels").asText().startsWith("llama.cpp (ggml-cpu-"), results.get(1).toString());
         assertTrue(b.out().matches("(?s).*pair by pair, llama.cpp against java: tg x \\d+\\.\\d\\d \\d+\\.\\d\\d, pp x \\d+\\.\\d\\d \\d+\\.\\d\\d\\n.*"), b.out());

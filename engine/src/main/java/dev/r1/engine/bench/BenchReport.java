@@ -113,6 +113,7 @@ public final class BenchReport {
                 s.put("prefill_ms", rep.prefillMs());
                 s.put("decode_ms", rep.decodeMs());
                 s.put("sampling_ms", rep.sampleMs());
+                s.put("decode_alloc_bytes", rep.decodeAllocBytes()); // -1: not measured
                 samples.add(s);
             }
             o.put("samples", samples);

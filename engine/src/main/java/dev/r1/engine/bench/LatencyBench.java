@@ -21,8 +21,22 @@ public final class LatencyBench {
         }
     }
 
-    /** One repetition: prefill time, then per-token decode and sampling times. */
-    public record Rep(double prefillMs, double[] decodeMs, double[] sampleMs) {}
+    /**
+     * One repetition: prefill time, then per-token decode and sampling times, and the bytes this JVM
+     * allocated while decoding (all threads; -1 where the JVM cannot tell): a decode step should allocate
+     * nothing, so kilobytes a token mean boxed vectors, the slow path of a kernel C2 could not bind.
+     */
+    public record Rep(double prefillMs, double[] decodeMs, double[] sampleMs, long decodeAllocBytes) {
+        public Rep(double prefillMs, double[] decodeMs, double[] sampleMs) { this(prefillMs, decodeMs, sampleMs, -1); }
+    }
+
+    private static long allocatedBytes() {
+        if (java.lang.management.ManagementFactory.getThreadMXBean() instanceof com.sun.management.ThreadMXBean t
+                && t.isThreadAllocatedMemorySupported() && t.isThreadAllocatedMemoryEnabled()) {
+            return t.getTotalThreadAllocatedBytes();
+        }
+        return -1;
+    }
 
     public record Result(List<Rep> reps, int[] promptIds) {
         public Stats prefill() {
@@ -107,6 +121,7 @@ public final class LatencyBench {
         float[] logits = s.lastLogits();
         double prefillMs = (System.nanoTime() - t0) / 1e6;
         double[] dec = new double[gen], smp = new double[gen];
+        long alloc0 = allocatedBytes();
         for (int i = 0; i < gen; i++) {
             long a = System.nanoTime();
             int next = dev.r1.engine.Logits.argmax(logits);
@@ -116,7 +131,8 @@ public final class LatencyBench {
             smp[i] = (b - a) / 1e6;
             dec[i] = (c - b) / 1e6;
         }
-        return new Rep(prefillMs, dec, smp);
+        long alloc1 = allocatedBytes();
+        return new Rep(prefillMs, dec, smp, alloc0 < 0 || alloc1 < 0 ? -1 : alloc1 - alloc0);
     }
 
 }
