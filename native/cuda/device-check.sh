@@ -8,10 +8,12 @@
 # With the device tool: prepare here, then run with carry ["target/device"] (runtime ~30-40 MB + the
 # 12 MB jar, under the 64 MiB a call carries), e.g. timeout_s 540:
 #   native/cuda/device-check.sh run --budget-s 330
-# `run` prints one line per check as it goes and the whole table last (kernels vs the CPU backend with
+# `run` finds cuBLAS in the image's Python wheels when it is not on the library path (or takes R1_CUBLAS),
+# prints one line per check as it goes and the whole table last (kernels vs the CPU backend with
 # poisoned outputs, greedy/KL parity on the tiny presets eager + graph replay, batch-1 bench of
 # synthesized 1.5B/7B-shaped Q4_0 models with TTFT, prefill tok/s, decode p50/p99 and % of the HBM
-# roofline); exit 1 if a check failed, 2 if there is no usable GPU. It should finish in under 8 minutes:
+# roofline), then `r1 bench --backends cuda` on the synthesized files (the sessions' path: recorded decode
+# steps); exit 1 if a check failed, 2 if there is no usable GPU. It should finish in under 8 minutes:
 # the budget (default 330 s before a model's bench starts) skips the 7B model rather than overrun.
 # Models are synthesized on the GPU machine into $R1_DEVICE_DIR (default /tmp/r1-device); the 7B file
 # (~4.3 GB) takes most of the time on its 16 cores.
@@ -47,8 +49,25 @@ case "$cmd" in
     [ -x "$java" ] || java="$(command -v java || true)"
     [ -n "$java" ] && [ -f "$out/r1.jar" ] || { echo "device-check: no $out/runtime or r1.jar: run 'device-check.sh prepare' first and carry target/device" >&2; exit 2; }
     command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.memory --format=csv,noheader || true
-    exec "$java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Xss4m -XX:+UseParallelGC \
-      -cp "$out/r1.jar" dev.r1.engine.cuda.DeviceCheck --dir "${R1_DEVICE_DIR:-/tmp/r1-device}" "$@"
+    # cuBLAS for prefill: the image's Python wheels carry it (nvidia-cublas), off the library path
+    if [ -z "${R1_CUBLAS:-}" ] && ! ldconfig -p 2>/dev/null | grep -q 'libcublas.so.1[23] '; then
+      cb="$(find /opt /usr/local /usr/lib -name 'libcublas.so.13' 2>/dev/null | head -1)"
+      [ -n "$cb" ] || cb="$(find /opt /usr/local /usr/lib -name 'libcublas.so.12' 2>/dev/null | head -1)"
+      if [ -n "$cb" ]; then export R1_CUBLAS="$cb" LD_LIBRARY_PATH="$(dirname "$cb")${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"; echo "device-check: cuBLAS $cb"; fi
+    fi
+    dir="${R1_DEVICE_DIR:-/tmp/r1-device}"
+    rc=0
+    "$java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Xss4m -XX:+UseParallelGC \
+      -cp "$out/r1.jar" dev.r1.engine.cuda.DeviceCheck --dir "$dir" "$@" || rc=$?
+    [ "$rc" -eq 2 ] && exit 2 # no usable GPU
+    # then what a user runs: r1 bench through sessions (recorded decode steps, one-pass prefill) on the same files
+    for m in "$dir"/r1-distill-qwen-*-Q4_0.gguf; do
+      [ -f "$m" ] || continue
+      echo "== r1 bench $(basename "$m") --backends cuda"
+      timeout 120 "$java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Xss4m -jar "$out/r1.jar" \
+        bench "$m" --backends cuda -r 3 --no-bandwidth --no-color 2>&1 | grep -v '^WARNING: Using incubator' | tail -2 || true
+    done
+    exit "$rc"
     ;;
   *)
     echo "usage: native/cuda/device-check.sh prepare | run [--budget-s S] [--models 1.5b,7b]" >&2
