@@ -358,6 +358,7 @@ public final class CudaBackend implements Backend {
         @Override
         public void run(int token, int position) {
             dev.ensureCurrent();
+            q8Of = null; // the replay rewrites the q8 scratch behind the host's back
             setStepInputs(token, position);
             graph.launch();
             dev.sync();
@@ -397,6 +398,7 @@ public final class CudaBackend implements Backend {
         } finally {
             capturing = false;
             lastPos = Integer.MIN_VALUE;
+            q8Of = null; // what the recording claimed was never computed
         }
         captures++;
         return new Captured(dev.endCapture(), captureOutputs);

@@ -38,6 +38,7 @@ public final class EmulatorCheck {
         failed |= !batchedStepMatchesAlone(dir);
         failed |= !replayedSessionMatchesPlain(dir);
         failed |= !abortedRecordingFallsBack(dir);
+        failed |= !replayForgetsQuantizedActivations(dir);
         System.out.println(failed ? "RESULT: FAIL" : "RESULT: ok");
         System.exit(failed ? 1 : 0);
     }
@@ -130,6 +131,55 @@ public final class EmulatorCheck {
                 System.out.println("an abandoned recording falls back to a plain step: " + (ok ? "ok" : "FAIL") + ", " + same + "/" + steps
                         + " steps bit-identical, " + (be.captures() - before) + " recording(s) after the longer context");
             }
+        }
+        return ok;
+    }
+
+    /**
+     * An activation quantized by its norm (held in the shared q8 scratch), then another session's recorded
+     * step replayed (which rewrites that scratch), then a matvec of the activation: it must quantize again,
+     * not use what the replay left. Checked against the CPU backend on the same inputs.
+     */
+    static boolean replayForgetsQuantizedActivations(Path dir) {
+        Path p = DeviceCheck.synth(dir, "tiny-qwen2", "Q4_0", 2);
+        CudaBackend be = new CudaBackend();
+        boolean ok;
+        try (dev.r1.engine.model.JavaModel m = dev.r1.engine.model.JavaModel.load(p, t -> be, 1);
+             dev.r1.engine.cpu.CpuBackend cpu = new dev.r1.engine.cpu.CpuBackend(1);
+             java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+            int dim = m.config().hidden(), rows = 96;
+            java.util.Random rnd = new java.util.Random(5);
+            float[] xv = new float[dim], wv = new float[dim];
+            for (int i = 0; i < dim; i++) {
+                xv[i] = (float) rnd.nextGaussian();
+                wv[i] = 1f + 0.1f * (float) rnd.nextGaussian();
+            }
+            java.lang.foreign.MemorySegment data = KernelCheck.randomRows(rnd, dev.r1.models.tensor.GgmlType.Q4_0, rows, dim, arena);
+            dev.r1.engine.model.Backend.Buffer[] x = {cpu.vector(xv), be.vector(xv)}, w = {cpu.vector(wv), be.vector(wv)},
+                    n = {cpu.buffer(dim), be.buffer(dim)}, y = {cpu.buffer(rows), be.buffer(rows)};
+            dev.r1.engine.model.Backend.Matrix[] mat = {cpu.matrix("w", dev.r1.models.tensor.GgmlType.Q4_0, rows, dim, data),
+                    be.matrix("w", dev.r1.models.tensor.GgmlType.Q4_0, rows, dim, data)};
+            try (dev.r1.engine.Session g = m.newSession(new dev.r1.engine.SessionOptions(1, 64, 32))) {
+                g.prefill(seq(6, 4));
+                float[] l = g.decode(dev.r1.engine.Logits.argmax(g.lastLogits())); // plain
+                l = g.decode(dev.r1.engine.Logits.argmax(l));                      // recorded, replayed
+                dev.r1.engine.model.Backend[] bs = {cpu, be};
+                be.setStep(be.step(1), 1, new dev.r1.engine.model.Backend.Cache[1], new int[] {0}); // a one-row step: norms quantize
+                for (int i = 0; i < 2; i++) bs[i].rmsNorm(x[i], w[i], 1e-6f, 1, dim, n[i]); // on CUDA: into the q8 scratch too
+                g.decode(dev.r1.engine.Logits.argmax(l)); // a replay: the q8 scratch now holds this model's activations
+                for (int i = 0; i < 2; i++) bs[i].matmul(n[i], 1, new dev.r1.engine.model.Backend.Matrix[] {mat[i]},
+                        new dev.r1.engine.model.Backend.Buffer[] {y[i]});
+            }
+            float[] a = new float[rows], b = new float[rows];
+            cpu.toHost(y[0], 0, rows, a);
+            be.toHost(y[1], 0, rows, b);
+            double err = 0, max = 0;
+            for (int i = 0; i < rows; i++) {
+                max = Math.max(max, Math.abs(a[i]));
+                err = Math.max(err, Math.abs(a[i] - b[i]));
+            }
+            ok = err <= 2e-5 * max;
+            System.out.printf("a replay between an activation's quantization and its matvec: %s (rel err %.1e)%n", ok ? "ok" : "FAIL", err / max);
         }
         return ok;
     }
