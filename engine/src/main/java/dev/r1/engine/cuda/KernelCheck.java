@@ -122,13 +122,18 @@ public final class KernelCheck {
         float[] want = new float[n], got = new float[n];
         cpu.toHost(b[0], 0, n, want);
         gpu.toHost(b[1], 0, n, got);
+        rows.add(new Row(what, relErr(want, got), tol));
+    }
+
+    /** The largest difference relative to the largest reference magnitude; infinite where either holds a NaN. */
+    static double relErr(float[] want, float[] got) {
         double max = 0, err = 0;
-        for (int i = 0; i < n; i++) {
+        for (int i = 0; i < want.length; i++) {
             max = Math.max(max, Math.abs(want[i]));
             if (Float.isNaN(got[i]) || Float.isNaN(want[i])) err = Double.POSITIVE_INFINITY; // poison left, or a NaN made
             else err = Math.max(err, Math.abs((double) want[i] - got[i]));
         }
-        rows.add(new Row(what, max == 0 ? err : err / max, tol));
+        return max == 0 ? err : err / max;
     }
 
     private void embed(GgmlType t) {
