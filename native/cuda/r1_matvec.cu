@@ -15,21 +15,14 @@
 #define R1_MV_OUTS float *out0, float *out1, float *out2, const float *bias0, const float *bias1, const float *bias2
 
 // This warp's matrix, row in it and output; false past the last row.
-// Row g of the matrices' rows taken back to back.
-__device__ __forceinline__ bool r1_mv_pick_g(int g, R1_MV_MATS, R1_MV_OUTS, const uint8_t** w, float** out, const float** bias, int* rows,
-                                             int* r) {
+__device__ __forceinline__ bool r1_mv_pick(R1_MV_MATS, R1_MV_OUTS, const uint8_t** w, float** out, const float** bias, int* rows, int* r) {
+    int g = blockIdx.x * R1_MV_WARPS + (threadIdx.x >> 5);
     if (g < rows0) { *w = w0; *out = out0; *bias = bias0; *rows = rows0; *r = g; return true; }
     g -= rows0;
     if (g < rows1) { *w = w1; *out = out1; *bias = bias1; *rows = rows1; *r = g; return true; }
     g -= rows1;
     if (g < rows2) { *w = w2; *out = out2; *bias = bias2; *rows = rows2; *r = g; return true; }
     return false;
-}
-
-// This warp's row: R1_MV_WARPS rows a block, a warp each.
-__device__ __forceinline__ bool r1_mv_pick(R1_MV_MATS, R1_MV_OUTS, const uint8_t** w, float** out, const float** bias, int* rows, int* r) {
-    return r1_mv_pick_g(blockIdx.x * R1_MV_WARPS + (threadIdx.x >> 5), w0, w1, w2, rows0, rows1, rows2, out0, out1, out2, bias0, bias1,
-                        bias2, w, out, bias, rows, r);
 }
 
 #define R1_MV_PROLOGUE                                                    \

@@ -9,6 +9,7 @@ import dev.r1.engine.bench.LatencyBench;
 import dev.r1.engine.bench.LatencyPlot;
 import dev.r1.engine.bench.MachineInfo;
 import dev.r1.engine.bench.PeakMemory;
+import dev.r1.engine.bench.Stats;
 import dev.r1.models.config.ModelConfig;
 import dev.r1.models.config.TensorLayout;
 import dev.r1.models.gguf.GgufFile;
@@ -244,18 +245,12 @@ final class BenchCommand implements Callable<Integer> {
             StringBuilder tg = new StringBuilder(), pp = new StringBuilder();
             for (int r = 0; r < reps.get(0).size(); r++) {
                 LatencyBench.Rep a = reps.get(0).get(r), b = reps.get(i).get(r);
-                tg.append(String.format(Locale.ROOT, " %.2f", meanOf(a.decodeMs()) / meanOf(b.decodeMs())));
+                tg.append(String.format(Locale.ROOT, " %.2f", Stats.of(a.decodeMs()).mean() / Stats.of(b.decodeMs()).mean()));
                 pp.append(String.format(Locale.ROOT, " %.2f", a.prefillMs() / b.prefillMs()));
             }
             sb.append(String.format(Locale.ROOT, "pair by pair, %s against %s: tg x%s, pp x%s%n", names.get(i), names.get(0), tg, pp));
         }
         return sb.toString();
-    }
-
-    private static double meanOf(double[] v) {
-        double s = 0;
-        for (double x : v) s += x;
-        return s / v.length;
     }
 
     /** Names, paths and extensions checked up front: a typo must not surface after the whole benchmark. */

@@ -17,11 +17,17 @@ final class Bench {
 
     static final int PROMPT = 512, DECODE = 128;
 
-    static String run(String what, Transformer tr, CudaBackend be, double synthS) {
-        ModelConfig c = tr.config();
+    /** The same seeded random prompt for the timed runs and the profile. */
+    private static int[] prompt(ModelConfig c) {
         Random r = new Random(11);
         int[] prompt = new int[PROMPT];
         for (int i = 0; i < PROMPT; i++) prompt[i] = r.nextInt(c.vocab());
+        return prompt;
+    }
+
+    static String run(String what, Transformer tr, CudaBackend be, double synthS) {
+        ModelConfig c = tr.config();
+        int[] prompt = prompt(c);
         float[] logits = new float[c.vocab()];
         tr.forward(prompt, 0, PROMPT, 0, logits, null); // warm-up: module functions, cuBLAS heuristics, scratch sizes
         double[] ttft = new double[3];
@@ -69,9 +75,7 @@ final class Bench {
      */
     static java.util.List<String> profile(Transformer tr, CudaBackend be, int top) {
         ModelConfig c = tr.config();
-        Random r = new Random(11);
-        int[] prompt = new int[PROMPT];
-        for (int i = 0; i < PROMPT; i++) prompt[i] = r.nextInt(c.vocab());
+        int[] prompt = prompt(c);
         float[] logits = new float[c.vocab()];
         java.util.List<String> out = new java.util.ArrayList<>();
         CudaDevice d = be.device();

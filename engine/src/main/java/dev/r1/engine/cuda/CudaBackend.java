@@ -147,7 +147,6 @@ public final class CudaBackend implements Backend {
         return p;
     }
 
-    /** A device buffer that grows to the largest size asked (before a capture, sizes settle in a warm-up step). */
     private int generation, captures;
 
     // The q8_1 scratch holds the quantization of q8Of's first q8Len floats (null: of nothing known), written
@@ -166,9 +165,11 @@ public final class CudaBackend implements Backend {
         if (q8Of != null && q8Of.equals(b)) q8Of = null;
     }
 
-    /** q8_1 scratch pointers {quants, scales, sums} for len floats produced into out, or null: no fusion here. */
+    private static final long[] NO_Q8 = {0, 0, 0}; // null pointers: the kernel writes no q8_1 blocks
+
+    /** q8_1 scratch pointers {quants, scales, sums} for len floats produced into out, or {@link #NO_Q8}: no fusion here. */
     private long[] fusedQ8(Buffer out, long len) {
-        if (!fuseQ8 || stepRows > MATVEC_MAX_TOKENS || len % 32 != 0) return null;
+        if (!fuseQ8 || stepRows > MATVEC_MAX_TOKENS || len % 32 != 0) return NO_Q8;
         long nb = len / 32;
         long[] q = {q8.at(len, "q8 quants"), q8d.at(4 * nb, "q8 scales"), q8s.at(4 * nb, "q8 sums")};
         q8Of = (Buf) out;
@@ -183,6 +184,7 @@ public final class CudaBackend implements Backend {
 
     @Override public Backend.Replay captureStep(Runnable step) { return capture(step); }
 
+    /** A device buffer that grows to the largest size asked (before a capture, sizes settle in a warm-up step). */
     private final class Scratch {
         long ptr, bytes;
 
@@ -385,10 +387,9 @@ public final class CudaBackend implements Backend {
             flush();
         } catch (RuntimeException | Error e) {
             capturing = false;
-            // nothing the aborted recording held back or claimed is real: the caller runs the step plainly
+            // nothing the aborted recording held back is real: the caller runs the step plainly
             pendingX = pendingY = null;
             pendingRope = null;
-            q8Of = null;
             try {
                 dev.endCapture().close(); // a capture must end before the stream is usable again
             } catch (RuntimeException s) {
@@ -447,16 +448,15 @@ public final class CudaBackend implements Backend {
         wrote(x);
         wrote(out);
         long[] q = fusedQ8(out, (long) n * dim);
-        long q0 = q == null ? 0 : q[0], q1 = q == null ? 0 : q[1], q2 = q == null ? 0 : q[2];
         if (fuseAdd) {
             Buf y = pendingY;
             pendingX = pendingY = null;
             dev.launch(CudaKernels.ADD_RMSNORM, n, 1, normThreads(dim), 0,
-                    args(CudaKernels.ADD_RMSNORM, "PPPPIFPPP").set(p(x), y.ptr, p(w), p(out), dim, eps, q0, q1, q2));
+                    args(CudaKernels.ADD_RMSNORM, "PPPPIFPPP").set(p(x), y.ptr, p(w), p(out), dim, eps, q[0], q[1], q[2]));
             return;
         }
         dev.launch(CudaKernels.RMSNORM, n, 1, normThreads(dim), 0,
-                args(CudaKernels.RMSNORM, "PPPIFPPP").set(p(x), p(w), p(out), dim, eps, q0, q1, q2));
+                args(CudaKernels.RMSNORM, "PPPIFPPP").set(p(x), p(w), p(out), dim, eps, q[0], q[1], q[2]));
     }
 
     /** Launches what is held back for fusion: a RoPE waiting for its partner, a residual add for its RMSNorm. */
@@ -490,8 +490,7 @@ public final class CudaBackend implements Backend {
         flush();
         wrote(gate);
         long[] q = fusedQ8(gate, len);
-        dev.launch(CudaKernels.SWIGLU, blocks(len), 1, THREADS, 0, args(CudaKernels.SWIGLU, "PPIPPP").set(p(gate), p(up), len,
-                q == null ? 0 : q[0], q == null ? 0 : q[1], q == null ? 0 : q[2]));
+        dev.launch(CudaKernels.SWIGLU, blocks(len), 1, THREADS, 0, args(CudaKernels.SWIGLU, "PPIPPP").set(p(gate), p(up), len, q[0], q[1], q[2]));
     }
 
     @Override
@@ -545,27 +544,20 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void matmulBiased(Buffer x, int n, Matrix[] ws, Buffer[] outs, Buffer[] biases, boolean sequences) {
-        for (Buffer o : outs) wrote(o);
-        if (n > MATVEC_MAX_TOKENS) { // prefill: a bias kernel per matrix is nothing next to the GEMM
-            Backend.super.matmulBiased(x, n, ws, outs, biases, sequences);
-            return;
-        }
-        flush();
-        quantizeActivations(x, n, ws);
-        matvec(x, n, ws[0].cols(), ws, outs, biases);
+        if (n > MATVEC_MAX_TOKENS) Backend.super.matmulBiased(x, n, ws, outs, biases, sequences); // prefill: a bias kernel is nothing next to the GEMM
+        else matvecs(x, n, ws, outs, biases);
     }
 
     @Override
     public void matmul(Buffer x, int n, Matrix[] ws, Buffer[] outs) {
-        flush();
-        for (Buffer o : outs) wrote(o);
-        int cols = ws[0].cols();
-        boolean quantizedPrefill = n > MATVEC_MAX_TOKENS && !f16Prefill(n);
-        if (n <= MATVEC_MAX_TOKENS || quantizedPrefill) quantizeActivations(x, n, ws);
         if (n <= MATVEC_MAX_TOKENS) {
-            matvec(x, n, cols, ws, outs, null);
+            matvecs(x, n, ws, outs, null);
             return;
         }
+        flush();
+        for (Buffer o : outs) wrote(o);
+        boolean quantizedPrefill = !f16Prefill(n);
+        if (quantizedPrefill) quantizeActivations(x, n, ws);
         for (int i = 0; i < ws.length; i++) {
             Mat m = (Mat) ws[i];
             boolean quantized = m.type != GgmlType.F32 && m.type != GgmlType.F16;
@@ -634,6 +626,14 @@ public final class CudaBackend implements Backend {
         }
     }
 
+    /** A decode step's matmul (n ≤ {@link #MATVEC_MAX_TOKENS}), biases (or null) added as the products are stored. */
+    private void matvecs(Buffer x, int n, Matrix[] ws, Buffer[] outs, Buffer[] biases) {
+        flush();
+        for (Buffer o : outs) wrote(o);
+        quantizeActivations(x, n, ws);
+        matvec(x, n, ws[0].cols(), ws, outs, biases);
+    }
+
     private void matvec(Buffer x, int n, int cols, Matrix[] ws, Buffer[] outs, Buffer[] biases) {
         // consecutive matrices of one type, up to three, in one launch (q/k/v, gate/up)
         for (int i = 0; i < ws.length; ) {
@@ -696,11 +696,11 @@ public final class CudaBackend implements Backend {
         wrote(out);
         boolean decoding = true; // every row a run of its own: each merge can quantize its row for the o matvec
         for (int t = 0; t < n; t++) decoding &= rows.runEnd(t) == t + 1;
-        long[] fq = decoding ? fusedQ8(out, (long) n * heads * headDim) : null;
+        long[] fq = decoding ? fusedQ8(out, (long) n * heads * headDim) : NO_Q8;
         for (int t = 0; t < n; ) {
             int e = rows.runEnd(t);
             long r = (long) t * heads * headDim; // this row's first element: its q8 blocks start at r / 32
-            long[] rq = fq == null ? null : new long[] {fq[0] + r, fq[1] + 4 * (r / 32), fq[2] + 4 * (r / 32)};
+            long[] rq = fq == NO_Q8 ? NO_Q8 : new long[] {fq[0] + r, fq[1] + 4 * (r / 32), fq[2] + 4 * (r / 32)};
             attention(rows.caches[t], layer, rows.positions[t], e - t, p(q) + (long) t * qRow, p(k) + (long) t * kvRow,
                     p(v) + (long) t * kvRow, heads, kvHeads, headDim, p(out) + (long) t * qRow, rq);
             t = e;
@@ -735,7 +735,7 @@ public final class CudaBackend implements Backend {
             }
             dev.launch(CudaKernels.ATTN_DECODE, kvHeads, attnSplits, 32 * group, group * headDim * 4 + tiles,
                     args(CudaKernels.ATTN_DECODE, "PPPPPIIIFIPPPPP").set(q, c.k[layer], c.v[layer], part, pos, heads, kvHeads, headDim, scale,
-                            attnSplits, count, out, q8out == null ? 0 : q8out[0], q8out == null ? 0 : q8out[1], q8out == null ? 0 : q8out[2]));
+                            attnSplits, count, out, q8out[0], q8out[1], q8out[2]));
         } else {
             dev.launch(CudaKernels.ATTN_PREFILL, heads, (n + 7) / 8, 256, 8 * headDim * 4 + tiles,
                     args(CudaKernels.ATTN_PREFILL, "PPPPPIIIIF").set(q, c.k[layer], c.v[layer], out, pos, n, heads, kvHeads, headDim, scale));

@@ -70,14 +70,7 @@ public final class EmulatorCheck {
                         if (java.util.Arrays.equals(lg, le)) same++;
                         int t = dev.r1.engine.Logits.argmax(le);
                         lg = g.decode(t);
-                        System.setProperty("r1.cuda.graphs", "false");
-                        be.fuseQuantize(false); // and every matvec quantizes its own input
-                        try {
-                            le = e.decode(t);
-                        } finally {
-                            System.clearProperty("r1.cuda.graphs");
-                            be.fuseQuantize(true);
-                        }
+                        le = plainDecode(e, t, be); // and every matvec quantizing its own input
                     }
                 }
                 ok = same == steps && be.captures() >= 2;
@@ -116,12 +109,7 @@ public final class EmulatorCheck {
                         int t = dev.r1.engine.Logits.argmax(le);
                         lg = g.decode(t);
                         if (k == 1) afterK1 = be.captures();
-                        System.setProperty("r1.cuda.graphs", "false");
-                        try {
-                            le = e.decode(t);
-                        } finally {
-                            System.clearProperty("r1.cuda.graphs");
-                        }
+                        le = plainDecode(e, t, null);
                     }
                 } finally {
                     if (big != null) big.close();
@@ -178,6 +166,18 @@ public final class EmulatorCheck {
             System.out.printf("a replay between an activation's quantization and its matvec: %s (rel err %.1e)%n", ok ? "ok" : "FAIL", rel);
         }
         return ok;
+    }
+
+    /** A decode step without a recorded graph; with {@code unfused} non-null, without fused q8 activations either. */
+    private static float[] plainDecode(dev.r1.engine.Session s, int token, CudaBackend unfused) {
+        System.setProperty("r1.cuda.graphs", "false");
+        if (unfused != null) unfused.fuseQuantize(false);
+        try {
+            return s.decode(token);
+        } finally {
+            System.clearProperty("r1.cuda.graphs");
+            if (unfused != null) unfused.fuseQuantize(true);
+        }
     }
 
     private static int[] seq(int n, int seed) {
