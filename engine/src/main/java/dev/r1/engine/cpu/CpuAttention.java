@@ -13,9 +13,12 @@ public final class CpuAttention {
         float[] scores = new float[0];
         float[] qh = new float[0], qs = new float[0], kf = new float[0], vf = new float[0], acc = new float[0],
                 max = new float[0], sum = new float[0];
-        // per position of a chunk (rounded up to 8 for the vector passes)
+        java.lang.foreign.MemorySegment accSeg = java.lang.foreign.MemorySegment.ofArray(acc); // acc, for the wide stores
+        // per position of a chunk (rounded up to 8, or 16, for the vector passes)
         final float[] ms = new float[CHUNK], vs = new float[CHUNK], sc = new float[CHUNK], arg = new float[CHUNK];
-        final float[] lanes = new float[8], part = new float[64];
+        final float[] lanes = new float[8], part = new float[128];
+        final java.lang.foreign.MemorySegment partSeg = java.lang.foreign.MemorySegment.ofArray(part),
+                scSeg = java.lang.foreign.MemorySegment.ofArray(sc); // the wide kernels' stores (F16Math.FA)
         final double[] exp4 = new double[4]; // ExpF's scratch
         final float[] one = new float[4], oneOut = new float[4];
         float[] fin = new float[0], finMax = new float[0], finSum = new float[0]; // splitKv's merge
@@ -29,6 +32,7 @@ public final class CpuAttention {
                 qh = new float[group * hd];
                 qs = new float[8 * group * hd];
                 acc = new float[group * hd];
+                accSeg = java.lang.foreign.MemorySegment.ofArray(acc);
                 max = new float[group];
                 sum = new float[group];
             }
@@ -40,6 +44,8 @@ public final class CpuAttention {
     }
 
     private static final ThreadLocal<Scratch> SCRATCH = new ThreadLocal<>();
+    /** 16-lane scores where the accumulator is 16 lanes wide (off: {@code -Dr1.attention.wide=false}, for A/B figures). */
+    static final boolean WIDE_SCORES = Boolean.parseBoolean(System.getProperty("r1.attention.wide", "true"));
     static boolean F16_ONLINE = Boolean.parseBoolean(System.getProperty("r1.f16online", "true"));
 
     private static float h(float x) { return Float.float16ToFloat(Float.floatToFloat16(x)); }
@@ -58,8 +64,10 @@ public final class CpuAttention {
      */
     private static void f16Online(KvCache cache, int layer, int from, int len, float[] q, int qRow, int g, int group, int hd,
                                   float scale, float[] out, Scratch s) {
-        int L = F16Math.L;
-        boolean blocked = hd % 32 == 0 && from % 8 == 0; // the blocked keys start at multiples of 8
+        int L = F16Math.LA;
+        // keys in blocks of 16 for 16-lane scores (AVX-512), else of 8; a block starts at a multiple of its size
+        boolean wide = L == 16 && hd % 32 == 0 && from % 16 == 0 && WIDE_SCORES;
+        boolean blocked = !wide && hd % 32 == 0 && from % 8 == 0;
         s.ensure(group, hd);
         float[] qh = s.qh, qs = s.qs, kf = s.kf, vf = s.vf, ms = s.ms, vs = s.vs, sc = s.sc, arg = s.arg, acc = s.acc;
         float[] max = s.max, sum = s.sum;
@@ -74,11 +82,14 @@ public final class CpuAttention {
         int kvOff = g * hd;
         for (int c0 = from; c0 < len; c0 += CHUNK) {
             int n = Math.min(CHUNK, len - c0);
-            if (blocked) cache.keysBlocked(layer, c0, n, kvOff, hd, kf);
+            if (wide) cache.keysBlocked16(layer, c0, n, kvOff, hd, kf);
+            else if (blocked) cache.keysBlocked(layer, c0, n, kvOff, hd, kf);
             else cache.rows(false, layer, c0, c0 + n, kvOff, hd, kf);
             cache.rows(true, layer, c0, c0 + n, kvOff, hd, vf);
             for (int hh = 0; hh < group; hh++) {
-                if (blocked) {
+                if (wide) {
+                    F16Math.scoresBlocked16(qh, hh * hd, hd, kf, n, scale, s.scSeg, s.part, s.partSeg);
+                } else if (blocked) {
                     F16Math.scoresBlocked(qs, hh * hd * 8, hd, kf, n, scale, sc, s.part);
                 } else {
                     for (int j = 0; j < n; j++) sc[j] = F16Math.dotHalfRows(qh, hh * hd, kf, j * hd, hd, s.lanes) * scale;
@@ -112,7 +123,7 @@ public final class CpuAttention {
                 sum[hh] = z;
                 int o = hh * hd;
                 if (hd % (8 * L) == 0) {
-                    for (int c = 0; c < hd; c += 8 * L) F16Math.accumulateRound8(vf, hd, c, n, ms, vs, acc, o + c);
+                    for (int c = 0; c < hd; c += 8 * L) F16Math.accumulateRound8(vf, hd, c, n, ms, vs, acc, s.accSeg, o + c);
                 } else {
                     F16Math.accumulateRoundScalar(vf, hd, n, ms, vs, acc, o);
                 }
@@ -184,6 +195,7 @@ public final class CpuAttention {
      */
     private static void splitKv(KvCache cache, int layer, int len, int cells, int splits, float[] q, int qRow, int g,
                                 int group, int hd, float scale, float[] out, Scratch s) {
+        s.ensure(group, hd); // before acc is read below: this thread may not have run f16Online yet
         if (s.fin.length < group * hd) {
             s.fin = new float[group * hd];
             s.finMax = new float[group];

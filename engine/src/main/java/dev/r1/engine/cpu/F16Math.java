@@ -48,6 +48,15 @@ final class F16Math {
     }
 
     private static final VectorSpecies<Float> F8 = FloatVector.SPECIES_256;
+    private static final VectorSpecies<Short> S8 = ShortVector.SPECIES_128;
+    private static final VectorSpecies<Integer> I8 = IntVector.SPECIES_256;
+
+    /** Eight half-float bits at {@code src[at ..]} widened to {@code dst[d ..]} (256-bit vectors, as every AVX2 kernel). */
+    static void widen8(short[] src, int at, float[] dst, int d) {
+        IntVector h = (IntVector) ShortVector.fromArray(S8, src, at).convertShape(VectorOperators.S2I, I8, 0);
+        ((FloatVector) h.lanewise(VectorOperators.LSHL, 13).lanewise(VectorOperators.AND, 0x8FFFFFFF).reinterpretShape(F8, 0))
+                .lanewise(VectorOperators.MUL, TWO_112).intoArray(dst, d); // widen(), at this fixed width
+    }
 
     /**
      * Dot product of two rows holding half-precision values, summed in one fixed order (four 8-lane
@@ -121,6 +130,40 @@ final class F16Math {
         }
     }
 
+    /**
+     * {@link #scoresBlocked} at the accumulator's width when that is 16 lanes (AVX-512): keys in blocks of
+     * sixteen ({@code kb[(j/16)*hd*16 + e*16 + j%16]}, {@link KvCache#keysBlocked16}), the query compact
+     * ({@code q[qo ..]}, F16-rounded) and broadcast per element, each key's products summed in exactly
+     * {@link #scoresBlocked}'s order. Half the instructions of the 8-lane form for the same products.
+     * {@code sc} (len rounded up to 16) and {@code part} (128 floats) are written through their heap segments
+     * ({@code scSeg}, {@code partSeg}), as the accumulator is, and for the same reason.
+     */
+    static void scoresBlocked16(float[] q, int qo, int hd, float[] kb, int len, float scale, java.lang.foreign.MemorySegment scSeg,
+                                float[] part, java.lang.foreign.MemorySegment partSeg) {
+        VectorSpecies<Float> F = FA;
+        FloatVector SC = FloatVector.broadcast(F, scale);
+        for (int j = 0; j < len; j += 16) {
+            int base = j * hd; // block j/16 starts at (j/16)*hd*16
+            for (int l = 0; l < 8; l++) {
+                FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+                for (int i = l; i < hd; i += 32) {
+                    int k = base + 16 * i, x = qo + i;
+                    a0 = FloatVector.broadcast(F, q[x]).lanewise(VectorOperators.FMA, FloatVector.fromArray(F, kb, k), a0);
+                    a1 = FloatVector.broadcast(F, q[x + 8]).lanewise(VectorOperators.FMA, FloatVector.fromArray(F, kb, k + 128), a1);
+                    a2 = FloatVector.broadcast(F, q[x + 16]).lanewise(VectorOperators.FMA, FloatVector.fromArray(F, kb, k + 256), a2);
+                    a3 = FloatVector.broadcast(F, q[x + 24]).lanewise(VectorOperators.FMA, FloatVector.fromArray(F, kb, k + 384), a3);
+                }
+                a0.lanewise(VectorOperators.ADD, a2).lanewise(VectorOperators.ADD, a1.lanewise(VectorOperators.ADD, a3))
+                        .intoMemorySegment(partSeg, 64L * l, NATIVE);
+            }
+            FloatVector u0 = FloatVector.fromArray(F, part, 0).lanewise(VectorOperators.ADD, FloatVector.fromArray(F, part, 64))
+                    .lanewise(VectorOperators.ADD, FloatVector.fromArray(F, part, 16).lanewise(VectorOperators.ADD, FloatVector.fromArray(F, part, 80)));
+            FloatVector u1 = FloatVector.fromArray(F, part, 32).lanewise(VectorOperators.ADD, FloatVector.fromArray(F, part, 96))
+                    .lanewise(VectorOperators.ADD, FloatVector.fromArray(F, part, 48).lanewise(VectorOperators.ADD, FloatVector.fromArray(F, part, 112)));
+            u0.lanewise(VectorOperators.ADD, u1).lanewise(VectorOperators.MUL, SC).intoMemorySegment(scSeg, 4L * j, NATIVE);
+        }
+    }
+
     /** x rounded to half precision (as a float). */
     static float round(float x) {
         float t = x * SPLIT;
@@ -128,18 +171,30 @@ final class F16Math {
     }
 
     /**
-     * Columns {@code c .. c+8L} of one head's F16 accumulator ({@code acc[o ..]}, continued from its
-     * value there) over positions {@code 0..len} of {@code v}: at position j, {@code acc = half(acc *
-     * ms[j])} when {@code ms[j]} is not NaN (a new maximum), then {@code acc = half(fma(v[j], vs[j],
-     * acc))}, with half() = {@link #round(float)}, the eight vectors kept in registers meanwhile: eight
-     * independent rounding chains per position, so the chain's latency (multiply-add, then the three
-     * operations of the rounding, 13 cycles) does not set the pace as it did with four.
+     * The accumulator's vectors: the repacked kernels' width ({@link VectorWidths#REPACK}, 512 bits on AVX-512),
+     * which this kernel may use for the same reason they do (every call a method the concrete class overrides,
+     * stores through a heap segment no other kernel stores to). Lanes are independent, so the width changes no
+     * result; at 512 bits a decoded token's accumulation took half the time (Zen 4, 4.6 vs 9.3 ns per position
+     * and head): it is bound by the instructions issued, and each carries twice the lanes.
      */
-    static void accumulateRound8(float[] v, int hd, int c, int len, float[] ms, float[] vs, float[] acc, int o) {
+    static final VectorSpecies<Float> FA = FloatVector.SPECIES_MAX.withShape(VectorWidths.REPACK);
+    static final int LA = FA.length();
+
+    /**
+     * Columns {@code c .. c+8LA} of one head's F16 accumulator ({@code acc[o ..]}, continued from its
+     * value there; {@code accSeg} is {@code acc} as a heap segment) over positions {@code 0..len} of {@code v}:
+     * at position j, {@code acc = half(acc * ms[j])} when {@code ms[j]} is not NaN (a new maximum), then
+     * {@code acc = half(fma(v[j], vs[j], acc))}, with half() = {@link #round(float)}, the eight vectors kept in
+     * registers meanwhile: eight independent rounding chains per position, so the chain's latency (multiply-add,
+     * then the three operations of the rounding, 13 cycles) does not set the pace as it did with four.
+     */
+    static void accumulateRound8(float[] v, int hd, int c, int len, float[] ms, float[] vs, float[] acc,
+                                 java.lang.foreign.MemorySegment accSeg, int o) {
         // Only methods the concrete vector class overrides (lanewise(op, vector)): the shortcuts (sub, mul,
         // fma) share one type profile with every other shape in the process, and with the 512-bit Q4_0
         // kernels beside this one C2 boxed here (~470 MB/s of garbage decoding at depth 512, Zen 4).
-        int L2 = L;
+        int L2 = LA;
+        VectorSpecies<Float> F = FA;
         FloatVector SP = FloatVector.broadcast(F, SPLIT);
         FloatVector a0 = FloatVector.fromArray(F, acc, o), a1 = FloatVector.fromArray(F, acc, o + L2),
                 a2 = FloatVector.fromArray(F, acc, o + 2 * L2), a3 = FloatVector.fromArray(F, acc, o + 3 * L2),
@@ -176,15 +231,18 @@ final class F16Math {
             a6 = t6.lanewise(VectorOperators.SUB, t6.lanewise(VectorOperators.SUB, x6));
             a7 = t7.lanewise(VectorOperators.SUB, t7.lanewise(VectorOperators.SUB, x7));
         }
-        a0.intoArray(acc, o);
-        a1.intoArray(acc, o + L2);
-        a2.intoArray(acc, o + 2 * L2);
-        a3.intoArray(acc, o + 3 * L2);
-        a4.intoArray(acc, o + 4 * L2);
-        a5.intoArray(acc, o + 5 * L2);
-        a6.intoArray(acc, o + 6 * L2);
-        a7.intoArray(acc, o + 7 * L2);
+        long b = (long) o * Float.BYTES, step = (long) L2 * Float.BYTES;
+        a0.intoMemorySegment(accSeg, b, NATIVE);
+        a1.intoMemorySegment(accSeg, b + step, NATIVE);
+        a2.intoMemorySegment(accSeg, b + 2 * step, NATIVE);
+        a3.intoMemorySegment(accSeg, b + 3 * step, NATIVE);
+        a4.intoMemorySegment(accSeg, b + 4 * step, NATIVE);
+        a5.intoMemorySegment(accSeg, b + 5 * step, NATIVE);
+        a6.intoMemorySegment(accSeg, b + 6 * step, NATIVE);
+        a7.intoMemorySegment(accSeg, b + 7 * step, NATIVE);
     }
+
+    private static final java.nio.ByteOrder NATIVE = java.nio.ByteOrder.nativeOrder();
 
     /** {@link #round(float)} on a vector (small enough for C2 to inline, so nothing is boxed). */
     private static FloatVector roundHalf(FloatVector split, FloatVector x) {

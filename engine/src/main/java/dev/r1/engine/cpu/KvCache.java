@@ -23,7 +23,7 @@ public final class KvCache {
         this.kvDim = kvDim;
         this.f16 = f16;
         if (f16) {
-            k16 = new short[layers][((ctx + 7) & ~7) * kvDim];
+            k16 = new short[layers][((ctx + 15) & ~15) * kvDim]; // whole 16-position pairs of blocks (keysBlocked16)
             v16 = new short[layers][ctx * kvDim];
             k32 = v32 = null;
         } else {
@@ -104,6 +104,22 @@ public final class KvCache {
     void keysBlocked(int layer, int from, int n, int off, int hd, float[] dst) {
         short[] kk = k16[layer];
         for (int b = 0; b < (n + 7) >> 3; b++) F16Math.toFloat(kk, keyAt(from + 8 * b, off), dst, b * hd * 8, hd * 8);
+    }
+
+    /**
+     * As {@link #keysBlocked}, in blocks of sixteen positions ({@code dst[(p/16)*hd*16 + x*16 + p%16]}, {@code from}
+     * a multiple of 16, {@code n} rounded up to 16), for {@link F16Math#scoresBlocked16}: each pair of the cache's
+     * 8-position blocks widened side by side.
+     */
+    void keysBlocked16(int layer, int from, int n, int off, int hd, float[] dst) {
+        short[] kk = k16[layer];
+        for (int b = 0; b < (n + 15) >> 4; b++) {
+            int lo = keyAt(from + 16 * b, off), hi = keyAt(from + 16 * b + 8, off), d = b * hd * 16;
+            for (int x = 0; x < hd; x++) {
+                F16Math.widen8(kk, lo + 8 * x, dst, d + 16 * x);
+                F16Math.widen8(kk, hi + 8 * x, dst, d + 16 * x + 8);
+            }
+        }
     }
 
     /** Index of F16 key element {@code d} of position {@code p} in the blocked layout {@code [p/8][kvDim][p%8]}. */

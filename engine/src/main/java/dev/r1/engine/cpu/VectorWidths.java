@@ -42,7 +42,8 @@ public final class VectorWidths {
     public static final VectorShape QUANT = VectorShape.forBitSize(Math.min(BITS, DEFAULT_BITS));
 
     /**
-     * The shape of the repacked kernels ({@link Q4x8}, {@link Q4Kx8}, {@link Q6Kx8}): the hardware's full width unless
+     * The shape of the repacked kernels ({@link Q4x8}, {@link Q4Kx8}, {@link Q6Kx8}), and of decoding attention's scores
+     * and F16 accumulator ({@link F16Math#FA}): the hardware's full width unless
      * {@code -Dr1.cpu.vectorBits} lowers it (or {@code -Dr1.cpu.repackBits} picks one, for A/B figures).
      * They may differ from the rest because they call only methods each concrete vector class overrides
      * (see {@link Q4x8#gemv}), so other shapes' profiles cannot unbind them; and one lane per row keeps

@@ -108,6 +108,42 @@ class F16AttentionTest {
         }
     }
 
+    /**
+     * A decoding row over 512+ cells takes the split path; on threads that never ran attention before (a new
+     * pool, a new caller) it read its scratch accumulator before sizing it (ArrayIndexOutOfBounds, found by
+     * {@code AttentionBench}). It must run there, and give what the same call gives on warmed threads.
+     */
+    @Test
+    void splitDecodeRunsOnThreadsThatNeverAttendedBefore() throws Exception {
+        int heads = 4, kvHeads = 2, hd = 128, depth = 600;
+        Random r = new Random(3);
+        KvCache cache = new KvCache(1, depth + 1, kvHeads * hd, true);
+        float[] k = new float[depth * kvHeads * hd], v = new float[k.length];
+        for (int i = 0; i < k.length; i++) {
+            k[i] = (float) r.nextGaussian();
+            v[i] = (float) r.nextGaussian();
+        }
+        cache.store(0, 0, depth, k, v);
+        float[] q = new float[heads * hd], k1 = new float[kvHeads * hd], v1 = new float[kvHeads * hd];
+        for (int i = 0; i < q.length; i++) q[i] = (float) r.nextGaussian();
+        float[][] outs = new float[2][heads * hd];
+        Throwable[] failed = new Throwable[1];
+        Thread fresh = new Thread(() -> { // a new caller thread and a new pool: nobody's scratch exists yet
+            try (Parallel pool = new Parallel(2)) {
+                for (float[] out : outs) {
+                    CpuAttention.attendRows(pool, new KvCache[] {cache}, new int[] {depth}, 0, 1, 1, q, k1, v1, heads, kvHeads, hd, out);
+                }
+            } catch (Throwable t) {
+                failed[0] = t;
+            }
+        });
+        fresh.start();
+        fresh.join();
+        if (failed[0] != null) throw new AssertionError("first split decode on fresh threads", failed[0]);
+        assertTrue(java.util.Arrays.equals(outs[0], outs[1]), "fresh and warmed threads differ");
+        assertTrue(java.util.stream.IntStream.range(0, heads * hd).allMatch(i -> Float.isFinite(outs[0][i])), "non-finite output");
+    }
+
     /** libm's {@code expf}, the one llama.cpp's attention calls (glibc on these machines). */
     static final java.lang.invoke.MethodHandle EXPF = java.lang.foreign.Linker.nativeLinker().downcallHandle(
             java.lang.foreign.Linker.nativeLinker().defaultLookup().find("expf").orElseThrow(),
