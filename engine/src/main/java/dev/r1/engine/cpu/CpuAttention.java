@@ -65,8 +65,8 @@ public final class CpuAttention {
     private static void f16Online(KvCache cache, int layer, int from, int len, float[] q, int qRow, int g, int group, int hd,
                                   float scale, float[] out, Scratch s) {
         int L = F16Math.LA;
-        // keys in blocks of 16 for 16-lane scores (AVX-512), else of 8; a block starts at a multiple of its size
-        boolean wide = L == 16 && hd % 32 == 0 && from % 16 == 0 && WIDE_SCORES;
+        // keys in blocks of 16 for 16-lane scores (AVX-512, head size 128), else of 8; a block starts at a multiple of its size
+        boolean wide = L == 16 && hd == 128 && from % 16 == 0 && WIDE_SCORES;
         boolean blocked = !wide && hd % 32 == 0 && from % 8 == 0;
         s.ensure(group, hd);
         float[] qh = s.qh, qs = s.qs, kf = s.kf, vf = s.vf, ms = s.ms, vs = s.vs, sc = s.sc, arg = s.arg, acc = s.acc;
@@ -88,7 +88,7 @@ public final class CpuAttention {
             cache.rows(true, layer, c0, c0 + n, kvOff, hd, vf);
             for (int hh = 0; hh < group; hh++) {
                 if (wide) {
-                    F16Math.scoresBlocked16(qh, hh * hd, hd, kf, n, scale, s.scSeg, s.part, s.partSeg);
+                    F16Math.scoresBlocked16(qh, hh * hd, kf, n, scale, s.scSeg, s.part, s.partSeg);
                 } else if (blocked) {
                     F16Math.scoresBlocked(qs, hh * hd * 8, hd, kf, n, scale, sc, s.part);
                 } else {

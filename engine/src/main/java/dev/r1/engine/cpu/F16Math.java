@@ -131,28 +131,42 @@ final class F16Math {
     }
 
     /**
-     * {@link #scoresBlocked} at the accumulator's width when that is 16 lanes (AVX-512): keys in blocks of
+     * {@link #scoresBlocked} for head size 128 at the accumulator's width when that is 16 lanes (AVX-512): keys in blocks of
      * sixteen ({@code kb[(j/16)*hd*16 + e*16 + j%16]}, {@link KvCache#keysBlocked16}), the query compact
      * ({@code q[qo ..]}, F16-rounded) and broadcast per element, each key's products summed in exactly
      * {@link #scoresBlocked}'s order. Half the instructions of the 8-lane form for the same products.
      * {@code sc} (len rounded up to 16) and {@code part} (128 floats) are written through their heap segments
      * ({@code scSeg}, {@code partSeg}), as the accumulator is, and for the same reason.
      */
-    static void scoresBlocked16(float[] q, int qo, int hd, float[] kb, int len, float scale, java.lang.foreign.MemorySegment scSeg,
+    static void scoresBlocked16(float[] q, int qo, float[] kb, int len, float scale, java.lang.foreign.MemorySegment scSeg,
                                 float[] part, java.lang.foreign.MemorySegment partSeg) {
         VectorSpecies<Float> F = FA;
+        int hd = 128;
         FloatVector SC = FloatVector.broadcast(F, scale);
         for (int j = 0; j < len; j += 16) {
             int base = j * hd; // block j/16 starts at (j/16)*hd*16
             for (int l = 0; l < 8; l++) {
                 FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
-                for (int i = l; i < hd; i += 32) {
-                    int k = base + 16 * i, x = qo + i;
-                    a0 = FloatVector.broadcast(F, q[x]).lanewise(VectorOperators.FMA, FloatVector.fromArray(F, kb, k), a0);
-                    a1 = FloatVector.broadcast(F, q[x + 8]).lanewise(VectorOperators.FMA, FloatVector.fromArray(F, kb, k + 128), a1);
-                    a2 = FloatVector.broadcast(F, q[x + 16]).lanewise(VectorOperators.FMA, FloatVector.fromArray(F, kb, k + 256), a2);
-                    a3 = FloatVector.broadcast(F, q[x + 24]).lanewise(VectorOperators.FMA, FloatVector.fromArray(F, kb, k + 384), a3);
-                }
+                // written out for head size 128 (every distill), so the accumulators are never loop variables:
+                // as such (a loop over the head), in about 1 of 6 compiles (no tiers, ForwardAllocationTest)
+                // C2 left their adds un-intrinsified and boxed them (39 KB a decode step)
+                int k = base + 16 * l, x = qo + l;
+                a0 = FloatVector.broadcast(F, q[x]).lanewise(VectorOperators.FMA, FloatVector.fromArray(F, kb, k), a0);
+                a1 = FloatVector.broadcast(F, q[x + 8]).lanewise(VectorOperators.FMA, FloatVector.fromArray(F, kb, k + 128), a1);
+                a2 = FloatVector.broadcast(F, q[x + 16]).lanewise(VectorOperators.FMA, FloatVector.fromArray(F, kb, k + 256), a2);
+                a3 = FloatVector.broadcast(F, q[x + 24]).lanewise(VectorOperators.FMA, FloatVector.fromArray(F, kb, k + 384), a3);
+                a0 = FloatVector.broadcast(F, q[x + 32]).lanewise(VectorOperators.FMA, FloatVector.fromArray(F, kb, k + 512), a0);
+                a1 = FloatVector.broadcast(F, q[x + 40]).lanewise(VectorOperators.FMA, FloatVector.fromArray(F, kb, k + 640), a1);
+                a2 = FloatVector.broadcast(F, q[x + 48]).lanewise(VectorOperators.FMA, FloatVector.fromArray(F, kb, k + 768), a2);
+                a3 = FloatVector.broadcast(F, q[x + 56]).lanewise(VectorOperators.FMA, FloatVector.fromArray(F, kb, k + 896), a3);
+                a0 = FloatVector.broadcast(F, q[x + 64]).lanewise(VectorOperators.FMA, FloatVector.fromArray(F, kb, k + 1024), a0);
+                a1 = FloatVector.broadcast(F, q[x + 72]).lanewise(VectorOperators.FMA, FloatVector.fromArray(F, kb, k + 1152), a1);
+                a2 = FloatVector.broadcast(F, q[x + 80]).lanewise(VectorOperators.FMA, FloatVector.fromArray(F, kb, k + 1280), a2);
+                a3 = FloatVector.broadcast(F, q[x + 88]).lanewise(VectorOperators.FMA, FloatVector.fromArray(F, kb, k + 1408), a3);
+                a0 = FloatVector.broadcast(F, q[x + 96]).lanewise(VectorOperators.FMA, FloatVector.fromArray(F, kb, k + 1536), a0);
+                a1 = FloatVector.broadcast(F, q[x + 104]).lanewise(VectorOperators.FMA, FloatVector.fromArray(F, kb, k + 1664), a1);
+                a2 = FloatVector.broadcast(F, q[x + 112]).lanewise(VectorOperators.FMA, FloatVector.fromArray(F, kb, k + 1792), a2);
+                a3 = FloatVector.broadcast(F, q[x + 120]).lanewise(VectorOperators.FMA, FloatVector.fromArray(F, kb, k + 1920), a3);
                 a0.lanewise(VectorOperators.ADD, a2).lanewise(VectorOperators.ADD, a1.lanewise(VectorOperators.ADD, a3))
                         .intoMemorySegment(partSeg, 64L * l, NATIVE);
             }
