@@ -24,6 +24,9 @@ final class Metrics {
         requests.computeIfAbsent(endpoint + " " + status, k -> new LongAdder()).increment();
     }
 
+    /** Requests handled so far, every endpoint and status (a test waits on it to know a request was seen). */
+    long requestCount() { return requests.values().stream().mapToLong(LongAdder::sum).sum(); }
+
     void ttft(long nanos) { ttftCount.increment(); ttftNanos.addAndGet(nanos); }
 
     void tokenLatency(long nanos) { tokenCount.increment(); tokenNanos.addAndGet(nanos); }
