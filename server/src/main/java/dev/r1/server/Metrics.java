@@ -24,7 +24,9 @@ final class Metrics {
         requests.computeIfAbsent(endpoint + " " + status, k -> new LongAdder()).increment();
     }
 
-    /** Requests handled so far, every endpoint and status (a test waits on it to know a request was seen). */
+    /** Requests whose handler began, and those it finished (every endpoint and status): tests wait on them. */
+    final LongAdder started = new LongAdder();
+
     long requestCount() { return requests.values().stream().mapToLong(LongAdder::sum).sum(); }
 
     void ttft(long nanos) { ttftCount.increment(); ttftNanos.addAndGet(nanos); }

@@ -128,6 +128,7 @@ public final class OpenAiServer implements AutoCloseable {
     public int queueLength() { Scheduler s = scheduler; return s == null ? 0 : s.queueLength(); }
 
     private void handle(HttpExchange x) {
+        metrics.started.increment();
         String path = x.getRequestURI().getPath();
         String endpoint = path.startsWith("/v1/") ? path.substring(3) : path;
         int status = 500;
