@@ -4,14 +4,14 @@ import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * {@code expf} for float {@code x <= 0}, four lanes (in double) at a time, giving glibc's bits: llama.cpp's CPU
+ * {@code expf} for float {@code x <= 0} (in double, one element or four lanes at a time), giving glibc's bits: llama.cpp's CPU
  * attention calls libm's {@code expf} per key (the one-row kernel) and per tile (the tiled one), and glibc's
  * is not the correctly rounded e^x — it differs from it in about 1 of 2 000 arguments (measured over 20 M
  * arguments in [-103, 0]). This is glibc's algorithm (Arm's optimized routines, {@code e_expf.c}, as its FMA
  * build computes it): x·32/ln 2 split into k + r, 2^(k/32) from a 32-entry table with k/32's integer part
  * added to the exponent, 2^(r/32) by a cubic, all in double, rounded to float once. Checked against libm's
- * {@code expf} itself ({@code F16AttentionTest}). Why not scalar: one call per key and head cost ~20 ns with
- * {@code Math.exp}, as much as the rest of the attention step.
+ * {@code expf} itself ({@code F16AttentionTest}). Not {@code Math.exp}: one call per key and head cost ~20 ns,
+ * as much as the rest of the attention step; this transcription costs 1.4-2.1 ns an element.
  */
 final class ExpF {
     private ExpF() {}
@@ -47,6 +47,27 @@ final class ExpF {
         }
     }
 
+    /**
+     * Attention's weights go through {@link #exp(float)} one by one (off: {@code -Dr1.expf.scalar=false}, for A/B):
+     * 1.4-2.1 ns an element against the four-lane form's 5.7-6.1 (Zen 4), whose float/double round trips through a
+     * scratch array (four scalar stores read back as one vector) stalled store forwarding twice per four lanes.
+     */
+    static final boolean SCALAR = Boolean.parseBoolean(System.getProperty("r1.expf.scalar", "true"));
+
+    /**
+     * One {@code expf(x)}, {@code x <= 0}: the vector form's operations on one lane, in the same order (each
+     * {@code Math.fma} is the vector fma's exact fused operation), so the same bits.
+     */
+    static float exp(float x) {
+        double xd = x;
+        double kShifted = Math.fma(xd, INVLN2N, SHIFT);
+        double r = Math.fma(xd, INVLN2N, -(kShifted - SHIFT));
+        long k = Double.doubleToRawLongBits(kShifted);
+        double scale = Double.longBitsToDouble(TAB[(int) (k & (N - 1))] + (k << (52 - 5)));
+        double z = Math.fma(r, P0, P1), r2 = r * r, p = Math.fma(r, P2, 1.0);
+        return x < LOW ? 0f : (float) (Math.fma(z, r2, p) * scale);
+    }
+
     /** {@code y[i] = expf(x[i])} for {@code i < n}; both arrays hold at least {@code n} rounded up to 4. */
     static void exp(float[] x, float[] y, int n) {
         exp(x, y, n, new double[4]);
@@ -60,6 +81,15 @@ final class ExpF {
      * kernels' accumulators in some runs (decoding ~35% slower for the whole process).
      */
     static void exp(float[] x, float[] y, int n, double[] w) {
+        if (SCALAR) {
+            for (int i = 0; i < n; i++) y[i] = exp(x[i]);
+        } else {
+            expVector(x, y, n, w);
+        }
+    }
+
+    /** The four-lane form of {@link #exp(float[], float[], int, double[])} ({@code n} rounded up to 4 written). */
+    static void expVector(float[] x, float[] y, int n, double[] w) {
         for (int i = 0; i < n; i += 4) {
             w[0] = x[i];
             w[1] = x[i + 1];

@@ -173,6 +173,9 @@ class F16AttentionTest {
         x[6] = -103.972084f; // glibc's underflow bound and its neighbours
         x[7] = -103.97207f;
         ExpF.exp(x, y, n);
+        float[] y4 = new float[n];
+        ExpF.expVector(x, y4, n, new double[4]); // the four-lane form (-Dr1.expf.scalar=false) gives the same bits
+        for (int i = 0; i < n; i++) assertEquals(Float.floatToRawIntBits(y[i]), Float.floatToRawIntBits(y4[i]), "x = " + x[i]);
         for (int i = 0; i < n; i++) {
             float want = expf(x[i]);
             if (want != (float) StrictMath.exp(x[i])) notRounded++;
