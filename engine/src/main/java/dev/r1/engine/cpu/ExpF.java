@@ -73,13 +73,7 @@ final class ExpF {
         exp(x, y, n, new double[4]);
     }
 
-    /**
-     * As {@link #exp(float[], float[], int)}, with {@code w} (4 doubles) as scratch. Floats are widened and
-     * narrowed one by one (exact, and the same rounding as the vector conversion), not through 128-bit float
-     * vectors: those were the only float vectors of another shape than the kernels' on AVX2, and their
-     * receiver types in the Vector API's shared methods (FloatVector.intoArray) made C2 box the quantized
-     * kernels' accumulators in some runs (decoding ~35% slower for the whole process).
-     */
+    /** As {@link #exp(float[], float[], int)}, with {@code w} (4 doubles) as scratch for the four-lane form. */
     static void exp(float[] x, float[] y, int n, double[] w) {
         if (SCALAR) {
             for (int i = 0; i < n; i++) y[i] = exp(x[i]);
@@ -88,7 +82,13 @@ final class ExpF {
         }
     }
 
-    /** The four-lane form of {@link #exp(float[], float[], int, double[])} ({@code n} rounded up to 4 written). */
+    /**
+     * The four-lane form ({@code n} rounded up to 4 written). Floats are widened and narrowed one by one (exact,
+     * and the same rounding as the vector conversion), not through 128-bit float vectors: those were the only float
+     * vectors of another shape than the kernels' on AVX2, and their receiver types in the Vector API's shared
+     * methods (FloatVector.intoArray) made C2 box the quantized kernels' accumulators in some runs (decoding ~35%
+     * slower for the whole process).
+     */
     static void expVector(float[] x, float[] y, int n, double[] w) {
         for (int i = 0; i < n; i += 4) {
             w[0] = x[i];
