@@ -3,6 +3,7 @@ package dev.r1.engine.cpu;
 import dev.r1.models.tensor.GgmlType;
 import java.lang.foreign.MemorySegment;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
  * Weight matrix × n activation vectors on the pool. Several matrices sharing one input (Q/K/V,
@@ -45,6 +46,8 @@ public final class Matmul {
     private final float[][] unpackedScale;
     private final float[][] groupScratch; // a repacked group's outputs when a chunk splits the group (2·UNIT)
     private final MemorySegment[] laneScratch;  // Q6Kx8.gemvGgml's eight float lanes per row
+    private final int[] shareStart; // decodePacked: each worker's share of the groups
+    private final AtomicLongArray claims; // ... and its pairs not yet claimed (see claim)
     private int gemmTokens; // tokens [0, gemmTokens) of the current multiply take ggml's gemm grain (Q4Kx8)
 
     public Matmul(Parallel pool) {
@@ -56,6 +59,8 @@ public final class Matmul {
         this.unpackedScale = new float[pool.size()][];
         this.groupScratch = new float[pool.size()][];
         this.laneScratch = new MemorySegment[pool.size()];
+        this.shareStart = new int[pool.size() + 1];
+        this.claims = new AtomicLongArray(pool.size());
         this.kvWorker = new int[pool.size()][];
         this.kvWorker2 = new int[pool.size()][];
         this.kv4Worker = new int[pool.size()][];
@@ -158,54 +163,86 @@ public final class Matmul {
 
     /**
      * One token through repacked matrices, all Q4_0, all Q4_K or all Q6_K: the groups of R rows of all of
-     * them, numbered in order, are taken in pairs half the count apart ({@link Q4x8#gemv2},
-     * {@link Q6Kx8#gemv2}, {@link Q4Kx8#gemv2}; Q6_K in ggml's lanes two calls), a few pairs per grab; an odd count leaves the middle group alone.
+     * them, numbered in order, are cut into one contiguous share per worker, and each worker takes its share
+     * in pairs half the share apart ({@link Q4x8#gemv2}, {@link Q6Kx8#gemv2}, {@link Q4Kx8#gemv2}; Q6_K in
+     * ggml's lanes two calls; an odd share leaves its middle group alone). A worker done with its own share
+     * takes pairs from the end of another's, so a descheduled thread does not hold the region up.
+     *
+     * <p>Why shares: pairs half the whole count apart, handed out a few at a time to whichever thread came
+     * (the form before), had both threads reading neighbouring chunks of the same two places, each thread's
+     * streams broken every few groups. On the 2-core Zen 4 machine the Q4_0 kernel then streamed 30-37 GB/s
+     * over a 93 MB matrix where a share per thread streamed 45-50 (and a bare read loop ~50): session 17.
      */
     private void decodePacked(WeightMatrix[] ws, float[][] outs, int totalRows, WeightMatrix.Kernel kind) {
         boolean q6k = kind == WeightMatrix.Kernel.Q6_K_X8, q4k = kind == WeightMatrix.Kernel.Q4_K_X8;
         boolean q6kGgml = kind == WeightMatrix.Kernel.Q6_K_X8_GGML;
-        int R = q6k || q6kGgml ? Q6Kx8.R : q4k ? Q4Kx8.R : Q4x8.R, groups = totalRows / R, half = (groups + 1) / 2;
+        int R = q6k || q6kGgml ? Q6Kx8.R : q4k ? Q4Kx8.R : Q4x8.R, groups = totalRows / R;
         int blocks = ws[0].cols() / (q6k || q6kGgml || q4k ? KQuants.QK : QuantKernels.QK);
         long groupBytes = (long) blocks * (q6k || q6kGgml ? Q6Kx8.BLOCK : q4k ? Q4Kx8.BLOCK : Q4x8.BLOCK);
         int[] first = new int[ws.length + 1]; // first group of each matrix
         for (int i = 0; i < ws.length; i++) first[i + 1] = first[i] + ws[i].rows() / R;
-        AtomicInteger next = new AtomicInteger();
         MemorySegment[] segs = new MemorySegment[ws.length]; // Q4x8 and Q6Kx8 store through segments (see Q4x8)
         for (int i = 0; i < ws.length; i++) segs[i] = MemorySegment.ofArray(outs[i]);
         int[] acts = Q4x8.SPREAD ? qv : qi; // Q4_0's activations as the kernels read them
         int[] acts4 = Q4Kx8.SPREAD ? kv4 : kqi; // Q4_K's
+        int n = pool.size();
+        for (int k = 0; k < n; k++) { // worker k's share: groups [shareStart[k], shareStart[k + 1]), its pairs unclaimed
+            shareStart[k] = (int) ((long) groups * k / n);
+            shareStart[k + 1] = (int) ((long) groups * (k + 1) / n);
+            claims.set(k, (shareStart[k + 1] - shareStart[k] + 1) / 2); // pairs [0, h): lo = 0, hi = h
+        }
         pool.run((worker, workers) -> {
-            long r;
-            while ((r = grab(next, half, 4, workers)) >= 0) {
-                for (int i = (int) (r >>> 32); i < (int) r; i++) {
-                    int a = matrixOf(first, i), ga = i - first[a], j = i + half;
-                    if (j < groups) {
-                        int b = matrixOf(first, j), gb = j - first[b];
-                        if (q6kGgml) { // no two-group kernel: ggml's eight lanes per row take the registers
+            for (int v = 0; v < workers; v++) {
+                int k = (worker + v) % workers, g0 = shareStart[k], g1 = shareStart[k + 1], h = (g1 - g0 + 1) / 2;
+                boolean own = v == 0;
+                long r;
+                while ((r = claim(claims, k, own)) >= 0) {
+                    for (int t = (int) (r >>> 32); t < (int) r; t++) {
+                        int i = g0 + t, a = matrixOf(first, i), ga = i - first[a], j = i + h;
+                        if (j < g1) {
+                            int b = matrixOf(first, j), gb = j - first[b];
+                            if (q6kGgml) { // no two-group kernel: ggml's eight lanes per row take the registers
+                                Q6Kx8.gemvGgml(ws[a].packed(), ga * groupBytes, blocks, kv, kd, 0, kb, 0, laneScratch(worker), segs[a], ga * R);
+                                Q6Kx8.gemvGgml(ws[b].packed(), gb * groupBytes, blocks, kv, kd, 0, kb, 0, laneScratch(worker), segs[b], gb * R);
+                            } else if (q6k) {
+                                Q6Kx8.gemv2(ws[a].packed(), ga * groupBytes, ws[b].packed(), gb * groupBytes, blocks, kv, kd, 0,
+                                        segs[a], ga * R, segs[b], gb * R);
+                            } else if (q4k) {
+                                Q4Kx8.gemv2(ws[a].packed(), ga * groupBytes, ws[b].packed(), gb * groupBytes, blocks, acts4, 0, kd, 0, kb, 0,
+                                        segs[a], ga * R, segs[b], gb * R);
+                            } else {
+                                Q4x8.gemv2(ws[a].packed(), ga * groupBytes, ws[b].packed(), gb * groupBytes, blocks, acts, 0, qd, s8, 0,
+                                        segs[a], ga * R, segs[b], gb * R);
+                            }
+                        } else if (q6kGgml) {
                             Q6Kx8.gemvGgml(ws[a].packed(), ga * groupBytes, blocks, kv, kd, 0, kb, 0, laneScratch(worker), segs[a], ga * R);
-                            Q6Kx8.gemvGgml(ws[b].packed(), gb * groupBytes, blocks, kv, kd, 0, kb, 0, laneScratch(worker), segs[b], gb * R);
                         } else if (q6k) {
-                            Q6Kx8.gemv2(ws[a].packed(), ga * groupBytes, ws[b].packed(), gb * groupBytes, blocks, kv, kd, 0,
-                                    segs[a], ga * R, segs[b], gb * R);
+                            Q6Kx8.gemv(ws[a].packed(), ga * groupBytes, blocks, kv, kd, 0, segs[a], ga * R);
                         } else if (q4k) {
-                            Q4Kx8.gemv2(ws[a].packed(), ga * groupBytes, ws[b].packed(), gb * groupBytes, blocks, acts4, 0, kd, 0, kb, 0,
-                                    segs[a], ga * R, segs[b], gb * R);
+                            Q4Kx8.gemv(ws[a].packed(), ga * groupBytes, blocks, acts4, 0, kd, 0, kb, 0, segs[a], ga * R);
                         } else {
-                            Q4x8.gemv2(ws[a].packed(), ga * groupBytes, ws[b].packed(), gb * groupBytes, blocks, acts, 0, qd, s8, 0,
-                                    segs[a], ga * R, segs[b], gb * R);
+                            Q4x8.gemv(ws[a].packed(), ga * groupBytes, blocks, acts, 0, qd, s8, 0, segs[a], ga * R);
                         }
-                    } else if (q6kGgml) {
-                        Q6Kx8.gemvGgml(ws[a].packed(), ga * groupBytes, blocks, kv, kd, 0, kb, 0, laneScratch(worker), segs[a], ga * R);
-                    } else if (q6k) {
-                        Q6Kx8.gemv(ws[a].packed(), ga * groupBytes, blocks, kv, kd, 0, segs[a], ga * R);
-                    } else if (q4k) {
-                        Q4Kx8.gemv(ws[a].packed(), ga * groupBytes, blocks, acts4, 0, kd, 0, kb, 0, segs[a], ga * R);
-                    } else {
-                        Q4x8.gemv(ws[a].packed(), ga * groupBytes, blocks, acts, 0, qd, s8, 0, segs[a], ga * R);
                     }
                 }
             }
         });
+    }
+
+    /**
+     * Claims pairs of share {@code k} ({@code claims[k]} = {@code lo << 32 | hi}, the unclaimed pairs): its owner
+     * from the front, up to 16 at a time and fewer toward the end; another worker from the back, half of what
+     * is left. Returns {@code start << 32 | end}, or -1 when the share is all claimed.
+     */
+    static long claim(AtomicLongArray claims, int k, boolean own) {
+        while (true) {
+            long cur = claims.get(k);
+            int lo = (int) (cur >>> 32), hi = (int) cur;
+            if (lo >= hi) return -1;
+            int c = Math.max(1, Math.min(16, (hi - lo) / (own ? 4 : 2)));
+            long next = own ? (long) (lo + c) << 32 | hi : (long) lo << 32 | (hi - c);
+            if (claims.compareAndSet(k, cur, next)) return own ? (long) lo << 32 | (lo + c) : (long) (hi - c) << 32 | hi;
+        }
     }
 
     /**

@@ -112,7 +112,7 @@ class MatmulTest {
      */
     @org.junit.jupiter.api.Test
     void repackedQ4_0MatchesTheRowMajorKernelsAndFloat64() {
-        // 17 groups, an odd count: decoding pairs groups half the count apart and takes the middle one alone
+        // 17 groups: shares of 5, 6, 6 on the 3-thread pool, and decoding takes an odd share's middle group alone
         int rows = 17 * Q4x8.R, cols = 160, blocks = cols / 32;
         Case c = repacked(rows, cols, 11);
         Case plain = new Case(new WeightMatrix("w", GgmlType.Q4_0, rows, cols, c.w.data()), c.dense);
@@ -329,9 +329,9 @@ class MatmulTest {
     }
 
     /**
-     * Decoding pairs groups half the combined row count apart, across matrices (5 + 2 + 128 groups: pairs
-     * of a with c, b with c, c with c, and one group alone): each output equals the one-matrix decode, which
-     * the test above checks against ggml's float order.
+     * Decoding pairs groups across matrices (5 + 2 + 128 groups in shares of 45: pairs of a with b or c, c with
+     * c, and each share's middle group alone): each output equals the one-matrix decode, which the test above
+     * checks against ggml's float order.
      */
     @org.junit.jupiter.api.Test
     void decodePairsGroupsAcrossMatrices() {
@@ -349,6 +349,68 @@ class MatmulTest {
         mm.multiply(x, 1, c.w, sc);
         assertTrue(java.util.Arrays.equals(oa, sa) && java.util.Arrays.equals(ob, sb) && java.util.Arrays.equals(oc, sc));
         for (int i = 0; i < nc; i++) assertTrue(oc[i] != 0f, "row " + i + " computed");
+    }
+
+    /**
+     * Decoding's shares (one per worker, pairs within, the rest taken from the back by idle workers) give
+     * every row once, the same bits on any pool size: 1 to 7 threads over 1 to 41 groups, fewer groups than
+     * workers included (empty shares). Outputs start as NaN, so a row never written fails.
+     */
+    @org.junit.jupiter.api.Test
+    void decodeSharesGiveEveryRowOnAnyPoolSize() {
+        int cols = 64;
+        SplittableRandom r = new SplittableRandom(31);
+        float[] x = new float[cols];
+        for (int i = 0; i < x.length; i++) x[i] = (float) r.nextGaussian();
+        for (int groups : new int[] {1, 2, 3, 17, 41}) {
+            Case c = repacked(groups * Q4x8.R, cols, 40 + groups);
+            float[] want = null;
+            for (int threads : new int[] {1, 2, 3, 4, 7}) {
+                float[] got = new float[groups * Q4x8.R];
+                java.util.Arrays.fill(got, Float.NaN);
+                try (Parallel pool = new Parallel(threads)) {
+                    new Matmul(pool).multiply(x, 1, c.w, got);
+                }
+                if (want == null) want = got;
+                for (float v : got) assertTrue(!Float.isNaN(v), "groups=" + groups + " threads=" + threads);
+                assertTrue(java.util.Arrays.equals(want, got), "groups=" + groups + " threads=" + threads);
+            }
+        }
+    }
+
+    /** Owners from the front and thieves from the back, racing: every pair of every share is handed out once. */
+    @org.junit.jupiter.api.Test
+    void claimsHandEveryPairOutOnce() throws InterruptedException {
+        int workers = 4;
+        SplittableRandom r = new SplittableRandom(32);
+        for (int round = 0; round < 200; round++) {
+            int[] size = new int[workers];
+            int[] base = new int[workers + 1];
+            java.util.concurrent.atomic.AtomicLongArray claims = new java.util.concurrent.atomic.AtomicLongArray(workers);
+            for (int k = 0; k < workers; k++) {
+                size[k] = r.nextInt(200);
+                base[k + 1] = base[k] + size[k];
+                claims.set(k, size[k]);
+            }
+            java.util.concurrent.atomic.AtomicIntegerArray seen = new java.util.concurrent.atomic.AtomicIntegerArray(base[workers]);
+            Thread[] ts = new Thread[workers];
+            for (int w = 0; w < workers; w++) {
+                int me = w;
+                ts[w] = Thread.ofPlatform().start(() -> {
+                    for (int v = 0; v < workers; v++) {
+                        int k = (me + v) % workers;
+                        long got;
+                        while ((got = Matmul.claim(claims, k, v == 0)) >= 0) {
+                            int from = (int) (got >>> 32), to = (int) got;
+                            assertTrue(from < to && from >= 0 && to <= size[k], from + ".." + to + " of " + size[k]);
+                            for (int t = from; t < to; t++) seen.incrementAndGet(base[k] + t);
+                        }
+                    }
+                });
+            }
+            for (Thread t : ts) t.join();
+            for (int i = 0; i < base[workers]; i++) assertEquals(1, seen.get(i), "round " + round + " item " + i);
+        }
     }
 
     /** Chunks of the shared-input multiply that start or end inside a repacked group still get every row. */

@@ -11,7 +11,7 @@ import java.util.List;
  * (a one-line ModelException, which the timeout is); the regression mode (CI) keeps the production cap.
  */
 public final class FuzzRender {
-    public static final long FUZZ_RENDER_MILLIS = 100;
+    public static final long FUZZ_RENDER_MILLIS = 25;
     public static final long RENDER_MILLIS = fuzzing() ? FUZZ_RENDER_MILLIS : Limits.TEMPLATE_RENDER_MILLIS;
 
     private FuzzRender() {}
