@@ -2,13 +2,12 @@ package dev.r1.engine.cpu;
 
 import dev.r1.models.tensor.GgmlType;
 import java.lang.foreign.MemorySegment;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
  * Weight matrix × n activation vectors on the pool. Several matrices sharing one input (Q/K/V,
- * gate/up) run in one parallel region with the input quantized once. Rows are handed out in chunks
- * from an atomic counter; inside a chunk, tokens are tiled so a weight row is read from memory once
+ * gate/up) run in one parallel region with the input quantized once. Each worker takes rows from a
+ * contiguous share of its own and then helps with the others' ({@link #claim}); inside a chunk, tokens are tiled so a weight row is read from memory once
  * per tile, unpacked to 16-bit lanes once, and reused for every token of it.
  */
 public final class Matmul {
@@ -144,18 +143,27 @@ public final class Matmul {
         for (int i = 0; i < ws.length; i++) starts[i + 1] = starts[i] + ws[i].rows();
         // handed out in units of UNIT rows, so that chunks do not split repacked groups; at most 64 rows per grab
         int maxUnits = Math.max(1, Math.min(64 / UNIT, (totalRows / (pool.size() * 16) + UNIT - 1) / UNIT));
-        AtomicInteger next = new AtomicInteger();
-        int total = totalRows, units = (total + UNIT - 1) / UNIT;
+        int total = totalRows, units = (total + UNIT - 1) / UNIT, nw = pool.size();
+        // one contiguous share of the units per worker, claimed as decodePacked's pairs are (see there): each
+        // thread streams a part of its own, which matters where the weights are read once (a few tokens)
+        for (int k = 0; k < nw; k++) {
+            shareStart[k] = (int) ((long) units * k / nw);
+            shareStart[k + 1] = (int) ((long) units * (k + 1) / nw);
+            claims.set(k, shareStart[k + 1] - shareStart[k]);
+        }
         pool.run((worker, workers) -> {
-            long r;
-            while ((r = grab(next, units, maxUnits, workers)) >= 0) {
-                int s = (int) (r >>> 32) * UNIT, e = Math.min(total, (int) r * UNIT);
-                // a chunk may straddle two matrices
-                for (int i = 0; i < ws.length && s < e; i++) {
-                    if (s >= starts[i + 1]) continue;
-                    int to = Math.min(e, starts[i + 1]);
-                    rows(ws[i], x, n, outs[i], s - starts[i], to - starts[i], worker);
-                    s = to;
+            for (int v = 0; v < workers; v++) {
+                int k = (worker + v) % workers;
+                long r;
+                while ((r = claim(claims, k, v == 0, maxUnits)) >= 0) {
+                    int s = (shareStart[k] + (int) (r >>> 32)) * UNIT, e = Math.min(total, (shareStart[k] + (int) r) * UNIT);
+                    // a chunk may straddle two matrices
+                    for (int i = 0; i < ws.length && s < e; i++) {
+                        if (s >= starts[i + 1]) continue;
+                        int to = Math.min(e, starts[i + 1]);
+                        rows(ws[i], x, n, outs[i], s - starts[i], to - starts[i], worker);
+                        s = to;
+                    }
                 }
             }
         });
@@ -196,7 +204,7 @@ public final class Matmul {
                 int k = (worker + v) % workers, g0 = shareStart[k], g1 = shareStart[k + 1], h = (g1 - g0 + 1) / 2;
                 boolean own = v == 0;
                 long r;
-                while ((r = claim(claims, k, own)) >= 0) {
+                while ((r = claim(claims, k, own, 16)) >= 0) {
                     for (int t = (int) (r >>> 32); t < (int) r; t++) {
                         int i = g0 + t, a = matrixOf(first, i), ga = i - first[a], j = i + h;
                         if (j < g1) {
@@ -230,33 +238,20 @@ public final class Matmul {
     }
 
     /**
-     * Claims pairs of share {@code k} ({@code claims[k]} = {@code lo << 32 | hi}, the unclaimed pairs): its owner
-     * from the front, up to 16 at a time and fewer toward the end; another worker from the back, half of what
-     * is left. Returns {@code start << 32 | end}, or -1 when the share is all claimed.
+     * Claims items of share {@code k} ({@code claims[k]} = {@code lo << 32 | hi}, the unclaimed ones): its owner
+     * from the front, up to {@code max} at a time and fewer toward the end (a quarter of what is left), so
+     * that the threads finish within about one item of each other (a fixed chunk of the 8960-column ffn_down
+     * took ~30 µs, idling the other thread that long at the end of each region); another worker from the back,
+     * half of what is left. Returns {@code start << 32 | end}, or -1 when the share is all claimed.
      */
-    static long claim(AtomicLongArray claims, int k, boolean own) {
+    static long claim(AtomicLongArray claims, int k, boolean own, int max) {
         while (true) {
             long cur = claims.get(k);
             int lo = (int) (cur >>> 32), hi = (int) cur;
             if (lo >= hi) return -1;
-            int c = Math.max(1, Math.min(16, (hi - lo) / (own ? 4 : 2)));
+            int c = Math.max(1, Math.min(max, (hi - lo) / (own ? 4 : 2)));
             long next = own ? (long) (lo + c) << 32 | hi : (long) lo << 32 | (hi - c);
             if (claims.compareAndSet(k, cur, next)) return own ? (long) lo << 32 | (lo + c) : (long) (hi - c) << 32 | hi;
-        }
-    }
-
-    /**
-     * Guided self-scheduling: the next {@code [start, end)} of {@code [0, n)} as {@code start << 32 | end},
-     * or -1 when all is taken. Chunks of at most {@code max} shrink to one item toward the end, so the
-     * threads of a region finish within about one item of each other (a fixed chunk of the 8960-column
-     * ffn_down took ~30 µs, idling the other thread that long at the end of each such region).
-     */
-    static long grab(AtomicInteger next, int n, int max, int workers) {
-        while (true) {
-            int s = next.get();
-            if (s >= n) return -1;
-            int e = s + Math.max(1, Math.min(max, (n - s) / (4 * workers)));
-            if (next.compareAndSet(s, e)) return (long) s << 32 | e;
         }
     }
 

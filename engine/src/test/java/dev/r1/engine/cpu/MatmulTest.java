@@ -393,6 +393,7 @@ class MatmulTest {
                 claims.set(k, size[k]);
             }
             java.util.concurrent.atomic.AtomicIntegerArray seen = new java.util.concurrent.atomic.AtomicIntegerArray(base[workers]);
+            int max = 1 + r.nextInt(16);
             Thread[] ts = new Thread[workers];
             for (int w = 0; w < workers; w++) {
                 int me = w;
@@ -400,7 +401,7 @@ class MatmulTest {
                     for (int v = 0; v < workers; v++) {
                         int k = (me + v) % workers;
                         long got;
-                        while ((got = Matmul.claim(claims, k, v == 0)) >= 0) {
+                        while ((got = Matmul.claim(claims, k, v == 0, max)) >= 0) {
                             int from = (int) (got >>> 32), to = (int) got;
                             assertTrue(from < to && from >= 0 && to <= size[k], from + ".." + to + " of " + size[k]);
                             for (int t = from; t < to; t++) seen.incrementAndGet(base[k] + t);
