@@ -25,6 +25,21 @@ public final class ForkedJvm {
         public String tail(int n) { return String.join("\n", lines.subList(Math.max(0, lines.size() - n), lines.size())); }
     }
 
+    /**
+     * The C2 options the launcher gives the engine ({@code native/jit.options}, found from the working directory
+     * upward), for forks that check the compiled kernels as users run them.
+     */
+    public static List<String> jitOptions() throws java.io.IOException {
+        for (Path d = Path.of("").toAbsolutePath(); d != null; d = d.getParent()) {
+            Path f = d.resolve("native").resolve("jit.options");
+            if (java.nio.file.Files.isRegularFile(f)) {
+                return java.nio.file.Files.readAllLines(f).stream().map(String::strip)
+                        .filter(l -> !l.isEmpty() && !l.startsWith("#")).toList();
+            }
+        }
+        throw new java.io.FileNotFoundException("native/jit.options above " + Path.of("").toAbsolutePath());
+    }
+
     public static Result run(Class<?> main, List<String> jvmFlags, String... args) throws Exception {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED"));

@@ -60,6 +60,7 @@ class ForwardAllocationTest {
         SyntheticModel.write(gguf, true, cfg, "tiny-qwen2", 77, s -> s.isVector() ? GgmlType.F32 : type,
                 SyntheticModel.numberedVocabulary(cfg.vocab()).toGgufMetadata(cfg.vocab()), 7, b -> {});
         List<String> flags = new ArrayList<>(List.of("-XX:-TieredCompilation"));
+        flags.addAll(dev.r1.engine.cpu.ForkedJvm.jitOptions()); // as the launcher runs the engine
         String bits = System.getProperty("r1.cpu.vectorBits"); // the width this JVM's kernels run at, when set
         if (bits != null) flags.add("-Dr1.cpu.vectorBits=" + bits);
         ForkedJvm.Result run = ForkedJvm.run(ForwardAllocationTest.class, flags, gguf.toString());
