@@ -7,8 +7,9 @@ import java.util.concurrent.atomic.AtomicLongArray;
 /**
  * Weight matrix × n activation vectors on the pool. Several matrices sharing one input (Q/K/V,
  * gate/up) run in one parallel region with the input quantized once. Each worker takes rows from a
- * contiguous share of its own and then helps with the others' ({@link #claim}); inside a chunk, tokens are tiled so a weight row is read from memory once
- * per tile, unpacked to 16-bit lanes once, and reused for every token of it.
+ * contiguous share of its own and then helps with the others' ({@link #claim}); inside a chunk, tokens are
+ * tiled so a weight row is read from memory once per tile, unpacked to 16-bit lanes once, and reused for
+ * every token of it.
  */
 public final class Matmul {
     private static final int TOKEN_TILE = 32;
@@ -45,7 +46,7 @@ public final class Matmul {
     private final float[][] unpackedScale;
     private final float[][] groupScratch; // a repacked group's outputs when a chunk splits the group (2·UNIT)
     private final MemorySegment[] laneScratch;  // Q6Kx8.gemvGgml's eight float lanes per row
-    private final int[] shareStart; // decodePacked: each worker's share of the groups
+    private final int[] shareStart; // each worker's share of a multiply's rows (cutShares)
     private final AtomicLongArray claims; // ... and its pairs not yet claimed (see claim)
     private int gemmTokens; // tokens [0, gemmTokens) of the current multiply take ggml's gemm grain (Q4Kx8)
 
@@ -141,16 +142,12 @@ public final class Matmul {
         }
         int[] starts = new int[ws.length + 1];
         for (int i = 0; i < ws.length; i++) starts[i + 1] = starts[i] + ws[i].rows();
-        // handed out in units of UNIT rows, so that chunks do not split repacked groups; at most 64 rows per grab
+        // handed out in units of UNIT rows, so that chunks do not split repacked groups; at most 64 rows per claim
         int maxUnits = Math.max(1, Math.min(64 / UNIT, (totalRows / (pool.size() * 16) + UNIT - 1) / UNIT));
-        int total = totalRows, units = (total + UNIT - 1) / UNIT, nw = pool.size();
+        int total = totalRows, units = (total + UNIT - 1) / UNIT;
         // one contiguous share of the units per worker, claimed as decodePacked's pairs are (see there): each
         // thread streams a part of its own, which matters where the weights are read once (a few tokens)
-        for (int k = 0; k < nw; k++) {
-            shareStart[k] = (int) ((long) units * k / nw);
-            shareStart[k + 1] = (int) ((long) units * (k + 1) / nw);
-            claims.set(k, shareStart[k + 1] - shareStart[k]);
-        }
+        cutShares(units, false);
         pool.run((worker, workers) -> {
             for (int v = 0; v < workers; v++) {
                 int k = (worker + v) % workers;
@@ -193,12 +190,7 @@ public final class Matmul {
         for (int i = 0; i < ws.length; i++) segs[i] = MemorySegment.ofArray(outs[i]);
         int[] acts = Q4x8.SPREAD ? qv : qi; // Q4_0's activations as the kernels read them
         int[] acts4 = Q4Kx8.SPREAD ? kv4 : kqi; // Q4_K's
-        int n = pool.size();
-        for (int k = 0; k < n; k++) { // worker k's share: groups [shareStart[k], shareStart[k + 1]), its pairs unclaimed
-            shareStart[k] = (int) ((long) groups * k / n);
-            shareStart[k + 1] = (int) ((long) groups * (k + 1) / n);
-            claims.set(k, (shareStart[k + 1] - shareStart[k] + 1) / 2); // pairs [0, h): lo = 0, hi = h
-        }
+        cutShares(groups, true);
         pool.run((worker, workers) -> {
             for (int v = 0; v < workers; v++) {
                 int k = (worker + v) % workers, g0 = shareStart[k], g1 = shareStart[k + 1], h = (g1 - g0 + 1) / 2;
@@ -235,6 +227,20 @@ public final class Matmul {
                 }
             }
         });
+    }
+
+    /**
+     * Worker k's share: items {@code [shareStart[k], shareStart[k + 1])} of {@code total}, all unclaimed in
+     * {@code claims[k]} — as pairs ({@code (size + 1) / 2} of them, item t with t + half the share) when {@code pairs}.
+     */
+    private void cutShares(int total, boolean pairs) {
+        int n = pool.size();
+        for (int k = 0; k < n; k++) {
+            shareStart[k] = (int) ((long) total * k / n);
+            shareStart[k + 1] = (int) ((long) total * (k + 1) / n);
+            int size = shareStart[k + 1] - shareStart[k];
+            claims.set(k, pairs ? (size + 1) / 2 : size); // lo = 0, hi = the count
+        }
     }
 
     /**
