@@ -286,7 +286,7 @@ public final class Q6Kx8 {
      * super-block eight integer lanes, lane k the products of the elements with {@code (e % 32) / 4 == k} (q
      * unsigned, scaled per 16) minus {@code 32·(bsum·scale)} of the 16-groups 2k and 2k+1; each lane then
      * {@code acc_k = fma(d, lane, acc_k)} across super-blocks, and the eight added in {@code hsum_float_8}'s
-     * order. Sub-block j feeds lanes {@code 4·(j % 2) + m/2} through its pairs m. {@code lanes}: 8·R floats of
+     * order. Sub-block j feeds lanes {@code 4·(j % 2) + m/2} through its pairs m. {@code lanes}: 4·R floats of
      * scratch (a segment: see {@link Q4x8}'s note on stores).
      */
     public static void gemvGgml(MemorySegment w, long off, int sbs, int[] qv, float[] d, int dOff, int[] bs, int bOff,
@@ -295,21 +295,18 @@ public final class Q6Kx8 {
         // even sub-blocks feed lanes 0..3, odd ones 4..7, in two passes (a method each, handing its lanes over
         // in memory): written out in one method, the explicit forms made it 2 391 bytes of bytecode, and at 256 bits
         // it never left the interpreter. Each lane still adds its super-blocks in order, so the sums are the same.
-        ggmlHalf(w, off, sbs, qv, d, dOff, bs, bOff, lanes, 0);
-        ggmlHalf(w, off, sbs, qv, d, dOff, bs, bOff, lanes, 1);
-        long L = (long) R * Float.BYTES;
-        FloatVector l0 = FloatVector.fromMemorySegment(F32, lanes, 0, NATIVE), l1 = FloatVector.fromMemorySegment(F32, lanes, L, NATIVE),
-                l2 = FloatVector.fromMemorySegment(F32, lanes, 2 * L, NATIVE), l3 = FloatVector.fromMemorySegment(F32, lanes, 3 * L, NATIVE),
-                l4 = FloatVector.fromMemorySegment(F32, lanes, 4 * L, NATIVE), l5 = FloatVector.fromMemorySegment(F32, lanes, 5 * L, NATIVE),
-                l6 = FloatVector.fromMemorySegment(F32, lanes, 6 * L, NATIVE), l7 = FloatVector.fromMemorySegment(F32, lanes, 7 * L, NATIVE);
-        FloatVector sum = l0.lanewise(VectorOperators.ADD, l4).lanewise(VectorOperators.ADD, l2.lanewise(VectorOperators.ADD, l6))
-                .lanewise(VectorOperators.ADD, l1.lanewise(VectorOperators.ADD, l5).lanewise(VectorOperators.ADD, l3.lanewise(VectorOperators.ADD, l7)));
-        FloatVector.broadcast(F32, -0.0f).lanewise(VectorOperators.ADD, sum).intoMemorySegment(out, (long) o * Float.BYTES, NATIVE);
+        ggmlHalf(w, off, sbs, qv, d, dOff, bs, bOff, lanes, 0, out, o);
+        // the second half also adds the eight lanes and stores the rows: C2 inlines this small method into the
+        // large loops that call it, and vector operations left here were then boxed (Q5Kx8 measured ~1 MB a token)
+        ggmlHalf(w, off, sbs, qv, d, dOff, bs, bOff, lanes, 1, out, o);
     }
 
-    /** {@link #gemvGgml}'s sub-blocks {@code h, h+2, ..} of every super-block, into lanes {@code 4h .. 4h+3}. */
+    /**
+     * {@link #gemvGgml}'s sub-blocks {@code h, h+2, ..} of every super-block, lanes {@code 4h .. 4h+3}: half 0
+     * leaves them in {@code lanes}, half 1 adds all eight in {@code hsum_float_8}'s order into {@code out[o .. o+R)}.
+     */
     private static void ggmlHalf(MemorySegment w, long off, int sbs, int[] qv, float[] d, int dOff, int[] bs, int bOff,
-                                 MemorySegment lanes, int h) {
+                                 MemorySegment lanes, int h, MemorySegment out, int o) {
         IntVector C16 = IntVector.broadcast(I32, 16), C5 = IntVector.broadcast(I32, 5);
         // the half's four float lanes stay in registers across super-blocks, stored once at the end: a store
         // inside the loop was sometimes left to the Vector API's Java fallback (~25 % of a Q4_K_M prefill)
@@ -360,12 +357,22 @@ public final class Q6Kx8 {
             l2 = dv.lanewise(VectorOperators.FMA, (FloatVector) a2.convertShape(VectorOperators.I2F, F32, 0), l2);
             l3 = dv.lanewise(VectorOperators.FMA, (FloatVector) a3.convertShape(VectorOperators.I2F, F32, 0), l3);
         }
-        // stored through a last lanewise (+ -0.0 changes no value), which gives C2 the vectors' exact class
-        long k = 4L * h * R * Float.BYTES, L = (long) R * Float.BYTES;
+        long L = (long) R * Float.BYTES;
         FloatVector NEG0 = FloatVector.broadcast(F32, -0.0f);
-        l0.lanewise(VectorOperators.ADD, NEG0).intoMemorySegment(lanes, k, NATIVE);
-        l1.lanewise(VectorOperators.ADD, NEG0).intoMemorySegment(lanes, k + L, NATIVE);
-        l2.lanewise(VectorOperators.ADD, NEG0).intoMemorySegment(lanes, k + 2 * L, NATIVE);
-        l3.lanewise(VectorOperators.ADD, NEG0).intoMemorySegment(lanes, k + 3 * L, NATIVE);
+        if (h == 0) {
+            // stored through a last lanewise (+ -0.0 changes no value), which gives C2 the vectors' exact class
+            l0.lanewise(VectorOperators.ADD, NEG0).intoMemorySegment(lanes, 0, NATIVE);
+            l1.lanewise(VectorOperators.ADD, NEG0).intoMemorySegment(lanes, L, NATIVE);
+            l2.lanewise(VectorOperators.ADD, NEG0).intoMemorySegment(lanes, 2 * L, NATIVE);
+            l3.lanewise(VectorOperators.ADD, NEG0).intoMemorySegment(lanes, 3 * L, NATIVE);
+        } else {
+            // hsum_float_8: ((0+4) + (2+6)) + ((1+5) + (3+7)); this half holds lanes 4..7
+            FloatVector s0 = FloatVector.fromMemorySegment(F32, lanes, 0, NATIVE).lanewise(VectorOperators.ADD, l0);
+            FloatVector s2 = FloatVector.fromMemorySegment(F32, lanes, 2 * L, NATIVE).lanewise(VectorOperators.ADD, l2);
+            FloatVector s1 = FloatVector.fromMemorySegment(F32, lanes, L, NATIVE).lanewise(VectorOperators.ADD, l1);
+            FloatVector s3 = FloatVector.fromMemorySegment(F32, lanes, 3 * L, NATIVE).lanewise(VectorOperators.ADD, l3);
+            NEG0.lanewise(VectorOperators.ADD, s0.lanewise(VectorOperators.ADD, s2).lanewise(VectorOperators.ADD, s1.lanewise(VectorOperators.ADD, s3)))
+                    .intoMemorySegment(out, (long) o * Float.BYTES, NATIVE);
+        }
     }
 }
