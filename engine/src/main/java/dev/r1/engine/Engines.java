@@ -34,8 +34,9 @@ public final class Engines {
     /**
      * The types whose Java kernels run at llama.cpp's speed (decode measured >= 0.9x on AVX2, docs/BENCHMARKS.md):
      * {@code auto} picks the Java engine only for files made of these. The other kernels are exact but
-     * slower today: Q4_K (repacked, {@code Q4Kx8}) 0.7x decode and 0.33x prefill on a Q4_K_M file, the
-     * newer ones (Q4_1, Q5_x, Q2_K/Q3_K/Q5_K, IQ4) 0.2-0.45x; auto is there to pick the faster engine, and a
+     * slower today: Q4_K (repacked, {@code Q4Kx8}) 0.7x decode and 0.33x prefill on a Q4_K_M file, Q5_K
+     * (repacked, {@code Q5Kx8}) 0.79-0.88x decode on Zen 4, the others (Q4_1, Q5_0/Q5_1, Q2_K/Q3_K, IQ4)
+     * 0.25-0.7x (docs/BENCHMARKS.md, session 18); auto is there to pick the faster engine, and a
      * type joins this set when its figure does. (Q6_K is here as the output head of the Q4_0 files.)
      */
     public static final java.util.Set<dev.r1.models.tensor.GgmlType> AUTO_JAVA = java.util.EnumSet.of(

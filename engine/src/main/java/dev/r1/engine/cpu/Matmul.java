@@ -14,7 +14,7 @@ import java.util.concurrent.atomic.AtomicLongArray;
 public final class Matmul {
     private static final int TOKEN_TILE = 32;
     /** Rows per unit of work: a whole group of every repacked layout (8, or 16 for 512-bit Q4x8 / Q4Kx8). */
-    private static final int UNIT = Math.max(8, Math.max(Math.max(Q4x8.R, Q4Kx8.R), Q6Kx8.R));
+    private static final int UNIT = Math.max(8, Math.max(Math.max(Q4x8.R, Q4Kx8.R), Math.max(Q5Kx8.R, Q6Kx8.R)));
 
     private final Parallel pool;
     private short[] q = new short[0];
@@ -45,7 +45,7 @@ public final class Matmul {
     private final short[][] unpacked;
     private final float[][] unpackedScale;
     private final float[][] groupScratch; // a repacked group's outputs when a chunk splits the group (2·UNIT)
-    private final MemorySegment[] laneScratch;  // Q6Kx8.gemvGgml's eight float lanes per row
+    private final MemorySegment[] laneScratch;  // Q6Kx8.gemvGgml's / Q5Kx8.gemv's eight float lanes per row
     private final int[] shareStart; // each worker's share of a multiply's rows (cutShares)
     private final AtomicLongArray claims; // ... and its pairs not yet claimed (see claim)
     private int gemmTokens; // tokens [0, gemmTokens) of the current multiply take ggml's gemm grain (Q4Kx8)
@@ -90,6 +90,7 @@ public final class Matmul {
         boolean needQ8_1 = false, needQ8 = false, needSums = false, needPairs = false, needQ8K = false, needPacked = false, needSpreadK = false;
         int totalRows = 0;
         boolean allPackedQ4 = true, allPackedQ6K = true, allPackedQ6KGgml = true, allPackedQ4K = true, anyPackedQ4K = false;
+        boolean allPackedQ5K = true, anyPackedQ5K = false;
         for (int i = 0; i < ws.length; i++) {
             WeightMatrix w = ws[i];
             if (w.cols() != cols) throw new IllegalArgumentException("matrices with different input sizes in one multiply");
@@ -97,7 +98,7 @@ public final class Matmul {
             // the activation forms the matrices' kernels read, each made once for all of them
             WeightMatrix.Kernel k = w.kernel();
             needQ8K |= k == WeightMatrix.Kernel.K_QUANT || k == WeightMatrix.Kernel.Q6_K_X8 || k == WeightMatrix.Kernel.Q6_K_X8_GGML
-                    || k == WeightMatrix.Kernel.Q4_K_X8;
+                    || k == WeightMatrix.Kernel.Q4_K_X8 || k == WeightMatrix.Kernel.Q5_K_X8;
             needQ8 |= k == WeightMatrix.Kernel.Q4_0 || k == WeightMatrix.Kernel.Q4_0_X8
                     || k == WeightMatrix.Kernel.Q5_0 || k == WeightMatrix.Kernel.IQ4_NL;
             needQ8_1 |= k == WeightMatrix.Kernel.Q4_1 || k == WeightMatrix.Kernel.Q5_1;
@@ -105,6 +106,8 @@ public final class Matmul {
             needPacked |= k == WeightMatrix.Kernel.Q4_0_X8;
             needSpreadK |= (k == WeightMatrix.Kernel.Q6_K_X8 || k == WeightMatrix.Kernel.Q6_K_X8_GGML) && n == 1;
             anyPackedQ4K |= k == WeightMatrix.Kernel.Q4_K_X8;
+            anyPackedQ5K |= k == WeightMatrix.Kernel.Q5_K_X8;
+            allPackedQ5K &= k == WeightMatrix.Kernel.Q5_K_X8;
             needPairs |= k == WeightMatrix.Kernel.Q8_0;
             allPackedQ4 &= k == WeightMatrix.Kernel.Q4_0_X8;
             allPackedQ6K &= k == WeightMatrix.Kernel.Q6_K_X8;
@@ -118,12 +121,12 @@ public final class Matmul {
         if (needPacked) pack(n, cols);
         if (needPairs) quantize(x, n, cols, true, false);
         if (needQ8K) quantizeK(x, n, cols);
-        if (needQ8K && java.util.Arrays.stream(ws).anyMatch(w -> KQuants2.serves(w.type()))) {
+        if (needQ8K && java.util.Arrays.stream(ws).anyMatch(w -> KQuants2.serves(w.type()) && w.kernel() == WeightMatrix.Kernel.K_QUANT)) {
             if (kqp.length < n * cols) kqp = new short[n * cols];
             short[] from = kq, to = kqp;
             pool.forRange(n, 1, (a, b) -> KQuants2.toPairs(from, a * cols, (b - a) * cols, to, a * cols));
         }
-        if (anyPackedQ4K && (n > 1 || !Q4Kx8.SPREAD)) { // pairs: two-token kernels, and one token where not spread
+        if (anyPackedQ5K || anyPackedQ4K && (n > 1 || !Q4Kx8.SPREAD)) { // pairs: two-token kernels, one token where not spread, Q5Kx8
             if (kqi.length < n * cols / 2) kqi = new int[n * cols / 2];
             Q4Kx8.pairs(kq, 0, n * cols, kqi, 0);
         }
@@ -135,9 +138,9 @@ public final class Matmul {
             if (kv.length < cols / 2 * Q6Kx8.STRIDE) kv = new int[cols / 2 * Q6Kx8.STRIDE];
             Q6Kx8.spread(kq, 0, cols, kv);
         }
-        if (n == 1 && (allPackedQ4 || allPackedQ6K || allPackedQ6KGgml || allPackedQ4K)) {
+        if (n == 1 && (allPackedQ4 || allPackedQ6K || allPackedQ6KGgml || allPackedQ4K || allPackedQ5K)) {
             decodePacked(ws, outs, totalRows, allPackedQ4 ? WeightMatrix.Kernel.Q4_0_X8 : allPackedQ6K ? WeightMatrix.Kernel.Q6_K_X8
-                    : allPackedQ6KGgml ? WeightMatrix.Kernel.Q6_K_X8_GGML : WeightMatrix.Kernel.Q4_K_X8);
+                    : allPackedQ6KGgml ? WeightMatrix.Kernel.Q6_K_X8_GGML : allPackedQ5K ? WeightMatrix.Kernel.Q5_K_X8 : WeightMatrix.Kernel.Q4_K_X8);
             return;
         }
         int[] starts = new int[ws.length + 1];
@@ -180,10 +183,10 @@ public final class Matmul {
      */
     private void decodePacked(WeightMatrix[] ws, float[][] outs, int totalRows, WeightMatrix.Kernel kind) {
         boolean q6k = kind == WeightMatrix.Kernel.Q6_K_X8, q4k = kind == WeightMatrix.Kernel.Q4_K_X8;
-        boolean q6kGgml = kind == WeightMatrix.Kernel.Q6_K_X8_GGML;
-        int R = q6k || q6kGgml ? Q6Kx8.R : q4k ? Q4Kx8.R : Q4x8.R, groups = totalRows / R;
-        int blocks = ws[0].cols() / (q6k || q6kGgml || q4k ? KQuants.QK : QuantKernels.QK);
-        long groupBytes = (long) blocks * (q6k || q6kGgml ? Q6Kx8.BLOCK : q4k ? Q4Kx8.BLOCK : Q4x8.BLOCK);
+        boolean q6kGgml = kind == WeightMatrix.Kernel.Q6_K_X8_GGML, q5k = kind == WeightMatrix.Kernel.Q5_K_X8;
+        int R = q6k || q6kGgml ? Q6Kx8.R : q4k ? Q4Kx8.R : q5k ? Q5Kx8.R : Q4x8.R, groups = totalRows / R;
+        int blocks = ws[0].cols() / (q6k || q6kGgml || q4k || q5k ? KQuants.QK : QuantKernels.QK);
+        long groupBytes = (long) blocks * (q6k || q6kGgml ? Q6Kx8.BLOCK : q4k ? Q4Kx8.BLOCK : q5k ? Q5Kx8.BLOCK : Q4x8.BLOCK);
         int[] first = new int[ws.length + 1]; // first group of each matrix
         for (int i = 0; i < ws.length; i++) first[i + 1] = first[i] + ws[i].rows() / R;
         MemorySegment[] segs = new MemorySegment[ws.length]; // Q4x8 and Q6Kx8 store through segments (see Q4x8)
@@ -204,6 +207,9 @@ public final class Matmul {
                             if (q6kGgml) { // no two-group kernel: ggml's eight lanes per row take the registers
                                 Q6Kx8.gemvGgml(ws[a].packed(), ga * groupBytes, blocks, kv, kd, 0, kb, 0, laneScratch(worker), segs[a], ga * R);
                                 Q6Kx8.gemvGgml(ws[b].packed(), gb * groupBytes, blocks, kv, kd, 0, kb, 0, laneScratch(worker), segs[b], gb * R);
+                            } else if (q5k) {
+                                Q5Kx8.gemv2(ws[a].packed(), ga * groupBytes, ws[b].packed(), gb * groupBytes, blocks, kqi, 0, kd, 0, kb, 0,
+                                        laneScratch(worker), segs[a], ga * R, segs[b], gb * R);
                             } else if (q6k) {
                                 Q6Kx8.gemv2(ws[a].packed(), ga * groupBytes, ws[b].packed(), gb * groupBytes, blocks, kv, kd, 0,
                                         segs[a], ga * R, segs[b], gb * R);
@@ -216,6 +222,8 @@ public final class Matmul {
                             }
                         } else if (q6kGgml) {
                             Q6Kx8.gemvGgml(ws[a].packed(), ga * groupBytes, blocks, kv, kd, 0, kb, 0, laneScratch(worker), segs[a], ga * R);
+                        } else if (q5k) {
+                            Q5Kx8.gemv(ws[a].packed(), ga * groupBytes, blocks, kqi, 0, kd, 0, kb, 0, laneScratch(worker), segs[a], ga * R);
                         } else if (q6k) {
                             Q6Kx8.gemv(ws[a].packed(), ga * groupBytes, blocks, kv, kd, 0, segs[a], ga * R);
                         } else if (q4k) {
@@ -427,6 +435,27 @@ public final class Matmul {
         }
     }
 
+    /**
+     * Repacked Q5_K rows {@code [r0, r1)}: each group of R rows against every token in turn ({@link Q5Kx8#gemv},
+     * ggml's lanes for each token alone, so a batch gives each row what decoding it alone would); the group
+     * stays in cache while the tokens pass.
+     */
+    private void rowsPackedQ5K(WeightMatrix w, int n, float[] out, int r0, int r1, int worker) {
+        int cols = w.cols(), rows = w.rows(), sbs = cols / KQuants.QK, R = Q5Kx8.R;
+        float[] tmp = groupScratch[worker];
+        if (tmp == null) groupScratch[worker] = tmp = new float[2 * UNIT];
+        MemorySegment outSeg = MemorySegment.ofArray(out), tmpSeg = MemorySegment.ofArray(tmp), lanes = laneScratch(worker);
+        for (int g = r0 - r0 % R; g < r1; g += R) {
+            long off = (long) (g / R) * sbs * Q5Kx8.BLOCK;
+            boolean whole = g >= r0 && g + R <= r1;
+            for (int t = 0; t < n; t++) {
+                Q5Kx8.gemv(w.packed(), off, sbs, kqi, t * cols / 2, kd, t * sbs, kb, t * sbs * 16, lanes,
+                        whole ? outSeg : tmpSeg, whole ? t * rows + g : 0);
+                if (!whole) copyPart(tmp, 0, out, t * rows, g, R, r0, r1);
+            }
+        }
+    }
+
     /** Copies the rows of group {@code g} (R rows) inside {@code [r0, r1)} from {@code tmp[o..]} to {@code out[base + r]}. */
     private static void copyPart(float[] tmp, int o, float[] out, int base, int g, int R, int r0, int r1) {
         for (int r = Math.max(g, r0); r < Math.min(g + R, r1); r++) out[base + r] = tmp[o + r - g];
@@ -561,6 +590,7 @@ public final class Matmul {
         switch (w.kernel()) {
             case Q6_K_X8, Q6_K_X8_GGML -> rowsPackedQ6K(w, n, out, r0, r1, worker);
             case Q4_K_X8 -> rowsPackedQ4K(w, n, out, r0, r1, worker);
+            case Q5_K_X8 -> rowsPackedQ5K(w, n, out, r0, r1, worker);
             case Q4_0_X8 -> rowsPacked(w, n, out, r0, r1, worker);
             case K_QUANT -> rowsK(w, n, out, r0, r1);
             case Q4_1, Q5_1, Q5_0, IQ4_NL -> rowsLegacy(w, n, out, r0, r1, worker);
@@ -599,7 +629,7 @@ public final class Matmul {
 
     private MemorySegment laneScratch(int worker) {
         MemorySegment l = laneScratch[worker];
-        if (l == null) laneScratch[worker] = l = MemorySegment.ofArray(new float[8 * Q6Kx8.R]);
+        if (l == null) laneScratch[worker] = l = MemorySegment.ofArray(new float[Math.max(4 * Q6Kx8.R, Q5Kx8.SCRATCH)]);
         return l;
     }
 }

@@ -14,7 +14,7 @@ import jdk.incubator.vector.VectorShape;
  * processes decoded 2-3x slower at random (Zen 4, 1.5B: 48-55 ms per token, or 93-155 ms in the same
  * command's next run). At 256 bits everywhere the AVX-512 machine runs the AVX2 machine's kernels.
  *
- * <p>One exception, {@link #REPACK}: the repacked kernels ({@link Q4x8}, {@link Q4Kx8}, {@link Q6Kx8}: nearly
+ * <p>One exception, {@link #REPACK}: the repacked kernels ({@link Q4x8}, {@link Q4Kx8}, {@link Q5Kx8}, {@link Q6Kx8}: nearly
  * all the work of a Q4_0 or Q4_K_M model) run at the hardware's full width, 512 bits on AVX-512: prefilling
  * 512 tokens of the 1.5B Q4_0 shape went from 57-63 to 104-117 tok/s on Zen 4, Q4_K_M decoding 1.2x faster.
  * They can, because they are written so that few shared profiles reach them: every call goes to a method
@@ -42,7 +42,7 @@ public final class VectorWidths {
     public static final VectorShape QUANT = VectorShape.forBitSize(Math.min(BITS, DEFAULT_BITS));
 
     /**
-     * The shape of the repacked kernels ({@link Q4x8}, {@link Q4Kx8}, {@link Q6Kx8}), and of decoding attention's scores
+     * The shape of the repacked kernels ({@link Q4x8}, {@link Q4Kx8}, {@link Q5Kx8}, {@link Q6Kx8}), and of decoding attention's scores
      * and F16 accumulator ({@link F16Math#FA}): the hardware's full width unless
      * {@code -Dr1.cpu.vectorBits} lowers it (or {@code -Dr1.cpu.repackBits} picks one, for A/B figures).
      * They may differ from the rest because they call only methods each concrete vector class overrides
@@ -85,7 +85,7 @@ public final class VectorWidths {
         int hw = VectorShape.preferredShape().vectorBitSize();
         String why = BITS < hw ? (BITS == DEFAULT_BITS && System.getProperty("r1.cpu.vectorBits") == null
                 ? " of the hardware's " + hw : " (lowered from " + hw + ")") : "";
-        return BITS + "-bit" + why + ", quantized kernels " + QUANT.vectorBitSize() + "-bit, repacked Q4_0/Q4_K/Q6_K "
+        return BITS + "-bit" + why + ", quantized kernels " + QUANT.vectorBitSize() + "-bit, repacked Q4_0/Q4_K/Q5_K/Q6_K "
                 + REPACK.vectorBitSize() + "-bit";
     }
 }

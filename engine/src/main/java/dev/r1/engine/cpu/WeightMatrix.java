@@ -7,7 +7,7 @@ import java.lang.foreign.MemorySegment;
  * A weight matrix as stored by ggml: {@code rows} rows (output features) of {@code cols} elements
  * (input features, GGUF {@code ne0}), each row a whole number of blocks, read in place from the mapping.
  * {@code packed}, when not null, is the same matrix in a row-interleaved layout ({@link Q4x8} for Q4_0,
- * {@link Q4Kx8} for Q4_K, {@link Q6Kx8} for Q6_K), which the matmul kernels then read instead of {@code data}.
+ * {@link Q4Kx8} for Q4_K, {@link Q5Kx8} for Q5_K, {@link Q6Kx8} for Q6_K), which the matmul kernels then read instead of {@code data}.
  */
 public record WeightMatrix(String name, GgmlType type, int rows, int cols, MemorySegment data, MemorySegment packed) {
     public WeightMatrix(String name, GgmlType type, int rows, int cols, MemorySegment data) {
@@ -25,8 +25,9 @@ public record WeightMatrix(String name, GgmlType type, int rows, int cols, Memor
         }
         if (packed != null && !(type == GgmlType.Q4_0 && Q4x8.fits(rows, cols) && packed.byteSize() >= need
                 || type == GgmlType.Q6_K && Q6Kx8.fits(rows, cols) && packed.byteSize() >= (long) rows / Q6Kx8.R * (cols / 256) * Q6Kx8.BLOCK
-                || type == GgmlType.Q4_K && Q4Kx8.fits(rows, cols) && packed.byteSize() >= (long) rows / Q4Kx8.R * (cols / 256) * Q4Kx8.BLOCK)) {
-            throw new IllegalArgumentException("tensor '" + name + "': not a repacked Q4_0, Q4_K or Q6_K matrix");
+                || type == GgmlType.Q4_K && Q4Kx8.fits(rows, cols) && packed.byteSize() >= (long) rows / Q4Kx8.R * (cols / 256) * Q4Kx8.BLOCK
+                || type == GgmlType.Q5_K && Q5Kx8.fits(rows, cols) && packed.byteSize() >= Q5Kx8.bytes(rows, cols))) {
+            throw new IllegalArgumentException("tensor '" + name + "': not a repacked Q4_0, Q4_K, Q5_K or Q6_K matrix");
         }
     }
 
@@ -49,6 +50,8 @@ public record WeightMatrix(String name, GgmlType type, int rows, int cols, Memor
         Q6_K_X8_GGML,
         /** repacked Q4_K ({@link Q4Kx8}): Q8_K activations spread per token, and their sums of 16 */
         Q4_K_X8,
+        /** repacked Q5_K ({@link Q5Kx8}, ggml's lanes): Q8_K activations as pairs, and their sums of 16 */
+        Q5_K_X8,
         /** row-major Q4_0: Q8_0 activations in natural order with block sums */
         Q4_0,
         /** row-major Q8_0: Q8_0 activations in the pair layout */
@@ -76,7 +79,8 @@ public record WeightMatrix(String name, GgmlType type, int rows, int cols, Memor
             case Q6_K -> packed == null ? Kernel.K_QUANT : Q6Kx8.ggmlLanes(name) ? Kernel.Q6_K_X8_GGML : Kernel.Q6_K_X8;
             case Q8_0 -> Kernel.Q8_0;
             case Q4_K -> packed != null ? Kernel.Q4_K_X8 : Kernel.K_QUANT;
-            case Q5_K, Q3_K, Q2_K, IQ4_XS -> Kernel.K_QUANT; // KQuants2
+            case Q5_K -> packed != null ? Kernel.Q5_K_X8 : Kernel.K_QUANT;
+            case Q3_K, Q2_K, IQ4_XS -> Kernel.K_QUANT; // KQuants2
             case Q4_1 -> Kernel.Q4_1;
             case Q5_1 -> Kernel.Q5_1;
             case Q5_0 -> Kernel.Q5_0;

@@ -67,7 +67,8 @@ class KernelsReachC2Test {
         return switch (k) {
             case Q4_0_X8 -> n == 1 ? List.of("Q4x8::gemv2") : List.of("Q4x8::gemm2", "Q4x8::gemv");
             case Q4_K_X8 -> n == 1 ? List.of("Q4Kx8::gemv2", "Q4Kx8::subtractMins") : List.of("Q4Kx8::gemm2Fine", "Q4Kx8::gemv");
-            case Q6_K_X8_GGML -> List.of("Q6Kx8::gemvGgml");
+            case Q6_K_X8_GGML -> List.of("Q6Kx8::ggmlHalf");
+            case Q5_K_X8 -> n == 1 ? List.of("Q5Kx8::half2", "Q5Kx8::mins2") : List.of("Q5Kx8::half");
             case Q6_K_X8 -> n == 1 ? List.of("Q6Kx8::gemv2") : List.of("Q6Kx8::gemm2", "Q6Kx8::gemv");
             default -> List.of();
         };
@@ -81,7 +82,7 @@ class KernelsReachC2Test {
             Matmul mm = new Matmul(pool);
             float[] x = new float[5 * cols], out = new float[5 * rows];
             for (int i = 0; i < x.length; i++) x[i] = (float) r.nextGaussian();
-            String[][] cases = {{"Q4_0", "w"}, {"Q4_K", "w"}, {"Q6_K", "w"}, {"Q6_K", "output.weight"}};
+            String[][] cases = {{"Q4_0", "w"}, {"Q4_K", "w"}, {"Q6_K", "w"}, {"Q6_K", "output.weight"}, {"Q5_K", "w"}};
             for (String[] c : cases) {
                 GgmlType type = GgmlType.valueOf(c[0]);
                 float[] f = new float[rows * cols];

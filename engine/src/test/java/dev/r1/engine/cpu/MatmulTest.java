@@ -188,6 +188,36 @@ class MatmulTest {
     }
 
     /**
+     * Repacked Q5_K keeps ggml's eight lanes and its float operations per row, as the row-major kernel does
+     * (bit-identical to llama.cpp's, {@code GgmlKernelParityTest}): outputs equal bit for bit, decoding
+     * alone (decodePacked), beside another kernel in one multiply (the row-chunk path), and for batches.
+     */
+    @org.junit.jupiter.api.Test
+    void repackedQ5_KEqualsTheRowMajorKernel() {
+        int rows = 7 * Q5Kx8.R, cols = 768; // seven groups over 3 workers: shares of 2, 2, 3 (two-group kernel, one left alone)
+        org.junit.jupiter.api.Assumptions.assumeTrue(Q5Kx8.fits(rows, cols), "Q5_K is not repacked at " + VectorWidths.describe());
+        Case c = random(GgmlType.Q5_K, rows, cols, 61);
+        MemorySegment p = Q5Kx8.repack(c.w.data(), rows, cols, java.lang.foreign.Arena.ofAuto(), POOL);
+        WeightMatrix packed = new WeightMatrix("w", GgmlType.Q5_K, rows, cols, c.w.data(), p);
+        assertEquals(WeightMatrix.Kernel.Q5_K_X8, packed.kernel());
+        Case other = random(GgmlType.Q6_K, 24, cols, 62);
+        Matmul mm = new Matmul(POOL);
+        SplittableRandom r = new SplittableRandom(63);
+        for (int n : new int[] {1, 2, 3, 5}) {
+            float[] x = new float[n * cols];
+            for (int i = 0; i < x.length; i++) x[i] = (float) (r.nextGaussian() * (i % 3 == 0 ? 6 : 1) + (i % 5 == 0 ? 2 : 0));
+            float[] got = new float[n * rows], ref = new float[n * rows], mixed = new float[n * rows], o = new float[n * 24];
+            mm.multiply(x, n, packed, got);
+            mm.multiply(x, n, c.w, ref);
+            mm.multiply(x, n, new WeightMatrix[] {other.w, packed}, new float[][] {o, mixed}, false);
+            for (int i = 0; i < got.length; i++) {
+                assertEquals(Float.floatToRawIntBits(ref[i]), Float.floatToRawIntBits(got[i]), "n=" + n + " " + i + ": " + ref[i] + " vs " + got[i]);
+                assertEquals(Float.floatToRawIntBits(ref[i]), Float.floatToRawIntBits(mixed[i]), "mixed n=" + n + " " + i);
+            }
+        }
+    }
+
+    /**
      * Repacked Q4_K against ggml's float operations written out in scalar code, per token: consecutive
      * tokens of one sequence in fours take the gemm grain (an fma per two sub-blocks), the rest and every
      * row of a batch of sequences the gemv grain (an fma per super-block); and against the row-major kernel
