@@ -93,9 +93,18 @@ final class Scheduler implements AutoCloseable {
     void cancel(Job j) {
         j.cancel();
         synchronized (lock) {
-            queue.remove(j);
+            if (queue.remove(j)) dropped(j);
             lock.notifyAll();
         }
+    }
+
+    /**
+     * A job cancelled before it had a slot ends too: its request waits for every choice's last event, and
+     * without one its handler waited out the request timeout (10 minutes) for a client already gone.
+     */
+    private static void dropped(Job j) {
+        j.markFinished();
+        j.sink.accept(new Job.Done(j.index, "cancelled", j.prompt.length, 0, 0));
     }
 
     private void loop() {
@@ -133,7 +142,10 @@ final class Scheduler implements AutoCloseable {
             }
             if (best == null) return;
             queue.poll();
-            if (j.cancelled()) continue;
+            if (j.cancelled()) {
+                dropped(j);
+                continue;
+            }
             start(best, j, bestCommon);
         }
     }

@@ -147,8 +147,8 @@ class HostileClientsTest {
             while (server.metrics.started.sum() == started && System.currentTimeMillis() < end) Thread.sleep(5);
             end = System.currentTimeMillis() + 30_000;
             while (server.metrics.requestCount() < server.metrics.started.sum() && System.currentTimeMillis() < end) Thread.sleep(5);
-            // seen once in CI (session 17: 7 started, 6 finished after 10 s; 10 of 10 local runs passed): say where
-            // the handler is if it happens again
+            // failed in CI now and then (7 started, 6 finished, nothing busy or queued): a choice cancelled while
+            // still queued sent no last event (choicesCancelledInTheQueueEndTheirRequest); the dump stays for new causes
             assertEquals(server.metrics.started.sum(), server.metrics.requestCount(), () -> "a started request never finished (delay "
                     + delayMs + " ms, busy slots " + server.busySlots() + ", queue " + server.queueLength() + ")\n" + threads());
             awaitIdle(10_000);
@@ -156,6 +156,39 @@ class HostileClientsTest {
         var r = TestServers.post(port, "/v1/completions", body); // and the next request is served in full
         assertEquals(200, r.status(), r.body());
         assertEquals(3, r.json().get("choices").size());
+    }
+
+    /**
+     * Choices still in the queue when their client leaves end their request: the handler waits for every
+     * choice's last event, and a choice dropped from the queue sent none, so the handler waited out the request
+     * timeout (the rare CI failure of the test above: 7 requests started, 6 finished, no slot busy, queue empty).
+     */
+    @Test
+    void choicesCancelledInTheQueueEndTheirRequest() throws Exception {
+        awaitIdle(30_000);
+        String hogBody = "{\"prompt\":\"Once upon a time\",\"max_tokens\":400,\"n\":3,\"stream\":true}";
+        try (Socket hog = new Socket("127.0.0.1", port)) { // all three slots busy
+            hog.getOutputStream().write(raw("POST", "/v1/completions", "127.0.0.1:" + port, hogBody).getBytes(StandardCharsets.UTF_8));
+            long end = System.currentTimeMillis() + 10_000;
+            while (server.busySlots() < 3 && System.currentTimeMillis() < end) Thread.sleep(2);
+            assertEquals(3, server.busySlots());
+            long started = server.metrics.started.sum();
+            try (Socket s = new Socket("127.0.0.1", port)) {
+                s.getOutputStream().write(raw("POST", "/v1/completions", "127.0.0.1:" + port,
+                        "{\"prompt\":\"Hi\",\"max_tokens\":5,\"n\":2}").getBytes(StandardCharsets.UTF_8));
+                end = System.currentTimeMillis() + 10_000;
+                while (server.queueLength() < 2 && System.currentTimeMillis() < end) Thread.sleep(2);
+                assertEquals(2, server.queueLength(), "both choices wait while the slots are busy");
+                assertTrue(server.busySlots() == 3 && server.metrics.started.sum() == started + 1);
+            } // the client leaves while its choices wait
+            end = System.currentTimeMillis() + 10_000;
+            while (server.queueLength() > 0 && System.currentTimeMillis() < end) Thread.sleep(2);
+            assertEquals(0, server.queueLength(), "the cancelled choices left the queue");
+        } // the hog leaves too
+        long end = System.currentTimeMillis() + 10_000;
+        while (server.metrics.requestCount() < server.metrics.started.sum() && System.currentTimeMillis() < end) Thread.sleep(5);
+        assertEquals(server.metrics.started.sum(), server.metrics.requestCount(), () -> "a request never finished\n" + threads());
+        awaitIdle(10_000);
     }
 
     @Test
