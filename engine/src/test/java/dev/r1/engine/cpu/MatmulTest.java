@@ -157,7 +157,7 @@ class MatmulTest {
      */
     @org.junit.jupiter.api.Test
     void repackedQ6_KEqualsTheRowMajorKernel() {
-        int rows = 48, cols = 512; // three groups of 16 rows at 512 bits (an odd count: decoding's lone middle group)
+        int rows = 7 * Q6Kx8.R, cols = 512; // seven groups over 3 workers: shares of 2, 2, 3 (two-group kernels, a lone group)
         org.junit.jupiter.api.Assumptions.assumeTrue(Q6Kx8.fits(rows, cols),
                 "Q6_K is not repacked at " + VectorWidths.describe() + " (the layout needs groups of 8 or 16 rows)");
         Case c = random(GgmlType.Q6_K, rows, cols, 21);
