@@ -67,11 +67,26 @@ public final class KQuants2 {
      * natural order ({@code q}) and in the pair layout ({@code qp}, {@link #toPairs}) at the same offset.
      */
     public static float dot(GgmlType t, MemorySegment w, long rowOff, int sbs, short[] q, short[] qp, int qOff, float[] d, int dOff, int[] bsums, int bOff) {
+        return dot(t, w, rowOff, sbs, q, qp, qOff, d, dOff, bsums, bOff, new Scratch());
+    }
+
+    /**
+     * A thread's scratch for the dot kernels, kept by the caller ({@link Matmul}, one per worker): made per call,
+     * it was 0.2-0.4 GB of garbage a decoded token of a 1.5B Q3_K_M file (the callees' arrays escape).
+     */
+    public static final class Scratch {
+        final int[] p = new int[16], sc = new int[16], mp = new int[8];
+        final float[] acc = new float[8];
+    }
+
+    /** As above, with the caller's scratch. */
+    public static float dot(GgmlType t, MemorySegment w, long rowOff, int sbs, short[] q, short[] qp, int qOff, float[] d, int dOff, int[] bsums, int bOff,
+                            Scratch x) {
         return switch (t) {
-            case Q5_K -> dotQ5_K(w, rowOff, sbs, qp, qOff, d, dOff, bsums, bOff);
-            case Q3_K -> dotQ3_K(w, rowOff, sbs, qp, qOff, d, dOff);
-            case Q2_K -> dotQ2_K(w, rowOff, sbs, qp, qOff, d, dOff, bsums, bOff);
-            case IQ4_XS -> dotIQ4_XS(w, rowOff, sbs, q, qOff, d, dOff);
+            case Q5_K -> dotQ5_K(w, rowOff, sbs, qp, qOff, d, dOff, bsums, bOff, x);
+            case Q3_K -> dotQ3_K(w, rowOff, sbs, qp, qOff, d, dOff, x);
+            case Q2_K -> dotQ2_K(w, rowOff, sbs, qp, qOff, d, dOff, bsums, bOff, x);
+            case IQ4_XS -> dotIQ4_XS(w, rowOff, sbs, q, qOff, d, dOff, x);
             default -> throw new IllegalArgumentException("no KQuants2 kernel for " + t);
         };
     }
@@ -95,8 +110,7 @@ public final class KQuants2 {
         return (FloatVector) IntVector.fromArray(I8, p, 0).convert(VectorOperators.I2F, 0);
     }
 
-    static float hsum8(FloatVector acc) {
-        float[] a = new float[8];
+    static float hsum8(FloatVector acc, float[] a) {
         acc.intoArray(a, 0);
         return hsum8(a);
     }
@@ -126,9 +140,9 @@ public final class KQuants2 {
      * ({@code dmin * Σ min·bsum}) in one scalar float, added after the lanes' sum. {@code qp}: activations
      * in the pair layout ({@link #toPairs}).
      */
-    public static float dotQ5_K(MemorySegment w, long rowOff, int sbs, short[] qp, int qOff, float[] d, int dOff, int[] bsums, int bOff) {
+    public static float dotQ5_K(MemorySegment w, long rowOff, int sbs, short[] qp, int qOff, float[] d, int dOff, int[] bsums, int bOff, Scratch x) {
         FloatVector acc = FloatVector.zero(F8);
-        int[] p = new int[8];
+        int[] p = x.p;
         float summs = 0;
         for (int s = 0; s < sbs; s++) {
             long off = rowOff + (long) s * Q5_K_BYTES;
@@ -147,7 +161,7 @@ public final class KQuants2 {
             summs = Math.fma(-dy * Float.float16ToFloat((short) (dm >>> 16)), (float) mins, summs); // GCC contracts summs += dmin * mins
             acc = ints(p).lanewise(VectorOperators.FMA, dy * Float.float16ToFloat((short) dm), acc);
         }
-        return hsum8(acc) + summs;
+        return hsum8(acc, x.acc) + summs;
     }
 
     /**
@@ -207,20 +221,25 @@ public final class KQuants2 {
     }
 
     /** Q3_K: 2+1-bit quants (a clear high bit subtracts 4), 16 sub-blocks of 16 with 6-bit scales - 32. */
-    public static float dotQ3_K(MemorySegment w, long rowOff, int sbs, short[] qp, int qOff, float[] d, int dOff) {
+    public static float dotQ3_K(MemorySegment w, long rowOff, int sbs, short[] qp, int qOff, float[] d, int dOff, Scratch x) {
         FloatVector acc = FloatVector.zero(F8);
-        int[] p = new int[8], sc = new int[16];
+        int[] p = x.p, sc = x.sc;
         for (int s = 0; s < sbs; s++) {
             long off = rowOff + (long) s * Q3_K_BYTES;
             // ggml's unpacking of the 12 scale bytes into sub-blocks 0..3, 4..7, 8..11, 12..15
             int a0 = w.get(QuantLayouts.I32, off + 96), a1 = w.get(QuantLayouts.I32, off + 100), a2 = w.get(QuantLayouts.I32, off + 104);
-            int[] words = {(a0 & 0x0F0F0F0F) | (a2 & 0x03030303) << 4, (a1 & 0x0F0F0F0F) | ((a2 >>> 2) & 0x03030303) << 4,
-                    ((a0 >>> 4) & 0x0F0F0F0F) | ((a2 >>> 4) & 0x03030303) << 4, ((a1 >>> 4) & 0x0F0F0F0F) | ((a2 >>> 6) & 0x03030303) << 4};
-            for (int j = 0; j < 16; j++) sc[j] = byteOf(words[j >> 2], j & 3) - 32;
+            int w0 = (a0 & 0x0F0F0F0F) | (a2 & 0x03030303) << 4, w1 = (a1 & 0x0F0F0F0F) | ((a2 >>> 2) & 0x03030303) << 4,
+                    w2 = ((a0 >>> 4) & 0x0F0F0F0F) | ((a2 >>> 4) & 0x03030303) << 4, w3 = ((a1 >>> 4) & 0x0F0F0F0F) | ((a2 >>> 6) & 0x03030303) << 4;
+            for (int k = 0; k < 4; k++) {
+                sc[k] = byteOf(w0, k) - 32;
+                sc[4 + k] = byteOf(w1, k) - 32;
+                sc[8 + k] = byteOf(w2, k) - 32;
+                sc[12 + k] = byteOf(w3, k) - 32;
+            }
             sumsQ3_K(w, off, qp, qOff + s * QK, sc, p);
             acc = ints(p).lanewise(VectorOperators.FMA, d[dOff + s] * f16(w, off + Q3_KType.OFF_D), acc);
         }
-        return hsum8(acc);
+        return hsum8(acc, x.acc);
     }
 
     /** ggml's eight integer lanes of one Q3_K super-block into {@code p[0..8)} ({@code sc}: scales - 32). */
@@ -251,9 +270,9 @@ public final class KQuants2 {
      * Q2_K: 2-bit quants, 16 sub-blocks of 16 with 4-bit scales and mins. ggml fma's the mins part into the
      * same eight lanes first (lane k: sub-blocks 2k and 2k+1), then the quants part.
      */
-    public static float dotQ2_K(MemorySegment w, long rowOff, int sbs, short[] qp, int qOff, float[] d, int dOff, int[] bsums, int bOff) {
+    public static float dotQ2_K(MemorySegment w, long rowOff, int sbs, short[] qp, int qOff, float[] d, int dOff, int[] bsums, int bOff, Scratch x) {
         FloatVector acc = FloatVector.zero(F8);
-        int[] p = new int[8], sc = new int[16], mp = new int[8];
+        int[] p = x.p, sc = x.sc, mp = x.mp;
         for (int s = 0; s < sbs; s++) {
             long off = rowOff + (long) s * Q2_K_BYTES;
             long s0 = w.get(I64, off), s8 = w.get(I64, off + 8); // scale | min << 4, a byte each
@@ -272,7 +291,7 @@ public final class KQuants2 {
             sumsQ2_K(w, off, qp, qOff + s * QK, sc, p);
             acc = ints(p).lanewise(VectorOperators.FMA, dy * Float.float16ToFloat((short) dm), acc);
         }
-        return hsum8(acc);
+        return hsum8(acc, x.acc);
     }
 
     /** ggml's eight integer lanes of one Q2_K super-block's quants part into {@code p[0..8)}. */
@@ -300,9 +319,10 @@ public final class KQuants2 {
      * 16 bytes hold positions 0..15 in their low nibbles and 16..31 in their high ones; the levels are looked
      * up 16 bytes at a time (one byte shuffle), then widened in parts of L.
      */
-    public static float dotIQ4_XS(MemorySegment w, long rowOff, int sbs, short[] q, int qOff, float[] d, int dOff) {
-        float[] acc = new float[8];
-        int[] p = new int[16], sc = new int[8];
+    public static float dotIQ4_XS(MemorySegment w, long rowOff, int sbs, short[] q, int qOff, float[] d, int dOff, Scratch x) {
+        float[] acc = x.acc;
+        java.util.Arrays.fill(acc, 0);
+        int[] p = x.p, sc = x.sc;
         for (int s = 0; s < sbs; s++) {
             long off = rowOff + (long) s * IQ4_XS_BYTES;
             for (int j = 0; j < 8; j++) sc[j] = IQ4_XSType.scale(w, off, j) - 32;

@@ -31,6 +31,7 @@ public final class Matmul {
     // worker the last token of an odd batch; Q4Kx8 has its own width, so not Q6Kx8's kv
     private int[] kv4 = new int[0];
     private final int[][] kv4Worker;
+    private final KQuants2.Scratch[] k2Scratch; // KQuants2's per-call arrays, one set per worker
     // Q8_0 weights read activations in the pair layout (QuantKernels.quantizeQ8Pairs), Q4_0 in natural order.
     private short[] qp = new short[0];
     private float[] qpd = new float[0];
@@ -64,6 +65,7 @@ public final class Matmul {
         this.kvWorker = new int[pool.size()][];
         this.kvWorker2 = new int[pool.size()][];
         this.kv4Worker = new int[pool.size()][];
+        this.k2Scratch = new KQuants2.Scratch[pool.size()];
     }
 
     public Parallel pool() { return pool; }
@@ -476,9 +478,9 @@ public final class Matmul {
         for (int r = r0; r < r1; r++) out[r] = QuantKernels.dotQ8_0(w.data(), r * rb, blocks, qp, 0, qpd, 0, t);
     }
 
-    private void rowsK(WeightMatrix w, int n, float[] out, int r0, int r1) {
+    private void rowsK(WeightMatrix w, int n, float[] out, int r0, int r1, int worker) {
         if (KQuants2.serves(w.type())) {
-            rowsK2(w, n, out, r0, r1);
+            rowsK2(w, n, out, r0, r1, worker);
             return;
         }
         int cols = w.cols(), rows = w.rows(), sbs = cols / KQuants.QK;
@@ -492,13 +494,15 @@ public final class Matmul {
         }
     }
 
-    private void rowsK2(WeightMatrix w, int n, float[] out, int r0, int r1) {
+    private void rowsK2(WeightMatrix w, int n, float[] out, int r0, int r1, int worker) {
         int cols = w.cols(), rows = w.rows(), sbs = cols / KQuants.QK;
+        KQuants2.Scratch x = k2Scratch[worker];
+        if (x == null) k2Scratch[worker] = x = new KQuants2.Scratch();
         long rb = w.rowBytes();
         GgmlType type = w.type();
         for (int r = r0; r < r1; r++) {
             for (int t = 0; t < n; t++) {
-                out[t * rows + r] = KQuants2.dot(type, w.data(), r * rb, sbs, kq, kqp, t * cols, kd, t * sbs, kb, t * sbs * 16);
+                out[t * rows + r] = KQuants2.dot(type, w.data(), r * rb, sbs, kq, kqp, t * cols, kd, t * sbs, kb, t * sbs * 16, x);
             }
         }
     }
@@ -592,7 +596,7 @@ public final class Matmul {
             case Q4_K_X8 -> rowsPackedQ4K(w, n, out, r0, r1, worker);
             case Q5_K_X8 -> rowsPackedQ5K(w, n, out, r0, r1, worker);
             case Q4_0_X8 -> rowsPacked(w, n, out, r0, r1, worker);
-            case K_QUANT -> rowsK(w, n, out, r0, r1);
+            case K_QUANT -> rowsK(w, n, out, r0, r1, worker);
             case Q4_1, Q5_1, Q5_0, IQ4_NL -> rowsLegacy(w, n, out, r0, r1, worker);
             case Q4_0 -> {
                 if (n == 1) rowsQ4_0(w, out, r0, r1);
