@@ -370,7 +370,7 @@ class HostileClientsTest {
         assertFalse(closer.isAlive());
     }
 
-    /** Every live thread's stack but the JDK's own housekeeping, for a failure message. */
+    /** Every live platform thread's stack, for a failure message (virtual threads, the handlers', are not listed). */
     private static String threads() {
         StringBuilder b = new StringBuilder();
         for (var e : Thread.getAllStackTraces().entrySet()) {

@@ -46,7 +46,7 @@ public final class Matmul {
     private final short[][] unpacked;
     private final float[][] unpackedScale;
     private final float[][] groupScratch; // a repacked group's outputs when a chunk splits the group (2·UNIT)
-    private final MemorySegment[] laneScratch;  // Q6Kx8.gemvGgml's / Q5Kx8.gemv's eight float lanes per row
+    private final MemorySegment[] laneScratch;  // float lanes handed from one pass to the next (Q6Kx8.gemvGgml, Q5Kx8)
     private final int[] shareStart; // each worker's share of a multiply's rows (cutShares)
     private final AtomicLongArray claims; // ... and its pairs not yet claimed (see claim)
     private int gemmTokens; // tokens [0, gemmTokens) of the current multiply take ggml's gemm grain (Q4Kx8)

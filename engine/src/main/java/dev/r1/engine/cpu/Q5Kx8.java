@@ -172,8 +172,8 @@ public final class Q5Kx8 {
 
     /**
      * {@link #gemv}'s slices {@code 2h, 2h+1} of every sub-block, ggml's lanes {@code 4h .. 4h+3}: half 0 leaves
-     * its four lanes and the mins' sums in {@code lanes}, half 1 adds all eight in {@code hsum_float_8}'s order,
-     * then the mins' sums, into {@code out[o .. o+R)}.
+     * its four lanes in {@code lanes}, half 1 adds all eight in {@code hsum_float_8}'s order, then its own mins'
+     * sums, into {@code out[o .. o+R)} (half 0 computes the mins too and drops them: see the loop).
      */
     private static void half(MemorySegment w, long off, int sbs, int[] qi, int qOff, float[] d, int dOff, int[] bs, int bOff,
                              MemorySegment lanes, int h, MemorySegment out, int o) {
