@@ -32,7 +32,8 @@ public final class Engines {
             dev.r1.models.tensor.GgmlType.IQ4_NL);
 
     /**
-     * The types whose Java kernels run at llama.cpp's speed (decode measured >= 0.9x on AVX2, docs/BENCHMARKS.md):
+     * The types whose Java kernels run at llama.cpp's speed (decode measured >= 0.9x on AVX2, docs/BENCHMARKS.md;
+     * Q8_0, repacked ({@code Q8x8}), 1.09-1.20x on Zen 4):
      * {@code auto} picks the Java engine only for files made of these. The other kernels are exact but
      * slower today: Q4_K (repacked, {@code Q4Kx8}) 0.7x decode and 0.33x prefill on a Q4_K_M file, Q5_K
      * (repacked, {@code Q5Kx8}) 0.79-0.88x decode on Zen 4, the others (Q4_1, Q5_0/Q5_1, Q2_K/Q3_K, IQ4)

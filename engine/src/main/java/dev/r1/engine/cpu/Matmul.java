@@ -92,7 +92,7 @@ public final class Matmul {
         boolean needQ8_1 = false, needQ8 = false, needSums = false, needPairs = false, needQ8K = false, needPacked = false, needSpreadK = false;
         int totalRows = 0;
         boolean allPackedQ4 = true, allPackedQ6K = true, allPackedQ6KGgml = true, allPackedQ4K = true, anyPackedQ4K = false;
-        boolean allPackedQ5K = true, anyPackedQ5K = false;
+        boolean allPackedQ5K = true, anyPackedQ5K = false, allPackedQ8 = true;
         for (int i = 0; i < ws.length; i++) {
             WeightMatrix w = ws[i];
             if (w.cols() != cols) throw new IllegalArgumentException("matrices with different input sizes in one multiply");
@@ -101,11 +101,12 @@ public final class Matmul {
             WeightMatrix.Kernel k = w.kernel();
             needQ8K |= k == WeightMatrix.Kernel.K_QUANT || k == WeightMatrix.Kernel.Q6_K_X8 || k == WeightMatrix.Kernel.Q6_K_X8_GGML
                     || k == WeightMatrix.Kernel.Q4_K_X8 || k == WeightMatrix.Kernel.Q5_K_X8;
-            needQ8 |= k == WeightMatrix.Kernel.Q4_0 || k == WeightMatrix.Kernel.Q4_0_X8
+            needQ8 |= k == WeightMatrix.Kernel.Q4_0 || k == WeightMatrix.Kernel.Q4_0_X8 || k == WeightMatrix.Kernel.Q8_0_X8
                     || k == WeightMatrix.Kernel.Q5_0 || k == WeightMatrix.Kernel.IQ4_NL;
             needQ8_1 |= k == WeightMatrix.Kernel.Q4_1 || k == WeightMatrix.Kernel.Q5_1;
             needSums |= k == WeightMatrix.Kernel.Q4_0;
-            needPacked |= k == WeightMatrix.Kernel.Q4_0_X8;
+            needPacked |= k == WeightMatrix.Kernel.Q4_0_X8 || k == WeightMatrix.Kernel.Q8_0_X8;
+            allPackedQ8 &= k == WeightMatrix.Kernel.Q8_0_X8;
             needSpreadK |= (k == WeightMatrix.Kernel.Q6_K_X8 || k == WeightMatrix.Kernel.Q6_K_X8_GGML) && n == 1;
             anyPackedQ4K |= k == WeightMatrix.Kernel.Q4_K_X8;
             anyPackedQ5K |= k == WeightMatrix.Kernel.Q5_K_X8;
@@ -140,8 +141,9 @@ public final class Matmul {
             if (kv.length < cols / 2 * Q6Kx8.STRIDE) kv = new int[cols / 2 * Q6Kx8.STRIDE];
             Q6Kx8.spread(kq, 0, cols, kv);
         }
-        if (n == 1 && (allPackedQ4 || allPackedQ6K || allPackedQ6KGgml || allPackedQ4K || allPackedQ5K)) {
-            decodePacked(ws, outs, totalRows, allPackedQ4 ? WeightMatrix.Kernel.Q4_0_X8 : allPackedQ6K ? WeightMatrix.Kernel.Q6_K_X8
+        if (n == 1 && (allPackedQ4 || allPackedQ6K || allPackedQ6KGgml || allPackedQ4K || allPackedQ5K || allPackedQ8)) {
+            decodePacked(ws, outs, totalRows, allPackedQ4 ? WeightMatrix.Kernel.Q4_0_X8 : allPackedQ8 ? WeightMatrix.Kernel.Q8_0_X8
+                    : allPackedQ6K ? WeightMatrix.Kernel.Q6_K_X8
                     : allPackedQ6KGgml ? WeightMatrix.Kernel.Q6_K_X8_GGML : allPackedQ5K ? WeightMatrix.Kernel.Q5_K_X8 : WeightMatrix.Kernel.Q4_K_X8);
             return;
         }
@@ -186,9 +188,10 @@ public final class Matmul {
     private void decodePacked(WeightMatrix[] ws, float[][] outs, int totalRows, WeightMatrix.Kernel kind) {
         boolean q6k = kind == WeightMatrix.Kernel.Q6_K_X8, q4k = kind == WeightMatrix.Kernel.Q4_K_X8;
         boolean q6kGgml = kind == WeightMatrix.Kernel.Q6_K_X8_GGML, q5k = kind == WeightMatrix.Kernel.Q5_K_X8;
-        int R = q6k || q6kGgml ? Q6Kx8.R : q4k ? Q4Kx8.R : q5k ? Q5Kx8.R : Q4x8.R, groups = totalRows / R;
+        boolean q8 = kind == WeightMatrix.Kernel.Q8_0_X8;
+        int R = q6k || q6kGgml ? Q6Kx8.R : q4k ? Q4Kx8.R : q5k ? Q5Kx8.R : q8 ? Q8x8.R : Q4x8.R, groups = totalRows / R;
         int blocks = ws[0].cols() / (q6k || q6kGgml || q4k || q5k ? KQuants.QK : QuantKernels.QK);
-        long groupBytes = (long) blocks * (q6k || q6kGgml ? Q6Kx8.BLOCK : q4k ? Q4Kx8.BLOCK : q5k ? Q5Kx8.BLOCK : Q4x8.BLOCK);
+        long groupBytes = (long) blocks * (q6k || q6kGgml ? Q6Kx8.BLOCK : q4k ? Q4Kx8.BLOCK : q5k ? Q5Kx8.BLOCK : q8 ? Q8x8.BLOCK : Q4x8.BLOCK);
         int[] first = new int[ws.length + 1]; // first group of each matrix
         for (int i = 0; i < ws.length; i++) first[i + 1] = first[i] + ws[i].rows() / R;
         MemorySegment[] segs = new MemorySegment[ws.length]; // Q4x8 and Q6Kx8 store through segments (see Q4x8)
@@ -206,7 +209,10 @@ public final class Matmul {
                         int i = g0 + t, a = matrixOf(first, i), ga = i - first[a], j = i + h;
                         if (j < g1) {
                             int b = matrixOf(first, j), gb = j - first[b];
-                            if (q6kGgml) { // no two-group kernel: ggml's eight lanes per row take the registers
+                            if (q8) { // one group a call: ggml's eight lanes per row take the registers
+                                Q8x8.gemv(ws[a].packed(), ga * groupBytes, blocks, qi, 0, qd, 0, segs[a], ga * R);
+                                Q8x8.gemv(ws[b].packed(), gb * groupBytes, blocks, qi, 0, qd, 0, segs[b], gb * R);
+                            } else if (q6kGgml) { // no two-group kernel: ggml's eight lanes per row take the registers
                                 Q6Kx8.gemvGgml(ws[a].packed(), ga * groupBytes, blocks, kv, kd, 0, kb, 0, laneScratch(worker), segs[a], ga * R);
                                 Q6Kx8.gemvGgml(ws[b].packed(), gb * groupBytes, blocks, kv, kd, 0, kb, 0, laneScratch(worker), segs[b], gb * R);
                             } else if (q5k) {
@@ -222,6 +228,8 @@ public final class Matmul {
                                 Q4x8.gemv2(ws[a].packed(), ga * groupBytes, ws[b].packed(), gb * groupBytes, blocks, acts, 0, qd, s8, 0,
                                         segs[a], ga * R, segs[b], gb * R);
                             }
+                        } else if (q8) {
+                            Q8x8.gemv(ws[a].packed(), ga * groupBytes, blocks, qi, 0, qd, 0, segs[a], ga * R);
                         } else if (q6kGgml) {
                             Q6Kx8.gemvGgml(ws[a].packed(), ga * groupBytes, blocks, kv, kd, 0, kb, 0, laneScratch(worker), segs[a], ga * R);
                         } else if (q5k) {
@@ -458,6 +466,25 @@ public final class Matmul {
         }
     }
 
+    /**
+     * Repacked Q8_0 rows {@code [r0, r1)}: each group of R rows against every token in turn ({@link Q8x8#gemv}:
+     * ggml's lanes leave no registers for a second token); the group stays in cache while the tokens pass.
+     */
+    private void rowsPackedQ8(WeightMatrix w, int n, float[] out, int r0, int r1, int worker) {
+        int cols = w.cols(), rows = w.rows(), blocks = cols / QuantKernels.QK, half = cols / 2, R = Q8x8.R;
+        float[] tmp = groupScratch[worker];
+        if (tmp == null) groupScratch[worker] = tmp = new float[2 * UNIT];
+        MemorySegment outSeg = MemorySegment.ofArray(out), tmpSeg = MemorySegment.ofArray(tmp); // see Q4x8
+        for (int g = r0 - r0 % R; g < r1; g += R) {
+            boolean whole = g >= r0 && g + R <= r1;
+            for (int t = 0; t < n; t++) {
+                Q8x8.gemv(w.packed(), (long) (g / R) * blocks * Q8x8.BLOCK, blocks, qi, t * half, qd, t * blocks,
+                        whole ? outSeg : tmpSeg, whole ? t * rows + g : 0);
+                if (!whole) copyPart(tmp, 0, out, t * rows, g, R, r0, r1);
+            }
+        }
+    }
+
     /** Copies the rows of group {@code g} (R rows) inside {@code [r0, r1)} from {@code tmp[o..]} to {@code out[base + r]}. */
     private static void copyPart(float[] tmp, int o, float[] out, int base, int g, int R, int r0, int r1) {
         for (int r = Math.max(g, r0); r < Math.min(g + R, r1); r++) out[base + r] = tmp[o + r - g];
@@ -596,6 +623,7 @@ public final class Matmul {
             case Q4_K_X8 -> rowsPackedQ4K(w, n, out, r0, r1, worker);
             case Q5_K_X8 -> rowsPackedQ5K(w, n, out, r0, r1, worker);
             case Q4_0_X8 -> rowsPacked(w, n, out, r0, r1, worker);
+            case Q8_0_X8 -> rowsPackedQ8(w, n, out, r0, r1, worker);
             case K_QUANT -> rowsK(w, n, out, r0, r1, worker);
             case Q4_1, Q5_1, Q5_0, IQ4_NL -> rowsLegacy(w, n, out, r0, r1, worker);
             case Q4_0 -> {

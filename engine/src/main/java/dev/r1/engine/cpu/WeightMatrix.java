@@ -26,8 +26,9 @@ public record WeightMatrix(String name, GgmlType type, int rows, int cols, Memor
         if (packed != null && !(type == GgmlType.Q4_0 && Q4x8.fits(rows, cols) && packed.byteSize() >= need
                 || type == GgmlType.Q6_K && Q6Kx8.fits(rows, cols) && packed.byteSize() >= (long) rows / Q6Kx8.R * (cols / 256) * Q6Kx8.BLOCK
                 || type == GgmlType.Q4_K && Q4Kx8.fits(rows, cols) && packed.byteSize() >= (long) rows / Q4Kx8.R * (cols / 256) * Q4Kx8.BLOCK
-                || type == GgmlType.Q5_K && Q5Kx8.fits(rows, cols) && packed.byteSize() >= Q5Kx8.bytes(rows, cols))) {
-            throw new IllegalArgumentException("tensor '" + name + "': not a repacked Q4_0, Q4_K, Q5_K or Q6_K matrix");
+                || type == GgmlType.Q5_K && Q5Kx8.fits(rows, cols) && packed.byteSize() >= Q5Kx8.bytes(rows, cols)
+                || type == GgmlType.Q8_0 && Q8x8.fits(rows, cols) && packed.byteSize() >= need)) {
+            throw new IllegalArgumentException("tensor '" + name + "': not a repacked Q4_0, Q8_0, Q4_K, Q5_K or Q6_K matrix");
         }
     }
 
@@ -52,6 +53,8 @@ public record WeightMatrix(String name, GgmlType type, int rows, int cols, Memor
         Q4_K_X8,
         /** repacked Q5_K ({@link Q5Kx8}, ggml's lanes): Q8_K activations as pairs, and their sums of 16 */
         Q5_K_X8,
+        /** repacked Q8_0 ({@link Q8x8}, ggml's lanes): Q4x8's activations */
+        Q8_0_X8,
         /** row-major Q4_0: Q8_0 activations in natural order with block sums */
         Q4_0,
         /** row-major Q8_0: Q8_0 activations in the pair layout */
@@ -77,7 +80,7 @@ public record WeightMatrix(String name, GgmlType type, int rows, int cols, Memor
         return switch (type) {
             case Q4_0 -> packed != null ? Kernel.Q4_0_X8 : Kernel.Q4_0;
             case Q6_K -> packed == null ? Kernel.K_QUANT : Q6Kx8.ggmlLanes(name) ? Kernel.Q6_K_X8_GGML : Kernel.Q6_K_X8;
-            case Q8_0 -> Kernel.Q8_0;
+            case Q8_0 -> packed != null ? Kernel.Q8_0_X8 : Kernel.Q8_0;
             case Q4_K -> packed != null ? Kernel.Q4_K_X8 : Kernel.K_QUANT;
             case Q5_K -> packed != null ? Kernel.Q5_K_X8 : Kernel.K_QUANT;
             case Q3_K, Q2_K, IQ4_XS -> Kernel.K_QUANT; // KQuants2

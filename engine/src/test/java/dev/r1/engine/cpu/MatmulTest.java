@@ -218,6 +218,52 @@ class MatmulTest {
     }
 
     /**
+     * Repacked Q8_0 keeps ggml's eight lanes and float operations per row, as the row-major kernel does (which
+     * matches llama.cpp's bit for bit, {@code GgmlKernelParityTest}): outputs equal bit for bit decoding alone
+     * (decodePacked's pairs and a lone group), beside another kernel in one multiply (chunks that split groups),
+     * for batches, and at the 16-bit sums' limit (every weight -128, activations at +-127).
+     */
+    @org.junit.jupiter.api.Test
+    void repackedQ8_0EqualsTheRowMajorKernel() {
+        int rows = 7 * Q8x8.R, cols = 320; // seven groups over 3 workers: shares of 2, 2, 3 (pairs, one group alone)
+        org.junit.jupiter.api.Assumptions.assumeTrue(Q8x8.fits(rows, cols), "Q8_0 is not repacked at " + VectorWidths.describe());
+        Case c = random(GgmlType.Q8_0, rows, cols, 71);
+        MemorySegment extreme = java.lang.foreign.Arena.ofAuto().allocate(c.w.data().byteSize());
+        for (long b = 0; b < extreme.byteSize(); b += QuantKernels.Q8_0_BYTES) {
+            extreme.set(QuantLayouts.I16, b, Float.floatToFloat16(b % 3 == 0 ? -0.01f : 0.02f));
+            for (int i = 2; i < QuantKernels.Q8_0_BYTES; i++) extreme.set(java.lang.foreign.ValueLayout.JAVA_BYTE, b + i, (byte) -128);
+        }
+        Matmul mm = new Matmul(POOL);
+        SplittableRandom r = new SplittableRandom(73);
+        for (MemorySegment data : new MemorySegment[] {c.w.data(), extreme}) {
+            WeightMatrix plain = new WeightMatrix("w", GgmlType.Q8_0, rows, cols, data);
+            WeightMatrix packed = new WeightMatrix("w", GgmlType.Q8_0, rows, cols, data, Q8x8.repack(data, rows, cols, java.lang.foreign.Arena.ofAuto(), POOL));
+            assertEquals(WeightMatrix.Kernel.Q8_0_X8, packed.kernel());
+            Case same = random(GgmlType.Q4_0, 40, cols, 74); // another kernel on the same input
+            for (int n : new int[] {1, 2, 3, 5}) {
+                float[] x = new float[n * cols];
+                for (int i = 0; i < x.length; i++) {
+                    x[i] = data == extreme ? (i % 32 == 7 ? 3f : 1f) * (i / 32 % 2 == 0 ? 1 : -1)
+                            : (float) (r.nextGaussian() * (i % 3 == 0 ? 6 : 1) + (i % 5 == 0 ? 2 : 0));
+                }
+                float[] got = new float[n * rows], ref = new float[n * rows], mixed = new float[n * rows], o = new float[n * 40];
+                mm.multiply(x, n, packed, got);
+                mm.multiply(x, n, plain, ref);
+                mm.multiply(x, n, new WeightMatrix[] {same.w, packed}, new float[][] {o, mixed}, false);
+                for (int i = 0; i < got.length; i++) {
+                    assertEquals(Float.floatToRawIntBits(ref[i]), Float.floatToRawIntBits(got[i]), "n=" + n + " " + i + ": " + ref[i] + " vs " + got[i]);
+                    assertEquals(Float.floatToRawIntBits(ref[i]), Float.floatToRawIntBits(mixed[i]), "mixed n=" + n + " " + i);
+                }
+            }
+        }
+        // a non-finite scale keeps the matrix row-major
+        MemorySegment copy = java.lang.foreign.Arena.ofAuto().allocate(c.w.data().byteSize());
+        copy.copyFrom(c.w.data());
+        copy.set(QuantLayouts.I16, 3L * (cols / 32) * QuantKernels.Q8_0_BYTES + 2 * QuantKernels.Q8_0_BYTES, (short) 0x7e00); // NaN, row 3
+        assertTrue(Q8x8.repack(copy, rows, cols, java.lang.foreign.Arena.ofAuto(), POOL) == null);
+    }
+
+    /**
      * Repacked Q4_K against ggml's float operations written out in scalar code, per token: consecutive
      * tokens of one sequence in fours take the gemm grain (an fma per two sub-blocks), the rest and every
      * row of a batch of sequences the gemv grain (an fma per super-block); and against the row-major kernel
