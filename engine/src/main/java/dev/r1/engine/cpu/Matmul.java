@@ -102,11 +102,13 @@ public final class Matmul {
             needQ8K |= k == WeightMatrix.Kernel.K_QUANT || k == WeightMatrix.Kernel.Q6_K_X8 || k == WeightMatrix.Kernel.Q6_K_X8_GGML
                     || k == WeightMatrix.Kernel.Q4_K_X8 || k == WeightMatrix.Kernel.Q5_K_X8;
             needQ8 |= k == WeightMatrix.Kernel.Q4_0 || k == WeightMatrix.Kernel.Q4_0_X8 || k == WeightMatrix.Kernel.Q8_0_X8
+                    || k == WeightMatrix.Kernel.IQ4_NL_X8
                     || k == WeightMatrix.Kernel.Q5_0 || k == WeightMatrix.Kernel.IQ4_NL;
-            needQ8_1 |= k == WeightMatrix.Kernel.Q4_1 || k == WeightMatrix.Kernel.Q5_1;
+            needQ8_1 |= k == WeightMatrix.Kernel.Q4_1 || k == WeightMatrix.Kernel.Q5_1 || k == WeightMatrix.Kernel.Q8_1_X8;
             needSums |= k == WeightMatrix.Kernel.Q4_0;
-            needPacked |= k == WeightMatrix.Kernel.Q4_0_X8 || k == WeightMatrix.Kernel.Q8_0_X8;
-            allPackedQ8 &= k == WeightMatrix.Kernel.Q8_0_X8;
+            boolean x8 = k == WeightMatrix.Kernel.Q8_0_X8 || k == WeightMatrix.Kernel.Q8_1_X8 || k == WeightMatrix.Kernel.IQ4_NL_X8;
+            needPacked |= k == WeightMatrix.Kernel.Q4_0_X8 || x8;
+            allPackedQ8 &= x8 && k == ws[0].kernel(); // one Q8x8 kernel for all (Q8_0 with Q5_0 share one)
             needSpreadK |= (k == WeightMatrix.Kernel.Q6_K_X8 || k == WeightMatrix.Kernel.Q6_K_X8_GGML) && n == 1;
             anyPackedQ4K |= k == WeightMatrix.Kernel.Q4_K_X8;
             anyPackedQ5K |= k == WeightMatrix.Kernel.Q5_K_X8;
@@ -142,7 +144,7 @@ public final class Matmul {
             Q6Kx8.spread(kq, 0, cols, kv);
         }
         if (n == 1 && (allPackedQ4 || allPackedQ6K || allPackedQ6KGgml || allPackedQ4K || allPackedQ5K || allPackedQ8)) {
-            decodePacked(ws, outs, totalRows, allPackedQ4 ? WeightMatrix.Kernel.Q4_0_X8 : allPackedQ8 ? WeightMatrix.Kernel.Q8_0_X8
+            decodePacked(ws, outs, totalRows, allPackedQ4 ? WeightMatrix.Kernel.Q4_0_X8 : allPackedQ8 ? ws[0].kernel()
                     : allPackedQ6K ? WeightMatrix.Kernel.Q6_K_X8
                     : allPackedQ6KGgml ? WeightMatrix.Kernel.Q6_K_X8_GGML : allPackedQ5K ? WeightMatrix.Kernel.Q5_K_X8 : WeightMatrix.Kernel.Q4_K_X8);
             return;
@@ -188,10 +190,11 @@ public final class Matmul {
     private void decodePacked(WeightMatrix[] ws, float[][] outs, int totalRows, WeightMatrix.Kernel kind) {
         boolean q6k = kind == WeightMatrix.Kernel.Q6_K_X8, q4k = kind == WeightMatrix.Kernel.Q4_K_X8;
         boolean q6kGgml = kind == WeightMatrix.Kernel.Q6_K_X8_GGML, q5k = kind == WeightMatrix.Kernel.Q5_K_X8;
-        boolean q8 = kind == WeightMatrix.Kernel.Q8_0_X8;
+        boolean q8 = kind == WeightMatrix.Kernel.Q8_0_X8 || kind == WeightMatrix.Kernel.Q8_1_X8 || kind == WeightMatrix.Kernel.IQ4_NL_X8;
         int R = q6k || q6kGgml ? Q6Kx8.R : q4k ? Q4Kx8.R : q5k ? Q5Kx8.R : q8 ? Q8x8.R : Q4x8.R, groups = totalRows / R;
         int blocks = ws[0].cols() / (q6k || q6kGgml || q4k || q5k ? KQuants.QK : QuantKernels.QK);
-        long groupBytes = (long) blocks * (q6k || q6kGgml ? Q6Kx8.BLOCK : q4k ? Q4Kx8.BLOCK : q5k ? Q5Kx8.BLOCK : q8 ? Q8x8.BLOCK : Q4x8.BLOCK);
+        long groupBytes = (long) blocks * (q6k || q6kGgml ? Q6Kx8.BLOCK : q4k ? Q4Kx8.BLOCK : q5k ? Q5Kx8.BLOCK
+                : q8 ? Q8x8.block(ws[0].type()) : Q4x8.BLOCK);
         int[] first = new int[ws.length + 1]; // first group of each matrix
         for (int i = 0; i < ws.length; i++) first[i + 1] = first[i] + ws[i].rows() / R;
         MemorySegment[] segs = new MemorySegment[ws.length]; // Q4x8 and Q6Kx8 store through segments (see Q4x8)
@@ -210,8 +213,8 @@ public final class Matmul {
                         if (j < g1) {
                             int b = matrixOf(first, j), gb = j - first[b];
                             if (q8) { // one group a call: ggml's eight lanes per row take the registers
-                                Q8x8.gemv(ws[a].packed(), ga * groupBytes, blocks, qi, 0, qd, 0, segs[a], ga * R);
-                                Q8x8.gemv(ws[b].packed(), gb * groupBytes, blocks, qi, 0, qd, 0, segs[b], gb * R);
+                                gemvX8(kind, ws[a].packed(), ga * groupBytes, blocks, 0, 0, segs[a], ga * R);
+                                gemvX8(kind, ws[b].packed(), gb * groupBytes, blocks, 0, 0, segs[b], gb * R);
                             } else if (q6kGgml) { // no two-group kernel: ggml's eight lanes per row take the registers
                                 Q6Kx8.gemvGgml(ws[a].packed(), ga * groupBytes, blocks, kv, kd, 0, kb, 0, laneScratch(worker), segs[a], ga * R);
                                 Q6Kx8.gemvGgml(ws[b].packed(), gb * groupBytes, blocks, kv, kd, 0, kb, 0, laneScratch(worker), segs[b], gb * R);
@@ -229,7 +232,7 @@ public final class Matmul {
                                         segs[a], ga * R, segs[b], gb * R);
                             }
                         } else if (q8) {
-                            Q8x8.gemv(ws[a].packed(), ga * groupBytes, blocks, qi, 0, qd, 0, segs[a], ga * R);
+                            gemvX8(kind, ws[a].packed(), ga * groupBytes, blocks, 0, 0, segs[a], ga * R);
                         } else if (q6kGgml) {
                             Q6Kx8.gemvGgml(ws[a].packed(), ga * groupBytes, blocks, kv, kd, 0, kb, 0, laneScratch(worker), segs[a], ga * R);
                         } else if (q5k) {
@@ -467,7 +470,7 @@ public final class Matmul {
     }
 
     /**
-     * Repacked Q8_0 rows {@code [r0, r1)}: each group of R rows against every token in turn ({@link Q8x8#gemv}:
+     * Repacked Q8_0 / Q5_0 / Q4_1 / Q5_1 / IQ4_NL rows {@code [r0, r1)}: each group of R rows against every token in turn ({@link Q8x8#gemv}:
      * ggml's lanes leave no registers for a second token); the group stays in cache while the tokens pass.
      */
     private void rowsPackedQ8(WeightMatrix w, int n, float[] out, int r0, int r1, int worker) {
@@ -478,10 +481,19 @@ public final class Matmul {
         for (int g = r0 - r0 % R; g < r1; g += R) {
             boolean whole = g >= r0 && g + R <= r1;
             for (int t = 0; t < n; t++) {
-                Q8x8.gemv(w.packed(), (long) (g / R) * blocks * Q8x8.BLOCK, blocks, qi, t * half, qd, t * blocks,
+                gemvX8(w.kernel(), w.packed(), (long) (g / R) * blocks * Q8x8.block(w.type()), blocks, t * half, t * blocks,
                         whole ? outSeg : tmpSeg, whole ? t * rows + g : 0);
                 if (!whole) copyPart(tmp, 0, out, t * rows, g, R, r0, r1);
             }
+        }
+    }
+
+    /** One group of a {@link Q8x8} matrix · token {@code qi[qiOff ..]} (its block scales and sums from {@code dOff}). */
+    private void gemvX8(WeightMatrix.Kernel k, MemorySegment w, long off, int blocks, int qiOff, int dOff, MemorySegment out, int o) {
+        switch (k) {
+            case Q8_1_X8 -> Q8x8.gemvMin(w, off, blocks, qi, qiOff, qd, q1s, dOff, out, o);
+            case IQ4_NL_X8 -> Q8x8.gemvSum(w, off, blocks, qi, qiOff, qd, dOff, out, o);
+            default -> Q8x8.gemv(w, off, blocks, qi, qiOff, qd, dOff, out, o);
         }
     }
 
@@ -623,7 +635,7 @@ public final class Matmul {
             case Q4_K_X8 -> rowsPackedQ4K(w, n, out, r0, r1, worker);
             case Q5_K_X8 -> rowsPackedQ5K(w, n, out, r0, r1, worker);
             case Q4_0_X8 -> rowsPacked(w, n, out, r0, r1, worker);
-            case Q8_0_X8 -> rowsPackedQ8(w, n, out, r0, r1, worker);
+            case Q8_0_X8, Q8_1_X8, IQ4_NL_X8 -> rowsPackedQ8(w, n, out, r0, r1, worker);
             case K_QUANT -> rowsK(w, n, out, r0, r1, worker);
             case Q4_1, Q5_1, Q5_0, IQ4_NL -> rowsLegacy(w, n, out, r0, r1, worker);
             case Q4_0 -> {

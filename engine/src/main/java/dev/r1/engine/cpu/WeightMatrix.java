@@ -6,8 +6,8 @@ import java.lang.foreign.MemorySegment;
 /**
  * A weight matrix as stored by ggml: {@code rows} rows (output features) of {@code cols} elements
  * (input features, GGUF {@code ne0}), each row a whole number of blocks, read in place from the mapping.
- * {@code packed}, when not null, is the same matrix in a row-interleaved layout ({@link Q4x8} for Q4_0,
- * {@link Q4Kx8} for Q4_K, {@link Q5Kx8} for Q5_K, {@link Q6Kx8} for Q6_K), which the matmul kernels then read instead of {@code data}.
+ * {@code packed}, when not null, is the same matrix in a row-interleaved layout ({@link Q4x8} for Q4_0, {@link Q8x8} for
+ * Q8_0 / Q5_0 / Q4_1 / Q5_1 / IQ4_NL, {@link Q4Kx8} for Q4_K, {@link Q5Kx8} for Q5_K, {@link Q6Kx8} for Q6_K), which the matmul kernels then read instead of {@code data}.
  */
 public record WeightMatrix(String name, GgmlType type, int rows, int cols, MemorySegment data, MemorySegment packed) {
     public WeightMatrix(String name, GgmlType type, int rows, int cols, MemorySegment data) {
@@ -27,8 +27,8 @@ public record WeightMatrix(String name, GgmlType type, int rows, int cols, Memor
                 || type == GgmlType.Q6_K && Q6Kx8.fits(rows, cols) && packed.byteSize() >= (long) rows / Q6Kx8.R * (cols / 256) * Q6Kx8.BLOCK
                 || type == GgmlType.Q4_K && Q4Kx8.fits(rows, cols) && packed.byteSize() >= (long) rows / Q4Kx8.R * (cols / 256) * Q4Kx8.BLOCK
                 || type == GgmlType.Q5_K && Q5Kx8.fits(rows, cols) && packed.byteSize() >= Q5Kx8.bytes(rows, cols)
-                || type == GgmlType.Q8_0 && Q8x8.fits(rows, cols) && packed.byteSize() >= need)) {
-            throw new IllegalArgumentException("tensor '" + name + "': not a repacked Q4_0, Q8_0, Q4_K, Q5_K or Q6_K matrix");
+                || Q8x8.serves(type) && Q8x8.fits(rows, cols) && packed.byteSize() >= Q8x8.bytes(type, rows, cols))) {
+            throw new IllegalArgumentException("tensor '" + name + "': not a repacked " + type + " matrix");
         }
     }
 
@@ -53,8 +53,12 @@ public record WeightMatrix(String name, GgmlType type, int rows, int cols, Memor
         Q4_K_X8,
         /** repacked Q5_K ({@link Q5Kx8}, ggml's lanes): Q8_K activations as pairs, and their sums of 16 */
         Q5_K_X8,
-        /** repacked Q8_0 ({@link Q8x8}, ggml's lanes): Q4x8's activations */
+        /** repacked Q8_0, Q5_0 ({@link Q8x8#gemv}, ggml's lanes): Q4x8's activation pairs */
         Q8_0_X8,
+        /** repacked Q4_1, Q5_1 ({@link Q8x8#gemvMin}): Q4x8's activation pairs and Q8_1's sums */
+        Q8_1_X8,
+        /** repacked IQ4_NL ({@link Q8x8#gemvSum}, ggml's iq4_nl_8x8 order): Q4x8's activation pairs */
+        IQ4_NL_X8,
         /** row-major Q4_0: Q8_0 activations in natural order with block sums */
         Q4_0,
         /** row-major Q8_0: Q8_0 activations in the pair layout */
@@ -84,10 +88,10 @@ public record WeightMatrix(String name, GgmlType type, int rows, int cols, Memor
             case Q4_K -> packed != null ? Kernel.Q4_K_X8 : Kernel.K_QUANT;
             case Q5_K -> packed != null ? Kernel.Q5_K_X8 : Kernel.K_QUANT;
             case Q3_K, Q2_K, IQ4_XS -> Kernel.K_QUANT; // KQuants2
-            case Q4_1 -> Kernel.Q4_1;
-            case Q5_1 -> Kernel.Q5_1;
-            case Q5_0 -> Kernel.Q5_0;
-            case IQ4_NL -> Kernel.IQ4_NL;
+            case Q4_1 -> packed != null ? Kernel.Q8_1_X8 : Kernel.Q4_1;
+            case Q5_1 -> packed != null ? Kernel.Q8_1_X8 : Kernel.Q5_1;
+            case Q5_0 -> packed != null ? Kernel.Q8_0_X8 : Kernel.Q5_0;
+            case IQ4_NL -> packed != null ? Kernel.IQ4_NL_X8 : Kernel.IQ4_NL;
             case F32 -> Kernel.F32;
             default -> Kernel.DEQUANTIZED;
         };

@@ -218,28 +218,37 @@ class MatmulTest {
     }
 
     /**
-     * Repacked Q8_0 keeps ggml's eight lanes and float operations per row, as the row-major kernel does (which
-     * matches llama.cpp's bit for bit, {@code GgmlKernelParityTest}): outputs equal bit for bit decoding alone
-     * (decodePacked's pairs and a lone group), beside another kernel in one multiply (chunks that split groups),
-     * for batches, and at the 16-bit sums' limit (every weight -128, activations at +-127).
+     * The 32-element types repacked a byte per value ({@link Q8x8}) keep the float operations of the row-major
+     * kernels (which match llama.cpp's bit for bit, {@code GgmlKernelParityTest}): outputs equal bit for bit
+     * decoding alone (decodePacked's pairs and a lone group), beside another kernel in one multiply (chunks that
+     * split groups), for batches, and at the 16-bit sums' limit (every value at its type's largest magnitude:
+     * Q8_0 -128, Q5_0 -16, Q4_1 15, Q5_1 31, IQ4_NL -127; activations at +-127).
      */
-    @org.junit.jupiter.api.Test
-    void repackedQ8_0EqualsTheRowMajorKernel() {
+    @ParameterizedTest
+    @EnumSource(value = GgmlType.class, names = {"Q8_0", "Q5_0", "Q4_1", "Q5_1", "IQ4_NL"})
+    void repackedByteTypesEqualTheRowMajorKernels(GgmlType type) {
         int rows = 7 * Q8x8.R, cols = 320; // seven groups over 3 workers: shares of 2, 2, 3 (pairs, one group alone)
-        org.junit.jupiter.api.Assumptions.assumeTrue(Q8x8.fits(rows, cols), "Q8_0 is not repacked at " + VectorWidths.describe());
-        Case c = random(GgmlType.Q8_0, rows, cols, 71);
+        org.junit.jupiter.api.Assumptions.assumeTrue(Q8x8.fits(rows, cols), type + " is not repacked at " + VectorWidths.describe());
+        Case c = random(type, rows, cols, 71);
+        int bytes = (int) type.typeSize(), head = Q8x8.hasMin(type) ? 4 : 2;
+        byte fill = switch (type) {
+            case Q8_0 -> (byte) 0x80;
+            case Q5_0, IQ4_NL -> 0;
+            default -> (byte) 0xFF;
+        };
         MemorySegment extreme = java.lang.foreign.Arena.ofAuto().allocate(c.w.data().byteSize());
-        for (long b = 0; b < extreme.byteSize(); b += QuantKernels.Q8_0_BYTES) {
+        for (long b = 0; b < extreme.byteSize(); b += bytes) {
             extreme.set(QuantLayouts.I16, b, Float.floatToFloat16(b % 3 == 0 ? -0.01f : 0.02f));
-            for (int i = 2; i < QuantKernels.Q8_0_BYTES; i++) extreme.set(java.lang.foreign.ValueLayout.JAVA_BYTE, b + i, (byte) -128);
+            if (head == 4) extreme.set(QuantLayouts.I16, b + 2, Float.floatToFloat16(b % 5 == 0 ? 0.3f : -0.1f));
+            for (int i = head; i < bytes; i++) extreme.set(java.lang.foreign.ValueLayout.JAVA_BYTE, b + i, fill);
         }
         Matmul mm = new Matmul(POOL);
         SplittableRandom r = new SplittableRandom(73);
+        Case same = random(GgmlType.Q4_0, 40, cols, 74); // another kernel on the same input
         for (MemorySegment data : new MemorySegment[] {c.w.data(), extreme}) {
-            WeightMatrix plain = new WeightMatrix("w", GgmlType.Q8_0, rows, cols, data);
-            WeightMatrix packed = new WeightMatrix("w", GgmlType.Q8_0, rows, cols, data, Q8x8.repack(data, rows, cols, java.lang.foreign.Arena.ofAuto(), POOL));
-            assertEquals(WeightMatrix.Kernel.Q8_0_X8, packed.kernel());
-            Case same = random(GgmlType.Q4_0, 40, cols, 74); // another kernel on the same input
+            WeightMatrix plain = new WeightMatrix("w", type, rows, cols, data);
+            WeightMatrix packed = new WeightMatrix("w", type, rows, cols, data, Q8x8.repack(data, type, rows, cols, java.lang.foreign.Arena.ofAuto(), POOL));
+            assertTrue(packed.packed() != null && packed.kernel() != plain.kernel(), packed.kernel().toString());
             for (int n : new int[] {1, 2, 3, 5}) {
                 float[] x = new float[n * cols];
                 for (int i = 0; i < x.length; i++) {
@@ -256,11 +265,11 @@ class MatmulTest {
                 }
             }
         }
-        // a non-finite scale keeps the matrix row-major
+        // a non-finite scale (or offset) keeps the matrix row-major
         MemorySegment copy = java.lang.foreign.Arena.ofAuto().allocate(c.w.data().byteSize());
         copy.copyFrom(c.w.data());
-        copy.set(QuantLayouts.I16, 3L * (cols / 32) * QuantKernels.Q8_0_BYTES + 2 * QuantKernels.Q8_0_BYTES, (short) 0x7e00); // NaN, row 3
-        assertTrue(Q8x8.repack(copy, rows, cols, java.lang.foreign.Arena.ofAuto(), POOL) == null);
+        copy.set(QuantLayouts.I16, 3L * (cols / 32) * bytes + 2L * bytes + head - 2, (short) 0x7e00); // NaN, row 3
+        assertTrue(Q8x8.repack(copy, type, rows, cols, java.lang.foreign.Arena.ofAuto(), POOL) == null);
     }
 
     /**
