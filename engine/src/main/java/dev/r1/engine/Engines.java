@@ -32,17 +32,19 @@ public final class Engines {
             dev.r1.models.tensor.GgmlType.IQ4_NL);
 
     /**
-     * The types whose Java kernels run at llama.cpp's speed (decode measured >= 0.9x on AVX2, docs/BENCHMARKS.md;
-     * Q8_0, repacked ({@code Q8x8}), 1.09-1.20x on Zen 4):
-     * {@code auto} picks the Java engine only for files made of these. The other kernels are exact but
-     * slower today: Q4_K (repacked, {@code Q4Kx8}) 0.7x decode and 0.33x prefill on a Q4_K_M file, Q5_K
-     * (repacked, {@code Q5Kx8}) 0.79-0.88x decode on Zen 4, the others (Q4_1, Q5_0/Q5_1, Q2_K/Q3_K, IQ4)
-     * 0.25-0.7x (docs/BENCHMARKS.md, session 18); auto is there to pick the faster engine, and a
-     * type joins this set when its figure does. (Q6_K is here as the output head of the Q4_0 files.)
+     * The types whose Java kernels run at llama.cpp's speed (decode measured >= 0.9x, docs/BENCHMARKS.md):
+     * {@code auto} picks the Java engine only for files made of these. Q4_0 and Q8_0 (repacked, {@code Q4x8} /
+     * {@code Q8x8}) on AVX2 and Zen 4; Q4_1, Q5_0, Q5_1 (repacked a byte per value, {@code Q8x8}) 0.93-1.23x on
+     * Zen 4, and 1.5x their row-major kernels at 256 bits (session 19). The other kernels are exact but slower
+     * today: Q4_K ({@code Q4Kx8}) 0.76-0.83x decode on a Q4_K_M file, Q5_K ({@code Q5Kx8}) 0.79-0.88x, IQ4_NL
+     * 0.68-0.78x, Q2_K/Q3_K/IQ4_XS 0.25-0.45x (docs/BENCHMARKS.md, sessions 18-19); auto is there to pick the
+     * faster engine, and a type joins this set when its figure does. (Q6_K is here as the output head of the
+     * Q4_0 files.)
      */
     public static final java.util.Set<dev.r1.models.tensor.GgmlType> AUTO_JAVA = java.util.EnumSet.of(
             dev.r1.models.tensor.GgmlType.F32, dev.r1.models.tensor.GgmlType.Q4_0, dev.r1.models.tensor.GgmlType.Q8_0,
-            dev.r1.models.tensor.GgmlType.Q6_K);
+            dev.r1.models.tensor.GgmlType.Q6_K, dev.r1.models.tensor.GgmlType.Q4_1, dev.r1.models.tensor.GgmlType.Q5_0,
+            dev.r1.models.tensor.GgmlType.Q5_1);
 
     /** A backend picked for a file, and why (for the one line {@code auto} prints). */
     public record Choice(String backend, String why) {}

@@ -33,11 +33,16 @@ class EnginesTest {
         assertTrue(q4.why().contains("kernels for every tensor type"), q4.why());
         // exact kernels that are still slower than llama.cpp's: auto prefers the faster engine and says why
         for (GgmlType t : new GgmlType[] {GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q3_K, GgmlType.Q2_K, GgmlType.IQ4_XS,
-                GgmlType.Q4_1, GgmlType.Q5_0, GgmlType.Q5_1, GgmlType.IQ4_NL}) {
+                GgmlType.IQ4_NL}) {
             assertTrue(Engines.JAVA_KERNELS.contains(t), t.name());
             Engines.Choice c = Engines.resolve("auto", write(t.name(), GgmlType.Q8_0, t));
             assertEquals("llama.cpp", c.backend(), t.name());
             assertTrue(c.why().contains(t.name() + " kernels are exact but slower"), c.why());
+        }
+        // the repacked 32-element types that decode at llama.cpp's speed (Q8x8): ours, as Q4_0 and Q8_0 are
+        for (GgmlType t : new GgmlType[] {GgmlType.Q4_1, GgmlType.Q5_0, GgmlType.Q5_1}) {
+            Engines.Choice c = Engines.resolve("auto", write(t.name(), GgmlType.Q8_0, t));
+            assertEquals("java", c.backend(), t.name() + ": " + c.why());
         }
         Engines.Choice bf16 = Engines.resolve("auto", write("bf16", GgmlType.Q8_0, GgmlType.BF16));
         assertEquals("llama.cpp", bf16.backend());
