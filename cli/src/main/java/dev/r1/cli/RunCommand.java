@@ -107,7 +107,7 @@ final class RunCommand implements Callable<Integer> {
     int ctx;
 
     @Option(names = "--backend", defaultValue = "auto", description = {"auto, java, llama.cpp or cuda (default: ${DEFAULT-VALUE}:",
-            "java when it has a kernel for every tensor type of the file, else llama.cpp)"})
+            "java when its kernels for every tensor type of the file run at llama.cpp's speed, else llama.cpp)"})
     String backend;
 
     @Option(names = "--think", defaultValue = "dim", description = "reasoning display: dim, hide or show (default: ${DEFAULT-VALUE})")

@@ -46,7 +46,7 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--queue", paramLabel = "N", defaultValue = "16", description = "requests that may wait for a slot; more get 503 (default: ${DEFAULT-VALUE})")
     int queue;
 
-    @Option(names = "--backend", paramLabel = "NAME", defaultValue = "auto", description = "auto, java, llama.cpp or cuda (default: ${DEFAULT-VALUE}: java when it has a kernel for every tensor type, else llama.cpp)")
+    @Option(names = "--backend", paramLabel = "NAME", defaultValue = "auto", description = "auto, java, llama.cpp or cuda (default: ${DEFAULT-VALUE}: java when its kernels for every tensor type of the file run at llama.cpp's speed, else llama.cpp; it says which)")
     String backend;
 
     @Option(names = {"-t", "--threads"}, paramLabel = "N", description = "CPU threads (default: all cores)")
