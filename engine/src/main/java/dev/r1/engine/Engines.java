@@ -51,15 +51,24 @@ public final class Engines {
 
     /**
      * {@code auto}: our engine when its kernels for every matrix type of {@code file} run at llama.cpp's
-     * speed ({@link #AUTO_JAVA}), llama.cpp otherwise; any other name is checked and returned as it is.
+     * speed ({@link #AUTO_JAVA}) and its copy of the weights fits in the memory available now, llama.cpp
+     * otherwise; any other name is checked and returned as it is.
      */
     public static Choice resolve(String backend, Path file) {
+        return resolve(backend, file, availableMemory());
+    }
+
+    /** As {@link #resolve(String, Path)}, with {@code available} bytes of memory (-1: unknown, not checked). */
+    static Choice resolve(String backend, Path file, long available) {
         String n = check(backend);
         if (!n.equals("auto")) return new Choice(n, null);
         java.util.Set<String> missing = new java.util.TreeSet<>(), slower = new java.util.TreeSet<>();
+        long javaBytes = 0, fileBytes = 0;
         try (dev.r1.models.gguf.GgufFile f = dev.r1.models.gguf.GgufFile.open(file)) {
             for (dev.r1.models.gguf.GgufTensor t : f.tensors()) {
+                fileBytes += t.byteSize();
                 boolean matrix = t.nElements() > t.dim(0);
+                javaBytes += matrix ? (long) (t.byteSize() * resident(t.type())) : t.byteSize();
                 if (!matrix || AUTO_JAVA.contains(t.type())) continue;
                 (JAVA_KERNELS.contains(t.type()) ? slower : missing).add(t.type().name());
             }
@@ -72,7 +81,42 @@ public final class Engines {
             return new Choice("llama.cpp", "the Java engine's " + String.join(", ", slower)
                     + " kernels are exact but slower than llama.cpp's (--backend java runs them)");
         }
+        // the repacked copy lives in memory; llama.cpp maps the file, whose pages the kernel may drop and reread
+        if (available >= 0 && javaBytes > available * 9 / 10) {
+            return new Choice("llama.cpp", String.format(Locale.ROOT,
+                    "the Java engine's copy of the weights (%.1f GiB, repacked) would not fit in the %.1f GiB of memory"
+                            + " available; llama.cpp maps the %.1f GiB file (--backend java tries anyway)",
+                    javaBytes / 1073741824.0, available / 1073741824.0, fileBytes / 1073741824.0));
+        }
         return new Choice("java", "the Java engine has kernels for every tensor type of this file");
+    }
+
+    /**
+     * Bytes the Java engine holds per byte of a matrix of this type in the file: the repacked layouts that store
+     * a byte per value ({@code Q8x8}: Q4_1 20 -> 36 bytes a block, Q5_0 22 -> 34, Q5_1 24 -> 36) and Q6_K's (210 -> 276
+     * bytes a super-block); the others keep their size.
+     */
+    static double resident(dev.r1.models.tensor.GgmlType type) {
+        return switch (type) {
+            case Q4_1 -> 36.0 / 20;
+            case Q5_0 -> 34.0 / 22;
+            case Q5_1 -> 36.0 / 24;
+            case IQ4_NL -> 34.0 / 18;
+            case Q6_K -> 276.0 / 210;
+            default -> 1.0;
+        };
+    }
+
+    /** Linux's MemAvailable (page cache that can be dropped included), or -1 where it cannot be read. */
+    static long availableMemory() {
+        try {
+            for (String line : java.nio.file.Files.readAllLines(Path.of("/proc/meminfo"))) {
+                if (line.startsWith("MemAvailable:")) return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+            }
+        } catch (java.io.IOException | RuntimeException e) {
+            // not Linux, or no /proc: nothing to check against
+        }
+        return -1;
     }
 
     private Engines() {}

@@ -44,6 +44,16 @@ class EnginesTest {
             Engines.Choice c = Engines.resolve("auto", write(t.name(), GgmlType.Q8_0, t));
             assertEquals("java", c.backend(), t.name() + ": " + c.why());
         }
+        // a copy that would not fit in the memory available: llama.cpp, which maps the file, and the figures why
+        Path q51 = write("q51", GgmlType.Q5_1, GgmlType.Q5_1);
+        long size = q51.toFile().length();
+        Engines.Choice tight = Engines.resolve("auto", q51, size * 13 / 10); // the file fits, 1.5x of its matrices does not
+        assertEquals("llama.cpp", tight.backend(), tight.why());
+        assertTrue(tight.why().contains("would not fit") && tight.why().contains("GiB"), tight.why());
+        assertEquals("java", Engines.resolve("auto", q51, size * 2).backend());
+        assertEquals("java", Engines.resolve("auto", q51, -1).backend()); // unknown: not checked
+        assertEquals("java", Engines.resolve("java", q51, 1).backend()); // a name given is kept
+        assertTrue(Engines.availableMemory() != 0);
         Engines.Choice bf16 = Engines.resolve("auto", write("bf16", GgmlType.Q8_0, GgmlType.BF16));
         assertEquals("llama.cpp", bf16.backend());
         assertTrue(bf16.why().contains("no kernel for BF16"), bf16.why());
