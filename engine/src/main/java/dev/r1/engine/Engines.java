@@ -37,7 +37,7 @@ public final class Engines {
      * {@code Q8x8}) on AVX2 and Zen 4; Q4_1, Q5_0, Q5_1 (repacked a byte per value, {@code Q8x8}) 0.93-1.23x on
      * Zen 4, and 1.5x their row-major kernels at 256 bits (session 19). The other kernels are exact but slower
      * today: Q4_K ({@code Q4Kx8}) 0.76-0.83x decode on a Q4_K_M file, Q5_K ({@code Q5Kx8}) 0.79-0.88x, IQ4_NL
-     * 0.68-0.78x, Q2_K/Q3_K/IQ4_XS 0.25-0.45x (docs/BENCHMARKS.md, sessions 18-19); auto is there to pick the
+     * 0.68-0.78x, IQ4_XS ({@code IQ4XSx8}) 0.66-0.69x, Q2_K/Q3_K 0.27-0.43x (docs/BENCHMARKS.md, sessions 18-19); auto is there to pick the
      * faster engine, and a type joins this set when its figure does. (Q6_K is here as the output head of the
      * Q4_0 files.)
      */
@@ -93,7 +93,8 @@ public final class Engines {
 
     /**
      * Bytes the Java engine holds per byte of a matrix of this type in the file: the repacked layouts that store
-     * a byte per value ({@code Q8x8}: Q4_1 20 -> 36 bytes a block, Q5_0 22 -> 34, Q5_1 24 -> 36) and Q6_K's (210 -> 276
+     * a byte per value ({@code Q8x8}: Q4_1 20 -> 36 bytes a block, Q5_0 22 -> 34, Q5_1 24 -> 36; {@code IQ4XSx8} 136 -> 268
+     * a super-block) and Q6_K's (210 -> 276
      * bytes a super-block); the others keep their size.
      */
     static double resident(dev.r1.models.tensor.GgmlType type) {
@@ -102,6 +103,7 @@ public final class Engines {
             case Q5_0 -> 34.0 / 22;
             case Q5_1 -> 36.0 / 24;
             case IQ4_NL -> 34.0 / 18;
+            case IQ4_XS -> 268.0 / 136;
             case Q6_K -> 276.0 / 210;
             default -> 1.0;
         };

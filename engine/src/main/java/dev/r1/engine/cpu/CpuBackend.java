@@ -62,7 +62,7 @@ public final class CpuBackend implements Backend {
 
     /** What a benchmark figure measured: threads, vector widths, which matrices are repacked. */
     @Override public String name() {
-        return "java (" + pool.size() + " threads, " + VectorWidths.describe() + (REPACK ? ", Q4_0/Q4_K/Q6_K" + (Q8x8.ENABLED ? "/Q8_0/Q5_0/Q4_1/Q5_1/IQ4_NL" : "") + (Q5Kx8.ENABLED ? "/Q5_K" : "") + " repacked" : ", nothing repacked") + ")";
+        return "java (" + pool.size() + " threads, " + VectorWidths.describe() + (REPACK ? ", Q4_0/Q4_K/Q6_K" + (Q8x8.ENABLED ? "/Q8_0/Q5_0/Q4_1/Q5_1/IQ4_NL" : "") + (Q5Kx8.ENABLED ? "/Q5_K" : "") + (IQ4XSx8.ENABLED ? "/IQ4_XS" : "") + " repacked" : ", nothing repacked") + ")";
     }
 
     @Override public Buffer buffer(int floats) { return new Buf(new float[floats]); }
@@ -91,13 +91,14 @@ public final class CpuBackend implements Backend {
     }
 
     /**
-     * The one place a matrix's layout is chosen, once at load: Q4_0, Q8_0, Q5_0, Q4_1, Q5_1, IQ4_NL, Q4_K, Q5_K and Q6_K repacked into 8-row groups
+     * The one place a matrix's layout is chosen, once at load: Q4_0, Q8_0, Q5_0, Q4_1, Q5_1, IQ4_NL, Q4_K, Q5_K, Q6_K and IQ4_XS repacked into 8-row groups
      * where the shape and the vector width allow (unless {@code -Dr1.cpu.repack=false}), every other matrix
      * read in place; {@link Matmul} then follows the layout it finds.
      */
     static WeightMatrix prepare(String name, GgmlType type, int rows, int cols, MemorySegment data, Arena arena, Parallel pool) {
         MemorySegment p = null;
         if (REPACK && type == GgmlType.Q4_0 && Q4x8.fits(rows, cols)) p = Q4x8.repack(data, rows, cols, arena, pool);
+        if (REPACK && IQ4XSx8.ENABLED && type == GgmlType.IQ4_XS && IQ4XSx8.fits(rows, cols)) p = IQ4XSx8.repack(data, rows, cols, arena, pool);
         if (REPACK && Q8x8.ENABLED && Q8x8.serves(type) && Q8x8.fits(rows, cols)) p = Q8x8.repack(data, type, rows, cols, arena, pool);
         if (REPACK && type == GgmlType.Q6_K && Q6Kx8.fits(rows, cols)) p = Q6Kx8.repack(data, rows, cols, arena, pool, Q6Kx8.ggmlLanes(name));
         if (REPACK && type == GgmlType.Q4_K && Q4Kx8.fits(rows, cols)) p = Q4Kx8.repack(data, rows, cols, arena, pool);

@@ -92,7 +92,7 @@ public final class Matmul {
         boolean needQ8_1 = false, needQ8 = false, needSums = false, needPairs = false, needQ8K = false, needPacked = false, needSpreadK = false;
         int totalRows = 0;
         boolean allPackedQ4 = true, allPackedQ6K = true, allPackedQ6KGgml = true, allPackedQ4K = true, anyPackedQ4K = false;
-        boolean allPackedQ5K = true, anyPackedQ5K = false, allPackedQ8 = true;
+        boolean allPackedQ5K = true, anyKPairs = false, allPackedQ8 = true, allPackedXS = true;
         for (int i = 0; i < ws.length; i++) {
             WeightMatrix w = ws[i];
             if (w.cols() != cols) throw new IllegalArgumentException("matrices with different input sizes in one multiply");
@@ -100,7 +100,7 @@ public final class Matmul {
             // the activation forms the matrices' kernels read, each made once for all of them
             WeightMatrix.Kernel k = w.kernel();
             needQ8K |= k == WeightMatrix.Kernel.K_QUANT || k == WeightMatrix.Kernel.Q6_K_X8 || k == WeightMatrix.Kernel.Q6_K_X8_GGML
-                    || k == WeightMatrix.Kernel.Q4_K_X8 || k == WeightMatrix.Kernel.Q5_K_X8;
+                    || k == WeightMatrix.Kernel.Q4_K_X8 || k == WeightMatrix.Kernel.Q5_K_X8 || k == WeightMatrix.Kernel.IQ4_XS_X8;
             needQ8 |= k == WeightMatrix.Kernel.Q4_0 || k == WeightMatrix.Kernel.Q4_0_X8 || k == WeightMatrix.Kernel.Q8_0_X8
                     || k == WeightMatrix.Kernel.IQ4_NL_X8
                     || k == WeightMatrix.Kernel.Q5_0 || k == WeightMatrix.Kernel.IQ4_NL;
@@ -111,8 +111,9 @@ public final class Matmul {
             allPackedQ8 &= x8 && k == ws[0].kernel(); // one Q8x8 kernel for all (Q8_0 with Q5_0 share one)
             needSpreadK |= (k == WeightMatrix.Kernel.Q6_K_X8 || k == WeightMatrix.Kernel.Q6_K_X8_GGML) && n == 1;
             anyPackedQ4K |= k == WeightMatrix.Kernel.Q4_K_X8;
-            anyPackedQ5K |= k == WeightMatrix.Kernel.Q5_K_X8;
+            anyKPairs |= k == WeightMatrix.Kernel.Q5_K_X8 || k == WeightMatrix.Kernel.IQ4_XS_X8; // both read kqi
             allPackedQ5K &= k == WeightMatrix.Kernel.Q5_K_X8;
+            allPackedXS &= k == WeightMatrix.Kernel.IQ4_XS_X8;
             needPairs |= k == WeightMatrix.Kernel.Q8_0;
             allPackedQ4 &= k == WeightMatrix.Kernel.Q4_0_X8;
             allPackedQ6K &= k == WeightMatrix.Kernel.Q6_K_X8;
@@ -131,7 +132,7 @@ public final class Matmul {
             short[] from = kq, to = kqp;
             pool.forRange(n, 1, (a, b) -> KQuants2.toPairs(from, a * cols, (b - a) * cols, to, a * cols));
         }
-        if (anyPackedQ5K || anyPackedQ4K && (n > 1 || !Q4Kx8.SPREAD)) { // pairs: two-token kernels, one token where not spread, Q5Kx8
+        if (anyKPairs || anyPackedQ4K && (n > 1 || !Q4Kx8.SPREAD)) { // pairs: two-token kernels, one token where not spread, Q5Kx8
             if (kqi.length < n * cols / 2) kqi = new int[n * cols / 2];
             Q4Kx8.pairs(kq, 0, n * cols, kqi, 0);
         }
@@ -143,8 +144,8 @@ public final class Matmul {
             if (kv.length < cols / 2 * Q6Kx8.STRIDE) kv = new int[cols / 2 * Q6Kx8.STRIDE];
             Q6Kx8.spread(kq, 0, cols, kv);
         }
-        if (n == 1 && (allPackedQ4 || allPackedQ6K || allPackedQ6KGgml || allPackedQ4K || allPackedQ5K || allPackedQ8)) {
-            decodePacked(ws, outs, totalRows, allPackedQ4 ? WeightMatrix.Kernel.Q4_0_X8 : allPackedQ8 ? ws[0].kernel()
+        if (n == 1 && (allPackedQ4 || allPackedQ6K || allPackedQ6KGgml || allPackedQ4K || allPackedQ5K || allPackedQ8 || allPackedXS)) {
+            decodePacked(ws, outs, totalRows, allPackedQ4 ? WeightMatrix.Kernel.Q4_0_X8 : allPackedQ8 || allPackedXS ? ws[0].kernel()
                     : allPackedQ6K ? WeightMatrix.Kernel.Q6_K_X8
                     : allPackedQ6KGgml ? WeightMatrix.Kernel.Q6_K_X8_GGML : allPackedQ5K ? WeightMatrix.Kernel.Q5_K_X8 : WeightMatrix.Kernel.Q4_K_X8);
             return;
@@ -191,10 +192,11 @@ public final class Matmul {
         boolean q6k = kind == WeightMatrix.Kernel.Q6_K_X8, q4k = kind == WeightMatrix.Kernel.Q4_K_X8;
         boolean q6kGgml = kind == WeightMatrix.Kernel.Q6_K_X8_GGML, q5k = kind == WeightMatrix.Kernel.Q5_K_X8;
         boolean q8 = kind == WeightMatrix.Kernel.Q8_0_X8 || kind == WeightMatrix.Kernel.Q8_1_X8 || kind == WeightMatrix.Kernel.IQ4_NL_X8;
-        int R = q6k || q6kGgml ? Q6Kx8.R : q4k ? Q4Kx8.R : q5k ? Q5Kx8.R : q8 ? Q8x8.R : Q4x8.R, groups = totalRows / R;
-        int blocks = ws[0].cols() / (q6k || q6kGgml || q4k || q5k ? KQuants.QK : QuantKernels.QK);
+        boolean xs = kind == WeightMatrix.Kernel.IQ4_XS_X8;
+        int R = q6k || q6kGgml ? Q6Kx8.R : q4k ? Q4Kx8.R : q5k ? Q5Kx8.R : q8 ? Q8x8.R : xs ? IQ4XSx8.R : Q4x8.R, groups = totalRows / R;
+        int blocks = ws[0].cols() / (q6k || q6kGgml || q4k || q5k || xs ? KQuants.QK : QuantKernels.QK);
         long groupBytes = (long) blocks * (q6k || q6kGgml ? Q6Kx8.BLOCK : q4k ? Q4Kx8.BLOCK : q5k ? Q5Kx8.BLOCK
-                : q8 ? Q8x8.block(ws[0].type()) : Q4x8.BLOCK);
+                : q8 ? Q8x8.block(ws[0].type()) : xs ? IQ4XSx8.BLOCK : Q4x8.BLOCK);
         int[] first = new int[ws.length + 1]; // first group of each matrix
         for (int i = 0; i < ws.length; i++) first[i + 1] = first[i] + ws[i].rows() / R;
         MemorySegment[] segs = new MemorySegment[ws.length]; // Q4x8 and Q6Kx8 store through segments (see Q4x8)
@@ -212,7 +214,10 @@ public final class Matmul {
                         int i = g0 + t, a = matrixOf(first, i), ga = i - first[a], j = i + h;
                         if (j < g1) {
                             int b = matrixOf(first, j), gb = j - first[b];
-                            if (q8) { // one group a call: ggml's eight lanes per row take the registers
+                            if (xs) { // one group a call, in two passes of four lanes (IQ4XSx8)
+                                IQ4XSx8.gemv(ws[a].packed(), ga * groupBytes, blocks, kqi, 0, kd, 0, laneScratch(worker), segs[a], ga * R);
+                                IQ4XSx8.gemv(ws[b].packed(), gb * groupBytes, blocks, kqi, 0, kd, 0, laneScratch(worker), segs[b], gb * R);
+                            } else if (q8) { // one group a call: ggml's eight lanes per row take the registers
                                 gemvX8(kind, ws[a].packed(), ga * groupBytes, blocks, 0, 0, segs[a], ga * R);
                                 gemvX8(kind, ws[b].packed(), gb * groupBytes, blocks, 0, 0, segs[b], gb * R);
                             } else if (q6kGgml) { // no two-group kernel: ggml's eight lanes per row take the registers
@@ -231,6 +236,8 @@ public final class Matmul {
                                 Q4x8.gemv2(ws[a].packed(), ga * groupBytes, ws[b].packed(), gb * groupBytes, blocks, acts, 0, qd, s8, 0,
                                         segs[a], ga * R, segs[b], gb * R);
                             }
+                        } else if (xs) {
+                            IQ4XSx8.gemv(ws[a].packed(), ga * groupBytes, blocks, kqi, 0, kd, 0, laneScratch(worker), segs[a], ga * R);
                         } else if (q8) {
                             gemvX8(kind, ws[a].packed(), ga * groupBytes, blocks, 0, 0, segs[a], ga * R);
                         } else if (q6kGgml) {
@@ -497,6 +504,22 @@ public final class Matmul {
         }
     }
 
+    /** Repacked IQ4_XS rows {@code [r0, r1)}: as {@link #rowsPackedQ5K}, each group against every token in turn. */
+    private void rowsPackedXS(WeightMatrix w, int n, float[] out, int r0, int r1, int worker) {
+        int cols = w.cols(), rows = w.rows(), sbs = cols / KQuants.QK, R = IQ4XSx8.R;
+        float[] tmp = groupScratch[worker];
+        if (tmp == null) groupScratch[worker] = tmp = new float[2 * UNIT];
+        MemorySegment outSeg = MemorySegment.ofArray(out), tmpSeg = MemorySegment.ofArray(tmp), lanes = laneScratch(worker);
+        for (int g = r0 - r0 % R; g < r1; g += R) {
+            long off = (long) (g / R) * sbs * IQ4XSx8.BLOCK;
+            boolean whole = g >= r0 && g + R <= r1;
+            for (int t = 0; t < n; t++) {
+                IQ4XSx8.gemv(w.packed(), off, sbs, kqi, t * cols / 2, kd, t * sbs, lanes, whole ? outSeg : tmpSeg, whole ? t * rows + g : 0);
+                if (!whole) copyPart(tmp, 0, out, t * rows, g, R, r0, r1);
+            }
+        }
+    }
+
     /** Copies the rows of group {@code g} (R rows) inside {@code [r0, r1)} from {@code tmp[o..]} to {@code out[base + r]}. */
     private static void copyPart(float[] tmp, int o, float[] out, int base, int g, int R, int r0, int r1) {
         for (int r = Math.max(g, r0); r < Math.min(g + R, r1); r++) out[base + r] = tmp[o + r - g];
@@ -634,6 +657,7 @@ public final class Matmul {
             case Q6_K_X8, Q6_K_X8_GGML -> rowsPackedQ6K(w, n, out, r0, r1, worker);
             case Q4_K_X8 -> rowsPackedQ4K(w, n, out, r0, r1, worker);
             case Q5_K_X8 -> rowsPackedQ5K(w, n, out, r0, r1, worker);
+            case IQ4_XS_X8 -> rowsPackedXS(w, n, out, r0, r1, worker);
             case Q4_0_X8 -> rowsPacked(w, n, out, r0, r1, worker);
             case Q8_0_X8, Q8_1_X8, IQ4_NL_X8 -> rowsPackedQ8(w, n, out, r0, r1, worker);
             case K_QUANT -> rowsK(w, n, out, r0, r1, worker);
@@ -673,7 +697,7 @@ public final class Matmul {
 
     private MemorySegment laneScratch(int worker) {
         MemorySegment l = laneScratch[worker];
-        if (l == null) laneScratch[worker] = l = MemorySegment.ofArray(new float[Math.max(4 * Q6Kx8.R, Q5Kx8.SCRATCH)]);
+        if (l == null) laneScratch[worker] = l = MemorySegment.ofArray(new float[Math.max(Math.max(4 * Q6Kx8.R, IQ4XSx8.SCRATCH), Q5Kx8.SCRATCH)]);
         return l;
     }
 }

@@ -7,7 +7,7 @@ import java.lang.foreign.MemorySegment;
  * A weight matrix as stored by ggml: {@code rows} rows (output features) of {@code cols} elements
  * (input features, GGUF {@code ne0}), each row a whole number of blocks, read in place from the mapping.
  * {@code packed}, when not null, is the same matrix in a row-interleaved layout ({@link Q4x8} for Q4_0, {@link Q8x8} for
- * Q8_0 / Q5_0 / Q4_1 / Q5_1 / IQ4_NL, {@link Q4Kx8} for Q4_K, {@link Q5Kx8} for Q5_K, {@link Q6Kx8} for Q6_K), which the matmul kernels then read instead of {@code data}.
+ * Q8_0 / Q5_0 / Q4_1 / Q5_1 / IQ4_NL, {@link Q4Kx8} for Q4_K, {@link Q5Kx8} for Q5_K, {@link Q6Kx8} for Q6_K, {@link IQ4XSx8} for IQ4_XS), which the matmul kernels then read instead of {@code data}.
  */
 public record WeightMatrix(String name, GgmlType type, int rows, int cols, MemorySegment data, MemorySegment packed) {
     public WeightMatrix(String name, GgmlType type, int rows, int cols, MemorySegment data) {
@@ -27,7 +27,8 @@ public record WeightMatrix(String name, GgmlType type, int rows, int cols, Memor
                 || type == GgmlType.Q6_K && Q6Kx8.fits(rows, cols) && packed.byteSize() >= (long) rows / Q6Kx8.R * (cols / 256) * Q6Kx8.BLOCK
                 || type == GgmlType.Q4_K && Q4Kx8.fits(rows, cols) && packed.byteSize() >= (long) rows / Q4Kx8.R * (cols / 256) * Q4Kx8.BLOCK
                 || type == GgmlType.Q5_K && Q5Kx8.fits(rows, cols) && packed.byteSize() >= Q5Kx8.bytes(rows, cols)
-                || Q8x8.serves(type) && Q8x8.fits(rows, cols) && packed.byteSize() >= Q8x8.bytes(type, rows, cols))) {
+                || Q8x8.serves(type) && Q8x8.fits(rows, cols) && packed.byteSize() >= Q8x8.bytes(type, rows, cols)
+                || type == GgmlType.IQ4_XS && IQ4XSx8.fits(rows, cols) && packed.byteSize() >= IQ4XSx8.bytes(rows, cols))) {
             throw new IllegalArgumentException("tensor '" + name + "': not a repacked " + type + " matrix");
         }
     }
@@ -59,6 +60,8 @@ public record WeightMatrix(String name, GgmlType type, int rows, int cols, Memor
         Q8_1_X8,
         /** repacked IQ4_NL ({@link Q8x8#gemvSum}, ggml's iq4_nl_8x8 order): Q4x8's activation pairs */
         IQ4_NL_X8,
+        /** repacked IQ4_XS ({@link IQ4XSx8}, ggml's lanes): Q8_K activations as pairs */
+        IQ4_XS_X8,
         /** row-major Q4_0: Q8_0 activations in natural order with block sums */
         Q4_0,
         /** row-major Q8_0: Q8_0 activations in the pair layout */
@@ -87,7 +90,8 @@ public record WeightMatrix(String name, GgmlType type, int rows, int cols, Memor
             case Q8_0 -> packed != null ? Kernel.Q8_0_X8 : Kernel.Q8_0;
             case Q4_K -> packed != null ? Kernel.Q4_K_X8 : Kernel.K_QUANT;
             case Q5_K -> packed != null ? Kernel.Q5_K_X8 : Kernel.K_QUANT;
-            case Q3_K, Q2_K, IQ4_XS -> Kernel.K_QUANT; // KQuants2
+            case IQ4_XS -> packed != null ? Kernel.IQ4_XS_X8 : Kernel.K_QUANT;
+            case Q3_K, Q2_K -> Kernel.K_QUANT; // KQuants2
             case Q4_1 -> packed != null ? Kernel.Q8_1_X8 : Kernel.Q4_1;
             case Q5_1 -> packed != null ? Kernel.Q8_1_X8 : Kernel.Q5_1;
             case Q5_0 -> packed != null ? Kernel.Q8_0_X8 : Kernel.Q5_0;

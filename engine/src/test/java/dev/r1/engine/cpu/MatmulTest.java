@@ -218,6 +218,53 @@ class MatmulTest {
     }
 
     /**
+     * Repacked IQ4_XS keeps ggml's eight lanes and float operations per row, as the row-major kernel does (which
+     * matches llama.cpp's bit for bit, {@code LlamaCppParityTest}'s Q2_K/IQ4_XS mix): outputs equal bit for bit,
+     * decoding alone (decodePacked's pairs, a lone group), beside another kernel in one multiply, for batches, and
+     * with every level at -127 and the sub-block scales at their extremes (-32, 31).
+     */
+    @org.junit.jupiter.api.Test
+    void repackedIQ4_XSEqualsTheRowMajorKernel() {
+        int rows = 7 * IQ4XSx8.R, cols = 512;
+        org.junit.jupiter.api.Assumptions.assumeTrue(IQ4XSx8.fits(rows, cols), "IQ4_XS is not repacked at " + VectorWidths.describe());
+        Case c = random(GgmlType.IQ4_XS, rows, cols, 81);
+        MemorySegment extreme = java.lang.foreign.Arena.ofAuto().allocate(c.w.data().byteSize());
+        for (long b = 0; b < extreme.byteSize(); b += 136) {
+            extreme.set(QuantLayouts.I16, b, Float.floatToFloat16(b % 3 == 0 ? -0.01f : 0.02f));
+            extreme.set(QuantLayouts.I16, b + 2, (short) (b % 272 == 0 ? 0xFFFF : 0)); // scales_h: ls 63 or ls 0 (-> 31, -32)
+            for (int i = 4; i < 136; i++) extreme.set(java.lang.foreign.ValueLayout.JAVA_BYTE, b + i, (byte) (i < 8 ? (b % 272 == 0 ? 0xFF : 0) : 0));
+        }
+        Case other = random(GgmlType.Q4_0, 40, cols, 82);
+        Matmul mm = new Matmul(POOL);
+        SplittableRandom r = new SplittableRandom(83);
+        for (MemorySegment data : new MemorySegment[] {c.w.data(), extreme}) {
+            WeightMatrix plain = new WeightMatrix("w", GgmlType.IQ4_XS, rows, cols, data);
+            WeightMatrix packed = new WeightMatrix("w", GgmlType.IQ4_XS, rows, cols, data, IQ4XSx8.repack(data, rows, cols, java.lang.foreign.Arena.ofAuto(), POOL));
+            assertEquals(WeightMatrix.Kernel.IQ4_XS_X8, packed.kernel());
+            for (int n : new int[] {1, 2, 3, 5}) {
+                float[] x = new float[n * cols];
+                for (int i = 0; i < x.length; i++) {
+                    x[i] = data == extreme ? (i % 32 == 7 ? 3f : 1f) * (i / 32 % 2 == 0 ? 1 : -1)
+                            : (float) (r.nextGaussian() * (i % 3 == 0 ? 6 : 1) + (i % 5 == 0 ? 2 : 0));
+                }
+                float[] got = new float[n * rows], ref = new float[n * rows], mixed = new float[n * rows], o = new float[n * 40];
+                mm.multiply(x, n, packed, got);
+                mm.multiply(x, n, plain, ref);
+                mm.multiply(x, n, new WeightMatrix[] {other.w, packed}, new float[][] {o, mixed}, false);
+                for (int i = 0; i < got.length; i++) {
+                    String at = (data == extreme ? "extreme" : "random") + " n=" + n + " " + i;
+                    assertEquals(Float.floatToRawIntBits(ref[i]), Float.floatToRawIntBits(got[i]), at + ": " + ref[i] + " vs " + got[i]);
+                    assertEquals(Float.floatToRawIntBits(ref[i]), Float.floatToRawIntBits(mixed[i]), "mixed " + at);
+                }
+            }
+        }
+        MemorySegment copy = java.lang.foreign.Arena.ofAuto().allocate(c.w.data().byteSize());
+        copy.copyFrom(c.w.data());
+        copy.set(QuantLayouts.I16, 3L * (cols / 256) * 136 + 136, (short) 0x7c00); // +inf, row 3, second super-block
+        assertTrue(IQ4XSx8.repack(copy, rows, cols, java.lang.foreign.Arena.ofAuto(), POOL) == null);
+    }
+
+    /**
      * The 32-element types repacked a byte per value ({@link Q8x8}) against ggml's float operations written out in
      * scalar code (per block eight exact integer lanes of four products, {@code acc_k = fma(d_w·d_a, lane_k, acc_k)},
      * {@code hsum_float_8}, plus the {@code Σ m·s} fma chain for Q4_1/Q5_1; IQ4_NL one exact block sum and one fma,

@@ -1,0 +1,175 @@
+package dev.r1.engine.cpu;
+
+import dev.r1.models.tensor.IQ4_NLType;
+import dev.r1.models.tensor.IQ4_XSType;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * IQ4_XS weights repacked at load time, a byte per value, {@code R} rows side by side (8 on AVX2, 16 on AVX-512),
+ * in the float operations of ggml's AVX2 {@code vec_dot_iq4_xs_q8_K}, exactly. The row-major kernel
+ * ({@link KQuants2#dotIQ4_XS}) looks its levels up 16 bytes at a time and sums lanes per row: 0.31x llama.cpp's
+ * decode speed on Zen 4 (docs/BENCHMARKS.md, session 18).
+ *
+ * <p>Layout, per group of R rows and per super-block of 256 (268·R bytes, 1.97x the 136·R of the R blocks): the R
+ * scales {@code d} as f32; the 8 sub-block scales {@code ls - 32} as {@code [sub-block][row]} int8; the 256 levels
+ * ({@code kvalues_iq4nl[index]}) as int8, {@code [pair][row][2]} for the 128 element pairs in element order. A byte
+ * a value, as {@link Q8x8}: unpacking nibbles and looking levels up for R rows costs more than the bytes save.
+ *
+ * <p>Per row, ggml's order: per super-block eight integer lanes, lane k the sum over the sub-blocks of
+ * {@code ls·(products of elements 4k .. 4k+3 of the sub-block)}, exact; {@code acc_k = fma(d_w·d_a, (float) lane_k,
+ * acc_k)}; {@code hsum_float_8}. Lanes 0..3 (the first 16 elements of each sub-block) and 4..7 (the last 16) are
+ * computed in two passes ({@link #half}), each keeping four integer and four float accumulators, as
+ * {@link Q6Kx8#gemvGgml} does (all eight in one pass measured no faster here: 24-25 against 25-27 GMAC/s,
+ * {@code MatvecBench 2 IQ4_XS 53760}, Zen 4, session 19).
+ */
+public final class IQ4XSx8 {
+    private IQ4XSx8() {}
+
+    static final VectorSpecies<Short> S16 = ShortVector.SPECIES_MAX.withShape(VectorWidths.REPACK);
+    static final VectorSpecies<Integer> I32 = IntVector.SPECIES_MAX.withShape(VectorWidths.REPACK);
+    static final VectorSpecies<Float> F32 = FloatVector.SPECIES_MAX.withShape(VectorWidths.REPACK);
+    /** One element pair of each of the R rows: the bytes that widen into one {@link #S16} vector. */
+    static final VectorSpecies<Byte> B8 = VectorSpecies.of(byte.class, VectorShape.forBitSize(VectorWidths.REPACK.vectorBitSize() / 2));
+    /** The R scales of one sub-block: the bytes that widen into one {@link #I32} vector. */
+    static final VectorSpecies<Byte> SCALES = VectorSpecies.of(byte.class, VectorShape.forBitSize(Math.max(64, F32.length() * 8)));
+    /** Rows per group: one per float lane. */
+    public static final int R = F32.length();
+    static final int QK = KQuants.QK;
+    private static final int SC = 4 * R, VALUES = 12 * R;
+    /** Bytes per group per super-block. */
+    public static final int BLOCK = VALUES + QK * R;
+    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN, NATIVE = ByteOrder.nativeOrder();
+    /** {@code -Dr1.cpu.iq4xsrepack=false} keeps IQ4_XS row-major (the kernel this one is checked against). */
+    public static final boolean ENABLED = Boolean.parseBoolean(System.getProperty("r1.cpu.iq4xsrepack", "true"));
+    /** Floats of scratch {@link #gemv} hands from its first pass to its second. */
+    public static final int SCRATCH = 4 * R;
+
+    public static boolean fits(int rows, int cols) {
+        return rows % R == 0 && cols % QK == 0 && R * 8 == SCALES.vectorBitSize() && R * 2 == S16.length() && B8.length() == S16.length();
+    }
+
+    /** Bytes of a repacked matrix. */
+    public static long bytes(int rows, int cols) { return (long) rows / R * (cols / QK) * BLOCK; }
+
+    /**
+     * Repacks an IQ4_XS matrix into {@code arena}, groups of rows spread over {@code pool}; null when one of its
+     * scales is infinite or NaN (such a matrix keeps the row-major kernel, which propagates it as llama.cpp does).
+     */
+    public static MemorySegment repack(MemorySegment src, int rows, int cols, Arena arena, Parallel pool) {
+        int sbs = cols / QK, groups = rows / R, in = IQ4_XSType.TYPE_SIZE;
+        long rowBytes = (long) sbs * in;
+        MemorySegment dst = arena.allocate((long) groups * sbs * BLOCK, 64);
+        boolean[] bad = new boolean[1];
+        pool.forRange(groups, 1, (g0, g1) -> {
+            // byte arrays, not per-byte segment accesses: repacking runs once per load
+            byte[] b = new byte[in], out = new byte[BLOCK];
+            for (int g = g0; g < g1; g++) {
+                for (int s = 0; s < sbs; s++) {
+                    for (int r = 0; r < R; r++) {
+                        long o = ((long) g * R + r) * rowBytes + (long) s * in;
+                        MemorySegment.copy(src, ValueLayout.JAVA_BYTE, o, b, 0, in);
+                        if ((b[1] & 0x7c) == 0x7c) bad[0] = true;
+                        int d = Float.floatToRawIntBits(Float.float16ToFloat((short) ((b[0] & 0xFF) | b[1] << 8)));
+                        for (int k = 0; k < 4; k++) out[4 * r + k] = (byte) (d >> 8 * k);
+                        for (int j = 0; j < 8; j++) {
+                            out[SC + j * R + r] = (byte) (IQ4_XSType.scale(src, o, j) - 32);
+                            for (int i = 0; i < 16; i++) {
+                                int q = b[IQ4_XSType.OFF_QS + 16 * j + i] & 0xFF, e = 32 * j + i;
+                                put(out, e, r, (byte) IQ4_NLType.value(q & 0xF));
+                                put(out, e + 16, r, (byte) IQ4_NLType.value(q >> 4));
+                            }
+                        }
+                    }
+                    MemorySegment.copy(out, 0, dst, ValueLayout.JAVA_BYTE, ((long) g * sbs + s) * BLOCK, BLOCK);
+                }
+            }
+        });
+        return bad[0] ? null : dst;
+    }
+
+    /** Element {@code e} of row {@code r}: pair e/2, its byte e%2. */
+    private static void put(byte[] out, int e, int r, byte v) {
+        out[VALUES + 2 * ((e / 2) * R + r) + (e & 1)] = v;
+    }
+
+    /**
+     * One group of R rows (at {@code off}) · one token, {@code out[o .. o+R)}: {@code qi} the token's Q8_K values as
+     * pairs from {@code qiOff} ({@link Q4Kx8#pairs}), {@code d} its scales per super-block from {@code dOff};
+     * {@code lanes} {@link #SCRATCH} floats (a segment, see {@link Q4x8}'s note on stores).
+     */
+    public static void gemv(MemorySegment w, long off, int sbs, int[] qi, int qiOff, float[] d, int dOff,
+                            MemorySegment lanes, MemorySegment out, int o) {
+        half(w, off, sbs, qi, qiOff, d, dOff, lanes, 0, out, o);
+        half(w, off, sbs, qi, qiOff, d, dOff, lanes, 1, out, o);
+    }
+
+    /**
+     * Lanes {@code 4h .. 4h+3} (elements {@code 16h .. 16h+15} of every sub-block): half 0 leaves them in
+     * {@code lanes}, half 1 adds all eight in {@code hsum_float_8}'s order into {@code out[o .. o+R)}.
+     */
+    private static void half(MemorySegment w, long off, int sbs, int[] qi, int qiOff, float[] d, int dOff,
+                             MemorySegment lanes, int h, MemorySegment out, int o) {
+        // the pollution-proof form of Q4x8.gemv; written out, no helper returning a vector. A pair's two 16-bit
+        // sums reach 2·127·127 each, so they are widened apart (their sum would not fit 16 bits).
+        IntVector C16 = IntVector.broadcast(I32, 16);
+        FloatVector l0 = FloatVector.zero(F32), l1 = l0, l2 = l0, l3 = l0;
+        for (int s = 0; s < sbs; s++) {
+            long bo = off + (long) s * BLOCK;
+            FloatVector dv = FloatVector.fromMemorySegment(F32, w, bo, LE).lanewise(VectorOperators.MUL, FloatVector.broadcast(F32, d[dOff + s]));
+            IntVector a0 = IntVector.zero(I32), a1 = a0, a2 = a0, a3 = a0;
+            for (int j = 0; j < 8; j++) {
+                long vo = bo + VALUES + 2L * R * (16 * j + 8 * h);
+                int a = qiOff + s * (QK / 2) + 16 * j + 8 * h;
+                IntVector sc = (IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + SC + (long) R * j, LE).convertShape(VectorOperators.B2I, I32, 0);
+                IntVector v;
+                v = (IntVector) ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 0L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a + 0]).reinterpretShape(S16, 0)))
+                        .lanewise(VectorOperators.ADD, ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 2L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a + 1]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+                a0 = v.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.ASHR, C16))
+                        .lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a0);
+                v = (IntVector) ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 4L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a + 2]).reinterpretShape(S16, 0)))
+                        .lanewise(VectorOperators.ADD, ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 6L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a + 3]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+                a1 = v.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.ASHR, C16))
+                        .lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a1);
+                v = (IntVector) ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 8L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a + 4]).reinterpretShape(S16, 0)))
+                        .lanewise(VectorOperators.ADD, ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 10L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a + 5]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+                a2 = v.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.ASHR, C16))
+                        .lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a2);
+                v = (IntVector) ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 12L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a + 6]).reinterpretShape(S16, 0)))
+                        .lanewise(VectorOperators.ADD, ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 14L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a + 7]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+                a3 = v.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.ASHR, C16))
+                        .lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a3);
+            }
+            l0 = dv.lanewise(VectorOperators.FMA, (FloatVector) a0.convertShape(VectorOperators.I2F, F32, 0), l0);
+            l1 = dv.lanewise(VectorOperators.FMA, (FloatVector) a1.convertShape(VectorOperators.I2F, F32, 0), l1);
+            l2 = dv.lanewise(VectorOperators.FMA, (FloatVector) a2.convertShape(VectorOperators.I2F, F32, 0), l2);
+            l3 = dv.lanewise(VectorOperators.FMA, (FloatVector) a3.convertShape(VectorOperators.I2F, F32, 0), l3);
+        }
+        long L = (long) R * Float.BYTES;
+        FloatVector NEG0 = FloatVector.broadcast(F32, -0.0f);
+        if (h == 0) {
+            // stored through a last lanewise (+ -0.0 changes no value), which gives C2 the vectors' exact class
+            l0.lanewise(VectorOperators.ADD, NEG0).intoMemorySegment(lanes, 0, NATIVE);
+            l1.lanewise(VectorOperators.ADD, NEG0).intoMemorySegment(lanes, L, NATIVE);
+            l2.lanewise(VectorOperators.ADD, NEG0).intoMemorySegment(lanes, 2 * L, NATIVE);
+            l3.lanewise(VectorOperators.ADD, NEG0).intoMemorySegment(lanes, 3 * L, NATIVE);
+        } else {
+            // hsum_float_8: ((0+4) + (2+6)) + ((1+5) + (3+7)); this half holds lanes 4..7
+            FloatVector s0 = FloatVector.fromMemorySegment(F32, lanes, 0, NATIVE).lanewise(VectorOperators.ADD, l0);
+            FloatVector s2 = FloatVector.fromMemorySegment(F32, lanes, 2 * L, NATIVE).lanewise(VectorOperators.ADD, l2);
+            FloatVector s1 = FloatVector.fromMemorySegment(F32, lanes, L, NATIVE).lanewise(VectorOperators.ADD, l1);
+            FloatVector s3 = FloatVector.fromMemorySegment(F32, lanes, 3 * L, NATIVE).lanewise(VectorOperators.ADD, l3);
+            NEG0.lanewise(VectorOperators.ADD, s0.lanewise(VectorOperators.ADD, s2).lanewise(VectorOperators.ADD, s1.lanewise(VectorOperators.ADD, s3)))
+                    .intoMemorySegment(out, (long) o * Float.BYTES, NATIVE);
+        }
+    }
+}
