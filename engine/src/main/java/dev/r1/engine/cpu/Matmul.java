@@ -456,21 +456,25 @@ public final class Matmul {
     }
 
     /**
-     * Repacked Q5_K rows {@code [r0, r1)}: each group of R rows against every token in turn ({@link Q5Kx8#gemv},
-     * ggml's lanes for each token alone, so a batch gives each row what decoding it alone would); the group
-     * stays in cache while the tokens pass.
+     * Repacked Q5_K or IQ4_XS rows {@code [r0, r1)}: each group of R rows against every token in turn
+     * ({@link Q5Kx8#gemv}, {@link IQ4XSx8#gemv}: ggml's lanes for each token alone, so a batch gives each row what
+     * decoding it alone would); the group stays in cache while the tokens pass.
      */
-    private void rowsPackedQ5K(WeightMatrix w, int n, float[] out, int r0, int r1, int worker) {
-        int cols = w.cols(), rows = w.rows(), sbs = cols / KQuants.QK, R = Q5Kx8.R;
+    private void rowsPackedLanes(WeightMatrix w, int n, float[] out, int r0, int r1, int worker) {
+        boolean xs = w.kernel() == WeightMatrix.Kernel.IQ4_XS_X8;
+        int cols = w.cols(), rows = w.rows(), sbs = cols / KQuants.QK, R = xs ? IQ4XSx8.R : Q5Kx8.R;
+        long block = xs ? IQ4XSx8.BLOCK : Q5Kx8.BLOCK;
         float[] tmp = groupScratch[worker];
         if (tmp == null) groupScratch[worker] = tmp = new float[2 * UNIT];
         MemorySegment outSeg = MemorySegment.ofArray(out), tmpSeg = MemorySegment.ofArray(tmp), lanes = laneScratch(worker);
         for (int g = r0 - r0 % R; g < r1; g += R) {
-            long off = (long) (g / R) * sbs * Q5Kx8.BLOCK;
+            long off = (long) (g / R) * sbs * block;
             boolean whole = g >= r0 && g + R <= r1;
             for (int t = 0; t < n; t++) {
-                Q5Kx8.gemv(w.packed(), off, sbs, kqi, t * cols / 2, kd, t * sbs, kb, t * sbs * 16, lanes,
-                        whole ? outSeg : tmpSeg, whole ? t * rows + g : 0);
+                MemorySegment dst = whole ? outSeg : tmpSeg;
+                int o = whole ? t * rows + g : 0;
+                if (xs) IQ4XSx8.gemv(w.packed(), off, sbs, kqi, t * cols / 2, kd, t * sbs, lanes, dst, o);
+                else Q5Kx8.gemv(w.packed(), off, sbs, kqi, t * cols / 2, kd, t * sbs, kb, t * sbs * 16, lanes, dst, o);
                 if (!whole) copyPart(tmp, 0, out, t * rows, g, R, r0, r1);
             }
         }
@@ -501,22 +505,6 @@ public final class Matmul {
             case Q8_1_X8 -> Q8x8.gemvMin(w, off, blocks, qi, qiOff, qd, q1s, dOff, out, o);
             case IQ4_NL_X8 -> Q8x8.gemvSum(w, off, blocks, qi, qiOff, qd, dOff, out, o);
             default -> Q8x8.gemv(w, off, blocks, qi, qiOff, qd, dOff, out, o);
-        }
-    }
-
-    /** Repacked IQ4_XS rows {@code [r0, r1)}: as {@link #rowsPackedQ5K}, each group against every token in turn. */
-    private void rowsPackedXS(WeightMatrix w, int n, float[] out, int r0, int r1, int worker) {
-        int cols = w.cols(), rows = w.rows(), sbs = cols / KQuants.QK, R = IQ4XSx8.R;
-        float[] tmp = groupScratch[worker];
-        if (tmp == null) groupScratch[worker] = tmp = new float[2 * UNIT];
-        MemorySegment outSeg = MemorySegment.ofArray(out), tmpSeg = MemorySegment.ofArray(tmp), lanes = laneScratch(worker);
-        for (int g = r0 - r0 % R; g < r1; g += R) {
-            long off = (long) (g / R) * sbs * IQ4XSx8.BLOCK;
-            boolean whole = g >= r0 && g + R <= r1;
-            for (int t = 0; t < n; t++) {
-                IQ4XSx8.gemv(w.packed(), off, sbs, kqi, t * cols / 2, kd, t * sbs, lanes, whole ? outSeg : tmpSeg, whole ? t * rows + g : 0);
-                if (!whole) copyPart(tmp, 0, out, t * rows, g, R, r0, r1);
-            }
         }
     }
 
@@ -656,8 +644,7 @@ public final class Matmul {
         switch (w.kernel()) {
             case Q6_K_X8, Q6_K_X8_GGML -> rowsPackedQ6K(w, n, out, r0, r1, worker);
             case Q4_K_X8 -> rowsPackedQ4K(w, n, out, r0, r1, worker);
-            case Q5_K_X8 -> rowsPackedQ5K(w, n, out, r0, r1, worker);
-            case IQ4_XS_X8 -> rowsPackedXS(w, n, out, r0, r1, worker);
+            case Q5_K_X8, IQ4_XS_X8 -> rowsPackedLanes(w, n, out, r0, r1, worker);
             case Q4_0_X8 -> rowsPacked(w, n, out, r0, r1, worker);
             case Q8_0_X8, Q8_1_X8, IQ4_NL_X8 -> rowsPackedQ8(w, n, out, r0, r1, worker);
             case K_QUANT -> rowsK(w, n, out, r0, r1, worker);

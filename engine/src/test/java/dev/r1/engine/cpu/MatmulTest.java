@@ -218,6 +218,19 @@ class MatmulTest {
     }
 
     /**
+     * Inputs for the repacked kernels' tests: large, offset values, or (extreme) +-1 and +-3 per block of 32, which
+     * quantize to +-127 at the block maximum, the activations' largest magnitude.
+     */
+    static float[] activations(int len, boolean extreme, SplittableRandom r) {
+        float[] x = new float[len];
+        for (int i = 0; i < len; i++) {
+            x[i] = extreme ? (i % 32 == 7 ? 3f : 1f) * (i / 32 % 2 == 0 ? 1 : -1)
+                    : (float) (r.nextGaussian() * (i % 3 == 0 ? 6 : 1) + (i % 5 == 0 ? 2 : 0));
+        }
+        return x;
+    }
+
+    /**
      * Repacked IQ4_XS keeps ggml's eight lanes and float operations per row, as the row-major kernel does (which
      * matches llama.cpp's bit for bit, {@code LlamaCppParityTest}'s Q2_K/IQ4_XS mix): outputs equal bit for bit,
      * decoding alone (decodePacked's pairs, a lone group), beside another kernel in one multiply, for batches, and
@@ -242,11 +255,7 @@ class MatmulTest {
             WeightMatrix packed = new WeightMatrix("w", GgmlType.IQ4_XS, rows, cols, data, IQ4XSx8.repack(data, rows, cols, java.lang.foreign.Arena.ofAuto(), POOL));
             assertEquals(WeightMatrix.Kernel.IQ4_XS_X8, packed.kernel());
             for (int n : new int[] {1, 2, 3, 5}) {
-                float[] x = new float[n * cols];
-                for (int i = 0; i < x.length; i++) {
-                    x[i] = data == extreme ? (i % 32 == 7 ? 3f : 1f) * (i / 32 % 2 == 0 ? 1 : -1)
-                            : (float) (r.nextGaussian() * (i % 3 == 0 ? 6 : 1) + (i % 5 == 0 ? 2 : 0));
-                }
+                float[] x = activations(n * cols, data == extreme, r);
                 float[] got = new float[n * rows], ref = new float[n * rows], mixed = new float[n * rows], o = new float[n * 40];
                 mm.multiply(x, n, packed, got);
                 mm.multiply(x, n, plain, ref);
@@ -301,11 +310,7 @@ class MatmulTest {
             WeightMatrix packed = new WeightMatrix("w", type, rows, cols, data, Q8x8.repack(data, type, rows, cols, java.lang.foreign.Arena.ofAuto(), POOL));
             assertTrue(packed.packed() != null && packed.kernel() != plain.kernel(), packed.kernel().toString());
             for (int n : new int[] {1, 2, 3, 5}) {
-                float[] x = new float[n * cols];
-                for (int i = 0; i < x.length; i++) {
-                    x[i] = data == extreme ? (i % 32 == 7 ? 3f : 1f) * (i / 32 % 2 == 0 ? 1 : -1)
-                            : (float) (r.nextGaussian() * (i % 3 == 0 ? 6 : 1) + (i % 5 == 0 ? 2 : 0));
-                }
+                float[] x = activations(n * cols, data == extreme, r);
                 float[] got = new float[n * rows], ref = new float[n * rows], mixed = new float[n * rows], o = new float[n * 40];
                 mm.multiply(x, n, packed, got);
                 mm.multiply(x, n, plain, ref);
