@@ -35,6 +35,11 @@ class CommandsCliTest {
         assertEquals(128, j.get("shape").get("hidden").asInt());
         assertTrue(j.get("types").has("F16") && j.get("types").has("F32"), j.toString());
         assertEquals(512, j.get("tokenizer").get("tokens").asInt());
+        // F16 matrices: the Java engine has no fast kernel for them, so auto picks llama.cpp and says why
+        assertEquals("llama.cpp", j.get("auto_backend").asText(), j.toString());
+        assertTrue(j.get("auto_backend_why").asText().contains("F16"), j.toString());
+        assertTrue(j.get("java_weight_bytes").asLong() > 0 && j.get("java_weight_bytes").asLong() <= Files.size(f16), j.toString());
+        assertTrue(r1("info", f16.toString()).out().contains("backend:       auto picks llama.cpp"));
 
         Path odd = dir.resolve("odd.gguf"); // a valid GGUF, but not a model r1 knows
         try (GgufWriter w = GgufWriter.create(odd)) {

@@ -88,7 +88,18 @@ public final class Engines {
                             + " available; llama.cpp maps the %.1f GiB file (--backend java tries anyway)",
                     javaBytes / 1073741824.0, available / 1073741824.0, fileBytes / 1073741824.0));
         }
-        return new Choice("java", "the Java engine has kernels for every tensor type of this file");
+        return new Choice("java", "the Java engine's kernels for every tensor type of this file run at llama.cpp's speed");
+    }
+
+    /** Bytes of weights the Java engine holds for {@code file} (its repacked layouts, {@link #resident}). */
+    public static long javaWeightBytes(Path file) {
+        long bytes = 0;
+        try (dev.r1.models.gguf.GgufFile f = dev.r1.models.gguf.GgufFile.open(file)) {
+            for (dev.r1.models.gguf.GgufTensor t : f.tensors()) {
+                bytes += t.nElements() > t.dim(0) ? (long) (t.byteSize() * resident(t.type())) : t.byteSize();
+            }
+        }
+        return bytes;
     }
 
     /**
