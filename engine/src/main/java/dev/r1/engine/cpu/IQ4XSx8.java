@@ -29,8 +29,9 @@ import jdk.incubator.vector.VectorSpecies;
  * {@code ls·(products of elements 4k .. 4k+3 of the sub-block)}, exact; {@code acc_k = fma(d_w·d_a, (float) lane_k,
  * acc_k)}; {@code hsum_float_8}. Lanes 0..3 (the first 16 elements of each sub-block) and 4..7 (the last 16) are
  * computed in two passes ({@link #half}), each keeping four integer and four float accumulators, as
- * {@link Q6Kx8#gemvGgml} does (all eight in one pass measured no faster here: 24-25 against 25-27 GMAC/s,
- * {@code MatvecBench 2 IQ4_XS 53760}, Zen 4, session 19).
+ * {@link Q6Kx8#gemvGgml} does (eight lanes in one method is the form C2 left partly boxed for Q6_K, session 19).
+ * It streams ~25 GMAC/s ({@code MatvecBench 2 IQ4_XS 53760}, Zen 4) where {@link Q8x8#gemv} streams 50-60:
+ * docs/BENCHMARKS.md lists what was ruled out.
  */
 public final class IQ4XSx8 {
     private IQ4XSx8() {}
