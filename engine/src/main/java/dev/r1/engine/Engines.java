@@ -103,19 +103,19 @@ public final class Engines {
     }
 
     /**
-     * Bytes the Java engine holds per byte of a matrix of this type in the file: the repacked layouts that store
-     * a byte per value ({@code Q8x8}: Q4_1 20 -> 36 bytes a block, Q5_0 22 -> 34, Q5_1 24 -> 36; {@code IQ4XSx8} 136 -> 268
-     * a super-block) and Q6_K's (210 -> 276
-     * bytes a super-block); the others keep their size.
+     * Bytes the Java engine holds per byte of a matrix of this type in the file, from the repacked layouts' own
+     * sizes: those that store a byte per value ({@code Q8x8}: Q4_1 1.8x, Q5_0 1.55x, Q5_1 1.5x, IQ4_NL 1.9x;
+     * {@code IQ4XSx8} 1.97x), Q6_K's and Q5_K's; the others keep their size.
      */
     static double resident(dev.r1.models.tensor.GgmlType type) {
+        if (dev.r1.engine.cpu.Q8x8.serves(type)) {
+            return dev.r1.engine.cpu.Q8x8.block(type) / (double) (dev.r1.engine.cpu.Q8x8.R * type.typeSize());
+        }
         return switch (type) {
-            case Q4_1 -> 36.0 / 20;
-            case Q5_0 -> 34.0 / 22;
-            case Q5_1 -> 36.0 / 24;
-            case IQ4_NL -> 34.0 / 18;
-            case IQ4_XS -> 268.0 / 136;
-            case Q6_K -> 276.0 / 210;
+            case IQ4_XS -> dev.r1.engine.cpu.IQ4XSx8.BLOCK / (double) (dev.r1.engine.cpu.IQ4XSx8.R * type.typeSize());
+            case Q6_K -> dev.r1.engine.cpu.Q6Kx8.BLOCK / (double) (dev.r1.engine.cpu.Q6Kx8.R * type.typeSize());
+            case Q5_K -> dev.r1.engine.cpu.Q5Kx8.BLOCK / (double) (dev.r1.engine.cpu.Q5Kx8.R * type.typeSize());
+            case Q4_K -> dev.r1.engine.cpu.Q4Kx8.BLOCK / (double) (dev.r1.engine.cpu.Q4Kx8.R * type.typeSize());
             default -> 1.0;
         };
     }

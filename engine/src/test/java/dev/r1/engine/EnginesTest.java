@@ -65,4 +65,22 @@ class EnginesTest {
         var e = assertThrows(IllegalArgumentException.class, () -> Engines.resolve("tpu", dir.resolve("x.gguf")));
         assertTrue(e.getMessage().contains("[auto, java, llama.cpp, cuda]"), e.getMessage());
     }
+
+    /** auto's memory estimate follows the repacked layouts' real sizes (so it cannot drift from them silently). */
+    @Test
+    void residentFactorsAreTheRepackedLayoutsSizes() {
+        int rows = 64, cols = 512;
+        for (GgmlType t : new GgmlType[] {GgmlType.Q8_0, GgmlType.Q5_0, GgmlType.Q4_1, GgmlType.Q5_1, GgmlType.IQ4_NL}) {
+            if (!dev.r1.engine.cpu.Q8x8.fits(rows, cols)) continue;
+            double file = (double) rows * cols / t.blockSize() * t.typeSize();
+            assertEquals(dev.r1.engine.cpu.Q8x8.bytes(t, rows, cols) / file, Engines.resident(t), 1e-12, t.name());
+        }
+        if (dev.r1.engine.cpu.IQ4XSx8.fits(rows, cols)) {
+            assertEquals(dev.r1.engine.cpu.IQ4XSx8.bytes(rows, cols) / ((double) rows * cols / 256 * 136), Engines.resident(GgmlType.IQ4_XS), 1e-12);
+        }
+        assertEquals(276.0 / 210, Engines.resident(GgmlType.Q6_K), 1e-12); // a byte a value and f32 scales
+        assertEquals(36.0 / 20, Engines.resident(GgmlType.Q4_1), 1e-12);
+        assertEquals(1.0, Engines.resident(GgmlType.Q4_0));
+        assertTrue(Engines.resident(GgmlType.Q4_K) >= 1 && Engines.resident(GgmlType.Q4_K) < 1.1); // f32 scales: ~3% more
+    }
 }
