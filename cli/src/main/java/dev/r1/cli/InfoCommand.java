@@ -112,15 +112,15 @@ final class InfoCommand implements Callable<Integer> {
             out.printf("chat template: %s%n", tpl == null ? "none (r1 uses the built-in R1 template)"
                     : tpl.length() + " chars" + (tpl.contains("<｜Assistant｜>") ? ", DeepSeek-R1 style" : ""));
             j.put("chat_template_chars", tpl == null ? null : tpl.length());
+            // what `--backend auto` (run, serve) would pick here and why, and the Java engine's footprint
+            dev.r1.engine.Engines.Choice auto = dev.r1.engine.Engines.auto(f);
+            long javaBytes = dev.r1.engine.Engines.javaWeightBytes(f);
+            out.printf("backend:       auto picks %s: %s; the Java engine holds %s of weights%n", auto.backend(), auto.why(),
+                    Format.bytes(javaBytes));
+            j.put("auto_backend", auto.backend());
+            j.put("auto_backend_why", auto.why());
+            j.put("java_weight_bytes", javaBytes);
         }
-        // what `--backend auto` (run, serve) would pick here and why, and the Java engine's footprint
-        dev.r1.engine.Engines.Choice auto = dev.r1.engine.Engines.resolve("auto", model);
-        long javaBytes = dev.r1.engine.Engines.javaWeightBytes(model);
-        out.printf("backend:       auto picks %s: %s; the Java engine holds %s of weights%n", auto.backend(), auto.why(),
-                Format.bytes(javaBytes));
-        j.put("auto_backend", auto.backend());
-        j.put("auto_backend_why", auto.why());
-        j.put("java_weight_bytes", javaBytes);
     }
 
     private static String tokenName(GgufFile f, String[] toks, String key) {

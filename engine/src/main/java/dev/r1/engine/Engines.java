@@ -62,16 +62,24 @@ public final class Engines {
     static Choice resolve(String backend, Path file, long available) {
         String n = check(backend);
         if (!n.equals("auto")) return new Choice(n, null);
-        java.util.Set<String> missing = new java.util.TreeSet<>(), slower = new java.util.TreeSet<>();
-        long javaBytes = 0, fileBytes = 0;
         try (dev.r1.models.gguf.GgufFile f = dev.r1.models.gguf.GgufFile.open(file)) {
-            for (dev.r1.models.gguf.GgufTensor t : f.tensors()) {
-                fileBytes += t.byteSize();
-                boolean matrix = t.nElements() > t.dim(0);
-                javaBytes += matrix ? (long) (t.byteSize() * resident(t.type())) : t.byteSize();
-                if (!matrix || AUTO_JAVA.contains(t.type())) continue;
-                (JAVA_KERNELS.contains(t.type()) ? slower : missing).add(t.type().name());
-            }
+            return auto(f, available);
+        }
+    }
+
+    /** {@code auto}'s choice for a file already open (as {@link #resolve(String, Path)} with "auto"). */
+    public static Choice auto(dev.r1.models.gguf.GgufFile f) {
+        return auto(f, availableMemory());
+    }
+
+    private static Choice auto(dev.r1.models.gguf.GgufFile f, long available) {
+        java.util.Set<String> missing = new java.util.TreeSet<>(), slower = new java.util.TreeSet<>();
+        long fileBytes = 0;
+        for (dev.r1.models.gguf.GgufTensor t : f.tensors()) {
+            fileBytes += t.byteSize();
+            boolean matrix = t.nElements() > t.dim(0);
+            if (!matrix || AUTO_JAVA.contains(t.type())) continue;
+            (JAVA_KERNELS.contains(t.type()) ? slower : missing).add(t.type().name());
         }
         if (!missing.isEmpty()) {
             return new Choice("llama.cpp", "the Java engine has no kernel for " + String.join(", ", missing)
@@ -82,6 +90,7 @@ public final class Engines {
                     + " kernels are exact but slower than llama.cpp's (--backend java runs them)");
         }
         // the repacked copy lives in memory; llama.cpp maps the file, whose pages the kernel may drop and reread
+        long javaBytes = javaWeightBytes(f);
         if (available >= 0 && javaBytes > available * 9 / 10) {
             return new Choice("llama.cpp", String.format(Locale.ROOT,
                     "the Java engine's copy of the weights (%.1f GiB, repacked) would not fit in the %.1f GiB of memory"
@@ -91,13 +100,11 @@ public final class Engines {
         return new Choice("java", "the Java engine's kernels for every tensor type of this file run at llama.cpp's speed");
     }
 
-    /** Bytes of weights the Java engine holds for {@code file} (its repacked layouts, {@link #resident}). */
-    public static long javaWeightBytes(Path file) {
+    /** Bytes of weights the Java engine holds for the file (its repacked layouts, {@link #resident}). */
+    public static long javaWeightBytes(dev.r1.models.gguf.GgufFile f) {
         long bytes = 0;
-        try (dev.r1.models.gguf.GgufFile f = dev.r1.models.gguf.GgufFile.open(file)) {
-            for (dev.r1.models.gguf.GgufTensor t : f.tensors()) {
-                bytes += t.nElements() > t.dim(0) ? (long) (t.byteSize() * resident(t.type())) : t.byteSize();
-            }
+        for (dev.r1.models.gguf.GgufTensor t : f.tensors()) {
+            bytes += t.nElements() > t.dim(0) ? (long) (t.byteSize() * resident(t.type())) : t.byteSize();
         }
         return bytes;
     }
