@@ -89,7 +89,7 @@ public final class Matmul {
     public void multiply(float[] x, int n, WeightMatrix[] ws, float[][] outs, boolean sequences) {
         gemmTokens = sequences ? 0 : n - n % 4;
         int cols = ws[0].cols();
-        boolean needQ8_1 = false, needQ8 = false, needSums = false, needPairs = false, needQ8K = false, needPacked = false, needSpreadK = false;
+        boolean needQ8_1 = false, needQ8 = false, needSums = false, needPairs = false, needQ8K = false, needPacked = false, needSpreadK = false, anyPackedQ4 = false;
         int totalRows = 0;
         boolean allPackedQ4 = true, allPackedQ6K = true, allPackedQ6KGgml = true, allPackedQ4K = true, anyPackedQ4K = false;
         boolean allPackedQ5K = true, anyKPairs = false, allPackedQ8 = true, allPackedXS = true;
@@ -108,6 +108,7 @@ public final class Matmul {
             needSums |= k == WeightMatrix.Kernel.Q4_0;
             boolean x8 = k == WeightMatrix.Kernel.Q8_0_X8 || k == WeightMatrix.Kernel.Q8_1_X8 || k == WeightMatrix.Kernel.IQ4_NL_X8;
             needPacked |= k == WeightMatrix.Kernel.Q4_0_X8 || x8;
+            anyPackedQ4 |= k == WeightMatrix.Kernel.Q4_0_X8;
             allPackedQ8 &= x8 && k == ws[0].kernel(); // one Q8x8 kernel for all (Q8_0 with Q5_0 share one)
             needSpreadK |= (k == WeightMatrix.Kernel.Q6_K_X8 || k == WeightMatrix.Kernel.Q6_K_X8_GGML) && n == 1;
             anyPackedQ4K |= k == WeightMatrix.Kernel.Q4_K_X8;
@@ -124,7 +125,7 @@ public final class Matmul {
         if (x.length < (long) n * cols) throw new IllegalArgumentException("input buffer too small for " + ws[0].name());
         if (needQ8) quantize(x, n, cols, false, needSums);
         if (needQ8_1) quantizeQ8_1(x, n, cols); // the same q, qd as above, and the sums
-        if (needPacked) pack(n, cols);
+        if (needPacked) pack(n, cols, anyPackedQ4);
         if (needPairs) quantize(x, n, cols, true, false);
         if (needQ8K) quantizeK(x, n, cols);
         if (needQ8K && java.util.Arrays.stream(ws).anyMatch(w -> KQuants2.serves(w.type()) && w.kernel() == WeightMatrix.Kernel.K_QUANT)) {
@@ -323,14 +324,15 @@ public final class Matmul {
         else pool.forRange(n, 1, rows);
     }
 
-    private void pack(int n, int cols) {
+    /** Q4x8's activations (also Q8x8's); {@code spread}: Q4x8 reads some tokens spread (Q8x8 never does). */
+    private void pack(int n, int cols, boolean spread) {
         int blocks = cols / QuantKernels.QK;
         if (qi.length < n * cols / 2) qi = new int[n * cols / 2];
         if (s8.length < n * blocks) s8 = new int[n * blocks];
         for (int t = 0; t < n; t++) Q4x8.pack(q, t * cols, cols, qi, t * cols / 2, s8, t * blocks);
         // tokens that gemv takes (the one of decoding, the last of an odd batch) get their pairs spread
         int first = n - n % 2, half = cols / 2;
-        if (!Q4x8.SPREAD) return; // the kernels broadcast from qi
+        if (!Q4x8.SPREAD || !spread) return; // the kernels broadcast from qi
         if (qv.length < (n - first) * half * Q4x8.R) qv = new int[(n - first) * half * Q4x8.R];
         for (int t = first; t < n; t++) Q4x8.spread(qi, t * half, half, qv, (t - first) * half * Q4x8.R);
     }
