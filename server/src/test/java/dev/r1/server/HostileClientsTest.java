@@ -350,9 +350,41 @@ class HostileClientsTest {
         }
     }
 
+    /**
+     * The model with its decoding steps held until {@code go} opens: a running answer then stays running however
+     * fast the machine decodes (the tiny model's 300 tokens once ended before the test's next request, and the
+     * closed server refused the connection instead of answering 503).
+     */
+    record GatedModel(Model m, CountDownLatch go) implements Model {
+        @Override public java.nio.file.Path path() { return m.path(); }
+        @Override public String backend() { return m.backend(); }
+        @Override public String description() { return m.description(); }
+        @Override public int vocabSize() { return m.vocabSize(); }
+        @Override public int trainContext() { return m.trainContext(); }
+        @Override public int bos() { return m.bos(); }
+        @Override public boolean isEog(int token) { return m.isEog(token); }
+        @Override public int[] tokenize(String text, boolean addBos, boolean parseSpecial) { return m.tokenize(text, addBos, parseSpecial); }
+        @Override public String detokenize(int[] tokens) { return m.detokenize(tokens); }
+        @Override public String piece(int token) { return m.piece(token); }
+        @Override public dev.r1.engine.generate.TextDecoder textDecoder() { return m.textDecoder(); }
+        @Override public dev.r1.engine.Session newSession(dev.r1.engine.SessionOptions o) { return m.newSession(o); }
+        @Override public void close() {}
+
+        @Override
+        public float[][] decodeBatch(dev.r1.engine.Session[] sessions, int[] tokens) {
+            try {
+                go.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return m.decodeBatch(sessions, tokens);
+        }
+    }
+
     @Test
     void closingLetsRunningAnswersFinishAndRefusesNewOnes() throws Exception {
-        OpenAiServer s = OpenAiServer.start(TestServers.options().withSlots(1).withQueue(0), model);
+        CountDownLatch go = new CountDownLatch(1);
+        OpenAiServer s = OpenAiServer.start(TestServers.options().withSlots(1).withQueue(0), new GatedModel(model, go));
         int p = s.port();
         String body = "{\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}],\"max_tokens\":300,\"stream\":true}";
         var running = java.util.concurrent.CompletableFuture.supplyAsync(() -> TestServers.post(p, "/v1/chat/completions", body),
@@ -364,6 +396,7 @@ class HostileClientsTest {
         var refused = TestServers.post(p, "/v1/chat/completions", body.replace("300", "2"));
         assertEquals(503, refused.status(), refused.body());
         assertTrue(refused.json().at("/error/message").asText().contains("shutting down"));
+        go.countDown(); // the running answer goes on
         var r = running.get(60, java.util.concurrent.TimeUnit.SECONDS);
         assertTrue(r.body().endsWith("data: [DONE]\n\n"), "the running answer finished: " + r.body().substring(Math.max(0, r.body().length() - 200)));
         closer.join(60_000);
