@@ -40,6 +40,7 @@ public final class Matmul {
     private float[] kd = new float[0];
     private int[] kb = new int[0];
     private short[] kqp = new short[0]; // the same in the pair layout (KQuants2.toPairs), for KQuants2's kernels
+    private int[] zeros = new int[0]; // never written: the sums repacked Q3_K reads in Q6Kx8.gemvGgml
     private int[] kqi = new int[0]; // the same as value pairs in ints (Q4Kx8.pairs), for repacked Q4_K batches
     private final float[][] rowScratch;
     private final float[][] lanes; // per worker, for the kernels' fixed-order lane sums
@@ -92,14 +93,14 @@ public final class Matmul {
         boolean needQ8_1 = false, needQ8 = false, needSums = false, needPairs = false, needQ8K = false, needPacked = false, needSpreadK = false, anyPackedQ4 = false;
         int totalRows = 0;
         boolean allPackedQ4 = true, allPackedQ6K = true, allPackedQ6KGgml = true, allPackedQ4K = true, anyPackedQ4K = false;
-        boolean allPackedQ5K = true, anyKPairs = false, allPackedQ8 = true, allPackedXS = true;
+        boolean allPackedQ5K = true, anyKPairs = false, allPackedQ8 = true, allPackedXS = true, allPackedQ3K = true, anyQ3K = false;
         for (int i = 0; i < ws.length; i++) {
             WeightMatrix w = ws[i];
             if (w.cols() != cols) throw new IllegalArgumentException("matrices with different input sizes in one multiply");
             if (outs[i].length < (long) n * w.rows()) throw new IllegalArgumentException("output buffer too small for " + w.name());
             // the activation forms the matrices' kernels read, each made once for all of them
             WeightMatrix.Kernel k = w.kernel();
-            needQ8K |= k == WeightMatrix.Kernel.K_QUANT || k == WeightMatrix.Kernel.Q6_K_X8 || k == WeightMatrix.Kernel.Q6_K_X8_GGML
+            needQ8K |= k == WeightMatrix.Kernel.K_QUANT || k == WeightMatrix.Kernel.Q6_K_X8 || k == WeightMatrix.Kernel.Q6_K_X8_GGML || k == WeightMatrix.Kernel.Q3_K_X8
                     || k == WeightMatrix.Kernel.Q4_K_X8 || k == WeightMatrix.Kernel.Q5_K_X8 || k == WeightMatrix.Kernel.IQ4_XS_X8;
             needQ8 |= k == WeightMatrix.Kernel.Q4_0 || k == WeightMatrix.Kernel.Q4_0_X8 || k == WeightMatrix.Kernel.Q8_0_X8
                     || k == WeightMatrix.Kernel.IQ4_NL_X8
@@ -110,7 +111,7 @@ public final class Matmul {
             needPacked |= k == WeightMatrix.Kernel.Q4_0_X8 || x8;
             anyPackedQ4 |= k == WeightMatrix.Kernel.Q4_0_X8;
             allPackedQ8 &= x8 && k == ws[0].kernel(); // one Q8x8 kernel for all (Q8_0 with Q5_0 share one)
-            needSpreadK |= (k == WeightMatrix.Kernel.Q6_K_X8 || k == WeightMatrix.Kernel.Q6_K_X8_GGML) && n == 1;
+            needSpreadK |= (k == WeightMatrix.Kernel.Q6_K_X8 || k == WeightMatrix.Kernel.Q6_K_X8_GGML || k == WeightMatrix.Kernel.Q3_K_X8) && n == 1;
             anyPackedQ4K |= k == WeightMatrix.Kernel.Q4_K_X8;
             anyKPairs |= k == WeightMatrix.Kernel.Q5_K_X8 || k == WeightMatrix.Kernel.IQ4_XS_X8; // both read kqi
             allPackedQ5K &= k == WeightMatrix.Kernel.Q5_K_X8;
@@ -119,6 +120,8 @@ public final class Matmul {
             allPackedQ4 &= k == WeightMatrix.Kernel.Q4_0_X8;
             allPackedQ6K &= k == WeightMatrix.Kernel.Q6_K_X8;
             allPackedQ6KGgml &= k == WeightMatrix.Kernel.Q6_K_X8_GGML;
+            allPackedQ3K &= k == WeightMatrix.Kernel.Q3_K_X8;
+            anyQ3K |= k == WeightMatrix.Kernel.Q3_K_X8;
             allPackedQ4K &= k == WeightMatrix.Kernel.Q4_K_X8;
             totalRows += w.rows();
         }
@@ -128,6 +131,7 @@ public final class Matmul {
         if (needPacked) pack(n, cols, anyPackedQ4);
         if (needPairs) quantize(x, n, cols, true, false);
         if (needQ8K) quantizeK(x, n, cols);
+        if (anyQ3K && zeros.length < n * (cols / KQuants.QK) * 16) zeros = new int[n * (cols / KQuants.QK) * 16];
         if (needQ8K && java.util.Arrays.stream(ws).anyMatch(w -> KQuants2.serves(w.type()) && w.kernel() == WeightMatrix.Kernel.K_QUANT)) {
             if (kqp.length < n * cols) kqp = new short[n * cols];
             short[] from = kq, to = kqp;
@@ -145,8 +149,8 @@ public final class Matmul {
             if (kv.length < cols / 2 * Q6Kx8.STRIDE) kv = new int[cols / 2 * Q6Kx8.STRIDE];
             Q6Kx8.spread(kq, 0, cols, kv);
         }
-        if (n == 1 && (allPackedQ4 || allPackedQ6K || allPackedQ6KGgml || allPackedQ4K || allPackedQ5K || allPackedQ8 || allPackedXS)) {
-            decodePacked(ws, outs, totalRows, allPackedQ4 ? WeightMatrix.Kernel.Q4_0_X8 : allPackedQ8 || allPackedXS ? ws[0].kernel()
+        if (n == 1 && (allPackedQ4 || allPackedQ6K || allPackedQ6KGgml || allPackedQ4K || allPackedQ5K || allPackedQ8 || allPackedXS || allPackedQ3K)) {
+            decodePacked(ws, outs, totalRows, allPackedQ4 ? WeightMatrix.Kernel.Q4_0_X8 : allPackedQ8 || allPackedXS || allPackedQ3K ? ws[0].kernel()
                     : allPackedQ6K ? WeightMatrix.Kernel.Q6_K_X8
                     : allPackedQ6KGgml ? WeightMatrix.Kernel.Q6_K_X8_GGML : allPackedQ5K ? WeightMatrix.Kernel.Q5_K_X8 : WeightMatrix.Kernel.Q4_K_X8);
             return;
@@ -191,7 +195,7 @@ public final class Matmul {
      */
     private void decodePacked(WeightMatrix[] ws, float[][] outs, int totalRows, WeightMatrix.Kernel kind) {
         boolean q6k = kind == WeightMatrix.Kernel.Q6_K_X8, q4k = kind == WeightMatrix.Kernel.Q4_K_X8;
-        boolean q6kGgml = kind == WeightMatrix.Kernel.Q6_K_X8_GGML, q5k = kind == WeightMatrix.Kernel.Q5_K_X8;
+        boolean q3k = kind == WeightMatrix.Kernel.Q3_K_X8, q6kGgml = kind == WeightMatrix.Kernel.Q6_K_X8_GGML || q3k, q5k = kind == WeightMatrix.Kernel.Q5_K_X8;
         boolean q8 = kind == WeightMatrix.Kernel.Q8_0_X8 || kind == WeightMatrix.Kernel.Q8_1_X8 || kind == WeightMatrix.Kernel.IQ4_NL_X8;
         boolean xs = kind == WeightMatrix.Kernel.IQ4_XS_X8;
         int R = q6k || q6kGgml ? Q6Kx8.R : q4k ? Q4Kx8.R : q5k ? Q5Kx8.R : q8 ? Q8x8.R : xs ? IQ4XSx8.R : Q4x8.R, groups = totalRows / R;
@@ -204,6 +208,7 @@ public final class Matmul {
         for (int i = 0; i < ws.length; i++) segs[i] = MemorySegment.ofArray(outs[i]);
         int[] acts = Q4x8.SPREAD ? qv : qi; // Q4_0's activations as the kernels read them
         int[] acts4 = Q4Kx8.SPREAD ? kv4 : kqi; // Q4_K's
+        int[] sums = q3k ? zeroSums(blocks * 16) : kb; // repacked Q3_K: gemvGgml without Q6_K's offset
         cutShares(groups, true);
         pool.run((worker, workers) -> {
             for (int v = 0; v < workers; v++) {
@@ -222,8 +227,8 @@ public final class Matmul {
                                 gemvX8(kind, ws[a].packed(), ga * groupBytes, blocks, 0, 0, segs[a], ga * R);
                                 gemvX8(kind, ws[b].packed(), gb * groupBytes, blocks, 0, 0, segs[b], gb * R);
                             } else if (q6kGgml) { // no two-group kernel: ggml's eight lanes per row take the registers
-                                Q6Kx8.gemvGgml(ws[a].packed(), ga * groupBytes, blocks, kv, kd, 0, kb, 0, laneScratch(worker), segs[a], ga * R);
-                                Q6Kx8.gemvGgml(ws[b].packed(), gb * groupBytes, blocks, kv, kd, 0, kb, 0, laneScratch(worker), segs[b], gb * R);
+                                Q6Kx8.gemvGgml(ws[a].packed(), ga * groupBytes, blocks, kv, kd, 0, sums, 0, laneScratch(worker), segs[a], ga * R);
+                                Q6Kx8.gemvGgml(ws[b].packed(), gb * groupBytes, blocks, kv, kd, 0, sums, 0, laneScratch(worker), segs[b], gb * R);
                             } else if (q5k) {
                                 Q5Kx8.gemv2(ws[a].packed(), ga * groupBytes, ws[b].packed(), gb * groupBytes, blocks, kqi, 0, kd, 0, kb, 0,
                                         laneScratch(worker), segs[a], ga * R, segs[b], gb * R);
@@ -242,7 +247,7 @@ public final class Matmul {
                         } else if (q8) {
                             gemvX8(kind, ws[a].packed(), ga * groupBytes, blocks, 0, 0, segs[a], ga * R);
                         } else if (q6kGgml) {
-                            Q6Kx8.gemvGgml(ws[a].packed(), ga * groupBytes, blocks, kv, kd, 0, kb, 0, laneScratch(worker), segs[a], ga * R);
+                            Q6Kx8.gemvGgml(ws[a].packed(), ga * groupBytes, blocks, kv, kd, 0, sums, 0, laneScratch(worker), segs[a], ga * R);
                         } else if (q5k) {
                             Q5Kx8.gemv(ws[a].packed(), ga * groupBytes, blocks, kqi, 0, kd, 0, kb, 0, laneScratch(worker), segs[a], ga * R);
                         } else if (q6k) {
@@ -375,7 +380,8 @@ public final class Matmul {
      */
     private void rowsPackedQ6K(WeightMatrix w, int n, float[] out, int r0, int r1, int worker) {
         int cols = w.cols(), rows = w.rows(), sbs = cols / KQuants.QK, R = Q6Kx8.R;
-        boolean ggml = w.kernel() == WeightMatrix.Kernel.Q6_K_X8_GGML;
+        boolean q3k = w.kernel() == WeightMatrix.Kernel.Q3_K_X8, ggml = w.kernel() == WeightMatrix.Kernel.Q6_K_X8_GGML || q3k;
+        int[] sums = q3k ? zeroSums(n * sbs * 16) : kb; // repacked Q3_K: gemvGgml without Q6_K's offset
         float[] tmp = groupScratch[worker];
         if (tmp == null) groupScratch[worker] = tmp = new float[2 * UNIT];
         MemorySegment outSeg = MemorySegment.ofArray(out), tmpSeg = MemorySegment.ofArray(tmp); // see Q4x8
@@ -397,9 +403,9 @@ public final class Matmul {
                 MemorySegment dst = whole ? outSeg : tmpSeg;
                 if (ggml) { // each token alone: ggml's lanes leave no registers for a second one
                     MemorySegment lanes = laneScratch(worker);
-                    Q6Kx8.gemvGgml(w.packed(), off, sbs, v0, kd, t * sbs, kb, t * sbs * 16, lanes, dst, whole ? t * rows + g : 0);
+                    Q6Kx8.gemvGgml(w.packed(), off, sbs, v0, kd, t * sbs, sums, t * sbs * 16, lanes, dst, whole ? t * rows + g : 0);
                     if (pair) {
-                        Q6Kx8.gemvGgml(w.packed(), off, sbs, v1, kd, (t + 1) * sbs, kb, (t + 1) * sbs * 16, lanes,
+                        Q6Kx8.gemvGgml(w.packed(), off, sbs, v1, kd, (t + 1) * sbs, sums, (t + 1) * sbs * 16, lanes,
                                 dst, whole ? (t + 1) * rows + g : R);
                     }
                 } else if (pair) {
@@ -644,7 +650,7 @@ public final class Matmul {
         int cols = w.cols(), rows = w.rows();
         long rb = w.rowBytes();
         switch (w.kernel()) {
-            case Q6_K_X8, Q6_K_X8_GGML -> rowsPackedQ6K(w, n, out, r0, r1, worker);
+            case Q6_K_X8, Q6_K_X8_GGML, Q3_K_X8 -> rowsPackedQ6K(w, n, out, r0, r1, worker);
             case Q4_K_X8 -> rowsPackedQ4K(w, n, out, r0, r1, worker);
             case Q5_K_X8, IQ4_XS_X8 -> rowsPackedLanes(w, n, out, r0, r1, worker);
             case Q4_0_X8 -> rowsPacked(w, n, out, r0, r1, worker);
@@ -683,6 +689,12 @@ public final class Matmul {
         }
     }
 
+
+    /** Zeros for {@link Q6Kx8#gemvGgml}'s sums on repacked Q3_K (grown in {@link #multiply} before the workers read it). */
+    private int[] zeroSums(int len) {
+        if (zeros.length < len) throw new IllegalStateException("zero sums not grown to " + len);
+        return zeros;
+    }
 
     private MemorySegment laneScratch(int worker) {
         MemorySegment l = laneScratch[worker];

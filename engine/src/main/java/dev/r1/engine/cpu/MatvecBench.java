@@ -31,7 +31,8 @@ public final class MatvecBench {
         }
         try (Parallel pool = new Parallel(threads)) {
             // laid out as the engine runs it (repacked where CpuBackend repacks)
-            WeightMatrix w = CpuBackend.prepare(args.length > 3 ? args[3] : "bench", type, rows, cols, seg, Arena.global(), pool);
+            // the engine's arena for repacked weights (huge pages where the OS gives them), so the kernels stream what they stream there
+            WeightMatrix w = CpuBackend.prepare(args.length > 3 ? args[3] : "bench", type, rows, cols, seg, new HugePageArena(), pool);
             Matmul mm = new Matmul(pool);
             float[] x = new float[64 * cols];
             for (int i = 0; i < x.length; i++) x[i] = (float) r.nextGaussian();

@@ -103,6 +103,62 @@ public final class Q6Kx8 {
         return dst;
     }
 
+    /** {@code -Dr1.cpu.q3krepack=false} keeps Q3_K row-major ({@link KQuants2#dotQ3_K}, the kernel this layout is checked against). */
+    public static final boolean Q3K_ENABLED = Boolean.parseBoolean(System.getProperty("r1.cpu.q3krepack", "true"));
+
+    /**
+     * Repacks a Q3_K matrix into this layout, for {@link #gemvGgml} with sums of zero: its scales {@code s - 32}
+     * (-32..31) and values {@code q - 4} (-4..3, signed) a byte each, {@code d} as f32. A Q3_K row is
+     * {@code d · Σ_sub scale · Σ q·a} over 16 sub-blocks of 16, as Q6_K's is; ggml's AVX2 {@code
+     * vec_dot_q3_K_q8_K} sums it in the same eight integer lanes (element e in lane {@code (e % 32) / 4}, its scale
+     * multiplied in), exact, then {@code fma(d_a·d_w, lane, acc_k)} per super-block and {@code hsum_float_8}: the
+     * operations {@link #gemvGgml} runs. Q3_K subtracts its offset 4 pair by pair in the lanes the products go to,
+     * so signed values give the same integers (Q6_K subtracts 32 from other lanes: hence its unsigned values and
+     * sums). A byte a value is 2.5x the 110 bytes of a row's block; the row-major kernel ran at 0.25x ggml's speed.
+     */
+    public static MemorySegment repackQ3K(MemorySegment src, int rows, int cols, Arena arena, Parallel pool) {
+        int sbs = cols / QK, groups = rows / R, in = dev.r1.models.tensor.Q3_KType.TYPE_SIZE;
+        long rowBytes = (long) sbs * in;
+        MemorySegment dst = arena.allocate((long) groups * sbs * BLOCK, 64);
+        pool.forRange(groups, 1, (g0, g1) -> {
+            byte[] b = new byte[in], out = new byte[BLOCK], q = new byte[QK];
+            MemorySegment bs = MemorySegment.ofArray(b);
+            for (int g = g0; g < g1; g++) {
+                for (int s = 0; s < sbs; s++) {
+                    for (int r = 0; r < R; r++) {
+                        MemorySegment.copy(src, ValueLayout.JAVA_BYTE, ((long) g * R + r) * rowBytes + (long) s * in, b, 0, in);
+                        int od = dev.r1.models.tensor.Q3_KType.OFF_D;
+                        int d = Float.floatToRawIntBits(Float.float16ToFloat((short) ((b[od] & 0xFF) | b[od + 1] << 8)));
+                        for (int k = 0; k < 4; k++) out[4 * r + k] = (byte) (d >> 8 * k);
+                        for (int j = 0; j < 16; j++) {
+                            out[SC + j * R + r] = (byte) (dev.r1.models.tensor.Q3_KType.scale(bs, dev.r1.models.tensor.Q3_KType.OFF_SCALES, j) - 32);
+                        }
+                        valuesQ3K(b, q);
+                        for (int p = 0; p < QK / 2; p++) {
+                            out[VALUES + 2 * (p * R + r)] = q[2 * p];
+                            out[VALUES + 2 * (p * R + r) + 1] = q[2 * p + 1];
+                        }
+                    }
+                    MemorySegment.copy(out, 0, dst, ValueLayout.JAVA_BYTE, ((long) g * sbs + s) * BLOCK, BLOCK);
+                }
+            }
+        });
+        return dst;
+    }
+
+    /** The 256 values {@code q - 4·(no high bit)} of a Q3_K block in element order (ggml's layout, as {@code Q3_KType}). */
+    private static void valuesQ3K(byte[] b, byte[] q) {
+        int qs = dev.r1.models.tensor.Q3_KType.OFF_QS, hm = dev.r1.models.tensor.Q3_KType.OFF_HMASK;
+        for (int sub = 0; sub < 16; sub++) {
+            int half = sub / 8, k = (sub % 8) / 2, l0 = (sub % 2) * 16, bit = 4 * half + k;
+            for (int l = 0; l < 16; l++) {
+                int v = (b[qs + 32 * half + l0 + l] >>> (2 * k)) & 3;
+                int h = (b[hm + l0 + l] >>> bit) & 1;
+                q[16 * sub + l] = (byte) (v - (h != 0 ? 0 : 4));
+            }
+        }
+    }
+
     /** The 256 values {@code q - offset} of a Q6_K block, in element order (ggml's layout). */
     private static void values(byte[] in, byte[] q, int offset) {
         for (int h = 0; h < 2; h++) {

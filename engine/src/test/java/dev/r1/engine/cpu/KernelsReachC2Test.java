@@ -67,7 +67,7 @@ class KernelsReachC2Test {
         return switch (k) {
             case Q4_0_X8 -> n == 1 ? List.of("Q4x8::gemv2") : List.of("Q4x8::gemm2", "Q4x8::gemv");
             case Q4_K_X8 -> n == 1 ? List.of("Q4Kx8::gemv2", "Q4Kx8::subtractMins") : List.of("Q4Kx8::gemm2Fine", "Q4Kx8::gemv");
-            case Q6_K_X8_GGML -> List.of("Q6Kx8::ggmlHalf");
+            case Q6_K_X8_GGML, Q3_K_X8 -> List.of("Q6Kx8::ggmlHalf");
             case Q5_K_X8 -> n == 1 ? List.of("Q5Kx8::half2", "Q5Kx8::mins2") : List.of("Q5Kx8::half");
             case Q6_K_X8 -> n == 1 ? List.of("Q6Kx8::gemv2") : List.of("Q6Kx8::gemm2", "Q6Kx8::gemv");
             case Q8_0_X8 -> List.of("Q8x8::gemv");
@@ -86,7 +86,7 @@ class KernelsReachC2Test {
             Matmul mm = new Matmul(pool);
             float[] x = new float[5 * cols], out = new float[5 * rows];
             for (int i = 0; i < x.length; i++) x[i] = (float) r.nextGaussian();
-            String[][] cases = {{"Q4_0", "w"}, {"Q4_K", "w"}, {"Q6_K", "w"}, {"Q6_K", "output.weight"}, {"Q5_K", "w"}, {"Q8_0", "w"}, {"Q5_1", "w"}, {"IQ4_NL", "w"}, {"IQ4_XS", "w"}};
+            String[][] cases = {{"Q4_0", "w"}, {"Q4_K", "w"}, {"Q6_K", "w"}, {"Q6_K", "output.weight"}, {"Q5_K", "w"}, {"Q8_0", "w"}, {"Q5_1", "w"}, {"IQ4_NL", "w"}, {"IQ4_XS", "w"}, {"Q3_K", "w"}};
             for (String[] c : cases) {
                 GgmlType type = GgmlType.valueOf(c[0]);
                 float[] f = new float[rows * cols];

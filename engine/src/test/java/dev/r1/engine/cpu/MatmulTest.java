@@ -247,13 +247,49 @@ class MatmulTest {
             extreme.set(QuantLayouts.I16, b + 2, (short) (b % 272 == 0 ? 0xFFFF : 0)); // scales_h: ls 63 or ls 0 (-> 31, -32)
             for (int i = 4; i < 136; i++) extreme.set(java.lang.foreign.ValueLayout.JAVA_BYTE, b + i, (byte) (i < 8 ? (b % 272 == 0 ? 0xFF : 0) : 0));
         }
-        Case other = random(GgmlType.Q4_0, 40, cols, 82);
+        sameAsRowMajor(GgmlType.IQ4_XS, rows, cols, c.w.data(), extreme, WeightMatrix.Kernel.IQ4_XS_X8,
+                data -> IQ4XSx8.repack(data, rows, cols, java.lang.foreign.Arena.ofAuto(), POOL), 82);
+        MemorySegment copy = java.lang.foreign.Arena.ofAuto().allocate(c.w.data().byteSize());
+        copy.copyFrom(c.w.data());
+        copy.set(QuantLayouts.I16, 3L * (cols / 256) * 136 + 136, (short) 0x7c00); // +inf, row 3, second super-block
+        assertTrue(IQ4XSx8.repack(copy, rows, cols, java.lang.foreign.Arena.ofAuto(), POOL) == null);
+    }
+
+    /**
+     * Q3_K repacked into Q6_K's layout ({@link Q6Kx8#repackQ3K}, read by {@link Q6Kx8#gemvGgml} with sums of zero)
+     * gives the row-major kernel's floats ({@link KQuants2#dotQ3_K}, itself llama.cpp's) bit for bit: decoding alone,
+     * beside another kernel in one multiply, for batches, and with every value at -4 (no high bit, q 0) and the
+     * scales at their extremes (-32, 31).
+     */
+    @org.junit.jupiter.api.Test
+    void repackedQ3_KEqualsTheRowMajorKernel() {
+        int rows = 7 * Q6Kx8.R, cols = 512;
+        org.junit.jupiter.api.Assumptions.assumeTrue(Q6Kx8.fits(rows, cols), "Q3_K is not repacked at " + VectorWidths.describe());
+        Case c = random(GgmlType.Q3_K, rows, cols, 91);
+        MemorySegment extreme = java.lang.foreign.Arena.ofAuto().allocate(c.w.data().byteSize());
+        for (long b = 0; b < extreme.byteSize(); b += 110) {
+            // hmask and qs 0: every value 0 - 4; scales all 0 (-> -32) or all 63 (-> 31), alternating blocks
+            for (int i = 96; i < 108; i++) extreme.set(java.lang.foreign.ValueLayout.JAVA_BYTE, b + i, (byte) (b % 220 == 0 ? 0xFF : 0));
+            extreme.set(QuantLayouts.I16, b + 108, Float.floatToFloat16(b % 330 == 0 ? -0.01f : 0.02f));
+        }
+        sameAsRowMajor(GgmlType.Q3_K, rows, cols, c.w.data(), extreme, WeightMatrix.Kernel.Q3_K_X8,
+                data -> Q6Kx8.repackQ3K(data, rows, cols, java.lang.foreign.Arena.ofAuto(), POOL), 92);
+    }
+
+    /**
+     * A repacked matrix's outputs equal the row-major kernel's bit for bit, for random and extreme data: decoding
+     * alone, beside another kernel (a Q4_0 matrix) in one multiply, and batches of 2, 3 and 5 tokens.
+     */
+    private static void sameAsRowMajor(GgmlType type, int rows, int cols, MemorySegment random, MemorySegment extreme,
+                                       WeightMatrix.Kernel kind, java.util.function.UnaryOperator<MemorySegment> repack, long seed) {
+        Case other = random(GgmlType.Q4_0, 40, cols, seed);
         Matmul mm = new Matmul(POOL);
-        SplittableRandom r = new SplittableRandom(83);
-        for (MemorySegment data : new MemorySegment[] {c.w.data(), extreme}) {
-            WeightMatrix plain = new WeightMatrix("w", GgmlType.IQ4_XS, rows, cols, data);
-            WeightMatrix packed = new WeightMatrix("w", GgmlType.IQ4_XS, rows, cols, data, IQ4XSx8.repack(data, rows, cols, java.lang.foreign.Arena.ofAuto(), POOL));
-            assertEquals(WeightMatrix.Kernel.IQ4_XS_X8, packed.kernel());
+        SplittableRandom r = new SplittableRandom(seed + 1);
+        for (MemorySegment data : new MemorySegment[] {random, extreme}) {
+            WeightMatrix plain = new WeightMatrix("w", type, rows, cols, data);
+            WeightMatrix packed = new WeightMatrix("w", type, rows, cols, data, repack.apply(data));
+            assertEquals(kind, packed.kernel());
+            assertEquals(WeightMatrix.Kernel.K_QUANT, plain.kernel());
             for (int n : new int[] {1, 2, 3, 5}) {
                 float[] x = activations(n * cols, data == extreme, r);
                 float[] got = new float[n * rows], ref = new float[n * rows], mixed = new float[n * rows], o = new float[n * 40];
@@ -267,10 +303,6 @@ class MatmulTest {
                 }
             }
         }
-        MemorySegment copy = java.lang.foreign.Arena.ofAuto().allocate(c.w.data().byteSize());
-        copy.copyFrom(c.w.data());
-        copy.set(QuantLayouts.I16, 3L * (cols / 256) * 136 + 136, (short) 0x7c00); // +inf, row 3, second super-block
-        assertTrue(IQ4XSx8.repack(copy, rows, cols, java.lang.foreign.Arena.ofAuto(), POOL) == null);
     }
 
     /**

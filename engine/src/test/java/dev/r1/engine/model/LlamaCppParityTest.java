@@ -66,7 +66,7 @@ class LlamaCppParityTest {
             "tiny-qwen2 Q5_0", "tiny-qwen2 IQ4_NL", "tiny-llama Q5_0", "tiny-llama IQ4_NL",
             "tiny-qwen2 Q4_K_WIDE", "tiny-llama Q4_K_WIDE", "tiny-qwen2 Q4_0_HD128", "tiny-llama Q8_0_HD128",
             "tiny-llama Q8_0", "tiny-qwen2 Q4_1", "tiny-qwen2 Q5_1", "tiny-llama Q4_1", "tiny-llama Q5_1",
-            "tiny-qwen2 Q6_K_WIDE", "tiny-llama Q6_K_WIDE", "tiny-llama Q4_0_HD128");
+            "tiny-qwen2 Q6_K_WIDE", "tiny-llama Q6_K_WIDE", "tiny-llama Q4_0_HD128", "tiny-qwen2 Q3_K_WIDE", "tiny-llama Q3_K_WIDE");
 
     static Function<TensorSpec, GgmlType> types(String mix) {
         return switch (mix) {
@@ -85,6 +85,8 @@ class LlamaCppParityTest {
             // row; with one super-block (K_MIX) the two agree, with several they differ in the last bits
             // (tiny-llama: mean KL ~8e-7). Known gap, see docs/BENCHMARKS.md "Correctness".
             case "Q6_K_WIDE" -> ffnDown(GgmlType.Q6_K, GgmlType.Q6_K);
+            // Q3_K over three super-blocks, repacked into Q6_K's layout (Q6Kx8.repackQ3K) in ggml's eight lanes
+            case "Q3_K_WIDE" -> ffnDown(GgmlType.Q3_K, GgmlType.Q3_K);
             default -> {
                 GgmlType t = GgmlType.valueOf(mix.replace("_HD128", ""));
                 yield s -> s.isVector() ? GgmlType.F32 : t;
@@ -126,7 +128,7 @@ class LlamaCppParityTest {
             "tiny-qwen2,K_MIX_Q5Q3", "tiny-llama,K_MIX_Q5Q3", "tiny-qwen2,K_MIX_Q2XS", "tiny-llama,K_MIX_Q2XS",
             "tiny-qwen2,Q4_1", "tiny-qwen2,Q5_0", "tiny-qwen2,Q5_1", "tiny-qwen2,IQ4_NL",
             "tiny-llama,Q4_1", "tiny-llama,Q5_0", "tiny-llama,Q5_1", "tiny-llama,IQ4_NL",
-            "tiny-qwen2,Q4_K_WIDE", "tiny-llama,Q4_K_WIDE", "tiny-qwen2,Q6_K_WIDE", "tiny-llama,Q6_K_WIDE",
+            "tiny-qwen2,Q4_K_WIDE", "tiny-llama,Q4_K_WIDE", "tiny-qwen2,Q6_K_WIDE", "tiny-llama,Q6_K_WIDE", "tiny-qwen2,Q3_K_WIDE", "tiny-llama,Q3_K_WIDE",
             "tiny-qwen2,Q4_0_HD128", "tiny-llama,Q4_0_HD128", "tiny-qwen2,F32_HD128", "tiny-llama,Q8_0_HD128"})
     void sameGreedyContinuationAndCloseDistributions(String preset, String mix) {
         Path gguf = write(preset, mix);
