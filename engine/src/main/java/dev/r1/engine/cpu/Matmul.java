@@ -223,6 +223,9 @@ public final class Matmul {
                             if (xs) { // one group a call, in two passes of four lanes (IQ4XSx8)
                                 IQ4XSx8.gemv(ws[a].packed(), ga * groupBytes, blocks, kqi, 0, kd, 0, laneScratch(worker), segs[a], ga * R);
                                 IQ4XSx8.gemv(ws[b].packed(), gb * groupBytes, blocks, kqi, 0, kd, 0, laneScratch(worker), segs[b], gb * R);
+                            } else if (q8 && kind == WeightMatrix.Kernel.IQ4_NL_X8 && Q8x8.NL_NIBBLES) { // 4-bit: two groups a call
+                                Q8x8.gemvNibbles2(ws[a].packed(), ga * groupBytes, ws[b].packed(), gb * groupBytes, blocks, qi, 0, qd, 0,
+                                        segs[a], ga * R, segs[b], gb * R);
                             } else if (q8) { // one group a call: ggml's eight lanes per row take the registers
                                 gemvX8(kind, ws[a].packed(), ga * groupBytes, blocks, 0, 0, segs[a], ga * R);
                                 gemvX8(kind, ws[b].packed(), gb * groupBytes, blocks, 0, 0, segs[b], gb * R);

@@ -26,7 +26,8 @@ import jdk.incubator.vector.VectorSpecies;
  * int8 values: Q8_0's own, Q5_0's {@code q - 16}, Q4_1's and Q5_1's unsigned {@code q}, IQ4_NL's levels. A
  * pair's 2·R bytes widen into one 16-bit vector whose lanes {@code 2r, 2r+1} are row r's two values, so one
  * 32-bit broadcast of the activations' pair multiplies every row. Q8_0 keeps its size (34 bytes a block per
- * row); the others grow by 1.5x (Q5_0: 22 -> 34 bytes, Q5_1: 24 -> 36) to 1.9x (IQ4_NL: 18 -> 34): a byte a
+ * row); the others grow by 1.5x (Q5_0: 22 -> 34 bytes, Q5_1: 24 -> 36) to 1.9x (IQ4_NL: 18 -> 34, except on 512-bit
+ * machines, where it keeps its 4 bits: {@link #NL_NIBBLES}): a byte a
  * value streams at the machine's bandwidth with a fifth of the operations that unpacking 4- and 5-bit fields
  * for R rows takes, and llama.cpp's own kernels for these types are compute-bound (measured: docs/BENCHMARKS.md).
  *
@@ -56,6 +57,18 @@ public final class Q8x8 {
     /** {@code -Dr1.cpu.q8repack=false} keeps these types row-major (the kernels these are checked against). */
     public static final boolean ENABLED = Boolean.parseBoolean(System.getProperty("r1.cpu.q8repack", "true"));
 
+    /**
+     * IQ4_NL kept in 4 bits ({@link Q4x8}'s layout, the file's 18 bytes a block per row) and looked up in the kernel
+     * ({@link #gemvNibbles}) rather than widened to a byte per value at load: on 512-bit machines, where a 16-entry
+     * table lookup over 32 short lanes is one instruction ({@code vpermw}). {@code -Dr1.cpu.iq4nlnibbles=false}: bytes.
+     */
+    public static final boolean NL_NIBBLES = R == 16 && R == Q4x8.R && Q4x8.BLOCK == R * 18
+            && Boolean.parseBoolean(System.getProperty("r1.cpu.iq4nlnibbles", "true"));
+    private static final short[] NL_TABLE = new short[32];
+    static {
+        for (int i = 0; i < 16; i++) NL_TABLE[i] = (short) IQ4_NLType.value(i);
+    }
+
     /** Whether {@code type} is one of this layout's. */
     public static boolean serves(GgmlType type) {
         return switch (type) {
@@ -68,7 +81,7 @@ public final class Q8x8 {
     public static boolean hasMin(GgmlType type) { return type == GgmlType.Q4_1 || type == GgmlType.Q5_1; }
 
     /** Bytes per group per block. */
-    public static int block(GgmlType type) { return R * ((hasMin(type) ? 4 : 2) + QK); }
+    public static int block(GgmlType type) { return type == GgmlType.IQ4_NL && NL_NIBBLES ? Q4x8.BLOCK : R * ((hasMin(type) ? 4 : 2) + QK); }
 
     /** Bytes of a repacked matrix. */
     public static long bytes(GgmlType type, int rows, int cols) { return (long) rows / R * (cols / QK) * block(type); }
@@ -85,6 +98,8 @@ public final class Q8x8 {
      */
     public static MemorySegment repack(MemorySegment src, GgmlType type, int rows, int cols, Arena arena, Parallel pool) {
         if (!serves(type)) throw new IllegalArgumentException(type + " is not repacked by Q8x8");
+        // an IQ4_NL block is a Q4_0 block (f16 scale, 16 bytes of nibbles, element j low, j + 16 high): Q4x8's layout
+        if (type == GgmlType.IQ4_NL && NL_NIBBLES) return Q4x8.repack(src, rows, cols, arena, pool);
         int blocks = cols / QK, groups = rows / R, in = (int) type.typeSize(), head = hasMin(type) ? 4 : 2, blk = block(type);
         long rowBytes = (long) blocks * in;
         MemorySegment dst = arena.allocate((long) groups * blocks * blk, 64);
@@ -254,6 +269,10 @@ public final class Q8x8 {
 
     /** IQ4_NL: as {@link #gemv}, in the repacked {@code iq4_nl_8x8}'s order: one exact sum and one fma per block. */
     public static void gemvSum(MemorySegment w, long off, int blocks, int[] qi, int qiOff, float[] d, int dOff, MemorySegment out, int o) {
+        if (NL_NIBBLES) {
+            gemvNibbles(w, off, blocks, qi, qiOff, d, dOff, out, o);
+            return;
+        }
         IntVector C13 = IntVector.broadcast(I32, 13), C16 = IntVector.broadcast(I32, 16);
         IntVector HMASK = IntVector.broadcast(I32, 0x8FFFFFFF);
         FloatVector HSCALE = FloatVector.broadcast(F32, 0x1p112f);
@@ -294,5 +313,165 @@ public final class Q8x8 {
             acc = ((FloatVector) isum.convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.FMA, dv, acc);
         }
         acc.lanewise(VectorOperators.ADD, FloatVector.broadcast(F32, -0.0f)).intoMemorySegment(out, (long) o * Float.BYTES, NATIVE);
+    }
+
+    /**
+     * {@link #gemvSum} on IQ4_NL kept in {@link Q4x8}'s 4-bit layout ({@link #NL_NIBBLES}): per slice of element
+     * pairs the nibbles masked out (as {@link Q4x8#gemv}), looked up in the 16 levels ({@code selectFrom}), multiplied
+     * by the broadcast activation pair; two slices' 16-bit products (|each| <= 127·127) summed, then widened into the
+     * exact block sum; one fma per block, as {@code gemvSum} and ggml's repacked {@code iq4_nl_8x8}.
+     */
+    static void gemvNibbles(MemorySegment w, long off, int blocks, int[] qi, int qiOff, float[] d, int dOff, MemorySegment out, int o) {
+        ShortVector LOW4 = ShortVector.broadcast(S16, (short) 0x0F), LUT = ShortVector.fromArray(S16, NL_TABLE, 0);
+        IntVector C4 = IntVector.broadcast(I32, 4), C8 = IntVector.broadcast(I32, 8), C12 = IntVector.broadcast(I32, 12);
+        IntVector C13 = IntVector.broadcast(I32, 13), C16 = IntVector.broadcast(I32, 16);
+        IntVector HMASK = IntVector.broadcast(I32, 0x8FFFFFFF);
+        FloatVector HSCALE = FloatVector.broadcast(F32, 0x1p112f);
+        FloatVector acc = FloatVector.zero(F32);
+        for (int b = 0; b < blocks; b++) {
+            long bo = off + (long) b * Q4x8.BLOCK;
+            IntVector h = (IntVector) ShortVector.fromMemorySegment(S16, w, bo, LE).convertShape(VectorOperators.S2I, I32, 0);
+            FloatVector dv = ((FloatVector) h.lanewise(VectorOperators.LSHL, C13).lanewise(VectorOperators.AND, HMASK).reinterpretShape(F32, 0))
+                    .lanewise(VectorOperators.MUL, HSCALE).lanewise(VectorOperators.MUL, FloatVector.broadcast(F32, d[dOff + b]));
+            long wo = bo + 2L * R;
+            int qb = qiOff + b * (QK / 2);
+            ShortVector v, t;
+            IntVector p, isum = IntVector.zero(I32);
+            v = ShortVector.fromMemorySegment(S16, w, wo + 0L * R, LE);
+            t = v.lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 0]).reinterpretShape(S16, 0)));
+            p = (IntVector) t.lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 1]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+            isum = isum.lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16)));
+            t = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C8).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 2]).reinterpretShape(S16, 0)));
+            p = (IntVector) t.lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C12).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 3]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+            isum = isum.lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16)));
+            v = ShortVector.fromMemorySegment(S16, w, wo + 4L * R, LE);
+            t = v.lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 4]).reinterpretShape(S16, 0)));
+            p = (IntVector) t.lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 5]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+            isum = isum.lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16)));
+            t = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C8).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 6]).reinterpretShape(S16, 0)));
+            p = (IntVector) t.lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C12).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 7]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+            isum = isum.lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16)));
+            v = ShortVector.fromMemorySegment(S16, w, wo + 8L * R, LE);
+            t = v.lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 8]).reinterpretShape(S16, 0)));
+            p = (IntVector) t.lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 9]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+            isum = isum.lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16)));
+            t = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C8).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 10]).reinterpretShape(S16, 0)));
+            p = (IntVector) t.lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C12).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 11]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+            isum = isum.lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16)));
+            v = ShortVector.fromMemorySegment(S16, w, wo + 12L * R, LE);
+            t = v.lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 12]).reinterpretShape(S16, 0)));
+            p = (IntVector) t.lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 13]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+            isum = isum.lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16)));
+            t = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C8).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 14]).reinterpretShape(S16, 0)));
+            p = (IntVector) t.lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C12).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 15]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+            isum = isum.lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16)));
+            acc = ((FloatVector) isum.convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.FMA, dv, acc);
+        }
+        acc.lanewise(VectorOperators.ADD, FloatVector.broadcast(F32, -0.0f)).intoMemorySegment(out, (long) o * Float.BYTES, NATIVE);
+    }
+
+    /**
+     * {@link #gemvNibbles} on two groups at once (two weight streams per thread, one broadcast of each activation pair
+     * for both), as {@link Q4x8#gemv2} decodes Q4_0: each group's rows get the same operations as alone.
+     */
+    public static void gemvNibbles2(MemorySegment w, long off, MemorySegment w2, long off2, int blocks, int[] qi, int qiOff,
+                                    float[] d, int dOff, MemorySegment out, int o, MemorySegment out2, int o2) {
+        ShortVector LOW4 = ShortVector.broadcast(S16, (short) 0x0F), LUT = ShortVector.fromArray(S16, NL_TABLE, 0);
+        IntVector C4 = IntVector.broadcast(I32, 4), C8 = IntVector.broadcast(I32, 8), C12 = IntVector.broadcast(I32, 12);
+        IntVector C13 = IntVector.broadcast(I32, 13), C16 = IntVector.broadcast(I32, 16);
+        IntVector HMASK = IntVector.broadcast(I32, 0x8FFFFFFF);
+        FloatVector HSCALE = FloatVector.broadcast(F32, 0x1p112f);
+        FloatVector acc = FloatVector.zero(F32), acc2 = acc;
+        for (int b = 0; b < blocks; b++) {
+            long bo = off + (long) b * Q4x8.BLOCK, bo2 = off2 + (long) b * Q4x8.BLOCK;
+            FloatVector da = FloatVector.broadcast(F32, d[dOff + b]);
+            IntVector h = (IntVector) ShortVector.fromMemorySegment(S16, w, bo, LE).convertShape(VectorOperators.S2I, I32, 0);
+            FloatVector dv = ((FloatVector) h.lanewise(VectorOperators.LSHL, C13).lanewise(VectorOperators.AND, HMASK).reinterpretShape(F32, 0))
+                    .lanewise(VectorOperators.MUL, HSCALE).lanewise(VectorOperators.MUL, da);
+            IntVector h2 = (IntVector) ShortVector.fromMemorySegment(S16, w2, bo2, LE).convertShape(VectorOperators.S2I, I32, 0);
+            FloatVector dv2 = ((FloatVector) h2.lanewise(VectorOperators.LSHL, C13).lanewise(VectorOperators.AND, HMASK).reinterpretShape(F32, 0))
+                    .lanewise(VectorOperators.MUL, HSCALE).lanewise(VectorOperators.MUL, da);
+            long wo = bo + 2L * R, wo2 = bo2 + 2L * R;
+            int qb = qiOff + b * (QK / 2);
+            ShortVector v, v2, t, t2, a;
+            IntVector p, p2, isum = IntVector.zero(I32), isum2 = isum;
+            v = ShortVector.fromMemorySegment(S16, w, wo + 0L * R, LE);
+            v2 = ShortVector.fromMemorySegment(S16, w2, wo2 + 0L * R, LE);
+            a = (ShortVector) IntVector.broadcast(I32, qi[qb + 0]).reinterpretShape(S16, 0);
+            t = v.lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).lanewise(VectorOperators.MUL, a);
+            t2 = v2.lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).lanewise(VectorOperators.MUL, a);
+            a = (ShortVector) IntVector.broadcast(I32, qi[qb + 1]).reinterpretShape(S16, 0);
+            p = (IntVector) t.lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).lanewise(VectorOperators.MUL, a)).reinterpretShape(I32, 0);
+            isum = isum.lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16)));
+            p2 = (IntVector) t2.lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) v2.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).lanewise(VectorOperators.MUL, a)).reinterpretShape(I32, 0);
+            isum2 = isum2.lanewise(VectorOperators.ADD, p2.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p2.lanewise(VectorOperators.ASHR, C16)));
+            a = (ShortVector) IntVector.broadcast(I32, qi[qb + 2]).reinterpretShape(S16, 0);
+            t = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C8).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).lanewise(VectorOperators.MUL, a);
+            t2 = ((ShortVector) ((IntVector) v2.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C8).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).lanewise(VectorOperators.MUL, a);
+            a = (ShortVector) IntVector.broadcast(I32, qi[qb + 3]).reinterpretShape(S16, 0);
+            p = (IntVector) t.lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C12).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).lanewise(VectorOperators.MUL, a)).reinterpretShape(I32, 0);
+            isum = isum.lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16)));
+            p2 = (IntVector) t2.lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) v2.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C12).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).lanewise(VectorOperators.MUL, a)).reinterpretShape(I32, 0);
+            isum2 = isum2.lanewise(VectorOperators.ADD, p2.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p2.lanewise(VectorOperators.ASHR, C16)));
+            v = ShortVector.fromMemorySegment(S16, w, wo + 4L * R, LE);
+            v2 = ShortVector.fromMemorySegment(S16, w2, wo2 + 4L * R, LE);
+            a = (ShortVector) IntVector.broadcast(I32, qi[qb + 4]).reinterpretShape(S16, 0);
+            t = v.lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).lanewise(VectorOperators.MUL, a);
+            t2 = v2.lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).lanewise(VectorOperators.MUL, a);
+            a = (ShortVector) IntVector.broadcast(I32, qi[qb + 5]).reinterpretShape(S16, 0);
+            p = (IntVector) t.lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).lanewise(VectorOperators.MUL, a)).reinterpretShape(I32, 0);
+            isum = isum.lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16)));
+            p2 = (IntVector) t2.lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) v2.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).lanewise(VectorOperators.MUL, a)).reinterpretShape(I32, 0);
+            isum2 = isum2.lanewise(VectorOperators.ADD, p2.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p2.lanewise(VectorOperators.ASHR, C16)));
+            a = (ShortVector) IntVector.broadcast(I32, qi[qb + 6]).reinterpretShape(S16, 0);
+            t = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C8).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).lanewise(VectorOperators.MUL, a);
+            t2 = ((ShortVector) ((IntVector) v2.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C8).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).lanewise(VectorOperators.MUL, a);
+            a = (ShortVector) IntVector.broadcast(I32, qi[qb + 7]).reinterpretShape(S16, 0);
+            p = (IntVector) t.lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C12).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).lanewise(VectorOperators.MUL, a)).reinterpretShape(I32, 0);
+            isum = isum.lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16)));
+            p2 = (IntVector) t2.lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) v2.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C12).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).lanewise(VectorOperators.MUL, a)).reinterpretShape(I32, 0);
+            isum2 = isum2.lanewise(VectorOperators.ADD, p2.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p2.lanewise(VectorOperators.ASHR, C16)));
+            v = ShortVector.fromMemorySegment(S16, w, wo + 8L * R, LE);
+            v2 = ShortVector.fromMemorySegment(S16, w2, wo2 + 8L * R, LE);
+            a = (ShortVector) IntVector.broadcast(I32, qi[qb + 8]).reinterpretShape(S16, 0);
+            t = v.lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).lanewise(VectorOperators.MUL, a);
+            t2 = v2.lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).lanewise(VectorOperators.MUL, a);
+            a = (ShortVector) IntVector.broadcast(I32, qi[qb + 9]).reinterpretShape(S16, 0);
+            p = (IntVector) t.lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).lanewise(VectorOperators.MUL, a)).reinterpretShape(I32, 0);
+            isum = isum.lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16)));
+            p2 = (IntVector) t2.lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) v2.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).lanewise(VectorOperators.MUL, a)).reinterpretShape(I32, 0);
+            isum2 = isum2.lanewise(VectorOperators.ADD, p2.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p2.lanewise(VectorOperators.ASHR, C16)));
+            a = (ShortVector) IntVector.broadcast(I32, qi[qb + 10]).reinterpretShape(S16, 0);
+            t = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C8).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).lanewise(VectorOperators.MUL, a);
+            t2 = ((ShortVector) ((IntVector) v2.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C8).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).lanewise(VectorOperators.MUL, a);
+            a = (ShortVector) IntVector.broadcast(I32, qi[qb + 11]).reinterpretShape(S16, 0);
+            p = (IntVector) t.lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C12).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).lanewise(VectorOperators.MUL, a)).reinterpretShape(I32, 0);
+            isum = isum.lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16)));
+            p2 = (IntVector) t2.lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) v2.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C12).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).lanewise(VectorOperators.MUL, a)).reinterpretShape(I32, 0);
+            isum2 = isum2.lanewise(VectorOperators.ADD, p2.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p2.lanewise(VectorOperators.ASHR, C16)));
+            v = ShortVector.fromMemorySegment(S16, w, wo + 12L * R, LE);
+            v2 = ShortVector.fromMemorySegment(S16, w2, wo2 + 12L * R, LE);
+            a = (ShortVector) IntVector.broadcast(I32, qi[qb + 12]).reinterpretShape(S16, 0);
+            t = v.lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).lanewise(VectorOperators.MUL, a);
+            t2 = v2.lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).lanewise(VectorOperators.MUL, a);
+            a = (ShortVector) IntVector.broadcast(I32, qi[qb + 13]).reinterpretShape(S16, 0);
+            p = (IntVector) t.lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).lanewise(VectorOperators.MUL, a)).reinterpretShape(I32, 0);
+            isum = isum.lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16)));
+            p2 = (IntVector) t2.lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) v2.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).lanewise(VectorOperators.MUL, a)).reinterpretShape(I32, 0);
+            isum2 = isum2.lanewise(VectorOperators.ADD, p2.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p2.lanewise(VectorOperators.ASHR, C16)));
+            a = (ShortVector) IntVector.broadcast(I32, qi[qb + 14]).reinterpretShape(S16, 0);
+            t = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C8).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).lanewise(VectorOperators.MUL, a);
+            t2 = ((ShortVector) ((IntVector) v2.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C8).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).lanewise(VectorOperators.MUL, a);
+            a = (ShortVector) IntVector.broadcast(I32, qi[qb + 15]).reinterpretShape(S16, 0);
+            p = (IntVector) t.lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C12).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).lanewise(VectorOperators.MUL, a)).reinterpretShape(I32, 0);
+            isum = isum.lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16)));
+            p2 = (IntVector) t2.lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) v2.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C12).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).lanewise(VectorOperators.MUL, a)).reinterpretShape(I32, 0);
+            isum2 = isum2.lanewise(VectorOperators.ADD, p2.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p2.lanewise(VectorOperators.ASHR, C16)));
+            acc = ((FloatVector) isum.convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.FMA, dv, acc);
+            acc2 = ((FloatVector) isum2.convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.FMA, dv2, acc2);
+        }
+        FloatVector NEG0 = FloatVector.broadcast(F32, -0.0f);
+        acc.lanewise(VectorOperators.ADD, NEG0).intoMemorySegment(out, (long) o * Float.BYTES, NATIVE);
+        acc2.lanewise(VectorOperators.ADD, NEG0).intoMemorySegment(out2, (long) o2 * Float.BYTES, NATIVE);
     }
 }

@@ -73,7 +73,7 @@ class KernelsReachC2Test {
             case Q8_0_X8 -> List.of("Q8x8::gemv");
             case Q8_1_X8 -> List.of("Q8x8::gemvMin");
             case IQ4_XS_X8 -> List.of("IQ4XSx8::half");
-            case IQ4_NL_X8 -> List.of("Q8x8::gemvSum");
+            case IQ4_NL_X8 -> List.of(!Q8x8.NL_NIBBLES ? "Q8x8::gemvSum" : n == 1 ? "Q8x8::gemvNibbles2" : "Q8x8::gemvNibbles");
             default -> List.of();
         };
     }
