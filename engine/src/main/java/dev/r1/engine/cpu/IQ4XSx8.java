@@ -31,7 +31,9 @@ import jdk.incubator.vector.VectorSpecies;
  * computed in two passes ({@link #half}), each keeping four integer and four float accumulators, as
  * {@link Q6Kx8#gemvGgml} does (eight lanes in one method is the form C2 left partly boxed for Q6_K, session 19).
  * It streams ~25 GMAC/s ({@code MatvecBench 2 IQ4_XS 53760}, Zen 4) where {@link Q8x8#gemv} streams 50-60:
- * docs/BENCHMARKS.md lists what was ruled out.
+ * docs/BENCHMARKS.md lists what was ruled out. So on 512-bit machines the values stay in 4 bits ({@link #NIBBLES}: 140·R
+ * bytes per super-block, 1.03x the file) and {@link #gemvNibbles} looks the levels up: half the bytes at the same
+ * operations per value, 1.6x the GMAC/s (docs/BENCHMARKS.md, session 20).
  */
 public final class IQ4XSx8 {
     private IQ4XSx8() {}
@@ -47,8 +49,14 @@ public final class IQ4XSx8 {
     public static final int R = F32.length();
     static final int QK = KQuants.QK;
     private static final int SC = 4 * R, VALUES = 12 * R;
-    /** Bytes per group per super-block. */
-    public static final int BLOCK = VALUES + QK * R;
+    /**
+     * IQ4_XS kept in 4 bits on 512-bit machines ({@link #gemvNibbles}, as {@link Q8x8#NL_NIBBLES} keeps IQ4_NL): per
+     * sub-block {@link Q4x8}'s nibble words, looked up in the kernel. {@code -Dr1.cpu.iq4xsnibbles=false}: a byte a value.
+     */
+    public static final boolean NIBBLES = R == 16 && Boolean.parseBoolean(System.getProperty("r1.cpu.iq4xsnibbles", "true"));
+    /** Bytes per group per super-block: 140·R in 4 bits (the file's 136·R and f32 scales), else 268·R. */
+    public static final int BLOCK = VALUES + (NIBBLES ? QK / 2 : QK) * R;
+
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN, NATIVE = ByteOrder.nativeOrder();
     /** {@code -Dr1.cpu.iq4xsrepack=false} keeps IQ4_XS row-major (the kernel this one is checked against). */
     public static final boolean ENABLED = Boolean.parseBoolean(System.getProperty("r1.cpu.iq4xsrepack", "true"));
@@ -84,6 +92,15 @@ public final class IQ4XSx8 {
                         for (int k = 0; k < 4; k++) out[4 * r + k] = (byte) (d >> 8 * k);
                         for (int j = 0; j < 8; j++) {
                             out[SC + j * R + r] = (byte) (IQ4_XSType.scale(src, o, j) - 32);
+                            if (NIBBLES) { // sub-block j as Q4x8 lays a Q4_0 block out: per slice group m a word per row
+                                int[] q = new int[32];
+                                for (int i = 0; i < 16; i++) {
+                                    q[i] = b[IQ4_XSType.OFF_QS + 16 * j + i] & 0xF;
+                                    q[i + 16] = (b[IQ4_XSType.OFF_QS + 16 * j + i] >> 4) & 0xF;
+                                }
+                                Q4x8.words(q, r, out, VALUES + 16 * R * j);
+                                continue;
+                            }
                             for (int i = 0; i < 16; i++) {
                                 int q = b[IQ4_XSType.OFF_QS + 16 * j + i] & 0xFF, e = 32 * j + i;
                                 put(out, e, r, (byte) IQ4_NLType.value(q & 0xF));
@@ -110,6 +127,10 @@ public final class IQ4XSx8 {
      */
     public static void gemv(MemorySegment w, long off, int sbs, int[] qi, int qiOff, float[] d, int dOff,
                             MemorySegment lanes, MemorySegment out, int o) {
+        if (NIBBLES) {
+            gemvNibbles(w, off, sbs, qi, qiOff, d, dOff, out, o);
+            return;
+        }
         half(w, off, sbs, qi, qiOff, d, dOff, lanes, 0, out, o);
         half(w, off, sbs, qi, qiOff, d, dOff, lanes, 1, out, o);
     }
@@ -172,5 +193,81 @@ public final class IQ4XSx8 {
             NEG0.lanewise(VectorOperators.ADD, s0.lanewise(VectorOperators.ADD, s2).lanewise(VectorOperators.ADD, s1.lanewise(VectorOperators.ADD, s3)))
                     .intoMemorySegment(out, (long) o * Float.BYTES, NATIVE);
         }
+    }
+
+    /**
+     * {@link #gemv} on the 4-bit layout ({@link #NIBBLES}), in one pass: per sub-block the 16 slices of element pairs
+     * masked out as {@link Q4x8#gemv} does, looked up in the 16 levels ({@code selectFrom}: one {@code vpermw}),
+     * multiplied by the broadcast activation pairs; slices {@code 4m + 2L2} and {@code 4m + 2L2 + 1} hold elements
+     * {@code 8m + 4L2 .. 8m + 4L2 + 3}, so their two 16-bit products (|each| <= 127·127) summed and widened are ggml's
+     * integer lane {@code 2m + L2} of the sub-block, times its scale into the super-block's eight exact lanes; then
+     * ggml's fma per lane and super-block and {@code hsum_float_8}, as {@link #half} computes them from bytes.
+     */
+    static void gemvNibbles(MemorySegment w, long off, int sbs, int[] qi, int qiOff, float[] d, int dOff, MemorySegment out, int o) {
+        ShortVector LOW4 = ShortVector.broadcast(S16, (short) 0x0F), LUT = ShortVector.fromArray(S16, Q8x8.NL_TABLE, 0);
+        IntVector C4 = IntVector.broadcast(I32, 4), C8 = IntVector.broadcast(I32, 8), C12 = IntVector.broadcast(I32, 12);
+        IntVector C16 = IntVector.broadcast(I32, 16);
+        FloatVector l0 = FloatVector.zero(F32), l1 = l0, l2 = l0, l3 = l0, l4 = l0, l5 = l0, l6 = l0, l7 = l0;
+        for (int s = 0; s < sbs; s++) {
+            long bo = off + (long) s * BLOCK;
+            FloatVector dv = FloatVector.fromMemorySegment(F32, w, bo, LE).lanewise(VectorOperators.MUL, FloatVector.broadcast(F32, d[dOff + s]));
+            IntVector a0 = IntVector.zero(I32), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+            for (int j = 0; j < 8; j++) {
+                IntVector sc = (IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + SC + (long) R * j, LE).convertShape(VectorOperators.B2I, I32, 0);
+                long wo = bo + VALUES + 16L * R * j;
+                int qb = qiOff + s * (QK / 2) + 16 * j;
+                ShortVector v;
+                IntVector p;
+                v = ShortVector.fromMemorySegment(S16, w, wo + 0L * R, LE);
+                p = (IntVector) v.lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 0]).reinterpretShape(S16, 0)))
+                        .lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 1]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+                a0 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
+                        .lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a0);
+                p = (IntVector) ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C8).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 2]).reinterpretShape(S16, 0)))
+                        .lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C12).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 3]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+                a1 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
+                        .lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a1);
+                v = ShortVector.fromMemorySegment(S16, w, wo + 4L * R, LE);
+                p = (IntVector) v.lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 4]).reinterpretShape(S16, 0)))
+                        .lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 5]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+                a2 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
+                        .lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a2);
+                p = (IntVector) ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C8).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 6]).reinterpretShape(S16, 0)))
+                        .lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C12).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 7]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+                a3 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
+                        .lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a3);
+                v = ShortVector.fromMemorySegment(S16, w, wo + 8L * R, LE);
+                p = (IntVector) v.lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 8]).reinterpretShape(S16, 0)))
+                        .lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 9]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+                a4 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
+                        .lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a4);
+                p = (IntVector) ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C8).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 10]).reinterpretShape(S16, 0)))
+                        .lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C12).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 11]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+                a5 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
+                        .lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a5);
+                v = ShortVector.fromMemorySegment(S16, w, wo + 12L * R, LE);
+                p = (IntVector) v.lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 12]).reinterpretShape(S16, 0)))
+                        .lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 13]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+                a6 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
+                        .lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a6);
+                p = (IntVector) ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C8).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 14]).reinterpretShape(S16, 0)))
+                        .lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C12).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 15]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+                a7 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
+                        .lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a7);
+            }
+            l0 = dv.lanewise(VectorOperators.FMA, (FloatVector) a0.convertShape(VectorOperators.I2F, F32, 0), l0);
+            l1 = dv.lanewise(VectorOperators.FMA, (FloatVector) a1.convertShape(VectorOperators.I2F, F32, 0), l1);
+            l2 = dv.lanewise(VectorOperators.FMA, (FloatVector) a2.convertShape(VectorOperators.I2F, F32, 0), l2);
+            l3 = dv.lanewise(VectorOperators.FMA, (FloatVector) a3.convertShape(VectorOperators.I2F, F32, 0), l3);
+            l4 = dv.lanewise(VectorOperators.FMA, (FloatVector) a4.convertShape(VectorOperators.I2F, F32, 0), l4);
+            l5 = dv.lanewise(VectorOperators.FMA, (FloatVector) a5.convertShape(VectorOperators.I2F, F32, 0), l5);
+            l6 = dv.lanewise(VectorOperators.FMA, (FloatVector) a6.convertShape(VectorOperators.I2F, F32, 0), l6);
+            l7 = dv.lanewise(VectorOperators.FMA, (FloatVector) a7.convertShape(VectorOperators.I2F, F32, 0), l7);
+        }
+        // hsum_float_8: ((0+4) + (2+6)) + ((1+5) + (3+7))
+        FloatVector NEG0 = FloatVector.broadcast(F32, -0.0f);
+        NEG0.lanewise(VectorOperators.ADD, l0.lanewise(VectorOperators.ADD, l4).lanewise(VectorOperators.ADD, l2.lanewise(VectorOperators.ADD, l6))
+                        .lanewise(VectorOperators.ADD, l1.lanewise(VectorOperators.ADD, l5).lanewise(VectorOperators.ADD, l3.lanewise(VectorOperators.ADD, l7))))
+                .intoMemorySegment(out, (long) o * Float.BYTES, NATIVE);
     }
 }

@@ -96,22 +96,31 @@ public final class Q4x8 {
                     q[i] = in[2 + i] & 0xF;
                     q[i + 16] = (in[2 + i] >> 4) & 0xF;
                 }
-                for (int sl = 0; sl < 4; sl++) {
-                    int even = 0, odd = 0;
-                    for (int k = 0; k < 4; k++) {
-                        even |= q[2 * (4 * sl + k)] << (4 * k);
-                        odd |= q[2 * (4 * sl + k) + 1] << (4 * k);
-                    }
-                    int lane = 2 * R + 4 * R * sl + 4 * r;
-                    out[lane] = (byte) even;
-                    out[lane + 1] = (byte) (even >> 8);
-                    out[lane + 2] = (byte) odd;
-                    out[lane + 3] = (byte) (odd >> 8);
-                }
+                words(q, r, out, 2 * R);
             }
             MemorySegment.copy(out, 0, dst, java.lang.foreign.ValueLayout.JAVA_BYTE, dstOff + (long) b * BLOCK, BLOCK);
         }
         return finite;
+    }
+
+    /**
+     * Row {@code r}'s 32 nibbles {@code q} (element order) as this layout's words from {@code out[base]}: for slice group
+     * {@code sl} a 32-bit word per row, its low 16 bits the four even elements {@code 2(4sl+k)} and its high 16 bits the
+     * odd ones, nibble k at bit 4k, so that a shift by 4k and a mask give slice {@code 4sl + k}: one element pair per row.
+     */
+    static void words(int[] q, int r, byte[] out, int base) {
+        for (int sl = 0; sl < 4; sl++) {
+            int even = 0, odd = 0;
+            for (int k = 0; k < 4; k++) {
+                even |= q[2 * (4 * sl + k)] << (4 * k);
+                odd |= q[2 * (4 * sl + k) + 1] << (4 * k);
+            }
+            int lane = base + 4 * R * sl + 4 * r;
+            out[lane] = (byte) even;
+            out[lane + 1] = (byte) (even >> 8);
+            out[lane + 2] = (byte) odd;
+            out[lane + 3] = (byte) (odd >> 8);
+        }
     }
 
     /**

@@ -64,7 +64,8 @@ public final class Q8x8 {
      */
     public static final boolean NL_NIBBLES = R == 16 && R == Q4x8.R && Q4x8.BLOCK == R * 18
             && Boolean.parseBoolean(System.getProperty("r1.cpu.iq4nlnibbles", "true"));
-    private static final short[] NL_TABLE = new short[32];
+    /** The 16 IQ4_NL levels in the first 16 of 32 short lanes: the table {@code selectFrom} reads (IQ4_NL, IQ4_XS). */
+    static final short[] NL_TABLE = new short[32];
     static {
         for (int i = 0; i < 16; i++) NL_TABLE[i] = (short) IQ4_NLType.value(i);
     }
