@@ -63,7 +63,7 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = {"-t", "--threads"}, description = "CPU threads (default: all cores)")
     Integer threads;
 
-    @Option(names = {"-r", "--reps"}, defaultValue = "3", description = "measured repetitions after one warm-up (default: ${DEFAULT-VALUE})")
+    @Option(names = {"-r", "--reps"}, defaultValue = "3", description = "measured repetitions after the warm-up, which repeats (up to 6 runs) until the JIT settles (default: ${DEFAULT-VALUE})")
     int reps;
 
     @Option(names = "--json", paramLabel = "FILE", description = "write every sample and the machine description as JSON")

@@ -112,7 +112,7 @@ public final class Engines {
     /**
      * Bytes the Java engine holds per byte of a matrix of this type in the file, from the repacked layouts' own
      * sizes: those that store a byte per value ({@code Q8x8}: Q4_1 1.8x, Q5_0 1.55x, Q5_1 1.5x, IQ4_NL 1.9x, or 1x where it stays in 4 bits, {@code Q8x8.NL_NIBBLES};
-     * {@code IQ4XSx8} 1.97x; Q3_K in Q6_K's layout 2.5x), Q6_K's and Q5_K's; the others keep their size.
+     * {@code IQ4XSx8} 1.97x; Q3_K in Q6_K's layout 2.5x, or in 4 bits 1.35x), Q6_K's and Q5_K's; the others keep their size.
      */
     static double resident(dev.r1.models.tensor.GgmlType type) {
         if (dev.r1.engine.cpu.Q8x8.serves(type)) {
@@ -121,7 +121,9 @@ public final class Engines {
         return switch (type) {
             case IQ4_XS -> dev.r1.engine.cpu.IQ4XSx8.BLOCK / (double) (dev.r1.engine.cpu.IQ4XSx8.R * type.typeSize());
             case Q6_K -> dev.r1.engine.cpu.Q6Kx8.BLOCK / (double) (dev.r1.engine.cpu.Q6Kx8.R * type.typeSize());
-            case Q3_K -> dev.r1.engine.cpu.Q6Kx8.Q3K_ENABLED ? dev.r1.engine.cpu.Q6Kx8.BLOCK / (double) (dev.r1.engine.cpu.Q6Kx8.R * type.typeSize()) : 1.0;
+            case Q3_K -> !dev.r1.engine.cpu.Q6Kx8.Q3K_ENABLED ? 1.0
+                    : dev.r1.engine.cpu.Q3Kx4.ENABLED ? dev.r1.engine.cpu.Q3Kx4.BLOCK / (double) (dev.r1.engine.cpu.Q3Kx4.R * type.typeSize())
+                    : dev.r1.engine.cpu.Q6Kx8.BLOCK / (double) (dev.r1.engine.cpu.Q6Kx8.R * type.typeSize());
             case Q5_K -> dev.r1.engine.cpu.Q5Kx8.BLOCK / (double) (dev.r1.engine.cpu.Q5Kx8.R * type.typeSize());
             case Q4_K -> dev.r1.engine.cpu.Q4Kx8.BLOCK / (double) (dev.r1.engine.cpu.Q4Kx8.R * type.typeSize());
             default -> 1.0;

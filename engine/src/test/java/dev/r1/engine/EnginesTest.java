@@ -79,7 +79,9 @@ class EnginesTest {
             assertEquals(dev.r1.engine.cpu.IQ4XSx8.bytes(rows, cols) / ((double) rows * cols / 256 * 136), Engines.resident(GgmlType.IQ4_XS), 1e-12);
         }
         assertEquals(276.0 / 210, Engines.resident(GgmlType.Q6_K), 1e-12); // a byte a value and f32 scales
-        if (dev.r1.engine.cpu.Q6Kx8.Q3K_ENABLED) assertEquals(276.0 / 110, Engines.resident(GgmlType.Q3_K), 1e-12); // Q3_K in Q6_K's layout
+        if (dev.r1.engine.cpu.Q6Kx8.Q3K_ENABLED) { // Q3_K in 4 bits (148 bytes a row per super-block) or in Q6_K's layout (276)
+            assertEquals((dev.r1.engine.cpu.Q3Kx4.ENABLED ? 148.0 : 276.0) / 110, Engines.resident(GgmlType.Q3_K), 1e-12);
+        }
         assertEquals(36.0 / 20, Engines.resident(GgmlType.Q4_1), 1e-12);
         assertEquals(1.0, Engines.resident(GgmlType.Q4_0));
         assertTrue(Engines.resident(GgmlType.Q4_K) >= 1 && Engines.resident(GgmlType.Q4_K) < 1.1); // f32 scales: ~3% more

@@ -100,7 +100,7 @@ public final class Matmul {
             if (outs[i].length < (long) n * w.rows()) throw new IllegalArgumentException("output buffer too small for " + w.name());
             // the activation forms the matrices' kernels read, each made once for all of them
             WeightMatrix.Kernel k = w.kernel();
-            needQ8K |= k == WeightMatrix.Kernel.K_QUANT || k == WeightMatrix.Kernel.Q6_K_X8 || k == WeightMatrix.Kernel.Q6_K_X8_GGML || k == WeightMatrix.Kernel.Q3_K_X8
+            needQ8K |= k == WeightMatrix.Kernel.K_QUANT || k == WeightMatrix.Kernel.Q6_K_X8 || k == WeightMatrix.Kernel.Q6_K_X8_GGML || k == WeightMatrix.Kernel.Q3_K_X8 || k == WeightMatrix.Kernel.Q3_K_X4
                     || k == WeightMatrix.Kernel.Q4_K_X8 || k == WeightMatrix.Kernel.Q5_K_X8 || k == WeightMatrix.Kernel.IQ4_XS_X8;
             needQ8 |= k == WeightMatrix.Kernel.Q4_0 || k == WeightMatrix.Kernel.Q4_0_X8 || k == WeightMatrix.Kernel.Q8_0_X8
                     || k == WeightMatrix.Kernel.IQ4_NL_X8
@@ -113,9 +113,9 @@ public final class Matmul {
             allPackedQ8 &= x8 && k == ws[0].kernel(); // one Q8x8 kernel for all (Q8_0 with Q5_0 share one)
             needSpreadK |= (k == WeightMatrix.Kernel.Q6_K_X8 || k == WeightMatrix.Kernel.Q6_K_X8_GGML || k == WeightMatrix.Kernel.Q3_K_X8) && n == 1;
             anyPackedQ4K |= k == WeightMatrix.Kernel.Q4_K_X8;
-            anyKPairs |= k == WeightMatrix.Kernel.Q5_K_X8 || k == WeightMatrix.Kernel.IQ4_XS_X8; // both read kqi
+            anyKPairs |= k == WeightMatrix.Kernel.Q5_K_X8 || k == WeightMatrix.Kernel.IQ4_XS_X8 || k == WeightMatrix.Kernel.Q3_K_X4; // read kqi
             allPackedQ5K &= k == WeightMatrix.Kernel.Q5_K_X8;
-            allPackedXS &= k == WeightMatrix.Kernel.IQ4_XS_X8;
+            allPackedXS &= (k == WeightMatrix.Kernel.IQ4_XS_X8 || k == WeightMatrix.Kernel.Q3_K_X4) && k == ws[0].kernel(); // gemvXS
             needPairs |= k == WeightMatrix.Kernel.Q8_0;
             allPackedQ4 &= k == WeightMatrix.Kernel.Q4_0_X8;
             allPackedQ6K &= k == WeightMatrix.Kernel.Q6_K_X8;
@@ -197,11 +197,11 @@ public final class Matmul {
         boolean q6k = kind == WeightMatrix.Kernel.Q6_K_X8, q4k = kind == WeightMatrix.Kernel.Q4_K_X8;
         boolean q3k = kind == WeightMatrix.Kernel.Q3_K_X8, q6kGgml = kind == WeightMatrix.Kernel.Q6_K_X8_GGML || q3k, q5k = kind == WeightMatrix.Kernel.Q5_K_X8;
         boolean q8 = kind == WeightMatrix.Kernel.Q8_0_X8 || kind == WeightMatrix.Kernel.Q8_1_X8 || kind == WeightMatrix.Kernel.IQ4_NL_X8;
-        boolean xs = kind == WeightMatrix.Kernel.IQ4_XS_X8;
+        boolean xs = kind == WeightMatrix.Kernel.IQ4_XS_X8 || kind == WeightMatrix.Kernel.Q3_K_X4;
         int R = q6k || q6kGgml ? Q6Kx8.R : q4k ? Q4Kx8.R : q5k ? Q5Kx8.R : q8 ? Q8x8.R : xs ? IQ4XSx8.R : Q4x8.R, groups = totalRows / R;
         int blocks = ws[0].cols() / (q6k || q6kGgml || q4k || q5k || xs ? KQuants.QK : QuantKernels.QK);
         long groupBytes = (long) blocks * (q6k || q6kGgml ? Q6Kx8.BLOCK : q4k ? Q4Kx8.BLOCK : q5k ? Q5Kx8.BLOCK
-                : q8 ? Q8x8.block(ws[0].type()) : xs ? IQ4XSx8.BLOCK : Q4x8.BLOCK);
+                : q8 ? Q8x8.block(ws[0].type()) : xs ? xsBlock(kind) : Q4x8.BLOCK);
         int[] first = new int[ws.length + 1]; // first group of each matrix
         for (int i = 0; i < ws.length; i++) first[i + 1] = first[i] + ws[i].rows() / R;
         MemorySegment[] segs = new MemorySegment[ws.length]; // Q4x8 and Q6Kx8 store through segments (see Q4x8)
@@ -220,9 +220,9 @@ public final class Matmul {
                         int i = g0 + t, a = matrixOf(first, i), ga = i - first[a], j = i + h;
                         if (j < g1) {
                             int b = matrixOf(first, j), gb = j - first[b];
-                            if (xs) { // one group a call, in two passes of four lanes (IQ4XSx8)
-                                IQ4XSx8.gemv(ws[a].packed(), ga * groupBytes, blocks, kqi, 0, kd, 0, laneScratch(worker), segs[a], ga * R);
-                                IQ4XSx8.gemv(ws[b].packed(), gb * groupBytes, blocks, kqi, 0, kd, 0, laneScratch(worker), segs[b], gb * R);
+                            if (xs) { // one group a call (IQ4XSx8, Q3Kx4: ggml's eight lanes per row take the registers)
+                                gemvXS(kind, ws[a].packed(), ga * groupBytes, blocks, 0, 0, laneScratch(worker), segs[a], ga * R);
+                                gemvXS(kind, ws[b].packed(), gb * groupBytes, blocks, 0, 0, laneScratch(worker), segs[b], gb * R);
                             } else if (q8 && kind == WeightMatrix.Kernel.IQ4_NL_X8 && Q8x8.NL_NIBBLES) { // 4-bit: two groups a call
                                 Q8x8.gemvNibbles2(ws[a].packed(), ga * groupBytes, ws[b].packed(), gb * groupBytes, blocks, qi, 0, qd, 0,
                                         segs[a], ga * R, segs[b], gb * R);
@@ -246,7 +246,7 @@ public final class Matmul {
                                         segs[a], ga * R, segs[b], gb * R);
                             }
                         } else if (xs) {
-                            IQ4XSx8.gemv(ws[a].packed(), ga * groupBytes, blocks, kqi, 0, kd, 0, laneScratch(worker), segs[a], ga * R);
+                            gemvXS(kind, ws[a].packed(), ga * groupBytes, blocks, 0, 0, laneScratch(worker), segs[a], ga * R);
                         } else if (q8) {
                             gemvX8(kind, ws[a].packed(), ga * groupBytes, blocks, 0, 0, segs[a], ga * R);
                         } else if (q6kGgml) {
@@ -472,9 +472,9 @@ public final class Matmul {
      * decoding it alone would); the group stays in cache while the tokens pass.
      */
     private void rowsPackedLanes(WeightMatrix w, int n, float[] out, int r0, int r1, int worker) {
-        boolean xs = w.kernel() == WeightMatrix.Kernel.IQ4_XS_X8;
+        boolean xs = w.kernel() == WeightMatrix.Kernel.IQ4_XS_X8 || w.kernel() == WeightMatrix.Kernel.Q3_K_X4;
         int cols = w.cols(), rows = w.rows(), sbs = cols / KQuants.QK, R = xs ? IQ4XSx8.R : Q5Kx8.R;
-        long block = xs ? IQ4XSx8.BLOCK : Q5Kx8.BLOCK;
+        long block = xs ? xsBlock(w.kernel()) : Q5Kx8.BLOCK;
         float[] tmp = groupScratch[worker];
         if (tmp == null) groupScratch[worker] = tmp = new float[2 * UNIT];
         MemorySegment outSeg = MemorySegment.ofArray(out), tmpSeg = MemorySegment.ofArray(tmp), lanes = laneScratch(worker);
@@ -484,7 +484,7 @@ public final class Matmul {
             for (int t = 0; t < n; t++) {
                 MemorySegment dst = whole ? outSeg : tmpSeg;
                 int o = whole ? t * rows + g : 0;
-                if (xs) IQ4XSx8.gemv(w.packed(), off, sbs, kqi, t * cols / 2, kd, t * sbs, lanes, dst, o);
+                if (xs) gemvXS(w.kernel(), w.packed(), off, sbs, t * cols / 2, t * sbs, lanes, dst, o);
                 else Q5Kx8.gemv(w.packed(), off, sbs, kqi, t * cols / 2, kd, t * sbs, kb, t * sbs * 16, lanes, dst, o);
                 if (!whole) copyPart(tmp, 0, out, t * rows, g, R, r0, r1);
             }
@@ -655,7 +655,7 @@ public final class Matmul {
         switch (w.kernel()) {
             case Q6_K_X8, Q6_K_X8_GGML, Q3_K_X8 -> rowsPackedQ6K(w, n, out, r0, r1, worker);
             case Q4_K_X8 -> rowsPackedQ4K(w, n, out, r0, r1, worker);
-            case Q5_K_X8, IQ4_XS_X8 -> rowsPackedLanes(w, n, out, r0, r1, worker);
+            case Q5_K_X8, IQ4_XS_X8, Q3_K_X4 -> rowsPackedLanes(w, n, out, r0, r1, worker);
             case Q4_0_X8 -> rowsPacked(w, n, out, r0, r1, worker);
             case Q8_0_X8, Q8_1_X8, IQ4_NL_X8 -> rowsPackedQ8(w, n, out, r0, r1, worker);
             case K_QUANT -> rowsK(w, n, out, r0, r1, worker);
@@ -692,6 +692,15 @@ public final class Matmul {
         }
     }
 
+
+    /** Bytes per group and super-block of the Q8_K-pair kernels {@link #gemvXS} serves. */
+    private static long xsBlock(WeightMatrix.Kernel k) { return k == WeightMatrix.Kernel.Q3_K_X4 ? Q3Kx4.BLOCK : IQ4XSx8.BLOCK; }
+
+    /** One group of an IQ4_XS ({@link IQ4XSx8}) or 4-bit Q3_K ({@link Q3Kx4}) matrix · the token {@code kqi[qiOff ..]}, {@code kd[dOff ..]}. */
+    private void gemvXS(WeightMatrix.Kernel k, MemorySegment w, long off, int sbs, int qiOff, int dOff, MemorySegment lanes, MemorySegment out, int o) {
+        if (k == WeightMatrix.Kernel.Q3_K_X4) Q3Kx4.gemv(w, off, sbs, kqi, qiOff, kd, dOff, out, o);
+        else IQ4XSx8.gemv(w, off, sbs, kqi, qiOff, kd, dOff, lanes, out, o);
+    }
 
     /** Zeros for {@link Q6Kx8#gemvGgml}'s sums on repacked Q3_K (grown in {@link #multiply} before the workers read it). */
     private int[] zeroSums(int len) {

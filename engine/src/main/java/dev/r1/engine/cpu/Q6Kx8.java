@@ -147,7 +147,7 @@ public final class Q6Kx8 {
     }
 
     /** The 256 values {@code q - 4·(no high bit)} of a Q3_K block in element order (ggml's layout, as {@code Q3_KType}). */
-    private static void valuesQ3K(byte[] b, byte[] q) {
+    static void valuesQ3K(byte[] b, byte[] q) {
         int qs = dev.r1.models.tensor.Q3_KType.OFF_QS, hm = dev.r1.models.tensor.Q3_KType.OFF_HMASK;
         for (int sub = 0; sub < 16; sub++) {
             int half = sub / 8, k = (sub % 8) / 2, l0 = (sub % 2) * 16, bit = 4 * half + k;

@@ -7,7 +7,7 @@ import java.lang.foreign.MemorySegment;
  * A weight matrix as stored by ggml: {@code rows} rows (output features) of {@code cols} elements
  * (input features, GGUF {@code ne0}), each row a whole number of blocks, read in place from the mapping.
  * {@code packed}, when not null, is the same matrix in a row-interleaved layout ({@link Q4x8} for Q4_0, {@link Q8x8} for
- * Q8_0 / Q5_0 / Q4_1 / Q5_1 / IQ4_NL, {@link Q4Kx8} for Q4_K, {@link Q5Kx8} for Q5_K, {@link Q6Kx8} for Q6_K and Q3_K, {@link IQ4XSx8} for IQ4_XS), which the matmul kernels then read instead of {@code data}.
+ * Q8_0 / Q5_0 / Q4_1 / Q5_1 / IQ4_NL, {@link Q4Kx8} for Q4_K, {@link Q5Kx8} for Q5_K, {@link Q6Kx8} for Q6_K and Q3_K (or {@link Q3Kx4}), {@link IQ4XSx8} for IQ4_XS), which the matmul kernels then read instead of {@code data}.
  */
 public record WeightMatrix(String name, GgmlType type, int rows, int cols, MemorySegment data, MemorySegment packed) {
     public WeightMatrix(String name, GgmlType type, int rows, int cols, MemorySegment data) {
@@ -28,7 +28,8 @@ public record WeightMatrix(String name, GgmlType type, int rows, int cols, Memor
                 || type == GgmlType.Q4_K && Q4Kx8.fits(rows, cols) && packed.byteSize() >= (long) rows / Q4Kx8.R * (cols / 256) * Q4Kx8.BLOCK
                 || type == GgmlType.Q5_K && Q5Kx8.fits(rows, cols) && packed.byteSize() >= Q5Kx8.bytes(rows, cols)
                 || Q8x8.serves(type) && Q8x8.fits(rows, cols) && packed.byteSize() >= Q8x8.bytes(type, rows, cols)
-                || type == GgmlType.IQ4_XS && IQ4XSx8.fits(rows, cols) && packed.byteSize() >= IQ4XSx8.bytes(rows, cols))) {
+                || type == GgmlType.IQ4_XS && IQ4XSx8.fits(rows, cols) && packed.byteSize() >= IQ4XSx8.bytes(rows, cols)
+                || type == GgmlType.Q3_K && Q3Kx4.fits(rows, cols) && packed.byteSize() >= Q3Kx4.bytes(rows, cols))) {
             throw new IllegalArgumentException("tensor '" + name + "': not a repacked " + type + " matrix");
         }
     }
@@ -52,6 +53,8 @@ public record WeightMatrix(String name, GgmlType type, int rows, int cols, Memor
         Q6_K_X8_GGML,
         /** repacked Q3_K ({@link Q6Kx8#repackQ3K}: Q6_K's layout, values signed), read by {@link Q6Kx8#gemvGgml} with sums of zero */
         Q3_K_X8,
+        /** repacked Q3_K in 4 bits ({@link Q3Kx4}, 512-bit machines): Q8_K activations as pairs */
+        Q3_K_X4,
         /** repacked Q4_K ({@link Q4Kx8}): Q8_K activations spread per token, and their sums of 16 */
         Q4_K_X8,
         /** repacked Q5_K ({@link Q5Kx8}, ggml's lanes): Q8_K activations as pairs, and their sums of 16 */
@@ -93,7 +96,9 @@ public record WeightMatrix(String name, GgmlType type, int rows, int cols, Memor
             case Q4_K -> packed != null ? Kernel.Q4_K_X8 : Kernel.K_QUANT;
             case Q5_K -> packed != null ? Kernel.Q5_K_X8 : Kernel.K_QUANT;
             case IQ4_XS -> packed != null ? Kernel.IQ4_XS_X8 : Kernel.K_QUANT;
-            case Q3_K -> packed != null ? Kernel.Q3_K_X8 : Kernel.K_QUANT;
+            // the two Q3_K layouts told apart by size: 148 bytes a row per super-block in 4 bits, 276 as bytes
+            case Q3_K -> packed == null ? Kernel.K_QUANT
+                    : packed.byteSize() < (long) rows / Q6Kx8.R * (cols / 256) * Q6Kx8.BLOCK ? Kernel.Q3_K_X4 : Kernel.Q3_K_X8;
             case Q2_K -> Kernel.K_QUANT; // KQuants2
             case Q4_1 -> packed != null ? Kernel.Q8_1_X8 : Kernel.Q4_1;
             case Q5_1 -> packed != null ? Kernel.Q8_1_X8 : Kernel.Q5_1;

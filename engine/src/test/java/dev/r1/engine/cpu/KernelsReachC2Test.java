@@ -72,6 +72,7 @@ class KernelsReachC2Test {
             case Q6_K_X8 -> n == 1 ? List.of("Q6Kx8::gemv2") : List.of("Q6Kx8::gemm2", "Q6Kx8::gemv");
             case Q8_0_X8 -> List.of("Q8x8::gemv");
             case Q8_1_X8 -> List.of("Q8x8::gemvMin");
+            case Q3_K_X4 -> List.of("Q3Kx4::gemv");
             case IQ4_XS_X8 -> List.of(IQ4XSx8.NIBBLES ? "IQ4XSx8::gemvNibbles" : "IQ4XSx8::half");
             case IQ4_NL_X8 -> List.of(!Q8x8.NL_NIBBLES ? "Q8x8::gemvSum" : n == 1 ? "Q8x8::gemvNibbles2" : "Q8x8::gemvNibbles");
             default -> List.of();

@@ -274,6 +274,10 @@ class MatmulTest {
         }
         sameAsRowMajor(GgmlType.Q3_K, rows, cols, c.w.data(), extreme, WeightMatrix.Kernel.Q3_K_X8,
                 data -> Q6Kx8.repackQ3K(data, rows, cols, java.lang.foreign.Arena.ofAuto(), POOL), 92);
+        if (Q3Kx4.ENABLED) { // and in 4 bits (Q3Kx4), on 512-bit machines
+            sameAsRowMajor(GgmlType.Q3_K, rows, cols, c.w.data(), extreme, WeightMatrix.Kernel.Q3_K_X4,
+                    data -> Q3Kx4.repack(data, rows, cols, java.lang.foreign.Arena.ofAuto(), POOL), 94);
+        }
     }
 
     /**

@@ -1,0 +1,154 @@
+package dev.r1.engine.cpu;
+
+import dev.r1.models.tensor.Q3_KType;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Q3_K weights repacked in 4 bits on 512-bit machines, {@code R} = 16 rows side by side: per super-block of 256 the R
+ * scales {@code d} as f32, the 16 sub-block scales {@code s - 32} as {@code [sub-block][row]} bytes, then each chunk of 32
+ * values in {@link Q4x8}'s nibble words ({@link Q4x8#words}), a value stored as {@code q + 4} (0..7). 148·R bytes per
+ * super-block against the file's 110·R (1.35x); {@link Q6Kx8#repackQ3K}'s byte a value takes 276·R (2.5x), and these
+ * kernels stream bytes at about half the rate {@code Q8x8.gemv} does (docs/BENCHMARKS.md, session 20): fewer bytes is the
+ * lever, as for IQ4_XS ({@link IQ4XSx8#NIBBLES}).
+ *
+ * <p>Per row ggml's AVX2 {@code vec_dot_q3_K_q8_K} order: eight exact integer lanes per super-block, element e in lane
+ * {@code (e % 32) / 4}, the scale of its 16-element sub-block multiplied in; {@code acc_k = fma(d_w·d_a, lane_k, acc_k)};
+ * {@code hsum_float_8}. In a chunk, slices {@code 4m + 2L2} and {@code 4m + 2L2 + 1} hold elements {@code 8m + 4L2 .. +3}:
+ * their two 16-bit products summed and widened are lane {@code 2m + L2}; slices of m = 0, 1 belong to the chunk's first
+ * sub-block, m = 2, 3 to its second. Bit-identical to the row-major kernel ({@link KQuants2#dotQ3_K}).
+ */
+public final class Q3Kx4 {
+    private Q3Kx4() {}
+
+    static final VectorSpecies<Short> S16 = ShortVector.SPECIES_MAX.withShape(VectorWidths.REPACK);
+    static final VectorSpecies<Integer> I32 = IntVector.SPECIES_MAX.withShape(VectorWidths.REPACK);
+    static final VectorSpecies<Float> F32 = FloatVector.SPECIES_MAX.withShape(VectorWidths.REPACK);
+    /** The R scales of one sub-block: the bytes that widen into one {@link #I32} vector. */
+    static final VectorSpecies<Byte> SCALES = VectorSpecies.of(byte.class, VectorShape.forBitSize(Math.max(64, F32.length() * 8)));
+    public static final int R = F32.length();
+    static final int QK = KQuants.QK;
+    private static final int SC = 4 * R, VALUES = 20 * R;
+    /** Bytes per group per super-block. */
+    public static final int BLOCK = VALUES + QK / 2 * R;
+    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN, NATIVE = ByteOrder.nativeOrder();
+    /** Whether Q3_K takes this layout: 512-bit machines ({@code -Dr1.cpu.q3knibbles=false}: {@link Q6Kx8#repackQ3K}'s bytes). */
+    public static final boolean ENABLED = R == 16 && R == Q4x8.R && R * 8 == SCALES.vectorBitSize()
+            && Boolean.parseBoolean(System.getProperty("r1.cpu.q3knibbles", "true"));
+
+    public static boolean fits(int rows, int cols) { return rows % R == 0 && cols % QK == 0; }
+
+    public static long bytes(int rows, int cols) { return (long) rows / R * (cols / QK) * BLOCK; }
+
+    /** Repacks a Q3_K matrix into {@code arena}, groups of rows spread over {@code pool}. */
+    public static MemorySegment repack(MemorySegment src, int rows, int cols, Arena arena, Parallel pool) {
+        int sbs = cols / QK, groups = rows / R, in = Q3_KType.TYPE_SIZE;
+        long rowBytes = (long) sbs * in;
+        MemorySegment dst = arena.allocate((long) groups * sbs * BLOCK, 64);
+        pool.forRange(groups, 1, (g0, g1) -> {
+            byte[] b = new byte[in], out = new byte[BLOCK], q = new byte[QK];
+            int[] nib = new int[32];
+            MemorySegment bs = MemorySegment.ofArray(b);
+            for (int g = g0; g < g1; g++) {
+                for (int s = 0; s < sbs; s++) {
+                    for (int r = 0; r < R; r++) {
+                        MemorySegment.copy(src, ValueLayout.JAVA_BYTE, ((long) g * R + r) * rowBytes + (long) s * in, b, 0, in);
+                        int d = Float.floatToRawIntBits(Float.float16ToFloat((short) ((b[Q3_KType.OFF_D] & 0xFF) | b[Q3_KType.OFF_D + 1] << 8)));
+                        for (int k = 0; k < 4; k++) out[4 * r + k] = (byte) (d >> 8 * k);
+                        for (int j = 0; j < 16; j++) out[SC + j * R + r] = (byte) (Q3_KType.scale(bs, Q3_KType.OFF_SCALES, j) - 32);
+                        Q6Kx8.valuesQ3K(b, q);
+                        for (int c = 0; c < 8; c++) {
+                            for (int e = 0; e < 32; e++) nib[e] = q[32 * c + e] + 4;
+                            Q4x8.words(nib, r, out, VALUES + 16 * R * c);
+                        }
+                    }
+                    MemorySegment.copy(out, 0, dst, ValueLayout.JAVA_BYTE, ((long) g * sbs + s) * BLOCK, BLOCK);
+                }
+            }
+        });
+        return dst;
+    }
+
+    /**
+     * One group of R rows (at {@code off}) · one token: {@code qi} its Q8_K values as pairs from {@code qiOff}
+     * ({@link Q4Kx8#pairs}), {@code d} its scales per super-block from {@code dOff}; {@code out[o .. o+R)}.
+     */
+    public static void gemv(MemorySegment w, long off, int sbs, int[] qi, int qiOff, float[] d, int dOff, MemorySegment out, int o) {
+        // the pollution-proof form of Q4x8.gemv, written out; one pass, ggml's eight lanes in registers
+        ShortVector LOW4 = ShortVector.broadcast(S16, (short) 0x0F), FOUR = ShortVector.broadcast(S16, (short) 4);
+        IntVector C4 = IntVector.broadcast(I32, 4), C8 = IntVector.broadcast(I32, 8), C12 = IntVector.broadcast(I32, 12);
+        IntVector C16 = IntVector.broadcast(I32, 16);
+        FloatVector l0 = FloatVector.zero(F32), l1 = l0, l2 = l0, l3 = l0, l4 = l0, l5 = l0, l6 = l0, l7 = l0;
+        for (int s = 0; s < sbs; s++) {
+            long bo = off + (long) s * BLOCK;
+            FloatVector dv = FloatVector.fromMemorySegment(F32, w, bo, LE).lanewise(VectorOperators.MUL, FloatVector.broadcast(F32, d[dOff + s]));
+            IntVector a0 = IntVector.zero(I32), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+            for (int c = 0; c < 8; c++) {
+                IntVector sa = (IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + SC + (long) R * (2 * c), LE).convertShape(VectorOperators.B2I, I32, 0);
+                IntVector sb = (IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + SC + (long) R * (2 * c + 1), LE).convertShape(VectorOperators.B2I, I32, 0);
+                long wo = bo + VALUES + 16L * R * c;
+                int qb = qiOff + s * (QK / 2) + 16 * c;
+                ShortVector v;
+                IntVector p;
+                v = ShortVector.fromMemorySegment(S16, w, wo + 0L * R, LE);
+                p = (IntVector) v.lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.SUB, FOUR).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 0]).reinterpretShape(S16, 0)))
+                        .lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.SUB, FOUR).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 1]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+                a0 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
+                        .lanewise(VectorOperators.MUL, sa).lanewise(VectorOperators.ADD, a0);
+                p = (IntVector) ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C8).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.SUB, FOUR).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 2]).reinterpretShape(S16, 0)))
+                        .lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C12).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.SUB, FOUR).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 3]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+                a1 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
+                        .lanewise(VectorOperators.MUL, sa).lanewise(VectorOperators.ADD, a1);
+                v = ShortVector.fromMemorySegment(S16, w, wo + 4L * R, LE);
+                p = (IntVector) v.lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.SUB, FOUR).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 4]).reinterpretShape(S16, 0)))
+                        .lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.SUB, FOUR).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 5]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+                a2 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
+                        .lanewise(VectorOperators.MUL, sa).lanewise(VectorOperators.ADD, a2);
+                p = (IntVector) ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C8).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.SUB, FOUR).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 6]).reinterpretShape(S16, 0)))
+                        .lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C12).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.SUB, FOUR).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 7]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+                a3 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
+                        .lanewise(VectorOperators.MUL, sa).lanewise(VectorOperators.ADD, a3);
+                v = ShortVector.fromMemorySegment(S16, w, wo + 8L * R, LE);
+                p = (IntVector) v.lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.SUB, FOUR).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 8]).reinterpretShape(S16, 0)))
+                        .lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.SUB, FOUR).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 9]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+                a4 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
+                        .lanewise(VectorOperators.MUL, sb).lanewise(VectorOperators.ADD, a4);
+                p = (IntVector) ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C8).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.SUB, FOUR).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 10]).reinterpretShape(S16, 0)))
+                        .lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C12).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.SUB, FOUR).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 11]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+                a5 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
+                        .lanewise(VectorOperators.MUL, sb).lanewise(VectorOperators.ADD, a5);
+                v = ShortVector.fromMemorySegment(S16, w, wo + 12L * R, LE);
+                p = (IntVector) v.lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.SUB, FOUR).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 12]).reinterpretShape(S16, 0)))
+                        .lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.SUB, FOUR).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 13]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+                a6 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
+                        .lanewise(VectorOperators.MUL, sb).lanewise(VectorOperators.ADD, a6);
+                p = (IntVector) ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C8).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.SUB, FOUR).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 14]).reinterpretShape(S16, 0)))
+                        .lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C12).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.SUB, FOUR).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 15]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+                a7 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
+                        .lanewise(VectorOperators.MUL, sb).lanewise(VectorOperators.ADD, a7);
+            }
+            l0 = dv.lanewise(VectorOperators.FMA, (FloatVector) a0.convertShape(VectorOperators.I2F, F32, 0), l0);
+            l1 = dv.lanewise(VectorOperators.FMA, (FloatVector) a1.convertShape(VectorOperators.I2F, F32, 0), l1);
+            l2 = dv.lanewise(VectorOperators.FMA, (FloatVector) a2.convertShape(VectorOperators.I2F, F32, 0), l2);
+            l3 = dv.lanewise(VectorOperators.FMA, (FloatVector) a3.convertShape(VectorOperators.I2F, F32, 0), l3);
+            l4 = dv.lanewise(VectorOperators.FMA, (FloatVector) a4.convertShape(VectorOperators.I2F, F32, 0), l4);
+            l5 = dv.lanewise(VectorOperators.FMA, (FloatVector) a5.convertShape(VectorOperators.I2F, F32, 0), l5);
+            l6 = dv.lanewise(VectorOperators.FMA, (FloatVector) a6.convertShape(VectorOperators.I2F, F32, 0), l6);
+            l7 = dv.lanewise(VectorOperators.FMA, (FloatVector) a7.convertShape(VectorOperators.I2F, F32, 0), l7);
+        }
+        // hsum_float_8: ((0+4) + (2+6)) + ((1+5) + (3+7))
+        FloatVector NEG0 = FloatVector.broadcast(F32, -0.0f);
+        NEG0.lanewise(VectorOperators.ADD, l0.lanewise(VectorOperators.ADD, l4).lanewise(VectorOperators.ADD, l2.lanewise(VectorOperators.ADD, l6))
+                        .lanewise(VectorOperators.ADD, l1.lanewise(VectorOperators.ADD, l5).lanewise(VectorOperators.ADD, l3.lanewise(VectorOperators.ADD, l7))))
+                .intoMemorySegment(out, (long) o * Float.BYTES, NATIVE);
+    }
+}
