@@ -104,7 +104,8 @@ public final class LatencyBench {
             // Until the JIT settles: the Java engine's least-used kernels (a few small matrices of a type, as Q5_K in a
             // Q3_K_M file) reach C2 only seconds into decoding, and a measured run then had steps of 200 ms among 45 ms
             // ones (p90 4x p50). Another warm-up while a run's slowest steps are far from its median, at most WARMUPS.
-            while (!settled(once(s, prompts.get(i), Math.max(o.genTokens(), 16)).decodeMs()) && runs < WARMUPS) {
+            boolean jit = s.model().backend().equals("java"); // llama.cpp's and CUDA's code is compiled ahead of time
+            while (!settled(once(s, prompts.get(i), Math.max(o.genTokens(), 16)).decodeMs()) && jit && runs < WARMUPS) {
                 progress.accept(i, "warm-up " + ++runs + " (the JIT is still compiling)");
             }
             reps.add(new ArrayList<>());
