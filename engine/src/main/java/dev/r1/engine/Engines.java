@@ -36,15 +36,22 @@ public final class Engines {
      * {@code auto} picks the Java engine only for files made of these. Q4_0 and Q8_0 (repacked, {@code Q4x8} /
      * {@code Q8x8}) on AVX2 and Zen 4; Q4_1, Q5_0, Q5_1 (repacked a byte per value, {@code Q8x8}) 0.93-1.23x on
      * Zen 4, and 1.5x their row-major kernels at 256 bits (session 19). The other kernels are exact but slower
-     * today: Q4_K ({@code Q4Kx8}) 0.76-0.83x decode on a Q4_K_M file, Q5_K ({@code Q5Kx8}) 0.79-0.88x, IQ4_NL
-     * 0.68-0.78x, IQ4_XS ({@code IQ4XSx8}) 0.66-0.69x, Q2_K/Q3_K 0.27-0.43x (docs/BENCHMARKS.md, sessions 18-19); auto is there to pick the
-     * faster engine, and a type joins this set when its figure does. (Q6_K is here as the output head of the
-     * Q4_0 files.)
+     * today: Q4_K ({@code Q4Kx8}) 0.76-0.83x decode on a Q4_K_M file, Q5_K ({@code Q5Kx8}) 0.79-0.88x, Q2_K
+     * 0.2-0.3x; IQ4_NL and IQ4_XS decode at 1.0-1.1x in 4 bits on 512-bit machines but prefill at 0.35x / 0.58x
+     * (docs/BENCHMARKS.md, sessions 18-20); auto is there to pick the faster engine, and a type joins this set when
+     * its figure does. Q3_K joins where it runs in 4 bits ({@code Q3Kx4}, 512-bit machines: a Q3_K_M file decodes at
+     * 0.96x and prefills at 1.02x, session 20). (Q6_K is here as the output head of the Q4_0 files.)
      */
-    public static final java.util.Set<dev.r1.models.tensor.GgmlType> AUTO_JAVA = java.util.EnumSet.of(
-            dev.r1.models.tensor.GgmlType.F32, dev.r1.models.tensor.GgmlType.Q4_0, dev.r1.models.tensor.GgmlType.Q8_0,
-            dev.r1.models.tensor.GgmlType.Q6_K, dev.r1.models.tensor.GgmlType.Q4_1, dev.r1.models.tensor.GgmlType.Q5_0,
-            dev.r1.models.tensor.GgmlType.Q5_1);
+    public static final java.util.Set<dev.r1.models.tensor.GgmlType> AUTO_JAVA = autoJava();
+
+    private static java.util.Set<dev.r1.models.tensor.GgmlType> autoJava() {
+        var set = java.util.EnumSet.of(
+                dev.r1.models.tensor.GgmlType.F32, dev.r1.models.tensor.GgmlType.Q4_0, dev.r1.models.tensor.GgmlType.Q8_0,
+                dev.r1.models.tensor.GgmlType.Q6_K, dev.r1.models.tensor.GgmlType.Q4_1, dev.r1.models.tensor.GgmlType.Q5_0,
+                dev.r1.models.tensor.GgmlType.Q5_1);
+        if (dev.r1.engine.cpu.Q6Kx8.Q3K_ENABLED && dev.r1.engine.cpu.Q3Kx4.ENABLED) set.add(dev.r1.models.tensor.GgmlType.Q3_K);
+        return java.util.Collections.unmodifiableSet(set);
+    }
 
     /** A backend picked for a file, and why (for the one line {@code auto} prints). */
     public record Choice(String backend, String why) {}
