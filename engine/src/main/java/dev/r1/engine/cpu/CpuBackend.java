@@ -62,7 +62,7 @@ public final class CpuBackend implements Backend {
 
     /** What a benchmark figure measured: threads, vector widths, which matrices are repacked. */
     @Override public String name() {
-        return "java (" + pool.size() + " threads, " + VectorWidths.describe() + (REPACK ? ", Q4_0/Q4_K/Q6_K" + (Q8x8.ENABLED ? "/Q8_0/Q5_0/Q4_1/Q5_1/IQ4_NL" : "") + (Q5Kx8.ENABLED ? "/Q5_K" : "") + (IQ4XSx8.ENABLED ? "/IQ4_XS" : "") + (Q6Kx8.Q3K_ENABLED ? "/Q3_K" : "") + " repacked" : ", nothing repacked") + ")";
+        return "java (" + pool.size() + " threads, " + VectorWidths.describe() + (REPACK ? ", Q4_0/Q4_K/Q6_K" + (Q8x8.ENABLED ? "/Q8_0/Q5_0/Q4_1/Q5_1/IQ4_NL" : "") + (Q5Kx8.ENABLED ? "/Q5_K" : "") + (IQ4XSx8.ENABLED ? "/IQ4_XS" : "") + (Q6Kx8.Q3K_ENABLED ? "/Q3_K" : "") + (Q2Kx4.ENABLED ? "/Q2_K" : "") + " repacked" : ", nothing repacked") + ")";
     }
 
     @Override public Buffer buffer(int floats) { return new Buf(new float[floats]); }
@@ -101,6 +101,7 @@ public final class CpuBackend implements Backend {
         if (REPACK && IQ4XSx8.ENABLED && type == GgmlType.IQ4_XS && IQ4XSx8.fits(rows, cols)) p = IQ4XSx8.repack(data, rows, cols, arena, pool);
         if (REPACK && Q8x8.ENABLED && Q8x8.serves(type) && Q8x8.fits(rows, cols)) p = Q8x8.repack(data, type, rows, cols, arena, pool);
         if (REPACK && type == GgmlType.Q6_K && Q6Kx8.fits(rows, cols)) p = Q6Kx8.repack(data, rows, cols, arena, pool, Q6Kx8.ggmlLanes(name));
+        if (REPACK && Q2Kx4.ENABLED && type == GgmlType.Q2_K && Q2Kx4.fits(rows, cols)) p = Q2Kx4.repack(data, rows, cols, arena, pool);
         if (REPACK && Q6Kx8.Q3K_ENABLED && type == GgmlType.Q3_K && Q6Kx8.fits(rows, cols)) {
             p = Q3Kx4.ENABLED ? Q3Kx4.repack(data, rows, cols, arena, pool) : Q6Kx8.repackQ3K(data, rows, cols, arena, pool);
         }

@@ -100,7 +100,7 @@ public final class Matmul {
             if (outs[i].length < (long) n * w.rows()) throw new IllegalArgumentException("output buffer too small for " + w.name());
             // the activation forms the matrices' kernels read, each made once for all of them
             WeightMatrix.Kernel k = w.kernel();
-            needQ8K |= k == WeightMatrix.Kernel.K_QUANT || k == WeightMatrix.Kernel.Q6_K_X8 || k == WeightMatrix.Kernel.Q6_K_X8_GGML || k == WeightMatrix.Kernel.Q3_K_X8 || k == WeightMatrix.Kernel.Q3_K_X4
+            needQ8K |= k == WeightMatrix.Kernel.K_QUANT || k == WeightMatrix.Kernel.Q6_K_X8 || k == WeightMatrix.Kernel.Q6_K_X8_GGML || k == WeightMatrix.Kernel.Q3_K_X8 || k == WeightMatrix.Kernel.Q3_K_X4 || k == WeightMatrix.Kernel.Q2_K_X4
                     || k == WeightMatrix.Kernel.Q4_K_X8 || k == WeightMatrix.Kernel.Q5_K_X8 || k == WeightMatrix.Kernel.IQ4_XS_X8;
             needQ8 |= k == WeightMatrix.Kernel.Q4_0 || k == WeightMatrix.Kernel.Q4_0_X8 || k == WeightMatrix.Kernel.Q8_0_X8
                     || k == WeightMatrix.Kernel.IQ4_NL_X8
@@ -113,9 +113,9 @@ public final class Matmul {
             allPackedQ8 &= x8 && k == ws[0].kernel(); // one Q8x8 kernel for all (Q8_0 with Q5_0 share one)
             needSpreadK |= (k == WeightMatrix.Kernel.Q6_K_X8 || k == WeightMatrix.Kernel.Q6_K_X8_GGML || k == WeightMatrix.Kernel.Q3_K_X8) && n == 1;
             anyPackedQ4K |= k == WeightMatrix.Kernel.Q4_K_X8;
-            anyKPairs |= k == WeightMatrix.Kernel.Q5_K_X8 || k == WeightMatrix.Kernel.IQ4_XS_X8 || k == WeightMatrix.Kernel.Q3_K_X4; // read kqi
+            anyKPairs |= k == WeightMatrix.Kernel.Q5_K_X8 || k == WeightMatrix.Kernel.IQ4_XS_X8 || k == WeightMatrix.Kernel.Q3_K_X4 || k == WeightMatrix.Kernel.Q2_K_X4; // read kqi
             allPackedQ5K &= k == WeightMatrix.Kernel.Q5_K_X8;
-            allPackedXS &= (k == WeightMatrix.Kernel.IQ4_XS_X8 || k == WeightMatrix.Kernel.Q3_K_X4) && k == ws[0].kernel(); // gemvXS
+            allPackedXS &= isXS(k) && k == ws[0].kernel(); // gemvXS
             needPairs |= k == WeightMatrix.Kernel.Q8_0;
             allPackedQ4 &= k == WeightMatrix.Kernel.Q4_0_X8;
             allPackedQ6K &= k == WeightMatrix.Kernel.Q6_K_X8;
@@ -197,7 +197,7 @@ public final class Matmul {
         boolean q6k = kind == WeightMatrix.Kernel.Q6_K_X8, q4k = kind == WeightMatrix.Kernel.Q4_K_X8;
         boolean q3k = kind == WeightMatrix.Kernel.Q3_K_X8, q6kGgml = kind == WeightMatrix.Kernel.Q6_K_X8_GGML || q3k, q5k = kind == WeightMatrix.Kernel.Q5_K_X8;
         boolean q8 = kind == WeightMatrix.Kernel.Q8_0_X8 || kind == WeightMatrix.Kernel.Q8_1_X8 || kind == WeightMatrix.Kernel.IQ4_NL_X8;
-        boolean xs = kind == WeightMatrix.Kernel.IQ4_XS_X8 || kind == WeightMatrix.Kernel.Q3_K_X4;
+        boolean xs = isXS(kind);
         int R = q6k || q6kGgml ? Q6Kx8.R : q4k ? Q4Kx8.R : q5k ? Q5Kx8.R : q8 ? Q8x8.R : xs ? IQ4XSx8.R : Q4x8.R, groups = totalRows / R;
         int blocks = ws[0].cols() / (q6k || q6kGgml || q4k || q5k || xs ? KQuants.QK : QuantKernels.QK);
         long groupBytes = (long) blocks * (q6k || q6kGgml ? Q6Kx8.BLOCK : q4k ? Q4Kx8.BLOCK : q5k ? Q5Kx8.BLOCK
@@ -472,7 +472,7 @@ public final class Matmul {
      * decoding it alone would); the group stays in cache while the tokens pass.
      */
     private void rowsPackedLanes(WeightMatrix w, int n, float[] out, int r0, int r1, int worker) {
-        boolean xs = w.kernel() == WeightMatrix.Kernel.IQ4_XS_X8 || w.kernel() == WeightMatrix.Kernel.Q3_K_X4;
+        boolean xs = isXS(w.kernel());
         int cols = w.cols(), rows = w.rows(), sbs = cols / KQuants.QK, R = xs ? IQ4XSx8.R : Q5Kx8.R;
         long block = xs ? xsBlock(w.kernel()) : Q5Kx8.BLOCK;
         float[] tmp = groupScratch[worker];
@@ -655,7 +655,7 @@ public final class Matmul {
         switch (w.kernel()) {
             case Q6_K_X8, Q6_K_X8_GGML, Q3_K_X8 -> rowsPackedQ6K(w, n, out, r0, r1, worker);
             case Q4_K_X8 -> rowsPackedQ4K(w, n, out, r0, r1, worker);
-            case Q5_K_X8, IQ4_XS_X8, Q3_K_X4 -> rowsPackedLanes(w, n, out, r0, r1, worker);
+            case Q5_K_X8, IQ4_XS_X8, Q3_K_X4, Q2_K_X4 -> rowsPackedLanes(w, n, out, r0, r1, worker);
             case Q4_0_X8 -> rowsPacked(w, n, out, r0, r1, worker);
             case Q8_0_X8, Q8_1_X8, IQ4_NL_X8 -> rowsPackedQ8(w, n, out, r0, r1, worker);
             case K_QUANT -> rowsK(w, n, out, r0, r1, worker);
@@ -693,12 +693,20 @@ public final class Matmul {
     }
 
 
-    /** Bytes per group and super-block of the Q8_K-pair kernels {@link #gemvXS} serves. */
-    private static long xsBlock(WeightMatrix.Kernel k) { return k == WeightMatrix.Kernel.Q3_K_X4 ? Q3Kx4.BLOCK : IQ4XSx8.BLOCK; }
+    /** The one-group kernels of Q8_K pairs that {@link #gemvXS} serves (16 rows a group at 512 bits). */
+    private static boolean isXS(WeightMatrix.Kernel k) {
+        return k == WeightMatrix.Kernel.IQ4_XS_X8 || k == WeightMatrix.Kernel.Q3_K_X4 || k == WeightMatrix.Kernel.Q2_K_X4;
+    }
+
+    /** Bytes per group and super-block of the kernels {@link #gemvXS} serves. */
+    private static long xsBlock(WeightMatrix.Kernel k) {
+        return k == WeightMatrix.Kernel.Q3_K_X4 ? Q3Kx4.BLOCK : k == WeightMatrix.Kernel.Q2_K_X4 ? Q2Kx4.BLOCK : IQ4XSx8.BLOCK;
+    }
 
     /** One group of an IQ4_XS ({@link IQ4XSx8}) or 4-bit Q3_K ({@link Q3Kx4}) matrix · the token {@code kqi[qiOff ..]}, {@code kd[dOff ..]}. */
     private void gemvXS(WeightMatrix.Kernel k, MemorySegment w, long off, int sbs, int qiOff, int dOff, MemorySegment lanes, MemorySegment out, int o) {
         if (k == WeightMatrix.Kernel.Q3_K_X4) Q3Kx4.gemv(w, off, sbs, kqi, qiOff, kd, dOff, out, o);
+        else if (k == WeightMatrix.Kernel.Q2_K_X4) Q2Kx4.gemv(w, off, sbs, kqi, qiOff, kd, dOff, kb, dOff * 16, out, o);
         else IQ4XSx8.gemv(w, off, sbs, kqi, qiOff, kd, dOff, lanes, out, o);
     }
 

@@ -29,7 +29,8 @@ public record WeightMatrix(String name, GgmlType type, int rows, int cols, Memor
                 || type == GgmlType.Q5_K && Q5Kx8.fits(rows, cols) && packed.byteSize() >= Q5Kx8.bytes(rows, cols)
                 || Q8x8.serves(type) && Q8x8.fits(rows, cols) && packed.byteSize() >= Q8x8.bytes(type, rows, cols)
                 || type == GgmlType.IQ4_XS && IQ4XSx8.fits(rows, cols) && packed.byteSize() >= IQ4XSx8.bytes(rows, cols)
-                || type == GgmlType.Q3_K && Q3Kx4.fits(rows, cols) && packed.byteSize() >= Q3Kx4.bytes(rows, cols))) {
+                || type == GgmlType.Q3_K && Q3Kx4.fits(rows, cols) && packed.byteSize() >= Q3Kx4.bytes(rows, cols)
+                || type == GgmlType.Q2_K && Q2Kx4.fits(rows, cols) && packed.byteSize() >= Q2Kx4.bytes(rows, cols))) {
             throw new IllegalArgumentException("tensor '" + name + "': not a repacked " + type + " matrix");
         }
     }
@@ -55,6 +56,8 @@ public record WeightMatrix(String name, GgmlType type, int rows, int cols, Memor
         Q3_K_X8,
         /** repacked Q3_K in 4 bits ({@link Q3Kx4}, 512-bit machines): Q8_K activations as pairs */
         Q3_K_X4,
+        /** repacked Q2_K in 4 bits ({@link Q2Kx4}, 512-bit machines): Q8_K activations as pairs, and their sums of 16 */
+        Q2_K_X4,
         /** repacked Q4_K ({@link Q4Kx8}): Q8_K activations spread per token, and their sums of 16 */
         Q4_K_X8,
         /** repacked Q5_K ({@link Q5Kx8}, ggml's lanes): Q8_K activations as pairs, and their sums of 16 */
@@ -99,7 +102,7 @@ public record WeightMatrix(String name, GgmlType type, int rows, int cols, Memor
             // the two Q3_K layouts told apart by size: 148 bytes a row per super-block in 4 bits, 276 as bytes
             case Q3_K -> packed == null ? Kernel.K_QUANT
                     : packed.byteSize() < (long) rows / Q6Kx8.R * (cols / 256) * Q6Kx8.BLOCK ? Kernel.Q3_K_X4 : Kernel.Q3_K_X8;
-            case Q2_K -> Kernel.K_QUANT; // KQuants2
+            case Q2_K -> packed != null ? Kernel.Q2_K_X4 : Kernel.K_QUANT;
             case Q4_1 -> packed != null ? Kernel.Q8_1_X8 : Kernel.Q4_1;
             case Q5_1 -> packed != null ? Kernel.Q8_1_X8 : Kernel.Q5_1;
             case Q5_0 -> packed != null ? Kernel.Q8_0_X8 : Kernel.Q5_0;

@@ -281,6 +281,26 @@ class MatmulTest {
     }
 
     /**
+     * Q2_K in 4 bits ({@link Q2Kx4}, 512-bit machines) gives the row-major kernel's floats ({@link KQuants2#dotQ2_K},
+     * itself llama.cpp's) bit for bit, with the mins' fma before the quants' as ggml; extremes: every value 3 and every
+     * scale and min 15.
+     */
+    @org.junit.jupiter.api.Test
+    void repackedQ2_KEqualsTheRowMajorKernel() {
+        int rows = 7 * Q2Kx4.R, cols = 512;
+        org.junit.jupiter.api.Assumptions.assumeTrue(Q2Kx4.ENABLED && Q2Kx4.fits(rows, cols), "Q2_K is not repacked at " + VectorWidths.describe());
+        Case c = random(GgmlType.Q2_K, rows, cols, 95);
+        MemorySegment extreme = java.lang.foreign.Arena.ofAuto().allocate(c.w.data().byteSize());
+        for (long b = 0; b < extreme.byteSize(); b += 84) {
+            for (int i = 0; i < 80; i++) extreme.set(java.lang.foreign.ValueLayout.JAVA_BYTE, b + i, (byte) 0xFF);
+            extreme.set(QuantLayouts.I16, b + 80, Float.floatToFloat16(b % 168 == 0 ? -0.01f : 0.02f));
+            extreme.set(QuantLayouts.I16, b + 82, Float.floatToFloat16(b % 252 == 0 ? 0.03f : -0.005f));
+        }
+        sameAsRowMajor(GgmlType.Q2_K, rows, cols, c.w.data(), extreme, WeightMatrix.Kernel.Q2_K_X4,
+                data -> Q2Kx4.repack(data, rows, cols, java.lang.foreign.Arena.ofAuto(), POOL), 96);
+    }
+
+    /**
      * A repacked matrix's outputs equal the row-major kernel's bit for bit, for random and extreme data: decoding
      * alone, beside another kernel (a Q4_0 matrix) in one multiply, and batches of 2, 3 and 5 tokens.
      */

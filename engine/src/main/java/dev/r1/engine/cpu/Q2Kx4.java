@@ -1,0 +1,191 @@
+package dev.r1.engine.cpu;
+
+import dev.r1.models.tensor.Q2_KType;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Q2_K weights repacked in 4 bits on 512-bit machines, as {@link Q3Kx4} does Q3_K: per super-block the R {@code d} and
+ * the R {@code dmin} as f32, the 16 sub-block scales and then the 16 mins as {@code [sub-block][row]} bytes (0..15), then
+ * each chunk of 32 values (0..3) in {@link Q4x8}'s nibble words. 168·R bytes per super-block against the file's 84·R (2x);
+ * the row-major kernel ({@link KQuants2#dotQ2_K}) ran at 0.2-0.3x ggml's speed.
+ *
+ * <p>Per row ggml's AVX2 {@code vec_dot_q2_K_q8_K} order, per super-block and lane k: first
+ * {@code acc_k = fma(min_2k·bsum_2k + min_2k+1·bsum_2k+1, -d_a·dmin, acc_k)} (the activations' sums of 16), then
+ * {@code acc_k = fma(lane_k, d_a·d, acc_k)} with lane k the exact sum over the super-block's elements {@code (e % 32) / 4
+ * == k} of {@code scale·q·a}; {@code hsum_float_8} at the end. The lanes come from the nibble slices as in {@link Q3Kx4}.
+ */
+public final class Q2Kx4 {
+    private Q2Kx4() {}
+
+    static final VectorSpecies<Short> S16 = ShortVector.SPECIES_MAX.withShape(VectorWidths.REPACK);
+    static final VectorSpecies<Integer> I32 = IntVector.SPECIES_MAX.withShape(VectorWidths.REPACK);
+    static final VectorSpecies<Float> F32 = FloatVector.SPECIES_MAX.withShape(VectorWidths.REPACK);
+    /** The R scales (or mins) of one sub-block: the bytes that widen into one {@link #I32} vector. */
+    static final VectorSpecies<Byte> SCALES = VectorSpecies.of(byte.class, VectorShape.forBitSize(Math.max(64, F32.length() * 8)));
+    public static final int R = F32.length();
+    static final int QK = KQuants.QK;
+    private static final int DMIN = 4 * R, SC = 8 * R, MINS = 24 * R, VALUES = 40 * R;
+    /** Bytes per group per super-block. */
+    public static final int BLOCK = VALUES + QK / 2 * R;
+    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN, NATIVE = ByteOrder.nativeOrder();
+    /** Whether Q2_K is repacked: 512-bit machines ({@code -Dr1.cpu.q2krepack=false}: the row-major kernel). */
+    public static final boolean ENABLED = R == 16 && R == Q4x8.R && R * 8 == SCALES.vectorBitSize()
+            && Boolean.parseBoolean(System.getProperty("r1.cpu.q2krepack", "true"));
+
+    public static boolean fits(int rows, int cols) { return rows % R == 0 && cols % QK == 0; }
+
+    public static long bytes(int rows, int cols) { return (long) rows / R * (cols / QK) * BLOCK; }
+
+    /** Repacks a Q2_K matrix into {@code arena}, groups of rows spread over {@code pool}. */
+    public static MemorySegment repack(MemorySegment src, int rows, int cols, Arena arena, Parallel pool) {
+        int sbs = cols / QK, groups = rows / R, in = Q2_KType.TYPE_SIZE;
+        long rowBytes = (long) sbs * in;
+        MemorySegment dst = arena.allocate((long) groups * sbs * BLOCK, 64);
+        pool.forRange(groups, 1, (g0, g1) -> {
+            byte[] b = new byte[in], out = new byte[BLOCK];
+            int[] nib = new int[32];
+            for (int g = g0; g < g1; g++) {
+                for (int s = 0; s < sbs; s++) {
+                    for (int r = 0; r < R; r++) {
+                        MemorySegment.copy(src, ValueLayout.JAVA_BYTE, ((long) g * R + r) * rowBytes + (long) s * in, b, 0, in);
+                        int d = Float.floatToRawIntBits(Float.float16ToFloat((short) ((b[Q2_KType.OFF_D] & 0xFF) | b[Q2_KType.OFF_D + 1] << 8)));
+                        int dm = Float.floatToRawIntBits(Float.float16ToFloat((short) ((b[Q2_KType.OFF_DMIN] & 0xFF) | b[Q2_KType.OFF_DMIN + 1] << 8)));
+                        for (int k = 0; k < 4; k++) {
+                            out[4 * r + k] = (byte) (d >> 8 * k);
+                            out[DMIN + 4 * r + k] = (byte) (dm >> 8 * k);
+                        }
+                        for (int j = 0; j < 16; j++) {
+                            int sm = b[Q2_KType.OFF_SCALES + j] & 0xFF;
+                            out[SC + j * R + r] = (byte) (sm & 0x0F);
+                            out[MINS + j * R + r] = (byte) (sm >>> 4);
+                        }
+                        for (int c = 0; c < 8; c++) {
+                            for (int e = 0; e < 32; e++) {
+                                int sub = 2 * c + e / 16, l = e % 16; // element 16·sub + l, as Q2_KType lays it out
+                                int half = sub / 8, k = (sub % 8) / 2, l0 = (sub % 2) * 16;
+                                nib[e] = (b[Q2_KType.OFF_QS + 32 * half + l0 + l] >>> (2 * k)) & 3;
+                            }
+                            Q4x8.words(nib, r, out, VALUES + 16 * R * c);
+                        }
+                    }
+                    MemorySegment.copy(out, 0, dst, ValueLayout.JAVA_BYTE, ((long) g * sbs + s) * BLOCK, BLOCK);
+                }
+            }
+        });
+        return dst;
+    }
+
+    /**
+     * One group of R rows (at {@code off}) · one token: {@code qi} its Q8_K values as pairs from {@code qiOff}
+     * ({@link Q4Kx8#pairs}), {@code d} its scales per super-block from {@code dOff}, {@code bs} its sums of 16 from
+     * {@code bOff}; {@code out[o .. o+R)}.
+     */
+    public static void gemv(MemorySegment w, long off, int sbs, int[] qi, int qiOff, float[] d, int dOff, int[] bs, int bOff,
+                            MemorySegment out, int o) {
+        // the pollution-proof form of Q4x8.gemv, written out; one pass, ggml's eight lanes in registers
+        ShortVector LOW4 = ShortVector.broadcast(S16, (short) 0x0F);
+        IntVector C4 = IntVector.broadcast(I32, 4), C8 = IntVector.broadcast(I32, 8), C12 = IntVector.broadcast(I32, 12);
+        IntVector C16 = IntVector.broadcast(I32, 16);
+        FloatVector l0 = FloatVector.zero(F32), l1 = l0, l2 = l0, l3 = l0, l4 = l0, l5 = l0, l6 = l0, l7 = l0;
+        for (int s = 0; s < sbs; s++) {
+            long bo = off + (long) s * BLOCK;
+            float dy = d[dOff + s];
+            int b = bOff + 16 * s;
+            // ggml: dmin = -y.d · dmin_w, and the mins' fma comes first
+            FloatVector dm = FloatVector.broadcast(F32, -dy).lanewise(VectorOperators.MUL, FloatVector.fromMemorySegment(F32, w, bo + DMIN, LE));
+            l0 = ((FloatVector) ((IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + MINS + (long) R * 0, LE).convertShape(VectorOperators.B2I, I32, 0)).lanewise(VectorOperators.MUL, IntVector.broadcast(I32, bs[b + 0]))
+                    .lanewise(VectorOperators.ADD, ((IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + MINS + (long) R * 1, LE).convertShape(VectorOperators.B2I, I32, 0)).lanewise(VectorOperators.MUL, IntVector.broadcast(I32, bs[b + 1])))
+                    .convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.FMA, dm, l0);
+            l1 = ((FloatVector) ((IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + MINS + (long) R * 2, LE).convertShape(VectorOperators.B2I, I32, 0)).lanewise(VectorOperators.MUL, IntVector.broadcast(I32, bs[b + 2]))
+                    .lanewise(VectorOperators.ADD, ((IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + MINS + (long) R * 3, LE).convertShape(VectorOperators.B2I, I32, 0)).lanewise(VectorOperators.MUL, IntVector.broadcast(I32, bs[b + 3])))
+                    .convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.FMA, dm, l1);
+            l2 = ((FloatVector) ((IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + MINS + (long) R * 4, LE).convertShape(VectorOperators.B2I, I32, 0)).lanewise(VectorOperators.MUL, IntVector.broadcast(I32, bs[b + 4]))
+                    .lanewise(VectorOperators.ADD, ((IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + MINS + (long) R * 5, LE).convertShape(VectorOperators.B2I, I32, 0)).lanewise(VectorOperators.MUL, IntVector.broadcast(I32, bs[b + 5])))
+                    .convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.FMA, dm, l2);
+            l3 = ((FloatVector) ((IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + MINS + (long) R * 6, LE).convertShape(VectorOperators.B2I, I32, 0)).lanewise(VectorOperators.MUL, IntVector.broadcast(I32, bs[b + 6]))
+                    .lanewise(VectorOperators.ADD, ((IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + MINS + (long) R * 7, LE).convertShape(VectorOperators.B2I, I32, 0)).lanewise(VectorOperators.MUL, IntVector.broadcast(I32, bs[b + 7])))
+                    .convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.FMA, dm, l3);
+            l4 = ((FloatVector) ((IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + MINS + (long) R * 8, LE).convertShape(VectorOperators.B2I, I32, 0)).lanewise(VectorOperators.MUL, IntVector.broadcast(I32, bs[b + 8]))
+                    .lanewise(VectorOperators.ADD, ((IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + MINS + (long) R * 9, LE).convertShape(VectorOperators.B2I, I32, 0)).lanewise(VectorOperators.MUL, IntVector.broadcast(I32, bs[b + 9])))
+                    .convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.FMA, dm, l4);
+            l5 = ((FloatVector) ((IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + MINS + (long) R * 10, LE).convertShape(VectorOperators.B2I, I32, 0)).lanewise(VectorOperators.MUL, IntVector.broadcast(I32, bs[b + 10]))
+                    .lanewise(VectorOperators.ADD, ((IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + MINS + (long) R * 11, LE).convertShape(VectorOperators.B2I, I32, 0)).lanewise(VectorOperators.MUL, IntVector.broadcast(I32, bs[b + 11])))
+                    .convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.FMA, dm, l5);
+            l6 = ((FloatVector) ((IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + MINS + (long) R * 12, LE).convertShape(VectorOperators.B2I, I32, 0)).lanewise(VectorOperators.MUL, IntVector.broadcast(I32, bs[b + 12]))
+                    .lanewise(VectorOperators.ADD, ((IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + MINS + (long) R * 13, LE).convertShape(VectorOperators.B2I, I32, 0)).lanewise(VectorOperators.MUL, IntVector.broadcast(I32, bs[b + 13])))
+                    .convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.FMA, dm, l6);
+            l7 = ((FloatVector) ((IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + MINS + (long) R * 14, LE).convertShape(VectorOperators.B2I, I32, 0)).lanewise(VectorOperators.MUL, IntVector.broadcast(I32, bs[b + 14]))
+                    .lanewise(VectorOperators.ADD, ((IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + MINS + (long) R * 15, LE).convertShape(VectorOperators.B2I, I32, 0)).lanewise(VectorOperators.MUL, IntVector.broadcast(I32, bs[b + 15])))
+                    .convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.FMA, dm, l7);
+            FloatVector dv = FloatVector.broadcast(F32, dy).lanewise(VectorOperators.MUL, FloatVector.fromMemorySegment(F32, w, bo, LE));
+            IntVector a0 = IntVector.zero(I32), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+            for (int c = 0; c < 8; c++) {
+                IntVector sa = (IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + SC + (long) R * (2 * c), LE).convertShape(VectorOperators.B2I, I32, 0);
+                IntVector sb = (IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + SC + (long) R * (2 * c + 1), LE).convertShape(VectorOperators.B2I, I32, 0);
+                long wo = bo + VALUES + 16L * R * c;
+                int qb = qiOff + s * (QK / 2) + 16 * c;
+                ShortVector v;
+                IntVector p;
+                v = ShortVector.fromMemorySegment(S16, w, wo + 0L * R, LE);
+                p = (IntVector) v.lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 0]).reinterpretShape(S16, 0)))
+                        .lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 1]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+                a0 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
+                        .lanewise(VectorOperators.MUL, sa).lanewise(VectorOperators.ADD, a0);
+                p = (IntVector) ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C8).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 2]).reinterpretShape(S16, 0)))
+                        .lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C12).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 3]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+                a1 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
+                        .lanewise(VectorOperators.MUL, sa).lanewise(VectorOperators.ADD, a1);
+                v = ShortVector.fromMemorySegment(S16, w, wo + 4L * R, LE);
+                p = (IntVector) v.lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 4]).reinterpretShape(S16, 0)))
+                        .lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 5]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+                a2 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
+                        .lanewise(VectorOperators.MUL, sa).lanewise(VectorOperators.ADD, a2);
+                p = (IntVector) ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C8).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 6]).reinterpretShape(S16, 0)))
+                        .lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C12).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 7]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+                a3 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
+                        .lanewise(VectorOperators.MUL, sa).lanewise(VectorOperators.ADD, a3);
+                v = ShortVector.fromMemorySegment(S16, w, wo + 8L * R, LE);
+                p = (IntVector) v.lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 8]).reinterpretShape(S16, 0)))
+                        .lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 9]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+                a4 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
+                        .lanewise(VectorOperators.MUL, sb).lanewise(VectorOperators.ADD, a4);
+                p = (IntVector) ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C8).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 10]).reinterpretShape(S16, 0)))
+                        .lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C12).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 11]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+                a5 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
+                        .lanewise(VectorOperators.MUL, sb).lanewise(VectorOperators.ADD, a5);
+                v = ShortVector.fromMemorySegment(S16, w, wo + 12L * R, LE);
+                p = (IntVector) v.lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 12]).reinterpretShape(S16, 0)))
+                        .lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 13]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+                a6 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
+                        .lanewise(VectorOperators.MUL, sb).lanewise(VectorOperators.ADD, a6);
+                p = (IntVector) ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C8).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 14]).reinterpretShape(S16, 0)))
+                        .lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C12).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 15]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+                a7 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
+                        .lanewise(VectorOperators.MUL, sb).lanewise(VectorOperators.ADD, a7);
+            }
+            l0 = ((FloatVector) a0.convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.FMA, dv, l0);
+            l1 = ((FloatVector) a1.convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.FMA, dv, l1);
+            l2 = ((FloatVector) a2.convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.FMA, dv, l2);
+            l3 = ((FloatVector) a3.convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.FMA, dv, l3);
+            l4 = ((FloatVector) a4.convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.FMA, dv, l4);
+            l5 = ((FloatVector) a5.convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.FMA, dv, l5);
+            l6 = ((FloatVector) a6.convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.FMA, dv, l6);
+            l7 = ((FloatVector) a7.convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.FMA, dv, l7);
+        }
+        // hsum_float_8: ((0+4) + (2+6)) + ((1+5) + (3+7))
+        FloatVector NEG0 = FloatVector.broadcast(F32, -0.0f);
+        NEG0.lanewise(VectorOperators.ADD, l0.lanewise(VectorOperators.ADD, l4).lanewise(VectorOperators.ADD, l2.lanewise(VectorOperators.ADD, l6))
+                        .lanewise(VectorOperators.ADD, l1.lanewise(VectorOperators.ADD, l5).lanewise(VectorOperators.ADD, l3.lanewise(VectorOperators.ADD, l7))))
+                .intoMemorySegment(out, (long) o * Float.BYTES, NATIVE);
+    }
+}
