@@ -37,10 +37,11 @@ public final class Engines {
      * {@code Q8x8}) on AVX2 and Zen 4; Q4_1, Q5_0, Q5_1 (repacked a byte per value, {@code Q8x8}) 0.93-1.23x on
      * Zen 4, and 1.5x their row-major kernels at 256 bits (session 19). The other kernels are exact but slower
      * today: Q4_K ({@code Q4Kx8}) 0.76-0.83x decode on a Q4_K_M file, Q5_K ({@code Q5Kx8}) 0.79-0.88x, Q2_K
-     * 0.66x in 4 bits ({@code Q2Kx4}, 512-bit machines; 0.2-0.3x elsewhere); IQ4_NL and IQ4_XS decode at 1.0-1.1x in 4 bits on 512-bit machines but prefill at 0.35x / 0.58x
-     * (docs/BENCHMARKS.md, sessions 18-20); auto is there to pick the faster engine, and a type joins this set when
-     * its figure does. Q3_K joins where it runs in 4 bits ({@code Q3Kx4}, 512-bit machines: a Q3_K_M file decodes at
-     * 0.96x and prefills at 1.02x, session 20). (Q6_K is here as the output head of the Q4_0 files.)
+     * 0.66x in 4 bits ({@code Q2Kx4}, 512-bit machines; 0.2-0.3x elsewhere); IQ4_NL and IQ4_XS decode at 1.0-1.1x
+     * in 4 bits on 512-bit machines but prefill at 0.35x / 0.58x (docs/BENCHMARKS.md, sessions 18-20); auto is there
+     * to pick the faster engine, and a type joins this set when its figure does. Q3_K joins where it runs in 4 bits
+     * ({@code Q3Kx4}, 512-bit machines: a Q3_K_M file decodes at 0.96x and prefills at 1.02x, session 20). (Q6_K is
+     * here as the output head of the Q4_0 files.)
      */
     public static final java.util.Set<dev.r1.models.tensor.GgmlType> AUTO_JAVA = autoJava();
 
@@ -49,7 +50,9 @@ public final class Engines {
                 dev.r1.models.tensor.GgmlType.F32, dev.r1.models.tensor.GgmlType.Q4_0, dev.r1.models.tensor.GgmlType.Q8_0,
                 dev.r1.models.tensor.GgmlType.Q6_K, dev.r1.models.tensor.GgmlType.Q4_1, dev.r1.models.tensor.GgmlType.Q5_0,
                 dev.r1.models.tensor.GgmlType.Q5_1);
-        if (dev.r1.engine.cpu.Q6Kx8.Q3K_ENABLED && dev.r1.engine.cpu.Q3Kx4.ENABLED) set.add(dev.r1.models.tensor.GgmlType.Q3_K);
+        if (dev.r1.engine.cpu.Q6Kx8.Q3K_ENABLED && dev.r1.engine.cpu.Q3Kx4.ENABLED) {
+            set.add(dev.r1.models.tensor.GgmlType.Q3_K);
+        }
         return java.util.Collections.unmodifiableSet(set);
     }
 
@@ -118,24 +121,28 @@ public final class Engines {
 
     /**
      * Bytes the Java engine holds per byte of a matrix of this type in the file, from the repacked layouts' own
-     * sizes: those that store a byte per value ({@code Q8x8}: Q4_1 1.8x, Q5_0 1.55x, Q5_1 1.5x, IQ4_NL 1.9x, or 1x where it stays in 4 bits, {@code Q8x8.NL_NIBBLES};
-     * {@code IQ4XSx8} 1.97x; Q3_K in Q6_K's layout 2.5x, or in 4 bits 1.35x; Q2_K in 4 bits 2x), Q6_K's and Q5_K's; the others keep their size.
+     * sizes: those that store a byte per value ({@code Q8x8}: Q4_1 1.8x, Q5_0 1.55x, Q5_1 1.5x, IQ4_NL 1.9x, or 1x
+     * where it stays in 4 bits, {@code Q8x8.NL_NIBBLES}; {@code IQ4XSx8} 1.97x; Q3_K in Q6_K's layout 2.5x, or in 4
+     * bits 1.35x; Q2_K in 4 bits 2x), Q6_K's and Q5_K's; the others keep their size.
      */
     static double resident(dev.r1.models.tensor.GgmlType type) {
-        if (dev.r1.engine.cpu.Q8x8.serves(type)) {
-            return dev.r1.engine.cpu.Q8x8.block(type) / (double) (dev.r1.engine.cpu.Q8x8.R * type.typeSize());
-        }
+        if (dev.r1.engine.cpu.Q8x8.serves(type)) return grown(dev.r1.engine.cpu.Q8x8.block(type), dev.r1.engine.cpu.Q8x8.R, type);
         return switch (type) {
-            case IQ4_XS -> dev.r1.engine.cpu.IQ4XSx8.BLOCK / (double) (dev.r1.engine.cpu.IQ4XSx8.R * type.typeSize());
-            case Q6_K -> dev.r1.engine.cpu.Q6Kx8.BLOCK / (double) (dev.r1.engine.cpu.Q6Kx8.R * type.typeSize());
-            case Q2_K -> dev.r1.engine.cpu.Q2Kx4.ENABLED ? dev.r1.engine.cpu.Q2Kx4.BLOCK / (double) (dev.r1.engine.cpu.Q2Kx4.R * type.typeSize()) : 1.0;
+            case IQ4_XS -> grown(dev.r1.engine.cpu.IQ4XSx8.BLOCK, dev.r1.engine.cpu.IQ4XSx8.R, type);
+            case Q6_K -> grown(dev.r1.engine.cpu.Q6Kx8.BLOCK, dev.r1.engine.cpu.Q6Kx8.R, type);
+            case Q2_K -> dev.r1.engine.cpu.Q2Kx4.ENABLED ? grown(dev.r1.engine.cpu.Q2Kx4.BLOCK, dev.r1.engine.cpu.Q2Kx4.R, type) : 1.0;
             case Q3_K -> !dev.r1.engine.cpu.Q6Kx8.Q3K_ENABLED ? 1.0
-                    : dev.r1.engine.cpu.Q3Kx4.ENABLED ? dev.r1.engine.cpu.Q3Kx4.BLOCK / (double) (dev.r1.engine.cpu.Q3Kx4.R * type.typeSize())
-                    : dev.r1.engine.cpu.Q6Kx8.BLOCK / (double) (dev.r1.engine.cpu.Q6Kx8.R * type.typeSize());
-            case Q5_K -> dev.r1.engine.cpu.Q5Kx8.BLOCK / (double) (dev.r1.engine.cpu.Q5Kx8.R * type.typeSize());
-            case Q4_K -> dev.r1.engine.cpu.Q4Kx8.BLOCK / (double) (dev.r1.engine.cpu.Q4Kx8.R * type.typeSize());
+                    : dev.r1.engine.cpu.Q3Kx4.ENABLED ? grown(dev.r1.engine.cpu.Q3Kx4.BLOCK, dev.r1.engine.cpu.Q3Kx4.R, type)
+                    : grown(dev.r1.engine.cpu.Q6Kx8.BLOCK, dev.r1.engine.cpu.Q6Kx8.R, type);
+            case Q5_K -> grown(dev.r1.engine.cpu.Q5Kx8.BLOCK, dev.r1.engine.cpu.Q5Kx8.R, type);
+            case Q4_K -> grown(dev.r1.engine.cpu.Q4Kx8.BLOCK, dev.r1.engine.cpu.Q4Kx8.R, type);
             default -> 1.0;
         };
+    }
+
+    /** A repacked layout's bytes per file byte: {@code block} bytes hold one block of each of {@code rows} rows. */
+    private static double grown(int block, int rows, dev.r1.models.tensor.GgmlType type) {
+        return block / (double) (rows * type.typeSize());
     }
 
     /** Linux's MemAvailable (page cache that can be dropped included), or -1 where it cannot be read. */

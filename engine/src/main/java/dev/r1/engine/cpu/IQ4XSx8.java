@@ -82,6 +82,7 @@ public final class IQ4XSx8 {
         pool.forRange(groups, 1, (g0, g1) -> {
             // byte arrays, not per-byte segment accesses: repacking runs once per load
             byte[] b = new byte[in], out = new byte[BLOCK];
+            int[] nib = new int[32];
             for (int g = g0; g < g1; g++) {
                 for (int s = 0; s < sbs; s++) {
                     for (int r = 0; r < R; r++) {
@@ -93,12 +94,7 @@ public final class IQ4XSx8 {
                         for (int j = 0; j < 8; j++) {
                             out[SC + j * R + r] = (byte) (IQ4_XSType.scale(src, o, j) - 32);
                             if (NIBBLES) { // sub-block j as Q4x8 lays a Q4_0 block out: per slice group m a word per row
-                                int[] q = new int[32];
-                                for (int i = 0; i < 16; i++) {
-                                    q[i] = b[IQ4_XSType.OFF_QS + 16 * j + i] & 0xF;
-                                    q[i + 16] = (b[IQ4_XSType.OFF_QS + 16 * j + i] >> 4) & 0xF;
-                                }
-                                Q4x8.words(q, r, out, VALUES + 16 * R * j);
+                                Q4x8.nibbleWords(b, IQ4_XSType.OFF_QS + 16 * j, nib, r, out, VALUES + 16 * R * j);
                                 continue;
                             }
                             for (int i = 0; i < 16; i++) {

@@ -92,11 +92,7 @@ public final class Q4x8 {
                 finite &= (in[1] & 0x7c) != 0x7c;
                 out[2 * r] = in[0];
                 out[2 * r + 1] = in[1];
-                for (int i = 0; i < 16; i++) {
-                    q[i] = in[2 + i] & 0xF;
-                    q[i + 16] = (in[2 + i] >> 4) & 0xF;
-                }
-                words(q, r, out, 2 * R);
+                nibbleWords(in, 2, q, r, out, 2 * R);
             }
             MemorySegment.copy(out, 0, dst, java.lang.foreign.ValueLayout.JAVA_BYTE, dstOff + (long) b * BLOCK, BLOCK);
         }
@@ -121,6 +117,18 @@ public final class Q4x8 {
             out[lane + 2] = (byte) odd;
             out[lane + 3] = (byte) (odd >> 8);
         }
+    }
+
+    /**
+     * {@link #words} of the 16 bytes of nibbles at {@code b[at]} in ggml's order (Q4_0, IQ4_NL, an IQ4_XS sub-block:
+     * element j the low nibble of byte j, element j + 16 its high nibble); {@code q} 32 ints of scratch.
+     */
+    static void nibbleWords(byte[] b, int at, int[] q, int r, byte[] out, int base) {
+        for (int i = 0; i < 16; i++) {
+            q[i] = b[at + i] & 0xF;
+            q[i + 16] = (b[at + i] >> 4) & 0xF;
+        }
+        words(q, r, out, base);
     }
 
     /**
