@@ -14,10 +14,12 @@ import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Q2_K weights repacked in 4 bits on 512-bit machines, as {@link Q3Kx4} does Q3_K: per super-block the R {@code d} and
- * the R {@code dmin} as f32, the 16 sub-block scales and then the 16 mins as {@code [sub-block][row]} bytes (0..15), then
- * each chunk of 32 values (0..3) in {@link Q4x8}'s nibble words. 168·R bytes per super-block against the file's 84·R (2x);
- * the row-major kernel ({@link KQuants2#dotQ2_K}) ran at 0.2-0.3x ggml's speed.
+ * Q2_K weights repacked in 2 bits on 512-bit machines: per super-block the R {@code d} and the R {@code dmin} as f32,
+ * the 16 sub-block scales and then the 16 mins as {@code [sub-block][row]} bytes (0..15), then each chunk of 32 values
+ * (0..3) in two 32-bit words per row ({@link #words2}: a shift and a mask give an element pair of every row, as
+ * {@link Q4x8}'s nibble words do). 104·R bytes per super-block against the file's 84·R (1.24x); the row-major kernel
+ * ({@link KQuants2#dotQ2_K}) ran at 0.2-0.3x ggml's speed, and the first form of this one, in nibble words (168·R bytes),
+ * at 0.66x: memory, not arithmetic, was the difference.
  *
  * <p>Per row ggml's AVX2 {@code vec_dot_q2_K_q8_K} order, per super-block and lane k: first
  * {@code acc_k = fma(min_2k·bsum_2k + min_2k+1·bsum_2k+1, -d_a·dmin, acc_k)} (the activations' sums of 16), then
@@ -36,7 +38,7 @@ public final class Q2Kx4 {
     static final int QK = KQuants.QK;
     private static final int DMIN = 4 * R, SC = 8 * R, MINS = 24 * R, VALUES = 40 * R;
     /** Bytes per group per super-block. */
-    public static final int BLOCK = VALUES + QK / 2 * R;
+    public static final int BLOCK = VALUES + QK / 4 * R;
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN, NATIVE = ByteOrder.nativeOrder();
     /** Whether Q2_K is repacked: 512-bit machines ({@code -Dr1.cpu.q2krepack=false}: the row-major kernel). */
     public static final boolean ENABLED = R == 16 && R == Q4x8.R && R * 8 == SCALES.vectorBitSize()
@@ -75,7 +77,7 @@ public final class Q2Kx4 {
                                 int half = sub / 8, k = (sub % 8) / 2, l0 = (sub % 2) * 16;
                                 nib[e] = (b[Q2_KType.OFF_QS + 32 * half + l0 + l] >>> (2 * k)) & 3;
                             }
-                            Q4x8.words(nib, r, out, VALUES + 16 * R * c);
+                            words2(nib, r, out, VALUES + 8 * R * c);
                         }
                     }
                     MemorySegment.copy(out, 0, dst, ValueLayout.JAVA_BYTE, ((long) g * sbs + s) * BLOCK, BLOCK);
@@ -86,6 +88,26 @@ public final class Q2Kx4 {
     }
 
     /**
+     * The 32 values (0..3) of one chunk into two 32-bit words of row {@code r}, as {@link Q4x8#words} does nibbles: word
+     * {@code k} holds element pairs {@code 8k .. 8k+7}, the even element of pair {@code p} at bits {@code 2p} of its low
+     * half and the odd one at bits {@code 2p} of its high half, so one shift and a mask give a pair of every row.
+     */
+    static void words2(int[] q, int r, byte[] out, int base) {
+        for (int k = 0; k < 2; k++) {
+            int even = 0, odd = 0;
+            for (int p = 0; p < 8; p++) {
+                even |= q[2 * (8 * k + p)] << (2 * p);
+                odd |= q[2 * (8 * k + p) + 1] << (2 * p);
+            }
+            int lane = base + 4 * R * k + 4 * r;
+            out[lane] = (byte) even;
+            out[lane + 1] = (byte) (even >> 8);
+            out[lane + 2] = (byte) odd;
+            out[lane + 3] = (byte) (odd >> 8);
+        }
+    }
+
+    /**
      * One group of R rows (at {@code off}) · one token: {@code qi} its Q8_K values as pairs from {@code qiOff}
      * ({@link Q4Kx8#pairs}), {@code d} its scales per super-block from {@code dOff}, {@code bs} its sums of 16 from
      * {@code bOff}; {@code out[o .. o+R)}.
@@ -93,8 +115,9 @@ public final class Q2Kx4 {
     public static void gemv(MemorySegment w, long off, int sbs, int[] qi, int qiOff, float[] d, int dOff, int[] bs, int bOff,
                             MemorySegment out, int o) {
         // the pollution-proof form of Q4x8.gemv, written out; one pass, ggml's eight lanes in registers
-        ShortVector LOW4 = ShortVector.broadcast(S16, (short) 0x0F);
-        IntVector C4 = IntVector.broadcast(I32, 4), C8 = IntVector.broadcast(I32, 8), C12 = IntVector.broadcast(I32, 12);
+        ShortVector LOW2 = ShortVector.broadcast(S16, (short) 3);
+        IntVector C2 = IntVector.broadcast(I32, 2), C4 = IntVector.broadcast(I32, 4), C6 = IntVector.broadcast(I32, 6), C8 = IntVector.broadcast(I32, 8);
+        IntVector C10 = IntVector.broadcast(I32, 10), C12 = IntVector.broadcast(I32, 12), C14 = IntVector.broadcast(I32, 14);
         IntVector C16 = IntVector.broadcast(I32, 16);
         FloatVector l0 = FloatVector.zero(F32), l1 = l0, l2 = l0, l3 = l0, l4 = l0, l5 = l0, l6 = l0, l7 = l0;
         for (int s = 0; s < sbs; s++) {
@@ -132,44 +155,42 @@ public final class Q2Kx4 {
             for (int c = 0; c < 8; c++) {
                 IntVector sa = (IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + SC + (long) R * (2 * c), LE).convertShape(VectorOperators.B2I, I32, 0);
                 IntVector sb = (IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + SC + (long) R * (2 * c + 1), LE).convertShape(VectorOperators.B2I, I32, 0);
-                long wo = bo + VALUES + 16L * R * c;
+                long wo = bo + VALUES + 8L * R * c;
                 int qb = qiOff + s * (QK / 2) + 16 * c;
                 ShortVector v;
                 IntVector p;
                 v = ShortVector.fromMemorySegment(S16, w, wo + 0L * R, LE);
-                p = (IntVector) v.lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 0]).reinterpretShape(S16, 0)))
-                        .lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 1]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+                p = (IntVector) v.lanewise(VectorOperators.AND, LOW2).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 0]).reinterpretShape(S16, 0)))
+                        .lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C2).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW2).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 1]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
                 a0 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
                         .lanewise(VectorOperators.MUL, sa).lanewise(VectorOperators.ADD, a0);
-                p = (IntVector) ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C8).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 2]).reinterpretShape(S16, 0)))
-                        .lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C12).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 3]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+                p = (IntVector) ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW2).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 2]).reinterpretShape(S16, 0)))
+                        .lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C6).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW2).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 3]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
                 a1 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
                         .lanewise(VectorOperators.MUL, sa).lanewise(VectorOperators.ADD, a1);
-                v = ShortVector.fromMemorySegment(S16, w, wo + 4L * R, LE);
-                p = (IntVector) v.lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 4]).reinterpretShape(S16, 0)))
-                        .lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 5]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+                p = (IntVector) ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C8).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW2).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 4]).reinterpretShape(S16, 0)))
+                        .lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C10).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW2).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 5]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
                 a2 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
                         .lanewise(VectorOperators.MUL, sa).lanewise(VectorOperators.ADD, a2);
-                p = (IntVector) ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C8).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 6]).reinterpretShape(S16, 0)))
-                        .lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C12).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 7]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+                p = (IntVector) ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C12).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW2).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 6]).reinterpretShape(S16, 0)))
+                        .lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C14).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW2).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 7]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
                 a3 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
                         .lanewise(VectorOperators.MUL, sa).lanewise(VectorOperators.ADD, a3);
-                v = ShortVector.fromMemorySegment(S16, w, wo + 8L * R, LE);
-                p = (IntVector) v.lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 8]).reinterpretShape(S16, 0)))
-                        .lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 9]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+                v = ShortVector.fromMemorySegment(S16, w, wo + 4L * R, LE);
+                p = (IntVector) v.lanewise(VectorOperators.AND, LOW2).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 8]).reinterpretShape(S16, 0)))
+                        .lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C2).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW2).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 9]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
                 a4 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
                         .lanewise(VectorOperators.MUL, sb).lanewise(VectorOperators.ADD, a4);
-                p = (IntVector) ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C8).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 10]).reinterpretShape(S16, 0)))
-                        .lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C12).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 11]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+                p = (IntVector) ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW2).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 10]).reinterpretShape(S16, 0)))
+                        .lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C6).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW2).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 11]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
                 a5 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
                         .lanewise(VectorOperators.MUL, sb).lanewise(VectorOperators.ADD, a5);
-                v = ShortVector.fromMemorySegment(S16, w, wo + 12L * R, LE);
-                p = (IntVector) v.lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 12]).reinterpretShape(S16, 0)))
-                        .lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 13]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+                p = (IntVector) ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C8).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW2).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 12]).reinterpretShape(S16, 0)))
+                        .lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C10).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW2).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 13]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
                 a6 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
                         .lanewise(VectorOperators.MUL, sb).lanewise(VectorOperators.ADD, a6);
-                p = (IntVector) ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C8).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 14]).reinterpretShape(S16, 0)))
-                        .lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C12).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 15]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+                p = (IntVector) ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C12).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW2).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 14]).reinterpretShape(S16, 0)))
+                        .lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C14).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW2).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 15]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
                 a7 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
                         .lanewise(VectorOperators.MUL, sb).lanewise(VectorOperators.ADD, a7);
             }

@@ -56,7 +56,7 @@ public record WeightMatrix(String name, GgmlType type, int rows, int cols, Memor
         Q3_K_X8,
         /** repacked Q3_K in 4 bits ({@link Q3Kx4}, 512-bit machines): Q8_K activations as pairs */
         Q3_K_X4,
-        /** repacked Q2_K in 4 bits ({@link Q2Kx4}, 512-bit machines): Q8_K activations as pairs, and their sums of 16 */
+        /** repacked Q2_K in 2 bits ({@link Q2Kx4}, 512-bit machines): Q8_K activations as pairs, and their sums of 16 */
         Q2_K_X4,
         /** repacked Q4_K ({@link Q4Kx8}): Q8_K activations spread per token, and their sums of 16 */
         Q4_K_X8,

@@ -281,7 +281,7 @@ class MatmulTest {
     }
 
     /**
-     * Q2_K in 4 bits ({@link Q2Kx4}, 512-bit machines) gives the row-major kernel's floats ({@link KQuants2#dotQ2_K},
+     * Q2_K in 2 bits ({@link Q2Kx4}, 512-bit machines) gives the row-major kernel's floats ({@link KQuants2#dotQ2_K},
      * itself llama.cpp's) bit for bit, with the mins' fma before the quants' as ggml; extremes: every value 3 and every
      * scale and min 15.
      */
