@@ -6,8 +6,8 @@ import java.lang.foreign.MemorySegment;
 import java.util.SplittableRandom;
 
 /**
- * Q4_0 / Q8_0 matrix × vector throughput (GB/s of weights read) and batched matmul (tokens/s) on a
- * matrix of random blocks larger than the caches. Not a test: run it by hand, e.g.
+ * Matrix × vector throughput of any type the engine runs (GMAC/s, and GB/s of the file's bytes) and batched
+ * matmul (tokens/s) on a matrix of random blocks larger than the caches. Not a test: run it by hand, e.g.
  * {@code java --add-modules jdk.incubator.vector -cp ... dev.r1.engine.cpu.MatvecBench [threads] [type] [rows]}.
  */
 public final class MatvecBench {
@@ -20,7 +20,7 @@ public final class MatvecBench {
         // default: three FFN-sized matrices, ~62 MB of Q4_0, past any cache; a small row count shows the
         // in-cache (compute-bound) rate
         int cols = Integer.getInteger("cols", 1536), rows = args.length > 2 ? Integer.parseInt(args[2]) : 8960 * 3; // -Dcols=4096: 8B rows
-        long bytes = (long) rows * cols / 32 * type.typeSize();
+        long bytes = (long) rows * cols / type.blockSize() * type.typeSize(); // the file's bytes: GB/s below is of those, not of the repacked layout
         MemorySegment seg = Arena.global().allocate(bytes, 64);
         SplittableRandom r = new SplittableRandom(1);
         for (long i = 0; i < bytes; i++) seg.set(java.lang.foreign.ValueLayout.JAVA_BYTE, i, (byte) r.nextInt());
