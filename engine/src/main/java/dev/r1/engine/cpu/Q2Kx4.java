@@ -16,8 +16,8 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * Q2_K weights repacked in 2 bits on 512-bit machines: per super-block the R {@code d} and the R {@code dmin} as f32,
  * the 16 sub-block scales and then the 16 mins as {@code [sub-block][row]} bytes (0..15), then each chunk of 32 values
- * (0..3) in two 32-bit words per row ({@link #words2}: a shift and a mask give an element pair of every row, as
- * {@link Q4x8}'s nibble words do). 104·R bytes per super-block against the file's 84·R (1.24x); the row-major kernel
+ * (0..3) in two 32-bit words per row ({@link Q4x8#words} with 2-bit fields: word k holds element pairs 8k..8k+7, pair p
+ * at bits 2p of its two 16-bit halves, so a shift and a mask give an element pair of every row, as a nibble word does). 104·R bytes per super-block against the file's 84·R (1.24x); the row-major kernel
  * ({@link KQuants2#dotQ2_K}) ran at 0.2-0.3x ggml's speed, and the first form of this one, in nibble words (168·R bytes),
  * at 0.66x: memory, not arithmetic, was the difference.
  *
@@ -77,7 +77,7 @@ public final class Q2Kx4 {
                                 int half = sub / 8, k = (sub % 8) / 2, l0 = (sub % 2) * 16;
                                 nib[e] = (b[Q2_KType.OFF_QS + 32 * half + l0 + l] >>> (2 * k)) & 3;
                             }
-                            words2(nib, r, out, VALUES + 8 * R * c);
+                            Q4x8.words(nib, r, out, VALUES + 8 * R * c, 2);
                         }
                     }
                     MemorySegment.copy(out, 0, dst, ValueLayout.JAVA_BYTE, ((long) g * sbs + s) * BLOCK, BLOCK);
@@ -85,26 +85,6 @@ public final class Q2Kx4 {
             }
         });
         return dst;
-    }
-
-    /**
-     * The 32 values (0..3) of one chunk into two 32-bit words of row {@code r}, as {@link Q4x8#words} does nibbles: word
-     * {@code k} holds element pairs {@code 8k .. 8k+7}, the even element of pair {@code p} at bits {@code 2p} of its low
-     * half and the odd one at bits {@code 2p} of its high half, so one shift and a mask give a pair of every row.
-     */
-    static void words2(int[] q, int r, byte[] out, int base) {
-        for (int k = 0; k < 2; k++) {
-            int even = 0, odd = 0;
-            for (int p = 0; p < 8; p++) {
-                even |= q[2 * (8 * k + p)] << (2 * p);
-                odd |= q[2 * (8 * k + p) + 1] << (2 * p);
-            }
-            int lane = base + 4 * R * k + 4 * r;
-            out[lane] = (byte) even;
-            out[lane + 1] = (byte) (even >> 8);
-            out[lane + 2] = (byte) odd;
-            out[lane + 3] = (byte) (odd >> 8);
-        }
     }
 
     /**

@@ -105,11 +105,20 @@ public final class Q4x8 {
      * odd ones, nibble k at bit 4k, so that a shift by 4k and a mask give slice {@code 4sl + k}: one element pair per row.
      */
     static void words(int[] q, int r, byte[] out, int base) {
-        for (int sl = 0; sl < 4; sl++) {
+        words(q, r, out, base, 4);
+    }
+
+    /**
+     * {@link #words} for fields of {@code bits} (4, or 2 for {@link Q2Kx4}): each word holds {@code 16 / bits} element
+     * pairs, field k of each half at bit {@code bits·k}, so a shift by {@code bits·k} and a mask give pair k.
+     */
+    static void words(int[] q, int r, byte[] out, int base, int bits) {
+        int per = 16 / bits;
+        for (int sl = 0; sl < 16 / per; sl++) {
             int even = 0, odd = 0;
-            for (int k = 0; k < 4; k++) {
-                even |= q[2 * (4 * sl + k)] << (4 * k);
-                odd |= q[2 * (4 * sl + k) + 1] << (4 * k);
+            for (int k = 0; k < per; k++) {
+                even |= q[2 * (per * sl + k)] << (bits * k);
+                odd |= q[2 * (per * sl + k) + 1] << (bits * k);
             }
             int lane = base + 4 * R * sl + 4 * r;
             out[lane] = (byte) even;
