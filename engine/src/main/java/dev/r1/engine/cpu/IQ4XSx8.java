@@ -57,7 +57,7 @@ public final class IQ4XSx8 {
     /** Bytes per group per super-block: 140·R in 4 bits (the file's 136·R and f32 scales), else 268·R. */
     public static final int BLOCK = VALUES + (NIBBLES ? QK / 2 : QK) * R;
 
-    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN, NATIVE = ByteOrder.nativeOrder();
+    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     /** {@code -Dr1.cpu.iq4xsrepack=false} keeps IQ4_XS row-major (the kernel this one is checked against). */
     public static final boolean ENABLED = Boolean.parseBoolean(System.getProperty("r1.cpu.iq4xsrepack", "true"));
     /** Floats of scratch {@link #gemv} hands from its first pass to its second. */
@@ -119,10 +119,10 @@ public final class IQ4XSx8 {
     /**
      * One group of R rows (at {@code off}) · one token, {@code out[o .. o+R)}: {@code qi} the token's Q8_K values as
      * pairs from {@code qiOff} ({@link Q4Kx8#pairs}), {@code d} its scales per super-block from {@code dOff};
-     * {@code lanes} {@link #SCRATCH} floats (a segment, see {@link Q4x8}'s note on stores).
+     * {@code lanes} {@link #SCRATCH} floats.
      */
     public static void gemv(MemorySegment w, long off, int sbs, int[] qi, int qiOff, float[] d, int dOff,
-                            MemorySegment lanes, MemorySegment out, int o) {
+                            float[] lanes, float[] out, int o) {
         if (NIBBLES) {
             gemvNibbles(w, off, sbs, qi, qiOff, d, dOff, out, o);
             return;
@@ -136,7 +136,7 @@ public final class IQ4XSx8 {
      * {@code lanes}, half 1 adds all eight in {@code hsum_float_8}'s order into {@code out[o .. o+R)}.
      */
     private static void half(MemorySegment w, long off, int sbs, int[] qi, int qiOff, float[] d, int dOff,
-                             MemorySegment lanes, int h, MemorySegment out, int o) {
+                             float[] lanes, int h, float[] out, int o) {
         // the pollution-proof form of Q4x8.gemv; written out, no helper returning a vector. A pair's two 16-bit
         // sums reach 2·127·127 each, so they are widened apart (their sum would not fit 16 bits).
         IntVector C16 = IntVector.broadcast(I32, 16);
@@ -172,22 +172,22 @@ public final class IQ4XSx8 {
             l2 = dv.lanewise(VectorOperators.FMA, (FloatVector) a2.convertShape(VectorOperators.I2F, F32, 0), l2);
             l3 = dv.lanewise(VectorOperators.FMA, (FloatVector) a3.convertShape(VectorOperators.I2F, F32, 0), l3);
         }
-        long L = (long) R * Float.BYTES;
+        int L = R; // floats
         FloatVector NEG0 = FloatVector.broadcast(F32, -0.0f);
         if (h == 0) {
             // stored through a last lanewise (+ -0.0 changes no value), which gives C2 the vectors' exact class
-            l0.lanewise(VectorOperators.ADD, NEG0).intoMemorySegment(lanes, 0, NATIVE);
-            l1.lanewise(VectorOperators.ADD, NEG0).intoMemorySegment(lanes, L, NATIVE);
-            l2.lanewise(VectorOperators.ADD, NEG0).intoMemorySegment(lanes, 2 * L, NATIVE);
-            l3.lanewise(VectorOperators.ADD, NEG0).intoMemorySegment(lanes, 3 * L, NATIVE);
+            l0.lanewise(VectorOperators.ADD, NEG0).intoArray(lanes, 0);
+            l1.lanewise(VectorOperators.ADD, NEG0).intoArray(lanes, L);
+            l2.lanewise(VectorOperators.ADD, NEG0).intoArray(lanes, 2 * L);
+            l3.lanewise(VectorOperators.ADD, NEG0).intoArray(lanes, 3 * L);
         } else {
             // hsum_float_8: ((0+4) + (2+6)) + ((1+5) + (3+7)); this half holds lanes 4..7
-            FloatVector s0 = FloatVector.fromMemorySegment(F32, lanes, 0, NATIVE).lanewise(VectorOperators.ADD, l0);
-            FloatVector s2 = FloatVector.fromMemorySegment(F32, lanes, 2 * L, NATIVE).lanewise(VectorOperators.ADD, l2);
-            FloatVector s1 = FloatVector.fromMemorySegment(F32, lanes, L, NATIVE).lanewise(VectorOperators.ADD, l1);
-            FloatVector s3 = FloatVector.fromMemorySegment(F32, lanes, 3 * L, NATIVE).lanewise(VectorOperators.ADD, l3);
+            FloatVector s0 = FloatVector.fromArray(F32, lanes, 0).lanewise(VectorOperators.ADD, l0);
+            FloatVector s2 = FloatVector.fromArray(F32, lanes, 2 * L).lanewise(VectorOperators.ADD, l2);
+            FloatVector s1 = FloatVector.fromArray(F32, lanes, L).lanewise(VectorOperators.ADD, l1);
+            FloatVector s3 = FloatVector.fromArray(F32, lanes, 3 * L).lanewise(VectorOperators.ADD, l3);
             NEG0.lanewise(VectorOperators.ADD, s0.lanewise(VectorOperators.ADD, s2).lanewise(VectorOperators.ADD, s1.lanewise(VectorOperators.ADD, s3)))
-                    .intoMemorySegment(out, (long) o * Float.BYTES, NATIVE);
+                    .intoArray(out, o);
         }
     }
 
@@ -199,7 +199,7 @@ public final class IQ4XSx8 {
      * integer lane {@code 2m + L2} of the sub-block, times its scale into the super-block's eight exact lanes; then
      * ggml's fma per lane and super-block and {@code hsum_float_8}, as {@link #half} computes them from bytes.
      */
-    static void gemvNibbles(MemorySegment w, long off, int sbs, int[] qi, int qiOff, float[] d, int dOff, MemorySegment out, int o) {
+    static void gemvNibbles(MemorySegment w, long off, int sbs, int[] qi, int qiOff, float[] d, int dOff, float[] out, int o) {
         ShortVector LOW4 = ShortVector.broadcast(S16, (short) 0x0F), LUT = ShortVector.fromArray(S16, Q8x8.NL_TABLE, 0);
         IntVector C4 = IntVector.broadcast(I32, 4), C8 = IntVector.broadcast(I32, 8), C12 = IntVector.broadcast(I32, 12);
         IntVector C16 = IntVector.broadcast(I32, 16);
@@ -264,6 +264,6 @@ public final class IQ4XSx8 {
         FloatVector NEG0 = FloatVector.broadcast(F32, -0.0f);
         NEG0.lanewise(VectorOperators.ADD, l0.lanewise(VectorOperators.ADD, l4).lanewise(VectorOperators.ADD, l2.lanewise(VectorOperators.ADD, l6))
                         .lanewise(VectorOperators.ADD, l1.lanewise(VectorOperators.ADD, l5).lanewise(VectorOperators.ADD, l3.lanewise(VectorOperators.ADD, l7))))
-                .intoMemorySegment(out, (long) o * Float.BYTES, NATIVE);
+                .intoArray(out, o);
     }
 }

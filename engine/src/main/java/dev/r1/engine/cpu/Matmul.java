@@ -47,7 +47,7 @@ public final class Matmul {
     private final short[][] unpacked;
     private final float[][] unpackedScale;
     private final float[][] groupScratch; // a repacked group's outputs when a chunk splits the group (2·UNIT)
-    private final MemorySegment[] laneScratch;  // float lanes handed from one pass to the next (Q6Kx8.gemvGgml, Q5Kx8)
+    private final float[][] laneScratch;  // float lanes handed from one pass to the next (Q6Kx8.gemvGgml, Q5Kx8)
     private final int[] shareStart; // each worker's share of a multiply's rows (cutShares)
     private final AtomicLongArray claims; // ... and its pairs not yet claimed (see claim)
     private int gemmTokens; // tokens [0, gemmTokens) of the current multiply take ggml's gemm grain (Q4Kx8)
@@ -60,7 +60,7 @@ public final class Matmul {
         this.unpacked = new short[pool.size()][];
         this.unpackedScale = new float[pool.size()][];
         this.groupScratch = new float[pool.size()][];
-        this.laneScratch = new MemorySegment[pool.size()];
+        this.laneScratch = new float[pool.size()][];
         this.shareStart = new int[pool.size() + 1];
         this.claims = new AtomicLongArray(pool.size());
         this.kvWorker = new int[pool.size()][];
@@ -204,8 +204,6 @@ public final class Matmul {
                 : q8 ? Q8x8.block(ws[0].type()) : xs ? xsBlock(kind) : Q4x8.BLOCK);
         int[] first = new int[ws.length + 1]; // first group of each matrix
         for (int i = 0; i < ws.length; i++) first[i + 1] = first[i] + ws[i].rows() / R;
-        MemorySegment[] segs = new MemorySegment[ws.length]; // Q4x8 and Q6Kx8 store through segments (see Q4x8)
-        for (int i = 0; i < ws.length; i++) segs[i] = MemorySegment.ofArray(outs[i]);
         int[] acts = Q4x8.SPREAD ? qv : qi; // Q4_0's activations as the kernels read them
         int[] acts4 = Q4Kx8.SPREAD ? kv4 : kqi; // Q4_K's
         int[] sums = q3k ? zeroSums(blocks * 16) : kb; // repacked Q3_K: gemvGgml without Q6_K's offset
@@ -221,44 +219,44 @@ public final class Matmul {
                         if (j < g1) {
                             int b = matrixOf(first, j), gb = j - first[b];
                             if (xs) { // one group a call (IQ4XSx8, Q3Kx4: ggml's eight lanes per row take the registers)
-                                gemvXS(kind, ws[a].packed(), ga * groupBytes, blocks, 0, 0, laneScratch(worker), segs[a], ga * R);
-                                gemvXS(kind, ws[b].packed(), gb * groupBytes, blocks, 0, 0, laneScratch(worker), segs[b], gb * R);
+                                gemvXS(kind, ws[a].packed(), ga * groupBytes, blocks, 0, 0, laneScratch(worker), outs[a], ga * R);
+                                gemvXS(kind, ws[b].packed(), gb * groupBytes, blocks, 0, 0, laneScratch(worker), outs[b], gb * R);
                             } else if (q8 && kind == WeightMatrix.Kernel.IQ4_NL_X8 && Q8x8.NL_NIBBLES) { // 4-bit: two groups a call
                                 Q8x8.gemvNibbles2(ws[a].packed(), ga * groupBytes, ws[b].packed(), gb * groupBytes, blocks, qi, 0, qd, 0,
-                                        segs[a], ga * R, segs[b], gb * R);
+                                        outs[a], ga * R, outs[b], gb * R);
                             } else if (q8) { // one group a call: ggml's eight lanes per row take the registers
-                                gemvX8(kind, ws[a].packed(), ga * groupBytes, blocks, 0, 0, segs[a], ga * R);
-                                gemvX8(kind, ws[b].packed(), gb * groupBytes, blocks, 0, 0, segs[b], gb * R);
+                                gemvX8(kind, ws[a].packed(), ga * groupBytes, blocks, 0, 0, outs[a], ga * R);
+                                gemvX8(kind, ws[b].packed(), gb * groupBytes, blocks, 0, 0, outs[b], gb * R);
                             } else if (q6kGgml) { // no two-group kernel: ggml's eight lanes per row take the registers
-                                Q6Kx8.gemvGgml(ws[a].packed(), ga * groupBytes, blocks, kv, kd, 0, sums, 0, laneScratch(worker), segs[a], ga * R);
-                                Q6Kx8.gemvGgml(ws[b].packed(), gb * groupBytes, blocks, kv, kd, 0, sums, 0, laneScratch(worker), segs[b], gb * R);
+                                Q6Kx8.gemvGgml(ws[a].packed(), ga * groupBytes, blocks, kv, kd, 0, sums, 0, laneScratch(worker), outs[a], ga * R);
+                                Q6Kx8.gemvGgml(ws[b].packed(), gb * groupBytes, blocks, kv, kd, 0, sums, 0, laneScratch(worker), outs[b], gb * R);
                             } else if (q5k) {
                                 Q5Kx8.gemv2(ws[a].packed(), ga * groupBytes, ws[b].packed(), gb * groupBytes, blocks, kqi, 0, kd, 0, kb, 0,
-                                        laneScratch(worker), segs[a], ga * R, segs[b], gb * R);
+                                        laneScratch(worker), outs[a], ga * R, outs[b], gb * R);
                             } else if (q6k) {
                                 Q6Kx8.gemv2(ws[a].packed(), ga * groupBytes, ws[b].packed(), gb * groupBytes, blocks, kv, kd, 0,
-                                        segs[a], ga * R, segs[b], gb * R);
+                                        outs[a], ga * R, outs[b], gb * R);
                             } else if (q4k) {
                                 Q4Kx8.gemv2(ws[a].packed(), ga * groupBytes, ws[b].packed(), gb * groupBytes, blocks, acts4, 0, kd, 0, kb, 0,
-                                        segs[a], ga * R, segs[b], gb * R);
+                                        outs[a], ga * R, outs[b], gb * R);
                             } else {
                                 Q4x8.gemv2(ws[a].packed(), ga * groupBytes, ws[b].packed(), gb * groupBytes, blocks, acts, 0, qd, s8, 0,
-                                        segs[a], ga * R, segs[b], gb * R);
+                                        outs[a], ga * R, outs[b], gb * R);
                             }
                         } else if (xs) {
-                            gemvXS(kind, ws[a].packed(), ga * groupBytes, blocks, 0, 0, laneScratch(worker), segs[a], ga * R);
+                            gemvXS(kind, ws[a].packed(), ga * groupBytes, blocks, 0, 0, laneScratch(worker), outs[a], ga * R);
                         } else if (q8) {
-                            gemvX8(kind, ws[a].packed(), ga * groupBytes, blocks, 0, 0, segs[a], ga * R);
+                            gemvX8(kind, ws[a].packed(), ga * groupBytes, blocks, 0, 0, outs[a], ga * R);
                         } else if (q6kGgml) {
-                            Q6Kx8.gemvGgml(ws[a].packed(), ga * groupBytes, blocks, kv, kd, 0, sums, 0, laneScratch(worker), segs[a], ga * R);
+                            Q6Kx8.gemvGgml(ws[a].packed(), ga * groupBytes, blocks, kv, kd, 0, sums, 0, laneScratch(worker), outs[a], ga * R);
                         } else if (q5k) {
-                            Q5Kx8.gemv(ws[a].packed(), ga * groupBytes, blocks, kqi, 0, kd, 0, kb, 0, laneScratch(worker), segs[a], ga * R);
+                            Q5Kx8.gemv(ws[a].packed(), ga * groupBytes, blocks, kqi, 0, kd, 0, kb, 0, laneScratch(worker), outs[a], ga * R);
                         } else if (q6k) {
-                            Q6Kx8.gemv(ws[a].packed(), ga * groupBytes, blocks, kv, kd, 0, segs[a], ga * R);
+                            Q6Kx8.gemv(ws[a].packed(), ga * groupBytes, blocks, kv, kd, 0, outs[a], ga * R);
                         } else if (q4k) {
-                            Q4Kx8.gemv(ws[a].packed(), ga * groupBytes, blocks, acts4, 0, kd, 0, kb, 0, segs[a], ga * R);
+                            Q4Kx8.gemv(ws[a].packed(), ga * groupBytes, blocks, acts4, 0, kd, 0, kb, 0, outs[a], ga * R);
                         } else {
-                            Q4x8.gemv(ws[a].packed(), ga * groupBytes, blocks, acts, 0, qd, s8, 0, segs[a], ga * R);
+                            Q4x8.gemv(ws[a].packed(), ga * groupBytes, blocks, acts, 0, qd, s8, 0, outs[a], ga * R);
                         }
                     }
                 }
@@ -354,14 +352,13 @@ public final class Matmul {
         java.lang.foreign.MemorySegment p = w.packed();
         float[] tmp = groupScratch[worker];
         if (tmp == null) groupScratch[worker] = tmp = new float[2 * UNIT];
-        MemorySegment outSeg = MemorySegment.ofArray(out), tmpSeg = MemorySegment.ofArray(tmp); // see Q4x8
         for (int t0 = 0; t0 < n; t0 += TOKEN_TILE) {
             int t1 = Math.min(n, t0 + TOKEN_TILE);
             for (int g = r0 - r0 % R; g < r1; g += R) {
                 long off = (long) (g / R) * blocks * Q4x8.BLOCK;
                 // a group the chunk splits is computed into tmp, and only the chunk's rows copied out
                 boolean whole = g >= r0 && g + R <= r1;
-                MemorySegment dst = whole ? outSeg : tmpSeg;
+                float[] dst = whole ? out : tmp;
                 int t = t0;
                 for (; t + 2 <= t1; t += 2) {
                     int o = whole ? t * rows + g : 0, stride = whole ? rows : R;
@@ -387,7 +384,6 @@ public final class Matmul {
         int[] sums = q3k ? zeroSums(n * sbs * 16) : kb; // repacked Q3_K: gemvGgml without Q6_K's offset
         float[] tmp = groupScratch[worker];
         if (tmp == null) groupScratch[worker] = tmp = new float[2 * UNIT];
-        MemorySegment outSeg = MemorySegment.ofArray(out), tmpSeg = MemorySegment.ofArray(tmp); // see Q4x8
         int[] v0 = kv, v1 = null;
         int per = cols / 2 * Q6Kx8.STRIDE;
         if (n > 1) { // prefill or a batch of sequences: this worker spreads the tokens for its chunk
@@ -403,9 +399,9 @@ public final class Matmul {
             for (int g = r0 - r0 % R; g < r1; g += R) {
                 long off = (long) (g / R) * sbs * Q6Kx8.BLOCK;
                 boolean whole = g >= r0 && g + R <= r1;
-                MemorySegment dst = whole ? outSeg : tmpSeg;
+                float[] dst = whole ? out : tmp;
                 if (ggml) { // each token alone: ggml's lanes leave no registers for a second one
-                    MemorySegment lanes = laneScratch(worker);
+                    float[] lanes = laneScratch(worker);
                     Q6Kx8.gemvGgml(w.packed(), off, sbs, v0, kd, t * sbs, sums, t * sbs * 16, lanes, dst, whole ? t * rows + g : 0);
                     if (pair) {
                         Q6Kx8.gemvGgml(w.packed(), off, sbs, v1, kd, (t + 1) * sbs, sums, (t + 1) * sbs * 16, lanes,
@@ -433,7 +429,6 @@ public final class Matmul {
         int cols = w.cols(), rows = w.rows(), sbs = cols / KQuants.QK, R = Q4Kx8.R;
         float[] tmp = groupScratch[worker];
         if (tmp == null) groupScratch[worker] = tmp = new float[2 * UNIT];
-        MemorySegment outSeg = MemorySegment.ofArray(out), tmpSeg = MemorySegment.ofArray(tmp); // Q4Kx8 stores through segments
         // one token (gemv): spread (kv4) or its pairs in kqi, as Q4Kx8.SPREAD; pairs of tokens read kqi
         int[] v0 = Q4Kx8.SPREAD ? kv4 : kqi;
         for (int t = 0; t < n; t += 2) {
@@ -449,14 +444,14 @@ public final class Matmul {
                 long off = (long) (g / R) * sbs * Q4Kx8.BLOCK;
                 boolean whole = g >= r0 && g + R <= r1;
                 if (pair) {
-                    MemorySegment dst = whole ? outSeg : tmpSeg;
+                    float[] dst = whole ? out : tmp;
                     int o0 = whole ? t * rows + g : 0, o1 = whole ? (t + 1) * rows + g : R;
                     int q0 = t * cols / 2, q1 = q0 + cols / 2;
                     if (fine) Q4Kx8.gemm2Fine(w.packed(), off, sbs, kqi, q0, q1, kd, t * sbs, (t + 1) * sbs, kb, t * sbs * 16, (t + 1) * sbs * 16, dst, o0, o1);
                     else Q4Kx8.gemm2(w.packed(), off, sbs, kqi, q0, q1, kd, t * sbs, (t + 1) * sbs, kb, t * sbs * 16, (t + 1) * sbs * 16, dst, o0, o1);
                 } else {
                     Q4Kx8.gemv(w.packed(), off, sbs, v0, Q4Kx8.SPREAD ? 0 : t * cols / 2, kd, t * sbs, kb, t * sbs * 16,
-                            whole ? outSeg : tmpSeg, whole ? t * rows + g : 0);
+                            whole ? out : tmp, whole ? t * rows + g : 0);
                 }
                 if (!whole) {
                     copyPart(tmp, 0, out, t * rows, g, R, r0, r1);
@@ -477,12 +472,12 @@ public final class Matmul {
         long block = xs ? xsBlock(w.kernel()) : Q5Kx8.BLOCK;
         float[] tmp = groupScratch[worker];
         if (tmp == null) groupScratch[worker] = tmp = new float[2 * UNIT];
-        MemorySegment outSeg = MemorySegment.ofArray(out), tmpSeg = MemorySegment.ofArray(tmp), lanes = laneScratch(worker);
+        float[] lanes = laneScratch(worker);
         for (int g = r0 - r0 % R; g < r1; g += R) {
             long off = (long) (g / R) * sbs * block;
             boolean whole = g >= r0 && g + R <= r1;
             for (int t = 0; t < n; t++) {
-                MemorySegment dst = whole ? outSeg : tmpSeg;
+                float[] dst = whole ? out : tmp;
                 int o = whole ? t * rows + g : 0;
                 if (xs) gemvXS(w.kernel(), w.packed(), off, sbs, t * cols / 2, t * sbs, lanes, dst, o);
                 else Q5Kx8.gemv(w.packed(), off, sbs, kqi, t * cols / 2, kd, t * sbs, kb, t * sbs * 16, lanes, dst, o);
@@ -499,19 +494,18 @@ public final class Matmul {
         int cols = w.cols(), rows = w.rows(), blocks = cols / QuantKernels.QK, half = cols / 2, R = Q8x8.R;
         float[] tmp = groupScratch[worker];
         if (tmp == null) groupScratch[worker] = tmp = new float[2 * UNIT];
-        MemorySegment outSeg = MemorySegment.ofArray(out), tmpSeg = MemorySegment.ofArray(tmp); // see Q4x8
         for (int g = r0 - r0 % R; g < r1; g += R) {
             boolean whole = g >= r0 && g + R <= r1;
             for (int t = 0; t < n; t++) {
                 gemvX8(w.kernel(), w.packed(), (long) (g / R) * blocks * Q8x8.block(w.type()), blocks, t * half, t * blocks,
-                        whole ? outSeg : tmpSeg, whole ? t * rows + g : 0);
+                        whole ? out : tmp, whole ? t * rows + g : 0);
                 if (!whole) copyPart(tmp, 0, out, t * rows, g, R, r0, r1);
             }
         }
     }
 
     /** One group of a {@link Q8x8} matrix · token {@code qi[qiOff ..]} (its block scales and sums from {@code dOff}). */
-    private void gemvX8(WeightMatrix.Kernel k, MemorySegment w, long off, int blocks, int qiOff, int dOff, MemorySegment out, int o) {
+    private void gemvX8(WeightMatrix.Kernel k, MemorySegment w, long off, int blocks, int qiOff, int dOff, float[] out, int o) {
         switch (k) {
             case Q8_1_X8 -> Q8x8.gemvMin(w, off, blocks, qi, qiOff, qd, q1s, dOff, out, o);
             case IQ4_NL_X8 -> Q8x8.gemvSum(w, off, blocks, qi, qiOff, qd, dOff, out, o);
@@ -704,7 +698,7 @@ public final class Matmul {
     }
 
     /** One group of an IQ4_XS ({@link IQ4XSx8}) or 4-bit Q3_K ({@link Q3Kx4}) matrix · the token {@code kqi[qiOff ..]}, {@code kd[dOff ..]}. */
-    private void gemvXS(WeightMatrix.Kernel k, MemorySegment w, long off, int sbs, int qiOff, int dOff, MemorySegment lanes, MemorySegment out, int o) {
+    private void gemvXS(WeightMatrix.Kernel k, MemorySegment w, long off, int sbs, int qiOff, int dOff, float[] lanes, float[] out, int o) {
         if (k == WeightMatrix.Kernel.Q3_K_X4) Q3Kx4.gemv(w, off, sbs, kqi, qiOff, kd, dOff, out, o);
         else if (k == WeightMatrix.Kernel.Q2_K_X4) Q2Kx4.gemv(w, off, sbs, kqi, qiOff, kd, dOff, kb, dOff * 16, out, o);
         else IQ4XSx8.gemv(w, off, sbs, kqi, qiOff, kd, dOff, lanes, out, o);
@@ -716,9 +710,9 @@ public final class Matmul {
         return zeros;
     }
 
-    private MemorySegment laneScratch(int worker) {
-        MemorySegment l = laneScratch[worker];
-        if (l == null) laneScratch[worker] = l = MemorySegment.ofArray(new float[Math.max(Math.max(4 * Q6Kx8.R, IQ4XSx8.SCRATCH), Q5Kx8.SCRATCH)]);
+    private float[] laneScratch(int worker) {
+        float[] l = laneScratch[worker];
+        if (l == null) laneScratch[worker] = l = new float[Math.max(Math.max(4 * Q6Kx8.R, IQ4XSx8.SCRATCH), Q5Kx8.SCRATCH)];
         return l;
     }
 }

@@ -57,7 +57,8 @@ public final class ProfilePollutionCheck {
     /** A repacked Q4_K matrix of random blocks (finite d, dmin) and one or two tokens' activations for its kernels. */
     private static final class Q4K {
         final int rows = 256, cols = 1536, sbs = cols / KQuants.QK, R = Q4Kx8.R, groups = rows / R;
-        final MemorySegment p, outSeg;
+        final MemorySegment p;
+        final float[] outSeg;
         final int[] qi = new int[cols], qv = new int[cols / 2 * R], bs = new int[2 * sbs * 16];
         final float[] d = new float[2 * sbs];
         final long gb = (long) sbs * Q4Kx8.BLOCK;
@@ -76,7 +77,7 @@ public final class ProfilePollutionCheck {
             for (int t = 0; t < 2; t++) KQuants.quantizeQ8K(x, t * cols, cols, q, t * cols, d, t * sbs, bs, t * sbs * 16);
             Q4Kx8.pairs(q, 0, 2 * cols, qi, 0);
             Q4Kx8.spread(q, 0, cols, qv);
-            outSeg = MemorySegment.ofArray(new float[2 * rows]);
+            outSeg = new float[2 * rows];
         }
 
         /** One pass of kernel {@code kind} (gemv2, gemv, gemm2, gemm2Fine) over the matrix; the calls made. */
@@ -124,7 +125,7 @@ public final class ProfilePollutionCheck {
             Q4x8.pack(q, 0, cols, qi, 0, s8, 0);
             Q4x8.spread(qi, 0, cols / 2, qv, 0);
             float[] out = new float[rows], x = new float[64], y = new float[64];
-            MemorySegment outSeg = MemorySegment.ofArray(out);
+            float[] outSeg = out;
             long gb = (long) blocks * Q4x8.BLOCK;
             int half = rows / R / 2;
             var tmx = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();

@@ -39,7 +39,7 @@ public final class Q2Kx4 {
     private static final int DMIN = 4 * R, SC = 8 * R, MINS = 24 * R, VALUES = 40 * R;
     /** Bytes per group per super-block. */
     public static final int BLOCK = VALUES + QK / 4 * R;
-    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN, NATIVE = ByteOrder.nativeOrder();
+    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     /** Whether Q2_K is repacked: 512-bit machines ({@code -Dr1.cpu.q2krepack=false}: the row-major kernel). */
     public static final boolean ENABLED = R == 16 && R == Q4x8.R && R * 8 == SCALES.vectorBitSize()
             && Boolean.parseBoolean(System.getProperty("r1.cpu.q2krepack", "true"));
@@ -93,7 +93,7 @@ public final class Q2Kx4 {
      * {@code bOff}; {@code out[o .. o+R)}.
      */
     public static void gemv(MemorySegment w, long off, int sbs, int[] qi, int qiOff, float[] d, int dOff, int[] bs, int bOff,
-                            MemorySegment out, int o) {
+                            float[] out, int o) {
         // the pollution-proof form of Q4x8.gemv, written out; one pass, ggml's eight lanes in registers
         ShortVector LOW2 = ShortVector.broadcast(S16, (short) 3);
         IntVector C2 = IntVector.broadcast(I32, 2), C4 = IntVector.broadcast(I32, 4), C6 = IntVector.broadcast(I32, 6), C8 = IntVector.broadcast(I32, 8);
@@ -187,6 +187,6 @@ public final class Q2Kx4 {
         FloatVector NEG0 = FloatVector.broadcast(F32, -0.0f);
         NEG0.lanewise(VectorOperators.ADD, l0.lanewise(VectorOperators.ADD, l4).lanewise(VectorOperators.ADD, l2.lanewise(VectorOperators.ADD, l6))
                         .lanewise(VectorOperators.ADD, l1.lanewise(VectorOperators.ADD, l5).lanewise(VectorOperators.ADD, l3.lanewise(VectorOperators.ADD, l7))))
-                .intoMemorySegment(out, (long) o * Float.BYTES, NATIVE);
+                .intoArray(out, o);
     }
 }

@@ -40,7 +40,7 @@ public final class Q3Kx4 {
     private static final int SC = 4 * R, VALUES = 20 * R;
     /** Bytes per group per super-block. */
     public static final int BLOCK = VALUES + QK / 2 * R;
-    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN, NATIVE = ByteOrder.nativeOrder();
+    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     /** Whether Q3_K takes this layout: 512-bit machines ({@code -Dr1.cpu.q3knibbles=false}: {@link Q6Kx8#repackQ3K}'s bytes). */
     public static final boolean ENABLED = R == 16 && R == Q4x8.R && R * 8 == SCALES.vectorBitSize()
             && Boolean.parseBoolean(System.getProperty("r1.cpu.q3knibbles", "true"));
@@ -82,7 +82,7 @@ public final class Q3Kx4 {
      * One group of R rows (at {@code off}) · one token: {@code qi} its Q8_K values as pairs from {@code qiOff}
      * ({@link Q4Kx8#pairs}), {@code d} its scales per super-block from {@code dOff}; {@code out[o .. o+R)}.
      */
-    public static void gemv(MemorySegment w, long off, int sbs, int[] qi, int qiOff, float[] d, int dOff, MemorySegment out, int o) {
+    public static void gemv(MemorySegment w, long off, int sbs, int[] qi, int qiOff, float[] d, int dOff, float[] out, int o) {
         // the pollution-proof form of Q4x8.gemv, written out; one pass, ggml's eight lanes in registers
         ShortVector LOW4 = ShortVector.broadcast(S16, (short) 0x0F), FOUR = ShortVector.broadcast(S16, (short) 4);
         IntVector C4 = IntVector.broadcast(I32, 4), C8 = IntVector.broadcast(I32, 8), C12 = IntVector.broadcast(I32, 12);
@@ -149,6 +149,6 @@ public final class Q3Kx4 {
         FloatVector NEG0 = FloatVector.broadcast(F32, -0.0f);
         NEG0.lanewise(VectorOperators.ADD, l0.lanewise(VectorOperators.ADD, l4).lanewise(VectorOperators.ADD, l2.lanewise(VectorOperators.ADD, l6))
                         .lanewise(VectorOperators.ADD, l1.lanewise(VectorOperators.ADD, l5).lanewise(VectorOperators.ADD, l3.lanewise(VectorOperators.ADD, l7))))
-                .intoMemorySegment(out, (long) o * Float.BYTES, NATIVE);
+                .intoArray(out, o);
     }
 }

@@ -34,7 +34,7 @@ import jdk.incubator.vector.VectorSpecies;
  * {@link #subtractMins}: with them inside it came out too large for C1 to compile.
  *
  * <p>The kernels are written in {@link Q4x8#gemv}'s pollution-proof form (only methods the concrete vector
- * class overrides, constants as locals, outputs stored through heap segments): at 512 bits they run beside
+ * class overrides, constants as locals, outputs stored into arrays, see {@link Q4x8}): at 512 bits they run beside
  * the 256-bit kernels, whose shapes would otherwise unbind the shared methods' calls and box every vector.
  */
 public final class Q4Kx8 {
@@ -73,7 +73,7 @@ public final class Q4Kx8 {
     private static final int DM = 2 * R, SC = 4 * R, MN = 12 * R, VALUES = 20 * R;
     /** Bytes per group per super-block. */
     public static final int BLOCK = VALUES + 8 * 16 * R;
-    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN, NATIVE = ByteOrder.nativeOrder();
+    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
 
     /** Whether a Q4_K matrix of this shape can be repacked (whole groups of R rows). */
     public static boolean fits(int rows, int cols) {
@@ -158,7 +158,7 @@ public final class Q4Kx8 {
      * (from {@code qOff}) as {@link #SPREAD} says, {@code d} its scales, {@code bs} its sums of 16.
      */
     public static void gemv(MemorySegment w, long off, int sbs, int[] qv, int qOff, float[] d, int dOff, int[] bs, int bOff,
-                            MemorySegment out, int o) {
+                            float[] out, int o) {
         // the pollution-proof form of Q4x8.gemv (see there): constants as locals, only overridden methods
         ShortVector LOW4 = ShortVector.broadcast(S16, (short) 0x0F);
         IntVector C4 = IntVector.broadcast(I32, 4), C13 = IntVector.broadcast(I32, 13), C16 = IntVector.broadcast(I32, 16);
@@ -240,7 +240,7 @@ public final class Q4Kx8 {
                 accm = ((FloatVector) imin.convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.FMA, dm.lanewise(VectorOperators.MUL, da), accm);
             }
         }
-        acc.lanewise(VectorOperators.SUB, accm).intoMemorySegment(out, (long) o * Float.BYTES, NATIVE);
+        acc.lanewise(VectorOperators.SUB, accm).intoArray(out, o);
     }
 
     /**
@@ -250,7 +250,7 @@ public final class Q4Kx8 {
      * results are bit for bit {@link #gemv}'s. Kept under C1's size limit by leaving the mins out of the loop.
      */
     public static void gemv2(MemorySegment w, long off, MemorySegment w2, long off2, int sbs, int[] qv, int qOff, float[] d, int dOff,
-                             int[] bs, int bOff, MemorySegment out, int o, MemorySegment out2, int o2) {
+                             int[] bs, int bOff, float[] out, int o, float[] out2, int o2) {
         ShortVector LOW4 = ShortVector.broadcast(S16, (short) 0x0F);
         IntVector C4 = IntVector.broadcast(I32, 4), C13 = IntVector.broadcast(I32, 13), C16 = IntVector.broadcast(I32, 16);
         IntVector HMASK = IntVector.broadcast(I32, 0x8FFFFFFF);
@@ -403,8 +403,8 @@ public final class Q4Kx8 {
                 isum2 = isum;
             }
         }
-        acc.lanewise(VectorOperators.ADD, NEG0).intoMemorySegment(out, (long) o * Float.BYTES, NATIVE);
-        acc2.lanewise(VectorOperators.ADD, NEG0).intoMemorySegment(out2, (long) o2 * Float.BYTES, NATIVE);
+        acc.lanewise(VectorOperators.ADD, NEG0).intoArray(out, o);
+        acc2.lanewise(VectorOperators.ADD, NEG0).intoArray(out2, o2);
         subtractMins(w, off, sbs, d, dOff, bs, bOff, PER_GEMV, out, o);
         subtractMins(w2, off2, sbs, d, dOff, bs, bOff, PER_GEMV, out2, o2);
     }
@@ -417,7 +417,7 @@ public final class Q4Kx8 {
      * reaching C2. {@link #gemv} is small enough to keep it inline.
      */
     public static void subtractMins(MemorySegment w, long off, int sbs, float[] d, int dOff, int[] bs, int bOff, int per,
-                                    MemorySegment out, int o) {
+                                    float[] out, int o) {
         IntVector C13 = IntVector.broadcast(I32, 13), HMASK = IntVector.broadcast(I32, 0x8FFFFFFF);
         FloatVector HSCALE = FloatVector.broadcast(F32, 0x1p112f);
         FloatVector accm = FloatVector.zero(F32);
@@ -437,8 +437,7 @@ public final class Q4Kx8 {
                 accm = ((FloatVector) imin.convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.FMA, f, accm);
             }
         }
-        long at = (long) o * Float.BYTES;
-        FloatVector.fromMemorySegment(F32, out, at, NATIVE).lanewise(VectorOperators.SUB, accm).intoMemorySegment(out, at, NATIVE);
+        FloatVector.fromArray(F32, out, o).lanewise(VectorOperators.SUB, accm).intoArray(out, o);
     }
 
     /**
@@ -449,7 +448,7 @@ public final class Q4Kx8 {
      * several sequences decoded in one step, and the last {@code n % 4} tokens of a batch).
      */
     public static void gemm2(MemorySegment w, long off, int sbs, int[] qi, int qOff0, int qOff1, float[] d, int dOff0, int dOff1,
-                             int[] bs, int bOff0, int bOff1, MemorySegment out, int o0, int o1) {
+                             int[] bs, int bOff0, int bOff1, float[] out, int o0, int o1) {
         ShortVector LOW4 = ShortVector.broadcast(S16, (short) 0x0F);
         IntVector C4 = IntVector.broadcast(I32, 4), C13 = IntVector.broadcast(I32, 13), C16 = IntVector.broadcast(I32, 16);
         IntVector HMASK = IntVector.broadcast(I32, 0x8FFFFFFF);
@@ -537,8 +536,8 @@ public final class Q4Kx8 {
                 acc1 = ((FloatVector) isum1.convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.FMA, dw.lanewise(VectorOperators.MUL, FloatVector.broadcast(F32, d[dOff1 + sb])), acc1);
             }
         }
-        acc0.lanewise(VectorOperators.ADD, NEG0).intoMemorySegment(out, (long) o0 * Float.BYTES, NATIVE);
-        acc1.lanewise(VectorOperators.ADD, NEG0).intoMemorySegment(out, (long) o1 * Float.BYTES, NATIVE);
+        acc0.lanewise(VectorOperators.ADD, NEG0).intoArray(out, o0);
+        acc1.lanewise(VectorOperators.ADD, NEG0).intoArray(out, o1);
         subtractMins(w, off, sbs, d, dOff0, bs, bOff0, PER_GEMV, out, o0);
         subtractMins(w, off, sbs, d, dOff1, bs, bOff1, PER_GEMV, out, o1);
     }
@@ -549,7 +548,7 @@ public final class Q4Kx8 {
      * 4480x1536 matrix took 5.5 ms, as two methods 3.7 ms (one scratch run each, one thread: indicative).
      */
     public static void gemm2Fine(MemorySegment w, long off, int sbs, int[] qi, int qOff0, int qOff1, float[] d, int dOff0, int dOff1,
-                                 int[] bs, int bOff0, int bOff1, MemorySegment out, int o0, int o1) {
+                                 int[] bs, int bOff0, int bOff1, float[] out, int o0, int o1) {
         ShortVector LOW4 = ShortVector.broadcast(S16, (short) 0x0F);
         IntVector C4 = IntVector.broadcast(I32, 4), C13 = IntVector.broadcast(I32, 13), C16 = IntVector.broadcast(I32, 16);
         IntVector HMASK = IntVector.broadcast(I32, 0x8FFFFFFF);
@@ -642,8 +641,8 @@ public final class Q4Kx8 {
                 acc1 = ((FloatVector) isum1.convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.FMA, f1, acc1);
             }
         }
-        acc0.lanewise(VectorOperators.ADD, NEG0).intoMemorySegment(out, (long) o0 * Float.BYTES, NATIVE);
-        acc1.lanewise(VectorOperators.ADD, NEG0).intoMemorySegment(out, (long) o1 * Float.BYTES, NATIVE);
+        acc0.lanewise(VectorOperators.ADD, NEG0).intoArray(out, o0);
+        acc1.lanewise(VectorOperators.ADD, NEG0).intoArray(out, o1);
         subtractMins(w, off, sbs, d, dOff0, bs, bOff0, PER_GEMM, out, o0);
         subtractMins(w, off, sbs, d, dOff1, bs, bOff1, PER_GEMM, out, o1);
     }

@@ -52,11 +52,16 @@ public final class Q4x8 {
     /** Bytes per group per block column. */
     public static final int BLOCK = R * QuantKernels.Q4_0_BYTES;
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN, NATIVE = ByteOrder.nativeOrder();
-    // The kernels' outputs and pack()'s ints are stored with intoMemorySegment (outputs: heap segments over
-    // the float[] the caller made once per multiply), which no other kernel calls. intoArray's shared type
-    // profile holds every shape in the process; with the 256-bit kernels' beside these 512-bit ones it
-    // was bimorphic and C2 boxed each stored vector (160 bytes a gemv2 call, ~18% slower):
-    // ProfilePollutionCheck "pollute-engine", Zen 4.
+    // The kernels' outputs are stored with intoArray into the caller's float[], the stored vector of an exact
+    // class (a last lanewise). Through heap segments (intoMemorySegment, sessions 12-20) C2 took the segment's
+    // backing array type from the type profile that every vector access to a segment shares (float[], int[]
+    // and byte[] segments all pass through ScopedMemoryAccess): merged, it could not intrinsify the store
+    // (PrintIntrinsics: "not supported: op=store ... etype=float atype=*illegal*", 287 compiles in a Q4_K_M
+    // decode) and stored lane by lane through a VarHandle, ~5% of a decoding step's samples (JFR, Zen 4). An
+    // array parameter has its type in the signature. (intoArray's own profile of the vector's class, which
+    // once made C2 box here, does not matter while the stored vector's class is exact.) Attention's F16Math
+    // kernels still store through segments: moved to intoArray they decoded slower at depth 512 (two pairs
+    // of two, session 21), not explained.
 
     /** Whether a Q4_0 matrix of this shape can be repacked (whole groups of rows). */
     public static boolean fits(int rows, int cols) {
@@ -173,7 +178,7 @@ public final class Q4x8 {
      * activation pairs as {@link #spread}, {@code s8} as {@link #pack}, {@code d} the activation block scales.
      */
     public static void gemv(MemorySegment w, long off, int blocks, int[] qv, int qiOff, float[] d, int[] s8, int dOff,
-                            MemorySegment out, int o) {
+                            float[] out, int o) {
         // Every call below goes to a method the concrete vector class overrides (lanewise(op, vector),
         // reinterpretShape, convertShape), so C2 binds it from this kernel's own code. The shortcuts (add(v),
         // and(short), lanewise(op, int), fma) make their virtual call inside a method all shapes share, and
@@ -248,7 +253,7 @@ public final class Q4x8 {
                     .lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16)).lanewise(VectorOperators.SUB, IntVector.broadcast(I32, s8[dOff + b]));
             acc = ((FloatVector) isum.convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.FMA, dw.lanewise(VectorOperators.MUL, FloatVector.broadcast(F32, d[dOff + b])), acc);
         }
-        acc.lanewise(VectorOperators.ADD, FloatVector.broadcast(F32, -0.0f)).intoMemorySegment(out, (long) o * Float.BYTES, NATIVE);
+        acc.lanewise(VectorOperators.ADD, FloatVector.broadcast(F32, -0.0f)).intoArray(out, o);
     }
 
     /**
@@ -259,7 +264,7 @@ public final class Q4x8 {
      * {@link #gemv}'s, in the same order, so results are bit for bit the same.
      */
     public static void gemv2(MemorySegment w, long off, MemorySegment w2, long off2, int blocks, int[] qv, int qiOff,
-                             float[] d, int[] s8, int dOff, MemorySegment out, int o, MemorySegment out2, int o2) {
+                             float[] d, int[] s8, int dOff, float[] out, int o, float[] out2, int o2) {
         // the same pollution-proof form as gemv
         ShortVector LOW4 = ShortVector.broadcast(S16, (short) 0x0F);
         IntVector C4 = IntVector.broadcast(I32, 4), C13 = IntVector.broadcast(I32, 13), C16 = IntVector.broadcast(I32, 16);
@@ -387,8 +392,8 @@ public final class Q4x8 {
             acc2 = ((FloatVector) p2.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16)
                     .lanewise(VectorOperators.ADD, p2.lanewise(VectorOperators.ASHR, C16)).lanewise(VectorOperators.SUB, IntVector.broadcast(I32, sb)).convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.FMA, dw2.lanewise(VectorOperators.MUL, FloatVector.broadcast(F32, db)), acc2);
         }
-        acc.lanewise(VectorOperators.ADD, FloatVector.broadcast(F32, -0.0f)).intoMemorySegment(out, (long) o * Float.BYTES, NATIVE);
-        acc2.lanewise(VectorOperators.ADD, FloatVector.broadcast(F32, -0.0f)).intoMemorySegment(out2, (long) o2 * Float.BYTES, NATIVE);
+        acc.lanewise(VectorOperators.ADD, FloatVector.broadcast(F32, -0.0f)).intoArray(out, o);
+        acc2.lanewise(VectorOperators.ADD, FloatVector.broadcast(F32, -0.0f)).intoArray(out2, o2);
     }
 
     /**
@@ -399,7 +404,7 @@ public final class Q4x8 {
      * interpreted; as a loop over slices it was ~15% slower than this.
      */
     public static void gemm2(MemorySegment w, long off, int blocks, int[] qi, int qiOff, int qiStride,
-                             float[] d, int[] s8, int dOff, int dStride, MemorySegment out, int o, int oStride) {
+                             float[] d, int[] s8, int dOff, int dStride, float[] out, int o, int oStride) {
         // the pollution-proof form of gemv (see there)
         ShortVector LOW4 = ShortVector.broadcast(S16, (short) 0x0F);
         IntVector C4 = IntVector.broadcast(I32, 4), C13 = IntVector.broadcast(I32, 13), C16 = IntVector.broadcast(I32, 16);
@@ -481,7 +486,7 @@ public final class Q4x8 {
             acc1 = ((FloatVector) v1.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, v1.lanewise(VectorOperators.ASHR, C16))
                     .lanewise(VectorOperators.SUB, IntVector.broadcast(I32, s8[d1 + b])).convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.FMA, dw.lanewise(VectorOperators.MUL, FloatVector.broadcast(F32, d[d1 + b])), acc1);
         }
-        acc0.lanewise(VectorOperators.ADD, NEG0).intoMemorySegment(out, (long) o * Float.BYTES, NATIVE);
-        acc1.lanewise(VectorOperators.ADD, NEG0).intoMemorySegment(out, (long) (o + oStride) * Float.BYTES, NATIVE);
+        acc0.lanewise(VectorOperators.ADD, NEG0).intoArray(out, o);
+        acc1.lanewise(VectorOperators.ADD, NEG0).intoArray(out, o + oStride);
     }
 }

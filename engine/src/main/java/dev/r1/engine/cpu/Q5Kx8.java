@@ -42,8 +42,8 @@ import jdk.incubator.vector.VectorSpecies;
  * order: bit-identical to {@link KQuants2#dotQ5_K} (and to llama.cpp), at any width.
  *
  * <p>Written in {@link Q4x8#gemv}'s pollution-proof form (only methods the concrete vector class overrides,
- * constants as locals, stores through segments), and in two halves (lanes 0-3, lanes 4-7), each a method
- * small enough for C1 and C2, handing their float lanes over in a scratch segment, as {@link Q6Kx8#gemvGgml}.
+ * constants as locals, stores into arrays), and in two halves (lanes 0-3, lanes 4-7), each a method
+ * small enough for C1 and C2, handing their float lanes over in a scratch array, as {@link Q6Kx8#gemvGgml}.
  * Decoding takes two groups per call ({@link #gemv2}: two weight streams per thread); prompts and a lone group
  * one ({@link #gemv}).
  */
@@ -69,7 +69,7 @@ public final class Q5Kx8 {
     private static final int HDR = 24 * R, HALF = 8 * WORDS * 4 * R;
     /** Floats of scratch {@link #gemv} and {@link #gemv2} need: four lanes and the mins' sums of two groups' rows. */
     public static final int SCRATCH = 10 * R;
-    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN, NATIVE = ByteOrder.nativeOrder();
+    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
 
     /** Whether a Q5_K matrix of this shape can be repacked (whole groups of R rows). */
     public static boolean fits(int rows, int cols) {
@@ -152,7 +152,7 @@ public final class Q5Kx8 {
      * {@code lanes}: {@link #SCRATCH} floats.
      */
     public static void gemv(MemorySegment w, long off, int sbs, int[] qi, int qOff, float[] d, int dOff, int[] bs, int bOff,
-                            MemorySegment lanes, MemorySegment out, int o) {
+                            float[] lanes, float[] out, int o) {
         // the sum of the lanes and the store happen in the second half: C2 inlines this small method into the large
         // loops that call it, and vector operations left here were then boxed (~1 MB a 1.5B token)
         half(w, off, sbs, qi, qOff, d, dOff, bs, bOff, lanes, 0, out, o);
@@ -164,7 +164,7 @@ public final class Q5Kx8 {
      * token: {@link #gemv} for each, bit for bit ({@link #half2}). {@code lanes}: {@link #SCRATCH} floats.
      */
     public static void gemv2(MemorySegment w, long off, MemorySegment w2, long off2, int sbs, int[] qi, int qOff, float[] d, int dOff,
-                             int[] bs, int bOff, MemorySegment lanes, MemorySegment out, int o, MemorySegment out2, int o2) {
+                             int[] bs, int bOff, float[] lanes, float[] out, int o, float[] out2, int o2) {
         half2(w, off, w2, off2, sbs, qi, qOff, d, dOff, bs, bOff, lanes, 0, out, o, out2, o2);
         mins2(w, off, w2, off2, sbs, d, dOff, bs, bOff, lanes);
         half2(w, off, w2, off2, sbs, qi, qOff, d, dOff, bs, bOff, lanes, 1, out, o, out2, o2);
@@ -176,7 +176,7 @@ public final class Q5Kx8 {
      * sums, into {@code out[o .. o+R)} (half 0 computes the mins too and drops them: see the loop).
      */
     private static void half(MemorySegment w, long off, int sbs, int[] qi, int qOff, float[] d, int dOff, int[] bs, int bOff,
-                             MemorySegment lanes, int h, MemorySegment out, int o) {
+                             float[] lanes, int h, float[] out, int o) {
         // the pollution-proof form (see Q4x8.gemv): constants as locals, only methods the concrete class overrides
         IntVector M5 = IntVector.broadcast(I32, 0x001F001F), C5 = IntVector.broadcast(I32, 5), C10 = IntVector.broadcast(I32, 10);
         IntVector C16 = IntVector.broadcast(I32, 16);
@@ -234,22 +234,22 @@ public final class Q5Kx8 {
             FloatVector dm = FloatVector.fromMemorySegment(F32, w, bo + DMIN, LE).lanewise(VectorOperators.MUL, FloatVector.broadcast(F32, -d[dOff + s]));
             summs = ((FloatVector) imin.convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.FMA, dm, summs);
         }
-        long L = (long) R * Float.BYTES;
+        int L = R; // floats
         if (h == 0) {
             // stored through a last lanewise (+ -0.0 changes no value), which gives C2 the vectors' exact class
             FloatVector NEG0 = FloatVector.broadcast(F32, -0.0f);
-            l0.lanewise(VectorOperators.ADD, NEG0).intoMemorySegment(lanes, 0, NATIVE);
-            l1.lanewise(VectorOperators.ADD, NEG0).intoMemorySegment(lanes, L, NATIVE);
-            l2.lanewise(VectorOperators.ADD, NEG0).intoMemorySegment(lanes, 2 * L, NATIVE);
-            l3.lanewise(VectorOperators.ADD, NEG0).intoMemorySegment(lanes, 3 * L, NATIVE);
+            l0.lanewise(VectorOperators.ADD, NEG0).intoArray(lanes, 0);
+            l1.lanewise(VectorOperators.ADD, NEG0).intoArray(lanes, L);
+            l2.lanewise(VectorOperators.ADD, NEG0).intoArray(lanes, 2 * L);
+            l3.lanewise(VectorOperators.ADD, NEG0).intoArray(lanes, 3 * L);
         } else {
             // hsum_float_8: ((0+4) + (2+6)) + ((1+5) + (3+7)); this half holds lanes 4..7; then + summs
-            FloatVector s0 = FloatVector.fromMemorySegment(F32, lanes, 0, NATIVE).lanewise(VectorOperators.ADD, l0);
-            FloatVector s2 = FloatVector.fromMemorySegment(F32, lanes, 2 * L, NATIVE).lanewise(VectorOperators.ADD, l2);
-            FloatVector s1 = FloatVector.fromMemorySegment(F32, lanes, L, NATIVE).lanewise(VectorOperators.ADD, l1);
-            FloatVector s3 = FloatVector.fromMemorySegment(F32, lanes, 3 * L, NATIVE).lanewise(VectorOperators.ADD, l3);
+            FloatVector s0 = FloatVector.fromArray(F32, lanes, 0).lanewise(VectorOperators.ADD, l0);
+            FloatVector s2 = FloatVector.fromArray(F32, lanes, 2 * L).lanewise(VectorOperators.ADD, l2);
+            FloatVector s1 = FloatVector.fromArray(F32, lanes, L).lanewise(VectorOperators.ADD, l1);
+            FloatVector s3 = FloatVector.fromArray(F32, lanes, 3 * L).lanewise(VectorOperators.ADD, l3);
             s0.lanewise(VectorOperators.ADD, s2).lanewise(VectorOperators.ADD, s1.lanewise(VectorOperators.ADD, s3))
-                    .lanewise(VectorOperators.ADD, summs).intoMemorySegment(out, (long) o * Float.BYTES, NATIVE);
+                    .lanewise(VectorOperators.ADD, summs).intoArray(out, o);
         }
     }
 
@@ -263,7 +263,7 @@ public final class Q5Kx8 {
      * intrinsify (it boxed its vectors).
      */
     private static void half2(MemorySegment w, long off, MemorySegment w2, long off2, int sbs, int[] qi, int qOff, float[] d, int dOff,
-                              int[] bs, int bOff, MemorySegment lanes, int h, MemorySegment out, int o, MemorySegment out2, int o2) {
+                              int[] bs, int bOff, float[] lanes, int h, float[] out, int o, float[] out2, int o2) {
         IntVector M5 = IntVector.broadcast(I32, 0x001F001F), C5 = IntVector.broadcast(I32, 5), C10 = IntVector.broadcast(I32, 10);
         IntVector C16 = IntVector.broadcast(I32, 16);
         FloatVector l0 = FloatVector.zero(F32), l1 = l0, l2 = l0, l3 = l0, l02 = l0, l12 = l0, l22 = l0, l32 = l0;
@@ -335,31 +335,31 @@ public final class Q5Kx8 {
             l22 = ((FloatVector) a22.convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.FMA, dw, l22);
             l32 = ((FloatVector) a32.convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.FMA, dw, l32);
         }
-        long L = (long) R * Float.BYTES, G = 4 * L;
+        int L = R, G = 4 * L; // floats
         if (h == 0) {
             FloatVector NEG0 = FloatVector.broadcast(F32, -0.0f);
-            l0.lanewise(VectorOperators.ADD, NEG0).intoMemorySegment(lanes, 0, NATIVE);
-            l1.lanewise(VectorOperators.ADD, NEG0).intoMemorySegment(lanes, L, NATIVE);
-            l2.lanewise(VectorOperators.ADD, NEG0).intoMemorySegment(lanes, 2 * L, NATIVE);
-            l3.lanewise(VectorOperators.ADD, NEG0).intoMemorySegment(lanes, 3 * L, NATIVE);
-            l02.lanewise(VectorOperators.ADD, NEG0).intoMemorySegment(lanes, G, NATIVE);
-            l12.lanewise(VectorOperators.ADD, NEG0).intoMemorySegment(lanes, G + L, NATIVE);
-            l22.lanewise(VectorOperators.ADD, NEG0).intoMemorySegment(lanes, G + 2 * L, NATIVE);
-            l32.lanewise(VectorOperators.ADD, NEG0).intoMemorySegment(lanes, G + 3 * L, NATIVE);
+            l0.lanewise(VectorOperators.ADD, NEG0).intoArray(lanes, 0);
+            l1.lanewise(VectorOperators.ADD, NEG0).intoArray(lanes, L);
+            l2.lanewise(VectorOperators.ADD, NEG0).intoArray(lanes, 2 * L);
+            l3.lanewise(VectorOperators.ADD, NEG0).intoArray(lanes, 3 * L);
+            l02.lanewise(VectorOperators.ADD, NEG0).intoArray(lanes, G);
+            l12.lanewise(VectorOperators.ADD, NEG0).intoArray(lanes, G + L);
+            l22.lanewise(VectorOperators.ADD, NEG0).intoArray(lanes, G + 2 * L);
+            l32.lanewise(VectorOperators.ADD, NEG0).intoArray(lanes, G + 3 * L);
         } else {
             // hsum_float_8 per group: ((0+4) + (2+6)) + ((1+5) + (3+7)), then + summs
-            FloatVector s0 = FloatVector.fromMemorySegment(F32, lanes, 0, NATIVE).lanewise(VectorOperators.ADD, l0);
-            FloatVector s2 = FloatVector.fromMemorySegment(F32, lanes, 2 * L, NATIVE).lanewise(VectorOperators.ADD, l2);
-            FloatVector s1 = FloatVector.fromMemorySegment(F32, lanes, L, NATIVE).lanewise(VectorOperators.ADD, l1);
-            FloatVector s3 = FloatVector.fromMemorySegment(F32, lanes, 3 * L, NATIVE).lanewise(VectorOperators.ADD, l3);
+            FloatVector s0 = FloatVector.fromArray(F32, lanes, 0).lanewise(VectorOperators.ADD, l0);
+            FloatVector s2 = FloatVector.fromArray(F32, lanes, 2 * L).lanewise(VectorOperators.ADD, l2);
+            FloatVector s1 = FloatVector.fromArray(F32, lanes, L).lanewise(VectorOperators.ADD, l1);
+            FloatVector s3 = FloatVector.fromArray(F32, lanes, 3 * L).lanewise(VectorOperators.ADD, l3);
             s0.lanewise(VectorOperators.ADD, s2).lanewise(VectorOperators.ADD, s1.lanewise(VectorOperators.ADD, s3))
-                    .lanewise(VectorOperators.ADD, FloatVector.fromMemorySegment(F32, lanes, 2 * G, NATIVE)).intoMemorySegment(out, (long) o * Float.BYTES, NATIVE);
-            s0 = FloatVector.fromMemorySegment(F32, lanes, G, NATIVE).lanewise(VectorOperators.ADD, l02);
-            s2 = FloatVector.fromMemorySegment(F32, lanes, G + 2 * L, NATIVE).lanewise(VectorOperators.ADD, l22);
-            s1 = FloatVector.fromMemorySegment(F32, lanes, G + L, NATIVE).lanewise(VectorOperators.ADD, l12);
-            s3 = FloatVector.fromMemorySegment(F32, lanes, G + 3 * L, NATIVE).lanewise(VectorOperators.ADD, l32);
+                    .lanewise(VectorOperators.ADD, FloatVector.fromArray(F32, lanes, 2 * G)).intoArray(out, o);
+            s0 = FloatVector.fromArray(F32, lanes, G).lanewise(VectorOperators.ADD, l02);
+            s2 = FloatVector.fromArray(F32, lanes, G + 2 * L).lanewise(VectorOperators.ADD, l22);
+            s1 = FloatVector.fromArray(F32, lanes, G + L).lanewise(VectorOperators.ADD, l12);
+            s3 = FloatVector.fromArray(F32, lanes, G + 3 * L).lanewise(VectorOperators.ADD, l32);
             s0.lanewise(VectorOperators.ADD, s2).lanewise(VectorOperators.ADD, s1.lanewise(VectorOperators.ADD, s3))
-                    .lanewise(VectorOperators.ADD, FloatVector.fromMemorySegment(F32, lanes, 2 * G + L, NATIVE)).intoMemorySegment(out2, (long) o2 * Float.BYTES, NATIVE);
+                    .lanewise(VectorOperators.ADD, FloatVector.fromArray(F32, lanes, 2 * G + L)).intoArray(out2, o2);
         }
     }
 
@@ -368,7 +368,7 @@ public final class Q5Kx8 {
      * into {@code lanes[8R ..)} (group 1) and {@code lanes[9R ..)} (group 2), for {@link #half2}'s half 1.
      */
     private static void mins2(MemorySegment w, long off, MemorySegment w2, long off2, int sbs, float[] d, int dOff,
-                              int[] bs, int bOff, MemorySegment lanes) {
+                              int[] bs, int bOff, float[] lanes) {
         FloatVector summs = FloatVector.zero(F32), summs2 = summs;
         for (int s = 0; s < sbs; s++) {
             long bo = off + (long) s * HDR, bo2 = off2 + (long) s * HDR;
@@ -387,9 +387,9 @@ public final class Q5Kx8 {
             dm = FloatVector.fromMemorySegment(F32, w2, bo2 + DMIN, LE).lanewise(VectorOperators.MUL, nda);
             summs2 = ((FloatVector) imin2.convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.FMA, dm, summs2);
         }
-        long L = (long) R * Float.BYTES;
+        int L = R; // floats
         FloatVector NEG0 = FloatVector.broadcast(F32, -0.0f);
-        summs.lanewise(VectorOperators.ADD, NEG0).intoMemorySegment(lanes, 8 * L, NATIVE);
-        summs2.lanewise(VectorOperators.ADD, NEG0).intoMemorySegment(lanes, 9 * L, NATIVE);
+        summs.lanewise(VectorOperators.ADD, NEG0).intoArray(lanes, 8 * L);
+        summs2.lanewise(VectorOperators.ADD, NEG0).intoArray(lanes, 9 * L);
     }
 }

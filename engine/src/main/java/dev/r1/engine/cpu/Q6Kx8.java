@@ -54,7 +54,7 @@ public final class Q6Kx8 {
     /** Bytes per group per super-block. */
     public static final int BLOCK = R * (4 + 16 + QK);
     private static final int SC = 4 * R, VALUES = SC + 16 * R;
-    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN, NATIVE = ByteOrder.nativeOrder();
+    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
 
     public static boolean fits(int rows, int cols) {
         return rows % R == 0 && cols % QK == 0 && R * 8 == SCALES.vectorBitSize();
@@ -189,7 +189,7 @@ public final class Q6Kx8 {
     }
 
     /** One group of R rows (at {@code off}) · one token ({@code qv} as {@link #spread}, {@code d} its Q8_K scales). */
-    public static void gemv(MemorySegment w, long off, int sbs, int[] qv, float[] d, int dOff, MemorySegment out, int o) {
+    public static void gemv(MemorySegment w, long off, int sbs, int[] qv, float[] d, int dOff, float[] out, int o) {
         // pollution-proof (see Q4x8.gemv): lanewise(op, vector), convertShape, reinterpretShape; constants as locals
         IntVector C16 = IntVector.broadcast(I32, 16);
         FloatVector acc = FloatVector.zero(F32);
@@ -217,7 +217,7 @@ public final class Q6Kx8 {
             FloatVector dw = FloatVector.fromMemorySegment(F32, w, bo, LE);
             acc = dw.lanewise(VectorOperators.MUL, FloatVector.broadcast(F32, d[dOff + s])).lanewise(VectorOperators.MUL, (FloatVector) isum.convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.ADD, acc);
         }
-        FloatVector.broadcast(F32, -0.0f).lanewise(VectorOperators.ADD, acc).intoMemorySegment(out, (long) o * Float.BYTES, NATIVE);
+        FloatVector.broadcast(F32, -0.0f).lanewise(VectorOperators.ADD, acc).intoArray(out, o);
     }
 
     /**
@@ -225,7 +225,7 @@ public final class Q6Kx8 {
      * activation load serves both; per group {@link #gemv}'s operations in the same order.
      */
     public static void gemv2(MemorySegment w, long off, MemorySegment w2, long off2, int sbs, int[] qv, float[] d, int dOff,
-                             MemorySegment out, int o, MemorySegment out2, int o2) {
+                             float[] out, int o, float[] out2, int o2) {
         // the pollution-proof form of Q4x8.gemv: only methods the concrete vector class overrides
         IntVector C16 = IntVector.broadcast(I32, 16);
         FloatVector acc = FloatVector.zero(F32), acc2 = acc;
@@ -273,8 +273,8 @@ public final class Q6Kx8 {
             acc2 = FloatVector.fromMemorySegment(F32, w2, bo2, LE).lanewise(VectorOperators.MUL, FloatVector.broadcast(F32, da)).lanewise(VectorOperators.MUL, (FloatVector) isum2.convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.ADD, acc2);
         }
         FloatVector NEG0 = FloatVector.broadcast(F32, -0.0f);
-        NEG0.lanewise(VectorOperators.ADD, acc).intoMemorySegment(out, (long) o * Float.BYTES, NATIVE);
-        NEG0.lanewise(VectorOperators.ADD, acc2).intoMemorySegment(out2, (long) o2 * Float.BYTES, NATIVE);
+        NEG0.lanewise(VectorOperators.ADD, acc).intoArray(out, o);
+        NEG0.lanewise(VectorOperators.ADD, acc2).intoArray(out2, o2);
     }
 
     /**
@@ -284,7 +284,7 @@ public final class Q6Kx8 {
      * operations in the same order, so each token's outputs are the same bit for bit.
      */
     public static void gemm2(MemorySegment w, long off, int sbs, int[] qv0, int[] qv1, float[] d, int dOff0, int dOff1,
-                             MemorySegment out, int o0, int o1) {
+                             float[] out, int o0, int o1) {
         // the pollution-proof form (see gemv)
         IntVector C16 = IntVector.broadcast(I32, 16);
         FloatVector acc0 = FloatVector.zero(F32), acc1 = acc0;
@@ -332,8 +332,8 @@ public final class Q6Kx8 {
             acc1 = dw.lanewise(VectorOperators.MUL, FloatVector.broadcast(F32, d[dOff1 + s])).lanewise(VectorOperators.MUL, (FloatVector) isum1.convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.ADD, acc1);
         }
         FloatVector NEG0 = FloatVector.broadcast(F32, -0.0f);
-        NEG0.lanewise(VectorOperators.ADD, acc0).intoMemorySegment(out, (long) o0 * Float.BYTES, NATIVE);
-        NEG0.lanewise(VectorOperators.ADD, acc1).intoMemorySegment(out, (long) o1 * Float.BYTES, NATIVE);
+        NEG0.lanewise(VectorOperators.ADD, acc0).intoArray(out, o0);
+        NEG0.lanewise(VectorOperators.ADD, acc1).intoArray(out, o1);
     }
 
     /**
@@ -343,10 +343,10 @@ public final class Q6Kx8 {
      * unsigned, scaled per 16) minus {@code 32·(bsum·scale)} of the 16-groups 2k and 2k+1; each lane then
      * {@code acc_k = fma(d, lane, acc_k)} across super-blocks, and the eight added in {@code hsum_float_8}'s
      * order. Sub-block j feeds lanes {@code 4·(j % 2) + m/2} through its pairs m. {@code lanes}: 4·R floats of
-     * scratch (a segment: see {@link Q4x8}'s note on stores).
+     * scratch.
      */
     public static void gemvGgml(MemorySegment w, long off, int sbs, int[] qv, float[] d, int dOff, int[] bs, int bOff,
-                                MemorySegment lanes, MemorySegment out, int o) {
+                                float[] lanes, float[] out, int o) {
         // the pollution-proof form (see gemv); ggml's eight float lanes, each across the R rows, come back in lanes
         // even sub-blocks feed lanes 0..3, odd ones 4..7, in two passes (a method each, handing its lanes over
         // in memory): written out in one method, the explicit forms made it 2 391 bytes of bytecode, and at 256 bits
@@ -362,7 +362,7 @@ public final class Q6Kx8 {
      * leaves them in {@code lanes}, half 1 adds all eight in {@code hsum_float_8}'s order into {@code out[o .. o+R)}.
      */
     private static void ggmlHalf(MemorySegment w, long off, int sbs, int[] qv, float[] d, int dOff, int[] bs, int bOff,
-                                 MemorySegment lanes, int h, MemorySegment out, int o) {
+                                 float[] lanes, int h, float[] out, int o) {
         IntVector C16 = IntVector.broadcast(I32, 16), C5 = IntVector.broadcast(I32, 5);
         // the half's four float lanes stay in registers across super-blocks, stored once at the end: a store
         // inside the loop was sometimes left to the Vector API's Java fallback (~25 % of a Q4_K_M prefill)
@@ -413,22 +413,22 @@ public final class Q6Kx8 {
             l2 = dv.lanewise(VectorOperators.FMA, (FloatVector) a2.convertShape(VectorOperators.I2F, F32, 0), l2);
             l3 = dv.lanewise(VectorOperators.FMA, (FloatVector) a3.convertShape(VectorOperators.I2F, F32, 0), l3);
         }
-        long L = (long) R * Float.BYTES;
+        int L = R; // floats
         FloatVector NEG0 = FloatVector.broadcast(F32, -0.0f);
         if (h == 0) {
             // stored through a last lanewise (+ -0.0 changes no value), which gives C2 the vectors' exact class
-            l0.lanewise(VectorOperators.ADD, NEG0).intoMemorySegment(lanes, 0, NATIVE);
-            l1.lanewise(VectorOperators.ADD, NEG0).intoMemorySegment(lanes, L, NATIVE);
-            l2.lanewise(VectorOperators.ADD, NEG0).intoMemorySegment(lanes, 2 * L, NATIVE);
-            l3.lanewise(VectorOperators.ADD, NEG0).intoMemorySegment(lanes, 3 * L, NATIVE);
+            l0.lanewise(VectorOperators.ADD, NEG0).intoArray(lanes, 0);
+            l1.lanewise(VectorOperators.ADD, NEG0).intoArray(lanes, L);
+            l2.lanewise(VectorOperators.ADD, NEG0).intoArray(lanes, 2 * L);
+            l3.lanewise(VectorOperators.ADD, NEG0).intoArray(lanes, 3 * L);
         } else {
             // hsum_float_8: ((0+4) + (2+6)) + ((1+5) + (3+7)); this half holds lanes 4..7
-            FloatVector s0 = FloatVector.fromMemorySegment(F32, lanes, 0, NATIVE).lanewise(VectorOperators.ADD, l0);
-            FloatVector s2 = FloatVector.fromMemorySegment(F32, lanes, 2 * L, NATIVE).lanewise(VectorOperators.ADD, l2);
-            FloatVector s1 = FloatVector.fromMemorySegment(F32, lanes, L, NATIVE).lanewise(VectorOperators.ADD, l1);
-            FloatVector s3 = FloatVector.fromMemorySegment(F32, lanes, 3 * L, NATIVE).lanewise(VectorOperators.ADD, l3);
+            FloatVector s0 = FloatVector.fromArray(F32, lanes, 0).lanewise(VectorOperators.ADD, l0);
+            FloatVector s2 = FloatVector.fromArray(F32, lanes, 2 * L).lanewise(VectorOperators.ADD, l2);
+            FloatVector s1 = FloatVector.fromArray(F32, lanes, L).lanewise(VectorOperators.ADD, l1);
+            FloatVector s3 = FloatVector.fromArray(F32, lanes, 3 * L).lanewise(VectorOperators.ADD, l3);
             NEG0.lanewise(VectorOperators.ADD, s0.lanewise(VectorOperators.ADD, s2).lanewise(VectorOperators.ADD, s1.lanewise(VectorOperators.ADD, s3)))
-                    .intoMemorySegment(out, (long) o * Float.BYTES, NATIVE);
+                    .intoArray(out, o);
         }
     }
 }

@@ -53,7 +53,7 @@ public final class Q8x8 {
     /** Rows per group: one per float lane, as {@link Q4x8#R} (the kernels read Q4x8's activation pairs). */
     public static final int R = F32.length();
     private static final int QK = QuantKernels.QK;
-    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN, NATIVE = ByteOrder.nativeOrder();
+    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     /** {@code -Dr1.cpu.q8repack=false} keeps these types row-major (the kernels these are checked against). */
     public static final boolean ENABLED = Boolean.parseBoolean(System.getProperty("r1.cpu.q8repack", "true"));
 
@@ -165,7 +165,7 @@ public final class Q8x8 {
      * ({@link Q4x8#SPREAD}'s form) decoded Q8_0 at 26 GMAC/s against 36 broadcast ({@code MatvecBench 2 Q8_0
      * 53760}, Zen 4 at 256 bits), and the row-major kernel 28-30.
      */
-    public static void gemv(MemorySegment w, long off, int blocks, int[] qi, int qiOff, float[] d, int dOff, MemorySegment out, int o) {
+    public static void gemv(MemorySegment w, long off, int blocks, int[] qi, int qiOff, float[] d, int dOff, float[] out, int o) {
         // the pollution-proof form of Q4x8.gemv: lanewise(op, vector), convertShape, reinterpretShape, constants
         // as locals. The eight lanes written out, no helper returning a vector (C2 boxes those it does not inline).
         IntVector C13 = IntVector.broadcast(I32, 13), C16 = IntVector.broadcast(I32, 16);
@@ -211,7 +211,7 @@ public final class Q8x8 {
         FloatVector NEG0 = FloatVector.broadcast(F32, -0.0f);
         NEG0.lanewise(VectorOperators.ADD, l0.lanewise(VectorOperators.ADD, l4).lanewise(VectorOperators.ADD, l2.lanewise(VectorOperators.ADD, l6))
                         .lanewise(VectorOperators.ADD, l1.lanewise(VectorOperators.ADD, l5).lanewise(VectorOperators.ADD, l3.lanewise(VectorOperators.ADD, l7))))
-                .intoMemorySegment(out, (long) o * Float.BYTES, NATIVE);
+                .intoArray(out, o);
     }
 
     /**
@@ -219,7 +219,7 @@ public final class Q8x8 {
      * per block (Q8_1, {@link LegacyQuants#quantizeQ8_1}), {@code Σ m·s} a chain of fmas per row added last.
      */
     public static void gemvMin(MemorySegment w, long off, int blocks, int[] qi, int qiOff, float[] d, float[] s, int dOff,
-                               MemorySegment out, int o) {
+                               float[] out, int o) {
         IntVector C13 = IntVector.broadcast(I32, 13), C16 = IntVector.broadcast(I32, 16);
         IntVector HMASK = IntVector.broadcast(I32, 0x8FFFFFFF);
         FloatVector HSCALE = FloatVector.broadcast(F32, 0x1p112f);
@@ -265,11 +265,11 @@ public final class Q8x8 {
         FloatVector NEG0 = FloatVector.broadcast(F32, -0.0f);
         NEG0.lanewise(VectorOperators.ADD, l0.lanewise(VectorOperators.ADD, l4).lanewise(VectorOperators.ADD, l2.lanewise(VectorOperators.ADD, l6))
                         .lanewise(VectorOperators.ADD, l1.lanewise(VectorOperators.ADD, l5).lanewise(VectorOperators.ADD, l3.lanewise(VectorOperators.ADD, l7))).lanewise(VectorOperators.ADD, sm))
-                .intoMemorySegment(out, (long) o * Float.BYTES, NATIVE);
+                .intoArray(out, o);
     }
 
     /** IQ4_NL: as {@link #gemv}, in the repacked {@code iq4_nl_8x8}'s order: one exact sum and one fma per block. */
-    public static void gemvSum(MemorySegment w, long off, int blocks, int[] qi, int qiOff, float[] d, int dOff, MemorySegment out, int o) {
+    public static void gemvSum(MemorySegment w, long off, int blocks, int[] qi, int qiOff, float[] d, int dOff, float[] out, int o) {
         if (NL_NIBBLES) {
             gemvNibbles(w, off, blocks, qi, qiOff, d, dOff, out, o);
             return;
@@ -313,7 +313,7 @@ public final class Q8x8 {
             isum = isum.lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.ASHR, C16)));
             acc = ((FloatVector) isum.convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.FMA, dv, acc);
         }
-        acc.lanewise(VectorOperators.ADD, FloatVector.broadcast(F32, -0.0f)).intoMemorySegment(out, (long) o * Float.BYTES, NATIVE);
+        acc.lanewise(VectorOperators.ADD, FloatVector.broadcast(F32, -0.0f)).intoArray(out, o);
     }
 
     /**
@@ -322,7 +322,7 @@ public final class Q8x8 {
      * by the broadcast activation pair; two slices' 16-bit products (|each| <= 127·127) summed, then widened into the
      * exact block sum; one fma per block, as {@code gemvSum} and ggml's repacked {@code iq4_nl_8x8}.
      */
-    static void gemvNibbles(MemorySegment w, long off, int blocks, int[] qi, int qiOff, float[] d, int dOff, MemorySegment out, int o) {
+    static void gemvNibbles(MemorySegment w, long off, int blocks, int[] qi, int qiOff, float[] d, int dOff, float[] out, int o) {
         ShortVector LOW4 = ShortVector.broadcast(S16, (short) 0x0F), LUT = ShortVector.fromArray(S16, NL_TABLE, 0);
         IntVector C4 = IntVector.broadcast(I32, 4), C8 = IntVector.broadcast(I32, 8), C12 = IntVector.broadcast(I32, 12);
         IntVector C13 = IntVector.broadcast(I32, 13), C16 = IntVector.broadcast(I32, 16);
@@ -368,7 +368,7 @@ public final class Q8x8 {
             isum = isum.lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16)));
             acc = ((FloatVector) isum.convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.FMA, dv, acc);
         }
-        acc.lanewise(VectorOperators.ADD, FloatVector.broadcast(F32, -0.0f)).intoMemorySegment(out, (long) o * Float.BYTES, NATIVE);
+        acc.lanewise(VectorOperators.ADD, FloatVector.broadcast(F32, -0.0f)).intoArray(out, o);
     }
 
     /**
@@ -376,7 +376,7 @@ public final class Q8x8 {
      * for both), as {@link Q4x8#gemv2} decodes Q4_0: each group's rows get the same operations as alone.
      */
     public static void gemvNibbles2(MemorySegment w, long off, MemorySegment w2, long off2, int blocks, int[] qi, int qiOff,
-                                    float[] d, int dOff, MemorySegment out, int o, MemorySegment out2, int o2) {
+                                    float[] d, int dOff, float[] out, int o, float[] out2, int o2) {
         ShortVector LOW4 = ShortVector.broadcast(S16, (short) 0x0F), LUT = ShortVector.fromArray(S16, NL_TABLE, 0);
         IntVector C4 = IntVector.broadcast(I32, 4), C8 = IntVector.broadcast(I32, 8), C12 = IntVector.broadcast(I32, 12);
         IntVector C13 = IntVector.broadcast(I32, 13), C16 = IntVector.broadcast(I32, 16);
@@ -472,7 +472,7 @@ public final class Q8x8 {
             acc2 = ((FloatVector) isum2.convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.FMA, dv2, acc2);
         }
         FloatVector NEG0 = FloatVector.broadcast(F32, -0.0f);
-        acc.lanewise(VectorOperators.ADD, NEG0).intoMemorySegment(out, (long) o * Float.BYTES, NATIVE);
-        acc2.lanewise(VectorOperators.ADD, NEG0).intoMemorySegment(out2, (long) o2 * Float.BYTES, NATIVE);
+        acc.lanewise(VectorOperators.ADD, NEG0).intoArray(out, o);
+        acc2.lanewise(VectorOperators.ADD, NEG0).intoArray(out2, o2);
     }
 }

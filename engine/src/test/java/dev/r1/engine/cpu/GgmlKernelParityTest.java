@@ -150,7 +150,6 @@ class GgmlKernelParityTest {
             int[] pairs = new int[2 * cols];
             MemorySegment out = a.allocate(4L * 4 * rows), act = a.allocate(4L * 292 * sbs + 64);
             float[] got = new float[4 * rows];
-            MemorySegment gotSeg = MemorySegment.ofArray(got); // the kernels store through heap segments
             for (int rep = 0; rep < 20; rep++) {
                 for (int i = 0; i < x.length; i++) x[i] = (float) (r.nextGaussian() * (rep % 4 + 0.2) * (i % 29 == 0 ? 15 : 1));
                 for (int t = 0; t < 4; t++) {
@@ -162,7 +161,7 @@ class GgmlKernelParityTest {
                 quantizeRowK.invokeExact(a.allocateFrom(JAVA_FLOAT, java.util.Arrays.copyOf(x, cols)), act, (long) cols);
                 gemvQ4K.invokeExact(cols, out, (long) rows, theirs, act, 1, rows);
                 for (int g = 0; g < rows / Q4Kx8.R; g++) {
-                    Q4Kx8.gemv(ours, (long) g * sbs * Q4Kx8.BLOCK, sbs, Q4Kx8.SPREAD ? spread[0] : pairs, 0, d, 0, bs, 0, gotSeg, g * Q4Kx8.R);
+                    Q4Kx8.gemv(ours, (long) g * sbs * Q4Kx8.BLOCK, sbs, Q4Kx8.SPREAD ? spread[0] : pairs, 0, d, 0, bs, 0, got, g * Q4Kx8.R);
                 }
                 for (int i = 0; i < rows; i++) {
                     assertEquals(Float.floatToRawIntBits(out.getAtIndex(JAVA_FLOAT, i)), Float.floatToRawIntBits(got[i]),
@@ -174,7 +173,7 @@ class GgmlKernelParityTest {
                 for (int g = 0; g < rows / Q4Kx8.R; g++) {
                     for (int t = 0; t < 4; t += 2) {
                         Q4Kx8.gemm2Fine(ours, (long) g * sbs * Q4Kx8.BLOCK, sbs, pairs, t * cols / 2, (t + 1) * cols / 2, d, t * sbs, (t + 1) * sbs,
-                                bs, t * sbs * 16, (t + 1) * sbs * 16, gotSeg, t * rows + g * Q4Kx8.R, (t + 1) * rows + g * Q4Kx8.R);
+                                bs, t * sbs * 16, (t + 1) * sbs * 16, got, t * rows + g * Q4Kx8.R, (t + 1) * rows + g * Q4Kx8.R);
                     }
                 }
                 for (int i = 0; i < 4 * rows; i++) {
@@ -274,8 +273,8 @@ class GgmlKernelParityTest {
                 float[] group = new float[8];
                 boolean repacked = packed != null; // groups of R rows (R follows the vector width)
                 for (int g = 0; repacked && g < 8 / Q6Kx8.R; g++) {
-                    Q6Kx8.gemvGgml(packed, (long) g * sbs * Q6Kx8.BLOCK, sbs, qv, d, 0, bs, 0, MemorySegment.ofArray(new float[8 * Q6Kx8.R]),
-                            MemorySegment.ofArray(group), g * Q6Kx8.R);
+                    Q6Kx8.gemvGgml(packed, (long) g * sbs * Q6Kx8.BLOCK, sbs, qv, d, 0, bs, 0, new float[8 * Q6Kx8.R],
+                            group, g * Q6Kx8.R);
                 }
                 for (int row = 0; row < 8; row++) {
                     vecDotQ6K.invokeExact(cols, out, 0L, w.asSlice(210L * row * sbs), 0L, y, 0L, 1);
