@@ -18,8 +18,9 @@ import jdk.incubator.vector.VectorShape;
  * all the work of a Q4_0 or Q4_K_M model) run at the hardware's full width, 512 bits on AVX-512: prefilling
  * 512 tokens of the 1.5B Q4_0 shape went from 57-63 to 104-117 tok/s on Zen 4, Q4_K_M decoding 1.2x faster.
  * They can, because they are written so that few shared profiles reach them: every call goes to a method
- * the concrete vector class overrides, and their stores use {@code intoMemorySegment}, which no other
- * kernel calls ({@link KernelsAllocateNothingTest}, which also says what still boxes now and then).
+ * the concrete vector class overrides, and each stored vector has an exact class, stored with {@code intoArray} into
+ * a {@code float[]} (see {@link Q4x8}'s note on stores; {@link KernelsAllocateNothingTest} says what still boxes now
+ * and then).
  *
  * <p>The row-major quantized kernels cap at 256 bits ({@link #QUANT}): their 16-bit lanes follow ggml's AVX2
  * order, which is what makes their results bit-identical to llama.cpp's (the repacked ones keep one row per
