@@ -151,27 +151,61 @@ extern "C" __global__ void r1_mv_q8_0(R1_MV_MATS, int cols, const int8_t* q, con
     if (lane == 0) out[(size_t)t * rows + r] = bias ? acc + bias[r] : acc;
 }
 
-// Q4_K against Q8_K: 8 lanes per super-block (one 32-element sub-block each), 4 super-blocks per step.
-extern "C" __global__ void r1_mv_q4_k(R1_MV_MATS, int cols, const int8_t* q, const float* d, const int* bsums, R1_MV_OUTS) {
-    R1_MV_PROLOGUE
-    int nsb = cols >> 8, j = lane & 7;
-    const uint8_t* row = w + (size_t)r * nsb * R1_Q4_K_BYTES;
-    const int8_t* qa = q + (size_t)t * cols;
-    float acc = 0.0f;
-    for (int sb0 = 0; sb0 < nsb; sb0 += 4) {
-        int sb = sb0 + (lane >> 3);
-        const uint8_t* blk = row + (size_t)sb * R1_Q4_K_BYTES;
-        int sumi = 0, mins = 0;
-        if (sb < nsb) r1_q4k_sub(blk, j, qa + 256 * sb + 32 * j, bsums + ((size_t)t * nsb + sb) * 16, &sumi, &mins);
-        for (int o = 1; o < 8; o <<= 1) {
-            sumi += __shfl_xor_sync(0xffffffffu, sumi, o);
-            mins += __shfl_xor_sync(0xffffffffu, mins, o);
-        }
-        if (j == 0 && sb < nsb) acc += r1_q4k_term(blk, d[(size_t)t * nsb + sb], sumi, mins);
+// The other 32-element types against q8_1, as r1_mv_q8_0 (4 lanes a block, 8 blocks a step), with the
+// activation block's Σa for the offsets and minimums.
+#define R1_MV_Q32(NAME, BYTES, PART, TERM)                                                                       \
+    extern "C" __global__ void NAME(R1_MV_MATS, int cols, const int8_t* q, const float* d, const int* s, R1_MV_OUTS) { \
+        R1_MV_PROLOGUE                                                                                           \
+        int nb = cols >> 5, j = lane & 3;                                                                        \
+        const uint8_t* row = w + (size_t)r * nb * BYTES;                                                         \
+        const int8_t* qa = q + (size_t)t * cols;                                                                 \
+        const float* da = d + (size_t)t * nb;                                                                    \
+        const int* sa = s + (size_t)t * nb;                                                                      \
+        float acc = 0.0f;                                                                                        \
+        for (int b0 = 0; b0 < nb; b0 += 8) {                                                                     \
+            int b = b0 + (lane >> 2);                                                                            \
+            const uint8_t* blk = row + (size_t)b * BYTES;                                                        \
+            int sumi = b < nb ? PART(blk, qa + 32 * b, j) : 0;                                                   \
+            sumi += __shfl_xor_sync(0xffffffffu, sumi, 1);                                                       \
+            sumi += __shfl_xor_sync(0xffffffffu, sumi, 2);                                                       \
+            if (j == 0 && b < nb) acc += TERM(blk, da[b], sumi, sa[b]);                                          \
+        }                                                                                                        \
+        acc = r1_warp_sum(acc);                                                                                  \
+        if (lane == 0) out[(size_t)t * rows + r] = bias ? acc + bias[r] : acc;                                   \
     }
-    acc = r1_warp_sum(acc);
-    if (lane == 0) out[(size_t)t * rows + r] = bias ? acc + bias[r] : acc;
-}
+R1_MV_Q32(r1_mv_q4_1, R1_Q4_1_BYTES, r1_q4_1_part, r1_q4_1_term)
+R1_MV_Q32(r1_mv_q5_0, R1_Q5_0_BYTES, r1_q5_0_part, r1_q5_0_term)
+R1_MV_Q32(r1_mv_q5_1, R1_Q5_1_BYTES, r1_q5_1_part, r1_q5_1_term)
+R1_MV_Q32(r1_mv_iq4_nl, R1_IQ4_NL_BYTES, r1_iq4_nl_part, r1_iq4_nl_term)
+
+// K-quants against Q8_K (Q6_K below has its own): 8 lanes per super-block, lane j its elements 32j..32j+31
+// (one 32-element sub-block of Q4_K/Q5_K/IQ4_XS, two 16-element ones of Q2_K/Q3_K), 4 super-blocks per step.
+#define R1_MV_KQ(NAME, BYTES, SUB, TERM)                                                                         \
+    extern "C" __global__ void NAME(R1_MV_MATS, int cols, const int8_t* q, const float* d, const int* bsums, R1_MV_OUTS) { \
+        R1_MV_PROLOGUE                                                                                           \
+        int nsb = cols >> 8, j = lane & 7;                                                                       \
+        const uint8_t* row = w + (size_t)r * nsb * BYTES;                                                        \
+        const int8_t* qa = q + (size_t)t * cols;                                                                 \
+        float acc = 0.0f;                                                                                        \
+        for (int sb0 = 0; sb0 < nsb; sb0 += 4) {                                                                 \
+            int sb = sb0 + (lane >> 3);                                                                          \
+            const uint8_t* blk = row + (size_t)sb * BYTES;                                                       \
+            int sumi = 0, mins = 0;                                                                              \
+            if (sb < nsb) SUB(blk, j, qa + 256 * sb + 32 * j, bsums + ((size_t)t * nsb + sb) * 16, &sumi, &mins); \
+            for (int o = 1; o < 8; o <<= 1) {                                                                    \
+                sumi += __shfl_xor_sync(0xffffffffu, sumi, o);                                                   \
+                mins += __shfl_xor_sync(0xffffffffu, mins, o);                                                   \
+            }                                                                                                    \
+            if (j == 0 && sb < nsb) acc += TERM(blk, d[(size_t)t * nsb + sb], sumi, mins);                       \
+        }                                                                                                        \
+        acc = r1_warp_sum(acc);                                                                                  \
+        if (lane == 0) out[(size_t)t * rows + r] = bias ? acc + bias[r] : acc;                                   \
+    }
+R1_MV_KQ(r1_mv_q4_k, R1_Q4_K_BYTES, r1_q4k_sub, r1_q4k_term)
+R1_MV_KQ(r1_mv_q2_k, R1_Q2_K_BYTES, r1_q2k_sub, r1_q2k_term)
+R1_MV_KQ(r1_mv_q3_k, R1_Q3_K_BYTES, r1_q3k_sub, r1_q3k_term)
+R1_MV_KQ(r1_mv_q5_k, R1_Q5_K_BYTES, r1_q5k_sub, r1_q5k_term)
+R1_MV_KQ(r1_mv_iq4_xs, R1_IQ4_XS_BYTES, r1_iq4xs_sub, r1_iq4xs_term)
 
 // Q6_K against Q8_K: 8 lanes per super-block (one 32-element chunk each), 4 super-blocks per step.
 extern "C" __global__ void r1_mv_q6_k(R1_MV_MATS, int cols, const int8_t* q, const float* d, const int* bsums, R1_MV_OUTS) {
@@ -284,26 +318,6 @@ extern "C" __global__ void r1_mm_q8_0(const uint8_t* w, int rows, int cols, cons
     R1_MM_EPILOGUE
 }
 
-extern "C" __global__ void r1_mm_q4_k(const uint8_t* w, int rows, int cols, const int8_t* q, const float* d, const int* bsums,
-                                      int n, float* out) {
-    R1_MM_PROLOGUE
-    int nsb = cols >> 8;
-    const uint8_t* row = w + (size_t)r * nsb * R1_Q4_K_BYTES;
-    for (int sb = lane; sb < nsb; sb += 32) {
-        const uint8_t* blk = row + (size_t)sb * R1_Q4_K_BYTES;
-#pragma unroll
-        for (int i = 0; i < R1_MM_TOKENS; i++) {
-            if (i >= nt) break;
-            size_t ts = (size_t)(t0 + i) * nsb + sb;
-            int sumi = 0, mins = 0;
-#pragma unroll 1
-            for (int j = 0; j < 8; j++) r1_q4k_sub(blk, j, q + ts * 256 + 32 * j, bsums + ts * 16, &sumi, &mins);
-            acc[i] += r1_q4k_term(blk, d[ts], sumi, mins);
-        }
-    }
-    R1_MM_EPILOGUE
-}
-
 extern "C" __global__ void r1_mm_q6_k(const uint8_t* w, int rows, int cols, const int8_t* q, const float* d, const int* bsums,
                                       int n, float* out) {
     R1_MM_PROLOGUE
@@ -323,3 +337,51 @@ extern "C" __global__ void r1_mm_q6_k(const uint8_t* w, int rows, int cols, cons
     }
     R1_MM_EPILOGUE
 }
+
+// Prefill for the other 32-element types (as r1_mm_q4_0) and the K-quants but Q6_K.
+#define R1_MM_Q32(NAME, BYTES, PART, TERM)                                                                       \
+    extern "C" __global__ void NAME(const uint8_t* w, int rows, int cols, const int8_t* q, const float* d, const int* s, \
+                                    int n, float* out) {                                                         \
+        R1_MM_PROLOGUE                                                                                           \
+        int nb = cols >> 5;                                                                                      \
+        const uint8_t* row = w + (size_t)r * nb * BYTES;                                                         \
+        for (int b = lane; b < nb; b += 32) {                                                                    \
+            const uint8_t* blk = row + (size_t)b * BYTES;                                                        \
+            _Pragma("unroll") for (int i = 0; i < R1_MM_TOKENS; i++) {                                           \
+                if (i >= nt) break;                                                                              \
+                size_t tb = (size_t)(t0 + i) * nb + b;                                                           \
+                const int8_t* a = q + tb * 32;                                                                   \
+                int sumi = PART(blk, a, 0) + PART(blk, a, 1) + PART(blk, a, 2) + PART(blk, a, 3);                \
+                acc[i] += TERM(blk, d[tb], sumi, s[tb]);                                                         \
+            }                                                                                                    \
+        }                                                                                                        \
+        R1_MM_EPILOGUE                                                                                           \
+    }
+R1_MM_Q32(r1_mm_q4_1, R1_Q4_1_BYTES, r1_q4_1_part, r1_q4_1_term)
+R1_MM_Q32(r1_mm_q5_0, R1_Q5_0_BYTES, r1_q5_0_part, r1_q5_0_term)
+R1_MM_Q32(r1_mm_q5_1, R1_Q5_1_BYTES, r1_q5_1_part, r1_q5_1_term)
+R1_MM_Q32(r1_mm_iq4_nl, R1_IQ4_NL_BYTES, r1_iq4_nl_part, r1_iq4_nl_term)
+
+#define R1_MM_KQ(NAME, BYTES, SUB, TERM)                                                                         \
+    extern "C" __global__ void NAME(const uint8_t* w, int rows, int cols, const int8_t* q, const float* d, const int* bsums, \
+                                    int n, float* out) {                                                         \
+        R1_MM_PROLOGUE                                                                                           \
+        int nsb = cols >> 8;                                                                                     \
+        const uint8_t* row = w + (size_t)r * nsb * BYTES;                                                        \
+        for (int sb = lane; sb < nsb; sb += 32) {                                                                \
+            const uint8_t* blk = row + (size_t)sb * BYTES;                                                       \
+            _Pragma("unroll") for (int i = 0; i < R1_MM_TOKENS; i++) {                                           \
+                if (i >= nt) break;                                                                              \
+                size_t ts = (size_t)(t0 + i) * nsb + sb;                                                         \
+                int sumi = 0, mins = 0;                                                                          \
+                _Pragma("unroll 1") for (int j = 0; j < 8; j++) SUB(blk, j, q + ts * 256 + 32 * j, bsums + ts * 16, &sumi, &mins); \
+                acc[i] += TERM(blk, d[ts], sumi, mins);                                                          \
+            }                                                                                                    \
+        }                                                                                                        \
+        R1_MM_EPILOGUE                                                                                           \
+    }
+R1_MM_KQ(r1_mm_q4_k, R1_Q4_K_BYTES, r1_q4k_sub, r1_q4k_term)
+R1_MM_KQ(r1_mm_q2_k, R1_Q2_K_BYTES, r1_q2k_sub, r1_q2k_term)
+R1_MM_KQ(r1_mm_q3_k, R1_Q3_K_BYTES, r1_q3k_sub, r1_q3k_term)
+R1_MM_KQ(r1_mm_q5_k, R1_Q5_K_BYTES, r1_q5k_sub, r1_q5k_term)
+R1_MM_KQ(r1_mm_iq4_xs, R1_IQ4_XS_BYTES, r1_iq4xs_sub, r1_iq4xs_term)

@@ -54,28 +54,50 @@ void r1h_quantize_q8_k(const float* x, int8_t* q, float* d, int* bsums, int sbs)
 }
 
 // One row of r1_mv_*: the lanes' exact integer parts per block, the block terms added in block order.
-// `s` is Σq per 32-block (Q4_0) or the 16-sums (K-quants); unused for Q8_0.
+// `s` is Σq per 32-block (32-element types) or the 16-sums (K-quants); unused for Q8_0.
+typedef int (*r1h_part)(const uint8_t*, const int8_t*, int);
+typedef float (*r1h_term)(const uint8_t*, float, int, int);
+typedef void (*r1h_sub)(const uint8_t*, int, const int8_t*, const int*, int*, int*);
+typedef float (*r1h_kterm)(const uint8_t*, float, int, int);
+static float r1h_q8_0_term(const uint8_t* blk, float da, int sumi, int suma) { (void)suma; return r1_q8_0_term(blk, da, sumi); }
+
 float r1h_dot(int type, const uint8_t* row, int cols, const int8_t* q, const float* d, const int* s) {
     float acc = 0.0f;
-    if (type == R1_T_Q4_0 || type == R1_T_Q8_0) {
+    r1h_part part = 0;
+    r1h_term term = 0;
+    int bytes = 0;
+    switch (type) {
+        case R1_T_Q4_0: part = r1_q4_0_part; term = r1_q4_0_term; bytes = R1_Q4_0_BYTES; break;
+        case R1_T_Q8_0: part = r1_q8_0_part; term = r1h_q8_0_term; bytes = R1_Q8_0_BYTES; break;
+        case R1_T_Q4_1: part = r1_q4_1_part; term = r1_q4_1_term; bytes = R1_Q4_1_BYTES; break;
+        case R1_T_Q5_0: part = r1_q5_0_part; term = r1_q5_0_term; bytes = R1_Q5_0_BYTES; break;
+        case R1_T_Q5_1: part = r1_q5_1_part; term = r1_q5_1_term; bytes = R1_Q5_1_BYTES; break;
+        case R1_T_IQ4_NL: part = r1_iq4_nl_part; term = r1_iq4_nl_term; bytes = R1_IQ4_NL_BYTES; break;
+    }
+    if (part) {
         for (int b = 0; b < cols / 32; b++) {
+            const uint8_t* blk = row + (long long)b * bytes;
             int sumi = 0;
-            if (type == R1_T_Q4_0) {
-                const uint8_t* blk = row + (long long)b * R1_Q4_0_BYTES;
-                for (int j = 0; j < 4; j++) sumi += r1_q4_0_part(blk, q + 32 * b, j);
-                acc += r1_q4_0_term(blk, d[b], sumi, s[b]);
-            } else {
-                const uint8_t* blk = row + (long long)b * R1_Q8_0_BYTES;
-                for (int j = 0; j < 4; j++) sumi += r1_q8_0_part(blk, q + 32 * b, j);
-                acc += r1_q8_0_term(blk, d[b], sumi);
-            }
+            for (int j = 0; j < 4; j++) sumi += part(blk, q + 32 * b, j);
+            acc += term(blk, d[b], sumi, s ? s[b] : 0);
         }
-    } else if (type == R1_T_Q4_K) {
+        return acc;
+    }
+    r1h_sub sub = 0;
+    r1h_kterm kterm = 0;
+    switch (type) {
+        case R1_T_Q2_K: sub = r1_q2k_sub; kterm = r1_q2k_term; bytes = R1_Q2_K_BYTES; break;
+        case R1_T_Q3_K: sub = r1_q3k_sub; kterm = r1_q3k_term; bytes = R1_Q3_K_BYTES; break;
+        case R1_T_Q4_K: sub = r1_q4k_sub; kterm = r1_q4k_term; bytes = R1_Q4_K_BYTES; break;
+        case R1_T_Q5_K: sub = r1_q5k_sub; kterm = r1_q5k_term; bytes = R1_Q5_K_BYTES; break;
+        case R1_T_IQ4_XS: sub = r1_iq4xs_sub; kterm = r1_iq4xs_term; bytes = R1_IQ4_XS_BYTES; break;
+    }
+    if (sub) {
         for (int sb = 0; sb < cols / 256; sb++) {
-            const uint8_t* blk = row + (long long)sb * R1_Q4_K_BYTES;
+            const uint8_t* blk = row + (long long)sb * bytes;
             int sumi = 0, mins = 0;
-            for (int j = 0; j < 8; j++) r1_q4k_sub(blk, j, q + 256 * sb + 32 * j, s + 16 * sb, &sumi, &mins);
-            acc += r1_q4k_term(blk, d[sb], sumi, mins);
+            for (int j = 0; j < 8; j++) sub(blk, j, q + 256 * sb + 32 * j, s + 16 * sb, &sumi, &mins);
+            acc += kterm(blk, d[sb], sumi, mins);
         }
     } else if (type == R1_T_Q6_K) {
         for (int sb = 0; sb < cols / 256; sb++) {

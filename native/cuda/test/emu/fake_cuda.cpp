@@ -193,6 +193,14 @@ std::map<std::string, Kernel>& kernels() {
         {"r1_mv_q6_k", kernel(r1_mv_q6_k)}, {"r1_mv_f16", kernel(r1_mv_f16)}, {"r1_mv_f32", kernel(r1_mv_f32)},
         {"r1_gemm", kernel(r1_gemm)}, {"r1_mm_q4_0", kernel(r1_mm_q4_0)}, {"r1_mm_q8_0", kernel(r1_mm_q8_0)},
         {"r1_mm_q4_k", kernel(r1_mm_q4_k)}, {"r1_mm_q6_k", kernel(r1_mm_q6_k)}, {"r1_attn_decode", kernel(r1_attn_decode)},
+        {"r1_mv_q4_1", kernel(r1_mv_q4_1)}, {"r1_mm_q4_1", kernel(r1_mm_q4_1)},
+        {"r1_mv_q5_0", kernel(r1_mv_q5_0)}, {"r1_mm_q5_0", kernel(r1_mm_q5_0)},
+        {"r1_mv_q5_1", kernel(r1_mv_q5_1)}, {"r1_mm_q5_1", kernel(r1_mm_q5_1)},
+        {"r1_mv_iq4_nl", kernel(r1_mv_iq4_nl)}, {"r1_mm_iq4_nl", kernel(r1_mm_iq4_nl)},
+        {"r1_mv_q2_k", kernel(r1_mv_q2_k)}, {"r1_mm_q2_k", kernel(r1_mm_q2_k)},
+        {"r1_mv_q3_k", kernel(r1_mv_q3_k)}, {"r1_mm_q3_k", kernel(r1_mm_q3_k)},
+        {"r1_mv_q5_k", kernel(r1_mv_q5_k)}, {"r1_mm_q5_k", kernel(r1_mm_q5_k)},
+        {"r1_mv_iq4_xs", kernel(r1_mv_iq4_xs)}, {"r1_mm_iq4_xs", kernel(r1_mm_iq4_xs)},
         {"r1_attn_prefill", kernel(r1_attn_prefill)},
     };
     return k;

@@ -22,7 +22,7 @@ import java.util.Map;
  * {@link #setStepInputs} rewrites, so one captured decode step replays for every token.
  *
  * <p>Matmuls of up to {@link #MATVEC_MAX_TOKENS} tokens quantize the activations once (q8_1 blocks for
- * Q4_0/Q8_0, Q8_K for Q4_K/Q6_K, as the CPU backend does) and run a dp4a matvec per weight; longer chunks
+ * the 32-element types, Q8_K for the K-quants and IQ4_XS, as the CPU backend does) and run a dp4a matvec per weight; longer chunks
  * run cuBLAS GemmEx on weights dequantized to F16 when cuBLAS is present, else the WMMA kernel. A residual
  * add directly followed by the RMSNorm of the same rows is launched as one fused kernel.
  */
@@ -221,8 +221,7 @@ public final class CudaBackend implements Backend {
     public Matrix matrix(String name, GgmlType type, int rows, int cols, MemorySegment data) {
         GgmlType t = type;
         MemorySegment src = data;
-        if (!(type == GgmlType.F32 || type == GgmlType.F16 || type == GgmlType.Q4_0 || type == GgmlType.Q8_0
-                || type == GgmlType.Q4_K || type == GgmlType.Q6_K)) {
+        if (!(type == GgmlType.F32 || type == GgmlType.F16 || Q8_1_TYPES.containsKey(type) || Q8_K_TYPES.containsKey(type))) {
             float[] f = new float[Math.multiplyExact(rows, cols)]; // e.g. BF16: kept as F32 on the device
             type.dequantize(data, 0, f, 0, f.length);
             src = Arena.ofAuto().allocateFrom(ValueLayout.JAVA_FLOAT, f);
@@ -586,14 +585,28 @@ public final class CudaBackend implements Backend {
         };
     }
 
+    /**
+     * The quantized types with kernels of their own, by the activations they dot: 32-element blocks against q8_1,
+     * K-quants against Q8_K; each with its {matvec, prefill} kernel. Other types (BF16, the IQ1-IQ3 grids) are
+     * uploaded dequantized to F32.
+     */
+    static final Map<GgmlType, String[]> Q8_1_TYPES = Map.of(
+            GgmlType.Q4_0, new String[] {CudaKernels.MV_Q4_0, CudaKernels.MM_Q4_0}, GgmlType.Q8_0, new String[] {CudaKernels.MV_Q8_0, CudaKernels.MM_Q8_0},
+            GgmlType.Q4_1, new String[] {CudaKernels.MV_Q4_1, CudaKernels.MM_Q4_1}, GgmlType.Q5_0, new String[] {CudaKernels.MV_Q5_0, CudaKernels.MM_Q5_0},
+            GgmlType.Q5_1, new String[] {CudaKernels.MV_Q5_1, CudaKernels.MM_Q5_1}, GgmlType.IQ4_NL, new String[] {CudaKernels.MV_IQ4_NL, CudaKernels.MM_IQ4_NL});
+    static final Map<GgmlType, String[]> Q8_K_TYPES = Map.of(
+            GgmlType.Q2_K, new String[] {CudaKernels.MV_Q2_K, CudaKernels.MM_Q2_K}, GgmlType.Q3_K, new String[] {CudaKernels.MV_Q3_K, CudaKernels.MM_Q3_K},
+            GgmlType.Q4_K, new String[] {CudaKernels.MV_Q4_K, CudaKernels.MM_Q4_K}, GgmlType.Q5_K, new String[] {CudaKernels.MV_Q5_K, CudaKernels.MM_Q5_K},
+            GgmlType.Q6_K, new String[] {CudaKernels.MV_Q6_K, CudaKernels.MM_Q6_K}, GgmlType.IQ4_XS, new String[] {CudaKernels.MV_IQ4_XS, CudaKernels.MM_IQ4_XS});
+
     /** Activations quantized once for every matrix that dots 8-bit activations (q8_1 and/or Q8_K). */
     private void quantizeActivations(Buffer x, int n, Matrix[] ws) {
         boolean q8_1 = false, q8k = false;
         int cols = ws[0].cols();
         for (Matrix w : ws) {
             GgmlType t = ((Mat) w).type;
-            q8_1 |= t == GgmlType.Q4_0 || t == GgmlType.Q8_0;
-            q8k |= t == GgmlType.Q4_K || t == GgmlType.Q6_K;
+            q8_1 |= Q8_1_TYPES.containsKey(t);
+            q8k |= Q8_K_TYPES.containsKey(t);
         }
         long total = (long) n * cols;
         if (q8_1 && !(q8Of != null && q8Of.equals(x) && q8Len == total)) { // else its producer quantized it
@@ -622,7 +635,14 @@ public final class CudaBackend implements Backend {
                     .set(m.ptr, m.rows, m.cols, qk.ptr, qkd.ptr, qks.ptr, n, out));
             case Q6_K -> dev.launch(CudaKernels.MM_Q6_K, gx, gy, 128, 0, args(CudaKernels.MM_Q6_K, "PIIPPPIP")
                     .set(m.ptr, m.rows, m.cols, qk.ptr, qkd.ptr, qks.ptr, n, out));
-            default -> throw new IllegalArgumentException(m.type + " is not a quantized type");
+            default -> {
+                String[] q8 = Q8_1_TYPES.get(m.type), qK = Q8_K_TYPES.get(m.type);
+                if (q8 != null) dev.launch(q8[1], gx, gy, 128, 0, args(q8[1], "PIIPPPIP")
+                        .set(m.ptr, m.rows, m.cols, this.q8.ptr, q8d.ptr, q8s.ptr, n, out));
+                else if (qK != null) dev.launch(qK[1], gx, gy, 128, 0, args(qK[1], "PIIPPPIP")
+                        .set(m.ptr, m.rows, m.cols, qk.ptr, qkd.ptr, qks.ptr, n, out));
+                else throw new IllegalArgumentException(m.type + " is not a quantized type");
+            }
         }
     }
 
@@ -666,6 +686,10 @@ public final class CudaBackend implements Backend {
                     q8.ptr, q8d.ptr, o[0], o[1], o[2], b[0], b[1], b[2]);
             case Q4_K, Q6_K -> a = args(kernel = t == GgmlType.Q4_K ? CudaKernels.MV_Q4_K : CudaKernels.MV_Q6_K, "PPPIIIIPPPPPPPPP")
                     .set(w[0], w[1], w[2], rows[0], rows[1], rows[2], cols, qk.ptr, qkd.ptr, qks.ptr, o[0], o[1], o[2], b[0], b[1], b[2]);
+            case Q4_1, Q5_0, Q5_1, IQ4_NL -> a = args(kernel = Q8_1_TYPES.get(t)[0], "PPPIIIIPPPPPPPPP").set(w[0], w[1], w[2], rows[0],
+                    rows[1], rows[2], cols, q8.ptr, q8d.ptr, q8s.ptr, o[0], o[1], o[2], b[0], b[1], b[2]);
+            case Q2_K, Q3_K, Q5_K, IQ4_XS -> a = args(kernel = Q8_K_TYPES.get(t)[0], "PPPIIIIPPPPPPPPP").set(w[0], w[1], w[2], rows[0],
+                    rows[1], rows[2], cols, qk.ptr, qkd.ptr, qks.ptr, o[0], o[1], o[2], b[0], b[1], b[2]);
             default -> a = args(kernel = t == GgmlType.F16 ? CudaKernels.MV_F16 : CudaKernels.MV_F32, "PPPIIIIPPPPPPP")
                     .set(w[0], w[1], w[2], rows[0], rows[1], rows[2], cols, p(x), o[0], o[1], o[2], b[0], b[1], b[2]);
         }

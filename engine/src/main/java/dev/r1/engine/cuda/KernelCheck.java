@@ -50,11 +50,12 @@ public final class KernelCheck {
 
     /** Runs every check; the rows, in order. */
     public List<Row> run() {
-        for (GgmlType t : TYPES) embed(t);
+        for (GgmlType t : NATIVE) embed(t);
         norms();
         elementwise();
         rope();
         for (GgmlType t : TYPES) for (int n : new int[] {1, 3, small ? 20 : 40}) matmul(t, n);
+        for (GgmlType t : MORE) for (int n : small ? new int[] {1, 9} : new int[] {1, 3, 40}) matmul(t, n);
         if (!small) matmul(GgmlType.Q4_0, CudaBackend.F16_PREFILL_MIN + 8); // a long prefill chunk: the F16 GEMM under 'auto'
         // Q4_0 decode rows over several 128-block passes (the last one short), and a width off the 4-block grid
         for (int n : new int[] {1, 2}) {
@@ -66,6 +67,7 @@ public final class KernelCheck {
         grouped(new GgmlType[] {GgmlType.Q4_0, GgmlType.Q4_0, GgmlType.Q4_0}, 2, true);
         grouped(new GgmlType[] {GgmlType.Q8_0, GgmlType.F16, GgmlType.Q4_K}, 1, true); // one launch each, biased or not
         grouped(new GgmlType[] {GgmlType.Q4_K, GgmlType.Q4_K, GgmlType.Q6_K}, 2);
+        grouped(new GgmlType[] {GgmlType.Q5_K, GgmlType.Q5_K, GgmlType.Q5_K}, 2, true); // Q5_K_M's q/k/v
         grouped(new GgmlType[] {GgmlType.F16, GgmlType.Q8_0}, small ? 20 : 40);
         if (gpu.hasCublas()) {
             gpu.useCublas(false);
@@ -76,7 +78,12 @@ public final class KernelCheck {
         return rows;
     }
 
-    static final GgmlType[] TYPES = {GgmlType.F32, GgmlType.F16, GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_K, GgmlType.Q6_K};
+    static final GgmlType[] TYPES = {GgmlType.F32, GgmlType.F16, GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K};
+    /** Every type with kernels of its own on the device (embedding, dequantization, matvec and prefill). */
+    public static final GgmlType[] NATIVE = {GgmlType.F32, GgmlType.F16, GgmlType.Q4_0, GgmlType.Q4_1, GgmlType.Q5_0, GgmlType.Q5_1,
+            GgmlType.Q8_0, GgmlType.IQ4_NL, GgmlType.Q2_K, GgmlType.Q3_K, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K, GgmlType.IQ4_XS};
+    /** The types checked at every token count ({@link #TYPES}) or, to keep the emulator's run short, at one and at a prefill chunk. */
+    static final GgmlType[] MORE = {GgmlType.Q4_1, GgmlType.Q5_0, GgmlType.Q5_1, GgmlType.IQ4_NL, GgmlType.Q2_K, GgmlType.Q3_K, GgmlType.IQ4_XS};
 
     float[] gaussian(int n, float sd) {
         float[] x = new float[n];
@@ -96,8 +103,20 @@ public final class KernelCheck {
             int o = k * ts;
             switch (t) {
                 case Q4_0, Q8_0 -> bb.putShort(o, Float.floatToFloat16(s * (t == GgmlType.Q4_0 ? 0.4f : 0.02f) * (0.5f + rnd.nextFloat())));
-                case Q4_K -> {
-                    bb.putShort(o, Float.floatToFloat16(s * 0.01f * (0.5f + rnd.nextFloat())));
+                case Q5_0 -> bb.putShort(o, Float.floatToFloat16(s * 0.2f * (0.5f + rnd.nextFloat())));
+                case IQ4_NL -> bb.putShort(o, Float.floatToFloat16(s * 0.03f * (0.5f + rnd.nextFloat())));
+                case IQ4_XS -> bb.putShort(o, Float.floatToFloat16(s * 0.001f * (0.5f + rnd.nextFloat())));
+                case Q4_1, Q5_1 -> {
+                    bb.putShort(o, Float.floatToFloat16(s * 0.1f * (0.5f + rnd.nextFloat())));
+                    bb.putShort(o + 2, Float.floatToFloat16(-s * rnd.nextFloat()));
+                }
+                case Q2_K -> {
+                    bb.putShort(o + 80, Float.floatToFloat16(s * 0.1f * (0.5f + rnd.nextFloat())));
+                    bb.putShort(o + 82, Float.floatToFloat16(s * 0.05f * rnd.nextFloat()));
+                }
+                case Q3_K -> bb.putShort(o + 108, Float.floatToFloat16(s * 0.01f * (0.5f + rnd.nextFloat())));
+                case Q4_K, Q5_K -> {
+                    bb.putShort(o, Float.floatToFloat16(s * (t == GgmlType.Q4_K ? 0.01f : 0.005f) * (0.5f + rnd.nextFloat())));
                     bb.putShort(o + 2, Float.floatToFloat16(s * 0.01f * rnd.nextFloat()));
                 }
                 case Q6_K -> bb.putShort(o + 208, Float.floatToFloat16(s * 0.002f * (0.5f + rnd.nextFloat())));
@@ -207,7 +226,17 @@ public final class KernelCheck {
         cpu.matmul(x[0], n, new Backend.Matrix[] {m[0]}, new Buffer[] {o[0]});
         gpu.matmul(x[1], n, new Backend.Matrix[] {m[1]}, new Buffer[] {o[1]});
         String path = path(t, n);
-        compare("matmul " + t + " " + rows + "x" + cols + " x " + n + " (" + path + ")", o, tolerance(path));
+        compare("matmul " + t + " " + rows + "x" + cols + " x " + n + " (" + path + ")", o, tolerance(t, path));
+    }
+
+    /**
+     * As {@link #tolerance(String)}, but 1e-3 for Q4_1 and Q5_1 on the 8-bit path: their minimum multiplies the
+     * activation block's sum, which the CPU takes as ggml's q8_1 does, {@code f16(d·Σq)} (11 bits), and the GPU
+     * exactly as {@code d·Σq} from the integer sum (measured 5e-5 to 3e-4, emulated, against the CPU; both
+     * kernels are held to float64 by CudaMathTest).
+     */
+    private static double tolerance(GgmlType t, String path) {
+        return (t == GgmlType.Q4_1 || t == GgmlType.Q5_1) && path.startsWith("dp4a") ? 1e-3 : tolerance(path);
     }
 
     /** Which kernel the backend picks for a matmul of type t over n tokens. */
@@ -267,7 +296,7 @@ public final class KernelCheck {
         for (int i = 0; i < types.length; i++) {
             String path = path(types[i], n);
             compare("matmul group " + java.util.Arrays.toString(types) + " x " + n + (biased ? " + bias" : "") + ": #" + i + " (" + path + ")",
-                    o[i], tolerance(path));
+                    o[i], tolerance(types[i], path));
         }
     }
 

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.r1.engine.cpu.CpuOps;
 import dev.r1.engine.cpu.KQuants;
+import dev.r1.engine.cpu.KQuants2;
 import dev.r1.engine.cpu.Parallel;
 import dev.r1.engine.cpu.QuantKernels;
 import dev.r1.engine.model.Backend;
@@ -71,11 +72,16 @@ class CudaMathTest {
         for (int k = 0; k < blocks; k++) {
             int o = k * ts;
             switch (t) {
-                case Q4_0, Q8_0 -> bb.putShort(o, Float.floatToFloat16(rnd.nextFloat() * 0.02f + 1e-4f));
-                case Q4_K -> {
+                case Q4_0, Q8_0, Q5_0, IQ4_NL, IQ4_XS -> bb.putShort(o, Float.floatToFloat16(rnd.nextFloat() * 0.02f + 1e-4f));
+                case Q4_K, Q5_K, Q4_1, Q5_1 -> {
                     bb.putShort(o, Float.floatToFloat16(rnd.nextFloat() * 0.01f));
                     bb.putShort(o + 2, Float.floatToFloat16(rnd.nextFloat() * 0.01f));
                 }
+                case Q2_K -> {
+                    bb.putShort(o + 80, Float.floatToFloat16(rnd.nextFloat() * 0.01f));
+                    bb.putShort(o + 82, Float.floatToFloat16(rnd.nextFloat() * 0.01f));
+                }
+                case Q3_K -> bb.putShort(o + 108, Float.floatToFloat16(rnd.nextFloat() * 0.01f));
                 case Q6_K -> bb.putShort(o + 208, Float.floatToFloat16(rnd.nextFloat() * 0.01f));
                 case F16 -> { for (int i = 0; i < bs; i++) bb.putShort(o + 2 * i, Float.floatToFloat16((float) rnd.nextGaussian())); }
                 case F32 -> { for (int i = 0; i < bs; i++) bb.putFloat(o + 4 * i, (float) rnd.nextGaussian()); }
@@ -87,7 +93,7 @@ class CudaMathTest {
 
     @Test
     void dequantizationMatchesTheModelsBitForBit() throws Throwable {
-        for (GgmlType t : new GgmlType[] {GgmlType.F32, GgmlType.F16, GgmlType.Q4_0, GgmlType.Q8_0, GgmlType.Q4_K, GgmlType.Q6_K}) {
+        for (GgmlType t : KernelCheck.NATIVE) {
             int rows = 3, cols = 512;
             byte[] w = randomRows(t, rows, cols);
             try (Arena a = Arena.ofConfined()) {
@@ -136,12 +142,19 @@ class CudaMathTest {
         }
     }
 
+    /** Q8_K values in the pair layout the CPU's {@link KQuants2} kernels read. */
+    static short[] pairs(short[] q) {
+        short[] p = new short[q.length];
+        KQuants2.toPairs(q, 0, q.length, p, 0);
+        return p;
+    }
+
     @Test
     void kQuantDotsMatchTheCpuBitForBit() throws Throwable {
         // Integer sums per super-block are exact on both sides and the float terms are added in the same
         // order (super-block by super-block), so the results must be identical.
         int cols = 2560, rows = 16;
-        for (GgmlType t : new GgmlType[] {GgmlType.Q4_K, GgmlType.Q6_K}) {
+        for (GgmlType t : new GgmlType[] {GgmlType.Q4_K, GgmlType.Q2_K, GgmlType.Q3_K, GgmlType.Q5_K, GgmlType.Q6_K, GgmlType.IQ4_XS}) {
             byte[] w = randomRows(t, rows, cols);
             float[] x = activations(cols);
             try (Arena a = Arena.ofConfined()) {
@@ -155,11 +168,23 @@ class CudaMathTest {
                 long rb = (long) cols / 256 * t.typeSize();
                 for (int r = 0; r < rows; r++) {
                     float got = (float) m.dot.invokeExact(t.id(), ws.asSlice(r * rb), cols, q, d, s);
-                    if (t == GgmlType.Q6_K) {
-                        // the CPU kernel adds in ggml's AVX2 order (eight float lanes per row); the GPU's sums each
-                        // super-block's integers whole: the same products, floats combined in another order
-                        float cpu = KQuants.dotQ6_K(ws, r * rb, cols / 256, wq, 0, kd, 0, kb, 0);
-                        assertEquals(cpu, got, 1e-5f * Math.max(1f, Math.abs(cpu)), t + " row " + r);
+                    if (t != GgmlType.Q4_K) {
+                        // the CPU kernels add in ggml's AVX2 order (eight float lanes per row); the GPU's sums each
+                        // super-block's integers whole: the same products, floats combined in another order. So both
+                        // are held to float64 over the same 8-bit activations, within a few roundings of the sum
+                        float cpu = t == GgmlType.Q6_K ? KQuants.dotQ6_K(ws, r * rb, cols / 256, wq, 0, kd, 0, kb, 0)
+                                : KQuants2.dot(t, ws, r * rb, cols / 256, wq, pairs(wq), 0, kd, 0, kb, 0);
+                        float[] deq = new float[cols];
+                        t.dequantize(ws, r * rb, deq, 0, cols);
+                        double ref = 0, mag = 0;
+                        for (int i = 0; i < cols; i++) {
+                            double p = (double) deq[i] * wq[i] * kd[i / 256];
+                            ref += p;
+                            mag += Math.abs(p);
+                        }
+                        // ~25 super-block terms a row, each within a rounding or two of float64: 1e-6 of their magnitudes
+                        assertEquals(ref, got, 1e-6 * mag, t + " row " + r + ": GPU against float64");
+                        assertEquals(ref, cpu, 1e-6 * mag, t + " row " + r + ": CPU against float64");
                         continue;
                     }
                     float want = KQuants.dotQ4_K(ws, r * rb, cols / 256, wq, 0, kd, 0, kb, 0);
@@ -175,7 +200,7 @@ class CudaMathTest {
         // block terms. Both are a sum of the same 64 exactly computed integers times float scales, so each
         // is held to float64 within a few roundings of the sum of magnitudes.
         int cols = 2048, nb = cols / 32, rows = 8;
-        for (GgmlType t : new GgmlType[] {GgmlType.Q4_0, GgmlType.Q8_0}) {
+        for (GgmlType t : new GgmlType[] {GgmlType.Q4_0, GgmlType.Q8_0, GgmlType.Q4_1, GgmlType.Q5_0, GgmlType.Q5_1, GgmlType.IQ4_NL}) {
             byte[] w = randomRows(t, rows, cols);
             float[] x = activations(cols);
             try (Arena a = Arena.ofConfined()) {
@@ -199,10 +224,11 @@ class CudaMathTest {
                         mag += Math.abs(term * wd[b]);
                     }
                     float got = (float) m.dot.invokeExact(t.id(), ws.asSlice(r * rb), cols, q, d, s);
-                    float cpu = t == GgmlType.Q4_0 ? QuantKernels.dotQ4_0(ws, r * rb, nb, wq, 0, wd, wds, 0)
-                            : QuantKernels.dotQ8_0(ws, r * rb, nb, pq, 0, pd, 0, QuantKernels.laneScratch());
                     double tol = 1e-6 * mag + 1e-12;
                     assertEquals(ref, got, tol, t + " row " + r + " (kernel)");
+                    if (t != GgmlType.Q4_0 && t != GgmlType.Q8_0) continue; // the CPU's other kernels: LlamaCppParityTest
+                    float cpu = t == GgmlType.Q4_0 ? QuantKernels.dotQ4_0(ws, r * rb, nb, wq, 0, wd, wds, 0)
+                            : QuantKernels.dotQ8_0(ws, r * rb, nb, pq, 0, pd, 0, QuantKernels.laneScratch());
                     assertEquals(ref, cpu, tol, t + " row " + r + " (cpu)");
                 }
             }
