@@ -4,7 +4,10 @@ import static org.junit.jupiter.api.Assertions.*;
 
 import dev.r1.bindings.CudaDriver;
 import dev.r1.bindings.NativeLibraryException;
+import dev.r1.models.tensor.GgmlType;
+import java.util.EnumSet;
 import java.util.List;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 /** What runs without a GPU: availability messages, the path up to the driver call, cuBLAS lookup, OOM text. */
@@ -35,5 +38,22 @@ class CudaBackendTest {
         assertEquals("out of device memory: tensor 'blk.0.ffn_up.weight' (Q4_0, 18944x3584) needs 3,000,000,000 bytes,"
                 + " 1,000,000 free of 40,000,000,000 on NVIDIA A100-SXM4-40GB (r1 holds 39,000,000,000);"
                 + " use a smaller model or context, or the CPU backend", m);
+    }
+
+    @Test
+    void everyNativeTypeHasItsTwoKernelsAndIsChecked() {
+        // what KernelCheck runs (and CudaMathTest dequantizes) is what the backend keeps quantized, no more, no less
+        Set<GgmlType> native_ = EnumSet.of(GgmlType.F32, GgmlType.F16);
+        native_.addAll(CudaBackend.Q8_1_TYPES.keySet());
+        native_.addAll(CudaBackend.Q8_K_TYPES.keySet());
+        assertEquals(EnumSet.copyOf(List.of(KernelCheck.NATIVE)), native_);
+        assertTrue(java.util.Collections.disjoint(CudaBackend.Q8_1_TYPES.keySet(), CudaBackend.Q8_K_TYPES.keySet()));
+        for (var m : List.of(CudaBackend.Q8_1_TYPES, CudaBackend.Q8_K_TYPES)) {
+            m.forEach((t, k) -> {
+                assertEquals(2, k.length, t.toString());
+                assertTrue(CudaKernels.ALL.contains(k[0]) && k[0].startsWith("r1_mv_"), t + ": " + k[0]);
+                assertTrue(CudaKernels.ALL.contains(k[1]) && k[1].startsWith("r1_mm_"), t + ": " + k[1]);
+            });
+        }
     }
 }
