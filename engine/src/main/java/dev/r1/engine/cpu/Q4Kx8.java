@@ -56,11 +56,11 @@ public final class Q4Kx8 {
     static final int QK = KQuants.QK;
     /**
      * Whether one token's activation pairs are spread over R lanes each for {@link #gemv}/{@link #gemv2}
-     * (a plain load per pair, what AVX2 machines always ran) or broadcast from the packed pairs
-     * ({@link #pairs}). At 512 bits a spread pair is 64 bytes (96 KB for 1536 columns), out of L1; as
-     * {@link Q4x8#SPREAD}, {@code -Dr1.cpu.q4kspread} overrides.
+     * (a plain load per pair, what AVX2 machines ran until session 22) or broadcast from the packed pairs
+     * ({@link #pairs}, the default at every width, as {@link Q4x8#SPREAD}: at 256 bits 47.6 against 37.0 GMAC/s,
+     * {@code MatvecBench 2 Q4_K 53760} under {@code -XX:UseAVX=2}); {@code -Dr1.cpu.q4kspread=true} spreads.
      */
-    public static final boolean SPREAD = Boolean.parseBoolean(System.getProperty("r1.cpu.q4kspread", String.valueOf(R < 16)));
+    public static final boolean SPREAD = Boolean.getBoolean("r1.cpu.q4kspread");
     /**
      * Whether {@link #gemv2} runs nested loops (sub-blocks inside super-blocks, the fma after the inner loop)
      * or one loop over all sub-blocks with the fma under an if. At 512 bits, beside the 256-bit kernels, the

@@ -44,11 +44,13 @@ public final class Q4x8 {
     // F16Math's) made the shared profiles megamorphic and C2 boxed a vector per call (160 bytes, Zen 4).
     /**
      * Whether one token's activation pairs are spread over R lanes each for {@link #gemv}/{@link #gemv2}
-     * (a plain load per pair) or broadcast from the packed pairs. At 256 bits the spread form measured
-     * faster; at 512 bits its 64 bytes per pair (48 KB for 1536 columns) fall out of L1, and AVX-512
-     * broadcasts from memory in one instruction.
+     * (a plain load per pair) or broadcast from the packed pairs (the default, {@code -Dr1.cpu.q4spread=true}
+     * spreads). At 512 bits a spread pair's 64 bytes (48 KB for 1536 columns) fall out of L1. At 256 bits the
+     * spread form was chosen when C2 built half the broadcasts from three instructions (session 3, Zen 3); JDK 25
+     * with {@code -XX:UseAVX=2} broadcasts each from memory in one ({@code vpbroadcastd ymm, m32}), and on the
+     * Zen 4 machine the broadcast form decoded the 1.5B Q4_0 default 31.1 against 37.5 ms p50 (3 pairs, session 22).
      */
-    public static final boolean SPREAD = Boolean.parseBoolean(System.getProperty("r1.cpu.q4spread", String.valueOf(R < 16)));
+    public static final boolean SPREAD = Boolean.getBoolean("r1.cpu.q4spread");
     /** Bytes per group per block column. */
     public static final int BLOCK = R * QuantKernels.Q4_0_BYTES;
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN, NATIVE = ByteOrder.nativeOrder();

@@ -44,10 +44,11 @@ public final class Q6Kx8 {
     public static final int R = F32.length();
     /**
      * Whether {@link #spread} spreads each activation pair over R lanes (a plain load per pair in the kernels)
-     * or packs them (a broadcast per pair): as {@link Q4x8#SPREAD}, spread at 256 bits, where it measured
-     * faster; packed at 512, where 64 bytes per pair (560 KB for ffn_down's 8960 columns) fall out of the caches.
+     * or packs them (a broadcast per pair, the default at every width, as {@link Q4x8#SPREAD}: the head at 256
+     * bits 31.6 against 29.4 GMAC/s; at 512 bits 64 bytes a pair, 560 KB for ffn_down's 8960 columns, fall out of
+     * the caches); {@code -Dr1.cpu.q6kspread=true} spreads.
      */
-    public static final boolean SPREAD = Boolean.parseBoolean(System.getProperty("r1.cpu.q6kspread", String.valueOf(R < 16)));
+    public static final boolean SPREAD = Boolean.getBoolean("r1.cpu.q6kspread");
     /** Ints per activation pair in what {@link #spread} makes. */
     public static final int STRIDE = SPREAD ? R : 1;
     static final int QK = KQuants.QK;
