@@ -49,6 +49,7 @@
 #define R1_T_Q6_K 14
 #define R1_T_IQ4_NL 20
 #define R1_T_IQ4_XS 23
+#define R1_T_BF16 30
 
 R1_HD float r1_as_float(uint32_t u) {
 #ifdef __CUDA_ARCH__
@@ -115,6 +116,9 @@ R1_HD uint16_t r1_float_to_half(float f) {
 }
 
 R1_HD float r1_round_half(float f) { return r1_half_to_float(r1_float_to_half(f)); }
+
+// bfloat16: the top half of a float, so widening is exact (NaNs keep their payload's top bits).
+R1_HD float r1_bf16_to_float(uint32_t b) { return r1_as_float(b << 16); }
 
 // ---- dequantization (one element; value formulas and operation order as models' TypeLayouts) ----------
 
@@ -236,6 +240,7 @@ R1_HD float r1_dequant(int type, const uint8_t* row, int col) {
     switch (type) {
         case R1_T_F32: return ((const float*)row)[col];
         case R1_T_F16: return r1_half_to_float(((const uint16_t*)row)[col]);
+        case R1_T_BF16: return r1_bf16_to_float(((const uint16_t*)row)[col]);
         case R1_T_Q4_0: return r1_dq_q4_0(row + (col >> 5) * R1_Q4_0_BYTES, col & 31);
         case R1_T_Q8_0: return r1_dq_q8_0(row + (col >> 5) * R1_Q8_0_BYTES, col & 31);
         case R1_T_Q4_1: return r1_dq_q4_1(row + (col >> 5) * R1_Q4_1_BYTES, col & 31);
@@ -255,7 +260,7 @@ R1_HD float r1_dequant(int type, const uint8_t* row, int col) {
 R1_HD long long r1_row_bytes(int type, int cols) {
     switch (type) {
         case R1_T_F32: return 4LL * cols;
-        case R1_T_F16: return 2LL * cols;
+        case R1_T_F16: case R1_T_BF16: return 2LL * cols;
         case R1_T_Q4_0: return (long long)(cols / 32) * R1_Q4_0_BYTES;
         case R1_T_Q8_0: return (long long)(cols / 32) * R1_Q8_0_BYTES;
         case R1_T_Q4_1: return (long long)(cols / 32) * R1_Q4_1_BYTES;

@@ -243,6 +243,24 @@ extern "C" __global__ void r1_mv_f16(R1_MV_MATS, int cols, const float* x, R1_MV
     if (lane == 0) out[(size_t)t * rows + r] = bias ? acc + bias[r] : acc;
 }
 
+// BF16 weights (GGUF files of the distills' released precision): as r1_mv_f16, each half widened exactly.
+extern "C" __global__ void r1_mv_bf16(R1_MV_MATS, int cols, const float* x, R1_MV_OUTS) {
+    R1_MV_PROLOGUE
+    const uint2* row = (const uint2*)(w + (size_t)r * cols * 2);
+    const float4* xv = (const float4*)(x + (size_t)t * cols);
+    float acc = 0.0f;
+    for (int i = lane; i < (cols >> 2); i += 32) {
+        uint2 h = row[i];
+        float4 a = xv[i];
+        acc = fmaf(r1_bf16_to_float(h.x & 0xffffu), a.x, acc);
+        acc = fmaf(r1_bf16_to_float(h.x >> 16), a.y, acc);
+        acc = fmaf(r1_bf16_to_float(h.y & 0xffffu), a.z, acc);
+        acc = fmaf(r1_bf16_to_float(h.y >> 16), a.w, acc);
+    }
+    acc = r1_warp_sum(acc);
+    if (lane == 0) out[(size_t)t * rows + r] = bias ? acc + bias[r] : acc;
+}
+
 // F32 weights: 16-byte loads per lane; cols % 4 == 0.
 extern "C" __global__ void r1_mv_f32(R1_MV_MATS, int cols, const float* x, R1_MV_OUTS) {
     R1_MV_PROLOGUE

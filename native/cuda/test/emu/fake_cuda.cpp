@@ -190,7 +190,7 @@ std::map<std::string, Kernel>& kernels() {
         {"r1_rope", kernel(r1_rope)}, {"r1_kv_append", kernel(r1_kv_append)}, {"r1_quantize_q8_1", kernel(r1_quantize_q8_1)},
         {"r1_quantize_q8_k", kernel(r1_quantize_q8_k)}, {"r1_to_half", kernel(r1_to_half)}, {"r1_dequant_f16", kernel(r1_dequant_f16)},
         {"r1_mv_q4_0", kernel(r1_mv_q4_0)}, {"r1_mv_q4_0_any", kernel(r1_mv_q4_0_any)}, {"r1_mv_q8_0", kernel(r1_mv_q8_0)}, {"r1_mv_q4_k", kernel(r1_mv_q4_k)},
-        {"r1_mv_q6_k", kernel(r1_mv_q6_k)}, {"r1_mv_f16", kernel(r1_mv_f16)}, {"r1_mv_f32", kernel(r1_mv_f32)},
+        {"r1_mv_q6_k", kernel(r1_mv_q6_k)}, {"r1_mv_f16", kernel(r1_mv_f16)}, {"r1_mv_bf16", kernel(r1_mv_bf16)}, {"r1_mv_f32", kernel(r1_mv_f32)},
         {"r1_gemm", kernel(r1_gemm)}, {"r1_mm_q4_0", kernel(r1_mm_q4_0)}, {"r1_mm_q8_0", kernel(r1_mm_q8_0)},
         {"r1_mm_q4_k", kernel(r1_mm_q4_k)}, {"r1_mm_q6_k", kernel(r1_mm_q6_k)}, {"r1_attn_decode", kernel(r1_attn_decode)},
         {"r1_mv_q4_1", kernel(r1_mv_q4_1)}, {"r1_mm_q4_1", kernel(r1_mm_q4_1)},

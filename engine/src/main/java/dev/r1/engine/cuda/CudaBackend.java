@@ -221,13 +221,13 @@ public final class CudaBackend implements Backend {
     public Matrix matrix(String name, GgmlType type, int rows, int cols, MemorySegment data) {
         GgmlType t = type;
         MemorySegment src = data;
-        if (!(type == GgmlType.F32 || type == GgmlType.F16 || Q8_1_TYPES.containsKey(type) || Q8_K_TYPES.containsKey(type))) {
-            float[] f = new float[Math.multiplyExact(rows, cols)]; // e.g. BF16: kept as F32 on the device
+        if (!(isFloat(type) || Q8_1_TYPES.containsKey(type) || Q8_K_TYPES.containsKey(type))) {
+            float[] f = new float[Math.multiplyExact(rows, cols)]; // the IQ1-IQ3 grid types: kept as F32 on the device
             type.dequantize(data, 0, f, 0, f.length);
             src = Arena.ofAuto().allocateFrom(ValueLayout.JAVA_FLOAT, f);
             t = GgmlType.F32;
         }
-        if ((t == GgmlType.F32 || t == GgmlType.F16) && cols % 4 != 0) {
+        if (isFloat(t) && cols % 4 != 0) {
             throw new IllegalArgumentException("tensor '" + name + "': " + cols + " columns; the cuda backend needs a multiple of 4");
         }
         long bytes = t.byteSize((long) rows * cols);
@@ -559,7 +559,7 @@ public final class CudaBackend implements Backend {
         if (quantizedPrefill) quantizeActivations(x, n, ws);
         for (int i = 0; i < ws.length; i++) {
             Mat m = (Mat) ws[i];
-            boolean quantized = m.type != GgmlType.F32 && m.type != GgmlType.F16;
+            boolean quantized = !isFloat(m.type);
             if (quantized && quantizedPrefill) mm(m, n, p(outs[i]));
             else gemm(x, n, m, p(outs[i]));
         }
@@ -587,8 +587,8 @@ public final class CudaBackend implements Backend {
 
     /**
      * The quantized types with kernels of their own, by the activations they dot: 32-element blocks against q8_1,
-     * K-quants against Q8_K; each with its {matvec, prefill} kernel. Other types (BF16, the IQ1-IQ3 grids) are
-     * uploaded dequantized to F32.
+     * K-quants against Q8_K; each with its {matvec, prefill} kernel. F32, F16 and BF16 ({@link #isFloat}) dot float
+     * activations; other types (the IQ1-IQ3 grids) are uploaded dequantized to F32.
      */
     static final Map<GgmlType, String[]> Q8_1_TYPES = Map.of(
             GgmlType.Q4_0, new String[] {CudaKernels.MV_Q4_0, CudaKernels.MM_Q4_0}, GgmlType.Q8_0, new String[] {CudaKernels.MV_Q8_0, CudaKernels.MM_Q8_0},
@@ -598,6 +598,11 @@ public final class CudaBackend implements Backend {
             GgmlType.Q2_K, new String[] {CudaKernels.MV_Q2_K, CudaKernels.MM_Q2_K}, GgmlType.Q3_K, new String[] {CudaKernels.MV_Q3_K, CudaKernels.MM_Q3_K},
             GgmlType.Q4_K, new String[] {CudaKernels.MV_Q4_K, CudaKernels.MM_Q4_K}, GgmlType.Q5_K, new String[] {CudaKernels.MV_Q5_K, CudaKernels.MM_Q5_K},
             GgmlType.Q6_K, new String[] {CudaKernels.MV_Q6_K, CudaKernels.MM_Q6_K}, GgmlType.IQ4_XS, new String[] {CudaKernels.MV_IQ4_XS, CudaKernels.MM_IQ4_XS});
+
+    /** Weights kept as floats: a float matvec for decoding, the F16 GEMM (dequantized per call) for prefill. */
+    static boolean isFloat(GgmlType t) {
+        return t == GgmlType.F32 || t == GgmlType.F16 || t == GgmlType.BF16;
+    }
 
     /** Activations quantized once for every matrix that dots 8-bit activations (q8_1 and/or Q8_K). */
     private void quantizeActivations(Buffer x, int n, Matrix[] ws) {
@@ -690,7 +695,8 @@ public final class CudaBackend implements Backend {
                     rows[1], rows[2], cols, q8.ptr, q8d.ptr, q8s.ptr, o[0], o[1], o[2], b[0], b[1], b[2]);
             case Q2_K, Q3_K, Q5_K, IQ4_XS -> a = args(kernel = Q8_K_TYPES.get(t)[0], "PPPIIIIPPPPPPPPP").set(w[0], w[1], w[2], rows[0],
                     rows[1], rows[2], cols, qk.ptr, qkd.ptr, qks.ptr, o[0], o[1], o[2], b[0], b[1], b[2]);
-            default -> a = args(kernel = t == GgmlType.F16 ? CudaKernels.MV_F16 : CudaKernels.MV_F32, "PPPIIIIPPPPPPP")
+            default -> a = args(kernel = t == GgmlType.F16 ? CudaKernels.MV_F16 : t == GgmlType.BF16 ? CudaKernels.MV_BF16 : CudaKernels.MV_F32,
+                    "PPPIIIIPPPPPPP")
                     .set(w[0], w[1], w[2], rows[0], rows[1], rows[2], cols, p(x), o[0], o[1], o[2], b[0], b[1], b[2]);
         }
         dev.launch(kernel, (total + 3) / 4, n, 128, 0, a);

@@ -140,7 +140,8 @@ public final class DeviceCheck {
 
     void parity(Path dir) {
         String[][] cases = {{"tiny-qwen2", "Q4_0"}, {"tiny-qwen2", "Q8_0"}, {"tiny-qwen2", "K_MIX"}, {"tiny-qwen2", "F16"},
-                {"tiny-llama", "Q4_0"}, {"tiny-llama", "K_MIX"}, {"tiny-llama", "F32"}, {"tiny-qwen2", "MORE_MIX"}};
+                {"tiny-llama", "Q4_0"}, {"tiny-llama", "K_MIX"}, {"tiny-llama", "F32"}, {"tiny-qwen2", "MORE_MIX"},
+                {"tiny-llama", "BF16"}};
         for (String[] c : cases) {
             Path p = synth(dir, c[0], c[1], c[1].equals("Q4_0") ? 2 : 7);
             try (Model cpu = Model.open(p, new CpuBackend(4), 256, 32); Model gpu = Model.open(p, new CudaBackend(), 256, 32)) {

@@ -78,9 +78,9 @@ public final class KernelCheck {
         return rows;
     }
 
-    static final GgmlType[] TYPES = {GgmlType.F32, GgmlType.F16, GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K};
+    static final GgmlType[] TYPES = {GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K};
     /** Every type with kernels of its own on the device (embedding, dequantization, matvec and prefill). */
-    public static final GgmlType[] NATIVE = {GgmlType.F32, GgmlType.F16, GgmlType.Q4_0, GgmlType.Q4_1, GgmlType.Q5_0, GgmlType.Q5_1,
+    public static final GgmlType[] NATIVE = {GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q4_0, GgmlType.Q4_1, GgmlType.Q5_0, GgmlType.Q5_1,
             GgmlType.Q8_0, GgmlType.IQ4_NL, GgmlType.Q2_K, GgmlType.Q3_K, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K, GgmlType.IQ4_XS};
     /** The types checked at every token count ({@link #TYPES}) or, to keep the emulator's run short, at one and at a prefill chunk. */
     static final GgmlType[] MORE = {GgmlType.Q4_1, GgmlType.Q5_0, GgmlType.Q5_1, GgmlType.IQ4_NL, GgmlType.Q2_K, GgmlType.Q3_K, GgmlType.IQ4_XS};
@@ -121,6 +121,7 @@ public final class KernelCheck {
                 }
                 case Q6_K -> bb.putShort(o + 208, Float.floatToFloat16(s * 0.002f * (0.5f + rnd.nextFloat())));
                 case F16 -> bb.putShort(o, Float.floatToFloat16((float) rnd.nextGaussian() * s));
+                case BF16 -> bb.putShort(o, (short) (Float.floatToRawIntBits((float) rnd.nextGaussian() * s) >>> 16));
                 case F32 -> bb.putFloat(o, (float) rnd.nextGaussian() * s);
                 default -> throw new IllegalArgumentException(t.toString());
             }
@@ -241,7 +242,7 @@ public final class KernelCheck {
 
     /** Which kernel the backend picks for a matmul of type t over n tokens. */
     private String path(GgmlType t, int n) {
-        boolean quantized = t != GgmlType.F32 && t != GgmlType.F16;
+        boolean quantized = !CudaBackend.isFloat(t);
         if (n <= CudaBackend.MATVEC_MAX_TOKENS) return quantized ? "dp4a matvec" : "matvec";
         if (quantized && !CudaBackend.f16Prefill(n)) return "dp4a mm";
         String gemm = gpu.gemmPath().startsWith("cuBLAS") ? "cuBLAS F16" : "r1_gemm F16";

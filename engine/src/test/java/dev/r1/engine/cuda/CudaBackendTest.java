@@ -43,7 +43,7 @@ class CudaBackendTest {
     @Test
     void everyNativeTypeHasItsTwoKernelsAndIsChecked() {
         // what KernelCheck runs (and CudaMathTest dequantizes) is what the backend keeps quantized, no more, no less
-        Set<GgmlType> native_ = EnumSet.of(GgmlType.F32, GgmlType.F16);
+        Set<GgmlType> native_ = EnumSet.of(GgmlType.F32, GgmlType.F16, GgmlType.BF16);
         native_.addAll(CudaBackend.Q8_1_TYPES.keySet());
         native_.addAll(CudaBackend.Q8_K_TYPES.keySet());
         assertEquals(EnumSet.copyOf(List.of(KernelCheck.NATIVE)), native_);

@@ -84,6 +84,7 @@ class CudaMathTest {
                 case Q3_K -> bb.putShort(o + 108, Float.floatToFloat16(rnd.nextFloat() * 0.01f));
                 case Q6_K -> bb.putShort(o + 208, Float.floatToFloat16(rnd.nextFloat() * 0.01f));
                 case F16 -> { for (int i = 0; i < bs; i++) bb.putShort(o + 2 * i, Float.floatToFloat16((float) rnd.nextGaussian())); }
+                case BF16 -> { } // every bit pattern, NaNs and infinities included: widening is exact
                 case F32 -> { for (int i = 0; i < bs; i++) bb.putFloat(o + 4 * i, (float) rnd.nextGaussian()); }
                 default -> throw new IllegalArgumentException(t.toString());
             }

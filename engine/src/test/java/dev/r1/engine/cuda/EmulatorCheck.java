@@ -6,7 +6,7 @@ import java.nio.file.Path;
 /**
  * Runs in a JVM whose libcuda.so.1 is the host emulator (native/cuda/test/emu): every kernel against the
  * CPU backend at small shapes, then tiny-preset parity (eager and graph replay) through the Transformer:
- * two models (Q4_0 and a mix of the other types) and 8 steps by default (CI time), four models and 24 steps with -Dr1.cuda.emulate.full=true.
+ * two models (Q4_0 and a mix of the other types) and 8 steps by default (CI time), five models and 24 steps with -Dr1.cuda.emulate.full=true.
  * Prints a row per check; exit status 1 if one failed. Started by {@link CudaEmulatorTest}.
  */
 public final class EmulatorCheck {
@@ -25,7 +25,7 @@ public final class EmulatorCheck {
         System.out.printf("(kernels: %.1f s)%n", (System.nanoTime() - t0) / 1e9);
         boolean full = Boolean.getBoolean("r1.cuda.emulate.full");
         String[][] cases = full ? new String[][] {{"tiny-qwen2", "Q4_0"}, {"tiny-llama", "K_MIX"}, {"tiny-qwen2", "F16"},
-                {"tiny-qwen2", "MORE_MIX"}}
+                {"tiny-qwen2", "MORE_MIX"}, {"tiny-llama", "BF16"}}
                 : new String[][] {{"tiny-qwen2", "Q4_0"}, {"tiny-qwen2", "MORE_MIX"}};
         for (String[] c : cases) {
             Path p = DeviceCheck.synth(dir, c[0], c[1], c[1].equals("Q4_0") ? 2 : 7);
