@@ -15,8 +15,9 @@ import org.junit.jupiter.params.provider.CsvSource;
  * decoding ({@code gemv2}, {@code gemv}, {@code subtractMins}), pairs of tokens in ggml's gemv and gemm grains
  * ({@code gemm2}, {@code gemm2Fine}) and one token beside another kernel, each row bit for bit ggml's float
  * order written out in scalar code; groups split by chunks and paired across matrices. An AVX2 machine takes
- * the 256-bit spread form with {@link Q4Kx8#gemv2}'s single loop, an AVX-512 machine the 512-bit broadcast
- * form with its nested loops; each is checked at every width (512 only where the hardware has it).
+ * the 256-bit broadcast form with {@link Q4Kx8#gemv2}'s single loop (the spread form until session 22), an
+ * AVX-512 machine the 512-bit broadcast form with its nested loops; the forms are checked at every width (512 only
+ * where the hardware has it).
  */
 class Q4KWidthsTest {
 

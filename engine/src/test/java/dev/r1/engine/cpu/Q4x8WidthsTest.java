@@ -12,9 +12,9 @@ import org.junit.jupiter.params.provider.CsvSource;
  * The repacked Q4_0 kernels at every width and activation form a machine may pick, whatever this machine picks:
  * {@link Q4x8}'s width ({@link VectorWidths#REPACK}) and {@link Q4x8#SPREAD} are fixed when the class loads, so
  * each combination runs {@link MatmulTest}'s repacked-Q4_0 cases (ggml's float order exactly, the row-major
- * kernels, groups split by chunks and paired across matrices) in a JVM of its own. An AVX2 machine takes the
- * 256-bit spread form, an AVX-512 machine the 512-bit broadcast form; both are checked on either (512 only
- * where the hardware has it: nothing raises the JVM's width).
+ * kernels, groups split by chunks and paired across matrices) in a JVM of its own. Every machine takes the
+ * broadcast form (AVX2 machines took the spread one until session 22), at 256 bits on AVX2 and 512 on AVX-512;
+ * both forms are checked at every width (512 only where the hardware has it: nothing raises the JVM's width).
  */
 class Q4x8WidthsTest {
 

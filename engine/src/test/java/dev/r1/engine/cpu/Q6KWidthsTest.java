@@ -1,0 +1,45 @@
+package dev.r1.engine.cpu;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import jdk.incubator.vector.VectorShape;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * The repacked Q6_K kernels (ggml's lanes for every matrix but the head, one sum for the head; Q3_K through the same
+ * lanes kernel) at both widths they run at and both activation forms, as {@link Q4KWidthsTest} does for Q4_K:
+ * {@link Q6Kx8#SPREAD} and the width are fixed when the class loads, so each combination runs {@link MatmulTest}'s
+ * repacked-Q6_K and -Q3_K cases in a JVM of its own. AVX2 machines run the 256-bit broadcast form (the spread one
+ * until session 22), which an AVX-512 machine would otherwise never check.
+ */
+class Q6KWidthsTest {
+
+    @ParameterizedTest(name = "{0} bits, spread={1}")
+    @CsvSource({"256, true", "256, false", "512, true", "512, false"})
+    void repackedQ6_KKernelsFollowGgmlsOrderAtEveryWidth(int bits, boolean spread) throws Exception {
+        int hw = VectorShape.preferredShape().vectorBitSize();
+        org.junit.jupiter.api.Assumptions.assumeTrue(bits <= hw, bits + " bits: this machine's vectors are " + hw);
+        ForkedJvm.Result run = ForkedJvm.run(Q6KWidthsTest.class, List.of("-Dr1.cpu.repackBits=" + bits, "-Dr1.cpu.q6kspread=" + spread));
+        String out = run.text();
+        assertEquals(0, run.exit(), out);
+        assertTrue(out.contains("R=" + bits / 32 + " spread=" + spread + " ok"), out);
+    }
+
+    /** The forked JVM: the cases, then the configuration they ran at. */
+    public static void main(String[] args) {
+        try {
+            if (!Q6Kx8.fits(Q6Kx8.R, 256)) throw new AssertionError("Q6_K is not repacked at " + VectorWidths.describe());
+            MatmulTest t = new MatmulTest();
+            t.repackedQ6_KEqualsTheRowMajorKernel();
+            t.repackedQ3_KEqualsTheRowMajorKernel();
+            System.out.println("R=" + Q6Kx8.R + " spread=" + Q6Kx8.SPREAD + " ok");
+        } catch (Throwable e) {
+            e.printStackTrace(System.out);
+            System.exit(1);
+        }
+        System.exit(0); // MatmulTest's pool threads would keep the JVM up
+    }
+}
