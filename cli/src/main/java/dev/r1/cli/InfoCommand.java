@@ -120,6 +120,13 @@ final class InfoCommand implements Callable<Integer> {
             j.put("auto_backend", auto.backend());
             j.put("auto_backend_why", auto.why());
             j.put("java_weight_bytes", javaBytes);
+            // and on a GPU: what --backend cuda uploads (types it has no kernels for go up as F32)
+            long cudaBytes = dev.r1.engine.cuda.CudaBackend.deviceWeightBytes(f);
+            java.util.Set<String> widened = new java.util.TreeSet<>();
+            for (var t : f.tensors()) if (!dev.r1.engine.cuda.CudaBackend.keepsAsStored(t.type())) widened.add(t.type().toString());
+            out.printf("cuda:          %s of weights on the device, %s%n", Format.bytes(cudaBytes),
+                    widened.isEmpty() ? "every tensor as stored" : String.join("/", widened) + " tensors widened to F32");
+            j.put("cuda_weight_bytes", cudaBytes);
         }
     }
 

@@ -39,7 +39,15 @@ class CommandsCliTest {
         assertEquals("llama.cpp", j.get("auto_backend").asText(), j.toString());
         assertTrue(j.get("auto_backend_why").asText().contains("F16"), j.toString());
         assertTrue(j.get("java_weight_bytes").asLong() > 0 && j.get("java_weight_bytes").asLong() <= Files.size(f16), j.toString());
-        assertTrue(r1("info", f16.toString()).out().contains("backend:       auto picks llama.cpp"));
+        // on a GPU every tensor of this file stays as stored: the device holds exactly the tensors' bytes
+        long tensorBytes = 0;
+        try (var g = dev.r1.models.gguf.GgufFile.open(f16)) {
+            for (var t : g.tensors()) tensorBytes += t.byteSize();
+        }
+        assertEquals(tensorBytes, j.get("cuda_weight_bytes").asLong(), j.toString());
+        String text = r1("info", f16.toString()).out();
+        assertTrue(text.contains("backend:       auto picks llama.cpp"), text);
+        assertTrue(text.contains("of weights on the device, every tensor as stored"), text);
 
         Path odd = dir.resolve("odd.gguf"); // a valid GGUF, but not a model r1 knows
         try (GgufWriter w = GgufWriter.create(odd)) {

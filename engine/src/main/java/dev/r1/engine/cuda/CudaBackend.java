@@ -221,7 +221,7 @@ public final class CudaBackend implements Backend {
     public Matrix matrix(String name, GgmlType type, int rows, int cols, MemorySegment data) {
         GgmlType t = type;
         MemorySegment src = data;
-        if (!(isFloat(type) || Q8_1_TYPES.containsKey(type) || Q8_K_TYPES.containsKey(type))) {
+        if (!keepsAsStored(type)) {
             float[] f = new float[Math.multiplyExact(rows, cols)]; // the IQ1-IQ3 grid types: kept as F32 on the device
             type.dequantize(data, 0, f, 0, f.length);
             src = Arena.ofAuto().allocateFrom(ValueLayout.JAVA_FLOAT, f);
@@ -598,6 +598,21 @@ public final class CudaBackend implements Backend {
             GgmlType.Q2_K, new String[] {CudaKernels.MV_Q2_K, CudaKernels.MM_Q2_K}, GgmlType.Q3_K, new String[] {CudaKernels.MV_Q3_K, CudaKernels.MM_Q3_K},
             GgmlType.Q4_K, new String[] {CudaKernels.MV_Q4_K, CudaKernels.MM_Q4_K}, GgmlType.Q5_K, new String[] {CudaKernels.MV_Q5_K, CudaKernels.MM_Q5_K},
             GgmlType.Q6_K, new String[] {CudaKernels.MV_Q6_K, CudaKernels.MM_Q6_K}, GgmlType.IQ4_XS, new String[] {CudaKernels.MV_IQ4_XS, CudaKernels.MM_IQ4_XS});
+
+    /** Whether the backend keeps a matrix of this type as stored (else it uploads it dequantized to F32). */
+    public static boolean keepsAsStored(GgmlType t) {
+        return isFloat(t) || Q8_1_TYPES.containsKey(t) || Q8_K_TYPES.containsKey(t);
+    }
+
+    /**
+     * Bytes of weights this backend puts on the device for a file (what {@code r1 info} reports): each tensor as
+     * stored, or as F32 where {@link #keepsAsStored} says no; the KV cache and scratch come on top.
+     */
+    public static long deviceWeightBytes(dev.r1.models.gguf.GgufFile f) {
+        long bytes = 0;
+        for (dev.r1.models.gguf.GgufTensor t : f.tensors()) bytes += keepsAsStored(t.type()) ? t.byteSize() : 4 * t.nElements();
+        return bytes;
+    }
 
     /** Weights kept as floats: a float matvec for decoding, the F16 GEMM (dequantized per call) for prefill. */
     static boolean isFloat(GgmlType t) {

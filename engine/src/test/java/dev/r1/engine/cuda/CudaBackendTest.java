@@ -56,4 +56,25 @@ class CudaBackendTest {
             });
         }
     }
+
+    @Test
+    void deviceWeightsAreTheTensorsAsStoredOrWidenedToF32(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        // a matrix of a type with kernels (Q5_K), one without (IQ2_XXS: its 66-byte blocks go up as 256 floats), a norm
+        java.nio.file.Path p = dir.resolve("m.gguf");
+        try (var w = dev.r1.models.gguf.GgufWriter.create(p)) {
+            w.putString("general.architecture", "llama");
+            w.addTensor("a.weight", GgmlType.Q5_K, 512, 4);
+            w.addTensor("b.weight", GgmlType.IQ2_XXS, 256, 3);
+            w.addTensor("n.weight", GgmlType.F32, 512);
+            w.writeTensorData("a.weight", java.nio.ByteBuffer.allocate(4 * 2 * 176));
+            w.writeTensorData("b.weight", java.nio.ByteBuffer.allocate(3 * 66));
+            w.writeTensorData("n.weight", java.nio.ByteBuffer.allocate(512 * 4));
+            w.commit();
+        }
+        try (var f = dev.r1.models.gguf.GgufFile.open(p)) {
+            assertEquals(4L * 2 * 176 + 3L * 256 * 4 + 512L * 4, CudaBackend.deviceWeightBytes(f));
+        }
+        assertTrue(CudaBackend.keepsAsStored(GgmlType.BF16) && CudaBackend.keepsAsStored(GgmlType.IQ4_XS));
+        assertFalse(CudaBackend.keepsAsStored(GgmlType.IQ2_XXS) || CudaBackend.keepsAsStored(GgmlType.IQ1_S));
+    }
 }
