@@ -225,41 +225,27 @@ extern "C" __global__ void r1_mv_q6_k(R1_MV_MATS, int cols, const int8_t* q, con
     if (lane == 0) out[(size_t)t * rows + r] = bias ? acc + bias[r] : acc;
 }
 
-// F16 weights, float activations: 8-byte loads (4 halves) per lane; cols % 4 == 0.
-extern "C" __global__ void r1_mv_f16(R1_MV_MATS, int cols, const float* x, R1_MV_OUTS) {
-    R1_MV_PROLOGUE
-    const uint2* row = (const uint2*)(w + (size_t)r * cols * 2);
-    const float4* xv = (const float4*)(x + (size_t)t * cols);
-    float acc = 0.0f;
-    for (int i = lane; i < (cols >> 2); i += 32) {
-        uint2 h = row[i];
-        float4 a = xv[i];
-        acc = fmaf(r1_half_to_float(h.x & 0xffffu), a.x, acc);
-        acc = fmaf(r1_half_to_float(h.x >> 16), a.y, acc);
-        acc = fmaf(r1_half_to_float(h.y & 0xffffu), a.z, acc);
-        acc = fmaf(r1_half_to_float(h.y >> 16), a.w, acc);
+// F16 and BF16 weights, float activations: 8-byte loads (4 halves) per lane, each widened exactly; cols % 4 == 0.
+// BF16 is the distills' released precision (GGUF files of it keep half the bytes of F32 on the device).
+#define R1_MV_HALVES(NAME, WIDEN)                                                                                \
+    extern "C" __global__ void NAME(R1_MV_MATS, int cols, const float* x, R1_MV_OUTS) {                          \
+        R1_MV_PROLOGUE                                                                                           \
+        const uint2* row = (const uint2*)(w + (size_t)r * cols * 2);                                             \
+        const float4* xv = (const float4*)(x + (size_t)t * cols);                                                \
+        float acc = 0.0f;                                                                                        \
+        for (int i = lane; i < (cols >> 2); i += 32) {                                                           \
+            uint2 h = row[i];                                                                                    \
+            float4 a = xv[i];                                                                                    \
+            acc = fmaf(WIDEN(h.x & 0xffffu), a.x, acc);                                                          \
+            acc = fmaf(WIDEN(h.x >> 16), a.y, acc);                                                              \
+            acc = fmaf(WIDEN(h.y & 0xffffu), a.z, acc);                                                          \
+            acc = fmaf(WIDEN(h.y >> 16), a.w, acc);                                                              \
+        }                                                                                                        \
+        acc = r1_warp_sum(acc);                                                                                  \
+        if (lane == 0) out[(size_t)t * rows + r] = bias ? acc + bias[r] : acc;                                   \
     }
-    acc = r1_warp_sum(acc);
-    if (lane == 0) out[(size_t)t * rows + r] = bias ? acc + bias[r] : acc;
-}
-
-// BF16 weights (GGUF files of the distills' released precision): as r1_mv_f16, each half widened exactly.
-extern "C" __global__ void r1_mv_bf16(R1_MV_MATS, int cols, const float* x, R1_MV_OUTS) {
-    R1_MV_PROLOGUE
-    const uint2* row = (const uint2*)(w + (size_t)r * cols * 2);
-    const float4* xv = (const float4*)(x + (size_t)t * cols);
-    float acc = 0.0f;
-    for (int i = lane; i < (cols >> 2); i += 32) {
-        uint2 h = row[i];
-        float4 a = xv[i];
-        acc = fmaf(r1_bf16_to_float(h.x & 0xffffu), a.x, acc);
-        acc = fmaf(r1_bf16_to_float(h.x >> 16), a.y, acc);
-        acc = fmaf(r1_bf16_to_float(h.y & 0xffffu), a.z, acc);
-        acc = fmaf(r1_bf16_to_float(h.y >> 16), a.w, acc);
-    }
-    acc = r1_warp_sum(acc);
-    if (lane == 0) out[(size_t)t * rows + r] = bias ? acc + bias[r] : acc;
-}
+R1_MV_HALVES(r1_mv_f16, r1_half_to_float)
+R1_MV_HALVES(r1_mv_bf16, r1_bf16_to_float)
 
 // F32 weights: 16-byte loads per lane; cols % 4 == 0.
 extern "C" __global__ void r1_mv_f32(R1_MV_MATS, int cols, const float* x, R1_MV_OUTS) {
