@@ -37,7 +37,7 @@ public final class Engines {
      * {@code Q8x8}) on AVX2 and Zen 4; Q4_1, Q5_0, Q5_1 (repacked a byte per value, {@code Q8x8}) 0.93-1.23x on
      * Zen 4, and 1.5x their row-major kernels at 256 bits (session 19). The other kernels are exact but slower
      * today: Q4_K ({@code Q4Kx8}) 0.76-0.87x decode on a Q4_K_M file, Q5_K ({@code Q5Kx8}) 0.70-0.88x, Q2_K
-     * 0.73x in 2 bits ({@code Q2Kx4}, 512-bit machines, session 21; 0.2-0.3x elsewhere); IQ4_NL and IQ4_XS decode at 1.0-1.1x
+     * 0.73x in 2 bits ({@code Q2Kx4}, 512-bit machines, session 21; 0.51x under AVX2 code, session 22); IQ4_NL and IQ4_XS decode at 1.0-1.1x
      * in 4 bits on 512-bit machines but prefill at 0.35x / 0.58x (docs/BENCHMARKS.md, sessions 18-20); auto is there
      * to pick the faster engine, and a type joins this set when its figure does. Q3_K joins where it runs in 4 bits
      * ({@code Q3Kx4}, 512-bit machines: a Q3_K_M file decodes at 0.96x and prefills at 1.02x, session 20). (Q6_K is
@@ -50,7 +50,8 @@ public final class Engines {
                 dev.r1.models.tensor.GgmlType.F32, dev.r1.models.tensor.GgmlType.Q4_0, dev.r1.models.tensor.GgmlType.Q8_0,
                 dev.r1.models.tensor.GgmlType.Q6_K, dev.r1.models.tensor.GgmlType.Q4_1, dev.r1.models.tensor.GgmlType.Q5_0,
                 dev.r1.models.tensor.GgmlType.Q5_1);
-        if (dev.r1.engine.cpu.Q6Kx8.Q3K_ENABLED && dev.r1.engine.cpu.Q3Kx4.ENABLED) {
+        // 512 bits only: under AVX2 code the 4-bit Q3_K kernels decode a Q3_K_M file at 0.75x (session 22)
+        if (dev.r1.engine.cpu.Q6Kx8.Q3K_ENABLED && dev.r1.engine.cpu.Q3Kx4.ENABLED && dev.r1.engine.cpu.Q3Kx4.R >= 16) {
             set.add(dev.r1.models.tensor.GgmlType.Q3_K);
         }
         return java.util.Collections.unmodifiableSet(set);
