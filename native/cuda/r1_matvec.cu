@@ -111,27 +111,6 @@ extern "C" __global__ void __launch_bounds__(128) r1_mv_q4_0(R1_MV_MATS, int col
     if (lane == 0) out[(size_t)t * rows + r] = bias ? acc + bias[r] : acc;
 }
 
-// Q4_0 rows of other widths: 4 lanes a block, 8 blocks a warp step.
-extern "C" __global__ void r1_mv_q4_0_any(R1_MV_MATS, int cols, const int8_t* q, const float* d, const int* s, R1_MV_OUTS) {
-    R1_MV_PROLOGUE
-    int nb = cols >> 5, j = lane & 3;
-    const uint8_t* row = w + (size_t)r * nb * R1_Q4_0_BYTES;
-    const int8_t* qa = q + (size_t)t * cols;
-    const float* da = d + (size_t)t * nb;
-    const int* sa = s + (size_t)t * nb;
-    float acc = 0.0f;
-    for (int b0 = 0; b0 < nb; b0 += 8) { // uniform trip count: every lane takes part in the shuffles
-        int b = b0 + (lane >> 2);
-        const uint8_t* blk = row + (size_t)b * R1_Q4_0_BYTES;
-        int sumi = b < nb ? r1_q4_0_part(blk, qa + 32 * b, j) : 0;
-        sumi += __shfl_xor_sync(0xffffffffu, sumi, 1);
-        sumi += __shfl_xor_sync(0xffffffffu, sumi, 2);
-        if (j == 0 && b < nb) acc += r1_q4_0_term(blk, da[b], sumi, sa[b]);
-    }
-    acc = r1_warp_sum(acc);
-    if (lane == 0) out[(size_t)t * rows + r] = bias ? acc + bias[r] : acc;
-}
-
 extern "C" __global__ void r1_mv_q8_0(R1_MV_MATS, int cols, const int8_t* q, const float* d, R1_MV_OUTS) {
     R1_MV_PROLOGUE
     int nb = cols >> 5, j = lane & 3;
@@ -151,8 +130,9 @@ extern "C" __global__ void r1_mv_q8_0(R1_MV_MATS, int cols, const int8_t* q, con
     if (lane == 0) out[(size_t)t * rows + r] = bias ? acc + bias[r] : acc;
 }
 
-// The other 32-element types against q8_1, as r1_mv_q8_0 (4 lanes a block, 8 blocks a step), with the
-// activation block's Σa for the offsets and minimums.
+// 32-element types against q8_1 with the activation block's Σa for the offsets and minimums (Q4_0 rows of widths
+// off r1_mv_q4_0's grid, and the other types): 4 lanes a block, 8 blocks a warp step, a uniform trip count so that
+// every lane takes part in the shuffles.
 #define R1_MV_Q32(NAME, BYTES, PART, TERM)                                                                       \
     extern "C" __global__ void NAME(R1_MV_MATS, int cols, const int8_t* q, const float* d, const int* s, R1_MV_OUTS) { \
         R1_MV_PROLOGUE                                                                                           \
@@ -173,6 +153,7 @@ extern "C" __global__ void r1_mv_q8_0(R1_MV_MATS, int cols, const int8_t* q, con
         acc = r1_warp_sum(acc);                                                                                  \
         if (lane == 0) out[(size_t)t * rows + r] = bias ? acc + bias[r] : acc;                                   \
     }
+R1_MV_Q32(r1_mv_q4_0_any, R1_Q4_0_BYTES, r1_q4_0_part, r1_q4_0_term)
 R1_MV_Q32(r1_mv_q4_1, R1_Q4_1_BYTES, r1_q4_1_part, r1_q4_1_term)
 R1_MV_Q32(r1_mv_q5_0, R1_Q5_0_BYTES, r1_q5_0_part, r1_q5_0_term)
 R1_MV_Q32(r1_mv_q5_1, R1_Q5_1_BYTES, r1_q5_1_part, r1_q5_1_term)
@@ -285,25 +266,6 @@ extern "C" __global__ void r1_mv_f32(R1_MV_MATS, int cols, const float* x, R1_MV
         if (lane == 0 && i < nt) out[(size_t)(t0 + i) * rows + r] = v;             \
     }
 
-extern "C" __global__ void r1_mm_q4_0(const uint8_t* w, int rows, int cols, const int8_t* q, const float* d, const int* s,
-                                      int n, float* out) {
-    R1_MM_PROLOGUE
-    int nb = cols >> 5;
-    const uint8_t* row = w + (size_t)r * nb * R1_Q4_0_BYTES;
-    for (int b = lane; b < nb; b += 32) {
-        const uint8_t* blk = row + (size_t)b * R1_Q4_0_BYTES;
-#pragma unroll
-        for (int i = 0; i < R1_MM_TOKENS; i++) {
-            if (i >= nt) break;
-            size_t tb = (size_t)(t0 + i) * nb + b;
-            const int8_t* a = q + tb * 32;
-            int sumi = r1_q4_0_part(blk, a, 0) + r1_q4_0_part(blk, a, 1) + r1_q4_0_part(blk, a, 2) + r1_q4_0_part(blk, a, 3);
-            acc[i] += r1_q4_0_term(blk, d[tb], sumi, s[tb]);
-        }
-    }
-    R1_MM_EPILOGUE
-}
-
 extern "C" __global__ void r1_mm_q8_0(const uint8_t* w, int rows, int cols, const int8_t* q, const float* d, int n, float* out) {
     R1_MM_PROLOGUE
     int nb = cols >> 5;
@@ -342,7 +304,7 @@ extern "C" __global__ void r1_mm_q6_k(const uint8_t* w, int rows, int cols, cons
     R1_MM_EPILOGUE
 }
 
-// Prefill for the other 32-element types (as r1_mm_q4_0) and the K-quants but Q6_K.
+// Prefill for the 32-element types with block sums (Q4_0 and the rest but Q8_0) and the K-quants but Q6_K.
 #define R1_MM_Q32(NAME, BYTES, PART, TERM)                                                                       \
     extern "C" __global__ void NAME(const uint8_t* w, int rows, int cols, const int8_t* q, const float* d, const int* s, \
                                     int n, float* out) {                                                         \
@@ -361,6 +323,7 @@ extern "C" __global__ void r1_mm_q6_k(const uint8_t* w, int rows, int cols, cons
         }                                                                                                        \
         R1_MM_EPILOGUE                                                                                           \
     }
+R1_MM_Q32(r1_mm_q4_0, R1_Q4_0_BYTES, r1_q4_0_part, r1_q4_0_term)
 R1_MM_Q32(r1_mm_q4_1, R1_Q4_1_BYTES, r1_q4_1_part, r1_q4_1_term)
 R1_MM_Q32(r1_mm_q5_0, R1_Q5_0_BYTES, r1_q5_0_part, r1_q5_0_term)
 R1_MM_Q32(r1_mm_q5_1, R1_Q5_1_BYTES, r1_q5_1_part, r1_q5_1_term)

@@ -44,7 +44,7 @@ public final class Q2Kx4 {
      * Whether Q2_K is repacked ({@code -Dr1.cpu.q2krepack=false}: the row-major kernel): at 512 and, since session 22,
      * 256 bits (under {@code -XX:UseAVX=2} a 1.5B Q2_K file decoded at 80.7 against 156.4 ms p50 row-major).
      */
-    public static final boolean ENABLED = R >= 8 && R == Q4x8.R && R * 8 == SCALES.vectorBitSize()
+    public static final boolean ENABLED = R == Q4x8.R && R * 8 == SCALES.vectorBitSize()
             && Boolean.parseBoolean(System.getProperty("r1.cpu.q2krepack", "true"));
 
     public static boolean fits(int rows, int cols) { return rows % R == 0 && cols % QK == 0; }

@@ -45,7 +45,7 @@ public final class Q3Kx4 {
      * Whether Q3_K takes this layout ({@code -Dr1.cpu.q3knibbles=false}: {@link Q6Kx8#repackQ3K}'s bytes): at 512 and,
      * since session 22, 256 bits (under {@code -XX:UseAVX=2} a 1.5B Q3_K_M file decoded at 58.6 against 76.2 ms p50).
      */
-    public static final boolean ENABLED = R >= 8 && R == Q4x8.R && R * 8 == SCALES.vectorBitSize()
+    public static final boolean ENABLED = R == Q4x8.R && R * 8 == SCALES.vectorBitSize()
             && Boolean.parseBoolean(System.getProperty("r1.cpu.q3knibbles", "true"));
 
     public static boolean fits(int rows, int cols) { return rows % R == 0 && cols % QK == 0; }

@@ -646,24 +646,15 @@ public final class CudaBackend implements Backend {
     /** Prefill of a quantized matrix with the decode path's exact 8-bit arithmetic, 8 tokens per weight pass. */
     private void mm(Mat m, int n, long out) {
         int gx = (m.rows + 3) / 4, gy = (n + 7) / 8;
-        switch (m.type) {
-            case Q4_0 -> dev.launch(CudaKernels.MM_Q4_0, gx, gy, 128, 0, args(CudaKernels.MM_Q4_0, "PIIPPPIP")
-                    .set(m.ptr, m.rows, m.cols, q8.ptr, q8d.ptr, q8s.ptr, n, out));
-            case Q8_0 -> dev.launch(CudaKernels.MM_Q8_0, gx, gy, 128, 0, args(CudaKernels.MM_Q8_0, "PIIPPIP")
-                    .set(m.ptr, m.rows, m.cols, q8.ptr, q8d.ptr, n, out));
-            case Q4_K -> dev.launch(CudaKernels.MM_Q4_K, gx, gy, 128, 0, args(CudaKernels.MM_Q4_K, "PIIPPPIP")
-                    .set(m.ptr, m.rows, m.cols, qk.ptr, qkd.ptr, qks.ptr, n, out));
-            case Q6_K -> dev.launch(CudaKernels.MM_Q6_K, gx, gy, 128, 0, args(CudaKernels.MM_Q6_K, "PIIPPPIP")
-                    .set(m.ptr, m.rows, m.cols, qk.ptr, qkd.ptr, qks.ptr, n, out));
-            default -> {
-                String[] q8 = Q8_1_TYPES.get(m.type), qK = Q8_K_TYPES.get(m.type);
-                if (q8 != null) dev.launch(q8[1], gx, gy, 128, 0, args(q8[1], "PIIPPPIP")
-                        .set(m.ptr, m.rows, m.cols, this.q8.ptr, q8d.ptr, q8s.ptr, n, out));
-                else if (qK != null) dev.launch(qK[1], gx, gy, 128, 0, args(qK[1], "PIIPPPIP")
-                        .set(m.ptr, m.rows, m.cols, qk.ptr, qkd.ptr, qks.ptr, n, out));
-                else throw new IllegalArgumentException(m.type + " is not a quantized type");
-            }
+        if (m.type == GgmlType.Q8_0) { // the one kernel without the activations' block sums
+            dev.launch(CudaKernels.MM_Q8_0, gx, gy, 128, 0, args(CudaKernels.MM_Q8_0, "PIIPPIP").set(m.ptr, m.rows, m.cols, q8.ptr, q8d.ptr, n, out));
+            return;
         }
+        boolean k = Q8_K_TYPES.containsKey(m.type);
+        String[] kernels = k ? Q8_K_TYPES.get(m.type) : Q8_1_TYPES.get(m.type);
+        if (kernels == null) throw new IllegalArgumentException(m.type + " is not a quantized type");
+        dev.launch(kernels[1], gx, gy, 128, 0, args(kernels[1], "PIIPPPIP")
+                .set(m.ptr, m.rows, m.cols, k ? qk.ptr : q8.ptr, k ? qkd.ptr : q8d.ptr, k ? qks.ptr : q8s.ptr, n, out));
     }
 
     /** A decode step's matmul (n ≤ {@link #MATVEC_MAX_TOKENS}), biases (or null) added as the products are stored. */
@@ -699,20 +690,18 @@ public final class CudaBackend implements Backend {
         }
         String kernel;
         ArgBlock a;
-        switch (t) {
-            case Q4_0 -> a = args(kernel = cols % 128 == 0 ? CudaKernels.MV_Q4_0 : CudaKernels.MV_Q4_0_ANY, "PPPIIIIPPPPPPPPP").set(w[0], w[1],
-                    w[2], rows[0], rows[1], rows[2], cols, q8.ptr, q8d.ptr, q8s.ptr, o[0], o[1], o[2], b[0], b[1], b[2]);
-            case Q8_0 -> a = args(kernel = CudaKernels.MV_Q8_0, "PPPIIIIPPPPPPPP").set(w[0], w[1], w[2], rows[0], rows[1], rows[2], cols,
+        boolean k = Q8_K_TYPES.containsKey(t);
+        String[] kernels = k ? Q8_K_TYPES.get(t) : Q8_1_TYPES.get(t);
+        if (t == GgmlType.Q8_0) { // the one kernel without the activations' block sums
+            a = args(kernel = CudaKernels.MV_Q8_0, "PPPIIIIPPPPPPPP").set(w[0], w[1], w[2], rows[0], rows[1], rows[2], cols,
                     q8.ptr, q8d.ptr, o[0], o[1], o[2], b[0], b[1], b[2]);
-            case Q4_K, Q6_K -> a = args(kernel = t == GgmlType.Q4_K ? CudaKernels.MV_Q4_K : CudaKernels.MV_Q6_K, "PPPIIIIPPPPPPPPP")
-                    .set(w[0], w[1], w[2], rows[0], rows[1], rows[2], cols, qk.ptr, qkd.ptr, qks.ptr, o[0], o[1], o[2], b[0], b[1], b[2]);
-            case Q4_1, Q5_0, Q5_1, IQ4_NL -> a = args(kernel = Q8_1_TYPES.get(t)[0], "PPPIIIIPPPPPPPPP").set(w[0], w[1], w[2], rows[0],
-                    rows[1], rows[2], cols, q8.ptr, q8d.ptr, q8s.ptr, o[0], o[1], o[2], b[0], b[1], b[2]);
-            case Q2_K, Q3_K, Q5_K, IQ4_XS -> a = args(kernel = Q8_K_TYPES.get(t)[0], "PPPIIIIPPPPPPPPP").set(w[0], w[1], w[2], rows[0],
-                    rows[1], rows[2], cols, qk.ptr, qkd.ptr, qks.ptr, o[0], o[1], o[2], b[0], b[1], b[2]);
-            default -> a = args(kernel = t == GgmlType.F16 ? CudaKernels.MV_F16 : t == GgmlType.BF16 ? CudaKernels.MV_BF16 : CudaKernels.MV_F32,
-                    "PPPIIIIPPPPPPP")
-                    .set(w[0], w[1], w[2], rows[0], rows[1], rows[2], cols, p(x), o[0], o[1], o[2], b[0], b[1], b[2]);
+        } else if (kernels != null) { // Q4_0's staged kernel takes rows of whole 128-block passes only
+            kernel = t == GgmlType.Q4_0 && cols % 128 != 0 ? CudaKernels.MV_Q4_0_ANY : kernels[0];
+            a = args(kernel, "PPPIIIIPPPPPPPPP").set(w[0], w[1], w[2], rows[0], rows[1], rows[2], cols, k ? qk.ptr : q8.ptr,
+                    k ? qkd.ptr : q8d.ptr, k ? qks.ptr : q8s.ptr, o[0], o[1], o[2], b[0], b[1], b[2]);
+        } else {
+            a = args(kernel = t == GgmlType.F16 ? CudaKernels.MV_F16 : t == GgmlType.BF16 ? CudaKernels.MV_BF16 : CudaKernels.MV_F32,
+                    "PPPIIIIPPPPPPP").set(w[0], w[1], w[2], rows[0], rows[1], rows[2], cols, p(x), o[0], o[1], o[2], b[0], b[1], b[2]);
         }
         dev.launch(kernel, (total + 3) / 4, n, 128, 0, a);
     }

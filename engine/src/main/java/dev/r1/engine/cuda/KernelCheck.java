@@ -78,12 +78,12 @@ public final class KernelCheck {
         return rows;
     }
 
-    static final GgmlType[] TYPES = {GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K};
-    /** Every type with kernels of its own on the device (embedding, dequantization, matvec and prefill). */
-    public static final GgmlType[] NATIVE = {GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q4_0, GgmlType.Q4_1, GgmlType.Q5_0, GgmlType.Q5_1,
-            GgmlType.Q8_0, GgmlType.IQ4_NL, GgmlType.Q2_K, GgmlType.Q3_K, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K, GgmlType.IQ4_XS};
     /** The types checked at every token count ({@link #TYPES}) or, to keep the emulator's run short, at one and at a prefill chunk. */
+    static final GgmlType[] TYPES = {GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K};
     static final GgmlType[] MORE = {GgmlType.Q4_1, GgmlType.Q5_0, GgmlType.Q5_1, GgmlType.IQ4_NL, GgmlType.Q2_K, GgmlType.Q3_K, GgmlType.IQ4_XS};
+    /** Every type with kernels of its own on the device (embedding, dequantization, matvec and prefill). */
+    public static final GgmlType[] NATIVE = java.util.stream.Stream.concat(java.util.Arrays.stream(TYPES), java.util.Arrays.stream(MORE))
+            .toArray(GgmlType[]::new);
 
     float[] gaussian(int n, float sd) {
         float[] x = new float[n];
