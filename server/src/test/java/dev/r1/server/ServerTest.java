@@ -253,4 +253,14 @@ class ServerTest {
                     "choice " + i + " is what a request with seed " + (40 + i) + " gives");
         }
     }
+
+    @Test
+    void loadTestsSocketClientReadsAWholeStreamAndSeesRefusals() {
+        // the plain-socket client LoadTest's overhead pairs use: it de-chunks the SSE stream itself
+        LoadTest.Result r = LoadTest.oneRaw(port, LoadTest.rawRequest(port, 12, "Hello there"));
+        assertTrue(r.ok(), "the stream ends in [DONE]");
+        assertTrue(r.tokens() >= 1 && r.tokens() <= 12, "usage tokens " + r.tokens());
+        assertTrue(r.ttft() > 0);
+        assertFalse(LoadTest.oneRaw(port, LoadTest.rawRequest(port, 0, "Hello there")).ok(), "max_tokens 0 is refused (400)");
+    }
 }
