@@ -105,9 +105,9 @@ public final class Matmul {
             needQ8 |= k == WeightMatrix.Kernel.Q4_0 || k == WeightMatrix.Kernel.Q4_0_X8 || k == WeightMatrix.Kernel.Q8_0_X8
                     || k == WeightMatrix.Kernel.IQ4_NL_X8
                     || k == WeightMatrix.Kernel.Q5_0 || k == WeightMatrix.Kernel.IQ4_NL;
-            needQ8_1 |= k == WeightMatrix.Kernel.Q4_1 || k == WeightMatrix.Kernel.Q5_1 || k == WeightMatrix.Kernel.Q8_1_X8;
+            needQ8_1 |= k == WeightMatrix.Kernel.Q4_1 || k == WeightMatrix.Kernel.Q5_1 || k == WeightMatrix.Kernel.Q8_1_X8 || k == WeightMatrix.Kernel.Q4_1_X4;
             needSums |= k == WeightMatrix.Kernel.Q4_0;
-            boolean x8 = k == WeightMatrix.Kernel.Q8_0_X8 || k == WeightMatrix.Kernel.Q8_1_X8 || k == WeightMatrix.Kernel.IQ4_NL_X8;
+            boolean x8 = k == WeightMatrix.Kernel.Q8_0_X8 || k == WeightMatrix.Kernel.Q8_1_X8 || k == WeightMatrix.Kernel.Q4_1_X4 || k == WeightMatrix.Kernel.IQ4_NL_X8;
             needPacked |= k == WeightMatrix.Kernel.Q4_0_X8 || x8;
             anyPackedQ4 |= k == WeightMatrix.Kernel.Q4_0_X8;
             allPackedQ8 &= x8 && k == ws[0].kernel(); // one Q8x8 kernel for all (Q8_0 with Q5_0 share one)
@@ -196,7 +196,7 @@ public final class Matmul {
     private void decodePacked(WeightMatrix[] ws, float[][] outs, int totalRows, WeightMatrix.Kernel kind) {
         boolean q6k = kind == WeightMatrix.Kernel.Q6_K_X8, q4k = kind == WeightMatrix.Kernel.Q4_K_X8;
         boolean q3k = kind == WeightMatrix.Kernel.Q3_K_X8, q6kGgml = kind == WeightMatrix.Kernel.Q6_K_X8_GGML || q3k, q5k = kind == WeightMatrix.Kernel.Q5_K_X8;
-        boolean q8 = kind == WeightMatrix.Kernel.Q8_0_X8 || kind == WeightMatrix.Kernel.Q8_1_X8 || kind == WeightMatrix.Kernel.IQ4_NL_X8;
+        boolean q8 = kind == WeightMatrix.Kernel.Q8_0_X8 || kind == WeightMatrix.Kernel.Q8_1_X8 || kind == WeightMatrix.Kernel.Q4_1_X4 || kind == WeightMatrix.Kernel.IQ4_NL_X8;
         boolean xs = isXS(kind);
         int R = q6k || q6kGgml ? Q6Kx8.R : q4k ? Q4Kx8.R : q5k ? Q5Kx8.R : q8 ? Q8x8.R : xs ? IQ4XSx8.R : Q4x8.R, groups = totalRows / R;
         int blocks = ws[0].cols() / (q6k || q6kGgml || q4k || q5k || xs ? KQuants.QK : QuantKernels.QK);
@@ -508,6 +508,7 @@ public final class Matmul {
     private void gemvX8(WeightMatrix.Kernel k, MemorySegment w, long off, int blocks, int qiOff, int dOff, float[] out, int o) {
         switch (k) {
             case Q8_1_X8 -> Q8x8.gemvMin(w, off, blocks, qi, qiOff, qd, q1s, dOff, out, o);
+            case Q4_1_X4 -> Q8x8.gemvMinNibbles(w, off, blocks, qi, qiOff, qd, q1s, dOff, out, o);
             case IQ4_NL_X8 -> Q8x8.gemvSum(w, off, blocks, qi, qiOff, qd, dOff, out, o);
             default -> Q8x8.gemv(w, off, blocks, qi, qiOff, qd, dOff, out, o);
         }
@@ -651,7 +652,7 @@ public final class Matmul {
             case Q4_K_X8 -> rowsPackedQ4K(w, n, out, r0, r1, worker);
             case Q5_K_X8, IQ4_XS_X8, Q3_K_X4, Q2_K_X4 -> rowsPackedLanes(w, n, out, r0, r1, worker);
             case Q4_0_X8 -> rowsPacked(w, n, out, r0, r1, worker);
-            case Q8_0_X8, Q8_1_X8, IQ4_NL_X8 -> rowsPackedQ8(w, n, out, r0, r1, worker);
+            case Q8_0_X8, Q8_1_X8, Q4_1_X4, IQ4_NL_X8 -> rowsPackedQ8(w, n, out, r0, r1, worker);
             case K_QUANT -> rowsK(w, n, out, r0, r1, worker);
             case Q4_1, Q5_1, Q5_0, IQ4_NL -> rowsLegacy(w, n, out, r0, r1, worker);
             case Q4_0 -> {

@@ -27,7 +27,8 @@ public final class MatvecBench {
         short d = Float.floatToFloat16(0.01f);
         for (long b = 0; b < bytes; b += type.typeSize()) {
             seg.set(QuantLayouts.I16, b, d);
-            if (type == GgmlType.Q4_K || type == GgmlType.Q5_K) seg.set(QuantLayouts.I16, b + 2, d); // dmin: finite (Q4_K repacks only then)
+            // dmin (Q4_K, Q5_K) or m (Q4_1, Q5_1) finite: a random f16 may be NaN, and such a matrix is not repacked
+            if (type == GgmlType.Q4_K || type == GgmlType.Q5_K || type == GgmlType.Q4_1 || type == GgmlType.Q5_1) seg.set(QuantLayouts.I16, b + 2, d);
         }
         try (Parallel pool = new Parallel(threads)) {
             // laid out as the engine runs it (repacked where CpuBackend repacks)

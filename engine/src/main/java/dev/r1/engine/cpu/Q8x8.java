@@ -27,7 +27,8 @@ import jdk.incubator.vector.VectorSpecies;
  * pair's 2·R bytes widen into one 16-bit vector whose lanes {@code 2r, 2r+1} are row r's two values, so one
  * 32-bit broadcast of the activations' pair multiplies every row. Q8_0 keeps its size (34 bytes a block per
  * row); the others grow by 1.5x (Q5_0: 22 -> 34 bytes, Q5_1: 24 -> 36) to 1.9x (IQ4_NL: 18 -> 34, except on 512-bit
- * machines, where it keeps its 4 bits: {@link #NL_NIBBLES}): a byte a
+ * machines, where it keeps its 4 bits: {@link #NL_NIBBLES}; Q4_1: 36, except where it keeps its 4 bits, {@link
+ * #Q41_NIBBLES}, the default): a byte a
  * value streams at the machine's bandwidth with a fifth of the operations that unpacking 4- and 5-bit fields
  * for R rows takes, and llama.cpp's own kernels for these types are compute-bound (measured: docs/BENCHMARKS.md).
  *
@@ -64,6 +65,16 @@ public final class Q8x8 {
      */
     public static final boolean NL_NIBBLES = R == 16 && R == Q4x8.R && Q4x8.BLOCK == R * 18
             && Boolean.parseBoolean(System.getProperty("r1.cpu.iq4nlnibbles", "true"));
+    /**
+     * Q4_1 kept in 4 bits ({@link Q4x8}'s nibble words after the R scales and R offsets: 20 bytes a block per row, the
+     * file's size, where a byte a value took 36) and read by {@link #gemvMinNibbles}: a shift and a mask per element
+     * pair instead of a widening load, for 0.56x the bytes. Any width (the values need no lookup). {@code
+     * -Dr1.cpu.q41nibbles=false}: bytes.
+     */
+    public static final boolean Q41_NIBBLES = R >= 8 && R == Q4x8.R && Boolean.parseBoolean(System.getProperty("r1.cpu.q41nibbles", "true"));
+    /** Bytes per group per block of Q4_1 in 4 bits: R f16 scales, R f16 offsets, 16 bytes of nibbles a row. */
+    static final int Q41_BLOCK = R * 20;
+
     /** The 16 IQ4_NL levels in the first 16 of 32 short lanes: the table {@code selectFrom} reads (IQ4_NL, IQ4_XS). */
     static final short[] NL_TABLE = new short[32];
     static {
@@ -82,7 +93,9 @@ public final class Q8x8 {
     public static boolean hasMin(GgmlType type) { return type == GgmlType.Q4_1 || type == GgmlType.Q5_1; }
 
     /** Bytes per group per block. */
-    public static int block(GgmlType type) { return type == GgmlType.IQ4_NL && NL_NIBBLES ? Q4x8.BLOCK : R * ((hasMin(type) ? 4 : 2) + QK); }
+    public static int block(GgmlType type) {
+        return type == GgmlType.IQ4_NL && NL_NIBBLES ? Q4x8.BLOCK : type == GgmlType.Q4_1 && Q41_NIBBLES ? Q41_BLOCK : R * ((hasMin(type) ? 4 : 2) + QK);
+    }
 
     /** Bytes of a repacked matrix. */
     public static long bytes(GgmlType type, int rows, int cols) { return (long) rows / R * (cols / QK) * block(type); }
@@ -102,12 +115,14 @@ public final class Q8x8 {
         // an IQ4_NL block is a Q4_0 block (f16 scale, 16 bytes of nibbles, element j low, j + 16 high): Q4x8's layout
         if (type == GgmlType.IQ4_NL && NL_NIBBLES) return Q4x8.repack(src, rows, cols, arena, pool);
         int blocks = cols / QK, groups = rows / R, in = (int) type.typeSize(), head = hasMin(type) ? 4 : 2, blk = block(type);
+        boolean nibbles = type == GgmlType.Q4_1 && Q41_NIBBLES;
         long rowBytes = (long) blocks * in;
         MemorySegment dst = arena.allocate((long) groups * blocks * blk, 64);
         boolean[] bad = new boolean[1];
         pool.forRange(groups, 1, (g0, g1) -> {
             // byte arrays, not per-byte segment accesses: repacking runs once per load
             byte[] b = new byte[in], out = new byte[blk], v = new byte[QK];
+            int[] q = new int[QK];
             for (int g = g0; g < g1; g++) {
                 for (int k = 0; k < blocks; k++) {
                     for (int r = 0; r < R; r++) {
@@ -116,6 +131,10 @@ public final class Q8x8 {
                         for (int i = 0; i < head; i += 2) {
                             out[i * R + 2 * r] = b[i];
                             out[i * R + 2 * r + 1] = b[i + 1];
+                        }
+                        if (nibbles) { // Q4_1: its nibbles (at byte 4, element j low, j + 16 high) as Q4x8's words
+                            Q4x8.nibbleWords(b, 4, q, r, out, 4 * R);
+                            continue;
                         }
                         values(type, b, v);
                         for (int p = 0; p < QK / 2; p++) {
@@ -260,6 +279,68 @@ public final class Q8x8 {
             l6 = dv.lanewise(VectorOperators.FMA, (FloatVector) v.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.ASHR, C16)).convertShape(VectorOperators.I2F, F32, 0), l6);
             v = (IntVector) ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 28L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 14]).reinterpretShape(S16, 0)))
                     .lanewise(VectorOperators.ADD, ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 30L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 15]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+            l7 = dv.lanewise(VectorOperators.FMA, (FloatVector) v.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.ASHR, C16)).convertShape(VectorOperators.I2F, F32, 0), l7);
+        }
+        FloatVector NEG0 = FloatVector.broadcast(F32, -0.0f);
+        NEG0.lanewise(VectorOperators.ADD, l0.lanewise(VectorOperators.ADD, l4).lanewise(VectorOperators.ADD, l2.lanewise(VectorOperators.ADD, l6))
+                        .lanewise(VectorOperators.ADD, l1.lanewise(VectorOperators.ADD, l5).lanewise(VectorOperators.ADD, l3.lanewise(VectorOperators.ADD, l7))).lanewise(VectorOperators.ADD, sm))
+                .intoArray(out, o);
+    }
+
+    /**
+     * {@link #gemvMin} on Q4_1 kept in 4 bits ({@link #Q41_NIBBLES}): slice {@code sl}'s 16-bit lanes hold element
+     * pairs {@code 4sl .. 4sl+3} of every row as nibbles (Q4x8's words), a shift and a mask give one pair, so ggml's
+     * lane k (pairs 2k, 2k+1) comes from one slice; the same integers and float operations as {@code gemvMin}.
+     */
+    static void gemvMinNibbles(MemorySegment w, long off, int blocks, int[] qi, int qiOff, float[] d, float[] s, int dOff,
+                               float[] out, int o) {
+        IntVector C13 = IntVector.broadcast(I32, 13), C16 = IntVector.broadcast(I32, 16);
+        IntVector HMASK = IntVector.broadcast(I32, 0x8FFFFFFF);
+        FloatVector HSCALE = FloatVector.broadcast(F32, 0x1p112f);
+        FloatVector l0 = FloatVector.zero(F32), l1 = l0, l2 = l0, l3 = l0, l4 = l0, l5 = l0, l6 = l0, l7 = l0, sm = l0;
+        ShortVector LOW4 = ShortVector.broadcast(S16, (short) 0x0F);
+        IntVector C4 = IntVector.broadcast(I32, 4), C8 = IntVector.broadcast(I32, 8), C12 = IntVector.broadcast(I32, 12);
+        int blk = Q41_BLOCK;
+        ShortVector x;
+        for (int b = 0; b < blocks; b++) {
+            long bo = off + (long) b * blk;
+            IntVector h = (IntVector) ShortVector.fromMemorySegment(S16, w, bo, LE).convertShape(VectorOperators.S2I, I32, 0);
+            FloatVector dv = ((FloatVector) h.lanewise(VectorOperators.LSHL, C13).lanewise(VectorOperators.AND, HMASK).reinterpretShape(F32, 0))
+                    .lanewise(VectorOperators.MUL, HSCALE).lanewise(VectorOperators.MUL, FloatVector.broadcast(F32, d[dOff + b]));
+            IntVector hm = (IntVector) ShortVector.fromMemorySegment(S16, w, bo + 2L * R, LE).convertShape(VectorOperators.S2I, I32, 0);
+            FloatVector mv = ((FloatVector) hm.lanewise(VectorOperators.LSHL, C13).lanewise(VectorOperators.AND, HMASK).reinterpretShape(F32, 0))
+                    .lanewise(VectorOperators.MUL, HSCALE);
+            sm = mv.lanewise(VectorOperators.FMA, FloatVector.broadcast(F32, s[dOff + b]), sm);
+            long vo = bo + 4L * R;
+            int qb = qiOff + b * (QK / 2);
+            IntVector v;
+            x = ShortVector.fromMemorySegment(S16, w, vo + 0L * R, LE);
+            v = (IntVector) x.lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 0]).reinterpretShape(S16, 0)))
+                    .lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) x.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 1]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+            l0 = dv.lanewise(VectorOperators.FMA, (FloatVector) v.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.ASHR, C16)).convertShape(VectorOperators.I2F, F32, 0), l0);
+            v = (IntVector) ((ShortVector) ((IntVector) x.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C8).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 2]).reinterpretShape(S16, 0)))
+                    .lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) x.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C12).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 3]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+            l1 = dv.lanewise(VectorOperators.FMA, (FloatVector) v.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.ASHR, C16)).convertShape(VectorOperators.I2F, F32, 0), l1);
+            x = ShortVector.fromMemorySegment(S16, w, vo + 4L * R, LE);
+            v = (IntVector) x.lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 4]).reinterpretShape(S16, 0)))
+                    .lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) x.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 5]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+            l2 = dv.lanewise(VectorOperators.FMA, (FloatVector) v.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.ASHR, C16)).convertShape(VectorOperators.I2F, F32, 0), l2);
+            v = (IntVector) ((ShortVector) ((IntVector) x.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C8).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 6]).reinterpretShape(S16, 0)))
+                    .lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) x.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C12).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 7]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+            l3 = dv.lanewise(VectorOperators.FMA, (FloatVector) v.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.ASHR, C16)).convertShape(VectorOperators.I2F, F32, 0), l3);
+            x = ShortVector.fromMemorySegment(S16, w, vo + 8L * R, LE);
+            v = (IntVector) x.lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 8]).reinterpretShape(S16, 0)))
+                    .lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) x.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 9]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+            l4 = dv.lanewise(VectorOperators.FMA, (FloatVector) v.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.ASHR, C16)).convertShape(VectorOperators.I2F, F32, 0), l4);
+            v = (IntVector) ((ShortVector) ((IntVector) x.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C8).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 10]).reinterpretShape(S16, 0)))
+                    .lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) x.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C12).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 11]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+            l5 = dv.lanewise(VectorOperators.FMA, (FloatVector) v.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.ASHR, C16)).convertShape(VectorOperators.I2F, F32, 0), l5);
+            x = ShortVector.fromMemorySegment(S16, w, vo + 12L * R, LE);
+            v = (IntVector) x.lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 12]).reinterpretShape(S16, 0)))
+                    .lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) x.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 13]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+            l6 = dv.lanewise(VectorOperators.FMA, (FloatVector) v.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.ASHR, C16)).convertShape(VectorOperators.I2F, F32, 0), l6);
+            v = (IntVector) ((ShortVector) ((IntVector) x.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C8).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 14]).reinterpretShape(S16, 0)))
+                    .lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) x.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C12).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 15]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
             l7 = dv.lanewise(VectorOperators.FMA, (FloatVector) v.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.ASHR, C16)).convertShape(VectorOperators.I2F, F32, 0), l7);
         }
         FloatVector NEG0 = FloatVector.broadcast(F32, -0.0f);

@@ -66,6 +66,8 @@ public record WeightMatrix(String name, GgmlType type, int rows, int cols, Memor
         Q8_0_X8,
         /** repacked Q4_1, Q5_1 ({@link Q8x8#gemvMin}): Q4x8's activation pairs and Q8_1's sums */
         Q8_1_X8,
+        /** repacked Q4_1 in 4 bits ({@link Q8x8#gemvMinNibbles}): Q4x8's activation pairs and Q8_1's sums */
+        Q4_1_X4,
         /** repacked IQ4_NL ({@link Q8x8#gemvSum}, ggml's iq4_nl_8x8 order): Q4x8's activation pairs */
         IQ4_NL_X8,
         /** repacked IQ4_XS ({@link IQ4XSx8}, ggml's lanes): Q8_K activations as pairs */
@@ -103,7 +105,9 @@ public record WeightMatrix(String name, GgmlType type, int rows, int cols, Memor
             case Q3_K -> packed == null ? Kernel.K_QUANT
                     : packed.byteSize() < (long) rows / Q6Kx8.R * (cols / 256) * Q6Kx8.BLOCK ? Kernel.Q3_K_X4 : Kernel.Q3_K_X8;
             case Q2_K -> packed != null ? Kernel.Q2_K_X4 : Kernel.K_QUANT;
-            case Q4_1 -> packed != null ? Kernel.Q8_1_X8 : Kernel.Q4_1;
+            // the two Q4_1 layouts told apart by size: 20 bytes a row per block in 4 bits, 36 as bytes
+            case Q4_1 -> packed == null ? Kernel.Q4_1
+                    : packed.byteSize() < (long) rows / Q8x8.R * (cols / 32) * Q8x8.R * 36 ? Kernel.Q4_1_X4 : Kernel.Q8_1_X8;
             case Q5_1 -> packed != null ? Kernel.Q8_1_X8 : Kernel.Q5_1;
             case Q5_0 -> packed != null ? Kernel.Q8_0_X8 : Kernel.Q5_0;
             case IQ4_NL -> packed != null ? Kernel.IQ4_NL_X8 : Kernel.IQ4_NL;

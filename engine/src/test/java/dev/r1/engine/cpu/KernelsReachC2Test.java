@@ -72,6 +72,7 @@ class KernelsReachC2Test {
             case Q6_K_X8 -> n == 1 ? List.of("Q6Kx8::gemv2") : List.of("Q6Kx8::gemm2", "Q6Kx8::gemv");
             case Q8_0_X8 -> List.of("Q8x8::gemv");
             case Q8_1_X8 -> List.of("Q8x8::gemvMin");
+            case Q4_1_X4 -> List.of("Q8x8::gemvMinNibbles");
             case Q3_K_X4 -> List.of("Q3Kx4::gemv");
             case Q2_K_X4 -> List.of("Q2Kx4::gemv");
             case IQ4_XS_X8 -> List.of(IQ4XSx8.NIBBLES ? "IQ4XSx8::gemvNibbles" : "IQ4XSx8::half");
@@ -88,7 +89,7 @@ class KernelsReachC2Test {
             Matmul mm = new Matmul(pool);
             float[] x = new float[5 * cols], out = new float[5 * rows];
             for (int i = 0; i < x.length; i++) x[i] = (float) r.nextGaussian();
-            String[][] cases = {{"Q4_0", "w"}, {"Q4_K", "w"}, {"Q6_K", "w"}, {"Q6_K", "output.weight"}, {"Q5_K", "w"}, {"Q8_0", "w"}, {"Q5_1", "w"}, {"IQ4_NL", "w"}, {"IQ4_XS", "w"}, {"Q3_K", "w"}, {"Q2_K", "w"}};
+            String[][] cases = {{"Q4_0", "w"}, {"Q4_K", "w"}, {"Q6_K", "w"}, {"Q6_K", "output.weight"}, {"Q5_K", "w"}, {"Q8_0", "w"}, {"Q5_1", "w"}, {"Q4_1", "w"}, {"IQ4_NL", "w"}, {"IQ4_XS", "w"}, {"Q3_K", "w"}, {"Q2_K", "w"}};
             for (String[] c : cases) {
                 GgmlType type = GgmlType.valueOf(c[0]);
                 float[] f = new float[rows * cols];
