@@ -72,6 +72,16 @@ class EnginesTest {
 
     /** auto's memory estimate follows the repacked layouts' real sizes (so it cannot drift from them silently). */
     @Test
+    void theCpuBackendsNameSaysWhichLayoutsKeepFewerBits() {
+        // a benchmark figure says which layout it measured (r1 bench prints this name)
+        try (dev.r1.engine.cpu.CpuBackend cpu = new dev.r1.engine.cpu.CpuBackend(1)) {
+            String name = cpu.name();
+            assertEquals(dev.r1.engine.cpu.Q8x8.Q41_NIBBLES, name.matches(".*, [A-Z0-9_/]*Q4_1[A-Z0-9_/]* in 4 bits.*"), name);
+            assertEquals(dev.r1.engine.cpu.Q2Kx4.ENABLED, name.contains("Q2_K in 2"), name);
+        }
+    }
+
+    @Test
     void residentFactorsAreTheRepackedLayoutsSizes() {
         int rows = 64, cols = 512;
         for (GgmlType t : new GgmlType[] {GgmlType.Q8_0, GgmlType.Q5_0, GgmlType.Q4_1, GgmlType.Q5_1, GgmlType.IQ4_NL}) {

@@ -62,7 +62,17 @@ public final class CpuBackend implements Backend {
 
     /** What a benchmark figure measured: threads, vector widths, which matrices are repacked. */
     @Override public String name() {
-        return "java (" + pool.size() + " threads, " + VectorWidths.describe() + (REPACK ? ", Q4_0/Q4_K/Q6_K" + (Q8x8.ENABLED ? "/Q8_0/Q5_0/Q4_1/Q5_1/IQ4_NL" : "") + (Q5Kx8.ENABLED ? "/Q5_K" : "") + (IQ4XSx8.ENABLED ? "/IQ4_XS" : "") + (Q6Kx8.Q3K_ENABLED ? "/Q3_K" : "") + (Q2Kx4.ENABLED ? "/Q2_K" : "") + " repacked" : ", nothing repacked") + ")";
+        return "java (" + pool.size() + " threads, " + VectorWidths.describe() + (REPACK ? ", Q4_0/Q4_K/Q6_K" + (Q8x8.ENABLED ? "/Q8_0/Q5_0/Q4_1/Q5_1/IQ4_NL" : "") + (Q5Kx8.ENABLED ? "/Q5_K" : "") + (IQ4XSx8.ENABLED ? "/IQ4_XS" : "") + (Q6Kx8.Q3K_ENABLED ? "/Q3_K" : "") + (Q2Kx4.ENABLED ? "/Q2_K" : "") + " repacked" + fewerBits() : ", nothing repacked") + ")";
+    }
+
+    /** Which repacked types keep fewer bits than a byte a value (the others widen to bytes), so a figure says which layout it measured. */
+    private static String fewerBits() {
+        java.util.List<String> four = new java.util.ArrayList<>();
+        if (Q8x8.ENABLED && Q8x8.Q41_NIBBLES) four.add("Q4_1");
+        if (Q8x8.ENABLED && Q8x8.NL_NIBBLES) four.add("IQ4_NL");
+        if (IQ4XSx8.ENABLED && IQ4XSx8.NIBBLES) four.add("IQ4_XS");
+        if (Q6Kx8.Q3K_ENABLED && Q3Kx4.ENABLED) four.add("Q3_K");
+        return (four.isEmpty() ? "" : ", " + String.join("/", four) + " in 4 bits") + (Q2Kx4.ENABLED ? ", Q2_K in 2" : "");
     }
 
     @Override public Buffer buffer(int floats) { return new Buf(new float[floats]); }
