@@ -165,7 +165,7 @@ class CliTest {
         assertEquals(2, results.size());
         for (int i = 0; i < 2; i++) assertEquals(2, results.get(i).get("samples").size());
         // each figure says what ran it: our vector width and repacking, ggml's CPU library
-        assertTrue(results.get(0).get("kernels").asText().matches("java \\(\\d+ threads, \\d+-bit.*repacked\\)"), results.get(0).toString());
+        assertTrue(results.get(0).get("kernels").asText().matches("java \\(\\d+ threads, \\d+-bit.*repacked(, [^)]* in \\d[^)]*)?\\)"), results.get(0).toString());
         assertTrue(results.get(1).get("kernels").asText().startsWith("llama.cpp (ggml-cpu-"), results.get(1).toString());
         assertTrue(err.contains("java: java ("), err);
         // what decoding allocated (HotSpot counts every thread's bytes): at least the logits each step returns
