@@ -34,8 +34,9 @@ public final class Engines {
     /**
      * The types whose Java kernels run at llama.cpp's speed (decode measured >= 0.9x, docs/BENCHMARKS.md):
      * {@code auto} picks the Java engine only for files made of these. Q4_0 and Q8_0 (repacked, {@code Q4x8} /
-     * {@code Q8x8}) on AVX2 and Zen 4; Q4_1, Q5_0, Q5_1 (repacked a byte per value, {@code Q8x8}) 0.93-1.23x on
-     * Zen 4, and 1.5x their row-major kernels at 256 bits (session 19). The other kernels are exact but slower
+     * {@code Q8x8}) on AVX2 and Zen 4; Q5_0, Q5_1 (repacked a byte per value, {@code Q8x8}) 0.93-1.23x on
+     * Zen 4, and 1.5x their row-major kernels at 256 bits (session 19); Q4_1 in 4 bits 1.33-1.72x on Zen 4, 0.97x
+     * over seven pairs under AVX2 code (session 23). The other kernels are exact but slower
      * today: Q4_K ({@code Q4Kx8}) 0.76-0.87x decode on a Q4_K_M file, Q5_K ({@code Q5Kx8}) 0.70-0.88x, Q2_K
      * 0.73x in 2 bits ({@code Q2Kx4}, 512-bit machines, session 21; 0.51x under AVX2 code, session 22); IQ4_NL and IQ4_XS decode at 1.0-1.1x
      * in 4 bits on 512-bit machines but prefill at 0.35x / 0.58x (docs/BENCHMARKS.md, sessions 18-20); auto is there
