@@ -26,7 +26,7 @@ class Q4x8WidthsTest {
         ForkedJvm.Result run = ForkedJvm.run(Q4x8WidthsTest.class, List.of("-Dr1.cpu.repackBits=" + bits, "-Dr1.cpu.q4spread=" + spread));
         String out = run.text();
         assertEquals(0, run.exit(), out);
-        assertTrue(out.contains("R=" + bits / 32 + " spread=" + spread + " ok"), out);
+        assertTrue(out.contains("R=" + bits / 32 + " spread=" + spread + " q41nibbles=" + (bits >= 256) + " ok"), out);
     }
 
     /** The forked JVM: the cases, then the configuration they ran at. */
@@ -37,7 +37,12 @@ class Q4x8WidthsTest {
             t.decodePairsGroupsAcrossMatrices();
             t.repackedGroupsSplitByChunksGiveTheSameRows();
             t.repackRefusesNonFiniteScales();
-            System.out.println("R=" + Q4x8.R + " spread=" + Q4x8.SPREAD + " ok");
+            // Q4_1 in 4 bits (Q4x8's words, Q8x8.gemvMinNibbles) and Q5_1 a byte a value, at this width too
+            if (Q8x8.fits(7 * Q8x8.R, 320)) {
+                t.repackedByteTypesAreGgmlsFloatOrder(dev.r1.models.tensor.GgmlType.Q4_1);
+                t.repackedByteTypesAreGgmlsFloatOrder(dev.r1.models.tensor.GgmlType.Q5_1);
+            }
+            System.out.println("R=" + Q4x8.R + " spread=" + Q4x8.SPREAD + " q41nibbles=" + Q8x8.Q41_NIBBLES + " ok");
         } catch (Throwable e) {
             e.printStackTrace(System.out);
             System.exit(1);
