@@ -259,21 +259,22 @@ public final class LoadTest {
         return all;
     }
 
-    /** A streaming chat request of the question, with usage. */
-    private static HttpRequest request(int port, int maxTokens, String question) {
+    /** The body of a streaming chat request of the question, with usage. */
+    private static String body(int maxTokens, String question) {
         ObjectNode body = OpenAiServer.JSON.createObjectNode().put("model", "load").put("max_tokens", maxTokens).put("stream", true);
         body.putArray("messages").addObject().put("role", "user").put("content", question);
         body.putObject("stream_options").put("include_usage", true);
+        return body.toString();
+    }
+
+    private static HttpRequest request(int port, int maxTokens, String question) {
         return HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v1/chat/completions"))
-                .timeout(Duration.ofMinutes(5)).POST(HttpRequest.BodyPublishers.ofString(body.toString())).build();
+                .timeout(Duration.ofMinutes(5)).POST(HttpRequest.BodyPublishers.ofString(body(maxTokens, question))).build();
     }
 
     /** {@link #request}'s bytes on the wire (HTTP/1.1), for {@link #oneRaw}. */
     static byte[] rawRequest(int port, int maxTokens, String question) {
-        ObjectNode body = OpenAiServer.JSON.createObjectNode().put("model", "load").put("max_tokens", maxTokens).put("stream", true);
-        body.putArray("messages").addObject().put("role", "user").put("content", question);
-        body.putObject("stream_options").put("include_usage", true);
-        byte[] b = body.toString().getBytes(StandardCharsets.UTF_8);
+        byte[] b = body(maxTokens, question).getBytes(StandardCharsets.UTF_8);
         byte[] head = ("POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1:" + port + "\r\nContent-Type: application/json\r\n"
                 + "Content-Length: " + b.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII);
         byte[] all = java.util.Arrays.copyOf(head, head.length + b.length);

@@ -107,7 +107,7 @@ public final class Matmul {
                     || k == WeightMatrix.Kernel.Q5_0 || k == WeightMatrix.Kernel.IQ4_NL;
             needQ8_1 |= k == WeightMatrix.Kernel.Q4_1 || k == WeightMatrix.Kernel.Q5_1 || k == WeightMatrix.Kernel.Q8_1_X8 || k == WeightMatrix.Kernel.Q4_1_X4;
             needSums |= k == WeightMatrix.Kernel.Q4_0;
-            boolean x8 = k == WeightMatrix.Kernel.Q8_0_X8 || k == WeightMatrix.Kernel.Q8_1_X8 || k == WeightMatrix.Kernel.Q4_1_X4 || k == WeightMatrix.Kernel.IQ4_NL_X8;
+            boolean x8 = q8x8(k);
             needPacked |= k == WeightMatrix.Kernel.Q4_0_X8 || x8;
             anyPackedQ4 |= k == WeightMatrix.Kernel.Q4_0_X8;
             allPackedQ8 &= x8 && k == ws[0].kernel(); // one Q8x8 kernel for all (Q8_0 with Q5_0 share one)
@@ -196,7 +196,7 @@ public final class Matmul {
     private void decodePacked(WeightMatrix[] ws, float[][] outs, int totalRows, WeightMatrix.Kernel kind) {
         boolean q6k = kind == WeightMatrix.Kernel.Q6_K_X8, q4k = kind == WeightMatrix.Kernel.Q4_K_X8;
         boolean q3k = kind == WeightMatrix.Kernel.Q3_K_X8, q6kGgml = kind == WeightMatrix.Kernel.Q6_K_X8_GGML || q3k, q5k = kind == WeightMatrix.Kernel.Q5_K_X8;
-        boolean q8 = kind == WeightMatrix.Kernel.Q8_0_X8 || kind == WeightMatrix.Kernel.Q8_1_X8 || kind == WeightMatrix.Kernel.Q4_1_X4 || kind == WeightMatrix.Kernel.IQ4_NL_X8;
+        boolean q8 = q8x8(kind);
         boolean xs = isXS(kind);
         int R = q6k || q6kGgml ? Q6Kx8.R : q4k ? Q4Kx8.R : q5k ? Q5Kx8.R : q8 ? Q8x8.R : xs ? IQ4XSx8.R : Q4x8.R, groups = totalRows / R;
         int blocks = ws[0].cols() / (q6k || q6kGgml || q4k || q5k || xs ? KQuants.QK : QuantKernels.QK);
@@ -502,6 +502,14 @@ public final class Matmul {
                 if (!whole) copyPart(tmp, 0, out, t * rows, g, R, r0, r1);
             }
         }
+    }
+
+    /** Whether a kernel reads a {@link Q8x8} layout (Q4x8's activation pairs, one group a call: {@link #gemvX8}). */
+    private static boolean q8x8(WeightMatrix.Kernel k) {
+        return switch (k) {
+            case Q8_0_X8, Q8_1_X8, Q4_1_X4, IQ4_NL_X8 -> true;
+            default -> false;
+        };
     }
 
     /** One group of a {@link Q8x8} matrix · token {@code qi[qiOff ..]} (its block scales and sums from {@code dOff}). */

@@ -94,8 +94,11 @@ public final class Q8x8 {
 
     /** Bytes per group per block. */
     public static int block(GgmlType type) {
-        return type == GgmlType.IQ4_NL && NL_NIBBLES ? Q4x8.BLOCK : type == GgmlType.Q4_1 && Q41_NIBBLES ? Q41_BLOCK : R * ((hasMin(type) ? 4 : 2) + QK);
+        return type == GgmlType.IQ4_NL && NL_NIBBLES ? Q4x8.BLOCK : type == GgmlType.Q4_1 && Q41_NIBBLES ? Q41_BLOCK : byteBlock(type);
     }
+
+    /** Bytes per group per block a byte a value: the R scales (and offsets), then 32 values a row. */
+    static int byteBlock(GgmlType type) { return R * ((hasMin(type) ? 4 : 2) + QK); }
 
     /** Bytes of a repacked matrix. */
     public static long bytes(GgmlType type, int rows, int cols) { return (long) rows / R * (cols / QK) * block(type); }

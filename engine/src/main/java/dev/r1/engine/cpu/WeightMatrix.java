@@ -107,7 +107,7 @@ public record WeightMatrix(String name, GgmlType type, int rows, int cols, Memor
             case Q2_K -> packed != null ? Kernel.Q2_K_X4 : Kernel.K_QUANT;
             // the two Q4_1 layouts told apart by size: 20 bytes a row per block in 4 bits, 36 as bytes
             case Q4_1 -> packed == null ? Kernel.Q4_1
-                    : packed.byteSize() < (long) rows / Q8x8.R * (cols / 32) * Q8x8.R * 36 ? Kernel.Q4_1_X4 : Kernel.Q8_1_X8;
+                    : packed.byteSize() < (long) rows / Q8x8.R * (cols / 32) * Q8x8.byteBlock(type) ? Kernel.Q4_1_X4 : Kernel.Q8_1_X8;
             case Q5_1 -> packed != null ? Kernel.Q8_1_X8 : Kernel.Q5_1;
             case Q5_0 -> packed != null ? Kernel.Q8_0_X8 : Kernel.Q5_0;
             case IQ4_NL -> packed != null ? Kernel.IQ4_NL_X8 : Kernel.IQ4_NL;
