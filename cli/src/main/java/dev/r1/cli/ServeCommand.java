@@ -90,7 +90,12 @@ final class ServeCommand implements Callable<Integer> {
                 .withMaxConnections(maxConnections).withThreads(threads != null ? threads : 0)
                 .withTimeouts(Duration.ofSeconds(10), Duration.ofSeconds(30), Duration.ofSeconds(timeout));
         int t = threads != null ? threads : Runtime.getRuntime().availableProcessors();
-        OpenAiServer server = OpenAiServer.startLoading(o, () -> Engines.load(chosen, file, t));
+        // warmed up before it reports ready, so that the first request is not the one that waits for the JIT
+        OpenAiServer server = OpenAiServer.startLoading(o, () -> {
+            var m = Engines.load(chosen, file, t);
+            m.warmUp();
+            return m;
+        });
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             System.err.println("r1 serve: stopping (running answers get 5 s to finish)");

@@ -54,8 +54,14 @@ public final class CpuBackend implements Backend {
     private final Arena packed = new HugePageArena(); // repacked weights on huge pages where the OS gives them
 
     public CpuBackend(int threads) {
+        this(threads, WARMUP_MIN_BYTES);
+    }
+
+    /** A backend whose {@link #warmUp()} runs for models of at least {@code warmUpMinBytes} of weights (tests: 0). */
+    CpuBackend(int threads, long warmUpMinBytes) {
         this.pool = new Parallel(threads);
         this.matmul = new Matmul(pool);
+        this.warmUpMinBytes = warmUpMinBytes;
     }
 
     public int threads() { return pool.size(); }
@@ -73,6 +79,137 @@ public final class CpuBackend implements Backend {
         if (IQ4XSx8.ENABLED && IQ4XSx8.NIBBLES) four.add("IQ4_XS");
         if (Q6Kx8.Q3K_ENABLED && Q3Kx4.ENABLED) four.add("Q3_K");
         return (four.isEmpty() ? "" : ", " + String.join("/", four) + " in 4 bits") + (Q2Kx4.ENABLED ? ", Q2_K in 2" : "");
+    }
+
+    /** A matrix of each kernel the model uses, to warm that kernel up on a few of its rows ({@link #warmUp}). */
+    private record WarmSource(String name, GgmlType type, int cols, MemorySegment data) {}
+    private final java.util.Map<String, WarmSource> warm = new java.util.LinkedHashMap<>();
+
+    /** Calls of each kernel per warm-up round ({@code -Dr1.cpu.warmup=N}, 0: no warm-up). */
+    private static final int WARMUP = Integer.getInteger("r1.cpu.warmup", 400);
+
+    /**
+     * Runs every matmul kernel the model uses, through the calls a decoding step and a prompt make, on 48 whole rows of
+     * one of its matrices, and the norms and element-wise ops on small vectors, in rounds, each followed by a wait
+     * until the JIT's compiler threads have been idle a while, until a round sets off no more compiling. Without it
+     * the first prompt ran in the interpreter's and C1's code, where every Vector API operation allocates, while C2
+     * compiled the kernels one by one on the two cores the prompt also used: a 5-token prompt took 6-10 s on the 1.5B
+     * default file (two Zen 4 cores), llama.cpp 0.15 s. Whole rows, not a few columns: kernels C2 compiled from the
+     * short loops of 256 columns (with a tenth of its thresholds, to compile sooner) prefilled 10-20 % slower.
+     */
+    @Override
+    public void warmUp() {
+        // a small model's first prompt is short in uncompiled code too; tests load hundreds of them
+        if (weightBytes >= warmUpMinBytes) warmUp(WARMUP);
+        warm.clear();
+    }
+
+    /** Weights below which {@link #warmUp()} does nothing: 256 MiB, a quarter of the smallest R1 distill at 4 bits (1.5B: ~1 GB). */
+    static final long WARMUP_MIN_BYTES = 256L << 20;
+    private final long warmUpMinBytes;
+    private long weightBytes;
+
+    /** {@link #warmUp()} with {@code calls} calls of each kernel a round, whatever the model's size. */
+    void warmUp(int calls) {
+        if (calls <= 0 || warm.isEmpty()) return;
+        long t0 = System.nanoTime();
+        int rows = 48;
+        java.util.List<Runnable> runs = new java.util.ArrayList<>();
+        for (WarmSource src : warm.values()) {
+            int cols = src.cols(); // whole rows: C2 shapes its loops by the trip counts it profiled
+            long inRow = WeightMatrix.rowBytes(src.type(), src.cols()), outRow = WeightMatrix.rowBytes(src.type(), cols);
+            if (src.data().byteSize() < rows * inRow) continue;
+            MemorySegment part = Arena.ofAuto().allocate(rows * outRow, 64);
+            for (int r = 0; r < rows; r++) MemorySegment.copy(src.data(), r * inRow, part, r * outRow, outRow);
+            Matrix[] ms;
+            try {
+                ms = new Matrix[] {new Mat(prepare(src.name(), src.type(), rows, cols, part, Arena.ofAuto(), pool))};
+            } catch (RuntimeException e) { // a shape this layout refuses: that kernel compiles on first use instead
+                continue;
+            }
+            Buffer x = new Buf(gaussian(8 * cols));
+            Buffer[] outs = {new Buf(new float[8 * rows])};
+            runs.add(() -> {
+                for (int i = 0; i < calls; i++) matmul(x, 1, ms, outs);
+                for (int i = 0; i < calls / 2; i++) matmul(x, 2 + i % 7, ms, outs); // a prompt: pairs of tokens, a lone one
+            });
+        }
+        Buffer a = new Buf(gaussian(4096)), b = new Buf(gaussian(4096)), c = new Buf(new float[4096]), w = new Buf(gaussian(1024));
+        runs.add(() -> {
+            for (int i = 0; i < calls; i++) {
+                rmsNorm(a, w, 1e-6f, 1 + i % 4, 1024, c);
+                swiglu(c, b, 4096);
+                add(c, a, 4096);
+            }
+        });
+        // at least three rounds: a round may end before its calls have reached C2's thresholds, compiling nothing yet
+        for (int round = 0; round < 5; round++) {
+            for (Runnable r : runs) r.run();
+            boolean compiled = awaitCompilerIdle();
+            if (VERBOSE) System.err.printf("r1: warm-up round %d: %.2f s%n", round + 1, (System.nanoTime() - t0) / 1e9);
+            if (!compiled && round >= 2) break;
+        }
+    }
+
+    private static final boolean VERBOSE = Boolean.getBoolean("r1.cpu.warmup.verbose");
+
+    private static float[] gaussian(int n) {
+        java.util.SplittableRandom rnd = new java.util.SplittableRandom(n);
+        float[] f = new float[n];
+        for (int i = 0; i < n; i++) f[i] = (float) rnd.nextGaussian();
+        return f;
+    }
+
+    /**
+     * Sleeps until the JIT's compiler threads have used no CPU for 300 ms (at most 20 s), leaving them the cores;
+     * whether they compiled anything meanwhile. Their CPU time comes from {@code /proc/self/task} (Linux); where that
+     * is not readable, one fixed wait of a second.
+     */
+    private static boolean awaitCompilerIdle() {
+        long ticks = compilerTicks(), start = ticks, quiet = System.nanoTime(), end = quiet + 20_000_000_000L;
+        if (ticks < 0) {
+            sleep(1000);
+            return false;
+        }
+        while (System.nanoTime() - quiet < 300_000_000L && System.nanoTime() < end) {
+            if (!sleep(50)) return false;
+            long now = compilerTicks();
+            if (now != ticks) {
+                ticks = now;
+                quiet = System.nanoTime();
+            }
+        }
+        return ticks != start;
+    }
+
+    private static boolean sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+            return true;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    /** CPU clock ticks (user + system) of this JVM's compiler threads so far, or -1 where /proc cannot say. */
+    static long compilerTicks() {
+        long sum = 0;
+        try (java.nio.file.DirectoryStream<java.nio.file.Path> tasks = java.nio.file.Files.newDirectoryStream(java.nio.file.Path.of("/proc/self/task"))) {
+            for (java.nio.file.Path t : tasks) {
+                try {
+                    if (!java.nio.file.Files.readString(t.resolve("comm")).contains("Compiler")) continue; // "C2 CompilerThre"
+                    String stat = java.nio.file.Files.readString(t.resolve("stat"));
+                    String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                    sum += Long.parseLong(f[11]) + Long.parseLong(f[12]); // utime, stime: fields 14 and 15 of proc(5)
+                } catch (java.nio.file.NoSuchFileException gone) {
+                    // a compiler thread that ended since the listing
+                }
+            }
+        } catch (java.io.IOException | RuntimeException e) {
+            return -1;
+        }
+        return sum;
     }
 
     @Override public Buffer buffer(int floats) { return new Buf(new float[floats]); }
@@ -96,6 +233,8 @@ public final class CpuBackend implements Backend {
     @Override
     public synchronized Matrix matrix(String name, GgmlType type, int rows, int cols, MemorySegment data) {
         WeightMatrix w = prepare(name, type, rows, cols, data, packed, pool);
+        warm.putIfAbsent(w.kernel() + (w.kernel() == WeightMatrix.Kernel.Q6_K_X8 ? "" : "/" + type), new WarmSource(name, type, cols, data));
+        weightBytes += w.rowBytes() * rows;
         if (w.packed() != null) InputPages.release(data, 0, w.rowBytes() * rows); // embed() may still read rows: they fault back in
         return new Mat(w);
     }

@@ -158,6 +158,12 @@ public interface Backend extends AutoCloseable {
     default int prefillChunk() { return 64; }
 
     /**
+     * {@link dev.r1.engine.Model#warmUp}, once the model's weights are all loaded: a backend that compiles its code while
+     * running (the Java engine, through the JIT) may run it here on small inputs, so that the first prompt does not pay.
+     */
+    default void warmUp() {}
+
+    /**
      * A recorded decode step that replays with another token and position: one launch for the whole step
      * where launches dominate (a CUDA graph). {@link #valid} turns false once something the recording
      * points at was reallocated; then record again.

@@ -90,6 +90,8 @@ public final class JavaModel implements Model {
 
     @Override public Path path() { return file.path(); }
     @Override public String backend() { return "java"; }
+
+    @Override public void warmUp() { backend.warmUp(); }
     @Override public String description() { return backend.name(); }
     @Override public int vocabSize() { return cfg.vocab(); }
     @Override public int trainContext() { return cfg.contextLength(); }
