@@ -31,6 +31,9 @@ final class Chat {
     record Turn(GenerationResult result, int promptTokens, int prefilledTokens, double prefillSeconds) {}
 
     private final Session session;
+
+    /** The session this chat runs in. */
+    Session session() { return session; }
     private final BpeTokenizer tokenizer;
     private SamplerOptions samplerOptions; // changed by /set
     private String system;                 // changed by /set system

@@ -275,6 +275,34 @@ final class RunCommand implements Callable<Integer> {
                 Engines.canonical(backend), chat.contextSize());
         out.flush();
         ChatCommands commands = new ChatCommands(chat, this, out);
+        // the JIT compiles the engine's code while the user types the first prompt, not during its answer;
+        // stopped (within one call) when a prompt comes or the chat ends
+        Thread warmUp = Thread.ofPlatform().daemon().name("r1-warm-up").start(() -> {
+            try {
+                chat.session().model().warmUp();
+            } catch (RuntimeException e) {
+                // best effort: the first answer then compiles what is left
+            }
+        });
+        try {
+            return chatLoop(chat, reader, out, term, cancel, color, commands, warmUp);
+        } finally {
+            stop(warmUp);
+            term.close();
+        }
+    }
+
+    private static void stop(Thread warmUp) {
+        warmUp.interrupt();
+        try {
+            warmUp.join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private int chatLoop(Chat chat, LineReader reader, PrintWriter out, Terminal term, AtomicBoolean cancel, boolean color,
+                         ChatCommands commands, Thread warmUp) throws IOException {
         while (true) {
             String line;
             try {
@@ -289,11 +317,13 @@ final class RunCommand implements Callable<Integer> {
             String cmd = line.strip();
             if (cmd.isEmpty()) continue;
             if (cmd.startsWith("/")) {
+                if (cmd.startsWith("/load")) stop(warmUp); // a saved chat's turns are prefilled at once
                 if (commands.handle(cmd) == ChatCommands.Outcome.EXIT) break;
                 out.flush();
                 continue;
             }
             cancel.set(false);
+            stop(warmUp);
             try {
                 Think mode = think == Think.dim && !color ? Think.show : think;
                 Chat.Turn t = chat.respond(line, maxTokens, stop, new ThinkSink(out, mode, color), cancel::get);
@@ -309,7 +339,6 @@ final class RunCommand implements Callable<Integer> {
             }
             out.flush();
         }
-        term.close();
         return 0;
     }
 

@@ -17,7 +17,8 @@ public interface Model extends AutoCloseable {
      * Runs the engine's code once on small inputs so that the first prompt does not pay for compiling it (the Java
      * engine's kernels go through the JVM's JIT: a fresh process's first 5-token prompt took 6-10 s on a 1.5B file,
      * two cores, and 0.3-0.6 s after this, which itself takes 10-15 s there). For servers, which load before their
-     * first request; engines compiled ahead of time do nothing.
+     * first request, or a chat while its user types the first prompt (on a thread of its own, interrupted when the
+     * prompt comes: it then stops within one call); engines compiled ahead of time do nothing.
      */
     default void warmUp() {}
 

@@ -130,20 +130,20 @@ public final class CpuBackend implements Backend {
             Buffer x = new Buf(gaussian(8 * cols));
             Buffer[] outs = {new Buf(new float[8 * rows])};
             runs.add(() -> {
-                for (int i = 0; i < calls; i++) matmul(x, 1, ms, outs);
-                for (int i = 0; i < calls / 2; i++) matmul(x, 2 + i % 7, ms, outs); // a prompt: pairs of tokens, a lone one
+                for (int i = 0; i < calls && !stopped(); i++) matmul(x, 1, ms, outs);
+                for (int i = 0; i < calls / 2 && !stopped(); i++) matmul(x, 2 + i % 7, ms, outs); // a prompt: pairs of tokens, a lone one
             });
         }
         Buffer a = new Buf(gaussian(4096)), b = new Buf(gaussian(4096)), c = new Buf(new float[4096]), w = new Buf(gaussian(1024));
         runs.add(() -> {
-            for (int i = 0; i < calls; i++) {
+            for (int i = 0; i < calls && !stopped(); i++) {
                 rmsNorm(a, w, 1e-6f, 1 + i % 4, 1024, c);
                 swiglu(c, b, 4096);
                 add(c, a, 4096);
             }
         });
         // at least three rounds: a round may end before its calls have reached C2's thresholds, compiling nothing yet
-        for (int round = 0; round < 5; round++) {
+        for (int round = 0; round < 5 && !stopped(); round++) {
             for (Runnable r : runs) r.run();
             boolean compiled = awaitCompilerIdle();
             if (VERBOSE) System.err.printf("r1: warm-up round %d: %.2f s%n", round + 1, (System.nanoTime() - t0) / 1e9);
@@ -152,6 +152,9 @@ public final class CpuBackend implements Backend {
     }
 
     private static final boolean VERBOSE = Boolean.getBoolean("r1.cpu.warmup.verbose");
+
+    /** Whether the thread warming up was interrupted (a chat's first prompt came): it stops within one call. */
+    private static boolean stopped() { return Thread.currentThread().isInterrupted(); }
 
     private static float[] gaussian(int n) {
         java.util.SplittableRandom rnd = new java.util.SplittableRandom(n);
