@@ -73,6 +73,20 @@ class CpuWarmUpTest {
     }
 
     @Test
+    void anInterruptedWarmUpStopsWithinACall() throws Exception {
+        CpuBackend[] be = new CpuBackend[1];
+        try (JavaModel m = JavaModel.load(gguf, t -> be[0] = new CpuBackend(t, 0), 2)) {
+            // 500 million calls a round: hours unless it stops when interrupted, as a chat's first prompt does
+            Thread t = Thread.ofPlatform().daemon().start(() -> be[0].warmUp(500_000_000));
+            Thread.sleep(200);
+            t.interrupt();
+            t.join(30_000);
+            assertTrue(!t.isAlive(), "the warm-up went on after its thread was interrupted");
+            assertArrayEquals(logits(m), logits(m)); // and the model still answers, the same each time
+        }
+    }
+
+    @Test
     void aFreshJvmsFirstPromptRunsCompiledKernels() throws Exception {
         long warm = firstPromptBytes(true), cold = firstPromptBytes(false);
         System.out.println("first prompt, bytes allocated: " + warm + " warmed up, " + cold + " not");
