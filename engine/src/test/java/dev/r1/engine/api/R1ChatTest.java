@@ -30,6 +30,7 @@ class R1ChatTest {
     @Test
     void streamsReasoningAndAnswerApartAndReusesTheConversation() {
         try (R1Model m = R1Model.load(model(), "java", 2, 512); R1Chat chat = m.newChat()) {
+            m.warmUp(); // as a server does first (a tiny model skips it; CpuWarmUpTest runs it for real)
             chat.options(ChatOptions.defaults().withMaxTokens(16).withSeed(3L));
             StringBuilder reasoning = new StringBuilder(), answer = new StringBuilder();
             ChatReply r = chat.send("What is 2+2?", new ChatListener() {
