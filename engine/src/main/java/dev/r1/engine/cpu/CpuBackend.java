@@ -117,13 +117,11 @@ public final class CpuBackend implements Backend {
         java.util.List<Runnable> runs = new java.util.ArrayList<>();
         for (WarmSource src : warm.values()) {
             int cols = src.cols(); // whole rows: C2 shapes its loops by the trip counts it profiled
-            long inRow = WeightMatrix.rowBytes(src.type(), src.cols()), outRow = WeightMatrix.rowBytes(src.type(), cols);
-            if (src.data().byteSize() < rows * inRow) continue;
-            MemorySegment part = Arena.ofAuto().allocate(rows * outRow, 64);
-            for (int r = 0; r < rows; r++) MemorySegment.copy(src.data(), r * inRow, part, r * outRow, outRow);
+            long bytes = rows * WeightMatrix.rowBytes(src.type(), cols);
+            if (src.data().byteSize() < bytes) continue;
             Matrix[] ms;
             try {
-                ms = new Matrix[] {new Mat(prepare(src.name(), src.type(), rows, cols, part, Arena.ofAuto(), pool))};
+                ms = new Matrix[] {new Mat(prepare(src.name(), src.type(), rows, cols, src.data().asSlice(0, bytes), Arena.ofAuto(), pool))};
             } catch (RuntimeException e) { // a shape this layout refuses: that kernel compiles on first use instead
                 continue;
             }
@@ -236,7 +234,7 @@ public final class CpuBackend implements Backend {
     @Override
     public synchronized Matrix matrix(String name, GgmlType type, int rows, int cols, MemorySegment data) {
         WeightMatrix w = prepare(name, type, rows, cols, data, packed, pool);
-        warm.putIfAbsent(w.kernel() + (w.kernel() == WeightMatrix.Kernel.Q6_K_X8 ? "" : "/" + type), new WarmSource(name, type, cols, data));
+        warm.putIfAbsent(w.kernel() + "/" + type, new WarmSource(name, type, cols, data));
         weightBytes += w.rowBytes() * rows;
         if (w.packed() != null) InputPages.release(data, 0, w.rowBytes() * rows); // embed() may still read rows: they fault back in
         return new Mat(w);
