@@ -39,6 +39,7 @@ public final class Matmul {
     private short[] kq = new short[0];
     private float[] kd = new float[0];
     private int[] kb = new int[0];
+    private float[] kbp = new float[0]; // kb's sums of 32 as floats (Q4Kx8.minSums), for repacked Q4_K decoding
     private short[] kqp = new short[0]; // the same in the pair layout (KQuants2.toPairs), for KQuants2's kernels
     private int[] zeros = new int[0]; // never written: the sums repacked Q3_K reads in Q6Kx8.gemvGgml
     private int[] kqi = new int[0]; // the same as value pairs in ints (Q4Kx8.pairs), for repacked Q4_K batches
@@ -207,6 +208,10 @@ public final class Matmul {
         int[] acts = Q4x8.SPREAD ? qv : qi; // Q4_0's activations as the kernels read them
         int[] acts4 = Q4Kx8.SPREAD ? kv4 : kqi; // Q4_K's
         int[] sums = q3k ? zeroSums(blocks * 16) : kb; // repacked Q3_K: gemvGgml without Q6_K's offset
+        if (q4k) {
+            if (kbp.length < blocks * 8) kbp = new float[blocks * 8];
+            Q4Kx8.minSums(kb, 0, blocks, kbp, 0);
+        }
         cutShares(groups, true);
         pool.run((worker, workers) -> {
             for (int v = 0; v < workers; v++) {
@@ -237,7 +242,7 @@ public final class Matmul {
                                 Q6Kx8.gemv2(ws[a].packed(), ga * groupBytes, ws[b].packed(), gb * groupBytes, blocks, kv, kd, 0,
                                         outs[a], ga * R, outs[b], gb * R);
                             } else if (q4k) {
-                                Q4Kx8.gemv2(ws[a].packed(), ga * groupBytes, ws[b].packed(), gb * groupBytes, blocks, acts4, 0, kd, 0, kb, 0,
+                                Q4Kx8.gemv2(ws[a].packed(), ga * groupBytes, ws[b].packed(), gb * groupBytes, blocks, acts4, 0, kd, 0, kbp, 0,
                                         outs[a], ga * R, outs[b], gb * R);
                             } else {
                                 Q4x8.gemv2(ws[a].packed(), ga * groupBytes, ws[b].packed(), gb * groupBytes, blocks, acts, 0, qd, s8, 0,

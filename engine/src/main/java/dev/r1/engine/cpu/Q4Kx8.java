@@ -30,8 +30,9 @@ import jdk.incubator.vector.VectorSpecies;
  * min·bsum, dmin·da, accm)}, result {@code acc - accm}. Each row is one lane, so R changes none of them.
  * ggml's {@code gemv} (one token) folds a whole super-block into each fma ({@link #gemv}, {@link #gemm2});
  * its {@code gemm} (tokens in fours) folds two sub-blocks ({@link #gemm2Fine}), so each token gets the
- * order llama.cpp would give it. The two-group decoding kernel {@link #gemv2} leaves the mins to
- * {@link #subtractMins}: with them inside it came out too large for C1 to compile.
+ * order llama.cpp would give it. The two-group decoding kernel {@link #gemv2} calls {@link #mins} per
+ * super-block, and the two-token ones leave the mins to {@link #subtractMins}: written out inside, each came
+ * out too large for C1 to compile.
  *
  * <p>The kernels are written in {@link Q4x8#gemv}'s pollution-proof form (only methods the concrete vector
  * class overrides, constants as locals, outputs stored into arrays, see {@link Q4x8}): at 512 bits they run beside
@@ -246,11 +247,12 @@ public final class Q4Kx8 {
     /**
      * Two groups of R rows, {@code (w, off)} and {@code (w2, off2)}, far apart, · one token, as {@link Q4x8#gemv2}:
      * each activation load serves both, and two distant weight streams keep more reads in flight. Per group
-     * {@link #gemv}'s operations in the same order (the mins' part after, as {@link #gemm2} does), so the
-     * results are bit for bit {@link #gemv}'s. Kept under C1's size limit by leaving the mins out of the loop.
+     * {@link #gemv}'s operations in the same order, so the results are bit for bit {@link #gemv}'s. The mins'
+     * part goes through {@link #mins} once per super-block ({@code bp}: the token's sums of 32 as floats,
+     * {@link #minSums}), a call so that C1, which does not inline it, stays under its size limit.
      */
     public static void gemv2(MemorySegment w, long off, MemorySegment w2, long off2, int sbs, int[] qv, int qOff, float[] d, int dOff,
-                             int[] bs, int bOff, float[] out, int o, float[] out2, int o2) {
+                             float[] bp, int bpOff, float[] out, int o, float[] out2, int o2) {
         ShortVector LOW4 = ShortVector.broadcast(S16, (short) 0x0F);
         IntVector C4 = IntVector.broadcast(I32, 4), C13 = IntVector.broadcast(I32, 13), C16 = IntVector.broadcast(I32, 16);
         IntVector HMASK = IntVector.broadcast(I32, 0x8FFFFFFF);
@@ -387,6 +389,8 @@ public final class Q4Kx8 {
                 acc2 = ((FloatVector) isum2.convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.FMA, dw.lanewise(VectorOperators.MUL, da), acc2);
                 isum = IntVector.zero(I32);
                 isum2 = isum;
+                mins(w, bo, d[dOff + sb], bp, bpOff + 8 * sb, sb == 0, out, o);
+                mins(w2, bo2, d[dOff + sb], bp, bpOff + 8 * sb, sb == 0, out2, o2);
             }
             }
             if (NESTED) { // the same after the sub-blocks' loop
@@ -401,12 +405,45 @@ public final class Q4Kx8 {
                 acc2 = ((FloatVector) isum2.convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.FMA, dw.lanewise(VectorOperators.MUL, da), acc2);
                 isum = IntVector.zero(I32);
                 isum2 = isum;
+                mins(w, bo, d[dOff + sb], bp, bpOff + 8 * sb, sb == 0, out, o);
+                mins(w2, bo2, d[dOff + sb], bp, bpOff + 8 * sb, sb == 0, out2, o2);
             }
         }
-        acc.lanewise(VectorOperators.ADD, NEG0).intoArray(out, o);
-        acc2.lanewise(VectorOperators.ADD, NEG0).intoArray(out2, o2);
-        subtractMins(w, off, sbs, d, dOff, bs, bOff, PER_GEMV, out, o);
-        subtractMins(w2, off2, sbs, d, dOff, bs, bOff, PER_GEMV, out2, o2);
+        // out holds the mins' accumulator (mins): acc - accm, as gemv ends
+        acc.lanewise(VectorOperators.SUB, FloatVector.fromArray(F32, out, o)).intoArray(out, o);
+        acc2.lanewise(VectorOperators.SUB, FloatVector.fromArray(F32, out2, o2)).intoArray(out2, o2);
+    }
+
+    /**
+     * The mins' part of one super-block (at {@code bo}) of one group, for {@link #gemv2}: {@code out[o .. o+R) =
+     * fma((float) Σ min·bsum, dmin·da, out[o ..])} ({@code first}: from zero), {@link #gemv}'s accm chain kept in
+     * {@code out} across super-blocks. {@code Σ min·bsum} is summed in floats, exactly: a min is at most 63 and
+     * a sum of 32 Q8_K values at most 32·127 in magnitude, so every product and partial sum is an integer below
+     * 2^24. Called once per super-block, inside gemv2's loop: as a pass of its own after the loop (the form
+     * before, {@link #subtractMins}, in 32-bit integers) it took ~22% of the kernel's time, which overlaps the
+     * weights' reads here (MatvecBench-style A/B in one JVM, 2 threads from memory: 1.17-1.29x).
+     */
+    private static void mins(MemorySegment w, long bo, float da, float[] bp, int k, boolean first, float[] out, int o) {
+        IntVector C13 = IntVector.broadcast(I32, 13), HMASK = IntVector.broadcast(I32, 0x8FFFFFFF);
+        FloatVector HSCALE = FloatVector.broadcast(F32, 0x1p112f);
+        IntVector h = (IntVector) ShortVector.fromMemorySegment(S16, w, bo + DM, LE).convertShape(VectorOperators.S2I, I32, 0);
+        FloatVector f = ((FloatVector) h.lanewise(VectorOperators.LSHL, C13).lanewise(VectorOperators.AND, HMASK).reinterpretShape(F32, 0))
+                .lanewise(VectorOperators.MUL, HSCALE).lanewise(VectorOperators.MUL, FloatVector.broadcast(F32, da));
+        FloatVector m = (FloatVector) ((IntVector) ByteVector.fromMemorySegment(BYTES, w, bo + MN, LE)
+                .convertShape(VectorOperators.ZERO_EXTEND_B2I, I32, 0)).convertShape(VectorOperators.I2F, F32, 0);
+        FloatVector sum = m.lanewise(VectorOperators.MUL, FloatVector.broadcast(F32, bp[k]));
+        for (int j = 1; j < 8; j++) {
+            m = (FloatVector) ((IntVector) ByteVector.fromMemorySegment(BYTES, w, bo + MN + (long) R * j, LE)
+                    .convertShape(VectorOperators.ZERO_EXTEND_B2I, I32, 0)).convertShape(VectorOperators.I2F, F32, 0);
+            sum = m.lanewise(VectorOperators.FMA, FloatVector.broadcast(F32, bp[k + j]), sum);
+        }
+        FloatVector accm = first ? FloatVector.zero(F32) : FloatVector.fromArray(F32, out, o);
+        sum.lanewise(VectorOperators.FMA, f, accm).intoArray(out, o);
+    }
+
+    /** {@link #gemv2}'s {@code bp}: per 32 values the sum of the token's two Q8_K sums of 16, as a float. */
+    public static void minSums(int[] bs, int bOff, int sbs, float[] bp, int bpOff) {
+        for (int i = 0; i < 8 * sbs; i++) bp[bpOff + i] = bs[bOff + 2 * i] + bs[bOff + 2 * i + 1];
     }
 
     /**

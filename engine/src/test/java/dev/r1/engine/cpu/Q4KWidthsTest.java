@@ -12,7 +12,7 @@ import org.junit.jupiter.params.provider.CsvSource;
  * The repacked Q4_K kernels at every width and activation form a machine may pick, as {@link Q4x8WidthsTest}
  * does for Q4_0: {@link Q4Kx8}'s width ({@link VectorWidths#REPACK}) and {@link Q4Kx8#SPREAD} are fixed when
  * the class loads, so each combination runs {@link MatmulTest}'s repacked-Q4_K cases in a JVM of its own:
- * decoding ({@code gemv2}, {@code gemv}, {@code subtractMins}), pairs of tokens in ggml's gemv and gemm grains
+ * decoding ({@code gemv2} with its per-super-block {@code mins}, {@code gemv}), pairs of tokens in ggml's gemv and gemm grains
  * ({@code gemm2}, {@code gemm2Fine}) and one token beside another kernel, each row bit for bit ggml's float
  * order written out in scalar code; groups split by chunks and paired across matrices. An AVX2 machine takes
  * the 256-bit broadcast form with {@link Q4Kx8#gemv2}'s single loop (the spread form until session 22), an
