@@ -242,7 +242,7 @@ public final class Matmul {
                                 Q6Kx8.gemv2(ws[a].packed(), ga * groupBytes, ws[b].packed(), gb * groupBytes, blocks, kv, kd, 0,
                                         outs[a], ga * R, outs[b], gb * R);
                             } else if (q4k) {
-                                Q4Kx8.gemv2(ws[a].packed(), ga * groupBytes, ws[b].packed(), gb * groupBytes, blocks, acts4, 0, kd, 0, kbp, 0,
+                                Q4Kx8.gemv2(ws[a].packed(), ga * groupBytes, ws[b].packed(), gb * groupBytes, blocks, acts4, 0, kd, 0, kb, 0, kbp, 0,
                                         outs[a], ga * R, outs[b], gb * R);
                             } else {
                                 Q4x8.gemv2(ws[a].packed(), ga * groupBytes, ws[b].packed(), gb * groupBytes, blocks, acts, 0, qd, s8, 0,

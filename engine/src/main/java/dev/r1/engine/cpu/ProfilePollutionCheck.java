@@ -87,7 +87,7 @@ public final class ProfilePollutionCheck {
             int half = groups / 2;
             switch (kind) {
                 case 0 -> {
-                    for (int g = 0; g < half; g++) Q4Kx8.gemv2(p, g * gb, p, (g + half) * gb, sbs, a, 0, d, 0, bp, 0, outSeg, g * R, outSeg, (g + half) * R);
+                    for (int g = 0; g < half; g++) Q4Kx8.gemv2(p, g * gb, p, (g + half) * gb, sbs, a, 0, d, 0, bs, 0, bp, 0, outSeg, g * R, outSeg, (g + half) * R);
                     return half;
                 }
                 case 1 -> {

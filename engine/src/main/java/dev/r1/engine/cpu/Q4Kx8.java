@@ -247,12 +247,16 @@ public final class Q4Kx8 {
     /**
      * Two groups of R rows, {@code (w, off)} and {@code (w2, off2)}, far apart, · one token, as {@link Q4x8#gemv2}:
      * each activation load serves both, and two distant weight streams keep more reads in flight. Per group
-     * {@link #gemv}'s operations in the same order, so the results are bit for bit {@link #gemv}'s. The mins'
-     * part goes through {@link #mins} once per super-block ({@code bp}: the token's sums of 32 as floats,
-     * {@link #minSums}), a call so that C1, which does not inline it, stays under its size limit.
+     * {@link #gemv}'s operations in the same order, so the results are bit for bit {@link #gemv}'s. In the
+     * nested form (512 bits) the mins' part goes through {@link #mins} once per super-block ({@code bp}: the
+     * token's sums of 32 as floats, {@link #minSums}), a call so that C1, which does not inline it, stays under
+     * its size limit. The 256-bit form leaves it to {@link #subtractMins} ({@code bs}) after the loop: there
+     * {@link #mins}' byte and float shapes, new to the Vector API's shared methods beside the other 256-bit
+     * kernels, left a whole Q4_K_M decode 8-10% slower under {@code -XX:UseAVX=2} (and twice as slow with
+     * the calls after the loop), though alone in {@code MatvecBench} it was not.
      */
     public static void gemv2(MemorySegment w, long off, MemorySegment w2, long off2, int sbs, int[] qv, int qOff, float[] d, int dOff,
-                             float[] bp, int bpOff, float[] out, int o, float[] out2, int o2) {
+                             int[] bs, int bOff, float[] bp, int bpOff, float[] out, int o, float[] out2, int o2) {
         ShortVector LOW4 = ShortVector.broadcast(S16, (short) 0x0F);
         IntVector C4 = IntVector.broadcast(I32, 4), C13 = IntVector.broadcast(I32, 13), C16 = IntVector.broadcast(I32, 16);
         IntVector HMASK = IntVector.broadcast(I32, 0x8FFFFFFF);
@@ -379,7 +383,7 @@ public final class Q4Kx8 {
                     .lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16)).lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, isum);
             isum2 = p2.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16)
                     .lanewise(VectorOperators.ADD, p2.lanewise(VectorOperators.ASHR, C16)).lanewise(VectorOperators.MUL, sc2).lanewise(VectorOperators.ADD, isum2);
-            if (!NESTED && j == 7) { // ggml's gemv grain: one fma per super-block
+            if (!NESTED && j == 7) { // ggml's gemv grain: one fma per super-block (the mins after the loop)
                 FloatVector da = FloatVector.broadcast(F32, d[dOff + sb]);
                 IntVector h = (IntVector) ShortVector.fromMemorySegment(S16, w, bo, LE).convertShape(VectorOperators.S2I, I32, 0);
                 FloatVector dw = ((FloatVector) h.lanewise(VectorOperators.LSHL, C13).lanewise(VectorOperators.AND, HMASK).reinterpretShape(F32, 0)).lanewise(VectorOperators.MUL, HSCALE);
@@ -389,8 +393,6 @@ public final class Q4Kx8 {
                 acc2 = ((FloatVector) isum2.convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.FMA, dw.lanewise(VectorOperators.MUL, da), acc2);
                 isum = IntVector.zero(I32);
                 isum2 = isum;
-                mins(w, bo, d[dOff + sb], bp, bpOff + 8 * sb, sb == 0, out, o);
-                mins(w2, bo2, d[dOff + sb], bp, bpOff + 8 * sb, sb == 0, out2, o2);
             }
             }
             if (NESTED) { // the same after the sub-blocks' loop
@@ -409,9 +411,15 @@ public final class Q4Kx8 {
                 mins(w2, bo2, d[dOff + sb], bp, bpOff + 8 * sb, sb == 0, out2, o2);
             }
         }
-        // out holds the mins' accumulator (mins): acc - accm, as gemv ends
-        acc.lanewise(VectorOperators.SUB, FloatVector.fromArray(F32, out, o)).intoArray(out, o);
-        acc2.lanewise(VectorOperators.SUB, FloatVector.fromArray(F32, out2, o2)).intoArray(out2, o2);
+        if (NESTED) { // out holds the mins' accumulator (mins): acc - accm, as gemv ends
+            acc.lanewise(VectorOperators.SUB, FloatVector.fromArray(F32, out, o)).intoArray(out, o);
+            acc2.lanewise(VectorOperators.SUB, FloatVector.fromArray(F32, out2, o2)).intoArray(out2, o2);
+        } else {
+            acc.lanewise(VectorOperators.ADD, NEG0).intoArray(out, o);
+            acc2.lanewise(VectorOperators.ADD, NEG0).intoArray(out2, o2);
+            subtractMins(w, off, sbs, d, dOff, bs, bOff, PER_GEMV, out, o);
+            subtractMins(w2, off2, sbs, d, dOff, bs, bOff, PER_GEMV, out2, o2);
+        }
     }
 
     /**
