@@ -7,6 +7,7 @@ import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
@@ -106,6 +107,48 @@ public final class QuantKernels {
                 ((ShortVector) t.convertShape(VectorOperators.F2S, S16_HALF, 0)).intoArray(q, qo + i);
             }
         }
+    }
+
+    /**
+     * One block of 256 of {@link KQuants#quantizeQ8K}, vectorized, with the scalar form's results: the signed value of
+     * the first element of largest magnitude sets the scale ({@code -127/max}), each quant is {@code x·iscale} rounded
+     * to nearest even through {@link #ROUND} (|x·iscale| <= 127, well below 2^22) and capped at 127, and the sums of 16
+     * are sums of small integers held exactly in floats. Returns false, touching nothing, when the block's largest
+     * magnitude or its scale is not finite (NaN, infinity, a subnormal maximum: the caller then takes the scalar form).
+     */
+    static boolean quantizeQ8KBlock(float[] x, int o, short[] q, int qo, float[] d, int di, int[] bsums, int bo) {
+        int L = F32.length();
+        FloatVector m = FloatVector.zero(F32);
+        for (int i = 0; i < 256; i += L) m = m.max(FloatVector.fromArray(F32, x, o + i).abs());
+        float amax = m.reduceLanes(VectorOperators.MAX);
+        if (!Float.isFinite(amax)) return false;
+        if (amax == 0) {
+            d[di] = 0;
+            java.util.Arrays.fill(q, qo, qo + 256, (short) 0);
+            java.util.Arrays.fill(bsums, bo, bo + 16, 0);
+            return true;
+        }
+        float max = 0;
+        for (int i = 0; i < 256; i += L) {
+            VectorMask<Float> at = FloatVector.fromArray(F32, x, o + i).abs().compare(VectorOperators.EQ, amax);
+            if (at.anyTrue()) {
+                max = x[o + i + at.firstTrue()];
+                break;
+            }
+        }
+        float iscale = -127f / max;
+        if (!Float.isFinite(iscale)) return false; // a subnormal maximum: the scalar form's integer casts decide
+        for (int g = 0; g < 16; g++) {
+            FloatVector sum = FloatVector.zero(F32);
+            for (int i = 16 * g; i < 16 * g + 16; i += L) {
+                FloatVector t = FloatVector.fromArray(F32, x, o + i).mul(iscale).add(ROUND).sub(ROUND).min(127f);
+                ((ShortVector) t.convertShape(VectorOperators.F2S, S16_HALF, 0)).intoArray(q, qo + i);
+                sum = sum.add(t);
+            }
+            bsums[bo + g] = (int) sum.reduceLanes(VectorOperators.ADD);
+        }
+        d[di] = 1 / iscale;
+        return true;
     }
 
     /**

@@ -3,6 +3,7 @@ package dev.r1.engine.cpu;
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
+import static java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
@@ -120,6 +121,38 @@ class GgmlKernelParityTest {
                 System.arraycopy(d, 0, d2, blocks, blocks);
                 QuantKernels.dotUnpacked2(ws, wd, blocks, q2, 0, cols, d2, 0, blocks, two, 0, 1, lanes);
                 sameDot(want, two[1], "two-token prefill kernel, rep " + rep);
+            }
+        }
+    }
+
+    /**
+     * {@link KQuants#quantizeQ8K} (vectorized) against ggml's {@code quantize_row_q8_K}, byte for byte: the scale,
+     * the 256 quants and the 16 sums of each block (ggml's {@code block_q8_K}: f32, 256 int8, 16 int16), on
+     * Gaussian blocks of several scales, a tie of opposite signs and a block whose maximum is its last element.
+     */
+    @Test
+    void q8kQuantizationIsGgmls() throws Throwable {
+        int blocks = 12, cols = 256 * blocks;
+        SplittableRandom r = new SplittableRandom(23);
+        float[] x = new float[cols];
+        for (int i = 0; i < cols; i++) x[i] = (float) (r.nextGaussian() * Math.pow(10, i / 256 % 5 - 2));
+        x[256 + 17] = 50f;
+        x[256 + 99] = -50f;
+        x[512 + 255] = -80f;
+        short[] q = new short[cols];
+        float[] d = new float[blocks];
+        int[] bs = new int[16 * blocks];
+        KQuants.quantizeQ8K(x, 0, cols, q, 0, d, 0, bs, 0);
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment theirs = a.allocate(292L * blocks);
+            quantizeRowK.invokeExact(a.allocateFrom(JAVA_FLOAT, x), theirs, (long) cols);
+            for (int b = 0; b < blocks; b++) {
+                long o = 292L * b;
+                assertEquals(Float.floatToRawIntBits(theirs.get(JAVA_FLOAT_UNALIGNED, o)), Float.floatToRawIntBits(d[b]), "scale of block " + b);
+                for (int i = 0; i < 256; i++) assertEquals(theirs.get(JAVA_BYTE, o + 4 + i), (byte) q[256 * b + i], "quant " + i + " of block " + b);
+                for (int g = 0; g < 16; g++) {
+                    assertEquals(theirs.get(JAVA_SHORT_UNALIGNED, o + 260 + 2L * g), (short) bs[16 * b + g], "sum " + g + " of block " + b);
+                }
             }
         }
     }

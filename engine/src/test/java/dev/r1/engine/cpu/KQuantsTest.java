@@ -17,6 +17,49 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class KQuantsTest {
 
+    /**
+     * The vectorized Q8_K quantization gives the scalar reference's quants, scales and sums bit for bit, on blocks
+     * chosen to break a careless one: the largest magnitude twice with opposite signs (the first sets the scale's
+     * sign), at the last element, a block of zeros and of negative zeros, halves that round to even, tiny and
+     * subnormal values, NaN and infinities (the scalar form's), and plain Gaussian blocks.
+     */
+    @Test
+    void vectorizedQ8kQuantizationIsTheScalarReference() {
+        int blocks = 15, cols = 256 * blocks;
+        java.util.SplittableRandom r = new java.util.SplittableRandom(5);
+        float[] x = new float[cols];
+        for (int i = 0; i < cols; i++) x[i] = (float) r.nextGaussian();
+        x[256 + 40] = -9f; x[256 + 200] = 9f;              // block 1: tie, negative first
+        x[512 + 40] = 9f; x[512 + 200] = -9f;              // block 2: tie, positive first
+        x[768 + 255] = -20f;                               // block 3: the maximum last
+        java.util.Arrays.fill(x, 1024, 1280, 0f);          // block 4: zeros
+        java.util.Arrays.fill(x, 1280, 1536, -0f);         // block 5: negative zeros
+        for (int i = 0; i < 256; i++) x[1536 + i] = (i % 9 - 4) * 0.5f; // block 6: halves (max -2: scale 63.5)
+        x[1536 + 3] = -2f;
+        for (int i = 0; i < 256; i++) x[1792 + i] = (float) r.nextGaussian() * 1e-30f; // block 7: tiny
+        for (int i = 0; i < 256; i++) x[2048 + i] = Float.MIN_VALUE * (i % 3); // block 8: subnormal maximum
+        x[2304 + 7] = Float.NaN;                           // block 9: NaN
+        x[2560 + 9] = Float.POSITIVE_INFINITY;             // block 10: infinity
+        x[2816 + 9] = Float.NEGATIVE_INFINITY;             // block 11
+        for (int i = 0; i < 256; i++) x[3072 + i] = 127f * (i - 128) / 128f; // block 12: exact steps
+        // blocks 13, 14: Gaussian
+        short[] q = new short[cols], qr = new short[cols];
+        float[] d = new float[blocks], dr = new float[blocks];
+        int[] bs = new int[16 * blocks], bsr = new int[16 * blocks];
+        KQuants.quantizeQ8K(x, 0, cols, q, 0, d, 0, bs, 0);
+        KQuants.quantizeQ8KScalar(x, 0, cols, qr, 0, dr, 0, bsr, 0);
+        for (int b = 0; b < blocks; b++) {
+            assertEquals(Float.floatToRawIntBits(dr[b]), Float.floatToRawIntBits(d[b]), "scale of block " + b);
+            for (int i = 256 * b; i < 256 * b + 256; i++) assertEquals(qr[i], q[i], "quant " + i + " of block " + b);
+            for (int g = 16 * b; g < 16 * b + 16; g++) assertEquals(bsr[g], bs[g], "sum " + g + " of block " + b);
+        }
+        // the first of a tie sets the scale, so it lands on -127 and its opposite on 127, in either order
+        assertEquals(-127, q[256 + 40]);
+        assertEquals(127, q[256 + 200]);
+        assertEquals(-127, q[512 + 40]);
+        assertEquals(127, q[512 + 200]);
+    }
+
     @Test
     void q8kQuantizationIsWithinHalfAStepAndMapsTheExtremeToMinus127() {
         float[] x = MatmulTestData.acts(2, 512, 3);
