@@ -94,6 +94,7 @@ public final class Matmul {
         boolean needQ8_1 = false, needQ8 = false, needSums = false, needPairs = false, needQ8K = false, needPacked = false, needSpreadK = false, anyPackedQ4 = false;
         int totalRows = 0;
         boolean allPackedQ4 = true, allPackedQ6K = true, allPackedQ6KGgml = true, allPackedQ4K = true, anyPackedQ4K = false;
+        boolean allQ4KOrQ6KGgml = Q4Kx8.R == Q6Kx8.R; // a Q4_K_M layer's q, k (Q4_K) and v (Q6_K)
         boolean allPackedQ5K = true, anyKPairs = false, allPackedQ8 = true, allPackedXS = true, allPackedQ3K = true, anyQ3K = false;
         for (int i = 0; i < ws.length; i++) {
             WeightMatrix w = ws[i];
@@ -124,6 +125,7 @@ public final class Matmul {
             allPackedQ3K &= k == WeightMatrix.Kernel.Q3_K_X8;
             anyQ3K |= k == WeightMatrix.Kernel.Q3_K_X8;
             allPackedQ4K &= k == WeightMatrix.Kernel.Q4_K_X8;
+            allQ4KOrQ6KGgml &= k == WeightMatrix.Kernel.Q4_K_X8 || k == WeightMatrix.Kernel.Q6_K_X8_GGML;
             totalRows += w.rows();
         }
         if (x.length < (long) n * cols) throw new IllegalArgumentException("input buffer too small for " + ws[0].name());
@@ -154,6 +156,10 @@ public final class Matmul {
             decodePacked(ws, outs, totalRows, allPackedQ4 ? WeightMatrix.Kernel.Q4_0_X8 : allPackedQ8 || allPackedXS || allPackedQ3K ? ws[0].kernel()
                     : allPackedQ6K ? WeightMatrix.Kernel.Q6_K_X8
                     : allPackedQ6KGgml ? WeightMatrix.Kernel.Q6_K_X8_GGML : allPackedQ5K ? WeightMatrix.Kernel.Q5_K_X8 : WeightMatrix.Kernel.Q4_K_X8);
+            return;
+        }
+        if (n == 1 && allQ4KOrQ6KGgml) {
+            decodeQ4KQ6K(ws, outs, totalRows);
             return;
         }
         int[] starts = new int[ws.length + 1];
@@ -262,6 +268,48 @@ public final class Matmul {
                             Q4Kx8.gemv(ws[a].packed(), ga * groupBytes, blocks, acts4, 0, kd, 0, kb, 0, outs[a], ga * R);
                         } else {
                             Q4x8.gemv(ws[a].packed(), ga * groupBytes, blocks, acts, 0, qd, s8, 0, outs[a], ga * R);
+                        }
+                    }
+                }
+            }
+        });
+    }
+
+    /**
+     * One token through repacked Q4_K and Q6_K (ggml's lanes) matrices together, as {@link #decodePacked} takes
+     * matrices of one kind: a Q4_K_M layer's q and k are Q4_K and, in half its layers, v is Q6_K. Shares and
+     * pairs as there; a pair of two Q4_K groups takes {@link Q4Kx8#gemv2}, any other group its one-group kernel.
+     * (Through the chunked path these layers' q and k ran one group a call.) Each row's result is its kernel's.
+     */
+    private void decodeQ4KQ6K(WeightMatrix[] ws, float[][] outs, int totalRows) {
+        int R = Q4Kx8.R, groups = totalRows / R, blocks = ws[0].cols() / KQuants.QK;
+        int[] first = new int[ws.length + 1];
+        boolean[] q4k = new boolean[ws.length];
+        for (int i = 0; i < ws.length; i++) {
+            first[i + 1] = first[i] + ws[i].rows() / R;
+            q4k[i] = ws[i].kernel() == WeightMatrix.Kernel.Q4_K_X8;
+        }
+        long q4kGroup = (long) blocks * Q4Kx8.BLOCK, q6kGroup = (long) blocks * Q6Kx8.BLOCK;
+        int[] acts4 = Q4Kx8.SPREAD ? kv4 : kqi;
+        if (kbp.length < blocks * 8) kbp = new float[blocks * 8];
+        Q4Kx8.minSums(kb, 0, blocks, kbp, 0);
+        cutShares(groups, true);
+        pool.run((worker, workers) -> {
+            for (int v = 0; v < workers; v++) {
+                int k = (worker + v) % workers, g0 = shareStart[k], g1 = shareStart[k + 1], h = (g1 - g0 + 1) / 2;
+                long r;
+                while ((r = claim(claims, k, v == 0, 16)) >= 0) {
+                    for (int t = (int) (r >>> 32); t < (int) r; t++) {
+                        int i = g0 + t, a = matrixOf(first, i), ga = i - first[a], j = i + h;
+                        int b = j < g1 ? matrixOf(first, j) : -1, gb = b < 0 ? 0 : j - first[b];
+                        if (b >= 0 && q4k[a] && q4k[b]) {
+                            Q4Kx8.gemv2(ws[a].packed(), ga * q4kGroup, ws[b].packed(), gb * q4kGroup, blocks, acts4, 0, kd, 0, kb, 0, kbp, 0,
+                                    outs[a], ga * R, outs[b], gb * R);
+                            continue;
+                        }
+                        for (int m = 0, x = a, gx = ga; m < (b >= 0 ? 2 : 1); m++, x = b, gx = gb) {
+                            if (q4k[x]) Q4Kx8.gemv(ws[x].packed(), gx * q4kGroup, blocks, acts4, 0, kd, 0, kb, 0, outs[x], gx * R);
+                            else Q6Kx8.gemvGgml(ws[x].packed(), gx * q6kGroup, blocks, kv, kd, 0, kb, 0, laneScratch(worker), outs[x], gx * R);
                         }
                     }
                 }

@@ -486,6 +486,46 @@ class MatmulTest {
         }
     }
 
+    /**
+     * Repacked Q4_K and Q6_K (ggml's lanes) matrices in one decoding multiply, as a Q4_K_M layer's q, k and v
+     * (Matmul.decodeQ4KQ6K): every group's pair partner may be of either kind, across matrices, and a lone
+     * middle group is left over (five, three and one groups: nine, shares of four and five). Each Q4_K row must
+     * be ggml's gemv order and each Q6_K row what the Q6_K matrix gives alone (its own tests tie that to ggml).
+     */
+    @org.junit.jupiter.api.Test
+    void repackedQ4_KAndQ6_KDecodeTogether() {
+        int R = Q4Kx8.R, cols = 512, sbs = cols / 256;
+        org.junit.jupiter.api.Assumptions.assumeTrue(Q4Kx8.fits(R, cols) && Q6Kx8.fits(R, cols) && Q6Kx8.R == R,
+                "Q4_K and Q6_K are not repacked alike at " + VectorWidths.describe());
+        Case q = random(GgmlType.Q4_K, 5 * R, cols, 61), k = random(GgmlType.Q4_K, R, cols, 63), v = random(GgmlType.Q6_K, 3 * R, cols, 62);
+        java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofAuto();
+        WeightMatrix wq = new WeightMatrix("q", GgmlType.Q4_K, 5 * R, cols, q.w.data(), Q4Kx8.repack(q.w.data(), 5 * R, cols, arena, POOL));
+        WeightMatrix wk = new WeightMatrix("k", GgmlType.Q4_K, R, cols, k.w.data(), Q4Kx8.repack(k.w.data(), R, cols, arena, POOL));
+        WeightMatrix wv = new WeightMatrix("v", GgmlType.Q6_K, 3 * R, cols, v.w.data(), Q6Kx8.repack(v.w.data(), 3 * R, cols, arena, POOL, true));
+        assertEquals(WeightMatrix.Kernel.Q6_K_X8_GGML, wv.kernel());
+        Matmul mm = new Matmul(POOL);
+        SplittableRandom r = new SplittableRandom(64);
+        for (int rep = 0; rep < 3; rep++) {
+            float[] x = new float[cols];
+            for (int i = 0; i < cols; i++) x[i] = (float) (r.nextGaussian() * (i % 7 == 0 ? 5 : 1));
+            float[] oq = new float[5 * R], ok = new float[R], ov = new float[3 * R], vAlone = new float[3 * R];
+            mm.multiply(x, 1, new WeightMatrix[] {wq, wv, wk}, new float[][] {oq, ov, ok}, false);
+            mm.multiply(x, 1, wv, vAlone);
+            assertTrue(java.util.Arrays.equals(vAlone, ov), "Q6_K rows beside Q4_K ones differ from the Q6_K matrix alone");
+            short[] qq = new short[cols];
+            float[] qd = new float[sbs];
+            int[] bs = new int[sbs * 16];
+            KQuants.quantizeQ8K(x, 0, cols, qq, 0, qd, 0, bs, 0);
+            for (Case c : new Case[] {q, k}) {
+                float[] got = c == q ? oq : ok;
+                for (int row = 0; row < got.length; row++) {
+                    float want = q4kGgmlOrder(c.w.data(), row * c.w.rowBytes(), sbs, qq, qd, bs, 8);
+                    assertEquals(Float.floatToRawIntBits(want), Float.floatToRawIntBits(got[row]), (c == q ? "q" : "k") + " row " + row);
+                }
+            }
+        }
+    }
+
     /** One Q4_K row · Q8_K activations with ggml's repacked float operations, {@code per} sub-blocks per fma. */
     static float q4kGgmlOrder(MemorySegment w, long rowOff, int sbs, short[] q, float[] qd, int[] bs, int per) {
         float acc = 0, accm = 0;
