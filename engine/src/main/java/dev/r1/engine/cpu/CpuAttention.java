@@ -13,12 +13,9 @@ public final class CpuAttention {
         float[] scores = new float[0];
         float[] qh = new float[0], qs = new float[0], kf = new float[0], vf = new float[0], acc = new float[0],
                 max = new float[0], sum = new float[0];
-        java.lang.foreign.MemorySegment accSeg = java.lang.foreign.MemorySegment.ofArray(acc); // acc, for the wide stores
         // per position of a chunk (rounded up to 8, or 16, for the vector passes)
         final float[] ms = new float[CHUNK], vs = new float[CHUNK], sc = new float[CHUNK], arg = new float[CHUNK];
         final float[] lanes = new float[8], part = new float[128];
-        final java.lang.foreign.MemorySegment partSeg = java.lang.foreign.MemorySegment.ofArray(part),
-                scSeg = java.lang.foreign.MemorySegment.ofArray(sc); // the wide kernels' stores (F16Math.FA)
         final double[] exp4 = new double[4]; // ExpF's scratch
         final float[] one = new float[4], oneOut = new float[4];
         float[] fin = new float[0], finMax = new float[0], finSum = new float[0]; // splitKv's merge
@@ -32,7 +29,6 @@ public final class CpuAttention {
                 qh = new float[group * hd];
                 qs = new float[8 * group * hd];
                 acc = new float[group * hd];
-                accSeg = java.lang.foreign.MemorySegment.ofArray(acc);
                 max = new float[group];
                 sum = new float[group];
             }
@@ -88,7 +84,7 @@ public final class CpuAttention {
             cache.rows(true, layer, c0, c0 + n, kvOff, hd, vf);
             for (int hh = 0; hh < group; hh++) {
                 if (wide) {
-                    F16Math.scoresBlocked16(qh, hh * hd, kf, n, scale, s.scSeg, s.part, s.partSeg);
+                    F16Math.scoresBlocked16(qh, hh * hd, kf, n, scale, sc, s.part);
                 } else if (blocked) {
                     F16Math.scoresBlocked(qs, hh * hd * 8, hd, kf, n, scale, sc, s.part);
                 } else {
@@ -123,7 +119,7 @@ public final class CpuAttention {
                 sum[hh] = z;
                 int o = hh * hd;
                 if (hd % (8 * L) == 0) {
-                    for (int c = 0; c < hd; c += 8 * L) F16Math.accumulateRound8(vf, hd, c, n, ms, vs, acc, s.accSeg, o + c);
+                    for (int c = 0; c < hd; c += 8 * L) F16Math.accumulateRound8(vf, hd, c, n, ms, vs, acc, o + c);
                 } else {
                     F16Math.accumulateRoundScalar(vf, hd, n, ms, vs, acc, o);
                 }

@@ -135,11 +135,12 @@ final class F16Math {
      * sixteen ({@code kb[(j/16)*hd*16 + e*16 + j%16]}, {@link KvCache#keysBlocked16}), the query compact
      * ({@code q[qo ..]}, F16-rounded) and broadcast per element, each key's products summed in exactly
      * {@link #scoresBlocked}'s order. Half the instructions of the 8-lane form for the same products.
-     * {@code sc} (len rounded up to 16) and {@code part} (128 floats) are written through their heap segments
-     * ({@code scSeg}, {@code partSeg}), as the accumulator is, and for the same reason.
+     * {@code sc} (len rounded up to 16) and {@code part} (128 floats) are stored with {@code intoArray}: through
+     * heap segments (the form until session 25) C2 did not intrinsify the stores in a whole model's decode (perf:
+     * ~4 % of a 1.5B Q4_K_M token at depths 8-400 in the Vector API's Java fallback), as session 21 found for the
+     * matmul kernels' outputs.
      */
-    static void scoresBlocked16(float[] q, int qo, float[] kb, int len, float scale, java.lang.foreign.MemorySegment scSeg,
-                                float[] part, java.lang.foreign.MemorySegment partSeg) {
+    static void scoresBlocked16(float[] q, int qo, float[] kb, int len, float scale, float[] sc, float[] part) {
         VectorSpecies<Float> F = FA;
         int hd = 128;
         FloatVector SC = FloatVector.broadcast(F, scale);
@@ -168,13 +169,13 @@ final class F16Math {
                 a2 = FloatVector.broadcast(F, q[x + 112]).lanewise(VectorOperators.FMA, FloatVector.fromArray(F, kb, k + 1792), a2);
                 a3 = FloatVector.broadcast(F, q[x + 120]).lanewise(VectorOperators.FMA, FloatVector.fromArray(F, kb, k + 1920), a3);
                 a0.lanewise(VectorOperators.ADD, a2).lanewise(VectorOperators.ADD, a1.lanewise(VectorOperators.ADD, a3))
-                        .intoMemorySegment(partSeg, 64L * l, NATIVE);
+                        .intoArray(part, 16 * l);
             }
             FloatVector u0 = FloatVector.fromArray(F, part, 0).lanewise(VectorOperators.ADD, FloatVector.fromArray(F, part, 64))
                     .lanewise(VectorOperators.ADD, FloatVector.fromArray(F, part, 16).lanewise(VectorOperators.ADD, FloatVector.fromArray(F, part, 80)));
             FloatVector u1 = FloatVector.fromArray(F, part, 32).lanewise(VectorOperators.ADD, FloatVector.fromArray(F, part, 96))
                     .lanewise(VectorOperators.ADD, FloatVector.fromArray(F, part, 48).lanewise(VectorOperators.ADD, FloatVector.fromArray(F, part, 112)));
-            u0.lanewise(VectorOperators.ADD, u1).lanewise(VectorOperators.MUL, SC).intoMemorySegment(scSeg, 4L * j, NATIVE);
+            u0.lanewise(VectorOperators.ADD, u1).lanewise(VectorOperators.MUL, SC).intoArray(sc, j);
         }
     }
 
@@ -187,7 +188,7 @@ final class F16Math {
     /**
      * The accumulator's vectors: the repacked kernels' width ({@link VectorWidths#REPACK}, 512 bits on AVX-512),
      * which this kernel may use for the same reason they do (every call a method the concrete class overrides,
-     * stores through a heap segment no other kernel stores to). Lanes are independent, so the width changes no
+     * stores into arrays). Lanes are independent, so the width changes no
      * result; at 512 bits a decoded token's accumulation took half the time (Zen 4, 4.6 vs 9.3 ns per position
      * and head): it is bound by the instructions issued, and each carries twice the lanes.
      */
@@ -196,14 +197,13 @@ final class F16Math {
 
     /**
      * Columns {@code c .. c+8LA} of one head's F16 accumulator ({@code acc[o ..]}, continued from its
-     * value there; {@code accSeg} is {@code acc} as a heap segment) over positions {@code 0..len} of {@code v}:
+     * value there) over positions {@code 0..len} of {@code v}:
      * at position j, {@code acc = half(acc * ms[j])} when {@code ms[j]} is not NaN (a new maximum), then
      * {@code acc = half(fma(v[j], vs[j], acc))}, with half() = {@link #round(float)}, the eight vectors kept in
      * registers meanwhile: eight independent rounding chains per position, so the chain's latency (multiply-add,
      * then the three operations of the rounding, 13 cycles) does not set the pace as it did with four.
      */
-    static void accumulateRound8(float[] v, int hd, int c, int len, float[] ms, float[] vs, float[] acc,
-                                 java.lang.foreign.MemorySegment accSeg, int o) {
+    static void accumulateRound8(float[] v, int hd, int c, int len, float[] ms, float[] vs, float[] acc, int o) {
         // Only methods the concrete vector class overrides (lanewise(op, vector)): the shortcuts (sub, mul,
         // fma) share one type profile with every other shape in the process, and with the 512-bit Q4_0
         // kernels beside this one C2 boxed here (~470 MB/s of garbage decoding at depth 512, Zen 4).
@@ -245,18 +245,15 @@ final class F16Math {
             a6 = t6.lanewise(VectorOperators.SUB, t6.lanewise(VectorOperators.SUB, x6));
             a7 = t7.lanewise(VectorOperators.SUB, t7.lanewise(VectorOperators.SUB, x7));
         }
-        long b = (long) o * Float.BYTES, step = (long) L2 * Float.BYTES;
-        a0.intoMemorySegment(accSeg, b, NATIVE);
-        a1.intoMemorySegment(accSeg, b + step, NATIVE);
-        a2.intoMemorySegment(accSeg, b + 2 * step, NATIVE);
-        a3.intoMemorySegment(accSeg, b + 3 * step, NATIVE);
-        a4.intoMemorySegment(accSeg, b + 4 * step, NATIVE);
-        a5.intoMemorySegment(accSeg, b + 5 * step, NATIVE);
-        a6.intoMemorySegment(accSeg, b + 6 * step, NATIVE);
-        a7.intoMemorySegment(accSeg, b + 7 * step, NATIVE);
+        a0.intoArray(acc, o);
+        a1.intoArray(acc, o + L2);
+        a2.intoArray(acc, o + 2 * L2);
+        a3.intoArray(acc, o + 3 * L2);
+        a4.intoArray(acc, o + 4 * L2);
+        a5.intoArray(acc, o + 5 * L2);
+        a6.intoArray(acc, o + 6 * L2);
+        a7.intoArray(acc, o + 7 * L2);
     }
-
-    private static final java.nio.ByteOrder NATIVE = java.nio.ByteOrder.nativeOrder();
 
     /** {@link #round(float)} on a vector (small enough for C2 to inline, so nothing is boxed). */
     private static FloatVector roundHalf(FloatVector split, FloatVector x) {
