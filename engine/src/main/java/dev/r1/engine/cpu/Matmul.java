@@ -214,10 +214,7 @@ public final class Matmul {
         int[] acts = Q4x8.SPREAD ? qv : qi; // Q4_0's activations as the kernels read them
         int[] acts4 = Q4Kx8.SPREAD ? kv4 : kqi; // Q4_K's
         int[] sums = q3k ? zeroSums(blocks * 16) : kb; // repacked Q3_K: gemvGgml without Q6_K's offset
-        if (q4k) {
-            if (kbp.length < blocks * 8) kbp = new float[blocks * 8];
-            Q4Kx8.minSums(kb, 0, blocks, kbp, 0);
-        }
+        if (q4k) q4kMinSums(blocks);
         cutShares(groups, true);
         pool.run((worker, workers) -> {
             for (int v = 0; v < workers; v++) {
@@ -291,8 +288,7 @@ public final class Matmul {
         }
         long q4kGroup = (long) blocks * Q4Kx8.BLOCK, q6kGroup = (long) blocks * Q6Kx8.BLOCK;
         int[] acts4 = Q4Kx8.SPREAD ? kv4 : kqi;
-        if (kbp.length < blocks * 8) kbp = new float[blocks * 8];
-        Q4Kx8.minSums(kb, 0, blocks, kbp, 0);
+        q4kMinSums(blocks);
         cutShares(groups, true);
         pool.run((worker, workers) -> {
             for (int v = 0; v < workers; v++) {
@@ -315,6 +311,12 @@ public final class Matmul {
                 }
             }
         });
+    }
+
+    /** {@link Q4Kx8#gemv2}'s float sums of 32 ({@code kbp}) from the token's Q8_K sums of 16 ({@code kb}). */
+    private void q4kMinSums(int blocks) {
+        if (kbp.length < blocks * 8) kbp = new float[blocks * 8];
+        Q4Kx8.minSums(kb, 0, blocks, kbp, 0);
     }
 
     /**
