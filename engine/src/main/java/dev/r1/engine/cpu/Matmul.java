@@ -144,6 +144,7 @@ public final class Matmul {
             if (kqi.length < n * cols / 2) kqi = new int[n * cols / 2];
             Q4Kx8.pairs(kq, 0, n * cols, kqi, 0);
         }
+        if (anyPackedQ4K && n > 1) q4kMinSums(n * (cols / KQuants.QK)); // gemm2 / gemm2Fine's float sums, every token
         if (anyPackedQ4K && n == 1 && Q4Kx8.SPREAD) {
             if (kv4.length < cols / 2 * Q4Kx8.R) kv4 = new int[cols / 2 * Q4Kx8.R];
             Q4Kx8.spread(kq, 0, cols, kv4);
@@ -313,7 +314,7 @@ public final class Matmul {
         });
     }
 
-    /** {@link Q4Kx8#gemv2}'s float sums of 32 ({@code kbp}) from the token's Q8_K sums of 16 ({@code kb}). */
+    /** Q4Kx8's float sums of 32 ({@code kbp}) from the tokens' Q8_K sums of 16 ({@code kb}), {@code blocks} super-blocks in all. */
     private void q4kMinSums(int blocks) {
         if (kbp.length < blocks * 8) kbp = new float[blocks * 8];
         Q4Kx8.minSums(kb, 0, blocks, kbp, 0);
@@ -502,8 +503,8 @@ public final class Matmul {
                     float[] dst = whole ? out : tmp;
                     int o0 = whole ? t * rows + g : 0, o1 = whole ? (t + 1) * rows + g : R;
                     int q0 = t * cols / 2, q1 = q0 + cols / 2;
-                    if (fine) Q4Kx8.gemm2Fine(w.packed(), off, sbs, kqi, q0, q1, kd, t * sbs, (t + 1) * sbs, kb, t * sbs * 16, (t + 1) * sbs * 16, dst, o0, o1);
-                    else Q4Kx8.gemm2(w.packed(), off, sbs, kqi, q0, q1, kd, t * sbs, (t + 1) * sbs, kb, t * sbs * 16, (t + 1) * sbs * 16, dst, o0, o1);
+                    if (fine) Q4Kx8.gemm2Fine(w.packed(), off, sbs, kqi, q0, q1, kd, t * sbs, (t + 1) * sbs, kb, t * sbs * 16, (t + 1) * sbs * 16, kbp, dst, o0, o1);
+                    else Q4Kx8.gemm2(w.packed(), off, sbs, kqi, q0, q1, kd, t * sbs, (t + 1) * sbs, kb, t * sbs * 16, (t + 1) * sbs * 16, kbp, dst, o0, o1);
                 } else {
                     Q4Kx8.gemv(w.packed(), off, sbs, v0, Q4Kx8.SPREAD ? 0 : t * cols / 2, kd, t * sbs, kb, t * sbs * 16,
                             whole ? out : tmp, whole ? t * rows + g : 0);

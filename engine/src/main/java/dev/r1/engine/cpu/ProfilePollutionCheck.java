@@ -60,7 +60,7 @@ public final class ProfilePollutionCheck {
         final MemorySegment p;
         final float[] outSeg;
         final int[] qi = new int[cols], qv = new int[cols / 2 * R], bs = new int[2 * sbs * 16];
-        final float[] d = new float[2 * sbs], bp = new float[8 * sbs];
+        final float[] d = new float[2 * sbs], bp = new float[2 * 8 * sbs];
         final long gb = (long) sbs * Q4Kx8.BLOCK;
 
         Q4K(SplittableRandom rnd, Parallel pool) {
@@ -75,7 +75,7 @@ public final class ProfilePollutionCheck {
             for (int i = 0; i < x.length; i++) x[i] = (float) rnd.nextGaussian();
             short[] q = new short[2 * cols];
             for (int t = 0; t < 2; t++) KQuants.quantizeQ8K(x, t * cols, cols, q, t * cols, d, t * sbs, bs, t * sbs * 16);
-            Q4Kx8.minSums(bs, 0, sbs, bp, 0);
+            Q4Kx8.minSums(bs, 0, 2 * sbs, bp, 0);
             Q4Kx8.pairs(q, 0, 2 * cols, qi, 0);
             Q4Kx8.spread(q, 0, cols, qv);
             outSeg = new float[2 * rows];
@@ -94,10 +94,10 @@ public final class ProfilePollutionCheck {
                     for (int g = 0; g < groups; g++) Q4Kx8.gemv(p, g * gb, sbs, a, 0, d, 0, bs, 0, outSeg, g * R);
                 }
                 case 2 -> {
-                    for (int g = 0; g < groups; g++) Q4Kx8.gemm2(p, g * gb, sbs, qi, 0, cols / 2, d, 0, sbs, bs, 0, sbs * 16, outSeg, g * R, rows + g * R);
+                    for (int g = 0; g < groups; g++) Q4Kx8.gemm2(p, g * gb, sbs, qi, 0, cols / 2, d, 0, sbs, bs, 0, sbs * 16, bp, outSeg, g * R, rows + g * R);
                 }
                 default -> {
-                    for (int g = 0; g < groups; g++) Q4Kx8.gemm2Fine(p, g * gb, sbs, qi, 0, cols / 2, d, 0, sbs, bs, 0, sbs * 16, outSeg, g * R, rows + g * R);
+                    for (int g = 0; g < groups; g++) Q4Kx8.gemm2Fine(p, g * gb, sbs, qi, 0, cols / 2, d, 0, sbs, bs, 0, sbs * 16, bp, outSeg, g * R, rows + g * R);
                 }
             }
             return groups;

@@ -486,6 +486,42 @@ public final class Q4Kx8 {
     }
 
     /**
+     * {@link #subtractMins} for two tokens at once, as {@link #gemm2} and {@link #gemm2Fine} need it: each mins vector
+     * and the dmin loaded and widened once for both, and {@code Σ min·bsum} summed in floats ({@code bp}, the tokens'
+     * sums of 32 from {@code bpOff0}/{@code bpOff1}, {@link #minSums}), exactly as in {@link #mins}; per token the
+     * same float operations in the same order as {@link #subtractMins}. In a Q4_K_M prefill the two integer passes
+     * took 13 % of the samples beside {@link #gemm2Fine}'s 47 % (perf, {@code -p 512}). 512 bits only (see
+     * {@link #gemv2}).
+     */
+    static void subtractMins2(MemorySegment w, long off, int sbs, float[] d, int dOff0, int dOff1, float[] bp, int bpOff0,
+                              int bpOff1, int per, float[] out, int o0, int o1) {
+        IntVector C13 = IntVector.broadcast(I32, 13), HMASK = IntVector.broadcast(I32, 0x8FFFFFFF);
+        FloatVector HSCALE = FloatVector.broadcast(F32, 0x1p112f);
+        FloatVector accm0 = FloatVector.zero(F32), accm1 = accm0;
+        for (int sb = 0; sb < sbs; sb++) {
+            long bo = off + (long) sb * BLOCK;
+            IntVector h = (IntVector) ShortVector.fromMemorySegment(S16, w, bo + DM, LE).convertShape(VectorOperators.S2I, I32, 0);
+            FloatVector dm = ((FloatVector) h.lanewise(VectorOperators.LSHL, C13).lanewise(VectorOperators.AND, HMASK).reinterpretShape(F32, 0))
+                    .lanewise(VectorOperators.MUL, HSCALE);
+            FloatVector f0 = dm.lanewise(VectorOperators.MUL, FloatVector.broadcast(F32, d[dOff0 + sb]));
+            FloatVector f1 = dm.lanewise(VectorOperators.MUL, FloatVector.broadcast(F32, d[dOff1 + sb]));
+            for (int j0 = 0; j0 < 8; j0 += per) {
+                FloatVector s0 = FloatVector.zero(F32), s1 = s0;
+                for (int j = j0; j < j0 + per; j++) {
+                    FloatVector m = (FloatVector) ((IntVector) ByteVector.fromMemorySegment(BYTES, w, bo + MN + (long) R * j, LE)
+                            .convertShape(VectorOperators.ZERO_EXTEND_B2I, I32, 0)).convertShape(VectorOperators.I2F, F32, 0);
+                    s0 = m.lanewise(VectorOperators.FMA, FloatVector.broadcast(F32, bp[bpOff0 + 8 * sb + j]), s0);
+                    s1 = m.lanewise(VectorOperators.FMA, FloatVector.broadcast(F32, bp[bpOff1 + 8 * sb + j]), s1);
+                }
+                accm0 = s0.lanewise(VectorOperators.FMA, f0, accm0);
+                accm1 = s1.lanewise(VectorOperators.FMA, f1, accm1);
+            }
+        }
+        FloatVector.fromArray(F32, out, o0).lanewise(VectorOperators.SUB, accm0).intoArray(out, o0);
+        FloatVector.fromArray(F32, out, o1).lanewise(VectorOperators.SUB, accm1).intoArray(out, o1);
+    }
+
+    /**
      * One group · two tokens (Q8_K values as pairs, {@link #pairs}, at {@code qOff0}/{@code qOff1} of
      * {@code qi}, each pair one 32-bit broadcast; scales at {@code dOff0}/
      * {@code dOff1}, sums at {@code bOff0}/{@code bOff1}, outputs at {@code o0}/{@code o1}), each weight
@@ -493,7 +529,7 @@ public final class Q4Kx8 {
      * several sequences decoded in one step, and the last {@code n % 4} tokens of a batch).
      */
     public static void gemm2(MemorySegment w, long off, int sbs, int[] qi, int qOff0, int qOff1, float[] d, int dOff0, int dOff1,
-                             int[] bs, int bOff0, int bOff1, float[] out, int o0, int o1) {
+                             int[] bs, int bOff0, int bOff1, float[] bp, float[] out, int o0, int o1) {
         ShortVector LOW4 = ShortVector.broadcast(S16, (short) 0x0F);
         IntVector C4 = IntVector.broadcast(I32, 4), C13 = IntVector.broadcast(I32, 13), C16 = IntVector.broadcast(I32, 16);
         IntVector HMASK = IntVector.broadcast(I32, 0x8FFFFFFF);
@@ -583,8 +619,12 @@ public final class Q4Kx8 {
         }
         acc0.lanewise(VectorOperators.ADD, NEG0).intoArray(out, o0);
         acc1.lanewise(VectorOperators.ADD, NEG0).intoArray(out, o1);
-        subtractMins(w, off, sbs, d, dOff0, bs, bOff0, PER_GEMV, out, o0);
-        subtractMins(w, off, sbs, d, dOff1, bs, bOff1, PER_GEMV, out, o1);
+        if (bp != null && NESTED) {
+            subtractMins2(w, off, sbs, d, dOff0, dOff1, bp, bOff0 / 2, bOff1 / 2, PER_GEMV, out, o0, o1);
+        } else {
+            subtractMins(w, off, sbs, d, dOff0, bs, bOff0, PER_GEMV, out, o0);
+            subtractMins(w, off, sbs, d, dOff1, bs, bOff1, PER_GEMV, out, o1);
+        }
     }
 
     /**
@@ -593,7 +633,7 @@ public final class Q4Kx8 {
      * 4480x1536 matrix took 5.5 ms, as two methods 3.7 ms (one scratch run each, one thread: indicative).
      */
     public static void gemm2Fine(MemorySegment w, long off, int sbs, int[] qi, int qOff0, int qOff1, float[] d, int dOff0, int dOff1,
-                                 int[] bs, int bOff0, int bOff1, float[] out, int o0, int o1) {
+                                 int[] bs, int bOff0, int bOff1, float[] bp, float[] out, int o0, int o1) {
         ShortVector LOW4 = ShortVector.broadcast(S16, (short) 0x0F);
         IntVector C4 = IntVector.broadcast(I32, 4), C13 = IntVector.broadcast(I32, 13), C16 = IntVector.broadcast(I32, 16);
         IntVector HMASK = IntVector.broadcast(I32, 0x8FFFFFFF);
@@ -688,7 +728,11 @@ public final class Q4Kx8 {
         }
         acc0.lanewise(VectorOperators.ADD, NEG0).intoArray(out, o0);
         acc1.lanewise(VectorOperators.ADD, NEG0).intoArray(out, o1);
-        subtractMins(w, off, sbs, d, dOff0, bs, bOff0, PER_GEMM, out, o0);
-        subtractMins(w, off, sbs, d, dOff1, bs, bOff1, PER_GEMM, out, o1);
+        if (bp != null && NESTED) {
+            subtractMins2(w, off, sbs, d, dOff0, dOff1, bp, bOff0 / 2, bOff1 / 2, PER_GEMM, out, o0, o1);
+        } else {
+            subtractMins(w, off, sbs, d, dOff0, bs, bOff0, PER_GEMM, out, o0);
+            subtractMins(w, off, sbs, d, dOff1, bs, bOff1, PER_GEMM, out, o1);
+        }
     }
 }

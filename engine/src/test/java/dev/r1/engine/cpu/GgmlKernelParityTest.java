@@ -190,6 +190,8 @@ class GgmlKernelParityTest {
                     Q4Kx8.spread(q, t * cols, cols, spread[t]);
                 }
                 Q4Kx8.pairs(q, 0, 4 * cols, pairs, 0);
+                float[] bp = new float[4 * sbs * 8];
+                Q4Kx8.minSums(bs, 0, 4 * sbs, bp, 0);
                 // one token: ggml's gemv
                 quantizeRowK.invokeExact(a.allocateFrom(JAVA_FLOAT, java.util.Arrays.copyOf(x, cols)), act, (long) cols);
                 gemvQ4K.invokeExact(cols, out, (long) rows, theirs, act, 1, rows);
@@ -205,8 +207,9 @@ class GgmlKernelParityTest {
                 gemmQ4K.invokeExact(cols, out, (long) rows, theirs, act, 4, rows);
                 for (int g = 0; g < rows / Q4Kx8.R; g++) {
                     for (int t = 0; t < 4; t += 2) {
+                        // the mins in floats (bp, 512 bits) in even reps, in integers in odd ones
                         Q4Kx8.gemm2Fine(ours, (long) g * sbs * Q4Kx8.BLOCK, sbs, pairs, t * cols / 2, (t + 1) * cols / 2, d, t * sbs, (t + 1) * sbs,
-                                bs, t * sbs * 16, (t + 1) * sbs * 16, got, t * rows + g * Q4Kx8.R, (t + 1) * rows + g * Q4Kx8.R);
+                                bs, t * sbs * 16, (t + 1) * sbs * 16, rep % 2 == 0 ? bp : null, got, t * rows + g * Q4Kx8.R, (t + 1) * rows + g * Q4Kx8.R);
                     }
                 }
                 for (int i = 0; i < 4 * rows; i++) {
