@@ -13,6 +13,7 @@ public final class CpuAttention {
         float[] scores = new float[0];
         float[] qh = new float[0], qs = new float[0], kf = new float[0], vf = new float[0], acc = new float[0],
                 max = new float[0], sum = new float[0];
+        java.lang.foreign.MemorySegment accSeg = java.lang.foreign.MemorySegment.ofArray(acc); // acc, for the accumulator's stores
         // per position of a chunk (rounded up to 8, or 16, for the vector passes)
         final float[] ms = new float[CHUNK], vs = new float[CHUNK], sc = new float[CHUNK], arg = new float[CHUNK];
         final float[] lanes = new float[8], part = new float[128];
@@ -29,6 +30,7 @@ public final class CpuAttention {
                 qh = new float[group * hd];
                 qs = new float[8 * group * hd];
                 acc = new float[group * hd];
+                accSeg = java.lang.foreign.MemorySegment.ofArray(acc);
                 max = new float[group];
                 sum = new float[group];
             }
@@ -119,7 +121,7 @@ public final class CpuAttention {
                 sum[hh] = z;
                 int o = hh * hd;
                 if (hd % (8 * L) == 0) {
-                    for (int c = 0; c < hd; c += 8 * L) F16Math.accumulateRound8(vf, hd, c, n, ms, vs, acc, o + c);
+                    for (int c = 0; c < hd; c += 8 * L) F16Math.accumulateRound8(vf, hd, c, n, ms, vs, acc, s.accSeg, o + c);
                 } else {
                     F16Math.accumulateRoundScalar(vf, hd, n, ms, vs, acc, o);
                 }

@@ -187,8 +187,8 @@ final class F16Math {
 
     /**
      * The accumulator's vectors: the repacked kernels' width ({@link VectorWidths#REPACK}, 512 bits on AVX-512),
-     * which this kernel may use for the same reason they do (every call a method the concrete class overrides,
-     * stores into arrays). Lanes are independent, so the width changes no
+     * which this kernel may use for the same reason they do (every call a method the concrete class overrides).
+     * Lanes are independent, so the width changes no
      * result; at 512 bits a decoded token's accumulation took half the time (Zen 4, 4.6 vs 9.3 ns per position
      * and head): it is bound by the instructions issued, and each carries twice the lanes.
      */
@@ -197,13 +197,14 @@ final class F16Math {
 
     /**
      * Columns {@code c .. c+8LA} of one head's F16 accumulator ({@code acc[o ..]}, continued from its
-     * value there) over positions {@code 0..len} of {@code v}:
+     * value there; {@code accSeg} is {@code acc} as a heap segment, which the stores go through) over positions {@code 0..len} of {@code v}:
      * at position j, {@code acc = half(acc * ms[j])} when {@code ms[j]} is not NaN (a new maximum), then
      * {@code acc = half(fma(v[j], vs[j], acc))}, with half() = {@link #round(float)}, the eight vectors kept in
      * registers meanwhile: eight independent rounding chains per position, so the chain's latency (multiply-add,
      * then the three operations of the rounding, 13 cycles) does not set the pace as it did with four.
      */
-    static void accumulateRound8(float[] v, int hd, int c, int len, float[] ms, float[] vs, float[] acc, int o) {
+    static void accumulateRound8(float[] v, int hd, int c, int len, float[] ms, float[] vs, float[] acc,
+                                 java.lang.foreign.MemorySegment accSeg, int o) {
         // Only methods the concrete vector class overrides (lanewise(op, vector)): the shortcuts (sub, mul,
         // fma) share one type profile with every other shape in the process, and with the 512-bit Q4_0
         // kernels beside this one C2 boxed here (~470 MB/s of garbage decoding at depth 512, Zen 4).
@@ -245,15 +246,21 @@ final class F16Math {
             a6 = t6.lanewise(VectorOperators.SUB, t6.lanewise(VectorOperators.SUB, x6));
             a7 = t7.lanewise(VectorOperators.SUB, t7.lanewise(VectorOperators.SUB, x7));
         }
-        a0.intoArray(acc, o);
-        a1.intoArray(acc, o + L2);
-        a2.intoArray(acc, o + 2 * L2);
-        a3.intoArray(acc, o + 3 * L2);
-        a4.intoArray(acc, o + 4 * L2);
-        a5.intoArray(acc, o + 5 * L2);
-        a6.intoArray(acc, o + 6 * L2);
-        a7.intoArray(acc, o + 7 * L2);
+        // still through a heap segment (the scores' stores went to arrays in session 25): at 512 bits these eight
+        // stores a call are ~0.4 % of a Q4_K_M token in the Java fallback, and with intoArray the default file under
+        // -XX:UseAVX=2 read slower in four alternated pairs, then mixed in four more: left as it was where unclear
+        long b = (long) o * Float.BYTES, step = (long) L2 * Float.BYTES;
+        a0.intoMemorySegment(accSeg, b, NATIVE);
+        a1.intoMemorySegment(accSeg, b + step, NATIVE);
+        a2.intoMemorySegment(accSeg, b + 2 * step, NATIVE);
+        a3.intoMemorySegment(accSeg, b + 3 * step, NATIVE);
+        a4.intoMemorySegment(accSeg, b + 4 * step, NATIVE);
+        a5.intoMemorySegment(accSeg, b + 5 * step, NATIVE);
+        a6.intoMemorySegment(accSeg, b + 6 * step, NATIVE);
+        a7.intoMemorySegment(accSeg, b + 7 * step, NATIVE);
     }
+
+    private static final java.nio.ByteOrder NATIVE = java.nio.ByteOrder.nativeOrder();
 
     /** {@link #round(float)} on a vector (small enough for C2 to inline, so nothing is boxed). */
     private static FloatVector roundHalf(FloatVector split, FloatVector x) {
