@@ -39,7 +39,7 @@ public final class KQuants {
     public static void quantizeQ8K(float[] x, int xOff, int cols, short[] q, int qOff, float[] d, int dOff, int[] bsums, int bOff) {
         for (int b = 0; b < cols / QK; b++) {
             // vectorized: decoding quantizes every matmul's input on one thread while the other waits (~8 us a call
-            // scalar, ~1 ms of a 1.5B Q4_K_M token); blocks with a NaN or an infinity keep the scalar form
+            // scalar, ~1 ms of a 1.5B Q4_K_M token); blocks with a NaN, an infinity or a subnormal maximum keep the scalar form
             if (!QuantKernels.quantizeQ8KBlock(x, xOff + b * QK, q, qOff + b * QK, d, dOff + b, bsums, bOff + 16 * b)) {
                 quantizeQ8KScalar(x, xOff + b * QK, QK, q, qOff + b * QK, d, dOff + b, bsums, bOff + 16 * b);
             }

@@ -39,7 +39,7 @@ public final class Matmul {
     private short[] kq = new short[0];
     private float[] kd = new float[0];
     private int[] kb = new int[0];
-    private float[] kbp = new float[0]; // kb's sums of 32 as floats (Q4Kx8.minSums), for repacked Q4_K decoding
+    private float[] kbp = new float[0]; // kb's sums of 32 as floats (Q4Kx8.minSums), for the repacked Q4_K kernels' mins
     private short[] kqp = new short[0]; // the same in the pair layout (KQuants2.toPairs), for KQuants2's kernels
     private int[] zeros = new int[0]; // never written: the sums repacked Q3_K reads in Q6Kx8.gemvGgml
     private int[] kqi = new int[0]; // the same as value pairs in ints (Q4Kx8.pairs), for repacked Q4_K batches
@@ -144,7 +144,7 @@ public final class Matmul {
             if (kqi.length < n * cols / 2) kqi = new int[n * cols / 2];
             Q4Kx8.pairs(kq, 0, n * cols, kqi, 0);
         }
-        if (anyPackedQ4K && n > 1) q4kMinSums(n * (cols / KQuants.QK)); // gemm2 / gemm2Fine's float sums, every token
+        if (anyPackedQ4K) q4kMinSums(n * (cols / KQuants.QK)); // the Q4_K kernels' float sums of 32, every token
         if (anyPackedQ4K && n == 1 && Q4Kx8.SPREAD) {
             if (kv4.length < cols / 2 * Q4Kx8.R) kv4 = new int[cols / 2 * Q4Kx8.R];
             Q4Kx8.spread(kq, 0, cols, kv4);
@@ -215,7 +215,6 @@ public final class Matmul {
         int[] acts = Q4x8.SPREAD ? qv : qi; // Q4_0's activations as the kernels read them
         int[] acts4 = Q4Kx8.SPREAD ? kv4 : kqi; // Q4_K's
         int[] sums = q3k ? zeroSums(blocks * 16) : kb; // repacked Q3_K: gemvGgml without Q6_K's offset
-        if (q4k) q4kMinSums(blocks);
         cutShares(groups, true);
         pool.run((worker, workers) -> {
             for (int v = 0; v < workers; v++) {
@@ -289,7 +288,6 @@ public final class Matmul {
         }
         long q4kGroup = (long) blocks * Q4Kx8.BLOCK, q6kGroup = (long) blocks * Q6Kx8.BLOCK;
         int[] acts4 = Q4Kx8.SPREAD ? kv4 : kqi;
-        q4kMinSums(blocks);
         cutShares(groups, true);
         pool.run((worker, workers) -> {
             for (int v = 0; v < workers; v++) {
