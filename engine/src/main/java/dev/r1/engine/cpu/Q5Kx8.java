@@ -21,9 +21,13 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>Layout, per group of R rows (216·R bytes per super-block where the R blocks take 176·R): per super-block
  * the R {@code d} as f32, the R {@code dmin} as f32 (f16 widened at load: the kernels then need no f16
  * conversion, for 8 more bytes a row), the 6-bit sub-block scales as bytes {@code [sub-block][row]}, then
- * the mins the same way; after all those, the values of half 0 ({@link #half}) of every super-block, then
- * those of half 1, so that each half reads one stream (interleaved, each half's reads skipped every other
- * 192 bytes and one thread streamed 12.7 GB/s where Q4_K's kernel streams 28). Per sub-block and half, its eight element pairs in three
+ * the mins the same way, and right after them that super-block's values of half 0 ({@link #half}); after the
+ * last super-block, the values of half 1 of every super-block ({@link #values}). So each pass reads one stream
+ * from memory per group: the first the headers with its values, the second its values alone (the headers come
+ * from cache). Two earlier forms read more streams at once and each thread streamed about half what Q4_K's
+ * kernel does: both halves in each block (each pass skipped every other 192 bytes: 12.7 GB/s a thread), then the
+ * headers in a region of their own before the halves (two streams a group, four for {@link #gemv2}: 14 GB/s a
+ * thread, {@code MatvecBench 1 Q5_K 107520} 16.5 GMAC/s; this layout 22-24). Per sub-block and half, its eight element pairs in three
  * 32-bit words per row, 16-bit lane {@code 2r} holding row {@code r}'s even elements and lane {@code 2r+1} its
  * odd ones, three 5-bit values a lane. A shift and a mask give one element pair of every row; with the
  * activation pair broadcast as one 32-bit value, a 16-bit multiply gives both products.
@@ -95,7 +99,7 @@ public final class Q5Kx8 {
                     for (int r = 0; r < R; r++) {
                         MemorySegment.copy(src, ValueLayout.JAVA_BYTE, ((long) g * R + r) * rowBytes + (long) s * KQuants2.Q5_K_BYTES,
                                 in, 0, in.length);
-                        int hd = s * HDR;
+                        int hd = s * (HDR + HALF);
                         putF32(out, hd + 4 * r, Float.float16ToFloat((short) ((in[0] & 0xFF) | in[1] << 8)));
                         putF32(out, hd + DMIN + 4 * r, Float.float16ToFloat((short) ((in[2] & 0xFF) | in[3] << 8)));
                         int b0 = le32(in, 4), b4 = le32(in, 8), b8 = le32(in, 12);
@@ -121,7 +125,7 @@ public final class Q5Kx8 {
                                     odd[pr / 3] |= q[e + 1] << (5 * (pr % 3));
                                 }
                                 for (int wd = 0; wd < WORDS; wd++) {
-                                    int lane = sbs * HDR + (h * sbs + s) * HALF + 4 * R * (WORDS * j + wd) + 4 * r;
+                                    int lane = (int) values(sbs, s, h) + 4 * R * (WORDS * j + wd) + 4 * r;
                                     out[lane] = (byte) even[wd];
                                     out[lane + 1] = (byte) (even[wd] >> 8);
                                     out[lane + 2] = (byte) odd[wd];
@@ -135,6 +139,15 @@ public final class Q5Kx8 {
             }
         });
         return dst;
+    }
+
+    /**
+     * Offset in a group of super-block {@code s}'s values of half {@code h}: half 0 right after the block's header
+     * (one stream with it for {@link #half2}'s first pass), all half 1s after the last block (the second pass's
+     * stream; it reads the headers again from cache).
+     */
+    static long values(int sbs, int s, int h) {
+        return h == 0 ? (long) s * (HDR + HALF) + HDR : (long) sbs * (HDR + HALF) + (long) s * HALF;
     }
 
     private static int le32(byte[] b, int o) {
@@ -182,10 +195,10 @@ public final class Q5Kx8 {
         IntVector C16 = IntVector.broadcast(I32, 16);
         FloatVector l0 = FloatVector.zero(F32), l1 = l0, l2 = l0, l3 = l0, summs = l0;
         for (int s = 0; s < sbs; s++) {
-            long bo = off + (long) s * HDR;
+            long bo = off + (long) s * (HDR + HALF), vs = off + values(sbs, s, h);
             IntVector a0 = IntVector.zero(I32), a1 = a0, a2 = a0, a3 = a0, imin = a0;
             for (int j = 0; j < 8; j++) {
-                long vo = off + (long) sbs * HDR + (long) (h * sbs + s) * HALF + 4L * R * WORDS * j;
+                long vo = vs + 4L * R * WORDS * j;
                 int qb = qOff + 128 * s + 16 * j + 8 * h;
                 // pairs 0..7 of this half, three 5-bit fields a word: a shift and a mask give a pair of every row
                 // (pairs 0, 1 are ggml's lane 4h, 2, 3 lane 4h+1, 4, 5 lane 4h+2, 6, 7 lane 4h+3)
@@ -268,8 +281,8 @@ public final class Q5Kx8 {
         IntVector C16 = IntVector.broadcast(I32, 16);
         FloatVector l0 = FloatVector.zero(F32), l1 = l0, l2 = l0, l3 = l0, l02 = l0, l12 = l0, l22 = l0, l32 = l0;
         for (int s = 0; s < sbs; s++) {
-            long bo = off + (long) s * HDR, bo2 = off2 + (long) s * HDR;
-            long vs = (long) sbs * HDR + (long) (h * sbs + s) * HALF;
+            long bo = off + (long) s * (HDR + HALF), bo2 = off2 + (long) s * (HDR + HALF);
+            long vs = values(sbs, s, h);
             IntVector a0 = IntVector.zero(I32), a1 = a0, a2 = a0, a3 = a0, a02 = a0, a12 = a0, a22 = a0, a32 = a0;
             for (int j = 0; j < 8; j++) {
                 long vo = off + vs + 4L * R * WORDS * j, vo2 = off2 + vs + 4L * R * WORDS * j;
@@ -371,7 +384,7 @@ public final class Q5Kx8 {
                               int[] bs, int bOff, float[] lanes) {
         FloatVector summs = FloatVector.zero(F32), summs2 = summs;
         for (int s = 0; s < sbs; s++) {
-            long bo = off + (long) s * HDR, bo2 = off2 + (long) s * HDR;
+            long bo = off + (long) s * (HDR + HALF), bo2 = off2 + (long) s * (HDR + HALF);
             IntVector imin = IntVector.zero(I32), imin2 = imin;
             for (int j = 0; j < 8; j++) {
                 int k = bOff + 16 * s + 2 * j;
