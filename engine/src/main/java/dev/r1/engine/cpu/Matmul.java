@@ -226,7 +226,10 @@ public final class Matmul {
                         int i = g0 + t, a = matrixOf(first, i), ga = i - first[a], j = i + h;
                         if (j < g1) {
                             int b = matrixOf(first, j), gb = j - first[b];
-                            if (xs) { // one group a call (IQ4XSx8, Q3Kx4: ggml's eight lanes per row take the registers)
+                            if (kind == WeightMatrix.Kernel.Q3_K_X4) { // two streams, in two passes of four lanes
+                                Q3Kx4.gemv2(ws[a].packed(), ga * groupBytes, ws[b].packed(), gb * groupBytes, blocks, kqi, 0, kd, 0,
+                                        laneScratch(worker), outs[a], ga * R, outs[b], gb * R);
+                            } else if (xs) { // one group a call (IQ4XSx8, Q2Kx4: ggml's eight lanes per row take the registers)
                                 gemvXS(kind, ws[a].packed(), ga * groupBytes, blocks, 0, 0, laneScratch(worker), outs[a], ga * R);
                                 gemvXS(kind, ws[b].packed(), gb * groupBytes, blocks, 0, 0, laneScratch(worker), outs[b], gb * R);
                             } else if (q8 && kind == WeightMatrix.Kernel.IQ4_NL_X8 && Q8x8.NL_NIBBLES) { // 4-bit: two groups a call
@@ -775,7 +778,7 @@ public final class Matmul {
 
     private float[] laneScratch(int worker) {
         float[] l = laneScratch[worker];
-        if (l == null) laneScratch[worker] = l = new float[Math.max(Math.max(4 * Q6Kx8.R, IQ4XSx8.SCRATCH), Q5Kx8.SCRATCH)];
+        if (l == null) laneScratch[worker] = l = new float[Math.max(Math.max(4 * Q6Kx8.R, IQ4XSx8.SCRATCH), Math.max(Q5Kx8.SCRATCH, Q3Kx4.SCRATCH))];
         return l;
     }
 }
