@@ -49,6 +49,7 @@ public final class Matmul {
     private final float[][] unpackedScale;
     private final float[][] groupScratch; // a repacked group's outputs when a chunk splits the group (2·UNIT)
     private final float[][] laneScratch;  // float lanes handed from one pass to the next (Q6Kx8.gemvGgml, Q5Kx8)
+    private final int[][] intScratch;     // integer lanes made apart from their kernel (Q6Kx8.gemv2Ggml's offsets)
     private final int[] shareStart; // each worker's share of a multiply's rows (cutShares)
     private final AtomicLongArray claims; // ... and its pairs not yet claimed (see claim)
     private int gemmTokens; // tokens [0, gemmTokens) of the current multiply take ggml's gemm grain (Q4Kx8)
@@ -62,6 +63,7 @@ public final class Matmul {
         this.unpackedScale = new float[pool.size()][];
         this.groupScratch = new float[pool.size()][];
         this.laneScratch = new float[pool.size()][];
+        this.intScratch = new int[pool.size()][];
         this.shareStart = new int[pool.size() + 1];
         this.claims = new AtomicLongArray(pool.size());
         this.kvWorker = new int[pool.size()][];
@@ -238,7 +240,10 @@ public final class Matmul {
                             } else if (q8) { // one group a call: ggml's eight lanes per row take the registers
                                 gemvX8(kind, ws[a].packed(), ga * groupBytes, blocks, 0, 0, outs[a], ga * R);
                                 gemvX8(kind, ws[b].packed(), gb * groupBytes, blocks, 0, 0, outs[b], gb * R);
-                            } else if (q6kGgml) { // no two-group kernel: ggml's eight lanes per row take the registers
+                            } else if (q6kGgml && Q6Kx8.STRIDE == 1) { // two streams, in two passes of four lanes
+                                Q6Kx8.gemv2Ggml(ws[a].packed(), ga * groupBytes, ws[b].packed(), gb * groupBytes, blocks, kv, kd, 0, sums, 0,
+                                        laneScratch(worker), intScratch(worker), outs[a], ga * R, outs[b], gb * R);
+                            } else if (q6kGgml) {
                                 Q6Kx8.gemvGgml(ws[a].packed(), ga * groupBytes, blocks, kv, kd, 0, sums, 0, laneScratch(worker), outs[a], ga * R);
                                 Q6Kx8.gemvGgml(ws[b].packed(), gb * groupBytes, blocks, kv, kd, 0, sums, 0, laneScratch(worker), outs[b], gb * R);
                             } else if (q5k) {
@@ -776,9 +781,15 @@ public final class Matmul {
         return zeros;
     }
 
+    private int[] intScratch(int worker) {
+        int[] l = intScratch[worker];
+        if (l == null) intScratch[worker] = l = new int[8 * Q6Kx8.R];
+        return l;
+    }
+
     private float[] laneScratch(int worker) {
         float[] l = laneScratch[worker];
-        if (l == null) laneScratch[worker] = l = new float[Math.max(Math.max(4 * Q6Kx8.R, IQ4XSx8.SCRATCH), Math.max(Q5Kx8.SCRATCH, Q3Kx4.SCRATCH))];
+        if (l == null) laneScratch[worker] = l = new float[Math.max(Math.max(8 * Q6Kx8.R, IQ4XSx8.SCRATCH), Math.max(Q5Kx8.SCRATCH, Q3Kx4.SCRATCH))];
         return l;
     }
 }

@@ -21,7 +21,8 @@ import jdk.incubator.vector.VectorSpecies;
  * take 1680): the R scales {@code d} as f32; the 16 sub-block scales as {@code [sub-block][row]} int8;
  * the values {@code q - 32} as int8, {@code [pair][row][2]} for the 128 element pairs. The values are
  * stored a byte each rather than in 6 bits: one sign-extending load per pair instead of shifts and ors
- * from two arrays, for 31% more bytes on a matrix read once per token.
+ * from two arrays, for 31% more bytes on a matrix read once per token. The layout {@link #gemvGgml} reads (every
+ * matrix but the head) puts each super-block's odd sub-blocks after the group's last super-block ({@link #SPLIT}).
  *
  * <p>Per row and super-block the integer sum is exact (16-bit lanes sum 8 products of at most 32·127
  * before widening), then {@code acc += (d_a·d_w)·isum} in super-block order: the same float operations
@@ -55,6 +56,25 @@ public final class Q6Kx8 {
     /** Bytes per group per super-block. */
     public static final int BLOCK = R * (4 + 16 + QK);
     private static final int SC = 4 * R, VALUES = SC + 16 * R;
+    /**
+     * {@link #gemvGgml}'s layout (unsigned Q6_K, and Q3_K) splits each group's values by {@link #ggmlHalf}'s passes:
+     * per super-block its header ({@code d}, scales) and even sub-blocks ({@code SPLIT} bytes), then the odd
+     * sub-blocks of every super-block ({@code HALF} bytes each). Each pass then reads one stream from memory (the
+     * second reads the headers again from cache) and {@link #gemv2Ggml} two. With both halves in every block and one
+     * group a call, {@code MatvecBench 1 Q6_K 107520 ffn_down} ran 12-14 GMAC/s from memory, 25 from L3; split, with
+     * two groups a call, 13-18 and 30 (two threads from memory 29-34 against 24-30; alone, split was slower).
+     */
+    private static final int HALF = 8 * 16 * R, SPLIT = VALUES + HALF;
+
+    /** One super-block {@code s} built in {@link #BLOCK}'s order ({@code out}) into a group's split layout at {@code groupOff}. */
+    private static void storeSplit(byte[] out, MemorySegment dst, long groupOff, int sbs, int s) {
+        long even = groupOff + (long) s * SPLIT, odd = groupOff + (long) sbs * SPLIT + (long) s * HALF;
+        MemorySegment.copy(out, 0, dst, ValueLayout.JAVA_BYTE, even, VALUES);
+        for (int i = 0; i < 8; i++) {
+            MemorySegment.copy(out, VALUES + 16 * R * (2 * i), dst, ValueLayout.JAVA_BYTE, even + VALUES + 16L * R * i, 16 * R);
+            MemorySegment.copy(out, VALUES + 16 * R * (2 * i + 1), dst, ValueLayout.JAVA_BYTE, odd + 16L * R * i, 16 * R);
+        }
+    }
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
 
     public static boolean fits(int rows, int cols) {
@@ -97,7 +117,8 @@ public final class Q6Kx8 {
                             out[VALUES + 2 * (p * R + r) + 1] = q[2 * p + 1];
                         }
                     }
-                    MemorySegment.copy(out, 0, dst, ValueLayout.JAVA_BYTE, ((long) g * sbs + s) * BLOCK, BLOCK);
+                    if (unsigned) storeSplit(out, dst, (long) g * sbs * BLOCK, sbs, s);
+                    else MemorySegment.copy(out, 0, dst, ValueLayout.JAVA_BYTE, ((long) g * sbs + s) * BLOCK, BLOCK);
                 }
             }
         });
@@ -140,7 +161,7 @@ public final class Q6Kx8 {
                             out[VALUES + 2 * (p * R + r) + 1] = q[2 * p + 1];
                         }
                     }
-                    MemorySegment.copy(out, 0, dst, ValueLayout.JAVA_BYTE, ((long) g * sbs + s) * BLOCK, BLOCK);
+                    storeSplit(out, dst, (long) g * sbs * BLOCK, sbs, s);
                 }
             }
         });
@@ -368,13 +389,14 @@ public final class Q6Kx8 {
         // the half's four float lanes stay in registers across super-blocks, stored once at the end: a store
         // inside the loop was sometimes left to the Vector API's Java fallback (~25 % of a Q4_K_M prefill)
         FloatVector l0 = FloatVector.zero(F32), l1 = l0, l2 = l0, l3 = l0;
+        long vBase = h == 0 ? VALUES : (long) sbs * SPLIT, vStep = h == 0 ? SPLIT : HALF;
         for (int s = 0; s < sbs; s++) {
-            long bo = off + (long) s * BLOCK;
+            long bo = off + (long) s * SPLIT, vb = off + vBase + s * vStep;
             FloatVector dv = FloatVector.fromMemorySegment(F32, w, bo, LE).lanewise(VectorOperators.MUL, FloatVector.broadcast(F32, d[dOff + s]));
             int b = bOff + 16 * s;
             IntVector a0 = IntVector.zero(I32), a1 = a0, a2 = a0, a3 = a0;
             for (int j = h; j < 16; j += 2) {
-                long vo = bo + VALUES + 16L * R * j;
+                long vo = vb + 16L * R * (j >> 1);
                 int a = (s * (QK / 2) + 8 * j) * STRIDE;
                 // written out, no helpers returning vectors: C2 boxes those when it does not inline them.
                 // An int lane holds two 16-bit sums (|each| <= 2·63·127): adding the lane shifted left by 16
@@ -431,5 +453,155 @@ public final class Q6Kx8 {
             NEG0.lanewise(VectorOperators.ADD, s0.lanewise(VectorOperators.ADD, s2).lanewise(VectorOperators.ADD, s1.lanewise(VectorOperators.ADD, s3)))
                     .intoArray(out, o);
         }
+    }
+
+    /**
+     * Two groups, {@code (w, off)} into {@code out[o ..)} and {@code (w2, off2)} into {@code out2[o2 ..)}, · one token
+     * ({@code qv} packed, {@link #STRIDE} 1): {@link #gemvGgml} for each, bit for bit, in the same two passes
+     * ({@link #ggmlHalf2}). Two weight streams per thread, each activation broadcast serving both.
+     * {@code lanes}: 8·R floats; {@code corr}: 8·R ints.
+     */
+    public static void gemv2Ggml(MemorySegment w, long off, MemorySegment w2, long off2, int sbs, int[] qv, float[] d, int dOff,
+                                 int[] bs, int bOff, float[] lanes, int[] corr, float[] out, int o, float[] out2, int o2) {
+        ggmlHalf2(w, off, w2, off2, sbs, qv, d, dOff, bs, bOff, lanes, corr, 0, out, o, out2, o2);
+        ggmlHalf2(w, off, w2, off2, sbs, qv, d, dOff, bs, bOff, lanes, corr, 1, out, o, out2, o2);
+    }
+
+    /** {@link #ggmlHalf} for two groups: per group its operations in its order; {@code lanes} as {@link Q5Kx8}'s half2. */
+    private static void ggmlHalf2(MemorySegment w, long off, MemorySegment w2, long off2, int sbs, int[] qv, float[] d, int dOff,
+                                  int[] bs, int bOff, float[] lanes, int[] corr, int h, float[] out, int o, float[] out2, int o2) {
+        IntVector C16 = IntVector.broadcast(I32, 16);
+        FloatVector l0 = FloatVector.zero(F32), l1 = l0, l2 = l0, l3 = l0, m0 = l0, m1 = l0, m2 = l0, m3 = l0;
+        long vBase = h == 0 ? VALUES : (long) sbs * SPLIT, vStep = h == 0 ? SPLIT : HALF;
+        for (int s = 0; s < sbs; s++) {
+            long bo = off + (long) s * SPLIT, bo2 = off2 + (long) s * SPLIT, vs = vBase + s * vStep;
+            int b = bOff + 16 * s;
+            IntVector a0 = IntVector.zero(I32), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+            for (int j = h; j < 16; j += 2) {
+                long vo = off + vs + 16L * R * (j >> 1), vo2 = off2 + vs + 16L * R * (j >> 1);
+                int a = s * (QK / 2) + 8 * j;
+                IntVector sc = (IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + SC + (long) R * j, LE).convertShape(VectorOperators.B2I, I32, 0);
+                IntVector sc2 = (IntVector) ByteVector.fromMemorySegment(SCALES, w2, bo2 + SC + (long) R * j, LE).convertShape(VectorOperators.B2I, I32, 0);
+                ShortVector x, p, p2;
+                IntVector t;
+                x = (ShortVector) IntVector.broadcast(I32, qv[a + 0]).reinterpretShape(S16, 0);
+                p = ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 0L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, x);
+                p2 = ((ShortVector) ByteVector.fromMemorySegment(B8, w2, vo2 + 0L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, x);
+                x = (ShortVector) IntVector.broadcast(I32, qv[a + 1]).reinterpretShape(S16, 0);
+                p = p.lanewise(VectorOperators.ADD, ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 2L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, x));
+                p2 = p2.lanewise(VectorOperators.ADD, ((ShortVector) ByteVector.fromMemorySegment(B8, w2, vo2 + 2L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, x));
+                t = (IntVector) p.reinterpretShape(I32, 0);
+                a0 = t.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, t.lanewise(VectorOperators.ASHR, C16)).lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a0);
+                t = (IntVector) p2.reinterpretShape(I32, 0);
+                b0 = t.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, t.lanewise(VectorOperators.ASHR, C16)).lanewise(VectorOperators.MUL, sc2).lanewise(VectorOperators.ADD, b0);
+                x = (ShortVector) IntVector.broadcast(I32, qv[a + 2]).reinterpretShape(S16, 0);
+                p = ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 4L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, x);
+                p2 = ((ShortVector) ByteVector.fromMemorySegment(B8, w2, vo2 + 4L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, x);
+                x = (ShortVector) IntVector.broadcast(I32, qv[a + 3]).reinterpretShape(S16, 0);
+                p = p.lanewise(VectorOperators.ADD, ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 6L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, x));
+                p2 = p2.lanewise(VectorOperators.ADD, ((ShortVector) ByteVector.fromMemorySegment(B8, w2, vo2 + 6L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, x));
+                t = (IntVector) p.reinterpretShape(I32, 0);
+                a1 = t.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, t.lanewise(VectorOperators.ASHR, C16)).lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a1);
+                t = (IntVector) p2.reinterpretShape(I32, 0);
+                b1 = t.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, t.lanewise(VectorOperators.ASHR, C16)).lanewise(VectorOperators.MUL, sc2).lanewise(VectorOperators.ADD, b1);
+                x = (ShortVector) IntVector.broadcast(I32, qv[a + 4]).reinterpretShape(S16, 0);
+                p = ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 8L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, x);
+                p2 = ((ShortVector) ByteVector.fromMemorySegment(B8, w2, vo2 + 8L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, x);
+                x = (ShortVector) IntVector.broadcast(I32, qv[a + 5]).reinterpretShape(S16, 0);
+                p = p.lanewise(VectorOperators.ADD, ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 10L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, x));
+                p2 = p2.lanewise(VectorOperators.ADD, ((ShortVector) ByteVector.fromMemorySegment(B8, w2, vo2 + 10L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, x));
+                t = (IntVector) p.reinterpretShape(I32, 0);
+                a2 = t.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, t.lanewise(VectorOperators.ASHR, C16)).lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a2);
+                t = (IntVector) p2.reinterpretShape(I32, 0);
+                b2 = t.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, t.lanewise(VectorOperators.ASHR, C16)).lanewise(VectorOperators.MUL, sc2).lanewise(VectorOperators.ADD, b2);
+                x = (ShortVector) IntVector.broadcast(I32, qv[a + 6]).reinterpretShape(S16, 0);
+                p = ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 12L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, x);
+                p2 = ((ShortVector) ByteVector.fromMemorySegment(B8, w2, vo2 + 12L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, x);
+                x = (ShortVector) IntVector.broadcast(I32, qv[a + 7]).reinterpretShape(S16, 0);
+                p = p.lanewise(VectorOperators.ADD, ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 14L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, x));
+                p2 = p2.lanewise(VectorOperators.ADD, ((ShortVector) ByteVector.fromMemorySegment(B8, w2, vo2 + 14L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, x));
+                t = (IntVector) p.reinterpretShape(I32, 0);
+                a3 = t.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, t.lanewise(VectorOperators.ASHR, C16)).lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a3);
+                t = (IntVector) p2.reinterpretShape(I32, 0);
+                b3 = t.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, t.lanewise(VectorOperators.ASHR, C16)).lanewise(VectorOperators.MUL, sc2).lanewise(VectorOperators.ADD, b3);
+            }
+            // the unsigned values' offsets (as ggmlHalf), made apart: inline they took this method past what C1 compiles
+            offsets2(w, bo, w2, bo2, bs, b + 8 * h, SC + (long) R * 8 * h, corr);
+            a0 = a0.lanewise(VectorOperators.SUB, IntVector.fromArray(I32, corr, 0));
+            a1 = a1.lanewise(VectorOperators.SUB, IntVector.fromArray(I32, corr, R));
+            a2 = a2.lanewise(VectorOperators.SUB, IntVector.fromArray(I32, corr, 2 * R));
+            a3 = a3.lanewise(VectorOperators.SUB, IntVector.fromArray(I32, corr, 3 * R));
+            b0 = b0.lanewise(VectorOperators.SUB, IntVector.fromArray(I32, corr, 4 * R));
+            b1 = b1.lanewise(VectorOperators.SUB, IntVector.fromArray(I32, corr, 5 * R));
+            b2 = b2.lanewise(VectorOperators.SUB, IntVector.fromArray(I32, corr, 6 * R));
+            b3 = b3.lanewise(VectorOperators.SUB, IntVector.fromArray(I32, corr, 7 * R));
+            FloatVector da = FloatVector.broadcast(F32, d[dOff + s]);
+            FloatVector dv = FloatVector.fromMemorySegment(F32, w, bo, LE).lanewise(VectorOperators.MUL, da);
+            l0 = dv.lanewise(VectorOperators.FMA, (FloatVector) a0.convertShape(VectorOperators.I2F, F32, 0), l0);
+            l1 = dv.lanewise(VectorOperators.FMA, (FloatVector) a1.convertShape(VectorOperators.I2F, F32, 0), l1);
+            l2 = dv.lanewise(VectorOperators.FMA, (FloatVector) a2.convertShape(VectorOperators.I2F, F32, 0), l2);
+            l3 = dv.lanewise(VectorOperators.FMA, (FloatVector) a3.convertShape(VectorOperators.I2F, F32, 0), l3);
+            dv = FloatVector.fromMemorySegment(F32, w2, bo2, LE).lanewise(VectorOperators.MUL, da);
+            m0 = dv.lanewise(VectorOperators.FMA, (FloatVector) b0.convertShape(VectorOperators.I2F, F32, 0), m0);
+            m1 = dv.lanewise(VectorOperators.FMA, (FloatVector) b1.convertShape(VectorOperators.I2F, F32, 0), m1);
+            m2 = dv.lanewise(VectorOperators.FMA, (FloatVector) b2.convertShape(VectorOperators.I2F, F32, 0), m2);
+            m3 = dv.lanewise(VectorOperators.FMA, (FloatVector) b3.convertShape(VectorOperators.I2F, F32, 0), m3);
+        }
+        int L = R, G = 4 * L; // floats
+        FloatVector NEG0 = FloatVector.broadcast(F32, -0.0f);
+        if (h == 0) {
+            l0.lanewise(VectorOperators.ADD, NEG0).intoArray(lanes, 0);
+            l1.lanewise(VectorOperators.ADD, NEG0).intoArray(lanes, L);
+            l2.lanewise(VectorOperators.ADD, NEG0).intoArray(lanes, 2 * L);
+            l3.lanewise(VectorOperators.ADD, NEG0).intoArray(lanes, 3 * L);
+            m0.lanewise(VectorOperators.ADD, NEG0).intoArray(lanes, G);
+            m1.lanewise(VectorOperators.ADD, NEG0).intoArray(lanes, G + L);
+            m2.lanewise(VectorOperators.ADD, NEG0).intoArray(lanes, G + 2 * L);
+            m3.lanewise(VectorOperators.ADD, NEG0).intoArray(lanes, G + 3 * L);
+        } else {
+            // hsum_float_8 per group: ((0+4) + (2+6)) + ((1+5) + (3+7)); this pass holds lanes 4..7
+            FloatVector s0 = FloatVector.fromArray(F32, lanes, 0).lanewise(VectorOperators.ADD, l0);
+            FloatVector s2 = FloatVector.fromArray(F32, lanes, 2 * L).lanewise(VectorOperators.ADD, l2);
+            FloatVector s1 = FloatVector.fromArray(F32, lanes, L).lanewise(VectorOperators.ADD, l1);
+            FloatVector s3 = FloatVector.fromArray(F32, lanes, 3 * L).lanewise(VectorOperators.ADD, l3);
+            NEG0.lanewise(VectorOperators.ADD, s0.lanewise(VectorOperators.ADD, s2).lanewise(VectorOperators.ADD, s1.lanewise(VectorOperators.ADD, s3))).intoArray(out, o);
+            s0 = FloatVector.fromArray(F32, lanes, G).lanewise(VectorOperators.ADD, m0);
+            s2 = FloatVector.fromArray(F32, lanes, G + 2 * L).lanewise(VectorOperators.ADD, m2);
+            s1 = FloatVector.fromArray(F32, lanes, G + L).lanewise(VectorOperators.ADD, m1);
+            s3 = FloatVector.fromArray(F32, lanes, G + 3 * L).lanewise(VectorOperators.ADD, m3);
+            NEG0.lanewise(VectorOperators.ADD, s0.lanewise(VectorOperators.ADD, s2).lanewise(VectorOperators.ADD, s1.lanewise(VectorOperators.ADD, s3))).intoArray(out2, o2);
+        }
+    }
+
+    /**
+     * {@link #ggmlHalf2}'s offsets of one super-block: {@code 32·(bsum·scale)} of the 16-groups {@code 2k, 2k+1} from
+     * {@code g} (scales from {@code so}) for lanes k = 0..3 of the group at {@code bo}, then of the one at {@code bo2}.
+     */
+    private static void offsets2(MemorySegment w, long bo, MemorySegment w2, long bo2, int[] bs, int g, long so, int[] corr) {
+        IntVector C5 = IntVector.broadcast(I32, 5);
+        ((IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + so + (long) R * 0, LE).convertShape(VectorOperators.B2I, I32, 0)).lanewise(VectorOperators.MUL, IntVector.broadcast(I32, bs[g + 0]))
+                .lanewise(VectorOperators.ADD, ((IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + so + (long) R * 1, LE).convertShape(VectorOperators.B2I, I32, 0)).lanewise(VectorOperators.MUL, IntVector.broadcast(I32, bs[g + 1])))
+                .lanewise(VectorOperators.LSHL, C5).intoArray(corr, 0 * R);
+        ((IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + so + (long) R * 2, LE).convertShape(VectorOperators.B2I, I32, 0)).lanewise(VectorOperators.MUL, IntVector.broadcast(I32, bs[g + 2]))
+                .lanewise(VectorOperators.ADD, ((IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + so + (long) R * 3, LE).convertShape(VectorOperators.B2I, I32, 0)).lanewise(VectorOperators.MUL, IntVector.broadcast(I32, bs[g + 3])))
+                .lanewise(VectorOperators.LSHL, C5).intoArray(corr, 1 * R);
+        ((IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + so + (long) R * 4, LE).convertShape(VectorOperators.B2I, I32, 0)).lanewise(VectorOperators.MUL, IntVector.broadcast(I32, bs[g + 4]))
+                .lanewise(VectorOperators.ADD, ((IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + so + (long) R * 5, LE).convertShape(VectorOperators.B2I, I32, 0)).lanewise(VectorOperators.MUL, IntVector.broadcast(I32, bs[g + 5])))
+                .lanewise(VectorOperators.LSHL, C5).intoArray(corr, 2 * R);
+        ((IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + so + (long) R * 6, LE).convertShape(VectorOperators.B2I, I32, 0)).lanewise(VectorOperators.MUL, IntVector.broadcast(I32, bs[g + 6]))
+                .lanewise(VectorOperators.ADD, ((IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + so + (long) R * 7, LE).convertShape(VectorOperators.B2I, I32, 0)).lanewise(VectorOperators.MUL, IntVector.broadcast(I32, bs[g + 7])))
+                .lanewise(VectorOperators.LSHL, C5).intoArray(corr, 3 * R);
+        ((IntVector) ByteVector.fromMemorySegment(SCALES, w2, bo2 + so + (long) R * 0, LE).convertShape(VectorOperators.B2I, I32, 0)).lanewise(VectorOperators.MUL, IntVector.broadcast(I32, bs[g + 0]))
+                .lanewise(VectorOperators.ADD, ((IntVector) ByteVector.fromMemorySegment(SCALES, w2, bo2 + so + (long) R * 1, LE).convertShape(VectorOperators.B2I, I32, 0)).lanewise(VectorOperators.MUL, IntVector.broadcast(I32, bs[g + 1])))
+                .lanewise(VectorOperators.LSHL, C5).intoArray(corr, 4 * R);
+        ((IntVector) ByteVector.fromMemorySegment(SCALES, w2, bo2 + so + (long) R * 2, LE).convertShape(VectorOperators.B2I, I32, 0)).lanewise(VectorOperators.MUL, IntVector.broadcast(I32, bs[g + 2]))
+                .lanewise(VectorOperators.ADD, ((IntVector) ByteVector.fromMemorySegment(SCALES, w2, bo2 + so + (long) R * 3, LE).convertShape(VectorOperators.B2I, I32, 0)).lanewise(VectorOperators.MUL, IntVector.broadcast(I32, bs[g + 3])))
+                .lanewise(VectorOperators.LSHL, C5).intoArray(corr, 5 * R);
+        ((IntVector) ByteVector.fromMemorySegment(SCALES, w2, bo2 + so + (long) R * 4, LE).convertShape(VectorOperators.B2I, I32, 0)).lanewise(VectorOperators.MUL, IntVector.broadcast(I32, bs[g + 4]))
+                .lanewise(VectorOperators.ADD, ((IntVector) ByteVector.fromMemorySegment(SCALES, w2, bo2 + so + (long) R * 5, LE).convertShape(VectorOperators.B2I, I32, 0)).lanewise(VectorOperators.MUL, IntVector.broadcast(I32, bs[g + 5])))
+                .lanewise(VectorOperators.LSHL, C5).intoArray(corr, 6 * R);
+        ((IntVector) ByteVector.fromMemorySegment(SCALES, w2, bo2 + so + (long) R * 6, LE).convertShape(VectorOperators.B2I, I32, 0)).lanewise(VectorOperators.MUL, IntVector.broadcast(I32, bs[g + 6]))
+                .lanewise(VectorOperators.ADD, ((IntVector) ByteVector.fromMemorySegment(SCALES, w2, bo2 + so + (long) R * 7, LE).convertShape(VectorOperators.B2I, I32, 0)).lanewise(VectorOperators.MUL, IntVector.broadcast(I32, bs[g + 7])))
+                .lanewise(VectorOperators.LSHL, C5).intoArray(corr, 7 * R);
     }
 }
