@@ -41,8 +41,9 @@ public final class Engines {
      * 0.73x in 2 bits ({@code Q2Kx4}, 512-bit machines, session 21; 0.51x under AVX2 code, session 22); IQ4_NL and IQ4_XS decode at 1.0-1.1x
      * in 4 bits on 512-bit machines but prefill at 0.35x / 0.58x (docs/BENCHMARKS.md, sessions 18-20); auto is there
      * to pick the faster engine, and a type joins this set when its figure does. Q3_K joins where it runs in 4 bits
-     * ({@code Q3Kx4}, 512-bit machines: a Q3_K_M file decodes at 0.96x and prefills at 1.02x, session 20). (Q6_K is
-     * here as the output head of the Q4_0 files.)
+     * ({@code Q3Kx4}, 512-bit machines: a Q3_K_M file decodes at 0.96x and prefills at 1.02x, session 20; 1.27x and
+     * 1.0x since session 26), and Q5_K too ({@code Q5Kx8}, 512-bit machines: a Q5_K_M file decodes at 0.91-1.0x and
+     * prefills at 1.0-1.2x, session 26). (Q6_K is here as the output head of the Q4_0 files.)
      */
     public static final java.util.Set<dev.r1.models.tensor.GgmlType> AUTO_JAVA = autoJava();
 
@@ -55,6 +56,8 @@ public final class Engines {
         if (dev.r1.engine.cpu.Q6Kx8.Q3K_ENABLED && dev.r1.engine.cpu.Q3Kx4.ENABLED && dev.r1.engine.cpu.Q3Kx4.R >= 16) {
             set.add(dev.r1.models.tensor.GgmlType.Q3_K);
         }
+        // 512 bits only, as Q3_K: not measured against llama.cpp's haswell library under AVX2 code
+        if (dev.r1.engine.cpu.Q5Kx8.ENABLED && dev.r1.engine.cpu.Q5Kx8.R >= 16) set.add(dev.r1.models.tensor.GgmlType.Q5_K);
         return java.util.Collections.unmodifiableSet(set);
     }
 

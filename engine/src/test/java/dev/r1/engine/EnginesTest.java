@@ -34,17 +34,20 @@ class EnginesTest {
         // exact kernels that are still slower than llama.cpp's: auto prefers the faster engine and says why
         boolean q3kFast = dev.r1.engine.cpu.Q6Kx8.Q3K_ENABLED && dev.r1.engine.cpu.Q3Kx4.ENABLED
                 && dev.r1.engine.cpu.Q3Kx4.R >= 16; // Q3_K in 4 bits, at 512 bits (0.75x under AVX2 code)
+        boolean q5kFast = dev.r1.engine.cpu.Q5Kx8.ENABLED && dev.r1.engine.cpu.Q5Kx8.R >= 16; // Q5_K at 512 bits
         for (GgmlType t : new GgmlType[] {GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q3_K, GgmlType.Q2_K, GgmlType.IQ4_XS,
                 GgmlType.IQ4_NL}) {
             assertTrue(Engines.JAVA_KERNELS.contains(t), t.name());
-            if (t == GgmlType.Q3_K && q3kFast) continue;
+            if (t == GgmlType.Q3_K && q3kFast || t == GgmlType.Q5_K && q5kFast) continue;
             Engines.Choice c = Engines.resolve("auto", write(t.name(), GgmlType.Q8_0, t));
             assertEquals("llama.cpp", c.backend(), t.name());
             assertTrue(c.why().contains(t.name() + " kernels are exact but slower"), c.why());
         }
         // the repacked 32-element types that decode at llama.cpp's speed (Q8x8): ours, as Q4_0 and Q8_0 are
-        for (GgmlType t : q3kFast ? new GgmlType[] {GgmlType.Q4_1, GgmlType.Q5_0, GgmlType.Q5_1, GgmlType.Q3_K}
-                : new GgmlType[] {GgmlType.Q4_1, GgmlType.Q5_0, GgmlType.Q5_1}) {
+        java.util.List<GgmlType> fast = new java.util.ArrayList<>(java.util.List.of(GgmlType.Q4_1, GgmlType.Q5_0, GgmlType.Q5_1));
+        if (q3kFast) fast.add(GgmlType.Q3_K);
+        if (q5kFast) fast.add(GgmlType.Q5_K);
+        for (GgmlType t : fast) {
             Engines.Choice c = Engines.resolve("auto", write(t.name(), GgmlType.Q8_0, t));
             assertEquals("java", c.backend(), t.name() + ": " + c.why());
         }
