@@ -56,6 +56,12 @@ public final class IQ4XSx8 {
     public static final boolean NIBBLES = R == 16 && Boolean.parseBoolean(System.getProperty("r1.cpu.iq4xsnibbles", "true"));
     /** Bytes per group per super-block: 140·R in 4 bits (the file's 136·R and f32 scales), else 268·R. */
     public static final int BLOCK = VALUES + (NIBBLES ? QK / 2 : QK) * R;
+    /**
+     * The 4-bit layout splits each group as {@link Q3Kx4} does: per super-block its header and the first half (slices
+     * 0-7, 8·R bytes) of each sub-block's words ({@code SPLIT} bytes), then after the last super-block the second halves
+     * ({@code HALF} bytes each), so each of {@link #half2}'s passes reads one stream from memory.
+     */
+    private static final int HALF = 8 * 8 * R, SPLIT = VALUES + HALF;
 
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     /** {@code -Dr1.cpu.iq4xsrepack=false} keeps IQ4_XS row-major (the kernel this one is checked against). */
@@ -104,7 +110,16 @@ public final class IQ4XSx8 {
                             }
                         }
                     }
-                    MemorySegment.copy(out, 0, dst, ValueLayout.JAVA_BYTE, ((long) g * sbs + s) * BLOCK, BLOCK);
+                    if (NIBBLES) {
+                        long even = (long) g * sbs * BLOCK + (long) s * SPLIT, odd = (long) g * sbs * BLOCK + (long) sbs * SPLIT + (long) s * HALF;
+                        MemorySegment.copy(out, 0, dst, ValueLayout.JAVA_BYTE, even, VALUES);
+                        for (int j = 0; j < 8; j++) {
+                            MemorySegment.copy(out, VALUES + 16 * R * j, dst, ValueLayout.JAVA_BYTE, even + VALUES + 8L * R * j, 8 * R);
+                            MemorySegment.copy(out, VALUES + 16 * R * j + 8 * R, dst, ValueLayout.JAVA_BYTE, odd + 8L * R * j, 8 * R);
+                        }
+                    } else {
+                        MemorySegment.copy(out, 0, dst, ValueLayout.JAVA_BYTE, ((long) g * sbs + s) * BLOCK, BLOCK);
+                    }
                 }
             }
         });
@@ -205,12 +220,12 @@ public final class IQ4XSx8 {
         IntVector C16 = IntVector.broadcast(I32, 16);
         FloatVector l0 = FloatVector.zero(F32), l1 = l0, l2 = l0, l3 = l0, l4 = l0, l5 = l0, l6 = l0, l7 = l0;
         for (int s = 0; s < sbs; s++) {
-            long bo = off + (long) s * BLOCK;
+            long bo = off + (long) s * SPLIT, ho = off + (long) sbs * SPLIT + (long) s * HALF;
             FloatVector dv = FloatVector.fromMemorySegment(F32, w, bo, LE).lanewise(VectorOperators.MUL, FloatVector.broadcast(F32, d[dOff + s]));
             IntVector a0 = IntVector.zero(I32), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
             for (int j = 0; j < 8; j++) {
                 IntVector sc = (IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + SC + (long) R * j, LE).convertShape(VectorOperators.B2I, I32, 0);
-                long wo = bo + VALUES + 16L * R * j;
+                long wo = bo + VALUES + 8L * R * j, wh = ho + 8L * R * j;
                 int qb = qiOff + s * (QK / 2) + 16 * j;
                 ShortVector v;
                 IntVector p;
@@ -232,7 +247,7 @@ public final class IQ4XSx8 {
                         .lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C12).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 7]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
                 a3 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
                         .lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a3);
-                v = ShortVector.fromMemorySegment(S16, w, wo + 8L * R, LE);
+                v = ShortVector.fromMemorySegment(S16, w, wh, LE);
                 p = (IntVector) v.lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 8]).reinterpretShape(S16, 0)))
                         .lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 9]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
                 a4 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
@@ -241,7 +256,7 @@ public final class IQ4XSx8 {
                         .lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C12).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 11]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
                 a5 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
                         .lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a5);
-                v = ShortVector.fromMemorySegment(S16, w, wo + 12L * R, LE);
+                v = ShortVector.fromMemorySegment(S16, w, wh + 4L * R, LE);
                 p = (IntVector) v.lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 12]).reinterpretShape(S16, 0)))
                         .lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 13]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
                 a6 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
@@ -266,4 +281,114 @@ public final class IQ4XSx8 {
                         .lanewise(VectorOperators.ADD, l1.lanewise(VectorOperators.ADD, l5).lanewise(VectorOperators.ADD, l3.lanewise(VectorOperators.ADD, l7))))
                 .intoArray(out, o);
     }
+
+    /**
+     * Two groups, {@code (w, off)} into {@code out[o ..)} and {@code (w2, off2)} into {@code out2[o2 ..)}, · one token:
+     * {@link #gemvNibbles} for each, bit for bit, in two passes of four lanes ({@link #half2}) so that both groups'
+     * sixteen lanes fit the registers: two weight streams per thread, as {@link Q3Kx4#gemv2}. {@code lanes}: 8·R floats.
+     */
+    public static void gemv2(MemorySegment w, long off, MemorySegment w2, long off2, int sbs, int[] qi, int qiOff, float[] d, int dOff,
+                             float[] lanes, float[] out, int o, float[] out2, int o2) {
+        half2(w, off, w2, off2, sbs, qi, qiOff, d, dOff, lanes, 0, out, o, out2, o2);
+        half2(w, off, w2, off2, sbs, qi, qiOff, d, dOff, lanes, 1, out, o, out2, o2);
+    }
+
+    /**
+     * {@link #gemv2}'s lanes {@code 4h .. 4h+3} of both groups (slices {@code 8h .. 8h+7} of every chunk): half 0 leaves
+     * them in {@code lanes} (group 2's after group 1's), half 1 adds all eight per group in {@code hsum_float_8}'s order.
+     */
+    private static void half2(MemorySegment w, long off, MemorySegment w2, long off2, int sbs, int[] qi, int qiOff, float[] d, int dOff,
+                              float[] lanes, int h, float[] out, int o, float[] out2, int o2) {
+        ShortVector LOW4 = ShortVector.broadcast(S16, (short) 0x0F), LUT = ShortVector.fromArray(S16, Q8x8.NL_TABLE, 0);
+        IntVector C4 = IntVector.broadcast(I32, 4), C8 = IntVector.broadcast(I32, 8), C12 = IntVector.broadcast(I32, 12);
+        IntVector C16 = IntVector.broadcast(I32, 16);
+        FloatVector l0 = FloatVector.zero(F32), l1 = l0, l2 = l0, l3 = l0, m0 = l0, m1 = l0, m2 = l0, m3 = l0;
+        long vBase = h == 0 ? VALUES : (long) sbs * SPLIT, vStep = h == 0 ? SPLIT : HALF;
+        for (int s = 0; s < sbs; s++) {
+            long bo = off + (long) s * SPLIT, bo2 = off2 + (long) s * SPLIT, vs = vBase + s * vStep;
+            FloatVector da = FloatVector.broadcast(F32, d[dOff + s]);
+            IntVector a0 = IntVector.zero(I32), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+            for (int c = 0; c < 8; c++) {
+                // every lane of sub-block c takes its scale
+                IntVector sa = (IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + SC + (long) R * c, LE).convertShape(VectorOperators.B2I, I32, 0);
+                IntVector sb = (IntVector) ByteVector.fromMemorySegment(SCALES, w2, bo2 + SC + (long) R * c, LE).convertShape(VectorOperators.B2I, I32, 0);
+                long wo = off + vs + 8L * R * c, wo2 = off2 + vs + 8L * R * c;
+                int qb = qiOff + s * (QK / 2) + 16 * c + 8 * h;
+                ShortVector v, u;
+                IntVector p;
+                v = ShortVector.fromMemorySegment(S16, w, wo + 0L * R, LE);
+                u = ShortVector.fromMemorySegment(S16, w2, wo2 + 0L * R, LE);
+                p = (IntVector) v.lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 0]).reinterpretShape(S16, 0)))
+                        .lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 1]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+                a0 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
+                        .lanewise(VectorOperators.MUL, sa).lanewise(VectorOperators.ADD, a0);
+                p = (IntVector) u.lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 0]).reinterpretShape(S16, 0)))
+                        .lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) u.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 1]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+                b0 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
+                        .lanewise(VectorOperators.MUL, sb).lanewise(VectorOperators.ADD, b0);
+                p = (IntVector) ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C8).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 2]).reinterpretShape(S16, 0)))
+                        .lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C12).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 3]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+                a1 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
+                        .lanewise(VectorOperators.MUL, sa).lanewise(VectorOperators.ADD, a1);
+                p = (IntVector) ((ShortVector) ((IntVector) u.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C8).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 2]).reinterpretShape(S16, 0)))
+                        .lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) u.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C12).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 3]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+                b1 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
+                        .lanewise(VectorOperators.MUL, sb).lanewise(VectorOperators.ADD, b1);
+                v = ShortVector.fromMemorySegment(S16, w, wo + 4L * R, LE);
+                u = ShortVector.fromMemorySegment(S16, w2, wo2 + 4L * R, LE);
+                p = (IntVector) v.lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 4]).reinterpretShape(S16, 0)))
+                        .lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 5]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+                a2 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
+                        .lanewise(VectorOperators.MUL, sa).lanewise(VectorOperators.ADD, a2);
+                p = (IntVector) u.lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 4]).reinterpretShape(S16, 0)))
+                        .lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) u.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 5]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+                b2 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
+                        .lanewise(VectorOperators.MUL, sb).lanewise(VectorOperators.ADD, b2);
+                p = (IntVector) ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C8).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 6]).reinterpretShape(S16, 0)))
+                        .lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C12).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 7]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+                a3 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
+                        .lanewise(VectorOperators.MUL, sa).lanewise(VectorOperators.ADD, a3);
+                p = (IntVector) ((ShortVector) ((IntVector) u.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C8).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 6]).reinterpretShape(S16, 0)))
+                        .lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) u.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C12).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 7]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+                b3 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
+                        .lanewise(VectorOperators.MUL, sb).lanewise(VectorOperators.ADD, b3);
+            }
+            FloatVector dv = FloatVector.fromMemorySegment(F32, w, bo, LE).lanewise(VectorOperators.MUL, da);
+            l0 = dv.lanewise(VectorOperators.FMA, (FloatVector) a0.convertShape(VectorOperators.I2F, F32, 0), l0);
+            l1 = dv.lanewise(VectorOperators.FMA, (FloatVector) a1.convertShape(VectorOperators.I2F, F32, 0), l1);
+            l2 = dv.lanewise(VectorOperators.FMA, (FloatVector) a2.convertShape(VectorOperators.I2F, F32, 0), l2);
+            l3 = dv.lanewise(VectorOperators.FMA, (FloatVector) a3.convertShape(VectorOperators.I2F, F32, 0), l3);
+            dv = FloatVector.fromMemorySegment(F32, w2, bo2, LE).lanewise(VectorOperators.MUL, da);
+            m0 = dv.lanewise(VectorOperators.FMA, (FloatVector) b0.convertShape(VectorOperators.I2F, F32, 0), m0);
+            m1 = dv.lanewise(VectorOperators.FMA, (FloatVector) b1.convertShape(VectorOperators.I2F, F32, 0), m1);
+            m2 = dv.lanewise(VectorOperators.FMA, (FloatVector) b2.convertShape(VectorOperators.I2F, F32, 0), m2);
+            m3 = dv.lanewise(VectorOperators.FMA, (FloatVector) b3.convertShape(VectorOperators.I2F, F32, 0), m3);
+        }
+        int L = R, G = 4 * L; // floats
+        FloatVector NEG0 = FloatVector.broadcast(F32, -0.0f);
+        if (h == 0) {
+            // stored through a last lanewise (+ -0.0 changes no value), which gives C2 the vectors' exact class
+            l0.lanewise(VectorOperators.ADD, NEG0).intoArray(lanes, 0);
+            l1.lanewise(VectorOperators.ADD, NEG0).intoArray(lanes, L);
+            l2.lanewise(VectorOperators.ADD, NEG0).intoArray(lanes, 2 * L);
+            l3.lanewise(VectorOperators.ADD, NEG0).intoArray(lanes, 3 * L);
+            m0.lanewise(VectorOperators.ADD, NEG0).intoArray(lanes, G);
+            m1.lanewise(VectorOperators.ADD, NEG0).intoArray(lanes, G + L);
+            m2.lanewise(VectorOperators.ADD, NEG0).intoArray(lanes, G + 2 * L);
+            m3.lanewise(VectorOperators.ADD, NEG0).intoArray(lanes, G + 3 * L);
+        } else {
+            // hsum_float_8: ((0+4) + (2+6)) + ((1+5) + (3+7)); this half holds lanes 4..7
+            FloatVector s0 = FloatVector.fromArray(F32, lanes, 0).lanewise(VectorOperators.ADD, l0);
+            FloatVector s2 = FloatVector.fromArray(F32, lanes, 2 * L).lanewise(VectorOperators.ADD, l2);
+            FloatVector s1 = FloatVector.fromArray(F32, lanes, L).lanewise(VectorOperators.ADD, l1);
+            FloatVector s3 = FloatVector.fromArray(F32, lanes, 3 * L).lanewise(VectorOperators.ADD, l3);
+            NEG0.lanewise(VectorOperators.ADD, s0.lanewise(VectorOperators.ADD, s2).lanewise(VectorOperators.ADD, s1.lanewise(VectorOperators.ADD, s3))).intoArray(out, o);
+            s0 = FloatVector.fromArray(F32, lanes, G).lanewise(VectorOperators.ADD, m0);
+            s2 = FloatVector.fromArray(F32, lanes, G + 2 * L).lanewise(VectorOperators.ADD, m2);
+            s1 = FloatVector.fromArray(F32, lanes, G + L).lanewise(VectorOperators.ADD, m1);
+            s3 = FloatVector.fromArray(F32, lanes, G + 3 * L).lanewise(VectorOperators.ADD, m3);
+            NEG0.lanewise(VectorOperators.ADD, s0.lanewise(VectorOperators.ADD, s2).lanewise(VectorOperators.ADD, s1.lanewise(VectorOperators.ADD, s3))).intoArray(out2, o2);
+        }
+    }
+
 }

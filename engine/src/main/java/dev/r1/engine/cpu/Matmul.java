@@ -231,7 +231,10 @@ public final class Matmul {
                             if (kind == WeightMatrix.Kernel.Q3_K_X4) { // two streams, in two passes of four lanes
                                 Q3Kx4.gemv2(ws[a].packed(), ga * groupBytes, ws[b].packed(), gb * groupBytes, blocks, kqi, 0, kd, 0,
                                         laneScratch(worker), outs[a], ga * R, outs[b], gb * R);
-                            } else if (xs) { // one group a call (IQ4XSx8, Q2Kx4: ggml's eight lanes per row take the registers)
+                            } else if (kind == WeightMatrix.Kernel.IQ4_XS_X8 && IQ4XSx8.NIBBLES) { // the same, IQ4_XS in 4 bits
+                                IQ4XSx8.gemv2(ws[a].packed(), ga * groupBytes, ws[b].packed(), gb * groupBytes, blocks, kqi, 0, kd, 0,
+                                        laneScratch(worker), outs[a], ga * R, outs[b], gb * R);
+                            } else if (xs) { // one group a call (IQ4XSx8 in bytes, Q2Kx4: ggml's eight lanes per row take the registers)
                                 gemvXS(kind, ws[a].packed(), ga * groupBytes, blocks, 0, 0, laneScratch(worker), outs[a], ga * R);
                                 gemvXS(kind, ws[b].packed(), gb * groupBytes, blocks, 0, 0, laneScratch(worker), outs[b], gb * R);
                             } else if (q8 && kind == WeightMatrix.Kernel.IQ4_NL_X8 && Q8x8.NL_NIBBLES) { // 4-bit: two groups a call
