@@ -37,9 +37,10 @@ public final class Engines {
      * {@code Q8x8}) on AVX2 and Zen 4; Q5_0, Q5_1 (repacked a byte per value, {@code Q8x8}) 0.93-1.23x on
      * Zen 4, and 1.5x their row-major kernels at 256 bits (session 19); Q4_1 in 4 bits 1.33-1.72x on Zen 4, 0.97x
      * over seven pairs under AVX2 code (session 23). The other kernels are exact but slower
-     * today: Q4_K ({@code Q4Kx8}) 0.76-0.87x decode on a Q4_K_M file, Q5_K ({@code Q5Kx8}) 0.70-0.88x, Q2_K
-     * 0.73x in 2 bits ({@code Q2Kx4}, 512-bit machines, session 21; 0.51x under AVX2 code, session 22); IQ4_NL and IQ4_XS decode at 1.0-1.1x
-     * in 4 bits on 512-bit machines but prefill at 0.35x / 0.58x (docs/BENCHMARKS.md, sessions 18-20); auto is there
+     * today somewhere: Q4_K ({@code Q4Kx8}) decodes a Q4_K_M file at 0.93-1.05x on Zen 4 but prefills at 0.6x (and
+     * decodes at ~0.7x under AVX2 code), Q2_K 0.90-0.92x decode, 0.7x prefill in 2 bits ({@code Q2Kx4}, 512-bit machines;
+     * 0.51x under AVX2 code, session 22); IQ4_NL and IQ4_XS decode at 1.1-1.3x in 4 bits on 512-bit machines but
+     * prefill at 0.4x / 0.55x (docs/BENCHMARKS.md, session 26); auto is there
      * to pick the faster engine, and a type joins this set when its figure does. Q3_K joins where it runs in 4 bits
      * ({@code Q3Kx4}, 512-bit machines: a Q3_K_M file decodes at 0.96x and prefills at 1.02x, session 20; 1.27x and
      * 1.0x since session 26), and Q5_K too ({@code Q5Kx8}, 512-bit machines: a Q5_K_M file decodes at 0.91-1.0x and
