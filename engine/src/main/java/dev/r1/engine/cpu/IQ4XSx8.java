@@ -110,16 +110,8 @@ public final class IQ4XSx8 {
                             }
                         }
                     }
-                    if (NIBBLES) {
-                        long even = (long) g * sbs * BLOCK + (long) s * SPLIT, odd = (long) g * sbs * BLOCK + (long) sbs * SPLIT + (long) s * HALF;
-                        MemorySegment.copy(out, 0, dst, ValueLayout.JAVA_BYTE, even, VALUES);
-                        for (int j = 0; j < 8; j++) {
-                            MemorySegment.copy(out, VALUES + 16 * R * j, dst, ValueLayout.JAVA_BYTE, even + VALUES + 8L * R * j, 8 * R);
-                            MemorySegment.copy(out, VALUES + 16 * R * j + 8 * R, dst, ValueLayout.JAVA_BYTE, odd + 8L * R * j, 8 * R);
-                        }
-                    } else {
-                        MemorySegment.copy(out, 0, dst, ValueLayout.JAVA_BYTE, ((long) g * sbs + s) * BLOCK, BLOCK);
-                    }
+                    if (NIBBLES) QuantLayouts.storeSplit(out, VALUES, 16 * R, dst, (long) g * sbs * BLOCK, sbs, s);
+                    else MemorySegment.copy(out, 0, dst, ValueLayout.JAVA_BYTE, ((long) g * sbs + s) * BLOCK, BLOCK);
                 }
             }
         });

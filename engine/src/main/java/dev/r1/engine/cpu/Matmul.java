@@ -228,12 +228,9 @@ public final class Matmul {
                         int i = g0 + t, a = matrixOf(first, i), ga = i - first[a], j = i + h;
                         if (j < g1) {
                             int b = matrixOf(first, j), gb = j - first[b];
-                            if (kind == WeightMatrix.Kernel.Q3_K_X4) { // two streams, in two passes of four lanes
-                                Q3Kx4.gemv2(ws[a].packed(), ga * groupBytes, ws[b].packed(), gb * groupBytes, blocks, kqi, 0, kd, 0,
-                                        laneScratch(worker), outs[a], ga * R, outs[b], gb * R);
-                            } else if (kind == WeightMatrix.Kernel.IQ4_XS_X8 && IQ4XSx8.NIBBLES) { // the same, IQ4_XS in 4 bits
-                                IQ4XSx8.gemv2(ws[a].packed(), ga * groupBytes, ws[b].packed(), gb * groupBytes, blocks, kqi, 0, kd, 0,
-                                        laneScratch(worker), outs[a], ga * R, outs[b], gb * R);
+                            if (twoGroupsXS(kind)) { // two streams, in two passes of four lanes
+                                gemv2XS(kind, ws[a].packed(), ga * groupBytes, ws[b].packed(), gb * groupBytes, blocks, laneScratch(worker),
+                                        outs[a], ga * R, outs[b], gb * R);
                             } else if (xs) { // one group a call (IQ4XSx8 in bytes, Q2Kx4: ggml's eight lanes per row take the registers)
                                 gemvXS(kind, ws[a].packed(), ga * groupBytes, blocks, 0, 0, laneScratch(worker), outs[a], ga * R);
                                 gemvXS(kind, ws[b].packed(), gb * groupBytes, blocks, 0, 0, laneScratch(worker), outs[b], gb * R);
@@ -776,6 +773,18 @@ public final class Matmul {
         if (k == WeightMatrix.Kernel.Q3_K_X4) Q3Kx4.gemv(w, off, sbs, kqi, qiOff, kd, dOff, out, o);
         else if (k == WeightMatrix.Kernel.Q2_K_X4) Q2Kx4.gemv(w, off, sbs, kqi, qiOff, kd, dOff, kb, dOff * 16, out, o);
         else IQ4XSx8.gemv(w, off, sbs, kqi, qiOff, kd, dOff, lanes, out, o);
+    }
+
+    /** Whether {@link #gemv2XS} serves this kernel family (4-bit Q3_K and IQ4_XS; Q2_K and IQ4_XS in bytes go one group a call). */
+    private static boolean twoGroupsXS(WeightMatrix.Kernel k) {
+        return k == WeightMatrix.Kernel.Q3_K_X4 || k == WeightMatrix.Kernel.IQ4_XS_X8 && IQ4XSx8.NIBBLES;
+    }
+
+    /** Two groups of a 4-bit Q3_K ({@link Q3Kx4#gemv2}) or IQ4_XS ({@link IQ4XSx8#gemv2}) matrix · the decoded token. */
+    private void gemv2XS(WeightMatrix.Kernel k, MemorySegment w, long off, MemorySegment w2, long off2, int sbs, float[] lanes,
+                         float[] out, int o, float[] out2, int o2) {
+        if (k == WeightMatrix.Kernel.Q3_K_X4) Q3Kx4.gemv2(w, off, w2, off2, sbs, kqi, 0, kd, 0, lanes, out, o, out2, o2);
+        else IQ4XSx8.gemv2(w, off, w2, off2, sbs, kqi, 0, kd, 0, lanes, out, o, out2, o2);
     }
 
     /** Zeros for {@link Q6Kx8#gemvGgml}'s sums on repacked Q3_K (grown in {@link #multiply} before the workers read it). */

@@ -85,12 +85,7 @@ public final class Q3Kx4 {
                             Q4x8.words(nib, r, out, VALUES + 16 * R * c);
                         }
                     }
-                    long even = (long) g * sbs * BLOCK + (long) s * SPLIT, odd = (long) g * sbs * BLOCK + (long) sbs * SPLIT + (long) s * HALF;
-                    MemorySegment.copy(out, 0, dst, ValueLayout.JAVA_BYTE, even, VALUES);
-                    for (int c = 0; c < 8; c++) {
-                        MemorySegment.copy(out, VALUES + 16 * R * c, dst, ValueLayout.JAVA_BYTE, even + VALUES + 8L * R * c, 8 * R);
-                        MemorySegment.copy(out, VALUES + 16 * R * c + 8 * R, dst, ValueLayout.JAVA_BYTE, odd + 8L * R * c, 8 * R);
-                    }
+                    QuantLayouts.storeSplit(out, VALUES, 16 * R, dst, (long) g * sbs * BLOCK, sbs, s);
                 }
             }
         });

@@ -65,16 +65,6 @@ public final class Q6Kx8 {
      * two groups a call, 13-18 and 30 (two threads from memory 29-34 against 24-30; alone, split was slower).
      */
     private static final int HALF = 8 * 16 * R, SPLIT = VALUES + HALF;
-
-    /** One super-block {@code s} built in {@link #BLOCK}'s order ({@code out}) into a group's split layout at {@code groupOff}. */
-    private static void storeSplit(byte[] out, MemorySegment dst, long groupOff, int sbs, int s) {
-        long even = groupOff + (long) s * SPLIT, odd = groupOff + (long) sbs * SPLIT + (long) s * HALF;
-        MemorySegment.copy(out, 0, dst, ValueLayout.JAVA_BYTE, even, VALUES);
-        for (int i = 0; i < 8; i++) {
-            MemorySegment.copy(out, VALUES + 16 * R * (2 * i), dst, ValueLayout.JAVA_BYTE, even + VALUES + 16L * R * i, 16 * R);
-            MemorySegment.copy(out, VALUES + 16 * R * (2 * i + 1), dst, ValueLayout.JAVA_BYTE, odd + 16L * R * i, 16 * R);
-        }
-    }
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
 
     public static boolean fits(int rows, int cols) {
@@ -117,7 +107,7 @@ public final class Q6Kx8 {
                             out[VALUES + 2 * (p * R + r) + 1] = q[2 * p + 1];
                         }
                     }
-                    if (unsigned) storeSplit(out, dst, (long) g * sbs * BLOCK, sbs, s);
+                    if (unsigned) QuantLayouts.storeSplit(out, VALUES, 32 * R, dst, (long) g * sbs * BLOCK, sbs, s); // sub-blocks 2i, 2i+1 a unit
                     else MemorySegment.copy(out, 0, dst, ValueLayout.JAVA_BYTE, ((long) g * sbs + s) * BLOCK, BLOCK);
                 }
             }
@@ -161,7 +151,7 @@ public final class Q6Kx8 {
                             out[VALUES + 2 * (p * R + r) + 1] = q[2 * p + 1];
                         }
                     }
-                    storeSplit(out, dst, (long) g * sbs * BLOCK, sbs, s);
+                    QuantLayouts.storeSplit(out, VALUES, 32 * R, dst, (long) g * sbs * BLOCK, sbs, s);
                 }
             }
         });
