@@ -127,9 +127,13 @@ public final class CpuBackend implements Backend {
             }
             Buffer x = new Buf(gaussian(8 * cols));
             Buffer[] outs = {new Buf(new float[8 * rows])};
+            // C2 compiles a method once its calls plus its loops' turns pass a threshold (15000 on x86); rows shorter
+            // than an R1 distill's (hidden >= 1536) turn the loops fewer times, so they get more calls: a round of
+            // 128 columns otherwise reached it only in the fourth or fifth round, or not at all (CpuWarmUpTest's model)
+            long n = (long) calls * Math.max(1, 2048 / cols);
             runs.add(() -> {
-                for (int i = 0; i < calls && !stopped(); i++) matmul(x, 1, ms, outs);
-                for (int i = 0; i < calls / 2 && !stopped(); i++) matmul(x, 2 + i % 7, ms, outs); // a prompt: pairs of tokens, a lone one
+                for (long i = 0; i < n && !stopped(); i++) matmul(x, 1, ms, outs);
+                for (long i = 0; i < n / 2 && !stopped(); i++) matmul(x, 2 + (int) (i % 7), ms, outs); // a prompt: pairs of tokens, a lone one
             });
         }
         Buffer a = new Buf(gaussian(4096)), b = new Buf(gaussian(4096)), c = new Buf(new float[4096]), w = new Buf(gaussian(1024));

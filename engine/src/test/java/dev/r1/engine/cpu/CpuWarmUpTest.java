@@ -91,9 +91,10 @@ class CpuWarmUpTest {
         long warm = firstPromptBytes(true), cold = firstPromptBytes(false);
         System.out.println("first prompt, bytes allocated: " + warm + " warmed up, " + cold + " not");
         // uncompiled, every vector operation of the kernels allocates, so a warm-up that compiled nothing would leave
-        // the two alike. Zen 4, two threads: 75 MB cold, 31 MB warmed (what is left: attention's first calls, its
-        // exp table, the prompt's own arrays)
-        assertTrue(cold > 2 * warm, "warmed " + warm + " bytes, cold " + cold);
+        // the two alike. Zen 4, two threads: 75 MB cold, 5 MB warmed (what is left: attention's first calls, its
+        // exp table, the prompt's own arrays). 31-59 MB warmed, by chance, while the warm-up gave rows of 128 columns as
+        // few calls as an R1 distill's: some kernels were still in C1's code (session 27)
+        assertTrue(cold > 5 * warm, "warmed " + warm + " bytes, cold " + cold);
     }
 
     static long firstPromptBytes(boolean warmUp) throws Exception {
