@@ -254,7 +254,9 @@ public final class CpuBackend implements Backend {
         if (REPACK && type == GgmlType.Q4_0 && Q4x8.fits(rows, cols)) p = Q4x8.repack(data, rows, cols, arena, pool);
         if (REPACK && IQ4XSx8.ENABLED && type == GgmlType.IQ4_XS && IQ4XSx8.fits(rows, cols)) p = IQ4XSx8.repack(data, rows, cols, arena, pool);
         if (REPACK && Q8x8.ENABLED && Q8x8.serves(type) && Q8x8.fits(rows, cols)) p = Q8x8.repack(data, type, rows, cols, arena, pool);
-        if (REPACK && type == GgmlType.Q6_K && Q6Kx8.fits(rows, cols)) p = Q6Kx8.repack(data, rows, cols, arena, pool, Q6Kx8.ggmlLanes(name));
+        if (REPACK && type == GgmlType.Q6_K && Q6Kx8.fits(rows, cols)) {
+            p = Q6Kx8.ggmlLanes(name) && Q6Kx6.ENABLED ? Q6Kx6.repack(data, rows, cols, arena, pool) : Q6Kx8.repack(data, rows, cols, arena, pool, Q6Kx8.ggmlLanes(name));
+        }
         if (REPACK && Q2Kx4.ENABLED && type == GgmlType.Q2_K && Q2Kx4.fits(rows, cols)) p = Q2Kx4.repack(data, rows, cols, arena, pool);
         if (REPACK && Q6Kx8.Q3K_ENABLED && type == GgmlType.Q3_K && Q6Kx8.fits(rows, cols)) {
             p = Q3Kx4.ENABLED ? Q3Kx4.repack(data, rows, cols, arena, pool) : Q6Kx8.repackQ3K(data, rows, cols, arena, pool);

@@ -104,7 +104,7 @@ public final class Matmul {
             if (outs[i].length < (long) n * w.rows()) throw new IllegalArgumentException("output buffer too small for " + w.name());
             // the activation forms the matrices' kernels read, each made once for all of them
             WeightMatrix.Kernel k = w.kernel();
-            needQ8K |= k == WeightMatrix.Kernel.K_QUANT || k == WeightMatrix.Kernel.Q6_K_X8 || k == WeightMatrix.Kernel.Q6_K_X8_GGML || k == WeightMatrix.Kernel.Q3_K_X8 || k == WeightMatrix.Kernel.Q3_K_X4 || k == WeightMatrix.Kernel.Q2_K_X4
+            needQ8K |= k == WeightMatrix.Kernel.K_QUANT || k == WeightMatrix.Kernel.Q6_K_X8 || k == WeightMatrix.Kernel.Q6_K_X8_GGML || k == WeightMatrix.Kernel.Q6_K_X6 || k == WeightMatrix.Kernel.Q3_K_X8 || k == WeightMatrix.Kernel.Q3_K_X4 || k == WeightMatrix.Kernel.Q2_K_X4
                     || k == WeightMatrix.Kernel.Q4_K_X8 || k == WeightMatrix.Kernel.Q5_K_X8 || k == WeightMatrix.Kernel.IQ4_XS_X8;
             needQ8 |= k == WeightMatrix.Kernel.Q4_0 || k == WeightMatrix.Kernel.Q4_0_X8 || k == WeightMatrix.Kernel.Q8_0_X8
                     || k == WeightMatrix.Kernel.IQ4_NL_X8
@@ -115,7 +115,7 @@ public final class Matmul {
             needPacked |= k == WeightMatrix.Kernel.Q4_0_X8 || x8;
             anyPackedQ4 |= k == WeightMatrix.Kernel.Q4_0_X8;
             allPackedQ8 &= x8 && k == ws[0].kernel(); // one Q8x8 kernel for all (Q8_0 with Q5_0 share one)
-            needSpreadK |= (k == WeightMatrix.Kernel.Q6_K_X8 || k == WeightMatrix.Kernel.Q6_K_X8_GGML || k == WeightMatrix.Kernel.Q3_K_X8) && n == 1;
+            needSpreadK |= (k == WeightMatrix.Kernel.Q6_K_X8 || k == WeightMatrix.Kernel.Q6_K_X8_GGML || k == WeightMatrix.Kernel.Q6_K_X6 || k == WeightMatrix.Kernel.Q3_K_X8) && n == 1;
             anyPackedQ4K |= k == WeightMatrix.Kernel.Q4_K_X8;
             anyKPairs |= k == WeightMatrix.Kernel.Q5_K_X8 || k == WeightMatrix.Kernel.IQ4_XS_X8 || k == WeightMatrix.Kernel.Q3_K_X4 || k == WeightMatrix.Kernel.Q2_K_X4; // read kqi
             allPackedQ5K &= k == WeightMatrix.Kernel.Q5_K_X8;
@@ -123,11 +123,11 @@ public final class Matmul {
             needPairs |= k == WeightMatrix.Kernel.Q8_0;
             allPackedQ4 &= k == WeightMatrix.Kernel.Q4_0_X8;
             allPackedQ6K &= k == WeightMatrix.Kernel.Q6_K_X8;
-            allPackedQ6KGgml &= k == WeightMatrix.Kernel.Q6_K_X8_GGML;
+            allPackedQ6KGgml &= (k == WeightMatrix.Kernel.Q6_K_X8_GGML || k == WeightMatrix.Kernel.Q6_K_X6) && k == ws[0].kernel();
             allPackedQ3K &= k == WeightMatrix.Kernel.Q3_K_X8;
             anyQ3K |= k == WeightMatrix.Kernel.Q3_K_X8;
             allPackedQ4K &= k == WeightMatrix.Kernel.Q4_K_X8;
-            allQ4KOrQ6KGgml &= k == WeightMatrix.Kernel.Q4_K_X8 || k == WeightMatrix.Kernel.Q6_K_X8_GGML;
+            allQ4KOrQ6KGgml &= k == WeightMatrix.Kernel.Q4_K_X8 || k == WeightMatrix.Kernel.Q6_K_X8_GGML || k == WeightMatrix.Kernel.Q6_K_X6;
             totalRows += w.rows();
         }
         if (x.length < (long) n * cols) throw new IllegalArgumentException("input buffer too small for " + ws[0].name());
@@ -158,7 +158,7 @@ public final class Matmul {
         if (n == 1 && (allPackedQ4 || allPackedQ6K || allPackedQ6KGgml || allPackedQ4K || allPackedQ5K || allPackedQ8 || allPackedXS || allPackedQ3K)) {
             decodePacked(ws, outs, totalRows, allPackedQ4 ? WeightMatrix.Kernel.Q4_0_X8 : allPackedQ8 || allPackedXS || allPackedQ3K ? ws[0].kernel()
                     : allPackedQ6K ? WeightMatrix.Kernel.Q6_K_X8
-                    : allPackedQ6KGgml ? WeightMatrix.Kernel.Q6_K_X8_GGML : allPackedQ5K ? WeightMatrix.Kernel.Q5_K_X8 : WeightMatrix.Kernel.Q4_K_X8);
+                    : allPackedQ6KGgml ? ws[0].kernel() : allPackedQ5K ? WeightMatrix.Kernel.Q5_K_X8 : WeightMatrix.Kernel.Q4_K_X8);
             return;
         }
         if (n == 1 && allQ4KOrQ6KGgml) {
@@ -205,12 +205,12 @@ public final class Matmul {
      */
     private void decodePacked(WeightMatrix[] ws, float[][] outs, int totalRows, WeightMatrix.Kernel kind) {
         boolean q6k = kind == WeightMatrix.Kernel.Q6_K_X8, q4k = kind == WeightMatrix.Kernel.Q4_K_X8;
-        boolean q3k = kind == WeightMatrix.Kernel.Q3_K_X8, q6kGgml = kind == WeightMatrix.Kernel.Q6_K_X8_GGML || q3k, q5k = kind == WeightMatrix.Kernel.Q5_K_X8;
+        boolean q3k = kind == WeightMatrix.Kernel.Q3_K_X8, six = kind == WeightMatrix.Kernel.Q6_K_X6, q6kGgml = kind == WeightMatrix.Kernel.Q6_K_X8_GGML || q3k || six, q5k = kind == WeightMatrix.Kernel.Q5_K_X8;
         boolean q8 = q8x8(kind);
         boolean xs = isXS(kind);
         int R = q6k || q6kGgml ? Q6Kx8.R : q4k ? Q4Kx8.R : q5k ? Q5Kx8.R : q8 ? Q8x8.R : xs ? IQ4XSx8.R : Q4x8.R, groups = totalRows / R;
         int blocks = ws[0].cols() / (q6k || q6kGgml || q4k || q5k || xs ? KQuants.QK : QuantKernels.QK);
-        long groupBytes = (long) blocks * (q6k || q6kGgml ? Q6Kx8.BLOCK : q4k ? Q4Kx8.BLOCK : q5k ? Q5Kx8.BLOCK
+        long groupBytes = (long) blocks * (six ? Q6Kx6.BLOCK : q6k || q6kGgml ? Q6Kx8.BLOCK : q4k ? Q4Kx8.BLOCK : q5k ? Q5Kx8.BLOCK
                 : q8 ? Q8x8.block(ws[0].type()) : xs ? xsBlock(kind) : Q4x8.BLOCK);
         int[] first = new int[ws.length + 1]; // first group of each matrix
         for (int i = 0; i < ws.length; i++) first[i + 1] = first[i] + ws[i].rows() / R;
@@ -240,6 +240,12 @@ public final class Matmul {
                             } else if (q8) { // one group a call: ggml's eight lanes per row take the registers
                                 gemvX8(kind, ws[a].packed(), ga * groupBytes, blocks, 0, 0, outs[a], ga * R);
                                 gemvX8(kind, ws[b].packed(), gb * groupBytes, blocks, 0, 0, outs[b], gb * R);
+                            } else if (six && Q6Kx8.STRIDE == 1) { // two streams, in two passes of four lanes
+                                Q6Kx6.gemv2(ws[a].packed(), ga * groupBytes, ws[b].packed(), gb * groupBytes, blocks, kv, kd, 0, sums, 0,
+                                        laneScratch(worker), intScratch(worker), outs[a], ga * R, outs[b], gb * R);
+                            } else if (six) {
+                                Q6Kx6.gemv(ws[a].packed(), ga * groupBytes, blocks, kv, kd, 0, sums, 0, laneScratch(worker), outs[a], ga * R);
+                                Q6Kx6.gemv(ws[b].packed(), gb * groupBytes, blocks, kv, kd, 0, sums, 0, laneScratch(worker), outs[b], gb * R);
                             } else if (q6kGgml && Q6Kx8.STRIDE == 1) { // two streams, in two passes of four lanes
                                 Q6Kx8.gemv2Ggml(ws[a].packed(), ga * groupBytes, ws[b].packed(), gb * groupBytes, blocks, kv, kd, 0, sums, 0,
                                         laneScratch(worker), intScratch(worker), outs[a], ga * R, outs[b], gb * R);
@@ -263,6 +269,8 @@ public final class Matmul {
                             gemvXS(kind, ws[a].packed(), ga * groupBytes, blocks, 0, 0, laneScratch(worker), outs[a], ga * R);
                         } else if (q8) {
                             gemvX8(kind, ws[a].packed(), ga * groupBytes, blocks, 0, 0, outs[a], ga * R);
+                        } else if (six) {
+                            Q6Kx6.gemv(ws[a].packed(), ga * groupBytes, blocks, kv, kd, 0, sums, 0, laneScratch(worker), outs[a], ga * R);
                         } else if (q6kGgml) {
                             Q6Kx8.gemvGgml(ws[a].packed(), ga * groupBytes, blocks, kv, kd, 0, sums, 0, laneScratch(worker), outs[a], ga * R);
                         } else if (q5k) {
@@ -294,7 +302,7 @@ public final class Matmul {
             first[i + 1] = first[i] + ws[i].rows() / R;
             q4k[i] = ws[i].kernel() == WeightMatrix.Kernel.Q4_K_X8;
         }
-        long q4kGroup = (long) blocks * Q4Kx8.BLOCK, q6kGroup = (long) blocks * Q6Kx8.BLOCK;
+        long q4kGroup = (long) blocks * Q4Kx8.BLOCK;
         int[] acts4 = Q4Kx8.SPREAD ? kv4 : kqi;
         cutShares(groups, true);
         pool.run((worker, workers) -> {
@@ -312,7 +320,8 @@ public final class Matmul {
                         }
                         for (int m = 0, x = a, gx = ga; m < (b >= 0 ? 2 : 1); m++, x = b, gx = gb) {
                             if (q4k[x]) Q4Kx8.gemv(ws[x].packed(), gx * q4kGroup, blocks, acts4, 0, kd, 0, kb, 0, outs[x], gx * R);
-                            else Q6Kx8.gemvGgml(ws[x].packed(), gx * q6kGroup, blocks, kv, kd, 0, kb, 0, laneScratch(worker), outs[x], gx * R);
+                            else if (ws[x].kernel() == WeightMatrix.Kernel.Q6_K_X6) Q6Kx6.gemv(ws[x].packed(), gx * blocks * (long) Q6Kx6.BLOCK, blocks, kv, kd, 0, kb, 0, laneScratch(worker), outs[x], gx * R);
+                            else Q6Kx8.gemvGgml(ws[x].packed(), gx * blocks * (long) Q6Kx8.BLOCK, blocks, kv, kd, 0, kb, 0, laneScratch(worker), outs[x], gx * R);
                         }
                     }
                 }
@@ -444,6 +453,8 @@ public final class Matmul {
         int cols = w.cols(), rows = w.rows(), sbs = cols / KQuants.QK, R = Q6Kx8.R;
         boolean q3k = w.kernel() == WeightMatrix.Kernel.Q3_K_X8, ggml = w.kernel() == WeightMatrix.Kernel.Q6_K_X8_GGML || q3k;
         int[] sums = q3k ? zeroSums(n * sbs * 16) : kb; // repacked Q3_K: gemvGgml without Q6_K's offset
+        boolean six = w.kernel() == WeightMatrix.Kernel.Q6_K_X6;
+        long groupBytes = (long) sbs * (six ? Q6Kx6.BLOCK : Q6Kx8.BLOCK);
         float[] tmp = groupScratch[worker];
         if (tmp == null) groupScratch[worker] = tmp = new float[2 * UNIT];
         int[] v0 = kv, v1 = null;
@@ -459,10 +470,14 @@ public final class Matmul {
             if (n > 1) Q6Kx8.spread(kq, t * cols, cols, v0);
             if (pair) Q6Kx8.spread(kq, (t + 1) * cols, cols, v1);
             for (int g = r0 - r0 % R; g < r1; g += R) {
-                long off = (long) (g / R) * sbs * Q6Kx8.BLOCK;
+                long off = (long) (g / R) * groupBytes;
                 boolean whole = g >= r0 && g + R <= r1;
                 float[] dst = whole ? out : tmp;
-                if (ggml) { // each token alone: ggml's lanes leave no registers for a second one
+                if (six) { // each token alone, as below
+                    float[] lanes = laneScratch(worker);
+                    Q6Kx6.gemv(w.packed(), off, sbs, v0, kd, t * sbs, sums, t * sbs * 16, lanes, dst, whole ? t * rows + g : 0);
+                    if (pair) Q6Kx6.gemv(w.packed(), off, sbs, v1, kd, (t + 1) * sbs, sums, (t + 1) * sbs * 16, lanes, dst, whole ? (t + 1) * rows + g : R);
+                } else if (ggml) { // each token alone: ggml's lanes leave no registers for a second one
                     float[] lanes = laneScratch(worker);
                     Q6Kx8.gemvGgml(w.packed(), off, sbs, v0, kd, t * sbs, sums, t * sbs * 16, lanes, dst, whole ? t * rows + g : 0);
                     if (pair) {
@@ -718,7 +733,7 @@ public final class Matmul {
         int cols = w.cols(), rows = w.rows();
         long rb = w.rowBytes();
         switch (w.kernel()) {
-            case Q6_K_X8, Q6_K_X8_GGML, Q3_K_X8 -> rowsPackedQ6K(w, n, out, r0, r1, worker);
+            case Q6_K_X8, Q6_K_X8_GGML, Q6_K_X6, Q3_K_X8 -> rowsPackedQ6K(w, n, out, r0, r1, worker);
             case Q4_K_X8 -> rowsPackedQ4K(w, n, out, r0, r1, worker);
             case Q5_K_X8, IQ4_XS_X8, Q3_K_X4, Q2_K_X4 -> rowsPackedLanes(w, n, out, r0, r1, worker);
             case Q4_0_X8 -> rowsPacked(w, n, out, r0, r1, worker);

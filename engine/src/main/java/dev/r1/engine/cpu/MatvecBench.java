@@ -42,11 +42,14 @@ public final class MatvecBench {
             for (int n : java.util.Arrays.stream(System.getProperty("n", "1,64").split(",")).mapToInt(Integer::parseInt).toArray()) {
                 int reps = (int) Math.max(n <= 4 ? 200 : 20, (n <= 4 ? 200L : 20L) * 26880 / rows);
                 for (int i = 0; i < reps / 4; i++) mm.multiply(x, n, w, out); // warm-up (JIT)
-                long t0 = System.nanoTime();
-                for (int i = 0; i < reps; i++) mm.multiply(x, n, w, out);
-                double s = (System.nanoTime() - t0) / 1e9 / reps;
-                System.out.printf("%s%s %dx%d threads=%d n=%d: %.3f ms/call, %.2f GB/s weights, %.1f GMAC/s%n",
-                        type, w.packed() != null ? " (repacked)" : "", rows, cols, threads, n, s * 1e3, bytes / s / 1e9, (double) rows * cols * n / s / 1e9);
+                // -Drounds=N: N timed rounds, each printed (the first rounds of a large matrix may still run C1's code)
+                for (int round = 0; round < Integer.getInteger("rounds", 1); round++) {
+                    long t0 = System.nanoTime();
+                    for (int i = 0; i < reps; i++) mm.multiply(x, n, w, out);
+                    double s = (System.nanoTime() - t0) / 1e9 / reps;
+                    System.out.printf("%s%s %dx%d threads=%d n=%d: %.3f ms/call, %.2f GB/s weights, %.1f GMAC/s%n",
+                            type, w.packed() != null ? " (repacked)" : "", rows, cols, threads, n, s * 1e3, bytes / s / 1e9, (double) rows * cols * n / s / 1e9);
+                }
             }
         }
     }

@@ -172,7 +172,7 @@ public final class Q6Kx8 {
     }
 
     /** The 256 values {@code q - offset} of a Q6_K block, in element order (ggml's layout). */
-    private static void values(byte[] in, byte[] q, int offset) {
+    static void values(byte[] in, byte[] q, int offset) {
         for (int h = 0; h < 2; h++) {
             int ql = 64 * h, qh = 128 + 32 * h;
             for (int l = 0; l < 32; l++) {
@@ -567,7 +567,7 @@ public final class Q6Kx8 {
      * {@link #ggmlHalf2}'s offsets of one super-block: {@code 32·(bsum·scale)} of the 16-groups {@code 2k, 2k+1} from
      * {@code g} (scales from {@code so}) for lanes k = 0..3 of the group at {@code bo}, then of the one at {@code bo2}.
      */
-    private static void offsets2(MemorySegment w, long bo, MemorySegment w2, long bo2, int[] bs, int g, long so, int[] corr) {
+    static void offsets2(MemorySegment w, long bo, MemorySegment w2, long bo2, int[] bs, int g, long so, int[] corr) {
         IntVector C5 = IntVector.broadcast(I32, 5);
         ((IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + so + (long) R * 0, LE).convertShape(VectorOperators.B2I, I32, 0)).lanewise(VectorOperators.MUL, IntVector.broadcast(I32, bs[g + 0]))
                 .lanewise(VectorOperators.ADD, ((IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + so + (long) R * 1, LE).convertShape(VectorOperators.B2I, I32, 0)).lanewise(VectorOperators.MUL, IntVector.broadcast(I32, bs[g + 1])))

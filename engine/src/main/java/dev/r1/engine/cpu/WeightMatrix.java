@@ -25,6 +25,7 @@ public record WeightMatrix(String name, GgmlType type, int rows, int cols, Memor
         }
         if (packed != null && !(type == GgmlType.Q4_0 && Q4x8.fits(rows, cols) && packed.byteSize() >= need
                 || (type == GgmlType.Q6_K || type == GgmlType.Q3_K) && Q6Kx8.fits(rows, cols) && packed.byteSize() >= (long) rows / Q6Kx8.R * (cols / 256) * Q6Kx8.BLOCK
+                || type == GgmlType.Q6_K && Q6Kx6.fits(rows, cols) && Q6Kx8.ggmlLanes(name) && packed.byteSize() >= (long) rows / Q6Kx6.R * (cols / 256) * Q6Kx6.BLOCK
                 || type == GgmlType.Q4_K && Q4Kx8.fits(rows, cols) && packed.byteSize() >= (long) rows / Q4Kx8.R * (cols / 256) * Q4Kx8.BLOCK
                 || type == GgmlType.Q5_K && Q5Kx8.fits(rows, cols) && packed.byteSize() >= Q5Kx8.bytes(rows, cols)
                 || Q8x8.serves(type) && Q8x8.fits(rows, cols) && packed.byteSize() >= Q8x8.bytes(type, rows, cols)
@@ -52,6 +53,8 @@ public record WeightMatrix(String name, GgmlType type, int rows, int cols, Memor
         Q6_K_X8,
         /** repacked Q6_K elsewhere ({@link Q6Kx8#gemvGgml}, ggml's lanes): Q8_K activations spread, and their sums of 16 */
         Q6_K_X8_GGML,
+        /** repacked Q6_K in 6 bits ({@link Q6Kx6}), the same matrices as {@link #Q6_K_X8_GGML} and its activations, read faster */
+        Q6_K_X6,
         /** repacked Q3_K ({@link Q6Kx8#repackQ3K}: Q6_K's layout, values signed), read by {@link Q6Kx8#gemvGgml} with sums of zero */
         Q3_K_X8,
         /** repacked Q3_K in 4 bits ({@link Q3Kx4}, 512-bit machines): Q8_K activations as pairs */
@@ -96,7 +99,9 @@ public record WeightMatrix(String name, GgmlType type, int rows, int cols, Memor
     public Kernel kernel() {
         return switch (type) {
             case Q4_0 -> packed != null ? Kernel.Q4_0_X8 : Kernel.Q4_0;
-            case Q6_K -> packed == null ? Kernel.K_QUANT : Q6Kx8.ggmlLanes(name) ? Kernel.Q6_K_X8_GGML : Kernel.Q6_K_X8;
+            // the two layouts of ggml's lanes told apart by size: 212 bytes a row per super-block in 6 bits, 276 as bytes
+            case Q6_K -> packed == null ? Kernel.K_QUANT : !Q6Kx8.ggmlLanes(name) ? Kernel.Q6_K_X8
+                    : packed.byteSize() < (long) rows / Q6Kx8.R * (cols / 256) * Q6Kx8.BLOCK ? Kernel.Q6_K_X6 : Kernel.Q6_K_X8_GGML;
             case Q8_0 -> packed != null ? Kernel.Q8_0_X8 : Kernel.Q8_0;
             case Q4_K -> packed != null ? Kernel.Q4_K_X8 : Kernel.K_QUANT;
             case Q5_K -> packed != null ? Kernel.Q5_K_X8 : Kernel.K_QUANT;

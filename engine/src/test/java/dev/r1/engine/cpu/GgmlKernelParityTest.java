@@ -300,17 +300,23 @@ class GgmlKernelParityTest {
                 KQuants.quantizeQ8K(x, 0, cols, q, 0, d, 0, bs, 0);
                 int[] qv = new int[cols / 2 * Q6Kx8.R];
                 Q6Kx8.spread(q, 0, cols, qv);
-                MemorySegment packed = null;
+                MemorySegment packed = null, six = null;
                 if (Q6Kx8.fits(8, cols)) {
                     try (Parallel pool = new Parallel(1)) {
                         packed = Q6Kx8.repack(w, 8, cols, a, pool, true);
+                        if (Q6Kx6.fits(8, cols)) six = Q6Kx6.repack(w, 8, cols, a, pool);
                     }
                 }
-                float[] group = new float[8];
+                float[] group = new float[8], group6 = new float[8];
                 boolean repacked = packed != null; // groups of R rows (R follows the vector width)
                 for (int g = 0; repacked && g < 8 / Q6Kx8.R; g++) {
                     Q6Kx8.gemvGgml(packed, (long) g * sbs * Q6Kx8.BLOCK, sbs, qv, d, 0, bs, 0, new float[8 * Q6Kx8.R],
                             group, g * Q6Kx8.R);
+                }
+                int[] pairs = new int[cols / 2]; // Q6Kx6's activations: packed pairs whatever Q6Kx8.SPREAD
+                Q4Kx8.pairs(q, 0, cols, pairs, 0);
+                for (int g = 0; six != null && g < 8 / Q6Kx6.R; g++) {
+                    Q6Kx6.gemv(six, (long) g * sbs * Q6Kx6.BLOCK, sbs, pairs, d, 0, bs, 0, new float[8 * Q6Kx6.R], group6, g * Q6Kx6.R);
                 }
                 for (int row = 0; row < 8; row++) {
                     vecDotQ6K.invokeExact(cols, out, 0L, w.asSlice(210L * row * sbs), 0L, y, 0L, 1);
@@ -319,6 +325,9 @@ class GgmlKernelParityTest {
                     assertEquals(Float.floatToRawIntBits(want), Float.floatToRawIntBits(ours), sbs + " super-blocks, row " + row + ": ggml " + want + ", ours " + ours);
                     if (repacked) {
                         assertEquals(Float.floatToRawIntBits(want), Float.floatToRawIntBits(group[row]), sbs + " super-blocks, row " + row + " repacked: ggml " + want + ", ours " + group[row]);
+                    }
+                    if (six != null) {
+                        assertEquals(Float.floatToRawIntBits(want), Float.floatToRawIntBits(group6[row]), sbs + " super-blocks, row " + row + " in 6 bits: ggml " + want + ", ours " + group6[row]);
                     }
                 }
             }

@@ -161,18 +161,22 @@ class MatmulTest {
         org.junit.jupiter.api.Assumptions.assumeTrue(Q6Kx8.fits(rows, cols),
                 "Q6_K is not repacked at " + VectorWidths.describe() + " (the layout needs groups of 8 or 16 rows)");
         Case c = random(GgmlType.Q6_K, rows, cols, 21);
-        MemorySegment p = Q6Kx8.repack(c.w.data(), rows, cols, java.lang.foreign.Arena.ofAuto(), POOL, true);
-        WeightMatrix packed = new WeightMatrix("w", GgmlType.Q6_K, rows, cols, c.w.data(), p);
-        assertTrue(packed.kernel() == WeightMatrix.Kernel.Q6_K_X8_GGML);
         Matmul mm = new Matmul(POOL);
         SplittableRandom r = new SplittableRandom(9);
-        for (int n : new int[] {1, 2, 3, 5}) {
-            float[] x = new float[n * cols];
-            for (int i = 0; i < x.length; i++) x[i] = (float) (r.nextGaussian() * (i % 3 == 0 ? 6 : 1));
-            float[] got = new float[n * rows], ref = new float[n * rows];
-            mm.multiply(x, n, packed, got);
-            mm.multiply(x, n, c.w, ref);
-            assertTrue(java.util.Arrays.equals(ref, got), "n=" + n + ": " + java.util.Arrays.toString(ref) + " vs " + java.util.Arrays.toString(got));
+        // both layouts of ggml's lanes: a byte a value (Q6Kx8) and 6 bits (Q6Kx6, where its kernels take packed pairs)
+        for (boolean six : Q6Kx6.fits(rows, cols) ? new boolean[] {false, true} : new boolean[] {false}) {
+            MemorySegment p = six ? Q6Kx6.repack(c.w.data(), rows, cols, java.lang.foreign.Arena.ofAuto(), POOL)
+                    : Q6Kx8.repack(c.w.data(), rows, cols, java.lang.foreign.Arena.ofAuto(), POOL, true);
+            WeightMatrix packed = new WeightMatrix("w", GgmlType.Q6_K, rows, cols, c.w.data(), p);
+            assertEquals(six ? WeightMatrix.Kernel.Q6_K_X6 : WeightMatrix.Kernel.Q6_K_X8_GGML, packed.kernel());
+            for (int n : new int[] {1, 2, 3, 5}) {
+                float[] x = new float[n * cols];
+                for (int i = 0; i < x.length; i++) x[i] = (float) (r.nextGaussian() * (i % 3 == 0 ? 6 : 1));
+                float[] got = new float[n * rows], ref = new float[n * rows];
+                mm.multiply(x, n, packed, got);
+                mm.multiply(x, n, c.w, ref);
+                assertTrue(java.util.Arrays.equals(ref, got), (six ? "6 bits" : "bytes") + " n=" + n + ": " + java.util.Arrays.toString(ref) + " vs " + java.util.Arrays.toString(got));
+            }
         }
         MemorySegment ph = Q6Kx8.repack(c.w.data(), rows, cols, java.lang.foreign.Arena.ofAuto(), POOL, false);
         WeightMatrix head = new WeightMatrix("output.weight", GgmlType.Q6_K, rows, cols, c.w.data(), ph);
@@ -501,17 +505,21 @@ class MatmulTest {
         java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofAuto();
         WeightMatrix wq = new WeightMatrix("q", GgmlType.Q4_K, 5 * R, cols, q.w.data(), Q4Kx8.repack(q.w.data(), 5 * R, cols, arena, POOL));
         WeightMatrix wk = new WeightMatrix("k", GgmlType.Q4_K, R, cols, k.w.data(), Q4Kx8.repack(k.w.data(), R, cols, arena, POOL));
-        WeightMatrix wv = new WeightMatrix("v", GgmlType.Q6_K, 3 * R, cols, v.w.data(), Q6Kx8.repack(v.w.data(), 3 * R, cols, arena, POOL, true));
-        assertEquals(WeightMatrix.Kernel.Q6_K_X8_GGML, wv.kernel());
         Matmul mm = new Matmul(POOL);
         SplittableRandom r = new SplittableRandom(64);
-        for (int rep = 0; rep < 3; rep++) {
+        for (int rep = 0; rep < 4; rep++) {
+            boolean six = rep % 2 == 1 && Q6Kx6.fits(3 * R, cols); // v in either layout of ggml's lanes
+            WeightMatrix wv = new WeightMatrix("v", GgmlType.Q6_K, 3 * R, cols, v.w.data(), six ? Q6Kx6.repack(v.w.data(), 3 * R, cols, arena, POOL)
+                    : Q6Kx8.repack(v.w.data(), 3 * R, cols, arena, POOL, true));
+            assertEquals(six ? WeightMatrix.Kernel.Q6_K_X6 : WeightMatrix.Kernel.Q6_K_X8_GGML, wv.kernel());
             float[] x = new float[cols];
             for (int i = 0; i < cols; i++) x[i] = (float) (r.nextGaussian() * (i % 7 == 0 ? 5 : 1));
-            float[] oq = new float[5 * R], ok = new float[R], ov = new float[3 * R], vAlone = new float[3 * R];
+            float[] oq = new float[5 * R], ok = new float[R], ov = new float[3 * R], vAlone = new float[3 * R], vRows = new float[3 * R];
             mm.multiply(x, 1, new WeightMatrix[] {wq, wv, wk}, new float[][] {oq, ov, ok}, false);
             mm.multiply(x, 1, wv, vAlone);
+            mm.multiply(x, 1, v.w, vRows);
             assertTrue(java.util.Arrays.equals(vAlone, ov), "Q6_K rows beside Q4_K ones differ from the Q6_K matrix alone");
+            assertTrue(java.util.Arrays.equals(vRows, ov), "Q6_K rows beside Q4_K ones differ from the row-major kernel's");
             short[] qq = new short[cols];
             float[] qd = new float[sbs];
             int[] bs = new int[sbs * 16];

@@ -14,6 +14,8 @@ import org.junit.jupiter.params.provider.CsvSource;
  * {@link Q6Kx8#SPREAD} and the width are fixed when the class loads, so each combination runs {@link MatmulTest}'s
  * repacked-Q6_K, -Q3_K and -Q2_K cases in a JVM of its own. AVX2 machines run the 256-bit broadcast form (the spread
  * one until session 22) and, since then, Q2_K/Q3_K in 2/4 bits, which an AVX-512 machine would otherwise never check.
+ * Q6_K in 6 bits ({@link Q6Kx6}, by default at 512 bits only) is asked for at both widths, beside the byte layout
+ * MatmulTest checks too; with spread activations it stays off.
  */
 class Q6KWidthsTest {
 
@@ -22,7 +24,7 @@ class Q6KWidthsTest {
     void repackedQ6_KKernelsFollowGgmlsOrderAtEveryWidth(int bits, boolean spread) throws Exception {
         int hw = VectorShape.preferredShape().vectorBitSize();
         org.junit.jupiter.api.Assumptions.assumeTrue(bits <= hw, bits + " bits: this machine's vectors are " + hw);
-        ForkedJvm.Result run = ForkedJvm.run(Q6KWidthsTest.class, List.of("-Dr1.cpu.repackBits=" + bits, "-Dr1.cpu.q6kspread=" + spread));
+        ForkedJvm.Result run = ForkedJvm.run(Q6KWidthsTest.class, List.of("-Dr1.cpu.repackBits=" + bits, "-Dr1.cpu.q6kspread=" + spread, "-Dr1.cpu.q6k6=true"));
         String out = run.text();
         assertEquals(0, run.exit(), out);
         assertTrue(out.contains("R=" + bits / 32 + " spread=" + spread + " ok"), out);
@@ -37,6 +39,7 @@ class Q6KWidthsTest {
             t.repackedQ3_KEqualsTheRowMajorKernel();
             if (!Q2Kx4.ENABLED || !Q3Kx4.ENABLED) throw new AssertionError("Q2_K/Q3_K are not in 2/4 bits at " + VectorWidths.describe());
             t.repackedQ2_KEqualsTheRowMajorKernel();
+            if (Q6Kx6.ENABLED == Q6Kx8.SPREAD) throw new AssertionError("Q6_K in 6 bits " + (Q6Kx6.ENABLED ? "on" : "off") + " with spread=" + Q6Kx8.SPREAD);
             System.out.println("R=" + Q6Kx8.R + " spread=" + Q6Kx8.SPREAD + " ok");
         } catch (Throwable e) {
             e.printStackTrace(System.out);
