@@ -100,6 +100,10 @@ public final class LatencyBench {
                         + " tokens exceed the context of " + s.contextSize() + " tokens; raise --ctx or lower the counts");
             prompts.add(promptIds(s, o.promptTokens(), o.seed()));
             progress.accept(i, "warm-up");
+            // the engine's own warm-up first, as r1 run and r1 serve do: without it the runs below were the only
+            // warm-up, and a run whose kernels were all still in C1's code (the 1.5B Q5_K_M file's Q6_K ffn_down,
+            // allocating ~3 GB/s) looked as settled as a compiled one, so a measured rep could be one of them
+            s.model().warmUp();
             int runs = 1;
             // Until the JIT settles: the Java engine's least-used kernels (a few small matrices of a type, as Q5_K in a
             // Q3_K_M file) reach C2 only seconds into decoding, and a measured run then had steps of 200 ms among 45 ms

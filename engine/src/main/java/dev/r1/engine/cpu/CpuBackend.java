@@ -151,6 +151,10 @@ public final class CpuBackend implements Backend {
             if (VERBOSE) System.err.printf("r1: warm-up round %d: %.2f s%n", round + 1, (System.nanoTime() - t0) / 1e9);
             if (!compiled && round >= 2) break;
         }
+        // The rounds run uncompiled Vector API code, which allocates for every operation: G1 grew the heap to 1-1.8 GB
+        // of garbage (1.5B Q5_K_M, two cores) beside ~40 MB live, and kept it. A full collection now lets it give that
+        // back (the KV caches, allocated later, grow it again only as far as they need).
+        System.gc();
     }
 
     private static final boolean VERBOSE = Boolean.getBoolean("r1.cpu.warmup.verbose");
