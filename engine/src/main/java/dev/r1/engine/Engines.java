@@ -44,15 +44,19 @@ public final class Engines {
      * to pick the faster engine, and a type joins this set when its figure does. Q3_K joins where it runs in 4 bits
      * ({@code Q3Kx4}, 512-bit machines: a Q3_K_M file decodes at 0.96x and prefills at 1.02x, session 20; 1.27x and
      * 1.0x since session 26), and Q5_K too ({@code Q5Kx8}, 512-bit machines: a Q5_K_M file decodes at 0.91-1.0x and
-     * prefills at 1.0-1.2x, session 26). (Q6_K is here as the output head of the Q4_0 files.)
+     * prefills at 1.0-1.2x, session 26), and Q6_K ({@code Q6Kx6}, 512-bit machines; elsewhere as the head only,
+     * {@link #autoJavaAt}).
      */
     public static final java.util.Set<dev.r1.models.tensor.GgmlType> AUTO_JAVA = autoJava();
 
     private static java.util.Set<dev.r1.models.tensor.GgmlType> autoJava() {
         var set = java.util.EnumSet.of(
                 dev.r1.models.tensor.GgmlType.F32, dev.r1.models.tensor.GgmlType.Q4_0, dev.r1.models.tensor.GgmlType.Q8_0,
-                dev.r1.models.tensor.GgmlType.Q6_K, dev.r1.models.tensor.GgmlType.Q4_1, dev.r1.models.tensor.GgmlType.Q5_0,
-                dev.r1.models.tensor.GgmlType.Q5_1);
+                dev.r1.models.tensor.GgmlType.Q4_1, dev.r1.models.tensor.GgmlType.Q5_0, dev.r1.models.tensor.GgmlType.Q5_1);
+        // Q6_K everywhere in 6 bits (Q6Kx6, 512-bit machines): a Q6_K file decodes at 1.0-1.17x (session 28); under
+        // AVX2 code its ggml-lanes kernel reads a byte per value and decodes one at 0.83x (session 28), so there only
+        // the head stays (autoJavaAt)
+        if (dev.r1.engine.cpu.Q6Kx6.ENABLED) set.add(dev.r1.models.tensor.GgmlType.Q6_K);
         // 512 bits only: under AVX2 code the 4-bit Q3_K kernels decode a Q3_K_M file at 0.75x (session 22)
         if (dev.r1.engine.cpu.Q6Kx8.Q3K_ENABLED && dev.r1.engine.cpu.Q3Kx4.ENABLED && dev.r1.engine.cpu.Q3Kx4.R >= 16) {
             set.add(dev.r1.models.tensor.GgmlType.Q3_K);
@@ -60,6 +64,16 @@ public final class Engines {
         // 512 bits only, as Q3_K: not measured against llama.cpp's haswell library under AVX2 code
         if (dev.r1.engine.cpu.Q5Kx8.ENABLED && dev.r1.engine.cpu.Q5Kx8.R >= 16) set.add(dev.r1.models.tensor.GgmlType.Q5_K);
         return java.util.Collections.unmodifiableSet(set);
+    }
+
+    /**
+     * Whether this matrix runs at llama.cpp's speed in the Java engine: its type is in {@link #AUTO_JAVA}, or it is a
+     * Q6_K head or embedding table (the Q4_0 files' and Q8_0 mixes' output; the head takes {@code Q6Kx8.gemv2},
+     * 1.0x under AVX2 code in the default file, session 22; the embeddings are rows looked up, no kernel).
+     */
+    static boolean autoJavaAt(dev.r1.models.gguf.GgufTensor t) {
+        if (AUTO_JAVA.contains(t.type())) return true;
+        return t.type() == dev.r1.models.tensor.GgmlType.Q6_K && !dev.r1.engine.cpu.Q6Kx8.ggmlLanes(t.name());
     }
 
     /** A backend picked for a file, and why (for the one line {@code auto} prints). */
@@ -94,7 +108,7 @@ public final class Engines {
         for (dev.r1.models.gguf.GgufTensor t : f.tensors()) {
             fileBytes += t.byteSize();
             boolean matrix = t.nElements() > t.dim(0);
-            if (!matrix || AUTO_JAVA.contains(t.type())) continue;
+            if (!matrix || autoJavaAt(t)) continue;
             (JAVA_KERNELS.contains(t.type()) ? slower : missing).add(t.type().name());
         }
         if (!missing.isEmpty()) {
@@ -120,7 +134,7 @@ public final class Engines {
     public static long javaWeightBytes(dev.r1.models.gguf.GgufFile f) {
         long bytes = 0;
         for (dev.r1.models.gguf.GgufTensor t : f.tensors()) {
-            bytes += t.nElements() > t.dim(0) ? (long) (t.byteSize() * resident(t.type())) : t.byteSize();
+            bytes += t.nElements() > t.dim(0) ? (long) (t.byteSize() * resident(t.type(), t.name())) : t.byteSize();
         }
         return bytes;
     }
@@ -131,6 +145,15 @@ public final class Engines {
      * where it stays in 4 bits, {@code Q8x8.NL_NIBBLES}; {@code IQ4XSx8} 1.97x; Q3_K in Q6_K's layout 2.5x, or in 4
      * bits 1.35x; Q2_K in 2 bits 1.24x), Q6_K's and Q5_K's; the others keep their size.
      */
+    static double resident(dev.r1.models.tensor.GgmlType type, String name) {
+        // Q6_K in ggml's lanes (all but the head) in 6 bits where Q6Kx6 is on, the head a byte a value
+        if (type == dev.r1.models.tensor.GgmlType.Q6_K && dev.r1.engine.cpu.Q6Kx6.ENABLED && dev.r1.engine.cpu.Q6Kx8.ggmlLanes(name)) {
+            return grown(dev.r1.engine.cpu.Q6Kx6.BLOCK, dev.r1.engine.cpu.Q6Kx6.R, type);
+        }
+        return resident(type);
+    }
+
+    /** As {@link #resident(dev.r1.models.tensor.GgmlType, String)} for a matrix that is not Q6_K outside the head. */
     static double resident(dev.r1.models.tensor.GgmlType type) {
         if (dev.r1.engine.cpu.Q8x8.serves(type)) return grown(dev.r1.engine.cpu.Q8x8.block(type), dev.r1.engine.cpu.Q8x8.R, type);
         return switch (type) {

@@ -18,19 +18,36 @@ class EnginesTest {
     @TempDir Path dir;
 
     Path write(String name, GgmlType matrices, GgmlType ffnDown) {
-        ModelConfig cfg = Presets.get("tiny-qwen2");
+        return write(name, matrices, ffnDown, matrices);
+    }
+
+    /**
+     * A tiny model: {@code ffnDown} for ffn_down, {@code head} for the output head, {@code matrices} for the rest;
+     * 256 wide (tiny-qwen2 with twice the heads) so that the head can be a K-quant.
+     */
+    Path write(String name, GgmlType matrices, GgmlType ffnDown, GgmlType head) {
+        ModelConfig t = Presets.get("tiny-qwen2");
+        ModelConfig cfg = new ModelConfig(t.arch(), 256, t.layers(), 8, 4, t.headDim(), 512, t.vocab(), t.contextLength(),
+                t.ropeTheta(), t.rmsEps(), t.qkvBias(), t.tiedEmbeddings(), t.ropeScaling());
         Path out = dir.resolve(name + ".gguf");
         SyntheticModel.write(out, true, cfg, "tiny-qwen2", 3, s -> s.isVector() ? GgmlType.F32
-                        : s.name().endsWith("ffn_down.weight") ? ffnDown : matrices,
+                        : s.name().endsWith("ffn_down.weight") ? ffnDown : s.name().equals("output.weight") ? head : matrices,
                 SyntheticModel.numberedVocabulary(cfg.vocab()).toGgufMetadata(cfg.vocab()), 1, b -> {});
         return out;
     }
 
     @Test
     void autoPicksOurEngineWhenItHasEveryKernelAndSaysWhy() {
-        Engines.Choice q4 = Engines.resolve("auto", write("q4", GgmlType.Q4_0, GgmlType.Q6_K));
-        assertEquals("java", q4.backend());
+        // the R1-Q4 default: Q4_0 with a Q6_K head (the head's kernel runs at llama.cpp's speed at every width)
+        Engines.Choice q4 = Engines.resolve("auto", write("q4", GgmlType.Q4_0, GgmlType.Q4_0, GgmlType.Q6_K));
+        assertEquals("java", q4.backend(), q4.why());
         assertTrue(q4.why().contains("kernels for every tensor type"), q4.why());
+        // Q6_K in the layers: ours where it runs in 6 bits (Q6Kx6, 512-bit machines), else llama.cpp (0.83x in bytes)
+        Engines.Choice q6 = Engines.resolve("auto", write("q6", GgmlType.Q6_K, GgmlType.Q6_K, GgmlType.Q6_K));
+        Engines.Choice q6down = Engines.resolve("auto", write("q6down", GgmlType.Q8_0, GgmlType.Q6_K, GgmlType.Q8_0));
+        assertEquals(q6.backend(), q6down.backend(), q6down.why());
+        assertEquals(dev.r1.engine.cpu.Q6Kx6.ENABLED ? "java" : "llama.cpp", q6.backend(), q6.why());
+        if (!dev.r1.engine.cpu.Q6Kx6.ENABLED) assertTrue(q6.why().contains("Q6_K kernels are exact but slower"), q6.why());
         // exact kernels that are still slower than llama.cpp's: auto prefers the faster engine and says why
         boolean q3kFast = dev.r1.engine.cpu.Q6Kx8.Q3K_ENABLED && dev.r1.engine.cpu.Q3Kx4.ENABLED
                 && dev.r1.engine.cpu.Q3Kx4.R >= 16; // Q3_K in 4 bits, at 512 bits (0.75x under AVX2 code)
@@ -96,6 +113,9 @@ class EnginesTest {
             assertEquals(dev.r1.engine.cpu.IQ4XSx8.bytes(rows, cols) / ((double) rows * cols / 256 * 136), Engines.resident(GgmlType.IQ4_XS), 1e-12);
         }
         assertEquals(276.0 / 210, Engines.resident(GgmlType.Q6_K), 1e-12); // a byte a value and f32 scales
+        assertEquals(276.0 / 210, Engines.resident(GgmlType.Q6_K, "output.weight"), 1e-12); // the head stays so
+        // the layers' Q6_K in 6 bits (a 4-byte d, 16 scales and 192 bytes a row per super-block) where Q6Kx6 is on
+        assertEquals((dev.r1.engine.cpu.Q6Kx6.ENABLED ? 212.0 : 276.0) / 210, Engines.resident(GgmlType.Q6_K, "blk.0.ffn_down.weight"), 1e-12);
         if (dev.r1.engine.cpu.Q6Kx8.Q3K_ENABLED) { // Q3_K in 4 bits (148 bytes a row per super-block) or in Q6_K's layout (276)
             assertEquals((dev.r1.engine.cpu.Q3Kx4.ENABLED ? 148.0 : 276.0) / 110, Engines.resident(GgmlType.Q3_K), 1e-12);
         }
