@@ -53,7 +53,7 @@ public final class Engines {
         var set = java.util.EnumSet.of(
                 dev.r1.models.tensor.GgmlType.F32, dev.r1.models.tensor.GgmlType.Q4_0, dev.r1.models.tensor.GgmlType.Q8_0,
                 dev.r1.models.tensor.GgmlType.Q4_1, dev.r1.models.tensor.GgmlType.Q5_0, dev.r1.models.tensor.GgmlType.Q5_1);
-        // Q6_K everywhere in 6 bits (Q6Kx6, 512-bit machines): a Q6_K file decodes at 1.0-1.17x (session 28); under
+        // Q6_K everywhere in 6 bits (Q6Kx6, 512-bit machines): a Q6_K file decodes at 1.13-1.17x (session 28); under
         // AVX2 code its ggml-lanes kernel reads a byte per value and decodes one at 0.83x (session 28), so there only
         // the head stays (autoJavaAt)
         if (dev.r1.engine.cpu.Q6Kx6.ENABLED) set.add(dev.r1.models.tensor.GgmlType.Q6_K);
