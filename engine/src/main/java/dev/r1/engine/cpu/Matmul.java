@@ -47,7 +47,7 @@ public final class Matmul {
     private final float[][] lanes; // per worker, for the kernels' fixed-order lane sums
     private final short[][] unpacked;
     private final float[][] unpackedScale;
-    private final float[][] groupScratch; // a repacked group's outputs when a chunk splits the group (2·UNIT)
+    private final float[][] groupScratch; // a repacked group's outputs when a chunk splits the group (4·UNIT: Q4x8.gemm4)
     private final float[][] laneScratch;  // float lanes handed from one pass to the next (Q6Kx8.gemvGgml, Q5Kx8)
     private final int[][] intScratch;     // integer lanes made apart from their kernel (Q6Kx8.gemv2Ggml's offsets)
     private final int[] shareStart; // each worker's share of a multiply's rows (cutShares)
@@ -422,7 +422,7 @@ public final class Matmul {
         int cols = w.cols(), rows = w.rows(), blocks = cols / QuantKernels.QK, half = cols / 2, R = Q4x8.R;
         java.lang.foreign.MemorySegment p = w.packed();
         float[] tmp = groupScratch[worker];
-        if (tmp == null) groupScratch[worker] = tmp = new float[2 * UNIT];
+        if (tmp == null) groupScratch[worker] = tmp = new float[4 * UNIT];
         for (int t0 = 0; t0 < n; t0 += TOKEN_TILE) {
             int t1 = Math.min(n, t0 + TOKEN_TILE);
             for (int g = r0 - r0 % R; g < r1; g += R) {
@@ -431,6 +431,11 @@ public final class Matmul {
                 boolean whole = g >= r0 && g + R <= r1;
                 float[] dst = whole ? out : tmp;
                 int t = t0;
+                for (; Q4x8.GEMM4 && t + 4 <= t1; t += 4) {
+                    int o = whole ? t * rows + g : 0, stride = whole ? rows : R;
+                    Q4x8.gemm4(p, off, blocks, qi, t * half, half, qd, s8, t * blocks, blocks, dst, o, stride);
+                    if (!whole) for (int k = 0; k < 4; k++) copyPart(tmp, k * R, out, (t + k) * rows, g, R, r0, r1);
+                }
                 for (; t + 2 <= t1; t += 2) {
                     int o = whole ? t * rows + g : 0, stride = whole ? rows : R;
                     Q4x8.gemm2(p, off, blocks, qi, t * half, half, qd, s8, t * blocks, blocks, dst, o, stride);
@@ -456,7 +461,7 @@ public final class Matmul {
         boolean six = w.kernel() == WeightMatrix.Kernel.Q6_K_X6;
         long groupBytes = (long) sbs * (six ? Q6Kx6.BLOCK : Q6Kx8.BLOCK);
         float[] tmp = groupScratch[worker];
-        if (tmp == null) groupScratch[worker] = tmp = new float[2 * UNIT];
+        if (tmp == null) groupScratch[worker] = tmp = new float[4 * UNIT];
         int[] v0 = kv, v1 = null;
         int per = cols / 2 * Q6Kx8.STRIDE;
         if (n > 1) { // prefill or a batch of sequences: this worker spreads the tokens for its chunk
@@ -505,7 +510,7 @@ public final class Matmul {
     private void rowsPackedQ4K(WeightMatrix w, int n, float[] out, int r0, int r1, int worker) {
         int cols = w.cols(), rows = w.rows(), sbs = cols / KQuants.QK, R = Q4Kx8.R;
         float[] tmp = groupScratch[worker];
-        if (tmp == null) groupScratch[worker] = tmp = new float[2 * UNIT];
+        if (tmp == null) groupScratch[worker] = tmp = new float[4 * UNIT];
         // one token (gemv): spread (kv4) or its pairs in kqi, as Q4Kx8.SPREAD; pairs of tokens read kqi
         int[] v0 = Q4Kx8.SPREAD ? kv4 : kqi;
         for (int t = 0; t < n; t += 2) {
@@ -548,7 +553,7 @@ public final class Matmul {
         int cols = w.cols(), rows = w.rows(), sbs = cols / KQuants.QK, R = xs ? IQ4XSx8.R : Q5Kx8.R;
         long block = xs ? xsBlock(w.kernel()) : Q5Kx8.BLOCK;
         float[] tmp = groupScratch[worker];
-        if (tmp == null) groupScratch[worker] = tmp = new float[2 * UNIT];
+        if (tmp == null) groupScratch[worker] = tmp = new float[4 * UNIT];
         float[] lanes = laneScratch(worker);
         for (int g = r0 - r0 % R; g < r1; g += R) {
             long off = (long) (g / R) * sbs * block;
@@ -570,7 +575,7 @@ public final class Matmul {
     private void rowsPackedQ8(WeightMatrix w, int n, float[] out, int r0, int r1, int worker) {
         int cols = w.cols(), rows = w.rows(), blocks = cols / QuantKernels.QK, half = cols / 2, R = Q8x8.R;
         float[] tmp = groupScratch[worker];
-        if (tmp == null) groupScratch[worker] = tmp = new float[2 * UNIT];
+        if (tmp == null) groupScratch[worker] = tmp = new float[4 * UNIT];
         for (int g = r0 - r0 % R; g < r1; g += R) {
             boolean whole = g >= r0 && g + R <= r1;
             for (int t = 0; t < n; t++) {

@@ -51,6 +51,11 @@ public final class Q4x8 {
      * Zen 4 machine the broadcast form decoded the 1.5B Q4_0 default 31.1 against 37.5 ms p50 (3 pairs, session 22).
      */
     public static final boolean SPREAD = Boolean.getBoolean("r1.cpu.q4spread");
+    /**
+     * Whether a batch takes its tokens four at a time ({@link #gemm4}) before pairs ({@link #gemm2}): by default where
+     * the vectors are 512 bits (32 registers; sixteen would spill the four tokens' sums). {@code -Dr1.cpu.q4gemm4}.
+     */
+    public static final boolean GEMM4 = Boolean.parseBoolean(System.getProperty("r1.cpu.q4gemm4", String.valueOf(R >= 16)));
     /** Bytes per group per block column. */
     public static final int BLOCK = R * QuantKernels.Q4_0_BYTES;
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN, NATIVE = ByteOrder.nativeOrder();
@@ -491,4 +496,137 @@ public final class Q4x8 {
         acc0.lanewise(VectorOperators.ADD, NEG0).intoArray(out, o);
         acc1.lanewise(VectorOperators.ADD, NEG0).intoArray(out, o + oStride);
     }
+
+    /**
+     * One group of R rows · four tokens, as {@link #gemm2} (per token the same operations as {@link #gemv}, so the
+     * outputs are gemm2's bit for bit): each weight slice is loaded and split into nibbles once for four tokens
+     * instead of two. 512-bit machines only ({@link #GEMM4}: 32 vector registers hold the eight 16-bit sums and four
+     * accumulators).
+     */
+    public static void gemm4(MemorySegment w, long off, int blocks, int[] qi, int qiOff, int qiStride,
+                             float[] d, int[] s8, int dOff, int dStride, float[] out, int o, int oStride) {
+        ShortVector LOW4 = ShortVector.broadcast(S16, (short) 0x0F);
+        IntVector C4 = IntVector.broadcast(I32, 4), C13 = IntVector.broadcast(I32, 13), C16 = IntVector.broadcast(I32, 16);
+        IntVector HMASK = IntVector.broadcast(I32, 0x8FFFFFFF);
+        FloatVector HSCALE = FloatVector.broadcast(F32, 0x1p112f), NEG0 = FloatVector.broadcast(F32, -0.0f);
+        FloatVector acc0 = FloatVector.zero(F32), acc1 = acc0, acc2 = acc0, acc3 = acc0;
+        int q1 = qiOff + qiStride, q2 = q1 + qiStride, q3 = q2 + qiStride, d1 = dOff + dStride, d2 = d1 + dStride, d3 = d2 + dStride;
+        for (int b = 0; b < blocks; b++) {
+            long bo = off + (long) b * BLOCK;
+            int qb = b * 16;
+            long wo = bo + 2L * R;
+            ShortVector s0 = ShortVector.zero(S16), s1 = s0, s2 = s0, s3 = s0, u0 = s0, u1 = s0, u2 = s0, u3 = s0, v, n;
+            v = ShortVector.fromMemorySegment(S16, w, wo + 0L * R, LE);
+            n = v.lanewise(VectorOperators.AND, LOW4);
+            s0 = s0.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qiOff + qb + 0]).reinterpretShape(S16, 0))));
+            s1 = s1.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q1 + qb + 0]).reinterpretShape(S16, 0))));
+            s2 = s2.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q2 + qb + 0]).reinterpretShape(S16, 0))));
+            s3 = s3.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q3 + qb + 0]).reinterpretShape(S16, 0))));
+            v = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0));
+            n = v.lanewise(VectorOperators.AND, LOW4);
+            u0 = u0.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qiOff + qb + 1]).reinterpretShape(S16, 0))));
+            u1 = u1.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q1 + qb + 1]).reinterpretShape(S16, 0))));
+            u2 = u2.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q2 + qb + 1]).reinterpretShape(S16, 0))));
+            u3 = u3.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q3 + qb + 1]).reinterpretShape(S16, 0))));
+            v = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0));
+            n = v.lanewise(VectorOperators.AND, LOW4);
+            s0 = s0.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qiOff + qb + 2]).reinterpretShape(S16, 0))));
+            s1 = s1.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q1 + qb + 2]).reinterpretShape(S16, 0))));
+            s2 = s2.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q2 + qb + 2]).reinterpretShape(S16, 0))));
+            s3 = s3.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q3 + qb + 2]).reinterpretShape(S16, 0))));
+            n = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4);
+            u0 = u0.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qiOff + qb + 3]).reinterpretShape(S16, 0))));
+            u1 = u1.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q1 + qb + 3]).reinterpretShape(S16, 0))));
+            u2 = u2.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q2 + qb + 3]).reinterpretShape(S16, 0))));
+            u3 = u3.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q3 + qb + 3]).reinterpretShape(S16, 0))));
+            v = ShortVector.fromMemorySegment(S16, w, wo + 4L * R, LE);
+            n = v.lanewise(VectorOperators.AND, LOW4);
+            s0 = s0.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qiOff + qb + 4]).reinterpretShape(S16, 0))));
+            s1 = s1.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q1 + qb + 4]).reinterpretShape(S16, 0))));
+            s2 = s2.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q2 + qb + 4]).reinterpretShape(S16, 0))));
+            s3 = s3.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q3 + qb + 4]).reinterpretShape(S16, 0))));
+            v = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0));
+            n = v.lanewise(VectorOperators.AND, LOW4);
+            u0 = u0.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qiOff + qb + 5]).reinterpretShape(S16, 0))));
+            u1 = u1.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q1 + qb + 5]).reinterpretShape(S16, 0))));
+            u2 = u2.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q2 + qb + 5]).reinterpretShape(S16, 0))));
+            u3 = u3.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q3 + qb + 5]).reinterpretShape(S16, 0))));
+            v = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0));
+            n = v.lanewise(VectorOperators.AND, LOW4);
+            s0 = s0.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qiOff + qb + 6]).reinterpretShape(S16, 0))));
+            s1 = s1.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q1 + qb + 6]).reinterpretShape(S16, 0))));
+            s2 = s2.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q2 + qb + 6]).reinterpretShape(S16, 0))));
+            s3 = s3.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q3 + qb + 6]).reinterpretShape(S16, 0))));
+            n = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4);
+            u0 = u0.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qiOff + qb + 7]).reinterpretShape(S16, 0))));
+            u1 = u1.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q1 + qb + 7]).reinterpretShape(S16, 0))));
+            u2 = u2.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q2 + qb + 7]).reinterpretShape(S16, 0))));
+            u3 = u3.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q3 + qb + 7]).reinterpretShape(S16, 0))));
+            v = ShortVector.fromMemorySegment(S16, w, wo + 8L * R, LE);
+            n = v.lanewise(VectorOperators.AND, LOW4);
+            s0 = s0.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qiOff + qb + 8]).reinterpretShape(S16, 0))));
+            s1 = s1.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q1 + qb + 8]).reinterpretShape(S16, 0))));
+            s2 = s2.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q2 + qb + 8]).reinterpretShape(S16, 0))));
+            s3 = s3.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q3 + qb + 8]).reinterpretShape(S16, 0))));
+            v = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0));
+            n = v.lanewise(VectorOperators.AND, LOW4);
+            u0 = u0.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qiOff + qb + 9]).reinterpretShape(S16, 0))));
+            u1 = u1.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q1 + qb + 9]).reinterpretShape(S16, 0))));
+            u2 = u2.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q2 + qb + 9]).reinterpretShape(S16, 0))));
+            u3 = u3.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q3 + qb + 9]).reinterpretShape(S16, 0))));
+            v = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0));
+            n = v.lanewise(VectorOperators.AND, LOW4);
+            s0 = s0.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qiOff + qb + 10]).reinterpretShape(S16, 0))));
+            s1 = s1.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q1 + qb + 10]).reinterpretShape(S16, 0))));
+            s2 = s2.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q2 + qb + 10]).reinterpretShape(S16, 0))));
+            s3 = s3.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q3 + qb + 10]).reinterpretShape(S16, 0))));
+            n = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4);
+            u0 = u0.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qiOff + qb + 11]).reinterpretShape(S16, 0))));
+            u1 = u1.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q1 + qb + 11]).reinterpretShape(S16, 0))));
+            u2 = u2.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q2 + qb + 11]).reinterpretShape(S16, 0))));
+            u3 = u3.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q3 + qb + 11]).reinterpretShape(S16, 0))));
+            v = ShortVector.fromMemorySegment(S16, w, wo + 12L * R, LE);
+            n = v.lanewise(VectorOperators.AND, LOW4);
+            s0 = s0.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qiOff + qb + 12]).reinterpretShape(S16, 0))));
+            s1 = s1.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q1 + qb + 12]).reinterpretShape(S16, 0))));
+            s2 = s2.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q2 + qb + 12]).reinterpretShape(S16, 0))));
+            s3 = s3.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q3 + qb + 12]).reinterpretShape(S16, 0))));
+            v = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0));
+            n = v.lanewise(VectorOperators.AND, LOW4);
+            u0 = u0.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qiOff + qb + 13]).reinterpretShape(S16, 0))));
+            u1 = u1.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q1 + qb + 13]).reinterpretShape(S16, 0))));
+            u2 = u2.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q2 + qb + 13]).reinterpretShape(S16, 0))));
+            u3 = u3.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q3 + qb + 13]).reinterpretShape(S16, 0))));
+            v = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0));
+            n = v.lanewise(VectorOperators.AND, LOW4);
+            s0 = s0.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qiOff + qb + 14]).reinterpretShape(S16, 0))));
+            s1 = s1.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q1 + qb + 14]).reinterpretShape(S16, 0))));
+            s2 = s2.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q2 + qb + 14]).reinterpretShape(S16, 0))));
+            s3 = s3.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q3 + qb + 14]).reinterpretShape(S16, 0))));
+            n = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4);
+            u0 = u0.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qiOff + qb + 15]).reinterpretShape(S16, 0))));
+            u1 = u1.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q1 + qb + 15]).reinterpretShape(S16, 0))));
+            u2 = u2.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q2 + qb + 15]).reinterpretShape(S16, 0))));
+            u3 = u3.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q3 + qb + 15]).reinterpretShape(S16, 0))));
+            IntVector h = (IntVector) ShortVector.fromMemorySegment(S16, w, bo, LE).convertShape(VectorOperators.S2I, I32, 0);
+            FloatVector dw = ((FloatVector) h.lanewise(VectorOperators.LSHL, C13).lanewise(VectorOperators.AND, HMASK).reinterpretShape(F32, 0)).lanewise(VectorOperators.MUL, HSCALE);
+            IntVector v0 = (IntVector) s0.lanewise(VectorOperators.ADD, u0).reinterpretShape(I32, 0);
+            acc0 = ((FloatVector) v0.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, v0.lanewise(VectorOperators.ASHR, C16))
+                    .lanewise(VectorOperators.SUB, IntVector.broadcast(I32, s8[dOff + b])).convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.FMA, dw.lanewise(VectorOperators.MUL, FloatVector.broadcast(F32, d[dOff + b])), acc0);
+            IntVector v1 = (IntVector) s1.lanewise(VectorOperators.ADD, u1).reinterpretShape(I32, 0);
+            acc1 = ((FloatVector) v1.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, v1.lanewise(VectorOperators.ASHR, C16))
+                    .lanewise(VectorOperators.SUB, IntVector.broadcast(I32, s8[d1 + b])).convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.FMA, dw.lanewise(VectorOperators.MUL, FloatVector.broadcast(F32, d[d1 + b])), acc1);
+            IntVector v2 = (IntVector) s2.lanewise(VectorOperators.ADD, u2).reinterpretShape(I32, 0);
+            acc2 = ((FloatVector) v2.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, v2.lanewise(VectorOperators.ASHR, C16))
+                    .lanewise(VectorOperators.SUB, IntVector.broadcast(I32, s8[d2 + b])).convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.FMA, dw.lanewise(VectorOperators.MUL, FloatVector.broadcast(F32, d[d2 + b])), acc2);
+            IntVector v3 = (IntVector) s3.lanewise(VectorOperators.ADD, u3).reinterpretShape(I32, 0);
+            acc3 = ((FloatVector) v3.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, v3.lanewise(VectorOperators.ASHR, C16))
+                    .lanewise(VectorOperators.SUB, IntVector.broadcast(I32, s8[d3 + b])).convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.FMA, dw.lanewise(VectorOperators.MUL, FloatVector.broadcast(F32, d[d3 + b])), acc3);
+        }
+        acc0.lanewise(VectorOperators.ADD, NEG0).intoArray(out, o);
+        acc1.lanewise(VectorOperators.ADD, NEG0).intoArray(out, o + 1 * oStride);
+        acc2.lanewise(VectorOperators.ADD, NEG0).intoArray(out, o + 2 * oStride);
+        acc3.lanewise(VectorOperators.ADD, NEG0).intoArray(out, o + 3 * oStride);
+    }
+
 }

@@ -65,7 +65,8 @@ class KernelsReachC2Test {
     /** The kernels each path calls, by the kernel family of the matrix and the token count. */
     private static List<String> kernels(WeightMatrix.Kernel k, int n) {
         return switch (k) {
-            case Q4_0_X8 -> n == 1 ? List.of("Q4x8::gemv2") : List.of("Q4x8::gemm2", "Q4x8::gemv");
+            // a prompt of five: one four-token call and the lone last token at 512 bits, two pairs and it elsewhere
+            case Q4_0_X8 -> n == 1 ? List.of("Q4x8::gemv2") : List.of(Q4x8.GEMM4 ? "Q4x8::gemm4" : "Q4x8::gemm2", "Q4x8::gemv");
             // 512 bits: the mins per super-block inside gemv2 (Q4Kx8.mins, which C2 may inline); 256: a pass after it
             case Q4_K_X8 -> n == 1 ? (Q4Kx8.NESTED ? List.of("Q4Kx8::gemv2") : List.of("Q4Kx8::gemv2", "Q4Kx8::subtractMins"))
                     : List.of("Q4Kx8::gemm2Fine", "Q4Kx8::gemv");
