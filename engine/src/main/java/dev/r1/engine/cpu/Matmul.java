@@ -514,6 +514,18 @@ public final class Matmul {
         // one token (gemv): spread (kv4) or its pairs in kqi, as Q4Kx8.SPREAD; pairs of tokens read kqi
         int[] v0 = Q4Kx8.SPREAD ? kv4 : kqi;
         for (int t = 0; t < n; t += 2) {
+            if (Q4Kx8.GEMM4 && t + 4 <= gemmTokens) { // four tokens of ggml's gemm grain per loaded weight slice
+                int q0 = t * cols / 2;
+                for (int g = r0 - r0 % R; g < r1; g += R) {
+                    long off = (long) (g / R) * sbs * Q4Kx8.BLOCK;
+                    boolean whole = g >= r0 && g + R <= r1;
+                    Q4Kx8.gemm4Fine(w.packed(), off, sbs, kqi, q0, cols / 2, kd, t * sbs, sbs, kb, t * sbs * 16, sbs * 16, kbp,
+                            whole ? out : tmp, whole ? t * rows + g : 0, whole ? rows : R);
+                    if (!whole) for (int k = 0; k < 4; k++) copyPart(tmp, k * R, out, (t + k) * rows, g, R, r0, r1);
+                }
+                t += 2; // and the loop's 2
+                continue;
+            }
             boolean pair = t + 1 < n;
             // gemmTokens is a multiple of 4, so a pair never straddles it
             boolean fine = t < gemmTokens;

@@ -69,6 +69,11 @@ public final class Q4Kx8 {
      * process) the single loop was faster. {@code -Dr1.cpu.q4knested} overrides.
      */
     static final boolean NESTED = Boolean.parseBoolean(System.getProperty("r1.cpu.q4knested", String.valueOf(R >= 16)));
+    /**
+     * Whether the tokens a prompt gives ggml's gemm grain go four at a time ({@link #gemm4Fine}) rather than in pairs: by
+     * default where the vectors are 512 bits (32 registers hold the four tokens' sums). {@code -Dr1.cpu.q4kgemm4}.
+     */
+    public static final boolean GEMM4 = Boolean.parseBoolean(System.getProperty("r1.cpu.q4kgemm4", String.valueOf(R >= 16)));
     /** ggml's grain for one token (a super-block per fma) and for tokens taken in fours (two sub-blocks). */
     public static final int PER_GEMV = 8, PER_GEMM = 2;
     private static final int DM = 2 * R, SC = 4 * R, MN = 12 * R, VALUES = 20 * R;
@@ -735,4 +740,163 @@ public final class Q4Kx8 {
             subtractMins(w, off, sbs, d, dOff1, bs, bOff1, PER_GEMM, out, o1);
         }
     }
+
+    /**
+     * {@link #gemm2Fine} for four tokens (token k's pairs at {@code qOff + k*qStride}, scales at {@code dOff + k*dStride},
+     * sums at {@code bOff + k*bStride}, output at {@code o + k*oStride}): each weight slice loaded and split once for four
+     * tokens; per token gemm2Fine's operations, so the same outputs bit for bit. 512-bit machines ({@link #GEMM4}).
+     */
+    public static void gemm4Fine(MemorySegment w, long off, int sbs, int[] qi, int qOff, int qStride, float[] d, int dOff, int dStride,
+                                 int[] bs, int bOff, int bStride, float[] bp, float[] out, int o, int oStride) {
+        ShortVector LOW4 = ShortVector.broadcast(S16, (short) 0x0F);
+        IntVector C4 = IntVector.broadcast(I32, 4), C13 = IntVector.broadcast(I32, 13), C16 = IntVector.broadcast(I32, 16);
+        IntVector HMASK = IntVector.broadcast(I32, 0x8FFFFFFF);
+        FloatVector HSCALE = FloatVector.broadcast(F32, 0x1p112f), NEG0 = FloatVector.broadcast(F32, -0.0f);
+        FloatVector acc0 = FloatVector.zero(F32), acc1 = acc0, acc2 = acc0, acc3 = acc0;
+        int qOff1 = qOff + qStride, qOff2 = qOff1 + qStride, qOff3 = qOff2 + qStride;
+        int dOff1 = dOff + dStride, dOff2 = dOff1 + dStride, dOff3 = dOff2 + dStride;
+        for (int sb = 0; sb < sbs; sb++) {
+            long bo = off + (long) sb * BLOCK;
+            IntVector h = (IntVector) ShortVector.fromMemorySegment(S16, w, bo, LE).convertShape(VectorOperators.S2I, I32, 0);
+            FloatVector dw = ((FloatVector) h.lanewise(VectorOperators.LSHL, C13).lanewise(VectorOperators.AND, HMASK).reinterpretShape(F32, 0)).lanewise(VectorOperators.MUL, HSCALE);
+            FloatVector f0 = dw.lanewise(VectorOperators.MUL, FloatVector.broadcast(F32, d[dOff + sb]));
+            FloatVector f1 = dw.lanewise(VectorOperators.MUL, FloatVector.broadcast(F32, d[dOff1 + sb]));
+            FloatVector f2 = dw.lanewise(VectorOperators.MUL, FloatVector.broadcast(F32, d[dOff2 + sb]));
+            FloatVector f3 = dw.lanewise(VectorOperators.MUL, FloatVector.broadcast(F32, d[dOff3 + sb]));
+            for (int j0 = 0; j0 < 8; j0 += PER_GEMM) {
+                IntVector isum0 = IntVector.zero(I32), isum1 = isum0, isum2 = isum0, isum3 = isum0;
+                for (int j = j0; j < j0 + PER_GEMM; j++) {
+                    int t = 8 * sb + j;
+                    long vo = bo + VALUES + 16L * R * j;
+                    int a0 = qOff + 16 * t, a1 = qOff1 + 16 * t, a2 = qOff2 + 16 * t, a3 = qOff3 + 16 * t;
+                    ShortVector s0 = ShortVector.zero(S16), u0 = s0, s1 = s0, u1 = s0, s2 = s0, u2 = s0, s3 = s0, u3 = s0, v, n;
+                    v = ShortVector.fromMemorySegment(S16, w, vo + 0L * R, LE);
+                    n = v.lanewise(VectorOperators.AND, LOW4);
+                    s0 = s0.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a0 + 0]).reinterpretShape(S16, 0))));
+                    s1 = s1.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a1 + 0]).reinterpretShape(S16, 0))));
+                    s2 = s2.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a2 + 0]).reinterpretShape(S16, 0))));
+                    s3 = s3.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a3 + 0]).reinterpretShape(S16, 0))));
+                    v = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0));
+                    n = v.lanewise(VectorOperators.AND, LOW4);
+                    u0 = u0.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a0 + 1]).reinterpretShape(S16, 0))));
+                    u1 = u1.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a1 + 1]).reinterpretShape(S16, 0))));
+                    u2 = u2.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a2 + 1]).reinterpretShape(S16, 0))));
+                    u3 = u3.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a3 + 1]).reinterpretShape(S16, 0))));
+                    v = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0));
+                    n = v.lanewise(VectorOperators.AND, LOW4);
+                    s0 = s0.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a0 + 2]).reinterpretShape(S16, 0))));
+                    s1 = s1.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a1 + 2]).reinterpretShape(S16, 0))));
+                    s2 = s2.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a2 + 2]).reinterpretShape(S16, 0))));
+                    s3 = s3.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a3 + 2]).reinterpretShape(S16, 0))));
+                    n = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4);
+                    u0 = u0.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a0 + 3]).reinterpretShape(S16, 0))));
+                    u1 = u1.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a1 + 3]).reinterpretShape(S16, 0))));
+                    u2 = u2.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a2 + 3]).reinterpretShape(S16, 0))));
+                    u3 = u3.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a3 + 3]).reinterpretShape(S16, 0))));
+                    v = ShortVector.fromMemorySegment(S16, w, vo + 4L * R, LE);
+                    n = v.lanewise(VectorOperators.AND, LOW4);
+                    s0 = s0.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a0 + 4]).reinterpretShape(S16, 0))));
+                    s1 = s1.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a1 + 4]).reinterpretShape(S16, 0))));
+                    s2 = s2.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a2 + 4]).reinterpretShape(S16, 0))));
+                    s3 = s3.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a3 + 4]).reinterpretShape(S16, 0))));
+                    v = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0));
+                    n = v.lanewise(VectorOperators.AND, LOW4);
+                    u0 = u0.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a0 + 5]).reinterpretShape(S16, 0))));
+                    u1 = u1.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a1 + 5]).reinterpretShape(S16, 0))));
+                    u2 = u2.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a2 + 5]).reinterpretShape(S16, 0))));
+                    u3 = u3.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a3 + 5]).reinterpretShape(S16, 0))));
+                    v = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0));
+                    n = v.lanewise(VectorOperators.AND, LOW4);
+                    s0 = s0.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a0 + 6]).reinterpretShape(S16, 0))));
+                    s1 = s1.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a1 + 6]).reinterpretShape(S16, 0))));
+                    s2 = s2.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a2 + 6]).reinterpretShape(S16, 0))));
+                    s3 = s3.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a3 + 6]).reinterpretShape(S16, 0))));
+                    n = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4);
+                    u0 = u0.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a0 + 7]).reinterpretShape(S16, 0))));
+                    u1 = u1.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a1 + 7]).reinterpretShape(S16, 0))));
+                    u2 = u2.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a2 + 7]).reinterpretShape(S16, 0))));
+                    u3 = u3.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a3 + 7]).reinterpretShape(S16, 0))));
+                    v = ShortVector.fromMemorySegment(S16, w, vo + 8L * R, LE);
+                    n = v.lanewise(VectorOperators.AND, LOW4);
+                    s0 = s0.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a0 + 8]).reinterpretShape(S16, 0))));
+                    s1 = s1.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a1 + 8]).reinterpretShape(S16, 0))));
+                    s2 = s2.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a2 + 8]).reinterpretShape(S16, 0))));
+                    s3 = s3.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a3 + 8]).reinterpretShape(S16, 0))));
+                    v = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0));
+                    n = v.lanewise(VectorOperators.AND, LOW4);
+                    u0 = u0.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a0 + 9]).reinterpretShape(S16, 0))));
+                    u1 = u1.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a1 + 9]).reinterpretShape(S16, 0))));
+                    u2 = u2.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a2 + 9]).reinterpretShape(S16, 0))));
+                    u3 = u3.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a3 + 9]).reinterpretShape(S16, 0))));
+                    v = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0));
+                    n = v.lanewise(VectorOperators.AND, LOW4);
+                    s0 = s0.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a0 + 10]).reinterpretShape(S16, 0))));
+                    s1 = s1.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a1 + 10]).reinterpretShape(S16, 0))));
+                    s2 = s2.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a2 + 10]).reinterpretShape(S16, 0))));
+                    s3 = s3.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a3 + 10]).reinterpretShape(S16, 0))));
+                    n = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4);
+                    u0 = u0.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a0 + 11]).reinterpretShape(S16, 0))));
+                    u1 = u1.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a1 + 11]).reinterpretShape(S16, 0))));
+                    u2 = u2.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a2 + 11]).reinterpretShape(S16, 0))));
+                    u3 = u3.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a3 + 11]).reinterpretShape(S16, 0))));
+                    v = ShortVector.fromMemorySegment(S16, w, vo + 12L * R, LE);
+                    n = v.lanewise(VectorOperators.AND, LOW4);
+                    s0 = s0.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a0 + 12]).reinterpretShape(S16, 0))));
+                    s1 = s1.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a1 + 12]).reinterpretShape(S16, 0))));
+                    s2 = s2.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a2 + 12]).reinterpretShape(S16, 0))));
+                    s3 = s3.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a3 + 12]).reinterpretShape(S16, 0))));
+                    v = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0));
+                    n = v.lanewise(VectorOperators.AND, LOW4);
+                    u0 = u0.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a0 + 13]).reinterpretShape(S16, 0))));
+                    u1 = u1.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a1 + 13]).reinterpretShape(S16, 0))));
+                    u2 = u2.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a2 + 13]).reinterpretShape(S16, 0))));
+                    u3 = u3.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a3 + 13]).reinterpretShape(S16, 0))));
+                    v = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0));
+                    n = v.lanewise(VectorOperators.AND, LOW4);
+                    s0 = s0.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a0 + 14]).reinterpretShape(S16, 0))));
+                    s1 = s1.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a1 + 14]).reinterpretShape(S16, 0))));
+                    s2 = s2.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a2 + 14]).reinterpretShape(S16, 0))));
+                    s3 = s3.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a3 + 14]).reinterpretShape(S16, 0))));
+                    n = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4);
+                    u0 = u0.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a0 + 15]).reinterpretShape(S16, 0))));
+                    u1 = u1.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a1 + 15]).reinterpretShape(S16, 0))));
+                    u2 = u2.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a2 + 15]).reinterpretShape(S16, 0))));
+                    u3 = u3.lanewise(VectorOperators.ADD, n.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a3 + 15]).reinterpretShape(S16, 0))));
+                    IntVector sc = (IntVector) ByteVector.fromMemorySegment(BYTES, w, bo + SC + (long) R * j, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I32, 0);
+                    IntVector p0 = (IntVector) s0.lanewise(VectorOperators.ADD, u0).reinterpretShape(I32, 0);
+                    isum0 = p0.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16)
+                            .lanewise(VectorOperators.ADD, p0.lanewise(VectorOperators.ASHR, C16)).lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, isum0);
+                    IntVector p1 = (IntVector) s1.lanewise(VectorOperators.ADD, u1).reinterpretShape(I32, 0);
+                    isum1 = p1.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16)
+                            .lanewise(VectorOperators.ADD, p1.lanewise(VectorOperators.ASHR, C16)).lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, isum1);
+                    IntVector p2 = (IntVector) s2.lanewise(VectorOperators.ADD, u2).reinterpretShape(I32, 0);
+                    isum2 = p2.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16)
+                            .lanewise(VectorOperators.ADD, p2.lanewise(VectorOperators.ASHR, C16)).lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, isum2);
+                    IntVector p3 = (IntVector) s3.lanewise(VectorOperators.ADD, u3).reinterpretShape(I32, 0);
+                    isum3 = p3.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16)
+                            .lanewise(VectorOperators.ADD, p3.lanewise(VectorOperators.ASHR, C16)).lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, isum3);
+                }
+                // ggml's gemm grain: one fma per PER_GEMM = 2 sub-blocks
+                acc0 = ((FloatVector) isum0.convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.FMA, f0, acc0);
+                acc1 = ((FloatVector) isum1.convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.FMA, f1, acc1);
+                acc2 = ((FloatVector) isum2.convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.FMA, f2, acc2);
+                acc3 = ((FloatVector) isum3.convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.FMA, f3, acc3);
+            }
+        }
+        acc0.lanewise(VectorOperators.ADD, NEG0).intoArray(out, o);
+        acc1.lanewise(VectorOperators.ADD, NEG0).intoArray(out, o + 1 * oStride);
+        acc2.lanewise(VectorOperators.ADD, NEG0).intoArray(out, o + 2 * oStride);
+        acc3.lanewise(VectorOperators.ADD, NEG0).intoArray(out, o + 3 * oStride);
+        for (int k = 0; k < 4; k += 2) { // the mins, a pair of tokens at a time as gemm2Fine's
+            int ka = o + k * oStride, kb = ka + oStride;
+            if (bp != null && NESTED) {
+                subtractMins2(w, off, sbs, d, dOff + k * dStride, dOff + (k + 1) * dStride, bp, (bOff + k * bStride) / 2,
+                        (bOff + (k + 1) * bStride) / 2, PER_GEMM, out, ka, kb);
+            } else {
+                subtractMins(w, off, sbs, d, dOff + k * dStride, bs, bOff + k * bStride, PER_GEMM, out, ka);
+                subtractMins(w, off, sbs, d, dOff + (k + 1) * dStride, bs, bOff + (k + 1) * bStride, PER_GEMM, out, kb);
+            }
+        }
+    }
+
 }

@@ -69,7 +69,7 @@ class KernelsReachC2Test {
             case Q4_0_X8 -> n == 1 ? List.of("Q4x8::gemv2") : List.of(Q4x8.GEMM4 ? "Q4x8::gemm4" : "Q4x8::gemm2", "Q4x8::gemv");
             // 512 bits: the mins per super-block inside gemv2 (Q4Kx8.mins, which C2 may inline); 256: a pass after it
             case Q4_K_X8 -> n == 1 ? (Q4Kx8.NESTED ? List.of("Q4Kx8::gemv2") : List.of("Q4Kx8::gemv2", "Q4Kx8::subtractMins"))
-                    : List.of("Q4Kx8::gemm2Fine", "Q4Kx8::gemv");
+                    : List.of(Q4Kx8.GEMM4 ? "Q4Kx8::gemm4Fine" : "Q4Kx8::gemm2Fine", "Q4Kx8::gemv");
             case Q6_K_X6 -> n == 1 ? List.of("Q6Kx6::half2", "Q6Kx8::offsets2") : List.of("Q6Kx6::half");
             case Q6_K_X8_GGML, Q3_K_X8 -> n == 1 && Q6Kx8.STRIDE == 1 ? List.of("Q6Kx8::ggmlHalf2", "Q6Kx8::offsets2") : List.of("Q6Kx8::ggmlHalf");
             case Q5_K_X8 -> n == 1 ? List.of("Q5Kx8::half2", "Q5Kx8::mins2") : List.of("Q5Kx8::half");
