@@ -47,7 +47,7 @@ public final class Matmul {
     private final float[][] lanes; // per worker, for the kernels' fixed-order lane sums
     private final short[][] unpacked;
     private final float[][] unpackedScale;
-    private final float[][] groupScratch; // a repacked group's outputs when a chunk splits the group (4·UNIT: Q4x8.gemm4)
+    private final float[][] groupScratch; // a repacked group's outputs when a chunk splits the group (groupScratch())
     private final float[][] laneScratch;  // float lanes handed from one pass to the next (Q6Kx8.gemvGgml, Q5Kx8)
     private final int[][] intScratch;     // integer lanes made apart from their kernel (Q6Kx8.gemv2Ggml's offsets)
     private final int[] shareStart; // each worker's share of a multiply's rows (cutShares)
@@ -421,8 +421,7 @@ public final class Matmul {
     private void rowsPacked(WeightMatrix w, int n, float[] out, int r0, int r1, int worker) {
         int cols = w.cols(), rows = w.rows(), blocks = cols / QuantKernels.QK, half = cols / 2, R = Q4x8.R;
         java.lang.foreign.MemorySegment p = w.packed();
-        float[] tmp = groupScratch[worker];
-        if (tmp == null) groupScratch[worker] = tmp = new float[4 * UNIT];
+        float[] tmp = groupScratch(worker);
         for (int t0 = 0; t0 < n; t0 += TOKEN_TILE) {
             int t1 = Math.min(n, t0 + TOKEN_TILE);
             for (int g = r0 - r0 % R; g < r1; g += R) {
@@ -460,8 +459,7 @@ public final class Matmul {
         int[] sums = q3k ? zeroSums(n * sbs * 16) : kb; // repacked Q3_K: gemvGgml without Q6_K's offset
         boolean six = w.kernel() == WeightMatrix.Kernel.Q6_K_X6;
         long groupBytes = (long) sbs * (six ? Q6Kx6.BLOCK : Q6Kx8.BLOCK);
-        float[] tmp = groupScratch[worker];
-        if (tmp == null) groupScratch[worker] = tmp = new float[4 * UNIT];
+        float[] tmp = groupScratch(worker);
         int[] v0 = kv, v1 = null;
         int per = cols / 2 * Q6Kx8.STRIDE;
         if (n > 1) { // prefill or a batch of sequences: this worker spreads the tokens for its chunk
@@ -504,32 +502,20 @@ public final class Matmul {
     }
 
     /**
-     * Repacked Q4_K rows {@code [r0, r1)}, tokens two at a time as {@link #rowsPackedQ6K}; tokens below
+     * Repacked Q4_K rows {@code [r0, r1)}, tokens four or two at a time (as {@link #rowsPackedQ6K} pairs them); tokens below
      * {@link #gemmTokens} in ggml's gemm grain, the others (and all of a batch of sequences) in its gemv grain.
      */
     private void rowsPackedQ4K(WeightMatrix w, int n, float[] out, int r0, int r1, int worker) {
         int cols = w.cols(), rows = w.rows(), sbs = cols / KQuants.QK, R = Q4Kx8.R;
-        float[] tmp = groupScratch[worker];
-        if (tmp == null) groupScratch[worker] = tmp = new float[4 * UNIT];
+        float[] tmp = groupScratch(worker);
         // one token (gemv): spread (kv4) or its pairs in kqi, as Q4Kx8.SPREAD; pairs of tokens read kqi
         int[] v0 = Q4Kx8.SPREAD ? kv4 : kqi;
-        for (int t = 0; t < n; t += 2) {
-            if (Q4Kx8.GEMM4 && t + 4 <= gemmTokens) { // four tokens of ggml's gemm grain per loaded weight slice
-                int q0 = t * cols / 2;
-                for (int g = r0 - r0 % R; g < r1; g += R) {
-                    long off = (long) (g / R) * sbs * Q4Kx8.BLOCK;
-                    boolean whole = g >= r0 && g + R <= r1;
-                    Q4Kx8.gemm4Fine(w.packed(), off, sbs, kqi, q0, cols / 2, kd, t * sbs, sbs, kb, t * sbs * 16, sbs * 16, kbp,
-                            whole ? out : tmp, whole ? t * rows + g : 0, whole ? rows : R);
-                    if (!whole) for (int k = 0; k < 4; k++) copyPart(tmp, k * R, out, (t + k) * rows, g, R, r0, r1);
-                }
-                t += 2; // and the loop's 2
-                continue;
-            }
-            boolean pair = t + 1 < n;
-            // gemmTokens is a multiple of 4, so a pair never straddles it
+        for (int t = 0, m; t < n; t += m) {
+            // tokens this pass: four of ggml's gemm grain per loaded weight slice (gemm4Fine), else a pair, else one;
+            // gemmTokens is a multiple of 4, so neither a four nor a pair straddles it
+            m = Q4Kx8.GEMM4 && t + 4 <= gemmTokens ? 4 : t + 1 < n ? 2 : 1;
             boolean fine = t < gemmTokens;
-            if (n > 1 && !pair && Q4Kx8.SPREAD) { // the last token of an odd batch, spread for gemv
+            if (n > 1 && m == 1 && Q4Kx8.SPREAD) { // the last token of an odd batch, spread for gemv
                 v0 = kv4Worker[worker];
                 if (v0 == null || v0.length < cols / 2 * R) kv4Worker[worker] = v0 = new int[cols / 2 * R];
                 Q4Kx8.spread(kq, t * cols, cols, v0);
@@ -537,20 +523,20 @@ public final class Matmul {
             for (int g = r0 - r0 % R; g < r1; g += R) {
                 long off = (long) (g / R) * sbs * Q4Kx8.BLOCK;
                 boolean whole = g >= r0 && g + R <= r1;
-                if (pair) {
-                    float[] dst = whole ? out : tmp;
+                float[] dst = whole ? out : tmp;
+                int q0 = t * cols / 2, q1 = q0 + cols / 2;
+                if (m == 4) {
+                    Q4Kx8.gemm4Fine(w.packed(), off, sbs, kqi, q0, cols / 2, kd, t * sbs, sbs, kb, t * sbs * 16, sbs * 16, kbp,
+                            dst, whole ? t * rows + g : 0, whole ? rows : R);
+                } else if (m == 2) {
                     int o0 = whole ? t * rows + g : 0, o1 = whole ? (t + 1) * rows + g : R;
-                    int q0 = t * cols / 2, q1 = q0 + cols / 2;
                     if (fine) Q4Kx8.gemm2Fine(w.packed(), off, sbs, kqi, q0, q1, kd, t * sbs, (t + 1) * sbs, kb, t * sbs * 16, (t + 1) * sbs * 16, kbp, dst, o0, o1);
                     else Q4Kx8.gemm2(w.packed(), off, sbs, kqi, q0, q1, kd, t * sbs, (t + 1) * sbs, kb, t * sbs * 16, (t + 1) * sbs * 16, kbp, dst, o0, o1);
                 } else {
-                    Q4Kx8.gemv(w.packed(), off, sbs, v0, Q4Kx8.SPREAD ? 0 : t * cols / 2, kd, t * sbs, kb, t * sbs * 16,
-                            whole ? out : tmp, whole ? t * rows + g : 0);
+                    Q4Kx8.gemv(w.packed(), off, sbs, v0, Q4Kx8.SPREAD ? 0 : q0, kd, t * sbs, kb, t * sbs * 16,
+                            dst, whole ? t * rows + g : 0);
                 }
-                if (!whole) {
-                    copyPart(tmp, 0, out, t * rows, g, R, r0, r1);
-                    if (pair) copyPart(tmp, R, out, (t + 1) * rows, g, R, r0, r1);
-                }
+                if (!whole) for (int k = 0; k < m; k++) copyPart(tmp, k * R, out, (t + k) * rows, g, R, r0, r1);
             }
         }
     }
@@ -564,8 +550,7 @@ public final class Matmul {
         boolean xs = isXS(w.kernel());
         int cols = w.cols(), rows = w.rows(), sbs = cols / KQuants.QK, R = xs ? IQ4XSx8.R : Q5Kx8.R;
         long block = xs ? xsBlock(w.kernel()) : Q5Kx8.BLOCK;
-        float[] tmp = groupScratch[worker];
-        if (tmp == null) groupScratch[worker] = tmp = new float[4 * UNIT];
+        float[] tmp = groupScratch(worker);
         float[] lanes = laneScratch(worker);
         for (int g = r0 - r0 % R; g < r1; g += R) {
             long off = (long) (g / R) * sbs * block;
@@ -586,8 +571,7 @@ public final class Matmul {
      */
     private void rowsPackedQ8(WeightMatrix w, int n, float[] out, int r0, int r1, int worker) {
         int cols = w.cols(), rows = w.rows(), blocks = cols / QuantKernels.QK, half = cols / 2, R = Q8x8.R;
-        float[] tmp = groupScratch[worker];
-        if (tmp == null) groupScratch[worker] = tmp = new float[4 * UNIT];
+        float[] tmp = groupScratch(worker);
         for (int g = r0 - r0 % R; g < r1; g += R) {
             boolean whole = g >= r0 && g + R <= r1;
             for (int t = 0; t < n; t++) {
@@ -829,6 +813,13 @@ public final class Matmul {
         int[] l = intScratch[worker];
         if (l == null) intScratch[worker] = l = new int[8 * Q6Kx8.R];
         return l;
+    }
+
+    /** A repacked group's outputs for up to four tokens ({@link Q4x8#gemm4}), when a chunk splits the group. */
+    private float[] groupScratch(int worker) {
+        float[] g = groupScratch[worker];
+        if (g == null) groupScratch[worker] = g = new float[4 * UNIT];
+        return g;
     }
 
     private float[] laneScratch(int worker) {
