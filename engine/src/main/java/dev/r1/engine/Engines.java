@@ -29,7 +29,11 @@ public final class Engines {
             dev.r1.models.tensor.GgmlType.Q5_K, dev.r1.models.tensor.GgmlType.Q3_K, dev.r1.models.tensor.GgmlType.Q2_K,
             dev.r1.models.tensor.GgmlType.IQ4_XS,
             dev.r1.models.tensor.GgmlType.Q4_1, dev.r1.models.tensor.GgmlType.Q5_0, dev.r1.models.tensor.GgmlType.Q5_1,
-            dev.r1.models.tensor.GgmlType.IQ4_NL);
+            dev.r1.models.tensor.GgmlType.IQ4_NL,
+            // the lookup-grid types: exact (IQuants, IQ1Quants), far slower than llama.cpp (no auto)
+            dev.r1.models.tensor.GgmlType.IQ2_XXS, dev.r1.models.tensor.GgmlType.IQ2_XS, dev.r1.models.tensor.GgmlType.IQ2_S,
+            dev.r1.models.tensor.GgmlType.IQ3_XXS, dev.r1.models.tensor.GgmlType.IQ3_S,
+            dev.r1.models.tensor.GgmlType.IQ1_S, dev.r1.models.tensor.GgmlType.IQ1_M);
 
     /**
      * The types whose Java kernels run at llama.cpp's speed (decode measured >= 0.9x, docs/BENCHMARKS.md):

@@ -32,6 +32,8 @@ public final class Matmul {
     private int[] kv4 = new int[0];
     private final int[][] kv4Worker;
     private final KQuants2.Scratch[] k2Scratch; // KQuants2's per-call arrays, one set per worker
+    private final IQuants.Scratch[] iqScratch; // IQuants' likewise
+    private final IQ1Quants.Scratch[] iq1Scratch; // and IQ1Quants'
     // Q8_0 weights read activations in the pair layout (QuantKernels.quantizeQ8Pairs), Q4_0 in natural order.
     private short[] qp = new short[0];
     private float[] qpd = new float[0];
@@ -70,6 +72,8 @@ public final class Matmul {
         this.kvWorker2 = new int[pool.size()][];
         this.kv4Worker = new int[pool.size()][];
         this.k2Scratch = new KQuants2.Scratch[pool.size()];
+        this.iqScratch = new IQuants.Scratch[pool.size()];
+        this.iq1Scratch = new IQ1Quants.Scratch[pool.size()];
     }
 
     public Parallel pool() { return pool; }
@@ -625,6 +629,14 @@ public final class Matmul {
             rowsK2(w, n, out, r0, r1, worker);
             return;
         }
+        if (IQuants.serves(w.type())) {
+            rowsIQ(w, n, out, r0, r1, worker);
+            return;
+        }
+        if (IQ1Quants.serves(w.type())) {
+            rowsIQ1(w, n, out, r0, r1, worker);
+            return;
+        }
         int cols = w.cols(), rows = w.rows(), sbs = cols / KQuants.QK;
         long rb = w.rowBytes();
         boolean q4 = w.type() == GgmlType.Q4_K;
@@ -645,6 +657,30 @@ public final class Matmul {
         for (int r = r0; r < r1; r++) {
             for (int t = 0; t < n; t++) {
                 out[t * rows + r] = KQuants2.dot(type, w.data(), r * rb, sbs, kq, kqp, t * cols, kd, t * sbs, kb, t * sbs * 16, x);
+            }
+        }
+    }
+
+    private void rowsIQ(WeightMatrix w, int n, float[] out, int r0, int r1, int worker) {
+        int cols = w.cols(), rows = w.rows(), sbs = cols / KQuants.QK;
+        IQuants.Scratch x = iqScratch[worker];
+        if (x == null) iqScratch[worker] = x = new IQuants.Scratch();
+        long rb = w.rowBytes();
+        GgmlType type = w.type();
+        for (int r = r0; r < r1; r++) {
+            for (int t = 0; t < n; t++) out[t * rows + r] = IQuants.dot(type, w.data(), r * rb, sbs, kq, t * cols, kd, t * sbs, x);
+        }
+    }
+
+    private void rowsIQ1(WeightMatrix w, int n, float[] out, int r0, int r1, int worker) {
+        int cols = w.cols(), rows = w.rows(), sbs = cols / KQuants.QK;
+        IQ1Quants.Scratch x = iq1Scratch[worker];
+        if (x == null) iq1Scratch[worker] = x = new IQ1Quants.Scratch();
+        long rb = w.rowBytes();
+        GgmlType type = w.type();
+        for (int r = r0; r < r1; r++) {
+            for (int t = 0; t < n; t++) {
+                out[t * rows + r] = IQ1Quants.dot(type, w.data(), r * rb, sbs, kq, t * cols, kd, t * sbs, kb, t * sbs * 16, x);
             }
         }
     }

@@ -79,7 +79,7 @@ public record WeightMatrix(String name, GgmlType type, int rows, int cols, Memor
         Q4_0,
         /** row-major Q8_0: Q8_0 activations in the pair layout */
         Q8_0,
-        /** row-major Q4_K / Q6_K ({@link KQuants}), Q5_K / Q3_K / Q2_K / IQ4_XS ({@link KQuants2}): Q8_K activations */
+        /** row-major Q4_K / Q6_K ({@link KQuants}), Q5_K / Q3_K / Q2_K / IQ4_XS ({@link KQuants2}), IQ1-IQ3 ({@link IQuants}, {@link IQ1Quants}): Q8_K activations */
         K_QUANT,
         /** row-major Q4_1, Q5_1 ({@link LegacyQuants}): Q8_1 activations (Q8_0's in natural order, block sums) */
         Q4_1, Q5_1,
@@ -116,6 +116,7 @@ public record WeightMatrix(String name, GgmlType type, int rows, int cols, Memor
             case Q5_1 -> packed != null ? Kernel.Q8_1_X8 : Kernel.Q5_1;
             case Q5_0 -> packed != null ? Kernel.Q8_0_X8 : Kernel.Q5_0;
             case IQ4_NL -> packed != null ? Kernel.IQ4_NL_X8 : Kernel.IQ4_NL;
+            case IQ2_XXS, IQ2_XS, IQ2_S, IQ3_XXS, IQ3_S, IQ1_S, IQ1_M -> Kernel.K_QUANT; // IQuants, IQ1Quants
             case F32 -> Kernel.F32;
             default -> Kernel.DEQUANTIZED;
         };

@@ -32,7 +32,7 @@ import org.junit.jupiter.params.provider.CsvSource;
  * products, activation quantization, SwiGLU and RMSNorm follow ggml's AVX2 order and rounding), Q4_0
  * (both engines repack it into 8-row groups and add each row's blocks in order, see {@code Q4x8}) and the
  * Q4_K/Q6_K mix, the Q5_K/Q3_K and Q2_K/IQ4_XS mixes ({@code KQuants2}), Q5_0 and IQ4_NL ({@code LegacyQuants}; IQ4_NL in the per-block order of ggml's repacked
- * kernels), Q4_1 and Q5_1, when ggml runs its {@code haswell} CPU library (the one this machine kind gets).
+ * kernels), Q4_1 and Q5_1, the IQ1-IQ3 lookup-grid types ({@code IQuants}, {@code IQ1Quants}), when ggml runs its {@code haswell} CPU library (the one this machine kind gets).
  * Q4_1, Q5_1 and tiny-llama Q8_0 were held to the tolerance until session 8: their attention inputs differed
  * now and then by a last bit, because RoPE took correctly rounded cosines and sines where ggml calls glibc's
  * {@code sinf}/{@code cosf} (which differ in ~1% of angles) and rotated without ggml's fused multiply-adds
@@ -66,7 +66,8 @@ class LlamaCppParityTest {
             "tiny-qwen2 Q5_0", "tiny-qwen2 IQ4_NL", "tiny-llama Q5_0", "tiny-llama IQ4_NL",
             "tiny-qwen2 Q4_K_WIDE", "tiny-llama Q4_K_WIDE", "tiny-qwen2 Q4_0_HD128", "tiny-llama Q8_0_HD128",
             "tiny-llama Q8_0", "tiny-qwen2 Q4_1", "tiny-qwen2 Q5_1", "tiny-llama Q4_1", "tiny-llama Q5_1",
-            "tiny-qwen2 Q6_K_WIDE", "tiny-llama Q6_K_WIDE", "tiny-llama Q4_0_HD128", "tiny-qwen2 Q3_K_WIDE", "tiny-llama Q3_K_WIDE");
+            "tiny-qwen2 Q6_K_WIDE", "tiny-llama Q6_K_WIDE", "tiny-llama Q4_0_HD128", "tiny-qwen2 Q3_K_WIDE", "tiny-llama Q3_K_WIDE",
+            "tiny-qwen2 IQ3_WIDE", "tiny-llama IQ3_WIDE", "tiny-qwen2 IQ2_WIDE", "tiny-llama IQ2_WIDE", "tiny-qwen2 IQ2S_WIDE", "tiny-llama IQ1_WIDE");
 
     static Function<TensorSpec, GgmlType> types(String mix) {
         return switch (mix) {
@@ -87,6 +88,8 @@ class LlamaCppParityTest {
             case "Q6_K_WIDE" -> ffnDown(GgmlType.Q6_K, GgmlType.Q6_K);
             // Q3_K over three super-blocks, repacked into Q6_K's layout (Q6Kx8.repackQ3K) in ggml's eight lanes
             case "Q3_K_WIDE" -> ffnDown(GgmlType.Q3_K, GgmlType.Q3_K);
+            // the lookup-grid types (IQuants), made by ggml's own quantizer from the F32 weights ({@link #gridTypes})
+            case "IQ3_WIDE", "IQ2_WIDE", "IQ2S_WIDE", "IQ1_WIDE" -> ffnDown(GgmlType.F32, GgmlType.F32);
             default -> {
                 GgmlType t = GgmlType.valueOf(mix.replace("_HD128", ""));
                 yield s -> s.isVector() ? GgmlType.F32 : t;
@@ -116,6 +119,46 @@ class LlamaCppParityTest {
         }
         Path out = dir.resolve(preset + "-" + mix + ".gguf");
         SyntheticModel.write(out, true, cfg, preset, 1234, types(mix), SyntheticModel.numberedVocabulary(cfg.vocab()).toGgufMetadata(cfg.vocab()), 1, b -> {});
+        GgmlType[] grid = switch (mix) {
+            case "IQ3_WIDE" -> new GgmlType[] {GgmlType.IQ3_S, GgmlType.IQ3_XXS};
+            case "IQ2_WIDE" -> new GgmlType[] {GgmlType.IQ2_XXS, GgmlType.IQ2_XS};
+            case "IQ2S_WIDE" -> new GgmlType[] {GgmlType.IQ2_S, GgmlType.IQ3_S};
+            case "IQ1_WIDE" -> new GgmlType[] {GgmlType.IQ1_S, GgmlType.IQ1_M};
+            default -> null;
+        };
+        return grid == null ? out : gridTypes(out, grid[0], grid[1]);
+    }
+
+    /**
+     * The file with its two F32 {@code ffn_down} matrices quantized by ggml's {@code ggml_quantize_chunk} to
+     * {@code layer0} and {@code layer1} (r1 has no IQ2/IQ3 quantizer; an importance matrix of ones, which IQ2_XXS and
+     * IQ2_XS require).
+     */
+    private static Path gridTypes(Path in, GgmlType layer0, GgmlType layer1) {
+        Path out = dir.resolve(in.getFileName().toString().replace(".gguf", "-grid.gguf"));
+        try (dev.r1.models.gguf.GgufFile src = dev.r1.models.gguf.GgufFile.open(in);
+             dev.r1.models.gguf.GgufWriter w = dev.r1.models.gguf.GgufWriter.create(out, true);
+             java.lang.foreign.Arena a = java.lang.foreign.Arena.ofConfined()) {
+            w.putAll(src.metadata());
+            Function<String, GgmlType> type = n -> n.equals("blk.0.ffn_down.weight") ? layer0 : n.equals("blk.1.ffn_down.weight") ? layer1 : null;
+            for (var t : src.tensors()) w.addTensor(t.name(), type.apply(t.name()) != null ? type.apply(t.name()) : t.type(), t.dims());
+            for (var t : src.tensors()) {
+                GgmlType g = type.apply(t.name());
+                if (g == null) {
+                    w.writeTensorData(t.name(), src.data(t));
+                    continue;
+                }
+                long rows = t.dims()[1], cols = t.dims()[0];
+                java.lang.foreign.MemorySegment q = a.allocate(g.byteSize(rows * cols), 64);
+                float[] ones = new float[(int) cols];
+                Arrays.fill(ones, 1f);
+                long n = dev.r1.bindings.llama.Llama.ggml_quantize_chunk(g.id(), src.data(t), q, 0, rows, cols,
+                        a.allocateFrom(java.lang.foreign.ValueLayout.JAVA_FLOAT, ones));
+                assertEquals(q.byteSize(), n, "ggml's size for " + g);
+                w.writeTensorData(t.name(), q);
+            }
+            w.commit();
+        }
         return out;
     }
 
@@ -129,6 +172,7 @@ class LlamaCppParityTest {
             "tiny-qwen2,Q4_1", "tiny-qwen2,Q5_0", "tiny-qwen2,Q5_1", "tiny-qwen2,IQ4_NL",
             "tiny-llama,Q4_1", "tiny-llama,Q5_0", "tiny-llama,Q5_1", "tiny-llama,IQ4_NL",
             "tiny-qwen2,Q4_K_WIDE", "tiny-llama,Q4_K_WIDE", "tiny-qwen2,Q6_K_WIDE", "tiny-llama,Q6_K_WIDE", "tiny-qwen2,Q3_K_WIDE", "tiny-llama,Q3_K_WIDE",
+            "tiny-qwen2,IQ3_WIDE", "tiny-llama,IQ3_WIDE", "tiny-qwen2,IQ2_WIDE", "tiny-llama,IQ2_WIDE", "tiny-qwen2,IQ2S_WIDE", "tiny-llama,IQ1_WIDE",
             "tiny-qwen2,Q4_0_HD128", "tiny-llama,Q4_0_HD128", "tiny-qwen2,F32_HD128", "tiny-llama,Q8_0_HD128"})
     void sameGreedyContinuationAndCloseDistributions(String preset, String mix) {
         Path gguf = write(preset, mix);

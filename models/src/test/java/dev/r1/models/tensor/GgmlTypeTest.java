@@ -221,12 +221,14 @@ class GgmlTypeTest {
     @Test
     void typesWithoutADecoderSaySoAndNameTheLlamaCppBackend() {
         assertTrue(GgmlType.Q5_K.canDequantize());
-        assertFalse(GgmlType.IQ2_XXS.canDequantize());
-        assertEquals(66, GgmlType.IQ2_XXS.typeSize());
-        assertEquals(66L * 4, GgmlType.IQ2_XXS.byteSize(1024));
+        assertTrue(GgmlType.IQ2_XXS.canDequantize());
+        assertTrue(GgmlType.IQ1_S.canDequantize());
+        assertFalse(GgmlType.TQ1_0.canDequantize());
+        assertEquals(54, GgmlType.TQ1_0.typeSize());
+        assertEquals(54L * 4, GgmlType.TQ1_0.byteSize(1024));
         ModelException e = assertThrows(ModelException.class,
-                () -> GgmlType.IQ2_XXS.dequantize(MemorySegment.ofArray(new byte[66])));
-        assertTrue(e.getMessage().contains("IQ2_XXS") && e.getMessage().contains("--backend llama.cpp"), e.getMessage());
+                () -> GgmlType.TQ1_0.dequantize(MemorySegment.ofArray(new byte[54])));
+        assertTrue(e.getMessage().contains("TQ1_0") && e.getMessage().contains("--backend llama.cpp"), e.getMessage());
         assertTrue(e.getMessage().contains("Q5_K"), e.getMessage());
     }
 

@@ -1,0 +1,88 @@
+package dev.r1.engine.cpu;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+import static java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.r1.bindings.LlamaLibrary;
+import dev.r1.bindings.NativeLibraries;
+import dev.r1.bindings.llama.Llama;
+import dev.r1.models.tensor.GgmlType;
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SymbolLookup;
+import java.lang.invoke.MethodHandle;
+import java.util.Locale;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/**
+ * The IQ2/IQ3 dot products against the functions llama.cpp runs, ggml's haswell {@code ggml_vec_dot_<type>_q8_K},
+ * bit for bit: rows of random bytes (every index, sign field and scale) and rows ggml's own quantizer made from
+ * Gaussian weights, with activations from ggml's {@code quantize_row_q8_K}; 1, 3 and 7 super-blocks a row.
+ */
+class IQuantsTest {
+    static MethodHandle quantizeRowK;
+    static SymbolLookup cpu;
+
+    @BeforeAll
+    static void load() throws Throwable {
+        LlamaLibrary lib = NativeLibraries.llama();
+        assumeTrue("haswell".equals(lib.cpuVariant()), "ggml runs its " + lib.cpuVariant() + " library, not haswell");
+        cpu = SymbolLookup.libraryLookup(lib.dir().resolve("libggml-cpu-haswell.so"), Arena.global());
+        Linker l = Linker.nativeLinker();
+        l.downcallHandle(cpu.find("ggml_cpu_init").orElseThrow(), FunctionDescriptor.ofVoid()).invokeExact();
+        quantizeRowK = l.downcallHandle(cpu.find("quantize_row_q8_K").orElseThrow(), FunctionDescriptor.ofVoid(ADDRESS, ADDRESS, JAVA_LONG));
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = GgmlType.class, names = {"IQ2_XXS", "IQ2_XS", "IQ2_S", "IQ3_XXS", "IQ3_S"})
+    void dotIsGgmls(GgmlType type) throws Throwable {
+        MethodHandle vecDot = Linker.nativeLinker().downcallHandle(
+                cpu.find("ggml_vec_dot_" + type.name().toLowerCase(Locale.ROOT) + "_q8_K").orElseThrow(),
+                FunctionDescriptor.ofVoid(JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS, JAVA_LONG, ADDRESS, JAVA_LONG, JAVA_INT));
+        SplittableRandom r = new SplittableRandom(type.id());
+        int ts = type.typeSize(), rows = 6;
+        for (int sbs : new int[] {1, 3, 7}) {
+            int cols = 256 * sbs;
+            try (Arena a = Arena.ofConfined()) {
+                MemorySegment w = a.allocate((long) ts * sbs * rows), y = a.allocate(292L * sbs), out = a.allocate(4);
+                // rows 0-2: random bytes, d of either sign; rows 3-5: ggml's quantizer on Gaussian weights
+                for (long i = 0; i < (long) ts * sbs * 3; i++) w.set(JAVA_BYTE, i, (byte) r.nextInt(256));
+                for (int b = 0; b < 3 * sbs; b++) {
+                    w.set(JAVA_SHORT_UNALIGNED, (long) ts * b, Float.floatToFloat16((float) ((r.nextDouble() - 0.5) * 2e-2)));
+                }
+                float[] f = new float[3 * cols], imatrix = new float[cols];
+                for (int i = 0; i < f.length; i++) f[i] = (float) (r.nextGaussian() * 0.02);
+                for (int i = 0; i < cols; i++) imatrix[i] = (float) (0.1 + r.nextDouble());
+                long n = Llama.ggml_quantize_chunk(type.id(), a.allocateFrom(JAVA_FLOAT, f), w.asSlice((long) ts * sbs * 3), 0, 3, cols,
+                        a.allocateFrom(JAVA_FLOAT, imatrix));
+                assertEquals((long) ts * sbs * 3, n);
+                float[] x = new float[cols];
+                for (int i = 0; i < cols; i++) x[i] = (float) r.nextGaussian();
+                quantizeRowK.invokeExact(a.allocateFrom(JAVA_FLOAT, x), y, (long) cols);
+                short[] q = new short[cols];
+                float[] d = new float[sbs];
+                int[] bs = new int[16 * sbs];
+                KQuants.quantizeQ8K(x, 0, cols, q, 0, d, 0, bs, 0);
+                IQuants.Scratch scratch = new IQuants.Scratch();
+                for (int row = 0; row < rows; row++) {
+                    vecDot.invokeExact(cols, out, 0L, w.asSlice((long) ts * row * sbs), 0L, y, 0L, 1);
+                    float want = out.get(JAVA_FLOAT, 0);
+                    float ours = IQuants.dot(type, w, (long) ts * row * sbs, sbs, q, 0, d, 0, scratch);
+                    assertEquals(Float.floatToRawIntBits(want), Float.floatToRawIntBits(ours),
+                            type + ", " + sbs + " super-blocks, row " + row + ": ggml " + want + ", ours " + ours);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,28 @@
+package dev.r1.models.tensor;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * ggml IQ3_S (3.44 bits a value): 110 bytes, f16 {@code d}, 64 low index bytes, 8 bytes of index bit 8 (one per
+ * index) into the 512-entry grid (4 magnitudes each), 32 sign bytes (one per 8 values), then 4 bytes of two
+ * 4-bit scales (one per 32 values).
+ */
+public final class IQ3_SType extends IqGridType {
+    public static final int TYPE_SIZE = 110;
+
+    public IQ3_SType() { super(TYPE_SIZE, 1f); }
+
+    @Override
+    public void decode(MemorySegment src, long base, IqGrids g, byte[] v, int vOff, int[] sc, int scOff) {
+        for (int ib = 0; ib < 8; ib++) {
+            sc[scOff + 2 * ib] = sc[scOff + 2 * ib + 1] = 2 * (u8(src, base + 106 + ib / 2) >>> (4 * (ib & 1)) & 0xF) + 1;
+            int qh = u8(src, base + 66 + ib);
+            for (int l = 0; l < 4; l++) {
+                int signs = u8(src, base + 74 + 4 * ib + l);
+                int o = vOff + 32 * ib + 8 * l;
+                four(g.iq3s[u8(src, base + 2 + 8 * ib + 2 * l) | (qh >>> (2 * l) & 1) << 8], signs, v, o);
+                four(g.iq3s[u8(src, base + 3 + 8 * ib + 2 * l) | (qh >>> (2 * l + 1) & 1) << 8], signs >> 4, v, o + 4);
+            }
+        }
+    }
+}

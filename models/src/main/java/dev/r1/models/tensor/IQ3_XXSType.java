@@ -1,0 +1,27 @@
+package dev.r1.models.tensor;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * ggml IQ3_XXS (3.06 bits a value): 98 bytes, f16 {@code d}, 64 index bytes into the 256-entry grid (4 magnitudes
+ * each), then per 32 values a 32-bit word of four 7-bit sign fields (8 values each) and the 4-bit scale.
+ */
+public final class IQ3_XXSType extends IqGridType {
+    public static final int TYPE_SIZE = 98;
+
+    public IQ3_XXSType() { super(TYPE_SIZE, 0.25f); }
+
+    @Override
+    public void decode(MemorySegment src, long base, IqGrids g, byte[] v, int vOff, int[] sc, int scOff) {
+        for (int ib = 0; ib < 8; ib++) {
+            int aux = src.get(Layouts.I32, base + 66 + 4 * ib);
+            sc[scOff + 2 * ib] = sc[scOff + 2 * ib + 1] = 2 * (aux >>> 28) + 1;
+            for (int l = 0; l < 4; l++) {
+                int signs = g.ksigns[(aux >>> (7 * l)) & 127];
+                int o = vOff + 32 * ib + 8 * l;
+                four(g.iq3xxs[u8(src, base + 2 + 8 * ib + 2 * l)], signs, v, o);
+                four(g.iq3xxs[u8(src, base + 3 + 8 * ib + 2 * l)], signs >> 4, v, o + 4);
+            }
+        }
+    }
+}
