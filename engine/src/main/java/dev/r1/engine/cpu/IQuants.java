@@ -4,6 +4,12 @@ import dev.r1.models.tensor.GgmlType;
 import dev.r1.models.tensor.IqGridType;
 import dev.r1.models.tensor.IqGrids;
 import java.lang.foreign.MemorySegment;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * IQ2_XXS, IQ2_XS, IQ2_S, IQ3_XXS and IQ3_S rows against Q8_K activations, bit-identical to ggml's AVX2
@@ -14,51 +20,99 @@ import java.lang.foreign.MemorySegment;
  * {@code madd} with the scale {@code 2s+1} of their 16 or 32 values); the lanes go to float and are fma'd with
  * {@code d_w·d_a} into eight float accumulators, summed by {@code hsum_float_8} and multiplied by 1/8 (IQ2), 1/4
  * (IQ3_XXS) or 1 (IQ3_S). The integer lanes are exact whatever order we add in, so each super-block is decoded once
- * into signed bytes and scales ({@link IqGridType#decode}, the same reading the dequantizer uses) and summed here.
+ * into signed bytes and scales ({@link IqGridType#decode}, eight values a 64-bit store; the reading the dequantizer
+ * uses) and multiplied here in 256-bit vectors against the activations in the pair layout ({@link KQuants2#toPairs}):
+ * a 32-value slice as 16 shorts (two values each), even and odd products added in 16 bits (at most 2·62·127), then
+ * adjacent shorts into 32 bits: exactly ggml's eight lanes, times the scales of their 16 values.
  *
- * <p>Speed: a scalar decode through the grid per super-block and row; these files are for memory-starved machines
- * and {@code --backend auto} gives them to llama.cpp (ggml's AVX2 loops look the grid up with one {@code set_epi64x}
- * per 32 values and multiply with {@code maddubs}).
+ * <p>Speed: the grid lookups stay scalar (ggml's AVX2 loops do the same with {@code set_epi64x}), and the products
+ * take twice ggml's instructions (no {@code maddubs}); these files are for memory-starved machines and
+ * {@code --backend auto} gives them to llama.cpp.
  */
 public final class IQuants {
     private IQuants() {}
+
+    // 256 bits whatever the machine: ggml's eight lanes are one IntVector (KQuants2's accumulators are this shape too)
+    private static final VectorSpecies<Byte> B = ByteVector.SPECIES_256;
+    private static final VectorSpecies<Short> S = ShortVector.SPECIES_256;
+    private static final VectorSpecies<Integer> I = IntVector.SPECIES_256;
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
 
     /** True for the weight types this class has kernels for. */
     public static boolean serves(GgmlType t) {
         return t.layout() instanceof IqGridType;
     }
 
-    /** A thread's arrays for {@link #dot}, kept by the caller (one per worker). */
+    /** A thread's arrays for {@link #dot}, kept by the caller (one per worker): a decoded row and its lane scales. */
     public static final class Scratch {
-        final byte[] v = new byte[256];
-        final int[] sc = new int[16], lanes = new int[8];
+        byte[] v = new byte[0];
+        int[] scales = new int[0];
+        final int[] sc = new int[16];
         final float[] acc = new float[8];
+
+        void fit(int sbs) {
+            if (v.length < 256 * sbs) {
+                v = new byte[256 * sbs];
+                scales = new int[64 * sbs];
+            }
+        }
     }
 
-    /** Row ({@code sbs} super-blocks of type {@code t} at {@code rowOff}) · one Q8_K activation row ({@code q}, {@code d}). */
-    public static float dot(GgmlType t, MemorySegment w, long rowOff, int sbs, short[] q, int qOff, float[] d, int dOff, Scratch x) {
+    /** Row ({@code sbs} super-blocks of type {@code t} at {@code rowOff}) · one Q8_K activation row ({@code qp} in the pair layout, {@code d}). */
+    public static float dot(GgmlType t, MemorySegment w, long rowOff, int sbs, short[] qp, int qOff, float[] d, int dOff, Scratch x) {
+        decodeRow(t, w, rowOff, sbs, x);
+        return dotDecoded(t, w, rowOff, sbs, x, qp, qOff, d, dOff);
+    }
+
+    /**
+     * Decodes a row into {@code x}: signed values, and per 32-value slice the eight lanes' scales (lanes 0-3 are its
+     * first 16 values, 4-7 the next 16). Once per row however many tokens ({@link #dotDecoded}) it meets.
+     */
+    public static void decodeRow(GgmlType t, MemorySegment w, long rowOff, int sbs, Scratch x) {
         IqGridType type = (IqGridType) t.layout();
         IqGrids grids = IqGrids.get();
+        x.fit(sbs);
         byte[] v = x.v;
-        int[] sc = x.sc, lanes = x.lanes;
-        float[] acc = x.acc;
-        java.util.Arrays.fill(acc, 0f);
+        int[] sc = x.sc, scales = x.scales;
         int ts = type.typeSize();
         for (int sb = 0; sb < sbs; sb++) {
-            long base = rowOff + (long) sb * ts;
-            type.decode(w, base, grids, v, 0, sc, 0);
-            float dd = Float.float16ToFloat(w.get(QuantLayouts.I16, base)) * d[dOff + sb];
-            int a = qOff + 256 * sb;
-            for (int k = 0; k < 8; k++) lanes[k] = 0;
-            for (int h = 0; h < 16; h++) { // 16 values of one scale: lanes 4·(h%2) .. 4·(h%2)+3
-                int s = sc[h], l0 = 4 * (h & 1), i0 = 16 * h;
-                for (int m = 0; m < 4; m++) {
-                    int i = i0 + 4 * m;
-                    lanes[l0 + m] += s * (v[i] * q[a + i] + v[i + 1] * q[a + i + 1] + v[i + 2] * q[a + i + 2] + v[i + 3] * q[a + i + 3]);
-                }
+            type.decode(w, rowOff + (long) sb * ts, grids, v, 256 * sb, sc, 0);
+            for (int h = 0; h < 16; h++) {
+                int o = 64 * sb + 4 * h, s = sc[h];
+                scales[o] = s;
+                scales[o + 1] = s;
+                scales[o + 2] = s;
+                scales[o + 3] = s;
             }
-            for (int k = 0; k < 8; k++) acc[k] = Math.fma(dd, (float) lanes[k], acc[k]);
         }
-        return type.factor() * KQuants2.hsum8(acc);
+    }
+
+    /** The row {@link #decodeRow} left in {@code x} (its {@code d} still read from {@code w}) · one token. */
+    public static float dotDecoded(GgmlType t, MemorySegment w, long rowOff, int sbs, Scratch x, short[] qp, int qOff, float[] d, int dOff) {
+        IqGridType type = (IqGridType) t.layout();
+        byte[] v = x.v;
+        int[] scales = x.scales;
+        IntVector c16 = IntVector.broadcast(I, 16);
+        ShortVector s8 = ShortVector.broadcast(S, (short) 8);
+        FloatVector acc = FloatVector.zero(F);
+        int ts = type.typeSize();
+        for (int sb = 0; sb < sbs; sb++) {
+            int a = qOff + 256 * sb, vo = 256 * sb, so = 64 * sb;
+            IntVector lanes = IntVector.zero(I);
+            for (int b = 0; b < 8; b++) {
+                ShortVector wv = ByteVector.fromArray(B, v, vo + 32 * b).reinterpretAsShorts();
+                ShortVector even = wv.lanewise(VectorOperators.LSHL, s8).lanewise(VectorOperators.ASHR, s8);
+                ShortVector odd = wv.lanewise(VectorOperators.ASHR, s8);
+                ShortVector p = even.mul(ShortVector.fromArray(S, qp, a + 32 * b))
+                        .add(odd.mul(ShortVector.fromArray(S, qp, a + 32 * b + 16)));
+                IntVector pi = p.reinterpretAsInts();
+                IntVector sum = pi.lanewise(VectorOperators.LSHL, c16).lanewise(VectorOperators.ASHR, c16)
+                        .add(pi.lanewise(VectorOperators.ASHR, c16));
+                lanes = sum.mul(IntVector.fromArray(I, scales, so + 8 * b)).add(lanes);
+            }
+            float dd = Float.float16ToFloat(w.get(QuantLayouts.I16, rowOff + (long) sb * ts)) * d[dOff + sb];
+            acc = ((FloatVector) lanes.convert(VectorOperators.I2F, 0)).lanewise(VectorOperators.FMA, FloatVector.broadcast(F, dd), acc);
+        }
+        return type.factor() * KQuants2.hsum8(acc, x.acc);
     }
 }

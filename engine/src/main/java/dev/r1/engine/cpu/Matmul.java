@@ -141,7 +141,7 @@ public final class Matmul {
         if (needPairs) quantize(x, n, cols, true, false);
         if (needQ8K) quantizeK(x, n, cols);
         if (anyQ3K && zeros.length < n * (cols / KQuants.QK) * 16) zeros = new int[n * (cols / KQuants.QK) * 16];
-        if (needQ8K && java.util.Arrays.stream(ws).anyMatch(w -> KQuants2.serves(w.type()) && w.kernel() == WeightMatrix.Kernel.K_QUANT)) {
+        if (needQ8K && java.util.Arrays.stream(ws).anyMatch(w -> (KQuants2.serves(w.type()) || IQuants.serves(w.type())) && w.kernel() == WeightMatrix.Kernel.K_QUANT)) {
             if (kqp.length < n * cols) kqp = new short[n * cols];
             short[] from = kq, to = kqp;
             pool.forRange(n, 1, (a, b) -> KQuants2.toPairs(from, a * cols, (b - a) * cols, to, a * cols));
@@ -668,7 +668,8 @@ public final class Matmul {
         long rb = w.rowBytes();
         GgmlType type = w.type();
         for (int r = r0; r < r1; r++) {
-            for (int t = 0; t < n; t++) out[t * rows + r] = IQuants.dot(type, w.data(), r * rb, sbs, kq, t * cols, kd, t * sbs, x);
+            IQuants.decodeRow(type, w.data(), r * rb, sbs, x); // once for all the tokens
+            for (int t = 0; t < n; t++) out[t * rows + r] = IQuants.dotDecoded(type, w.data(), r * rb, sbs, x, kqp, t * cols, kd, t * sbs);
         }
     }
 

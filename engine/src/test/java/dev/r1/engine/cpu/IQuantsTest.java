@@ -31,6 +31,7 @@ import org.junit.jupiter.params.provider.EnumSource;
  * Gaussian weights, with activations from ggml's {@code quantize_row_q8_K}; 1, 3 and 7 super-blocks a row.
  */
 class IQuantsTest {
+
     static MethodHandle quantizeRowK;
     static SymbolLookup cpu;
 
@@ -74,11 +75,13 @@ class IQuantsTest {
                 float[] d = new float[sbs];
                 int[] bs = new int[16 * sbs];
                 KQuants.quantizeQ8K(x, 0, cols, q, 0, d, 0, bs, 0);
+                short[] qp = new short[cols];
+                KQuants2.toPairs(q, 0, cols, qp, 0);
                 IQuants.Scratch scratch = new IQuants.Scratch();
                 for (int row = 0; row < rows; row++) {
                     vecDot.invokeExact(cols, out, 0L, w.asSlice((long) ts * row * sbs), 0L, y, 0L, 1);
                     float want = out.get(JAVA_FLOAT, 0);
-                    float ours = IQuants.dot(type, w, (long) ts * row * sbs, sbs, q, 0, d, 0, scratch);
+                    float ours = IQuants.dot(type, w, (long) ts * row * sbs, sbs, qp, 0, d, 0, scratch);
                     assertEquals(Float.floatToRawIntBits(want), Float.floatToRawIntBits(ours),
                             type + ", " + sbs + " super-blocks, row " + row + ": ggml " + want + ", ours " + ours);
                 }

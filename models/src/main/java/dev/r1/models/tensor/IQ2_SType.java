@@ -17,9 +17,10 @@ public final class IQ2_SType extends IqGridType {
             int s = u8(src, base + 74 + ib), qh = u8(src, base + 66 + ib);
             sc[scOff + 2 * ib] = 2 * (s & 0xF) + 1;
             sc[scOff + 2 * ib + 1] = 2 * (s >>> 4) + 1;
+            int qs = src.get(Layouts.I32, base + 2 + 4 * ib), signs = src.get(Layouts.I32, base + 34 + 4 * ib);
             for (int l = 0; l < 4; l++) {
-                int idx = u8(src, base + 2 + 4 * ib + l) | (qh >>> (2 * l) & 3) << 8;
-                eight(g.iq2s[idx], u8(src, base + 34 + 4 * ib + l), v, vOff + 32 * ib + 8 * l);
+                int idx = (qs >>> (8 * l) & 0xFF) | (qh >>> (2 * l) & 3) << 8;
+                eight(g.iq2s[idx], MASK8[signs >>> (8 * l) & 0xFF], v, vOff + 32 * ib + 8 * l);
             }
         }
     }

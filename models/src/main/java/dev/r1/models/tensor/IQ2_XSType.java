@@ -17,9 +17,10 @@ public final class IQ2_XSType extends IqGridType {
             int s = u8(src, base + 66 + ib);
             sc[scOff + 2 * ib] = 2 * (s & 0xF) + 1;
             sc[scOff + 2 * ib + 1] = 2 * (s >>> 4) + 1;
+            long words = src.get(Layouts.I64, base + 2 + 8 * ib);
             for (int l = 0; l < 4; l++) {
-                int q = src.get(Layouts.I16, base + 2 + 2 * (4 * ib + l)) & 0xFFFF;
-                eight(g.iq2xs[q & 511], g.ksigns[q >>> 9], v, vOff + 32 * ib + 8 * l);
+                int q = (int) (words >>> (16 * l)) & 0xFFFF;
+                eight(g.iq2xs[q & 511], g.ksignMasks[q >>> 9], v, vOff + 32 * ib + 8 * l);
             }
         }
     }

@@ -17,7 +17,7 @@ public final class IQ2_XXSType extends IqGridType {
             int idx = src.get(Layouts.I32, base + 2 + 8 * ib), aux = src.get(Layouts.I32, base + 6 + 8 * ib);
             sc[scOff + 2 * ib] = sc[scOff + 2 * ib + 1] = 2 * (aux >>> 28) + 1;
             for (int l = 0; l < 4; l++) {
-                eight(g.iq2xxs[(idx >>> (8 * l)) & 0xFF], g.ksigns[(aux >>> (7 * l)) & 127], v, vOff + 32 * ib + 8 * l);
+                eight(g.iq2xxs[(idx >>> (8 * l)) & 0xFF], g.ksignMasks[(aux >>> (7 * l)) & 127], v, vOff + 32 * ib + 8 * l);
             }
         }
     }

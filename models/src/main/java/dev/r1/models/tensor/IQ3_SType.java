@@ -17,11 +17,12 @@ public final class IQ3_SType extends IqGridType {
         for (int ib = 0; ib < 8; ib++) {
             sc[scOff + 2 * ib] = sc[scOff + 2 * ib + 1] = 2 * (u8(src, base + 106 + ib / 2) >>> (4 * (ib & 1)) & 0xF) + 1;
             int qh = u8(src, base + 66 + ib);
+            long qs = src.get(Layouts.I64, base + 2 + 8 * ib);
+            int signs = src.get(Layouts.I32, base + 74 + 4 * ib);
             for (int l = 0; l < 4; l++) {
-                int signs = u8(src, base + 74 + 4 * ib + l);
-                int o = vOff + 32 * ib + 8 * l;
-                four(g.iq3s[u8(src, base + 2 + 8 * ib + 2 * l) | (qh >>> (2 * l) & 1) << 8], signs, v, o);
-                four(g.iq3s[u8(src, base + 3 + 8 * ib + 2 * l) | (qh >>> (2 * l + 1) & 1) << 8], signs >> 4, v, o + 4);
+                int i1 = ((int) (qs >>> (16 * l)) & 0xFF) | (qh >>> (2 * l) & 1) << 8;
+                int i2 = ((int) (qs >>> (16 * l + 8)) & 0xFF) | (qh >>> (2 * l + 1) & 1) << 8;
+                eight(pair(g.iq3s[i1], g.iq3s[i2]), MASK8[signs >>> (8 * l) & 0xFF], v, vOff + 32 * ib + 8 * l);
             }
         }
     }

@@ -16,11 +16,10 @@ public final class IQ3_XXSType extends IqGridType {
         for (int ib = 0; ib < 8; ib++) {
             int aux = src.get(Layouts.I32, base + 66 + 4 * ib);
             sc[scOff + 2 * ib] = sc[scOff + 2 * ib + 1] = 2 * (aux >>> 28) + 1;
+            long qs = src.get(Layouts.I64, base + 2 + 8 * ib);
             for (int l = 0; l < 4; l++) {
-                int signs = g.ksigns[(aux >>> (7 * l)) & 127];
-                int o = vOff + 32 * ib + 8 * l;
-                four(g.iq3xxs[u8(src, base + 2 + 8 * ib + 2 * l)], signs, v, o);
-                four(g.iq3xxs[u8(src, base + 3 + 8 * ib + 2 * l)], signs >> 4, v, o + 4);
+                int i1 = (int) (qs >>> (16 * l)) & 0xFF, i2 = (int) (qs >>> (16 * l + 8)) & 0xFF;
+                eight(pair(g.iq3xxs[i1], g.iq3xxs[i2]), g.ksignMasks[(aux >>> (7 * l)) & 127], v, vOff + 32 * ib + 8 * l);
             }
         }
     }

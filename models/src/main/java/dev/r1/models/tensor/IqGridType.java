@@ -1,6 +1,9 @@
 package dev.r1.models.tensor;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 
 /**
  * The ggml lookup-grid types IQ2_XXS, IQ2_XS, IQ2_S, IQ3_XXS and IQ3_S: super-blocks of 256 values with an f16
@@ -53,20 +56,31 @@ public abstract sealed class IqGridType implements TypeLayout
         }
     }
 
-    /** Eight values from a grid entry {@code grid} (a byte each) and 8 sign bits, into {@code v[o..o+8)}. */
-    static void eight(long grid, int signs, byte[] v, int o) {
-        for (int j = 0; j < 8; j++) {
-            int m = (int) (grid >>> (8 * j)) & 0xFF;
-            v[o + j] = (byte) ((signs >> j & 1) != 0 ? -m : m);
+    private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final long ONES = 0x0101010101010101L;
+    /** 8 sign bits as a byte mask: byte j 0xFF where bit j is set. */
+    public static final long[] MASK8 = new long[256];
+
+    static {
+        for (int b = 0; b < 256; b++) {
+            long m = 0;
+            for (int j = 0; j < 8; j++) if ((b >> j & 1) != 0) m |= 0xFFL << (8 * j);
+            MASK8[b] = m;
         }
     }
 
-    /** Four values from a grid entry (a byte each) and 4 sign bits. */
-    static void four(int grid, int signs, byte[] v, int o) {
-        for (int j = 0; j < 4; j++) {
-            int m = (grid >>> (8 * j)) & 0xFF;
-            v[o + j] = (byte) ((signs >> j & 1) != 0 ? -m : m);
-        }
+    /**
+     * Eight magnitudes (a byte each, 1..127) with the signs of {@code mask} ({@link #MASK8}) into {@code v[o..o+8)}, eight
+     * bytes at once: where the mask is 0xFF, {@code (m ^ 0xFF) + 1} is {@code -m} in that byte and, as no grid magnitude
+     * is 0 ({@code IqGridTypesTest}), never carries into the next one.
+     */
+    static void eight(long grid, long mask, byte[] v, int o) {
+        LONGS.set(v, o, (grid ^ mask) + (mask & ONES));
+    }
+
+    /** Two grid entries of four magnitudes as one of eight (IQ3). */
+    static long pair(int lo, int hi) {
+        return lo & 0xFFFFFFFFL | (long) hi << 32;
     }
 
     static int u8(MemorySegment src, long at) {

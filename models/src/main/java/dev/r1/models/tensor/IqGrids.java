@@ -34,6 +34,8 @@ public final class IqGrids {
     public final int[] iq3xxs, iq3s;
     /** IQ2_XXS/IQ2_XS/IQ3_XXS sign fields: 7 bits name 8 signs (bit j set: value j negative). */
     public final byte[] ksigns;
+    /** The same as byte masks (byte j 0xFF where value j is negative), what the decoders apply. */
+    public final long[] ksignMasks = new long[128];
     /** IQ1_S and IQ1_M (2048 entries): eight signed values in {-1, 0, 1}, byte j = value j. */
     public final long[] iq1s;
 
@@ -46,6 +48,7 @@ public final class IqGrids {
         this.iq3xxs = iq3xxs;
         this.iq3s = iq3s;
         this.ksigns = ksigns;
+        for (int i = 0; i < 128; i++) ksignMasks[i] = IqGridType.MASK8[ksigns[i] & 0xFF];
         this.iq1s = iq1s;
     }
 
@@ -184,7 +187,8 @@ public final class IqGrids {
         long v = 0;
         for (int j = 0; j < 4; j++) {
             float m = y[o + j] * scale;
-            if (!(m >= 0 && m <= 255 && m == (int) m)) {
+            // 1..127: the kernels negate a byte in place (IqGridType.eight), which needs a magnitude that is not 0
+            if (!(m >= 1 && m <= 127 && m == (int) m)) {
                 throw new ModelException("ggml's library gave a grid value " + y[o + j] + " that is not a magnitude: "
                         + "not the pinned " + NativeLibraries.PINNED + "?");
             }
