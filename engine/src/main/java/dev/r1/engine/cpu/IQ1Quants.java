@@ -113,4 +113,31 @@ public final class IQ1Quants {
         }
         return Math.fma(KQuants2.hsum8(acc2), IQ1_SType.DELTA, KQuants2.hsum8(acc));
     }
+
+    /**
+     * llama.cpp's panel order for {@link IQuants#PANEL_MIN}+ tokens ({@link IQuants#dotPanel}): values {@code 8·grid ± 1}
+     * (the delta folded in), per super-block one exact integer sum, {@code sumf = fma((float) sum, (d/8)·d_a, sumf)}.
+     */
+    public static float dotPanel(GgmlType t, MemorySegment w, long rowOff, int sbs, short[] q, int qOff, float[] d, int dOff, Scratch x) {
+        IqGrids grids = IqGrids.get();
+        byte[] v = x.v, delta = x.delta;
+        int[] sc = x.sc;
+        boolean s = t == GgmlType.IQ1_S;
+        int ts = s ? IQ1_SType.TYPE_SIZE : IQ1_MType.TYPE_SIZE;
+        float sumf = 0;
+        for (int sb = 0; sb < sbs; sb++) {
+            long base = rowOff + (long) sb * ts;
+            if (s) IQ1_SType.decode(w, base, grids, v, 0, sc, 0, delta, 0);
+            else IQ1_MType.decode(w, base, grids, v, 0, sc, 0, delta, 0);
+            int a = qOff + 256 * sb, sumi = 0;
+            for (int h = 0; h < 16; h++) {
+                int isum = 0;
+                for (int i = 16 * h; i < 16 * h + 16; i++) isum += (8 * v[i] + delta[i >> 3]) * q[a + i];
+                sumi += sc[h] * isum;
+            }
+            float dfac = (s ? IQ1_SType.d(w, base) : IQ1_MType.d(w, base)) * 0.125f;
+            sumf = Math.fma((float) sumi, dfac * d[dOff + sb], sumf);
+        }
+        return sumf;
+    }
 }

@@ -115,4 +115,45 @@ public final class IQuants {
         }
         return type.factor() * KQuants2.hsum8(acc, x.acc);
     }
+
+    /**
+     * llama.cpp's order for a matmul of {@link #PANEL_MIN} or more tokens (ggml-cpu's IQ panel gemm, {@code iqp.cpp}, taken
+     * on x86 for the IQ1-IQ3 types and IQ4_XS where the rows come in eights): per super-block one exact integer sum,
+     * {@code sumf = fma((float) sum, (d·factor)·d_a, sumf)}, no lanes and no final factor. The row left by {@link #decodeRow}.
+     */
+    public static float dotPanel(GgmlType t, MemorySegment w, long rowOff, int sbs, Scratch x, short[] qp, int qOff, float[] d, int dOff) {
+        IqGridType type = (IqGridType) t.layout();
+        byte[] v = x.v;
+        int[] scales = x.scales;
+        IntVector c16 = IntVector.broadcast(I, 16);
+        ShortVector s8 = ShortVector.broadcast(S, (short) 8);
+        float sumf = 0, factor = type.factor();
+        int ts = type.typeSize();
+        for (int sb = 0; sb < sbs; sb++) {
+            int a = qOff + 256 * sb, vo = 256 * sb, so = 64 * sb;
+            IntVector lanes = IntVector.zero(I);
+            for (int b = 0; b < 8; b++) {
+                ShortVector wv = ByteVector.fromArray(B, v, vo + 32 * b).reinterpretAsShorts();
+                ShortVector even = wv.lanewise(VectorOperators.LSHL, s8).lanewise(VectorOperators.ASHR, s8);
+                ShortVector odd = wv.lanewise(VectorOperators.ASHR, s8);
+                ShortVector p = even.mul(ShortVector.fromArray(S, qp, a + 32 * b))
+                        .add(odd.mul(ShortVector.fromArray(S, qp, a + 32 * b + 16)));
+                IntVector pi = p.reinterpretAsInts();
+                IntVector sum = pi.lanewise(VectorOperators.LSHL, c16).lanewise(VectorOperators.ASHR, c16)
+                        .add(pi.lanewise(VectorOperators.ASHR, c16));
+                lanes = sum.mul(IntVector.fromArray(I, scales, so + 8 * b)).add(lanes);
+            }
+            float dfac = Float.float16ToFloat(w.get(QuantLayouts.I16, rowOff + (long) sb * ts)) * factor;
+            sumf = Math.fma((float) lanes.reduceLanes(VectorOperators.ADD), dfac * d[dOff + sb], sumf);
+        }
+        return sumf;
+    }
+
+    /** The fewest tokens for which llama.cpp takes its panel gemm ({@code GGML_IQP_MIN_BATCH}), for rows in eights. */
+    public static final int PANEL_MIN = 8;
+
+    /** Whether llama.cpp multiplies a matrix of {@code rows} by {@code n} tokens in its panel order ({@link #dotPanel}). */
+    public static boolean panel(int rows, int n) {
+        return n >= PANEL_MIN && rows % 8 == 0;
+    }
 }

@@ -667,9 +667,14 @@ public final class Matmul {
         if (x == null) iqScratch[worker] = x = new IQuants.Scratch();
         long rb = w.rowBytes();
         GgmlType type = w.type();
+        boolean panel = IQuants.panel(rows, n);
         for (int r = r0; r < r1; r++) {
             IQuants.decodeRow(type, w.data(), r * rb, sbs, x); // once for all the tokens
-            for (int t = 0; t < n; t++) out[t * rows + r] = IQuants.dotDecoded(type, w.data(), r * rb, sbs, x, kqp, t * cols, kd, t * sbs);
+            if (panel) { // llama.cpp's order for this many tokens
+                for (int t = 0; t < n; t++) out[t * rows + r] = IQuants.dotPanel(type, w.data(), r * rb, sbs, x, kqp, t * cols, kd, t * sbs);
+            } else {
+                for (int t = 0; t < n; t++) out[t * rows + r] = IQuants.dotDecoded(type, w.data(), r * rb, sbs, x, kqp, t * cols, kd, t * sbs);
+            }
         }
     }
 
@@ -681,7 +686,8 @@ public final class Matmul {
         GgmlType type = w.type();
         for (int r = r0; r < r1; r++) {
             for (int t = 0; t < n; t++) {
-                out[t * rows + r] = IQ1Quants.dot(type, w.data(), r * rb, sbs, kq, t * cols, kd, t * sbs, kb, t * sbs * 16, x);
+                out[t * rows + r] = IQuants.panel(rows, n) ? IQ1Quants.dotPanel(type, w.data(), r * rb, sbs, kq, t * cols, kd, t * sbs, x)
+                        : IQ1Quants.dot(type, w.data(), r * rb, sbs, kq, t * cols, kd, t * sbs, kb, t * sbs * 16, x);
             }
         }
     }

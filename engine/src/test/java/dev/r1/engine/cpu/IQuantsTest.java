@@ -88,4 +88,61 @@ class IQuantsTest {
             }
         }
     }
+
+    /**
+     * A whole matmul through ggml's own graph ({@code ggml_mul_mat} on its haswell library), 16 rows by 4, 7, 8 and 12
+     * tokens: below 8 tokens ggml dots each row as {@code vec_dot} does ({@link IQuants#dot}), from 8 on it takes its
+     * IQ panel gemm, whose float order {@link IQuants#dotPanel} and {@link IQ1Quants#dotPanel} follow. Bit for bit.
+     */
+    @ParameterizedTest
+    @EnumSource(value = GgmlType.class, names = {"IQ2_XXS", "IQ2_XS", "IQ2_S", "IQ3_XXS", "IQ3_S", "IQ1_S", "IQ1_M"})
+    void matmulIsGgmls(GgmlType type) throws Throwable {
+        OneOpGgml.load();
+        SplittableRandom r = new SplittableRandom(31 + type.id());
+        int rows = 16, sbs = 3, cols = 256 * sbs, ts = type.typeSize();
+        for (int n : new int[] {4, 7, 8, 12}) {
+            try (Arena a = Arena.ofConfined()) {
+                MemorySegment ctx = OneOpGgml.context(a, 16L << 20);
+                try {
+                    MemorySegment tw = (MemorySegment) OneOpGgml.newTensor4d.invokeExact(ctx, type.id(), (long) cols, (long) rows, 1L, 1L);
+                    MemorySegment tx = (MemorySegment) OneOpGgml.newTensor4d.invokeExact(ctx, OneOpGgml.F32, (long) cols, (long) n, 1L, 1L);
+                    MemorySegment w = OneOpGgml.data(tw, (long) ts * sbs * rows), xs = OneOpGgml.data(tx, 4L * cols * n);
+                    float[] f = new float[rows * cols], imatrix = new float[cols];
+                    for (int i = 0; i < f.length; i++) f[i] = (float) (r.nextGaussian() * 0.02);
+                    for (int i = 0; i < cols; i++) imatrix[i] = (float) (0.1 + r.nextDouble());
+                    Llama.ggml_quantize_chunk(type.id(), a.allocateFrom(JAVA_FLOAT, f), w, 0, rows, cols, a.allocateFrom(JAVA_FLOAT, imatrix));
+                    float[] x = new float[n * cols];
+                    for (int i = 0; i < x.length; i++) x[i] = (float) r.nextGaussian();
+                    MemorySegment.copy(x, 0, xs, JAVA_FLOAT, 0, x.length);
+                    MemorySegment out = (MemorySegment) OneOpGgml.mulMat.invokeExact(ctx, tw, tx);
+                    org.junit.jupiter.api.Assertions.assertTrue(OneOpGgml.compute(ctx, out, 2), "ggml_graph_compute");
+                    float[] theirs = OneOpGgml.data(out, 4L * rows * n).toArray(JAVA_FLOAT);
+                    short[] q = new short[n * cols], qp = new short[n * cols];
+                    float[] d = new float[n * sbs];
+                    int[] bs = new int[n * 16 * sbs];
+                    KQuants.quantizeQ8K(x, 0, n * cols, q, 0, d, 0, bs, 0);
+                    KQuants2.toPairs(q, 0, n * cols, qp, 0);
+                    IQuants.Scratch s = new IQuants.Scratch();
+                    IQ1Quants.Scratch s1 = new IQ1Quants.Scratch();
+                    boolean panel = IQuants.panel(rows, n);
+                    for (int row = 0; row < rows; row++) {
+                        long off = (long) row * ts * sbs;
+                        if (IQuants.serves(type)) IQuants.decodeRow(type, w, off, sbs, s);
+                        for (int t = 0; t < n; t++) {
+                            float ours = IQ1Quants.serves(type)
+                                    ? (panel ? IQ1Quants.dotPanel(type, w, off, sbs, q, t * cols, d, t * sbs, s1)
+                                            : IQ1Quants.dot(type, w, off, sbs, q, t * cols, d, t * sbs, bs, t * sbs * 16, s1))
+                                    : panel ? IQuants.dotPanel(type, w, off, sbs, s, qp, t * cols, d, t * sbs)
+                                            : IQuants.dotDecoded(type, w, off, sbs, s, qp, t * cols, d, t * sbs);
+                            float want = theirs[t * rows + row];
+                            assertEquals(Float.floatToRawIntBits(want), Float.floatToRawIntBits(ours),
+                                    type + ", " + n + " tokens, row " + row + ", token " + t + ": ggml " + want + ", ours " + ours);
+                        }
+                    }
+                } finally {
+                    OneOpGgml.free.invokeExact(ctx);
+                }
+            }
+        }
+    }
 }

@@ -30,7 +30,7 @@ final class OneOpGgml {
     static final int ROPE_NORMAL = 0, ROPE_NEOX = 2;
     static final StructLayout INIT_PARAMS = MemoryLayout.structLayout(JAVA_LONG.withName("mem_size"),
             ADDRESS.withName("mem_buffer"), JAVA_BOOLEAN.withName("no_alloc"), MemoryLayout.paddingLayout(7));
-    static MethodHandle init, free, newTensor4d, flashAttn, rope, newGraph, buildForward, compute, getData;
+    static MethodHandle init, free, newTensor4d, flashAttn, rope, newGraph, buildForward, compute, getData, mulMat;
 
     static synchronized void load() {
         if (init != null) return;
@@ -54,6 +54,7 @@ final class OneOpGgml {
         rope = l.downcallHandle(base.find("ggml_rope_ext").orElseThrow(), FunctionDescriptor.of(ADDRESS, ADDRESS, ADDRESS,
                 ADDRESS, ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_FLOAT, JAVA_FLOAT, JAVA_FLOAT, JAVA_FLOAT, JAVA_FLOAT, JAVA_FLOAT));
         newGraph = l.downcallHandle(base.find("ggml_new_graph").orElseThrow(), FunctionDescriptor.of(ADDRESS, ADDRESS));
+        mulMat = l.downcallHandle(base.find("ggml_mul_mat").orElseThrow(), FunctionDescriptor.of(ADDRESS, ADDRESS, ADDRESS, ADDRESS));
         buildForward = l.downcallHandle(base.find("ggml_build_forward_expand").orElseThrow(),
                 FunctionDescriptor.ofVoid(ADDRESS, ADDRESS));
         compute = l.downcallHandle(cpu.find("ggml_graph_compute_with_ctx").orElseThrow(),
