@@ -46,7 +46,7 @@ public final class IQuants {
     /** A thread's arrays for {@link #dot}, kept by the caller (one per worker): a decoded row and its lane scales. */
     public static final class Scratch {
         byte[] v = new byte[0];
-        int[] scales = new int[0];
+        int[] scales = new int[0], pairScales = new int[0];
         final int[] sc = new int[16];
         final float[] acc = new float[8];
 
@@ -54,6 +54,7 @@ public final class IQuants {
             if (v.length < 256 * sbs) {
                 v = new byte[256 * sbs];
                 scales = new int[64 * sbs];
+                pairScales = new int[128 * sbs];
             }
         }
     }
@@ -77,6 +78,7 @@ public final class IQuants {
         int ts = type.typeSize();
         for (int sb = 0; sb < sbs; sb++) {
             type.decode(w, rowOff + (long) sb * ts, grids, v, 256 * sb, sc, 0);
+            pairScales(x, sb);
             for (int h = 0; h < 16; h++) {
                 int o = 64 * sb + 4 * h, s = sc[h];
                 scales[o] = s;
@@ -116,37 +118,63 @@ public final class IQuants {
         return type.factor() * KQuants2.hsum8(acc, x.acc);
     }
 
+    // the panel's loop needs no lanes of ggml's: the repacked kernels' width (512 bits where there are 512-bit vectors)
+    private static final VectorSpecies<Short> SW = ShortVector.SPECIES_MAX.withShape(VectorWidths.REPACK);
+    private static final VectorSpecies<Integer> IW = IntVector.SPECIES_MAX.withShape(VectorWidths.REPACK);
+    private static final VectorSpecies<Byte> BW = VectorSpecies.of(byte.class, jdk.incubator.vector.VectorShape.forBitSize(VectorWidths.REPACK.vectorBitSize() / 2));
+
     /**
      * llama.cpp's order for a matmul of {@link #PANEL_MIN} or more tokens (ggml-cpu's IQ panel gemm, {@code iqp.cpp}, taken
-     * on x86 for the IQ1-IQ3 types and IQ4_XS where the rows come in eights): per super-block one exact integer sum,
-     * {@code sumf = fma((float) sum, (d·factor)·d_a, sumf)}, no lanes and no final factor. The row left by {@link #decodeRow}.
+     * on x86 for the IQ1-IQ3 types and IQ4_XS where the rows come in eights): per super-block one exact integer sum
+     * (each 16 values' products times their integer scale), {@code sumf = fma((float) sum, (d·factor)·d_a, sumf)}, no lanes
+     * and no final factor. The row left by {@link #decodeRow} or {@link #decodeRowIQ4XS}; activations {@code q} in
+     * natural order: a vector of values widened to 16 bits times the activations, adjacent products added into 32 bits,
+     * times the scale of their 16.
      */
-    public static float dotPanel(GgmlType t, MemorySegment w, long rowOff, int sbs, Scratch x, short[] qp, int qOff, float[] d, int dOff) {
-        IqGridType type = (IqGridType) t.layout();
+    public static float dotPanel(GgmlType t, MemorySegment w, long rowOff, int sbs, Scratch x, short[] q, int qOff, float[] d, int dOff) {
         byte[] v = x.v;
-        int[] scales = x.scales;
-        IntVector c16 = IntVector.broadcast(I, 16);
-        ShortVector s8 = ShortVector.broadcast(S, (short) 8);
-        float sumf = 0, factor = type.factor();
-        int ts = type.typeSize();
+        int[] pairScales = x.pairScales;
+        int ls = SW.length();
+        IntVector c16 = IntVector.broadcast(IW, 16);
+        float sumf = 0, factor = t == GgmlType.IQ4_XS ? 1f : ((IqGridType) t.layout()).factor();
+        int ts = t.typeSize();
         for (int sb = 0; sb < sbs; sb++) {
-            int a = qOff + 256 * sb, vo = 256 * sb, so = 64 * sb;
-            IntVector lanes = IntVector.zero(I);
-            for (int b = 0; b < 8; b++) {
-                ShortVector wv = ByteVector.fromArray(B, v, vo + 32 * b).reinterpretAsShorts();
-                ShortVector even = wv.lanewise(VectorOperators.LSHL, s8).lanewise(VectorOperators.ASHR, s8);
-                ShortVector odd = wv.lanewise(VectorOperators.ASHR, s8);
-                ShortVector p = even.mul(ShortVector.fromArray(S, qp, a + 32 * b))
-                        .add(odd.mul(ShortVector.fromArray(S, qp, a + 32 * b + 16)));
-                IntVector pi = p.reinterpretAsInts();
-                IntVector sum = pi.lanewise(VectorOperators.LSHL, c16).lanewise(VectorOperators.ASHR, c16)
-                        .add(pi.lanewise(VectorOperators.ASHR, c16));
-                lanes = sum.mul(IntVector.fromArray(I, scales, so + 8 * b)).add(lanes);
+            int a = qOff + 256 * sb, vo = 256 * sb;
+            IntVector acc = IntVector.zero(IW);
+            for (int i = 0; i < 256; i += ls) {
+                ShortVector wv = (ShortVector) ByteVector.fromArray(BW, v, vo + i).convertShape(VectorOperators.B2S, SW, 0);
+                IntVector pi = wv.mul(ShortVector.fromArray(SW, q, a + i)).reinterpretAsInts();
+                IntVector sum = pi.lanewise(VectorOperators.LSHL, c16).lanewise(VectorOperators.ASHR, c16).add(pi.lanewise(VectorOperators.ASHR, c16));
+                acc = sum.mul(IntVector.fromArray(IW, pairScales, (vo + i) / 2)).add(acc);
             }
             float dfac = Float.float16ToFloat(w.get(QuantLayouts.I16, rowOff + (long) sb * ts)) * factor;
-            sumf = Math.fma((float) lanes.reduceLanes(VectorOperators.ADD), dfac * d[dOff + sb], sumf);
+            sumf = Math.fma((float) acc.reduceLanes(VectorOperators.ADD), dfac * d[dOff + sb], sumf);
         }
         return sumf;
+    }
+
+    /** Decodes an IQ4_XS row for {@link #dotPanel}: its levels as signed bytes, the scale {@code ls - 32} of each 16. */
+    public static void decodeRowIQ4XS(MemorySegment w, long rowOff, int sbs, Scratch x) {
+        x.fit(sbs);
+        byte[] v = x.v;
+        int[] sc = x.sc;
+        for (int sb = 0; sb < sbs; sb++) {
+            long base = rowOff + (long) sb * dev.r1.models.tensor.IQ4_XSType.TYPE_SIZE;
+            for (int j = 0; j < 8; j++) {
+                sc[2 * j] = sc[2 * j + 1] = dev.r1.models.tensor.IQ4_XSType.scale(w, base, j) - 32;
+                for (int l = 0; l < 16; l++) {
+                    int b = w.get(java.lang.foreign.ValueLayout.JAVA_BYTE, base + dev.r1.models.tensor.IQ4_XSType.OFF_QS + 16L * j + l) & 0xFF;
+                    v[256 * sb + 32 * j + l] = (byte) dev.r1.models.tensor.IQ4_NLType.value(b & 0xF);
+                    v[256 * sb + 32 * j + l + 16] = (byte) dev.r1.models.tensor.IQ4_NLType.value(b >>> 4);
+                }
+            }
+            pairScales(x, sb);
+        }
+    }
+
+    /** Each value pair's scale (the pair's 16 values' integer scale) for {@link #dotPanel}, from {@code x.sc}. */
+    private static void pairScales(Scratch x, int sb) {
+        for (int k = 0; k < 128; k++) x.pairScales[128 * sb + k] = x.sc[k >> 3];
     }
 
     /** The fewest tokens for which llama.cpp takes its panel gemm ({@code GGML_IQP_MIN_BATCH}), for rows in eights. */

@@ -671,10 +671,21 @@ public final class Matmul {
         for (int r = r0; r < r1; r++) {
             IQuants.decodeRow(type, w.data(), r * rb, sbs, x); // once for all the tokens
             if (panel) { // llama.cpp's order for this many tokens
-                for (int t = 0; t < n; t++) out[t * rows + r] = IQuants.dotPanel(type, w.data(), r * rb, sbs, x, kqp, t * cols, kd, t * sbs);
+                for (int t = 0; t < n; t++) out[t * rows + r] = IQuants.dotPanel(type, w.data(), r * rb, sbs, x, kq, t * cols, kd, t * sbs);
             } else {
                 for (int t = 0; t < n; t++) out[t * rows + r] = IQuants.dotDecoded(type, w.data(), r * rb, sbs, x, kqp, t * cols, kd, t * sbs);
             }
+        }
+    }
+
+    private void rowsIQ4XSPanel(WeightMatrix w, int n, float[] out, int r0, int r1, int worker) {
+        int cols = w.cols(), rows = w.rows(), sbs = cols / KQuants.QK;
+        IQuants.Scratch x = iqScratch[worker];
+        if (x == null) iqScratch[worker] = x = new IQuants.Scratch();
+        long rb = w.rowBytes();
+        for (int r = r0; r < r1; r++) {
+            IQuants.decodeRowIQ4XS(w.data(), r * rb, sbs, x);
+            for (int t = 0; t < n; t++) out[t * rows + r] = IQuants.dotPanel(GgmlType.IQ4_XS, w.data(), r * rb, sbs, x, kq, t * cols, kd, t * sbs);
         }
     }
 
@@ -776,6 +787,10 @@ public final class Matmul {
     private void rows(WeightMatrix w, float[] x, int n, float[] out, int r0, int r1, int worker) {
         int cols = w.cols(), rows = w.rows();
         long rb = w.rowBytes();
+        if (w.type() == GgmlType.IQ4_XS && IQuants.panel(rows, n)) { // llama.cpp's IQ panel order, from the file's rows
+            rowsIQ4XSPanel(w, n, out, r0, r1, worker);
+            return;
+        }
         switch (w.kernel()) {
             case Q6_K_X8, Q6_K_X8_GGML, Q6_K_X6, Q3_K_X8 -> rowsPackedQ6K(w, n, out, r0, r1, worker);
             case Q4_K_X8 -> rowsPackedQ4K(w, n, out, r0, r1, worker);

@@ -92,15 +92,15 @@ class IQuantsTest {
     /**
      * A whole matmul through ggml's own graph ({@code ggml_mul_mat} on its haswell library), 16 rows by 4, 7, 8 and 12
      * tokens: below 8 tokens ggml dots each row as {@code vec_dot} does ({@link IQuants#dot}), from 8 on it takes its
-     * IQ panel gemm, whose float order {@link IQuants#dotPanel} and {@link IQ1Quants#dotPanel} follow. Bit for bit.
+     * IQ panel gemm, whose float order {@link IQuants#dotPanel} and {@link IQ1Quants#dotPanel} follow (IQ4_XS too). Bit for bit.
      */
     @ParameterizedTest
-    @EnumSource(value = GgmlType.class, names = {"IQ2_XXS", "IQ2_XS", "IQ2_S", "IQ3_XXS", "IQ3_S", "IQ1_S", "IQ1_M"})
+    @EnumSource(value = GgmlType.class, names = {"IQ2_XXS", "IQ2_XS", "IQ2_S", "IQ3_XXS", "IQ3_S", "IQ1_S", "IQ1_M", "IQ4_XS"})
     void matmulIsGgmls(GgmlType type) throws Throwable {
         OneOpGgml.load();
         SplittableRandom r = new SplittableRandom(31 + type.id());
         int rows = 16, sbs = 3, cols = 256 * sbs, ts = type.typeSize();
-        for (int n : new int[] {4, 7, 8, 12}) {
+        for (int n : type == GgmlType.IQ4_XS ? new int[] {8, 12} : new int[] {4, 7, 8, 12}) { // IQ4_XS below 8: KQuants2Test
             try (Arena a = Arena.ofConfined()) {
                 MemorySegment ctx = OneOpGgml.context(a, 16L << 20);
                 try {
@@ -128,11 +128,12 @@ class IQuantsTest {
                     for (int row = 0; row < rows; row++) {
                         long off = (long) row * ts * sbs;
                         if (IQuants.serves(type)) IQuants.decodeRow(type, w, off, sbs, s);
+                        if (type == GgmlType.IQ4_XS) IQuants.decodeRowIQ4XS(w, off, sbs, s);
                         for (int t = 0; t < n; t++) {
                             float ours = IQ1Quants.serves(type)
                                     ? (panel ? IQ1Quants.dotPanel(type, w, off, sbs, q, t * cols, d, t * sbs, s1)
                                             : IQ1Quants.dot(type, w, off, sbs, q, t * cols, d, t * sbs, bs, t * sbs * 16, s1))
-                                    : panel ? IQuants.dotPanel(type, w, off, sbs, s, qp, t * cols, d, t * sbs)
+                                    : panel ? IQuants.dotPanel(type, w, off, sbs, s, q, t * cols, d, t * sbs)
                                             : IQuants.dotDecoded(type, w, off, sbs, s, qp, t * cols, d, t * sbs);
                             float want = theirs[t * rows + row];
                             assertEquals(Float.floatToRawIntBits(want), Float.floatToRawIntBits(ours),
