@@ -46,7 +46,7 @@ public final class IQuants {
     /** A thread's arrays for {@link #dot}, kept by the caller (one per worker): a decoded row and its lane scales. */
     public static final class Scratch {
         byte[] v = new byte[0];
-        int[] scales = new int[0], pairScales = new int[0];
+        int[] scales = new int[0];
         final int[] sc = new int[16];
         final float[] acc = new float[8];
 
@@ -54,7 +54,6 @@ public final class IQuants {
             if (v.length < 256 * sbs) {
                 v = new byte[256 * sbs];
                 scales = new int[64 * sbs];
-                pairScales = new int[128 * sbs];
             }
         }
     }
@@ -78,14 +77,7 @@ public final class IQuants {
         int ts = type.typeSize();
         for (int sb = 0; sb < sbs; sb++) {
             type.decode(w, rowOff + (long) sb * ts, grids, v, 256 * sb, sc, 0);
-            pairScales(x, sb);
-            for (int h = 0; h < 16; h++) {
-                int o = 64 * sb + 4 * h, s = sc[h];
-                scales[o] = s;
-                scales[o + 1] = s;
-                scales[o + 2] = s;
-                scales[o + 3] = s;
-            }
+            quadScales(x, sb);
         }
     }
 
@@ -121,36 +113,50 @@ public final class IQuants {
     // the panel's loop needs no lanes of ggml's: the repacked kernels' width (512 bits where there are 512-bit vectors)
     private static final VectorSpecies<Short> SW = ShortVector.SPECIES_MAX.withShape(VectorWidths.REPACK);
     private static final VectorSpecies<Integer> IW = IntVector.SPECIES_MAX.withShape(VectorWidths.REPACK);
-    private static final VectorSpecies<Byte> BW = VectorSpecies.of(byte.class, jdk.incubator.vector.VectorShape.forBitSize(VectorWidths.REPACK.vectorBitSize() / 2));
+    private static final VectorSpecies<Byte> BW2 = ByteVector.SPECIES_MAX.withShape(VectorWidths.REPACK);
 
     /**
      * llama.cpp's order for a matmul of {@link #PANEL_MIN} or more tokens (ggml-cpu's IQ panel gemm, {@code iqp.cpp}, taken
      * on x86 for the IQ1-IQ3 types and IQ4_XS where the rows come in eights): per super-block one exact integer sum
      * (each 16 values' products times their integer scale), {@code sumf = fma((float) sum, (d·factor)·d_a, sumf)}, no lanes
-     * and no final factor. The row left by {@link #decodeRow} or {@link #decodeRowIQ4XS}; activations {@code q} in
-     * natural order: a vector of values widened to 16 bits times the activations, adjacent products added into 32 bits,
-     * times the scale of their 16.
+     * and no final factor. The row left by {@link #decodeRow} or {@link #decodeRowIQ4XS}; activations {@code qw} in the
+     * pair layout at this width ({@link #toPairsWide}): a vector of values as 16-bit words (two values each), even and
+     * odd products added in 16 bits (at most 2·127·127), then adjacent words into 32 bits, four values a lane, times the
+     * scale of their 16 (the {@code scales} {@link #decodeRow} keeps, one per four values).
      */
-    public static float dotPanel(GgmlType t, MemorySegment w, long rowOff, int sbs, Scratch x, short[] q, int qOff, float[] d, int dOff) {
+    public static float dotPanel(GgmlType t, MemorySegment w, long rowOff, int sbs, Scratch x, short[] qw, int qOff, float[] d, int dOff) {
         byte[] v = x.v;
-        int[] pairScales = x.pairScales;
-        int ls = SW.length();
+        int[] scales = x.scales;
+        int ls = SW.length(), step = 2 * ls; // values a step: ls words of two
         IntVector c16 = IntVector.broadcast(IW, 16);
+        ShortVector s8 = ShortVector.broadcast(SW, (short) 8);
         float sumf = 0, factor = t == GgmlType.IQ4_XS ? 1f : ((IqGridType) t.layout()).factor();
         int ts = t.typeSize();
         for (int sb = 0; sb < sbs; sb++) {
             int a = qOff + 256 * sb, vo = 256 * sb;
             IntVector acc = IntVector.zero(IW);
-            for (int i = 0; i < 256; i += ls) {
-                ShortVector wv = (ShortVector) ByteVector.fromArray(BW, v, vo + i).convertShape(VectorOperators.B2S, SW, 0);
-                IntVector pi = wv.mul(ShortVector.fromArray(SW, q, a + i)).reinterpretAsInts();
+            for (int i = 0; i < 256; i += step) {
+                ShortVector wv = ByteVector.fromArray(BW2, v, vo + i).reinterpretAsShorts();
+                ShortVector even = wv.lanewise(VectorOperators.LSHL, s8).lanewise(VectorOperators.ASHR, s8);
+                ShortVector odd = wv.lanewise(VectorOperators.ASHR, s8);
+                IntVector pi = even.mul(ShortVector.fromArray(SW, qw, a + i)).add(odd.mul(ShortVector.fromArray(SW, qw, a + i + ls)))
+                        .reinterpretAsInts();
                 IntVector sum = pi.lanewise(VectorOperators.LSHL, c16).lanewise(VectorOperators.ASHR, c16).add(pi.lanewise(VectorOperators.ASHR, c16));
-                acc = sum.mul(IntVector.fromArray(IW, pairScales, (vo + i) / 2)).add(acc);
+                acc = sum.mul(IntVector.fromArray(IW, scales, (vo + i) / 4)).add(acc);
             }
             float dfac = Float.float16ToFloat(w.get(QuantLayouts.I16, rowOff + (long) sb * ts)) * factor;
             sumf = Math.fma((float) acc.reduceLanes(VectorOperators.ADD), dfac * d[dOff + sb], sumf);
         }
         return sumf;
+    }
+
+    /** Values a {@link #dotPanel} step takes: its activations are split into evens and odds per this many. */
+    public static final int PANEL_GROUP = 2 * ShortVector.SPECIES_MAX.withShape(VectorWidths.REPACK).length();
+
+    /** Q8_K activations {@code q[off .. off+n)} as {@link #dotPanel} reads them: per {@link #PANEL_GROUP} values, the evens then the odds. */
+    public static void toPairsWide(short[] q, int off, int n, short[] dst, int dOff) {
+        int g = PANEL_GROUP, h = g / 2;
+        for (int i = 0; i < n; i++) dst[dOff + (i / g) * g + (i % g) / 2 + (i & 1) * h] = q[off + i];
     }
 
     /** Decodes an IQ4_XS row for {@link #dotPanel}: its levels as signed bytes, the scale {@code ls - 32} of each 16. */
@@ -168,13 +174,14 @@ public final class IQuants {
                     v[256 * sb + 32 * j + l + 16] = (byte) dev.r1.models.tensor.IQ4_NLType.value(b >>> 4);
                 }
             }
-            pairScales(x, sb);
+            quadScales(x, sb);
         }
     }
 
-    /** Each value pair's scale (the pair's 16 values' integer scale) for {@link #dotPanel}, from {@code x.sc}. */
-    private static void pairScales(Scratch x, int sb) {
-        for (int k = 0; k < 128; k++) x.pairScales[128 * sb + k] = x.sc[k >> 3];
+    /** Each four values' scale (their 16 values' integer scale), from {@code x.sc}: what both dot products multiply lanes by. */
+    private static void quadScales(Scratch x, int sb) {
+        int[] scales = x.scales, sc = x.sc;
+        for (int k = 0; k < 64; k++) scales[64 * sb + k] = sc[k >> 2];
     }
 
     /** The fewest tokens for which llama.cpp takes its panel gemm ({@code GGML_IQP_MIN_BATCH}), for rows in eights. */

@@ -43,6 +43,7 @@ public final class Matmul {
     private int[] kb = new int[0];
     private float[] kbp = new float[0]; // kb's sums of 32 as floats (Q4Kx8.minSums), for the repacked Q4_K kernels' mins
     private short[] kqp = new short[0]; // the same in the pair layout (KQuants2.toPairs), for KQuants2's kernels
+    private short[] kqw = new short[0]; // and in IQuants.dotPanel's (llama.cpp's IQ panel order, 8+ tokens)
     private int[] zeros = new int[0]; // never written: the sums repacked Q3_K reads in Q6Kx8.gemvGgml
     private int[] kqi = new int[0]; // the same as value pairs in ints (Q4Kx8.pairs), for repacked Q4_K batches
     private final float[][] rowScratch;
@@ -145,6 +146,11 @@ public final class Matmul {
             if (kqp.length < n * cols) kqp = new short[n * cols];
             short[] from = kq, to = kqp;
             pool.forRange(n, 1, (a, b) -> KQuants2.toPairs(from, a * cols, (b - a) * cols, to, a * cols));
+        }
+        if (needQ8K && java.util.Arrays.stream(ws).anyMatch(w -> (IQuants.serves(w.type()) || w.type() == GgmlType.IQ4_XS) && IQuants.panel(w.rows(), n))) {
+            if (kqw.length < n * cols) kqw = new short[n * cols];
+            short[] from = kq, to = kqw;
+            pool.forRange(n, 1, (a, b) -> IQuants.toPairsWide(from, a * cols, (b - a) * cols, to, a * cols));
         }
         if (anyKPairs || anyPackedQ4K && (n > 1 || !Q4Kx8.SPREAD)) { // pairs: two-token kernels, one token where not spread, Q5Kx8
             if (kqi.length < n * cols / 2) kqi = new int[n * cols / 2];
@@ -671,7 +677,7 @@ public final class Matmul {
         for (int r = r0; r < r1; r++) {
             IQuants.decodeRow(type, w.data(), r * rb, sbs, x); // once for all the tokens
             if (panel) { // llama.cpp's order for this many tokens
-                for (int t = 0; t < n; t++) out[t * rows + r] = IQuants.dotPanel(type, w.data(), r * rb, sbs, x, kq, t * cols, kd, t * sbs);
+                for (int t = 0; t < n; t++) out[t * rows + r] = IQuants.dotPanel(type, w.data(), r * rb, sbs, x, kqw, t * cols, kd, t * sbs);
             } else {
                 for (int t = 0; t < n; t++) out[t * rows + r] = IQuants.dotDecoded(type, w.data(), r * rb, sbs, x, kqp, t * cols, kd, t * sbs);
             }
@@ -685,7 +691,7 @@ public final class Matmul {
         long rb = w.rowBytes();
         for (int r = r0; r < r1; r++) {
             IQuants.decodeRowIQ4XS(w.data(), r * rb, sbs, x);
-            for (int t = 0; t < n; t++) out[t * rows + r] = IQuants.dotPanel(GgmlType.IQ4_XS, w.data(), r * rb, sbs, x, kq, t * cols, kd, t * sbs);
+            for (int t = 0; t < n; t++) out[t * rows + r] = IQuants.dotPanel(GgmlType.IQ4_XS, w.data(), r * rb, sbs, x, kqw, t * cols, kd, t * sbs);
         }
     }
 

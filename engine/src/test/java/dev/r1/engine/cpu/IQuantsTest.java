@@ -122,6 +122,8 @@ class IQuantsTest {
                     int[] bs = new int[n * 16 * sbs];
                     KQuants.quantizeQ8K(x, 0, n * cols, q, 0, d, 0, bs, 0);
                     KQuants2.toPairs(q, 0, n * cols, qp, 0);
+                    short[] qw = new short[n * cols];
+                    IQuants.toPairsWide(q, 0, n * cols, qw, 0);
                     IQuants.Scratch s = new IQuants.Scratch();
                     IQ1Quants.Scratch s1 = new IQ1Quants.Scratch();
                     boolean panel = IQuants.panel(rows, n);
@@ -133,7 +135,7 @@ class IQuantsTest {
                             float ours = IQ1Quants.serves(type)
                                     ? (panel ? IQ1Quants.dotPanel(type, w, off, sbs, q, t * cols, d, t * sbs, s1)
                                             : IQ1Quants.dot(type, w, off, sbs, q, t * cols, d, t * sbs, bs, t * sbs * 16, s1))
-                                    : panel ? IQuants.dotPanel(type, w, off, sbs, s, q, t * cols, d, t * sbs)
+                                    : panel ? IQuants.dotPanel(type, w, off, sbs, s, qw, t * cols, d, t * sbs)
                                             : IQuants.dotDecoded(type, w, off, sbs, s, qp, t * cols, d, t * sbs);
                             float want = theirs[t * rows + row];
                             assertEquals(Float.floatToRawIntBits(want), Float.floatToRawIntBits(ours),
