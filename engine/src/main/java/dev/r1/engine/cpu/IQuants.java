@@ -150,6 +150,50 @@ public final class IQuants {
         return sumf;
     }
 
+    /**
+     * {@link #dotPanel} for four tokens (token k's activations at {@code qOff + k·qStride}, scales at {@code dOff + k·dStride},
+     * result to {@code out[o + k·oStride]}): each step's values widened and split once for the four, per token the same
+     * operations, so the same floats.
+     */
+    public static void dotPanel4(GgmlType t, MemorySegment w, long rowOff, int sbs, Scratch x, short[] qw, int qOff, int qStride,
+                                 float[] d, int dOff, int dStride, float[] out, int o, int oStride) {
+        byte[] v = x.v;
+        int[] scales = x.scales;
+        int ls = SW.length(), step = 2 * ls;
+        IntVector c16 = IntVector.broadcast(IW, 16);
+        ShortVector s8 = ShortVector.broadcast(SW, (short) 8);
+        float f0 = 0, f1 = 0, f2 = 0, f3 = 0, factor = t == GgmlType.IQ4_XS ? 1f : ((IqGridType) t.layout()).factor();
+        int ts = t.typeSize(), q1 = qOff + qStride, q2 = q1 + qStride, q3 = q2 + qStride;
+        for (int sb = 0; sb < sbs; sb++) {
+            int vo = 256 * sb;
+            IntVector acc0 = IntVector.zero(IW), acc1 = acc0, acc2 = acc0, acc3 = acc0;
+            for (int i = 0; i < 256; i += step) {
+                ShortVector wv = ByteVector.fromArray(BW2, v, vo + i).reinterpretAsShorts();
+                ShortVector even = wv.lanewise(VectorOperators.LSHL, s8).lanewise(VectorOperators.ASHR, s8);
+                ShortVector odd = wv.lanewise(VectorOperators.ASHR, s8);
+                IntVector sc = IntVector.fromArray(IW, scales, (vo + i) / 4);
+                int e = vo + i;
+                IntVector p = even.mul(ShortVector.fromArray(SW, qw, qOff + e)).add(odd.mul(ShortVector.fromArray(SW, qw, qOff + e + ls))).reinterpretAsInts();
+                acc0 = p.lanewise(VectorOperators.LSHL, c16).lanewise(VectorOperators.ASHR, c16).add(p.lanewise(VectorOperators.ASHR, c16)).mul(sc).add(acc0);
+                p = even.mul(ShortVector.fromArray(SW, qw, q1 + e)).add(odd.mul(ShortVector.fromArray(SW, qw, q1 + e + ls))).reinterpretAsInts();
+                acc1 = p.lanewise(VectorOperators.LSHL, c16).lanewise(VectorOperators.ASHR, c16).add(p.lanewise(VectorOperators.ASHR, c16)).mul(sc).add(acc1);
+                p = even.mul(ShortVector.fromArray(SW, qw, q2 + e)).add(odd.mul(ShortVector.fromArray(SW, qw, q2 + e + ls))).reinterpretAsInts();
+                acc2 = p.lanewise(VectorOperators.LSHL, c16).lanewise(VectorOperators.ASHR, c16).add(p.lanewise(VectorOperators.ASHR, c16)).mul(sc).add(acc2);
+                p = even.mul(ShortVector.fromArray(SW, qw, q3 + e)).add(odd.mul(ShortVector.fromArray(SW, qw, q3 + e + ls))).reinterpretAsInts();
+                acc3 = p.lanewise(VectorOperators.LSHL, c16).lanewise(VectorOperators.ASHR, c16).add(p.lanewise(VectorOperators.ASHR, c16)).mul(sc).add(acc3);
+            }
+            float dfac = Float.float16ToFloat(w.get(QuantLayouts.I16, rowOff + (long) sb * ts)) * factor;
+            f0 = Math.fma((float) acc0.reduceLanes(VectorOperators.ADD), dfac * d[dOff + sb], f0);
+            f1 = Math.fma((float) acc1.reduceLanes(VectorOperators.ADD), dfac * d[dOff + dStride + sb], f1);
+            f2 = Math.fma((float) acc2.reduceLanes(VectorOperators.ADD), dfac * d[dOff + 2 * dStride + sb], f2);
+            f3 = Math.fma((float) acc3.reduceLanes(VectorOperators.ADD), dfac * d[dOff + 3 * dStride + sb], f3);
+        }
+        out[o] = f0;
+        out[o + oStride] = f1;
+        out[o + 2 * oStride] = f2;
+        out[o + 3 * oStride] = f3;
+    }
+
     /** Values a {@link #dotPanel} step takes: its activations are split into evens and odds per this many. */
     public static final int PANEL_GROUP = 2 * ShortVector.SPECIES_MAX.withShape(VectorWidths.REPACK).length();
 

@@ -677,7 +677,9 @@ public final class Matmul {
         for (int r = r0; r < r1; r++) {
             IQuants.decodeRow(type, w.data(), r * rb, sbs, x); // once for all the tokens
             if (panel) { // llama.cpp's order for this many tokens
-                for (int t = 0; t < n; t++) out[t * rows + r] = IQuants.dotPanel(type, w.data(), r * rb, sbs, x, kqw, t * cols, kd, t * sbs);
+                int t = 0;
+                for (; t + 4 <= n; t += 4) IQuants.dotPanel4(type, w.data(), r * rb, sbs, x, kqw, t * cols, cols, kd, t * sbs, sbs, out, t * rows + r, rows);
+                for (; t < n; t++) out[t * rows + r] = IQuants.dotPanel(type, w.data(), r * rb, sbs, x, kqw, t * cols, kd, t * sbs);
             } else {
                 for (int t = 0; t < n; t++) out[t * rows + r] = IQuants.dotDecoded(type, w.data(), r * rb, sbs, x, kqp, t * cols, kd, t * sbs);
             }
@@ -691,7 +693,9 @@ public final class Matmul {
         long rb = w.rowBytes();
         for (int r = r0; r < r1; r++) {
             IQuants.decodeRowIQ4XS(w.data(), r * rb, sbs, x);
-            for (int t = 0; t < n; t++) out[t * rows + r] = IQuants.dotPanel(GgmlType.IQ4_XS, w.data(), r * rb, sbs, x, kqw, t * cols, kd, t * sbs);
+            int t = 0; // four tokens a pass, the rest one at a time: the same floats per token
+            for (; t + 4 <= n; t += 4) IQuants.dotPanel4(GgmlType.IQ4_XS, w.data(), r * rb, sbs, x, kqw, t * cols, cols, kd, t * sbs, sbs, out, t * rows + r, rows);
+            for (; t < n; t++) out[t * rows + r] = IQuants.dotPanel(GgmlType.IQ4_XS, w.data(), r * rb, sbs, x, kqw, t * cols, kd, t * sbs);
         }
     }
 

@@ -131,6 +131,14 @@ class IQuantsTest {
                         long off = (long) row * ts * sbs;
                         if (IQuants.serves(type)) IQuants.decodeRow(type, w, off, sbs, s);
                         if (type == GgmlType.IQ4_XS) IQuants.decodeRowIQ4XS(w, off, sbs, s);
+                        if (panel && !IQ1Quants.serves(type)) { // the four-token form gives each token's floats too
+                            float[] four = new float[4 * n];
+                            IQuants.dotPanel4(type, w, off, sbs, s, qw, 0, cols, d, 0, sbs, four, 0, n);
+                            for (int t = 0; t < 4; t++) {
+                                assertEquals(Float.floatToRawIntBits(theirs[t * rows + row]), Float.floatToRawIntBits(four[t * n]),
+                                        type + ", four tokens at once, row " + row + ", token " + t);
+                            }
+                        }
                         for (int t = 0; t < n; t++) {
                             float ours = IQ1Quants.serves(type)
                                     ? (panel ? IQ1Quants.dotPanel(type, w, off, sbs, q, t * cols, d, t * sbs, s1)
