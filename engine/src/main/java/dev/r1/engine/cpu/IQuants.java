@@ -73,7 +73,7 @@ public final class IQuants {
         IqGrids grids = IqGrids.get();
         x.fit(sbs);
         byte[] v = x.v;
-        int[] sc = x.sc, scales = x.scales;
+        int[] sc = x.sc;
         int ts = type.typeSize();
         for (int sb = 0; sb < sbs; sb++) {
             type.decode(w, rowOff + (long) sb * ts, grids, v, 256 * sb, sc, 0);
@@ -230,6 +230,11 @@ public final class IQuants {
 
     /** The fewest tokens for which llama.cpp takes its panel gemm ({@code GGML_IQP_MIN_BATCH}), for rows in eights. */
     public static final int PANEL_MIN = 8;
+
+    /** Whether this matrix times {@code n} tokens takes {@link #dotPanel} (an IQ2/IQ3 type or IQ4_XS, {@link #panel}). */
+    public static boolean usesPanel(GgmlType t, int rows, int n) {
+        return (serves(t) || t == GgmlType.IQ4_XS) && panel(rows, n);
+    }
 
     /** Whether llama.cpp multiplies a matrix of {@code rows} by {@code n} tokens in its panel order ({@link #dotPanel}). */
     public static boolean panel(int rows, int n) {

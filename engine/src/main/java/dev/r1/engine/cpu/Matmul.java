@@ -142,12 +142,13 @@ public final class Matmul {
         if (needPairs) quantize(x, n, cols, true, false);
         if (needQ8K) quantizeK(x, n, cols);
         if (anyQ3K && zeros.length < n * (cols / KQuants.QK) * 16) zeros = new int[n * (cols / KQuants.QK) * 16];
-        if (needQ8K && java.util.Arrays.stream(ws).anyMatch(w -> (KQuants2.serves(w.type()) || IQuants.serves(w.type())) && w.kernel() == WeightMatrix.Kernel.K_QUANT)) {
+        if (needQ8K && java.util.Arrays.stream(ws).anyMatch(w -> (KQuants2.serves(w.type()) || IQuants.serves(w.type())) && w.kernel() == WeightMatrix.Kernel.K_QUANT
+                && !IQuants.usesPanel(w.type(), w.rows(), n))) {
             if (kqp.length < n * cols) kqp = new short[n * cols];
             short[] from = kq, to = kqp;
             pool.forRange(n, 1, (a, b) -> KQuants2.toPairs(from, a * cols, (b - a) * cols, to, a * cols));
         }
-        if (needQ8K && java.util.Arrays.stream(ws).anyMatch(w -> (IQuants.serves(w.type()) || w.type() == GgmlType.IQ4_XS) && IQuants.panel(w.rows(), n))) {
+        if (needQ8K && java.util.Arrays.stream(ws).anyMatch(w -> IQuants.usesPanel(w.type(), w.rows(), n))) {
             if (kqw.length < n * cols) kqw = new short[n * cols];
             short[] from = kq, to = kqw;
             pool.forRange(n, 1, (a, b) -> IQuants.toPairsWide(from, a * cols, (b - a) * cols, to, a * cols));
@@ -667,35 +668,25 @@ public final class Matmul {
         }
     }
 
+    /** IQ2/IQ3 rows (row-major), and IQ4_XS rows where llama.cpp's panel order applies. */
     private void rowsIQ(WeightMatrix w, int n, float[] out, int r0, int r1, int worker) {
         int cols = w.cols(), rows = w.rows(), sbs = cols / KQuants.QK;
         IQuants.Scratch x = iqScratch[worker];
         if (x == null) iqScratch[worker] = x = new IQuants.Scratch();
         long rb = w.rowBytes();
         GgmlType type = w.type();
-        boolean panel = IQuants.panel(rows, n);
+        boolean panel = IQuants.usesPanel(type, rows, n); // IQ4_XS comes here only then
         for (int r = r0; r < r1; r++) {
-            IQuants.decodeRow(type, w.data(), r * rb, sbs, x); // once for all the tokens
-            if (panel) { // llama.cpp's order for this many tokens
+            // once for all the tokens
+            if (type == GgmlType.IQ4_XS) IQuants.decodeRowIQ4XS(w.data(), r * rb, sbs, x);
+            else IQuants.decodeRow(type, w.data(), r * rb, sbs, x);
+            if (panel) { // llama.cpp's order for this many tokens; four tokens a pass, the same floats per token
                 int t = 0;
                 for (; t + 4 <= n; t += 4) IQuants.dotPanel4(type, w.data(), r * rb, sbs, x, kqw, t * cols, cols, kd, t * sbs, sbs, out, t * rows + r, rows);
                 for (; t < n; t++) out[t * rows + r] = IQuants.dotPanel(type, w.data(), r * rb, sbs, x, kqw, t * cols, kd, t * sbs);
             } else {
                 for (int t = 0; t < n; t++) out[t * rows + r] = IQuants.dotDecoded(type, w.data(), r * rb, sbs, x, kqp, t * cols, kd, t * sbs);
             }
-        }
-    }
-
-    private void rowsIQ4XSPanel(WeightMatrix w, int n, float[] out, int r0, int r1, int worker) {
-        int cols = w.cols(), rows = w.rows(), sbs = cols / KQuants.QK;
-        IQuants.Scratch x = iqScratch[worker];
-        if (x == null) iqScratch[worker] = x = new IQuants.Scratch();
-        long rb = w.rowBytes();
-        for (int r = r0; r < r1; r++) {
-            IQuants.decodeRowIQ4XS(w.data(), r * rb, sbs, x);
-            int t = 0; // four tokens a pass, the rest one at a time: the same floats per token
-            for (; t + 4 <= n; t += 4) IQuants.dotPanel4(GgmlType.IQ4_XS, w.data(), r * rb, sbs, x, kqw, t * cols, cols, kd, t * sbs, sbs, out, t * rows + r, rows);
-            for (; t < n; t++) out[t * rows + r] = IQuants.dotPanel(GgmlType.IQ4_XS, w.data(), r * rb, sbs, x, kqw, t * cols, kd, t * sbs);
         }
     }
 
@@ -797,8 +788,8 @@ public final class Matmul {
     private void rows(WeightMatrix w, float[] x, int n, float[] out, int r0, int r1, int worker) {
         int cols = w.cols(), rows = w.rows();
         long rb = w.rowBytes();
-        if (w.type() == GgmlType.IQ4_XS && IQuants.panel(rows, n)) { // llama.cpp's IQ panel order, from the file's rows
-            rowsIQ4XSPanel(w, n, out, r0, r1, worker);
+        if (w.type() == GgmlType.IQ4_XS && IQuants.usesPanel(w.type(), rows, n)) { // llama.cpp's IQ panel order, from the file's rows
+            rowsIQ(w, n, out, r0, r1, worker);
             return;
         }
         switch (w.kernel()) {
