@@ -19,7 +19,6 @@ public final class CpuAttention {
         final float[] lanes = new float[8], part = new float[128];
         final double[] exp4 = new double[4]; // ExpF's scratch
         final float[] one = new float[4], oneOut = new float[4];
-        float[] fin = new float[0], finMax = new float[0], finSum = new float[0]; // splitKv's merge
         final float[] row;
 
         Scratch(int hd) { row = new float[hd]; }
@@ -172,65 +171,108 @@ public final class CpuAttention {
         // whole ubatch, so every row of such a batch takes it)
         boolean tiled = batchRows >= TILE && caches[0].isF16() && hd % 8 == 0 && TILED;
         // and for a batch of one row over 512+ cells, it splits the cells among its threads (as many as ours)
-        int splits = batchRows == 1 && SPLIT_KV ? pool.size() : 1;
+        int splits = batchRows == 1 && n == 1 && SPLIT_KV && !tiled && caches[0].isF16() && F16_ONLINE ? pool.size() : 1;
+        if (splits > 1 && cells(pos[0] + 1) >= 512) {
+            splitKv(pool, caches[0], layer, pos[0] + 1, splits, q, heads, kvHeads, hd, scale, out);
+            return;
+        }
         pool.forRange(n * kvHeads, 1, (a, b) -> {
             for (int task = a; task < b; task++) {
                 int t = task / kvHeads, g = task % kvHeads;
                 if (tiled) tiledRow(caches[t], layer, pos[t] + 1, q, t * heads * hd, g, group, hd, scale, out);
-                else one(caches[t], layer, pos[t], q, t * heads * hd, g, group, hd, scale, out, splits);
+                else one(caches[t], layer, pos[t], q, t * heads * hd, g, group, hd, scale, out);
             }
         });
     }
 
+    /** llama.cpp's cache view for a row attending to {@code len} positions: len rounded up to 256 cells (at least 256), the rest masked. */
+    private static int cells(int len) { return Math.max(256, (len + 255) / 256 * 256); }
+
     static boolean SPLIT_KV = Boolean.parseBoolean(System.getProperty("r1.attention.splitkv", "true"));
 
+    /** Each part's maximum, sum and unnormalized accumulator, per (kv head, part) task, for the merge. */
+    private static final class Parts {
+        float[] max = new float[0], sum = new float[0], acc = new float[0], fin = new float[0];
+        float[] finMax = new float[0], finSum = new float[0];
+        final float[] one = new float[4], oneOut = new float[4];
+        final double[] exp4 = new double[4];
+
+        Parts ensure(int tasks, int group, int hd) {
+            if (sum.length < tasks * group || acc.length < tasks * group * hd) {
+                max = new float[tasks * group];
+                sum = new float[tasks * group];
+                acc = new float[tasks * group * hd];
+            }
+            if (fin.length < group * hd) {
+                fin = new float[group * hd];
+                finMax = new float[group];
+                finSum = new float[group];
+            }
+            return this;
+        }
+    }
+
+    private static final ThreadLocal<Parts> PARTS = ThreadLocal.withInitial(Parts::new); // the calling thread's
+
     /**
-     * One decoding row over {@code cells >= 512} cells in ggml's split form ({@code use_split_kv_path} of
+     * One decoding row over {@code cells(len) >= 512} cells in ggml's split form ({@code use_split_kv_path} of
      * {@code ggml_compute_forward_flash_attn_ext}): the cells cut into {@code splits} equal parts (one per
      * thread), each part's online softmax run alone (its own maximum, sum and F16 accumulator, as
      * {@link #f16Online}), then the parts merged in order, each rescaled by {@code expf} of its maximum's
-     * distance to the common one, and normalized once. Cells past {@code len} are masked.
+     * distance to the common one, and normalized once. Cells past {@code len} are masked. Every (kv head, part)
+     * is a task of its own, so all the pool's threads work even where the kv heads are fewer than the threads
+     * (the 1.5B distill has 2, the 8B to 70B 8); the merge, a few thousand operations, runs on the caller.
      */
-    private static void splitKv(KvCache cache, int layer, int len, int cells, int splits, float[] q, int qRow, int g,
-                                int group, int hd, float scale, float[] out, Scratch s) {
-        s.ensure(group, hd); // before acc is read below: this thread may not have run f16Online yet
-        if (s.fin.length < group * hd) {
-            s.fin = new float[group * hd];
-            s.finMax = new float[group];
-            s.finSum = new float[group];
-        }
-        float[] fin = s.fin, finMax = s.finMax, finSum = s.finSum, acc = s.acc;
-        java.util.Arrays.fill(fin, 0, group * hd, 0f);
-        java.util.Arrays.fill(finMax, 0, group, Float.NEGATIVE_INFINITY);
-        java.util.Arrays.fill(finSum, 0, group, 0f);
-        int part = (cells + splits - 1) / splits;
-        for (int p = 0; p < splits; p++) {
-            int from = p * part, to = Math.min(from + part, len);
-            if (from >= to) continue; // every cell masked: ggml's part has sum 0 and is skipped
-            f16Online(cache, layer, from, to, q, qRow, g, group, hd, scale, null, s);
+    private static void splitKv(Parallel pool, KvCache cache, int layer, int len, int splits, float[] q, int heads,
+                                int kvHeads, int hd, float scale, float[] out) {
+        int group = heads / kvHeads, part = (cells(len) + splits - 1) / splits;
+        Parts parts = PARTS.get().ensure(kvHeads * splits, group, hd);
+        pool.forRange(kvHeads * splits, 1, (a, b) -> {
+            for (int task = a; task < b; task++) {
+                int g = task / splits, from = task % splits * part, to = Math.min(from + part, len);
+                if (from >= to) { // every cell masked: ggml's part has sum 0 and is skipped
+                    java.util.Arrays.fill(parts.sum, task * group, (task + 1) * group, 0f);
+                    continue;
+                }
+                Scratch s = SCRATCH.get();
+                if (s == null || s.row.length != hd) SCRATCH.set(s = new Scratch(hd));
+                f16Online(cache, layer, from, to, q, 0, g, group, hd, scale, null, s);
+                System.arraycopy(s.max, 0, parts.max, task * group, group);
+                System.arraycopy(s.sum, 0, parts.sum, task * group, group);
+                System.arraycopy(s.acc, 0, parts.acc, task * group * hd, group * hd);
+            }
+        });
+        float[] fin = parts.fin, finMax = parts.finMax, finSum = parts.finSum;
+        for (int g = 0; g < kvHeads; g++) {
+            java.util.Arrays.fill(fin, 0, group * hd, 0f);
+            java.util.Arrays.fill(finMax, 0, group, Float.NEGATIVE_INFINITY);
+            java.util.Arrays.fill(finSum, 0, group, 0f);
+            for (int p = 0; p < splits; p++) {
+                int task = g * splits + p;
+                for (int hh = 0; hh < group; hh++) {
+                    float sum = parts.sum[task * group + hh], max = parts.max[task * group + hh];
+                    if (sum == 0) continue;
+                    float mNew = Math.max(finMax[hh], max);
+                    parts.one[0] = finMax[hh] - mNew;
+                    parts.one[1] = max - mNew;
+                    ExpF.exp(parts.one, parts.oneOut, 2, parts.exp4);
+                    float old = parts.oneOut[0], now = parts.oneOut[1];
+                    int o = hh * hd, a = (task * group + hh) * hd;
+                    // a·old + b·now as ggml's build computes it: the second product rounded, the first fused
+                    for (int i = 0; i < hd; i++) fin[o + i] = Math.fma(fin[o + i], old, parts.acc[a + i] * now);
+                    finSum[hh] = Math.fma(finSum[hh], old, sum * now);
+                    finMax[hh] = mNew;
+                }
+            }
+            int base = g * group * hd;
             for (int hh = 0; hh < group; hh++) {
-                float sum = s.sum[hh];
-                if (sum == 0) continue;
-                float mNew = Math.max(finMax[hh], s.max[hh]);
-                s.one[0] = finMax[hh] - mNew;
-                s.one[1] = s.max[hh] - mNew;
-                ExpF.exp(s.one, s.oneOut, 2, s.exp4);
-                float old = s.oneOut[0], now = s.oneOut[1];
-                int o = hh * hd;
-                // a·old + b·now as ggml's build computes it: the second product rounded, the first fused
-                for (int i = 0; i < hd; i++) fin[o + i] = Math.fma(fin[o + i], old, acc[o + i] * now);
-                finSum[hh] = Math.fma(finSum[hh], old, sum * now);
-                finMax[hh] = mNew;
+                if (finSum[hh] == 0) { // ggml leaves an empty merge unscaled (all zeros)
+                    System.arraycopy(fin, hh * hd, out, base + hh * hd, hd);
+                    continue;
+                }
+                float inv = 1f / finSum[hh];
+                for (int i = 0; i < hd; i++) out[base + hh * hd + i] = fin[hh * hd + i] * inv;
             }
-        }
-        int base = qRow + g * group * hd;
-        for (int hh = 0; hh < group; hh++) {
-            if (finSum[hh] == 0) { // ggml leaves an empty merge unscaled (all zeros)
-                System.arraycopy(fin, hh * hd, out, base + hh * hd, hd);
-                continue;
-            }
-            float inv = 1f / finSum[hh];
-            for (int i = 0; i < hd; i++) out[base + hh * hd + i] = fin[hh * hd + i] * inv;
         }
     }
 
@@ -303,17 +345,14 @@ public final class CpuAttention {
     }
 
     private static void one(KvCache cache, int layer, int pos, float[] q, int qRow, int g, int group, int hd,
-                            float scale, float[] out, int splits) {
+                            float scale, float[] out) {
         int len = pos + 1;
         Scratch s = SCRATCH.get();
         if (s == null || s.row.length != hd) SCRATCH.set(s = new Scratch(hd));
         if (s.scores.length < group * len) s.scores = new float[Math.max(group * len, 2 * s.scores.length)];
         float[] sc = s.scores, row = s.row;
         if (cache.isF16() && F16_ONLINE) {
-            // llama.cpp's cache view spans len rounded up to 256 cells (at least 256), the rest masked
-            int cells = Math.max(256, (len + 255) / 256 * 256);
-            if (splits > 1 && cells >= 512) splitKv(cache, layer, len, cells, splits, q, qRow, g, group, hd, scale, out, s);
-            else f16Online(cache, layer, 0, len, q, qRow, g, group, hd, scale, out, s);
+            f16Online(cache, layer, 0, len, q, qRow, g, group, hd, scale, out, s); // up to 256 cells, or not split
             return;
         }
         float[] qv = q;

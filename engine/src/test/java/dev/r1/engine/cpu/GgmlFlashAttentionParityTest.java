@@ -148,4 +148,42 @@ class GgmlFlashAttentionParityTest {
         float[] threaded = ggml(q, k, v, pos0, n, heads, kvHeads, hd, 2);
         for (int i = 0; i < ours.length; i++) assertEquals(Float.floatToRawIntBits(theirs[i]), Float.floatToRawIntBits(threaded[i]));
     }
+
+    /**
+     * A decoding row's split among more threads than kv heads: every (kv head, part) is a task of its own, the
+     * parts merged in order afterwards; ggml on as many threads must give the same bits. 5 threads cut 768 cells
+     * into parts of 154 (not a multiple of the 16-position key blocks), 7 threads leave the last part empty.
+     */
+    @ParameterizedTest
+    @CsvSource({
+            "600, 12, 2, 128, 3",
+            "600, 12, 2, 128, 4",
+            "700, 8, 1, 128, 5",
+            "520, 4, 2, 64, 7",
+            "1000, 6, 3, 128, 6",
+    })
+    void splitDecodeOnMoreThreadsThanKvHeadsIsGgmls(int pos0, int heads, int kvHeads, int hd, int threads) throws Throwable {
+        SplittableRandom r = new SplittableRandom(pos0 * 7L + threads);
+        int cells = pos0 + 1, kvDim = kvHeads * hd;
+        float[] k = new float[cells * kvDim], v = new float[cells * kvDim], q = new float[heads * hd];
+        for (int i = 0; i < k.length; i++) {
+            k[i] = (float) (r.nextGaussian() * 1.5);
+            v[i] = (float) r.nextGaussian();
+        }
+        for (int i = 0; i < q.length; i++) q[i] = (float) (r.nextGaussian() * 1.5);
+        KvCache cache = new KvCache(1, 1024, kvDim, true);
+        cache.store(0, 0, pos0, k, v);
+        float[] ours = new float[heads * hd];
+        try (Parallel pool = new Parallel(threads)) {
+            CpuAttention.attend(pool, cache, 0, pos0, 1, q, java.util.Arrays.copyOfRange(k, pos0 * kvDim, cells * kvDim),
+                    java.util.Arrays.copyOfRange(v, pos0 * kvDim, cells * kvDim), heads, kvHeads, hd, ours);
+        }
+        float[] theirs = ggml(q, k, v, pos0, 1, heads, kvHeads, hd, threads);
+        for (int i = 0; i < ours.length; i++) {
+            if (Math.abs(theirs[i]) < 0x1p-12f) continue; // half subnormals, as attentionIsGgmls says
+            int at = i;
+            assertEquals(Float.floatToRawIntBits(theirs[i]), Float.floatToRawIntBits(ours[i]),
+                    () -> "head " + at / hd + " dim " + at % hd + ": ours " + ours[at] + ", ggml " + theirs[at]);
+        }
+    }
 }
