@@ -148,7 +148,7 @@ public final class Matmul {
             short[] from = kq, to = kqp;
             pool.forRange(n, 1, (a, b) -> KQuants2.toPairs(from, a * cols, (b - a) * cols, to, a * cols));
         }
-        if (needQ8K && java.util.Arrays.stream(ws).anyMatch(w -> IQuants.usesPanel(w.type(), w.rows(), n))) {
+        if (needQ8K && java.util.Arrays.stream(ws).anyMatch(w -> IQuants.usesPanel(w.type(), w.rows(), n) && w.kernel() != WeightMatrix.Kernel.IQ4_XS_X8)) {
             if (kqw.length < n * cols) kqw = new short[n * cols];
             short[] from = kq, to = kqw;
             pool.forRange(n, 1, (a, b) -> IQuants.toPairsWide(from, a * cols, (b - a) * cols, to, a * cols));
@@ -563,13 +563,16 @@ public final class Matmul {
         long block = xs ? xsBlock(w.kernel()) : Q5Kx8.BLOCK;
         float[] tmp = groupScratch(worker);
         float[] lanes = laneScratch(worker);
+        // IQ4_XS times 8+ tokens: llama.cpp's IQ panel order (one integer sum a super-block), not its vec_dot's lanes
+        boolean panel = w.kernel() == WeightMatrix.Kernel.IQ4_XS_X8 && IQuants.usesPanel(w.type(), rows, n);
         for (int g = r0 - r0 % R; g < r1; g += R) {
             long off = (long) (g / R) * sbs * block;
             boolean whole = g >= r0 && g + R <= r1;
             for (int t = 0; t < n; t++) {
                 float[] dst = whole ? out : tmp;
                 int o = whole ? t * rows + g : 0;
-                if (xs) gemvXS(w.kernel(), w.packed(), off, sbs, t * cols / 2, t * sbs, lanes, dst, o);
+                if (panel) IQ4XSx8.gemvPanel(w.packed(), off, sbs, kqi, t * cols / 2, kd, t * sbs, dst, o);
+                else if (xs) gemvXS(w.kernel(), w.packed(), off, sbs, t * cols / 2, t * sbs, lanes, dst, o);
                 else Q5Kx8.gemv(w.packed(), off, sbs, kqi, t * cols / 2, kd, t * sbs, kb, t * sbs * 16, lanes, dst, o);
                 if (!whole) copyPart(tmp, 0, out, t * rows, g, R, r0, r1);
             }
@@ -788,7 +791,7 @@ public final class Matmul {
     private void rows(WeightMatrix w, float[] x, int n, float[] out, int r0, int r1, int worker) {
         int cols = w.cols(), rows = w.rows();
         long rb = w.rowBytes();
-        if (w.type() == GgmlType.IQ4_XS && IQuants.usesPanel(w.type(), rows, n)) { // llama.cpp's IQ panel order, from the file's rows
+        if (w.type() == GgmlType.IQ4_XS && w.kernel() != WeightMatrix.Kernel.IQ4_XS_X8 && IQuants.usesPanel(w.type(), rows, n)) { // llama.cpp's IQ panel order, from the file's rows
             rowsIQ(w, n, out, r0, r1, worker);
             return;
         }

@@ -237,8 +237,8 @@ class MatmulTest {
     /**
      * Repacked IQ4_XS keeps ggml's eight lanes and float operations per row, as the row-major kernel does (which
      * matches llama.cpp's bit for bit, {@code LlamaCppParityTest}'s Q2_K/IQ4_XS mix): outputs equal bit for bit,
-     * decoding alone (decodePacked's pairs, a lone group), beside another kernel in one multiply, for batches, and
-     * with every level at -127 and the sub-block scales at their extremes (-32, 31).
+     * decoding alone (decodePacked's pairs, a lone group), beside another kernel in one multiply, for batches (8+ tokens
+     * in llama.cpp's panel order), and with every level at -127 and the sub-block scales at their extremes (-32, 31).
      */
     @org.junit.jupiter.api.Test
     void repackedIQ4_XSEqualsTheRowMajorKernel() {
@@ -251,8 +251,9 @@ class MatmulTest {
             extreme.set(QuantLayouts.I16, b + 2, (short) (b % 272 == 0 ? 0xFFFF : 0)); // scales_h: ls 63 or ls 0 (-> 31, -32)
             for (int i = 4; i < 136; i++) extreme.set(java.lang.foreign.ValueLayout.JAVA_BYTE, b + i, (byte) (i < 8 ? (b % 272 == 0 ? 0xFF : 0) : 0));
         }
+        // 8+ tokens: llama.cpp's IQ panel order (IQ4XSx8.gemvPanel against IQuants.dotPanel, itself checked against ggml_mul_mat)
         sameAsRowMajor(GgmlType.IQ4_XS, rows, cols, c.w.data(), extreme, WeightMatrix.Kernel.IQ4_XS_X8,
-                data -> IQ4XSx8.repack(data, rows, cols, java.lang.foreign.Arena.ofAuto(), POOL), 82);
+                data -> IQ4XSx8.repack(data, rows, cols, java.lang.foreign.Arena.ofAuto(), POOL), 82, new int[] {1, 2, 3, 5, 8, 9, 13});
         MemorySegment copy = java.lang.foreign.Arena.ofAuto().allocate(c.w.data().byteSize());
         copy.copyFrom(c.w.data());
         copy.set(QuantLayouts.I16, 3L * (cols / 256) * 136 + 136, (short) 0x7c00); // +inf, row 3, second super-block
@@ -310,6 +311,12 @@ class MatmulTest {
      */
     private static void sameAsRowMajor(GgmlType type, int rows, int cols, MemorySegment random, MemorySegment extreme,
                                        WeightMatrix.Kernel kind, java.util.function.UnaryOperator<MemorySegment> repack, long seed) {
+        sameAsRowMajor(type, rows, cols, random, extreme, kind, repack, seed, new int[] {1, 2, 3, 5});
+    }
+
+    private static void sameAsRowMajor(GgmlType type, int rows, int cols, MemorySegment random, MemorySegment extreme,
+                                       WeightMatrix.Kernel kind, java.util.function.UnaryOperator<MemorySegment> repack, long seed,
+                                       int[] tokens) {
         Case other = random(GgmlType.Q4_0, 40, cols, seed);
         Matmul mm = new Matmul(POOL);
         SplittableRandom r = new SplittableRandom(seed + 1);
@@ -318,7 +325,7 @@ class MatmulTest {
             WeightMatrix packed = new WeightMatrix("w", type, rows, cols, data, repack.apply(data));
             assertEquals(kind, packed.kernel());
             assertEquals(WeightMatrix.Kernel.K_QUANT, plain.kernel());
-            for (int n : new int[] {1, 2, 3, 5}) {
+            for (int n : tokens) {
                 float[] x = activations(n * cols, data == extreme, r);
                 float[] got = new float[n * rows], ref = new float[n * rows], mixed = new float[n * rows], o = new float[n * 40];
                 mm.multiply(x, n, packed, got);
