@@ -347,6 +347,188 @@ public final class IQ4XSx8 {
         else panelBytes(w, off, sbs, qi, qiOff, d, dOff, out, o);
     }
 
+    /**
+     * {@link #panelNibbles} for four tokens (token k's pairs at {@code qiOff + k·qiStride}, its scales at {@code dOff +
+     * k·dStride}, its R outputs at {@code out[o + k·oStride ..)}): each loaded weight vector's levels looked up once for
+     * the four, per token the same integer sums (exact, so in any order) and the same fma a super-block, so the same floats.
+     */
+    static void panelNibbles4(MemorySegment w, long off, int sbs, int[] qi, int qiOff, int qiStride, float[] d, int dOff, int dStride,
+                              float[] out, int o, int oStride) {
+        ShortVector LOW4 = ShortVector.broadcast(S16, (short) 0x0F), LUT = ShortVector.fromArray(S16, Q8x8.NL_TABLE, 0);
+        IntVector C4 = IntVector.broadcast(I32, 4), C8 = IntVector.broadcast(I32, 8), C12 = IntVector.broadcast(I32, 12);
+        IntVector C16 = IntVector.broadcast(I32, 16);
+        FloatVector l0 = FloatVector.zero(F32), l1 = l0, l2 = l0, l3 = l0;
+        for (int s = 0; s < sbs; s++) {
+            long bo = off + (long) s * SPLIT, ho = off + (long) sbs * SPLIT + (long) s * HALF;
+            IntVector a0 = IntVector.zero(I32), a1 = a0, a2 = a0, a3 = a0;
+            for (int j = 0; j < 8; j++) {
+                IntVector sc = (IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + SC + (long) R * j, LE).convertShape(VectorOperators.B2I, I32, 0);
+                long wo = bo + VALUES + 8L * R * j, wh = ho + 8L * R * j;
+                int q0 = qiOff + s * (QK / 2) + 16 * j, q1 = q0 + qiStride, q2 = q1 + qiStride, q3 = q2 + qiStride;
+                ShortVector v, e0, e1, e2, e3;
+                IntVector p;
+                v = ShortVector.fromMemorySegment(S16, w, wo + 0L * R, LE);
+                e0 = v.lanewise(VectorOperators.AND, LOW4).selectFrom(LUT);
+                e1 = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT);
+                e2 = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C8).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT);
+                e3 = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C12).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT);
+                p = (IntVector) e0.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q0 + 0]).reinterpretShape(S16, 0)))
+                        .lanewise(VectorOperators.ADD, e1.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q0 + 1]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+                a0 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
+                        .lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a0);
+                p = (IntVector) e2.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q0 + 2]).reinterpretShape(S16, 0)))
+                        .lanewise(VectorOperators.ADD, e3.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q0 + 3]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+                a0 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
+                        .lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a0);
+                p = (IntVector) e0.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q1 + 0]).reinterpretShape(S16, 0)))
+                        .lanewise(VectorOperators.ADD, e1.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q1 + 1]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+                a1 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
+                        .lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a1);
+                p = (IntVector) e2.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q1 + 2]).reinterpretShape(S16, 0)))
+                        .lanewise(VectorOperators.ADD, e3.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q1 + 3]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+                a1 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
+                        .lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a1);
+                p = (IntVector) e0.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q2 + 0]).reinterpretShape(S16, 0)))
+                        .lanewise(VectorOperators.ADD, e1.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q2 + 1]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+                a2 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
+                        .lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a2);
+                p = (IntVector) e2.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q2 + 2]).reinterpretShape(S16, 0)))
+                        .lanewise(VectorOperators.ADD, e3.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q2 + 3]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+                a2 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
+                        .lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a2);
+                p = (IntVector) e0.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q3 + 0]).reinterpretShape(S16, 0)))
+                        .lanewise(VectorOperators.ADD, e1.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q3 + 1]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+                a3 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
+                        .lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a3);
+                p = (IntVector) e2.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q3 + 2]).reinterpretShape(S16, 0)))
+                        .lanewise(VectorOperators.ADD, e3.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q3 + 3]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+                a3 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
+                        .lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a3);
+                v = ShortVector.fromMemorySegment(S16, w, wo + 4L * R, LE);
+                e0 = v.lanewise(VectorOperators.AND, LOW4).selectFrom(LUT);
+                e1 = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT);
+                e2 = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C8).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT);
+                e3 = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C12).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT);
+                p = (IntVector) e0.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q0 + 4]).reinterpretShape(S16, 0)))
+                        .lanewise(VectorOperators.ADD, e1.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q0 + 5]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+                a0 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
+                        .lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a0);
+                p = (IntVector) e2.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q0 + 6]).reinterpretShape(S16, 0)))
+                        .lanewise(VectorOperators.ADD, e3.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q0 + 7]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+                a0 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
+                        .lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a0);
+                p = (IntVector) e0.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q1 + 4]).reinterpretShape(S16, 0)))
+                        .lanewise(VectorOperators.ADD, e1.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q1 + 5]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+                a1 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
+                        .lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a1);
+                p = (IntVector) e2.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q1 + 6]).reinterpretShape(S16, 0)))
+                        .lanewise(VectorOperators.ADD, e3.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q1 + 7]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+                a1 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
+                        .lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a1);
+                p = (IntVector) e0.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q2 + 4]).reinterpretShape(S16, 0)))
+                        .lanewise(VectorOperators.ADD, e1.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q2 + 5]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+                a2 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
+                        .lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a2);
+                p = (IntVector) e2.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q2 + 6]).reinterpretShape(S16, 0)))
+                        .lanewise(VectorOperators.ADD, e3.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q2 + 7]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+                a2 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
+                        .lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a2);
+                p = (IntVector) e0.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q3 + 4]).reinterpretShape(S16, 0)))
+                        .lanewise(VectorOperators.ADD, e1.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q3 + 5]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+                a3 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
+                        .lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a3);
+                p = (IntVector) e2.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q3 + 6]).reinterpretShape(S16, 0)))
+                        .lanewise(VectorOperators.ADD, e3.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q3 + 7]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+                a3 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
+                        .lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a3);
+                v = ShortVector.fromMemorySegment(S16, w, wh + 0L, LE);
+                e0 = v.lanewise(VectorOperators.AND, LOW4).selectFrom(LUT);
+                e1 = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT);
+                e2 = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C8).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT);
+                e3 = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C12).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT);
+                p = (IntVector) e0.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q0 + 8]).reinterpretShape(S16, 0)))
+                        .lanewise(VectorOperators.ADD, e1.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q0 + 9]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+                a0 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
+                        .lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a0);
+                p = (IntVector) e2.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q0 + 10]).reinterpretShape(S16, 0)))
+                        .lanewise(VectorOperators.ADD, e3.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q0 + 11]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+                a0 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
+                        .lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a0);
+                p = (IntVector) e0.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q1 + 8]).reinterpretShape(S16, 0)))
+                        .lanewise(VectorOperators.ADD, e1.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q1 + 9]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+                a1 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
+                        .lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a1);
+                p = (IntVector) e2.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q1 + 10]).reinterpretShape(S16, 0)))
+                        .lanewise(VectorOperators.ADD, e3.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q1 + 11]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+                a1 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
+                        .lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a1);
+                p = (IntVector) e0.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q2 + 8]).reinterpretShape(S16, 0)))
+                        .lanewise(VectorOperators.ADD, e1.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q2 + 9]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+                a2 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
+                        .lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a2);
+                p = (IntVector) e2.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q2 + 10]).reinterpretShape(S16, 0)))
+                        .lanewise(VectorOperators.ADD, e3.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q2 + 11]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+                a2 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
+                        .lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a2);
+                p = (IntVector) e0.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q3 + 8]).reinterpretShape(S16, 0)))
+                        .lanewise(VectorOperators.ADD, e1.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q3 + 9]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+                a3 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
+                        .lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a3);
+                p = (IntVector) e2.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q3 + 10]).reinterpretShape(S16, 0)))
+                        .lanewise(VectorOperators.ADD, e3.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q3 + 11]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+                a3 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
+                        .lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a3);
+                v = ShortVector.fromMemorySegment(S16, w, wh + 4L * R, LE);
+                e0 = v.lanewise(VectorOperators.AND, LOW4).selectFrom(LUT);
+                e1 = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT);
+                e2 = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C8).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT);
+                e3 = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C12).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT);
+                p = (IntVector) e0.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q0 + 12]).reinterpretShape(S16, 0)))
+                        .lanewise(VectorOperators.ADD, e1.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q0 + 13]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+                a0 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
+                        .lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a0);
+                p = (IntVector) e2.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q0 + 14]).reinterpretShape(S16, 0)))
+                        .lanewise(VectorOperators.ADD, e3.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q0 + 15]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+                a0 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
+                        .lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a0);
+                p = (IntVector) e0.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q1 + 12]).reinterpretShape(S16, 0)))
+                        .lanewise(VectorOperators.ADD, e1.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q1 + 13]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+                a1 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
+                        .lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a1);
+                p = (IntVector) e2.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q1 + 14]).reinterpretShape(S16, 0)))
+                        .lanewise(VectorOperators.ADD, e3.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q1 + 15]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+                a1 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
+                        .lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a1);
+                p = (IntVector) e0.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q2 + 12]).reinterpretShape(S16, 0)))
+                        .lanewise(VectorOperators.ADD, e1.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q2 + 13]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+                a2 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
+                        .lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a2);
+                p = (IntVector) e2.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q2 + 14]).reinterpretShape(S16, 0)))
+                        .lanewise(VectorOperators.ADD, e3.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q2 + 15]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+                a2 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
+                        .lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a2);
+                p = (IntVector) e0.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q3 + 12]).reinterpretShape(S16, 0)))
+                        .lanewise(VectorOperators.ADD, e1.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q3 + 13]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+                a3 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
+                        .lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a3);
+                p = (IntVector) e2.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q3 + 14]).reinterpretShape(S16, 0)))
+                        .lanewise(VectorOperators.ADD, e3.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q3 + 15]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+                a3 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
+                        .lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a3);
+            }
+            FloatVector dw = FloatVector.fromMemorySegment(F32, w, bo, LE);
+            l0 = dw.lanewise(VectorOperators.MUL, FloatVector.broadcast(F32, d[dOff + s])).lanewise(VectorOperators.FMA, (FloatVector) a0.convertShape(VectorOperators.I2F, F32, 0), l0);
+            l1 = dw.lanewise(VectorOperators.MUL, FloatVector.broadcast(F32, d[dOff + dStride + s])).lanewise(VectorOperators.FMA, (FloatVector) a1.convertShape(VectorOperators.I2F, F32, 0), l1);
+            l2 = dw.lanewise(VectorOperators.MUL, FloatVector.broadcast(F32, d[dOff + 2 * dStride + s])).lanewise(VectorOperators.FMA, (FloatVector) a2.convertShape(VectorOperators.I2F, F32, 0), l2);
+            l3 = dw.lanewise(VectorOperators.MUL, FloatVector.broadcast(F32, d[dOff + 3 * dStride + s])).lanewise(VectorOperators.FMA, (FloatVector) a3.convertShape(VectorOperators.I2F, F32, 0), l3);
+        }
+        FloatVector NEG0 = FloatVector.broadcast(F32, -0.0f);
+        l0.lanewise(VectorOperators.ADD, NEG0).intoArray(out, o);
+        l1.lanewise(VectorOperators.ADD, NEG0).intoArray(out, o + oStride);
+        l2.lanewise(VectorOperators.ADD, NEG0).intoArray(out, o + 2 * oStride);
+        l3.lanewise(VectorOperators.ADD, NEG0).intoArray(out, o + 3 * oStride);
+    }
+
     /** {@link #panelNibbles} on the byte layout: {@link #half}'s products, both halves in one pass, one integer sum a super-block. */
     static void panelBytes(MemorySegment w, long off, int sbs, int[] qi, int qiOff, float[] d, int dOff, float[] out, int o) {
         IntVector C16 = IntVector.broadcast(I32, 16);

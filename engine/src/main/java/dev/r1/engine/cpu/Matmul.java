@@ -568,7 +568,15 @@ public final class Matmul {
         for (int g = r0 - r0 % R; g < r1; g += R) {
             long off = (long) (g / R) * sbs * block;
             boolean whole = g >= r0 && g + R <= r1;
-            for (int t = 0; t < n; t++) {
+            int t = 0;
+            if (panel && IQ4XSx8.NIBBLES) { // four tokens a pass over the group (the same floats per token)
+                for (; t + 4 <= n; t += 4) {
+                    IQ4XSx8.panelNibbles4(w.packed(), off, sbs, kqi, t * cols / 2, cols / 2, kd, t * sbs, sbs,
+                            whole ? out : tmp, whole ? t * rows + g : 0, whole ? rows : R);
+                    if (!whole) for (int k = 0; k < 4; k++) copyPart(tmp, k * R, out, (t + k) * rows, g, R, r0, r1);
+                }
+            }
+            for (; t < n; t++) {
                 float[] dst = whole ? out : tmp;
                 int o = whole ? t * rows + g : 0;
                 if (panel) IQ4XSx8.gemvPanel(w.packed(), off, sbs, kqi, t * cols / 2, kd, t * sbs, dst, o);
