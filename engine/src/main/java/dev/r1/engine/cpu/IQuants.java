@@ -47,13 +47,16 @@ public final class IQuants {
     public static final class Scratch {
         byte[] v = new byte[0];
         int[] scales = new int[0];
+        float[] dw = new float[0]; // per super-block d_w·factor, for the panel order
         final int[] sc = new int[16];
         final float[] acc = new float[8];
+        final byte[] v1 = new byte[256], delta1 = new byte[32]; // an IQ1 super-block (decodeRowIQ1)
 
         void fit(int sbs) {
             if (v.length < 256 * sbs) {
                 v = new byte[256 * sbs];
                 scales = new int[64 * sbs];
+                dw = new float[sbs];
             }
         }
     }
@@ -78,6 +81,27 @@ public final class IQuants {
         for (int sb = 0; sb < sbs; sb++) {
             type.decode(w, rowOff + (long) sb * ts, grids, v, 256 * sb, sc, 0);
             quadScales(x, sb);
+            x.dw[sb] = Float.float16ToFloat(w.get(QuantLayouts.I16, rowOff + (long) sb * ts)) * type.factor();
+        }
+    }
+
+    /**
+     * Decodes an IQ1_S or IQ1_M row for {@link #dotPanel}: each value as {@code 8·grid ± 1} (its delta folded in, as
+     * llama.cpp's panel gemm does), the scale {@code 2s+1} of each 16, {@code d_w/8} per super-block.
+     */
+    public static void decodeRowIQ1(GgmlType t, MemorySegment w, long rowOff, int sbs, Scratch x) {
+        IqGrids grids = IqGrids.get();
+        x.fit(sbs);
+        boolean s = t == GgmlType.IQ1_S;
+        int ts = s ? dev.r1.models.tensor.IQ1_SType.TYPE_SIZE : dev.r1.models.tensor.IQ1_MType.TYPE_SIZE;
+        byte[] v = x.v, v1 = x.v1, delta = x.delta1;
+        for (int sb = 0; sb < sbs; sb++) {
+            long base = rowOff + (long) sb * ts;
+            if (s) dev.r1.models.tensor.IQ1_SType.decode(w, base, grids, v1, 0, x.sc, 0, delta, 0);
+            else dev.r1.models.tensor.IQ1_MType.decode(w, base, grids, v1, 0, x.sc, 0, delta, 0);
+            for (int i = 0; i < 256; i++) v[256 * sb + i] = (byte) (8 * v1[i] + delta[i >> 3]);
+            quadScales(x, sb);
+            x.dw[sb] = (s ? dev.r1.models.tensor.IQ1_SType.d(w, base) : dev.r1.models.tensor.IQ1_MType.d(w, base)) * 0.125f;
         }
     }
 
@@ -130,8 +154,8 @@ public final class IQuants {
         int ls = SW.length(), step = 2 * ls; // values a step: ls words of two
         IntVector c16 = IntVector.broadcast(IW, 16);
         ShortVector s8 = ShortVector.broadcast(SW, (short) 8);
-        float sumf = 0, factor = t == GgmlType.IQ4_XS ? 1f : ((IqGridType) t.layout()).factor();
-        int ts = t.typeSize();
+        float sumf = 0;
+        float[] dw = x.dw;
         for (int sb = 0; sb < sbs; sb++) {
             int a = qOff + 256 * sb, vo = 256 * sb;
             IntVector acc = IntVector.zero(IW);
@@ -144,8 +168,7 @@ public final class IQuants {
                 IntVector sum = pi.lanewise(VectorOperators.LSHL, c16).lanewise(VectorOperators.ASHR, c16).add(pi.lanewise(VectorOperators.ASHR, c16));
                 acc = sum.mul(IntVector.fromArray(IW, scales, (vo + i) / 4)).add(acc);
             }
-            float dfac = Float.float16ToFloat(w.get(QuantLayouts.I16, rowOff + (long) sb * ts)) * factor;
-            sumf = Math.fma((float) acc.reduceLanes(VectorOperators.ADD), dfac * d[dOff + sb], sumf);
+            sumf = Math.fma((float) acc.reduceLanes(VectorOperators.ADD), dw[sb] * d[dOff + sb], sumf);
         }
         return sumf;
     }
@@ -162,8 +185,9 @@ public final class IQuants {
         int ls = SW.length(), step = 2 * ls;
         IntVector c16 = IntVector.broadcast(IW, 16);
         ShortVector s8 = ShortVector.broadcast(SW, (short) 8);
-        float f0 = 0, f1 = 0, f2 = 0, f3 = 0, factor = t == GgmlType.IQ4_XS ? 1f : ((IqGridType) t.layout()).factor();
-        int ts = t.typeSize(), q1 = qOff + qStride, q2 = q1 + qStride, q3 = q2 + qStride;
+        float f0 = 0, f1 = 0, f2 = 0, f3 = 0;
+        float[] dw = x.dw;
+        int q1 = qOff + qStride, q2 = q1 + qStride, q3 = q2 + qStride;
         for (int sb = 0; sb < sbs; sb++) {
             int vo = 256 * sb;
             IntVector acc0 = IntVector.zero(IW), acc1 = acc0, acc2 = acc0, acc3 = acc0;
@@ -182,7 +206,7 @@ public final class IQuants {
                 p = even.mul(ShortVector.fromArray(SW, qw, q3 + e)).add(odd.mul(ShortVector.fromArray(SW, qw, q3 + e + ls))).reinterpretAsInts();
                 acc3 = p.lanewise(VectorOperators.LSHL, c16).lanewise(VectorOperators.ASHR, c16).add(p.lanewise(VectorOperators.ASHR, c16)).mul(sc).add(acc3);
             }
-            float dfac = Float.float16ToFloat(w.get(QuantLayouts.I16, rowOff + (long) sb * ts)) * factor;
+            float dfac = dw[sb];
             f0 = Math.fma((float) acc0.reduceLanes(VectorOperators.ADD), dfac * d[dOff + sb], f0);
             f1 = Math.fma((float) acc1.reduceLanes(VectorOperators.ADD), dfac * d[dOff + dStride + sb], f1);
             f2 = Math.fma((float) acc2.reduceLanes(VectorOperators.ADD), dfac * d[dOff + 2 * dStride + sb], f2);
@@ -219,6 +243,7 @@ public final class IQuants {
                 }
             }
             quadScales(x, sb);
+            x.dw[sb] = Float.float16ToFloat(w.get(QuantLayouts.I16, base)); // factor 1
         }
     }
 
@@ -233,7 +258,7 @@ public final class IQuants {
 
     /** Whether this matrix times {@code n} tokens takes {@link #dotPanel} (an IQ2/IQ3 type or IQ4_XS, {@link #panel}). */
     public static boolean usesPanel(GgmlType t, int rows, int n) {
-        return (serves(t) || t == GgmlType.IQ4_XS) && panel(rows, n);
+        return (serves(t) || t == GgmlType.IQ4_XS || IQ1Quants.serves(t)) && panel(rows, n);
     }
 
     /** Whether llama.cpp multiplies a matrix of {@code rows} by {@code n} tokens in its panel order ({@link #dotPanel}). */

@@ -679,17 +679,18 @@ public final class Matmul {
         }
     }
 
-    /** IQ2/IQ3 rows (row-major), and IQ4_XS rows where llama.cpp's panel order applies. */
+    /** IQ2/IQ3 rows (row-major), and IQ4_XS and IQ1 rows where llama.cpp's panel order applies. */
     private void rowsIQ(WeightMatrix w, int n, float[] out, int r0, int r1, int worker) {
         int cols = w.cols(), rows = w.rows(), sbs = cols / KQuants.QK;
         IQuants.Scratch x = iqScratch[worker];
         if (x == null) iqScratch[worker] = x = new IQuants.Scratch();
         long rb = w.rowBytes();
         GgmlType type = w.type();
-        boolean panel = IQuants.usesPanel(type, rows, n); // IQ4_XS comes here only then
+        boolean panel = IQuants.usesPanel(type, rows, n); // IQ4_XS and IQ1 come here only then
         for (int r = r0; r < r1; r++) {
             // once for all the tokens
             if (type == GgmlType.IQ4_XS) IQuants.decodeRowIQ4XS(w.data(), r * rb, sbs, x);
+            else if (IQ1Quants.serves(type)) IQuants.decodeRowIQ1(type, w.data(), r * rb, sbs, x);
             else IQuants.decodeRow(type, w.data(), r * rb, sbs, x);
             if (panel) { // llama.cpp's order for this many tokens; four tokens a pass, the same floats per token
                 int t = 0;
@@ -702,6 +703,10 @@ public final class Matmul {
     }
 
     private void rowsIQ1(WeightMatrix w, int n, float[] out, int r0, int r1, int worker) {
+        if (IQuants.usesPanel(w.type(), w.rows(), n)) { // each row decoded once for all the tokens
+            rowsIQ(w, n, out, r0, r1, worker);
+            return;
+        }
         int cols = w.cols(), rows = w.rows(), sbs = cols / KQuants.QK;
         IQ1Quants.Scratch x = iq1Scratch[worker];
         if (x == null) iq1Scratch[worker] = x = new IQ1Quants.Scratch();
@@ -709,8 +714,7 @@ public final class Matmul {
         GgmlType type = w.type();
         for (int r = r0; r < r1; r++) {
             for (int t = 0; t < n; t++) {
-                out[t * rows + r] = IQuants.panel(rows, n) ? IQ1Quants.dotPanel(type, w.data(), r * rb, sbs, kq, t * cols, kd, t * sbs, x)
-                        : IQ1Quants.dot(type, w.data(), r * rb, sbs, kq, t * cols, kd, t * sbs, kb, t * sbs * 16, x);
+                out[t * rows + r] = IQ1Quants.dot(type, w.data(), r * rb, sbs, kq, t * cols, kd, t * sbs, kb, t * sbs * 16, x);
             }
         }
     }

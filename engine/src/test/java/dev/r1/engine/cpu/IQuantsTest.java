@@ -92,7 +92,8 @@ class IQuantsTest {
     /**
      * A whole matmul through ggml's own graph ({@code ggml_mul_mat} on its haswell library), 16 rows by 4, 7, 8 and 12
      * tokens: below 8 tokens ggml dots each row as {@code vec_dot} does ({@link IQuants#dot}), from 8 on it takes its
-     * IQ panel gemm, whose float order {@link IQuants#dotPanel} and {@link IQ1Quants#dotPanel} follow (IQ4_XS too). Bit for bit.
+     * IQ panel gemm, whose float order {@link IQuants#dotPanel} and {@link IQ1Quants#dotPanel} follow (IQ4_XS too; IQ1 rows
+     * through {@link IQuants#decodeRowIQ1} as the engine runs them, and through the scalar reference). Bit for bit.
      */
     @ParameterizedTest
     @EnumSource(value = GgmlType.class, names = {"IQ2_XXS", "IQ2_XS", "IQ2_S", "IQ3_XXS", "IQ3_S", "IQ1_S", "IQ1_M", "IQ4_XS"})
@@ -131,7 +132,8 @@ class IQuantsTest {
                         long off = (long) row * ts * sbs;
                         if (IQuants.serves(type)) IQuants.decodeRow(type, w, off, sbs, s);
                         if (type == GgmlType.IQ4_XS) IQuants.decodeRowIQ4XS(w, off, sbs, s);
-                        if (panel && !IQ1Quants.serves(type)) { // the four-token form gives each token's floats too
+                        if (IQ1Quants.serves(type)) IQuants.decodeRowIQ1(type, w, off, sbs, s); // the engine's IQ1 panel
+                        if (panel) { // the four-token form gives each token's floats too
                             float[] four = new float[4 * n];
                             IQuants.dotPanel4(type, w, off, sbs, s, qw, 0, cols, d, 0, sbs, four, 0, n);
                             for (int t = 0; t < 4; t++) {
@@ -148,6 +150,10 @@ class IQuantsTest {
                             float want = theirs[t * rows + row];
                             assertEquals(Float.floatToRawIntBits(want), Float.floatToRawIntBits(ours),
                                     type + ", " + n + " tokens, row " + row + ", token " + t + ": ggml " + want + ", ours " + ours);
+                            if (panel && IQ1Quants.serves(type)) { // the scalar reference above, the engine's vector form here
+                                float v = IQuants.dotPanel(type, w, off, sbs, s, qw, t * cols, d, t * sbs);
+                                assertEquals(Float.floatToRawIntBits(want), Float.floatToRawIntBits(v), type + " decoded row, token " + t);
+                            }
                         }
                     }
                 } finally {
