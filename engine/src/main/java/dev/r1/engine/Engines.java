@@ -44,8 +44,8 @@ public final class Engines {
      * today somewhere: Q4_K ({@code Q4Kx8}) decodes a Q4_K_M file at 0.93-1.05x on Zen 4 but prefills at 0.6x (and
      * decodes at ~0.7x under AVX2 code), Q2_K 0.90-0.92x decode, 0.7x prefill in 2 bits ({@code Q2Kx4}, 512-bit machines;
      * 0.51x under AVX2 code, session 22); IQ4_NL and IQ4_XS decode at 1.1-1.3x in 4 bits on 512-bit machines but
-     * prefill at 0.4x / 0.55x (docs/BENCHMARKS.md, session 26; IQ4_XS 0.34x since its 8+-token prompts take llama.cpp's
-     * IQ panel order, session 29), and the IQ1-IQ3 types decode at 0.24-0.28x (session 29); auto is there
+     * prefill at 0.4x / 0.55x (docs/BENCHMARKS.md, session 26; IQ4_XS 0.61x since its 8+-token prompts take llama.cpp's
+     * IQ panel order on the repacked layout, session 30), and the IQ1-IQ3 types decode at 0.24-0.28x (session 29); auto is there
      * to pick the faster engine, and a type joins this set when its figure does. Q3_K joins where it runs in 4 bits
      * ({@code Q3Kx4}, 512-bit machines: a Q3_K_M file decodes at 0.96x and prefills at 1.02x, session 20; 1.27x and
      * 1.0x since session 26), and Q5_K too ({@code Q5Kx8}, 512-bit machines: a Q5_K_M file decodes at 0.91-1.0x and
