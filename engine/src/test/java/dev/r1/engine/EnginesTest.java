@@ -110,7 +110,13 @@ class EnginesTest {
             assertEquals(dev.r1.engine.cpu.Q8x8.bytes(t, rows, cols) / file, Engines.resident(t), 1e-12, t.name());
         }
         if (dev.r1.engine.cpu.IQ4XSx8.fits(rows, cols)) {
-            assertEquals(dev.r1.engine.cpu.IQ4XSx8.bytes(rows, cols) / ((double) rows * cols / 256 * 136), Engines.resident(GgmlType.IQ4_XS), 1e-12);
+            // the groups' bytes; the level table after them (bytes(0, cols)) is one per matrix
+            double groups = dev.r1.engine.cpu.IQ4XSx8.bytes(rows, cols) - dev.r1.engine.cpu.IQ4XSx8.bytes(0, cols);
+            assertEquals(groups / ((double) rows * cols / 256 * 136), Engines.resident(GgmlType.IQ4_XS), 1e-12);
+            for (GgmlType t : new GgmlType[] {GgmlType.IQ2_XXS, GgmlType.IQ3_XXS, GgmlType.IQ3_S}) { // in its 4-bit layout where it takes them
+                double want = dev.r1.engine.cpu.IQ4XSx8.servesGrid(t) ? groups / ((double) rows * cols / 256 * t.typeSize()) : 1.0;
+                assertEquals(want, Engines.resident(t), 1e-12, t.name());
+            }
         }
         assertEquals(276.0 / 210, Engines.resident(GgmlType.Q6_K), 1e-12); // a byte a value and f32 scales
         assertEquals(276.0 / 210, Engines.resident(GgmlType.Q6_K, "output.weight"), 1e-12); // the head stays so

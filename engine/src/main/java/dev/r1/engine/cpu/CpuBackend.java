@@ -77,6 +77,7 @@ public final class CpuBackend implements Backend {
         if (Q8x8.ENABLED && Q8x8.Q41_NIBBLES) four.add("Q4_1");
         if (Q8x8.ENABLED && Q8x8.NL_NIBBLES) four.add("IQ4_NL");
         if (IQ4XSx8.ENABLED && IQ4XSx8.NIBBLES) four.add("IQ4_XS");
+        if (IQ4XSx8.ENABLED && IQ4XSx8.servesGrid(GgmlType.IQ3_S)) four.add("IQ2_XXS/IQ3_XXS/IQ3_S");
         if (Q6Kx8.Q3K_ENABLED && Q3Kx4.ENABLED) four.add("Q3_K");
         return (four.isEmpty() ? "" : ", " + String.join("/", four) + " in 4 bits") + (Q2Kx4.ENABLED ? ", Q2_K in 2" : "");
     }
@@ -257,6 +258,7 @@ public final class CpuBackend implements Backend {
         MemorySegment p = null;
         if (REPACK && type == GgmlType.Q4_0 && Q4x8.fits(rows, cols)) p = Q4x8.repack(data, rows, cols, arena, pool);
         if (REPACK && IQ4XSx8.ENABLED && type == GgmlType.IQ4_XS && IQ4XSx8.fits(rows, cols)) p = IQ4XSx8.repack(data, rows, cols, arena, pool);
+        if (REPACK && IQ4XSx8.ENABLED && IQ4XSx8.servesGrid(type) && IQ4XSx8.fits(rows, cols)) p = IQ4XSx8.repackGrid(data, type, rows, cols, arena, pool);
         if (REPACK && Q8x8.ENABLED && Q8x8.serves(type) && Q8x8.fits(rows, cols)) p = Q8x8.repack(data, type, rows, cols, arena, pool);
         if (REPACK && type == GgmlType.Q6_K && Q6Kx8.fits(rows, cols)) {
             p = Q6Kx8.ggmlLanes(name) && Q6Kx6.ENABLED ? Q6Kx6.repack(data, rows, cols, arena, pool) : Q6Kx8.repack(data, rows, cols, arena, pool, Q6Kx8.ggmlLanes(name));

@@ -73,8 +73,20 @@ public final class IQ4XSx8 {
         return rows % R == 0 && cols % QK == 0 && R * 8 == SCALES.vectorBitSize() && R * 2 == S16.length() && B8.length() == S16.length();
     }
 
+    /**
+     * The 4-bit layout's level table ({@link #S16}'s lanes, the first 16 used) follows the last group: IQ4_XS's
+     * {@code kvalues_iq4nl}, or a grid type's signed grid values ({@link #repackGrid}); every kernel that looks levels
+     * up reads it from there.
+     */
+    static final int LUT_BYTES = 2 * S16.length();
+
     /** Bytes of a repacked matrix. */
-    public static long bytes(int rows, int cols) { return (long) rows / R * (cols / QK) * BLOCK; }
+    public static long bytes(int rows, int cols) { return (long) rows / R * (cols / QK) * BLOCK + LUT_BYTES; }
+
+    /** The level table {@link #repack} or {@link #repackGrid} left at the end of {@code w}. */
+    private static ShortVector lut(MemorySegment w) {
+        return ShortVector.fromMemorySegment(S16, w, w.byteSize() - LUT_BYTES, LE);
+    }
 
     /**
      * Repacks an IQ4_XS matrix into {@code arena}, groups of rows spread over {@code pool}; null when one of its
@@ -83,7 +95,8 @@ public final class IQ4XSx8 {
     public static MemorySegment repack(MemorySegment src, int rows, int cols, Arena arena, Parallel pool) {
         int sbs = cols / QK, groups = rows / R, in = IQ4_XSType.TYPE_SIZE;
         long rowBytes = (long) sbs * in;
-        MemorySegment dst = arena.allocate((long) groups * sbs * BLOCK, 64);
+        MemorySegment dst = arena.allocate(bytes(rows, cols), 64);
+        MemorySegment.copy(Q8x8.NL_TABLE, 0, dst, ValueLayout.JAVA_SHORT_UNALIGNED, dst.byteSize() - LUT_BYTES, S16.length());
         boolean[] bad = new boolean[1];
         pool.forRange(groups, 1, (g0, g1) -> {
             // byte arrays, not per-byte segment accesses: repacking runs once per load
@@ -112,6 +125,97 @@ public final class IQ4XSx8 {
                     }
                     if (NIBBLES) QuantLayouts.storeSplit(out, VALUES, 16 * R, dst, (long) g * sbs * BLOCK, sbs, s);
                     else MemorySegment.copy(out, 0, dst, ValueLayout.JAVA_BYTE, ((long) g * sbs + s) * BLOCK, BLOCK);
+                }
+            }
+        });
+        return bad[0] ? null : dst;
+    }
+
+    /**
+     * The lookup-grid types this layout also takes on 512-bit machines ({@link #NIBBLES}): IQ2_XXS, IQ3_XXS and IQ3_S,
+     * whose scales go per 32 values as IQ4_XS's do, and whose signed grid values are at most 16 (IQ2_XXS 6, the IQ3
+     * types 16), so a nibble and a level table hold them. ggml's AVX2 {@code vec_dot} for these sums the same eight
+     * exact integer lanes as for IQ4_XS (grid·activation in {@code maddubs} pairs, then {@code madd} with {@code 2s+1}),
+     * and its IQ panel gemm one exact sum a super-block; the type's factor (1/8, 1/4, 1) is a power of two, so folding it
+     * into the stored {@code d} (exact) gives ggml's {@code factor·hsum} and {@code (d·factor)·d_a} bit for bit.
+     * {@code -Dr1.cpu.iqgridrepack=false} keeps them row-major ({@link IQuants}).
+     */
+    public static boolean servesGrid(dev.r1.models.tensor.GgmlType t) {
+        return NIBBLES && GRID_REPACK && (t == dev.r1.models.tensor.GgmlType.IQ2_XXS || t == dev.r1.models.tensor.GgmlType.IQ3_XXS
+                || t == dev.r1.models.tensor.GgmlType.IQ3_S);
+    }
+
+    static final boolean GRID_REPACK = Boolean.parseBoolean(System.getProperty("r1.cpu.iqgridrepack", "true"));
+
+    /** A grid type's signed values, ascending, from the pinned ggml's grid tables ({@link dev.r1.models.tensor.IqGrids}). */
+    static short[] gridLevels(dev.r1.models.tensor.GgmlType t) {
+        dev.r1.models.tensor.IqGrids g = dev.r1.models.tensor.IqGrids.get();
+        java.util.TreeSet<Integer> mags = new java.util.TreeSet<>();
+        switch (t) {
+            case IQ2_XXS -> { for (long e : g.iq2xxs) for (int k = 0; k < 8; k++) mags.add((int) (e >>> 8 * k) & 0xFF); }
+            case IQ3_XXS -> { for (int e : g.iq3xxs) for (int k = 0; k < 4; k++) mags.add(e >>> 8 * k & 0xFF); }
+            case IQ3_S -> { for (int e : g.iq3s) for (int k = 0; k < 4; k++) mags.add(e >>> 8 * k & 0xFF); }
+            default -> throw new IllegalArgumentException("not a grid type this layout takes: " + t);
+        }
+        java.util.TreeSet<Integer> levels = new java.util.TreeSet<>();
+        for (int m : mags) {
+            levels.add(m);
+            levels.add(-m);
+        }
+        short[] out = new short[levels.size()];
+        int i = 0;
+        for (int v : levels) out[i++] = (short) v;
+        return out;
+    }
+
+    /**
+     * Repacks an IQ2_XXS, IQ3_XXS or IQ3_S matrix into the 4-bit layout ({@link #servesGrid}): each super-block decoded
+     * as {@link IQuants} decodes it, its values as nibbles indexing the type's levels ({@link #gridLevels}, stored after
+     * the last group), its scales {@code 2s+1} per 32, and {@code d·factor}. Null (the row-major kernels then serve) when
+     * a scale {@code d} is infinite or NaN, when the levels do not fit a nibble, or when a super-block's two scales of
+     * one 32 differ (not a per-32 type).
+     */
+    public static MemorySegment repackGrid(MemorySegment src, dev.r1.models.tensor.GgmlType type, int rows, int cols, Arena arena, Parallel pool) {
+        if (!servesGrid(type)) throw new IllegalArgumentException(type + " is not repacked here");
+        dev.r1.models.tensor.IqGridType t = (dev.r1.models.tensor.IqGridType) type.layout();
+        dev.r1.models.tensor.IqGrids grids = dev.r1.models.tensor.IqGrids.get();
+        short[] levels = gridLevels(type);
+        if (levels.length > 16) return null;
+        int[] code = new int[256];
+        java.util.Arrays.fill(code, -1);
+        for (int i = 0; i < levels.length; i++) code[levels[i] + 128] = i;
+        short[] table = new short[S16.length()];
+        for (int i = 0; i < table.length; i++) table[i] = levels[Math.min(i, levels.length - 1)];
+        int sbs = cols / QK, groups = rows / R, in = t.typeSize();
+        long rowBytes = (long) sbs * in;
+        float factor = t.factor();
+        MemorySegment dst = arena.allocate(bytes(rows, cols), 64);
+        MemorySegment.copy(table, 0, dst, ValueLayout.JAVA_SHORT_UNALIGNED, dst.byteSize() - LUT_BYTES, table.length);
+        boolean[] bad = new boolean[1];
+        pool.forRange(groups, 1, (g0, g1) -> {
+            byte[] out = new byte[BLOCK], v = new byte[QK], nibbles = new byte[16];
+            int[] sc = new int[16], nib = new int[32];
+            for (int g = g0; g < g1 && !bad[0]; g++) {
+                for (int s = 0; s < sbs; s++) {
+                    for (int r = 0; r < R; r++) {
+                        long o = ((long) g * R + r) * rowBytes + (long) s * in;
+                        short h = src.get(QuantLayouts.I16, o);
+                        if ((h & 0x7c00) == 0x7c00) bad[0] = true;
+                        int d = Float.floatToRawIntBits(Float.float16ToFloat(h) * factor); // exact: factor is a power of two
+                        for (int k = 0; k < 4; k++) out[4 * r + k] = (byte) (d >> 8 * k);
+                        t.decode(src, o, grids, v, 0, sc, 0);
+                        for (int j = 0; j < 8; j++) {
+                            if (sc[2 * j] != sc[2 * j + 1] || sc[2 * j] < -128 || sc[2 * j] > 127) bad[0] = true;
+                            out[SC + j * R + r] = (byte) sc[2 * j];
+                            for (int l = 0; l < 16; l++) { // ggml's IQ4 nibble order: byte l holds elements l and l + 16
+                                int lo = code[v[32 * j + l] + 128], hi = code[v[32 * j + l + 16] + 128];
+                                if (lo < 0 || hi < 0) bad[0] = true;
+                                nibbles[l] = (byte) (lo & 0xF | (hi & 0xF) << 4);
+                            }
+                            Q4x8.nibbleWords(nibbles, 0, nib, r, out, VALUES + 16 * R * j);
+                        }
+                    }
+                    QuantLayouts.storeSplit(out, VALUES, 16 * R, dst, (long) g * sbs * BLOCK, sbs, s);
                 }
             }
         });
@@ -207,7 +311,7 @@ public final class IQ4XSx8 {
      * ggml's fma per lane and super-block and {@code hsum_float_8}, as {@link #half} computes them from bytes.
      */
     static void gemvNibbles(MemorySegment w, long off, int sbs, int[] qi, int qiOff, float[] d, int dOff, float[] out, int o) {
-        ShortVector LOW4 = ShortVector.broadcast(S16, (short) 0x0F), LUT = ShortVector.fromArray(S16, Q8x8.NL_TABLE, 0);
+        ShortVector LOW4 = ShortVector.broadcast(S16, (short) 0x0F), LUT = lut(w);
         IntVector C4 = IntVector.broadcast(I32, 4), C8 = IntVector.broadcast(I32, 8), C12 = IntVector.broadcast(I32, 12);
         IntVector C16 = IntVector.broadcast(I32, 16);
         FloatVector l0 = FloatVector.zero(F32), l1 = l0, l2 = l0, l3 = l0, l4 = l0, l5 = l0, l6 = l0, l7 = l0;
@@ -281,7 +385,7 @@ public final class IQ4XSx8 {
      * {@code hsum_float_8}. One group of R rows · one token into {@code out[o .. o+R)}.
      */
     static void panelNibbles(MemorySegment w, long off, int sbs, int[] qi, int qiOff, float[] d, int dOff, float[] out, int o) {
-        ShortVector LOW4 = ShortVector.broadcast(S16, (short) 0x0F), LUT = ShortVector.fromArray(S16, Q8x8.NL_TABLE, 0);
+        ShortVector LOW4 = ShortVector.broadcast(S16, (short) 0x0F), LUT = lut(w);
         IntVector C4 = IntVector.broadcast(I32, 4), C8 = IntVector.broadcast(I32, 8), C12 = IntVector.broadcast(I32, 12);
         IntVector C16 = IntVector.broadcast(I32, 16);
         FloatVector l0 = FloatVector.zero(F32);
@@ -354,7 +458,7 @@ public final class IQ4XSx8 {
      */
     static void panelNibbles4(MemorySegment w, long off, int sbs, int[] qi, int qiOff, int qiStride, float[] d, int dOff, int dStride,
                               float[] out, int o, int oStride) {
-        ShortVector LOW4 = ShortVector.broadcast(S16, (short) 0x0F), LUT = ShortVector.fromArray(S16, Q8x8.NL_TABLE, 0);
+        ShortVector LOW4 = ShortVector.broadcast(S16, (short) 0x0F), LUT = lut(w);
         IntVector C4 = IntVector.broadcast(I32, 4), C8 = IntVector.broadcast(I32, 8), C12 = IntVector.broadcast(I32, 12);
         IntVector C16 = IntVector.broadcast(I32, 16);
         FloatVector l0 = FloatVector.zero(F32), l1 = l0, l2 = l0, l3 = l0;
@@ -583,7 +687,7 @@ public final class IQ4XSx8 {
      */
     private static void half2(MemorySegment w, long off, MemorySegment w2, long off2, int sbs, int[] qi, int qiOff, float[] d, int dOff,
                               float[] lanes, int h, float[] out, int o, float[] out2, int o2) {
-        ShortVector LOW4 = ShortVector.broadcast(S16, (short) 0x0F), LUT = ShortVector.fromArray(S16, Q8x8.NL_TABLE, 0);
+        ShortVector LOW4 = ShortVector.broadcast(S16, (short) 0x0F), LUT = lut(w), LUT2 = lut(w2);
         IntVector C4 = IntVector.broadcast(I32, 4), C8 = IntVector.broadcast(I32, 8), C12 = IntVector.broadcast(I32, 12);
         IntVector C16 = IntVector.broadcast(I32, 16);
         FloatVector l0 = FloatVector.zero(F32), l1 = l0, l2 = l0, l3 = l0, m0 = l0, m1 = l0, m2 = l0, m3 = l0;
@@ -606,16 +710,16 @@ public final class IQ4XSx8 {
                         .lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 1]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
                 a0 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
                         .lanewise(VectorOperators.MUL, sa).lanewise(VectorOperators.ADD, a0);
-                p = (IntVector) u.lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 0]).reinterpretShape(S16, 0)))
-                        .lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) u.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 1]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+                p = (IntVector) u.lanewise(VectorOperators.AND, LOW4).selectFrom(LUT2).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 0]).reinterpretShape(S16, 0)))
+                        .lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) u.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT2).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 1]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
                 b0 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
                         .lanewise(VectorOperators.MUL, sb).lanewise(VectorOperators.ADD, b0);
                 p = (IntVector) ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C8).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 2]).reinterpretShape(S16, 0)))
                         .lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C12).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 3]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
                 a1 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
                         .lanewise(VectorOperators.MUL, sa).lanewise(VectorOperators.ADD, a1);
-                p = (IntVector) ((ShortVector) ((IntVector) u.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C8).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 2]).reinterpretShape(S16, 0)))
-                        .lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) u.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C12).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 3]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+                p = (IntVector) ((ShortVector) ((IntVector) u.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C8).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT2).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 2]).reinterpretShape(S16, 0)))
+                        .lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) u.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C12).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT2).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 3]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
                 b1 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
                         .lanewise(VectorOperators.MUL, sb).lanewise(VectorOperators.ADD, b1);
                 v = ShortVector.fromMemorySegment(S16, w, wo + 4L * R, LE);
@@ -624,16 +728,16 @@ public final class IQ4XSx8 {
                         .lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 5]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
                 a2 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
                         .lanewise(VectorOperators.MUL, sa).lanewise(VectorOperators.ADD, a2);
-                p = (IntVector) u.lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 4]).reinterpretShape(S16, 0)))
-                        .lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) u.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 5]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+                p = (IntVector) u.lanewise(VectorOperators.AND, LOW4).selectFrom(LUT2).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 4]).reinterpretShape(S16, 0)))
+                        .lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) u.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT2).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 5]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
                 b2 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
                         .lanewise(VectorOperators.MUL, sb).lanewise(VectorOperators.ADD, b2);
                 p = (IntVector) ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C8).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 6]).reinterpretShape(S16, 0)))
                         .lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C12).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 7]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
                 a3 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
                         .lanewise(VectorOperators.MUL, sa).lanewise(VectorOperators.ADD, a3);
-                p = (IntVector) ((ShortVector) ((IntVector) u.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C8).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 6]).reinterpretShape(S16, 0)))
-                        .lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) u.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C12).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 7]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+                p = (IntVector) ((ShortVector) ((IntVector) u.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C8).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT2).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 6]).reinterpretShape(S16, 0)))
+                        .lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) u.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C12).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT2).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 7]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
                 b3 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
                         .lanewise(VectorOperators.MUL, sb).lanewise(VectorOperators.ADD, b3);
             }

@@ -29,7 +29,7 @@ public record WeightMatrix(String name, GgmlType type, int rows, int cols, Memor
                 || type == GgmlType.Q4_K && Q4Kx8.fits(rows, cols) && packed.byteSize() >= (long) rows / Q4Kx8.R * (cols / 256) * Q4Kx8.BLOCK
                 || type == GgmlType.Q5_K && Q5Kx8.fits(rows, cols) && packed.byteSize() >= Q5Kx8.bytes(rows, cols)
                 || Q8x8.serves(type) && Q8x8.fits(rows, cols) && packed.byteSize() >= Q8x8.bytes(type, rows, cols)
-                || type == GgmlType.IQ4_XS && IQ4XSx8.fits(rows, cols) && packed.byteSize() >= IQ4XSx8.bytes(rows, cols)
+                || (type == GgmlType.IQ4_XS || IQ4XSx8.servesGrid(type)) && IQ4XSx8.fits(rows, cols) && packed.byteSize() >= IQ4XSx8.bytes(rows, cols)
                 || type == GgmlType.Q3_K && Q3Kx4.fits(rows, cols) && packed.byteSize() >= Q3Kx4.bytes(rows, cols)
                 || type == GgmlType.Q2_K && Q2Kx4.fits(rows, cols) && packed.byteSize() >= Q2Kx4.bytes(rows, cols))) {
             throw new IllegalArgumentException("tensor '" + name + "': not a repacked " + type + " matrix");
@@ -73,7 +73,7 @@ public record WeightMatrix(String name, GgmlType type, int rows, int cols, Memor
         Q4_1_X4,
         /** repacked IQ4_NL ({@link Q8x8#gemvSum}, ggml's iq4_nl_8x8 order): Q4x8's activation pairs */
         IQ4_NL_X8,
-        /** repacked IQ4_XS ({@link IQ4XSx8}, ggml's lanes): Q8_K activations as pairs */
+        /** repacked IQ4_XS ({@link IQ4XSx8}, ggml's lanes), and IQ2_XXS / IQ3_XXS / IQ3_S in its 4-bit layout: Q8_K activations as pairs */
         IQ4_XS_X8,
         /** row-major Q4_0: Q8_0 activations in natural order with block sums */
         Q4_0,
@@ -116,7 +116,9 @@ public record WeightMatrix(String name, GgmlType type, int rows, int cols, Memor
             case Q5_1 -> packed != null ? Kernel.Q8_1_X8 : Kernel.Q5_1;
             case Q5_0 -> packed != null ? Kernel.Q8_0_X8 : Kernel.Q5_0;
             case IQ4_NL -> packed != null ? Kernel.IQ4_NL_X8 : Kernel.IQ4_NL;
-            case IQ2_XXS, IQ2_XS, IQ2_S, IQ3_XXS, IQ3_S, IQ1_S, IQ1_M -> Kernel.K_QUANT; // IQuants, IQ1Quants
+            // IQ2_XXS, IQ3_XXS, IQ3_S repacked in IQ4_XS's 4-bit layout (IQ4XSx8.repackGrid, 512-bit machines)
+            case IQ2_XXS, IQ3_XXS, IQ3_S -> packed != null ? Kernel.IQ4_XS_X8 : Kernel.K_QUANT;
+            case IQ2_XS, IQ2_S, IQ1_S, IQ1_M -> Kernel.K_QUANT; // IQuants, IQ1Quants
             case F32 -> Kernel.F32;
             default -> Kernel.DEQUANTIZED;
         };

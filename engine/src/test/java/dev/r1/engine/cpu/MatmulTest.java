@@ -21,6 +21,7 @@ import org.junit.jupiter.params.provider.EnumSource;
  */
 class MatmulTest {
     static final Parallel POOL = new Parallel(3);
+    static final Parallel ONE = new Parallel(1);
 
     @AfterAll
     static void close() { POOL.close(); }
@@ -258,6 +259,52 @@ class MatmulTest {
         copy.copyFrom(c.w.data());
         copy.set(QuantLayouts.I16, 3L * (cols / 256) * 136 + 136, (short) 0x7c00); // +inf, row 3, second super-block
         assertTrue(IQ4XSx8.repack(copy, rows, cols, java.lang.foreign.Arena.ofAuto(), POOL) == null);
+    }
+
+    /**
+     * IQ2_XXS, IQ3_XXS and IQ3_S in IQ4_XS's 4-bit layout ({@link IQ4XSx8#repackGrid}: nibbles into the type's signed
+     * grid values, the factor folded into d) give the row-major kernels' floats ({@link IQuants}, ggml's own bit for
+     * bit, IQuantsTest) bit for bit: decoding alone, beside another kernel, for batches, and for 8+ tokens in llama.cpp's
+     * panel order. Random blocks (every grid index, sign pattern and scale a random byte gives), two scales of d.
+     */
+    @ParameterizedTest
+    @EnumSource(value = GgmlType.class, names = {"IQ2_XXS", "IQ3_XXS", "IQ3_S"})
+    void repackedGridTypesEqualTheRowMajorKernel(GgmlType type) {
+        int rows = 7 * IQ4XSx8.R, cols = 512, ts = type.typeSize();
+        org.junit.jupiter.api.Assumptions.assumeTrue(IQ4XSx8.servesGrid(type) && IQ4XSx8.fits(rows, cols),
+                type + " is not repacked at " + VectorWidths.describe());
+        MemorySegment[] data = new MemorySegment[2];
+        for (int k = 0; k < 2; k++) {
+            SplittableRandom r = new SplittableRandom(101 + 7L * type.id() + k);
+            data[k] = java.lang.foreign.Arena.ofAuto().allocate((long) rows * (cols / 256) * ts);
+            for (long b = 0; b < data[k].byteSize(); b++) data[k].set(java.lang.foreign.ValueLayout.JAVA_BYTE, b, (byte) r.nextInt());
+            for (long b = 0; b < data[k].byteSize(); b += ts) {
+                data[k].set(QuantLayouts.I16, b, Float.floatToFloat16((float) ((k == 0 ? 0.002 : 0.3) * (0.5 + r.nextDouble()))));
+            }
+        }
+        sameAsRowMajor(type, rows, cols, data[0], data[1], WeightMatrix.Kernel.IQ4_XS_X8,
+                d -> IQ4XSx8.repackGrid(d, type, rows, cols, java.lang.foreign.Arena.ofAuto(), POOL), 111, new int[] {1, 2, 3, 5, 8, 9, 13});
+        // in one multiply with an IQ4_XS matrix: groups of both in one two-stream call, each with its own level table
+        WeightMatrix grid = new WeightMatrix("g", type, rows, cols, data[0], IQ4XSx8.repackGrid(data[0], type, rows, cols, java.lang.foreign.Arena.ofAuto(), POOL));
+        Case xs = random(GgmlType.IQ4_XS, 3 * IQ4XSx8.R, cols, 112);
+        WeightMatrix xsPacked = new WeightMatrix("x", GgmlType.IQ4_XS, xs.w.rows(), cols, xs.w.data(),
+                IQ4XSx8.repack(xs.w.data(), xs.w.rows(), cols, java.lang.foreign.Arena.ofAuto(), POOL));
+        // one thread: its share is every group, and a decoding step pairs the IQ4_XS groups with the grid type's
+        Matmul mm = new Matmul(ONE);
+        SplittableRandom r = new SplittableRandom(113);
+        for (int n : new int[] {1, 2, 8}) {
+            float[] x = activations(n * cols, false, r);
+            float[] a = new float[n * xs.w.rows()], b = new float[n * rows], a1 = a.clone(), b1 = b.clone();
+            mm.multiply(x, n, new WeightMatrix[] {xsPacked, grid}, new float[][] {a, b}, false);
+            mm.multiply(x, n, xsPacked, a1);
+            mm.multiply(x, n, new WeightMatrix("g", type, rows, cols, data[0]), b1);
+            for (int i = 0; i < a.length; i++) assertEquals(Float.floatToRawIntBits(a1[i]), Float.floatToRawIntBits(a[i]), "IQ4_XS beside " + type + ", n=" + n);
+            for (int i = 0; i < b.length; i++) assertEquals(Float.floatToRawIntBits(b1[i]), Float.floatToRawIntBits(b[i]), type + " beside IQ4_XS, n=" + n);
+        }
+        MemorySegment copy = java.lang.foreign.Arena.ofAuto().allocate(data[0].byteSize());
+        copy.copyFrom(data[0]);
+        copy.set(QuantLayouts.I16, 3L * (cols / 256) * ts + ts, (short) 0x7c00); // +inf, row 3, second super-block
+        assertTrue(IQ4XSx8.repackGrid(copy, type, rows, cols, java.lang.foreign.Arena.ofAuto(), POOL) == null);
     }
 
     /**
