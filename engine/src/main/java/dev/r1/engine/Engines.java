@@ -169,6 +169,9 @@ public final class Engines {
             // in IQ4_XS's 4-bit layout where it takes them: IQ2_XXS 2.1x, IQ3_XXS 1.42x, IQ3_S 1.27x
             case IQ2_XXS, IQ3_XXS, IQ3_S -> dev.r1.engine.cpu.IQ4XSx8.servesGrid(type)
                     ? grown(dev.r1.engine.cpu.IQ4XSx8.BLOCK, dev.r1.engine.cpu.IQ4XSx8.R, type) : 1.0;
+            // with a scale per 16: IQ2_XS 1.95x, IQ2_S 1.80x
+            case IQ2_XS, IQ2_S -> dev.r1.engine.cpu.IQ4XSx8.servesGrid(type)
+                    ? grown(dev.r1.engine.cpu.IQ4XSx8.BLOCK16, dev.r1.engine.cpu.IQ4XSx8.R, type) : 1.0;
             case Q6_K -> grown(dev.r1.engine.cpu.Q6Kx8.BLOCK, dev.r1.engine.cpu.Q6Kx8.R, type);
             case Q2_K -> dev.r1.engine.cpu.Q2Kx4.ENABLED ? grown(dev.r1.engine.cpu.Q2Kx4.BLOCK, dev.r1.engine.cpu.Q2Kx4.R, type) : 1.0;
             case Q3_K -> !dev.r1.engine.cpu.Q6Kx8.Q3K_ENABLED ? 1.0

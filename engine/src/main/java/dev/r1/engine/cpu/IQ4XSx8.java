@@ -62,6 +62,12 @@ public final class IQ4XSx8 {
      * ({@code HALF} bytes each), so each of {@link #half2}'s passes reads one stream from memory.
      */
     private static final int HALF = 8 * 8 * R, SPLIT = VALUES + HALF;
+    /**
+     * The 4-bit layout with a scale per 16 values (IQ2_XS, IQ2_S: {@link #repackGrid}): the header holds 16 scale rows
+     * per super-block (sub-block j's first half at row 2j, its second at 2j + 1), the rest as {@link #BLOCK}'s.
+     */
+    private static final int VALUES16 = 20 * R, SPLIT16 = VALUES16 + HALF;
+    public static final int BLOCK16 = VALUES16 + QK / 2 * R;
 
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     /** {@code -Dr1.cpu.iq4xsrepack=false} keeps IQ4_XS row-major (the kernel this one is checked against). */
@@ -82,6 +88,16 @@ public final class IQ4XSx8 {
 
     /** Bytes of a repacked matrix. */
     public static long bytes(int rows, int cols) { return (long) rows / R * (cols / QK) * BLOCK + LUT_BYTES; }
+
+    /** Bytes of a repacked matrix of {@code type}: {@link #BLOCK16}'s layout for the types with a scale per 16 ({@link #per16}). */
+    public static long bytes(dev.r1.models.tensor.GgmlType type, int rows, int cols) {
+        return per16(type) ? (long) rows / R * (cols / QK) * BLOCK16 + LUT_BYTES : bytes(rows, cols);
+    }
+
+    /** IQ2_XS and IQ2_S: a scale per 16 values ({@link #BLOCK16}'s layout); the kernels take {@code per16} from the matrix's kernel. */
+    public static boolean per16(dev.r1.models.tensor.GgmlType t) {
+        return t == dev.r1.models.tensor.GgmlType.IQ2_XS || t == dev.r1.models.tensor.GgmlType.IQ2_S;
+    }
 
     /** The level table {@link #repack} or {@link #repackGrid} left at the end of {@code w}. */
     private static ShortVector lut(MemorySegment w) {
@@ -133,8 +149,8 @@ public final class IQ4XSx8 {
 
     /**
      * The lookup-grid types this layout also takes on 512-bit machines ({@link #NIBBLES}): IQ2_XXS, IQ3_XXS and IQ3_S,
-     * whose scales go per 32 values as IQ4_XS's do, and whose signed grid values are at most 16 (IQ2_XXS 6, the IQ3
-     * types 16), so a nibble and a level table hold them. ggml's AVX2 {@code vec_dot} for these sums the same eight
+     * whose scales go per 32 values as IQ4_XS's do, and IQ2_XS and IQ2_S with a scale per 16 ({@link #BLOCK16}); their
+     * signed grid values are at most 16 (the IQ2 types 6 or 8, the IQ3 types 16), so a nibble and a level table hold them. ggml's AVX2 {@code vec_dot} for these sums the same eight
      * exact integer lanes as for IQ4_XS (grid·activation in {@code maddubs} pairs, then {@code madd} with {@code 2s+1}),
      * and its IQ panel gemm one exact sum a super-block; the type's factor (1/8, 1/4, 1) is a power of two, so folding it
      * into the stored {@code d} (exact) gives ggml's {@code factor·hsum} and {@code (d·factor)·d_a} bit for bit.
@@ -142,7 +158,7 @@ public final class IQ4XSx8 {
      */
     public static boolean servesGrid(dev.r1.models.tensor.GgmlType t) {
         return NIBBLES && GRID_REPACK && (t == dev.r1.models.tensor.GgmlType.IQ2_XXS || t == dev.r1.models.tensor.GgmlType.IQ3_XXS
-                || t == dev.r1.models.tensor.GgmlType.IQ3_S);
+                || t == dev.r1.models.tensor.GgmlType.IQ3_S || per16(t));
     }
 
     static final boolean GRID_REPACK = Boolean.parseBoolean(System.getProperty("r1.cpu.iqgridrepack", "true"));
@@ -153,6 +169,8 @@ public final class IQ4XSx8 {
         java.util.TreeSet<Integer> mags = new java.util.TreeSet<>();
         switch (t) {
             case IQ2_XXS -> { for (long e : g.iq2xxs) for (int k = 0; k < 8; k++) mags.add((int) (e >>> 8 * k) & 0xFF); }
+            case IQ2_XS -> { for (long e : g.iq2xs) for (int k = 0; k < 8; k++) mags.add((int) (e >>> 8 * k) & 0xFF); }
+            case IQ2_S -> { for (long e : g.iq2s) for (int k = 0; k < 8; k++) mags.add((int) (e >>> 8 * k) & 0xFF); }
             case IQ3_XXS -> { for (int e : g.iq3xxs) for (int k = 0; k < 4; k++) mags.add(e >>> 8 * k & 0xFF); }
             case IQ3_S -> { for (int e : g.iq3s) for (int k = 0; k < 4; k++) mags.add(e >>> 8 * k & 0xFF); }
             default -> throw new IllegalArgumentException("not a grid type this layout takes: " + t);
@@ -169,11 +187,11 @@ public final class IQ4XSx8 {
     }
 
     /**
-     * Repacks an IQ2_XXS, IQ3_XXS or IQ3_S matrix into the 4-bit layout ({@link #servesGrid}): each super-block decoded
+     * Repacks an IQ2_XXS, IQ2_XS, IQ2_S, IQ3_XXS or IQ3_S matrix into the 4-bit layout ({@link #servesGrid}): each super-block decoded
      * as {@link IQuants} decodes it, its values as nibbles indexing the type's levels ({@link #gridLevels}, stored after
      * the last group), its scales {@code 2s+1} per 32, and {@code d·factor}. Null (the row-major kernels then serve) when
-     * a scale {@code d} is infinite or NaN, when the levels do not fit a nibble, or when a super-block's two scales of
-     * one 32 differ (not a per-32 type).
+     * a scale {@code d} is infinite or NaN, when the levels do not fit a nibble, or when a per-32 type's two scales of
+     * one 32 differ.
      */
     public static MemorySegment repackGrid(MemorySegment src, dev.r1.models.tensor.GgmlType type, int rows, int cols, Arena arena, Parallel pool) {
         if (!servesGrid(type)) throw new IllegalArgumentException(type + " is not repacked here");
@@ -189,11 +207,13 @@ public final class IQ4XSx8 {
         int sbs = cols / QK, groups = rows / R, in = t.typeSize();
         long rowBytes = (long) sbs * in;
         float factor = t.factor();
-        MemorySegment dst = arena.allocate(bytes(rows, cols), 64);
+        boolean p16 = per16(type);
+        int values = p16 ? VALUES16 : VALUES, block = p16 ? BLOCK16 : BLOCK;
+        MemorySegment dst = arena.allocate(bytes(type, rows, cols), 64);
         MemorySegment.copy(table, 0, dst, ValueLayout.JAVA_SHORT_UNALIGNED, dst.byteSize() - LUT_BYTES, table.length);
         boolean[] bad = new boolean[1];
         pool.forRange(groups, 1, (g0, g1) -> {
-            byte[] out = new byte[BLOCK], v = new byte[QK], nibbles = new byte[16];
+            byte[] out = new byte[block], v = new byte[QK], nibbles = new byte[16];
             int[] sc = new int[16], nib = new int[32];
             for (int g = g0; g < g1 && !bad[0]; g++) {
                 for (int s = 0; s < sbs; s++) {
@@ -205,17 +225,22 @@ public final class IQ4XSx8 {
                         for (int k = 0; k < 4; k++) out[4 * r + k] = (byte) (d >> 8 * k);
                         t.decode(src, o, grids, v, 0, sc, 0);
                         for (int j = 0; j < 8; j++) {
-                            if (sc[2 * j] != sc[2 * j + 1] || sc[2 * j] < -128 || sc[2 * j] > 127) bad[0] = true;
-                            out[SC + j * R + r] = (byte) sc[2 * j];
+                            if (!p16 && sc[2 * j] != sc[2 * j + 1] || sc[2 * j] < -128 || sc[2 * j] > 127 || sc[2 * j + 1] < -128 || sc[2 * j + 1] > 127) bad[0] = true;
+                            if (p16) { // each 16's own scale: rows 2j and 2j + 1
+                                out[SC + 2 * j * R + r] = (byte) sc[2 * j];
+                                out[SC + (2 * j + 1) * R + r] = (byte) sc[2 * j + 1];
+                            } else {
+                                out[SC + j * R + r] = (byte) sc[2 * j];
+                            }
                             for (int l = 0; l < 16; l++) { // ggml's IQ4 nibble order: byte l holds elements l and l + 16
                                 int lo = code[v[32 * j + l] + 128], hi = code[v[32 * j + l + 16] + 128];
                                 if (lo < 0 || hi < 0) bad[0] = true;
                                 nibbles[l] = (byte) (lo & 0xF | (hi & 0xF) << 4);
                             }
-                            Q4x8.nibbleWords(nibbles, 0, nib, r, out, VALUES + 16 * R * j);
+                            Q4x8.nibbleWords(nibbles, 0, nib, r, out, values + 16 * R * j);
                         }
                     }
-                    QuantLayouts.storeSplit(out, VALUES, 16 * R, dst, (long) g * sbs * BLOCK, sbs, s);
+                    QuantLayouts.storeSplit(out, values, 16 * R, dst, (long) g * sbs * block, sbs, s);
                 }
             }
         });
@@ -233,9 +258,9 @@ public final class IQ4XSx8 {
      * {@code lanes} {@link #SCRATCH} floats.
      */
     public static void gemv(MemorySegment w, long off, int sbs, int[] qi, int qiOff, float[] d, int dOff,
-                            float[] lanes, float[] out, int o) {
+                            float[] lanes, float[] out, int o, boolean per16) {
         if (NIBBLES) {
-            gemvNibbles(w, off, sbs, qi, qiOff, d, dOff, out, o);
+            gemvNibbles(w, off, sbs, qi, qiOff, d, dOff, out, o, per16);
             return;
         }
         half(w, off, sbs, qi, qiOff, d, dOff, lanes, 0, out, o);
@@ -310,18 +335,21 @@ public final class IQ4XSx8 {
      * integer lane {@code 2m + L2} of the sub-block, times its scale into the super-block's eight exact lanes; then
      * ggml's fma per lane and super-block and {@code hsum_float_8}, as {@link #half} computes them from bytes.
      */
-    static void gemvNibbles(MemorySegment w, long off, int sbs, int[] qi, int qiOff, float[] d, int dOff, float[] out, int o) {
+    static void gemvNibbles(MemorySegment w, long off, int sbs, int[] qi, int qiOff, float[] d, int dOff, float[] out, int o, boolean per16) {
+        int values = per16 ? VALUES16 : VALUES, split = per16 ? SPLIT16 : SPLIT, scStep = per16 ? 2 * R : R, scHi = per16 ? R : 0;
         ShortVector LOW4 = ShortVector.broadcast(S16, (short) 0x0F), LUT = lut(w);
         IntVector C4 = IntVector.broadcast(I32, 4), C8 = IntVector.broadcast(I32, 8), C12 = IntVector.broadcast(I32, 12);
         IntVector C16 = IntVector.broadcast(I32, 16);
         FloatVector l0 = FloatVector.zero(F32), l1 = l0, l2 = l0, l3 = l0, l4 = l0, l5 = l0, l6 = l0, l7 = l0;
         for (int s = 0; s < sbs; s++) {
-            long bo = off + (long) s * SPLIT, ho = off + (long) sbs * SPLIT + (long) s * HALF;
+            long bo = off + (long) s * split, ho = off + (long) sbs * split + (long) s * HALF;
             FloatVector dv = FloatVector.fromMemorySegment(F32, w, bo, LE).lanewise(VectorOperators.MUL, FloatVector.broadcast(F32, d[dOff + s]));
             IntVector a0 = IntVector.zero(I32), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
             for (int j = 0; j < 8; j++) {
-                IntVector sc = (IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + SC + (long) R * j, LE).convertShape(VectorOperators.B2I, I32, 0);
-                long wo = bo + VALUES + 8L * R * j, wh = ho + 8L * R * j;
+                IntVector sc = (IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + SC + (long) scStep * j, LE).convertShape(VectorOperators.B2I, I32, 0);
+                // the second 16's scale: the same row again where scales go per 32
+                IntVector sc2 = (IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + SC + (long) scStep * j + scHi, LE).convertShape(VectorOperators.B2I, I32, 0);
+                long wo = bo + values + 8L * R * j, wh = ho + 8L * R * j;
                 int qb = qiOff + s * (QK / 2) + 16 * j;
                 ShortVector v;
                 IntVector p;
@@ -347,20 +375,20 @@ public final class IQ4XSx8 {
                 p = (IntVector) v.lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 8]).reinterpretShape(S16, 0)))
                         .lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 9]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
                 a4 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
-                        .lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a4);
+                        .lanewise(VectorOperators.MUL, sc2).lanewise(VectorOperators.ADD, a4);
                 p = (IntVector) ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C8).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 10]).reinterpretShape(S16, 0)))
                         .lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C12).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 11]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
                 a5 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
-                        .lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a5);
+                        .lanewise(VectorOperators.MUL, sc2).lanewise(VectorOperators.ADD, a5);
                 v = ShortVector.fromMemorySegment(S16, w, wh + 4L * R, LE);
                 p = (IntVector) v.lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 12]).reinterpretShape(S16, 0)))
                         .lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 13]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
                 a6 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
-                        .lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a6);
+                        .lanewise(VectorOperators.MUL, sc2).lanewise(VectorOperators.ADD, a6);
                 p = (IntVector) ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C8).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 14]).reinterpretShape(S16, 0)))
                         .lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C12).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 15]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
                 a7 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
-                        .lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a7);
+                        .lanewise(VectorOperators.MUL, sc2).lanewise(VectorOperators.ADD, a7);
             }
             l0 = dv.lanewise(VectorOperators.FMA, (FloatVector) a0.convertShape(VectorOperators.I2F, F32, 0), l0);
             l1 = dv.lanewise(VectorOperators.FMA, (FloatVector) a1.convertShape(VectorOperators.I2F, F32, 0), l1);
@@ -384,18 +412,21 @@ public final class IQ4XSx8 {
      * all eight lanes (integer adds: any order gives the same sum), then {@code fma((float) sum, d_w·d_a, acc)}, and no
      * {@code hsum_float_8}. One group of R rows · one token into {@code out[o .. o+R)}.
      */
-    static void panelNibbles(MemorySegment w, long off, int sbs, int[] qi, int qiOff, float[] d, int dOff, float[] out, int o) {
+    static void panelNibbles(MemorySegment w, long off, int sbs, int[] qi, int qiOff, float[] d, int dOff, float[] out, int o, boolean per16) {
+        int values = per16 ? VALUES16 : VALUES, split = per16 ? SPLIT16 : SPLIT, scStep = per16 ? 2 * R : R, scHi = per16 ? R : 0;
         ShortVector LOW4 = ShortVector.broadcast(S16, (short) 0x0F), LUT = lut(w);
         IntVector C4 = IntVector.broadcast(I32, 4), C8 = IntVector.broadcast(I32, 8), C12 = IntVector.broadcast(I32, 12);
         IntVector C16 = IntVector.broadcast(I32, 16);
         FloatVector l0 = FloatVector.zero(F32);
         for (int s = 0; s < sbs; s++) {
-            long bo = off + (long) s * SPLIT, ho = off + (long) sbs * SPLIT + (long) s * HALF;
+            long bo = off + (long) s * split, ho = off + (long) sbs * split + (long) s * HALF;
             FloatVector dv = FloatVector.fromMemorySegment(F32, w, bo, LE).lanewise(VectorOperators.MUL, FloatVector.broadcast(F32, d[dOff + s]));
             IntVector a0 = IntVector.zero(I32), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
             for (int j = 0; j < 8; j++) {
-                IntVector sc = (IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + SC + (long) R * j, LE).convertShape(VectorOperators.B2I, I32, 0);
-                long wo = bo + VALUES + 8L * R * j, wh = ho + 8L * R * j;
+                IntVector sc = (IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + SC + (long) scStep * j, LE).convertShape(VectorOperators.B2I, I32, 0);
+                // the second 16's scale: the same row again where scales go per 32
+                IntVector sc2 = (IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + SC + (long) scStep * j + scHi, LE).convertShape(VectorOperators.B2I, I32, 0);
+                long wo = bo + values + 8L * R * j, wh = ho + 8L * R * j;
                 int qb = qiOff + s * (QK / 2) + 16 * j;
                 ShortVector v;
                 IntVector p;
@@ -421,20 +452,20 @@ public final class IQ4XSx8 {
                 p = (IntVector) v.lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 8]).reinterpretShape(S16, 0)))
                         .lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 9]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
                 a4 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
-                        .lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a4);
+                        .lanewise(VectorOperators.MUL, sc2).lanewise(VectorOperators.ADD, a4);
                 p = (IntVector) ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C8).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 10]).reinterpretShape(S16, 0)))
                         .lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C12).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 11]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
                 a5 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
-                        .lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a5);
+                        .lanewise(VectorOperators.MUL, sc2).lanewise(VectorOperators.ADD, a5);
                 v = ShortVector.fromMemorySegment(S16, w, wh + 4L * R, LE);
                 p = (IntVector) v.lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 12]).reinterpretShape(S16, 0)))
                         .lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 13]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
                 a6 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
-                        .lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a6);
+                        .lanewise(VectorOperators.MUL, sc2).lanewise(VectorOperators.ADD, a6);
                 p = (IntVector) ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C8).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 14]).reinterpretShape(S16, 0)))
                         .lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C12).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 15]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
                 a7 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
-                        .lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a7);
+                        .lanewise(VectorOperators.MUL, sc2).lanewise(VectorOperators.ADD, a7);
             }
             // the super-block's exact integer sum per row, then one fma (llama.cpp's panel order; no lanes)
             IntVector t = a0.lanewise(VectorOperators.ADD, a1).lanewise(VectorOperators.ADD, a2.lanewise(VectorOperators.ADD, a3))
@@ -446,8 +477,8 @@ public final class IQ4XSx8 {
 
 
     /** {@link #panelNibbles} on either layout: one group of R rows · one token in llama.cpp's IQ panel order. */
-    public static void gemvPanel(MemorySegment w, long off, int sbs, int[] qi, int qiOff, float[] d, int dOff, float[] out, int o) {
-        if (NIBBLES) panelNibbles(w, off, sbs, qi, qiOff, d, dOff, out, o);
+    public static void gemvPanel(MemorySegment w, long off, int sbs, int[] qi, int qiOff, float[] d, int dOff, float[] out, int o, boolean per16) {
+        if (NIBBLES) panelNibbles(w, off, sbs, qi, qiOff, d, dOff, out, o, per16);
         else panelBytes(w, off, sbs, qi, qiOff, d, dOff, out, o);
     }
 
@@ -457,17 +488,19 @@ public final class IQ4XSx8 {
      * the four, per token the same integer sums (exact, so in any order) and the same fma a super-block, so the same floats.
      */
     static void panelNibbles4(MemorySegment w, long off, int sbs, int[] qi, int qiOff, int qiStride, float[] d, int dOff, int dStride,
-                              float[] out, int o, int oStride) {
+                              float[] out, int o, int oStride, boolean per16) {
+        int values = per16 ? VALUES16 : VALUES, split = per16 ? SPLIT16 : SPLIT, scStep = per16 ? 2 * R : R, scHi = per16 ? R : 0;
         ShortVector LOW4 = ShortVector.broadcast(S16, (short) 0x0F), LUT = lut(w);
         IntVector C4 = IntVector.broadcast(I32, 4), C8 = IntVector.broadcast(I32, 8), C12 = IntVector.broadcast(I32, 12);
         IntVector C16 = IntVector.broadcast(I32, 16);
         FloatVector l0 = FloatVector.zero(F32), l1 = l0, l2 = l0, l3 = l0;
         for (int s = 0; s < sbs; s++) {
-            long bo = off + (long) s * SPLIT, ho = off + (long) sbs * SPLIT + (long) s * HALF;
+            long bo = off + (long) s * split, ho = off + (long) sbs * split + (long) s * HALF;
             IntVector a0 = IntVector.zero(I32), a1 = a0, a2 = a0, a3 = a0;
             for (int j = 0; j < 8; j++) {
-                IntVector sc = (IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + SC + (long) R * j, LE).convertShape(VectorOperators.B2I, I32, 0);
-                long wo = bo + VALUES + 8L * R * j, wh = ho + 8L * R * j;
+                IntVector sc = (IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + SC + (long) scStep * j, LE).convertShape(VectorOperators.B2I, I32, 0);
+                IntVector sc2 = (IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + SC + (long) scStep * j + scHi, LE).convertShape(VectorOperators.B2I, I32, 0);
+                long wo = bo + values + 8L * R * j, wh = ho + 8L * R * j;
                 int q0 = qiOff + s * (QK / 2) + 16 * j, q1 = q0 + qiStride, q2 = q1 + qiStride, q3 = q2 + qiStride;
                 ShortVector v, e0, e1, e2, e3;
                 IntVector p;
@@ -553,35 +586,35 @@ public final class IQ4XSx8 {
                 p = (IntVector) e0.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q0 + 8]).reinterpretShape(S16, 0)))
                         .lanewise(VectorOperators.ADD, e1.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q0 + 9]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
                 a0 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
-                        .lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a0);
+                        .lanewise(VectorOperators.MUL, sc2).lanewise(VectorOperators.ADD, a0);
                 p = (IntVector) e2.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q0 + 10]).reinterpretShape(S16, 0)))
                         .lanewise(VectorOperators.ADD, e3.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q0 + 11]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
                 a0 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
-                        .lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a0);
+                        .lanewise(VectorOperators.MUL, sc2).lanewise(VectorOperators.ADD, a0);
                 p = (IntVector) e0.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q1 + 8]).reinterpretShape(S16, 0)))
                         .lanewise(VectorOperators.ADD, e1.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q1 + 9]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
                 a1 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
-                        .lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a1);
+                        .lanewise(VectorOperators.MUL, sc2).lanewise(VectorOperators.ADD, a1);
                 p = (IntVector) e2.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q1 + 10]).reinterpretShape(S16, 0)))
                         .lanewise(VectorOperators.ADD, e3.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q1 + 11]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
                 a1 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
-                        .lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a1);
+                        .lanewise(VectorOperators.MUL, sc2).lanewise(VectorOperators.ADD, a1);
                 p = (IntVector) e0.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q2 + 8]).reinterpretShape(S16, 0)))
                         .lanewise(VectorOperators.ADD, e1.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q2 + 9]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
                 a2 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
-                        .lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a2);
+                        .lanewise(VectorOperators.MUL, sc2).lanewise(VectorOperators.ADD, a2);
                 p = (IntVector) e2.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q2 + 10]).reinterpretShape(S16, 0)))
                         .lanewise(VectorOperators.ADD, e3.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q2 + 11]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
                 a2 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
-                        .lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a2);
+                        .lanewise(VectorOperators.MUL, sc2).lanewise(VectorOperators.ADD, a2);
                 p = (IntVector) e0.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q3 + 8]).reinterpretShape(S16, 0)))
                         .lanewise(VectorOperators.ADD, e1.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q3 + 9]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
                 a3 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
-                        .lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a3);
+                        .lanewise(VectorOperators.MUL, sc2).lanewise(VectorOperators.ADD, a3);
                 p = (IntVector) e2.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q3 + 10]).reinterpretShape(S16, 0)))
                         .lanewise(VectorOperators.ADD, e3.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q3 + 11]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
                 a3 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
-                        .lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a3);
+                        .lanewise(VectorOperators.MUL, sc2).lanewise(VectorOperators.ADD, a3);
                 v = ShortVector.fromMemorySegment(S16, w, wh + 4L * R, LE);
                 e0 = v.lanewise(VectorOperators.AND, LOW4).selectFrom(LUT);
                 e1 = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT);
@@ -590,35 +623,35 @@ public final class IQ4XSx8 {
                 p = (IntVector) e0.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q0 + 12]).reinterpretShape(S16, 0)))
                         .lanewise(VectorOperators.ADD, e1.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q0 + 13]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
                 a0 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
-                        .lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a0);
+                        .lanewise(VectorOperators.MUL, sc2).lanewise(VectorOperators.ADD, a0);
                 p = (IntVector) e2.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q0 + 14]).reinterpretShape(S16, 0)))
                         .lanewise(VectorOperators.ADD, e3.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q0 + 15]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
                 a0 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
-                        .lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a0);
+                        .lanewise(VectorOperators.MUL, sc2).lanewise(VectorOperators.ADD, a0);
                 p = (IntVector) e0.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q1 + 12]).reinterpretShape(S16, 0)))
                         .lanewise(VectorOperators.ADD, e1.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q1 + 13]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
                 a1 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
-                        .lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a1);
+                        .lanewise(VectorOperators.MUL, sc2).lanewise(VectorOperators.ADD, a1);
                 p = (IntVector) e2.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q1 + 14]).reinterpretShape(S16, 0)))
                         .lanewise(VectorOperators.ADD, e3.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q1 + 15]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
                 a1 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
-                        .lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a1);
+                        .lanewise(VectorOperators.MUL, sc2).lanewise(VectorOperators.ADD, a1);
                 p = (IntVector) e0.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q2 + 12]).reinterpretShape(S16, 0)))
                         .lanewise(VectorOperators.ADD, e1.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q2 + 13]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
                 a2 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
-                        .lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a2);
+                        .lanewise(VectorOperators.MUL, sc2).lanewise(VectorOperators.ADD, a2);
                 p = (IntVector) e2.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q2 + 14]).reinterpretShape(S16, 0)))
                         .lanewise(VectorOperators.ADD, e3.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q2 + 15]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
                 a2 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
-                        .lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a2);
+                        .lanewise(VectorOperators.MUL, sc2).lanewise(VectorOperators.ADD, a2);
                 p = (IntVector) e0.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q3 + 12]).reinterpretShape(S16, 0)))
                         .lanewise(VectorOperators.ADD, e1.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q3 + 13]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
                 a3 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
-                        .lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a3);
+                        .lanewise(VectorOperators.MUL, sc2).lanewise(VectorOperators.ADD, a3);
                 p = (IntVector) e2.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q3 + 14]).reinterpretShape(S16, 0)))
                         .lanewise(VectorOperators.ADD, e3.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q3 + 15]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
                 a3 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
-                        .lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a3);
+                        .lanewise(VectorOperators.MUL, sc2).lanewise(VectorOperators.ADD, a3);
             }
             FloatVector dw = FloatVector.fromMemorySegment(F32, w, bo, LE);
             l0 = dw.lanewise(VectorOperators.MUL, FloatVector.broadcast(F32, d[dOff + s])).lanewise(VectorOperators.FMA, (FloatVector) a0.convertShape(VectorOperators.I2F, F32, 0), l0);
@@ -676,9 +709,9 @@ public final class IQ4XSx8 {
      * sixteen lanes fit the registers: two weight streams per thread, as {@link Q3Kx4#gemv2}. {@code lanes}: 8·R floats.
      */
     public static void gemv2(MemorySegment w, long off, MemorySegment w2, long off2, int sbs, int[] qi, int qiOff, float[] d, int dOff,
-                             float[] lanes, float[] out, int o, float[] out2, int o2) {
-        half2(w, off, w2, off2, sbs, qi, qiOff, d, dOff, lanes, 0, out, o, out2, o2);
-        half2(w, off, w2, off2, sbs, qi, qiOff, d, dOff, lanes, 1, out, o, out2, o2);
+                             float[] lanes, float[] out, int o, float[] out2, int o2, boolean per16) {
+        half2(w, off, w2, off2, sbs, qi, qiOff, d, dOff, lanes, 0, out, o, out2, o2, per16);
+        half2(w, off, w2, off2, sbs, qi, qiOff, d, dOff, lanes, 1, out, o, out2, o2, per16);
     }
 
     /**
@@ -686,20 +719,22 @@ public final class IQ4XSx8 {
      * them in {@code lanes} (group 2's after group 1's), half 1 adds all eight per group in {@code hsum_float_8}'s order.
      */
     private static void half2(MemorySegment w, long off, MemorySegment w2, long off2, int sbs, int[] qi, int qiOff, float[] d, int dOff,
-                              float[] lanes, int h, float[] out, int o, float[] out2, int o2) {
+                              float[] lanes, int h, float[] out, int o, float[] out2, int o2, boolean per16) {
+        int values = per16 ? VALUES16 : VALUES, split = per16 ? SPLIT16 : SPLIT, scStep = per16 ? 2 * R : R, scHi = per16 ? R : 0;
         ShortVector LOW4 = ShortVector.broadcast(S16, (short) 0x0F), LUT = lut(w), LUT2 = lut(w2);
         IntVector C4 = IntVector.broadcast(I32, 4), C8 = IntVector.broadcast(I32, 8), C12 = IntVector.broadcast(I32, 12);
         IntVector C16 = IntVector.broadcast(I32, 16);
         FloatVector l0 = FloatVector.zero(F32), l1 = l0, l2 = l0, l3 = l0, m0 = l0, m1 = l0, m2 = l0, m3 = l0;
-        long vBase = h == 0 ? VALUES : (long) sbs * SPLIT, vStep = h == 0 ? SPLIT : HALF;
+        long vBase = h == 0 ? values : (long) sbs * split, vStep = h == 0 ? split : HALF;
+        int scOff = h == 0 ? 0 : scHi; // the second half's lanes take the second 16's scale
         for (int s = 0; s < sbs; s++) {
-            long bo = off + (long) s * SPLIT, bo2 = off2 + (long) s * SPLIT, vs = vBase + s * vStep;
+            long bo = off + (long) s * split, bo2 = off2 + (long) s * split, vs = vBase + s * vStep;
             FloatVector da = FloatVector.broadcast(F32, d[dOff + s]);
             IntVector a0 = IntVector.zero(I32), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
             for (int c = 0; c < 8; c++) {
                 // every lane of sub-block c takes its scale
-                IntVector sa = (IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + SC + (long) R * c, LE).convertShape(VectorOperators.B2I, I32, 0);
-                IntVector sb = (IntVector) ByteVector.fromMemorySegment(SCALES, w2, bo2 + SC + (long) R * c, LE).convertShape(VectorOperators.B2I, I32, 0);
+                IntVector sa = (IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + SC + (long) scStep * c + scOff, LE).convertShape(VectorOperators.B2I, I32, 0);
+                IntVector sb = (IntVector) ByteVector.fromMemorySegment(SCALES, w2, bo2 + SC + (long) scStep * c + scOff, LE).convertShape(VectorOperators.B2I, I32, 0);
                 long wo = off + vs + 8L * R * c, wo2 = off2 + vs + 8L * R * c;
                 int qb = qiOff + s * (QK / 2) + 16 * c + 8 * h;
                 ShortVector v, u;

@@ -110,7 +110,7 @@ public final class Matmul {
             // the activation forms the matrices' kernels read, each made once for all of them
             WeightMatrix.Kernel k = w.kernel();
             needQ8K |= k == WeightMatrix.Kernel.K_QUANT || k == WeightMatrix.Kernel.Q6_K_X8 || k == WeightMatrix.Kernel.Q6_K_X8_GGML || k == WeightMatrix.Kernel.Q6_K_X6 || k == WeightMatrix.Kernel.Q3_K_X8 || k == WeightMatrix.Kernel.Q3_K_X4 || k == WeightMatrix.Kernel.Q2_K_X4
-                    || k == WeightMatrix.Kernel.Q4_K_X8 || k == WeightMatrix.Kernel.Q5_K_X8 || k == WeightMatrix.Kernel.IQ4_XS_X8;
+                    || k == WeightMatrix.Kernel.Q4_K_X8 || k == WeightMatrix.Kernel.Q5_K_X8 || k == WeightMatrix.Kernel.IQ4_XS_X8 || k == WeightMatrix.Kernel.IQ2_XS_X4;
             needQ8 |= k == WeightMatrix.Kernel.Q4_0 || k == WeightMatrix.Kernel.Q4_0_X8 || k == WeightMatrix.Kernel.Q8_0_X8
                     || k == WeightMatrix.Kernel.IQ4_NL_X8
                     || k == WeightMatrix.Kernel.Q5_0 || k == WeightMatrix.Kernel.IQ4_NL;
@@ -122,7 +122,7 @@ public final class Matmul {
             allPackedQ8 &= x8 && k == ws[0].kernel(); // one Q8x8 kernel for all (Q8_0 with Q5_0 share one)
             needSpreadK |= (k == WeightMatrix.Kernel.Q6_K_X8 || k == WeightMatrix.Kernel.Q6_K_X8_GGML || k == WeightMatrix.Kernel.Q6_K_X6 || k == WeightMatrix.Kernel.Q3_K_X8) && n == 1;
             anyPackedQ4K |= k == WeightMatrix.Kernel.Q4_K_X8;
-            anyKPairs |= k == WeightMatrix.Kernel.Q5_K_X8 || k == WeightMatrix.Kernel.IQ4_XS_X8 || k == WeightMatrix.Kernel.Q3_K_X4 || k == WeightMatrix.Kernel.Q2_K_X4; // read kqi
+            anyKPairs |= k == WeightMatrix.Kernel.Q5_K_X8 || k == WeightMatrix.Kernel.IQ4_XS_X8 || k == WeightMatrix.Kernel.IQ2_XS_X4 || k == WeightMatrix.Kernel.Q3_K_X4 || k == WeightMatrix.Kernel.Q2_K_X4; // read kqi
             allPackedQ5K &= k == WeightMatrix.Kernel.Q5_K_X8;
             allPackedXS &= isXS(k) && k == ws[0].kernel(); // gemvXS
             needPairs |= k == WeightMatrix.Kernel.Q8_0;
@@ -148,7 +148,7 @@ public final class Matmul {
             short[] from = kq, to = kqp;
             pool.forRange(n, 1, (a, b) -> KQuants2.toPairs(from, a * cols, (b - a) * cols, to, a * cols));
         }
-        if (needQ8K && java.util.Arrays.stream(ws).anyMatch(w -> IQuants.usesPanel(w.type(), w.rows(), n) && w.kernel() != WeightMatrix.Kernel.IQ4_XS_X8)) {
+        if (needQ8K && java.util.Arrays.stream(ws).anyMatch(w -> IQuants.usesPanel(w.type(), w.rows(), n) && !fourBitIQ(w.kernel()))) {
             if (kqw.length < n * cols) kqw = new short[n * cols];
             short[] from = kq, to = kqw;
             pool.forRange(n, 1, (a, b) -> IQuants.toPairsWide(from, a * cols, (b - a) * cols, to, a * cols));
@@ -564,7 +564,7 @@ public final class Matmul {
         float[] tmp = groupScratch(worker);
         float[] lanes = laneScratch(worker);
         // IQ4_XS times 8+ tokens: llama.cpp's IQ panel order (one integer sum a super-block), not its vec_dot's lanes
-        boolean panel = w.kernel() == WeightMatrix.Kernel.IQ4_XS_X8 && IQuants.usesPanel(w.type(), rows, n);
+        boolean panel = fourBitIQ(w.kernel()) && IQuants.usesPanel(w.type(), rows, n), per16 = w.kernel() == WeightMatrix.Kernel.IQ2_XS_X4;
         for (int g = r0 - r0 % R; g < r1; g += R) {
             long off = (long) (g / R) * sbs * block;
             boolean whole = g >= r0 && g + R <= r1;
@@ -572,14 +572,14 @@ public final class Matmul {
             if (panel && IQ4XSx8.NIBBLES) { // four tokens a pass over the group (the same floats per token)
                 for (; t + 4 <= n; t += 4) {
                     IQ4XSx8.panelNibbles4(w.packed(), off, sbs, kqi, t * cols / 2, cols / 2, kd, t * sbs, sbs,
-                            whole ? out : tmp, whole ? t * rows + g : 0, whole ? rows : R);
+                            whole ? out : tmp, whole ? t * rows + g : 0, whole ? rows : R, per16);
                     if (!whole) for (int k = 0; k < 4; k++) copyPart(tmp, k * R, out, (t + k) * rows, g, R, r0, r1);
                 }
             }
             for (; t < n; t++) {
                 float[] dst = whole ? out : tmp;
                 int o = whole ? t * rows + g : 0;
-                if (panel) IQ4XSx8.gemvPanel(w.packed(), off, sbs, kqi, t * cols / 2, kd, t * sbs, dst, o);
+                if (panel) IQ4XSx8.gemvPanel(w.packed(), off, sbs, kqi, t * cols / 2, kd, t * sbs, dst, o, per16);
                 else if (xs) gemvXS(w.kernel(), w.packed(), off, sbs, t * cols / 2, t * sbs, lanes, dst, o);
                 else Q5Kx8.gemv(w.packed(), off, sbs, kqi, t * cols / 2, kd, t * sbs, kb, t * sbs * 16, lanes, dst, o);
                 if (!whole) copyPart(tmp, 0, out, t * rows, g, R, r0, r1);
@@ -803,14 +803,14 @@ public final class Matmul {
     private void rows(WeightMatrix w, float[] x, int n, float[] out, int r0, int r1, int worker) {
         int cols = w.cols(), rows = w.rows();
         long rb = w.rowBytes();
-        if (w.type() == GgmlType.IQ4_XS && w.kernel() != WeightMatrix.Kernel.IQ4_XS_X8 && IQuants.usesPanel(w.type(), rows, n)) { // llama.cpp's IQ panel order, from the file's rows
+        if (w.type() == GgmlType.IQ4_XS && !fourBitIQ(w.kernel()) && IQuants.usesPanel(w.type(), rows, n)) { // llama.cpp's IQ panel order, from the file's rows
             rowsIQ(w, n, out, r0, r1, worker);
             return;
         }
         switch (w.kernel()) {
             case Q6_K_X8, Q6_K_X8_GGML, Q6_K_X6, Q3_K_X8 -> rowsPackedQ6K(w, n, out, r0, r1, worker);
             case Q4_K_X8 -> rowsPackedQ4K(w, n, out, r0, r1, worker);
-            case Q5_K_X8, IQ4_XS_X8, Q3_K_X4, Q2_K_X4 -> rowsPackedLanes(w, n, out, r0, r1, worker);
+            case Q5_K_X8, IQ4_XS_X8, IQ2_XS_X4, Q3_K_X4, Q2_K_X4 -> rowsPackedLanes(w, n, out, r0, r1, worker);
             case Q4_0_X8 -> rowsPacked(w, n, out, r0, r1, worker);
             case Q8_0_X8, Q8_1_X8, Q4_1_X4, IQ4_NL_X8 -> rowsPackedQ8(w, n, out, r0, r1, worker);
             case K_QUANT -> rowsK(w, n, out, r0, r1, worker);
@@ -850,31 +850,37 @@ public final class Matmul {
 
     /** The one-group kernels of Q8_K pairs that {@link #gemvXS} serves (16 rows a group at 512 bits). */
     private static boolean isXS(WeightMatrix.Kernel k) {
-        return k == WeightMatrix.Kernel.IQ4_XS_X8 || k == WeightMatrix.Kernel.Q3_K_X4 || k == WeightMatrix.Kernel.Q2_K_X4;
+        return fourBitIQ(k) || k == WeightMatrix.Kernel.Q3_K_X4 || k == WeightMatrix.Kernel.Q2_K_X4;
     }
 
     /** Bytes per group and super-block of the kernels {@link #gemvXS} serves. */
     private static long xsBlock(WeightMatrix.Kernel k) {
-        return k == WeightMatrix.Kernel.Q3_K_X4 ? Q3Kx4.BLOCK : k == WeightMatrix.Kernel.Q2_K_X4 ? Q2Kx4.BLOCK : IQ4XSx8.BLOCK;
+        return k == WeightMatrix.Kernel.Q3_K_X4 ? Q3Kx4.BLOCK : k == WeightMatrix.Kernel.Q2_K_X4 ? Q2Kx4.BLOCK
+                : k == WeightMatrix.Kernel.IQ2_XS_X4 ? IQ4XSx8.BLOCK16 : IQ4XSx8.BLOCK;
     }
 
     /** One group of an IQ4_XS ({@link IQ4XSx8}) or 4-bit Q3_K ({@link Q3Kx4}) matrix · the token {@code kqi[qiOff ..]}, {@code kd[dOff ..]}. */
     private void gemvXS(WeightMatrix.Kernel k, MemorySegment w, long off, int sbs, int qiOff, int dOff, float[] lanes, float[] out, int o) {
         if (k == WeightMatrix.Kernel.Q3_K_X4) Q3Kx4.gemv(w, off, sbs, kqi, qiOff, kd, dOff, out, o);
         else if (k == WeightMatrix.Kernel.Q2_K_X4) Q2Kx4.gemv(w, off, sbs, kqi, qiOff, kd, dOff, kb, dOff * 16, out, o);
-        else IQ4XSx8.gemv(w, off, sbs, kqi, qiOff, kd, dOff, lanes, out, o);
+        else IQ4XSx8.gemv(w, off, sbs, kqi, qiOff, kd, dOff, lanes, out, o, k == WeightMatrix.Kernel.IQ2_XS_X4);
+    }
+
+    /** IQ4XSx8's layouts: IQ4_XS (and the per-32 grid types) or IQ2_XS / IQ2_S with a scale per 16. */
+    private static boolean fourBitIQ(WeightMatrix.Kernel k) {
+        return k == WeightMatrix.Kernel.IQ4_XS_X8 || k == WeightMatrix.Kernel.IQ2_XS_X4;
     }
 
     /** Whether {@link #gemv2XS} serves this kernel family (4-bit Q3_K and IQ4_XS; Q2_K and IQ4_XS in bytes go one group a call). */
     private static boolean twoGroupsXS(WeightMatrix.Kernel k) {
-        return k == WeightMatrix.Kernel.Q3_K_X4 || k == WeightMatrix.Kernel.IQ4_XS_X8 && IQ4XSx8.NIBBLES;
+        return k == WeightMatrix.Kernel.Q3_K_X4 || fourBitIQ(k) && IQ4XSx8.NIBBLES;
     }
 
     /** Two groups of a 4-bit Q3_K ({@link Q3Kx4#gemv2}) or IQ4_XS ({@link IQ4XSx8#gemv2}) matrix · the decoded token. */
     private void gemv2XS(WeightMatrix.Kernel k, MemorySegment w, long off, MemorySegment w2, long off2, int sbs, float[] lanes,
                          float[] out, int o, float[] out2, int o2) {
         if (k == WeightMatrix.Kernel.Q3_K_X4) Q3Kx4.gemv2(w, off, w2, off2, sbs, kqi, 0, kd, 0, lanes, out, o, out2, o2);
-        else IQ4XSx8.gemv2(w, off, w2, off2, sbs, kqi, 0, kd, 0, lanes, out, o, out2, o2);
+        else IQ4XSx8.gemv2(w, off, w2, off2, sbs, kqi, 0, kd, 0, lanes, out, o, out2, o2, k == WeightMatrix.Kernel.IQ2_XS_X4);
     }
 
     /** Zeros for {@link Q6Kx8#gemvGgml}'s sums on repacked Q3_K (grown in {@link #multiply} before the workers read it). */

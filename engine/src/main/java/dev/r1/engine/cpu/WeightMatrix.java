@@ -29,7 +29,7 @@ public record WeightMatrix(String name, GgmlType type, int rows, int cols, Memor
                 || type == GgmlType.Q4_K && Q4Kx8.fits(rows, cols) && packed.byteSize() >= (long) rows / Q4Kx8.R * (cols / 256) * Q4Kx8.BLOCK
                 || type == GgmlType.Q5_K && Q5Kx8.fits(rows, cols) && packed.byteSize() >= Q5Kx8.bytes(rows, cols)
                 || Q8x8.serves(type) && Q8x8.fits(rows, cols) && packed.byteSize() >= Q8x8.bytes(type, rows, cols)
-                || (type == GgmlType.IQ4_XS || IQ4XSx8.servesGrid(type)) && IQ4XSx8.fits(rows, cols) && packed.byteSize() >= IQ4XSx8.bytes(rows, cols)
+                || (type == GgmlType.IQ4_XS || IQ4XSx8.servesGrid(type)) && IQ4XSx8.fits(rows, cols) && packed.byteSize() >= IQ4XSx8.bytes(type, rows, cols)
                 || type == GgmlType.Q3_K && Q3Kx4.fits(rows, cols) && packed.byteSize() >= Q3Kx4.bytes(rows, cols)
                 || type == GgmlType.Q2_K && Q2Kx4.fits(rows, cols) && packed.byteSize() >= Q2Kx4.bytes(rows, cols))) {
             throw new IllegalArgumentException("tensor '" + name + "': not a repacked " + type + " matrix");
@@ -75,6 +75,8 @@ public record WeightMatrix(String name, GgmlType type, int rows, int cols, Memor
         IQ4_NL_X8,
         /** repacked IQ4_XS ({@link IQ4XSx8}, ggml's lanes), and IQ2_XXS / IQ3_XXS / IQ3_S in its 4-bit layout: Q8_K activations as pairs */
         IQ4_XS_X8,
+        /** repacked IQ2_XS / IQ2_S ({@link IQ4XSx8#repackGrid}, its 4-bit layout with a scale per 16): Q8_K activations as pairs */
+        IQ2_XS_X4,
         /** row-major Q4_0: Q8_0 activations in natural order with block sums */
         Q4_0,
         /** row-major Q8_0: Q8_0 activations in the pair layout */
@@ -118,7 +120,8 @@ public record WeightMatrix(String name, GgmlType type, int rows, int cols, Memor
             case IQ4_NL -> packed != null ? Kernel.IQ4_NL_X8 : Kernel.IQ4_NL;
             // IQ2_XXS, IQ3_XXS, IQ3_S repacked in IQ4_XS's 4-bit layout (IQ4XSx8.repackGrid, 512-bit machines)
             case IQ2_XXS, IQ3_XXS, IQ3_S -> packed != null ? Kernel.IQ4_XS_X8 : Kernel.K_QUANT;
-            case IQ2_XS, IQ2_S, IQ1_S, IQ1_M -> Kernel.K_QUANT; // IQuants, IQ1Quants
+            case IQ2_XS, IQ2_S -> packed != null ? Kernel.IQ2_XS_X4 : Kernel.K_QUANT; // the same layout with a scale per 16
+            case IQ1_S, IQ1_M -> Kernel.K_QUANT; // IQ1Quants
             case F32 -> Kernel.F32;
             default -> Kernel.DEQUANTIZED;
         };

@@ -262,13 +262,13 @@ class MatmulTest {
     }
 
     /**
-     * IQ2_XXS, IQ3_XXS and IQ3_S in IQ4_XS's 4-bit layout ({@link IQ4XSx8#repackGrid}: nibbles into the type's signed
-     * grid values, the factor folded into d) give the row-major kernels' floats ({@link IQuants}, ggml's own bit for
+     * IQ2_XXS, IQ3_XXS and IQ3_S in IQ4_XS's 4-bit layout, IQ2_XS and IQ2_S in its form with a scale per 16
+     * ({@link IQ4XSx8#repackGrid}: nibbles into the type's signed grid values, the factor folded into d) give the row-major kernels' floats ({@link IQuants}, ggml's own bit for
      * bit, IQuantsTest) bit for bit: decoding alone, beside another kernel, for batches, and for 8+ tokens in llama.cpp's
      * panel order. Random blocks (every grid index, sign pattern and scale a random byte gives), two scales of d.
      */
     @ParameterizedTest
-    @EnumSource(value = GgmlType.class, names = {"IQ2_XXS", "IQ3_XXS", "IQ3_S"})
+    @EnumSource(value = GgmlType.class, names = {"IQ2_XXS", "IQ2_XS", "IQ2_S", "IQ3_XXS", "IQ3_S"})
     void repackedGridTypesEqualTheRowMajorKernel(GgmlType type) {
         int rows = 7 * IQ4XSx8.R, cols = 512, ts = type.typeSize();
         org.junit.jupiter.api.Assumptions.assumeTrue(IQ4XSx8.servesGrid(type) && IQ4XSx8.fits(rows, cols),
@@ -282,7 +282,7 @@ class MatmulTest {
                 data[k].set(QuantLayouts.I16, b, Float.floatToFloat16((float) ((k == 0 ? 0.002 : 0.3) * (0.5 + r.nextDouble()))));
             }
         }
-        sameAsRowMajor(type, rows, cols, data[0], data[1], WeightMatrix.Kernel.IQ4_XS_X8,
+        sameAsRowMajor(type, rows, cols, data[0], data[1], IQ4XSx8.per16(type) ? WeightMatrix.Kernel.IQ2_XS_X4 : WeightMatrix.Kernel.IQ4_XS_X8,
                 d -> IQ4XSx8.repackGrid(d, type, rows, cols, java.lang.foreign.Arena.ofAuto(), POOL), 111, new int[] {1, 2, 3, 5, 8, 9, 13});
         // in one multiply with an IQ4_XS matrix: groups of both in one two-stream call, each with its own level table
         WeightMatrix grid = new WeightMatrix("g", type, rows, cols, data[0], IQ4XSx8.repackGrid(data[0], type, rows, cols, java.lang.foreign.Arena.ofAuto(), POOL));
