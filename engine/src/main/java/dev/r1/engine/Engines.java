@@ -30,7 +30,7 @@ public final class Engines {
             dev.r1.models.tensor.GgmlType.IQ4_XS,
             dev.r1.models.tensor.GgmlType.Q4_1, dev.r1.models.tensor.GgmlType.Q5_0, dev.r1.models.tensor.GgmlType.Q5_1,
             dev.r1.models.tensor.GgmlType.IQ4_NL,
-            // the lookup-grid types: exact (IQuants, IQ1Quants; IQ2_XXS/IQ3_XXS/IQ3_S repacked on 512-bit machines), no auto
+            // the lookup-grid types: exact (IQuants, IQ1Quants; the IQ2/IQ3 types repacked on 512-bit machines), no auto
             dev.r1.models.tensor.GgmlType.IQ2_XXS, dev.r1.models.tensor.GgmlType.IQ2_XS, dev.r1.models.tensor.GgmlType.IQ2_S,
             dev.r1.models.tensor.GgmlType.IQ3_XXS, dev.r1.models.tensor.GgmlType.IQ3_S,
             dev.r1.models.tensor.GgmlType.IQ1_S, dev.r1.models.tensor.GgmlType.IQ1_M);
@@ -46,8 +46,8 @@ public final class Engines {
      * 0.51x under AVX2 code, session 22); IQ4_NL and IQ4_XS decode at 1.1-1.3x in 4 bits on 512-bit machines but
      * prefill at 0.4x / 0.55x (docs/BENCHMARKS.md, session 26; IQ4_XS 0.61x since its 8+-token prompts take llama.cpp's
      * IQ panel order on the repacked layout, session 30), and the IQ1-IQ3 types decode at 0.24-0.28x (session 29) but for
-     * IQ2_XXS, IQ3_XXS and IQ3_S in IQ4_XS's 4-bit layout on 512-bit machines, which decode at 1.7-2.8x and prefill at
-     * 0.5-0.66x (session 30); auto is there
+     * IQ2_XXS, IQ2_XS, IQ2_S, IQ3_XXS and IQ3_S in IQ4_XS's 4-bit layout on 512-bit machines, which decode at 1.7-2.8x and
+     * prefill at 0.5-0.66x (session 30); auto is there
      * to pick the faster engine, and a type joins this set when its figure does. Q3_K joins where it runs in 4 bits
      * ({@code Q3Kx4}, 512-bit machines: a Q3_K_M file decodes at 0.96x and prefills at 1.02x, session 20; 1.27x and
      * 1.0x since session 26), and Q5_K too ({@code Q5Kx8}, 512-bit machines: a Q5_K_M file decodes at 0.91-1.0x and
