@@ -44,7 +44,7 @@ public final class Engines {
      * today somewhere: Q4_K ({@code Q4Kx8}) decodes a Q4_K_M file at 0.93-1.05x on Zen 4 but prefills at 0.6x (and
      * decodes at ~0.7x under AVX2 code), Q2_K 0.90-0.92x decode, 0.7x prefill in 2 bits ({@code Q2Kx4}, 512-bit machines;
      * 0.51x under AVX2 code, session 22); IQ4_NL and IQ4_XS decode at 1.1-1.3x in 4 bits on 512-bit machines but
-     * prefill at 0.4x / 0.55x (docs/BENCHMARKS.md, session 26; IQ4_XS 0.61x since its 8+-token prompts take llama.cpp's
+     * prefill at 0.4x / 0.55x (docs/BENCHMARKS.md, session 26; IQ4_NL 0.59x since session 30, IQ4_XS 0.61x since its 8+-token prompts take llama.cpp's
      * IQ panel order on the repacked layout, session 30), and the IQ1-IQ3 types decode at 0.24-0.28x (session 29) but for
      * IQ2_XXS, IQ2_XS, IQ2_S, IQ3_XXS and IQ3_S in IQ4_XS's 4-bit layout on 512-bit machines, which decode at 1.7-2.8x and
      * prefill at 0.5-0.66x (session 30); auto is there

@@ -594,9 +594,18 @@ public final class Matmul {
     private void rowsPackedQ8(WeightMatrix w, int n, float[] out, int r0, int r1, int worker) {
         int cols = w.cols(), rows = w.rows(), blocks = cols / QuantKernels.QK, half = cols / 2, R = Q8x8.R;
         float[] tmp = groupScratch(worker);
+        boolean nl4 = w.kernel() == WeightMatrix.Kernel.IQ4_NL_X8 && Q8x8.NL_NIBBLES; // 4-bit IQ4_NL: four tokens a pass
         for (int g = r0 - r0 % R; g < r1; g += R) {
             boolean whole = g >= r0 && g + R <= r1;
-            for (int t = 0; t < n; t++) {
+            int t = 0;
+            if (nl4) {
+                for (; t + 4 <= n; t += 4) {
+                    Q8x8.gemvNibbles4(w.packed(), (long) (g / R) * blocks * Q8x8.block(w.type()), blocks, qi, t * half, half, qd, t * blocks, blocks,
+                            whole ? out : tmp, whole ? t * rows + g : 0, whole ? rows : R);
+                    if (!whole) for (int k = 0; k < 4; k++) copyPart(tmp, k * R, out, (t + k) * rows, g, R, r0, r1);
+                }
+            }
+            for (; t < n; t++) {
                 gemvX8(w.kernel(), w.packed(), (long) (g / R) * blocks * Q8x8.block(w.type()), blocks, t * half, t * blocks,
                         whole ? out : tmp, whole ? t * rows + g : 0);
                 if (!whole) copyPart(tmp, 0, out, t * rows, g, R, r0, r1);

@@ -456,6 +456,156 @@ public final class Q8x8 {
     }
 
     /**
+     * {@link #gemvNibbles} for four tokens (token k's pairs at {@code qiOff + k·qiStride}, its block scales at {@code dOff +
+     * k·dStride}, its R outputs at {@code out[o + k·oStride ..)}): each weight vector's levels looked up once for the four,
+     * per token the same exact block sum and the same fma, so the same floats as four calls of {@link #gemvNibbles}.
+     */
+    static void gemvNibbles4(MemorySegment w, long off, int blocks, int[] qi, int qiOff, int qiStride, float[] d, int dOff, int dStride,
+                             float[] out, int o, int oStride) {
+        ShortVector LOW4 = ShortVector.broadcast(S16, (short) 0x0F), LUT = ShortVector.fromArray(S16, NL_TABLE, 0);
+        IntVector C4 = IntVector.broadcast(I32, 4), C8 = IntVector.broadcast(I32, 8), C12 = IntVector.broadcast(I32, 12);
+        IntVector C13 = IntVector.broadcast(I32, 13), C16 = IntVector.broadcast(I32, 16);
+        IntVector HMASK = IntVector.broadcast(I32, 0x8FFFFFFF);
+        FloatVector HSCALE = FloatVector.broadcast(F32, 0x1p112f);
+        FloatVector acc0 = FloatVector.zero(F32), acc1 = acc0, acc2 = acc0, acc3 = acc0;
+        for (int b = 0; b < blocks; b++) {
+            long bo = off + (long) b * Q4x8.BLOCK;
+            IntVector h = (IntVector) ShortVector.fromMemorySegment(S16, w, bo, LE).convertShape(VectorOperators.S2I, I32, 0);
+            FloatVector dw = ((FloatVector) h.lanewise(VectorOperators.LSHL, C13).lanewise(VectorOperators.AND, HMASK).reinterpretShape(F32, 0))
+                    .lanewise(VectorOperators.MUL, HSCALE);
+            long wo = bo + 2L * R;
+            int q0 = qiOff + b * (QK / 2), q1 = q0 + qiStride, q2 = q1 + qiStride, q3 = q2 + qiStride;
+            ShortVector v, e0, e1, e2, e3;
+            IntVector p, i0 = IntVector.zero(I32), i1 = i0, i2 = i0, i3 = i0;
+            v = ShortVector.fromMemorySegment(S16, w, wo + 0L * R, LE);
+            e0 = v.lanewise(VectorOperators.AND, LOW4).selectFrom(LUT);
+            e1 = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT);
+            e2 = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C8).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT);
+            e3 = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C12).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT);
+            p = (IntVector) e0.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q0 + 0]).reinterpretShape(S16, 0)))
+                    .lanewise(VectorOperators.ADD, e1.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q0 + 1]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+            i0 = i0.lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16)));
+            p = (IntVector) e2.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q0 + 2]).reinterpretShape(S16, 0)))
+                    .lanewise(VectorOperators.ADD, e3.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q0 + 3]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+            i0 = i0.lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16)));
+            p = (IntVector) e0.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q1 + 0]).reinterpretShape(S16, 0)))
+                    .lanewise(VectorOperators.ADD, e1.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q1 + 1]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+            i1 = i1.lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16)));
+            p = (IntVector) e2.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q1 + 2]).reinterpretShape(S16, 0)))
+                    .lanewise(VectorOperators.ADD, e3.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q1 + 3]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+            i1 = i1.lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16)));
+            p = (IntVector) e0.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q2 + 0]).reinterpretShape(S16, 0)))
+                    .lanewise(VectorOperators.ADD, e1.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q2 + 1]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+            i2 = i2.lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16)));
+            p = (IntVector) e2.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q2 + 2]).reinterpretShape(S16, 0)))
+                    .lanewise(VectorOperators.ADD, e3.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q2 + 3]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+            i2 = i2.lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16)));
+            p = (IntVector) e0.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q3 + 0]).reinterpretShape(S16, 0)))
+                    .lanewise(VectorOperators.ADD, e1.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q3 + 1]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+            i3 = i3.lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16)));
+            p = (IntVector) e2.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q3 + 2]).reinterpretShape(S16, 0)))
+                    .lanewise(VectorOperators.ADD, e3.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q3 + 3]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+            i3 = i3.lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16)));
+            v = ShortVector.fromMemorySegment(S16, w, wo + 4L * R, LE);
+            e0 = v.lanewise(VectorOperators.AND, LOW4).selectFrom(LUT);
+            e1 = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT);
+            e2 = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C8).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT);
+            e3 = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C12).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT);
+            p = (IntVector) e0.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q0 + 4]).reinterpretShape(S16, 0)))
+                    .lanewise(VectorOperators.ADD, e1.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q0 + 5]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+            i0 = i0.lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16)));
+            p = (IntVector) e2.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q0 + 6]).reinterpretShape(S16, 0)))
+                    .lanewise(VectorOperators.ADD, e3.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q0 + 7]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+            i0 = i0.lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16)));
+            p = (IntVector) e0.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q1 + 4]).reinterpretShape(S16, 0)))
+                    .lanewise(VectorOperators.ADD, e1.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q1 + 5]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+            i1 = i1.lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16)));
+            p = (IntVector) e2.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q1 + 6]).reinterpretShape(S16, 0)))
+                    .lanewise(VectorOperators.ADD, e3.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q1 + 7]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+            i1 = i1.lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16)));
+            p = (IntVector) e0.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q2 + 4]).reinterpretShape(S16, 0)))
+                    .lanewise(VectorOperators.ADD, e1.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q2 + 5]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+            i2 = i2.lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16)));
+            p = (IntVector) e2.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q2 + 6]).reinterpretShape(S16, 0)))
+                    .lanewise(VectorOperators.ADD, e3.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q2 + 7]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+            i2 = i2.lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16)));
+            p = (IntVector) e0.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q3 + 4]).reinterpretShape(S16, 0)))
+                    .lanewise(VectorOperators.ADD, e1.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q3 + 5]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+            i3 = i3.lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16)));
+            p = (IntVector) e2.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q3 + 6]).reinterpretShape(S16, 0)))
+                    .lanewise(VectorOperators.ADD, e3.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q3 + 7]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+            i3 = i3.lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16)));
+            v = ShortVector.fromMemorySegment(S16, w, wo + 8L * R, LE);
+            e0 = v.lanewise(VectorOperators.AND, LOW4).selectFrom(LUT);
+            e1 = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT);
+            e2 = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C8).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT);
+            e3 = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C12).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT);
+            p = (IntVector) e0.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q0 + 8]).reinterpretShape(S16, 0)))
+                    .lanewise(VectorOperators.ADD, e1.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q0 + 9]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+            i0 = i0.lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16)));
+            p = (IntVector) e2.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q0 + 10]).reinterpretShape(S16, 0)))
+                    .lanewise(VectorOperators.ADD, e3.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q0 + 11]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+            i0 = i0.lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16)));
+            p = (IntVector) e0.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q1 + 8]).reinterpretShape(S16, 0)))
+                    .lanewise(VectorOperators.ADD, e1.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q1 + 9]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+            i1 = i1.lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16)));
+            p = (IntVector) e2.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q1 + 10]).reinterpretShape(S16, 0)))
+                    .lanewise(VectorOperators.ADD, e3.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q1 + 11]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+            i1 = i1.lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16)));
+            p = (IntVector) e0.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q2 + 8]).reinterpretShape(S16, 0)))
+                    .lanewise(VectorOperators.ADD, e1.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q2 + 9]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+            i2 = i2.lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16)));
+            p = (IntVector) e2.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q2 + 10]).reinterpretShape(S16, 0)))
+                    .lanewise(VectorOperators.ADD, e3.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q2 + 11]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+            i2 = i2.lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16)));
+            p = (IntVector) e0.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q3 + 8]).reinterpretShape(S16, 0)))
+                    .lanewise(VectorOperators.ADD, e1.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q3 + 9]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+            i3 = i3.lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16)));
+            p = (IntVector) e2.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q3 + 10]).reinterpretShape(S16, 0)))
+                    .lanewise(VectorOperators.ADD, e3.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q3 + 11]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+            i3 = i3.lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16)));
+            v = ShortVector.fromMemorySegment(S16, w, wo + 12L * R, LE);
+            e0 = v.lanewise(VectorOperators.AND, LOW4).selectFrom(LUT);
+            e1 = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT);
+            e2 = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C8).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT);
+            e3 = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C12).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT);
+            p = (IntVector) e0.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q0 + 12]).reinterpretShape(S16, 0)))
+                    .lanewise(VectorOperators.ADD, e1.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q0 + 13]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+            i0 = i0.lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16)));
+            p = (IntVector) e2.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q0 + 14]).reinterpretShape(S16, 0)))
+                    .lanewise(VectorOperators.ADD, e3.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q0 + 15]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+            i0 = i0.lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16)));
+            p = (IntVector) e0.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q1 + 12]).reinterpretShape(S16, 0)))
+                    .lanewise(VectorOperators.ADD, e1.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q1 + 13]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+            i1 = i1.lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16)));
+            p = (IntVector) e2.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q1 + 14]).reinterpretShape(S16, 0)))
+                    .lanewise(VectorOperators.ADD, e3.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q1 + 15]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+            i1 = i1.lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16)));
+            p = (IntVector) e0.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q2 + 12]).reinterpretShape(S16, 0)))
+                    .lanewise(VectorOperators.ADD, e1.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q2 + 13]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+            i2 = i2.lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16)));
+            p = (IntVector) e2.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q2 + 14]).reinterpretShape(S16, 0)))
+                    .lanewise(VectorOperators.ADD, e3.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q2 + 15]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+            i2 = i2.lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16)));
+            p = (IntVector) e0.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q3 + 12]).reinterpretShape(S16, 0)))
+                    .lanewise(VectorOperators.ADD, e1.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q3 + 13]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+            i3 = i3.lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16)));
+            p = (IntVector) e2.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q3 + 14]).reinterpretShape(S16, 0)))
+                    .lanewise(VectorOperators.ADD, e3.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q3 + 15]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+            i3 = i3.lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16)));
+            acc0 = ((FloatVector) i0.convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.FMA, dw.lanewise(VectorOperators.MUL, FloatVector.broadcast(F32, d[dOff + b])), acc0);
+            acc1 = ((FloatVector) i1.convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.FMA, dw.lanewise(VectorOperators.MUL, FloatVector.broadcast(F32, d[dOff + dStride + b])), acc1);
+            acc2 = ((FloatVector) i2.convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.FMA, dw.lanewise(VectorOperators.MUL, FloatVector.broadcast(F32, d[dOff + 2 * dStride + b])), acc2);
+            acc3 = ((FloatVector) i3.convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.FMA, dw.lanewise(VectorOperators.MUL, FloatVector.broadcast(F32, d[dOff + 3 * dStride + b])), acc3);
+        }
+        FloatVector NEG0 = FloatVector.broadcast(F32, -0.0f);
+        acc0.lanewise(VectorOperators.ADD, NEG0).intoArray(out, o);
+        acc1.lanewise(VectorOperators.ADD, NEG0).intoArray(out, o + oStride);
+        acc2.lanewise(VectorOperators.ADD, NEG0).intoArray(out, o + 2 * oStride);
+        acc3.lanewise(VectorOperators.ADD, NEG0).intoArray(out, o + 3 * oStride);
+    }
+
+    /**
      * {@link #gemvNibbles} on two groups at once (two weight streams per thread, one broadcast of each activation pair
      * for both), as {@link Q4x8#gemv2} decodes Q4_0: each group's rows get the same operations as alone.
      */
