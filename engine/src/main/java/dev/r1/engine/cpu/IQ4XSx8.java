@@ -504,154 +504,85 @@ public final class IQ4XSx8 {
                 int q0 = qiOff + s * (QK / 2) + 16 * j, q1 = q0 + qiStride, q2 = q1 + qiStride, q3 = q2 + qiStride;
                 ShortVector v, e0, e1, e2, e3;
                 IntVector p;
-                v = ShortVector.fromMemorySegment(S16, w, wo + 0L * R, LE);
-                e0 = v.lanewise(VectorOperators.AND, LOW4).selectFrom(LUT);
-                e1 = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT);
-                e2 = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C8).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT);
-                e3 = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C12).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT);
-                p = (IntVector) e0.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q0 + 0]).reinterpretShape(S16, 0)))
-                        .lanewise(VectorOperators.ADD, e1.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q0 + 1]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
-                a0 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
-                        .lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a0);
-                p = (IntVector) e2.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q0 + 2]).reinterpretShape(S16, 0)))
-                        .lanewise(VectorOperators.ADD, e3.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q0 + 3]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
-                a0 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
-                        .lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a0);
-                p = (IntVector) e0.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q1 + 0]).reinterpretShape(S16, 0)))
-                        .lanewise(VectorOperators.ADD, e1.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q1 + 1]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
-                a1 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
-                        .lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a1);
-                p = (IntVector) e2.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q1 + 2]).reinterpretShape(S16, 0)))
-                        .lanewise(VectorOperators.ADD, e3.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q1 + 3]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
-                a1 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
-                        .lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a1);
-                p = (IntVector) e0.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q2 + 0]).reinterpretShape(S16, 0)))
-                        .lanewise(VectorOperators.ADD, e1.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q2 + 1]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
-                a2 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
-                        .lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a2);
-                p = (IntVector) e2.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q2 + 2]).reinterpretShape(S16, 0)))
-                        .lanewise(VectorOperators.ADD, e3.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q2 + 3]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
-                a2 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
-                        .lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a2);
-                p = (IntVector) e0.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q3 + 0]).reinterpretShape(S16, 0)))
-                        .lanewise(VectorOperators.ADD, e1.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q3 + 1]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
-                a3 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
-                        .lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a3);
-                p = (IntVector) e2.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q3 + 2]).reinterpretShape(S16, 0)))
-                        .lanewise(VectorOperators.ADD, e3.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q3 + 3]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
-                a3 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
-                        .lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a3);
-                v = ShortVector.fromMemorySegment(S16, w, wo + 4L * R, LE);
-                e0 = v.lanewise(VectorOperators.AND, LOW4).selectFrom(LUT);
-                e1 = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT);
-                e2 = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C8).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT);
-                e3 = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C12).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT);
-                p = (IntVector) e0.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q0 + 4]).reinterpretShape(S16, 0)))
-                        .lanewise(VectorOperators.ADD, e1.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q0 + 5]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
-                a0 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
-                        .lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a0);
-                p = (IntVector) e2.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q0 + 6]).reinterpretShape(S16, 0)))
-                        .lanewise(VectorOperators.ADD, e3.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q0 + 7]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
-                a0 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
-                        .lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a0);
-                p = (IntVector) e0.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q1 + 4]).reinterpretShape(S16, 0)))
-                        .lanewise(VectorOperators.ADD, e1.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q1 + 5]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
-                a1 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
-                        .lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a1);
-                p = (IntVector) e2.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q1 + 6]).reinterpretShape(S16, 0)))
-                        .lanewise(VectorOperators.ADD, e3.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q1 + 7]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
-                a1 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
-                        .lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a1);
-                p = (IntVector) e0.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q2 + 4]).reinterpretShape(S16, 0)))
-                        .lanewise(VectorOperators.ADD, e1.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q2 + 5]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
-                a2 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
-                        .lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a2);
-                p = (IntVector) e2.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q2 + 6]).reinterpretShape(S16, 0)))
-                        .lanewise(VectorOperators.ADD, e3.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q2 + 7]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
-                a2 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
-                        .lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a2);
-                p = (IntVector) e0.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q3 + 4]).reinterpretShape(S16, 0)))
-                        .lanewise(VectorOperators.ADD, e1.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q3 + 5]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
-                a3 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
-                        .lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a3);
-                p = (IntVector) e2.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q3 + 6]).reinterpretShape(S16, 0)))
-                        .lanewise(VectorOperators.ADD, e3.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q3 + 7]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
-                a3 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
-                        .lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a3);
-                v = ShortVector.fromMemorySegment(S16, w, wh + 0L, LE);
-                e0 = v.lanewise(VectorOperators.AND, LOW4).selectFrom(LUT);
-                e1 = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT);
-                e2 = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C8).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT);
-                e3 = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C12).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT);
-                p = (IntVector) e0.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q0 + 8]).reinterpretShape(S16, 0)))
-                        .lanewise(VectorOperators.ADD, e1.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q0 + 9]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
-                a0 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
-                        .lanewise(VectorOperators.MUL, sc2).lanewise(VectorOperators.ADD, a0);
-                p = (IntVector) e2.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q0 + 10]).reinterpretShape(S16, 0)))
-                        .lanewise(VectorOperators.ADD, e3.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q0 + 11]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
-                a0 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
-                        .lanewise(VectorOperators.MUL, sc2).lanewise(VectorOperators.ADD, a0);
-                p = (IntVector) e0.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q1 + 8]).reinterpretShape(S16, 0)))
-                        .lanewise(VectorOperators.ADD, e1.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q1 + 9]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
-                a1 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
-                        .lanewise(VectorOperators.MUL, sc2).lanewise(VectorOperators.ADD, a1);
-                p = (IntVector) e2.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q1 + 10]).reinterpretShape(S16, 0)))
-                        .lanewise(VectorOperators.ADD, e3.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q1 + 11]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
-                a1 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
-                        .lanewise(VectorOperators.MUL, sc2).lanewise(VectorOperators.ADD, a1);
-                p = (IntVector) e0.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q2 + 8]).reinterpretShape(S16, 0)))
-                        .lanewise(VectorOperators.ADD, e1.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q2 + 9]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
-                a2 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
-                        .lanewise(VectorOperators.MUL, sc2).lanewise(VectorOperators.ADD, a2);
-                p = (IntVector) e2.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q2 + 10]).reinterpretShape(S16, 0)))
-                        .lanewise(VectorOperators.ADD, e3.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q2 + 11]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
-                a2 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
-                        .lanewise(VectorOperators.MUL, sc2).lanewise(VectorOperators.ADD, a2);
-                p = (IntVector) e0.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q3 + 8]).reinterpretShape(S16, 0)))
-                        .lanewise(VectorOperators.ADD, e1.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q3 + 9]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
-                a3 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
-                        .lanewise(VectorOperators.MUL, sc2).lanewise(VectorOperators.ADD, a3);
-                p = (IntVector) e2.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q3 + 10]).reinterpretShape(S16, 0)))
-                        .lanewise(VectorOperators.ADD, e3.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q3 + 11]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
-                a3 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
-                        .lanewise(VectorOperators.MUL, sc2).lanewise(VectorOperators.ADD, a3);
-                v = ShortVector.fromMemorySegment(S16, w, wh + 4L * R, LE);
-                e0 = v.lanewise(VectorOperators.AND, LOW4).selectFrom(LUT);
-                e1 = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT);
-                e2 = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C8).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT);
-                e3 = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C12).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT);
-                p = (IntVector) e0.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q0 + 12]).reinterpretShape(S16, 0)))
-                        .lanewise(VectorOperators.ADD, e1.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q0 + 13]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
-                a0 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
-                        .lanewise(VectorOperators.MUL, sc2).lanewise(VectorOperators.ADD, a0);
-                p = (IntVector) e2.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q0 + 14]).reinterpretShape(S16, 0)))
-                        .lanewise(VectorOperators.ADD, e3.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q0 + 15]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
-                a0 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
-                        .lanewise(VectorOperators.MUL, sc2).lanewise(VectorOperators.ADD, a0);
-                p = (IntVector) e0.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q1 + 12]).reinterpretShape(S16, 0)))
-                        .lanewise(VectorOperators.ADD, e1.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q1 + 13]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
-                a1 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
-                        .lanewise(VectorOperators.MUL, sc2).lanewise(VectorOperators.ADD, a1);
-                p = (IntVector) e2.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q1 + 14]).reinterpretShape(S16, 0)))
-                        .lanewise(VectorOperators.ADD, e3.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q1 + 15]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
-                a1 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
-                        .lanewise(VectorOperators.MUL, sc2).lanewise(VectorOperators.ADD, a1);
-                p = (IntVector) e0.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q2 + 12]).reinterpretShape(S16, 0)))
-                        .lanewise(VectorOperators.ADD, e1.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q2 + 13]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
-                a2 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
-                        .lanewise(VectorOperators.MUL, sc2).lanewise(VectorOperators.ADD, a2);
-                p = (IntVector) e2.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q2 + 14]).reinterpretShape(S16, 0)))
-                        .lanewise(VectorOperators.ADD, e3.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q2 + 15]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
-                a2 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
-                        .lanewise(VectorOperators.MUL, sc2).lanewise(VectorOperators.ADD, a2);
-                p = (IntVector) e0.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q3 + 12]).reinterpretShape(S16, 0)))
-                        .lanewise(VectorOperators.ADD, e1.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q3 + 13]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
-                a3 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
-                        .lanewise(VectorOperators.MUL, sc2).lanewise(VectorOperators.ADD, a3);
-                p = (IntVector) e2.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q3 + 14]).reinterpretShape(S16, 0)))
-                        .lanewise(VectorOperators.ADD, e3.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q3 + 15]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
-                a3 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
-                        .lanewise(VectorOperators.MUL, sc2).lanewise(VectorOperators.ADD, a3);
+                // two loops of two weight vectors, not written out: 78-84 against 73-76 GMAC/s at 64 tokens (session 30)
+                for (int k = 0; k < 8; k += 4) { // the sub-block's first 16 values: its first scale
+                    v = ShortVector.fromMemorySegment(S16, w, wo + (long) k * R, LE);
+                    e0 = v.lanewise(VectorOperators.AND, LOW4).selectFrom(LUT);
+                    e1 = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT);
+                    e2 = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C8).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT);
+                    e3 = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C12).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT);
+                    p = (IntVector) e0.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q0 + k + 0]).reinterpretShape(S16, 0)))
+                            .lanewise(VectorOperators.ADD, e1.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q0 + k + 1]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+                    a0 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
+                            .lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a0);
+                    p = (IntVector) e2.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q0 + k + 2]).reinterpretShape(S16, 0)))
+                            .lanewise(VectorOperators.ADD, e3.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q0 + k + 3]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+                    a0 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
+                            .lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a0);
+                    p = (IntVector) e0.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q1 + k + 0]).reinterpretShape(S16, 0)))
+                            .lanewise(VectorOperators.ADD, e1.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q1 + k + 1]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+                    a1 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
+                            .lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a1);
+                    p = (IntVector) e2.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q1 + k + 2]).reinterpretShape(S16, 0)))
+                            .lanewise(VectorOperators.ADD, e3.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q1 + k + 3]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+                    a1 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
+                            .lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a1);
+                    p = (IntVector) e0.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q2 + k + 0]).reinterpretShape(S16, 0)))
+                            .lanewise(VectorOperators.ADD, e1.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q2 + k + 1]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+                    a2 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
+                            .lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a2);
+                    p = (IntVector) e2.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q2 + k + 2]).reinterpretShape(S16, 0)))
+                            .lanewise(VectorOperators.ADD, e3.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q2 + k + 3]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+                    a2 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
+                            .lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a2);
+                    p = (IntVector) e0.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q3 + k + 0]).reinterpretShape(S16, 0)))
+                            .lanewise(VectorOperators.ADD, e1.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q3 + k + 1]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+                    a3 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
+                            .lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a3);
+                    p = (IntVector) e2.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q3 + k + 2]).reinterpretShape(S16, 0)))
+                            .lanewise(VectorOperators.ADD, e3.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q3 + k + 3]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+                    a3 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
+                            .lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a3);
+                }
+                for (int k = 0; k < 8; k += 4) { // the second 16 (the second half's stream): its second scale
+                    v = ShortVector.fromMemorySegment(S16, w, wh + (long) k * R, LE);
+                    e0 = v.lanewise(VectorOperators.AND, LOW4).selectFrom(LUT);
+                    e1 = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT);
+                    e2 = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C8).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT);
+                    e3 = ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C12).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT);
+                    p = (IntVector) e0.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q0 + 8 + k + 0]).reinterpretShape(S16, 0)))
+                            .lanewise(VectorOperators.ADD, e1.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q0 + 8 + k + 1]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+                    a0 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
+                            .lanewise(VectorOperators.MUL, sc2).lanewise(VectorOperators.ADD, a0);
+                    p = (IntVector) e2.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q0 + 8 + k + 2]).reinterpretShape(S16, 0)))
+                            .lanewise(VectorOperators.ADD, e3.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q0 + 8 + k + 3]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+                    a0 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
+                            .lanewise(VectorOperators.MUL, sc2).lanewise(VectorOperators.ADD, a0);
+                    p = (IntVector) e0.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q1 + 8 + k + 0]).reinterpretShape(S16, 0)))
+                            .lanewise(VectorOperators.ADD, e1.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q1 + 8 + k + 1]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+                    a1 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
+                            .lanewise(VectorOperators.MUL, sc2).lanewise(VectorOperators.ADD, a1);
+                    p = (IntVector) e2.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q1 + 8 + k + 2]).reinterpretShape(S16, 0)))
+                            .lanewise(VectorOperators.ADD, e3.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q1 + 8 + k + 3]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+                    a1 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
+                            .lanewise(VectorOperators.MUL, sc2).lanewise(VectorOperators.ADD, a1);
+                    p = (IntVector) e0.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q2 + 8 + k + 0]).reinterpretShape(S16, 0)))
+                            .lanewise(VectorOperators.ADD, e1.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q2 + 8 + k + 1]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+                    a2 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
+                            .lanewise(VectorOperators.MUL, sc2).lanewise(VectorOperators.ADD, a2);
+                    p = (IntVector) e2.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q2 + 8 + k + 2]).reinterpretShape(S16, 0)))
+                            .lanewise(VectorOperators.ADD, e3.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q2 + 8 + k + 3]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+                    a2 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
+                            .lanewise(VectorOperators.MUL, sc2).lanewise(VectorOperators.ADD, a2);
+                    p = (IntVector) e0.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q3 + 8 + k + 0]).reinterpretShape(S16, 0)))
+                            .lanewise(VectorOperators.ADD, e1.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q3 + 8 + k + 1]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+                    a3 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
+                            .lanewise(VectorOperators.MUL, sc2).lanewise(VectorOperators.ADD, a3);
+                    p = (IntVector) e2.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q3 + 8 + k + 2]).reinterpretShape(S16, 0)))
+                            .lanewise(VectorOperators.ADD, e3.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[q3 + 8 + k + 3]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+                    a3 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
+                            .lanewise(VectorOperators.MUL, sc2).lanewise(VectorOperators.ADD, a3);
+                }
             }
             FloatVector dw = FloatVector.fromMemorySegment(F32, w, bo, LE);
             l0 = dw.lanewise(VectorOperators.MUL, FloatVector.broadcast(F32, d[dOff + s])).lanewise(VectorOperators.FMA, (FloatVector) a0.convertShape(VectorOperators.I2F, F32, 0), l0);
