@@ -143,12 +143,13 @@ public final class IQuants {
      * llama.cpp's order for a matmul of {@link #PANEL_MIN} or more tokens (ggml-cpu's IQ panel gemm, {@code iqp.cpp}, taken
      * on x86 for the IQ1-IQ3 types and IQ4_XS where the rows come in eights): per super-block one exact integer sum
      * (each 16 values' products times their integer scale), {@code sumf = fma((float) sum, (d·factor)·d_a, sumf)}, no lanes
-     * and no final factor. The row left by {@link #decodeRow} or {@link #decodeRowIQ4XS}; activations {@code qw} in the
+     * and no final factor. The row left by {@link #decodeRow}, {@link #decodeRowIQ4XS} or {@link #decodeRowIQ1} (its values,
+     * scales and {@code d·factor}, so the file's row is not read again); activations {@code qw} in the
      * pair layout at this width ({@link #toPairsWide}): a vector of values as 16-bit words (two values each), even and
      * odd products added in 16 bits (at most 2·127·127), then adjacent words into 32 bits, four values a lane, times the
      * scale of their 16 (the {@code scales} {@link #decodeRow} keeps, one per four values).
      */
-    public static float dotPanel(GgmlType t, MemorySegment w, long rowOff, int sbs, Scratch x, short[] qw, int qOff, float[] d, int dOff) {
+    public static float dotPanel(int sbs, Scratch x, short[] qw, int qOff, float[] d, int dOff) {
         byte[] v = x.v;
         int[] scales = x.scales;
         int ls = SW.length(), step = 2 * ls; // values a step: ls words of two
@@ -178,7 +179,7 @@ public final class IQuants {
      * result to {@code out[o + k·oStride]}): each step's values widened and split once for the four, per token the same
      * operations, so the same floats.
      */
-    public static void dotPanel4(GgmlType t, MemorySegment w, long rowOff, int sbs, Scratch x, short[] qw, int qOff, int qStride,
+    public static void dotPanel4(int sbs, Scratch x, short[] qw, int qOff, int qStride,
                                  float[] d, int dOff, int dStride, float[] out, int o, int oStride) {
         byte[] v = x.v;
         int[] scales = x.scales;

@@ -563,7 +563,7 @@ public final class Matmul {
         long block = xs ? xsBlock(w.kernel()) : Q5Kx8.BLOCK;
         float[] tmp = groupScratch(worker);
         float[] lanes = laneScratch(worker);
-        // IQ4_XS times 8+ tokens: llama.cpp's IQ panel order (one integer sum a super-block), not its vec_dot's lanes
+        // IQ4_XS and the grid types times 8+ tokens: llama.cpp's IQ panel order (one integer sum a super-block), not vec_dot's lanes
         boolean panel = fourBitIQ(w.kernel()) && IQuants.usesPanel(w.type(), rows, n), per16 = w.kernel() == WeightMatrix.Kernel.IQ2_XS_X4;
         for (int g = r0 - r0 % R; g < r1; g += R) {
             long off = (long) (g / R) * sbs * block;
@@ -652,6 +652,10 @@ public final class Matmul {
     }
 
     private void rowsK(WeightMatrix w, int n, float[] out, int r0, int r1, int worker) {
+        if (w.type() == GgmlType.IQ4_XS && IQuants.usesPanel(w.type(), w.rows(), n)) { // llama.cpp's IQ panel order, from the file's rows
+            rowsIQ(w, n, out, r0, r1, worker);
+            return;
+        }
         if (KQuants2.serves(w.type())) {
             rowsK2(w, n, out, r0, r1, worker);
             return;
@@ -703,8 +707,8 @@ public final class Matmul {
             else IQuants.decodeRow(type, w.data(), r * rb, sbs, x);
             if (panel) { // llama.cpp's order for this many tokens; four tokens a pass, the same floats per token
                 int t = 0;
-                for (; t + 4 <= n; t += 4) IQuants.dotPanel4(type, w.data(), r * rb, sbs, x, kqw, t * cols, cols, kd, t * sbs, sbs, out, t * rows + r, rows);
-                for (; t < n; t++) out[t * rows + r] = IQuants.dotPanel(type, w.data(), r * rb, sbs, x, kqw, t * cols, kd, t * sbs);
+                for (; t + 4 <= n; t += 4) IQuants.dotPanel4(sbs, x, kqw, t * cols, cols, kd, t * sbs, sbs, out, t * rows + r, rows);
+                for (; t < n; t++) out[t * rows + r] = IQuants.dotPanel(sbs, x, kqw, t * cols, kd, t * sbs);
             } else {
                 for (int t = 0; t < n; t++) out[t * rows + r] = IQuants.dotDecoded(type, w.data(), r * rb, sbs, x, kqp, t * cols, kd, t * sbs);
             }
@@ -812,10 +816,6 @@ public final class Matmul {
     private void rows(WeightMatrix w, float[] x, int n, float[] out, int r0, int r1, int worker) {
         int cols = w.cols(), rows = w.rows();
         long rb = w.rowBytes();
-        if (w.type() == GgmlType.IQ4_XS && !fourBitIQ(w.kernel()) && IQuants.usesPanel(w.type(), rows, n)) { // llama.cpp's IQ panel order, from the file's rows
-            rowsIQ(w, n, out, r0, r1, worker);
-            return;
-        }
         switch (w.kernel()) {
             case Q6_K_X8, Q6_K_X8_GGML, Q6_K_X6, Q3_K_X8 -> rowsPackedQ6K(w, n, out, r0, r1, worker);
             case Q4_K_X8 -> rowsPackedQ4K(w, n, out, r0, r1, worker);

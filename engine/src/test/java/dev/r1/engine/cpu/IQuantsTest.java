@@ -135,7 +135,7 @@ class IQuantsTest {
                         if (IQ1Quants.serves(type)) IQuants.decodeRowIQ1(type, w, off, sbs, s); // the engine's IQ1 panel
                         if (panel) { // the four-token form gives each token's floats too
                             float[] four = new float[4 * n];
-                            IQuants.dotPanel4(type, w, off, sbs, s, qw, 0, cols, d, 0, sbs, four, 0, n);
+                            IQuants.dotPanel4(sbs, s, qw, 0, cols, d, 0, sbs, four, 0, n);
                             for (int t = 0; t < 4; t++) {
                                 assertEquals(Float.floatToRawIntBits(theirs[t * rows + row]), Float.floatToRawIntBits(four[t * n]),
                                         type + ", four tokens at once, row " + row + ", token " + t);
@@ -145,13 +145,13 @@ class IQuantsTest {
                             float ours = IQ1Quants.serves(type)
                                     ? (panel ? IQ1Quants.dotPanel(type, w, off, sbs, q, t * cols, d, t * sbs, s1)
                                             : IQ1Quants.dot(type, w, off, sbs, q, t * cols, d, t * sbs, bs, t * sbs * 16, s1))
-                                    : panel ? IQuants.dotPanel(type, w, off, sbs, s, qw, t * cols, d, t * sbs)
+                                    : panel ? IQuants.dotPanel(sbs, s, qw, t * cols, d, t * sbs)
                                             : IQuants.dotDecoded(type, w, off, sbs, s, qp, t * cols, d, t * sbs);
                             float want = theirs[t * rows + row];
                             assertEquals(Float.floatToRawIntBits(want), Float.floatToRawIntBits(ours),
                                     type + ", " + n + " tokens, row " + row + ", token " + t + ": ggml " + want + ", ours " + ours);
                             if (panel && IQ1Quants.serves(type)) { // the scalar reference above, the engine's vector form here
-                                float v = IQuants.dotPanel(type, w, off, sbs, s, qw, t * cols, d, t * sbs);
+                                float v = IQuants.dotPanel(sbs, s, qw, t * cols, d, t * sbs);
                                 assertEquals(Float.floatToRawIntBits(want), Float.floatToRawIntBits(v), type + " decoded row, token " + t);
                             }
                         }
