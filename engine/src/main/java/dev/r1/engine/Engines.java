@@ -42,12 +42,12 @@ public final class Engines {
      * Zen 4, and 1.5x their row-major kernels at 256 bits (session 19); Q4_1 in 4 bits 1.33-1.72x on Zen 4, 0.97x
      * over seven pairs under AVX2 code (session 23). The other kernels are exact but slower
      * today somewhere: Q4_K ({@code Q4Kx8}) decodes a Q4_K_M file at 0.93-1.05x on Zen 4 but prefills at 0.6x (and
-     * decodes at ~0.7x under AVX2 code), Q2_K 0.90-0.92x decode, 0.7x prefill in 2 bits ({@code Q2Kx4}, 512-bit machines;
+     * decodes at 0.78x under AVX2 code, session 31), Q2_K 0.90-0.92x decode, 0.7x prefill in 2 bits ({@code Q2Kx4}, 512-bit machines;
      * 0.51x under AVX2 code, session 22); IQ4_NL and IQ4_XS decode at 1.1-1.3x in 4 bits on 512-bit machines but
      * prefill at 0.4x / 0.55x (docs/BENCHMARKS.md, session 26; IQ4_NL 0.59x since session 30, IQ4_XS 0.61x since its 8+-token prompts take llama.cpp's
      * IQ panel order on the repacked layout, session 30), and the IQ1-IQ3 types decode at 0.24-0.28x (session 29) but for
      * IQ2_XXS, IQ2_XS, IQ2_S, IQ3_XXS and IQ3_S in IQ4_XS's 4-bit layout on 512-bit machines, which decode at 1.7-2.8x and
-     * prefill at 0.5-0.66x (session 30); auto is there
+     * prefill at 0.5-0.66x (session 30), and IQ1_S there too (1.35x decode, 0.57x prefill, session 31); auto is there
      * to pick the faster engine, and a type joins this set when its figure does. Q3_K joins where it runs in 4 bits
      * ({@code Q3Kx4}, 512-bit machines: a Q3_K_M file decodes at 0.96x and prefills at 1.02x, session 20; 1.27x and
      * 1.0x since session 26), and Q5_K too ({@code Q5Kx8}, 512-bit machines: a Q5_K_M file decodes at 0.91-1.0x and
@@ -170,6 +170,9 @@ public final class Engines {
             case IQ2_XXS, IQ3_XXS, IQ3_S -> dev.r1.engine.cpu.IQ4XSx8.servesGrid(type)
                     ? grown(dev.r1.engine.cpu.IQ4XSx8.BLOCK, dev.r1.engine.cpu.IQ4XSx8.R, type) : 1.0;
             // with a scale per 16: IQ2_XS 1.95x, IQ2_S 1.80x
+            // IQ1_S 2.9x: 4 bits a value and its delta scales
+            case IQ1_S -> dev.r1.engine.cpu.IQ4XSx8.servesGrid(type)
+                    ? grown(dev.r1.engine.cpu.IQ4XSx8.BLOCK + dev.r1.engine.cpu.IQ4XSx8.DELTAS, dev.r1.engine.cpu.IQ4XSx8.R, type) : 1.0;
             case IQ2_XS, IQ2_S -> dev.r1.engine.cpu.IQ4XSx8.servesGrid(type)
                     ? grown(dev.r1.engine.cpu.IQ4XSx8.BLOCK16, dev.r1.engine.cpu.IQ4XSx8.R, type) : 1.0;
             case Q6_K -> grown(dev.r1.engine.cpu.Q6Kx8.BLOCK, dev.r1.engine.cpu.Q6Kx8.R, type);

@@ -80,28 +80,48 @@ public final class IQ4XSx8 {
     }
 
     /**
-     * The 4-bit layout's level table ({@link #S16}'s lanes, the first 16 used) follows the last group: IQ4_XS's
-     * {@code kvalues_iq4nl}, or a grid type's signed grid values ({@link #repackGrid}); every kernel that looks levels
-     * up reads it from there.
+     * The 4-bit layout's level tables ({@link #S16}'s lanes each, the first 16 used) follow the last group: the decoding
+     * kernels' ({@link #lutDecode}), then the panel kernels' ({@link #lut}), the matrix's last bytes. For IQ4_XS
+     * ({@code kvalues_iq4nl}) and the IQ2/IQ3 grid types (their signed grid values, {@link #repackGrid}) the two are the
+     * same; IQ1_S decodes its grid values alone (ggml's {@code vec_dot} keeps the delta apart, {@link #iq1Delta}) and
+     * takes {@code 8·grid ± 1} in the panel order, from the same nibbles.
      */
     static final int LUT_BYTES = 2 * S16.length();
 
     /** Bytes of a repacked matrix. */
-    public static long bytes(int rows, int cols) { return (long) rows / R * (cols / QK) * BLOCK + LUT_BYTES; }
+    public static long bytes(int rows, int cols) { return (long) rows / R * (cols / QK) * BLOCK + 2 * LUT_BYTES; }
 
-    /** Bytes of a repacked matrix of {@code type}: {@link #BLOCK16}'s layout for the types with a scale per 16 ({@link #per16}). */
+    /**
+     * Bytes of a repacked matrix of {@code type}: {@link #BLOCK16}'s layout for the types with a scale per 16 ({@link #per16});
+     * IQ1_S adds its signed delta scales ({@link #DELTAS} bytes a group per super-block) before the tables.
+     */
     public static long bytes(dev.r1.models.tensor.GgmlType type, int rows, int cols) {
-        return per16(type) ? (long) rows / R * (cols / QK) * BLOCK16 + LUT_BYTES : bytes(rows, cols);
+        if (type == dev.r1.models.tensor.GgmlType.IQ1_S) return bytes(rows, cols) + (long) rows / R * (cols / QK) * DELTAS;
+        return per16(type) ? (long) rows / R * (cols / QK) * BLOCK16 + 2 * LUT_BYTES : bytes(rows, cols);
     }
+
+    /** IQ1_S's delta scales per group and super-block: {@code ±8·(2s+1)} per sub-block of 32 and row, {@code [sub-block][row]}. */
+    public static final int DELTAS = 8 * R;
 
     /** IQ2_XS and IQ2_S: a scale per 16 values ({@link #BLOCK16}'s layout); the kernels take {@code per16} from the matrix's kernel. */
     public static boolean per16(dev.r1.models.tensor.GgmlType t) {
         return t == dev.r1.models.tensor.GgmlType.IQ2_XS || t == dev.r1.models.tensor.GgmlType.IQ2_S;
     }
 
-    /** The level table {@link #repack} or {@link #repackGrid} left at the end of {@code w}. */
+    /** The panel kernels' level table, the last of {@code w} ({@link #LUT_BYTES}). */
     private static ShortVector lut(MemorySegment w) {
         return ShortVector.fromMemorySegment(S16, w, w.byteSize() - LUT_BYTES, LE);
+    }
+
+    /** The decoding kernels' level table, before the panel kernels'. */
+    private static ShortVector lutDecode(MemorySegment w) {
+        return ShortVector.fromMemorySegment(S16, w, w.byteSize() - 2 * LUT_BYTES, LE);
+    }
+
+    /** Both tables at the end of {@code dst}. */
+    private static void putTables(MemorySegment dst, short[] decode, short[] panel) {
+        MemorySegment.copy(decode, 0, dst, ValueLayout.JAVA_SHORT_UNALIGNED, dst.byteSize() - 2 * LUT_BYTES, S16.length());
+        MemorySegment.copy(panel, 0, dst, ValueLayout.JAVA_SHORT_UNALIGNED, dst.byteSize() - LUT_BYTES, S16.length());
     }
 
     /**
@@ -112,7 +132,7 @@ public final class IQ4XSx8 {
         int sbs = cols / QK, groups = rows / R, in = IQ4_XSType.TYPE_SIZE;
         long rowBytes = (long) sbs * in;
         MemorySegment dst = arena.allocate(bytes(rows, cols), 64);
-        MemorySegment.copy(Q8x8.NL_TABLE, 0, dst, ValueLayout.JAVA_SHORT_UNALIGNED, dst.byteSize() - LUT_BYTES, S16.length());
+        putTables(dst, Q8x8.NL_TABLE, Q8x8.NL_TABLE);
         boolean[] bad = new boolean[1];
         pool.forRange(groups, 1, (g0, g1) -> {
             // byte arrays, not per-byte segment accesses: repacking runs once per load
@@ -158,7 +178,7 @@ public final class IQ4XSx8 {
      */
     public static boolean servesGrid(dev.r1.models.tensor.GgmlType t) {
         return NIBBLES && GRID_REPACK && (t == dev.r1.models.tensor.GgmlType.IQ2_XXS || t == dev.r1.models.tensor.GgmlType.IQ3_XXS
-                || t == dev.r1.models.tensor.GgmlType.IQ3_S || per16(t));
+                || t == dev.r1.models.tensor.GgmlType.IQ3_S || per16(t) || t == dev.r1.models.tensor.GgmlType.IQ1_S);
     }
 
     static final boolean GRID_REPACK = Boolean.parseBoolean(System.getProperty("r1.cpu.iqgridrepack", "true"));
@@ -195,6 +215,7 @@ public final class IQ4XSx8 {
      */
     public static MemorySegment repackGrid(MemorySegment src, dev.r1.models.tensor.GgmlType type, int rows, int cols, Arena arena, Parallel pool) {
         if (!servesGrid(type)) throw new IllegalArgumentException(type + " is not repacked here");
+        if (type == dev.r1.models.tensor.GgmlType.IQ1_S) return repackIQ1S(src, rows, cols, arena, pool);
         dev.r1.models.tensor.IqGridType t = (dev.r1.models.tensor.IqGridType) type.layout();
         dev.r1.models.tensor.IqGrids grids = dev.r1.models.tensor.IqGrids.get();
         short[] levels = gridLevels(type);
@@ -210,7 +231,7 @@ public final class IQ4XSx8 {
         boolean p16 = per16(type);
         int values = p16 ? VALUES16 : VALUES, block = p16 ? BLOCK16 : BLOCK;
         MemorySegment dst = arena.allocate(bytes(type, rows, cols), 64);
-        MemorySegment.copy(table, 0, dst, ValueLayout.JAVA_SHORT_UNALIGNED, dst.byteSize() - LUT_BYTES, table.length);
+        putTables(dst, table, table);
         boolean[] bad = new boolean[1];
         pool.forRange(groups, 1, (g0, g1) -> {
             byte[] out = new byte[block], v = new byte[QK], nibbles = new byte[16];
@@ -245,6 +266,86 @@ public final class IQ4XSx8 {
             }
         });
         return bad[0] ? null : dst;
+    }
+
+    /**
+     * IQ1_S in the 4-bit layout ({@link #servesGrid}): per value the code {@code 2·(grid+1) + (delta > 0 ? 1 : 0)} (six
+     * codes), which the decoding table maps to {@code 8·grid} and the panel table to {@code 8·grid ± 1}; scales {@code 2s+1}
+     * per 32; {@code d/8} (exact); and per sub-block and row the delta's scale {@code ±8·(2s+1)} ({@link #DELTAS}, after
+     * the last group). ggml's {@code vec_dot_iq1_s_q8_K} sums grid·activation in IQ4_XS's eight lanes and multiplies by
+     * {@code d = d_a·d_w}: here the lanes hold 8x those integers and the fma takes {@code (d_w/8)·d_a = d/8} exactly, so
+     * {@code fma} gives the same floats; its delta part ({@code fma(d, Σ bsum·±ls, acc1)}, then {@code hsum + acc1/8}) is
+     * {@link #iq1Delta}'s. The panel order ({@code fma((float) Σ ls·(8·grid ± 1)·a, (d/8)·d_a, acc)}) reads the same
+     * nibbles through the other table. Null when a {@code d} is infinite or NaN (the row-major kernels serve).
+     */
+    static MemorySegment repackIQ1S(MemorySegment src, int rows, int cols, Arena arena, Parallel pool) {
+        dev.r1.models.tensor.GgmlType type = dev.r1.models.tensor.GgmlType.IQ1_S;
+        dev.r1.models.tensor.IqGrids grids = dev.r1.models.tensor.IqGrids.get();
+        short[] decode = new short[S16.length()], panel = new short[S16.length()];
+        for (int c = 0; c < decode.length; c++) {
+            int k = Math.min(c, 5), grid = k / 2 - 1, sign = (k & 1) != 0 ? 1 : -1;
+            decode[c] = (short) (8 * grid);
+            panel[c] = (short) (8 * grid + sign);
+        }
+        int sbs = cols / QK, groups = rows / R, in = dev.r1.models.tensor.IQ1_SType.TYPE_SIZE;
+        long rowBytes = (long) sbs * in, deltas = (long) groups * sbs * BLOCK;
+        MemorySegment dst = arena.allocate(bytes(type, rows, cols), 64);
+        putTables(dst, decode, panel);
+        boolean[] bad = new boolean[1];
+        pool.forRange(groups, 1, (g0, g1) -> {
+            byte[] out = new byte[BLOCK], v = new byte[QK], delta = new byte[32], nibbles = new byte[16], dl = new byte[DELTAS];
+            int[] sc = new int[16], nib = new int[32];
+            for (int g = g0; g < g1 && !bad[0]; g++) {
+                for (int s = 0; s < sbs; s++) {
+                    for (int r = 0; r < R; r++) {
+                        long o = ((long) g * R + r) * rowBytes + (long) s * in;
+                        short h = src.get(QuantLayouts.I16, o);
+                        if ((h & 0x7c00) == 0x7c00) bad[0] = true;
+                        int d = Float.floatToRawIntBits(Float.float16ToFloat(h) * 0.125f); // exact: a power of two
+                        for (int k = 0; k < 4; k++) out[4 * r + k] = (byte) (d >> 8 * k);
+                        dev.r1.models.tensor.IQ1_SType.decode(src, o, grids, v, 0, sc, 0, delta, 0);
+                        for (int j = 0; j < 8; j++) {
+                            out[SC + j * R + r] = (byte) sc[2 * j];
+                            dl[j * R + r] = (byte) (8 * delta[4 * j] * sc[2 * j]);
+                            for (int l = 0; l < 16; l++) { // ggml's IQ4 nibble order: byte l holds elements l and l + 16
+                                int plus = delta[4 * j] > 0 ? 1 : 0;
+                                int lo = 2 * (v[32 * j + l] + 1) + plus, hi = 2 * (v[32 * j + l + 16] + 1) + plus;
+                                nibbles[l] = (byte) (lo | hi << 4);
+                            }
+                            Q4x8.nibbleWords(nibbles, 0, nib, r, out, VALUES + 16 * R * j);
+                        }
+                    }
+                    QuantLayouts.storeSplit(out, VALUES, 16 * R, dst, (long) g * sbs * BLOCK, sbs, s);
+                    MemorySegment.copy(dl, 0, dst, ValueLayout.JAVA_BYTE, deltas + ((long) g * sbs + s) * DELTAS, DELTAS);
+                }
+            }
+        });
+        return bad[0] ? null : dst;
+    }
+
+    /**
+     * IQ1_S's delta part of one group (at {@code off}) · one token, after a decoding kernel left {@code hsum_float_8} of
+     * the grid lanes in {@code out[o .. o+R)}: per super-block {@code acc1 = fma(d_w·d_a, (float) Σ_j bsum_j·±8·ls_j,
+     * acc1)} ({@code bsum_j} the token's sum of sub-block j, from its Q8_K sums of 16 {@code bs}; the stored
+     * {@code d_w} is d/8, so this is ggml's {@code fma(d, sumi1, accum1)}, exactly), then {@code out += 0.125f·acc1},
+     * a multiply and an add as ggml's.
+     */
+    static void iq1Delta(MemorySegment w, long off, int sbs, float[] d, int dOff, int[] bs, int bOff, float[] out, int o) {
+        long groups = (w.byteSize() - 2 * LUT_BYTES) / ((long) sbs * (BLOCK + DELTAS)), g = off / ((long) sbs * BLOCK);
+        long db = groups * sbs * BLOCK + g * sbs * DELTAS;
+        FloatVector acc = FloatVector.zero(F32);
+        for (int s = 0; s < sbs; s++) {
+            IntVector sum = IntVector.zero(I32);
+            long so = db + (long) s * DELTAS;
+            int b = bOff + 16 * s;
+            for (int j = 0; j < 8; j++) {
+                sum = ((IntVector) ByteVector.fromMemorySegment(SCALES, w, so + (long) R * j, LE).convertShape(VectorOperators.B2I, I32, 0))
+                        .lanewise(VectorOperators.MUL, IntVector.broadcast(I32, bs[b + 2 * j] + bs[b + 2 * j + 1])).lanewise(VectorOperators.ADD, sum);
+            }
+            FloatVector dv = FloatVector.fromMemorySegment(F32, w, off + (long) s * SPLIT, LE).lanewise(VectorOperators.MUL, FloatVector.broadcast(F32, d[dOff + s]));
+            acc = dv.lanewise(VectorOperators.FMA, (FloatVector) sum.convertShape(VectorOperators.I2F, F32, 0), acc);
+        }
+        FloatVector.fromArray(F32, out, o).lanewise(VectorOperators.ADD, acc.lanewise(VectorOperators.MUL, FloatVector.broadcast(F32, 0.125f))).intoArray(out, o);
     }
 
     /** Element {@code e} of row {@code r}: pair e/2, its byte e%2. */
@@ -337,7 +438,7 @@ public final class IQ4XSx8 {
      */
     static void gemvNibbles(MemorySegment w, long off, int sbs, int[] qi, int qiOff, float[] d, int dOff, float[] out, int o, boolean per16) {
         int values = per16 ? VALUES16 : VALUES, split = per16 ? SPLIT16 : SPLIT, scStep = per16 ? 2 * R : R, scHi = per16 ? R : 0;
-        ShortVector LOW4 = ShortVector.broadcast(S16, (short) 0x0F), LUT = lut(w);
+        ShortVector LOW4 = ShortVector.broadcast(S16, (short) 0x0F), LUT = lutDecode(w);
         IntVector C4 = IntVector.broadcast(I32, 4), C8 = IntVector.broadcast(I32, 8), C12 = IntVector.broadcast(I32, 12);
         IntVector C16 = IntVector.broadcast(I32, 16);
         FloatVector l0 = FloatVector.zero(F32), l1 = l0, l2 = l0, l3 = l0, l4 = l0, l5 = l0, l6 = l0, l7 = l0;
@@ -652,7 +753,7 @@ public final class IQ4XSx8 {
     private static void half2(MemorySegment w, long off, MemorySegment w2, long off2, int sbs, int[] qi, int qiOff, float[] d, int dOff,
                               float[] lanes, int h, float[] out, int o, float[] out2, int o2, boolean per16) {
         int values = per16 ? VALUES16 : VALUES, split = per16 ? SPLIT16 : SPLIT, scStep = per16 ? 2 * R : R, scHi = per16 ? R : 0;
-        ShortVector LOW4 = ShortVector.broadcast(S16, (short) 0x0F), LUT = lut(w), LUT2 = lut(w2);
+        ShortVector LOW4 = ShortVector.broadcast(S16, (short) 0x0F), LUT = lutDecode(w), LUT2 = lutDecode(w2);
         IntVector C4 = IntVector.broadcast(I32, 4), C8 = IntVector.broadcast(I32, 8), C12 = IntVector.broadcast(I32, 12);
         IntVector C16 = IntVector.broadcast(I32, 16);
         FloatVector l0 = FloatVector.zero(F32), l1 = l0, l2 = l0, l3 = l0, m0 = l0, m1 = l0, m2 = l0, m3 = l0;

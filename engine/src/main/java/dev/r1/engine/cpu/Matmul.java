@@ -242,6 +242,8 @@ public final class Matmul {
                             if (twoGroupsXS(kind)) { // two streams, in two passes of four lanes
                                 gemv2XS(kind, ws[a].packed(), ga * groupBytes, ws[b].packed(), gb * groupBytes, blocks, laneScratch(worker),
                                         outs[a], ga * R, outs[b], gb * R);
+                                iq1Delta(ws[a], ga * groupBytes, blocks, 0, outs[a], ga * R);
+                                iq1Delta(ws[b], gb * groupBytes, blocks, 0, outs[b], gb * R);
                             } else if (xs) { // one group a call (IQ4XSx8 in bytes, Q2Kx4: ggml's eight lanes per row take the registers)
                                 gemvXS(kind, ws[a].packed(), ga * groupBytes, blocks, 0, 0, laneScratch(worker), outs[a], ga * R);
                                 gemvXS(kind, ws[b].packed(), gb * groupBytes, blocks, 0, 0, laneScratch(worker), outs[b], gb * R);
@@ -278,6 +280,7 @@ public final class Matmul {
                             }
                         } else if (xs) {
                             gemvXS(kind, ws[a].packed(), ga * groupBytes, blocks, 0, 0, laneScratch(worker), outs[a], ga * R);
+                            iq1Delta(ws[a], ga * groupBytes, blocks, 0, outs[a], ga * R);
                         } else if (q8) {
                             gemvX8(kind, ws[a].packed(), ga * groupBytes, blocks, 0, 0, outs[a], ga * R);
                         } else if (six) {
@@ -580,7 +583,10 @@ public final class Matmul {
                 float[] dst = whole ? out : tmp;
                 int o = whole ? t * rows + g : 0;
                 if (panel) IQ4XSx8.gemvPanel(w.packed(), off, sbs, kqi, t * cols / 2, kd, t * sbs, dst, o, per16);
-                else if (xs) gemvXS(w.kernel(), w.packed(), off, sbs, t * cols / 2, t * sbs, lanes, dst, o);
+                else if (xs) {
+                    gemvXS(w.kernel(), w.packed(), off, sbs, t * cols / 2, t * sbs, lanes, dst, o);
+                    iq1Delta(w, off, sbs, t, dst, o);
+                }
                 else Q5Kx8.gemv(w.packed(), off, sbs, kqi, t * cols / 2, kd, t * sbs, kb, t * sbs * 16, lanes, dst, o);
                 if (!whole) copyPart(tmp, 0, out, t * rows, g, R, r0, r1);
             }
@@ -873,6 +879,11 @@ public final class Matmul {
         if (k == WeightMatrix.Kernel.Q3_K_X4) Q3Kx4.gemv(w, off, sbs, kqi, qiOff, kd, dOff, out, o);
         else if (k == WeightMatrix.Kernel.Q2_K_X4) Q2Kx4.gemv(w, off, sbs, kqi, qiOff, kd, dOff, kb, dOff * 16, out, o);
         else IQ4XSx8.gemv(w, off, sbs, kqi, qiOff, kd, dOff, lanes, out, o, k == WeightMatrix.Kernel.IQ2_XS_X4);
+    }
+
+    /** IQ1_S's delta part ({@link IQ4XSx8#iq1Delta}) after a decoding kernel's group of it, token {@code t}; nothing for other types. */
+    private void iq1Delta(WeightMatrix w, long off, int sbs, int t, float[] out, int o) {
+        if (w.type() == dev.r1.models.tensor.GgmlType.IQ1_S) IQ4XSx8.iq1Delta(w.packed(), off, sbs, kd, t * sbs, kb, t * sbs * 16, out, o);
     }
 
     /** IQ4XSx8's layouts: IQ4_XS (and the per-32 grid types) or IQ2_XS / IQ2_S with a scale per 16. */

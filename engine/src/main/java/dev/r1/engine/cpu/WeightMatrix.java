@@ -121,7 +121,8 @@ public record WeightMatrix(String name, GgmlType type, int rows, int cols, Memor
             // IQ2_XXS, IQ3_XXS, IQ3_S repacked in IQ4_XS's 4-bit layout (IQ4XSx8.repackGrid, 512-bit machines)
             case IQ2_XXS, IQ3_XXS, IQ3_S -> packed != null ? Kernel.IQ4_XS_X8 : Kernel.K_QUANT;
             case IQ2_XS, IQ2_S -> packed != null ? Kernel.IQ2_XS_X4 : Kernel.K_QUANT; // the same layout with a scale per 16
-            case IQ1_S, IQ1_M -> Kernel.K_QUANT; // IQ1Quants
+            case IQ1_S -> packed != null ? Kernel.IQ4_XS_X8 : Kernel.K_QUANT; // the same layout, its delta part apart (IQ4XSx8.iq1Delta)
+            case IQ1_M -> Kernel.K_QUANT; // IQ1Quants
             case F32 -> Kernel.F32;
             default -> Kernel.DEQUANTIZED;
         };

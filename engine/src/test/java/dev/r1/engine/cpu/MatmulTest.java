@@ -265,10 +265,12 @@ class MatmulTest {
      * IQ2_XXS, IQ3_XXS and IQ3_S in IQ4_XS's 4-bit layout, IQ2_XS and IQ2_S in its form with a scale per 16
      * ({@link IQ4XSx8#repackGrid}: nibbles into the type's signed grid values, the factor folded into d) give the row-major kernels' floats ({@link IQuants}, ggml's own bit for
      * bit, IQuantsTest) bit for bit: decoding alone, beside another kernel, for batches, and for 8+ tokens in llama.cpp's
-     * panel order. Random blocks (every grid index, sign pattern and scale a random byte gives), two scales of d.
+     * panel order. Random blocks (every grid index, sign pattern and scale a random byte gives), two scales of d. IQ1_S
+     * ({@link IQ4XSx8#repackIQ1S}) against {@link IQ1Quants}: its grid lanes through the decoding table, its delta part
+     * apart ({@link IQ4XSx8#iq1Delta}), {@code 8·grid ± 1} through the panel table.
      */
     @ParameterizedTest
-    @EnumSource(value = GgmlType.class, names = {"IQ2_XXS", "IQ2_XS", "IQ2_S", "IQ3_XXS", "IQ3_S"})
+    @EnumSource(value = GgmlType.class, names = {"IQ1_S", "IQ2_XXS", "IQ2_XS", "IQ2_S", "IQ3_XXS", "IQ3_S"})
     void repackedGridTypesEqualTheRowMajorKernel(GgmlType type) {
         int rows = 7 * IQ4XSx8.R, cols = 512, ts = type.typeSize();
         org.junit.jupiter.api.Assumptions.assumeTrue(IQ4XSx8.servesGrid(type) && IQ4XSx8.fits(rows, cols),
