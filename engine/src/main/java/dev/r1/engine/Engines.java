@@ -47,7 +47,7 @@ public final class Engines {
      * prefill at 0.4x / 0.55x (docs/BENCHMARKS.md, session 26; IQ4_NL 0.59x since session 30, IQ4_XS 0.61x since its 8+-token prompts take llama.cpp's
      * IQ panel order on the repacked layout, session 30), and the IQ1-IQ3 types decode at 0.24-0.28x (session 29) but for
      * IQ2_XXS, IQ2_XS, IQ2_S, IQ3_XXS and IQ3_S in IQ4_XS's 4-bit layout on 512-bit machines, which decode at 1.7-2.8x and
-     * prefill at 0.5-0.66x (session 30), and IQ1_S there too (1.35x decode, 0.57x prefill, session 31); auto is there
+     * prefill at 0.5-0.66x (session 30), and IQ1_S / IQ1_M there too (1.35x / 1.0x decode, 0.57x / 0.70x prefill, session 31); auto is there
      * to pick the faster engine, and a type joins this set when its figure does. Q3_K joins where it runs in 4 bits
      * ({@code Q3Kx4}, 512-bit machines: a Q3_K_M file decodes at 0.96x and prefills at 1.02x, session 20; 1.27x and
      * 1.0x since session 26), and Q5_K too ({@code Q5Kx8}, 512-bit machines: a Q5_K_M file decodes at 0.91-1.0x and
@@ -169,11 +169,11 @@ public final class Engines {
             // in IQ4_XS's 4-bit layout where it takes them: IQ2_XXS 2.1x, IQ3_XXS 1.42x, IQ3_S 1.27x
             case IQ2_XXS, IQ3_XXS, IQ3_S -> dev.r1.engine.cpu.IQ4XSx8.servesGrid(type)
                     ? grown(dev.r1.engine.cpu.IQ4XSx8.BLOCK, dev.r1.engine.cpu.IQ4XSx8.R, type) : 1.0;
-            // with a scale per 16: IQ2_XS 1.95x, IQ2_S 1.80x
             // IQ1_S 2.9x: 4 bits a value and its delta scales
             case IQ1_S -> dev.r1.engine.cpu.IQ4XSx8.servesGrid(type)
                     ? grown(dev.r1.engine.cpu.IQ4XSx8.BLOCK + dev.r1.engine.cpu.IQ4XSx8.DELTAS, dev.r1.engine.cpu.IQ4XSx8.R, type) : 1.0;
-            case IQ2_XS, IQ2_S -> dev.r1.engine.cpu.IQ4XSx8.servesGrid(type)
+            // with a scale per 16: IQ2_XS 1.95x, IQ2_S 1.80x, IQ1_M 2.6x
+            case IQ2_XS, IQ2_S, IQ1_M -> dev.r1.engine.cpu.IQ4XSx8.servesGrid(type)
                     ? grown(dev.r1.engine.cpu.IQ4XSx8.BLOCK16, dev.r1.engine.cpu.IQ4XSx8.R, type) : 1.0;
             case Q6_K -> grown(dev.r1.engine.cpu.Q6Kx8.BLOCK, dev.r1.engine.cpu.Q6Kx8.R, type);
             case Q2_K -> dev.r1.engine.cpu.Q2Kx4.ENABLED ? grown(dev.r1.engine.cpu.Q2Kx4.BLOCK, dev.r1.engine.cpu.Q2Kx4.R, type) : 1.0;

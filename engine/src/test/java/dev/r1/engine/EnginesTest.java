@@ -113,7 +113,7 @@ class EnginesTest {
             // the groups' bytes; the level tables after them (bytes(0, cols)) are two per matrix
             double groups = dev.r1.engine.cpu.IQ4XSx8.bytes(rows, cols) - dev.r1.engine.cpu.IQ4XSx8.bytes(0, cols);
             assertEquals(groups / ((double) rows * cols / 256 * 136), Engines.resident(GgmlType.IQ4_XS), 1e-12);
-            for (GgmlType t : new GgmlType[] {GgmlType.IQ1_S, GgmlType.IQ2_XXS, GgmlType.IQ2_XS, GgmlType.IQ2_S, GgmlType.IQ3_XXS, GgmlType.IQ3_S}) { // in its 4-bit layout where it takes them (IQ1_S with its delta scales)
+            for (GgmlType t : new GgmlType[] {GgmlType.IQ1_S, GgmlType.IQ1_M, GgmlType.IQ2_XXS, GgmlType.IQ2_XS, GgmlType.IQ2_S, GgmlType.IQ3_XXS, GgmlType.IQ3_S}) { // in its 4-bit layout where it takes them (IQ1_S with its delta scales)
                 double g = dev.r1.engine.cpu.IQ4XSx8.bytes(t, rows, cols) - dev.r1.engine.cpu.IQ4XSx8.bytes(t, 0, cols);
                 double want = dev.r1.engine.cpu.IQ4XSx8.servesGrid(t) ? g / ((double) rows * cols / 256 * t.typeSize()) : 1.0;
                 assertEquals(want, Engines.resident(t), 1e-12, t.name());

@@ -97,15 +97,16 @@ public final class IQ4XSx8 {
      */
     public static long bytes(dev.r1.models.tensor.GgmlType type, int rows, int cols) {
         if (type == dev.r1.models.tensor.GgmlType.IQ1_S) return bytes(rows, cols) + (long) rows / R * (cols / QK) * DELTAS;
+        if (type == dev.r1.models.tensor.GgmlType.IQ1_M) return (long) rows / R * (cols / QK) * BLOCK16 + 3 * LUT_BYTES; // and its delta table
         return per16(type) ? (long) rows / R * (cols / QK) * BLOCK16 + 2 * LUT_BYTES : bytes(rows, cols);
     }
 
     /** IQ1_S's delta scales per group and super-block: {@code ±8·(2s+1)} per sub-block of 32 and row, {@code [sub-block][row]}. */
     public static final int DELTAS = 8 * R;
 
-    /** IQ2_XS and IQ2_S: a scale per 16 values ({@link #BLOCK16}'s layout); the kernels take {@code per16} from the matrix's kernel. */
+    /** IQ2_XS, IQ2_S and IQ1_M: a scale per 16 values ({@link #BLOCK16}'s layout); the kernels take {@code per16} from the matrix's kernel. */
     public static boolean per16(dev.r1.models.tensor.GgmlType t) {
-        return t == dev.r1.models.tensor.GgmlType.IQ2_XS || t == dev.r1.models.tensor.GgmlType.IQ2_S;
+        return t == dev.r1.models.tensor.GgmlType.IQ2_XS || t == dev.r1.models.tensor.GgmlType.IQ2_S || t == dev.r1.models.tensor.GgmlType.IQ1_M;
     }
 
     /** The panel kernels' level table, the last of {@code w} ({@link #LUT_BYTES}). */
@@ -113,9 +114,12 @@ public final class IQ4XSx8 {
         return ShortVector.fromMemorySegment(S16, w, w.byteSize() - LUT_BYTES, LE);
     }
 
-    /** The decoding kernels' level table, before the panel kernels'. */
-    private static ShortVector lutDecode(MemorySegment w) {
-        return ShortVector.fromMemorySegment(S16, w, w.byteSize() - 2 * LUT_BYTES, LE);
+    /**
+     * A decoding kernels' level table: 0 the one before the panel kernels' ({@link #lutDecode}), 1 IQ1_M's delta table
+     * before it ({@link #repackIQ1}).
+     */
+    private static ShortVector lutDecode(MemorySegment w, int table) {
+        return ShortVector.fromMemorySegment(S16, w, w.byteSize() - (2L + table) * LUT_BYTES, LE);
     }
 
     /** Both tables at the end of {@code dst}. */
@@ -215,7 +219,7 @@ public final class IQ4XSx8 {
      */
     public static MemorySegment repackGrid(MemorySegment src, dev.r1.models.tensor.GgmlType type, int rows, int cols, Arena arena, Parallel pool) {
         if (!servesGrid(type)) throw new IllegalArgumentException(type + " is not repacked here");
-        if (type == dev.r1.models.tensor.GgmlType.IQ1_S) return repackIQ1S(src, rows, cols, arena, pool);
+        if (type == dev.r1.models.tensor.GgmlType.IQ1_S || type == dev.r1.models.tensor.GgmlType.IQ1_M) return repackIQ1(src, type, rows, cols, arena, pool);
         dev.r1.models.tensor.IqGridType t = (dev.r1.models.tensor.IqGridType) type.layout();
         dev.r1.models.tensor.IqGrids grids = dev.r1.models.tensor.IqGrids.get();
         short[] levels = gridLevels(type);
@@ -269,54 +273,66 @@ public final class IQ4XSx8 {
     }
 
     /**
-     * IQ1_S in the 4-bit layout ({@link #servesGrid}): per value the code {@code 2·(grid+1) + (delta > 0 ? 1 : 0)} (six
-     * codes), which the decoding table maps to {@code 8·grid} and the panel table to {@code 8·grid ± 1}; scales {@code 2s+1}
-     * per 32; {@code d/8} (exact); and per sub-block and row the delta's scale {@code ±8·(2s+1)} ({@link #DELTAS}, after
-     * the last group). ggml's {@code vec_dot_iq1_s_q8_K} sums grid·activation in IQ4_XS's eight lanes and multiplies by
-     * {@code d = d_a·d_w}: here the lanes hold 8x those integers and the fma takes {@code (d_w/8)·d_a = d/8} exactly, so
-     * {@code fma} gives the same floats; its delta part ({@code fma(d, Σ bsum·±ls, acc1)}, then {@code hsum + acc1/8}) is
-     * {@link #iq1Delta}'s. The panel order ({@code fma((float) Σ ls·(8·grid ± 1)·a, (d/8)·d_a, acc)}) reads the same
-     * nibbles through the other table. Null when a {@code d} is infinite or NaN (the row-major kernels serve).
+     * IQ1_S and IQ1_M in the 4-bit layout ({@link #servesGrid}; IQ1_M in {@link #BLOCK16}'s, its scales per 16): per value the
+     * code {@code 2·(grid+1) + (delta > 0 ? 1 : 0)} (six codes), which the decoding table maps to {@code 8·grid} and the
+     * panel table to {@code 8·grid ± 1}; scales {@code 2s+1}; {@code d/8} (exact). ggml's {@code vec_dot_iq1_s_q8_K} and
+     * {@code vec_dot_iq1_m_q8_K} sum grid·activation in IQ4_XS's eight lanes and multiply by {@code d = d_a·d_w}: here the
+     * lanes hold 8x those integers and the fma takes {@code (d_w/8)·d_a = d/8} exactly, so {@code fma} gives the same
+     * floats. Their delta parts differ: IQ1_S's is one integer a super-block from the activations' block sums
+     * ({@link #iq1Delta}: the signed scales {@code ±8·(2s+1)} per sub-block and row, {@link #DELTAS}, after the last group);
+     * IQ1_M's eight more lanes of {@code ±activation·scale} with their own float accumulators, which a second decoding pass
+     * reads through a third table (code -> {@code ±8}), {@code fma(hsum8(delta), 1/8, hsum8(grid))} as ggml ends. The panel
+     * order ({@code fma((float) Σ ls·(8·grid ± 1)·a, (d/8)·d_a, acc)}) reads the same nibbles through the panel table.
+     * Null when a {@code d} is infinite or NaN (the row-major kernels serve).
      */
-    static MemorySegment repackIQ1S(MemorySegment src, int rows, int cols, Arena arena, Parallel pool) {
-        dev.r1.models.tensor.GgmlType type = dev.r1.models.tensor.GgmlType.IQ1_S;
+    static MemorySegment repackIQ1(MemorySegment src, dev.r1.models.tensor.GgmlType type, int rows, int cols, Arena arena, Parallel pool) {
+        boolean m = type == dev.r1.models.tensor.GgmlType.IQ1_M;
         dev.r1.models.tensor.IqGrids grids = dev.r1.models.tensor.IqGrids.get();
-        short[] decode = new short[S16.length()], panel = new short[S16.length()];
+        short[] decode = new short[S16.length()], panel = new short[S16.length()], deltaTable = new short[S16.length()];
         for (int c = 0; c < decode.length; c++) {
             int k = Math.min(c, 5), grid = k / 2 - 1, sign = (k & 1) != 0 ? 1 : -1;
             decode[c] = (short) (8 * grid);
             panel[c] = (short) (8 * grid + sign);
+            deltaTable[c] = (short) (8 * sign);
         }
-        int sbs = cols / QK, groups = rows / R, in = dev.r1.models.tensor.IQ1_SType.TYPE_SIZE;
-        long rowBytes = (long) sbs * in, deltas = (long) groups * sbs * BLOCK;
+        int sbs = cols / QK, groups = rows / R, in = m ? dev.r1.models.tensor.IQ1_MType.TYPE_SIZE : dev.r1.models.tensor.IQ1_SType.TYPE_SIZE;
+        int values = m ? VALUES16 : VALUES, block = m ? BLOCK16 : BLOCK;
+        long rowBytes = (long) sbs * in, deltas = (long) groups * sbs * block;
         MemorySegment dst = arena.allocate(bytes(type, rows, cols), 64);
         putTables(dst, decode, panel);
+        if (m) MemorySegment.copy(deltaTable, 0, dst, ValueLayout.JAVA_SHORT_UNALIGNED, dst.byteSize() - 3L * LUT_BYTES, S16.length());
         boolean[] bad = new boolean[1];
         pool.forRange(groups, 1, (g0, g1) -> {
-            byte[] out = new byte[BLOCK], v = new byte[QK], delta = new byte[32], nibbles = new byte[16], dl = new byte[DELTAS];
+            byte[] out = new byte[block], v = new byte[QK], delta = new byte[32], nibbles = new byte[16], dl = new byte[DELTAS];
             int[] sc = new int[16], nib = new int[32];
             for (int g = g0; g < g1 && !bad[0]; g++) {
                 for (int s = 0; s < sbs; s++) {
                     for (int r = 0; r < R; r++) {
                         long o = ((long) g * R + r) * rowBytes + (long) s * in;
-                        short h = src.get(QuantLayouts.I16, o);
-                        if ((h & 0x7c00) == 0x7c00) bad[0] = true;
-                        int d = Float.floatToRawIntBits(Float.float16ToFloat(h) * 0.125f); // exact: a power of two
+                        float dw = m ? dev.r1.models.tensor.IQ1_MType.d(src, o) : dev.r1.models.tensor.IQ1_SType.d(src, o);
+                        if (!Float.isFinite(dw)) bad[0] = true;
+                        int d = Float.floatToRawIntBits(dw * 0.125f); // exact: a power of two
                         for (int k = 0; k < 4; k++) out[4 * r + k] = (byte) (d >> 8 * k);
-                        dev.r1.models.tensor.IQ1_SType.decode(src, o, grids, v, 0, sc, 0, delta, 0);
+                        if (m) dev.r1.models.tensor.IQ1_MType.decode(src, o, grids, v, 0, sc, 0, delta, 0);
+                        else dev.r1.models.tensor.IQ1_SType.decode(src, o, grids, v, 0, sc, 0, delta, 0);
                         for (int j = 0; j < 8; j++) {
-                            out[SC + j * R + r] = (byte) sc[2 * j];
-                            dl[j * R + r] = (byte) (8 * delta[4 * j] * sc[2 * j]);
+                            if (m) { // each 16's own scale: rows 2j and 2j + 1
+                                out[SC + 2 * j * R + r] = (byte) sc[2 * j];
+                                out[SC + (2 * j + 1) * R + r] = (byte) sc[2 * j + 1];
+                            } else {
+                                out[SC + j * R + r] = (byte) sc[2 * j];
+                                dl[j * R + r] = (byte) (8 * delta[4 * j] * sc[2 * j]);
+                            }
                             for (int l = 0; l < 16; l++) { // ggml's IQ4 nibble order: byte l holds elements l and l + 16
-                                int plus = delta[4 * j] > 0 ? 1 : 0;
-                                int lo = 2 * (v[32 * j + l] + 1) + plus, hi = 2 * (v[32 * j + l + 16] + 1) + plus;
+                                int e = 32 * j + l;
+                                int lo = 2 * (v[e] + 1) + (delta[e >> 3] > 0 ? 1 : 0), hi = 2 * (v[e + 16] + 1) + (delta[(e + 16) >> 3] > 0 ? 1 : 0);
                                 nibbles[l] = (byte) (lo | hi << 4);
                             }
-                            Q4x8.nibbleWords(nibbles, 0, nib, r, out, VALUES + 16 * R * j);
+                            Q4x8.nibbleWords(nibbles, 0, nib, r, out, values + 16 * R * j);
                         }
                     }
-                    QuantLayouts.storeSplit(out, VALUES, 16 * R, dst, (long) g * sbs * BLOCK, sbs, s);
-                    MemorySegment.copy(dl, 0, dst, ValueLayout.JAVA_BYTE, deltas + ((long) g * sbs + s) * DELTAS, DELTAS);
+                    QuantLayouts.storeSplit(out, values, 16 * R, dst, (long) g * sbs * block, sbs, s);
+                    if (!m) MemorySegment.copy(dl, 0, dst, ValueLayout.JAVA_BYTE, deltas + ((long) g * sbs + s) * DELTAS, DELTAS);
                 }
             }
         });
@@ -346,6 +362,17 @@ public final class IQ4XSx8 {
             acc = dv.lanewise(VectorOperators.FMA, (FloatVector) sum.convertShape(VectorOperators.I2F, F32, 0), acc);
         }
         FloatVector.fromArray(F32, out, o).lanewise(VectorOperators.ADD, acc.lanewise(VectorOperators.MUL, FloatVector.broadcast(F32, 0.125f))).intoArray(out, o);
+    }
+
+    /**
+     * IQ1_M's delta part of one group · one token, after a decoding kernel left {@code hsum8} of the grid lanes in
+     * {@code out[o .. o+R)}: the same kernel through the delta table into {@code tmp[0 .. R)}, then
+     * {@code out = fma(tmp, 1/8, out)}, ggml's {@code fma(hsum8(accum2), IQ1M_DELTA, hsum8(accum1))}.
+     */
+    static void iq1mDelta(MemorySegment w, long off, int sbs, int[] qi, int qiOff, float[] d, int dOff, float[] tmp, float[] out, int o) {
+        gemvNibbles(w, off, sbs, qi, qiOff, d, dOff, tmp, 0, true, 1);
+        FloatVector.fromArray(F32, tmp, 0).lanewise(VectorOperators.FMA, FloatVector.broadcast(F32, 0.125f), FloatVector.fromArray(F32, out, o))
+                .intoArray(out, o);
     }
 
     /** Element {@code e} of row {@code r}: pair e/2, its byte e%2. */
@@ -437,8 +464,14 @@ public final class IQ4XSx8 {
      * ggml's fma per lane and super-block and {@code hsum_float_8}, as {@link #half} computes them from bytes.
      */
     static void gemvNibbles(MemorySegment w, long off, int sbs, int[] qi, int qiOff, float[] d, int dOff, float[] out, int o, boolean per16) {
+        gemvNibbles(w, off, sbs, qi, qiOff, d, dOff, out, o, per16, 0);
+    }
+
+    /** {@link #gemvNibbles} through decoding table {@code table} ({@link #lutDecode}). */
+    static void gemvNibbles(MemorySegment w, long off, int sbs, int[] qi, int qiOff, float[] d, int dOff, float[] out, int o, boolean per16,
+                            int table) {
         int values = per16 ? VALUES16 : VALUES, split = per16 ? SPLIT16 : SPLIT, scStep = per16 ? 2 * R : R, scHi = per16 ? R : 0;
-        ShortVector LOW4 = ShortVector.broadcast(S16, (short) 0x0F), LUT = lutDecode(w);
+        ShortVector LOW4 = ShortVector.broadcast(S16, (short) 0x0F), LUT = lutDecode(w, table);
         IntVector C4 = IntVector.broadcast(I32, 4), C8 = IntVector.broadcast(I32, 8), C12 = IntVector.broadcast(I32, 12);
         IntVector C16 = IntVector.broadcast(I32, 16);
         FloatVector l0 = FloatVector.zero(F32), l1 = l0, l2 = l0, l3 = l0, l4 = l0, l5 = l0, l6 = l0, l7 = l0;
@@ -753,7 +786,7 @@ public final class IQ4XSx8 {
     private static void half2(MemorySegment w, long off, MemorySegment w2, long off2, int sbs, int[] qi, int qiOff, float[] d, int dOff,
                               float[] lanes, int h, float[] out, int o, float[] out2, int o2, boolean per16) {
         int values = per16 ? VALUES16 : VALUES, split = per16 ? SPLIT16 : SPLIT, scStep = per16 ? 2 * R : R, scHi = per16 ? R : 0;
-        ShortVector LOW4 = ShortVector.broadcast(S16, (short) 0x0F), LUT = lutDecode(w), LUT2 = lutDecode(w2);
+        ShortVector LOW4 = ShortVector.broadcast(S16, (short) 0x0F), LUT = lutDecode(w, 0), LUT2 = lutDecode(w2, 0);
         IntVector C4 = IntVector.broadcast(I32, 4), C8 = IntVector.broadcast(I32, 8), C12 = IntVector.broadcast(I32, 12);
         IntVector C16 = IntVector.broadcast(I32, 16);
         FloatVector l0 = FloatVector.zero(F32), l1 = l0, l2 = l0, l3 = l0, m0 = l0, m1 = l0, m2 = l0, m3 = l0;

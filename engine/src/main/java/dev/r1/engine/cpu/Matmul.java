@@ -34,6 +34,7 @@ public final class Matmul {
     private final KQuants2.Scratch[] k2Scratch; // KQuants2's per-call arrays, one set per worker
     private final IQuants.Scratch[] iqScratch; // IQuants' likewise
     private final IQ1Quants.Scratch[] iq1Scratch; // and IQ1Quants'
+    private final float[][] iq1Tmp; // IQ1_M's delta sums of one group (IQ4XSx8.iq1mDelta)
     // Q8_0 weights read activations in the pair layout (QuantKernels.quantizeQ8Pairs), Q4_0 in natural order.
     private short[] qp = new short[0];
     private float[] qpd = new float[0];
@@ -75,6 +76,7 @@ public final class Matmul {
         this.k2Scratch = new KQuants2.Scratch[pool.size()];
         this.iqScratch = new IQuants.Scratch[pool.size()];
         this.iq1Scratch = new IQ1Quants.Scratch[pool.size()];
+        this.iq1Tmp = new float[pool.size()][];
     }
 
     public Parallel pool() { return pool; }
@@ -242,8 +244,8 @@ public final class Matmul {
                             if (twoGroupsXS(kind)) { // two streams, in two passes of four lanes
                                 gemv2XS(kind, ws[a].packed(), ga * groupBytes, ws[b].packed(), gb * groupBytes, blocks, laneScratch(worker),
                                         outs[a], ga * R, outs[b], gb * R);
-                                iq1Delta(ws[a], ga * groupBytes, blocks, 0, outs[a], ga * R);
-                                iq1Delta(ws[b], gb * groupBytes, blocks, 0, outs[b], gb * R);
+                                iq1Delta(ws[a], ga * groupBytes, blocks, 0, outs[a], ga * R, worker);
+                                iq1Delta(ws[b], gb * groupBytes, blocks, 0, outs[b], gb * R, worker);
                             } else if (xs) { // one group a call (IQ4XSx8 in bytes, Q2Kx4: ggml's eight lanes per row take the registers)
                                 gemvXS(kind, ws[a].packed(), ga * groupBytes, blocks, 0, 0, laneScratch(worker), outs[a], ga * R);
                                 gemvXS(kind, ws[b].packed(), gb * groupBytes, blocks, 0, 0, laneScratch(worker), outs[b], gb * R);
@@ -280,7 +282,7 @@ public final class Matmul {
                             }
                         } else if (xs) {
                             gemvXS(kind, ws[a].packed(), ga * groupBytes, blocks, 0, 0, laneScratch(worker), outs[a], ga * R);
-                            iq1Delta(ws[a], ga * groupBytes, blocks, 0, outs[a], ga * R);
+                            iq1Delta(ws[a], ga * groupBytes, blocks, 0, outs[a], ga * R, worker);
                         } else if (q8) {
                             gemvX8(kind, ws[a].packed(), ga * groupBytes, blocks, 0, 0, outs[a], ga * R);
                         } else if (six) {
@@ -585,7 +587,7 @@ public final class Matmul {
                 if (panel) IQ4XSx8.gemvPanel(w.packed(), off, sbs, kqi, t * cols / 2, kd, t * sbs, dst, o, per16);
                 else if (xs) {
                     gemvXS(w.kernel(), w.packed(), off, sbs, t * cols / 2, t * sbs, lanes, dst, o);
-                    iq1Delta(w, off, sbs, t, dst, o);
+                    iq1Delta(w, off, sbs, t, dst, o, worker);
                 }
                 else Q5Kx8.gemv(w.packed(), off, sbs, kqi, t * cols / 2, kd, t * sbs, kb, t * sbs * 16, lanes, dst, o);
                 if (!whole) copyPart(tmp, 0, out, t * rows, g, R, r0, r1);
@@ -881,9 +883,17 @@ public final class Matmul {
         else IQ4XSx8.gemv(w, off, sbs, kqi, qiOff, kd, dOff, lanes, out, o, k == WeightMatrix.Kernel.IQ2_XS_X4);
     }
 
-    /** IQ1_S's delta part ({@link IQ4XSx8#iq1Delta}) after a decoding kernel's group of it, token {@code t}; nothing for other types. */
-    private void iq1Delta(WeightMatrix w, long off, int sbs, int t, float[] out, int o) {
+    /**
+     * The IQ1 types' delta part after a decoding kernel's group of them, token {@code t} ({@link IQ4XSx8#iq1Delta},
+     * {@link IQ4XSx8#iq1mDelta}); nothing for other types.
+     */
+    private void iq1Delta(WeightMatrix w, long off, int sbs, int t, float[] out, int o, int worker) {
         if (w.type() == dev.r1.models.tensor.GgmlType.IQ1_S) IQ4XSx8.iq1Delta(w.packed(), off, sbs, kd, t * sbs, kb, t * sbs * 16, out, o);
+        else if (w.type() == dev.r1.models.tensor.GgmlType.IQ1_M) {
+            float[] tmp = iq1Tmp[worker];
+            if (tmp == null) iq1Tmp[worker] = tmp = new float[IQ4XSx8.R];
+            IQ4XSx8.iq1mDelta(w.packed(), off, sbs, kqi, t * w.cols() / 2, kd, t * sbs, tmp, out, o);
+        }
     }
 
     /** IQ4XSx8's layouts: IQ4_XS (and the per-32 grid types) or IQ2_XS / IQ2_S with a scale per 16. */

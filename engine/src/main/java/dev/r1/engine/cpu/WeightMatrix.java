@@ -122,7 +122,7 @@ public record WeightMatrix(String name, GgmlType type, int rows, int cols, Memor
             case IQ2_XXS, IQ3_XXS, IQ3_S -> packed != null ? Kernel.IQ4_XS_X8 : Kernel.K_QUANT;
             case IQ2_XS, IQ2_S -> packed != null ? Kernel.IQ2_XS_X4 : Kernel.K_QUANT; // the same layout with a scale per 16
             case IQ1_S -> packed != null ? Kernel.IQ4_XS_X8 : Kernel.K_QUANT; // the same layout, its delta part apart (IQ4XSx8.iq1Delta)
-            case IQ1_M -> Kernel.K_QUANT; // IQ1Quants
+            case IQ1_M -> packed != null ? Kernel.IQ2_XS_X4 : Kernel.K_QUANT; // the layout with a scale per 16, its delta lanes a second pass
             case F32 -> Kernel.F32;
             default -> Kernel.DEQUANTIZED;
         };

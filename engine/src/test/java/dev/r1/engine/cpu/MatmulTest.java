@@ -265,12 +265,13 @@ class MatmulTest {
      * IQ2_XXS, IQ3_XXS and IQ3_S in IQ4_XS's 4-bit layout, IQ2_XS and IQ2_S in its form with a scale per 16
      * ({@link IQ4XSx8#repackGrid}: nibbles into the type's signed grid values, the factor folded into d) give the row-major kernels' floats ({@link IQuants}, ggml's own bit for
      * bit, IQuantsTest) bit for bit: decoding alone, beside another kernel, for batches, and for 8+ tokens in llama.cpp's
-     * panel order. Random blocks (every grid index, sign pattern and scale a random byte gives), two scales of d. IQ1_S
-     * ({@link IQ4XSx8#repackIQ1S}) against {@link IQ1Quants}: its grid lanes through the decoding table, its delta part
-     * apart ({@link IQ4XSx8#iq1Delta}), {@code 8·grid ± 1} through the panel table.
+     * panel order. Random blocks (every grid index, sign pattern and scale a random byte gives), two scales of d. IQ1_S and
+     * IQ1_M ({@link IQ4XSx8#repackIQ1}) against {@link IQ1Quants}: their grid lanes through the decoding table, the delta
+     * parts apart ({@link IQ4XSx8#iq1Delta}; IQ1_M's lanes a second pass through its delta table, {@link IQ4XSx8#iq1mDelta}),
+     * {@code 8·grid ± 1} through the panel table.
      */
     @ParameterizedTest
-    @EnumSource(value = GgmlType.class, names = {"IQ1_S", "IQ2_XXS", "IQ2_XS", "IQ2_S", "IQ3_XXS", "IQ3_S"})
+    @EnumSource(value = GgmlType.class, names = {"IQ1_S", "IQ1_M", "IQ2_XXS", "IQ2_XS", "IQ2_S", "IQ3_XXS", "IQ3_S"})
     void repackedGridTypesEqualTheRowMajorKernel(GgmlType type) {
         int rows = 7 * IQ4XSx8.R, cols = 512, ts = type.typeSize();
         org.junit.jupiter.api.Assumptions.assumeTrue(IQ4XSx8.servesGrid(type) && IQ4XSx8.fits(rows, cols),
@@ -281,7 +282,12 @@ class MatmulTest {
             data[k] = java.lang.foreign.Arena.ofAuto().allocate((long) rows * (cols / 256) * ts);
             for (long b = 0; b < data[k].byteSize(); b++) data[k].set(java.lang.foreign.ValueLayout.JAVA_BYTE, b, (byte) r.nextInt());
             for (long b = 0; b < data[k].byteSize(); b += ts) {
-                data[k].set(QuantLayouts.I16, b, Float.floatToFloat16((float) ((k == 0 ? 0.002 : 0.3) * (0.5 + r.nextDouble()))));
+                short d = Float.floatToFloat16((float) ((k == 0 ? 0.002 : 0.3) * (0.5 + r.nextDouble())));
+                if (type != GgmlType.IQ1_M) data[k].set(QuantLayouts.I16, b, d);
+                else for (int q = 0; q < 4; q++) { // IQ1_M keeps its d in the top nibbles of the four scale words
+                    long at = b + 48 + 2 * q;
+                    data[k].set(QuantLayouts.I16, at, (short) (data[k].get(QuantLayouts.I16, at) & 0x0FFF | (d >>> 4 * q & 0xF) << 12));
+                }
             }
         }
         sameAsRowMajor(type, rows, cols, data[0], data[1], IQ4XSx8.per16(type) ? WeightMatrix.Kernel.IQ2_XS_X4 : WeightMatrix.Kernel.IQ4_XS_X8,
@@ -305,7 +311,12 @@ class MatmulTest {
         }
         MemorySegment copy = java.lang.foreign.Arena.ofAuto().allocate(data[0].byteSize());
         copy.copyFrom(data[0]);
-        copy.set(QuantLayouts.I16, 3L * (cols / 256) * ts + ts, (short) 0x7c00); // +inf, row 3, second super-block
+        if (type == GgmlType.IQ1_M) { // +inf (0x7c00) in the scale words' top nibbles, row 3, second super-block
+            long at = 3L * (cols / 256) * ts + ts + 48;
+            for (int q = 0; q < 4; q++) copy.set(QuantLayouts.I16, at + 2 * q, (short) (copy.get(QuantLayouts.I16, at + 2 * q) & 0x0FFF | (0x7c00 >>> 4 * q & 0xF) << 12));
+        } else {
+            copy.set(QuantLayouts.I16, 3L * (cols / 256) * ts + ts, (short) 0x7c00); // +inf, row 3, second super-block
+        }
         assertTrue(IQ4XSx8.repackGrid(copy, type, rows, cols, java.lang.foreign.Arena.ofAuto(), POOL) == null);
     }
 
