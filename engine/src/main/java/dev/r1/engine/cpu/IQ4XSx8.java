@@ -80,8 +80,9 @@ public final class IQ4XSx8 {
     }
 
     /**
-     * The 4-bit layout's level tables ({@link #S16}'s lanes each, the first 16 used) follow the last group: the decoding
-     * kernels' ({@link #lutDecode}), then the panel kernels' ({@link #lut}), the matrix's last bytes. For IQ4_XS
+     * The 4-bit layout's level tables ({@link #S16}'s lanes each, the first 16 used) follow the last group (and IQ1_S's
+     * delta scales): the decoding kernels' ({@link #lutDecode}), then the panel kernels' ({@link #lut}), the matrix's last
+     * bytes; IQ1_M has a third, its delta table, before both. For IQ4_XS
      * ({@code kvalues_iq4nl}) and the IQ2/IQ3 grid types (their signed grid values, {@link #repackGrid}) the two are the
      * same; IQ1_S decodes its grid values alone (ggml's {@code vec_dot} keeps the delta apart, {@link #iq1Delta}) and
      * takes {@code 8·grid ± 1} in the panel order, from the same nibbles.
@@ -115,8 +116,8 @@ public final class IQ4XSx8 {
     }
 
     /**
-     * A decoding kernels' level table: 0 the one before the panel kernels' ({@link #lutDecode}), 1 IQ1_M's delta table
-     * before it ({@link #repackIQ1}).
+     * A decoding kernel's level table: {@code table} 0 the one just before the panel kernels' ({@link #lut}), 1 IQ1_M's
+     * delta table just before that ({@link #repackIQ1}).
      */
     private static ShortVector lutDecode(MemorySegment w, int table) {
         return ShortVector.fromMemorySegment(S16, w, w.byteSize() - (2L + table) * LUT_BYTES, LE);
