@@ -34,7 +34,6 @@ public final class Matmul {
     private final KQuants2.Scratch[] k2Scratch; // KQuants2's per-call arrays, one set per worker
     private final IQuants.Scratch[] iqScratch; // IQuants' likewise
     private final IQ1Quants.Scratch[] iq1Scratch; // and IQ1Quants'
-    private final float[][] iq1Tmp; // IQ1_M's delta sums of one group (IQ4XSx8.iq1mDelta)
     // Q8_0 weights read activations in the pair layout (QuantKernels.quantizeQ8Pairs), Q4_0 in natural order.
     private short[] qp = new short[0];
     private float[] qpd = new float[0];
@@ -76,7 +75,6 @@ public final class Matmul {
         this.k2Scratch = new KQuants2.Scratch[pool.size()];
         this.iqScratch = new IQuants.Scratch[pool.size()];
         this.iq1Scratch = new IQ1Quants.Scratch[pool.size()];
-        this.iq1Tmp = new float[pool.size()][];
     }
 
     public Parallel pool() { return pool; }
@@ -889,14 +887,11 @@ public final class Matmul {
      */
     private void iq1Delta(WeightMatrix w, long off, int sbs, int t, float[] out, int o, int worker) {
         if (w.type() == dev.r1.models.tensor.GgmlType.IQ1_S) IQ4XSx8.iq1Delta(w.packed(), off, sbs, kd, t * sbs, kb, t * sbs * 16, out, o);
-        else if (w.type() == dev.r1.models.tensor.GgmlType.IQ1_M) {
-            float[] tmp = iq1Tmp[worker];
-            if (tmp == null) iq1Tmp[worker] = tmp = new float[IQ4XSx8.R];
-            IQ4XSx8.iq1mDelta(w.packed(), off, sbs, kqi, t * w.cols() / 2, kd, t * sbs, tmp, out, o);
-        }
+        // the decoding kernel is done with the worker's lane scratch: it holds IQ1_M's delta sums
+        else if (w.type() == dev.r1.models.tensor.GgmlType.IQ1_M) IQ4XSx8.iq1mDelta(w.packed(), off, sbs, kqi, t * w.cols() / 2, kd, t * sbs, laneScratch(worker), out, o);
     }
 
-    /** IQ4XSx8's layouts: IQ4_XS (and the per-32 grid types) or IQ2_XS / IQ2_S with a scale per 16. */
+    /** IQ4XSx8's layouts: IQ4_XS (and the per-32 grid types, IQ1_S) or IQ2_XS / IQ2_S / IQ1_M with a scale per 16. */
     private static boolean fourBitIQ(WeightMatrix.Kernel k) {
         return k == WeightMatrix.Kernel.IQ4_XS_X8 || k == WeightMatrix.Kernel.IQ2_XS_X4;
     }

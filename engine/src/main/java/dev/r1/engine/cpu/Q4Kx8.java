@@ -973,16 +973,7 @@ public final class Q4Kx8 {
             subtractMins4(w, off, sbs, d, dOff, dStride, bp, bOff / 2, bStride / 2, PER_GEMM, out, o, oStride);
             return;
         }
-        for (int k = 0; k < 4; k += 2) { // the mins, a pair of tokens at a time as gemm2Fine's
-            int ka = o + k * oStride, kb = ka + oStride;
-            if (bp != null && NESTED) {
-                subtractMins2(w, off, sbs, d, dOff + k * dStride, dOff + (k + 1) * dStride, bp, (bOff + k * bStride) / 2,
-                        (bOff + (k + 1) * bStride) / 2, PER_GEMM, out, ka, kb);
-            } else {
-                subtractMins(w, off, sbs, d, dOff + k * dStride, bs, bOff + k * bStride, PER_GEMM, out, ka);
-                subtractMins(w, off, sbs, d, dOff + (k + 1) * dStride, bs, bOff + (k + 1) * bStride, PER_GEMM, out, kb);
-            }
-        }
+        for (int k = 0; k < 4; k++) subtractMins(w, off, sbs, d, dOff + k * dStride, bs, bOff + k * bStride, PER_GEMM, out, o + k * oStride);
     }
 
 }
