@@ -257,7 +257,10 @@ public final class CpuBackend implements Backend {
     static WeightMatrix prepare(String name, GgmlType type, int rows, int cols, MemorySegment data, Arena arena, Parallel pool) {
         MemorySegment p = null;
         if (REPACK && type == GgmlType.Q4_0 && Q4x8.fits(rows, cols)) p = Q4x8.repack(data, rows, cols, arena, pool);
-        if (REPACK && IQ4XSx8.ENABLED && type == GgmlType.IQ4_XS && IQ4XSx8.fits(rows, cols)) p = IQ4XSx8.repack(data, rows, cols, arena, pool);
+        if (REPACK && IQ4XSx8.ENABLED && type == GgmlType.IQ4_XS) {
+            if (IQ4XSx8.NIBBLES && IQ4XSx8.fits(rows, cols)) p = IQ4XSx8.repack(data, rows, cols, arena, pool);
+            else if (!IQ4XSx8.NIBBLES && Q6Kx8.fits(rows, cols)) p = Q6Kx8.repackIQ4XS(data, rows, cols, arena, pool); // a byte a value
+        }
         if (REPACK && IQ4XSx8.ENABLED && IQ4XSx8.servesGrid(type) && IQ4XSx8.fits(rows, cols)) p = IQ4XSx8.repackGrid(data, type, rows, cols, arena, pool);
         if (REPACK && Q8x8.ENABLED && Q8x8.serves(type) && Q8x8.fits(rows, cols)) p = Q8x8.repack(data, type, rows, cols, arena, pool);
         if (REPACK && type == GgmlType.Q6_K && Q6Kx8.fits(rows, cols)) {

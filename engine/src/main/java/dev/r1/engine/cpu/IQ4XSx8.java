@@ -15,25 +15,20 @@ import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * IQ4_XS weights repacked at load time, a byte per value, {@code R} rows side by side (8 on AVX2, 16 on AVX-512),
- * in the float operations of ggml's AVX2 {@code vec_dot_iq4_xs_q8_K}, exactly. The row-major kernel
- * ({@link KQuants2#dotIQ4_XS}) looks its levels up 16 bytes at a time and sums lanes per row: 0.31x llama.cpp's
- * decode speed on Zen 4 (docs/BENCHMARKS.md, session 18).
+ * IQ4_XS weights repacked at load time in 4 bits, {@code R} = 16 rows side by side (512-bit machines), in the float
+ * operations of ggml's AVX2 {@code vec_dot_iq4_xs_q8_K}, exactly; the IQ1-IQ3 grid types in the same layout. The
+ * row-major kernel ({@link KQuants2#dotIQ4_XS}) looks its levels up 16 bytes at a time and sums lanes per row: 0.31x
+ * llama.cpp's decode speed on Zen 4 (docs/BENCHMARKS.md, session 18).
  *
- * <p>Layout, per group of R rows and per super-block of 256 (268·R bytes, 1.97x the 136·R of the R blocks): the R
- * scales {@code d} as f32; the 8 sub-block scales {@code ls - 32} as {@code [sub-block][row]} int8; the 256 levels
- * ({@code kvalues_iq4nl[index]}) as int8, {@code [pair][row][2]} for the 128 element pairs in element order. A byte
- * a value, as {@link Q8x8}: unpacking nibbles and looking levels up for R rows costs more than the bytes save.
+ * <p>Layout, per group of R rows and per super-block of 256 (140·R bytes, 1.03x the file): the R scales {@code d} as
+ * f32; the 8 sub-block scales {@code ls - 32} as {@code [sub-block][row]} int8; per sub-block {@link Q4x8}'s nibble
+ * words, which {@link #gemvNibbles} looks up in a 16-level table (one {@code vpermw}). Per row, ggml's order: per
+ * super-block eight integer lanes, lane k the sum over the sub-blocks of {@code ls·(products of elements 4k .. 4k+3 of
+ * the sub-block)}, exact; {@code acc_k = fma(d_w·d_a, (float) lane_k, acc_k)}; {@code hsum_float_8}.
  *
- * <p>Per row, ggml's order: per super-block eight integer lanes, lane k the sum over the sub-blocks of
- * {@code ls·(products of elements 4k .. 4k+3 of the sub-block)}, exact; {@code acc_k = fma(d_w·d_a, (float) lane_k,
- * acc_k)}; {@code hsum_float_8}. Lanes 0..3 (the first 16 elements of each sub-block) and 4..7 (the last 16) are
- * computed in two passes ({@link #half}), each keeping four integer and four float accumulators, as
- * {@link Q6Kx8#gemvGgml} does (eight lanes in one method is the form C2 left partly boxed for Q6_K, session 19).
- * It streams ~25 GMAC/s ({@code MatvecBench 2 IQ4_XS 53760}, Zen 4) where {@link Q8x8#gemv} streams 50-60:
- * docs/BENCHMARKS.md lists what was ruled out. So on 512-bit machines the values stay in 4 bits ({@link #NIBBLES}: 140·R
- * bytes per super-block, 1.03x the file) and {@link #gemvNibbles} looks the levels up: half the bytes at the same
- * operations per value, 1.6x the GMAC/s (docs/BENCHMARKS.md, session 20).
+ * <p>AVX2 has no {@code vpermw}: there IQ4_XS takes Q6_K's byte layout instead ({@link Q6Kx8#repackIQ4XS}, whose ggml
+ * lanes are IQ4_XS's), as it does here with {@code -Dr1.cpu.iq4xsnibbles=false}. (This class's own byte layout, read in
+ * two passes one group a call, streamed 16 GMAC/s from memory under AVX2 code where that one streams 29.)
  */
 public final class IQ4XSx8 {
     private IQ4XSx8() {}
@@ -51,11 +46,12 @@ public final class IQ4XSx8 {
     private static final int SC = 4 * R, VALUES = 12 * R;
     /**
      * IQ4_XS kept in 4 bits on 512-bit machines ({@link #gemvNibbles}, as {@link Q8x8#NL_NIBBLES} keeps IQ4_NL): per
-     * sub-block {@link Q4x8}'s nibble words, looked up in the kernel. {@code -Dr1.cpu.iq4xsnibbles=false}: a byte a value.
+     * sub-block {@link Q4x8}'s nibble words, looked up in the kernel. Elsewhere, or with {@code
+     * -Dr1.cpu.iq4xsnibbles=false}, IQ4_XS takes Q6_K's byte layout ({@link Q6Kx8#repackIQ4XS}) and the grid types stay row-major.
      */
     public static final boolean NIBBLES = R == 16 && Boolean.parseBoolean(System.getProperty("r1.cpu.iq4xsnibbles", "true"));
-    /** Bytes per group per super-block: 140·R in 4 bits (the file's 136·R and f32 scales), else 268·R. */
-    public static final int BLOCK = VALUES + (NIBBLES ? QK / 2 : QK) * R;
+    /** Bytes per group per super-block: 140·R (the file's 136·R and f32 scales). */
+    public static final int BLOCK = VALUES + QK / 2 * R;
     /**
      * The 4-bit layout splits each group as {@link Q3Kx4} does: per super-block its header and the first half (slices
      * 0-7, 8·R bytes) of each sub-block's words ({@code SPLIT} bytes), then after the last super-block the second halves
@@ -153,19 +149,11 @@ public final class IQ4XSx8 {
                         for (int k = 0; k < 4; k++) out[4 * r + k] = (byte) (d >> 8 * k);
                         for (int j = 0; j < 8; j++) {
                             out[SC + j * R + r] = (byte) (IQ4_XSType.scale(src, o, j) - 32);
-                            if (NIBBLES) { // sub-block j as Q4x8 lays a Q4_0 block out: per slice group m a word per row
-                                Q4x8.nibbleWords(b, IQ4_XSType.OFF_QS + 16 * j, nib, r, out, VALUES + 16 * R * j);
-                                continue;
-                            }
-                            for (int i = 0; i < 16; i++) {
-                                int q = b[IQ4_XSType.OFF_QS + 16 * j + i] & 0xFF, e = 32 * j + i;
-                                put(out, e, r, (byte) IQ4_NLType.value(q & 0xF));
-                                put(out, e + 16, r, (byte) IQ4_NLType.value(q >> 4));
-                            }
+                            // sub-block j as Q4x8 lays a Q4_0 block out: per slice group m a word per row
+                            Q4x8.nibbleWords(b, IQ4_XSType.OFF_QS + 16 * j, nib, r, out, VALUES + 16 * R * j);
                         }
                     }
-                    if (NIBBLES) QuantLayouts.storeSplit(out, VALUES, 16 * R, dst, (long) g * sbs * BLOCK, sbs, s);
-                    else MemorySegment.copy(out, 0, dst, ValueLayout.JAVA_BYTE, ((long) g * sbs + s) * BLOCK, BLOCK);
+                    QuantLayouts.storeSplit(out, VALUES, 16 * R, dst, (long) g * sbs * BLOCK, sbs, s);
                 }
             }
         });
@@ -376,11 +364,6 @@ public final class IQ4XSx8 {
                 .intoArray(out, o);
     }
 
-    /** Element {@code e} of row {@code r}: pair e/2, its byte e%2. */
-    private static void put(byte[] out, int e, int r, byte v) {
-        out[VALUES + 2 * ((e / 2) * R + r) + (e & 1)] = v;
-    }
-
     /**
      * One group of R rows (at {@code off}) · one token, {@code out[o .. o+R)}: {@code qi} the token's Q8_K values as
      * pairs from {@code qiOff} ({@link Q4Kx8#pairs}), {@code d} its scales per super-block from {@code dOff};
@@ -388,72 +371,7 @@ public final class IQ4XSx8 {
      */
     public static void gemv(MemorySegment w, long off, int sbs, int[] qi, int qiOff, float[] d, int dOff,
                             float[] lanes, float[] out, int o, boolean per16) {
-        if (NIBBLES) {
-            gemvNibbles(w, off, sbs, qi, qiOff, d, dOff, out, o, per16);
-            return;
-        }
-        half(w, off, sbs, qi, qiOff, d, dOff, lanes, 0, out, o);
-        half(w, off, sbs, qi, qiOff, d, dOff, lanes, 1, out, o);
-    }
-
-    /**
-     * Lanes {@code 4h .. 4h+3} (elements {@code 16h .. 16h+15} of every sub-block): half 0 leaves them in
-     * {@code lanes}, half 1 adds all eight in {@code hsum_float_8}'s order into {@code out[o .. o+R)}.
-     */
-    private static void half(MemorySegment w, long off, int sbs, int[] qi, int qiOff, float[] d, int dOff,
-                             float[] lanes, int h, float[] out, int o) {
-        // the pollution-proof form of Q4x8.gemv; written out, no helper returning a vector. A pair's two 16-bit
-        // sums reach 2·127·127 each, so they are widened apart (their sum would not fit 16 bits).
-        IntVector C16 = IntVector.broadcast(I32, 16);
-        FloatVector l0 = FloatVector.zero(F32), l1 = l0, l2 = l0, l3 = l0;
-        for (int s = 0; s < sbs; s++) {
-            long bo = off + (long) s * BLOCK;
-            FloatVector dv = FloatVector.fromMemorySegment(F32, w, bo, LE).lanewise(VectorOperators.MUL, FloatVector.broadcast(F32, d[dOff + s]));
-            IntVector a0 = IntVector.zero(I32), a1 = a0, a2 = a0, a3 = a0;
-            for (int j = 0; j < 8; j++) {
-                long vo = bo + VALUES + 2L * R * (16 * j + 8 * h);
-                int a = qiOff + s * (QK / 2) + 16 * j + 8 * h;
-                IntVector sc = (IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + SC + (long) R * j, LE).convertShape(VectorOperators.B2I, I32, 0);
-                IntVector v;
-                v = (IntVector) ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 0L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a + 0]).reinterpretShape(S16, 0)))
-                        .lanewise(VectorOperators.ADD, ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 2L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a + 1]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
-                a0 = v.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.ASHR, C16))
-                        .lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a0);
-                v = (IntVector) ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 4L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a + 2]).reinterpretShape(S16, 0)))
-                        .lanewise(VectorOperators.ADD, ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 6L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a + 3]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
-                a1 = v.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.ASHR, C16))
-                        .lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a1);
-                v = (IntVector) ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 8L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a + 4]).reinterpretShape(S16, 0)))
-                        .lanewise(VectorOperators.ADD, ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 10L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a + 5]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
-                a2 = v.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.ASHR, C16))
-                        .lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a2);
-                v = (IntVector) ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 12L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a + 6]).reinterpretShape(S16, 0)))
-                        .lanewise(VectorOperators.ADD, ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 14L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a + 7]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
-                a3 = v.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.ASHR, C16))
-                        .lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a3);
-            }
-            l0 = dv.lanewise(VectorOperators.FMA, (FloatVector) a0.convertShape(VectorOperators.I2F, F32, 0), l0);
-            l1 = dv.lanewise(VectorOperators.FMA, (FloatVector) a1.convertShape(VectorOperators.I2F, F32, 0), l1);
-            l2 = dv.lanewise(VectorOperators.FMA, (FloatVector) a2.convertShape(VectorOperators.I2F, F32, 0), l2);
-            l3 = dv.lanewise(VectorOperators.FMA, (FloatVector) a3.convertShape(VectorOperators.I2F, F32, 0), l3);
-        }
-        int L = R; // floats
-        FloatVector NEG0 = FloatVector.broadcast(F32, -0.0f);
-        if (h == 0) {
-            // stored through a last lanewise (+ -0.0 changes no value), which gives C2 the vectors' exact class
-            l0.lanewise(VectorOperators.ADD, NEG0).intoArray(lanes, 0);
-            l1.lanewise(VectorOperators.ADD, NEG0).intoArray(lanes, L);
-            l2.lanewise(VectorOperators.ADD, NEG0).intoArray(lanes, 2 * L);
-            l3.lanewise(VectorOperators.ADD, NEG0).intoArray(lanes, 3 * L);
-        } else {
-            // hsum_float_8: ((0+4) + (2+6)) + ((1+5) + (3+7)); this half holds lanes 4..7
-            FloatVector s0 = FloatVector.fromArray(F32, lanes, 0).lanewise(VectorOperators.ADD, l0);
-            FloatVector s2 = FloatVector.fromArray(F32, lanes, 2 * L).lanewise(VectorOperators.ADD, l2);
-            FloatVector s1 = FloatVector.fromArray(F32, lanes, L).lanewise(VectorOperators.ADD, l1);
-            FloatVector s3 = FloatVector.fromArray(F32, lanes, 3 * L).lanewise(VectorOperators.ADD, l3);
-            NEG0.lanewise(VectorOperators.ADD, s0.lanewise(VectorOperators.ADD, s2).lanewise(VectorOperators.ADD, s1.lanewise(VectorOperators.ADD, s3)))
-                    .intoArray(out, o);
-        }
+        gemvNibbles(w, off, sbs, qi, qiOff, d, dOff, out, o, per16);
     }
 
     /**
@@ -613,8 +531,7 @@ public final class IQ4XSx8 {
 
     /** {@link #panelNibbles} on either layout: one group of R rows · one token in llama.cpp's IQ panel order. */
     public static void gemvPanel(MemorySegment w, long off, int sbs, int[] qi, int qiOff, float[] d, int dOff, float[] out, int o, boolean per16) {
-        if (NIBBLES) panelNibbles(w, off, sbs, qi, qiOff, d, dOff, out, o, per16);
-        else panelBytes(w, off, sbs, qi, qiOff, d, dOff, out, o);
+        panelNibbles(w, off, sbs, qi, qiOff, d, dOff, out, o, per16);
     }
 
     /**
@@ -730,43 +647,6 @@ public final class IQ4XSx8 {
         l1.lanewise(VectorOperators.ADD, NEG0).intoArray(out, o + oStride);
         l2.lanewise(VectorOperators.ADD, NEG0).intoArray(out, o + 2 * oStride);
         l3.lanewise(VectorOperators.ADD, NEG0).intoArray(out, o + 3 * oStride);
-    }
-
-    /** {@link #panelNibbles} on the byte layout: {@link #half}'s products, both halves in one pass, one integer sum a super-block. */
-    static void panelBytes(MemorySegment w, long off, int sbs, int[] qi, int qiOff, float[] d, int dOff, float[] out, int o) {
-        IntVector C16 = IntVector.broadcast(I32, 16);
-        FloatVector l0 = FloatVector.zero(F32);
-        for (int s = 0; s < sbs; s++) {
-            long bo = off + (long) s * BLOCK;
-            FloatVector dv = FloatVector.fromMemorySegment(F32, w, bo, LE).lanewise(VectorOperators.MUL, FloatVector.broadcast(F32, d[dOff + s]));
-            IntVector a0 = IntVector.zero(I32), a1 = a0, a2 = a0, a3 = a0;
-            for (int k = 0; k < 16; k++) { // sub-block k/2, its half k%2
-                int j = k >> 1, h = k & 1;
-                long vo = bo + VALUES + 2L * R * (16 * j + 8 * h);
-                int a = qiOff + s * (QK / 2) + 16 * j + 8 * h;
-                IntVector sc = (IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + SC + (long) R * j, LE).convertShape(VectorOperators.B2I, I32, 0);
-                IntVector v;
-                v = (IntVector) ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 0L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a + 0]).reinterpretShape(S16, 0)))
-                        .lanewise(VectorOperators.ADD, ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 2L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a + 1]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
-                a0 = v.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.ASHR, C16))
-                        .lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a0);
-                v = (IntVector) ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 4L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a + 2]).reinterpretShape(S16, 0)))
-                        .lanewise(VectorOperators.ADD, ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 6L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a + 3]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
-                a1 = v.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.ASHR, C16))
-                        .lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a1);
-                v = (IntVector) ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 8L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a + 4]).reinterpretShape(S16, 0)))
-                        .lanewise(VectorOperators.ADD, ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 10L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a + 5]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
-                a2 = v.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.ASHR, C16))
-                        .lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a2);
-                v = (IntVector) ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 12L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a + 6]).reinterpretShape(S16, 0)))
-                        .lanewise(VectorOperators.ADD, ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 14L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a + 7]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
-                a3 = v.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.ASHR, C16))
-                        .lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a3);
-            }
-            IntVector t = a0.lanewise(VectorOperators.ADD, a1).lanewise(VectorOperators.ADD, a2.lanewise(VectorOperators.ADD, a3));
-            l0 = dv.lanewise(VectorOperators.FMA, (FloatVector) t.convertShape(VectorOperators.I2F, F32, 0), l0);
-        }
-        l0.lanewise(VectorOperators.ADD, FloatVector.broadcast(F32, -0.0f)).intoArray(out, o);
     }
 
     /**

@@ -109,7 +109,7 @@ public final class Matmul {
             if (outs[i].length < (long) n * w.rows()) throw new IllegalArgumentException("output buffer too small for " + w.name());
             // the activation forms the matrices' kernels read, each made once for all of them
             WeightMatrix.Kernel k = w.kernel();
-            needQ8K |= k == WeightMatrix.Kernel.K_QUANT || k == WeightMatrix.Kernel.Q6_K_X8 || k == WeightMatrix.Kernel.Q6_K_X8_GGML || k == WeightMatrix.Kernel.Q6_K_X6 || k == WeightMatrix.Kernel.Q3_K_X8 || k == WeightMatrix.Kernel.Q3_K_X4 || k == WeightMatrix.Kernel.Q2_K_X4
+            needQ8K |= k == WeightMatrix.Kernel.K_QUANT || k == WeightMatrix.Kernel.Q6_K_X8 || k == WeightMatrix.Kernel.Q6_K_X8_GGML || k == WeightMatrix.Kernel.Q6_K_X6 || signedQ6(k) || k == WeightMatrix.Kernel.Q3_K_X4 || k == WeightMatrix.Kernel.Q2_K_X4
                     || k == WeightMatrix.Kernel.Q4_K_X8 || k == WeightMatrix.Kernel.Q5_K_X8 || k == WeightMatrix.Kernel.IQ4_XS_X8 || k == WeightMatrix.Kernel.IQ2_XS_X4;
             needQ8 |= k == WeightMatrix.Kernel.Q4_0 || k == WeightMatrix.Kernel.Q4_0_X8 || k == WeightMatrix.Kernel.Q8_0_X8
                     || k == WeightMatrix.Kernel.IQ4_NL_X8
@@ -120,17 +120,18 @@ public final class Matmul {
             needPacked |= k == WeightMatrix.Kernel.Q4_0_X8 || x8;
             anyPackedQ4 |= k == WeightMatrix.Kernel.Q4_0_X8;
             allPackedQ8 &= x8 && k == ws[0].kernel(); // one Q8x8 kernel for all (Q8_0 with Q5_0 share one)
-            needSpreadK |= (k == WeightMatrix.Kernel.Q6_K_X8 || k == WeightMatrix.Kernel.Q6_K_X8_GGML || k == WeightMatrix.Kernel.Q6_K_X6 || k == WeightMatrix.Kernel.Q3_K_X8) && n == 1;
+            needSpreadK |= (k == WeightMatrix.Kernel.Q6_K_X8 || k == WeightMatrix.Kernel.Q6_K_X8_GGML || k == WeightMatrix.Kernel.Q6_K_X6 || signedQ6(k)) && n == 1;
             anyPackedQ4K |= k == WeightMatrix.Kernel.Q4_K_X8;
-            anyKPairs |= k == WeightMatrix.Kernel.Q5_K_X8 || k == WeightMatrix.Kernel.IQ4_XS_X8 || k == WeightMatrix.Kernel.IQ2_XS_X4 || k == WeightMatrix.Kernel.Q3_K_X4 || k == WeightMatrix.Kernel.Q2_K_X4; // read kqi
+            anyKPairs |= k == WeightMatrix.Kernel.Q5_K_X8 || k == WeightMatrix.Kernel.IQ4_XS_X8 || k == WeightMatrix.Kernel.IQ2_XS_X4 || k == WeightMatrix.Kernel.Q3_K_X4 || k == WeightMatrix.Kernel.Q2_K_X4
+                    || k == WeightMatrix.Kernel.IQ4_XS_X8B && IQuants.usesPanel(w.type(), w.rows(), n); // read kqi
             allPackedQ5K &= k == WeightMatrix.Kernel.Q5_K_X8;
             allPackedXS &= isXS(k) && k == ws[0].kernel(); // gemvXS
             needPairs |= k == WeightMatrix.Kernel.Q8_0;
             allPackedQ4 &= k == WeightMatrix.Kernel.Q4_0_X8;
             allPackedQ6K &= k == WeightMatrix.Kernel.Q6_K_X8;
             allPackedQ6KGgml &= (k == WeightMatrix.Kernel.Q6_K_X8_GGML || k == WeightMatrix.Kernel.Q6_K_X6) && k == ws[0].kernel();
-            allPackedQ3K &= k == WeightMatrix.Kernel.Q3_K_X8;
-            anyQ3K |= k == WeightMatrix.Kernel.Q3_K_X8;
+            allPackedQ3K &= signedQ6(k) && k == ws[0].kernel();
+            anyQ3K |= signedQ6(k);
             allPackedQ4K &= k == WeightMatrix.Kernel.Q4_K_X8;
             allQ4KOrQ6KGgml &= k == WeightMatrix.Kernel.Q4_K_X8 || k == WeightMatrix.Kernel.Q6_K_X8_GGML || k == WeightMatrix.Kernel.Q6_K_X6;
             totalRows += w.rows();
@@ -148,7 +149,7 @@ public final class Matmul {
             short[] from = kq, to = kqp;
             pool.forRange(n, 1, (a, b) -> KQuants2.toPairs(from, a * cols, (b - a) * cols, to, a * cols));
         }
-        if (needQ8K && java.util.Arrays.stream(ws).anyMatch(w -> IQuants.usesPanel(w.type(), w.rows(), n) && !fourBitIQ(w.kernel()))) {
+        if (needQ8K && java.util.Arrays.stream(ws).anyMatch(w -> IQuants.usesPanel(w.type(), w.rows(), n) && !fourBitIQ(w.kernel()) && w.kernel() != WeightMatrix.Kernel.IQ4_XS_X8B)) {
             if (kqw.length < n * cols) kqw = new short[n * cols];
             short[] from = kq, to = kqw;
             pool.forRange(n, 1, (a, b) -> IQuants.toPairsWide(from, a * cols, (b - a) * cols, to, a * cols));
@@ -216,7 +217,7 @@ public final class Matmul {
      */
     private void decodePacked(WeightMatrix[] ws, float[][] outs, int totalRows, WeightMatrix.Kernel kind) {
         boolean q6k = kind == WeightMatrix.Kernel.Q6_K_X8, q4k = kind == WeightMatrix.Kernel.Q4_K_X8;
-        boolean q3k = kind == WeightMatrix.Kernel.Q3_K_X8, six = kind == WeightMatrix.Kernel.Q6_K_X6, q6kGgml = kind == WeightMatrix.Kernel.Q6_K_X8_GGML || q3k || six, q5k = kind == WeightMatrix.Kernel.Q5_K_X8;
+        boolean q3k = signedQ6(kind), six = kind == WeightMatrix.Kernel.Q6_K_X6, q6kGgml = kind == WeightMatrix.Kernel.Q6_K_X8_GGML || q3k || six, q5k = kind == WeightMatrix.Kernel.Q5_K_X8;
         boolean q8 = q8x8(kind);
         boolean xs = isXS(kind);
         int R = q6k || q6kGgml ? Q6Kx8.R : q4k ? Q4Kx8.R : q5k ? Q5Kx8.R : q8 ? Q8x8.R : xs ? IQ4XSx8.R : Q4x8.R, groups = totalRows / R;
@@ -469,7 +470,7 @@ public final class Matmul {
      */
     private void rowsPackedQ6K(WeightMatrix w, int n, float[] out, int r0, int r1, int worker) {
         int cols = w.cols(), rows = w.rows(), sbs = cols / KQuants.QK, R = Q6Kx8.R;
-        boolean q3k = w.kernel() == WeightMatrix.Kernel.Q3_K_X8, ggml = w.kernel() == WeightMatrix.Kernel.Q6_K_X8_GGML || q3k;
+        boolean q3k = signedQ6(w.kernel()), ggml = w.kernel() == WeightMatrix.Kernel.Q6_K_X8_GGML || q3k;
         int[] sums = q3k ? zeroSums(n * sbs * 16) : kb; // repacked Q3_K: gemvGgml without Q6_K's offset
         boolean six = w.kernel() == WeightMatrix.Kernel.Q6_K_X6;
         long groupBytes = (long) sbs * (six ? Q6Kx6.BLOCK : Q6Kx8.BLOCK);
@@ -511,6 +512,25 @@ public final class Matmul {
                     copyPart(tmp, 0, out, t * rows, g, R, r0, r1);
                     if (pair) copyPart(tmp, R, out, (t + 1) * rows, g, R, r0, r1);
                 }
+            }
+        }
+    }
+
+    /** Whether a kernel reads Q6_K's byte layout with signed values, its offset sums zero (Q3_K, IQ4_XS on AVX2 machines). */
+    private static boolean signedQ6(WeightMatrix.Kernel k) {
+        return k == WeightMatrix.Kernel.Q3_K_X8 || k == WeightMatrix.Kernel.IQ4_XS_X8B;
+    }
+
+    /** IQ4_XS rows in Q6_K's byte layout {@code [r0, r1)} times 8+ tokens: llama.cpp's IQ panel order ({@link Q6Kx8#panel}), token by token. */
+    private void rowsPanelQ6(WeightMatrix w, int n, float[] out, int r0, int r1, int worker) {
+        int cols = w.cols(), rows = w.rows(), sbs = cols / KQuants.QK, R = Q6Kx8.R;
+        float[] tmp = groupScratch(worker);
+        for (int g = r0 - r0 % R; g < r1; g += R) {
+            long off = (long) (g / R) * sbs * Q6Kx8.BLOCK;
+            boolean whole = g >= r0 && g + R <= r1;
+            for (int t = 0; t < n; t++) {
+                Q6Kx8.panel(w.packed(), off, sbs, kqi, t * cols / 2, kd, t * sbs, whole ? out : tmp, whole ? t * rows + g : 0);
+                if (!whole) copyPart(tmp, 0, out, t * rows, g, R, r0, r1);
             }
         }
     }
@@ -824,6 +844,10 @@ public final class Matmul {
         long rb = w.rowBytes();
         switch (w.kernel()) {
             case Q6_K_X8, Q6_K_X8_GGML, Q6_K_X6, Q3_K_X8 -> rowsPackedQ6K(w, n, out, r0, r1, worker);
+            case IQ4_XS_X8B -> {
+                if (IQuants.usesPanel(w.type(), w.rows(), n)) rowsPanelQ6(w, n, out, r0, r1, worker);
+                else rowsPackedQ6K(w, n, out, r0, r1, worker);
+            }
             case Q4_K_X8 -> rowsPackedQ4K(w, n, out, r0, r1, worker);
             case Q5_K_X8, IQ4_XS_X8, IQ2_XS_X4, Q3_K_X4, Q2_K_X4 -> rowsPackedLanes(w, n, out, r0, r1, worker);
             case Q4_0_X8 -> rowsPacked(w, n, out, r0, r1, worker);

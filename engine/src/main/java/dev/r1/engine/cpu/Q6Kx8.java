@@ -158,6 +158,89 @@ public final class Q6Kx8 {
         return dst;
     }
 
+    /**
+     * Repacks an IQ4_XS matrix into this layout (the one {@link #repackQ3K} fills), where IQ4_XS takes no 4-bit layout
+     * ({@link IQ4XSx8#NIBBLES}: AVX2 machines, whose 16-level lookup costs more than a byte a value saves): the levels
+     * {@code kvalues_iq4nl[q]} signed, and sub-block j's scale {@code ls - 32} as the scale of Q6_K's 16-value
+     * sub-blocks 2j and 2j+1. ggml's AVX2 {@code vec_dot_iq4_xs_q8_K} puts elements {@code 16h + 4k .. 16h + 4k + 3} of every
+     * sub-block in integer lane {@code 4h + k}, times its scale, exact, then {@code fma(d_w·d_a, lane, acc)} and
+     * {@code hsum_float_8}: the lanes {@link #gemvGgml} sums sub-block J's pairs into (lane {@code 4·(J % 2) + m/2}), so
+     * with sums of zero it runs IQ4_XS bit for bit, its two-stream form reading 1.7x the one-stream bytes kernel's
+     * GMAC/s from memory on Zen 4 under AVX2 code. Null when a scale is infinite or NaN (the matrix then stays row-major,
+     * which propagates it as llama.cpp does).
+     */
+    public static MemorySegment repackIQ4XS(MemorySegment src, int rows, int cols, Arena arena, Parallel pool) {
+        int sbs = cols / QK, groups = rows / R, in = dev.r1.models.tensor.IQ4_XSType.TYPE_SIZE;
+        long rowBytes = (long) sbs * in;
+        MemorySegment dst = arena.allocate((long) groups * sbs * BLOCK, 64);
+        boolean[] bad = new boolean[1];
+        pool.forRange(groups, 1, (g0, g1) -> {
+            byte[] b = new byte[in], out = new byte[BLOCK];
+            for (int g = g0; g < g1; g++) {
+                for (int s = 0; s < sbs; s++) {
+                    for (int r = 0; r < R; r++) {
+                        long o = ((long) g * R + r) * rowBytes + (long) s * in;
+                        MemorySegment.copy(src, ValueLayout.JAVA_BYTE, o, b, 0, in);
+                        if ((b[1] & 0x7c) == 0x7c) bad[0] = true;
+                        int d = Float.floatToRawIntBits(Float.float16ToFloat((short) ((b[0] & 0xFF) | b[1] << 8)));
+                        for (int k = 0; k < 4; k++) out[4 * r + k] = (byte) (d >> 8 * k);
+                        for (int j = 0; j < 8; j++) {
+                            byte ls = (byte) (dev.r1.models.tensor.IQ4_XSType.scale(src, o, j) - 32);
+                            out[SC + 2 * j * R + r] = ls;
+                            out[SC + (2 * j + 1) * R + r] = ls;
+                            for (int i = 0; i < 16; i++) {
+                                int q = b[dev.r1.models.tensor.IQ4_XSType.OFF_QS + 16 * j + i] & 0xFF, e = 32 * j + i;
+                                // element e of the row: pair e/2, its (e % 2)th byte
+                                out[VALUES + 2 * ((e >> 1) * R + r) + (e & 1)] = (byte) dev.r1.models.tensor.IQ4_NLType.value(q & 0xF);
+                                out[VALUES + 2 * (((e + 16) >> 1) * R + r) + (e & 1)] = (byte) dev.r1.models.tensor.IQ4_NLType.value(q >> 4);
+                            }
+                        }
+                    }
+                    QuantLayouts.storeSplit(out, VALUES, 32 * R, dst, (long) g * sbs * BLOCK, sbs, s);
+                }
+            }
+        });
+        return bad[0] ? null : dst;
+    }
+
+    /**
+     * One group of the signed layout ({@link #repackIQ4XS}) · one token in llama.cpp's IQ panel order (8+ tokens,
+     * {@link IQuants#dotPanel}): per row and super-block one exact integer sum of {@code scale·level·activation}, then
+     * {@code acc = fma(d_w·d_a, sum, acc)}. {@code qi}: the token's Q8_K values as pairs ({@link Q4Kx8#pairs}).
+     */
+    public static void panel(MemorySegment w, long off, int sbs, int[] qi, int qiOff, float[] d, int dOff, float[] out, int o) {
+        IntVector C16 = IntVector.broadcast(I32, 16);
+        FloatVector l0 = FloatVector.zero(F32);
+        for (int s = 0; s < sbs; s++) {
+            long bo = off + (long) s * SPLIT;
+            FloatVector dv = FloatVector.fromMemorySegment(F32, w, bo, LE).lanewise(VectorOperators.MUL, FloatVector.broadcast(F32, d[dOff + s]));
+            IntVector a0 = IntVector.zero(I32), a1 = a0, a2 = a0, a3 = a0;
+            // sub-blocks of 16: the even ones after the header, the odd ones after the last super-block; a pass each
+            for (int k = 0; k < 16; k++) {
+                int j = k < 8 ? 2 * k : 2 * k - 15;
+                long vo = (k < 8 ? bo + VALUES + 16L * R * k : off + (long) sbs * SPLIT + (long) s * HALF + 16L * R * (k - 8));
+                int a = qiOff + s * (QK / 2) + 8 * j;
+                IntVector sc = (IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + SC + (long) R * j, LE).convertShape(VectorOperators.B2I, I32, 0);
+                IntVector v;
+                v = (IntVector) ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 0L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a + 0]).reinterpretShape(S16, 0)))
+                        .lanewise(VectorOperators.ADD, ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 2L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a + 1]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+                a0 = v.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.ASHR, C16)).lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a0);
+                v = (IntVector) ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 4L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a + 2]).reinterpretShape(S16, 0)))
+                        .lanewise(VectorOperators.ADD, ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 6L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a + 3]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+                a1 = v.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.ASHR, C16)).lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a1);
+                v = (IntVector) ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 8L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a + 4]).reinterpretShape(S16, 0)))
+                        .lanewise(VectorOperators.ADD, ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 10L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a + 5]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+                a2 = v.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.ASHR, C16)).lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a2);
+                v = (IntVector) ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 12L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a + 6]).reinterpretShape(S16, 0)))
+                        .lanewise(VectorOperators.ADD, ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 14L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[a + 7]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+                a3 = v.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.ASHR, C16)).lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a3);
+            }
+            IntVector t = a0.lanewise(VectorOperators.ADD, a1).lanewise(VectorOperators.ADD, a2.lanewise(VectorOperators.ADD, a3));
+            l0 = dv.lanewise(VectorOperators.FMA, (FloatVector) t.convertShape(VectorOperators.I2F, F32, 0), l0);
+        }
+        l0.lanewise(VectorOperators.ADD, FloatVector.broadcast(F32, -0.0f)).intoArray(out, o);
+    }
+
     /** The 256 values {@code q - 4·(no high bit)} of a Q3_K block in element order (ggml's layout, as {@code Q3_KType}). */
     static void valuesQ3K(byte[] b, byte[] q) {
         int qs = dev.r1.models.tensor.Q3_KType.OFF_QS, hm = dev.r1.models.tensor.Q3_KType.OFF_HMASK;
@@ -389,9 +472,8 @@ public final class Q6Kx8 {
                 long vo = vb + 16L * R * (j >> 1);
                 int a = (s * (QK / 2) + 8 * j) * STRIDE;
                 // written out, no helpers returning vectors: C2 boxes those when it does not inline them.
-                // An int lane holds two 16-bit sums (|each| <= 2·63·127): adding the lane shifted left by 16
-                // (= times 0x10001, without vpmulld's 10-cycle latency on Intel) puts their sum in the high
-                // half (it stays below 2^15, so nothing carries out), and the shift brings it down signed.
+                // An int lane holds two 16-bit sums, each widened apart: IQ4_XS in this layout (repackIQ4XS) reaches
+                // 2·127·127 in each, so their sum would not fit the high half (Q6_K's 2·63·127 would).
                 IntVector sc = (IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + SC + (long) R * j, LE)
                         .convertShape(VectorOperators.B2I, I32, 0);
                 IntVector v0 = ((IntVector) ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 0L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, (ShortVector) (SPREAD ? IntVector.fromArray(I32, qv, a + 0 * R) : IntVector.broadcast(I32, qv[a + 0])).reinterpretShape(S16, 0))
@@ -402,10 +484,10 @@ public final class Q6Kx8 {
                         .lanewise(VectorOperators.ADD, ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 10L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, (ShortVector) (SPREAD ? IntVector.fromArray(I32, qv, a + 5 * R) : IntVector.broadcast(I32, qv[a + 5])).reinterpretShape(S16, 0))).reinterpretShape(I32, 0));
                 IntVector v3 = ((IntVector) ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 12L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, (ShortVector) (SPREAD ? IntVector.fromArray(I32, qv, a + 6 * R) : IntVector.broadcast(I32, qv[a + 6])).reinterpretShape(S16, 0))
                         .lanewise(VectorOperators.ADD, ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 14L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, (ShortVector) (SPREAD ? IntVector.fromArray(I32, qv, a + 7 * R) : IntVector.broadcast(I32, qv[a + 7])).reinterpretShape(S16, 0))).reinterpretShape(I32, 0));
-                a0 = v0.lanewise(VectorOperators.ADD, v0.lanewise(VectorOperators.LSHL, C16)).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a0);
-                a1 = v1.lanewise(VectorOperators.ADD, v1.lanewise(VectorOperators.LSHL, C16)).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a1);
-                a2 = v2.lanewise(VectorOperators.ADD, v2.lanewise(VectorOperators.LSHL, C16)).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a2);
-                a3 = v3.lanewise(VectorOperators.ADD, v3.lanewise(VectorOperators.LSHL, C16)).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a3);
+                a0 = v0.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, v0.lanewise(VectorOperators.ASHR, C16)).lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a0);
+                a1 = v1.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, v1.lanewise(VectorOperators.ASHR, C16)).lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a1);
+                a2 = v2.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, v2.lanewise(VectorOperators.ASHR, C16)).lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a2);
+                a3 = v3.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, v3.lanewise(VectorOperators.ASHR, C16)).lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a3);
             }
             // the unsigned values' offset: lane k loses 32·(bsum·scale) of the 16-groups 2k and 2k+1
             IntVector s0 = (IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + SC + (long) R * (8 * h + 0), LE).convertShape(VectorOperators.B2I, I32, 0);

@@ -24,12 +24,12 @@ public record WeightMatrix(String name, GgmlType type, int rows, int cols, Memor
             throw new IllegalArgumentException("tensor '" + name + "': " + data.byteSize() + " bytes, expected " + need);
         }
         if (packed != null && !(type == GgmlType.Q4_0 && Q4x8.fits(rows, cols) && packed.byteSize() >= need
-                || (type == GgmlType.Q6_K || type == GgmlType.Q3_K) && Q6Kx8.fits(rows, cols) && packed.byteSize() >= (long) rows / Q6Kx8.R * (cols / 256) * Q6Kx8.BLOCK
+                || (type == GgmlType.Q6_K || type == GgmlType.Q3_K || type == GgmlType.IQ4_XS && !IQ4XSx8.NIBBLES) && Q6Kx8.fits(rows, cols) && packed.byteSize() >= (long) rows / Q6Kx8.R * (cols / 256) * Q6Kx8.BLOCK
                 || type == GgmlType.Q6_K && Q6Kx6.fits(rows, cols) && Q6Kx8.ggmlLanes(name) && packed.byteSize() >= (long) rows / Q6Kx6.R * (cols / 256) * Q6Kx6.BLOCK
                 || type == GgmlType.Q4_K && Q4Kx8.fits(rows, cols) && packed.byteSize() >= (long) rows / Q4Kx8.R * (cols / 256) * Q4Kx8.BLOCK
                 || type == GgmlType.Q5_K && Q5Kx8.fits(rows, cols) && packed.byteSize() >= Q5Kx8.bytes(rows, cols)
                 || Q8x8.serves(type) && Q8x8.fits(rows, cols) && packed.byteSize() >= Q8x8.bytes(type, rows, cols)
-                || (type == GgmlType.IQ4_XS || IQ4XSx8.servesGrid(type)) && IQ4XSx8.fits(rows, cols) && packed.byteSize() >= IQ4XSx8.bytes(type, rows, cols)
+                || (type == GgmlType.IQ4_XS && IQ4XSx8.NIBBLES || IQ4XSx8.servesGrid(type)) && IQ4XSx8.fits(rows, cols) && packed.byteSize() >= IQ4XSx8.bytes(type, rows, cols)
                 || type == GgmlType.Q3_K && Q3Kx4.fits(rows, cols) && packed.byteSize() >= Q3Kx4.bytes(rows, cols)
                 || type == GgmlType.Q2_K && Q2Kx4.fits(rows, cols) && packed.byteSize() >= Q2Kx4.bytes(rows, cols))) {
             throw new IllegalArgumentException("tensor '" + name + "': not a repacked " + type + " matrix");
@@ -57,6 +57,11 @@ public record WeightMatrix(String name, GgmlType type, int rows, int cols, Memor
         Q6_K_X6,
         /** repacked Q3_K ({@link Q6Kx8#repackQ3K}: Q6_K's layout, values signed), read by {@link Q6Kx8#gemvGgml} with sums of zero */
         Q3_K_X8,
+        /**
+         * repacked IQ4_XS in {@link #Q3_K_X8}'s layout ({@link Q6Kx8#repackIQ4XS}: levels signed, a byte each), where it
+         * takes no 4-bit layout (AVX2 machines): read as Q3_K_X8 is, and in llama.cpp's panel order by {@link Q6Kx8#panel}
+         */
+        IQ4_XS_X8B,
         /** repacked Q3_K in 4 bits ({@link Q3Kx4}, 512-bit machines): Q8_K activations as pairs */
         Q3_K_X4,
         /** repacked Q2_K in 2 bits ({@link Q2Kx4}, 512-bit machines): Q8_K activations as pairs, and their sums of 16 */
@@ -107,7 +112,7 @@ public record WeightMatrix(String name, GgmlType type, int rows, int cols, Memor
             case Q8_0 -> packed != null ? Kernel.Q8_0_X8 : Kernel.Q8_0;
             case Q4_K -> packed != null ? Kernel.Q4_K_X8 : Kernel.K_QUANT;
             case Q5_K -> packed != null ? Kernel.Q5_K_X8 : Kernel.K_QUANT;
-            case IQ4_XS -> packed != null ? Kernel.IQ4_XS_X8 : Kernel.K_QUANT;
+            case IQ4_XS -> packed == null ? Kernel.K_QUANT : IQ4XSx8.NIBBLES ? Kernel.IQ4_XS_X8 : Kernel.IQ4_XS_X8B;
             // the two Q3_K layouts told apart by size: 148 bytes a row per super-block in 4 bits, 276 as bytes
             case Q3_K -> packed == null ? Kernel.K_QUANT
                     : packed.byteSize() < (long) rows / Q6Kx8.R * (cols / 256) * Q6Kx8.BLOCK ? Kernel.Q3_K_X4 : Kernel.Q3_K_X8;

@@ -71,7 +71,7 @@ class KernelsReachC2Test {
             case Q4_K_X8 -> n == 1 ? (Q4Kx8.NESTED ? List.of("Q4Kx8::gemv2") : List.of("Q4Kx8::gemv2", "Q4Kx8::subtractMins"))
                     : List.of(Q4Kx8.GEMM4 ? "Q4Kx8::gemm4Fine" : "Q4Kx8::gemm2Fine", "Q4Kx8::gemv");
             case Q6_K_X6 -> n == 1 ? List.of("Q6Kx6::half2", "Q6Kx8::offsets2") : List.of("Q6Kx6::half");
-            case Q6_K_X8_GGML, Q3_K_X8 -> n == 1 && Q6Kx8.STRIDE == 1 ? List.of("Q6Kx8::ggmlHalf2", "Q6Kx8::offsets2") : List.of("Q6Kx8::ggmlHalf");
+            case Q6_K_X8_GGML, Q3_K_X8, IQ4_XS_X8B -> n == 1 && Q6Kx8.STRIDE == 1 ? List.of("Q6Kx8::ggmlHalf2", "Q6Kx8::offsets2") : List.of("Q6Kx8::ggmlHalf");
             case Q5_K_X8 -> n == 1 ? List.of("Q5Kx8::half2", "Q5Kx8::mins2") : List.of("Q5Kx8::half");
             case Q6_K_X8 -> n == 1 ? List.of("Q6Kx8::gemv2") : List.of("Q6Kx8::gemm2", "Q6Kx8::gemv");
             case Q8_0_X8 -> List.of("Q8x8::gemv");
@@ -79,7 +79,7 @@ class KernelsReachC2Test {
             case Q4_1_X4 -> List.of("Q8x8::gemvMinNibbles");
             case Q3_K_X4 -> n == 1 ? List.of("Q3Kx4::half2") : List.of("Q3Kx4::gemv");
             case Q2_K_X4 -> List.of("Q2Kx4::gemv");
-            case IQ4_XS_X8 -> List.of(!IQ4XSx8.NIBBLES ? "IQ4XSx8::half" : n == 1 ? "IQ4XSx8::half2" : "IQ4XSx8::gemvNibbles");
+            case IQ4_XS_X8 -> List.of(n == 1 ? "IQ4XSx8::half2" : "IQ4XSx8::gemvNibbles");
             case IQ4_NL_X8 -> List.of(!Q8x8.NL_NIBBLES ? "Q8x8::gemvSum" : n == 1 ? "Q8x8::gemvNibbles2" : "Q8x8::gemvNibbles");
             default -> List.of();
         };

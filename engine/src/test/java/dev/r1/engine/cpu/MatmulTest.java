@@ -243,8 +243,12 @@ class MatmulTest {
      */
     @org.junit.jupiter.api.Test
     void repackedIQ4_XSEqualsTheRowMajorKernel() {
-        int rows = 7 * IQ4XSx8.R, cols = 512;
-        org.junit.jupiter.api.Assumptions.assumeTrue(IQ4XSx8.fits(rows, cols), "IQ4_XS is not repacked at " + VectorWidths.describe());
+        // in 4 bits where it takes them (512-bit machines), else in Q6_K's byte layout (AVX2: Q6Kx8.repackIQ4XS)
+        boolean four = IQ4XSx8.NIBBLES;
+        int rows = 7 * (four ? IQ4XSx8.R : Q6Kx8.R), cols = 512;
+        org.junit.jupiter.api.Assumptions.assumeTrue(four ? IQ4XSx8.fits(rows, cols) : Q6Kx8.fits(rows, cols), "IQ4_XS is not repacked at " + VectorWidths.describe());
+        java.util.function.UnaryOperator<MemorySegment> repack = data -> four ? IQ4XSx8.repack(data, rows, cols, java.lang.foreign.Arena.ofAuto(), POOL)
+                : Q6Kx8.repackIQ4XS(data, rows, cols, java.lang.foreign.Arena.ofAuto(), POOL);
         Case c = random(GgmlType.IQ4_XS, rows, cols, 81);
         MemorySegment extreme = java.lang.foreign.Arena.ofAuto().allocate(c.w.data().byteSize());
         for (long b = 0; b < extreme.byteSize(); b += 136) {
@@ -253,12 +257,12 @@ class MatmulTest {
             for (int i = 4; i < 136; i++) extreme.set(java.lang.foreign.ValueLayout.JAVA_BYTE, b + i, (byte) (i < 8 ? (b % 272 == 0 ? 0xFF : 0) : 0));
         }
         // 8+ tokens: llama.cpp's IQ panel order (IQ4XSx8.gemvPanel against IQuants.dotPanel, itself checked against ggml_mul_mat)
-        sameAsRowMajor(GgmlType.IQ4_XS, rows, cols, c.w.data(), extreme, WeightMatrix.Kernel.IQ4_XS_X8,
-                data -> IQ4XSx8.repack(data, rows, cols, java.lang.foreign.Arena.ofAuto(), POOL), 82, new int[] {1, 2, 3, 5, 8, 9, 13});
+        sameAsRowMajor(GgmlType.IQ4_XS, rows, cols, c.w.data(), extreme, four ? WeightMatrix.Kernel.IQ4_XS_X8 : WeightMatrix.Kernel.IQ4_XS_X8B,
+                repack, 82, new int[] {1, 2, 3, 5, 8, 9, 13});
         MemorySegment copy = java.lang.foreign.Arena.ofAuto().allocate(c.w.data().byteSize());
         copy.copyFrom(c.w.data());
         copy.set(QuantLayouts.I16, 3L * (cols / 256) * 136 + 136, (short) 0x7c00); // +inf, row 3, second super-block
-        assertTrue(IQ4XSx8.repack(copy, rows, cols, java.lang.foreign.Arena.ofAuto(), POOL) == null);
+        assertTrue(repack.apply(copy) == null);
     }
 
     /**

@@ -10,7 +10,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * The repacked Q6_K kernels (ggml's lanes for every matrix but the head, one sum for the head), Q3_K in its 4-bit and
- * byte layouts and Q2_K in 2 bits, at both widths they run at and both activation forms, as {@link Q4KWidthsTest} does for Q4_K:
+ * byte layouts, IQ4_XS in that byte layout at 256 bits and Q2_K in 2 bits, at both widths they run at and both activation forms, as {@link Q4KWidthsTest} does for Q4_K:
  * {@link Q6Kx8#SPREAD} and the width are fixed when the class loads, so each combination runs {@link MatmulTest}'s
  * repacked-Q6_K, -Q3_K and -Q2_K cases in a JVM of its own. AVX2 machines run the 256-bit broadcast form (the spread
  * one until session 22) and, since then, Q2_K/Q3_K in 2/4 bits, which an AVX-512 machine would otherwise never check.
@@ -37,6 +37,7 @@ class Q6KWidthsTest {
             MatmulTest t = new MatmulTest();
             t.repackedQ6_KEqualsTheRowMajorKernel();
             t.repackedQ3_KEqualsTheRowMajorKernel();
+            t.repackedIQ4_XSEqualsTheRowMajorKernel(); // at 256 bits in this layout (Q6Kx8.repackIQ4XS)
             if (!Q2Kx4.ENABLED || !Q3Kx4.ENABLED) throw new AssertionError("Q2_K/Q3_K are not in 2/4 bits at " + VectorWidths.describe());
             t.repackedQ2_KEqualsTheRowMajorKernel();
             if (Q6Kx6.ENABLED == Q6Kx8.SPREAD) throw new AssertionError("Q6_K in 6 bits " + (Q6Kx6.ENABLED ? "on" : "off") + " with spread=" + Q6Kx8.SPREAD);
