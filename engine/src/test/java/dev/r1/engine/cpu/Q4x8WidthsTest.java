@@ -37,10 +37,12 @@ class Q4x8WidthsTest {
             t.decodePairsGroupsAcrossMatrices();
             t.repackedGroupsSplitByChunksGiveTheSameRows();
             t.repackRefusesNonFiniteScales();
-            // Q4_1 in 4 bits (Q4x8's words, Q8x8.gemvMinNibbles) and Q5_1 a byte a value, at this width too
+            // Q4_1 in 4 bits (Q4x8's words, Q8x8.gemvMinNibbles), Q5_1 a byte a value, and IQ4_NL (a byte a value
+            // below 512 bits, Q8x8.gemvSum), at this width too
             if (Q8x8.fits(7 * Q8x8.R, 320)) {
                 t.repackedByteTypesAreGgmlsFloatOrder(dev.r1.models.tensor.GgmlType.Q4_1);
                 t.repackedByteTypesAreGgmlsFloatOrder(dev.r1.models.tensor.GgmlType.Q5_1);
+                t.repackedByteTypesAreGgmlsFloatOrder(dev.r1.models.tensor.GgmlType.IQ4_NL);
             }
             System.out.println("R=" + Q4x8.R + " spread=" + Q4x8.SPREAD + " q41nibbles=" + Q8x8.Q41_NIBBLES + " ok");
         } catch (Throwable e) {
