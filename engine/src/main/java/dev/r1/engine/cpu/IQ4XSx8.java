@@ -68,7 +68,7 @@ public final class IQ4XSx8 {
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     /** {@code -Dr1.cpu.iq4xsrepack=false} keeps IQ4_XS row-major (the kernel this one is checked against). */
     public static final boolean ENABLED = Boolean.parseBoolean(System.getProperty("r1.cpu.iq4xsrepack", "true"));
-    /** Floats of scratch {@link #gemv} hands from its first pass to its second. */
+    /** Floats of lane scratch callers of {@link #gemv} pass (the one-pass 4-bit kernel needs none since the byte form went, session 32). */
     public static final int SCRATCH = 4 * R;
 
     public static boolean fits(int rows, int cols) {
@@ -380,7 +380,7 @@ public final class IQ4XSx8 {
      * multiplied by the broadcast activation pairs; slices {@code 4m + 2L2} and {@code 4m + 2L2 + 1} hold elements
      * {@code 8m + 4L2 .. 8m + 4L2 + 3}, so their two 16-bit products (|each| <= 127·127) summed and widened are ggml's
      * integer lane {@code 2m + L2} of the sub-block, times its scale into the super-block's eight exact lanes; then
-     * ggml's fma per lane and super-block and {@code hsum_float_8}, as {@link #half} computes them from bytes.
+     * ggml's fma per lane and super-block and {@code hsum_float_8}.
      */
     static void gemvNibbles(MemorySegment w, long off, int sbs, int[] qi, int qiOff, float[] d, int dOff, float[] out, int o, boolean per16) {
         gemvNibbles(w, off, sbs, qi, qiOff, d, dOff, out, o, per16, 0);
