@@ -143,10 +143,7 @@ public final class IQ4XSx8 {
                 for (int s = 0; s < sbs; s++) {
                     for (int r = 0; r < R; r++) {
                         long o = ((long) g * R + r) * rowBytes + (long) s * in;
-                        MemorySegment.copy(src, ValueLayout.JAVA_BYTE, o, b, 0, in);
-                        if ((b[1] & 0x7c) == 0x7c) bad[0] = true;
-                        int d = Float.floatToRawIntBits(Float.float16ToFloat((short) ((b[0] & 0xFF) | b[1] << 8)));
-                        for (int k = 0; k < 4; k++) out[4 * r + k] = (byte) (d >> 8 * k);
+                        if (!readBlock(src, o, b, out, r)) bad[0] = true;
                         for (int j = 0; j < 8; j++) {
                             out[SC + j * R + r] = (byte) (IQ4_XSType.scale(src, o, j) - 32);
                             // sub-block j as Q4x8 lays a Q4_0 block out: per slice group m a word per row
@@ -158,6 +155,17 @@ public final class IQ4XSx8 {
             }
         });
         return bad[0] ? null : dst;
+    }
+
+    /**
+     * Copies the IQ4_XS block at {@code o} into {@code b} and row {@code r}'s d, widened to f32, into {@code out[4r ..
+     * 4r+4)} (where both layouts keep it); false when d is infinite or NaN.
+     */
+    static boolean readBlock(MemorySegment src, long o, byte[] b, byte[] out, int r) {
+        MemorySegment.copy(src, ValueLayout.JAVA_BYTE, o, b, 0, IQ4_XSType.TYPE_SIZE);
+        int d = Float.floatToRawIntBits(Float.float16ToFloat((short) ((b[0] & 0xFF) | b[1] << 8)));
+        for (int k = 0; k < 4; k++) out[4 * r + k] = (byte) (d >> 8 * k);
+        return (b[1] & 0x7c) != 0x7c;
     }
 
     /**

@@ -180,10 +180,7 @@ public final class Q6Kx8 {
                 for (int s = 0; s < sbs; s++) {
                     for (int r = 0; r < R; r++) {
                         long o = ((long) g * R + r) * rowBytes + (long) s * in;
-                        MemorySegment.copy(src, ValueLayout.JAVA_BYTE, o, b, 0, in);
-                        if ((b[1] & 0x7c) == 0x7c) bad[0] = true;
-                        int d = Float.floatToRawIntBits(Float.float16ToFloat((short) ((b[0] & 0xFF) | b[1] << 8)));
-                        for (int k = 0; k < 4; k++) out[4 * r + k] = (byte) (d >> 8 * k);
+                        if (!IQ4XSx8.readBlock(src, o, b, out, r)) bad[0] = true; // d at out[4r..], as this layout keeps it
                         for (int j = 0; j < 8; j++) {
                             byte ls = (byte) (dev.r1.models.tensor.IQ4_XSType.scale(src, o, j) - 32);
                             out[SC + 2 * j * R + r] = ls;
