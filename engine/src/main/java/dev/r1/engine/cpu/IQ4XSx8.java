@@ -68,8 +68,6 @@ public final class IQ4XSx8 {
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     /** {@code -Dr1.cpu.iq4xsrepack=false} keeps IQ4_XS row-major (the kernel this one is checked against). */
     public static final boolean ENABLED = Boolean.parseBoolean(System.getProperty("r1.cpu.iq4xsrepack", "true"));
-    /** Floats of lane scratch callers of {@link #gemv} pass (the one-pass 4-bit kernel needs none since the byte form went, session 32). */
-    public static final int SCRATCH = 4 * R;
 
     public static boolean fits(int rows, int cols) {
         return rows % R == 0 && cols % QK == 0 && R * 8 == SCALES.vectorBitSize() && R * 2 == S16.length() && B8.length() == S16.length();
@@ -373,17 +371,8 @@ public final class IQ4XSx8 {
     }
 
     /**
-     * One group of R rows (at {@code off}) · one token, {@code out[o .. o+R)}: {@code qi} the token's Q8_K values as
-     * pairs from {@code qiOff} ({@link Q4Kx8#pairs}), {@code d} its scales per super-block from {@code dOff};
-     * {@code lanes} {@link #SCRATCH} floats.
-     */
-    public static void gemv(MemorySegment w, long off, int sbs, int[] qi, int qiOff, float[] d, int dOff,
-                            float[] lanes, float[] out, int o, boolean per16) {
-        gemvNibbles(w, off, sbs, qi, qiOff, d, dOff, out, o, per16);
-    }
-
-    /**
-     * {@link #gemv} on the 4-bit layout ({@link #NIBBLES}), in one pass: per sub-block the 16 slices of element pairs
+     * One group of R rows (at {@code off}) · one token, {@code out[o .. o+R)} ({@code qi} the token's Q8_K values as pairs
+     * from {@code qiOff}, {@link Q4Kx8#pairs}; {@code d} its scales per super-block from {@code dOff}), in one pass: per sub-block the 16 slices of element pairs
      * masked out as {@link Q4x8#gemv} does, looked up in the 16 levels ({@code selectFrom}: one {@code vpermw}),
      * multiplied by the broadcast activation pairs; slices {@code 4m + 2L2} and {@code 4m + 2L2 + 1} hold elements
      * {@code 8m + 4L2 .. 8m + 4L2 + 3}, so their two 16-bit products (|each| <= 127·127) summed and widened are ggml's
@@ -536,11 +525,6 @@ public final class IQ4XSx8 {
         l0.lanewise(VectorOperators.ADD, FloatVector.broadcast(F32, -0.0f)).intoArray(out, o);
     }
 
-
-    /** {@link #panelNibbles} on either layout: one group of R rows · one token in llama.cpp's IQ panel order. */
-    public static void gemvPanel(MemorySegment w, long off, int sbs, int[] qi, int qiOff, float[] d, int dOff, float[] out, int o, boolean per16) {
-        panelNibbles(w, off, sbs, qi, qiOff, d, dOff, out, o, per16);
-    }
 
     /**
      * {@link #panelNibbles} for four tokens (token k's pairs at {@code qiOff + k·qiStride}, its scales at {@code dOff +

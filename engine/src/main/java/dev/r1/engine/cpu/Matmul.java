@@ -245,9 +245,9 @@ public final class Matmul {
                                         outs[a], ga * R, outs[b], gb * R);
                                 iq1Delta(ws[a], ga * groupBytes, blocks, 0, outs[a], ga * R, worker);
                                 iq1Delta(ws[b], gb * groupBytes, blocks, 0, outs[b], gb * R, worker);
-                            } else if (xs) { // one group a call (IQ4XSx8 in bytes, Q2Kx4: ggml's eight lanes per row take the registers)
-                                gemvXS(kind, ws[a].packed(), ga * groupBytes, blocks, 0, 0, laneScratch(worker), outs[a], ga * R);
-                                gemvXS(kind, ws[b].packed(), gb * groupBytes, blocks, 0, 0, laneScratch(worker), outs[b], gb * R);
+                            } else if (xs) { // one group a call (Q2Kx4: ggml's eight lanes per row take the registers)
+                                gemvXS(kind, ws[a].packed(), ga * groupBytes, blocks, 0, 0, outs[a], ga * R);
+                                gemvXS(kind, ws[b].packed(), gb * groupBytes, blocks, 0, 0, outs[b], gb * R);
                             } else if (q8 && kind == WeightMatrix.Kernel.IQ4_NL_X8 && Q8x8.NL_NIBBLES) { // 4-bit: two groups a call
                                 Q8x8.gemvNibbles2(ws[a].packed(), ga * groupBytes, ws[b].packed(), gb * groupBytes, blocks, qi, 0, qd, 0,
                                         outs[a], ga * R, outs[b], gb * R);
@@ -280,7 +280,7 @@ public final class Matmul {
                                         outs[a], ga * R, outs[b], gb * R);
                             }
                         } else if (xs) {
-                            gemvXS(kind, ws[a].packed(), ga * groupBytes, blocks, 0, 0, laneScratch(worker), outs[a], ga * R);
+                            gemvXS(kind, ws[a].packed(), ga * groupBytes, blocks, 0, 0, outs[a], ga * R);
                             iq1Delta(ws[a], ga * groupBytes, blocks, 0, outs[a], ga * R, worker);
                         } else if (q8) {
                             gemvX8(kind, ws[a].packed(), ga * groupBytes, blocks, 0, 0, outs[a], ga * R);
@@ -592,7 +592,7 @@ public final class Matmul {
             long off = (long) (g / R) * sbs * block;
             boolean whole = g >= r0 && g + R <= r1;
             int t = 0;
-            if (panel && IQ4XSx8.NIBBLES) { // four tokens a pass over the group (the same floats per token)
+            if (panel) { // four tokens a pass over the group (the same floats per token)
                 for (; t + 4 <= n; t += 4) {
                     IQ4XSx8.panelNibbles4(w.packed(), off, sbs, kqi, t * cols / 2, cols / 2, kd, t * sbs, sbs,
                             whole ? out : tmp, whole ? t * rows + g : 0, whole ? rows : R, per16);
@@ -602,9 +602,9 @@ public final class Matmul {
             for (; t < n; t++) {
                 float[] dst = whole ? out : tmp;
                 int o = whole ? t * rows + g : 0;
-                if (panel) IQ4XSx8.gemvPanel(w.packed(), off, sbs, kqi, t * cols / 2, kd, t * sbs, dst, o, per16);
+                if (panel) IQ4XSx8.panelNibbles(w.packed(), off, sbs, kqi, t * cols / 2, kd, t * sbs, dst, o, per16);
                 else if (xs) {
-                    gemvXS(w.kernel(), w.packed(), off, sbs, t * cols / 2, t * sbs, lanes, dst, o);
+                    gemvXS(w.kernel(), w.packed(), off, sbs, t * cols / 2, t * sbs, dst, o);
                     iq1Delta(w, off, sbs, t, dst, o, worker);
                 }
                 else Q5Kx8.gemv(w.packed(), off, sbs, kqi, t * cols / 2, kd, t * sbs, kb, t * sbs * 16, lanes, dst, o);
@@ -899,10 +899,10 @@ public final class Matmul {
     }
 
     /** One group of an IQ4_XS ({@link IQ4XSx8}) or 4-bit Q3_K ({@link Q3Kx4}) matrix · the token {@code kqi[qiOff ..]}, {@code kd[dOff ..]}. */
-    private void gemvXS(WeightMatrix.Kernel k, MemorySegment w, long off, int sbs, int qiOff, int dOff, float[] lanes, float[] out, int o) {
+    private void gemvXS(WeightMatrix.Kernel k, MemorySegment w, long off, int sbs, int qiOff, int dOff, float[] out, int o) {
         if (k == WeightMatrix.Kernel.Q3_K_X4) Q3Kx4.gemv(w, off, sbs, kqi, qiOff, kd, dOff, out, o);
         else if (k == WeightMatrix.Kernel.Q2_K_X4) Q2Kx4.gemv(w, off, sbs, kqi, qiOff, kd, dOff, kb, dOff * 16, out, o);
-        else IQ4XSx8.gemv(w, off, sbs, kqi, qiOff, kd, dOff, lanes, out, o, k == WeightMatrix.Kernel.IQ2_XS_X4);
+        else IQ4XSx8.gemvNibbles(w, off, sbs, kqi, qiOff, kd, dOff, out, o, k == WeightMatrix.Kernel.IQ2_XS_X4);
     }
 
     /**
@@ -920,9 +920,9 @@ public final class Matmul {
         return k == WeightMatrix.Kernel.IQ4_XS_X8 || k == WeightMatrix.Kernel.IQ2_XS_X4;
     }
 
-    /** Whether {@link #gemv2XS} serves this kernel family (4-bit Q3_K and IQ4_XS; Q2_K and IQ4_XS in bytes go one group a call). */
+    /** Whether {@link #gemv2XS} serves this kernel family (4-bit Q3_K and IQ4XSx8's layouts; Q2_K goes one group a call). */
     private static boolean twoGroupsXS(WeightMatrix.Kernel k) {
-        return k == WeightMatrix.Kernel.Q3_K_X4 || fourBitIQ(k) && IQ4XSx8.NIBBLES;
+        return k == WeightMatrix.Kernel.Q3_K_X4 || fourBitIQ(k);
     }
 
     /** Two groups of a 4-bit Q3_K ({@link Q3Kx4#gemv2}) or IQ4_XS ({@link IQ4XSx8#gemv2}) matrix · the decoded token. */
@@ -953,7 +953,7 @@ public final class Matmul {
 
     private float[] laneScratch(int worker) {
         float[] l = laneScratch[worker];
-        if (l == null) laneScratch[worker] = l = new float[Math.max(Math.max(8 * Q6Kx8.R, IQ4XSx8.SCRATCH), Math.max(Q5Kx8.SCRATCH, Q3Kx4.SCRATCH))];
+        if (l == null) laneScratch[worker] = l = new float[Math.max(8 * Q6Kx8.R, Math.max(Q5Kx8.SCRATCH, Q3Kx4.SCRATCH))];
         return l;
     }
 }

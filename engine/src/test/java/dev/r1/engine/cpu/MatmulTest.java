@@ -256,7 +256,7 @@ class MatmulTest {
             extreme.set(QuantLayouts.I16, b + 2, (short) (b % 272 == 0 ? 0xFFFF : 0)); // scales_h: ls 63 or ls 0 (-> 31, -32)
             for (int i = 4; i < 136; i++) extreme.set(java.lang.foreign.ValueLayout.JAVA_BYTE, b + i, (byte) (i < 8 ? (b % 272 == 0 ? 0xFF : 0) : 0));
         }
-        // 8+ tokens: llama.cpp's IQ panel order (IQ4XSx8.gemvPanel against IQuants.dotPanel, itself checked against ggml_mul_mat)
+        // 8+ tokens: llama.cpp's IQ panel order (IQ4XSx8.panelNibbles or Q6Kx8.panel against IQuants.dotPanel, itself checked against ggml_mul_mat)
         sameAsRowMajor(GgmlType.IQ4_XS, rows, cols, c.w.data(), extreme, four ? WeightMatrix.Kernel.IQ4_XS_X8 : WeightMatrix.Kernel.IQ4_XS_X8B,
                 repack, 82, new int[] {1, 2, 3, 5, 8, 9, 13});
         MemorySegment copy = java.lang.foreign.Arena.ofAuto().allocate(c.w.data().byteSize());
