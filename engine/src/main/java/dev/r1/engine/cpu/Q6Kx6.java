@@ -207,14 +207,19 @@ public final class Q6Kx6 {
     private static void half2(MemorySegment w, long off, MemorySegment w2, long off2, int sbs, int[] qv, float[] d, int dOff,
                               int[] bs, int bOff, float[] lanes, int[] corr, int h, float[] out, int o, float[] out2, int o2) {
         // as half: 16-bit shifts by ints, 32-bit ones by vectors
-        IntVector M6 = IntVector.broadcast(I32, 0x003F003F), C6 = IntVector.broadcast(I32, 6), C16 = IntVector.broadcast(I32, 16), C5 = IntVector.broadcast(I32, 5);
+        IntVector M6 = IntVector.broadcast(I32, 0x003F003F), C6 = IntVector.broadcast(I32, 6), C16 = IntVector.broadcast(I32, 16);
         ShortVector M30 = ShortVector.broadcast(S16, (short) 0x30);
         FloatVector l0 = FloatVector.zero(F32), l1 = l0, l2 = l0, l3 = l0, m0 = l0, m1 = l0, m2 = l0, m3 = l0;
         long vBase = h == 0 ? HDR : (long) sbs * SPLIT, vStep = h == 0 ? SPLIT : HALF;
         for (int s = 0; s < sbs; s++) {
             long bo = off + (long) s * SPLIT, bo2 = off2 + (long) s * SPLIT, vs = vBase + s * vStep;
             int b = bOff + 16 * s;
-            IntVector a0 = IntVector.zero(I32), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+            // the unsigned values' offsets, negated, start the sums: made apart and first, as Q6Kx8.ggmlHalf2 (why there)
+            Q6Kx8.offsets2(w, bo, w2, bo2, bs, b + 8 * h, SC + (long) R * 8 * h, corr);
+            IntVector a0 = IntVector.fromArray(I32, corr, 0), a1 = IntVector.fromArray(I32, corr, R);
+            IntVector a2 = IntVector.fromArray(I32, corr, 2 * R), a3 = IntVector.fromArray(I32, corr, 3 * R);
+            IntVector b0 = IntVector.fromArray(I32, corr, 4 * R), b1 = IntVector.fromArray(I32, corr, 5 * R);
+            IntVector b2 = IntVector.fromArray(I32, corr, 6 * R), b3 = IntVector.fromArray(I32, corr, 7 * R);
             for (int j = h; j < 16; j += 2) {
                 long vo = off + vs + (long) SUB * (j >> 1), vo2 = off2 + vs + (long) SUB * (j >> 1);
                 int a = s * (QK / 2) + 8 * j;
@@ -257,16 +262,6 @@ public final class Q6Kx6 {
                 t = (IntVector) p2.reinterpretShape(I32, 0);
                 b3 = t.lanewise(VectorOperators.ADD, t.lanewise(VectorOperators.LSHL, C16)).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.MUL, sc2).lanewise(VectorOperators.ADD, b3);
             }
-            // the unsigned values' offsets, made apart (Q6Kx8.offsets2: inline they took the method past what C1 compiles)
-            Q6Kx8.offsets2(w, bo, w2, bo2, bs, b + 8 * h, SC + (long) R * 8 * h, corr);
-            a0 = a0.lanewise(VectorOperators.SUB, IntVector.fromArray(I32, corr, 0 * R));
-            a1 = a1.lanewise(VectorOperators.SUB, IntVector.fromArray(I32, corr, 1 * R));
-            a2 = a2.lanewise(VectorOperators.SUB, IntVector.fromArray(I32, corr, 2 * R));
-            a3 = a3.lanewise(VectorOperators.SUB, IntVector.fromArray(I32, corr, 3 * R));
-            b0 = b0.lanewise(VectorOperators.SUB, IntVector.fromArray(I32, corr, 4 * R));
-            b1 = b1.lanewise(VectorOperators.SUB, IntVector.fromArray(I32, corr, 5 * R));
-            b2 = b2.lanewise(VectorOperators.SUB, IntVector.fromArray(I32, corr, 6 * R));
-            b3 = b3.lanewise(VectorOperators.SUB, IntVector.fromArray(I32, corr, 7 * R));
             FloatVector da = FloatVector.broadcast(F32, d[dOff + s]);
             FloatVector dv = FloatVector.fromMemorySegment(F32, w, bo, LE).lanewise(VectorOperators.MUL, da);
             l0 = dv.lanewise(VectorOperators.FMA, (FloatVector) a0.convertShape(VectorOperators.I2F, F32, 0), l0);

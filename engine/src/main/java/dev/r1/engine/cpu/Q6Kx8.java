@@ -545,7 +545,15 @@ public final class Q6Kx8 {
         for (int s = 0; s < sbs; s++) {
             long bo = off + (long) s * SPLIT, bo2 = off2 + (long) s * SPLIT, vs = vBase + s * vStep;
             int b = bOff + 16 * s;
-            IntVector a0 = IntVector.zero(I32), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+            // the unsigned values' offsets (as ggmlHalf), negated, start the sums (integer sums: any order, same bits).
+            // Made apart (inline they took this method past what C1 compiles) but first, where C2 still inlines them
+            // (native/c2-directives.json): its scratch stores then feed these loads in registers. Called instead, the
+            // store and reload ran some processes' decoding 1.7x slower than others' (docs/BENCHMARKS.md session 33).
+            offsets2(w, bo, w2, bo2, bs, b + 8 * h, SC + (long) R * 8 * h, corr);
+            IntVector a0 = IntVector.fromArray(I32, corr, 0), a1 = IntVector.fromArray(I32, corr, R);
+            IntVector a2 = IntVector.fromArray(I32, corr, 2 * R), a3 = IntVector.fromArray(I32, corr, 3 * R);
+            IntVector b0 = IntVector.fromArray(I32, corr, 4 * R), b1 = IntVector.fromArray(I32, corr, 5 * R);
+            IntVector b2 = IntVector.fromArray(I32, corr, 6 * R), b3 = IntVector.fromArray(I32, corr, 7 * R);
             for (int j = h; j < 16; j += 2) {
                 long vo = off + vs + 16L * R * (j >> 1), vo2 = off2 + vs + 16L * R * (j >> 1);
                 int a = s * (QK / 2) + 8 * j;
@@ -594,16 +602,6 @@ public final class Q6Kx8 {
                 t = (IntVector) p2.reinterpretShape(I32, 0);
                 b3 = t.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, t.lanewise(VectorOperators.ASHR, C16)).lanewise(VectorOperators.MUL, sc2).lanewise(VectorOperators.ADD, b3);
             }
-            // the unsigned values' offsets (as ggmlHalf), made apart: inline they took this method past what C1 compiles
-            offsets2(w, bo, w2, bo2, bs, b + 8 * h, SC + (long) R * 8 * h, corr);
-            a0 = a0.lanewise(VectorOperators.SUB, IntVector.fromArray(I32, corr, 0));
-            a1 = a1.lanewise(VectorOperators.SUB, IntVector.fromArray(I32, corr, R));
-            a2 = a2.lanewise(VectorOperators.SUB, IntVector.fromArray(I32, corr, 2 * R));
-            a3 = a3.lanewise(VectorOperators.SUB, IntVector.fromArray(I32, corr, 3 * R));
-            b0 = b0.lanewise(VectorOperators.SUB, IntVector.fromArray(I32, corr, 4 * R));
-            b1 = b1.lanewise(VectorOperators.SUB, IntVector.fromArray(I32, corr, 5 * R));
-            b2 = b2.lanewise(VectorOperators.SUB, IntVector.fromArray(I32, corr, 6 * R));
-            b3 = b3.lanewise(VectorOperators.SUB, IntVector.fromArray(I32, corr, 7 * R));
             FloatVector da = FloatVector.broadcast(F32, d[dOff + s]);
             FloatVector dv = FloatVector.fromMemorySegment(F32, w, bo, LE).lanewise(VectorOperators.MUL, da);
             l0 = dv.lanewise(VectorOperators.FMA, (FloatVector) a0.convertShape(VectorOperators.I2F, F32, 0), l0);
@@ -643,34 +641,26 @@ public final class Q6Kx8 {
     }
 
     /**
-     * {@link #ggmlHalf2}'s offsets of one super-block: {@code 32·(bsum·scale)} of the 16-groups {@code 2k, 2k+1} from
+     * {@link #ggmlHalf2}'s offsets of one super-block, negated: {@code -32·(bsum·scale)} (the factor on the sums: same
+     * bits as negating after the shift) of the 16-groups {@code 2k, 2k+1} from
      * {@code g} (scales from {@code so}) for lanes k = 0..3 of the group at {@code bo}, then of the one at {@code bo2}.
      */
     static void offsets2(MemorySegment w, long bo, MemorySegment w2, long bo2, int[] bs, int g, long so, int[] corr) {
-        IntVector C5 = IntVector.broadcast(I32, 5);
-        ((IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + so + (long) R * 0, LE).convertShape(VectorOperators.B2I, I32, 0)).lanewise(VectorOperators.MUL, IntVector.broadcast(I32, bs[g + 0]))
-                .lanewise(VectorOperators.ADD, ((IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + so + (long) R * 1, LE).convertShape(VectorOperators.B2I, I32, 0)).lanewise(VectorOperators.MUL, IntVector.broadcast(I32, bs[g + 1])))
-                .lanewise(VectorOperators.LSHL, C5).intoArray(corr, 0 * R);
-        ((IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + so + (long) R * 2, LE).convertShape(VectorOperators.B2I, I32, 0)).lanewise(VectorOperators.MUL, IntVector.broadcast(I32, bs[g + 2]))
-                .lanewise(VectorOperators.ADD, ((IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + so + (long) R * 3, LE).convertShape(VectorOperators.B2I, I32, 0)).lanewise(VectorOperators.MUL, IntVector.broadcast(I32, bs[g + 3])))
-                .lanewise(VectorOperators.LSHL, C5).intoArray(corr, 1 * R);
-        ((IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + so + (long) R * 4, LE).convertShape(VectorOperators.B2I, I32, 0)).lanewise(VectorOperators.MUL, IntVector.broadcast(I32, bs[g + 4]))
-                .lanewise(VectorOperators.ADD, ((IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + so + (long) R * 5, LE).convertShape(VectorOperators.B2I, I32, 0)).lanewise(VectorOperators.MUL, IntVector.broadcast(I32, bs[g + 5])))
-                .lanewise(VectorOperators.LSHL, C5).intoArray(corr, 2 * R);
-        ((IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + so + (long) R * 6, LE).convertShape(VectorOperators.B2I, I32, 0)).lanewise(VectorOperators.MUL, IntVector.broadcast(I32, bs[g + 6]))
-                .lanewise(VectorOperators.ADD, ((IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + so + (long) R * 7, LE).convertShape(VectorOperators.B2I, I32, 0)).lanewise(VectorOperators.MUL, IntVector.broadcast(I32, bs[g + 7])))
-                .lanewise(VectorOperators.LSHL, C5).intoArray(corr, 3 * R);
-        ((IntVector) ByteVector.fromMemorySegment(SCALES, w2, bo2 + so + (long) R * 0, LE).convertShape(VectorOperators.B2I, I32, 0)).lanewise(VectorOperators.MUL, IntVector.broadcast(I32, bs[g + 0]))
-                .lanewise(VectorOperators.ADD, ((IntVector) ByteVector.fromMemorySegment(SCALES, w2, bo2 + so + (long) R * 1, LE).convertShape(VectorOperators.B2I, I32, 0)).lanewise(VectorOperators.MUL, IntVector.broadcast(I32, bs[g + 1])))
-                .lanewise(VectorOperators.LSHL, C5).intoArray(corr, 4 * R);
-        ((IntVector) ByteVector.fromMemorySegment(SCALES, w2, bo2 + so + (long) R * 2, LE).convertShape(VectorOperators.B2I, I32, 0)).lanewise(VectorOperators.MUL, IntVector.broadcast(I32, bs[g + 2]))
-                .lanewise(VectorOperators.ADD, ((IntVector) ByteVector.fromMemorySegment(SCALES, w2, bo2 + so + (long) R * 3, LE).convertShape(VectorOperators.B2I, I32, 0)).lanewise(VectorOperators.MUL, IntVector.broadcast(I32, bs[g + 3])))
-                .lanewise(VectorOperators.LSHL, C5).intoArray(corr, 5 * R);
-        ((IntVector) ByteVector.fromMemorySegment(SCALES, w2, bo2 + so + (long) R * 4, LE).convertShape(VectorOperators.B2I, I32, 0)).lanewise(VectorOperators.MUL, IntVector.broadcast(I32, bs[g + 4]))
-                .lanewise(VectorOperators.ADD, ((IntVector) ByteVector.fromMemorySegment(SCALES, w2, bo2 + so + (long) R * 5, LE).convertShape(VectorOperators.B2I, I32, 0)).lanewise(VectorOperators.MUL, IntVector.broadcast(I32, bs[g + 5])))
-                .lanewise(VectorOperators.LSHL, C5).intoArray(corr, 6 * R);
-        ((IntVector) ByteVector.fromMemorySegment(SCALES, w2, bo2 + so + (long) R * 6, LE).convertShape(VectorOperators.B2I, I32, 0)).lanewise(VectorOperators.MUL, IntVector.broadcast(I32, bs[g + 6]))
-                .lanewise(VectorOperators.ADD, ((IntVector) ByteVector.fromMemorySegment(SCALES, w2, bo2 + so + (long) R * 7, LE).convertShape(VectorOperators.B2I, I32, 0)).lanewise(VectorOperators.MUL, IntVector.broadcast(I32, bs[g + 7])))
-                .lanewise(VectorOperators.LSHL, C5).intoArray(corr, 7 * R);
+        ((IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + so + (long) R * 0, LE).convertShape(VectorOperators.B2I, I32, 0)).lanewise(VectorOperators.MUL, IntVector.broadcast(I32, -32 * bs[g + 0]))
+                .lanewise(VectorOperators.ADD, ((IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + so + (long) R * 1, LE).convertShape(VectorOperators.B2I, I32, 0)).lanewise(VectorOperators.MUL, IntVector.broadcast(I32, -32 * bs[g + 1]))).intoArray(corr, 0 * R);
+        ((IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + so + (long) R * 2, LE).convertShape(VectorOperators.B2I, I32, 0)).lanewise(VectorOperators.MUL, IntVector.broadcast(I32, -32 * bs[g + 2]))
+                .lanewise(VectorOperators.ADD, ((IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + so + (long) R * 3, LE).convertShape(VectorOperators.B2I, I32, 0)).lanewise(VectorOperators.MUL, IntVector.broadcast(I32, -32 * bs[g + 3]))).intoArray(corr, 1 * R);
+        ((IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + so + (long) R * 4, LE).convertShape(VectorOperators.B2I, I32, 0)).lanewise(VectorOperators.MUL, IntVector.broadcast(I32, -32 * bs[g + 4]))
+                .lanewise(VectorOperators.ADD, ((IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + so + (long) R * 5, LE).convertShape(VectorOperators.B2I, I32, 0)).lanewise(VectorOperators.MUL, IntVector.broadcast(I32, -32 * bs[g + 5]))).intoArray(corr, 2 * R);
+        ((IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + so + (long) R * 6, LE).convertShape(VectorOperators.B2I, I32, 0)).lanewise(VectorOperators.MUL, IntVector.broadcast(I32, -32 * bs[g + 6]))
+                .lanewise(VectorOperators.ADD, ((IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + so + (long) R * 7, LE).convertShape(VectorOperators.B2I, I32, 0)).lanewise(VectorOperators.MUL, IntVector.broadcast(I32, -32 * bs[g + 7]))).intoArray(corr, 3 * R);
+        ((IntVector) ByteVector.fromMemorySegment(SCALES, w2, bo2 + so + (long) R * 0, LE).convertShape(VectorOperators.B2I, I32, 0)).lanewise(VectorOperators.MUL, IntVector.broadcast(I32, -32 * bs[g + 0]))
+                .lanewise(VectorOperators.ADD, ((IntVector) ByteVector.fromMemorySegment(SCALES, w2, bo2 + so + (long) R * 1, LE).convertShape(VectorOperators.B2I, I32, 0)).lanewise(VectorOperators.MUL, IntVector.broadcast(I32, -32 * bs[g + 1]))).intoArray(corr, 4 * R);
+        ((IntVector) ByteVector.fromMemorySegment(SCALES, w2, bo2 + so + (long) R * 2, LE).convertShape(VectorOperators.B2I, I32, 0)).lanewise(VectorOperators.MUL, IntVector.broadcast(I32, -32 * bs[g + 2]))
+                .lanewise(VectorOperators.ADD, ((IntVector) ByteVector.fromMemorySegment(SCALES, w2, bo2 + so + (long) R * 3, LE).convertShape(VectorOperators.B2I, I32, 0)).lanewise(VectorOperators.MUL, IntVector.broadcast(I32, -32 * bs[g + 3]))).intoArray(corr, 5 * R);
+        ((IntVector) ByteVector.fromMemorySegment(SCALES, w2, bo2 + so + (long) R * 4, LE).convertShape(VectorOperators.B2I, I32, 0)).lanewise(VectorOperators.MUL, IntVector.broadcast(I32, -32 * bs[g + 4]))
+                .lanewise(VectorOperators.ADD, ((IntVector) ByteVector.fromMemorySegment(SCALES, w2, bo2 + so + (long) R * 5, LE).convertShape(VectorOperators.B2I, I32, 0)).lanewise(VectorOperators.MUL, IntVector.broadcast(I32, -32 * bs[g + 5]))).intoArray(corr, 6 * R);
+        ((IntVector) ByteVector.fromMemorySegment(SCALES, w2, bo2 + so + (long) R * 6, LE).convertShape(VectorOperators.B2I, I32, 0)).lanewise(VectorOperators.MUL, IntVector.broadcast(I32, -32 * bs[g + 6]))
+                .lanewise(VectorOperators.ADD, ((IntVector) ByteVector.fromMemorySegment(SCALES, w2, bo2 + so + (long) R * 7, LE).convertShape(VectorOperators.B2I, I32, 0)).lanewise(VectorOperators.MUL, IntVector.broadcast(I32, -32 * bs[g + 7]))).intoArray(corr, 7 * R);
     }
 }

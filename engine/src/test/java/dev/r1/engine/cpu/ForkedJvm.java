@@ -33,8 +33,9 @@ public final class ForkedJvm {
         for (Path d = Path.of("").toAbsolutePath(); d != null; d = d.getParent()) {
             Path f = d.resolve("native").resolve("jit.options");
             if (java.nio.file.Files.isRegularFile(f)) {
+                String home = d.toString(); // @R1_HOME@ there: the project directory, as the launcher puts it
                 return java.nio.file.Files.readAllLines(f).stream().map(String::strip)
-                        .filter(l -> !l.isEmpty() && !l.startsWith("#")).toList();
+                        .filter(l -> !l.isEmpty() && !l.startsWith("#")).map(l -> l.replace("@R1_HOME@", home)).toList();
             }
         }
         throw new java.io.FileNotFoundException("native/jit.options above " + Path.of("").toAbsolutePath());

@@ -41,6 +41,26 @@ class KernelsReachC2Test {
         check(List.of("-XX:+PrintCompilation", "-Dr1.cpu.repackBits=256"));
     }
 
+    /**
+     * With the launcher's C2 options ({@code native/jit.options} and the directives file it names), C2 inlines
+     * {@code Q6Kx8.offsets2} into the two-stream Q6_K kernel that ran (Q6Kx6 on 512-bit machines, Q6Kx8 elsewhere), and
+     * C1 still compiles every kernel (the directive is C2's alone; CompileCommand=inline made C1 run out of registers).
+     * Called instead, the offsets went through a scratch array and left some processes decoding 1.7x slower than others
+     * (docs/BENCHMARKS.md session 33). Fails on a file the JVM cannot find or parse, too: the fork does not start.
+     */
+    @Test
+    void theLaunchersOptionsInlineTheQ6KOffsetsInC2Only() throws Exception {
+        List<String> flags = new ArrayList<>(ForkedJvm.jitOptions());
+        flags.addAll(List.of("-XX:+PrintCompilation", "-XX:+PrintInlining"));
+        ForkedJvm.Result run = ForkedJvm.run(KernelsReachC2Test.class, flags);
+        assertTrue(run.exit() == 0, "kernel warm-up failed:\n" + run.tail(30));
+        List<String> skipped = run.lines().stream().filter(l -> l.contains("COMPILE SKIPPED") && l.contains("dev.r1.engine.cpu.")).toList();
+        assertTrue(skipped.isEmpty(), "compiles skipped (the method runs boxed):\n" + String.join("\n", skipped));
+        assertTrue(run.lines().stream().anyMatch(l -> l.contains("dev.r1.engine.cpu.Q6Kx8::offsets2") && l.contains("force inline by CompileCommand")),
+                "C2 never inlined Q6Kx8::offsets2 by the directive:\n" + String.join("\n",
+                        run.lines().stream().filter(l -> l.contains("offsets2")).limit(20).toList()));
+    }
+
     private static void check(List<String> flags) throws Exception {
         ForkedJvm.Result run = ForkedJvm.run(KernelsReachC2Test.class, flags);
         assertTrue(run.exit() == 0, "kernel warm-up failed:\n" + run.tail(30));
