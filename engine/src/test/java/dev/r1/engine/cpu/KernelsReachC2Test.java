@@ -50,17 +50,25 @@ class KernelsReachC2Test {
      */
     @Test
     void theLaunchersOptionsInlineTheQ6KOffsetsInC2Only() throws Exception {
-        // the compile log in a file of its own: printed, C2's inlining trees interleave with the fork's output mid-line
-        java.nio.file.Path log = java.nio.file.Files.createTempFile("r1-c2-", ".log"); // kept when the test fails
-        List<String> flags = new ArrayList<>(ForkedJvm.jitOptions());
-        flags.addAll(List.of("-XX:+PrintCompilation", "-XX:+LogCompilation", "-XX:LogFile=" + log));
-        ForkedJvm.Result run = ForkedJvm.run(KernelsReachC2Test.class, flags);
-        assertTrue(run.exit() == 0, "kernel warm-up failed:\n" + run.tail(30));
-        List<String> skipped = run.lines().stream().filter(l -> l.contains("COMPILE SKIPPED") && l.contains("dev.r1.engine.cpu.")).toList();
-        assertTrue(skipped.isEmpty(), "compiles skipped (the method runs boxed):\n" + String.join("\n", skipped));
-        assertTrue(c2InlinedByDirective(java.nio.file.Files.readAllLines(log), "offsets2"),
-                "no C2 compile inlined Q6Kx8::offsets2 by the directive (log " + log + ")");
-        java.nio.file.Files.deleteIfExists(log);
+        // the compile log in a file of its own: printed, C2's inlining trees interleave with the fork's output mid-line.
+        // Under CI's load C2 sometimes had not compiled the Q6_K kernel yet when the fork ended: up to three forks.
+        for (int attempt = 1; ; attempt++) {
+            java.nio.file.Path log = java.nio.file.Files.createTempFile("r1-c2-", ".log"); // kept when the test fails
+            List<String> flags = new ArrayList<>(ForkedJvm.jitOptions());
+            flags.addAll(List.of("-XX:+PrintCompilation", "-XX:+LogCompilation", "-XX:LogFile=" + log));
+            ForkedJvm.Result run = ForkedJvm.run(KernelsReachC2Test.class, flags);
+            assertTrue(run.exit() == 0, "kernel warm-up failed:\n" + run.tail(30));
+            List<String> skipped = run.lines().stream().filter(l -> l.contains("COMPILE SKIPPED") && l.contains("dev.r1.engine.cpu.")).toList();
+            assertTrue(skipped.isEmpty(), "compiles skipped (the method runs boxed):\n" + String.join("\n", skipped));
+            List<String> lines = java.nio.file.Files.readAllLines(log);
+            boolean compiled = lines.stream().anyMatch(l -> l.startsWith("<task ") && !l.contains(" level='")
+                    && (l.contains("Q6Kx6 half2 ") || l.contains("Q6Kx8 ggmlHalf2 ")));
+            if (!compiled && attempt < 3) continue; // C2 had not reached the kernel: not what this test asks
+            assertTrue(compiled, "C2 compiled no two-stream Q6_K kernel in three forks (log " + log + ")");
+            assertTrue(c2InlinedByDirective(lines, "offsets2"), "no C2 compile inlined Q6Kx8::offsets2 by the directive (log " + log + ")");
+            java.nio.file.Files.deleteIfExists(log);
+            return;
+        }
     }
 
     /** Whether a C2 task of the compile log (no {@code level}: tier 4) inlined a method named {@code name} by directive. */
