@@ -198,7 +198,7 @@ final class BenchCommand implements Callable<Integer> {
             String tag = "[" + rep + "/" + reps + " " + backend + "] ";
             try (var err = new java.io.BufferedReader(new java.io.InputStreamReader(p.getErrorStream(), java.nio.charset.StandardCharsets.UTF_8))) {
                 for (String line; (line = err.readLine()) != null; ) {
-                    if (!line.startsWith("WARNING: Using incubator modules")) System.err.println(tag + line);
+                    if (!isJvmBootLine(line)) System.err.println(tag + line);
                 }
             }
             int code = p.waitFor();
@@ -219,6 +219,14 @@ final class BenchCommand implements Callable<Integer> {
             } catch (IOException ignored) { // a temporary file
             }
         }
+    }
+
+    /**
+     * The two lines a child JVM prints while it boots that say nothing to a user, dropped as the launcher drops them
+     * from its own JVM: the incubator-module warning and the count from native/jit.options' compiler directives file.
+     */
+    static boolean isJvmBootLine(String line) {
+        return line.startsWith("WARNING: Using incubator modules") || line.matches("\\d+ compiler directives added");
     }
 
     private static double[] doubles(com.fasterxml.jackson.databind.JsonNode a) {

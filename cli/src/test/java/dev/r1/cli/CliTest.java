@@ -174,6 +174,16 @@ class CliTest {
     }
 
     @Test
+    void benchSeparateDropsTheChildJvmsBootLinesOnly() {
+        // a child started with native/jit.options prints the directives' count at boot (session 34 saw it in every rep)
+        assertTrue(BenchCommand.isJvmBootLine("2 compiler directives added"));
+        assertTrue(BenchCommand.isJvmBootLine("WARNING: Using incubator modules: jdk.incubator.vector"));
+        assertFalse(BenchCommand.isJvmBootLine("java: loading s.gguf"));
+        assertFalse(BenchCommand.isJvmBootLine("error: 2 compiler directives added"));
+        assertFalse(BenchCommand.isJvmBootLine("compiler directives added"));
+    }
+
+    @Test
     void benchSeparateRunsEachRepInAProcessOfItsOwnInTurn() throws Exception {
         Path m = dir.resolve("s.gguf");
         assertEquals(0, r1("synth", "--preset", "tiny-llama", "-o", m.toString()).code());
