@@ -63,6 +63,15 @@ public final class Q5Kx8 {
     public static final boolean ENABLED = Boolean.parseBoolean(System.getProperty("r1.cpu.q5krepack", "true"));
     /** Rows per group: one per float lane. */
     public static final int R = F32.length();
+    /**
+     * Shift counts as immediates ({@code lanewise(op, int)}) where every int vector of the engine is 256 bits (AVX2
+     * machines, {@link VectorWidths#immediateShifts}), else as broadcast vectors. With AVX2's sixteen registers the count vectors took three of them and C2
+     * spilled the two groups' sums every sub-block ({@code MatvecBench 2 Q5_K 53760}, AVX2 code: 1.19-1.29x with
+     * immediates, session 34). Vector counts elsewhere: {@code lanewise(op, int)} reaches the shift through a call
+     * whose type profile every shape shares, and a second shape there made the engine's float kernels box
+     * ({@code ForwardAllocationTest} "Q5_K" at 512 bits: 749 KB a decode step); a branch never taken is never profiled.
+     */
+    static final boolean IMM = VectorWidths.immediateShifts();
     static final int QK = KQuants.QK;
     private static final int DMIN = 4 * R, SC = 8 * R, MN = 16 * R;
     /** Words (32 bits: 16-bit lanes 2r, 2r+1 for the R rows) per half sub-block: its eight element pairs, three to a word. */
@@ -207,9 +216,9 @@ public final class Q5Kx8 {
                 ShortVector p, u, x;
                 x = (ShortVector) v0.lanewise(VectorOperators.AND, M5).reinterpretShape(S16, 0);
                 p = x.lanewise(VectorOperators.MUL, (ShortVector) IntVector.broadcast(I32, qi[qb]).reinterpretShape(S16, 0));
-                x = (ShortVector) v0.lanewise(VectorOperators.LSHR, C5).lanewise(VectorOperators.AND, M5).reinterpretShape(S16, 0);
+                x = (ShortVector) (IMM ? v0.lanewise(VectorOperators.LSHR, 5) : v0.lanewise(VectorOperators.LSHR, C5)).lanewise(VectorOperators.AND, M5).reinterpretShape(S16, 0);
                 p = p.lanewise(VectorOperators.ADD, x.lanewise(VectorOperators.MUL, (ShortVector) IntVector.broadcast(I32, qi[qb + 1]).reinterpretShape(S16, 0)));
-                x = (ShortVector) v0.lanewise(VectorOperators.LSHR, C10).lanewise(VectorOperators.AND, M5).reinterpretShape(S16, 0);
+                x = (ShortVector) (IMM ? v0.lanewise(VectorOperators.LSHR, 10) : v0.lanewise(VectorOperators.LSHR, C10)).lanewise(VectorOperators.AND, M5).reinterpretShape(S16, 0);
                 u = x.lanewise(VectorOperators.MUL, (ShortVector) IntVector.broadcast(I32, qi[qb + 2]).reinterpretShape(S16, 0));
                 x = (ShortVector) v1.lanewise(VectorOperators.AND, M5).reinterpretShape(S16, 0);
                 u = u.lanewise(VectorOperators.ADD, x.lanewise(VectorOperators.MUL, (ShortVector) IntVector.broadcast(I32, qi[qb + 3]).reinterpretShape(S16, 0)));
@@ -217,21 +226,25 @@ public final class Q5Kx8 {
                 // an int lane holds two 16-bit sums (|each| <= 2·31·127): adding it shifted left by 16 puts their
                 // sum (below 2^15) in the high half, which the arithmetic shift brings down signed
                 IntVector t = (IntVector) p.reinterpretShape(I32, 0);
-                a0 = t.lanewise(VectorOperators.ADD, t.lanewise(VectorOperators.LSHL, C16)).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a0);
+                t = t.lanewise(VectorOperators.ADD, IMM ? t.lanewise(VectorOperators.LSHL, 16) : t.lanewise(VectorOperators.LSHL, C16));
+                a0 = (IMM ? t.lanewise(VectorOperators.ASHR, 16) : t.lanewise(VectorOperators.ASHR, C16)).lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a0);
                 t = (IntVector) u.reinterpretShape(I32, 0);
-                a1 = t.lanewise(VectorOperators.ADD, t.lanewise(VectorOperators.LSHL, C16)).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a1);
-                x = (ShortVector) v1.lanewise(VectorOperators.LSHR, C5).lanewise(VectorOperators.AND, M5).reinterpretShape(S16, 0);
+                t = t.lanewise(VectorOperators.ADD, IMM ? t.lanewise(VectorOperators.LSHL, 16) : t.lanewise(VectorOperators.LSHL, C16));
+                a1 = (IMM ? t.lanewise(VectorOperators.ASHR, 16) : t.lanewise(VectorOperators.ASHR, C16)).lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a1);
+                x = (ShortVector) (IMM ? v1.lanewise(VectorOperators.LSHR, 5) : v1.lanewise(VectorOperators.LSHR, C5)).lanewise(VectorOperators.AND, M5).reinterpretShape(S16, 0);
                 p = x.lanewise(VectorOperators.MUL, (ShortVector) IntVector.broadcast(I32, qi[qb + 4]).reinterpretShape(S16, 0));
-                x = (ShortVector) v1.lanewise(VectorOperators.LSHR, C10).lanewise(VectorOperators.AND, M5).reinterpretShape(S16, 0);
+                x = (ShortVector) (IMM ? v1.lanewise(VectorOperators.LSHR, 10) : v1.lanewise(VectorOperators.LSHR, C10)).lanewise(VectorOperators.AND, M5).reinterpretShape(S16, 0);
                 p = p.lanewise(VectorOperators.ADD, x.lanewise(VectorOperators.MUL, (ShortVector) IntVector.broadcast(I32, qi[qb + 5]).reinterpretShape(S16, 0)));
                 x = (ShortVector) v2.lanewise(VectorOperators.AND, M5).reinterpretShape(S16, 0);
                 u = x.lanewise(VectorOperators.MUL, (ShortVector) IntVector.broadcast(I32, qi[qb + 6]).reinterpretShape(S16, 0));
-                x = (ShortVector) v2.lanewise(VectorOperators.LSHR, C5).lanewise(VectorOperators.AND, M5).reinterpretShape(S16, 0);
+                x = (ShortVector) (IMM ? v2.lanewise(VectorOperators.LSHR, 5) : v2.lanewise(VectorOperators.LSHR, C5)).lanewise(VectorOperators.AND, M5).reinterpretShape(S16, 0);
                 u = u.lanewise(VectorOperators.ADD, x.lanewise(VectorOperators.MUL, (ShortVector) IntVector.broadcast(I32, qi[qb + 7]).reinterpretShape(S16, 0)));
                 t = (IntVector) p.reinterpretShape(I32, 0);
-                a2 = t.lanewise(VectorOperators.ADD, t.lanewise(VectorOperators.LSHL, C16)).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a2);
+                t = t.lanewise(VectorOperators.ADD, IMM ? t.lanewise(VectorOperators.LSHL, 16) : t.lanewise(VectorOperators.LSHL, C16));
+                a2 = (IMM ? t.lanewise(VectorOperators.ASHR, 16) : t.lanewise(VectorOperators.ASHR, C16)).lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a2);
                 t = (IntVector) u.reinterpretShape(I32, 0);
-                a3 = t.lanewise(VectorOperators.ADD, t.lanewise(VectorOperators.LSHL, C16)).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a3);
+                t = t.lanewise(VectorOperators.ADD, IMM ? t.lanewise(VectorOperators.LSHL, 16) : t.lanewise(VectorOperators.LSHL, C16));
+                a3 = (IMM ? t.lanewise(VectorOperators.ASHR, 16) : t.lanewise(VectorOperators.ASHR, C16)).lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a3);
                 // the mins in both halves (half 1 uses them): a vector updated under an if is boxed by C2
                 int k = bOff + 16 * s + 2 * j;
                 IntVector mn = (IntVector) ByteVector.fromMemorySegment(BYTES, w, bo + MN + (long) R * j, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I32, 0);
@@ -299,42 +312,50 @@ public final class Q5Kx8 {
                 p = ((ShortVector) (ShortVector) v0.lanewise(VectorOperators.AND, M5).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, x);
                 p2 = ((ShortVector) (ShortVector) v02.lanewise(VectorOperators.AND, M5).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, x);
                 x = (ShortVector) IntVector.broadcast(I32, qi[qb + 1]).reinterpretShape(S16, 0);
-                p = p.lanewise(VectorOperators.ADD, ((ShortVector) (ShortVector) v0.lanewise(VectorOperators.LSHR, C5).lanewise(VectorOperators.AND, M5).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, x));
-                p2 = p2.lanewise(VectorOperators.ADD, ((ShortVector) (ShortVector) v02.lanewise(VectorOperators.LSHR, C5).lanewise(VectorOperators.AND, M5).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, x));
+                p = p.lanewise(VectorOperators.ADD, ((ShortVector) (ShortVector) (IMM ? v0.lanewise(VectorOperators.LSHR, 5) : v0.lanewise(VectorOperators.LSHR, C5)).lanewise(VectorOperators.AND, M5).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, x));
+                p2 = p2.lanewise(VectorOperators.ADD, ((ShortVector) (ShortVector) (IMM ? v02.lanewise(VectorOperators.LSHR, 5) : v02.lanewise(VectorOperators.LSHR, C5)).lanewise(VectorOperators.AND, M5).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, x));
                 x = (ShortVector) IntVector.broadcast(I32, qi[qb + 2]).reinterpretShape(S16, 0);
-                u = ((ShortVector) (ShortVector) v0.lanewise(VectorOperators.LSHR, C10).lanewise(VectorOperators.AND, M5).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, x);
-                u2 = ((ShortVector) (ShortVector) v02.lanewise(VectorOperators.LSHR, C10).lanewise(VectorOperators.AND, M5).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, x);
+                u = ((ShortVector) (ShortVector) (IMM ? v0.lanewise(VectorOperators.LSHR, 10) : v0.lanewise(VectorOperators.LSHR, C10)).lanewise(VectorOperators.AND, M5).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, x);
+                u2 = ((ShortVector) (ShortVector) (IMM ? v02.lanewise(VectorOperators.LSHR, 10) : v02.lanewise(VectorOperators.LSHR, C10)).lanewise(VectorOperators.AND, M5).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, x);
                 x = (ShortVector) IntVector.broadcast(I32, qi[qb + 3]).reinterpretShape(S16, 0);
                 u = u.lanewise(VectorOperators.ADD, ((ShortVector) (ShortVector) v1.lanewise(VectorOperators.AND, M5).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, x));
                 u2 = u2.lanewise(VectorOperators.ADD, ((ShortVector) (ShortVector) v12.lanewise(VectorOperators.AND, M5).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, x));
                 t = (IntVector) p.reinterpretShape(I32, 0);
-                a0 = t.lanewise(VectorOperators.ADD, t.lanewise(VectorOperators.LSHL, C16)).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a0);
+                t = t.lanewise(VectorOperators.ADD, IMM ? t.lanewise(VectorOperators.LSHL, 16) : t.lanewise(VectorOperators.LSHL, C16));
+                a0 = (IMM ? t.lanewise(VectorOperators.ASHR, 16) : t.lanewise(VectorOperators.ASHR, C16)).lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a0);
                 t = (IntVector) u.reinterpretShape(I32, 0);
-                a1 = t.lanewise(VectorOperators.ADD, t.lanewise(VectorOperators.LSHL, C16)).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a1);
+                t = t.lanewise(VectorOperators.ADD, IMM ? t.lanewise(VectorOperators.LSHL, 16) : t.lanewise(VectorOperators.LSHL, C16));
+                a1 = (IMM ? t.lanewise(VectorOperators.ASHR, 16) : t.lanewise(VectorOperators.ASHR, C16)).lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a1);
                 t = (IntVector) p2.reinterpretShape(I32, 0);
-                a02 = t.lanewise(VectorOperators.ADD, t.lanewise(VectorOperators.LSHL, C16)).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.MUL, sc2).lanewise(VectorOperators.ADD, a02);
+                t = t.lanewise(VectorOperators.ADD, IMM ? t.lanewise(VectorOperators.LSHL, 16) : t.lanewise(VectorOperators.LSHL, C16));
+                a02 = (IMM ? t.lanewise(VectorOperators.ASHR, 16) : t.lanewise(VectorOperators.ASHR, C16)).lanewise(VectorOperators.MUL, sc2).lanewise(VectorOperators.ADD, a02);
                 t = (IntVector) u2.reinterpretShape(I32, 0);
-                a12 = t.lanewise(VectorOperators.ADD, t.lanewise(VectorOperators.LSHL, C16)).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.MUL, sc2).lanewise(VectorOperators.ADD, a12);
+                t = t.lanewise(VectorOperators.ADD, IMM ? t.lanewise(VectorOperators.LSHL, 16) : t.lanewise(VectorOperators.LSHL, C16));
+                a12 = (IMM ? t.lanewise(VectorOperators.ASHR, 16) : t.lanewise(VectorOperators.ASHR, C16)).lanewise(VectorOperators.MUL, sc2).lanewise(VectorOperators.ADD, a12);
                 x = (ShortVector) IntVector.broadcast(I32, qi[qb + 4]).reinterpretShape(S16, 0);
-                p = ((ShortVector) (ShortVector) v1.lanewise(VectorOperators.LSHR, C5).lanewise(VectorOperators.AND, M5).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, x);
-                p2 = ((ShortVector) (ShortVector) v12.lanewise(VectorOperators.LSHR, C5).lanewise(VectorOperators.AND, M5).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, x);
+                p = ((ShortVector) (ShortVector) (IMM ? v1.lanewise(VectorOperators.LSHR, 5) : v1.lanewise(VectorOperators.LSHR, C5)).lanewise(VectorOperators.AND, M5).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, x);
+                p2 = ((ShortVector) (ShortVector) (IMM ? v12.lanewise(VectorOperators.LSHR, 5) : v12.lanewise(VectorOperators.LSHR, C5)).lanewise(VectorOperators.AND, M5).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, x);
                 x = (ShortVector) IntVector.broadcast(I32, qi[qb + 5]).reinterpretShape(S16, 0);
-                p = p.lanewise(VectorOperators.ADD, ((ShortVector) (ShortVector) v1.lanewise(VectorOperators.LSHR, C10).lanewise(VectorOperators.AND, M5).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, x));
-                p2 = p2.lanewise(VectorOperators.ADD, ((ShortVector) (ShortVector) v12.lanewise(VectorOperators.LSHR, C10).lanewise(VectorOperators.AND, M5).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, x));
+                p = p.lanewise(VectorOperators.ADD, ((ShortVector) (ShortVector) (IMM ? v1.lanewise(VectorOperators.LSHR, 10) : v1.lanewise(VectorOperators.LSHR, C10)).lanewise(VectorOperators.AND, M5).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, x));
+                p2 = p2.lanewise(VectorOperators.ADD, ((ShortVector) (ShortVector) (IMM ? v12.lanewise(VectorOperators.LSHR, 10) : v12.lanewise(VectorOperators.LSHR, C10)).lanewise(VectorOperators.AND, M5).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, x));
                 x = (ShortVector) IntVector.broadcast(I32, qi[qb + 6]).reinterpretShape(S16, 0);
                 u = ((ShortVector) (ShortVector) v2.lanewise(VectorOperators.AND, M5).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, x);
                 u2 = ((ShortVector) (ShortVector) v22.lanewise(VectorOperators.AND, M5).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, x);
                 x = (ShortVector) IntVector.broadcast(I32, qi[qb + 7]).reinterpretShape(S16, 0);
-                u = u.lanewise(VectorOperators.ADD, ((ShortVector) (ShortVector) v2.lanewise(VectorOperators.LSHR, C5).lanewise(VectorOperators.AND, M5).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, x));
-                u2 = u2.lanewise(VectorOperators.ADD, ((ShortVector) (ShortVector) v22.lanewise(VectorOperators.LSHR, C5).lanewise(VectorOperators.AND, M5).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, x));
+                u = u.lanewise(VectorOperators.ADD, ((ShortVector) (ShortVector) (IMM ? v2.lanewise(VectorOperators.LSHR, 5) : v2.lanewise(VectorOperators.LSHR, C5)).lanewise(VectorOperators.AND, M5).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, x));
+                u2 = u2.lanewise(VectorOperators.ADD, ((ShortVector) (ShortVector) (IMM ? v22.lanewise(VectorOperators.LSHR, 5) : v22.lanewise(VectorOperators.LSHR, C5)).lanewise(VectorOperators.AND, M5).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, x));
                 t = (IntVector) p.reinterpretShape(I32, 0);
-                a2 = t.lanewise(VectorOperators.ADD, t.lanewise(VectorOperators.LSHL, C16)).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a2);
+                t = t.lanewise(VectorOperators.ADD, IMM ? t.lanewise(VectorOperators.LSHL, 16) : t.lanewise(VectorOperators.LSHL, C16));
+                a2 = (IMM ? t.lanewise(VectorOperators.ASHR, 16) : t.lanewise(VectorOperators.ASHR, C16)).lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a2);
                 t = (IntVector) u.reinterpretShape(I32, 0);
-                a3 = t.lanewise(VectorOperators.ADD, t.lanewise(VectorOperators.LSHL, C16)).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a3);
+                t = t.lanewise(VectorOperators.ADD, IMM ? t.lanewise(VectorOperators.LSHL, 16) : t.lanewise(VectorOperators.LSHL, C16));
+                a3 = (IMM ? t.lanewise(VectorOperators.ASHR, 16) : t.lanewise(VectorOperators.ASHR, C16)).lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a3);
                 t = (IntVector) p2.reinterpretShape(I32, 0);
-                a22 = t.lanewise(VectorOperators.ADD, t.lanewise(VectorOperators.LSHL, C16)).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.MUL, sc2).lanewise(VectorOperators.ADD, a22);
+                t = t.lanewise(VectorOperators.ADD, IMM ? t.lanewise(VectorOperators.LSHL, 16) : t.lanewise(VectorOperators.LSHL, C16));
+                a22 = (IMM ? t.lanewise(VectorOperators.ASHR, 16) : t.lanewise(VectorOperators.ASHR, C16)).lanewise(VectorOperators.MUL, sc2).lanewise(VectorOperators.ADD, a22);
                 t = (IntVector) u2.reinterpretShape(I32, 0);
-                a32 = t.lanewise(VectorOperators.ADD, t.lanewise(VectorOperators.LSHL, C16)).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.MUL, sc2).lanewise(VectorOperators.ADD, a32);
+                t = t.lanewise(VectorOperators.ADD, IMM ? t.lanewise(VectorOperators.LSHL, 16) : t.lanewise(VectorOperators.LSHL, C16));
+                a32 = (IMM ? t.lanewise(VectorOperators.ASHR, 16) : t.lanewise(VectorOperators.ASHR, C16)).lanewise(VectorOperators.MUL, sc2).lanewise(VectorOperators.ADD, a32);
             }
             FloatVector da = FloatVector.broadcast(F32, d[dOff + s]);
             FloatVector dw = FloatVector.fromMemorySegment(F32, w, bo, LE).lanewise(VectorOperators.MUL, da);

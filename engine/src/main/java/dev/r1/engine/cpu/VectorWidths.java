@@ -53,6 +53,17 @@ public final class VectorWidths {
     public static final VectorShape REPACK = VectorShape.forBitSize(repackBits(
             System.getProperty("r1.cpu.repackBits"), System.getProperty("r1.cpu.vectorBits"), VectorShape.preferredShape().vectorBitSize()));
 
+    /**
+     * Whether a repacked kernel may shift by immediate counts ({@code lanewise(op, int)}): only where every int vector
+     * the engine makes has one shape, 256 bits (AVX2 machines, or {@code -Dr1.cpu.vectorBits=256} with
+     * {@code -Dr1.cpu.repackBits=256}; F16 attention's fixed 8-lane kernels are 256 bits too). That call reaches the
+     * shift through a method whose type profile all shapes share (the {@code lanewise(op, vector)} form does not), so a
+     * second shape would unbind the other callers' shifts. See {@link Q5Kx8#IMM}.
+     */
+    static boolean immediateShifts() {
+        return REPACK.equals(SHAPE) && SHAPE.equals(QUANT) && SHAPE.vectorBitSize() == 256;
+    }
+
     static int repackBits(String repack, String all, int hw) {
         if (repack != null && !repack.isBlank()) return parsed("r1.cpu.repackBits", repack, hw);
         return all != null && !all.isBlank() ? parsed("r1.cpu.vectorBits", all, hw) : hw;

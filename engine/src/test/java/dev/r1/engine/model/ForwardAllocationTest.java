@@ -45,12 +45,13 @@ class ForwardAllocationTest {
     /**
      * Q4_0: the repacked kernels (Q4x8); Q8_0: Q8x8's (repacked a byte per value, since session 19); Q5_1: its
      * variant with offsets (Q8x8.gemvMin); IQ4_XS: IQ4XSx8 (two passes of bytes, or one of nibbles at 512 bits); Q3_K / Q2_K:
-     * Q3Kx4 / Q2Kx4 at 512 bits (Q3_K: , else Q6Kx8's ggml lanes); Q6_K (ffn_down): Q6Kx6 at 512 bits, Q6Kx8's ggml lanes at 256; IQ4_NL: Q8x8's nibble kernels at 512 bits; Q8_0_HD128: Q8x8 beside attention's
+     * Q3Kx4 / Q2Kx4 at 512 bits (Q3_K: , else Q6Kx8's ggml lanes); Q6_K (ffn_down): Q6Kx6 at 512 bits, Q6Kx8's ggml lanes at 256; Q5_K (ffn_down): Q5Kx8 (immediate shift
+     * counts where every int vector is 256 bits, Q5Kx8.IMM; with immediates at 512 bits this case allocated 749 KB a step); IQ4_NL: Q8x8's nibble kernels at 512 bits; Q8_0_HD128: Q8x8 beside attention's
      * full-width kernels for head size 128 (F16Math.scoresBlocked16 boxed in some compiles while it looped over
      * the head).
      */
     @ParameterizedTest
-    @ValueSource(strings = {"Q4_0", "Q8_0", "Q5_1", "IQ4_XS", "Q8_0_HD128", "Q3_K", "IQ4_NL", "Q2_K", "Q6_K"})
+    @ValueSource(strings = {"Q4_0", "Q8_0", "Q5_1", "IQ4_XS", "Q8_0_HD128", "Q3_K", "IQ4_NL", "Q2_K", "Q6_K", "Q5_K"})
     void compiledDecodeStepsAllocateAlmostNothing(String mix) throws Exception {
         GgmlType type = GgmlType.valueOf(mix.replace("_HD128", ""));
         Path gguf = dir.resolve("tiny-" + mix + ".gguf");
@@ -61,7 +62,8 @@ class ForwardAllocationTest {
         }
         // IQ4_XS / Q3_K rows are 256-multiples: the tiny model's ffn_down (256 columns) takes them, the rest Q8_0
         SyntheticModel.write(gguf, true, cfg, "tiny-qwen2", 77, s -> s.isVector() ? GgmlType.F32
-                        : (type == GgmlType.IQ4_XS || type == GgmlType.Q3_K || type == GgmlType.Q2_K || type == GgmlType.Q6_K) && !s.name().endsWith("ffn_down.weight") ? GgmlType.Q8_0 : type,
+                        : (type == GgmlType.IQ4_XS || type == GgmlType.Q3_K || type == GgmlType.Q2_K || type == GgmlType.Q6_K
+                        || type == GgmlType.Q5_K) && !s.name().endsWith("ffn_down.weight") ? GgmlType.Q8_0 : type,
                 SyntheticModel.numberedVocabulary(cfg.vocab()).toGgufMetadata(cfg.vocab()), 7, b -> {});
         List<String> flags = new ArrayList<>(List.of("-XX:-TieredCompilation"));
         flags.addAll(dev.r1.engine.cpu.ForkedJvm.jitOptions()); // as the launcher runs the engine
