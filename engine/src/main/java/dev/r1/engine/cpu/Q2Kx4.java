@@ -35,6 +35,8 @@ public final class Q2Kx4 {
     /** The R scales (or mins) of one sub-block: the bytes that widen into one {@link #I32} vector. */
     static final VectorSpecies<Byte> SCALES = VectorSpecies.of(byte.class, VectorShape.forBitSize(Math.max(64, F32.length() * 8)));
     public static final int R = F32.length();
+    /** Shift counts as immediates: {@link Q5Kx8#IMM}. */
+    static final boolean IMM = VectorWidths.immediateShifts();
     static final int QK = KQuants.QK;
     private static final int DMIN = 4 * R, SC = 8 * R, MINS = 24 * R, VALUES = 40 * R;
     /** Bytes per group per super-block. */
@@ -99,9 +101,9 @@ public final class Q2Kx4 {
                             float[] out, int o) {
         // the pollution-proof form of Q4x8.gemv, written out; one pass, ggml's eight lanes in registers
         ShortVector LOW2 = ShortVector.broadcast(S16, (short) 3);
-        IntVector C2 = IntVector.broadcast(I32, 2), C4 = IntVector.broadcast(I32, 4), C6 = IntVector.broadcast(I32, 6), C8 = IntVector.broadcast(I32, 8);
-        IntVector C10 = IntVector.broadcast(I32, 10), C12 = IntVector.broadcast(I32, 12), C14 = IntVector.broadcast(I32, 14);
-        IntVector C16 = IntVector.broadcast(I32, 16);
+        // one shift count (each field shifted from the last): seven count vectors and the sixteen lanes took more than
+        // AVX2's sixteen registers; immediates where they are safe (Q5Kx8.IMM)
+        IntVector C2 = IntVector.broadcast(I32, 2), C16 = IntVector.broadcast(I32, 16);
         FloatVector l0 = FloatVector.zero(F32), l1 = l0, l2 = l0, l3 = l0, l4 = l0, l5 = l0, l6 = l0, l7 = l0;
         for (int s = 0; s < sbs; s++) {
             long bo = off + (long) s * BLOCK;
@@ -141,40 +143,50 @@ public final class Q2Kx4 {
                 long wo = bo + VALUES + 8L * R * c;
                 int qb = qiOff + s * (QK / 2) + 16 * c;
                 ShortVector v;
-                IntVector p;
+                IntVector p, r;
                 v = ShortVector.fromMemorySegment(S16, w, wo + 0L * R, LE);
+                r = (IntVector) v.reinterpretShape(I32, 0);
                 p = (IntVector) v.lanewise(VectorOperators.AND, LOW2).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 0]).reinterpretShape(S16, 0)))
-                        .lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C2).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW2).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 1]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
-                a0 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
+                        .lanewise(VectorOperators.ADD, ((ShortVector) (r = IMM ? r.lanewise(VectorOperators.LSHR, 2) : r.lanewise(VectorOperators.LSHR, C2)).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW2).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 1]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+                p = p.lanewise(VectorOperators.ADD, IMM ? p.lanewise(VectorOperators.LSHL, 16) : p.lanewise(VectorOperators.LSHL, C16));
+                a0 = (IMM ? p.lanewise(VectorOperators.ASHR, 16) : p.lanewise(VectorOperators.ASHR, C16))
                         .lanewise(VectorOperators.MUL, sa).lanewise(VectorOperators.ADD, a0);
-                p = (IntVector) ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW2).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 2]).reinterpretShape(S16, 0)))
-                        .lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C6).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW2).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 3]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
-                a1 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
+                p = (IntVector) ((ShortVector) (r = IMM ? r.lanewise(VectorOperators.LSHR, 2) : r.lanewise(VectorOperators.LSHR, C2)).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW2).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 2]).reinterpretShape(S16, 0)))
+                        .lanewise(VectorOperators.ADD, ((ShortVector) (r = IMM ? r.lanewise(VectorOperators.LSHR, 2) : r.lanewise(VectorOperators.LSHR, C2)).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW2).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 3]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+                p = p.lanewise(VectorOperators.ADD, IMM ? p.lanewise(VectorOperators.LSHL, 16) : p.lanewise(VectorOperators.LSHL, C16));
+                a1 = (IMM ? p.lanewise(VectorOperators.ASHR, 16) : p.lanewise(VectorOperators.ASHR, C16))
                         .lanewise(VectorOperators.MUL, sa).lanewise(VectorOperators.ADD, a1);
-                p = (IntVector) ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C8).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW2).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 4]).reinterpretShape(S16, 0)))
-                        .lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C10).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW2).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 5]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
-                a2 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
+                p = (IntVector) ((ShortVector) (r = IMM ? r.lanewise(VectorOperators.LSHR, 2) : r.lanewise(VectorOperators.LSHR, C2)).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW2).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 4]).reinterpretShape(S16, 0)))
+                        .lanewise(VectorOperators.ADD, ((ShortVector) (r = IMM ? r.lanewise(VectorOperators.LSHR, 2) : r.lanewise(VectorOperators.LSHR, C2)).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW2).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 5]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+                p = p.lanewise(VectorOperators.ADD, IMM ? p.lanewise(VectorOperators.LSHL, 16) : p.lanewise(VectorOperators.LSHL, C16));
+                a2 = (IMM ? p.lanewise(VectorOperators.ASHR, 16) : p.lanewise(VectorOperators.ASHR, C16))
                         .lanewise(VectorOperators.MUL, sa).lanewise(VectorOperators.ADD, a2);
-                p = (IntVector) ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C12).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW2).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 6]).reinterpretShape(S16, 0)))
-                        .lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C14).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW2).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 7]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
-                a3 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
+                p = (IntVector) ((ShortVector) (r = IMM ? r.lanewise(VectorOperators.LSHR, 2) : r.lanewise(VectorOperators.LSHR, C2)).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW2).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 6]).reinterpretShape(S16, 0)))
+                        .lanewise(VectorOperators.ADD, ((ShortVector) (r = IMM ? r.lanewise(VectorOperators.LSHR, 2) : r.lanewise(VectorOperators.LSHR, C2)).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW2).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 7]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+                p = p.lanewise(VectorOperators.ADD, IMM ? p.lanewise(VectorOperators.LSHL, 16) : p.lanewise(VectorOperators.LSHL, C16));
+                a3 = (IMM ? p.lanewise(VectorOperators.ASHR, 16) : p.lanewise(VectorOperators.ASHR, C16))
                         .lanewise(VectorOperators.MUL, sa).lanewise(VectorOperators.ADD, a3);
                 v = ShortVector.fromMemorySegment(S16, w, wo + 4L * R, LE);
+                r = (IntVector) v.reinterpretShape(I32, 0);
                 p = (IntVector) v.lanewise(VectorOperators.AND, LOW2).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 8]).reinterpretShape(S16, 0)))
-                        .lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C2).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW2).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 9]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
-                a4 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
+                        .lanewise(VectorOperators.ADD, ((ShortVector) (r = IMM ? r.lanewise(VectorOperators.LSHR, 2) : r.lanewise(VectorOperators.LSHR, C2)).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW2).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 9]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+                p = p.lanewise(VectorOperators.ADD, IMM ? p.lanewise(VectorOperators.LSHL, 16) : p.lanewise(VectorOperators.LSHL, C16));
+                a4 = (IMM ? p.lanewise(VectorOperators.ASHR, 16) : p.lanewise(VectorOperators.ASHR, C16))
                         .lanewise(VectorOperators.MUL, sb).lanewise(VectorOperators.ADD, a4);
-                p = (IntVector) ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW2).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 10]).reinterpretShape(S16, 0)))
-                        .lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C6).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW2).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 11]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
-                a5 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
+                p = (IntVector) ((ShortVector) (r = IMM ? r.lanewise(VectorOperators.LSHR, 2) : r.lanewise(VectorOperators.LSHR, C2)).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW2).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 10]).reinterpretShape(S16, 0)))
+                        .lanewise(VectorOperators.ADD, ((ShortVector) (r = IMM ? r.lanewise(VectorOperators.LSHR, 2) : r.lanewise(VectorOperators.LSHR, C2)).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW2).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 11]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+                p = p.lanewise(VectorOperators.ADD, IMM ? p.lanewise(VectorOperators.LSHL, 16) : p.lanewise(VectorOperators.LSHL, C16));
+                a5 = (IMM ? p.lanewise(VectorOperators.ASHR, 16) : p.lanewise(VectorOperators.ASHR, C16))
                         .lanewise(VectorOperators.MUL, sb).lanewise(VectorOperators.ADD, a5);
-                p = (IntVector) ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C8).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW2).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 12]).reinterpretShape(S16, 0)))
-                        .lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C10).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW2).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 13]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
-                a6 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
+                p = (IntVector) ((ShortVector) (r = IMM ? r.lanewise(VectorOperators.LSHR, 2) : r.lanewise(VectorOperators.LSHR, C2)).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW2).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 12]).reinterpretShape(S16, 0)))
+                        .lanewise(VectorOperators.ADD, ((ShortVector) (r = IMM ? r.lanewise(VectorOperators.LSHR, 2) : r.lanewise(VectorOperators.LSHR, C2)).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW2).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 13]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+                p = p.lanewise(VectorOperators.ADD, IMM ? p.lanewise(VectorOperators.LSHL, 16) : p.lanewise(VectorOperators.LSHL, C16));
+                a6 = (IMM ? p.lanewise(VectorOperators.ASHR, 16) : p.lanewise(VectorOperators.ASHR, C16))
                         .lanewise(VectorOperators.MUL, sb).lanewise(VectorOperators.ADD, a6);
-                p = (IntVector) ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C12).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW2).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 14]).reinterpretShape(S16, 0)))
-                        .lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C14).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW2).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 15]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
-                a7 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
+                p = (IntVector) ((ShortVector) (r = IMM ? r.lanewise(VectorOperators.LSHR, 2) : r.lanewise(VectorOperators.LSHR, C2)).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW2).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 14]).reinterpretShape(S16, 0)))
+                        .lanewise(VectorOperators.ADD, ((ShortVector) (r = IMM ? r.lanewise(VectorOperators.LSHR, 2) : r.lanewise(VectorOperators.LSHR, C2)).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW2).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 15]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+                p = p.lanewise(VectorOperators.ADD, IMM ? p.lanewise(VectorOperators.LSHL, 16) : p.lanewise(VectorOperators.LSHL, C16));
+                a7 = (IMM ? p.lanewise(VectorOperators.ASHR, 16) : p.lanewise(VectorOperators.ASHR, C16))
                         .lanewise(VectorOperators.MUL, sb).lanewise(VectorOperators.ADD, a7);
             }
             l0 = ((FloatVector) a0.convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.FMA, dv, l0);
