@@ -37,6 +37,8 @@ public final class Q3Kx4 {
     /** The R scales of one sub-block: the bytes that widen into one {@link #I32} vector. */
     static final VectorSpecies<Byte> SCALES = VectorSpecies.of(byte.class, VectorShape.forBitSize(Math.max(64, F32.length() * 8)));
     public static final int R = F32.length();
+    /** Shift counts as immediates: {@link Q5Kx8#IMM}. */
+    static final boolean IMM = VectorWidths.immediateShifts();
     static final int QK = KQuants.QK;
     private static final int SC = 4 * R, VALUES = 20 * R;
     /** Bytes per group per super-block. */
@@ -99,8 +101,9 @@ public final class Q3Kx4 {
     public static void gemv(MemorySegment w, long off, int sbs, int[] qi, int qiOff, float[] d, int dOff, float[] out, int o) {
         // the pollution-proof form of Q4x8.gemv, written out; one pass, ggml's eight lanes in registers
         ShortVector LOW4 = ShortVector.broadcast(S16, (short) 0x0F), FOUR = ShortVector.broadcast(S16, (short) 4);
-        IntVector C4 = IntVector.broadcast(I32, 4), C8 = IntVector.broadcast(I32, 8), C12 = IntVector.broadcast(I32, 12);
-        IntVector C16 = IntVector.broadcast(I32, 16);
+        // one shift count, each field shifted from the last (three counts took registers AVX2 lacks); immediates where
+        // safe (Q5Kx8.IMM)
+        IntVector C4 = IntVector.broadcast(I32, 4), C16 = IntVector.broadcast(I32, 16);
         FloatVector l0 = FloatVector.zero(F32), l1 = l0, l2 = l0, l3 = l0, l4 = l0, l5 = l0, l6 = l0, l7 = l0;
         for (int s = 0; s < sbs; s++) {
             long bo = off + (long) s * SPLIT, ho = off + (long) sbs * SPLIT + (long) s * HALF;
@@ -112,42 +115,54 @@ public final class Q3Kx4 {
                 long wo = bo + VALUES + 8L * R * c, wh = ho + 8L * R * c;
                 int qb = qiOff + s * (QK / 2) + 16 * c;
                 ShortVector v;
-                IntVector p;
+                IntVector p, rv;
                 v = ShortVector.fromMemorySegment(S16, w, wo + 0L * R, LE);
+                rv = (IntVector) v.reinterpretShape(I32, 0);
                 p = (IntVector) v.lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.SUB, FOUR).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 0]).reinterpretShape(S16, 0)))
-                        .lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.SUB, FOUR).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 1]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
-                a0 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
+                        .lanewise(VectorOperators.ADD, ((ShortVector) (rv = IMM ? rv.lanewise(VectorOperators.LSHR, 4) : rv.lanewise(VectorOperators.LSHR, C4)).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.SUB, FOUR).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 1]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+                p = p.lanewise(VectorOperators.ADD, IMM ? p.lanewise(VectorOperators.LSHL, 16) : p.lanewise(VectorOperators.LSHL, C16));
+                a0 = (IMM ? p.lanewise(VectorOperators.ASHR, 16) : p.lanewise(VectorOperators.ASHR, C16))
                         .lanewise(VectorOperators.MUL, sa).lanewise(VectorOperators.ADD, a0);
-                p = (IntVector) ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C8).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.SUB, FOUR).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 2]).reinterpretShape(S16, 0)))
-                        .lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C12).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.SUB, FOUR).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 3]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
-                a1 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
+                p = (IntVector) ((ShortVector) (rv = IMM ? rv.lanewise(VectorOperators.LSHR, 4) : rv.lanewise(VectorOperators.LSHR, C4)).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.SUB, FOUR).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 2]).reinterpretShape(S16, 0)))
+                        .lanewise(VectorOperators.ADD, ((ShortVector) (rv = IMM ? rv.lanewise(VectorOperators.LSHR, 4) : rv.lanewise(VectorOperators.LSHR, C4)).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.SUB, FOUR).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 3]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+                p = p.lanewise(VectorOperators.ADD, IMM ? p.lanewise(VectorOperators.LSHL, 16) : p.lanewise(VectorOperators.LSHL, C16));
+                a1 = (IMM ? p.lanewise(VectorOperators.ASHR, 16) : p.lanewise(VectorOperators.ASHR, C16))
                         .lanewise(VectorOperators.MUL, sa).lanewise(VectorOperators.ADD, a1);
                 v = ShortVector.fromMemorySegment(S16, w, wo + 4L * R, LE);
+                rv = (IntVector) v.reinterpretShape(I32, 0);
                 p = (IntVector) v.lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.SUB, FOUR).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 4]).reinterpretShape(S16, 0)))
-                        .lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.SUB, FOUR).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 5]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
-                a2 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
+                        .lanewise(VectorOperators.ADD, ((ShortVector) (rv = IMM ? rv.lanewise(VectorOperators.LSHR, 4) : rv.lanewise(VectorOperators.LSHR, C4)).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.SUB, FOUR).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 5]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+                p = p.lanewise(VectorOperators.ADD, IMM ? p.lanewise(VectorOperators.LSHL, 16) : p.lanewise(VectorOperators.LSHL, C16));
+                a2 = (IMM ? p.lanewise(VectorOperators.ASHR, 16) : p.lanewise(VectorOperators.ASHR, C16))
                         .lanewise(VectorOperators.MUL, sa).lanewise(VectorOperators.ADD, a2);
-                p = (IntVector) ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C8).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.SUB, FOUR).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 6]).reinterpretShape(S16, 0)))
-                        .lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C12).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.SUB, FOUR).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 7]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
-                a3 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
+                p = (IntVector) ((ShortVector) (rv = IMM ? rv.lanewise(VectorOperators.LSHR, 4) : rv.lanewise(VectorOperators.LSHR, C4)).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.SUB, FOUR).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 6]).reinterpretShape(S16, 0)))
+                        .lanewise(VectorOperators.ADD, ((ShortVector) (rv = IMM ? rv.lanewise(VectorOperators.LSHR, 4) : rv.lanewise(VectorOperators.LSHR, C4)).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.SUB, FOUR).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 7]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+                p = p.lanewise(VectorOperators.ADD, IMM ? p.lanewise(VectorOperators.LSHL, 16) : p.lanewise(VectorOperators.LSHL, C16));
+                a3 = (IMM ? p.lanewise(VectorOperators.ASHR, 16) : p.lanewise(VectorOperators.ASHR, C16))
                         .lanewise(VectorOperators.MUL, sa).lanewise(VectorOperators.ADD, a3);
                 v = ShortVector.fromMemorySegment(S16, w, wh, LE);
+                rv = (IntVector) v.reinterpretShape(I32, 0);
                 p = (IntVector) v.lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.SUB, FOUR).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 8]).reinterpretShape(S16, 0)))
-                        .lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.SUB, FOUR).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 9]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
-                a4 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
+                        .lanewise(VectorOperators.ADD, ((ShortVector) (rv = IMM ? rv.lanewise(VectorOperators.LSHR, 4) : rv.lanewise(VectorOperators.LSHR, C4)).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.SUB, FOUR).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 9]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+                p = p.lanewise(VectorOperators.ADD, IMM ? p.lanewise(VectorOperators.LSHL, 16) : p.lanewise(VectorOperators.LSHL, C16));
+                a4 = (IMM ? p.lanewise(VectorOperators.ASHR, 16) : p.lanewise(VectorOperators.ASHR, C16))
                         .lanewise(VectorOperators.MUL, sb).lanewise(VectorOperators.ADD, a4);
-                p = (IntVector) ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C8).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.SUB, FOUR).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 10]).reinterpretShape(S16, 0)))
-                        .lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C12).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.SUB, FOUR).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 11]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
-                a5 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
+                p = (IntVector) ((ShortVector) (rv = IMM ? rv.lanewise(VectorOperators.LSHR, 4) : rv.lanewise(VectorOperators.LSHR, C4)).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.SUB, FOUR).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 10]).reinterpretShape(S16, 0)))
+                        .lanewise(VectorOperators.ADD, ((ShortVector) (rv = IMM ? rv.lanewise(VectorOperators.LSHR, 4) : rv.lanewise(VectorOperators.LSHR, C4)).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.SUB, FOUR).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 11]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+                p = p.lanewise(VectorOperators.ADD, IMM ? p.lanewise(VectorOperators.LSHL, 16) : p.lanewise(VectorOperators.LSHL, C16));
+                a5 = (IMM ? p.lanewise(VectorOperators.ASHR, 16) : p.lanewise(VectorOperators.ASHR, C16))
                         .lanewise(VectorOperators.MUL, sb).lanewise(VectorOperators.ADD, a5);
                 v = ShortVector.fromMemorySegment(S16, w, wh + 4L * R, LE);
+                rv = (IntVector) v.reinterpretShape(I32, 0);
                 p = (IntVector) v.lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.SUB, FOUR).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 12]).reinterpretShape(S16, 0)))
-                        .lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.SUB, FOUR).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 13]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
-                a6 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
+                        .lanewise(VectorOperators.ADD, ((ShortVector) (rv = IMM ? rv.lanewise(VectorOperators.LSHR, 4) : rv.lanewise(VectorOperators.LSHR, C4)).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.SUB, FOUR).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 13]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+                p = p.lanewise(VectorOperators.ADD, IMM ? p.lanewise(VectorOperators.LSHL, 16) : p.lanewise(VectorOperators.LSHL, C16));
+                a6 = (IMM ? p.lanewise(VectorOperators.ASHR, 16) : p.lanewise(VectorOperators.ASHR, C16))
                         .lanewise(VectorOperators.MUL, sb).lanewise(VectorOperators.ADD, a6);
-                p = (IntVector) ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C8).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.SUB, FOUR).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 14]).reinterpretShape(S16, 0)))
-                        .lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C12).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.SUB, FOUR).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 15]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
-                a7 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
+                p = (IntVector) ((ShortVector) (rv = IMM ? rv.lanewise(VectorOperators.LSHR, 4) : rv.lanewise(VectorOperators.LSHR, C4)).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.SUB, FOUR).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 14]).reinterpretShape(S16, 0)))
+                        .lanewise(VectorOperators.ADD, ((ShortVector) (rv = IMM ? rv.lanewise(VectorOperators.LSHR, 4) : rv.lanewise(VectorOperators.LSHR, C4)).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.SUB, FOUR).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 15]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+                p = p.lanewise(VectorOperators.ADD, IMM ? p.lanewise(VectorOperators.LSHL, 16) : p.lanewise(VectorOperators.LSHL, C16));
+                a7 = (IMM ? p.lanewise(VectorOperators.ASHR, 16) : p.lanewise(VectorOperators.ASHR, C16))
                         .lanewise(VectorOperators.MUL, sb).lanewise(VectorOperators.ADD, a7);
             }
             l0 = dv.lanewise(VectorOperators.FMA, (FloatVector) a0.convertShape(VectorOperators.I2F, F32, 0), l0);
@@ -186,8 +201,9 @@ public final class Q3Kx4 {
     private static void half2(MemorySegment w, long off, MemorySegment w2, long off2, int sbs, int[] qi, int qiOff, float[] d, int dOff,
                               float[] lanes, int h, float[] out, int o, float[] out2, int o2) {
         ShortVector LOW4 = ShortVector.broadcast(S16, (short) 0x0F), FOUR = ShortVector.broadcast(S16, (short) 4);
-        IntVector C4 = IntVector.broadcast(I32, 4), C8 = IntVector.broadcast(I32, 8), C12 = IntVector.broadcast(I32, 12);
-        IntVector C16 = IntVector.broadcast(I32, 16);
+        // one shift count, each field shifted from the last (three counts took registers AVX2 lacks); immediates where
+        // safe (Q5Kx8.IMM)
+        IntVector C4 = IntVector.broadcast(I32, 4), C16 = IntVector.broadcast(I32, 16);
         FloatVector l0 = FloatVector.zero(F32), l1 = l0, l2 = l0, l3 = l0, m0 = l0, m1 = l0, m2 = l0, m3 = l0;
         long vBase = h == 0 ? VALUES : (long) sbs * SPLIT, vStep = h == 0 ? SPLIT : HALF;
         for (int s = 0; s < sbs; s++) {
@@ -201,42 +217,54 @@ public final class Q3Kx4 {
                 long wo = off + vs + 8L * R * c, wo2 = off2 + vs + 8L * R * c;
                 int qb = qiOff + s * (QK / 2) + 16 * c + 8 * h;
                 ShortVector v, u;
-                IntVector p;
+                IntVector p, rv, ru;
                 v = ShortVector.fromMemorySegment(S16, w, wo + 0L * R, LE);
+                rv = (IntVector) v.reinterpretShape(I32, 0);
                 u = ShortVector.fromMemorySegment(S16, w2, wo2 + 0L * R, LE);
+                ru = (IntVector) u.reinterpretShape(I32, 0);
                 p = (IntVector) v.lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.SUB, FOUR).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 0]).reinterpretShape(S16, 0)))
-                        .lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.SUB, FOUR).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 1]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
-                a0 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
+                        .lanewise(VectorOperators.ADD, ((ShortVector) (rv = IMM ? rv.lanewise(VectorOperators.LSHR, 4) : rv.lanewise(VectorOperators.LSHR, C4)).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.SUB, FOUR).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 1]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+                p = p.lanewise(VectorOperators.ADD, IMM ? p.lanewise(VectorOperators.LSHL, 16) : p.lanewise(VectorOperators.LSHL, C16));
+                a0 = (IMM ? p.lanewise(VectorOperators.ASHR, 16) : p.lanewise(VectorOperators.ASHR, C16))
                         .lanewise(VectorOperators.MUL, sa).lanewise(VectorOperators.ADD, a0);
                 p = (IntVector) u.lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.SUB, FOUR).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 0]).reinterpretShape(S16, 0)))
-                        .lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) u.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.SUB, FOUR).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 1]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
-                b0 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
+                        .lanewise(VectorOperators.ADD, ((ShortVector) (ru = IMM ? ru.lanewise(VectorOperators.LSHR, 4) : ru.lanewise(VectorOperators.LSHR, C4)).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.SUB, FOUR).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 1]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+                p = p.lanewise(VectorOperators.ADD, IMM ? p.lanewise(VectorOperators.LSHL, 16) : p.lanewise(VectorOperators.LSHL, C16));
+                b0 = (IMM ? p.lanewise(VectorOperators.ASHR, 16) : p.lanewise(VectorOperators.ASHR, C16))
                         .lanewise(VectorOperators.MUL, sb).lanewise(VectorOperators.ADD, b0);
-                p = (IntVector) ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C8).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.SUB, FOUR).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 2]).reinterpretShape(S16, 0)))
-                        .lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C12).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.SUB, FOUR).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 3]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
-                a1 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
+                p = (IntVector) ((ShortVector) (rv = IMM ? rv.lanewise(VectorOperators.LSHR, 4) : rv.lanewise(VectorOperators.LSHR, C4)).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.SUB, FOUR).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 2]).reinterpretShape(S16, 0)))
+                        .lanewise(VectorOperators.ADD, ((ShortVector) (rv = IMM ? rv.lanewise(VectorOperators.LSHR, 4) : rv.lanewise(VectorOperators.LSHR, C4)).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.SUB, FOUR).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 3]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+                p = p.lanewise(VectorOperators.ADD, IMM ? p.lanewise(VectorOperators.LSHL, 16) : p.lanewise(VectorOperators.LSHL, C16));
+                a1 = (IMM ? p.lanewise(VectorOperators.ASHR, 16) : p.lanewise(VectorOperators.ASHR, C16))
                         .lanewise(VectorOperators.MUL, sa).lanewise(VectorOperators.ADD, a1);
-                p = (IntVector) ((ShortVector) ((IntVector) u.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C8).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.SUB, FOUR).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 2]).reinterpretShape(S16, 0)))
-                        .lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) u.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C12).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.SUB, FOUR).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 3]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
-                b1 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
+                p = (IntVector) ((ShortVector) (ru = IMM ? ru.lanewise(VectorOperators.LSHR, 4) : ru.lanewise(VectorOperators.LSHR, C4)).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.SUB, FOUR).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 2]).reinterpretShape(S16, 0)))
+                        .lanewise(VectorOperators.ADD, ((ShortVector) (ru = IMM ? ru.lanewise(VectorOperators.LSHR, 4) : ru.lanewise(VectorOperators.LSHR, C4)).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.SUB, FOUR).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 3]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+                p = p.lanewise(VectorOperators.ADD, IMM ? p.lanewise(VectorOperators.LSHL, 16) : p.lanewise(VectorOperators.LSHL, C16));
+                b1 = (IMM ? p.lanewise(VectorOperators.ASHR, 16) : p.lanewise(VectorOperators.ASHR, C16))
                         .lanewise(VectorOperators.MUL, sb).lanewise(VectorOperators.ADD, b1);
                 v = ShortVector.fromMemorySegment(S16, w, wo + 4L * R, LE);
+                rv = (IntVector) v.reinterpretShape(I32, 0);
                 u = ShortVector.fromMemorySegment(S16, w2, wo2 + 4L * R, LE);
+                ru = (IntVector) u.reinterpretShape(I32, 0);
                 p = (IntVector) v.lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.SUB, FOUR).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 4]).reinterpretShape(S16, 0)))
-                        .lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.SUB, FOUR).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 5]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
-                a2 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
+                        .lanewise(VectorOperators.ADD, ((ShortVector) (rv = IMM ? rv.lanewise(VectorOperators.LSHR, 4) : rv.lanewise(VectorOperators.LSHR, C4)).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.SUB, FOUR).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 5]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+                p = p.lanewise(VectorOperators.ADD, IMM ? p.lanewise(VectorOperators.LSHL, 16) : p.lanewise(VectorOperators.LSHL, C16));
+                a2 = (IMM ? p.lanewise(VectorOperators.ASHR, 16) : p.lanewise(VectorOperators.ASHR, C16))
                         .lanewise(VectorOperators.MUL, sa).lanewise(VectorOperators.ADD, a2);
                 p = (IntVector) u.lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.SUB, FOUR).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 4]).reinterpretShape(S16, 0)))
-                        .lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) u.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.SUB, FOUR).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 5]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
-                b2 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
+                        .lanewise(VectorOperators.ADD, ((ShortVector) (ru = IMM ? ru.lanewise(VectorOperators.LSHR, 4) : ru.lanewise(VectorOperators.LSHR, C4)).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.SUB, FOUR).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 5]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+                p = p.lanewise(VectorOperators.ADD, IMM ? p.lanewise(VectorOperators.LSHL, 16) : p.lanewise(VectorOperators.LSHL, C16));
+                b2 = (IMM ? p.lanewise(VectorOperators.ASHR, 16) : p.lanewise(VectorOperators.ASHR, C16))
                         .lanewise(VectorOperators.MUL, sb).lanewise(VectorOperators.ADD, b2);
-                p = (IntVector) ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C8).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.SUB, FOUR).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 6]).reinterpretShape(S16, 0)))
-                        .lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C12).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.SUB, FOUR).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 7]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
-                a3 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
+                p = (IntVector) ((ShortVector) (rv = IMM ? rv.lanewise(VectorOperators.LSHR, 4) : rv.lanewise(VectorOperators.LSHR, C4)).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.SUB, FOUR).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 6]).reinterpretShape(S16, 0)))
+                        .lanewise(VectorOperators.ADD, ((ShortVector) (rv = IMM ? rv.lanewise(VectorOperators.LSHR, 4) : rv.lanewise(VectorOperators.LSHR, C4)).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.SUB, FOUR).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 7]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+                p = p.lanewise(VectorOperators.ADD, IMM ? p.lanewise(VectorOperators.LSHL, 16) : p.lanewise(VectorOperators.LSHL, C16));
+                a3 = (IMM ? p.lanewise(VectorOperators.ASHR, 16) : p.lanewise(VectorOperators.ASHR, C16))
                         .lanewise(VectorOperators.MUL, sa).lanewise(VectorOperators.ADD, a3);
-                p = (IntVector) ((ShortVector) ((IntVector) u.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C8).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.SUB, FOUR).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 6]).reinterpretShape(S16, 0)))
-                        .lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) u.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C12).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.SUB, FOUR).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 7]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
-                b3 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
+                p = (IntVector) ((ShortVector) (ru = IMM ? ru.lanewise(VectorOperators.LSHR, 4) : ru.lanewise(VectorOperators.LSHR, C4)).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.SUB, FOUR).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 6]).reinterpretShape(S16, 0)))
+                        .lanewise(VectorOperators.ADD, ((ShortVector) (ru = IMM ? ru.lanewise(VectorOperators.LSHR, 4) : ru.lanewise(VectorOperators.LSHR, C4)).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.SUB, FOUR).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 7]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+                p = p.lanewise(VectorOperators.ADD, IMM ? p.lanewise(VectorOperators.LSHL, 16) : p.lanewise(VectorOperators.LSHL, C16));
+                b3 = (IMM ? p.lanewise(VectorOperators.ASHR, 16) : p.lanewise(VectorOperators.ASHR, C16))
                         .lanewise(VectorOperators.MUL, sb).lanewise(VectorOperators.ADD, b3);
             }
             FloatVector dv = FloatVector.fromMemorySegment(F32, w, bo, LE).lanewise(VectorOperators.MUL, da);
