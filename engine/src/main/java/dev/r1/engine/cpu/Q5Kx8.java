@@ -65,8 +65,8 @@ public final class Q5Kx8 {
     public static final int R = F32.length();
     /**
      * Shift counts as immediates ({@code lanewise(op, int)}) where every int vector of the engine is 256 bits (AVX2
-     * machines, {@link VectorWidths#immediateShifts}), else as broadcast vectors. With AVX2's sixteen registers the count vectors took three of them and C2
-     * spilled the two groups' sums every sub-block ({@code MatvecBench 2 Q5_K 53760}, AVX2 code: 1.19-1.29x with
+     * machines, {@link VectorWidths#immediateShifts}), else as broadcast vectors. With AVX2's sixteen registers the
+     * count vectors took three of them and C2 spilled the two groups' sums every sub-block ({@code MatvecBench 2 Q5_K 53760}, AVX2 code: 1.19-1.29x with
      * immediates, session 34). Vector counts elsewhere: {@code lanewise(op, int)} reaches the shift through a call
      * whose type profile every shape shares, and a second shape there made the engine's float kernels box
      * ({@code ForwardAllocationTest} "Q5_K" at 512 bits: 749 KB a decode step); a branch never taken is never profiled.
