@@ -75,7 +75,7 @@ public final class CpuBackend implements Backend {
     private static String fewerBits() {
         java.util.List<String> four = new java.util.ArrayList<>();
         if (Q8x8.ENABLED && Q8x8.Q41_NIBBLES) four.add("Q4_1");
-        if (Q8x8.ENABLED && Q8x8.NL_NIBBLES) four.add("IQ4_NL");
+        if (Q8x8.ENABLED && (Q8x8.NL_NIBBLES || Q8x8.NL_SHUFFLE)) four.add("IQ4_NL");
         if (IQ4XSx8.ENABLED && IQ4XSx8.NIBBLES) four.add("IQ4_XS");
         if (IQ4XSx8.ENABLED && IQ4XSx8.servesGrid(GgmlType.IQ3_S)) four.add("IQ1_S/IQ1_M/IQ2_XXS/IQ2_XS/IQ2_S/IQ3_XXS/IQ3_S");
         if (Q6Kx8.Q3K_ENABLED && Q3Kx4.ENABLED) four.add("Q3_K");

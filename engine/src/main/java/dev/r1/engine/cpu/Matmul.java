@@ -621,6 +621,7 @@ public final class Matmul {
         int cols = w.cols(), rows = w.rows(), blocks = cols / QuantKernels.QK, half = cols / 2, R = Q8x8.R;
         float[] tmp = groupScratch(worker);
         boolean nl4 = w.kernel() == WeightMatrix.Kernel.IQ4_NL_X8 && Q8x8.NL_NIBBLES; // 4-bit IQ4_NL: four tokens a pass
+        boolean nl2 = w.kernel() == WeightMatrix.Kernel.IQ4_NL_X8 && Q8x8.NL_SHUFFLE; // AVX2's 4-bit IQ4_NL: two tokens a pass
         for (int g = r0 - r0 % R; g < r1; g += R) {
             boolean whole = g >= r0 && g + R <= r1;
             int t = 0;
@@ -629,6 +630,13 @@ public final class Matmul {
                     Q8x8.gemvNibbles4(w.packed(), (long) (g / R) * blocks * Q8x8.block(w.type()), blocks, qi, t * half, half, qd, t * blocks, blocks,
                             whole ? out : tmp, whole ? t * rows + g : 0, whole ? rows : R);
                     if (!whole) for (int k = 0; k < 4; k++) copyPart(tmp, k * R, out, (t + k) * rows, g, R, r0, r1);
+                }
+            }
+            if (nl2) {
+                for (; t + 2 <= n; t += 2) {
+                    Q8x8.gemmShuffle2(w.packed(), (long) (g / R) * blocks * Q8x8.block(w.type()), blocks, qi, t * half, half, qd, t * blocks, blocks,
+                            whole ? out : tmp, whole ? t * rows + g : 0, whole ? rows : R);
+                    if (!whole) for (int k = 0; k < 2; k++) copyPart(tmp, k * R, out, (t + k) * rows, g, R, r0, r1);
                 }
             }
             for (; t < n; t++) {

@@ -26,9 +26,9 @@ import jdk.incubator.vector.VectorSpecies;
  * int8 values: Q8_0's own, Q5_0's {@code q - 16}, Q4_1's and Q5_1's unsigned {@code q}, IQ4_NL's levels. A
  * pair's 2·R bytes widen into one 16-bit vector whose lanes {@code 2r, 2r+1} are row r's two values, so one
  * 32-bit broadcast of the activations' pair multiplies every row. Q8_0 keeps its size (34 bytes a block per
- * row); the others grow by 1.5x (Q5_0: 22 -> 34 bytes, Q5_1: 24 -> 36) to 1.9x (IQ4_NL: 18 -> 34, except on 512-bit
- * machines, where it keeps its 4 bits: {@link #NL_NIBBLES}; Q4_1: 36, except where it keeps its 4 bits, {@link
- * #Q41_NIBBLES}, the default): a byte a
+ * row); the others grow by 1.5x (Q5_0: 22 -> 34 bytes, Q5_1: 24 -> 36) to 1.9x (IQ4_NL: 18 -> 34, except at 256 and
+ * 512 bits, where it keeps its 4 bits: {@link #NL_SHUFFLE}, {@link #NL_NIBBLES}; Q4_1: 36, except where it keeps its 4
+ * bits, {@link #Q41_NIBBLES}, the default): a byte a
  * value streams at the machine's bandwidth with a fifth of the operations that unpacking 4- and 5-bit fields
  * for R rows takes, and llama.cpp's own kernels for these types are compute-bound (measured: docs/BENCHMARKS.md).
  *
@@ -66,6 +66,21 @@ public final class Q8x8 {
     public static final boolean NL_NIBBLES = R == 16 && R == Q4x8.R && Q4x8.BLOCK == R * 18
             && Boolean.parseBoolean(System.getProperty("r1.cpu.iq4nlnibbles", "true"));
     /**
+     * IQ4_NL kept in 4 bits on 256-bit machines (AVX2), where {@link #NL_NIBBLES}' 16-bit lookup has no one instruction:
+     * per group and block the R f16 scales, then for each t in 0..7 the row's raw bytes 2t, 2t+1 ({@code [t][row][2]}),
+     * whose low nibbles are element pair t and high nibbles pair t + 8; {@link #gemvShuffle} looks 16 of them up at once
+     * with a byte shuffle ({@code vpshufb}). The file's 18 bytes a block per row, where a byte a value took 34 and
+     * decoded at 0.56x llama.cpp's speed under AVX2 code (docs/BENCHMARKS.md, session 35). {@code
+     * -Dr1.cpu.iq4nlshuffle=false}: bytes.
+     */
+    public static final boolean NL_SHUFFLE = R == 8 && R == Q4x8.R && B8.length() == 16
+            && Boolean.parseBoolean(System.getProperty("r1.cpu.iq4nlshuffle", "true"));
+    /** Ints of {@link #B8}'s shape: the nibble bytes shifted four bits at once ({@link #gemvShuffle}). */
+    static final VectorSpecies<Integer> I8 = VectorSpecies.of(int.class, B8.vectorShape());
+    /** The 16 IQ4_NL levels as bytes, the table {@link #gemvShuffle}'s byte shuffle reads. */
+    static final byte[] NL_BYTES = new byte[64];
+
+    /**
      * Q4_1 kept in 4 bits ({@link Q4x8}'s nibble words after the R scales and R offsets: 20 bytes a block per row, the
      * file's size, where a byte a value took 36) and read by {@link #gemvMinNibbles}: a shift and a mask per element
      * pair instead of a widening load, for 0.56x the bytes. Any width (the values need no lookup). {@code
@@ -79,6 +94,7 @@ public final class Q8x8 {
     static final short[] NL_TABLE = new short[32];
     static {
         for (int i = 0; i < 16; i++) NL_TABLE[i] = (short) IQ4_NLType.value(i);
+        for (int i = 0; i < 16; i++) NL_BYTES[i] = (byte) IQ4_NLType.value(i);
     }
 
     /** Whether {@code type} is one of this layout's. */
@@ -94,7 +110,7 @@ public final class Q8x8 {
 
     /** Bytes per group per block. */
     public static int block(GgmlType type) {
-        return type == GgmlType.IQ4_NL && NL_NIBBLES ? Q4x8.BLOCK : type == GgmlType.Q4_1 && Q41_NIBBLES ? Q41_BLOCK : byteBlock(type);
+        return type == GgmlType.IQ4_NL && (NL_NIBBLES || NL_SHUFFLE) ? R * 18 : type == GgmlType.Q4_1 && Q41_NIBBLES ? Q41_BLOCK : byteBlock(type);
     }
 
     /** Bytes per group per block a byte a value: the R scales (and offsets), then 32 values a row. */
@@ -134,6 +150,13 @@ public final class Q8x8 {
                         for (int i = 0; i < head; i += 2) {
                             out[i * R + 2 * r] = b[i];
                             out[i * R + 2 * r + 1] = b[i + 1];
+                        }
+                        if (type == GgmlType.IQ4_NL && NL_SHUFFLE) { // the raw bytes 2t, 2t+1 as slice t
+                            for (int t = 0; t < QK / 4; t++) {
+                                out[2 * R + 2 * (t * R + r)] = b[2 + 2 * t];
+                                out[2 * R + 2 * (t * R + r) + 1] = b[2 + 2 * t + 1];
+                            }
+                            continue;
                         }
                         if (nibbles) { // Q4_1: its nibbles (at byte 4, element j low, j + 16 high) as Q4x8's words
                             Q4x8.nibbleWords(b, 4, q, r, out, 4 * R);
@@ -358,6 +381,10 @@ public final class Q8x8 {
             gemvNibbles(w, off, blocks, qi, qiOff, d, dOff, out, o);
             return;
         }
+        if (NL_SHUFFLE) {
+            gemvShuffle(w, off, blocks, qi, qiOff, d, dOff, out, o);
+            return;
+        }
         IntVector C13 = IntVector.broadcast(I32, 13), C16 = IntVector.broadcast(I32, 16);
         IntVector HMASK = IntVector.broadcast(I32, 0x8FFFFFFF);
         FloatVector HSCALE = FloatVector.broadcast(F32, 0x1p112f);
@@ -398,6 +425,155 @@ public final class Q8x8 {
             acc = ((FloatVector) isum.convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.FMA, dv, acc);
         }
         acc.lanewise(VectorOperators.ADD, FloatVector.broadcast(F32, -0.0f)).intoArray(out, o);
+    }
+
+    /**
+     * {@link #gemvSum} on IQ4_NL kept in 4 bits at 256 bits ({@link #NL_SHUFFLE}): per slice t the 16 bytes of the R rows'
+     * element pairs t (low nibbles) and t + 8 (high), masked, looked up in the 16 levels by a byte shuffle ({@code
+     * selectFrom} on 16 bytes: one {@code vpshufb}), widened to 16 bits, multiplied by the broadcast activation pairs and
+     * the two products (|each| <= 127·127) summed, then widened into the exact block sum; one fma per block, as
+     * {@code gemvSum} and ggml's repacked {@code iq4_nl_8x8}, so the same floats.
+     */
+    static void gemvShuffle(MemorySegment w, long off, int blocks, int[] qi, int qiOff, float[] d, int dOff, float[] out, int o) {
+        ByteVector LOW4 = ByteVector.broadcast(B8, (byte) 0x0F), LUT = ByteVector.fromArray(B8, NL_BYTES, 0);
+        IntVector C4 = IntVector.broadcast(I8, 4);
+        IntVector C13 = IntVector.broadcast(I32, 13), C16 = IntVector.broadcast(I32, 16);
+        IntVector HMASK = IntVector.broadcast(I32, 0x8FFFFFFF);
+        FloatVector HSCALE = FloatVector.broadcast(F32, 0x1p112f);
+        FloatVector acc = FloatVector.zero(F32);
+        int blk = R * 18;
+        for (int b = 0; b < blocks; b++) {
+            long bo = off + (long) b * blk;
+            IntVector h = (IntVector) ShortVector.fromMemorySegment(S16, w, bo, LE).convertShape(VectorOperators.S2I, I32, 0);
+            FloatVector dv = ((FloatVector) h.lanewise(VectorOperators.LSHL, C13).lanewise(VectorOperators.AND, HMASK).reinterpretShape(F32, 0))
+                    .lanewise(VectorOperators.MUL, HSCALE).lanewise(VectorOperators.MUL, FloatVector.broadcast(F32, d[dOff + b]));
+            long vo = bo + 2L * R;
+            int qb = qiOff + b * (QK / 2);
+            ByteVector x;
+            IntVector v, isum;
+            x = ByteVector.fromMemorySegment(B8, w, vo + 0L * R, LE);
+            v = (IntVector) ((ShortVector) x.lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 0]).reinterpretShape(S16, 0)))
+                    .lanewise(VectorOperators.ADD, ((ShortVector) ((ByteVector) ((IntVector) x.reinterpretShape(I8, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(B8, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 8]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+            isum = v.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.ASHR, C16));
+            x = ByteVector.fromMemorySegment(B8, w, vo + 2L * R, LE);
+            v = (IntVector) ((ShortVector) x.lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 1]).reinterpretShape(S16, 0)))
+                    .lanewise(VectorOperators.ADD, ((ShortVector) ((ByteVector) ((IntVector) x.reinterpretShape(I8, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(B8, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 9]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+            isum = isum.lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.ASHR, C16)));
+            x = ByteVector.fromMemorySegment(B8, w, vo + 4L * R, LE);
+            v = (IntVector) ((ShortVector) x.lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 2]).reinterpretShape(S16, 0)))
+                    .lanewise(VectorOperators.ADD, ((ShortVector) ((ByteVector) ((IntVector) x.reinterpretShape(I8, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(B8, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 10]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+            isum = isum.lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.ASHR, C16)));
+            x = ByteVector.fromMemorySegment(B8, w, vo + 6L * R, LE);
+            v = (IntVector) ((ShortVector) x.lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 3]).reinterpretShape(S16, 0)))
+                    .lanewise(VectorOperators.ADD, ((ShortVector) ((ByteVector) ((IntVector) x.reinterpretShape(I8, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(B8, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 11]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+            isum = isum.lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.ASHR, C16)));
+            x = ByteVector.fromMemorySegment(B8, w, vo + 8L * R, LE);
+            v = (IntVector) ((ShortVector) x.lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 4]).reinterpretShape(S16, 0)))
+                    .lanewise(VectorOperators.ADD, ((ShortVector) ((ByteVector) ((IntVector) x.reinterpretShape(I8, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(B8, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 12]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+            isum = isum.lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.ASHR, C16)));
+            x = ByteVector.fromMemorySegment(B8, w, vo + 10L * R, LE);
+            v = (IntVector) ((ShortVector) x.lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 5]).reinterpretShape(S16, 0)))
+                    .lanewise(VectorOperators.ADD, ((ShortVector) ((ByteVector) ((IntVector) x.reinterpretShape(I8, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(B8, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 13]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+            isum = isum.lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.ASHR, C16)));
+            x = ByteVector.fromMemorySegment(B8, w, vo + 12L * R, LE);
+            v = (IntVector) ((ShortVector) x.lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 6]).reinterpretShape(S16, 0)))
+                    .lanewise(VectorOperators.ADD, ((ShortVector) ((ByteVector) ((IntVector) x.reinterpretShape(I8, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(B8, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 14]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+            isum = isum.lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.ASHR, C16)));
+            x = ByteVector.fromMemorySegment(B8, w, vo + 14L * R, LE);
+            v = (IntVector) ((ShortVector) x.lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 7]).reinterpretShape(S16, 0)))
+                    .lanewise(VectorOperators.ADD, ((ShortVector) ((ByteVector) ((IntVector) x.reinterpretShape(I8, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(B8, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 15]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+            isum = isum.lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.ASHR, C16)));
+            acc = ((FloatVector) isum.convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.FMA, dv, acc);
+        }
+        acc.lanewise(VectorOperators.ADD, FloatVector.broadcast(F32, -0.0f)).intoArray(out, o);
+    }
+
+    /**
+     * {@link #gemvShuffle} for two tokens (the second's pairs at {@code qiOff + qiStride}, its block scales at {@code dOff +
+     * dStride}, its R outputs at {@code out[o + oStride ..)}): each slice looked up once for both, per token the same exact
+     * block sum and the same fma, so the same floats as two calls of {@code gemvShuffle}.
+     */
+    static void gemmShuffle2(MemorySegment w, long off, int blocks, int[] qi, int qiOff, int qiStride, float[] d, int dOff, int dStride,
+                             float[] out, int o, int oStride) {
+        ByteVector LOW4 = ByteVector.broadcast(B8, (byte) 0x0F), LUT = ByteVector.fromArray(B8, NL_BYTES, 0);
+        IntVector C4 = IntVector.broadcast(I8, 4);
+        IntVector C13 = IntVector.broadcast(I32, 13), C16 = IntVector.broadcast(I32, 16);
+        IntVector HMASK = IntVector.broadcast(I32, 0x8FFFFFFF);
+        FloatVector HSCALE = FloatVector.broadcast(F32, 0x1p112f);
+        FloatVector acc0 = FloatVector.zero(F32), acc1 = acc0;
+        int blk = R * 18;
+        for (int b = 0; b < blocks; b++) {
+            long bo = off + (long) b * blk;
+            IntVector h = (IntVector) ShortVector.fromMemorySegment(S16, w, bo, LE).convertShape(VectorOperators.S2I, I32, 0);
+            FloatVector dw = ((FloatVector) h.lanewise(VectorOperators.LSHL, C13).lanewise(VectorOperators.AND, HMASK).reinterpretShape(F32, 0))
+                    .lanewise(VectorOperators.MUL, HSCALE);
+            long vo = bo + 2L * R;
+            int qb = qiOff + b * (QK / 2), qb2 = qb + qiStride;
+            ByteVector x;
+            ShortVector lo, hi;
+            IntVector v, s0, s1;
+            x = ByteVector.fromMemorySegment(B8, w, vo + 0L * R, LE);
+            lo = (ShortVector) x.lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).convertShape(VectorOperators.B2S, S16, 0);
+            hi = (ShortVector) ((ByteVector) ((IntVector) x.reinterpretShape(I8, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(B8, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).convertShape(VectorOperators.B2S, S16, 0);
+            v = (IntVector) lo.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 0]).reinterpretShape(S16, 0))).lanewise(VectorOperators.ADD, hi.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 8]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+            s0 = v.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.ASHR, C16));
+            v = (IntVector) lo.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb2 + 0]).reinterpretShape(S16, 0))).lanewise(VectorOperators.ADD, hi.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb2 + 8]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+            s1 = v.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.ASHR, C16));
+            x = ByteVector.fromMemorySegment(B8, w, vo + 2L * R, LE);
+            lo = (ShortVector) x.lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).convertShape(VectorOperators.B2S, S16, 0);
+            hi = (ShortVector) ((ByteVector) ((IntVector) x.reinterpretShape(I8, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(B8, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).convertShape(VectorOperators.B2S, S16, 0);
+            v = (IntVector) lo.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 1]).reinterpretShape(S16, 0))).lanewise(VectorOperators.ADD, hi.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 9]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+            s0 = s0.lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.ASHR, C16)));
+            v = (IntVector) lo.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb2 + 1]).reinterpretShape(S16, 0))).lanewise(VectorOperators.ADD, hi.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb2 + 9]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+            s1 = s1.lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.ASHR, C16)));
+            x = ByteVector.fromMemorySegment(B8, w, vo + 4L * R, LE);
+            lo = (ShortVector) x.lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).convertShape(VectorOperators.B2S, S16, 0);
+            hi = (ShortVector) ((ByteVector) ((IntVector) x.reinterpretShape(I8, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(B8, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).convertShape(VectorOperators.B2S, S16, 0);
+            v = (IntVector) lo.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 2]).reinterpretShape(S16, 0))).lanewise(VectorOperators.ADD, hi.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 10]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+            s0 = s0.lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.ASHR, C16)));
+            v = (IntVector) lo.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb2 + 2]).reinterpretShape(S16, 0))).lanewise(VectorOperators.ADD, hi.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb2 + 10]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+            s1 = s1.lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.ASHR, C16)));
+            x = ByteVector.fromMemorySegment(B8, w, vo + 6L * R, LE);
+            lo = (ShortVector) x.lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).convertShape(VectorOperators.B2S, S16, 0);
+            hi = (ShortVector) ((ByteVector) ((IntVector) x.reinterpretShape(I8, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(B8, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).convertShape(VectorOperators.B2S, S16, 0);
+            v = (IntVector) lo.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 3]).reinterpretShape(S16, 0))).lanewise(VectorOperators.ADD, hi.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 11]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+            s0 = s0.lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.ASHR, C16)));
+            v = (IntVector) lo.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb2 + 3]).reinterpretShape(S16, 0))).lanewise(VectorOperators.ADD, hi.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb2 + 11]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+            s1 = s1.lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.ASHR, C16)));
+            x = ByteVector.fromMemorySegment(B8, w, vo + 8L * R, LE);
+            lo = (ShortVector) x.lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).convertShape(VectorOperators.B2S, S16, 0);
+            hi = (ShortVector) ((ByteVector) ((IntVector) x.reinterpretShape(I8, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(B8, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).convertShape(VectorOperators.B2S, S16, 0);
+            v = (IntVector) lo.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 4]).reinterpretShape(S16, 0))).lanewise(VectorOperators.ADD, hi.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 12]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+            s0 = s0.lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.ASHR, C16)));
+            v = (IntVector) lo.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb2 + 4]).reinterpretShape(S16, 0))).lanewise(VectorOperators.ADD, hi.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb2 + 12]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+            s1 = s1.lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.ASHR, C16)));
+            x = ByteVector.fromMemorySegment(B8, w, vo + 10L * R, LE);
+            lo = (ShortVector) x.lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).convertShape(VectorOperators.B2S, S16, 0);
+            hi = (ShortVector) ((ByteVector) ((IntVector) x.reinterpretShape(I8, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(B8, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).convertShape(VectorOperators.B2S, S16, 0);
+            v = (IntVector) lo.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 5]).reinterpretShape(S16, 0))).lanewise(VectorOperators.ADD, hi.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 13]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+            s0 = s0.lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.ASHR, C16)));
+            v = (IntVector) lo.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb2 + 5]).reinterpretShape(S16, 0))).lanewise(VectorOperators.ADD, hi.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb2 + 13]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+            s1 = s1.lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.ASHR, C16)));
+            x = ByteVector.fromMemorySegment(B8, w, vo + 12L * R, LE);
+            lo = (ShortVector) x.lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).convertShape(VectorOperators.B2S, S16, 0);
+            hi = (ShortVector) ((ByteVector) ((IntVector) x.reinterpretShape(I8, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(B8, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).convertShape(VectorOperators.B2S, S16, 0);
+            v = (IntVector) lo.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 6]).reinterpretShape(S16, 0))).lanewise(VectorOperators.ADD, hi.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 14]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+            s0 = s0.lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.ASHR, C16)));
+            v = (IntVector) lo.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb2 + 6]).reinterpretShape(S16, 0))).lanewise(VectorOperators.ADD, hi.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb2 + 14]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+            s1 = s1.lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.ASHR, C16)));
+            x = ByteVector.fromMemorySegment(B8, w, vo + 14L * R, LE);
+            lo = (ShortVector) x.lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).convertShape(VectorOperators.B2S, S16, 0);
+            hi = (ShortVector) ((ByteVector) ((IntVector) x.reinterpretShape(I8, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(B8, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).convertShape(VectorOperators.B2S, S16, 0);
+            v = (IntVector) lo.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 7]).reinterpretShape(S16, 0))).lanewise(VectorOperators.ADD, hi.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 15]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+            s0 = s0.lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.ASHR, C16)));
+            v = (IntVector) lo.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb2 + 7]).reinterpretShape(S16, 0))).lanewise(VectorOperators.ADD, hi.lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb2 + 15]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+            s1 = s1.lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.ASHR, C16)));
+            acc0 = ((FloatVector) s0.convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.FMA, dw.lanewise(VectorOperators.MUL, FloatVector.broadcast(F32, d[dOff + b])), acc0);
+            acc1 = ((FloatVector) s1.convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.FMA, dw.lanewise(VectorOperators.MUL, FloatVector.broadcast(F32, d[dOff + dStride + b])), acc1);
+        }
+        FloatVector NEG0 = FloatVector.broadcast(F32, -0.0f);
+        acc0.lanewise(VectorOperators.ADD, NEG0).intoArray(out, o);
+        acc1.lanewise(VectorOperators.ADD, NEG0).intoArray(out, o + oStride);
     }
 
     /**

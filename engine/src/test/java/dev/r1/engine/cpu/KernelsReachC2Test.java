@@ -132,7 +132,9 @@ class KernelsReachC2Test {
             case Q3_K_X4 -> n == 1 ? List.of("Q3Kx4::half2") : List.of("Q3Kx4::gemv");
             case Q2_K_X4 -> List.of("Q2Kx4::gemv");
             case IQ4_XS_X8 -> List.of(n == 1 ? "IQ4XSx8::half2" : "IQ4XSx8::gemvNibbles");
-            case IQ4_NL_X8 -> List.of(!Q8x8.NL_NIBBLES ? "Q8x8::gemvSum" : n == 1 ? "Q8x8::gemvNibbles2" : "Q8x8::gemvNibbles");
+            case IQ4_NL_X8 -> Q8x8.NL_NIBBLES ? List.of(n == 1 ? "Q8x8::gemvNibbles2" : "Q8x8::gemvNibbles")
+                    : Q8x8.NL_SHUFFLE ? (n == 1 ? List.of("Q8x8::gemvShuffle") : List.of("Q8x8::gemmShuffle2", "Q8x8::gemvShuffle"))
+                    : List.of("Q8x8::gemvSum");
             default -> List.of();
         };
     }

@@ -26,7 +26,9 @@ class Q4x8WidthsTest {
         ForkedJvm.Result run = ForkedJvm.run(Q4x8WidthsTest.class, List.of("-Dr1.cpu.repackBits=" + bits, "-Dr1.cpu.q4spread=" + spread));
         String out = run.text();
         assertEquals(0, run.exit(), out);
-        assertTrue(out.contains("R=" + bits / 32 + " spread=" + spread + " q41nibbles=" + (bits >= 256) + " ok"), out);
+        // IQ4_NL: a byte a value at 128 bits, 4 bits looked up by byte shuffles at 256 (AVX2), by vpermw at 512
+        String nl = bits == 512 ? "nibbles" : bits == 256 ? "shuffle" : "bytes";
+        assertTrue(out.contains("R=" + bits / 32 + " spread=" + spread + " q41nibbles=" + (bits >= 256) + " iq4nl=" + nl + " ok"), out);
     }
 
     /** The forked JVM: the cases, then the configuration they ran at. */
@@ -37,14 +39,15 @@ class Q4x8WidthsTest {
             t.decodePairsGroupsAcrossMatrices();
             t.repackedGroupsSplitByChunksGiveTheSameRows();
             t.repackRefusesNonFiniteScales();
-            // Q4_1 in 4 bits (Q4x8's words, Q8x8.gemvMinNibbles), Q5_1 a byte a value, and IQ4_NL (a byte a value
-            // below 512 bits, Q8x8.gemvSum), at this width too
+            // Q4_1 in 4 bits (Q4x8's words, Q8x8.gemvMinNibbles), Q5_1 a byte a value, and IQ4_NL (Q8x8.gemvSum's bytes
+            // at 128 bits, gemvShuffle's / gemmShuffle2's at 256, gemvNibbles' at 512), at this width too
             if (Q8x8.fits(7 * Q8x8.R, 320)) {
                 t.repackedByteTypesAreGgmlsFloatOrder(dev.r1.models.tensor.GgmlType.Q4_1);
                 t.repackedByteTypesAreGgmlsFloatOrder(dev.r1.models.tensor.GgmlType.Q5_1);
                 t.repackedByteTypesAreGgmlsFloatOrder(dev.r1.models.tensor.GgmlType.IQ4_NL);
             }
-            System.out.println("R=" + Q4x8.R + " spread=" + Q4x8.SPREAD + " q41nibbles=" + Q8x8.Q41_NIBBLES + " ok");
+            String nl = Q8x8.NL_NIBBLES ? "nibbles" : Q8x8.NL_SHUFFLE ? "shuffle" : "bytes";
+            System.out.println("R=" + Q4x8.R + " spread=" + Q4x8.SPREAD + " q41nibbles=" + Q8x8.Q41_NIBBLES + " iq4nl=" + nl + " ok");
         } catch (Throwable e) {
             e.printStackTrace(System.out);
             System.exit(1);
