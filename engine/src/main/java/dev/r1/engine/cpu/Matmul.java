@@ -622,25 +622,27 @@ public final class Matmul {
         float[] tmp = groupScratch(worker);
         boolean nl4 = w.kernel() == WeightMatrix.Kernel.IQ4_NL_X8 && Q8x8.NL_NIBBLES; // 4-bit IQ4_NL: four tokens a pass
         boolean nl2 = w.kernel() == WeightMatrix.Kernel.IQ4_NL_X8 && Q8x8.NL_SHUFFLE; // AVX2's 4-bit IQ4_NL: two tokens a pass
+        long groupBytes = (long) blocks * Q8x8.block(w.type());
         for (int g = r0 - r0 % R; g < r1; g += R) {
             boolean whole = g >= r0 && g + R <= r1;
+            long off = (long) (g / R) * groupBytes;
             int t = 0;
             if (nl4) {
                 for (; t + 4 <= n; t += 4) {
-                    Q8x8.gemvNibbles4(w.packed(), (long) (g / R) * blocks * Q8x8.block(w.type()), blocks, qi, t * half, half, qd, t * blocks, blocks,
+                    Q8x8.gemvNibbles4(w.packed(), off, blocks, qi, t * half, half, qd, t * blocks, blocks,
                             whole ? out : tmp, whole ? t * rows + g : 0, whole ? rows : R);
                     if (!whole) for (int k = 0; k < 4; k++) copyPart(tmp, k * R, out, (t + k) * rows, g, R, r0, r1);
                 }
             }
             if (nl2) {
                 for (; t + 2 <= n; t += 2) {
-                    Q8x8.gemmShuffle2(w.packed(), (long) (g / R) * blocks * Q8x8.block(w.type()), blocks, qi, t * half, half, qd, t * blocks, blocks,
+                    Q8x8.gemmShuffle2(w.packed(), off, blocks, qi, t * half, half, qd, t * blocks, blocks,
                             whole ? out : tmp, whole ? t * rows + g : 0, whole ? rows : R);
                     if (!whole) for (int k = 0; k < 2; k++) copyPart(tmp, k * R, out, (t + k) * rows, g, R, r0, r1);
                 }
             }
             for (; t < n; t++) {
-                gemvX8(w.kernel(), w.packed(), (long) (g / R) * blocks * Q8x8.block(w.type()), blocks, t * half, t * blocks,
+                gemvX8(w.kernel(), w.packed(), off, blocks, t * half, t * blocks,
                         whole ? out : tmp, whole ? t * rows + g : 0);
                 if (!whole) copyPart(tmp, 0, out, t * rows, g, R, r0, r1);
             }

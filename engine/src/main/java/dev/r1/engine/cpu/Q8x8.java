@@ -77,8 +77,10 @@ public final class Q8x8 {
             && Boolean.parseBoolean(System.getProperty("r1.cpu.iq4nlshuffle", "true"));
     /** Ints of {@link #B8}'s shape: the nibble bytes shifted four bits at once ({@link #gemvShuffle}). */
     static final VectorSpecies<Integer> I8 = VectorSpecies.of(int.class, B8.vectorShape());
-    /** The 16 IQ4_NL levels as bytes, the table {@link #gemvShuffle}'s byte shuffle reads. */
-    static final byte[] NL_BYTES = new byte[64];
+    /** The 16 IQ4_NL levels as bytes, the table {@link #gemvShuffle}'s byte shuffle reads (sized for any {@link #B8}). */
+    static final byte[] NL_BYTES = new byte[32];
+    /** Bytes per group per block of IQ4_NL in 4 bits ({@link #NL_NIBBLES}, {@link #NL_SHUFFLE}): the file's 18 a row. */
+    static final int NL_BLOCK = R * 18;
 
     /**
      * Q4_1 kept in 4 bits ({@link Q4x8}'s nibble words after the R scales and R offsets: 20 bytes a block per row, the
@@ -93,8 +95,10 @@ public final class Q8x8 {
     /** The 16 IQ4_NL levels in the first 16 of 32 short lanes: the table {@code selectFrom} reads (IQ4_NL, IQ4_XS). */
     static final short[] NL_TABLE = new short[32];
     static {
-        for (int i = 0; i < 16; i++) NL_TABLE[i] = (short) IQ4_NLType.value(i);
-        for (int i = 0; i < 16; i++) NL_BYTES[i] = (byte) IQ4_NLType.value(i);
+        for (int i = 0; i < 16; i++) {
+            NL_TABLE[i] = (short) IQ4_NLType.value(i);
+            NL_BYTES[i] = (byte) IQ4_NLType.value(i);
+        }
     }
 
     /** Whether {@code type} is one of this layout's. */
@@ -110,7 +114,7 @@ public final class Q8x8 {
 
     /** Bytes per group per block. */
     public static int block(GgmlType type) {
-        return type == GgmlType.IQ4_NL && (NL_NIBBLES || NL_SHUFFLE) ? R * 18 : type == GgmlType.Q4_1 && Q41_NIBBLES ? Q41_BLOCK : byteBlock(type);
+        return type == GgmlType.IQ4_NL && (NL_NIBBLES || NL_SHUFFLE) ? NL_BLOCK : type == GgmlType.Q4_1 && Q41_NIBBLES ? Q41_BLOCK : byteBlock(type);
     }
 
     /** Bytes per group per block a byte a value: the R scales (and offsets), then 32 values a row. */
@@ -441,9 +445,8 @@ public final class Q8x8 {
         IntVector HMASK = IntVector.broadcast(I32, 0x8FFFFFFF);
         FloatVector HSCALE = FloatVector.broadcast(F32, 0x1p112f);
         FloatVector acc = FloatVector.zero(F32);
-        int blk = R * 18;
         for (int b = 0; b < blocks; b++) {
-            long bo = off + (long) b * blk;
+            long bo = off + (long) b * NL_BLOCK;
             IntVector h = (IntVector) ShortVector.fromMemorySegment(S16, w, bo, LE).convertShape(VectorOperators.S2I, I32, 0);
             FloatVector dv = ((FloatVector) h.lanewise(VectorOperators.LSHL, C13).lanewise(VectorOperators.AND, HMASK).reinterpretShape(F32, 0))
                     .lanewise(VectorOperators.MUL, HSCALE).lanewise(VectorOperators.MUL, FloatVector.broadcast(F32, d[dOff + b]));
@@ -501,9 +504,8 @@ public final class Q8x8 {
         IntVector HMASK = IntVector.broadcast(I32, 0x8FFFFFFF);
         FloatVector HSCALE = FloatVector.broadcast(F32, 0x1p112f);
         FloatVector acc0 = FloatVector.zero(F32), acc1 = acc0;
-        int blk = R * 18;
         for (int b = 0; b < blocks; b++) {
-            long bo = off + (long) b * blk;
+            long bo = off + (long) b * NL_BLOCK;
             IntVector h = (IntVector) ShortVector.fromMemorySegment(S16, w, bo, LE).convertShape(VectorOperators.S2I, I32, 0);
             FloatVector dw = ((FloatVector) h.lanewise(VectorOperators.LSHL, C13).lanewise(VectorOperators.AND, HMASK).reinterpretShape(F32, 0))
                     .lanewise(VectorOperators.MUL, HSCALE);
