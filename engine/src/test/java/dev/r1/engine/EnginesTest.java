@@ -36,6 +36,22 @@ class EnginesTest {
         return out;
     }
 
+    /** {@code in} with one matrix re-typed to {@code type}, its bytes zero (the type's size: enough for the reader). */
+    Path retyped(Path in, String tensor, GgmlType type) {
+        Path out = dir.resolve(in.getFileName().toString().replace(".gguf", "-" + type + ".gguf"));
+        try (dev.r1.models.gguf.GgufFile src = dev.r1.models.gguf.GgufFile.open(in);
+             dev.r1.models.gguf.GgufWriter w = dev.r1.models.gguf.GgufWriter.create(out, true);
+             java.lang.foreign.Arena a = java.lang.foreign.Arena.ofConfined()) {
+            w.putAll(src.metadata());
+            for (var t : src.tensors()) w.addTensor(t.name(), t.name().equals(tensor) ? type : t.type(), t.dims());
+            for (var t : src.tensors()) {
+                w.writeTensorData(t.name(), t.name().equals(tensor) ? a.allocate(type.byteSize(t.nElements())) : src.data(t));
+            }
+            w.commit();
+        }
+        return out;
+    }
+
     @Test
     void autoPicksOurEngineWhenItHasEveryKernelAndSaysWhy() {
         // the R1-Q4 default: Q4_0 with a Q6_K head (the head's kernel runs at llama.cpp's speed at every width)
@@ -78,9 +94,17 @@ class EnginesTest {
         assertEquals("java", Engines.resolve("auto", q51, -1).backend()); // unknown: not checked
         assertEquals("java", Engines.resolve("java", q51, 1).backend()); // a name given is kept
         assertTrue(Engines.availableMemory() != 0);
+        // F16 matrices: ours (HalfKernels decode faster than llama.cpp's, prefill at its speed); BF16: llama.cpp, whose
+        // prefill has AVX512-BF16's pair-summing dot on such machines (and is faster under AVX2 code too)
+        Engines.Choice f16 = Engines.resolve("auto", write("f16", GgmlType.Q8_0, GgmlType.F16));
+        assertEquals("java", f16.backend(), f16.why());
         Engines.Choice bf16 = Engines.resolve("auto", write("bf16", GgmlType.Q8_0, GgmlType.BF16));
         assertEquals("llama.cpp", bf16.backend());
-        assertTrue(bf16.why().contains("no kernel for BF16"), bf16.why());
+        assertTrue(bf16.why().contains("BF16 kernels are exact but slower"), bf16.why());
+        // a type the Java engine cannot run at all: llama.cpp, and the line says so
+        Engines.Choice mx = Engines.resolve("auto", retyped(write("mx", GgmlType.Q8_0, GgmlType.Q8_0), "blk.0.ffn_down.weight", GgmlType.MXFP4));
+        assertEquals("llama.cpp", mx.backend());
+        assertTrue(mx.why().contains("no kernel for MXFP4") && mx.why().contains("only llama.cpp runs it"), mx.why());
         // a name given is kept, whatever the file
         Engines.Choice given = Engines.resolve("java", write("bf16b", GgmlType.Q8_0, GgmlType.BF16));
         assertEquals("java", given.backend());

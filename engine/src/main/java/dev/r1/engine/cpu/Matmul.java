@@ -56,10 +56,14 @@ public final class Matmul {
     private final int[] shareStart; // each worker's share of a multiply's rows (cutShares)
     private final AtomicLongArray claims; // ... and its pairs not yet claimed (see claim)
     private int gemmTokens; // tokens [0, gemmTokens) of the current multiply take ggml's gemm grain (Q4Kx8)
+    private boolean sequences; // the current multiply's tokens are of different sequences (see multiply)
+    private float[] xh = new float[0], xbf = new float[0]; // activations rounded to F16 / BF16 (HalfKernels.round)
+    private final float[][] halfRows; // four F16/BF16 rows widened, per worker (HalfKernels.widen4)
 
     public Matmul(Parallel pool) {
         this.pool = pool;
         this.rowScratch = new float[pool.size()][];
+        this.halfRows = new float[pool.size()][];
         this.lanes = new float[pool.size()][];
         for (int i = 0; i < lanes.length; i++) lanes[i] = QuantKernels.laneScratch();
         this.unpacked = new short[pool.size()][];
@@ -97,7 +101,9 @@ public final class Matmul {
      */
     public void multiply(float[] x, int n, WeightMatrix[] ws, float[][] outs, boolean sequences) {
         gemmTokens = sequences ? 0 : n - n % 4;
+        this.sequences = sequences;
         int cols = ws[0].cols();
+        boolean needF16 = false, needBF16 = false, allF16 = true, allBF16 = true;
         boolean needQ8_1 = false, needQ8 = false, needSums = false, needPairs = false, needQ8K = false, needPacked = false, needSpreadK = false, anyPackedQ4 = false;
         int totalRows = 0;
         boolean allPackedQ4 = true, allPackedQ6K = true, allPackedQ6KGgml = true, allPackedQ4K = true, anyPackedQ4K = false;
@@ -116,6 +122,10 @@ public final class Matmul {
                     || k == WeightMatrix.Kernel.Q5_0 || k == WeightMatrix.Kernel.IQ4_NL;
             needQ8_1 |= k == WeightMatrix.Kernel.Q4_1 || k == WeightMatrix.Kernel.Q5_1 || k == WeightMatrix.Kernel.Q8_1_X8 || k == WeightMatrix.Kernel.Q4_1_X4;
             needSums |= k == WeightMatrix.Kernel.Q4_0;
+            needF16 |= k == WeightMatrix.Kernel.F16;
+            needBF16 |= k == WeightMatrix.Kernel.BF16;
+            allF16 &= k == WeightMatrix.Kernel.F16;
+            allBF16 &= k == WeightMatrix.Kernel.BF16;
             boolean x8 = q8x8(k);
             needPacked |= k == WeightMatrix.Kernel.Q4_0_X8 || x8;
             anyPackedQ4 |= k == WeightMatrix.Kernel.Q4_0_X8;
@@ -137,6 +147,8 @@ public final class Matmul {
             totalRows += w.rows();
         }
         if (x.length < (long) n * cols) throw new IllegalArgumentException("input buffer too small for " + ws[0].name());
+        if (needF16) xh = rounded(x, n * cols, xh, false);
+        if (needBF16) xbf = rounded(x, n * cols, xbf, true);
         if (needQ8) quantize(x, n, cols, false, needSums);
         if (needQ8_1) quantizeQ8_1(x, n, cols); // the same q, qd as above, and the sums
         if (needPacked) pack(n, cols, anyPackedQ4);
@@ -171,6 +183,10 @@ public final class Matmul {
             decodePacked(ws, outs, totalRows, allPackedQ4 ? WeightMatrix.Kernel.Q4_0_X8 : allPackedQ8 || allPackedXS || allPackedQ3K ? ws[0].kernel()
                     : allPackedQ6K ? WeightMatrix.Kernel.Q6_K_X8
                     : allPackedQ6KGgml ? ws[0].kernel() : allPackedQ5K ? WeightMatrix.Kernel.Q5_K_X8 : WeightMatrix.Kernel.Q4_K_X8);
+            return;
+        }
+        if (n == 1 && (allF16 || allBF16)) {
+            decodeHalf(ws, outs, totalRows, allBF16);
             return;
         }
         if (n == 1 && allQ4KOrQ6KGgml) {
@@ -296,6 +312,40 @@ public final class Matmul {
                             Q4Kx8.gemv(ws[a].packed(), ga * groupBytes, blocks, acts4, 0, kd, 0, kb, 0, outs[a], ga * R);
                         } else {
                             Q4x8.gemv(ws[a].packed(), ga * groupBytes, blocks, acts, 0, qd, s8, 0, outs[a], ga * R);
+                        }
+                    }
+                }
+            }
+        });
+    }
+
+    /**
+     * One token through F16 (or BF16) matrices, shared out as {@link #decodePacked} shares its groups: one contiguous
+     * share of the rows per worker, taken in pairs of rows half the share apart ({@link HalfKernels#dot2}), so each
+     * thread reads two streams. Row by row in chunks of 64 (the general path) the 1.5B F16 file's 82 MB of FFN
+     * rows streamed 26-29 GB/s on 2 threads, this way 34-46 (MatvecBench, Zen 4, session 36). Each row's result
+     * is {@link HalfKernels#dot}'s.
+     */
+    private void decodeHalf(WeightMatrix[] ws, float[][] outs, int totalRows, boolean bf16) {
+        int[] first = new int[ws.length + 1];
+        for (int i = 0; i < ws.length; i++) first[i + 1] = first[i] + ws[i].rows();
+        float[] xr = bf16 ? xbf : xh;
+        int cols = ws[0].cols();
+        cutShares(totalRows, true);
+        pool.run((worker, workers) -> {
+            for (int v = 0; v < workers; v++) {
+                int k = (worker + v) % workers, r0 = shareStart[k], r1 = shareStart[k + 1], h = (r1 - r0 + 1) / 2;
+                long r;
+                while ((r = claim(claims, k, v == 0, 64)) >= 0) {
+                    for (int t = (int) (r >>> 32); t < (int) r; t++) {
+                        int i = r0 + t, a = matrixOf(first, i), ra = i - first[a], j = i + h;
+                        WeightMatrix wa = ws[a];
+                        if (j < r1) {
+                            int b = matrixOf(first, j), rb = j - first[b];
+                            HalfKernels.dot2(wa.data(), ra * wa.rowBytes(), ws[b].data(), rb * ws[b].rowBytes(), xr, 0, cols, bf16,
+                                    outs[a], ra, outs[b], rb);
+                        } else {
+                            outs[a][ra] = HalfKernels.dot(wa.data(), ra * wa.rowBytes(), xr, 0, cols, bf16);
                         }
                     }
                 }
@@ -881,7 +931,47 @@ public final class Matmul {
                     rowsDequantized(w, x, n, out, r0, r1, worker);
                 }
             }
+            case F16 -> rowsHalf(w, xh, n, out, r0, r1, worker, false);
+            case BF16 -> rowsHalf(w, xbf, n, out, r0, r1, worker, true);
             case DEQUANTIZED -> rowsDequantized(w, x, n, out, r0, r1, worker);
+        }
+    }
+
+    /** {@code x[0..len)} rounded to F16 or BF16 as ggml rounds activations for such weights, into {@code buf} (grown). */
+    private float[] rounded(float[] x, int len, float[] buf, boolean bf16) {
+        float[] dst = buf.length < len ? new float[len] : buf;
+        pool.forRange(len, 16384, (a, b) -> HalfKernels.round(x, a, b - a, dst, a, bf16));
+        return dst;
+    }
+
+    /**
+     * F16/BF16 rows ({@link HalfKernels}): llama.cpp's tinyBLAS order for a batch of one sequence's tokens where
+     * ggml takes it (four rows widened once, then three tokens a pass), else its vec_dot per row and token.
+     */
+    private void rowsHalf(WeightMatrix w, float[] xr, int n, float[] out, int r0, int r1, int worker, boolean bf16) {
+        int cols = w.cols(), rows = w.rows();
+        long rb = w.rowBytes();
+        MemorySegment d = w.data();
+        if (!sequences && HalfKernels.tiny(rows, cols, n)) {
+            float[] wf = halfRows[worker];
+            if (wf == null || wf.length < 4 * cols) halfRows[worker] = wf = new float[4 * cols];
+            int q0 = Math.min(r1, (r0 + 3) & ~3), q1 = Math.max(q0, r1 & ~3);
+            for (int r = q0; r < q1; r += 4) {
+                HalfKernels.widen4(d, r * rb, rb, cols, wf, bf16);
+                for (int t = 0; t < n; t += 3) {
+                    int tb = Math.min(t + 1, n - 1), tc = Math.min(t + 2, n - 1);
+                    HalfKernels.gemm4x3(wf, cols, xr, t * cols, tb * cols, tc * cols, out, t * rows + r, tb * rows + r, tc * rows + r);
+                }
+            }
+            // a chunk that does not start or end on a multiple of four rows: those rows alone, in the same order
+            for (int r = r0; r < r1; r++) {
+                if (r >= q0 && r < q1) continue;
+                for (int t = 0; t < n; t++) out[t * rows + r] = HalfKernels.dotTiny(d, r * rb, xr, t * cols, cols, bf16);
+            }
+            return;
+        }
+        for (int r = r0; r < r1; r++) {
+            for (int t = 0; t < n; t++) out[t * rows + r] = HalfKernels.dot(d, r * rb, xr, t * cols, cols, bf16);
         }
     }
 

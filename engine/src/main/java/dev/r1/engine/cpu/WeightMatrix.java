@@ -94,13 +94,16 @@ public record WeightMatrix(String name, GgmlType type, int rows, int cols, Memor
         Q5_0, IQ4_NL,
         /** F32 rows dotted with float activations in place */
         F32,
+        /** F16 / BF16 rows read in place ({@link HalfKernels}), dotted with activations rounded to the same type, as ggml */
+        F16, BF16,
         /** anything else: each row dequantized to floats once per call, dotted with every token */
         DEQUANTIZED
     }
 
     /** True when rows are dotted with 8-bit quantized activations. */
     public boolean usesQ8Activations() {
-        return kernel() != Kernel.F32 && kernel() != Kernel.DEQUANTIZED;
+        Kernel k = kernel();
+        return k != Kernel.F32 && k != Kernel.DEQUANTIZED && k != Kernel.F16 && k != Kernel.BF16;
     }
 
     public Kernel kernel() {
@@ -129,6 +132,8 @@ public record WeightMatrix(String name, GgmlType type, int rows, int cols, Memor
             case IQ1_S -> packed != null ? Kernel.IQ4_XS_X8 : Kernel.K_QUANT; // the same layout, its delta part apart (IQ4XSx8.iq1Delta)
             case IQ1_M -> packed != null ? Kernel.IQ2_XS_X4 : Kernel.K_QUANT; // the layout with a scale per 16, its delta lanes a second pass
             case F32 -> Kernel.F32;
+            case F16 -> Kernel.F16;
+            case BF16 -> Kernel.BF16;
             default -> Kernel.DEQUANTIZED;
         };
     }

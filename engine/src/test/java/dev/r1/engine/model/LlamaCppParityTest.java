@@ -36,8 +36,9 @@ import org.junit.jupiter.params.provider.CsvSource;
  * Q4_1, Q5_1 and tiny-llama Q8_0 were held to the tolerance until session 8: their attention inputs differed
  * now and then by a last bit, because RoPE took correctly rounded cosines and sines where ggml calls glibc's
  * {@code sinf}/{@code cosf} (which differ in ~1% of angles) and rotated without ggml's fused multiply-adds
- * ({@code GgmlRopeParityTest}). F32/F16 weights meet unquantized activations through llamafile's sgemm,
- * whose float order we do not follow (~1e-6). Q6_K over several super-blocks (Q6_K_WIDE) follows ggml's
+ * ({@code GgmlRopeParityTest}). F16 and BF16 weights are exact since session 36 ({@code HalfKernels}: activations
+ * rounded to the weights' type, ggml's vec_dot order for one token and llamafile's tinyBLAS order for a prompt); F32
+ * weights meet unquantized activations through tinyBLAS too, whose order our F32 kernel does not follow (~1e-6). Q6_K over several super-blocks (Q6_K_WIDE) follows ggml's
  * eight float lanes since session 8 ({@code Q6Kx8#gemvGgml}); the output head keeps one sum per super-block.
  *
  * <p>The suite pins ggml's {@code haswell} library (R1_GGML_CPU, set by the build); a second run of this
@@ -67,7 +68,8 @@ class LlamaCppParityTest {
             "tiny-qwen2 Q4_K_WIDE", "tiny-llama Q4_K_WIDE", "tiny-qwen2 Q4_0_HD128", "tiny-llama Q8_0_HD128",
             "tiny-llama Q8_0", "tiny-qwen2 Q4_1", "tiny-qwen2 Q5_1", "tiny-llama Q4_1", "tiny-llama Q5_1",
             "tiny-qwen2 Q6_K_WIDE", "tiny-llama Q6_K_WIDE", "tiny-llama Q4_0_HD128", "tiny-qwen2 Q3_K_WIDE", "tiny-llama Q3_K_WIDE",
-            "tiny-qwen2 IQ3_WIDE", "tiny-llama IQ3_WIDE", "tiny-qwen2 IQ2_WIDE", "tiny-llama IQ2_WIDE", "tiny-qwen2 IQ2S_WIDE", "tiny-llama IQ1_WIDE");
+            "tiny-qwen2 IQ3_WIDE", "tiny-llama IQ3_WIDE", "tiny-qwen2 IQ2_WIDE", "tiny-llama IQ2_WIDE", "tiny-qwen2 IQ2S_WIDE", "tiny-llama IQ1_WIDE",
+            "tiny-qwen2 F16", "tiny-llama F16", "tiny-qwen2 BF16", "tiny-llama BF16");
 
     static Function<TensorSpec, GgmlType> types(String mix) {
         return switch (mix) {
@@ -166,7 +168,7 @@ class LlamaCppParityTest {
 
 
     @ParameterizedTest(name = "{0} {1}")
-    @CsvSource({"tiny-qwen2,F32", "tiny-qwen2,F16", "tiny-qwen2,Q8_0", "tiny-qwen2,Q4_0", "tiny-qwen2,K_MIX",
+    @CsvSource({"tiny-qwen2,F32", "tiny-qwen2,F16", "tiny-qwen2,BF16", "tiny-llama,BF16", "tiny-qwen2,Q8_0", "tiny-qwen2,Q4_0", "tiny-qwen2,K_MIX",
             "tiny-llama,F32", "tiny-llama,F16", "tiny-llama,Q8_0", "tiny-llama,Q4_0", "tiny-llama,K_MIX",
             "tiny-qwen2,K_MIX_Q5Q3", "tiny-llama,K_MIX_Q5Q3", "tiny-qwen2,K_MIX_Q2XS", "tiny-llama,K_MIX_Q2XS",
             "tiny-qwen2,Q4_1", "tiny-qwen2,Q5_0", "tiny-qwen2,Q5_1", "tiny-qwen2,IQ4_NL",

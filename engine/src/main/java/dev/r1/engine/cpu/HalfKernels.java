@@ -1,0 +1,225 @@
+package dev.r1.engine.cpu;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * F16 and BF16 weights read straight from the mapping, in the float order of ggml's {@code haswell} library, so
+ * the logits equal llama.cpp's there. ggml first rounds the activations to the weights' type (its
+ * {@code vec_dot_type}: {@code ggml_cpu_fp32_to_fp16}, RNE; {@code ggml_compute_fp32_to_bf16}, RNE with NaNs
+ * kept quiet): {@link #round} does the same into floats, and every product of two halves is then exact in
+ * float, so a multiply-add is the same float whether fused or not.
+ * <ul>
+ * <li>One token (ggml's {@code vec_dot_f16} / {@code vec_dot_bf16} at AVX2): four 8-lane accumulators over
+ * steps of 32, folded {@code (s0+s2)+(s1+s3)}, the lanes added as {@code ((0+4)+(1+5))+((2+6)+(3+7))} for
+ * F16 ({@code _mm_hadd_ps}) and {@code ((0+4)+(2+6))+((1+5)+(3+7))} for BF16; leftovers past the last 32 added
+ * in double, as ggml's {@code ggml_float}.</li>
+ * <li>Two tokens or more ({@code llamafile_sgemm}'s tinyBLAS, which takes over when the rows are a multiple
+ * of 4 and the width of 8): one 8-lane accumulator per output over the whole row, its lanes added as
+ * {@code ((0+4)+(2+6))+((1+5)+(3+7))}.</li>
+ * </ul>
+ * Fixed at 256 bits: these orders are the AVX2 library's (ggml's AVX-512 libraries use 16 lanes and, for BF16 on
+ * zen4, {@code vdpbf16ps}; there the logits are close, not equal).
+ *
+ * <p>Widening: a half's bits, sign-extended to an int and shifted left (16 for BF16, which is then a float; 13 for
+ * F16, the sign's copies at bits 30..28 cleared) give a float; for F16 that float is the half's value times
+ * 2^-112 (subnormal halves included), and {@link #round} scales F16 activations by 2^112 instead (exact: a rounded
+ * activation is at most 65504, times 2^112 below the float maximum), so every product is still the exact product of the
+ * two halves. Two or three operations a vector, written out in each loop: a helper returning the vector was at times
+ * left un-inlined by C2, which then boxed every vector (a whole matrix 2.5x slower, session 36). Infinite and NaN F16
+ * weights come out finite (exponent 31 read as a normal one), where ggml would give inf or NaN.
+ */
+final class HalfKernels {
+    private HalfKernels() {}
+
+    static final VectorSpecies<Float> F8 = FloatVector.SPECIES_256;
+    static final VectorSpecies<Short> S8 = ShortVector.SPECIES_128;
+    static final VectorSpecies<Integer> I8 = IntVector.SPECIES_256;
+    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    /** F16 activations' scale, against the weights' 2^-112 (see the class comment). */
+    static final float F16_SCALE = 0x1p112f;
+
+    /** Whether a matrix of {@code rows} × {@code cols} meets {@code tokens} through tinyBLAS in ggml (else vec_dot). */
+    static boolean tiny(int rows, int cols, int tokens) {
+        return tokens >= 2 && rows % 4 == 0 && cols % 8 == 0;
+    }
+
+    /** Left shift that makes a sign-extended half a float (see the class comment). */
+    static int shift(boolean bf16) {
+        return bf16 ? 16 : 13;
+    }
+
+    /** ... and the mask applied after it. */
+    static int mask(boolean bf16) {
+        return bf16 ? -1 : 0x8FFFFFFF;
+    }
+
+    /** One weight widened as the kernels widen it (F16: times 2^-112). */
+    static float widened(short h, boolean bf16) {
+        return Float.intBitsToFloat((h << shift(bf16)) & mask(bf16));
+    }
+
+    /**
+     * ggml's activation rounding: {@code dst[d + i] = x[off + i]} rounded to BF16, or to F16 and scaled by
+     * {@link #F16_SCALE}, as floats.
+     */
+    static void round(float[] x, int off, int n, float[] dst, int d, boolean bf16) {
+        if (bf16) {
+            for (int i = 0; i < n; i++) dst[d + i] = roundBF16(x[off + i]);
+        } else {
+            for (int i = 0; i < n; i++) dst[d + i] = Float.float16ToFloat(Float.floatToFloat16(x[off + i])) * F16_SCALE;
+        }
+    }
+
+    /** {@code ggml_compute_fp32_to_bf16} (NaNs made quiet, else round to nearest even), widened back. */
+    static float roundBF16(float v) {
+        int u = Float.floatToRawIntBits(v);
+        int h = (u & 0x7fffffff) > 0x7f800000 ? (u >>> 16) | 64 : (u + (0x7fff + ((u >>> 16) & 1))) >>> 16;
+        return Float.intBitsToFloat(h << 16);
+    }
+
+    /** Row {@code w[off ..]} (n halves) · the rounded activations {@code x[xo ..]}, in ggml's vec_dot order. */
+    static float dot(MemorySegment w, long off, float[] x, int xo, int n, boolean bf16) {
+        FloatVector s0 = FloatVector.zero(F8), s1 = s0, s2 = s0, s3 = s0;
+        int sh = shift(bf16), m = mask(bf16);
+        int i = 0;
+        for (; i <= n - 32; i += 32) {
+            long p = off + 2L * i;
+            s0 = ((FloatVector) ((IntVector) ShortVector.fromMemorySegment(S8, w, p, LE).convertShape(VectorOperators.S2I, I8, 0))
+                    .lanewise(VectorOperators.LSHL, sh).lanewise(VectorOperators.AND, m).reinterpretShape(F8, 0))
+                    .lanewise(VectorOperators.FMA, FloatVector.fromArray(F8, x, xo + i), s0);
+            s1 = ((FloatVector) ((IntVector) ShortVector.fromMemorySegment(S8, w, p + 16, LE).convertShape(VectorOperators.S2I, I8, 0))
+                    .lanewise(VectorOperators.LSHL, sh).lanewise(VectorOperators.AND, m).reinterpretShape(F8, 0))
+                    .lanewise(VectorOperators.FMA, FloatVector.fromArray(F8, x, xo + i + 8), s1);
+            s2 = ((FloatVector) ((IntVector) ShortVector.fromMemorySegment(S8, w, p + 32, LE).convertShape(VectorOperators.S2I, I8, 0))
+                    .lanewise(VectorOperators.LSHL, sh).lanewise(VectorOperators.AND, m).reinterpretShape(F8, 0))
+                    .lanewise(VectorOperators.FMA, FloatVector.fromArray(F8, x, xo + i + 16), s2);
+            s3 = ((FloatVector) ((IntVector) ShortVector.fromMemorySegment(S8, w, p + 48, LE).convertShape(VectorOperators.S2I, I8, 0))
+                    .lanewise(VectorOperators.LSHL, sh).lanewise(VectorOperators.AND, m).reinterpretShape(F8, 0))
+                    .lanewise(VectorOperators.FMA, FloatVector.fromArray(F8, x, xo + i + 24), s3);
+        }
+        FloatVector v = s0.lanewise(VectorOperators.ADD, s2).lanewise(VectorOperators.ADD, s1.lanewise(VectorOperators.ADD, s3));
+        // lanes read here with constant indices: a helper taking the vector may be left un-inlined, and box it
+        return finish(v.lane(0) + v.lane(4), v.lane(1) + v.lane(5), v.lane(2) + v.lane(6), v.lane(3) + v.lane(7), w, off, x, xo, i, n, bf16);
+    }
+
+    /**
+     * {@link #dot} of rows {@code w[off ..]} and {@code w2[off2 ..]} with the same activations, into {@code out[o]},
+     * {@code out2[o2]}: two streams in flight (see {@code Matmul.decodeHalf}).
+     */
+    static void dot2(MemorySegment w, long off, MemorySegment w2, long off2, float[] x, int xo, int n, boolean bf16,
+                     float[] out, int o, float[] out2, int o2) {
+        FloatVector s0 = FloatVector.zero(F8), s1 = s0, s2 = s0, s3 = s0, u0 = s0, u1 = s0, u2 = s0, u3 = s0;
+        int sh = shift(bf16), m = mask(bf16);
+        int i = 0;
+        for (; i <= n - 32; i += 32) {
+            long p = off + 2L * i, q = off2 + 2L * i;
+            FloatVector x0 = FloatVector.fromArray(F8, x, xo + i), x1 = FloatVector.fromArray(F8, x, xo + i + 8);
+            s0 = ((FloatVector) ((IntVector) ShortVector.fromMemorySegment(S8, w, p, LE).convertShape(VectorOperators.S2I, I8, 0))
+                    .lanewise(VectorOperators.LSHL, sh).lanewise(VectorOperators.AND, m).reinterpretShape(F8, 0)).lanewise(VectorOperators.FMA, x0, s0);
+            u0 = ((FloatVector) ((IntVector) ShortVector.fromMemorySegment(S8, w2, q, LE).convertShape(VectorOperators.S2I, I8, 0))
+                    .lanewise(VectorOperators.LSHL, sh).lanewise(VectorOperators.AND, m).reinterpretShape(F8, 0)).lanewise(VectorOperators.FMA, x0, u0);
+            s1 = ((FloatVector) ((IntVector) ShortVector.fromMemorySegment(S8, w, p + 16, LE).convertShape(VectorOperators.S2I, I8, 0))
+                    .lanewise(VectorOperators.LSHL, sh).lanewise(VectorOperators.AND, m).reinterpretShape(F8, 0)).lanewise(VectorOperators.FMA, x1, s1);
+            u1 = ((FloatVector) ((IntVector) ShortVector.fromMemorySegment(S8, w2, q + 16, LE).convertShape(VectorOperators.S2I, I8, 0))
+                    .lanewise(VectorOperators.LSHL, sh).lanewise(VectorOperators.AND, m).reinterpretShape(F8, 0)).lanewise(VectorOperators.FMA, x1, u1);
+            x0 = FloatVector.fromArray(F8, x, xo + i + 16);
+            x1 = FloatVector.fromArray(F8, x, xo + i + 24);
+            s2 = ((FloatVector) ((IntVector) ShortVector.fromMemorySegment(S8, w, p + 32, LE).convertShape(VectorOperators.S2I, I8, 0))
+                    .lanewise(VectorOperators.LSHL, sh).lanewise(VectorOperators.AND, m).reinterpretShape(F8, 0)).lanewise(VectorOperators.FMA, x0, s2);
+            u2 = ((FloatVector) ((IntVector) ShortVector.fromMemorySegment(S8, w2, q + 32, LE).convertShape(VectorOperators.S2I, I8, 0))
+                    .lanewise(VectorOperators.LSHL, sh).lanewise(VectorOperators.AND, m).reinterpretShape(F8, 0)).lanewise(VectorOperators.FMA, x0, u2);
+            s3 = ((FloatVector) ((IntVector) ShortVector.fromMemorySegment(S8, w, p + 48, LE).convertShape(VectorOperators.S2I, I8, 0))
+                    .lanewise(VectorOperators.LSHL, sh).lanewise(VectorOperators.AND, m).reinterpretShape(F8, 0)).lanewise(VectorOperators.FMA, x1, s3);
+            u3 = ((FloatVector) ((IntVector) ShortVector.fromMemorySegment(S8, w2, q + 48, LE).convertShape(VectorOperators.S2I, I8, 0))
+                    .lanewise(VectorOperators.LSHL, sh).lanewise(VectorOperators.AND, m).reinterpretShape(F8, 0)).lanewise(VectorOperators.FMA, x1, u3);
+        }
+        FloatVector v = s0.lanewise(VectorOperators.ADD, s2).lanewise(VectorOperators.ADD, s1.lanewise(VectorOperators.ADD, s3));
+        FloatVector u = u0.lanewise(VectorOperators.ADD, u2).lanewise(VectorOperators.ADD, u1.lanewise(VectorOperators.ADD, u3));
+        out[o] = finish(v.lane(0) + v.lane(4), v.lane(1) + v.lane(5), v.lane(2) + v.lane(6), v.lane(3) + v.lane(7), w, off, x, xo, i, n, bf16);
+        out2[o2] = finish(u.lane(0) + u.lane(4), u.lane(1) + u.lane(5), u.lane(2) + u.lane(6), u.lane(3) + u.lane(7), w2, off2, x, xo, i, n, bf16);
+    }
+
+    /** vec_dot's last steps from the lanes' pair sums {@code t_l = lane l + lane l+4}: their sum, then the leftovers from {@code i} in double. */
+    private static float finish(float t0, float t1, float t2, float t3, MemorySegment w, long off, float[] x, int xo, int i, int n, boolean bf16) {
+        double sum = bf16 ? (t0 + t2) + (t1 + t3) : (t0 + t1) + (t2 + t3);
+        for (; i < n; i++) sum += widened(w.get(QuantLayouts.I16, off + 2L * i), bf16) * x[xo + i]; // float products summed in double
+        return (float) sum;
+    }
+
+    /** One tinyBLAS output alone: row {@code w[off ..]} · {@code x[xo ..]} (n a multiple of 8), as {@link #gemm4x3} sums it. */
+    static float dotTiny(MemorySegment w, long off, float[] x, int xo, int n, boolean bf16) {
+        FloatVector a = FloatVector.zero(F8);
+        int sh = shift(bf16), m = mask(bf16);
+        for (int i = 0; i < n; i += 8) {
+            a = ((FloatVector) ((IntVector) ShortVector.fromMemorySegment(S8, w, off + 2L * i, LE).convertShape(VectorOperators.S2I, I8, 0))
+                    .lanewise(VectorOperators.LSHL, sh).lanewise(VectorOperators.AND, m).reinterpretShape(F8, 0))
+                    .lanewise(VectorOperators.FMA, FloatVector.fromArray(F8, x, xo + i), a);
+        }
+        return FloatKernels.hsum(a);
+    }
+
+    /** Four rows {@code w[off + j*rb ..]} widened into {@code dst[j*n ..]} (n a multiple of 8). */
+    static void widen4(MemorySegment w, long off, long rb, int n, float[] dst, boolean bf16) {
+        int sh = shift(bf16), m = mask(bf16);
+        for (int j = 0; j < 4; j++) {
+            long o = off + j * rb;
+            int d = j * n;
+            for (int i = 0; i < n; i += 8) {
+                ((FloatVector) ((IntVector) ShortVector.fromMemorySegment(S8, w, o + 2L * i, LE).convertShape(VectorOperators.S2I, I8, 0))
+                        .lanewise(VectorOperators.LSHL, sh).lanewise(VectorOperators.AND, m).reinterpretShape(F8, 0)).intoArray(dst, d + i);
+            }
+        }
+    }
+
+    /**
+     * tinyBLAS's outputs for four widened rows {@code wf[j*n ..]} and three tokens {@code x[xa ..]}, {@code x[xb ..]},
+     * {@code x[xc ..]} (n a multiple of 8): {@code out[oa + j]}, {@code out[ob + j]}, {@code out[oc + j]}. One
+     * accumulator per output over the whole row, as tinyBLAS's {@code gemm_bloc}; a token given twice is computed
+     * twice, for the last tile of a batch.
+     */
+    static void gemm4x3(float[] wf, int n, float[] x, int xa, int xb, int xc, float[] out, int oa, int ob, int oc) {
+        FloatVector a0 = FloatVector.zero(F8), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0,
+                c0 = a0, c1 = a0, c2 = a0, c3 = a0;
+        int n2 = 2 * n, n3 = 3 * n;
+        // the three tokens' vectors first, then each row's with its three multiply-adds: 12 accumulators + 3 + 1
+        // registers, which fit the 16 of AVX2 (tinyBLAS's own order of loads for these tiles)
+        for (int i = 0; i < n; i += 8) {
+            FloatVector xa0 = FloatVector.fromArray(F8, x, xa + i), xb0 = FloatVector.fromArray(F8, x, xb + i),
+                    xc0 = FloatVector.fromArray(F8, x, xc + i);
+            FloatVector w = FloatVector.fromArray(F8, wf, i);
+            a0 = w.lanewise(VectorOperators.FMA, xa0, a0);
+            b0 = w.lanewise(VectorOperators.FMA, xb0, b0);
+            c0 = w.lanewise(VectorOperators.FMA, xc0, c0);
+            w = FloatVector.fromArray(F8, wf, n + i);
+            a1 = w.lanewise(VectorOperators.FMA, xa0, a1);
+            b1 = w.lanewise(VectorOperators.FMA, xb0, b1);
+            c1 = w.lanewise(VectorOperators.FMA, xc0, c1);
+            w = FloatVector.fromArray(F8, wf, n2 + i);
+            a2 = w.lanewise(VectorOperators.FMA, xa0, a2);
+            b2 = w.lanewise(VectorOperators.FMA, xb0, b2);
+            c2 = w.lanewise(VectorOperators.FMA, xc0, c2);
+            w = FloatVector.fromArray(F8, wf, n3 + i);
+            a3 = w.lanewise(VectorOperators.FMA, xa0, a3);
+            b3 = w.lanewise(VectorOperators.FMA, xb0, b3);
+            c3 = w.lanewise(VectorOperators.FMA, xc0, c3);
+        }
+        out[oa] = FloatKernels.hsum(a0);
+        out[oa + 1] = FloatKernels.hsum(a1);
+        out[oa + 2] = FloatKernels.hsum(a2);
+        out[oa + 3] = FloatKernels.hsum(a3);
+        out[ob] = FloatKernels.hsum(b0);
+        out[ob + 1] = FloatKernels.hsum(b1);
+        out[ob + 2] = FloatKernels.hsum(b2);
+        out[ob + 3] = FloatKernels.hsum(b3);
+        out[oc] = FloatKernels.hsum(c0);
+        out[oc + 1] = FloatKernels.hsum(c1);
+        out[oc + 2] = FloatKernels.hsum(c2);
+        out[oc + 3] = FloatKernels.hsum(c3);
+    }
+}
