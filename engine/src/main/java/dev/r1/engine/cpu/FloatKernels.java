@@ -1,7 +1,5 @@
 package dev.r1.engine.cpu;
 
-import java.lang.foreign.MemorySegment;
-import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -25,25 +23,6 @@ public final class FloatKernels {
         }
         float s = hsum(acc0.add(acc1));
         for (; i < n; i++) s += a[aOff + i] * b[bOff + i];
-        return s;
-    }
-
-    /** F32 weights read straight from the mapping. */
-    public static float dot(MemorySegment w, long off, float[] b, int bOff, int n) {
-        FloatVector acc0 = FloatVector.zero(F), acc1 = acc0;
-        int i = 0;
-        for (; i <= n - 2 * L; i += 2 * L) {
-            acc0 = FloatVector.fromMemorySegment(F, w, off + 4L * i, ByteOrder.LITTLE_ENDIAN)
-                    .fma(FloatVector.fromArray(F, b, bOff + i), acc0);
-            acc1 = FloatVector.fromMemorySegment(F, w, off + 4L * (i + L), ByteOrder.LITTLE_ENDIAN)
-                    .fma(FloatVector.fromArray(F, b, bOff + i + L), acc1);
-        }
-        for (; i <= n - L; i += L) {
-            acc0 = FloatVector.fromMemorySegment(F, w, off + 4L * i, ByteOrder.LITTLE_ENDIAN)
-                    .fma(FloatVector.fromArray(F, b, bOff + i), acc0);
-        }
-        float s = hsum(acc0.add(acc1));
-        for (; i < n; i++) s += w.get(QuantLayouts.F32, off + 4L * i) * b[bOff + i];
         return s;
     }
 

@@ -9,8 +9,8 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * F16 and BF16 weights read straight from the mapping, in the float order of ggml's {@code haswell} library, so
- * the logits equal llama.cpp's there. ggml first rounds the activations to the weights' type (its
+ * F16, BF16 and F32 weights read straight from the mapping, in the float order of ggml's {@code haswell} library, so
+ * the logits equal llama.cpp's there. For the halves ggml first rounds the activations to the weights' type (its
  * {@code vec_dot_type}: {@code ggml_cpu_fp32_to_fp16}, RNE; {@code ggml_compute_fp32_to_bf16}, RNE with NaNs
  * kept quiet): {@link #round} does the same into floats, and every product of two halves is then exact in
  * float, so a multiply-add is the same float whether fused or not.
@@ -175,6 +175,66 @@ final class HalfKernels {
                         .lanewise(VectorOperators.LSHL, sh).lanewise(VectorOperators.AND, m).reinterpretShape(F8, 0)).intoArray(dst, d + i);
             }
         }
+    }
+
+    /**
+     * F32 rows, as ggml's {@code vec_dot_f32} at AVX2 adds them: {@link #dot}'s accumulators and F16's lane order
+     * ({@code GGML_F32x8_REDUCE}), but the sum kept in float and the leftovers added in float. The activations are
+     * used as they are (F32 is its own {@code vec_dot_type}); for prompts {@code Matmul} copies four rows for
+     * {@link #gemm4x3}, tinyBLAS's F32 order.
+     */
+    static float dotF32(MemorySegment w, long off, float[] x, int xo, int n) {
+        FloatVector s0 = FloatVector.zero(F8), s1 = s0, s2 = s0, s3 = s0;
+        int i = 0;
+        for (; i <= n - 32; i += 32) {
+            long p = off + 4L * i;
+            s0 = FloatVector.fromMemorySegment(F8, w, p, LE).lanewise(VectorOperators.FMA, FloatVector.fromArray(F8, x, xo + i), s0);
+            s1 = FloatVector.fromMemorySegment(F8, w, p + 32, LE).lanewise(VectorOperators.FMA, FloatVector.fromArray(F8, x, xo + i + 8), s1);
+            s2 = FloatVector.fromMemorySegment(F8, w, p + 64, LE).lanewise(VectorOperators.FMA, FloatVector.fromArray(F8, x, xo + i + 16), s2);
+            s3 = FloatVector.fromMemorySegment(F8, w, p + 96, LE).lanewise(VectorOperators.FMA, FloatVector.fromArray(F8, x, xo + i + 24), s3);
+        }
+        FloatVector v = s0.lanewise(VectorOperators.ADD, s2).lanewise(VectorOperators.ADD, s1.lanewise(VectorOperators.ADD, s3));
+        return finishF32(v.lane(0) + v.lane(4), v.lane(1) + v.lane(5), v.lane(2) + v.lane(6), v.lane(3) + v.lane(7), w, off, x, xo, i, n);
+    }
+
+    /** {@link #dotF32} of two rows, as {@link #dot2}. */
+    static void dot2F32(MemorySegment w, long off, MemorySegment w2, long off2, float[] x, int xo, int n, float[] out, int o, float[] out2, int o2) {
+        FloatVector s0 = FloatVector.zero(F8), s1 = s0, s2 = s0, s3 = s0, u0 = s0, u1 = s0, u2 = s0, u3 = s0;
+        int i = 0;
+        for (; i <= n - 32; i += 32) {
+            long p = off + 4L * i, q = off2 + 4L * i;
+            FloatVector x0 = FloatVector.fromArray(F8, x, xo + i), x1 = FloatVector.fromArray(F8, x, xo + i + 8);
+            s0 = FloatVector.fromMemorySegment(F8, w, p, LE).lanewise(VectorOperators.FMA, x0, s0);
+            u0 = FloatVector.fromMemorySegment(F8, w2, q, LE).lanewise(VectorOperators.FMA, x0, u0);
+            s1 = FloatVector.fromMemorySegment(F8, w, p + 32, LE).lanewise(VectorOperators.FMA, x1, s1);
+            u1 = FloatVector.fromMemorySegment(F8, w2, q + 32, LE).lanewise(VectorOperators.FMA, x1, u1);
+            x0 = FloatVector.fromArray(F8, x, xo + i + 16);
+            x1 = FloatVector.fromArray(F8, x, xo + i + 24);
+            s2 = FloatVector.fromMemorySegment(F8, w, p + 64, LE).lanewise(VectorOperators.FMA, x0, s2);
+            u2 = FloatVector.fromMemorySegment(F8, w2, q + 64, LE).lanewise(VectorOperators.FMA, x0, u2);
+            s3 = FloatVector.fromMemorySegment(F8, w, p + 96, LE).lanewise(VectorOperators.FMA, x1, s3);
+            u3 = FloatVector.fromMemorySegment(F8, w2, q + 96, LE).lanewise(VectorOperators.FMA, x1, u3);
+        }
+        FloatVector v = s0.lanewise(VectorOperators.ADD, s2).lanewise(VectorOperators.ADD, s1.lanewise(VectorOperators.ADD, s3));
+        FloatVector u = u0.lanewise(VectorOperators.ADD, u2).lanewise(VectorOperators.ADD, u1.lanewise(VectorOperators.ADD, u3));
+        out[o] = finishF32(v.lane(0) + v.lane(4), v.lane(1) + v.lane(5), v.lane(2) + v.lane(6), v.lane(3) + v.lane(7), w, off, x, xo, i, n);
+        out2[o2] = finishF32(u.lane(0) + u.lane(4), u.lane(1) + u.lane(5), u.lane(2) + u.lane(6), u.lane(3) + u.lane(7), w2, off2, x, xo, i, n);
+    }
+
+    /** vec_dot_f32's last steps: {@code (t0+t1)+(t2+t3)}, then the leftovers from {@code i}, in float. */
+    private static float finishF32(float t0, float t1, float t2, float t3, MemorySegment w, long off, float[] x, int xo, int i, int n) {
+        float sum = (t0 + t1) + (t2 + t3);
+        for (; i < n; i++) sum += w.get(QuantLayouts.F32, off + 4L * i) * x[xo + i];
+        return sum;
+    }
+
+    /** One tinyBLAS F32 output alone (n a multiple of 8), as {@link #gemm4x3} sums it. */
+    static float dotTinyF32(MemorySegment w, long off, float[] x, int xo, int n) {
+        FloatVector a = FloatVector.zero(F8);
+        for (int i = 0; i < n; i += 8) {
+            a = FloatVector.fromMemorySegment(F8, w, off + 4L * i, LE).lanewise(VectorOperators.FMA, FloatVector.fromArray(F8, x, xo + i), a);
+        }
+        return FloatKernels.hsum(a);
     }
 
     /**

@@ -103,7 +103,7 @@ public final class Matmul {
         gemmTokens = sequences ? 0 : n - n % 4;
         this.sequences = sequences;
         int cols = ws[0].cols();
-        boolean needF16 = false, needBF16 = false, allF16 = true, allBF16 = true;
+        boolean needF16 = false, needBF16 = false, allF16 = true, allBF16 = true, allF32 = true;
         boolean needQ8_1 = false, needQ8 = false, needSums = false, needPairs = false, needQ8K = false, needPacked = false, needSpreadK = false, anyPackedQ4 = false;
         int totalRows = 0;
         boolean allPackedQ4 = true, allPackedQ6K = true, allPackedQ6KGgml = true, allPackedQ4K = true, anyPackedQ4K = false;
@@ -126,6 +126,7 @@ public final class Matmul {
             needBF16 |= k == WeightMatrix.Kernel.BF16;
             allF16 &= k == WeightMatrix.Kernel.F16;
             allBF16 &= k == WeightMatrix.Kernel.BF16;
+            allF32 &= k == WeightMatrix.Kernel.F32;
             boolean x8 = q8x8(k);
             needPacked |= k == WeightMatrix.Kernel.Q4_0_X8 || x8;
             anyPackedQ4 |= k == WeightMatrix.Kernel.Q4_0_X8;
@@ -185,8 +186,8 @@ public final class Matmul {
                     : allPackedQ6KGgml ? ws[0].kernel() : allPackedQ5K ? WeightMatrix.Kernel.Q5_K_X8 : WeightMatrix.Kernel.Q4_K_X8);
             return;
         }
-        if (n == 1 && (allF16 || allBF16)) {
-            decodeHalf(ws, outs, totalRows, allBF16);
+        if (n == 1 && (allF16 || allBF16 || allF32)) {
+            decodeHalf(ws, outs, totalRows, allF32 ? x : allBF16 ? xbf : xh);
             return;
         }
         if (n == 1 && allQ4KOrQ6KGgml) {
@@ -320,16 +321,17 @@ public final class Matmul {
     }
 
     /**
-     * One token through F16 (or BF16) matrices, shared out as {@link #decodePacked} shares its groups: one contiguous
-     * share of the rows per worker, taken in pairs of rows half the share apart ({@link HalfKernels#dot2}), so each
-     * thread reads two streams. Row by row in chunks of 64 (the general path) the 1.5B F16 file's 82 MB of FFN
-     * rows streamed 26-29 GB/s on 2 threads, this way 34-46 (MatvecBench, Zen 4, session 36). Each row's result
-     * is {@link HalfKernels#dot}'s.
+     * One token through F16, BF16 or F32 matrices (all of one type), shared out as {@link #decodePacked} shares its
+     * groups: one contiguous share of the rows per worker, taken in pairs of rows half the share apart
+     * ({@link HalfKernels#dot2}), so each thread reads two streams. Row by row in chunks of 64 (the general path) the
+     * 1.5B F16 file's 82 MB of FFN rows streamed 26-29 GB/s on 2 threads, this way 38-42 (MatvecBench, Zen 4, session
+     * 36). Each row's result is its one-row kernel's ({@link HalfKernels#dot}, {@link HalfKernels#dotF32}); {@code xr}
+     * the activations as those read them.
      */
-    private void decodeHalf(WeightMatrix[] ws, float[][] outs, int totalRows, boolean bf16) {
+    private void decodeHalf(WeightMatrix[] ws, float[][] outs, int totalRows, float[] xr) {
         int[] first = new int[ws.length + 1];
         for (int i = 0; i < ws.length; i++) first[i + 1] = first[i] + ws[i].rows();
-        float[] xr = bf16 ? xbf : xh;
+        boolean f32 = ws[0].type() == GgmlType.F32, bf16 = ws[0].type() == GgmlType.BF16;
         int cols = ws[0].cols();
         cutShares(totalRows, true);
         pool.run((worker, workers) -> {
@@ -342,10 +344,11 @@ public final class Matmul {
                         WeightMatrix wa = ws[a];
                         if (j < r1) {
                             int b = matrixOf(first, j), rb = j - first[b];
-                            HalfKernels.dot2(wa.data(), ra * wa.rowBytes(), ws[b].data(), rb * ws[b].rowBytes(), xr, 0, cols, bf16,
-                                    outs[a], ra, outs[b], rb);
+                            if (f32) HalfKernels.dot2F32(wa.data(), ra * wa.rowBytes(), ws[b].data(), rb * ws[b].rowBytes(), xr, 0, cols, outs[a], ra, outs[b], rb);
+                            else HalfKernels.dot2(wa.data(), ra * wa.rowBytes(), ws[b].data(), rb * ws[b].rowBytes(), xr, 0, cols, bf16, outs[a], ra, outs[b], rb);
                         } else {
-                            outs[a][ra] = HalfKernels.dot(wa.data(), ra * wa.rowBytes(), xr, 0, cols, bf16);
+                            outs[a][ra] = f32 ? HalfKernels.dotF32(wa.data(), ra * wa.rowBytes(), xr, 0, cols)
+                                    : HalfKernels.dot(wa.data(), ra * wa.rowBytes(), xr, 0, cols, bf16);
                         }
                     }
                 }
@@ -922,17 +925,7 @@ public final class Matmul {
                 if (n == 1) rowsQ8_0(w, out, r0, r1, worker);
                 else rowsUnpacked(w, n, out, r0, r1, worker);
             }
-            case F32 -> {
-                if (n < 4) {
-                    for (int r = r0; r < r1; r++) {
-                        for (int t = 0; t < n; t++) out[t * rows + r] = FloatKernels.dot(w.data(), r * rb, x, t * cols, cols);
-                    }
-                } else {
-                    rowsDequantized(w, x, n, out, r0, r1, worker);
-                }
-            }
-            case F16 -> rowsHalf(w, xh, n, out, r0, r1, worker, false);
-            case BF16 -> rowsHalf(w, xbf, n, out, r0, r1, worker, true);
+            case F32, F16, BF16 -> rowsHalf(w, w.type() == GgmlType.F32 ? x : w.type() == GgmlType.BF16 ? xbf : xh, n, out, r0, r1, worker);
             case DEQUANTIZED -> rowsDequantized(w, x, n, out, r0, r1, worker);
         }
     }
@@ -948,16 +941,18 @@ public final class Matmul {
      * F16/BF16 rows ({@link HalfKernels}): llama.cpp's tinyBLAS order for a batch of one sequence's tokens where
      * ggml takes it (four rows widened once, then three tokens a pass), else its vec_dot per row and token.
      */
-    private void rowsHalf(WeightMatrix w, float[] xr, int n, float[] out, int r0, int r1, int worker, boolean bf16) {
+    private void rowsHalf(WeightMatrix w, float[] xr, int n, float[] out, int r0, int r1, int worker) {
         int cols = w.cols(), rows = w.rows();
         long rb = w.rowBytes();
         MemorySegment d = w.data();
+        boolean f32 = w.type() == GgmlType.F32, bf16 = w.type() == GgmlType.BF16;
         if (!sequences && HalfKernels.tiny(rows, cols, n)) {
             float[] wf = halfRows[worker];
             if (wf == null || wf.length < 4 * cols) halfRows[worker] = wf = new float[4 * cols];
             int q0 = Math.min(r1, (r0 + 3) & ~3), q1 = Math.max(q0, r1 & ~3);
             for (int r = q0; r < q1; r += 4) {
-                HalfKernels.widen4(d, r * rb, rb, cols, wf, bf16);
+                if (f32) for (int j = 0; j < 4; j++) MemorySegment.copy(d, QuantLayouts.F32, (r + j) * rb, wf, j * cols, cols);
+                else HalfKernels.widen4(d, r * rb, rb, cols, wf, bf16);
                 for (int t = 0; t < n; t += 3) {
                     int tb = Math.min(t + 1, n - 1), tc = Math.min(t + 2, n - 1);
                     HalfKernels.gemm4x3(wf, cols, xr, t * cols, tb * cols, tc * cols, out, t * rows + r, tb * rows + r, tc * rows + r);
@@ -966,12 +961,16 @@ public final class Matmul {
             // a chunk that does not start or end on a multiple of four rows: those rows alone, in the same order
             for (int r = r0; r < r1; r++) {
                 if (r >= q0 && r < q1) continue;
-                for (int t = 0; t < n; t++) out[t * rows + r] = HalfKernels.dotTiny(d, r * rb, xr, t * cols, cols, bf16);
+                for (int t = 0; t < n; t++) {
+                    out[t * rows + r] = f32 ? HalfKernels.dotTinyF32(d, r * rb, xr, t * cols, cols) : HalfKernels.dotTiny(d, r * rb, xr, t * cols, cols, bf16);
+                }
             }
             return;
         }
         for (int r = r0; r < r1; r++) {
-            for (int t = 0; t < n; t++) out[t * rows + r] = HalfKernels.dot(d, r * rb, xr, t * cols, cols, bf16);
+            for (int t = 0; t < n; t++) {
+                out[t * rows + r] = f32 ? HalfKernels.dotF32(d, r * rb, xr, t * cols, cols) : HalfKernels.dot(d, r * rb, xr, t * cols, cols, bf16);
+            }
         }
     }
 

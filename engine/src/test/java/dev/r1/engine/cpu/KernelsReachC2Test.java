@@ -135,8 +135,9 @@ class KernelsReachC2Test {
             case IQ4_NL_X8 -> Q8x8.NL_NIBBLES ? List.of(n == 1 ? "Q8x8::gemvNibbles2" : "Q8x8::gemvNibbles")
                     : Q8x8.NL_SHUFFLE ? (n == 1 ? List.of("Q8x8::gemvShuffle") : List.of("Q8x8::gemmShuffle2", "Q8x8::gemvShuffle"))
                     : List.of("Q8x8::gemvSum");
-            // F16/BF16 (HalfKernels, row-major): one token two rows a call; a prompt tinyBLAS's tiles; sequences vec_dot
+            // F16/BF16/F32 (HalfKernels, row-major): one token two rows a call; a prompt tinyBLAS's tiles; sequences vec_dot
             case F16, BF16 -> n == 1 ? List.of("HalfKernels::dot2", "HalfKernels::dot") : List.of("HalfKernels::widen4", "HalfKernels::gemm4x3");
+            case F32 -> n == 1 ? List.of("HalfKernels::dot2F32", "HalfKernels::dotF32") : List.of("HalfKernels::gemm4x3");
             default -> List.of();
         };
     }
@@ -150,7 +151,7 @@ class KernelsReachC2Test {
             float[] x = new float[5 * cols], out = new float[5 * rows];
             for (int i = 0; i < x.length; i++) x[i] = (float) r.nextGaussian();
             String[][] cases = {{"Q4_0", "w"}, {"Q4_K", "w"}, {"Q6_K", "w"}, {"Q6_K", "output.weight"}, {"Q5_K", "w"}, {"Q8_0", "w"}, {"Q5_1", "w"}, {"Q4_1", "w"}, {"IQ4_NL", "w"}, {"IQ4_XS", "w"}, {"Q3_K", "w"}, {"Q2_K", "w"},
-                    {"F16", "w"}, {"BF16", "w"}};
+                    {"F16", "w"}, {"BF16", "w"}, {"F32", "w"}};
             for (String[] c : cases) {
                 GgmlType type = GgmlType.valueOf(c[0]);
                 float[] f = new float[rows * cols];
@@ -159,7 +160,7 @@ class KernelsReachC2Test {
                 MemorySegment seg = Arena.global().allocate(bytes.length, 64);
                 seg.copyFrom(MemorySegment.ofArray(bytes));
                 WeightMatrix w = CpuBackend.prepare(c[1], type, rows, cols, seg, Arena.global(), pool);
-                boolean half = type == GgmlType.F16 || type == GgmlType.BF16; // read in place, never repacked
+                boolean half = type == GgmlType.F16 || type == GgmlType.BF16 || type == GgmlType.F32; // read in place, never repacked
                 if (w.packed() == null && !half) continue; // not repacked at this vector width
                 // enough calls for tier 3, then tier 4, of the kernels and of their loops
                 for (int i = 0; i < 3_000; i++) mm.multiply(x, 1, w, out);

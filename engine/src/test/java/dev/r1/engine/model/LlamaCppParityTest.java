@@ -36,9 +36,9 @@ import org.junit.jupiter.params.provider.CsvSource;
  * Q4_1, Q5_1 and tiny-llama Q8_0 were held to the tolerance until session 8: their attention inputs differed
  * now and then by a last bit, because RoPE took correctly rounded cosines and sines where ggml calls glibc's
  * {@code sinf}/{@code cosf} (which differ in ~1% of angles) and rotated without ggml's fused multiply-adds
- * ({@code GgmlRopeParityTest}). F16 and BF16 weights are exact since session 36 ({@code HalfKernels}: activations
- * rounded to the weights' type, ggml's vec_dot order for one token and llamafile's tinyBLAS order for a prompt); F32
- * weights meet unquantized activations through tinyBLAS too, whose order our F32 kernel does not follow (~1e-6). Q6_K over several super-blocks (Q6_K_WIDE) follows ggml's
+ * ({@code GgmlRopeParityTest}). F16, BF16 and F32 weights are exact since session 36 ({@code HalfKernels}: activations
+ * rounded to the weights' type as ggml's {@code vec_dot_type}, its vec_dot order for one token and llamafile's
+ * tinyBLAS order for a prompt); until then F32 and F16 were held to the tolerance (~1e-6). Q6_K over several super-blocks (Q6_K_WIDE) follows ggml's
  * eight float lanes since session 8 ({@code Q6Kx8#gemvGgml}); the output head keeps one sum per super-block.
  *
  * <p>The suite pins ggml's {@code haswell} library (R1_GGML_CPU, set by the build); a second run of this
@@ -69,7 +69,7 @@ class LlamaCppParityTest {
             "tiny-llama Q8_0", "tiny-qwen2 Q4_1", "tiny-qwen2 Q5_1", "tiny-llama Q4_1", "tiny-llama Q5_1",
             "tiny-qwen2 Q6_K_WIDE", "tiny-llama Q6_K_WIDE", "tiny-llama Q4_0_HD128", "tiny-qwen2 Q3_K_WIDE", "tiny-llama Q3_K_WIDE",
             "tiny-qwen2 IQ3_WIDE", "tiny-llama IQ3_WIDE", "tiny-qwen2 IQ2_WIDE", "tiny-llama IQ2_WIDE", "tiny-qwen2 IQ2S_WIDE", "tiny-llama IQ1_WIDE",
-            "tiny-qwen2 F16", "tiny-llama F16", "tiny-qwen2 BF16", "tiny-llama BF16");
+            "tiny-qwen2 F16", "tiny-llama F16", "tiny-qwen2 BF16", "tiny-llama BF16", "tiny-qwen2 F32", "tiny-llama F32", "tiny-qwen2 F32_HD128");
 
     static Function<TensorSpec, GgmlType> types(String mix) {
         return switch (mix) {
