@@ -5,7 +5,7 @@ package dev.r1.quantize;
  * is compiled for baseline x86-64 (SSE2 scalar float math, no FMA, no fast-math), which Java's strict
  * float arithmetic matches operation by operation as long as the expression order is kept.
  */
-final class Bits {
+public final class Bits {
     private Bits() {}
 
     /**
@@ -40,8 +40,8 @@ final class Bits {
     /** GGML_FP16_TO_FP32 (exact). */
     static float fp32(short h) { return Float.float16ToFloat(h); }
 
-    /** ggml's fp32 to bf16: round to nearest even on the top 16 bits; NaN made quiet. */
-    static short bf16(float f) {
+    /** ggml's fp32 to bf16: round to nearest even on the top 16 bits; NaN made quiet (also the CPU engine's BF16 activations). */
+    public static short bf16(float f) {
         int u = Float.floatToRawIntBits(f);
         if ((u & 0x7fffffff) > 0x7f800000) return (short) ((u >>> 16) | 64);
         return (short) ((u + (0x7fff + ((u >>> 16) & 1))) >>> 16);

@@ -78,9 +78,7 @@ final class HalfKernels {
 
     /** {@code ggml_compute_fp32_to_bf16} (NaNs made quiet, else round to nearest even), widened back. */
     static float roundBF16(float v) {
-        int u = Float.floatToRawIntBits(v);
-        int h = (u & 0x7fffffff) > 0x7f800000 ? (u >>> 16) | 64 : (u + (0x7fff + ((u >>> 16) & 1))) >>> 16;
-        return Float.intBitsToFloat(h << 16);
+        return Float.intBitsToFloat(dev.r1.quantize.Bits.bf16(v) << 16);
     }
 
     /** Row {@code w[off ..]} (n halves) · the rounded activations {@code x[xo ..]}, in ggml's vec_dot order. */

@@ -58,7 +58,7 @@ public final class Matmul {
     private int gemmTokens; // tokens [0, gemmTokens) of the current multiply take ggml's gemm grain (Q4Kx8)
     private boolean sequences; // the current multiply's tokens are of different sequences (see multiply)
     private float[] xh = new float[0], xbf = new float[0]; // activations rounded to F16 / BF16 (HalfKernels.round)
-    private final float[][] halfRows; // four F16/BF16 rows widened, per worker (HalfKernels.widen4)
+    private final float[][] halfRows; // four F16/BF16/F32 rows as floats, per worker (HalfKernels.gemm4x3)
 
     public Matmul(Parallel pool) {
         this.pool = pool;
@@ -187,7 +187,7 @@ public final class Matmul {
             return;
         }
         if (n == 1 && (allF16 || allBF16 || allF32)) {
-            decodeHalf(ws, outs, totalRows, allF32 ? x : allBF16 ? xbf : xh);
+            decodeHalf(ws, outs, totalRows, halfActivations(ws[0].type(), x));
             return;
         }
         if (n == 1 && allQ4KOrQ6KGgml) {
@@ -925,7 +925,7 @@ public final class Matmul {
                 if (n == 1) rowsQ8_0(w, out, r0, r1, worker);
                 else rowsUnpacked(w, n, out, r0, r1, worker);
             }
-            case F32, F16, BF16 -> rowsHalf(w, w.type() == GgmlType.F32 ? x : w.type() == GgmlType.BF16 ? xbf : xh, n, out, r0, r1, worker);
+            case F32, F16, BF16 -> rowsHalf(w, halfActivations(w.type(), x), n, out, r0, r1, worker);
             case DEQUANTIZED -> rowsDequantized(w, x, n, out, r0, r1, worker);
         }
     }
@@ -937,9 +937,14 @@ public final class Matmul {
         return dst;
     }
 
+    /** The activations {@link HalfKernels} reads for weights of type {@code t}: rounded for the halves, {@code x} for F32. */
+    private float[] halfActivations(GgmlType t, float[] x) {
+        return t == GgmlType.F32 ? x : t == GgmlType.BF16 ? xbf : xh;
+    }
+
     /**
-     * F16/BF16 rows ({@link HalfKernels}): llama.cpp's tinyBLAS order for a batch of one sequence's tokens where
-     * ggml takes it (four rows widened once, then three tokens a pass), else its vec_dot per row and token.
+     * F16/BF16/F32 rows ({@link HalfKernels}): llama.cpp's tinyBLAS order for a batch of one sequence's tokens where
+     * ggml takes it (four rows widened or copied once, then three tokens a pass), else its vec_dot per row and token.
      */
     private void rowsHalf(WeightMatrix w, float[] xr, int n, float[] out, int r0, int r1, int worker) {
         int cols = w.cols(), rows = w.rows();
