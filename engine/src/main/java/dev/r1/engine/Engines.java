@@ -156,7 +156,7 @@ public final class Engines {
      * sizes: those that store a byte per value ({@code Q8x8}: Q4_1 1.8x, or 1x in 4 bits, {@code Q8x8.Q41_NIBBLES}; Q5_0 1.55x, Q5_1 1.5x, IQ4_NL 1.9x, or 1x
      * where it stays in 4 bits, {@code Q8x8.NL_NIBBLES} / {@code NL_SHUFFLE}; IQ4_XS 1.03x in 4 bits, or 2.03x in Q6_K's byte layout; in 4 bits IQ2_XXS, IQ3_XXS and
      * IQ3_S grow 2.1x, 1.42x and 1.27x; Q3_K in Q6_K's layout 2.5x, or in 4
-     * bits 1.35x; Q2_K in 2 bits 1.24x), Q6_K's and Q5_K's; the others keep their size.
+     * bits 1.35x; Q2_K in 2 bits 1.0x since session 37, 1.24x before), Q6_K's and Q5_K's; the others keep their size.
      */
     static double resident(dev.r1.models.tensor.GgmlType type, String name) {
         // Q6_K in ggml's lanes (all but the head) in 6 bits where Q6Kx6 is on, the head a byte a value

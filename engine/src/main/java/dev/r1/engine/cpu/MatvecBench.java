@@ -29,6 +29,8 @@ public final class MatvecBench {
             seg.set(QuantLayouts.I16, b, d);
             // dmin (Q4_K, Q5_K) or m (Q4_1, Q5_1) finite: a random f16 may be NaN, and such a matrix is not repacked
             if (type == GgmlType.Q4_K || type == GgmlType.Q5_K || type == GgmlType.Q4_1 || type == GgmlType.Q5_1) seg.set(QuantLayouts.I16, b + 2, d);
+            // Q2_K keeps d and dmin at the block's end (bytes 80, 82), and its repacked kernel widens them as f16: finite
+            if (type == GgmlType.Q2_K) for (int at : new int[] {80, 82}) seg.set(QuantLayouts.I16, b + at, d);
         }
         try (Parallel pool = new Parallel(threads)) {
             // laid out as the engine runs it (repacked where CpuBackend repacks)

@@ -14,12 +14,15 @@ import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Q2_K weights repacked in 2 bits on 512-bit machines: per super-block the R {@code d} and the R {@code dmin} as f32,
- * the 16 sub-block scales and then the 16 mins as {@code [sub-block][row]} bytes (0..15), then each chunk of 32 values
+ * Q2_K weights repacked in 2 bits: per super-block the R f16 {@code d} and the R f16 {@code dmin}, the 16
+ * sub-blocks' scale-and-min bytes as the file has them (scale in the low nibble, min in the high) as
+ * {@code [sub-block][row]}, then each chunk of 32 values
  * (0..3) in two 32-bit words per row ({@link Q4x8#words} with 2-bit fields: word k holds element pairs 8k..8k+7, pair p
- * at bits 2p of its two 16-bit halves, so a shift and a mask give an element pair of every row, as a nibble word does). 104·R bytes per super-block against the file's 84·R (1.24x); the row-major kernel
- * ({@link KQuants2#dotQ2_K}) ran at 0.2-0.3x ggml's speed, and the first form of this one, in nibble words (168·R bytes),
- * at 0.66x: memory, not arithmetic, was the difference.
+ * at bits 2p of its two 16-bit halves, so a shift and a mask give an element pair of every row, as a nibble word does).
+ * 84·R bytes per super-block, the file's own size: the row-major kernel ({@link KQuants2#dotQ2_K}) ran at 0.2-0.3x
+ * ggml's speed, the first form of this one, in nibble words (168·R bytes), at 0.66x, and the second, with d and dmin
+ * as f32 and scales and mins a byte each (104·R, 1.24x), decoded at 0.80x llama.cpp's speed on a Sapphire Rapids
+ * machine whose decoding is bound by memory (session 37): memory, not arithmetic, was the difference each time.
  *
  * <p>Per row ggml's AVX2 {@code vec_dot_q2_K_q8_K} order, per super-block and lane k: first
  * {@code acc_k = fma(min_2k·bsum_2k + min_2k+1·bsum_2k+1, -d_a·dmin, acc_k)} (the activations' sums of 16), then
@@ -38,7 +41,7 @@ public final class Q2Kx4 {
     /** Shift counts as immediates: {@link Q5Kx8#IMM}. */
     static final boolean IMM = VectorWidths.immediateShifts();
     static final int QK = KQuants.QK;
-    private static final int DMIN = 4 * R, SC = 8 * R, MINS = 24 * R, VALUES = 40 * R;
+    private static final int DMIN = 2 * R, SM = 4 * R, VALUES = 20 * R;
     /** Bytes per group per super-block. */
     public static final int BLOCK = VALUES + QK / 4 * R;
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
@@ -53,11 +56,16 @@ public final class Q2Kx4 {
 
     public static long bytes(int rows, int cols) { return (long) rows / R * (cols / QK) * BLOCK; }
 
-    /** Repacks a Q2_K matrix into {@code arena}, groups of rows spread over {@code pool}. */
+    /**
+     * Repacks a Q2_K matrix into {@code arena}, groups of rows spread over {@code pool}; null when a {@code d} or
+     * {@code dmin} is infinite or NaN (the kernel's f16 conversion handles finite values only; such a matrix keeps the
+     * row-major kernel).
+     */
     public static MemorySegment repack(MemorySegment src, int rows, int cols, Arena arena, Parallel pool) {
         int sbs = cols / QK, groups = rows / R, in = Q2_KType.TYPE_SIZE;
         long rowBytes = (long) sbs * in;
         MemorySegment dst = arena.allocate((long) groups * sbs * BLOCK, 64);
+        boolean[] bad = new boolean[1];
         pool.forRange(groups, 1, (g0, g1) -> {
             byte[] b = new byte[in], out = new byte[BLOCK];
             int[] nib = new int[32];
@@ -65,17 +73,12 @@ public final class Q2Kx4 {
                 for (int s = 0; s < sbs; s++) {
                     for (int r = 0; r < R; r++) {
                         MemorySegment.copy(src, ValueLayout.JAVA_BYTE, ((long) g * R + r) * rowBytes + (long) s * in, b, 0, in);
-                        int d = Float.floatToRawIntBits(Float.float16ToFloat((short) ((b[Q2_KType.OFF_D] & 0xFF) | b[Q2_KType.OFF_D + 1] << 8)));
-                        int dm = Float.floatToRawIntBits(Float.float16ToFloat((short) ((b[Q2_KType.OFF_DMIN] & 0xFF) | b[Q2_KType.OFF_DMIN + 1] << 8)));
-                        for (int k = 0; k < 4; k++) {
-                            out[4 * r + k] = (byte) (d >> 8 * k);
-                            out[DMIN + 4 * r + k] = (byte) (dm >> 8 * k);
-                        }
-                        for (int j = 0; j < 16; j++) {
-                            int sm = b[Q2_KType.OFF_SCALES + j] & 0xFF;
-                            out[SC + j * R + r] = (byte) (sm & 0x0F);
-                            out[MINS + j * R + r] = (byte) (sm >>> 4);
-                        }
+                        if ((b[Q2_KType.OFF_D + 1] & 0x7c) == 0x7c || (b[Q2_KType.OFF_DMIN + 1] & 0x7c) == 0x7c) bad[0] = true;
+                        out[2 * r] = b[Q2_KType.OFF_D];
+                        out[2 * r + 1] = b[Q2_KType.OFF_D + 1];
+                        out[DMIN + 2 * r] = b[Q2_KType.OFF_DMIN];
+                        out[DMIN + 2 * r + 1] = b[Q2_KType.OFF_DMIN + 1];
+                        for (int j = 0; j < 16; j++) out[SM + j * R + r] = b[Q2_KType.OFF_SCALES + j]; // scale | min << 4, as the file
                         for (int c = 0; c < 8; c++) {
                             for (int e = 0; e < 32; e++) {
                                 int sub = 2 * c + e / 16, l = e % 16; // element 16·sub + l, as Q2_KType lays it out
@@ -89,7 +92,7 @@ public final class Q2Kx4 {
                 }
             }
         });
-        return dst;
+        return bad[0] ? null : dst;
     }
 
     /**
@@ -103,43 +106,62 @@ public final class Q2Kx4 {
         ShortVector LOW2 = ShortVector.broadcast(S16, (short) 3);
         // one shift count (each field shifted from the last): seven count vectors and the sixteen lanes took more than
         // AVX2's sixteen registers; immediates where they are safe (Q5Kx8.IMM)
-        IntVector C2 = IntVector.broadcast(I32, 2), C16 = IntVector.broadcast(I32, 16);
+        IntVector C2 = IntVector.broadcast(I32, 2), C16 = IntVector.broadcast(I32, 16), C4 = IntVector.broadcast(I32, 4), C13 = IntVector.broadcast(I32, 13);
+        IntVector C15 = IntVector.broadcast(I32, 15), HMASK = IntVector.broadcast(I32, 0x8FFFFFFF);
+        FloatVector HSCALE = FloatVector.broadcast(F32, 0x1p112f);
         FloatVector l0 = FloatVector.zero(F32), l1 = l0, l2 = l0, l3 = l0, l4 = l0, l5 = l0, l6 = l0, l7 = l0;
         for (int s = 0; s < sbs; s++) {
             long bo = off + (long) s * BLOCK;
             float dy = d[dOff + s];
             int b = bOff + 16 * s;
             // ggml: dmin = -y.d · dmin_w, and the mins' fma comes first
-            FloatVector dm = FloatVector.broadcast(F32, -dy).lanewise(VectorOperators.MUL, FloatVector.fromMemorySegment(F32, w, bo + DMIN, LE));
-            l0 = ((FloatVector) ((IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + MINS + (long) R * 0, LE).convertShape(VectorOperators.B2I, I32, 0)).lanewise(VectorOperators.MUL, IntVector.broadcast(I32, bs[b + 0]))
-                    .lanewise(VectorOperators.ADD, ((IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + MINS + (long) R * 1, LE).convertShape(VectorOperators.B2I, I32, 0)).lanewise(VectorOperators.MUL, IntVector.broadcast(I32, bs[b + 1])))
+            // the R f16 dmin (then d) widened as Q4Kx8's kernels do: the first R of one S16 load
+            IntVector h = (IntVector) ShortVector.fromMemorySegment(S16, w, bo + DMIN, LE).convertShape(VectorOperators.S2I, I32, 0);
+            FloatVector dm = FloatVector.broadcast(F32, -dy).lanewise(VectorOperators.MUL, ((FloatVector) h.lanewise(VectorOperators.LSHL, C13)
+                    .lanewise(VectorOperators.AND, HMASK).reinterpretShape(F32, 0)).lanewise(VectorOperators.MUL, HSCALE));
+            // the mins: the high nibbles of the sub-blocks' bytes (shift counts as vectors outside the sub-blocks' loop: C1's
+            // register limit, which a method with both forms of every shift passed on AVX2 machines)
+            IntVector m0, m1;
+            m0 = ((IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + SM + (long) R * 0, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I32, 0)).lanewise(VectorOperators.LSHR, C4);
+            m1 = ((IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + SM + (long) R * 1, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I32, 0)).lanewise(VectorOperators.LSHR, C4);
+            l0 = ((FloatVector) m0.lanewise(VectorOperators.MUL, IntVector.broadcast(I32, bs[b + 0])).lanewise(VectorOperators.ADD, m1.lanewise(VectorOperators.MUL, IntVector.broadcast(I32, bs[b + 1])))
                     .convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.FMA, dm, l0);
-            l1 = ((FloatVector) ((IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + MINS + (long) R * 2, LE).convertShape(VectorOperators.B2I, I32, 0)).lanewise(VectorOperators.MUL, IntVector.broadcast(I32, bs[b + 2]))
-                    .lanewise(VectorOperators.ADD, ((IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + MINS + (long) R * 3, LE).convertShape(VectorOperators.B2I, I32, 0)).lanewise(VectorOperators.MUL, IntVector.broadcast(I32, bs[b + 3])))
+            m0 = ((IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + SM + (long) R * 2, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I32, 0)).lanewise(VectorOperators.LSHR, C4);
+            m1 = ((IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + SM + (long) R * 3, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I32, 0)).lanewise(VectorOperators.LSHR, C4);
+            l1 = ((FloatVector) m0.lanewise(VectorOperators.MUL, IntVector.broadcast(I32, bs[b + 2])).lanewise(VectorOperators.ADD, m1.lanewise(VectorOperators.MUL, IntVector.broadcast(I32, bs[b + 3])))
                     .convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.FMA, dm, l1);
-            l2 = ((FloatVector) ((IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + MINS + (long) R * 4, LE).convertShape(VectorOperators.B2I, I32, 0)).lanewise(VectorOperators.MUL, IntVector.broadcast(I32, bs[b + 4]))
-                    .lanewise(VectorOperators.ADD, ((IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + MINS + (long) R * 5, LE).convertShape(VectorOperators.B2I, I32, 0)).lanewise(VectorOperators.MUL, IntVector.broadcast(I32, bs[b + 5])))
+            m0 = ((IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + SM + (long) R * 4, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I32, 0)).lanewise(VectorOperators.LSHR, C4);
+            m1 = ((IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + SM + (long) R * 5, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I32, 0)).lanewise(VectorOperators.LSHR, C4);
+            l2 = ((FloatVector) m0.lanewise(VectorOperators.MUL, IntVector.broadcast(I32, bs[b + 4])).lanewise(VectorOperators.ADD, m1.lanewise(VectorOperators.MUL, IntVector.broadcast(I32, bs[b + 5])))
                     .convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.FMA, dm, l2);
-            l3 = ((FloatVector) ((IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + MINS + (long) R * 6, LE).convertShape(VectorOperators.B2I, I32, 0)).lanewise(VectorOperators.MUL, IntVector.broadcast(I32, bs[b + 6]))
-                    .lanewise(VectorOperators.ADD, ((IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + MINS + (long) R * 7, LE).convertShape(VectorOperators.B2I, I32, 0)).lanewise(VectorOperators.MUL, IntVector.broadcast(I32, bs[b + 7])))
+            m0 = ((IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + SM + (long) R * 6, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I32, 0)).lanewise(VectorOperators.LSHR, C4);
+            m1 = ((IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + SM + (long) R * 7, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I32, 0)).lanewise(VectorOperators.LSHR, C4);
+            l3 = ((FloatVector) m0.lanewise(VectorOperators.MUL, IntVector.broadcast(I32, bs[b + 6])).lanewise(VectorOperators.ADD, m1.lanewise(VectorOperators.MUL, IntVector.broadcast(I32, bs[b + 7])))
                     .convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.FMA, dm, l3);
-            l4 = ((FloatVector) ((IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + MINS + (long) R * 8, LE).convertShape(VectorOperators.B2I, I32, 0)).lanewise(VectorOperators.MUL, IntVector.broadcast(I32, bs[b + 8]))
-                    .lanewise(VectorOperators.ADD, ((IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + MINS + (long) R * 9, LE).convertShape(VectorOperators.B2I, I32, 0)).lanewise(VectorOperators.MUL, IntVector.broadcast(I32, bs[b + 9])))
+            m0 = ((IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + SM + (long) R * 8, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I32, 0)).lanewise(VectorOperators.LSHR, C4);
+            m1 = ((IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + SM + (long) R * 9, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I32, 0)).lanewise(VectorOperators.LSHR, C4);
+            l4 = ((FloatVector) m0.lanewise(VectorOperators.MUL, IntVector.broadcast(I32, bs[b + 8])).lanewise(VectorOperators.ADD, m1.lanewise(VectorOperators.MUL, IntVector.broadcast(I32, bs[b + 9])))
                     .convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.FMA, dm, l4);
-            l5 = ((FloatVector) ((IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + MINS + (long) R * 10, LE).convertShape(VectorOperators.B2I, I32, 0)).lanewise(VectorOperators.MUL, IntVector.broadcast(I32, bs[b + 10]))
-                    .lanewise(VectorOperators.ADD, ((IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + MINS + (long) R * 11, LE).convertShape(VectorOperators.B2I, I32, 0)).lanewise(VectorOperators.MUL, IntVector.broadcast(I32, bs[b + 11])))
+            m0 = ((IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + SM + (long) R * 10, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I32, 0)).lanewise(VectorOperators.LSHR, C4);
+            m1 = ((IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + SM + (long) R * 11, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I32, 0)).lanewise(VectorOperators.LSHR, C4);
+            l5 = ((FloatVector) m0.lanewise(VectorOperators.MUL, IntVector.broadcast(I32, bs[b + 10])).lanewise(VectorOperators.ADD, m1.lanewise(VectorOperators.MUL, IntVector.broadcast(I32, bs[b + 11])))
                     .convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.FMA, dm, l5);
-            l6 = ((FloatVector) ((IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + MINS + (long) R * 12, LE).convertShape(VectorOperators.B2I, I32, 0)).lanewise(VectorOperators.MUL, IntVector.broadcast(I32, bs[b + 12]))
-                    .lanewise(VectorOperators.ADD, ((IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + MINS + (long) R * 13, LE).convertShape(VectorOperators.B2I, I32, 0)).lanewise(VectorOperators.MUL, IntVector.broadcast(I32, bs[b + 13])))
+            m0 = ((IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + SM + (long) R * 12, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I32, 0)).lanewise(VectorOperators.LSHR, C4);
+            m1 = ((IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + SM + (long) R * 13, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I32, 0)).lanewise(VectorOperators.LSHR, C4);
+            l6 = ((FloatVector) m0.lanewise(VectorOperators.MUL, IntVector.broadcast(I32, bs[b + 12])).lanewise(VectorOperators.ADD, m1.lanewise(VectorOperators.MUL, IntVector.broadcast(I32, bs[b + 13])))
                     .convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.FMA, dm, l6);
-            l7 = ((FloatVector) ((IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + MINS + (long) R * 14, LE).convertShape(VectorOperators.B2I, I32, 0)).lanewise(VectorOperators.MUL, IntVector.broadcast(I32, bs[b + 14]))
-                    .lanewise(VectorOperators.ADD, ((IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + MINS + (long) R * 15, LE).convertShape(VectorOperators.B2I, I32, 0)).lanewise(VectorOperators.MUL, IntVector.broadcast(I32, bs[b + 15])))
+            m0 = ((IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + SM + (long) R * 14, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I32, 0)).lanewise(VectorOperators.LSHR, C4);
+            m1 = ((IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + SM + (long) R * 15, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I32, 0)).lanewise(VectorOperators.LSHR, C4);
+            l7 = ((FloatVector) m0.lanewise(VectorOperators.MUL, IntVector.broadcast(I32, bs[b + 14])).lanewise(VectorOperators.ADD, m1.lanewise(VectorOperators.MUL, IntVector.broadcast(I32, bs[b + 15])))
                     .convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.FMA, dm, l7);
-            FloatVector dv = FloatVector.broadcast(F32, dy).lanewise(VectorOperators.MUL, FloatVector.fromMemorySegment(F32, w, bo, LE));
+            h = (IntVector) ShortVector.fromMemorySegment(S16, w, bo, LE).convertShape(VectorOperators.S2I, I32, 0);
+            FloatVector dv = FloatVector.broadcast(F32, dy).lanewise(VectorOperators.MUL, ((FloatVector) h.lanewise(VectorOperators.LSHL, C13)
+                    .lanewise(VectorOperators.AND, HMASK).reinterpretShape(F32, 0)).lanewise(VectorOperators.MUL, HSCALE));
             IntVector a0 = IntVector.zero(I32), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
             for (int c = 0; c < 8; c++) {
-                IntVector sa = (IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + SC + (long) R * (2 * c), LE).convertShape(VectorOperators.B2I, I32, 0);
-                IntVector sb = (IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + SC + (long) R * (2 * c + 1), LE).convertShape(VectorOperators.B2I, I32, 0);
+                // the scales: the low nibbles
+                IntVector sa = ((IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + SM + (long) R * (2 * c), LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I32, 0)).lanewise(VectorOperators.AND, C15);
+                IntVector sb = ((IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + SM + (long) R * (2 * c + 1), LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I32, 0)).lanewise(VectorOperators.AND, C15);
                 long wo = bo + VALUES + 8L * R * c;
                 int qb = qiOff + s * (QK / 2) + 16 * c;
                 ShortVector v;

@@ -371,6 +371,13 @@ class MatmulTest {
         }
         sameAsRowMajor(GgmlType.Q2_K, rows, cols, c.w.data(), extreme, WeightMatrix.Kernel.Q2_K_X4,
                 data -> Q2Kx4.repack(data, rows, cols, java.lang.foreign.Arena.ofAuto(), POOL), 96);
+        // d and dmin stay f16, widened by the kernel for finite values only: a matrix with another keeps the row-major kernel
+        MemorySegment copy = java.lang.foreign.Arena.ofAuto().allocate(c.w.data().byteSize());
+        for (int at : new int[] {80, 82}) { // +inf d, then NaN dmin, row 3, second super-block
+            copy.copyFrom(c.w.data());
+            copy.set(QuantLayouts.I16, 3L * (cols / 256) * 84 + 84 + at, (short) (at == 80 ? 0x7c00 : 0x7e00));
+            assertTrue(Q2Kx4.repack(copy, rows, cols, java.lang.foreign.Arena.ofAuto(), POOL) == null, "offset " + at);
+        }
     }
 
     /**
