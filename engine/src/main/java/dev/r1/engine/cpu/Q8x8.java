@@ -320,7 +320,9 @@ public final class Q8x8 {
     /**
      * {@link #gemvMin} on Q4_1 kept in 4 bits ({@link #Q41_NIBBLES}): slice {@code sl}'s 16-bit lanes hold element
      * pairs {@code 4sl .. 4sl+3} of every row as nibbles (Q4x8's words), a shift and a mask give one pair, so ggml's
-     * lane k (pairs 2k, 2k+1) comes from one slice; the same integers and float operations as {@code gemvMin}.
+     * lane k (pairs 2k, 2k+1) comes from one slice; the same integers and float operations as {@code gemvMin}. A
+     * lane's two 16-bit halves are added as {@code (v + (v << 16)) >> 16}, their sum modulo 2^16, which is exact (four
+     * products of at most 15·128) and one instruction fewer than widening each half.
      */
     static void gemvMinNibbles(MemorySegment w, long off, int blocks, int[] qi, int qiOff, float[] d, float[] s, int dOff,
                                float[] out, int o) {
@@ -347,31 +349,31 @@ public final class Q8x8 {
             x = ShortVector.fromMemorySegment(S16, w, vo + 0L * R, LE);
             v = (IntVector) x.lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 0]).reinterpretShape(S16, 0)))
                     .lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) x.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 1]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
-            l0 = dv.lanewise(VectorOperators.FMA, (FloatVector) v.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.ASHR, C16)).convertShape(VectorOperators.I2F, F32, 0), l0);
+            l0 = dv.lanewise(VectorOperators.FMA, (FloatVector) v.lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.LSHL, C16)).lanewise(VectorOperators.ASHR, C16).convertShape(VectorOperators.I2F, F32, 0), l0);
             v = (IntVector) ((ShortVector) ((IntVector) x.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C8).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 2]).reinterpretShape(S16, 0)))
                     .lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) x.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C12).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 3]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
-            l1 = dv.lanewise(VectorOperators.FMA, (FloatVector) v.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.ASHR, C16)).convertShape(VectorOperators.I2F, F32, 0), l1);
+            l1 = dv.lanewise(VectorOperators.FMA, (FloatVector) v.lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.LSHL, C16)).lanewise(VectorOperators.ASHR, C16).convertShape(VectorOperators.I2F, F32, 0), l1);
             x = ShortVector.fromMemorySegment(S16, w, vo + 4L * R, LE);
             v = (IntVector) x.lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 4]).reinterpretShape(S16, 0)))
                     .lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) x.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 5]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
-            l2 = dv.lanewise(VectorOperators.FMA, (FloatVector) v.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.ASHR, C16)).convertShape(VectorOperators.I2F, F32, 0), l2);
+            l2 = dv.lanewise(VectorOperators.FMA, (FloatVector) v.lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.LSHL, C16)).lanewise(VectorOperators.ASHR, C16).convertShape(VectorOperators.I2F, F32, 0), l2);
             v = (IntVector) ((ShortVector) ((IntVector) x.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C8).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 6]).reinterpretShape(S16, 0)))
                     .lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) x.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C12).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 7]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
-            l3 = dv.lanewise(VectorOperators.FMA, (FloatVector) v.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.ASHR, C16)).convertShape(VectorOperators.I2F, F32, 0), l3);
+            l3 = dv.lanewise(VectorOperators.FMA, (FloatVector) v.lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.LSHL, C16)).lanewise(VectorOperators.ASHR, C16).convertShape(VectorOperators.I2F, F32, 0), l3);
             x = ShortVector.fromMemorySegment(S16, w, vo + 8L * R, LE);
             v = (IntVector) x.lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 8]).reinterpretShape(S16, 0)))
                     .lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) x.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 9]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
-            l4 = dv.lanewise(VectorOperators.FMA, (FloatVector) v.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.ASHR, C16)).convertShape(VectorOperators.I2F, F32, 0), l4);
+            l4 = dv.lanewise(VectorOperators.FMA, (FloatVector) v.lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.LSHL, C16)).lanewise(VectorOperators.ASHR, C16).convertShape(VectorOperators.I2F, F32, 0), l4);
             v = (IntVector) ((ShortVector) ((IntVector) x.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C8).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 10]).reinterpretShape(S16, 0)))
                     .lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) x.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C12).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 11]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
-            l5 = dv.lanewise(VectorOperators.FMA, (FloatVector) v.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.ASHR, C16)).convertShape(VectorOperators.I2F, F32, 0), l5);
+            l5 = dv.lanewise(VectorOperators.FMA, (FloatVector) v.lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.LSHL, C16)).lanewise(VectorOperators.ASHR, C16).convertShape(VectorOperators.I2F, F32, 0), l5);
             x = ShortVector.fromMemorySegment(S16, w, vo + 12L * R, LE);
             v = (IntVector) x.lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 12]).reinterpretShape(S16, 0)))
                     .lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) x.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 13]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
-            l6 = dv.lanewise(VectorOperators.FMA, (FloatVector) v.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.ASHR, C16)).convertShape(VectorOperators.I2F, F32, 0), l6);
+            l6 = dv.lanewise(VectorOperators.FMA, (FloatVector) v.lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.LSHL, C16)).lanewise(VectorOperators.ASHR, C16).convertShape(VectorOperators.I2F, F32, 0), l6);
             v = (IntVector) ((ShortVector) ((IntVector) x.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C8).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 14]).reinterpretShape(S16, 0)))
                     .lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) x.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C12).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 15]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
-            l7 = dv.lanewise(VectorOperators.FMA, (FloatVector) v.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.ASHR, C16)).convertShape(VectorOperators.I2F, F32, 0), l7);
+            l7 = dv.lanewise(VectorOperators.FMA, (FloatVector) v.lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.LSHL, C16)).lanewise(VectorOperators.ASHR, C16).convertShape(VectorOperators.I2F, F32, 0), l7);
         }
         FloatVector NEG0 = FloatVector.broadcast(F32, -0.0f);
         NEG0.lanewise(VectorOperators.ADD, l0.lanewise(VectorOperators.ADD, l4).lanewise(VectorOperators.ADD, l2.lanewise(VectorOperators.ADD, l6))
