@@ -39,6 +39,26 @@ public final class Engines {
             dev.r1.models.tensor.GgmlType.IQ1_S, dev.r1.models.tensor.GgmlType.IQ1_M);
 
     /**
+     * Whether llama.cpp prefills with AMX here: the CPU has AMX-INT8, so ggml loads its {@code sapphirerapids} library
+     * (unless {@code R1_GGML_CPU} names another variant), whose AMX tiles multiply int8 blocks 16x16 at a time and the
+     * Vector API cannot reach.
+     */
+    public static final boolean LLAMA_AMX = llamaAmx(System.getenv("R1_GGML_CPU"), cpuFlags());
+
+    /**
+     * The types llama.cpp's AMX library prefills several times faster than the Java engine, measured on a Sapphire
+     * Rapids-class machine (2 vCPU, session 37, 1.5B files, prompt 32): Java's prefill 0.35x llama.cpp's for Q4_0, 0.24x
+     * Q4_1, 0.19x Q8_0, 0.22-0.24x Q5_K, 0.30x Q6_K, 0.30x F16 (ggml's AVX512-FP16 there), with decode within 0.8-1.1x
+     * either way; Q4_K (0.31x) and IQ4_XS (0.27x), never in {@link #AUTO_JAVA}, are here for the line auto prints.
+     * {@code auto} leaves these to llama.cpp on such machines; Q5_0, Q5_1, Q3_K stay ours (decode 1.1-2x, prefill
+     * 0.7-1.4x).
+     */
+    static final java.util.Set<dev.r1.models.tensor.GgmlType> AMX_TYPES = java.util.EnumSet.of(
+            dev.r1.models.tensor.GgmlType.Q4_0, dev.r1.models.tensor.GgmlType.Q4_1, dev.r1.models.tensor.GgmlType.Q8_0,
+            dev.r1.models.tensor.GgmlType.Q5_K, dev.r1.models.tensor.GgmlType.Q6_K, dev.r1.models.tensor.GgmlType.F16,
+            dev.r1.models.tensor.GgmlType.Q4_K, dev.r1.models.tensor.GgmlType.IQ4_XS);
+
+    /**
      * The types whose Java kernels run at llama.cpp's speed (decode measured >= 0.9x, docs/BENCHMARKS.md):
      * {@code auto} picks the Java engine only for files made of these. Q4_0 and Q8_0 (repacked, {@code Q4x8} /
      * {@code Q8x8}) on AVX2 and Zen 4; Q5_0, Q5_1 (repacked a byte per value, {@code Q8x8}) 0.93-1.23x on
@@ -59,9 +79,10 @@ public final class Engines {
      * prefill 1.0x and 0.82x. Not BF16: it decodes at 1.0-1.4x but prefills at 0.63x where ggml has AVX512-BF16's
      * pair-summing dot ({@code vdpbf16ps}, which the Vector API cannot reach) and at 0.79x under AVX2 code.
      */
-    public static final java.util.Set<dev.r1.models.tensor.GgmlType> AUTO_JAVA = autoJava();
+    public static final java.util.Set<dev.r1.models.tensor.GgmlType> AUTO_JAVA = autoJava(LLAMA_AMX);
 
-    private static java.util.Set<dev.r1.models.tensor.GgmlType> autoJava() {
+    /** {@link #AUTO_JAVA} on a machine where llama.cpp prefills with AMX ({@code amx}) or does not. */
+    static java.util.Set<dev.r1.models.tensor.GgmlType> autoJava(boolean amx) {
         var set = java.util.EnumSet.of(
                 dev.r1.models.tensor.GgmlType.F32, dev.r1.models.tensor.GgmlType.Q4_0, dev.r1.models.tensor.GgmlType.Q8_0,
                 dev.r1.models.tensor.GgmlType.Q4_1, dev.r1.models.tensor.GgmlType.Q5_0, dev.r1.models.tensor.GgmlType.Q5_1,
@@ -76,7 +97,22 @@ public final class Engines {
         }
         // 512 bits only, as Q3_K: not measured against llama.cpp's haswell library under AVX2 code
         if (dev.r1.engine.cpu.Q5Kx8.ENABLED && dev.r1.engine.cpu.Q5Kx8.R >= 16) set.add(dev.r1.models.tensor.GgmlType.Q5_K);
+        if (amx) set.removeAll(AMX_TYPES);
         return java.util.Collections.unmodifiableSet(set);
+    }
+
+    /** {@link #LLAMA_AMX} for {@code R1_GGML_CPU=variant} (null: unset) on a CPU with these {@code /proc/cpuinfo} flags. */
+    static boolean llamaAmx(String variant, String flags) {
+        boolean ggmlPicks = variant == null || variant.isBlank() || variant.trim().equalsIgnoreCase("auto");
+        return (" " + flags + " ").contains(" amx_int8 ") && (ggmlPicks || variant.trim().equalsIgnoreCase("sapphirerapids"));
+    }
+
+    private static String cpuFlags() {
+        try (java.util.stream.Stream<String> lines = java.nio.file.Files.lines(Path.of("/proc/cpuinfo"))) {
+            return lines.filter(l -> l.startsWith("flags")).findFirst().map(l -> l.substring(l.indexOf(':') + 1)).orElse("");
+        } catch (java.io.IOException | RuntimeException e) {
+            return ""; // not Linux: no AMX rule
+        }
     }
 
     /**
@@ -84,8 +120,8 @@ public final class Engines {
      * Q6_K head or embedding table (the Q4_0 files' and Q8_0 mixes' output; the head takes {@code Q6Kx8.gemv2},
      * 1.0x under AVX2 code in the default file, session 22; the embeddings are rows looked up, no kernel).
      */
-    static boolean autoJavaAt(dev.r1.models.gguf.GgufTensor t) {
-        if (AUTO_JAVA.contains(t.type())) return true;
+    static boolean autoJavaAt(dev.r1.models.gguf.GgufTensor t, java.util.Set<dev.r1.models.tensor.GgmlType> fast) {
+        if (fast.contains(t.type())) return true;
         return t.type() == dev.r1.models.tensor.GgmlType.Q6_K && !dev.r1.engine.cpu.Q6Kx8.ggmlLanes(t.name());
     }
 
@@ -116,20 +152,28 @@ public final class Engines {
     }
 
     private static Choice auto(dev.r1.models.gguf.GgufFile f, long available) {
+        return auto(f, available, LLAMA_AMX);
+    }
+
+    /** {@code auto}'s choice as on a machine where llama.cpp prefills with AMX ({@code amx}) or does not. */
+    static Choice auto(dev.r1.models.gguf.GgufFile f, long available, boolean amx) {
+        java.util.Set<dev.r1.models.tensor.GgmlType> fast = amx == LLAMA_AMX ? AUTO_JAVA : autoJava(amx);
         java.util.Set<String> missing = new java.util.TreeSet<>(), slower = new java.util.TreeSet<>();
         long fileBytes = 0;
         for (dev.r1.models.gguf.GgufTensor t : f.tensors()) {
             fileBytes += t.byteSize();
             boolean matrix = t.nElements() > t.dim(0);
-            if (!matrix || autoJavaAt(t)) continue;
+            if (!matrix || autoJavaAt(t, fast)) continue;
             (JAVA_KERNELS.contains(t.type()) ? slower : missing).add(t.type().name());
         }
         if (!missing.isEmpty()) { // every type the reader decodes has a kernel: these are types only ggml knows
             return new Choice("llama.cpp", "the Java engine has no kernel for " + String.join(", ", missing) + " (only llama.cpp runs it)");
         }
         if (!slower.isEmpty()) {
+            boolean byAmx = amx && slower.stream().anyMatch(s -> AMX_TYPES.contains(dev.r1.models.tensor.GgmlType.valueOf(s)));
             return new Choice("llama.cpp", "the Java engine's " + String.join(", ", slower)
-                    + " kernels are exact but slower than llama.cpp's here, in decode or prefill (--backend java runs them)");
+                    + " kernels are exact but slower than llama.cpp's here, in decode or prefill"
+                    + (byAmx ? " (llama.cpp prefills them with this CPU's AMX)" : "") + " (--backend java runs them)");
         }
         // the repacked copy lives in memory; llama.cpp maps the file, whose pages the kernel may drop and reread
         long javaBytes = javaWeightBytes(f);

@@ -114,6 +114,43 @@ class EnginesTest {
         assertTrue(e.getMessage().contains("[auto, java, llama.cpp, cuda]"), e.getMessage());
     }
 
+    /**
+     * Where llama.cpp prefills with AMX (ggml's sapphirerapids library: the CPU has AMX-INT8 and R1_GGML_CPU names no
+     * other variant), auto leaves the types its AMX kernels prefill 3-5x faster to it, and says so; Q5_0 stays ours.
+     */
+    @Test
+    void onAnAmxMachineAutoLeavesTheTypesLlamaCppPrefillsWithAmxToIt() {
+        String spr = "fpu sse avx2 avx512f avx512bw avx512_vnni avx512_bf16 amx_bf16 avx512_fp16 amx_tile amx_int8";
+        assertTrue(Engines.llamaAmx(null, spr));
+        assertTrue(Engines.llamaAmx("auto", spr));
+        assertTrue(Engines.llamaAmx(" SapphireRapids ", spr));
+        assertTrue(!Engines.llamaAmx("haswell", spr), "a variant without AMX forced: its prefill is not AMX's");
+        assertTrue(!Engines.llamaAmx(null, "fpu avx2 avx512f avx512_vnni avx512_bf16"), "Zen 4: no AMX");
+        assertTrue(!Engines.llamaAmx(null, "amx_int8x amx_tile"), "a flag is a whole word");
+        assertTrue(!Engines.llamaAmx(null, ""));
+        java.util.Set<GgmlType> amx = Engines.autoJava(true), plain = Engines.autoJava(false);
+        for (GgmlType t : Engines.AMX_TYPES) assertTrue(!amx.contains(t), t.name());
+        for (GgmlType t : new GgmlType[] {GgmlType.Q4_0, GgmlType.Q8_0, GgmlType.Q4_1, GgmlType.F16}) assertTrue(plain.contains(t), t.name());
+        assertTrue(amx.contains(GgmlType.Q5_0) && amx.contains(GgmlType.Q5_1), amx.toString());
+        // the R1-Q4 default (Q4_0, Q6_K head): llama.cpp there, and the line names the reason; ours elsewhere
+        try (dev.r1.models.gguf.GgufFile f = dev.r1.models.gguf.GgufFile.open(write("q4amx", GgmlType.Q4_0, GgmlType.Q4_0, GgmlType.Q6_K))) {
+            Engines.Choice there = Engines.auto(f, -1, true);
+            assertEquals("llama.cpp", there.backend(), there.why());
+            assertTrue(there.why().contains("Q4_0 kernels are exact but slower") && there.why().contains("AMX"), there.why());
+            assertEquals("java", Engines.auto(f, -1, false).backend());
+        }
+        try (dev.r1.models.gguf.GgufFile f = dev.r1.models.gguf.GgufFile.open(write("q50amx", GgmlType.Q5_0, GgmlType.Q5_0, GgmlType.Q6_K))) {
+            Engines.Choice there = Engines.auto(f, -1, true);
+            assertEquals("java", there.backend(), there.why());
+        }
+        // a slower type that is not AMX's: the line says nothing of AMX
+        try (dev.r1.models.gguf.GgufFile f = dev.r1.models.gguf.GgufFile.open(write("q2kamx", GgmlType.Q5_0, GgmlType.Q2_K, GgmlType.Q6_K))) {
+            Engines.Choice there = Engines.auto(f, -1, true);
+            assertEquals("llama.cpp", there.backend(), there.why());
+            assertTrue(!there.why().contains("AMX"), there.why());
+        }
+    }
+
     /** auto's memory estimate follows the repacked layouts' real sizes (so it cannot drift from them silently). */
     @Test
     void theCpuBackendsNameSaysWhichLayoutsKeepFewerBits() {
