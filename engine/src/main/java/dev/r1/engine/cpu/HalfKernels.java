@@ -23,8 +23,9 @@ import jdk.incubator.vector.VectorSpecies;
  * of 4 and the width of 8): one 8-lane accumulator per output over the whole row, its lanes added as
  * {@code ((0+4)+(2+6))+((1+5)+(3+7))}.</li>
  * </ul>
- * Fixed at 256 bits: these orders are the AVX2 library's (ggml's AVX-512 libraries use 16 lanes and, for BF16 on
- * zen4, {@code vdpbf16ps}; there the logits are close, not equal).
+ * These orders are the AVX2 library's (ggml's AVX-512 libraries use 16 lanes and, for BF16 on zen4,
+ * {@code vdpbf16ps}; there the logits are close, not equal); where the repacked kernels run at 512 bits one token's
+ * two-row kernel holds two of those 8-lane accumulators per vector ({@link #WIDE}), the same floats.
  *
  * <p>Widening: a half's bits, sign-extended to an int and shifted left (16 for BF16, which is then a float; 13 for
  * F16, the sign's copies at bits 30..28 cleared) give a float; for F16 that float is the half's value times
@@ -112,6 +113,10 @@ final class HalfKernels {
      */
     static void dot2(MemorySegment w, long off, MemorySegment w2, long off2, float[] x, int xo, int n, boolean bf16,
                      float[] out, int o, float[] out2, int o2) {
+        if (WIDE) {
+            dot2Wide(w, off, w2, off2, x, xo, n, bf16, out, o, out2, o2);
+            return;
+        }
         FloatVector s0 = FloatVector.zero(F8), s1 = s0, s2 = s0, s3 = s0, u0 = s0, u1 = s0, u2 = s0, u3 = s0;
         int sh = shift(bf16), m = mask(bf16);
         int i = 0;
@@ -141,6 +146,54 @@ final class HalfKernels {
         FloatVector u = u0.lanewise(VectorOperators.ADD, u2).lanewise(VectorOperators.ADD, u1.lanewise(VectorOperators.ADD, u3));
         out[o] = finish(v.lane(0) + v.lane(4), v.lane(1) + v.lane(5), v.lane(2) + v.lane(6), v.lane(3) + v.lane(7), w, off, x, xo, i, n, bf16);
         out2[o2] = finish(u.lane(0) + u.lane(4), u.lane(1) + u.lane(5), u.lane(2) + u.lane(6), u.lane(3) + u.lane(7), w2, off2, x, xo, i, n, bf16);
+    }
+
+    /** 512-bit vectors for {@link #dot2}'s halves: two of ggml's 8-lane accumulators side by side in one vector. */
+    static final VectorSpecies<Float> F16V = FloatVector.SPECIES_512;
+    static final VectorSpecies<Short> S16V = ShortVector.SPECIES_256;
+    static final VectorSpecies<Integer> I16V = IntVector.SPECIES_512;
+    /**
+     * Whether {@link #dot2} runs at 512 bits where the repacked kernels do ({@code -Dr1.cpu.half512=false}: 256):
+     * accumulators {@code [s0|s1]} and {@code [s2|s3]} hold ggml's four 8-lane ones lane for lane (a step's 32
+     * halves are contiguous), so the floats are the 256-bit kernel's; half the instructions a step. On a Sapphire
+     * Rapids-class machine the 1.5B F16 decode was bound by them (session 37); on Zen 4, which splits 512-bit
+     * operations in two, session 36 measured no gain.
+     */
+    static final boolean WIDE = VectorWidths.REPACK.vectorBitSize() >= 512 && Boolean.parseBoolean(System.getProperty("r1.cpu.half512", "true"));
+
+    /** {@link #dot2} at 512 bits ({@link #WIDE}); the same floats. */
+    static void dot2Wide(MemorySegment w, long off, MemorySegment w2, long off2, float[] x, int xo, int n, boolean bf16,
+                         float[] out, int o, float[] out2, int o2) {
+        // counts and mask as vectors: lanewise(op, int) shares one profile with the 256-bit kernels' shifts (Q5Kx8.IMM)
+        IntVector SH = IntVector.broadcast(I16V, shift(bf16)), M = IntVector.broadcast(I16V, mask(bf16));
+        FloatVector s01 = FloatVector.zero(F16V), s23 = s01, u01 = s01, u23 = s01;
+        int i = 0;
+        for (; i <= n - 32; i += 32) {
+            long p = off + 2L * i, q = off2 + 2L * i;
+            FloatVector x0 = FloatVector.fromArray(F16V, x, xo + i), x1 = FloatVector.fromArray(F16V, x, xo + i + 16);
+            s01 = ((FloatVector) ((IntVector) ShortVector.fromMemorySegment(S16V, w, p, LE).convertShape(VectorOperators.S2I, I16V, 0))
+                    .lanewise(VectorOperators.LSHL, SH).lanewise(VectorOperators.AND, M).reinterpretShape(F16V, 0)).lanewise(VectorOperators.FMA, x0, s01);
+            u01 = ((FloatVector) ((IntVector) ShortVector.fromMemorySegment(S16V, w2, q, LE).convertShape(VectorOperators.S2I, I16V, 0))
+                    .lanewise(VectorOperators.LSHL, SH).lanewise(VectorOperators.AND, M).reinterpretShape(F16V, 0)).lanewise(VectorOperators.FMA, x0, u01);
+            s23 = ((FloatVector) ((IntVector) ShortVector.fromMemorySegment(S16V, w, p + 32, LE).convertShape(VectorOperators.S2I, I16V, 0))
+                    .lanewise(VectorOperators.LSHL, SH).lanewise(VectorOperators.AND, M).reinterpretShape(F16V, 0)).lanewise(VectorOperators.FMA, x1, s23);
+            u23 = ((FloatVector) ((IntVector) ShortVector.fromMemorySegment(S16V, w2, q + 32, LE).convertShape(VectorOperators.S2I, I16V, 0))
+                    .lanewise(VectorOperators.LSHL, SH).lanewise(VectorOperators.AND, M).reinterpretShape(F16V, 0)).lanewise(VectorOperators.FMA, x1, u23);
+        }
+        // [s0+s2 | s1+s3]: lane k of (s0+s2)+(s1+s3) is lane k plus lane k+8
+        FloatVector v = s01.lanewise(VectorOperators.ADD, s23), u = u01.lanewise(VectorOperators.ADD, u23);
+        float v0 = v.lane(0) + v.lane(8), v1 = v.lane(1) + v.lane(9), v2 = v.lane(2) + v.lane(10), v3 = v.lane(3) + v.lane(11);
+        float v4 = v.lane(4) + v.lane(12), v5 = v.lane(5) + v.lane(13), v6 = v.lane(6) + v.lane(14), v7 = v.lane(7) + v.lane(15);
+        out[o] = finish(v0 + v4, v1 + v5, v2 + v6, v3 + v7, w, off, x, xo, i, n, bf16);
+        v0 = u.lane(0) + u.lane(8);
+        v1 = u.lane(1) + u.lane(9);
+        v2 = u.lane(2) + u.lane(10);
+        v3 = u.lane(3) + u.lane(11);
+        v4 = u.lane(4) + u.lane(12);
+        v5 = u.lane(5) + u.lane(13);
+        v6 = u.lane(6) + u.lane(14);
+        v7 = u.lane(7) + u.lane(15);
+        out2[o2] = finish(v0 + v4, v1 + v5, v2 + v6, v3 + v7, w2, off2, x, xo, i, n, bf16);
     }
 
     /** vec_dot's last steps from the lanes' pair sums {@code t_l = lane l + lane l+4}: their sum, then the leftovers from {@code i} in double. */
