@@ -43,7 +43,7 @@ public final class Engines {
      * (unless {@code R1_GGML_CPU} names another variant), whose AMX tiles multiply int8 blocks 16x16 at a time and the
      * Vector API cannot reach.
      */
-    public static final boolean LLAMA_AMX = llamaAmx(System.getenv("R1_GGML_CPU"), cpuFlags());
+    public static final boolean LLAMA_AMX = llamaAmx(System.getenv("R1_GGML_CPU"), dev.r1.engine.bench.MachineInfo.cpuInfo("flags"));
 
     /**
      * The types llama.cpp's AMX library prefills several times faster than the Java engine, measured on a Sapphire
@@ -105,14 +105,6 @@ public final class Engines {
     static boolean llamaAmx(String variant, String flags) {
         boolean ggmlPicks = variant == null || variant.isBlank() || variant.trim().equalsIgnoreCase("auto");
         return (" " + flags + " ").contains(" amx_int8 ") && (ggmlPicks || variant.trim().equalsIgnoreCase("sapphirerapids"));
-    }
-
-    private static String cpuFlags() {
-        try (java.util.stream.Stream<String> lines = java.nio.file.Files.lines(Path.of("/proc/cpuinfo"))) {
-            return lines.filter(l -> l.startsWith("flags")).findFirst().map(l -> l.substring(l.indexOf(':') + 1)).orElse("");
-        } catch (java.io.IOException | RuntimeException e) {
-            return ""; // not Linux: no AMX rule
-        }
     }
 
     /**

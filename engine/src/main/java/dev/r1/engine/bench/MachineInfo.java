@@ -12,13 +12,8 @@ public record MachineInfo(String cpuModel, int cores, String cpuFlags, long memT
                           String vectorSpecies, String gpu) {
 
     public static MachineInfo detect(String gpu) {
-        String model = "unknown", flags = "";
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
-                if (line.startsWith("model name") && model.equals("unknown")) model = line.substring(line.indexOf(':') + 1).trim();
-                if (line.startsWith("flags") && flags.isEmpty()) flags = summarizeFlags(line.substring(line.indexOf(':') + 1));
-            }
-        } catch (IOException ignored) { /* not Linux: leave unknown */ }
+        String model = cpuInfo("model name"), flags = summarizeFlags(cpuInfo("flags"));
+        if (model.isEmpty()) model = "unknown";
         long memMb = -1;
         try {
             for (String line : Files.readAllLines(Path.of("/proc/meminfo")))
@@ -34,6 +29,17 @@ public record MachineInfo(String cpuModel, int cores, String cpuFlags, long memT
                 System.getProperty("os.name") + " " + System.getProperty("os.version") + " " + System.getProperty("os.arch"),
                 System.getProperty("java.vm.name") + " " + System.getProperty("java.runtime.version"),
                 species, gpu == null ? "none" : gpu);
+    }
+
+    /** The first {@code /proc/cpuinfo} line's value for {@code key} ("model name", "flags"), trimmed; "" where there is none (not Linux). */
+    public static String cpuInfo(String key) {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
+                int colon = line.indexOf(':');
+                if (colon > 0 && line.substring(0, colon).trim().equals(key)) return line.substring(colon + 1).trim();
+            }
+        } catch (IOException ignored) { /* not Linux */ }
+        return "";
     }
 
     /** The SIMD features that decide which kernels run, not the whole flag soup. */

@@ -119,8 +119,8 @@ public final class Q2Kx4 {
             IntVector h = (IntVector) ShortVector.fromMemorySegment(S16, w, bo + DMIN, LE).convertShape(VectorOperators.S2I, I32, 0);
             FloatVector dm = FloatVector.broadcast(F32, -dy).lanewise(VectorOperators.MUL, ((FloatVector) h.lanewise(VectorOperators.LSHL, C13)
                     .lanewise(VectorOperators.AND, HMASK).reinterpretShape(F32, 0)).lanewise(VectorOperators.MUL, HSCALE));
-            // the mins: the high nibbles of the sub-blocks' bytes (shift counts as vectors outside the sub-blocks' loop: C1's
-            // register limit, which a method with both forms of every shift passed on AVX2 machines)
+            // the mins: the high nibbles of the sub-blocks' bytes (outside the sub-blocks' loop a vector count costs
+            // nothing, and one form of each shift keeps the method smaller; the loop keeps IMM's)
             IntVector m0, m1;
             m0 = ((IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + SM + (long) R * 0, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I32, 0)).lanewise(VectorOperators.LSHR, C4);
             m1 = ((IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + SM + (long) R * 1, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I32, 0)).lanewise(VectorOperators.LSHR, C4);
