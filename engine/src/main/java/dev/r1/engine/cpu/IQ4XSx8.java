@@ -24,7 +24,10 @@ import jdk.incubator.vector.VectorSpecies;
  * f32; the 8 sub-block scales {@code ls - 32} as {@code [sub-block][row]} int8; per sub-block {@link Q4x8}'s nibble
  * words, which {@link #gemvNibbles} looks up in a 16-level table (one {@code vpermw}). Per row, ggml's order: per
  * super-block eight integer lanes, lane k the sum over the sub-blocks of {@code ls·(products of elements 4k .. 4k+3 of
- * the sub-block)}, exact; {@code acc_k = fma(d_w·d_a, (float) lane_k, acc_k)}; {@code hsum_float_8}.
+ * the sub-block)}, exact; {@code acc_k = fma(d_w·d_a, (float) lane_k, acc_k)}; {@code hsum_float_8}. The decoding kernels
+ * sum those lanes in float ({@code fma(ls, sum of four products, lane)}), which is exact: every partial sum is an integer
+ * below 2^24 (|ls| <= 32, four products of at most 127·127, eight sub-blocks: at most 16 516 096), and on Intel the fma
+ * is one uop where the integer multiply by ls ({@code vpmulld}) was two (session 38).
  *
  * <p>AVX2 has no {@code vpermw}: there IQ4_XS takes Q6_K's byte layout instead ({@link Q6Kx8#repackIQ4XS}, whose ggml
  * lanes are IQ4_XS's), as it does here with {@code -Dr1.cpu.iq4xsnibbles=false}. (This class's own byte layout, read in
@@ -394,11 +397,11 @@ public final class IQ4XSx8 {
         for (int s = 0; s < sbs; s++) {
             long bo = off + (long) s * split, ho = off + (long) sbs * split + (long) s * HALF;
             FloatVector dv = FloatVector.fromMemorySegment(F32, w, bo, LE).lanewise(VectorOperators.MUL, FloatVector.broadcast(F32, d[dOff + s]));
-            IntVector a0 = IntVector.zero(I32), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+            FloatVector a0 = FloatVector.zero(F32), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
             for (int j = 0; j < 8; j++) {
-                IntVector sc = (IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + SC + (long) scStep * j, LE).convertShape(VectorOperators.B2I, I32, 0);
+                FloatVector sc = (FloatVector) ByteVector.fromMemorySegment(SCALES, w, bo + SC + (long) scStep * j, LE).convertShape(VectorOperators.B2F, F32, 0);
                 // the second 16's scale: the same row again where scales go per 32
-                IntVector sc2 = (IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + SC + (long) scStep * j + scHi, LE).convertShape(VectorOperators.B2I, I32, 0);
+                FloatVector sc2 = (FloatVector) ByteVector.fromMemorySegment(SCALES, w, bo + SC + (long) scStep * j + scHi, LE).convertShape(VectorOperators.B2F, F32, 0);
                 long wo = bo + values + 8L * R * j, wh = ho + 8L * R * j;
                 int qb = qiOff + s * (QK / 2) + 16 * j;
                 ShortVector v;
@@ -406,48 +409,48 @@ public final class IQ4XSx8 {
                 v = ShortVector.fromMemorySegment(S16, w, wo + 0L * R, LE);
                 p = (IntVector) v.lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 0]).reinterpretShape(S16, 0)))
                         .lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 1]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
-                a0 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
-                        .lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a0);
+                a0 = ((FloatVector) p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
+                        .convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.FMA, sc, a0);
                 p = (IntVector) ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C8).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 2]).reinterpretShape(S16, 0)))
                         .lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C12).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 3]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
-                a1 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
-                        .lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a1);
+                a1 = ((FloatVector) p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
+                        .convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.FMA, sc, a1);
                 v = ShortVector.fromMemorySegment(S16, w, wo + 4L * R, LE);
                 p = (IntVector) v.lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 4]).reinterpretShape(S16, 0)))
                         .lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 5]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
-                a2 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
-                        .lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a2);
+                a2 = ((FloatVector) p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
+                        .convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.FMA, sc, a2);
                 p = (IntVector) ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C8).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 6]).reinterpretShape(S16, 0)))
                         .lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C12).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 7]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
-                a3 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
-                        .lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a3);
+                a3 = ((FloatVector) p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
+                        .convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.FMA, sc, a3);
                 v = ShortVector.fromMemorySegment(S16, w, wh, LE);
                 p = (IntVector) v.lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 8]).reinterpretShape(S16, 0)))
                         .lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 9]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
-                a4 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
-                        .lanewise(VectorOperators.MUL, sc2).lanewise(VectorOperators.ADD, a4);
+                a4 = ((FloatVector) p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
+                        .convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.FMA, sc2, a4);
                 p = (IntVector) ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C8).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 10]).reinterpretShape(S16, 0)))
                         .lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C12).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 11]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
-                a5 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
-                        .lanewise(VectorOperators.MUL, sc2).lanewise(VectorOperators.ADD, a5);
+                a5 = ((FloatVector) p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
+                        .convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.FMA, sc2, a5);
                 v = ShortVector.fromMemorySegment(S16, w, wh + 4L * R, LE);
                 p = (IntVector) v.lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 12]).reinterpretShape(S16, 0)))
                         .lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 13]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
-                a6 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
-                        .lanewise(VectorOperators.MUL, sc2).lanewise(VectorOperators.ADD, a6);
+                a6 = ((FloatVector) p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
+                        .convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.FMA, sc2, a6);
                 p = (IntVector) ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C8).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 14]).reinterpretShape(S16, 0)))
                         .lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C12).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 15]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
-                a7 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
-                        .lanewise(VectorOperators.MUL, sc2).lanewise(VectorOperators.ADD, a7);
+                a7 = ((FloatVector) p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
+                        .convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.FMA, sc2, a7);
             }
-            l0 = dv.lanewise(VectorOperators.FMA, (FloatVector) a0.convertShape(VectorOperators.I2F, F32, 0), l0);
-            l1 = dv.lanewise(VectorOperators.FMA, (FloatVector) a1.convertShape(VectorOperators.I2F, F32, 0), l1);
-            l2 = dv.lanewise(VectorOperators.FMA, (FloatVector) a2.convertShape(VectorOperators.I2F, F32, 0), l2);
-            l3 = dv.lanewise(VectorOperators.FMA, (FloatVector) a3.convertShape(VectorOperators.I2F, F32, 0), l3);
-            l4 = dv.lanewise(VectorOperators.FMA, (FloatVector) a4.convertShape(VectorOperators.I2F, F32, 0), l4);
-            l5 = dv.lanewise(VectorOperators.FMA, (FloatVector) a5.convertShape(VectorOperators.I2F, F32, 0), l5);
-            l6 = dv.lanewise(VectorOperators.FMA, (FloatVector) a6.convertShape(VectorOperators.I2F, F32, 0), l6);
-            l7 = dv.lanewise(VectorOperators.FMA, (FloatVector) a7.convertShape(VectorOperators.I2F, F32, 0), l7);
+            l0 = dv.lanewise(VectorOperators.FMA, a0, l0);
+            l1 = dv.lanewise(VectorOperators.FMA, a1, l1);
+            l2 = dv.lanewise(VectorOperators.FMA, a2, l2);
+            l3 = dv.lanewise(VectorOperators.FMA, a3, l3);
+            l4 = dv.lanewise(VectorOperators.FMA, a4, l4);
+            l5 = dv.lanewise(VectorOperators.FMA, a5, l5);
+            l6 = dv.lanewise(VectorOperators.FMA, a6, l6);
+            l7 = dv.lanewise(VectorOperators.FMA, a7, l7);
         }
         // hsum_float_8: ((0+4) + (2+6)) + ((1+5) + (3+7))
         FloatVector NEG0 = FloatVector.broadcast(F32, -0.0f);
@@ -668,11 +671,11 @@ public final class IQ4XSx8 {
         for (int s = 0; s < sbs; s++) {
             long bo = off + (long) s * split, bo2 = off2 + (long) s * split, vs = vBase + s * vStep;
             FloatVector da = FloatVector.broadcast(F32, d[dOff + s]);
-            IntVector a0 = IntVector.zero(I32), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+            FloatVector a0 = FloatVector.zero(F32), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
             for (int c = 0; c < 8; c++) {
                 // every lane of sub-block c takes its scale
-                IntVector sa = (IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + SC + (long) scStep * c + scOff, LE).convertShape(VectorOperators.B2I, I32, 0);
-                IntVector sb = (IntVector) ByteVector.fromMemorySegment(SCALES, w2, bo2 + SC + (long) scStep * c + scOff, LE).convertShape(VectorOperators.B2I, I32, 0);
+                FloatVector sa = (FloatVector) ByteVector.fromMemorySegment(SCALES, w, bo + SC + (long) scStep * c + scOff, LE).convertShape(VectorOperators.B2F, F32, 0);
+                FloatVector sb = (FloatVector) ByteVector.fromMemorySegment(SCALES, w2, bo2 + SC + (long) scStep * c + scOff, LE).convertShape(VectorOperators.B2F, F32, 0);
                 long wo = off + vs + 8L * R * c, wo2 = off2 + vs + 8L * R * c;
                 int qb = qiOff + s * (QK / 2) + 16 * c + 8 * h;
                 ShortVector v, u;
@@ -681,49 +684,49 @@ public final class IQ4XSx8 {
                 u = ShortVector.fromMemorySegment(S16, w2, wo2 + 0L * R, LE);
                 p = (IntVector) v.lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 0]).reinterpretShape(S16, 0)))
                         .lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 1]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
-                a0 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
-                        .lanewise(VectorOperators.MUL, sa).lanewise(VectorOperators.ADD, a0);
+                a0 = ((FloatVector) p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
+                        .convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.FMA, sa, a0);
                 p = (IntVector) u.lanewise(VectorOperators.AND, LOW4).selectFrom(LUT2).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 0]).reinterpretShape(S16, 0)))
                         .lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) u.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT2).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 1]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
-                b0 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
-                        .lanewise(VectorOperators.MUL, sb).lanewise(VectorOperators.ADD, b0);
+                b0 = ((FloatVector) p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
+                        .convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.FMA, sb, b0);
                 p = (IntVector) ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C8).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 2]).reinterpretShape(S16, 0)))
                         .lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C12).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 3]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
-                a1 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
-                        .lanewise(VectorOperators.MUL, sa).lanewise(VectorOperators.ADD, a1);
+                a1 = ((FloatVector) p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
+                        .convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.FMA, sa, a1);
                 p = (IntVector) ((ShortVector) ((IntVector) u.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C8).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT2).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 2]).reinterpretShape(S16, 0)))
                         .lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) u.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C12).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT2).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 3]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
-                b1 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
-                        .lanewise(VectorOperators.MUL, sb).lanewise(VectorOperators.ADD, b1);
+                b1 = ((FloatVector) p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
+                        .convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.FMA, sb, b1);
                 v = ShortVector.fromMemorySegment(S16, w, wo + 4L * R, LE);
                 u = ShortVector.fromMemorySegment(S16, w2, wo2 + 4L * R, LE);
                 p = (IntVector) v.lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 4]).reinterpretShape(S16, 0)))
                         .lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 5]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
-                a2 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
-                        .lanewise(VectorOperators.MUL, sa).lanewise(VectorOperators.ADD, a2);
+                a2 = ((FloatVector) p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
+                        .convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.FMA, sa, a2);
                 p = (IntVector) u.lanewise(VectorOperators.AND, LOW4).selectFrom(LUT2).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 4]).reinterpretShape(S16, 0)))
                         .lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) u.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT2).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 5]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
-                b2 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
-                        .lanewise(VectorOperators.MUL, sb).lanewise(VectorOperators.ADD, b2);
+                b2 = ((FloatVector) p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
+                        .convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.FMA, sb, b2);
                 p = (IntVector) ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C8).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 6]).reinterpretShape(S16, 0)))
                         .lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) v.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C12).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 7]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
-                a3 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
-                        .lanewise(VectorOperators.MUL, sa).lanewise(VectorOperators.ADD, a3);
+                a3 = ((FloatVector) p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
+                        .convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.FMA, sa, a3);
                 p = (IntVector) ((ShortVector) ((IntVector) u.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C8).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT2).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 6]).reinterpretShape(S16, 0)))
                         .lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) u.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C12).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT2).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 7]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
-                b3 = p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
-                        .lanewise(VectorOperators.MUL, sb).lanewise(VectorOperators.ADD, b3);
+                b3 = ((FloatVector) p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
+                        .convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.FMA, sb, b3);
             }
             FloatVector dv = FloatVector.fromMemorySegment(F32, w, bo, LE).lanewise(VectorOperators.MUL, da);
-            l0 = dv.lanewise(VectorOperators.FMA, (FloatVector) a0.convertShape(VectorOperators.I2F, F32, 0), l0);
-            l1 = dv.lanewise(VectorOperators.FMA, (FloatVector) a1.convertShape(VectorOperators.I2F, F32, 0), l1);
-            l2 = dv.lanewise(VectorOperators.FMA, (FloatVector) a2.convertShape(VectorOperators.I2F, F32, 0), l2);
-            l3 = dv.lanewise(VectorOperators.FMA, (FloatVector) a3.convertShape(VectorOperators.I2F, F32, 0), l3);
+            l0 = dv.lanewise(VectorOperators.FMA, a0, l0);
+            l1 = dv.lanewise(VectorOperators.FMA, a1, l1);
+            l2 = dv.lanewise(VectorOperators.FMA, a2, l2);
+            l3 = dv.lanewise(VectorOperators.FMA, a3, l3);
             dv = FloatVector.fromMemorySegment(F32, w2, bo2, LE).lanewise(VectorOperators.MUL, da);
-            m0 = dv.lanewise(VectorOperators.FMA, (FloatVector) b0.convertShape(VectorOperators.I2F, F32, 0), m0);
-            m1 = dv.lanewise(VectorOperators.FMA, (FloatVector) b1.convertShape(VectorOperators.I2F, F32, 0), m1);
-            m2 = dv.lanewise(VectorOperators.FMA, (FloatVector) b2.convertShape(VectorOperators.I2F, F32, 0), m2);
-            m3 = dv.lanewise(VectorOperators.FMA, (FloatVector) b3.convertShape(VectorOperators.I2F, F32, 0), m3);
+            m0 = dv.lanewise(VectorOperators.FMA, b0, m0);
+            m1 = dv.lanewise(VectorOperators.FMA, b1, m1);
+            m2 = dv.lanewise(VectorOperators.FMA, b2, m2);
+            m3 = dv.lanewise(VectorOperators.FMA, b3, m3);
         }
         int L = R, G = 4 * L; // floats
         FloatVector NEG0 = FloatVector.broadcast(F32, -0.0f);
