@@ -43,7 +43,10 @@ import jdk.incubator.vector.VectorSpecies;
  * the mins go into one scalar {@code summs = fma(-d_a·dmin, Σ min·bsum, summs)}, added last. Pair
  * {@code p} of half {@code h} holds elements {@code 16h + 2p}, {@code 16h + 2p + 1} of its sub-block, so pairs
  * {@code 2m'} and {@code 2m'+1} are ggml's lane {@code 4h + m'}. So every row gets ggml's integers and ggml's float operations in ggml's
- * order: bit-identical to {@link KQuants2#dotQ5_K} (and to llama.cpp), at any width.
+ * order: bit-identical to {@link KQuants2#dotQ5_K} (and to llama.cpp), at any width. The decoding kernel ({@link #half2})
+ * keeps those integer lanes in float, {@code fma(scale, sum of four products, lane)}: exact, since every partial sum is an
+ * integer below 2^24 (at most 8·63·4·31·127 = 7 936 992), and one uop on Intel where the integer multiply by the scale
+ * ({@code vpmulld}) is two (session 38).
  *
  * <p>Written in {@link Q4x8#gemv}'s pollution-proof form (only methods the concrete vector class overrides,
  * constants as locals, stores into arrays), and in two halves (lanes 0-3, lanes 4-7), each a method
@@ -296,7 +299,7 @@ public final class Q5Kx8 {
         for (int s = 0; s < sbs; s++) {
             long bo = off + (long) s * (HDR + HALF), bo2 = off2 + (long) s * (HDR + HALF);
             long vs = values(sbs, s, h);
-            IntVector a0 = IntVector.zero(I32), a1 = a0, a2 = a0, a3 = a0, a02 = a0, a12 = a0, a22 = a0, a32 = a0;
+            FloatVector a0 = FloatVector.zero(F32), a1 = a0, a2 = a0, a3 = a0, a02 = a0, a12 = a0, a22 = a0, a32 = a0;
             for (int j = 0; j < 8; j++) {
                 long vo = off + vs + 4L * R * WORDS * j, vo2 = off2 + vs + 4L * R * WORDS * j;
                 int qb = qOff + 128 * s + 16 * j + 8 * h;
@@ -304,8 +307,8 @@ public final class Q5Kx8 {
                         v2 = IntVector.fromMemorySegment(I32, w, vo + 8L * R, LE);
                 IntVector v02 = IntVector.fromMemorySegment(I32, w2, vo2, LE), v12 = IntVector.fromMemorySegment(I32, w2, vo2 + 4L * R, LE),
                         v22 = IntVector.fromMemorySegment(I32, w2, vo2 + 8L * R, LE);
-                IntVector sc = (IntVector) ByteVector.fromMemorySegment(BYTES, w, bo + SC + (long) R * j, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I32, 0);
-                IntVector sc2 = (IntVector) ByteVector.fromMemorySegment(BYTES, w2, bo2 + SC + (long) R * j, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I32, 0);
+                FloatVector sc = (FloatVector) ((IntVector) ByteVector.fromMemorySegment(BYTES, w, bo + SC + (long) R * j, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I32, 0)).convertShape(VectorOperators.I2F, F32, 0);
+                FloatVector sc2 = (FloatVector) ((IntVector) ByteVector.fromMemorySegment(BYTES, w2, bo2 + SC + (long) R * j, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I32, 0)).convertShape(VectorOperators.I2F, F32, 0);
                 ShortVector p, u, p2, u2, x;
                 IntVector t;
                 x = (ShortVector) IntVector.broadcast(I32, qi[qb + 0]).reinterpretShape(S16, 0);
@@ -322,16 +325,16 @@ public final class Q5Kx8 {
                 u2 = u2.lanewise(VectorOperators.ADD, ((ShortVector) (ShortVector) v12.lanewise(VectorOperators.AND, M5).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, x));
                 t = (IntVector) p.reinterpretShape(I32, 0);
                 t = t.lanewise(VectorOperators.ADD, IMM ? t.lanewise(VectorOperators.LSHL, 16) : t.lanewise(VectorOperators.LSHL, C16));
-                a0 = (IMM ? t.lanewise(VectorOperators.ASHR, 16) : t.lanewise(VectorOperators.ASHR, C16)).lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a0);
+                a0 = ((FloatVector) (IMM ? t.lanewise(VectorOperators.ASHR, 16) : t.lanewise(VectorOperators.ASHR, C16)).convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.FMA, sc, a0);
                 t = (IntVector) u.reinterpretShape(I32, 0);
                 t = t.lanewise(VectorOperators.ADD, IMM ? t.lanewise(VectorOperators.LSHL, 16) : t.lanewise(VectorOperators.LSHL, C16));
-                a1 = (IMM ? t.lanewise(VectorOperators.ASHR, 16) : t.lanewise(VectorOperators.ASHR, C16)).lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a1);
+                a1 = ((FloatVector) (IMM ? t.lanewise(VectorOperators.ASHR, 16) : t.lanewise(VectorOperators.ASHR, C16)).convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.FMA, sc, a1);
                 t = (IntVector) p2.reinterpretShape(I32, 0);
                 t = t.lanewise(VectorOperators.ADD, IMM ? t.lanewise(VectorOperators.LSHL, 16) : t.lanewise(VectorOperators.LSHL, C16));
-                a02 = (IMM ? t.lanewise(VectorOperators.ASHR, 16) : t.lanewise(VectorOperators.ASHR, C16)).lanewise(VectorOperators.MUL, sc2).lanewise(VectorOperators.ADD, a02);
+                a02 = ((FloatVector) (IMM ? t.lanewise(VectorOperators.ASHR, 16) : t.lanewise(VectorOperators.ASHR, C16)).convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.FMA, sc2, a02);
                 t = (IntVector) u2.reinterpretShape(I32, 0);
                 t = t.lanewise(VectorOperators.ADD, IMM ? t.lanewise(VectorOperators.LSHL, 16) : t.lanewise(VectorOperators.LSHL, C16));
-                a12 = (IMM ? t.lanewise(VectorOperators.ASHR, 16) : t.lanewise(VectorOperators.ASHR, C16)).lanewise(VectorOperators.MUL, sc2).lanewise(VectorOperators.ADD, a12);
+                a12 = ((FloatVector) (IMM ? t.lanewise(VectorOperators.ASHR, 16) : t.lanewise(VectorOperators.ASHR, C16)).convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.FMA, sc2, a12);
                 x = (ShortVector) IntVector.broadcast(I32, qi[qb + 4]).reinterpretShape(S16, 0);
                 p = ((ShortVector) (ShortVector) (IMM ? v1.lanewise(VectorOperators.LSHR, 5) : v1.lanewise(VectorOperators.LSHR, C5)).lanewise(VectorOperators.AND, M5).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, x);
                 p2 = ((ShortVector) (ShortVector) (IMM ? v12.lanewise(VectorOperators.LSHR, 5) : v12.lanewise(VectorOperators.LSHR, C5)).lanewise(VectorOperators.AND, M5).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, x);
@@ -346,28 +349,28 @@ public final class Q5Kx8 {
                 u2 = u2.lanewise(VectorOperators.ADD, ((ShortVector) (ShortVector) (IMM ? v22.lanewise(VectorOperators.LSHR, 5) : v22.lanewise(VectorOperators.LSHR, C5)).lanewise(VectorOperators.AND, M5).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, x));
                 t = (IntVector) p.reinterpretShape(I32, 0);
                 t = t.lanewise(VectorOperators.ADD, IMM ? t.lanewise(VectorOperators.LSHL, 16) : t.lanewise(VectorOperators.LSHL, C16));
-                a2 = (IMM ? t.lanewise(VectorOperators.ASHR, 16) : t.lanewise(VectorOperators.ASHR, C16)).lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a2);
+                a2 = ((FloatVector) (IMM ? t.lanewise(VectorOperators.ASHR, 16) : t.lanewise(VectorOperators.ASHR, C16)).convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.FMA, sc, a2);
                 t = (IntVector) u.reinterpretShape(I32, 0);
                 t = t.lanewise(VectorOperators.ADD, IMM ? t.lanewise(VectorOperators.LSHL, 16) : t.lanewise(VectorOperators.LSHL, C16));
-                a3 = (IMM ? t.lanewise(VectorOperators.ASHR, 16) : t.lanewise(VectorOperators.ASHR, C16)).lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a3);
+                a3 = ((FloatVector) (IMM ? t.lanewise(VectorOperators.ASHR, 16) : t.lanewise(VectorOperators.ASHR, C16)).convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.FMA, sc, a3);
                 t = (IntVector) p2.reinterpretShape(I32, 0);
                 t = t.lanewise(VectorOperators.ADD, IMM ? t.lanewise(VectorOperators.LSHL, 16) : t.lanewise(VectorOperators.LSHL, C16));
-                a22 = (IMM ? t.lanewise(VectorOperators.ASHR, 16) : t.lanewise(VectorOperators.ASHR, C16)).lanewise(VectorOperators.MUL, sc2).lanewise(VectorOperators.ADD, a22);
+                a22 = ((FloatVector) (IMM ? t.lanewise(VectorOperators.ASHR, 16) : t.lanewise(VectorOperators.ASHR, C16)).convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.FMA, sc2, a22);
                 t = (IntVector) u2.reinterpretShape(I32, 0);
                 t = t.lanewise(VectorOperators.ADD, IMM ? t.lanewise(VectorOperators.LSHL, 16) : t.lanewise(VectorOperators.LSHL, C16));
-                a32 = (IMM ? t.lanewise(VectorOperators.ASHR, 16) : t.lanewise(VectorOperators.ASHR, C16)).lanewise(VectorOperators.MUL, sc2).lanewise(VectorOperators.ADD, a32);
+                a32 = ((FloatVector) (IMM ? t.lanewise(VectorOperators.ASHR, 16) : t.lanewise(VectorOperators.ASHR, C16)).convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.FMA, sc2, a32);
             }
             FloatVector da = FloatVector.broadcast(F32, d[dOff + s]);
             FloatVector dw = FloatVector.fromMemorySegment(F32, w, bo, LE).lanewise(VectorOperators.MUL, da);
-            l0 = ((FloatVector) a0.convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.FMA, dw, l0);
-            l1 = ((FloatVector) a1.convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.FMA, dw, l1);
-            l2 = ((FloatVector) a2.convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.FMA, dw, l2);
-            l3 = ((FloatVector) a3.convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.FMA, dw, l3);
+            l0 = a0.lanewise(VectorOperators.FMA, dw, l0);
+            l1 = a1.lanewise(VectorOperators.FMA, dw, l1);
+            l2 = a2.lanewise(VectorOperators.FMA, dw, l2);
+            l3 = a3.lanewise(VectorOperators.FMA, dw, l3);
             dw = FloatVector.fromMemorySegment(F32, w2, bo2, LE).lanewise(VectorOperators.MUL, da);
-            l02 = ((FloatVector) a02.convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.FMA, dw, l02);
-            l12 = ((FloatVector) a12.convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.FMA, dw, l12);
-            l22 = ((FloatVector) a22.convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.FMA, dw, l22);
-            l32 = ((FloatVector) a32.convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.FMA, dw, l32);
+            l02 = a02.lanewise(VectorOperators.FMA, dw, l02);
+            l12 = a12.lanewise(VectorOperators.FMA, dw, l12);
+            l22 = a22.lanewise(VectorOperators.FMA, dw, l22);
+            l32 = a32.lanewise(VectorOperators.FMA, dw, l32);
         }
         int L = R, G = 4 * L; // floats
         if (h == 0) {

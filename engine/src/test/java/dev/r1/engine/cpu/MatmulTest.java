@@ -227,6 +227,34 @@ class MatmulTest {
     }
 
     /**
+     * Repacked Q5_K at its extremes, where the decoding kernel's float lanes are tightest: every value 31, every
+     * sub-block scale and min 63, the activations all one magnitude (so every one quantizes to 127), one sign per super-block.
+     * The one-token kernel sums each lane's {@code ls·(four products)} in float, exact while every partial sum stays below
+     * 2^24 (here 8·63·4·31·127 = 7 936 992): bit for bit the row-major kernel's integers.
+     */
+    @org.junit.jupiter.api.Test
+    void repackedQ5_KAtItsExtremesEqualsTheRowMajorKernel() {
+        int rows = 7 * Q5Kx8.R, cols = 768, bs = (int) GgmlType.Q5_K.typeSize();
+        org.junit.jupiter.api.Assumptions.assumeTrue(Q5Kx8.fits(rows, cols), "Q5_K is not repacked at " + VectorWidths.describe());
+        MemorySegment raw = java.lang.foreign.Arena.ofAuto().allocate((long) rows * cols / 256 * bs);
+        for (long b = 0; b < raw.byteSize(); b += bs) {
+            raw.set(QuantLayouts.I16, b, Float.floatToFloat16(b % 3 == 0 ? 0.01f : -0.02f)); // d
+            raw.set(QuantLayouts.I16, b + 2, Float.floatToFloat16(0.005f)); // dmin
+            for (int i = 4; i < bs; i++) raw.set(java.lang.foreign.ValueLayout.JAVA_BYTE, b + i, (byte) 0xFF); // scales, mins 63; values 31
+        }
+        WeightMatrix rowMajor = new WeightMatrix("w", GgmlType.Q5_K, rows, cols, raw);
+        WeightMatrix packed = new WeightMatrix("w", GgmlType.Q5_K, rows, cols, raw, Q5Kx8.repack(raw, rows, cols, java.lang.foreign.Arena.ofAuto(), POOL));
+        assertEquals(WeightMatrix.Kernel.Q5_K_X8, packed.kernel());
+        float[] x = new float[cols];
+        for (int i = 0; i < cols; i++) x[i] = i / 256 % 2 == 0 ? 1f : -1f;
+        float[] got = new float[rows], ref = new float[rows];
+        Matmul mm = new Matmul(POOL);
+        mm.multiply(x, 1, packed, got);
+        mm.multiply(x, 1, rowMajor, ref);
+        for (int i = 0; i < rows; i++) assertEquals(Float.floatToRawIntBits(ref[i]), Float.floatToRawIntBits(got[i]), i + ": " + ref[i] + " vs " + got[i]);
+    }
+
+    /**
      * Inputs for the repacked kernels' tests: large, offset values, or (extreme) +-1 and +-3 per block of 32, which
      * quantize to +-127 at the block maximum, the activations' largest magnitude.
      */
