@@ -27,7 +27,9 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>Per row ggml's AVX2 {@code vec_dot_q2_K_q8_K} order, per super-block and lane k: first
  * {@code acc_k = fma(min_2k·bsum_2k + min_2k+1·bsum_2k+1, -d_a·dmin, acc_k)} (the activations' sums of 16), then
  * {@code acc_k = fma(lane_k, d_a·d, acc_k)} with lane k the exact sum over the super-block's elements {@code (e % 32) / 4
- * == k} of {@code scale·q·a}; {@code hsum_float_8} at the end. The lanes come from the nibble slices as in {@link Q3Kx4}.
+ * == k} of {@code scale·q·a}; {@code hsum_float_8} at the end. The lanes come from the nibble slices as in {@link Q3Kx4},
+ * and are summed in float ({@code fma(scale, sum of four products, lane)}: exact, every partial sum an integer of at most
+ * 8·15·4·3·127 = 182 880; on Intel one uop where the integer multiply by the scale took two, session 38).
  */
 public final class Q2Kx4 {
     private Q2Kx4() {}
@@ -157,11 +159,11 @@ public final class Q2Kx4 {
             h = (IntVector) ShortVector.fromMemorySegment(S16, w, bo, LE).convertShape(VectorOperators.S2I, I32, 0);
             FloatVector dv = FloatVector.broadcast(F32, dy).lanewise(VectorOperators.MUL, ((FloatVector) h.lanewise(VectorOperators.LSHL, C13)
                     .lanewise(VectorOperators.AND, HMASK).reinterpretShape(F32, 0)).lanewise(VectorOperators.MUL, HSCALE));
-            IntVector a0 = IntVector.zero(I32), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+            FloatVector a0 = FloatVector.zero(F32), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
             for (int c = 0; c < 8; c++) {
                 // the scales: the low nibbles
-                IntVector sa = ((IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + SM + (long) R * (2 * c), LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I32, 0)).lanewise(VectorOperators.AND, C15);
-                IntVector sb = ((IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + SM + (long) R * (2 * c + 1), LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I32, 0)).lanewise(VectorOperators.AND, C15);
+                FloatVector sa = (FloatVector) ((IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + SM + (long) R * (2 * c), LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I32, 0)).lanewise(VectorOperators.AND, C15).convertShape(VectorOperators.I2F, F32, 0);
+                FloatVector sb = (FloatVector) ((IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + SM + (long) R * (2 * c + 1), LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I32, 0)).lanewise(VectorOperators.AND, C15).convertShape(VectorOperators.I2F, F32, 0);
                 long wo = bo + VALUES + 8L * R * c;
                 int qb = qiOff + s * (QK / 2) + 16 * c;
                 ShortVector v;
@@ -171,54 +173,54 @@ public final class Q2Kx4 {
                 p = (IntVector) v.lanewise(VectorOperators.AND, LOW2).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 0]).reinterpretShape(S16, 0)))
                         .lanewise(VectorOperators.ADD, ((ShortVector) (r = IMM ? r.lanewise(VectorOperators.LSHR, 2) : r.lanewise(VectorOperators.LSHR, C2)).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW2).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 1]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
                 p = p.lanewise(VectorOperators.ADD, IMM ? p.lanewise(VectorOperators.LSHL, 16) : p.lanewise(VectorOperators.LSHL, C16));
-                a0 = (IMM ? p.lanewise(VectorOperators.ASHR, 16) : p.lanewise(VectorOperators.ASHR, C16))
-                        .lanewise(VectorOperators.MUL, sa).lanewise(VectorOperators.ADD, a0);
+                a0 = ((FloatVector) (IMM ? p.lanewise(VectorOperators.ASHR, 16) : p.lanewise(VectorOperators.ASHR, C16)).convertShape(VectorOperators.I2F, F32, 0))
+                        .lanewise(VectorOperators.FMA, sa, a0);
                 p = (IntVector) ((ShortVector) (r = IMM ? r.lanewise(VectorOperators.LSHR, 2) : r.lanewise(VectorOperators.LSHR, C2)).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW2).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 2]).reinterpretShape(S16, 0)))
                         .lanewise(VectorOperators.ADD, ((ShortVector) (r = IMM ? r.lanewise(VectorOperators.LSHR, 2) : r.lanewise(VectorOperators.LSHR, C2)).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW2).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 3]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
                 p = p.lanewise(VectorOperators.ADD, IMM ? p.lanewise(VectorOperators.LSHL, 16) : p.lanewise(VectorOperators.LSHL, C16));
-                a1 = (IMM ? p.lanewise(VectorOperators.ASHR, 16) : p.lanewise(VectorOperators.ASHR, C16))
-                        .lanewise(VectorOperators.MUL, sa).lanewise(VectorOperators.ADD, a1);
+                a1 = ((FloatVector) (IMM ? p.lanewise(VectorOperators.ASHR, 16) : p.lanewise(VectorOperators.ASHR, C16)).convertShape(VectorOperators.I2F, F32, 0))
+                        .lanewise(VectorOperators.FMA, sa, a1);
                 p = (IntVector) ((ShortVector) (r = IMM ? r.lanewise(VectorOperators.LSHR, 2) : r.lanewise(VectorOperators.LSHR, C2)).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW2).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 4]).reinterpretShape(S16, 0)))
                         .lanewise(VectorOperators.ADD, ((ShortVector) (r = IMM ? r.lanewise(VectorOperators.LSHR, 2) : r.lanewise(VectorOperators.LSHR, C2)).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW2).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 5]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
                 p = p.lanewise(VectorOperators.ADD, IMM ? p.lanewise(VectorOperators.LSHL, 16) : p.lanewise(VectorOperators.LSHL, C16));
-                a2 = (IMM ? p.lanewise(VectorOperators.ASHR, 16) : p.lanewise(VectorOperators.ASHR, C16))
-                        .lanewise(VectorOperators.MUL, sa).lanewise(VectorOperators.ADD, a2);
+                a2 = ((FloatVector) (IMM ? p.lanewise(VectorOperators.ASHR, 16) : p.lanewise(VectorOperators.ASHR, C16)).convertShape(VectorOperators.I2F, F32, 0))
+                        .lanewise(VectorOperators.FMA, sa, a2);
                 p = (IntVector) ((ShortVector) (r = IMM ? r.lanewise(VectorOperators.LSHR, 2) : r.lanewise(VectorOperators.LSHR, C2)).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW2).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 6]).reinterpretShape(S16, 0)))
                         .lanewise(VectorOperators.ADD, ((ShortVector) (r = IMM ? r.lanewise(VectorOperators.LSHR, 2) : r.lanewise(VectorOperators.LSHR, C2)).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW2).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 7]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
                 p = p.lanewise(VectorOperators.ADD, IMM ? p.lanewise(VectorOperators.LSHL, 16) : p.lanewise(VectorOperators.LSHL, C16));
-                a3 = (IMM ? p.lanewise(VectorOperators.ASHR, 16) : p.lanewise(VectorOperators.ASHR, C16))
-                        .lanewise(VectorOperators.MUL, sa).lanewise(VectorOperators.ADD, a3);
+                a3 = ((FloatVector) (IMM ? p.lanewise(VectorOperators.ASHR, 16) : p.lanewise(VectorOperators.ASHR, C16)).convertShape(VectorOperators.I2F, F32, 0))
+                        .lanewise(VectorOperators.FMA, sa, a3);
                 v = ShortVector.fromMemorySegment(S16, w, wo + 4L * R, LE);
                 r = (IntVector) v.reinterpretShape(I32, 0);
                 p = (IntVector) v.lanewise(VectorOperators.AND, LOW2).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 8]).reinterpretShape(S16, 0)))
                         .lanewise(VectorOperators.ADD, ((ShortVector) (r = IMM ? r.lanewise(VectorOperators.LSHR, 2) : r.lanewise(VectorOperators.LSHR, C2)).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW2).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 9]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
                 p = p.lanewise(VectorOperators.ADD, IMM ? p.lanewise(VectorOperators.LSHL, 16) : p.lanewise(VectorOperators.LSHL, C16));
-                a4 = (IMM ? p.lanewise(VectorOperators.ASHR, 16) : p.lanewise(VectorOperators.ASHR, C16))
-                        .lanewise(VectorOperators.MUL, sb).lanewise(VectorOperators.ADD, a4);
+                a4 = ((FloatVector) (IMM ? p.lanewise(VectorOperators.ASHR, 16) : p.lanewise(VectorOperators.ASHR, C16)).convertShape(VectorOperators.I2F, F32, 0))
+                        .lanewise(VectorOperators.FMA, sb, a4);
                 p = (IntVector) ((ShortVector) (r = IMM ? r.lanewise(VectorOperators.LSHR, 2) : r.lanewise(VectorOperators.LSHR, C2)).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW2).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 10]).reinterpretShape(S16, 0)))
                         .lanewise(VectorOperators.ADD, ((ShortVector) (r = IMM ? r.lanewise(VectorOperators.LSHR, 2) : r.lanewise(VectorOperators.LSHR, C2)).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW2).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 11]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
                 p = p.lanewise(VectorOperators.ADD, IMM ? p.lanewise(VectorOperators.LSHL, 16) : p.lanewise(VectorOperators.LSHL, C16));
-                a5 = (IMM ? p.lanewise(VectorOperators.ASHR, 16) : p.lanewise(VectorOperators.ASHR, C16))
-                        .lanewise(VectorOperators.MUL, sb).lanewise(VectorOperators.ADD, a5);
+                a5 = ((FloatVector) (IMM ? p.lanewise(VectorOperators.ASHR, 16) : p.lanewise(VectorOperators.ASHR, C16)).convertShape(VectorOperators.I2F, F32, 0))
+                        .lanewise(VectorOperators.FMA, sb, a5);
                 p = (IntVector) ((ShortVector) (r = IMM ? r.lanewise(VectorOperators.LSHR, 2) : r.lanewise(VectorOperators.LSHR, C2)).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW2).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 12]).reinterpretShape(S16, 0)))
                         .lanewise(VectorOperators.ADD, ((ShortVector) (r = IMM ? r.lanewise(VectorOperators.LSHR, 2) : r.lanewise(VectorOperators.LSHR, C2)).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW2).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 13]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
                 p = p.lanewise(VectorOperators.ADD, IMM ? p.lanewise(VectorOperators.LSHL, 16) : p.lanewise(VectorOperators.LSHL, C16));
-                a6 = (IMM ? p.lanewise(VectorOperators.ASHR, 16) : p.lanewise(VectorOperators.ASHR, C16))
-                        .lanewise(VectorOperators.MUL, sb).lanewise(VectorOperators.ADD, a6);
+                a6 = ((FloatVector) (IMM ? p.lanewise(VectorOperators.ASHR, 16) : p.lanewise(VectorOperators.ASHR, C16)).convertShape(VectorOperators.I2F, F32, 0))
+                        .lanewise(VectorOperators.FMA, sb, a6);
                 p = (IntVector) ((ShortVector) (r = IMM ? r.lanewise(VectorOperators.LSHR, 2) : r.lanewise(VectorOperators.LSHR, C2)).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW2).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 14]).reinterpretShape(S16, 0)))
                         .lanewise(VectorOperators.ADD, ((ShortVector) (r = IMM ? r.lanewise(VectorOperators.LSHR, 2) : r.lanewise(VectorOperators.LSHR, C2)).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW2).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 15]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
                 p = p.lanewise(VectorOperators.ADD, IMM ? p.lanewise(VectorOperators.LSHL, 16) : p.lanewise(VectorOperators.LSHL, C16));
-                a7 = (IMM ? p.lanewise(VectorOperators.ASHR, 16) : p.lanewise(VectorOperators.ASHR, C16))
-                        .lanewise(VectorOperators.MUL, sb).lanewise(VectorOperators.ADD, a7);
+                a7 = ((FloatVector) (IMM ? p.lanewise(VectorOperators.ASHR, 16) : p.lanewise(VectorOperators.ASHR, C16)).convertShape(VectorOperators.I2F, F32, 0))
+                        .lanewise(VectorOperators.FMA, sb, a7);
             }
-            l0 = ((FloatVector) a0.convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.FMA, dv, l0);
-            l1 = ((FloatVector) a1.convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.FMA, dv, l1);
-            l2 = ((FloatVector) a2.convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.FMA, dv, l2);
-            l3 = ((FloatVector) a3.convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.FMA, dv, l3);
-            l4 = ((FloatVector) a4.convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.FMA, dv, l4);
-            l5 = ((FloatVector) a5.convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.FMA, dv, l5);
-            l6 = ((FloatVector) a6.convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.FMA, dv, l6);
-            l7 = ((FloatVector) a7.convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.FMA, dv, l7);
+            l0 = a0.lanewise(VectorOperators.FMA, dv, l0);
+            l1 = a1.lanewise(VectorOperators.FMA, dv, l1);
+            l2 = a2.lanewise(VectorOperators.FMA, dv, l2);
+            l3 = a3.lanewise(VectorOperators.FMA, dv, l3);
+            l4 = a4.lanewise(VectorOperators.FMA, dv, l4);
+            l5 = a5.lanewise(VectorOperators.FMA, dv, l5);
+            l6 = a6.lanewise(VectorOperators.FMA, dv, l6);
+            l7 = a7.lanewise(VectorOperators.FMA, dv, l7);
         }
         // hsum_float_8: ((0+4) + (2+6)) + ((1+5) + (3+7))
         FloatVector NEG0 = FloatVector.broadcast(F32, -0.0f);
