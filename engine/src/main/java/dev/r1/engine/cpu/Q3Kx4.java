@@ -26,7 +26,9 @@ import jdk.incubator.vector.VectorSpecies;
  * {@code (e % 32) / 4}, the scale of its 16-element sub-block multiplied in; {@code acc_k = fma(d_w·d_a, lane_k, acc_k)};
  * {@code hsum_float_8}. In a chunk, slices {@code 4m + 2L2} and {@code 4m + 2L2 + 1} hold elements {@code 8m + 4L2 .. +3}:
  * their two 16-bit products summed and widened are lane {@code 2m + L2}; slices of m = 0, 1 belong to the chunk's first
- * sub-block, m = 2, 3 to its second. Bit-identical to the row-major kernel ({@link KQuants2#dotQ3_K}).
+ * sub-block, m = 2, 3 to its second. Bit-identical to the row-major kernel ({@link KQuants2#dotQ3_K}). The lanes are
+ * summed in float ({@code fma(scale, sum of four products, lane)}: exact, every partial sum an integer of at most
+ * 8·32·4·4·127 = 520 192; on Intel one uop where the integer multiply by the scale took two, session 38).
  */
 public final class Q3Kx4 {
     private Q3Kx4() {}
@@ -108,10 +110,10 @@ public final class Q3Kx4 {
         for (int s = 0; s < sbs; s++) {
             long bo = off + (long) s * SPLIT, ho = off + (long) sbs * SPLIT + (long) s * HALF;
             FloatVector dv = FloatVector.fromMemorySegment(F32, w, bo, LE).lanewise(VectorOperators.MUL, FloatVector.broadcast(F32, d[dOff + s]));
-            IntVector a0 = IntVector.zero(I32), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+            FloatVector a0 = FloatVector.zero(F32), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
             for (int c = 0; c < 8; c++) {
-                IntVector sa = (IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + SC + (long) R * (2 * c), LE).convertShape(VectorOperators.B2I, I32, 0);
-                IntVector sb = (IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + SC + (long) R * (2 * c + 1), LE).convertShape(VectorOperators.B2I, I32, 0);
+                FloatVector sa = (FloatVector) ((IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + SC + (long) R * (2 * c), LE).convertShape(VectorOperators.B2I, I32, 0)).convertShape(VectorOperators.I2F, F32, 0);
+                FloatVector sb = (FloatVector) ((IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + SC + (long) R * (2 * c + 1), LE).convertShape(VectorOperators.B2I, I32, 0)).convertShape(VectorOperators.I2F, F32, 0);
                 long wo = bo + VALUES + 8L * R * c, wh = ho + 8L * R * c;
                 int qb = qiOff + s * (QK / 2) + 16 * c;
                 ShortVector v;
@@ -121,58 +123,58 @@ public final class Q3Kx4 {
                 p = (IntVector) v.lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.SUB, FOUR).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 0]).reinterpretShape(S16, 0)))
                         .lanewise(VectorOperators.ADD, ((ShortVector) (rv = IMM ? rv.lanewise(VectorOperators.LSHR, 4) : rv.lanewise(VectorOperators.LSHR, C4)).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.SUB, FOUR).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 1]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
                 p = p.lanewise(VectorOperators.ADD, IMM ? p.lanewise(VectorOperators.LSHL, 16) : p.lanewise(VectorOperators.LSHL, C16));
-                a0 = (IMM ? p.lanewise(VectorOperators.ASHR, 16) : p.lanewise(VectorOperators.ASHR, C16))
-                        .lanewise(VectorOperators.MUL, sa).lanewise(VectorOperators.ADD, a0);
+                a0 = ((FloatVector) (IMM ? p.lanewise(VectorOperators.ASHR, 16) : p.lanewise(VectorOperators.ASHR, C16)).convertShape(VectorOperators.I2F, F32, 0))
+                        .lanewise(VectorOperators.FMA, sa, a0);
                 p = (IntVector) ((ShortVector) (rv = IMM ? rv.lanewise(VectorOperators.LSHR, 4) : rv.lanewise(VectorOperators.LSHR, C4)).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.SUB, FOUR).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 2]).reinterpretShape(S16, 0)))
                         .lanewise(VectorOperators.ADD, ((ShortVector) (rv = IMM ? rv.lanewise(VectorOperators.LSHR, 4) : rv.lanewise(VectorOperators.LSHR, C4)).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.SUB, FOUR).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 3]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
                 p = p.lanewise(VectorOperators.ADD, IMM ? p.lanewise(VectorOperators.LSHL, 16) : p.lanewise(VectorOperators.LSHL, C16));
-                a1 = (IMM ? p.lanewise(VectorOperators.ASHR, 16) : p.lanewise(VectorOperators.ASHR, C16))
-                        .lanewise(VectorOperators.MUL, sa).lanewise(VectorOperators.ADD, a1);
+                a1 = ((FloatVector) (IMM ? p.lanewise(VectorOperators.ASHR, 16) : p.lanewise(VectorOperators.ASHR, C16)).convertShape(VectorOperators.I2F, F32, 0))
+                        .lanewise(VectorOperators.FMA, sa, a1);
                 v = ShortVector.fromMemorySegment(S16, w, wo + 4L * R, LE);
                 rv = (IntVector) v.reinterpretShape(I32, 0);
                 p = (IntVector) v.lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.SUB, FOUR).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 4]).reinterpretShape(S16, 0)))
                         .lanewise(VectorOperators.ADD, ((ShortVector) (rv = IMM ? rv.lanewise(VectorOperators.LSHR, 4) : rv.lanewise(VectorOperators.LSHR, C4)).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.SUB, FOUR).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 5]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
                 p = p.lanewise(VectorOperators.ADD, IMM ? p.lanewise(VectorOperators.LSHL, 16) : p.lanewise(VectorOperators.LSHL, C16));
-                a2 = (IMM ? p.lanewise(VectorOperators.ASHR, 16) : p.lanewise(VectorOperators.ASHR, C16))
-                        .lanewise(VectorOperators.MUL, sa).lanewise(VectorOperators.ADD, a2);
+                a2 = ((FloatVector) (IMM ? p.lanewise(VectorOperators.ASHR, 16) : p.lanewise(VectorOperators.ASHR, C16)).convertShape(VectorOperators.I2F, F32, 0))
+                        .lanewise(VectorOperators.FMA, sa, a2);
                 p = (IntVector) ((ShortVector) (rv = IMM ? rv.lanewise(VectorOperators.LSHR, 4) : rv.lanewise(VectorOperators.LSHR, C4)).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.SUB, FOUR).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 6]).reinterpretShape(S16, 0)))
                         .lanewise(VectorOperators.ADD, ((ShortVector) (rv = IMM ? rv.lanewise(VectorOperators.LSHR, 4) : rv.lanewise(VectorOperators.LSHR, C4)).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.SUB, FOUR).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 7]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
                 p = p.lanewise(VectorOperators.ADD, IMM ? p.lanewise(VectorOperators.LSHL, 16) : p.lanewise(VectorOperators.LSHL, C16));
-                a3 = (IMM ? p.lanewise(VectorOperators.ASHR, 16) : p.lanewise(VectorOperators.ASHR, C16))
-                        .lanewise(VectorOperators.MUL, sa).lanewise(VectorOperators.ADD, a3);
+                a3 = ((FloatVector) (IMM ? p.lanewise(VectorOperators.ASHR, 16) : p.lanewise(VectorOperators.ASHR, C16)).convertShape(VectorOperators.I2F, F32, 0))
+                        .lanewise(VectorOperators.FMA, sa, a3);
                 v = ShortVector.fromMemorySegment(S16, w, wh, LE);
                 rv = (IntVector) v.reinterpretShape(I32, 0);
                 p = (IntVector) v.lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.SUB, FOUR).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 8]).reinterpretShape(S16, 0)))
                         .lanewise(VectorOperators.ADD, ((ShortVector) (rv = IMM ? rv.lanewise(VectorOperators.LSHR, 4) : rv.lanewise(VectorOperators.LSHR, C4)).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.SUB, FOUR).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 9]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
                 p = p.lanewise(VectorOperators.ADD, IMM ? p.lanewise(VectorOperators.LSHL, 16) : p.lanewise(VectorOperators.LSHL, C16));
-                a4 = (IMM ? p.lanewise(VectorOperators.ASHR, 16) : p.lanewise(VectorOperators.ASHR, C16))
-                        .lanewise(VectorOperators.MUL, sb).lanewise(VectorOperators.ADD, a4);
+                a4 = ((FloatVector) (IMM ? p.lanewise(VectorOperators.ASHR, 16) : p.lanewise(VectorOperators.ASHR, C16)).convertShape(VectorOperators.I2F, F32, 0))
+                        .lanewise(VectorOperators.FMA, sb, a4);
                 p = (IntVector) ((ShortVector) (rv = IMM ? rv.lanewise(VectorOperators.LSHR, 4) : rv.lanewise(VectorOperators.LSHR, C4)).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.SUB, FOUR).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 10]).reinterpretShape(S16, 0)))
                         .lanewise(VectorOperators.ADD, ((ShortVector) (rv = IMM ? rv.lanewise(VectorOperators.LSHR, 4) : rv.lanewise(VectorOperators.LSHR, C4)).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.SUB, FOUR).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 11]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
                 p = p.lanewise(VectorOperators.ADD, IMM ? p.lanewise(VectorOperators.LSHL, 16) : p.lanewise(VectorOperators.LSHL, C16));
-                a5 = (IMM ? p.lanewise(VectorOperators.ASHR, 16) : p.lanewise(VectorOperators.ASHR, C16))
-                        .lanewise(VectorOperators.MUL, sb).lanewise(VectorOperators.ADD, a5);
+                a5 = ((FloatVector) (IMM ? p.lanewise(VectorOperators.ASHR, 16) : p.lanewise(VectorOperators.ASHR, C16)).convertShape(VectorOperators.I2F, F32, 0))
+                        .lanewise(VectorOperators.FMA, sb, a5);
                 v = ShortVector.fromMemorySegment(S16, w, wh + 4L * R, LE);
                 rv = (IntVector) v.reinterpretShape(I32, 0);
                 p = (IntVector) v.lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.SUB, FOUR).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 12]).reinterpretShape(S16, 0)))
                         .lanewise(VectorOperators.ADD, ((ShortVector) (rv = IMM ? rv.lanewise(VectorOperators.LSHR, 4) : rv.lanewise(VectorOperators.LSHR, C4)).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.SUB, FOUR).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 13]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
                 p = p.lanewise(VectorOperators.ADD, IMM ? p.lanewise(VectorOperators.LSHL, 16) : p.lanewise(VectorOperators.LSHL, C16));
-                a6 = (IMM ? p.lanewise(VectorOperators.ASHR, 16) : p.lanewise(VectorOperators.ASHR, C16))
-                        .lanewise(VectorOperators.MUL, sb).lanewise(VectorOperators.ADD, a6);
+                a6 = ((FloatVector) (IMM ? p.lanewise(VectorOperators.ASHR, 16) : p.lanewise(VectorOperators.ASHR, C16)).convertShape(VectorOperators.I2F, F32, 0))
+                        .lanewise(VectorOperators.FMA, sb, a6);
                 p = (IntVector) ((ShortVector) (rv = IMM ? rv.lanewise(VectorOperators.LSHR, 4) : rv.lanewise(VectorOperators.LSHR, C4)).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.SUB, FOUR).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 14]).reinterpretShape(S16, 0)))
                         .lanewise(VectorOperators.ADD, ((ShortVector) (rv = IMM ? rv.lanewise(VectorOperators.LSHR, 4) : rv.lanewise(VectorOperators.LSHR, C4)).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.SUB, FOUR).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 15]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
                 p = p.lanewise(VectorOperators.ADD, IMM ? p.lanewise(VectorOperators.LSHL, 16) : p.lanewise(VectorOperators.LSHL, C16));
-                a7 = (IMM ? p.lanewise(VectorOperators.ASHR, 16) : p.lanewise(VectorOperators.ASHR, C16))
-                        .lanewise(VectorOperators.MUL, sb).lanewise(VectorOperators.ADD, a7);
+                a7 = ((FloatVector) (IMM ? p.lanewise(VectorOperators.ASHR, 16) : p.lanewise(VectorOperators.ASHR, C16)).convertShape(VectorOperators.I2F, F32, 0))
+                        .lanewise(VectorOperators.FMA, sb, a7);
             }
-            l0 = dv.lanewise(VectorOperators.FMA, (FloatVector) a0.convertShape(VectorOperators.I2F, F32, 0), l0);
-            l1 = dv.lanewise(VectorOperators.FMA, (FloatVector) a1.convertShape(VectorOperators.I2F, F32, 0), l1);
-            l2 = dv.lanewise(VectorOperators.FMA, (FloatVector) a2.convertShape(VectorOperators.I2F, F32, 0), l2);
-            l3 = dv.lanewise(VectorOperators.FMA, (FloatVector) a3.convertShape(VectorOperators.I2F, F32, 0), l3);
-            l4 = dv.lanewise(VectorOperators.FMA, (FloatVector) a4.convertShape(VectorOperators.I2F, F32, 0), l4);
-            l5 = dv.lanewise(VectorOperators.FMA, (FloatVector) a5.convertShape(VectorOperators.I2F, F32, 0), l5);
-            l6 = dv.lanewise(VectorOperators.FMA, (FloatVector) a6.convertShape(VectorOperators.I2F, F32, 0), l6);
-            l7 = dv.lanewise(VectorOperators.FMA, (FloatVector) a7.convertShape(VectorOperators.I2F, F32, 0), l7);
+            l0 = dv.lanewise(VectorOperators.FMA, a0, l0);
+            l1 = dv.lanewise(VectorOperators.FMA, a1, l1);
+            l2 = dv.lanewise(VectorOperators.FMA, a2, l2);
+            l3 = dv.lanewise(VectorOperators.FMA, a3, l3);
+            l4 = dv.lanewise(VectorOperators.FMA, a4, l4);
+            l5 = dv.lanewise(VectorOperators.FMA, a5, l5);
+            l6 = dv.lanewise(VectorOperators.FMA, a6, l6);
+            l7 = dv.lanewise(VectorOperators.FMA, a7, l7);
         }
         // hsum_float_8: ((0+4) + (2+6)) + ((1+5) + (3+7))
         FloatVector NEG0 = FloatVector.broadcast(F32, -0.0f);
@@ -209,11 +211,11 @@ public final class Q3Kx4 {
         for (int s = 0; s < sbs; s++) {
             long bo = off + (long) s * SPLIT, bo2 = off2 + (long) s * SPLIT, vs = vBase + s * vStep;
             FloatVector da = FloatVector.broadcast(F32, d[dOff + s]);
-            IntVector a0 = IntVector.zero(I32), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+            FloatVector a0 = FloatVector.zero(F32), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
             for (int c = 0; c < 8; c++) {
                 // lanes 4h .. 4h+3 all take sub-block 2c + h's scale
-                IntVector sa = (IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + SC + (long) R * (2 * c + h), LE).convertShape(VectorOperators.B2I, I32, 0);
-                IntVector sb = (IntVector) ByteVector.fromMemorySegment(SCALES, w2, bo2 + SC + (long) R * (2 * c + h), LE).convertShape(VectorOperators.B2I, I32, 0);
+                FloatVector sa = (FloatVector) ((IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + SC + (long) R * (2 * c + h), LE).convertShape(VectorOperators.B2I, I32, 0)).convertShape(VectorOperators.I2F, F32, 0);
+                FloatVector sb = (FloatVector) ((IntVector) ByteVector.fromMemorySegment(SCALES, w2, bo2 + SC + (long) R * (2 * c + h), LE).convertShape(VectorOperators.B2I, I32, 0)).convertShape(VectorOperators.I2F, F32, 0);
                 long wo = off + vs + 8L * R * c, wo2 = off2 + vs + 8L * R * c;
                 int qb = qiOff + s * (QK / 2) + 16 * c + 8 * h;
                 ShortVector v, u;
@@ -225,23 +227,23 @@ public final class Q3Kx4 {
                 p = (IntVector) v.lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.SUB, FOUR).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 0]).reinterpretShape(S16, 0)))
                         .lanewise(VectorOperators.ADD, ((ShortVector) (rv = IMM ? rv.lanewise(VectorOperators.LSHR, 4) : rv.lanewise(VectorOperators.LSHR, C4)).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.SUB, FOUR).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 1]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
                 p = p.lanewise(VectorOperators.ADD, IMM ? p.lanewise(VectorOperators.LSHL, 16) : p.lanewise(VectorOperators.LSHL, C16));
-                a0 = (IMM ? p.lanewise(VectorOperators.ASHR, 16) : p.lanewise(VectorOperators.ASHR, C16))
-                        .lanewise(VectorOperators.MUL, sa).lanewise(VectorOperators.ADD, a0);
+                a0 = ((FloatVector) (IMM ? p.lanewise(VectorOperators.ASHR, 16) : p.lanewise(VectorOperators.ASHR, C16)).convertShape(VectorOperators.I2F, F32, 0))
+                        .lanewise(VectorOperators.FMA, sa, a0);
                 p = (IntVector) u.lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.SUB, FOUR).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 0]).reinterpretShape(S16, 0)))
                         .lanewise(VectorOperators.ADD, ((ShortVector) (ru = IMM ? ru.lanewise(VectorOperators.LSHR, 4) : ru.lanewise(VectorOperators.LSHR, C4)).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.SUB, FOUR).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 1]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
                 p = p.lanewise(VectorOperators.ADD, IMM ? p.lanewise(VectorOperators.LSHL, 16) : p.lanewise(VectorOperators.LSHL, C16));
-                b0 = (IMM ? p.lanewise(VectorOperators.ASHR, 16) : p.lanewise(VectorOperators.ASHR, C16))
-                        .lanewise(VectorOperators.MUL, sb).lanewise(VectorOperators.ADD, b0);
+                b0 = ((FloatVector) (IMM ? p.lanewise(VectorOperators.ASHR, 16) : p.lanewise(VectorOperators.ASHR, C16)).convertShape(VectorOperators.I2F, F32, 0))
+                        .lanewise(VectorOperators.FMA, sb, b0);
                 p = (IntVector) ((ShortVector) (rv = IMM ? rv.lanewise(VectorOperators.LSHR, 4) : rv.lanewise(VectorOperators.LSHR, C4)).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.SUB, FOUR).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 2]).reinterpretShape(S16, 0)))
                         .lanewise(VectorOperators.ADD, ((ShortVector) (rv = IMM ? rv.lanewise(VectorOperators.LSHR, 4) : rv.lanewise(VectorOperators.LSHR, C4)).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.SUB, FOUR).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 3]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
                 p = p.lanewise(VectorOperators.ADD, IMM ? p.lanewise(VectorOperators.LSHL, 16) : p.lanewise(VectorOperators.LSHL, C16));
-                a1 = (IMM ? p.lanewise(VectorOperators.ASHR, 16) : p.lanewise(VectorOperators.ASHR, C16))
-                        .lanewise(VectorOperators.MUL, sa).lanewise(VectorOperators.ADD, a1);
+                a1 = ((FloatVector) (IMM ? p.lanewise(VectorOperators.ASHR, 16) : p.lanewise(VectorOperators.ASHR, C16)).convertShape(VectorOperators.I2F, F32, 0))
+                        .lanewise(VectorOperators.FMA, sa, a1);
                 p = (IntVector) ((ShortVector) (ru = IMM ? ru.lanewise(VectorOperators.LSHR, 4) : ru.lanewise(VectorOperators.LSHR, C4)).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.SUB, FOUR).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 2]).reinterpretShape(S16, 0)))
                         .lanewise(VectorOperators.ADD, ((ShortVector) (ru = IMM ? ru.lanewise(VectorOperators.LSHR, 4) : ru.lanewise(VectorOperators.LSHR, C4)).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.SUB, FOUR).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 3]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
                 p = p.lanewise(VectorOperators.ADD, IMM ? p.lanewise(VectorOperators.LSHL, 16) : p.lanewise(VectorOperators.LSHL, C16));
-                b1 = (IMM ? p.lanewise(VectorOperators.ASHR, 16) : p.lanewise(VectorOperators.ASHR, C16))
-                        .lanewise(VectorOperators.MUL, sb).lanewise(VectorOperators.ADD, b1);
+                b1 = ((FloatVector) (IMM ? p.lanewise(VectorOperators.ASHR, 16) : p.lanewise(VectorOperators.ASHR, C16)).convertShape(VectorOperators.I2F, F32, 0))
+                        .lanewise(VectorOperators.FMA, sb, b1);
                 v = ShortVector.fromMemorySegment(S16, w, wo + 4L * R, LE);
                 rv = (IntVector) v.reinterpretShape(I32, 0);
                 u = ShortVector.fromMemorySegment(S16, w2, wo2 + 4L * R, LE);
@@ -249,34 +251,34 @@ public final class Q3Kx4 {
                 p = (IntVector) v.lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.SUB, FOUR).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 4]).reinterpretShape(S16, 0)))
                         .lanewise(VectorOperators.ADD, ((ShortVector) (rv = IMM ? rv.lanewise(VectorOperators.LSHR, 4) : rv.lanewise(VectorOperators.LSHR, C4)).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.SUB, FOUR).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 5]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
                 p = p.lanewise(VectorOperators.ADD, IMM ? p.lanewise(VectorOperators.LSHL, 16) : p.lanewise(VectorOperators.LSHL, C16));
-                a2 = (IMM ? p.lanewise(VectorOperators.ASHR, 16) : p.lanewise(VectorOperators.ASHR, C16))
-                        .lanewise(VectorOperators.MUL, sa).lanewise(VectorOperators.ADD, a2);
+                a2 = ((FloatVector) (IMM ? p.lanewise(VectorOperators.ASHR, 16) : p.lanewise(VectorOperators.ASHR, C16)).convertShape(VectorOperators.I2F, F32, 0))
+                        .lanewise(VectorOperators.FMA, sa, a2);
                 p = (IntVector) u.lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.SUB, FOUR).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 4]).reinterpretShape(S16, 0)))
                         .lanewise(VectorOperators.ADD, ((ShortVector) (ru = IMM ? ru.lanewise(VectorOperators.LSHR, 4) : ru.lanewise(VectorOperators.LSHR, C4)).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.SUB, FOUR).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 5]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
                 p = p.lanewise(VectorOperators.ADD, IMM ? p.lanewise(VectorOperators.LSHL, 16) : p.lanewise(VectorOperators.LSHL, C16));
-                b2 = (IMM ? p.lanewise(VectorOperators.ASHR, 16) : p.lanewise(VectorOperators.ASHR, C16))
-                        .lanewise(VectorOperators.MUL, sb).lanewise(VectorOperators.ADD, b2);
+                b2 = ((FloatVector) (IMM ? p.lanewise(VectorOperators.ASHR, 16) : p.lanewise(VectorOperators.ASHR, C16)).convertShape(VectorOperators.I2F, F32, 0))
+                        .lanewise(VectorOperators.FMA, sb, b2);
                 p = (IntVector) ((ShortVector) (rv = IMM ? rv.lanewise(VectorOperators.LSHR, 4) : rv.lanewise(VectorOperators.LSHR, C4)).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.SUB, FOUR).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 6]).reinterpretShape(S16, 0)))
                         .lanewise(VectorOperators.ADD, ((ShortVector) (rv = IMM ? rv.lanewise(VectorOperators.LSHR, 4) : rv.lanewise(VectorOperators.LSHR, C4)).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.SUB, FOUR).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 7]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
                 p = p.lanewise(VectorOperators.ADD, IMM ? p.lanewise(VectorOperators.LSHL, 16) : p.lanewise(VectorOperators.LSHL, C16));
-                a3 = (IMM ? p.lanewise(VectorOperators.ASHR, 16) : p.lanewise(VectorOperators.ASHR, C16))
-                        .lanewise(VectorOperators.MUL, sa).lanewise(VectorOperators.ADD, a3);
+                a3 = ((FloatVector) (IMM ? p.lanewise(VectorOperators.ASHR, 16) : p.lanewise(VectorOperators.ASHR, C16)).convertShape(VectorOperators.I2F, F32, 0))
+                        .lanewise(VectorOperators.FMA, sa, a3);
                 p = (IntVector) ((ShortVector) (ru = IMM ? ru.lanewise(VectorOperators.LSHR, 4) : ru.lanewise(VectorOperators.LSHR, C4)).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.SUB, FOUR).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 6]).reinterpretShape(S16, 0)))
                         .lanewise(VectorOperators.ADD, ((ShortVector) (ru = IMM ? ru.lanewise(VectorOperators.LSHR, 4) : ru.lanewise(VectorOperators.LSHR, C4)).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.SUB, FOUR).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 7]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
                 p = p.lanewise(VectorOperators.ADD, IMM ? p.lanewise(VectorOperators.LSHL, 16) : p.lanewise(VectorOperators.LSHL, C16));
-                b3 = (IMM ? p.lanewise(VectorOperators.ASHR, 16) : p.lanewise(VectorOperators.ASHR, C16))
-                        .lanewise(VectorOperators.MUL, sb).lanewise(VectorOperators.ADD, b3);
+                b3 = ((FloatVector) (IMM ? p.lanewise(VectorOperators.ASHR, 16) : p.lanewise(VectorOperators.ASHR, C16)).convertShape(VectorOperators.I2F, F32, 0))
+                        .lanewise(VectorOperators.FMA, sb, b3);
             }
             FloatVector dv = FloatVector.fromMemorySegment(F32, w, bo, LE).lanewise(VectorOperators.MUL, da);
-            l0 = dv.lanewise(VectorOperators.FMA, (FloatVector) a0.convertShape(VectorOperators.I2F, F32, 0), l0);
-            l1 = dv.lanewise(VectorOperators.FMA, (FloatVector) a1.convertShape(VectorOperators.I2F, F32, 0), l1);
-            l2 = dv.lanewise(VectorOperators.FMA, (FloatVector) a2.convertShape(VectorOperators.I2F, F32, 0), l2);
-            l3 = dv.lanewise(VectorOperators.FMA, (FloatVector) a3.convertShape(VectorOperators.I2F, F32, 0), l3);
+            l0 = dv.lanewise(VectorOperators.FMA, a0, l0);
+            l1 = dv.lanewise(VectorOperators.FMA, a1, l1);
+            l2 = dv.lanewise(VectorOperators.FMA, a2, l2);
+            l3 = dv.lanewise(VectorOperators.FMA, a3, l3);
             dv = FloatVector.fromMemorySegment(F32, w2, bo2, LE).lanewise(VectorOperators.MUL, da);
-            m0 = dv.lanewise(VectorOperators.FMA, (FloatVector) b0.convertShape(VectorOperators.I2F, F32, 0), m0);
-            m1 = dv.lanewise(VectorOperators.FMA, (FloatVector) b1.convertShape(VectorOperators.I2F, F32, 0), m1);
-            m2 = dv.lanewise(VectorOperators.FMA, (FloatVector) b2.convertShape(VectorOperators.I2F, F32, 0), m2);
-            m3 = dv.lanewise(VectorOperators.FMA, (FloatVector) b3.convertShape(VectorOperators.I2F, F32, 0), m3);
+            m0 = dv.lanewise(VectorOperators.FMA, b0, m0);
+            m1 = dv.lanewise(VectorOperators.FMA, b1, m1);
+            m2 = dv.lanewise(VectorOperators.FMA, b2, m2);
+            m3 = dv.lanewise(VectorOperators.FMA, b3, m3);
         }
         int L = R, G = 4 * L; // floats
         FloatVector NEG0 = FloatVector.broadcast(F32, -0.0f);
