@@ -32,7 +32,10 @@ import jdk.incubator.vector.VectorSpecies;
  * ({@link QuantLayouts#storeSplit}): one stream per pass, as {@link Q6Kx8#gemv2Ggml}.
  *
  * <p>The integer lanes and the float operations are {@link Q6Kx8#gemvGgml}'s, so the outputs are the same bit for bit
- * (ggml's AVX2 {@code vec_dot_q6_K_q8_K}).
+ * (ggml's AVX2 {@code vec_dot_q6_K_q8_K}). The two-group decoding kernel keeps those integer lanes in float, starting
+ * each at its offsets' (made as integers, {@link Q6Kx8#offsets2}) and adding {@code fma(scale, sum of four products)}:
+ * exact, since no partial sum of a lane's 32 elements passes 32·32·128·127 = 16 646 144 < 2^24 (the offsets and the
+ * unsigned products pull opposite ways), and one uop on Intel where the integer multiply by the scale was two (session 38).
  */
 public final class Q6Kx6 {
     private Q6Kx6() {}
@@ -216,15 +219,15 @@ public final class Q6Kx6 {
             int b = bOff + 16 * s;
             // the unsigned values' offsets, negated, start the sums: made apart and first, as Q6Kx8.ggmlHalf2 (why there)
             Q6Kx8.offsets2(w, bo, w2, bo2, bs, b + 8 * h, SC + (long) R * 8 * h, corr);
-            IntVector a0 = IntVector.fromArray(I32, corr, 0), a1 = IntVector.fromArray(I32, corr, R);
-            IntVector a2 = IntVector.fromArray(I32, corr, 2 * R), a3 = IntVector.fromArray(I32, corr, 3 * R);
-            IntVector b0 = IntVector.fromArray(I32, corr, 4 * R), b1 = IntVector.fromArray(I32, corr, 5 * R);
-            IntVector b2 = IntVector.fromArray(I32, corr, 6 * R), b3 = IntVector.fromArray(I32, corr, 7 * R);
+            FloatVector a0 = (FloatVector) IntVector.fromArray(I32, corr, 0).convertShape(VectorOperators.I2F, F32, 0), a1 = (FloatVector) IntVector.fromArray(I32, corr, R).convertShape(VectorOperators.I2F, F32, 0);
+            FloatVector a2 = (FloatVector) IntVector.fromArray(I32, corr, 2 * R).convertShape(VectorOperators.I2F, F32, 0), a3 = (FloatVector) IntVector.fromArray(I32, corr, 3 * R).convertShape(VectorOperators.I2F, F32, 0);
+            FloatVector b0 = (FloatVector) IntVector.fromArray(I32, corr, 4 * R).convertShape(VectorOperators.I2F, F32, 0), b1 = (FloatVector) IntVector.fromArray(I32, corr, 5 * R).convertShape(VectorOperators.I2F, F32, 0);
+            FloatVector b2 = (FloatVector) IntVector.fromArray(I32, corr, 6 * R).convertShape(VectorOperators.I2F, F32, 0), b3 = (FloatVector) IntVector.fromArray(I32, corr, 7 * R).convertShape(VectorOperators.I2F, F32, 0);
             for (int j = h; j < 16; j += 2) {
                 long vo = off + vs + (long) SUB * (j >> 1), vo2 = off2 + vs + (long) SUB * (j >> 1);
                 int a = s * (QK / 2) + 8 * j;
-                IntVector sc = (IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + SC + (long) R * j, LE).convertShape(VectorOperators.B2I, I32, 0);
-                IntVector sc2 = (IntVector) ByteVector.fromMemorySegment(SCALES, w2, bo2 + SC + (long) R * j, LE).convertShape(VectorOperators.B2I, I32, 0);
+                FloatVector sc = (FloatVector) ByteVector.fromMemorySegment(SCALES, w, bo + SC + (long) R * j, LE).convertShape(VectorOperators.B2F, F32, 0);
+                FloatVector sc2 = (FloatVector) ByteVector.fromMemorySegment(SCALES, w2, bo2 + SC + (long) R * j, LE).convertShape(VectorOperators.B2F, F32, 0);
                 IntVector k0 = IntVector.fromMemorySegment(I32, w, vo, LE), k1 = IntVector.fromMemorySegment(I32, w, vo + 4L * R, LE), k2 = IntVector.fromMemorySegment(I32, w, vo + 8L * R, LE);
                 IntVector n0 = IntVector.fromMemorySegment(I32, w2, vo2, LE), n1 = IntVector.fromMemorySegment(I32, w2, vo2 + 4L * R, LE), n2 = IntVector.fromMemorySegment(I32, w2, vo2 + 8L * R, LE);
                 ShortVector x, y, p, p2;
@@ -234,45 +237,45 @@ public final class Q6Kx6 {
                 p = ((ShortVector) k0.lanewise(VectorOperators.AND, M6).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, x).lanewise(VectorOperators.ADD, ((ShortVector) k0.lanewise(VectorOperators.LSHR, C6).lanewise(VectorOperators.AND, M6).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, y));
                 p2 = ((ShortVector) n0.lanewise(VectorOperators.AND, M6).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, x).lanewise(VectorOperators.ADD, ((ShortVector) n0.lanewise(VectorOperators.LSHR, C6).lanewise(VectorOperators.AND, M6).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, y));
                 t = (IntVector) p.reinterpretShape(I32, 0);
-                a0 = t.lanewise(VectorOperators.ADD, t.lanewise(VectorOperators.LSHL, C16)).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a0);
+                a0 = ((FloatVector) t.lanewise(VectorOperators.ADD, t.lanewise(VectorOperators.LSHL, C16)).lanewise(VectorOperators.ASHR, C16).convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.FMA, sc, a0);
                 t = (IntVector) p2.reinterpretShape(I32, 0);
-                b0 = t.lanewise(VectorOperators.ADD, t.lanewise(VectorOperators.LSHL, C16)).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.MUL, sc2).lanewise(VectorOperators.ADD, b0);
+                b0 = ((FloatVector) t.lanewise(VectorOperators.ADD, t.lanewise(VectorOperators.LSHL, C16)).lanewise(VectorOperators.ASHR, C16).convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.FMA, sc2, b0);
                 x = (ShortVector) IntVector.broadcast(I32, qv[a + 2]).reinterpretShape(S16, 0);
                 y = (ShortVector) IntVector.broadcast(I32, qv[a + 3]).reinterpretShape(S16, 0);
                 p = ((ShortVector) k1.lanewise(VectorOperators.AND, M6).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, x).lanewise(VectorOperators.ADD, ((ShortVector) k1.lanewise(VectorOperators.LSHR, C6).lanewise(VectorOperators.AND, M6).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, y));
                 p2 = ((ShortVector) n1.lanewise(VectorOperators.AND, M6).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, x).lanewise(VectorOperators.ADD, ((ShortVector) n1.lanewise(VectorOperators.LSHR, C6).lanewise(VectorOperators.AND, M6).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, y));
                 t = (IntVector) p.reinterpretShape(I32, 0);
-                a1 = t.lanewise(VectorOperators.ADD, t.lanewise(VectorOperators.LSHL, C16)).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a1);
+                a1 = ((FloatVector) t.lanewise(VectorOperators.ADD, t.lanewise(VectorOperators.LSHL, C16)).lanewise(VectorOperators.ASHR, C16).convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.FMA, sc, a1);
                 t = (IntVector) p2.reinterpretShape(I32, 0);
-                b1 = t.lanewise(VectorOperators.ADD, t.lanewise(VectorOperators.LSHL, C16)).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.MUL, sc2).lanewise(VectorOperators.ADD, b1);
+                b1 = ((FloatVector) t.lanewise(VectorOperators.ADD, t.lanewise(VectorOperators.LSHL, C16)).lanewise(VectorOperators.ASHR, C16).convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.FMA, sc2, b1);
                 x = (ShortVector) IntVector.broadcast(I32, qv[a + 4]).reinterpretShape(S16, 0);
                 y = (ShortVector) IntVector.broadcast(I32, qv[a + 5]).reinterpretShape(S16, 0);
                 p = ((ShortVector) k2.lanewise(VectorOperators.AND, M6).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, x).lanewise(VectorOperators.ADD, ((ShortVector) k2.lanewise(VectorOperators.LSHR, C6).lanewise(VectorOperators.AND, M6).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, y));
                 p2 = ((ShortVector) n2.lanewise(VectorOperators.AND, M6).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, x).lanewise(VectorOperators.ADD, ((ShortVector) n2.lanewise(VectorOperators.LSHR, C6).lanewise(VectorOperators.AND, M6).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, y));
                 t = (IntVector) p.reinterpretShape(I32, 0);
-                a2 = t.lanewise(VectorOperators.ADD, t.lanewise(VectorOperators.LSHL, C16)).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a2);
+                a2 = ((FloatVector) t.lanewise(VectorOperators.ADD, t.lanewise(VectorOperators.LSHL, C16)).lanewise(VectorOperators.ASHR, C16).convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.FMA, sc, a2);
                 t = (IntVector) p2.reinterpretShape(I32, 0);
-                b2 = t.lanewise(VectorOperators.ADD, t.lanewise(VectorOperators.LSHL, C16)).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.MUL, sc2).lanewise(VectorOperators.ADD, b2);
+                b2 = ((FloatVector) t.lanewise(VectorOperators.ADD, t.lanewise(VectorOperators.LSHL, C16)).lanewise(VectorOperators.ASHR, C16).convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.FMA, sc2, b2);
                 x = (ShortVector) IntVector.broadcast(I32, qv[a + 6]).reinterpretShape(S16, 0);
                 y = (ShortVector) IntVector.broadcast(I32, qv[a + 7]).reinterpretShape(S16, 0);
                 p = (((ShortVector) k0.reinterpretShape(S16, 0)).lanewise(VectorOperators.LSHR, 12).lanewise(VectorOperators.OR, ((ShortVector) k2.reinterpretShape(S16, 0)).lanewise(VectorOperators.LSHR, 8).lanewise(VectorOperators.AND, M30))).lanewise(VectorOperators.MUL, x).lanewise(VectorOperators.ADD, (((ShortVector) k1.reinterpretShape(S16, 0)).lanewise(VectorOperators.LSHR, 12).lanewise(VectorOperators.OR, ((ShortVector) k2.reinterpretShape(S16, 0)).lanewise(VectorOperators.LSHR, 10).lanewise(VectorOperators.AND, M30))).lanewise(VectorOperators.MUL, y));
                 p2 = (((ShortVector) n0.reinterpretShape(S16, 0)).lanewise(VectorOperators.LSHR, 12).lanewise(VectorOperators.OR, ((ShortVector) n2.reinterpretShape(S16, 0)).lanewise(VectorOperators.LSHR, 8).lanewise(VectorOperators.AND, M30))).lanewise(VectorOperators.MUL, x).lanewise(VectorOperators.ADD, (((ShortVector) n1.reinterpretShape(S16, 0)).lanewise(VectorOperators.LSHR, 12).lanewise(VectorOperators.OR, ((ShortVector) n2.reinterpretShape(S16, 0)).lanewise(VectorOperators.LSHR, 10).lanewise(VectorOperators.AND, M30))).lanewise(VectorOperators.MUL, y));
                 t = (IntVector) p.reinterpretShape(I32, 0);
-                a3 = t.lanewise(VectorOperators.ADD, t.lanewise(VectorOperators.LSHL, C16)).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.MUL, sc).lanewise(VectorOperators.ADD, a3);
+                a3 = ((FloatVector) t.lanewise(VectorOperators.ADD, t.lanewise(VectorOperators.LSHL, C16)).lanewise(VectorOperators.ASHR, C16).convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.FMA, sc, a3);
                 t = (IntVector) p2.reinterpretShape(I32, 0);
-                b3 = t.lanewise(VectorOperators.ADD, t.lanewise(VectorOperators.LSHL, C16)).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.MUL, sc2).lanewise(VectorOperators.ADD, b3);
+                b3 = ((FloatVector) t.lanewise(VectorOperators.ADD, t.lanewise(VectorOperators.LSHL, C16)).lanewise(VectorOperators.ASHR, C16).convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.FMA, sc2, b3);
             }
             FloatVector da = FloatVector.broadcast(F32, d[dOff + s]);
             FloatVector dv = FloatVector.fromMemorySegment(F32, w, bo, LE).lanewise(VectorOperators.MUL, da);
-            l0 = dv.lanewise(VectorOperators.FMA, (FloatVector) a0.convertShape(VectorOperators.I2F, F32, 0), l0);
-            l1 = dv.lanewise(VectorOperators.FMA, (FloatVector) a1.convertShape(VectorOperators.I2F, F32, 0), l1);
-            l2 = dv.lanewise(VectorOperators.FMA, (FloatVector) a2.convertShape(VectorOperators.I2F, F32, 0), l2);
-            l3 = dv.lanewise(VectorOperators.FMA, (FloatVector) a3.convertShape(VectorOperators.I2F, F32, 0), l3);
+            l0 = dv.lanewise(VectorOperators.FMA, a0, l0);
+            l1 = dv.lanewise(VectorOperators.FMA, a1, l1);
+            l2 = dv.lanewise(VectorOperators.FMA, a2, l2);
+            l3 = dv.lanewise(VectorOperators.FMA, a3, l3);
             dv = FloatVector.fromMemorySegment(F32, w2, bo2, LE).lanewise(VectorOperators.MUL, da);
-            m0 = dv.lanewise(VectorOperators.FMA, (FloatVector) b0.convertShape(VectorOperators.I2F, F32, 0), m0);
-            m1 = dv.lanewise(VectorOperators.FMA, (FloatVector) b1.convertShape(VectorOperators.I2F, F32, 0), m1);
-            m2 = dv.lanewise(VectorOperators.FMA, (FloatVector) b2.convertShape(VectorOperators.I2F, F32, 0), m2);
-            m3 = dv.lanewise(VectorOperators.FMA, (FloatVector) b3.convertShape(VectorOperators.I2F, F32, 0), m3);
+            m0 = dv.lanewise(VectorOperators.FMA, b0, m0);
+            m1 = dv.lanewise(VectorOperators.FMA, b1, m1);
+            m2 = dv.lanewise(VectorOperators.FMA, b2, m2);
+            m3 = dv.lanewise(VectorOperators.FMA, b3, m3);
         }
         int L = R, G = 4 * L;
         FloatVector NEG0 = FloatVector.broadcast(F32, -0.0f);

@@ -227,6 +227,34 @@ class MatmulTest {
     }
 
     /**
+     * Repacked Q6_K in 6 bits ({@link Q6Kx6}) at its extremes: every value 31 (stored 63), every sub-block scale -128, the
+     * activations all one magnitude (each quantizes to 127), one sign per super-block. The one-token kernel starts each
+     * lane's float sum at the unsigned values' negated offsets (here 32·32·128·127 = 16 646 144, the largest a partial sum
+     * can reach) and adds {@code scale·(four products)}: exact below 2^24, so bit for bit the row-major kernel's integers.
+     */
+    @org.junit.jupiter.api.Test
+    void repackedQ6_KAtItsExtremesEqualsTheRowMajorKernel() {
+        int rows = 7 * Q6Kx8.R, cols = 512, bs = (int) GgmlType.Q6_K.typeSize();
+        org.junit.jupiter.api.Assumptions.assumeTrue(Q6Kx6.fits(rows, cols), "Q6_K is not repacked in 6 bits at " + VectorWidths.describe());
+        MemorySegment raw = java.lang.foreign.Arena.ofAuto().allocate((long) rows * cols / 256 * bs);
+        for (long b = 0; b < raw.byteSize(); b += bs) {
+            for (int i = 0; i < 192; i++) raw.set(java.lang.foreign.ValueLayout.JAVA_BYTE, b + i, (byte) 0xFF); // ql, qh: 63
+            for (int i = 192; i < 208; i++) raw.set(java.lang.foreign.ValueLayout.JAVA_BYTE, b + i, (byte) 0x80); // scales -128
+            raw.set(QuantLayouts.I16, b + 208, Float.floatToFloat16(b % 3 == 0 ? 0.01f : -0.02f)); // d
+        }
+        WeightMatrix rowMajor = new WeightMatrix("w", GgmlType.Q6_K, rows, cols, raw);
+        WeightMatrix packed = new WeightMatrix("w", GgmlType.Q6_K, rows, cols, raw, Q6Kx6.repack(raw, rows, cols, java.lang.foreign.Arena.ofAuto(), POOL));
+        assertEquals(WeightMatrix.Kernel.Q6_K_X6, packed.kernel());
+        float[] x = new float[cols];
+        for (int i = 0; i < cols; i++) x[i] = i / 256 % 2 == 0 ? 1f : -1f;
+        float[] got = new float[rows], ref = new float[rows];
+        Matmul mm = new Matmul(POOL);
+        mm.multiply(x, 1, packed, got);
+        mm.multiply(x, 1, rowMajor, ref);
+        for (int i = 0; i < rows; i++) assertEquals(Float.floatToRawIntBits(ref[i]), Float.floatToRawIntBits(got[i]), i + ": " + ref[i] + " vs " + got[i]);
+    }
+
+    /**
      * Repacked Q5_K at its extremes, where the decoding kernel's float lanes are tightest: every value 31, every
      * sub-block scale and min 63, the activations all one magnitude (so every one quantizes to 127), one sign per super-block.
      * The one-token kernel sums each lane's {@code ls·(four products)} in float, exact while every partial sum stays below
