@@ -242,16 +242,7 @@ class MatmulTest {
             for (int i = 192; i < 208; i++) raw.set(java.lang.foreign.ValueLayout.JAVA_BYTE, b + i, (byte) 0x80); // scales -128
             raw.set(QuantLayouts.I16, b + 208, Float.floatToFloat16(b % 3 == 0 ? 0.01f : -0.02f)); // d
         }
-        WeightMatrix rowMajor = new WeightMatrix("w", GgmlType.Q6_K, rows, cols, raw);
-        WeightMatrix packed = new WeightMatrix("w", GgmlType.Q6_K, rows, cols, raw, Q6Kx6.repack(raw, rows, cols, java.lang.foreign.Arena.ofAuto(), POOL));
-        assertEquals(WeightMatrix.Kernel.Q6_K_X6, packed.kernel());
-        float[] x = new float[cols];
-        for (int i = 0; i < cols; i++) x[i] = i / 256 % 2 == 0 ? 1f : -1f;
-        float[] got = new float[rows], ref = new float[rows];
-        Matmul mm = new Matmul(POOL);
-        mm.multiply(x, 1, packed, got);
-        mm.multiply(x, 1, rowMajor, ref);
-        for (int i = 0; i < rows; i++) assertEquals(Float.floatToRawIntBits(ref[i]), Float.floatToRawIntBits(got[i]), i + ": " + ref[i] + " vs " + got[i]);
+        extremeTokenSameAsRowMajor(GgmlType.Q6_K, rows, cols, raw, Q6Kx6.repack(raw, rows, cols, java.lang.foreign.Arena.ofAuto(), POOL), WeightMatrix.Kernel.Q6_K_X6);
     }
 
     /**
@@ -270,9 +261,18 @@ class MatmulTest {
             raw.set(QuantLayouts.I16, b + 2, Float.floatToFloat16(0.005f)); // dmin
             for (int i = 4; i < bs; i++) raw.set(java.lang.foreign.ValueLayout.JAVA_BYTE, b + i, (byte) 0xFF); // scales, mins 63; values 31
         }
-        WeightMatrix rowMajor = new WeightMatrix("w", GgmlType.Q5_K, rows, cols, raw);
-        WeightMatrix packed = new WeightMatrix("w", GgmlType.Q5_K, rows, cols, raw, Q5Kx8.repack(raw, rows, cols, java.lang.foreign.Arena.ofAuto(), POOL));
-        assertEquals(WeightMatrix.Kernel.Q5_K_X8, packed.kernel());
+        extremeTokenSameAsRowMajor(GgmlType.Q5_K, rows, cols, raw, Q5Kx8.repack(raw, rows, cols, java.lang.foreign.Arena.ofAuto(), POOL), WeightMatrix.Kernel.Q5_K_X8);
+    }
+
+    /**
+     * One token, every activation +-1 (one sign per super-block, so each quantizes to 127), through the repacked
+     * {@code packed} of {@code raw} (kernel {@code kind}) and through the row-major kernel: equal bit for bit.
+     */
+    private static void extremeTokenSameAsRowMajor(GgmlType type, int rows, int cols, MemorySegment raw, MemorySegment packedData,
+                                                   WeightMatrix.Kernel kind) {
+        WeightMatrix rowMajor = new WeightMatrix("w", type, rows, cols, raw);
+        WeightMatrix packed = new WeightMatrix("w", type, rows, cols, raw, packedData);
+        assertEquals(kind, packed.kernel());
         float[] x = new float[cols];
         for (int i = 0; i < cols; i++) x[i] = i / 256 % 2 == 0 ? 1f : -1f;
         float[] got = new float[rows], ref = new float[rows];
