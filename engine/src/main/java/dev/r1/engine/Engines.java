@@ -152,17 +152,18 @@ public final class Engines {
         java.util.Set<dev.r1.models.tensor.GgmlType> fast = amx == LLAMA_AMX ? AUTO_JAVA : autoJava(amx);
         java.util.Set<String> missing = new java.util.TreeSet<>(), slower = new java.util.TreeSet<>();
         long fileBytes = 0;
+        boolean byAmx = false; // a slower type is slower for the AMX prefill
         for (dev.r1.models.gguf.GgufTensor t : f.tensors()) {
             fileBytes += t.byteSize();
             boolean matrix = t.nElements() > t.dim(0);
             if (!matrix || autoJavaAt(t, fast)) continue;
             (JAVA_KERNELS.contains(t.type()) ? slower : missing).add(t.type().name());
+            byAmx |= amx && JAVA_KERNELS.contains(t.type()) && AMX_TYPES.contains(t.type());
         }
         if (!missing.isEmpty()) { // every type the reader decodes has a kernel: these are types only ggml knows
             return new Choice("llama.cpp", "the Java engine has no kernel for " + String.join(", ", missing) + " (only llama.cpp runs it)");
         }
         if (!slower.isEmpty()) {
-            boolean byAmx = amx && slower.stream().anyMatch(s -> AMX_TYPES.contains(dev.r1.models.tensor.GgmlType.valueOf(s)));
             return new Choice("llama.cpp", "the Java engine's " + String.join(", ", slower)
                     + " kernels are exact but slower than llama.cpp's here, in decode or prefill"
                     + (byAmx ? " (llama.cpp prefills them with this CPU's AMX)" : "") + " (--backend java runs them)");
