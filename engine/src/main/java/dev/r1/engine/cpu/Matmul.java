@@ -25,6 +25,7 @@ public final class Matmul {
     private int[] qi = new int[0];
     private int[] s8 = new int[0];
     private int[] qv = new int[0]; // one token's pairs spread over Q4x8.R lanes, for decoding
+    private int[] qa41 = new int[0]; // repacked Q4_1's activation pairs (Q8x8.pairs41)
     private int[] kv = new int[0]; // the same for Q8_K activations (repacked Q6_K, Q6Kx8.spread) when decoding
     private final int[][] kvWorker, kvWorker2; // ... per worker, for two tokens at a time when n > 1
     // Q8_K pairs spread over Q4Kx8.R lanes (Q4Kx8.spread, where Q4Kx8.SPREAD): one token's for decoding, and per
@@ -104,7 +105,7 @@ public final class Matmul {
         this.sequences = sequences;
         int cols = ws[0].cols();
         boolean needF16 = false, needBF16 = false, allF16 = true, allBF16 = true, allF32 = true;
-        boolean needQ8_1 = false, needQ8 = false, needSums = false, needPairs = false, needQ8K = false, needPacked = false, needSpreadK = false, anyPackedQ4 = false;
+        boolean needQ41 = false, needQ8_1 = false, needQ8 = false, needSums = false, needPairs = false, needQ8K = false, needPacked = false, needSpreadK = false, anyPackedQ4 = false;
         int totalRows = 0;
         boolean allPackedQ4 = true, allPackedQ6K = true, allPackedQ6KGgml = true, allPackedQ4K = true, anyPackedQ4K = false;
         boolean allQ4KOrQ6KGgml = Q4Kx8.R == Q6Kx8.R; // a Q4_K_M layer's q, k (Q4_K) and v (Q6_K)
@@ -122,6 +123,7 @@ public final class Matmul {
                     || k == WeightMatrix.Kernel.Q5_0 || k == WeightMatrix.Kernel.IQ4_NL;
             needQ8_1 |= k == WeightMatrix.Kernel.Q4_1 || k == WeightMatrix.Kernel.Q5_1 || k == WeightMatrix.Kernel.Q8_1_X8 || k == WeightMatrix.Kernel.Q4_1_X4;
             needSums |= k == WeightMatrix.Kernel.Q4_0;
+            needQ41 |= k == WeightMatrix.Kernel.Q4_1_X4;
             needF16 |= k == WeightMatrix.Kernel.F16;
             needBF16 |= k == WeightMatrix.Kernel.BF16;
             allF16 &= k == WeightMatrix.Kernel.F16;
@@ -153,6 +155,10 @@ public final class Matmul {
         if (needQ8) quantize(x, n, cols, false, needSums);
         if (needQ8_1) quantizeQ8_1(x, n, cols); // the same q, qd as above, and the sums
         if (needPacked) pack(n, cols, anyPackedQ4);
+        if (needQ41) {
+            if (qa41.length < n * cols / 2) qa41 = new int[n * cols / 2];
+            for (int t = 0; t < n; t++) Q8x8.pairs41(q, t * cols, cols, qa41, t * cols / 2);
+        }
         if (needPairs) quantize(x, n, cols, true, false);
         if (needQ8K) quantizeK(x, n, cols);
         if (anyQ3K && zeros.length < n * (cols / KQuants.QK) * 16) zeros = new int[n * (cols / KQuants.QK) * 16];
@@ -714,7 +720,7 @@ public final class Matmul {
     private void gemvX8(WeightMatrix.Kernel k, MemorySegment w, long off, int blocks, int qiOff, int dOff, float[] out, int o) {
         switch (k) {
             case Q8_1_X8 -> Q8x8.gemvMin(w, off, blocks, qi, qiOff, qd, q1s, dOff, out, o);
-            case Q4_1_X4 -> Q8x8.gemvMinNibbles(w, off, blocks, qi, qiOff, qd, q1s, dOff, out, o);
+            case Q4_1_X4 -> Q8x8.gemvMinNibbles(w, off, blocks, qa41, qiOff, qd, q1s, dOff, out, o);
             case IQ4_NL_X8 -> Q8x8.gemvSum(w, off, blocks, qi, qiOff, qd, dOff, out, o);
             default -> Q8x8.gemv(w, off, blocks, qi, qiOff, qd, dOff, out, o);
         }

@@ -83,10 +83,11 @@ public final class Q8x8 {
     static final int NL_BLOCK = R * 18;
 
     /**
-     * Q4_1 kept in 4 bits ({@link Q4x8}'s nibble words after the R scales and R offsets: 20 bytes a block per row, the
-     * file's size, where a byte a value took 36) and read by {@link #gemvMinNibbles}: a shift and a mask per element
-     * pair instead of a widening load, for 0.56x the bytes. Any width (the values need no lookup). {@code
-     * -Dr1.cpu.q41nibbles=false}: bytes.
+     * Q4_1 kept in 4 bits (20 bytes a block per row, the file's size, where a byte a value took 36) and read by {@link
+     * #gemvMinNibbles}: after the R f16 scales and R f16 offsets, four words a row ({@code [v][row]}, {@link
+     * #words41}), word v the row's elements {@code 8v .. 8v+7}, element {@code 8v+t} at bit {@code 4t}, so a shift by
+     * 4t and a mask give elements {@code 8v+t} and {@code 8v+4+t}, one in each 16-bit half: ggml's lanes 2v and 2v+1.
+     * Any width (the values need no lookup). {@code -Dr1.cpu.q41nibbles=false}: bytes.
      */
     public static final boolean Q41_NIBBLES = R >= 8 && R == Q4x8.R && Boolean.parseBoolean(System.getProperty("r1.cpu.q41nibbles", "true"));
     /** Bytes per group per block of Q4_1 in 4 bits: R f16 scales, R f16 offsets, 16 bytes of nibbles a row. */
@@ -162,8 +163,8 @@ public final class Q8x8 {
                             }
                             continue;
                         }
-                        if (nibbles) { // Q4_1: its nibbles (at byte 4, element j low, j + 16 high) as Q4x8's words
-                            Q4x8.nibbleWords(b, 4, q, r, out, 4 * R);
+                        if (nibbles) { // Q4_1: its nibbles (at byte 4, element j low, j + 16 high) as gemvMinNibbles' words
+                            words41(b, 4, q, r, out, 4 * R);
                             continue;
                         }
                         values(type, b, v);
@@ -318,62 +319,100 @@ public final class Q8x8 {
     }
 
     /**
-     * {@link #gemvMin} on Q4_1 kept in 4 bits ({@link #Q41_NIBBLES}): slice {@code sl}'s 16-bit lanes hold element
-     * pairs {@code 4sl .. 4sl+3} of every row as nibbles (Q4x8's words), a shift and a mask give one pair, so ggml's
-     * lane k (pairs 2k, 2k+1) comes from one slice; the same integers and float operations as {@code gemvMin}. A
-     * lane's two 16-bit halves are added as {@code (v + (v << 16)) >> 16}, their sum modulo 2^16, which is exact (four
-     * products of at most 15·128) and one instruction fewer than widening each half.
+     * Row {@code r}'s 16 bytes of Q4_1 nibbles at {@code b[at]} (ggml's order: element j the low nibble of byte j,
+     * element j + 16 its high nibble) as {@link #gemvMinNibbles}' four words from {@code out[base]}: word v (at {@code
+     * base + 4R·v + 4r}, little-endian) holds elements {@code 8v .. 8v+7}, element {@code 8v+t} at bit {@code 4t};
+     * {@code q} 32 ints of scratch.
      */
-    static void gemvMinNibbles(MemorySegment w, long off, int blocks, int[] qi, int qiOff, float[] d, float[] s, int dOff,
+    static void words41(byte[] b, int at, int[] q, int r, byte[] out, int base) {
+        for (int i = 0; i < 16; i++) {
+            q[i] = b[at + i] & 0xF;
+            q[i + 16] = (b[at + i] >> 4) & 0xF;
+        }
+        for (int v = 0; v < 4; v++) {
+            int word = 0;
+            for (int t = 0; t < 8; t++) word |= q[8 * v + t] << (4 * t);
+            int lane = base + 4 * R * v + 4 * r;
+            for (int k = 0; k < 4; k++) out[lane + k] = (byte) (word >> (8 * k));
+        }
+    }
+
+    /**
+     * {@link #gemvMinNibbles}' activations: per block of 32 values {@code q} (natural order) 16 ints, int {@code 4v+t}
+     * the pair {@code q[8v+t] | q[8v+4+t] << 16}, the two values that word v's nibbles at bit 4t (its low half) and
+     * 16+4t (its high half) multiply.
+     */
+    static void pairs41(short[] q, int qOff, int cols, int[] qa, int qaOff) {
+        for (int b = 0; b < cols / QK; b++)
+            for (int v = 0; v < 4; v++)
+                for (int t = 0; t < 4; t++) {
+                    int e = qOff + b * QK + 8 * v + t;
+                    qa[qaOff + b * (QK / 2) + 4 * v + t] = (q[e] & 0xFFFF) | q[e + 4] << 16;
+                }
+    }
+
+    /**
+     * {@link #gemvMin} on Q4_1 kept in 4 bits ({@link #Q41_NIBBLES}), activations as {@link #pairs41}: word v's four
+     * nibble positions, masked, times their activation pairs and added in 16 bits give ggml's lane 2v in each 32-bit
+     * lane's low half and lane 2v+1 in its high half (|each| <= 4·15·127, exact). The halves become floats without a
+     * sign extension: {@code lane << 16} and {@code lane & 0xFFFF0000} are the two sums times 2^16, exact in float, and
+     * the block's {@code d_w·d_a} is formed times 2^-16 (its f16 widened with 2^96 for 2^112), also exact (no product
+     * of two nonzero f16 comes near float's subnormals), so each fma rounds the same real number as ggml's: the same
+     * floats as {@code gemvMin}.
+     */
+    static void gemvMinNibbles(MemorySegment w, long off, int blocks, int[] qa, int qiOff, float[] d, float[] s, int dOff,
                                float[] out, int o) {
         IntVector C13 = IntVector.broadcast(I32, 13), C16 = IntVector.broadcast(I32, 16);
         IntVector HMASK = IntVector.broadcast(I32, 0x8FFFFFFF);
-        FloatVector HSCALE = FloatVector.broadcast(F32, 0x1p112f);
+        FloatVector HSCALE = FloatVector.broadcast(F32, 0x1p112f), HSCALE16 = FloatVector.broadcast(F32, 0x1p96f);
         FloatVector l0 = FloatVector.zero(F32), l1 = l0, l2 = l0, l3 = l0, l4 = l0, l5 = l0, l6 = l0, l7 = l0, sm = l0;
-        ShortVector LOW4 = ShortVector.broadcast(S16, (short) 0x0F);
+        IntVector LOW4 = IntVector.broadcast(I32, 0x000F000F), HIGH = IntVector.broadcast(I32, 0xFFFF0000);
         IntVector C4 = IntVector.broadcast(I32, 4), C8 = IntVector.broadcast(I32, 8), C12 = IntVector.broadcast(I32, 12);
         int blk = Q41_BLOCK;
-        ShortVector x;
+        IntVector x, p;
         for (int b = 0; b < blocks; b++) {
             long bo = off + (long) b * blk;
             IntVector h = (IntVector) ShortVector.fromMemorySegment(S16, w, bo, LE).convertShape(VectorOperators.S2I, I32, 0);
             FloatVector dv = ((FloatVector) h.lanewise(VectorOperators.LSHL, C13).lanewise(VectorOperators.AND, HMASK).reinterpretShape(F32, 0))
-                    .lanewise(VectorOperators.MUL, HSCALE).lanewise(VectorOperators.MUL, FloatVector.broadcast(F32, d[dOff + b]));
+                    .lanewise(VectorOperators.MUL, HSCALE16).lanewise(VectorOperators.MUL, FloatVector.broadcast(F32, d[dOff + b]));
             IntVector hm = (IntVector) ShortVector.fromMemorySegment(S16, w, bo + 2L * R, LE).convertShape(VectorOperators.S2I, I32, 0);
             FloatVector mv = ((FloatVector) hm.lanewise(VectorOperators.LSHL, C13).lanewise(VectorOperators.AND, HMASK).reinterpretShape(F32, 0))
                     .lanewise(VectorOperators.MUL, HSCALE);
             sm = mv.lanewise(VectorOperators.FMA, FloatVector.broadcast(F32, s[dOff + b]), sm);
             long vo = bo + 4L * R;
             int qb = qiOff + b * (QK / 2);
-            IntVector v;
-            x = ShortVector.fromMemorySegment(S16, w, vo + 0L * R, LE);
-            v = (IntVector) x.lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 0]).reinterpretShape(S16, 0)))
-                    .lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) x.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 1]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
-            l0 = dv.lanewise(VectorOperators.FMA, (FloatVector) v.lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.LSHL, C16)).lanewise(VectorOperators.ASHR, C16).convertShape(VectorOperators.I2F, F32, 0), l0);
-            v = (IntVector) ((ShortVector) ((IntVector) x.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C8).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 2]).reinterpretShape(S16, 0)))
-                    .lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) x.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C12).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 3]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
-            l1 = dv.lanewise(VectorOperators.FMA, (FloatVector) v.lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.LSHL, C16)).lanewise(VectorOperators.ASHR, C16).convertShape(VectorOperators.I2F, F32, 0), l1);
-            x = ShortVector.fromMemorySegment(S16, w, vo + 4L * R, LE);
-            v = (IntVector) x.lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 4]).reinterpretShape(S16, 0)))
-                    .lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) x.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 5]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
-            l2 = dv.lanewise(VectorOperators.FMA, (FloatVector) v.lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.LSHL, C16)).lanewise(VectorOperators.ASHR, C16).convertShape(VectorOperators.I2F, F32, 0), l2);
-            v = (IntVector) ((ShortVector) ((IntVector) x.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C8).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 6]).reinterpretShape(S16, 0)))
-                    .lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) x.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C12).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 7]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
-            l3 = dv.lanewise(VectorOperators.FMA, (FloatVector) v.lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.LSHL, C16)).lanewise(VectorOperators.ASHR, C16).convertShape(VectorOperators.I2F, F32, 0), l3);
-            x = ShortVector.fromMemorySegment(S16, w, vo + 8L * R, LE);
-            v = (IntVector) x.lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 8]).reinterpretShape(S16, 0)))
-                    .lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) x.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 9]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
-            l4 = dv.lanewise(VectorOperators.FMA, (FloatVector) v.lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.LSHL, C16)).lanewise(VectorOperators.ASHR, C16).convertShape(VectorOperators.I2F, F32, 0), l4);
-            v = (IntVector) ((ShortVector) ((IntVector) x.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C8).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 10]).reinterpretShape(S16, 0)))
-                    .lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) x.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C12).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 11]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
-            l5 = dv.lanewise(VectorOperators.FMA, (FloatVector) v.lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.LSHL, C16)).lanewise(VectorOperators.ASHR, C16).convertShape(VectorOperators.I2F, F32, 0), l5);
-            x = ShortVector.fromMemorySegment(S16, w, vo + 12L * R, LE);
-            v = (IntVector) x.lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 12]).reinterpretShape(S16, 0)))
-                    .lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) x.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 13]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
-            l6 = dv.lanewise(VectorOperators.FMA, (FloatVector) v.lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.LSHL, C16)).lanewise(VectorOperators.ASHR, C16).convertShape(VectorOperators.I2F, F32, 0), l6);
-            v = (IntVector) ((ShortVector) ((IntVector) x.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C8).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 14]).reinterpretShape(S16, 0)))
-                    .lanewise(VectorOperators.ADD, ((ShortVector) ((IntVector) x.reinterpretShape(I32, 0)).lanewise(VectorOperators.LSHR, C12).reinterpretShape(S16, 0)).lanewise(VectorOperators.AND, LOW4).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 15]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
-            l7 = dv.lanewise(VectorOperators.FMA, (FloatVector) v.lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.LSHL, C16)).lanewise(VectorOperators.ASHR, C16).convertShape(VectorOperators.I2F, F32, 0), l7);
+            x = IntVector.fromMemorySegment(I32, w, vo + 0L * R, LE);
+            p = (IntVector) ((ShortVector) x.lanewise(VectorOperators.AND, LOW4).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, (ShortVector) IntVector.broadcast(I32, qa[qb + 0]).reinterpretShape(S16, 0))
+                    .lanewise(VectorOperators.ADD, ((ShortVector) x.lanewise(VectorOperators.LSHR, C4).lanewise(VectorOperators.AND, LOW4).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, (ShortVector) IntVector.broadcast(I32, qa[qb + 1]).reinterpretShape(S16, 0)))
+                    .lanewise(VectorOperators.ADD, ((ShortVector) x.lanewise(VectorOperators.LSHR, C8).lanewise(VectorOperators.AND, LOW4).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, (ShortVector) IntVector.broadcast(I32, qa[qb + 2]).reinterpretShape(S16, 0)))
+                    .lanewise(VectorOperators.ADD, ((ShortVector) x.lanewise(VectorOperators.LSHR, C12).lanewise(VectorOperators.AND, LOW4).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, (ShortVector) IntVector.broadcast(I32, qa[qb + 3]).reinterpretShape(S16, 0)))
+                    .reinterpretShape(I32, 0);
+            l0 = dv.lanewise(VectorOperators.FMA, (FloatVector) p.lanewise(VectorOperators.LSHL, C16).convertShape(VectorOperators.I2F, F32, 0), l0);
+            l1 = dv.lanewise(VectorOperators.FMA, (FloatVector) p.lanewise(VectorOperators.AND, HIGH).convertShape(VectorOperators.I2F, F32, 0), l1);
+            x = IntVector.fromMemorySegment(I32, w, vo + 4L * R, LE);
+            p = (IntVector) ((ShortVector) x.lanewise(VectorOperators.AND, LOW4).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, (ShortVector) IntVector.broadcast(I32, qa[qb + 4]).reinterpretShape(S16, 0))
+                    .lanewise(VectorOperators.ADD, ((ShortVector) x.lanewise(VectorOperators.LSHR, C4).lanewise(VectorOperators.AND, LOW4).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, (ShortVector) IntVector.broadcast(I32, qa[qb + 5]).reinterpretShape(S16, 0)))
+                    .lanewise(VectorOperators.ADD, ((ShortVector) x.lanewise(VectorOperators.LSHR, C8).lanewise(VectorOperators.AND, LOW4).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, (ShortVector) IntVector.broadcast(I32, qa[qb + 6]).reinterpretShape(S16, 0)))
+                    .lanewise(VectorOperators.ADD, ((ShortVector) x.lanewise(VectorOperators.LSHR, C12).lanewise(VectorOperators.AND, LOW4).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, (ShortVector) IntVector.broadcast(I32, qa[qb + 7]).reinterpretShape(S16, 0)))
+                    .reinterpretShape(I32, 0);
+            l2 = dv.lanewise(VectorOperators.FMA, (FloatVector) p.lanewise(VectorOperators.LSHL, C16).convertShape(VectorOperators.I2F, F32, 0), l2);
+            l3 = dv.lanewise(VectorOperators.FMA, (FloatVector) p.lanewise(VectorOperators.AND, HIGH).convertShape(VectorOperators.I2F, F32, 0), l3);
+            x = IntVector.fromMemorySegment(I32, w, vo + 8L * R, LE);
+            p = (IntVector) ((ShortVector) x.lanewise(VectorOperators.AND, LOW4).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, (ShortVector) IntVector.broadcast(I32, qa[qb + 8]).reinterpretShape(S16, 0))
+                    .lanewise(VectorOperators.ADD, ((ShortVector) x.lanewise(VectorOperators.LSHR, C4).lanewise(VectorOperators.AND, LOW4).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, (ShortVector) IntVector.broadcast(I32, qa[qb + 9]).reinterpretShape(S16, 0)))
+                    .lanewise(VectorOperators.ADD, ((ShortVector) x.lanewise(VectorOperators.LSHR, C8).lanewise(VectorOperators.AND, LOW4).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, (ShortVector) IntVector.broadcast(I32, qa[qb + 10]).reinterpretShape(S16, 0)))
+                    .lanewise(VectorOperators.ADD, ((ShortVector) x.lanewise(VectorOperators.LSHR, C12).lanewise(VectorOperators.AND, LOW4).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, (ShortVector) IntVector.broadcast(I32, qa[qb + 11]).reinterpretShape(S16, 0)))
+                    .reinterpretShape(I32, 0);
+            l4 = dv.lanewise(VectorOperators.FMA, (FloatVector) p.lanewise(VectorOperators.LSHL, C16).convertShape(VectorOperators.I2F, F32, 0), l4);
+            l5 = dv.lanewise(VectorOperators.FMA, (FloatVector) p.lanewise(VectorOperators.AND, HIGH).convertShape(VectorOperators.I2F, F32, 0), l5);
+            x = IntVector.fromMemorySegment(I32, w, vo + 12L * R, LE);
+            p = (IntVector) ((ShortVector) x.lanewise(VectorOperators.AND, LOW4).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, (ShortVector) IntVector.broadcast(I32, qa[qb + 12]).reinterpretShape(S16, 0))
+                    .lanewise(VectorOperators.ADD, ((ShortVector) x.lanewise(VectorOperators.LSHR, C4).lanewise(VectorOperators.AND, LOW4).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, (ShortVector) IntVector.broadcast(I32, qa[qb + 13]).reinterpretShape(S16, 0)))
+                    .lanewise(VectorOperators.ADD, ((ShortVector) x.lanewise(VectorOperators.LSHR, C8).lanewise(VectorOperators.AND, LOW4).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, (ShortVector) IntVector.broadcast(I32, qa[qb + 14]).reinterpretShape(S16, 0)))
+                    .lanewise(VectorOperators.ADD, ((ShortVector) x.lanewise(VectorOperators.LSHR, C12).lanewise(VectorOperators.AND, LOW4).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, (ShortVector) IntVector.broadcast(I32, qa[qb + 15]).reinterpretShape(S16, 0)))
+                    .reinterpretShape(I32, 0);
+            l6 = dv.lanewise(VectorOperators.FMA, (FloatVector) p.lanewise(VectorOperators.LSHL, C16).convertShape(VectorOperators.I2F, F32, 0), l6);
+            l7 = dv.lanewise(VectorOperators.FMA, (FloatVector) p.lanewise(VectorOperators.AND, HIGH).convertShape(VectorOperators.I2F, F32, 0), l7);
         }
         FloatVector NEG0 = FloatVector.broadcast(F32, -0.0f);
         NEG0.lanewise(VectorOperators.ADD, l0.lanewise(VectorOperators.ADD, l4).lanewise(VectorOperators.ADD, l2.lanewise(VectorOperators.ADD, l6))
