@@ -245,7 +245,8 @@ public final class CpuBackend implements Backend {
         WeightMatrix w = prepare(name, type, rows, cols, data, packed, pool);
         warm.putIfAbsent(w.kernel() + "/" + type, new WarmSource(name, type, cols, data));
         weightBytes += w.rowBytes() * rows;
-        if (w.packed() != null) InputPages.release(data, 0, w.rowBytes() * rows); // embed() may still read rows: they fault back in
+        // repacked or copied (HALF_COPY): the file's pages are no longer read; embed() may still read rows: they fault back in
+        if (w.packed() != null || w.data() != data) InputPages.release(data, 0, w.rowBytes() * rows);
         return new Mat(w);
     }
 
@@ -272,8 +273,25 @@ public final class CpuBackend implements Backend {
         }
         if (REPACK && type == GgmlType.Q4_K && Q4Kx8.fits(rows, cols)) p = Q4Kx8.repack(data, rows, cols, arena, pool);
         if (REPACK && Q5Kx8.ENABLED && type == GgmlType.Q5_K && Q5Kx8.fits(rows, cols)) p = Q5Kx8.repack(data, rows, cols, arena, pool);
+        if (p == null && HALF_COPY && (type == GgmlType.F16 || type == GgmlType.BF16)) {
+            long bytes = (long) rows * cols * 2, chunk = 16L << 20;
+            MemorySegment src = data, c = arena.allocate(bytes, 64);
+            pool.forRange((int) ((bytes + chunk - 1) / chunk), 1, (a, b) -> {
+                for (int k = a; k < b; k++) MemorySegment.copy(src, k * chunk, c, k * chunk, Math.min(chunk, bytes - k * chunk));
+            });
+            data = c;
+        }
         return new WeightMatrix(name, type, rows, cols, data, p);
     }
+
+    /**
+     * F16 / BF16 matrices, which no layout repacks, copied once at load onto the engine's huge pages: the same bytes,
+     * which the one-token kernels stream faster there than from the mapped file's 4 KiB pages (1.5B F16 decode +4 % on
+     * Sapphire Rapids, docs/BENCHMARKS.md session 39); the file's pages are released as repacked ones are. Copied
+     * into any arena, the warm-up's too: kernels C2 compiled on the mapping's segment class (the warm-up's rows) ran the
+     * copies at half speed. {@code -Dr1.cpu.halfcopy=false}: read from the mapping.
+     */
+    static final boolean HALF_COPY = REPACK && !"false".equals(System.getProperty("r1.cpu.halfcopy")) && HugePageArena.available();
 
     @Override
     public Matrix table(String name, GgmlType type, int rows, int cols, MemorySegment data) {
