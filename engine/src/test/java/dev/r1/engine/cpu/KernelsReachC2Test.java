@@ -102,7 +102,9 @@ class KernelsReachC2Test {
         for (String l : lines) {
             if (l.startsWith("RAN ")) ran.add(l.substring(4));
             if (!l.contains("dev.r1.engine.cpu.")) continue;
-            if (l.contains("COMPILE SKIPPED")) skipped.add(l.trim());
+            // "concurrent class loading": a class loaded while it compiled invalidated the result, and the JIT compiles
+            // the method again (seen once in CI, on Parallel::run at tier 3); the C2 check below still applies
+            if (l.contains("COMPILE SKIPPED") && !l.contains("concurrent class loading")) skipped.add(l.trim());
             // "  time  id  flags  level  class::method (size)": level 4 is C2
             String[] f = l.trim().split("\\s+");
             for (int i = 2; i + 1 < f.length; i++) {
@@ -152,7 +154,9 @@ class KernelsReachC2Test {
             for (int i = 0; i < x.length; i++) x[i] = (float) r.nextGaussian();
             String[][] cases = {{"Q4_0", "w"}, {"Q4_K", "w"}, {"Q6_K", "w"}, {"Q6_K", "output.weight"}, {"Q5_K", "w"}, {"Q8_0", "w"}, {"Q5_1", "w"}, {"Q4_1", "w"}, {"IQ4_NL", "w"}, {"IQ4_XS", "w"}, {"Q3_K", "w"}, {"Q2_K", "w"},
                     {"F16", "w"}, {"BF16", "w"}, {"F32", "w"}};
-            for (String[] c : cases) {
+            // two passes: a kernel the tiered policy left at C1's level 2 while C2's queue was long (the big gemm
+            // kernels of the cases before it) gets its level-3 profile late, and the second pass's calls take it to C2
+            for (int pass = 0; pass < 2; pass++) for (String[] c : cases) {
                 GgmlType type = GgmlType.valueOf(c[0]);
                 float[] f = new float[rows * cols];
                 for (int i = 0; i < f.length; i++) f[i] = (float) r.nextGaussian();
