@@ -175,7 +175,7 @@ public final class CpuBackend implements Backend {
      * whether they compiled anything meanwhile. Their CPU time comes from {@code /proc/self/task} (Linux); where that
      * is not readable, one fixed wait of a second.
      */
-    private static boolean awaitCompilerIdle() {
+    static boolean awaitCompilerIdle() {
         long ticks = compilerTicks(), start = ticks, quiet = System.nanoTime(), end = quiet + 20_000_000_000L;
         if (ticks < 0) {
             sleep(1000);
