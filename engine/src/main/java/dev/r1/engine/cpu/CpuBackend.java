@@ -274,7 +274,7 @@ public final class CpuBackend implements Backend {
         if (REPACK && type == GgmlType.Q4_K && Q4Kx8.fits(rows, cols)) p = Q4Kx8.repack(data, rows, cols, arena, pool);
         if (REPACK && Q5Kx8.ENABLED && type == GgmlType.Q5_K && Q5Kx8.fits(rows, cols)) p = Q5Kx8.repack(data, rows, cols, arena, pool);
         if (p == null && HALF_COPY && (type == GgmlType.F16 || type == GgmlType.BF16)) {
-            long bytes = (long) rows * cols * 2, chunk = 16L << 20;
+            long bytes = WeightMatrix.rowBytes(type, cols) * rows, chunk = 16L << 20;
             MemorySegment src = data, c = arena.allocate(bytes, 64);
             pool.forRange((int) ((bytes + chunk - 1) / chunk), 1, (a, b) -> {
                 for (int k = a; k < b; k++) MemorySegment.copy(src, k * chunk, c, k * chunk, Math.min(chunk, bytes - k * chunk));

@@ -130,7 +130,7 @@ public final class Matmul {
             allBF16 &= k == WeightMatrix.Kernel.BF16;
             allF32 &= k == WeightMatrix.Kernel.F32;
             boolean x8 = q8x8(k);
-            needPacked |= k == WeightMatrix.Kernel.Q4_0_X8 || x8;
+            needPacked |= k == WeightMatrix.Kernel.Q4_0_X8 || x8 && k != WeightMatrix.Kernel.Q4_1_X4; // Q4_1_X4 reads qa41 alone
             anyPackedQ4 |= k == WeightMatrix.Kernel.Q4_0_X8;
             allPackedQ8 &= x8 && k == ws[0].kernel(); // one Q8x8 kernel for all (Q8_0 with Q5_0 share one)
             needSpreadK |= (k == WeightMatrix.Kernel.Q6_K_X8 || k == WeightMatrix.Kernel.Q6_K_X8_GGML || k == WeightMatrix.Kernel.Q6_K_X6 || signedQ6(k)) && n == 1;

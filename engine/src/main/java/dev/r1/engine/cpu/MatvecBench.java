@@ -21,8 +21,7 @@ public final class MatvecBench {
         // in-cache (compute-bound) rate
         int cols = Integer.getInteger("cols", 1536), rows = args.length > 2 ? Integer.parseInt(args[2]) : 8960 * 3; // -Dcols=4096: 8B rows
         long bytes = (long) rows * cols / type.blockSize() * type.typeSize(); // the file's bytes: GB/s below is of those, not of the repacked layout
-        // -Dhuge=true: the file's bytes on huge pages (what F16/BF16 read in place; the engine reads them from the mapped file)
-        MemorySegment seg = Boolean.getBoolean("huge") ? new HugePageArena().allocate(bytes, 64) : Arena.global().allocate(bytes, 64);
+        MemorySegment seg = Arena.global().allocate(bytes, 64);
         SplittableRandom r = new SplittableRandom(1);
         for (long i = 0; i < bytes; i++) seg.set(java.lang.foreign.ValueLayout.JAVA_BYTE, i, (byte) r.nextInt());
         short d = Float.floatToFloat16(0.01f);
