@@ -25,6 +25,8 @@ public final class Matmul {
     private int[] qi = new int[0];
     private int[] s8 = new int[0];
     private int[] qv = new int[0]; // one token's pairs spread over Q4x8.R lanes, for decoding
+    private boolean spreadOne; // this multiply is one token's and IQ4_NL_X8 reads it from qvNL (gemvX8)
+    private int[] qvNL = new int[0]; // one token's pairs spread over Q8x8.R lanes, for AVX2's IQ4_NL (Q8x8.NL_SPREAD)
     private int[] qa41 = new int[0]; // repacked Q4_1's activation pairs (Q8x8.pairs41)
     private int[] kv = new int[0]; // the same for Q8_K activations (repacked Q6_K, Q6Kx8.spread) when decoding
     private final int[][] kvWorker, kvWorker2; // ... per worker, for two tokens at a time when n > 1
@@ -105,7 +107,7 @@ public final class Matmul {
         this.sequences = sequences;
         int cols = ws[0].cols();
         boolean needF16 = false, needBF16 = false, allF16 = true, allBF16 = true, allF32 = true;
-        boolean needQ41 = false, needQ8_1 = false, needQ8 = false, needSums = false, needPairs = false, needQ8K = false, needPacked = false, needSpreadK = false, anyPackedQ4 = false;
+        boolean spreadNL = false, needQ41 = false, needQ8_1 = false, needQ8 = false, needSums = false, needPairs = false, needQ8K = false, needPacked = false, needSpreadK = false, anyPackedQ4 = false;
         int totalRows = 0;
         boolean allPackedQ4 = true, allPackedQ6K = true, allPackedQ6KGgml = true, allPackedQ4K = true, anyPackedQ4K = false;
         boolean allQ4KOrQ6KGgml = Q4Kx8.R == Q6Kx8.R; // a Q4_K_M layer's q, k (Q4_K) and v (Q6_K)
@@ -132,6 +134,7 @@ public final class Matmul {
             boolean x8 = q8x8(k);
             needPacked |= k == WeightMatrix.Kernel.Q4_0_X8 || x8 && k != WeightMatrix.Kernel.Q4_1_X4; // Q4_1_X4 reads qa41 alone
             anyPackedQ4 |= k == WeightMatrix.Kernel.Q4_0_X8;
+            spreadNL |= k == WeightMatrix.Kernel.IQ4_NL_X8 && Q8x8.NL_SHUFFLE && Q8x8.NL_SPREAD && n == 1;
             allPackedQ8 &= x8 && k == ws[0].kernel(); // one Q8x8 kernel for all (Q8_0 with Q5_0 share one)
             needSpreadK |= (k == WeightMatrix.Kernel.Q6_K_X8 || k == WeightMatrix.Kernel.Q6_K_X8_GGML || k == WeightMatrix.Kernel.Q6_K_X6 || signedQ6(k)) && n == 1;
             anyPackedQ4K |= k == WeightMatrix.Kernel.Q4_K_X8;
@@ -155,6 +158,11 @@ public final class Matmul {
         if (needQ8) quantize(x, n, cols, false, needSums);
         if (needQ8_1) quantizeQ8_1(x, n, cols); // the same q, qd as above, and the sums
         if (needPacked) pack(n, cols, anyPackedQ4);
+        spreadOne = spreadNL;
+        if (spreadNL) {
+            if (qvNL.length < cols / 2 * Q8x8.R) qvNL = new int[cols / 2 * Q8x8.R];
+            Q4x8.spread(qi, 0, cols / 2, qvNL, 0); // Q8x8.R == Q4x8.R where NL_SHUFFLE
+        }
         if (needQ41) {
             if (qa41.length < n * cols / 2) qa41 = new int[n * cols / 2];
             for (int t = 0; t < n; t++) Q8x8.pairs41(q, t * cols, cols, qa41, t * cols / 2);
@@ -721,7 +729,10 @@ public final class Matmul {
         switch (k) {
             case Q8_1_X8 -> Q8x8.gemvMin(w, off, blocks, qi, qiOff, qd, q1s, dOff, out, o);
             case Q4_1_X4 -> Q8x8.gemvMinNibbles(w, off, blocks, qa41, qiOff, qd, q1s, dOff, out, o);
-            case IQ4_NL_X8 -> Q8x8.gemvSum(w, off, blocks, qi, qiOff, qd, dOff, out, o);
+            case IQ4_NL_X8 -> {
+                if (spreadOne) Q8x8.gemvShuffleSpread(w, off, blocks, qvNL, qd, 0, out, o);
+                else Q8x8.gemvSum(w, off, blocks, qi, qiOff, qd, dOff, out, o);
+            }
             default -> Q8x8.gemv(w, off, blocks, qi, qiOff, qd, dOff, out, o);
         }
     }

@@ -75,6 +75,14 @@ public final class Q8x8 {
      */
     public static final boolean NL_SHUFFLE = R == 8 && R == Q4x8.R && B8.length() == 16
             && Boolean.parseBoolean(System.getProperty("r1.cpu.iq4nlshuffle", "true"));
+    /**
+     * Whether decoding's one token reaches {@link #NL_SHUFFLE}'s kernel with its activation pairs spread over R lanes
+     * each ({@link #gemvShuffleSpread}, a plain load per pair) rather than broadcast from the packed pairs: C2 built
+     * half those broadcasts through a general register (three instructions) and the kernel, ~240 instructions a
+     * block, streamed 3.2 GB/s from memory; spread, 1.5B IQ4_NL decode under AVX2 code 7.8 -> 9.6 tok/s
+     * (docs/BENCHMARKS.md, session 40). {@code -Dr1.cpu.iq4nlspread=false} broadcasts.
+     */
+    public static final boolean NL_SPREAD = Boolean.parseBoolean(System.getProperty("r1.cpu.iq4nlspread", "true"));
     /** Ints of {@link #B8}'s shape: the nibble bytes shifted four bits at once ({@link #gemvShuffle}). */
     static final VectorSpecies<Integer> I8 = VectorSpecies.of(int.class, B8.vectorShape());
     /** The 16 IQ4_NL levels as bytes, the table {@link #gemvShuffle}'s byte shuffle reads (sized for any {@link #B8}). */
@@ -526,6 +534,64 @@ public final class Q8x8 {
             x = ByteVector.fromMemorySegment(B8, w, vo + 14L * R, LE);
             v = (IntVector) ((ShortVector) x.lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 7]).reinterpretShape(S16, 0)))
                     .lanewise(VectorOperators.ADD, ((ShortVector) ((ByteVector) ((IntVector) x.reinterpretShape(I8, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(B8, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 15]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+            isum = isum.lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.ASHR, C16)));
+            acc = ((FloatVector) isum.convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.FMA, dv, acc);
+        }
+        acc.lanewise(VectorOperators.ADD, FloatVector.broadcast(F32, -0.0f)).intoArray(out, o);
+    }
+
+    /**
+     * {@link #gemvShuffle} for decoding's one token with its pairs spread over R lanes each ({@code qv} as {@link
+     * Q4x8#spread}, from pair 0): each multiply takes its pairs from a plain load ({@link #NL_SPREAD}). The same
+     * operations otherwise, so the same floats.
+     */
+    static void gemvShuffleSpread(MemorySegment w, long off, int blocks, int[] qv, float[] d, int dOff, float[] out, int o) {
+        ByteVector LOW4 = ByteVector.broadcast(B8, (byte) 0x0F), LUT = ByteVector.fromArray(B8, NL_BYTES, 0);
+        IntVector C4 = IntVector.broadcast(I8, 4);
+        IntVector C13 = IntVector.broadcast(I32, 13), C16 = IntVector.broadcast(I32, 16);
+        IntVector HMASK = IntVector.broadcast(I32, 0x8FFFFFFF);
+        FloatVector HSCALE = FloatVector.broadcast(F32, 0x1p112f);
+        FloatVector acc = FloatVector.zero(F32);
+        for (int b = 0; b < blocks; b++) {
+            long bo = off + (long) b * NL_BLOCK;
+            IntVector h = (IntVector) ShortVector.fromMemorySegment(S16, w, bo, LE).convertShape(VectorOperators.S2I, I32, 0);
+            FloatVector dv = ((FloatVector) h.lanewise(VectorOperators.LSHL, C13).lanewise(VectorOperators.AND, HMASK).reinterpretShape(F32, 0))
+                    .lanewise(VectorOperators.MUL, HSCALE).lanewise(VectorOperators.MUL, FloatVector.broadcast(F32, d[dOff + b]));
+            long vo = bo + 2L * R;
+            int qb = b * (QK / 2) * R;
+            ByteVector x;
+            IntVector v, isum;
+            x = ByteVector.fromMemorySegment(B8, w, vo + 0L * R, LE);
+            v = (IntVector) ((ShortVector) x.lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.fromArray(I32, qv, qb + 0 * R).reinterpretShape(S16, 0)))
+                    .lanewise(VectorOperators.ADD, ((ShortVector) ((ByteVector) ((IntVector) x.reinterpretShape(I8, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(B8, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.fromArray(I32, qv, qb + 8 * R).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+            isum = v.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.ASHR, C16));
+            x = ByteVector.fromMemorySegment(B8, w, vo + 2L * R, LE);
+            v = (IntVector) ((ShortVector) x.lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.fromArray(I32, qv, qb + 1 * R).reinterpretShape(S16, 0)))
+                    .lanewise(VectorOperators.ADD, ((ShortVector) ((ByteVector) ((IntVector) x.reinterpretShape(I8, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(B8, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.fromArray(I32, qv, qb + 9 * R).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+            isum = isum.lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.ASHR, C16)));
+            x = ByteVector.fromMemorySegment(B8, w, vo + 4L * R, LE);
+            v = (IntVector) ((ShortVector) x.lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.fromArray(I32, qv, qb + 2 * R).reinterpretShape(S16, 0)))
+                    .lanewise(VectorOperators.ADD, ((ShortVector) ((ByteVector) ((IntVector) x.reinterpretShape(I8, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(B8, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.fromArray(I32, qv, qb + 10 * R).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+            isum = isum.lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.ASHR, C16)));
+            x = ByteVector.fromMemorySegment(B8, w, vo + 6L * R, LE);
+            v = (IntVector) ((ShortVector) x.lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.fromArray(I32, qv, qb + 3 * R).reinterpretShape(S16, 0)))
+                    .lanewise(VectorOperators.ADD, ((ShortVector) ((ByteVector) ((IntVector) x.reinterpretShape(I8, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(B8, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.fromArray(I32, qv, qb + 11 * R).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+            isum = isum.lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.ASHR, C16)));
+            x = ByteVector.fromMemorySegment(B8, w, vo + 8L * R, LE);
+            v = (IntVector) ((ShortVector) x.lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.fromArray(I32, qv, qb + 4 * R).reinterpretShape(S16, 0)))
+                    .lanewise(VectorOperators.ADD, ((ShortVector) ((ByteVector) ((IntVector) x.reinterpretShape(I8, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(B8, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.fromArray(I32, qv, qb + 12 * R).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+            isum = isum.lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.ASHR, C16)));
+            x = ByteVector.fromMemorySegment(B8, w, vo + 10L * R, LE);
+            v = (IntVector) ((ShortVector) x.lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.fromArray(I32, qv, qb + 5 * R).reinterpretShape(S16, 0)))
+                    .lanewise(VectorOperators.ADD, ((ShortVector) ((ByteVector) ((IntVector) x.reinterpretShape(I8, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(B8, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.fromArray(I32, qv, qb + 13 * R).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+            isum = isum.lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.ASHR, C16)));
+            x = ByteVector.fromMemorySegment(B8, w, vo + 12L * R, LE);
+            v = (IntVector) ((ShortVector) x.lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.fromArray(I32, qv, qb + 6 * R).reinterpretShape(S16, 0)))
+                    .lanewise(VectorOperators.ADD, ((ShortVector) ((ByteVector) ((IntVector) x.reinterpretShape(I8, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(B8, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.fromArray(I32, qv, qb + 14 * R).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+            isum = isum.lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.ASHR, C16)));
+            x = ByteVector.fromMemorySegment(B8, w, vo + 14L * R, LE);
+            v = (IntVector) ((ShortVector) x.lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.fromArray(I32, qv, qb + 7 * R).reinterpretShape(S16, 0)))
+                    .lanewise(VectorOperators.ADD, ((ShortVector) ((ByteVector) ((IntVector) x.reinterpretShape(I8, 0)).lanewise(VectorOperators.LSHR, C4).reinterpretShape(B8, 0)).lanewise(VectorOperators.AND, LOW4).selectFrom(LUT).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.fromArray(I32, qv, qb + 15 * R).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
             isum = isum.lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.ASHR, C16)));
             acc = ((FloatVector) isum.convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.FMA, dv, acc);
         }

@@ -135,7 +135,7 @@ class KernelsReachC2Test {
             case Q2_K_X4 -> List.of("Q2Kx4::gemv");
             case IQ4_XS_X8 -> List.of(n == 1 ? "IQ4XSx8::half2" : "IQ4XSx8::gemvNibbles");
             case IQ4_NL_X8 -> Q8x8.NL_NIBBLES ? List.of(n == 1 ? "Q8x8::gemvNibbles2" : "Q8x8::gemvNibbles")
-                    : Q8x8.NL_SHUFFLE ? (n == 1 ? List.of("Q8x8::gemvShuffle") : List.of("Q8x8::gemmShuffle2", "Q8x8::gemvShuffle"))
+                    : Q8x8.NL_SHUFFLE ? (n == 1 ? List.of(Q8x8.NL_SPREAD ? "Q8x8::gemvShuffleSpread" : "Q8x8::gemvShuffle") : List.of("Q8x8::gemmShuffle2", "Q8x8::gemvShuffle"))
                     : List.of("Q8x8::gemvSum");
             // F16/BF16/F32 (HalfKernels, row-major): one token two rows a call; a prompt tinyBLAS's tiles; sequences vec_dot
             case F16, BF16 -> n == 1 ? List.of("HalfKernels::dot2", "HalfKernels::dot") : List.of("HalfKernels::widen4", "HalfKernels::gemm4x3");
