@@ -25,8 +25,10 @@ public final class Matmul {
     private int[] qi = new int[0];
     private int[] s8 = new int[0];
     private int[] qv = new int[0]; // one token's pairs spread over Q4x8.R lanes, for decoding
-    private boolean spreadOne; // this multiply is one token's and IQ4_NL_X8 reads it from qvNL (gemvX8)
-    private int[] qvNL = new int[0]; // one token's pairs spread over Q8x8.R lanes, for AVX2's IQ4_NL (Q8x8.NL_SPREAD)
+    private boolean spreadOne; // this multiply is one token's and qv8 holds its pairs spread (gemvX8)
+    private int[] qv8 = new int[0]; // one token's pairs spread over Q8x8.R lanes (Q8x8.SPREAD_ONE, NL_SPREAD)
+    private boolean spread41; // one token, qv41 its pairs41 spread (Q8x8.SPREAD41)
+    private int[] qv41 = new int[0];
     private int[] qa41 = new int[0]; // repacked Q4_1's activation pairs (Q8x8.pairs41)
     private int[] kv = new int[0]; // the same for Q8_K activations (repacked Q6_K, Q6Kx8.spread) when decoding
     private final int[][] kvWorker, kvWorker2; // ... per worker, for two tokens at a time when n > 1
@@ -107,7 +109,7 @@ public final class Matmul {
         this.sequences = sequences;
         int cols = ws[0].cols();
         boolean needF16 = false, needBF16 = false, allF16 = true, allBF16 = true, allF32 = true;
-        boolean spreadNL = false, needQ41 = false, needQ8_1 = false, needQ8 = false, needSums = false, needPairs = false, needQ8K = false, needPacked = false, needSpreadK = false, anyPackedQ4 = false;
+        boolean spread8 = false, needQ41 = false, needQ8_1 = false, needQ8 = false, needSums = false, needPairs = false, needQ8K = false, needPacked = false, needSpreadK = false, anyPackedQ4 = false;
         int totalRows = 0;
         boolean allPackedQ4 = true, allPackedQ6K = true, allPackedQ6KGgml = true, allPackedQ4K = true, anyPackedQ4K = false;
         boolean allQ4KOrQ6KGgml = Q4Kx8.R == Q6Kx8.R; // a Q4_K_M layer's q, k (Q4_K) and v (Q6_K)
@@ -134,7 +136,7 @@ public final class Matmul {
             boolean x8 = q8x8(k);
             needPacked |= k == WeightMatrix.Kernel.Q4_0_X8 || x8 && k != WeightMatrix.Kernel.Q4_1_X4; // Q4_1_X4 reads qa41 alone
             anyPackedQ4 |= k == WeightMatrix.Kernel.Q4_0_X8;
-            spreadNL |= k == WeightMatrix.Kernel.IQ4_NL_X8 && Q8x8.NL_SHUFFLE && Q8x8.NL_SPREAD && n == 1;
+            spread8 |= (k == WeightMatrix.Kernel.IQ4_NL_X8 && Q8x8.NL_SHUFFLE && Q8x8.NL_SPREAD || (k == WeightMatrix.Kernel.Q8_0_X8 || k == WeightMatrix.Kernel.Q8_1_X8) && Q8x8.SPREAD_ONE) && n == 1;
             allPackedQ8 &= x8 && k == ws[0].kernel(); // one Q8x8 kernel for all (Q8_0 with Q5_0 share one)
             needSpreadK |= (k == WeightMatrix.Kernel.Q6_K_X8 || k == WeightMatrix.Kernel.Q6_K_X8_GGML || k == WeightMatrix.Kernel.Q6_K_X6 || signedQ6(k)) && n == 1;
             anyPackedQ4K |= k == WeightMatrix.Kernel.Q4_K_X8;
@@ -158,14 +160,19 @@ public final class Matmul {
         if (needQ8) quantize(x, n, cols, false, needSums);
         if (needQ8_1) quantizeQ8_1(x, n, cols); // the same q, qd as above, and the sums
         if (needPacked) pack(n, cols, anyPackedQ4);
-        spreadOne = spreadNL;
-        if (spreadNL) {
-            if (qvNL.length < cols / 2 * Q8x8.R) qvNL = new int[cols / 2 * Q8x8.R];
-            Q4x8.spread(qi, 0, cols / 2, qvNL, 0); // Q8x8.R == Q4x8.R where NL_SHUFFLE
+        spreadOne = spread8;
+        if (spread8) {
+            if (qv8.length < cols / 2 * Q8x8.R) qv8 = new int[cols / 2 * Q8x8.R];
+            Q4x8.spread(qi, 0, cols / 2, qv8, 0); // Q8x8.R == Q4x8.R: Q8x8.fits
         }
         if (needQ41) {
             if (qa41.length < n * cols / 2) qa41 = new int[n * cols / 2];
             for (int t = 0; t < n; t++) Q8x8.pairs41(q, t * cols, cols, qa41, t * cols / 2);
+            spread41 = n == 1 && Q8x8.SPREAD41;
+            if (spread41) {
+                if (qv41.length < cols / 2 * Q8x8.R) qv41 = new int[cols / 2 * Q8x8.R];
+                Q4x8.spread(qa41, 0, cols / 2, qv41, 0);
+            }
         }
         if (needPairs) quantize(x, n, cols, true, false);
         if (needQ8K) quantizeK(x, n, cols);
@@ -727,13 +734,22 @@ public final class Matmul {
     /** One group of a {@link Q8x8} matrix · token {@code qi[qiOff ..]} (its block scales and sums from {@code dOff}). */
     private void gemvX8(WeightMatrix.Kernel k, MemorySegment w, long off, int blocks, int qiOff, int dOff, float[] out, int o) {
         switch (k) {
-            case Q8_1_X8 -> Q8x8.gemvMin(w, off, blocks, qi, qiOff, qd, q1s, dOff, out, o);
-            case Q4_1_X4 -> Q8x8.gemvMinNibbles(w, off, blocks, qa41, qiOff, qd, q1s, dOff, out, o);
+            case Q8_1_X8 -> {
+                if (spreadOne && Q8x8.SPREAD_ONE) Q8x8.gemvMinSpread(w, off, blocks, qv8, qd, q1s, 0, out, o);
+                else Q8x8.gemvMin(w, off, blocks, qi, qiOff, qd, q1s, dOff, out, o);
+            }
+            case Q4_1_X4 -> {
+                if (spread41) Q8x8.gemvMinNibblesSpread(w, off, blocks, qv41, qd, q1s, 0, out, o);
+                else Q8x8.gemvMinNibbles(w, off, blocks, qa41, qiOff, qd, q1s, dOff, out, o);
+            }
             case IQ4_NL_X8 -> {
-                if (spreadOne) Q8x8.gemvShuffleSpread(w, off, blocks, qvNL, qd, 0, out, o);
+                if (spreadOne && Q8x8.NL_SHUFFLE && Q8x8.NL_SPREAD) Q8x8.gemvShuffleSpread(w, off, blocks, qv8, qd, 0, out, o);
                 else Q8x8.gemvSum(w, off, blocks, qi, qiOff, qd, dOff, out, o);
             }
-            default -> Q8x8.gemv(w, off, blocks, qi, qiOff, qd, dOff, out, o);
+            default -> {
+                if (spreadOne && k == WeightMatrix.Kernel.Q8_0_X8 && Q8x8.SPREAD_ONE) Q8x8.gemvSpread(w, off, blocks, qv8, qd, 0, out, o);
+                else Q8x8.gemv(w, off, blocks, qi, qiOff, qd, dOff, out, o);
+            }
         }
     }
 

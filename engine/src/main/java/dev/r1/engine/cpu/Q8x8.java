@@ -80,9 +80,26 @@ public final class Q8x8 {
      * each ({@link #gemvShuffleSpread}, a plain load per pair) rather than broadcast from the packed pairs: C2 built
      * half those broadcasts through a general register (three instructions) and the kernel, ~240 instructions a
      * block, streamed 3.2 GB/s from memory; spread, 1.5B IQ4_NL decode under AVX2 code 7.8 -> 9.6 tok/s
-     * (docs/BENCHMARKS.md, session 40). {@code -Dr1.cpu.iq4nlspread=false} broadcasts.
+     * (docs/BENCHMARKS.md, session 40), 0.69x -> 0.93x llama.cpp's. {@code -Dr1.cpu.iq4nlspread=false} broadcasts.
      */
     public static final boolean NL_SPREAD = Boolean.parseBoolean(System.getProperty("r1.cpu.iq4nlspread", "true"));
+    /**
+     * Whether decoding's one token reaches {@link #gemv} (Q8_0, Q5_0) and {@link #gemvMin} (Q5_1) with its activation
+     * pairs spread over R lanes each ({@link #gemvSpread}, {@link #gemvMinSpread}: a plain load per pair) rather than
+     * broadcast from the packed pairs: by default at 256 bits (AVX2), where C2 built every one of those broadcasts
+     * through a general register, reloading the array from the stack (four instructions, eleven per 16 bytes of
+     * weights with the load and its range check). Under AVX2 code (Sapphire Rapids, session 40) {@code MatvecBench 2
+     * Q8_0 268800} 11.1 -> 16.3-17.0 GMAC/s, 1.5B Q8_0 decode 7.6 -> 10.5 tok/s (0.84x -> 1.20x llama.cpp's {@code
+     * haswell}). At 512 bits even (22-23 GMAC/s either way), so broadcast there. {@code -Dr1.cpu.q8spread}.
+     */
+    public static final boolean SPREAD_ONE = Boolean.parseBoolean(System.getProperty("r1.cpu.q8spread", String.valueOf(R == 8)));
+    /**
+     * {@link #SPREAD_ONE} for Q4_1's {@link #gemvMinNibbles} ({@link #gemvMinNibblesSpread}, its {@link #pairs41}
+     * spread): under AVX2 code {@code MatvecBench 2 Q4_1 268800} 14.8 -> 22.4-23.3 GMAC/s, 1.5B Q4_1 decode 10.1 ->
+     * 13.7 tok/s; at 512 bits +2-3 % in {@code MatvecBench} but the whole model's decode 18.2-18.5 against 12.8-17.9
+     * tok/s, so broadcast there. {@code -Dr1.cpu.q41spread}.
+     */
+    public static final boolean SPREAD41 = Boolean.parseBoolean(System.getProperty("r1.cpu.q41spread", String.valueOf(R == 8)));
     /** Ints of {@link #B8}'s shape: the nibble bytes shifted four bits at once ({@link #gemvShuffle}). */
     static final VectorSpecies<Integer> I8 = VectorSpecies.of(int.class, B8.vectorShape());
     /** The 16 IQ4_NL levels as bytes, the table {@link #gemvShuffle}'s byte shuffle reads (sized for any {@link #B8}). */
@@ -219,9 +236,10 @@ public final class Q8x8 {
     /**
      * Q8_0 / Q5_0: one group of R rows (at {@code off}) · one token, {@code out[o .. o+R)}. {@code qi} the
      * token's activation pairs from {@code qiOff} as {@link Q4x8#pack}, {@code d} its block scales from
-     * {@code dOff}. Each pair is broadcast from {@code qi}, at 256 bits too: there, pairs spread over R lanes
-     * ({@link Q4x8#SPREAD}'s form) decoded Q8_0 at 26 GMAC/s against 36 broadcast ({@code MatvecBench 2 Q8_0
-     * 53760}, Zen 4 at 256 bits), and the row-major kernel 28-30.
+     * {@code dOff}. Each pair is broadcast from {@code qi}. At 256 bits on a 512-bit machine (32 registers)
+     * pairs spread over R lanes decoded Q8_0 at 26 GMAC/s against 36 broadcast ({@code MatvecBench 2 Q8_0 53760}, Zen
+     * 4); under AVX2 code (16 registers) C2 builds these broadcasts through general registers, and one token takes
+     * {@link #gemvSpread} there ({@link #SPREAD_ONE}).
      */
     public static void gemv(MemorySegment w, long off, int blocks, int[] qi, int qiOff, float[] d, int dOff, float[] out, int o) {
         // the pollution-proof form of Q4x8.gemv: lanewise(op, vector), convertShape, reinterpretShape, constants
@@ -263,6 +281,59 @@ public final class Q8x8 {
             l6 = dv.lanewise(VectorOperators.FMA, (FloatVector) v.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.ASHR, C16)).convertShape(VectorOperators.I2F, F32, 0), l6);
             v = (IntVector) ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 28L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 14]).reinterpretShape(S16, 0)))
                     .lanewise(VectorOperators.ADD, ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 30L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 15]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+            l7 = dv.lanewise(VectorOperators.FMA, (FloatVector) v.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.ASHR, C16)).convertShape(VectorOperators.I2F, F32, 0), l7);
+        }
+        // hsum_float_8: ((0+4) + (2+6)) + ((1+5) + (3+7)); + -0.0 (no value changes) gives C2 the stored class
+        FloatVector NEG0 = FloatVector.broadcast(F32, -0.0f);
+        NEG0.lanewise(VectorOperators.ADD, l0.lanewise(VectorOperators.ADD, l4).lanewise(VectorOperators.ADD, l2.lanewise(VectorOperators.ADD, l6))
+                        .lanewise(VectorOperators.ADD, l1.lanewise(VectorOperators.ADD, l5).lanewise(VectorOperators.ADD, l3.lanewise(VectorOperators.ADD, l7))))
+                .intoArray(out, o);
+    }
+
+    /**
+     * {@link #gemv} for decoding's one token with its pairs spread over R lanes each ({@code qv} as {@link Q4x8#spread}):
+     * each multiply takes its pairs from a plain load ({@link #SPREAD_ONE}). The same operations otherwise, so the same floats.
+     */
+    static void gemvSpread(MemorySegment w, long off, int blocks, int[] qv, float[] d, int dOff, float[] out, int o) {
+        // the pollution-proof form of Q4x8.gemv: lanewise(op, vector), convertShape, reinterpretShape, constants
+        // as locals. The eight lanes written out, no helper returning a vector (C2 boxes those it does not inline).
+        IntVector C13 = IntVector.broadcast(I32, 13), C16 = IntVector.broadcast(I32, 16);
+        IntVector HMASK = IntVector.broadcast(I32, 0x8FFFFFFF);
+        FloatVector HSCALE = FloatVector.broadcast(F32, 0x1p112f);
+        FloatVector l0 = FloatVector.zero(F32), l1 = l0, l2 = l0, l3 = l0, l4 = l0, l5 = l0, l6 = l0, l7 = l0;
+        int blk = R * (2 + QK);
+        for (int b = 0; b < blocks; b++) {
+            long bo = off + (long) b * blk;
+            // the R f16 scales: the first half of a 16-bit load (see Q4x8), widened as F16Math.widen does
+            IntVector h = (IntVector) ShortVector.fromMemorySegment(S16, w, bo, LE).convertShape(VectorOperators.S2I, I32, 0);
+            FloatVector dv = ((FloatVector) h.lanewise(VectorOperators.LSHL, C13).lanewise(VectorOperators.AND, HMASK).reinterpretShape(F32, 0))
+                    .lanewise(VectorOperators.MUL, HSCALE).lanewise(VectorOperators.MUL, FloatVector.broadcast(F32, d[dOff + b]));
+            long vo = bo + 2L * R;
+            int qb = b * (QK / 2) * R;
+            IntVector v;
+            v = (IntVector) ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 0L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.fromArray(I32, qv, qb + 0 * R).reinterpretShape(S16, 0)))
+                    .lanewise(VectorOperators.ADD, ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 2L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.fromArray(I32, qv, qb + 1 * R).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+            l0 = dv.lanewise(VectorOperators.FMA, (FloatVector) v.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.ASHR, C16)).convertShape(VectorOperators.I2F, F32, 0), l0);
+            v = (IntVector) ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 4L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.fromArray(I32, qv, qb + 2 * R).reinterpretShape(S16, 0)))
+                    .lanewise(VectorOperators.ADD, ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 6L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.fromArray(I32, qv, qb + 3 * R).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+            l1 = dv.lanewise(VectorOperators.FMA, (FloatVector) v.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.ASHR, C16)).convertShape(VectorOperators.I2F, F32, 0), l1);
+            v = (IntVector) ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 8L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.fromArray(I32, qv, qb + 4 * R).reinterpretShape(S16, 0)))
+                    .lanewise(VectorOperators.ADD, ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 10L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.fromArray(I32, qv, qb + 5 * R).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+            l2 = dv.lanewise(VectorOperators.FMA, (FloatVector) v.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.ASHR, C16)).convertShape(VectorOperators.I2F, F32, 0), l2);
+            v = (IntVector) ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 12L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.fromArray(I32, qv, qb + 6 * R).reinterpretShape(S16, 0)))
+                    .lanewise(VectorOperators.ADD, ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 14L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.fromArray(I32, qv, qb + 7 * R).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+            l3 = dv.lanewise(VectorOperators.FMA, (FloatVector) v.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.ASHR, C16)).convertShape(VectorOperators.I2F, F32, 0), l3);
+            v = (IntVector) ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 16L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.fromArray(I32, qv, qb + 8 * R).reinterpretShape(S16, 0)))
+                    .lanewise(VectorOperators.ADD, ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 18L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.fromArray(I32, qv, qb + 9 * R).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+            l4 = dv.lanewise(VectorOperators.FMA, (FloatVector) v.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.ASHR, C16)).convertShape(VectorOperators.I2F, F32, 0), l4);
+            v = (IntVector) ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 20L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.fromArray(I32, qv, qb + 10 * R).reinterpretShape(S16, 0)))
+                    .lanewise(VectorOperators.ADD, ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 22L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.fromArray(I32, qv, qb + 11 * R).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+            l5 = dv.lanewise(VectorOperators.FMA, (FloatVector) v.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.ASHR, C16)).convertShape(VectorOperators.I2F, F32, 0), l5);
+            v = (IntVector) ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 24L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.fromArray(I32, qv, qb + 12 * R).reinterpretShape(S16, 0)))
+                    .lanewise(VectorOperators.ADD, ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 26L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.fromArray(I32, qv, qb + 13 * R).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+            l6 = dv.lanewise(VectorOperators.FMA, (FloatVector) v.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.ASHR, C16)).convertShape(VectorOperators.I2F, F32, 0), l6);
+            v = (IntVector) ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 28L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.fromArray(I32, qv, qb + 14 * R).reinterpretShape(S16, 0)))
+                    .lanewise(VectorOperators.ADD, ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 30L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.fromArray(I32, qv, qb + 15 * R).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
             l7 = dv.lanewise(VectorOperators.FMA, (FloatVector) v.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.ASHR, C16)).convertShape(VectorOperators.I2F, F32, 0), l7);
         }
         // hsum_float_8: ((0+4) + (2+6)) + ((1+5) + (3+7)); + -0.0 (no value changes) gives C2 the stored class
@@ -318,6 +389,60 @@ public final class Q8x8 {
             l6 = dv.lanewise(VectorOperators.FMA, (FloatVector) v.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.ASHR, C16)).convertShape(VectorOperators.I2F, F32, 0), l6);
             v = (IntVector) ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 28L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 14]).reinterpretShape(S16, 0)))
                     .lanewise(VectorOperators.ADD, ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 30L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.broadcast(I32, qi[qb + 15]).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+            l7 = dv.lanewise(VectorOperators.FMA, (FloatVector) v.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.ASHR, C16)).convertShape(VectorOperators.I2F, F32, 0), l7);
+        }
+        FloatVector NEG0 = FloatVector.broadcast(F32, -0.0f);
+        NEG0.lanewise(VectorOperators.ADD, l0.lanewise(VectorOperators.ADD, l4).lanewise(VectorOperators.ADD, l2.lanewise(VectorOperators.ADD, l6))
+                        .lanewise(VectorOperators.ADD, l1.lanewise(VectorOperators.ADD, l5).lanewise(VectorOperators.ADD, l3.lanewise(VectorOperators.ADD, l7))).lanewise(VectorOperators.ADD, sm))
+                .intoArray(out, o);
+    }
+
+    /**
+     * {@link #gemvMin} for decoding's one token with its pairs spread over R lanes each ({@code qv} as {@link
+     * Q4x8#spread}): each multiply takes its pairs from a plain load ({@link #SPREAD_ONE}). The same floats.
+     */
+    static void gemvMinSpread(MemorySegment w, long off, int blocks, int[] qv, float[] d, float[] s, int dOff,
+                               float[] out, int o) {
+        IntVector C13 = IntVector.broadcast(I32, 13), C16 = IntVector.broadcast(I32, 16);
+        IntVector HMASK = IntVector.broadcast(I32, 0x8FFFFFFF);
+        FloatVector HSCALE = FloatVector.broadcast(F32, 0x1p112f);
+        FloatVector l0 = FloatVector.zero(F32), l1 = l0, l2 = l0, l3 = l0, l4 = l0, l5 = l0, l6 = l0, l7 = l0, sm = l0;
+        int blk = R * (4 + QK);
+        for (int b = 0; b < blocks; b++) {
+            long bo = off + (long) b * blk;
+            IntVector h = (IntVector) ShortVector.fromMemorySegment(S16, w, bo, LE).convertShape(VectorOperators.S2I, I32, 0);
+            FloatVector dv = ((FloatVector) h.lanewise(VectorOperators.LSHL, C13).lanewise(VectorOperators.AND, HMASK).reinterpretShape(F32, 0))
+                    .lanewise(VectorOperators.MUL, HSCALE).lanewise(VectorOperators.MUL, FloatVector.broadcast(F32, d[dOff + b]));
+            IntVector hm = (IntVector) ShortVector.fromMemorySegment(S16, w, bo + 2L * R, LE).convertShape(VectorOperators.S2I, I32, 0);
+            FloatVector mv = ((FloatVector) hm.lanewise(VectorOperators.LSHL, C13).lanewise(VectorOperators.AND, HMASK).reinterpretShape(F32, 0))
+                    .lanewise(VectorOperators.MUL, HSCALE);
+            sm = mv.lanewise(VectorOperators.FMA, FloatVector.broadcast(F32, s[dOff + b]), sm);
+            long vo = bo + 4L * R;
+            int qb = b * (QK / 2) * R;
+            IntVector v;
+            v = (IntVector) ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 0L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.fromArray(I32, qv, qb + 0 * R).reinterpretShape(S16, 0)))
+                    .lanewise(VectorOperators.ADD, ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 2L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.fromArray(I32, qv, qb + 1 * R).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+            l0 = dv.lanewise(VectorOperators.FMA, (FloatVector) v.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.ASHR, C16)).convertShape(VectorOperators.I2F, F32, 0), l0);
+            v = (IntVector) ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 4L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.fromArray(I32, qv, qb + 2 * R).reinterpretShape(S16, 0)))
+                    .lanewise(VectorOperators.ADD, ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 6L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.fromArray(I32, qv, qb + 3 * R).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+            l1 = dv.lanewise(VectorOperators.FMA, (FloatVector) v.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.ASHR, C16)).convertShape(VectorOperators.I2F, F32, 0), l1);
+            v = (IntVector) ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 8L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.fromArray(I32, qv, qb + 4 * R).reinterpretShape(S16, 0)))
+                    .lanewise(VectorOperators.ADD, ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 10L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.fromArray(I32, qv, qb + 5 * R).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+            l2 = dv.lanewise(VectorOperators.FMA, (FloatVector) v.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.ASHR, C16)).convertShape(VectorOperators.I2F, F32, 0), l2);
+            v = (IntVector) ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 12L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.fromArray(I32, qv, qb + 6 * R).reinterpretShape(S16, 0)))
+                    .lanewise(VectorOperators.ADD, ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 14L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.fromArray(I32, qv, qb + 7 * R).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+            l3 = dv.lanewise(VectorOperators.FMA, (FloatVector) v.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.ASHR, C16)).convertShape(VectorOperators.I2F, F32, 0), l3);
+            v = (IntVector) ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 16L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.fromArray(I32, qv, qb + 8 * R).reinterpretShape(S16, 0)))
+                    .lanewise(VectorOperators.ADD, ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 18L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.fromArray(I32, qv, qb + 9 * R).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+            l4 = dv.lanewise(VectorOperators.FMA, (FloatVector) v.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.ASHR, C16)).convertShape(VectorOperators.I2F, F32, 0), l4);
+            v = (IntVector) ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 20L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.fromArray(I32, qv, qb + 10 * R).reinterpretShape(S16, 0)))
+                    .lanewise(VectorOperators.ADD, ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 22L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.fromArray(I32, qv, qb + 11 * R).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+            l5 = dv.lanewise(VectorOperators.FMA, (FloatVector) v.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.ASHR, C16)).convertShape(VectorOperators.I2F, F32, 0), l5);
+            v = (IntVector) ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 24L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.fromArray(I32, qv, qb + 12 * R).reinterpretShape(S16, 0)))
+                    .lanewise(VectorOperators.ADD, ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 26L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.fromArray(I32, qv, qb + 13 * R).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
+            l6 = dv.lanewise(VectorOperators.FMA, (FloatVector) v.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.ASHR, C16)).convertShape(VectorOperators.I2F, F32, 0), l6);
+            v = (IntVector) ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 28L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.fromArray(I32, qv, qb + 14 * R).reinterpretShape(S16, 0)))
+                    .lanewise(VectorOperators.ADD, ((ShortVector) ByteVector.fromMemorySegment(B8, w, vo + 30L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, ((ShortVector) IntVector.fromArray(I32, qv, qb + 15 * R).reinterpretShape(S16, 0)))).reinterpretShape(I32, 0);
             l7 = dv.lanewise(VectorOperators.FMA, (FloatVector) v.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.ASHR, C16)).convertShape(VectorOperators.I2F, F32, 0), l7);
         }
         FloatVector NEG0 = FloatVector.broadcast(F32, -0.0f);
@@ -418,6 +543,70 @@ public final class Q8x8 {
                     .lanewise(VectorOperators.ADD, ((ShortVector) x.lanewise(VectorOperators.LSHR, C4).lanewise(VectorOperators.AND, LOW4).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, (ShortVector) IntVector.broadcast(I32, qa[qb + 13]).reinterpretShape(S16, 0)))
                     .lanewise(VectorOperators.ADD, ((ShortVector) x.lanewise(VectorOperators.LSHR, C8).lanewise(VectorOperators.AND, LOW4).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, (ShortVector) IntVector.broadcast(I32, qa[qb + 14]).reinterpretShape(S16, 0)))
                     .lanewise(VectorOperators.ADD, ((ShortVector) x.lanewise(VectorOperators.LSHR, C12).lanewise(VectorOperators.AND, LOW4).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, (ShortVector) IntVector.broadcast(I32, qa[qb + 15]).reinterpretShape(S16, 0)))
+                    .reinterpretShape(I32, 0);
+            l6 = dv.lanewise(VectorOperators.FMA, (FloatVector) p.lanewise(VectorOperators.LSHL, C16).convertShape(VectorOperators.I2F, F32, 0), l6);
+            l7 = dv.lanewise(VectorOperators.FMA, (FloatVector) p.lanewise(VectorOperators.AND, HIGH).convertShape(VectorOperators.I2F, F32, 0), l7);
+        }
+        FloatVector NEG0 = FloatVector.broadcast(F32, -0.0f);
+        NEG0.lanewise(VectorOperators.ADD, l0.lanewise(VectorOperators.ADD, l4).lanewise(VectorOperators.ADD, l2.lanewise(VectorOperators.ADD, l6))
+                        .lanewise(VectorOperators.ADD, l1.lanewise(VectorOperators.ADD, l5).lanewise(VectorOperators.ADD, l3.lanewise(VectorOperators.ADD, l7))).lanewise(VectorOperators.ADD, sm))
+                .intoArray(out, o);
+    }
+
+    /**
+     * {@link #gemvMinNibbles} for decoding's one token with its {@link #pairs41} spread over R lanes each ({@code qv} as
+     * {@link Q4x8#spread}): each multiply takes its pairs from a plain load ({@link #SPREAD41}). The same floats.
+     */
+    static void gemvMinNibblesSpread(MemorySegment w, long off, int blocks, int[] qv, float[] d, float[] s, int dOff,
+                               float[] out, int o) {
+        IntVector C13 = IntVector.broadcast(I32, 13), C16 = IntVector.broadcast(I32, 16);
+        IntVector HMASK = IntVector.broadcast(I32, 0x8FFFFFFF);
+        FloatVector HSCALE = FloatVector.broadcast(F32, 0x1p112f), HSCALE16 = FloatVector.broadcast(F32, 0x1p96f);
+        FloatVector l0 = FloatVector.zero(F32), l1 = l0, l2 = l0, l3 = l0, l4 = l0, l5 = l0, l6 = l0, l7 = l0, sm = l0;
+        IntVector LOW4 = IntVector.broadcast(I32, 0x000F000F), HIGH = IntVector.broadcast(I32, 0xFFFF0000);
+        IntVector C4 = IntVector.broadcast(I32, 4), C8 = IntVector.broadcast(I32, 8), C12 = IntVector.broadcast(I32, 12);
+        int blk = Q41_BLOCK;
+        IntVector x, p;
+        for (int b = 0; b < blocks; b++) {
+            long bo = off + (long) b * blk;
+            IntVector h = (IntVector) ShortVector.fromMemorySegment(S16, w, bo, LE).convertShape(VectorOperators.S2I, I32, 0);
+            FloatVector dv = ((FloatVector) h.lanewise(VectorOperators.LSHL, C13).lanewise(VectorOperators.AND, HMASK).reinterpretShape(F32, 0))
+                    .lanewise(VectorOperators.MUL, HSCALE16).lanewise(VectorOperators.MUL, FloatVector.broadcast(F32, d[dOff + b]));
+            IntVector hm = (IntVector) ShortVector.fromMemorySegment(S16, w, bo + 2L * R, LE).convertShape(VectorOperators.S2I, I32, 0);
+            FloatVector mv = ((FloatVector) hm.lanewise(VectorOperators.LSHL, C13).lanewise(VectorOperators.AND, HMASK).reinterpretShape(F32, 0))
+                    .lanewise(VectorOperators.MUL, HSCALE);
+            sm = mv.lanewise(VectorOperators.FMA, FloatVector.broadcast(F32, s[dOff + b]), sm);
+            long vo = bo + 4L * R;
+            int qb = b * (QK / 2) * R;
+            x = IntVector.fromMemorySegment(I32, w, vo + 0L * R, LE);
+            p = (IntVector) ((ShortVector) x.lanewise(VectorOperators.AND, LOW4).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, (ShortVector) IntVector.fromArray(I32, qv, qb + 0 * R).reinterpretShape(S16, 0))
+                    .lanewise(VectorOperators.ADD, ((ShortVector) x.lanewise(VectorOperators.LSHR, C4).lanewise(VectorOperators.AND, LOW4).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, (ShortVector) IntVector.fromArray(I32, qv, qb + 1 * R).reinterpretShape(S16, 0)))
+                    .lanewise(VectorOperators.ADD, ((ShortVector) x.lanewise(VectorOperators.LSHR, C8).lanewise(VectorOperators.AND, LOW4).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, (ShortVector) IntVector.fromArray(I32, qv, qb + 2 * R).reinterpretShape(S16, 0)))
+                    .lanewise(VectorOperators.ADD, ((ShortVector) x.lanewise(VectorOperators.LSHR, C12).lanewise(VectorOperators.AND, LOW4).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, (ShortVector) IntVector.fromArray(I32, qv, qb + 3 * R).reinterpretShape(S16, 0)))
+                    .reinterpretShape(I32, 0);
+            l0 = dv.lanewise(VectorOperators.FMA, (FloatVector) p.lanewise(VectorOperators.LSHL, C16).convertShape(VectorOperators.I2F, F32, 0), l0);
+            l1 = dv.lanewise(VectorOperators.FMA, (FloatVector) p.lanewise(VectorOperators.AND, HIGH).convertShape(VectorOperators.I2F, F32, 0), l1);
+            x = IntVector.fromMemorySegment(I32, w, vo + 4L * R, LE);
+            p = (IntVector) ((ShortVector) x.lanewise(VectorOperators.AND, LOW4).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, (ShortVector) IntVector.fromArray(I32, qv, qb + 4 * R).reinterpretShape(S16, 0))
+                    .lanewise(VectorOperators.ADD, ((ShortVector) x.lanewise(VectorOperators.LSHR, C4).lanewise(VectorOperators.AND, LOW4).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, (ShortVector) IntVector.fromArray(I32, qv, qb + 5 * R).reinterpretShape(S16, 0)))
+                    .lanewise(VectorOperators.ADD, ((ShortVector) x.lanewise(VectorOperators.LSHR, C8).lanewise(VectorOperators.AND, LOW4).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, (ShortVector) IntVector.fromArray(I32, qv, qb + 6 * R).reinterpretShape(S16, 0)))
+                    .lanewise(VectorOperators.ADD, ((ShortVector) x.lanewise(VectorOperators.LSHR, C12).lanewise(VectorOperators.AND, LOW4).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, (ShortVector) IntVector.fromArray(I32, qv, qb + 7 * R).reinterpretShape(S16, 0)))
+                    .reinterpretShape(I32, 0);
+            l2 = dv.lanewise(VectorOperators.FMA, (FloatVector) p.lanewise(VectorOperators.LSHL, C16).convertShape(VectorOperators.I2F, F32, 0), l2);
+            l3 = dv.lanewise(VectorOperators.FMA, (FloatVector) p.lanewise(VectorOperators.AND, HIGH).convertShape(VectorOperators.I2F, F32, 0), l3);
+            x = IntVector.fromMemorySegment(I32, w, vo + 8L * R, LE);
+            p = (IntVector) ((ShortVector) x.lanewise(VectorOperators.AND, LOW4).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, (ShortVector) IntVector.fromArray(I32, qv, qb + 8 * R).reinterpretShape(S16, 0))
+                    .lanewise(VectorOperators.ADD, ((ShortVector) x.lanewise(VectorOperators.LSHR, C4).lanewise(VectorOperators.AND, LOW4).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, (ShortVector) IntVector.fromArray(I32, qv, qb + 9 * R).reinterpretShape(S16, 0)))
+                    .lanewise(VectorOperators.ADD, ((ShortVector) x.lanewise(VectorOperators.LSHR, C8).lanewise(VectorOperators.AND, LOW4).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, (ShortVector) IntVector.fromArray(I32, qv, qb + 10 * R).reinterpretShape(S16, 0)))
+                    .lanewise(VectorOperators.ADD, ((ShortVector) x.lanewise(VectorOperators.LSHR, C12).lanewise(VectorOperators.AND, LOW4).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, (ShortVector) IntVector.fromArray(I32, qv, qb + 11 * R).reinterpretShape(S16, 0)))
+                    .reinterpretShape(I32, 0);
+            l4 = dv.lanewise(VectorOperators.FMA, (FloatVector) p.lanewise(VectorOperators.LSHL, C16).convertShape(VectorOperators.I2F, F32, 0), l4);
+            l5 = dv.lanewise(VectorOperators.FMA, (FloatVector) p.lanewise(VectorOperators.AND, HIGH).convertShape(VectorOperators.I2F, F32, 0), l5);
+            x = IntVector.fromMemorySegment(I32, w, vo + 12L * R, LE);
+            p = (IntVector) ((ShortVector) x.lanewise(VectorOperators.AND, LOW4).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, (ShortVector) IntVector.fromArray(I32, qv, qb + 12 * R).reinterpretShape(S16, 0))
+                    .lanewise(VectorOperators.ADD, ((ShortVector) x.lanewise(VectorOperators.LSHR, C4).lanewise(VectorOperators.AND, LOW4).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, (ShortVector) IntVector.fromArray(I32, qv, qb + 13 * R).reinterpretShape(S16, 0)))
+                    .lanewise(VectorOperators.ADD, ((ShortVector) x.lanewise(VectorOperators.LSHR, C8).lanewise(VectorOperators.AND, LOW4).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, (ShortVector) IntVector.fromArray(I32, qv, qb + 14 * R).reinterpretShape(S16, 0)))
+                    .lanewise(VectorOperators.ADD, ((ShortVector) x.lanewise(VectorOperators.LSHR, C12).lanewise(VectorOperators.AND, LOW4).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, (ShortVector) IntVector.fromArray(I32, qv, qb + 15 * R).reinterpretShape(S16, 0)))
                     .reinterpretShape(I32, 0);
             l6 = dv.lanewise(VectorOperators.FMA, (FloatVector) p.lanewise(VectorOperators.LSHL, C16).convertShape(VectorOperators.I2F, F32, 0), l6);
             l7 = dv.lanewise(VectorOperators.FMA, (FloatVector) p.lanewise(VectorOperators.AND, HIGH).convertShape(VectorOperators.I2F, F32, 0), l7);

@@ -128,9 +128,10 @@ class KernelsReachC2Test {
             case Q6_K_X8_GGML, Q3_K_X8, IQ4_XS_X8B -> n == 1 && Q6Kx8.STRIDE == 1 ? List.of("Q6Kx8::ggmlHalf2", "Q6Kx8::offsets2") : List.of("Q6Kx8::ggmlHalf");
             case Q5_K_X8 -> n == 1 ? List.of("Q5Kx8::half2", "Q5Kx8::mins2") : List.of("Q5Kx8::half");
             case Q6_K_X8 -> n == 1 ? List.of("Q6Kx8::gemv2") : List.of("Q6Kx8::gemm2", "Q6Kx8::gemv");
-            case Q8_0_X8 -> List.of("Q8x8::gemv");
-            case Q8_1_X8 -> List.of("Q8x8::gemvMin");
-            case Q4_1_X4 -> List.of("Q8x8::gemvMinNibbles");
+            // one token at 256 bits: its pairs spread (Q8x8.SPREAD_ONE, SPREAD41)
+            case Q8_0_X8 -> List.of(n == 1 && Q8x8.SPREAD_ONE ? "Q8x8::gemvSpread" : "Q8x8::gemv");
+            case Q8_1_X8 -> List.of(n == 1 && Q8x8.SPREAD_ONE ? "Q8x8::gemvMinSpread" : "Q8x8::gemvMin");
+            case Q4_1_X4 -> List.of(n == 1 && Q8x8.SPREAD41 ? "Q8x8::gemvMinNibblesSpread" : "Q8x8::gemvMinNibbles");
             case Q3_K_X4 -> n == 1 ? List.of("Q3Kx4::half2") : List.of("Q3Kx4::gemv");
             case Q2_K_X4 -> List.of("Q2Kx4::gemv");
             case IQ4_XS_X8 -> List.of(n == 1 ? "IQ4XSx8::half2" : "IQ4XSx8::gemvNibbles");

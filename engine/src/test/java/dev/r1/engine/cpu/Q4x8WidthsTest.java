@@ -39,9 +39,12 @@ class Q4x8WidthsTest {
             t.decodePairsGroupsAcrossMatrices();
             t.repackedGroupsSplitByChunksGiveTheSameRows();
             t.repackRefusesNonFiniteScales();
-            // Q4_1 in 4 bits (Q4x8's words, Q8x8.gemvMinNibbles), Q5_1 a byte a value, and IQ4_NL (Q8x8.gemvSum's bytes
+            // Q8_0 and Q5_0 a byte a value, Q4_1 in 4 bits (Q4x8's words, Q8x8.gemvMinNibbles), Q5_1 a byte a value (one token's
+            // pairs spread at 256 bits, Q8x8.SPREAD_ONE / SPREAD41), and IQ4_NL (Q8x8.gemvSum's bytes
             // at 128 bits, gemvShuffle's / gemmShuffle2's at 256, gemvNibbles' at 512), at this width too
             if (Q8x8.fits(7 * Q8x8.R, 320)) {
+                t.repackedByteTypesAreGgmlsFloatOrder(dev.r1.models.tensor.GgmlType.Q8_0);
+                t.repackedByteTypesAreGgmlsFloatOrder(dev.r1.models.tensor.GgmlType.Q5_0);
                 t.repackedByteTypesAreGgmlsFloatOrder(dev.r1.models.tensor.GgmlType.Q4_1);
                 t.repackedByteTypesAreGgmlsFloatOrder(dev.r1.models.tensor.GgmlType.Q5_1);
                 t.repackedByteTypesAreGgmlsFloatOrder(dev.r1.models.tensor.GgmlType.IQ4_NL);
