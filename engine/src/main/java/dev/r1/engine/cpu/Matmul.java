@@ -136,7 +136,7 @@ public final class Matmul {
             boolean x8 = q8x8(k);
             needPacked |= k == WeightMatrix.Kernel.Q4_0_X8 || x8 && k != WeightMatrix.Kernel.Q4_1_X4; // Q4_1_X4 reads qa41 alone
             anyPackedQ4 |= k == WeightMatrix.Kernel.Q4_0_X8;
-            spread8 |= (k == WeightMatrix.Kernel.IQ4_NL_X8 && Q8x8.NL_SHUFFLE && Q8x8.NL_SPREAD || (k == WeightMatrix.Kernel.Q8_0_X8 || k == WeightMatrix.Kernel.Q8_1_X8) && Q8x8.SPREAD_ONE) && n == 1;
+            spread8 |= n == 1 && spreadsOne(k);
             allPackedQ8 &= x8 && k == ws[0].kernel(); // one Q8x8 kernel for all (Q8_0 with Q5_0 share one)
             needSpreadK |= (k == WeightMatrix.Kernel.Q6_K_X8 || k == WeightMatrix.Kernel.Q6_K_X8_GGML || k == WeightMatrix.Kernel.Q6_K_X6 || signedQ6(k)) && n == 1;
             anyPackedQ4K |= k == WeightMatrix.Kernel.Q4_K_X8;
@@ -161,6 +161,7 @@ public final class Matmul {
         if (needQ8_1) quantizeQ8_1(x, n, cols); // the same q, qd as above, and the sums
         if (needPacked) pack(n, cols, anyPackedQ4);
         spreadOne = spread8;
+        spread41 = needQ41 && n == 1 && Q8x8.SPREAD41;
         if (spread8) {
             if (qv8.length < cols / 2 * Q8x8.R) qv8 = new int[cols / 2 * Q8x8.R];
             Q4x8.spread(qi, 0, cols / 2, qv8, 0); // Q8x8.R == Q4x8.R: Q8x8.fits
@@ -168,7 +169,6 @@ public final class Matmul {
         if (needQ41) {
             if (qa41.length < n * cols / 2) qa41 = new int[n * cols / 2];
             for (int t = 0; t < n; t++) Q8x8.pairs41(q, t * cols, cols, qa41, t * cols / 2);
-            spread41 = n == 1 && Q8x8.SPREAD41;
             if (spread41) {
                 if (qv41.length < cols / 2 * Q8x8.R) qv41 = new int[cols / 2 * Q8x8.R];
                 Q4x8.spread(qa41, 0, cols / 2, qv41, 0);
@@ -733,9 +733,10 @@ public final class Matmul {
 
     /** One group of a {@link Q8x8} matrix · token {@code qi[qiOff ..]} (its block scales and sums from {@code dOff}). */
     private void gemvX8(WeightMatrix.Kernel k, MemorySegment w, long off, int blocks, int qiOff, int dOff, float[] out, int o) {
+        boolean spread = spreadOne && spreadsOne(k); // one token: qiOff and dOff are 0
         switch (k) {
             case Q8_1_X8 -> {
-                if (spreadOne && Q8x8.SPREAD_ONE) Q8x8.gemvMinSpread(w, off, blocks, qv8, qd, q1s, 0, out, o);
+                if (spread) Q8x8.gemvMinSpread(w, off, blocks, qv8, qd, q1s, 0, out, o);
                 else Q8x8.gemvMin(w, off, blocks, qi, qiOff, qd, q1s, dOff, out, o);
             }
             case Q4_1_X4 -> {
@@ -743,14 +744,27 @@ public final class Matmul {
                 else Q8x8.gemvMinNibbles(w, off, blocks, qa41, qiOff, qd, q1s, dOff, out, o);
             }
             case IQ4_NL_X8 -> {
-                if (spreadOne && Q8x8.NL_SHUFFLE && Q8x8.NL_SPREAD) Q8x8.gemvShuffleSpread(w, off, blocks, qv8, qd, 0, out, o);
+                if (spread) Q8x8.gemvShuffleSpread(w, off, blocks, qv8, qd, 0, out, o);
                 else Q8x8.gemvSum(w, off, blocks, qi, qiOff, qd, dOff, out, o);
             }
             default -> {
-                if (spreadOne && k == WeightMatrix.Kernel.Q8_0_X8 && Q8x8.SPREAD_ONE) Q8x8.gemvSpread(w, off, blocks, qv8, qd, 0, out, o);
+                if (spread) Q8x8.gemvSpread(w, off, blocks, qv8, qd, 0, out, o);
                 else Q8x8.gemv(w, off, blocks, qi, qiOff, qd, dOff, out, o);
             }
         }
+    }
+
+    /**
+     * Whether one token reaches this {@link Q8x8} kernel with its pairs spread ({@code qv8}; Q4_1's own pairs: {@code
+     * spread41}). The spread kernels are their broadcast kernels with the activation load changed: each compiled loop
+     * needs one load form, and prompts' tokens keep the broadcast one (spreading them would take R times their pairs).
+     */
+    private static boolean spreadsOne(WeightMatrix.Kernel k) {
+        return switch (k) {
+            case Q8_0_X8, Q8_1_X8 -> Q8x8.SPREAD_ONE;
+            case IQ4_NL_X8 -> Q8x8.NL_SHUFFLE && Q8x8.NL_SPREAD;
+            default -> false;
+        };
     }
 
     /** Copies the rows of group {@code g} (R rows) inside {@code [r0, r1)} from {@code tmp[o..]} to {@code out[base + r]}. */
