@@ -196,6 +196,79 @@ final class HalfKernels {
         out2[o2] = finish(v0 + v4, v1 + v5, v2 + v6, v3 + v7, w2, off2, x, xo, i, n, bf16);
     }
 
+    /**
+     * Whether one token's rows at 512 bits go four at a time ({@link #dot4Wide}: four streams, each activation load
+     * shared by four rows) rather than in pairs ({@link #dot2}), {@code -Dr1.cpu.half4=false}. On the Sapphire
+     * Rapids-class VM the pairs streamed 22 GB/s from memory on two threads, the fours 26 ({@code MatvecBench 2 F16
+     * 268800}; in cache even, so the streams, not the instructions): 1.5B F16 decode 6.7 -> 7.1 tok/s (session 41).
+     * Eight at a time: 25.
+     */
+    static final boolean FOUR = WIDE && Boolean.parseBoolean(System.getProperty("r1.cpu.half4", "true"));
+
+    /** {@link #dot2Wide} over four rows: each row's float is its one-row kernel's. */
+    static void dot4Wide(MemorySegment w, long off, MemorySegment w2, long off2, MemorySegment w3, long off3, MemorySegment w4, long off4,
+                         float[] x, int n, boolean bf16, float[] out, int o, float[] out2, int o2, float[] out3, int o3, float[] out4, int o4) {
+        IntVector SH = IntVector.broadcast(I16V, shift(bf16)), M = IntVector.broadcast(I16V, mask(bf16));
+        FloatVector s01 = FloatVector.zero(F16V), s23 = s01, u01 = s01, u23 = s01, a01 = s01, a23 = s01, b01 = s01, b23 = s01;
+        int i = 0;
+        for (; i <= n - 32; i += 32) {
+            long p = off + 2L * i, q = off2 + 2L * i, p3 = off3 + 2L * i, p4 = off4 + 2L * i;
+            FloatVector x0 = FloatVector.fromArray(F16V, x, i), x1 = FloatVector.fromArray(F16V, x, i + 16);
+            s01 = ((FloatVector) ((IntVector) ShortVector.fromMemorySegment(S16V, w, p, LE).convertShape(VectorOperators.S2I, I16V, 0))
+                    .lanewise(VectorOperators.LSHL, SH).lanewise(VectorOperators.AND, M).reinterpretShape(F16V, 0)).lanewise(VectorOperators.FMA, x0, s01);
+            u01 = ((FloatVector) ((IntVector) ShortVector.fromMemorySegment(S16V, w2, q, LE).convertShape(VectorOperators.S2I, I16V, 0))
+                    .lanewise(VectorOperators.LSHL, SH).lanewise(VectorOperators.AND, M).reinterpretShape(F16V, 0)).lanewise(VectorOperators.FMA, x0, u01);
+            a01 = ((FloatVector) ((IntVector) ShortVector.fromMemorySegment(S16V, w3, p3, LE).convertShape(VectorOperators.S2I, I16V, 0))
+                    .lanewise(VectorOperators.LSHL, SH).lanewise(VectorOperators.AND, M).reinterpretShape(F16V, 0)).lanewise(VectorOperators.FMA, x0, a01);
+            b01 = ((FloatVector) ((IntVector) ShortVector.fromMemorySegment(S16V, w4, p4, LE).convertShape(VectorOperators.S2I, I16V, 0))
+                    .lanewise(VectorOperators.LSHL, SH).lanewise(VectorOperators.AND, M).reinterpretShape(F16V, 0)).lanewise(VectorOperators.FMA, x0, b01);
+            s23 = ((FloatVector) ((IntVector) ShortVector.fromMemorySegment(S16V, w, p + 32, LE).convertShape(VectorOperators.S2I, I16V, 0))
+                    .lanewise(VectorOperators.LSHL, SH).lanewise(VectorOperators.AND, M).reinterpretShape(F16V, 0)).lanewise(VectorOperators.FMA, x1, s23);
+            u23 = ((FloatVector) ((IntVector) ShortVector.fromMemorySegment(S16V, w2, q + 32, LE).convertShape(VectorOperators.S2I, I16V, 0))
+                    .lanewise(VectorOperators.LSHL, SH).lanewise(VectorOperators.AND, M).reinterpretShape(F16V, 0)).lanewise(VectorOperators.FMA, x1, u23);
+            a23 = ((FloatVector) ((IntVector) ShortVector.fromMemorySegment(S16V, w3, p3 + 32, LE).convertShape(VectorOperators.S2I, I16V, 0))
+                    .lanewise(VectorOperators.LSHL, SH).lanewise(VectorOperators.AND, M).reinterpretShape(F16V, 0)).lanewise(VectorOperators.FMA, x1, a23);
+            b23 = ((FloatVector) ((IntVector) ShortVector.fromMemorySegment(S16V, w4, p4 + 32, LE).convertShape(VectorOperators.S2I, I16V, 0))
+                    .lanewise(VectorOperators.LSHL, SH).lanewise(VectorOperators.AND, M).reinterpretShape(F16V, 0)).lanewise(VectorOperators.FMA, x1, b23);
+        }
+        // as dot2Wide, the lanes read here: a helper taking the vector was left un-inlined and boxed it (ForwardAllocationTest)
+        FloatVector v = s01.lanewise(VectorOperators.ADD, s23);
+        float v0 = v.lane(0) + v.lane(8), v1 = v.lane(1) + v.lane(9), v2 = v.lane(2) + v.lane(10), v3 = v.lane(3) + v.lane(11);
+        float v4 = v.lane(4) + v.lane(12), v5 = v.lane(5) + v.lane(13), v6 = v.lane(6) + v.lane(14), v7 = v.lane(7) + v.lane(15);
+        out[o] = finish(v0 + v4, v1 + v5, v2 + v6, v3 + v7, w, off, x, 0, i, n, bf16);
+        v = u01.lanewise(VectorOperators.ADD, u23);
+        v0 = v.lane(0) + v.lane(8);
+        v1 = v.lane(1) + v.lane(9);
+        v2 = v.lane(2) + v.lane(10);
+        v3 = v.lane(3) + v.lane(11);
+        v4 = v.lane(4) + v.lane(12);
+        v5 = v.lane(5) + v.lane(13);
+        v6 = v.lane(6) + v.lane(14);
+        v7 = v.lane(7) + v.lane(15);
+        out2[o2] = finish(v0 + v4, v1 + v5, v2 + v6, v3 + v7, w2, off2, x, 0, i, n, bf16);
+        v = a01.lanewise(VectorOperators.ADD, a23);
+        v0 = v.lane(0) + v.lane(8);
+        v1 = v.lane(1) + v.lane(9);
+        v2 = v.lane(2) + v.lane(10);
+        v3 = v.lane(3) + v.lane(11);
+        v4 = v.lane(4) + v.lane(12);
+        v5 = v.lane(5) + v.lane(13);
+        v6 = v.lane(6) + v.lane(14);
+        v7 = v.lane(7) + v.lane(15);
+        out3[o3] = finish(v0 + v4, v1 + v5, v2 + v6, v3 + v7, w3, off3, x, 0, i, n, bf16);
+        v = b01.lanewise(VectorOperators.ADD, b23);
+        v0 = v.lane(0) + v.lane(8);
+        v1 = v.lane(1) + v.lane(9);
+        v2 = v.lane(2) + v.lane(10);
+        v3 = v.lane(3) + v.lane(11);
+        v4 = v.lane(4) + v.lane(12);
+        v5 = v.lane(5) + v.lane(13);
+        v6 = v.lane(6) + v.lane(14);
+        v7 = v.lane(7) + v.lane(15);
+        out4[o4] = finish(v0 + v4, v1 + v5, v2 + v6, v3 + v7, w4, off4, x, 0, i, n, bf16);
+    }
+
+
     /** vec_dot's last steps from the lanes' pair sums {@code t_l = lane l + lane l+4}: their sum, then the leftovers from {@code i} in double. */
     private static float finish(float t0, float t1, float t2, float t3, MemorySegment w, long off, float[] x, int xo, int i, int n, boolean bf16) {
         double sum = bf16 ? (t0 + t2) + (t1 + t3) : (t0 + t1) + (t2 + t3);

@@ -222,7 +222,7 @@ public final class Matmul {
         int total = totalRows, units = (total + UNIT - 1) / UNIT;
         // one contiguous share of the units per worker, claimed as decodePacked's pairs are (see there): each
         // thread streams a part of its own, which matters where the weights are read once (a few tokens)
-        cutShares(units, false);
+        cutShares(units, 1);
         pool.run((worker, workers) -> {
             for (int v = 0; v < workers; v++) {
                 int k = (worker + v) % workers;
@@ -267,7 +267,7 @@ public final class Matmul {
         int[] acts = Q4x8.SPREAD ? qv : qi; // Q4_0's activations as the kernels read them
         int[] acts4 = Q4Kx8.SPREAD ? kv4 : kqi; // Q4_K's
         int[] sums = q3k ? zeroSums(blocks * 16) : kb; // repacked Q3_K: gemvGgml without Q6_K's offset
-        cutShares(groups, true);
+        cutShares(groups, 2);
         pool.run((worker, workers) -> {
             for (int v = 0; v < workers; v++) {
                 int k = (worker + v) % workers, g0 = shareStart[k], g1 = shareStart[k + 1], h = (g1 - g0 + 1) / 2;
@@ -344,32 +344,44 @@ public final class Matmul {
     /**
      * One token through F16, BF16 or F32 matrices (all of one type), shared out as {@link #decodePacked} shares its
      * groups: one contiguous share of the rows per worker, taken in pairs of rows half the share apart
-     * ({@link HalfKernels#dot2}), so each thread reads two streams. Row by row in chunks of 64 (the general path) the
-     * 1.5B F16 file's 82 MB of FFN rows streamed 26-29 GB/s on 2 threads, this way 38-42 (MatvecBench, Zen 4, session
-     * 36). Each row's result is its one-row kernel's ({@link HalfKernels#dot}, {@link HalfKernels#dotF32}); {@code xr}
-     * the activations as those read them.
+     * ({@link HalfKernels#dot2}), so each thread reads two streams, or at 512 bits in fours a quarter of the share
+     * apart ({@link HalfKernels#dot4Wide}, {@link HalfKernels#FOUR}), four streams. Row by row in chunks of 64 (the
+     * general path) the 1.5B F16 file's 82 MB of FFN rows streamed 26-29 GB/s on 2 threads, in pairs 38-42 (MatvecBench,
+     * Zen 4, session 36); on Sapphire Rapids pairs 22, fours 26 (session 41). Each row's result is its one-row kernel's
+     * ({@link HalfKernels#dot}, {@link HalfKernels#dotF32}); {@code xr} the activations as those read them.
      */
     private void decodeHalf(WeightMatrix[] ws, float[][] outs, int totalRows, float[] xr) {
         int[] first = new int[ws.length + 1];
         for (int i = 0; i < ws.length; i++) first[i + 1] = first[i] + ws[i].rows();
         boolean f32 = ws[0].type() == GgmlType.F32, bf16 = ws[0].type() == GgmlType.BF16;
-        int cols = ws[0].cols();
-        cutShares(totalRows, true);
+        int cols = ws[0].cols(), ways = HalfKernels.FOUR && !f32 ? 4 : 2;
+        cutShares(totalRows, ways);
         pool.run((worker, workers) -> {
             for (int v = 0; v < workers; v++) {
-                int k = (worker + v) % workers, r0 = shareStart[k], r1 = shareStart[k + 1], h = (r1 - r0 + 1) / 2;
+                int k = (worker + v) % workers, r0 = shareStart[k], r1 = shareStart[k + 1], h = (r1 - r0 + ways - 1) / ways;
                 long r;
-                while ((r = claim(claims, k, v == 0, 64)) >= 0) {
+                while ((r = claim(claims, k, v == 0, 64 / ways * 2)) >= 0) {
                     for (int t = (int) (r >>> 32); t < (int) r; t++) {
-                        int i = r0 + t, a = matrixOf(first, i), ra = i - first[a], j = i + h;
+                        int i = r0 + t, a = matrixOf(first, i), ra = i - first[a];
                         WeightMatrix wa = ws[a];
-                        if (j < r1) {
-                            int b = matrixOf(first, j), rb = j - first[b];
-                            if (f32) HalfKernels.dot2F32(wa.data(), ra * wa.rowBytes(), ws[b].data(), rb * ws[b].rowBytes(), xr, 0, cols, outs[a], ra, outs[b], rb);
-                            else HalfKernels.dot2(wa.data(), ra * wa.rowBytes(), ws[b].data(), rb * ws[b].rowBytes(), xr, 0, cols, bf16, outs[a], ra, outs[b], rb);
-                        } else {
-                            outs[a][ra] = f32 ? HalfKernels.dotF32(wa.data(), ra * wa.rowBytes(), xr, 0, cols)
-                                    : HalfKernels.dot(wa.data(), ra * wa.rowBytes(), xr, 0, cols, bf16);
+                        if (i + (ways - 1) * h < r1) {
+                            int j = i + h, b = matrixOf(first, j), rb = j - first[b];
+                            if (f32) {
+                                HalfKernels.dot2F32(wa.data(), ra * wa.rowBytes(), ws[b].data(), rb * ws[b].rowBytes(), xr, 0, cols, outs[a], ra, outs[b], rb);
+                            } else if (ways == 2) {
+                                HalfKernels.dot2(wa.data(), ra * wa.rowBytes(), ws[b].data(), rb * ws[b].rowBytes(), xr, 0, cols, bf16, outs[a], ra, outs[b], rb);
+                            } else {
+                                int j3 = j + h, c = matrixOf(first, j3), rc = j3 - first[c], j4 = j3 + h, d = matrixOf(first, j4), rd = j4 - first[d];
+                                HalfKernels.dot4Wide(wa.data(), ra * wa.rowBytes(), ws[b].data(), rb * ws[b].rowBytes(),
+                                        ws[c].data(), rc * ws[c].rowBytes(), ws[d].data(), rd * ws[d].rowBytes(), xr, cols, bf16,
+                                        outs[a], ra, outs[b], rb, outs[c], rc, outs[d], rd);
+                            }
+                        } else { // a claim past the last whole pair or four: its rows one at a time
+                            for (int j = i; j < r1; j += h) {
+                                int b = matrixOf(first, j), rb = j - first[b];
+                                outs[b][rb] = f32 ? HalfKernels.dotF32(ws[b].data(), rb * ws[b].rowBytes(), xr, 0, cols)
+                                        : HalfKernels.dot(ws[b].data(), rb * ws[b].rowBytes(), xr, 0, cols, bf16);
+                            }
                         }
                     }
                 }
@@ -393,7 +405,7 @@ public final class Matmul {
         }
         long q4kGroup = (long) blocks * Q4Kx8.BLOCK;
         int[] acts4 = Q4Kx8.SPREAD ? kv4 : kqi;
-        cutShares(groups, true);
+        cutShares(groups, 2);
         pool.run((worker, workers) -> {
             for (int v = 0; v < workers; v++) {
                 int k = (worker + v) % workers, g0 = shareStart[k], g1 = shareStart[k + 1], h = (g1 - g0 + 1) / 2;
@@ -426,15 +438,16 @@ public final class Matmul {
 
     /**
      * Worker k's share: items {@code [shareStart[k], shareStart[k + 1])} of {@code total}, all unclaimed in
-     * {@code claims[k]} — as pairs ({@code (size + 1) / 2} of them, item t with t + half the share) when {@code pairs}.
+     * {@code claims[k]}, claimed {@code ways} at a time ({@code ceil(size / ways)} claims, claim t taking items t,
+     * t + h, t + 2h, ... with h that count): pairs half the share apart, or {@link #decodeHalf}'s fours.
      */
-    private void cutShares(int total, boolean pairs) {
+    private void cutShares(int total, int ways) {
         int n = pool.size();
         for (int k = 0; k < n; k++) {
             shareStart[k] = (int) ((long) total * k / n);
             shareStart[k + 1] = (int) ((long) total * (k + 1) / n);
             int size = shareStart[k + 1] - shareStart[k];
-            claims.set(k, pairs ? (size + 1) / 2 : size); // lo = 0, hi = the count
+            claims.set(k, (size + ways - 1) / ways); // lo = 0, hi = the count
         }
     }
 

@@ -138,8 +138,9 @@ class KernelsReachC2Test {
             case IQ4_NL_X8 -> Q8x8.NL_NIBBLES ? List.of(n == 1 ? "Q8x8::gemvNibbles2" : "Q8x8::gemvNibbles")
                     : Q8x8.NL_SHUFFLE ? (n == 1 ? List.of(Q8x8.NL_SPREAD ? "Q8x8::gemvShuffleSpread" : "Q8x8::gemvShuffle") : List.of("Q8x8::gemmShuffle2", "Q8x8::gemvShuffle"))
                     : List.of("Q8x8::gemvSum");
-            // F16/BF16/F32 (HalfKernels, row-major): one token two rows a call; a prompt tinyBLAS's tiles; sequences vec_dot
-            case F16, BF16 -> n == 1 ? List.of("HalfKernels::dot2", "HalfKernels::dot") : List.of("HalfKernels::widen4", "HalfKernels::gemm4x3");
+            // F16/BF16/F32 (HalfKernels, row-major): one token two rows a call (F16/BF16 four at 512 bits); a prompt tinyBLAS's tiles; sequences vec_dot
+            case F16, BF16 -> n == 1 ? List.of(HalfKernels.FOUR ? "HalfKernels::dot4Wide" : "HalfKernels::dot2", "HalfKernels::dot")
+                    : List.of("HalfKernels::widen4", "HalfKernels::gemm4x3");
             case F32 -> n == 1 ? List.of("HalfKernels::dot2F32", "HalfKernels::dotF32") : List.of("HalfKernels::gemm4x3");
             default -> List.of();
         };
