@@ -268,7 +268,6 @@ final class HalfKernels {
         out4[o4] = finish(v0 + v4, v1 + v5, v2 + v6, v3 + v7, w4, off4, x, 0, i, n, bf16);
     }
 
-
     /** vec_dot's last steps from the lanes' pair sums {@code t_l = lane l + lane l+4}: their sum, then the leftovers from {@code i} in double. */
     private static float finish(float t0, float t1, float t2, float t3, MemorySegment w, long off, float[] x, int xo, int i, int n, boolean bf16) {
         double sum = bf16 ? (t0 + t2) + (t1 + t3) : (t0 + t1) + (t2 + t3);

@@ -162,17 +162,11 @@ public final class Matmul {
         if (needPacked) pack(n, cols, anyPackedQ4);
         spreadOne = spread8;
         spread41 = needQ41 && n == 1 && Q8x8.SPREAD41;
-        if (spread8) {
-            if (qv8.length < cols / 2 * Q8x8.R) qv8 = new int[cols / 2 * Q8x8.R];
-            Q4x8.spread(qi, 0, cols / 2, qv8, 0); // Q8x8.R == Q4x8.R: Q8x8.fits
-        }
+        if (spread8) qv8 = spreadPairs(qi, cols / 2, qv8);
         if (needQ41) {
             if (qa41.length < n * cols / 2) qa41 = new int[n * cols / 2];
             for (int t = 0; t < n; t++) Q8x8.pairs41(q, t * cols, cols, qa41, t * cols / 2);
-            if (spread41) {
-                if (qv41.length < cols / 2 * Q8x8.R) qv41 = new int[cols / 2 * Q8x8.R];
-                Q4x8.spread(qa41, 0, cols / 2, qv41, 0);
-            }
+            if (spread41) qv41 = spreadPairs(qa41, cols / 2, qv41);
         }
         if (needPairs) quantize(x, n, cols, true, false);
         if (needQ8K) quantizeK(x, n, cols);
@@ -765,6 +759,13 @@ public final class Matmul {
                 else Q8x8.gemv(w, off, blocks, qi, qiOff, qd, dOff, out, o);
             }
         }
+    }
+
+    /** One token's first {@code pairs} pairs of {@code src} spread over {@link Q8x8#R} lanes each into {@code dst} (grown): Q8x8.R == Q4x8.R, Q8x8.fits. */
+    private static int[] spreadPairs(int[] src, int pairs, int[] dst) {
+        if (dst.length < pairs * Q8x8.R) dst = new int[pairs * Q8x8.R];
+        Q4x8.spread(src, 0, pairs, dst, 0);
+        return dst;
     }
 
     /**

@@ -48,8 +48,8 @@ class ForwardAllocationTest {
      * Q3Kx4 / Q2Kx4 at 512 bits (Q3_K: , else Q6Kx8's ggml lanes); Q6_K (ffn_down): Q6Kx6 at 512 bits, Q6Kx8's ggml lanes at 256; Q5_K (ffn_down): Q5Kx8 (immediate shift
      * counts where every int vector is 256 bits, Q5Kx8.IMM; with immediates at 512 bits this case allocated 749 KB a step); IQ4_NL: Q8x8's nibble kernels at 512 bits; Q8_0_HD128: Q8x8 beside attention's
      * full-width kernels for head size 128 (F16Math.scoresBlocked16 boxed in some compiles while it looped over
-     * the head); F16: HalfKernels' row-major kernels (four rows a call at 512 bits, whose results go through a helper
-     * taking a vector: it must inline).
+     * the head); F16: HalfKernels' row-major kernels (four rows a call at 512 bits; a first form that handed each row's
+     * vector to a helper allocated 251 KB a step, the helper left un-inlined).
      */
     @ParameterizedTest
     @ValueSource(strings = {"Q4_0", "Q8_0", "Q5_1", "IQ4_XS", "Q8_0_HD128", "Q3_K", "IQ4_NL", "Q2_K", "Q6_K", "Q5_K", "F16"})
