@@ -43,7 +43,7 @@ public final class Engines {
      * (unless {@code R1_GGML_CPU} names another variant), whose AMX tiles multiply int8 blocks 16x16 at a time and the
      * Vector API cannot reach.
      */
-    public static final boolean LLAMA_AMX = llamaAmx(System.getenv("R1_GGML_CPU"), dev.r1.engine.bench.MachineInfo.cpuInfo("flags"));
+    public static final boolean LLAMA_AMX = dev.r1.engine.cpu.GgmlVariant.AMX;
 
     /**
      * The types llama.cpp's AMX library prefills several times faster than the Java engine, measured on a Sapphire
@@ -103,8 +103,7 @@ public final class Engines {
 
     /** {@link #LLAMA_AMX} for {@code R1_GGML_CPU=variant} (null: unset) on a CPU with these {@code /proc/cpuinfo} flags. */
     static boolean llamaAmx(String variant, String flags) {
-        boolean ggmlPicks = variant == null || variant.isBlank() || variant.trim().equalsIgnoreCase("auto");
-        return (" " + flags + " ").contains(" amx_int8 ") && (ggmlPicks || variant.trim().equalsIgnoreCase("sapphirerapids"));
+        return dev.r1.engine.cpu.GgmlVariant.amx(variant, flags);
     }
 
     /**

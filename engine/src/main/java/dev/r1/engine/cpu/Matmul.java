@@ -161,7 +161,7 @@ public final class Matmul {
         if (needQ8_1) quantizeQ8_1(x, n, cols); // the same q, qd as above, and the sums
         if (needPacked) pack(n, cols, anyPackedQ4);
         spreadOne = spread8;
-        spread41 = needQ41 && n == 1 && Q8x8.SPREAD41;
+        spread41 = needQ41 && n == 1 && Q8x8.SPREAD41 && !Q8x8.Q41_AMX;
         if (spread8) qv8 = spreadPairs(qi, cols / 2, qv8);
         if (needQ41) {
             if (qa41.length < n * cols / 2) qa41 = new int[n * cols / 2];
@@ -261,15 +261,28 @@ public final class Matmul {
         int[] acts = Q4x8.SPREAD ? qv : qi; // Q4_0's activations as the kernels read them
         int[] acts4 = Q4Kx8.SPREAD ? kv4 : kqi; // Q4_K's
         int[] sums = q3k ? zeroSums(blocks * 16) : kb; // repacked Q3_K: gemvGgml without Q6_K's offset
-        cutShares(groups, 2);
+        // Q4_1 in ggml's AMX order: four groups a call, a quarter of the share apart (Q8x8.gemvMinNibblesAmx4)
+        int ways = kind == WeightMatrix.Kernel.Q4_1_X4 && Q8x8.Q41_AMX ? 4 : 2;
+        cutShares(groups, ways);
         pool.run((worker, workers) -> {
             for (int v = 0; v < workers; v++) {
-                int k = (worker + v) % workers, g0 = shareStart[k], g1 = shareStart[k + 1], h = (g1 - g0 + 1) / 2;
+                int k = (worker + v) % workers, g0 = shareStart[k], g1 = shareStart[k + 1], h = (g1 - g0 + ways - 1) / ways;
                 boolean own = v == 0;
                 long r;
                 while ((r = claim(claims, k, own, 16)) >= 0) {
                     for (int t = (int) (r >>> 32); t < (int) r; t++) {
                         int i = g0 + t, a = matrixOf(first, i), ga = i - first[a], j = i + h;
+                        if (ways == 4) { // one call where the four groups are of one matrix (a multiply's second matrix on: rare), else one at a time
+                            if (i + 3 * h < g1 && matrixOf(first, i + 3 * h) == a) {
+                                Q8x8.gemvMinNibblesAmx4(ws[a].packed(), ga * groupBytes, h * groupBytes, blocks, qa41, qd, q1s, outs[a], ga * R, h * R);
+                            } else {
+                                for (int m = i; m < g1; m += h) {
+                                    int b = matrixOf(first, m), gb = m - first[b];
+                                    Q8x8.gemvMinNibblesAmx(ws[b].packed(), gb * groupBytes, blocks, qa41, 0, qd, q1s, 0, outs[b], gb * R);
+                                }
+                            }
+                            continue;
+                        }
                         if (j < g1) {
                             int b = matrixOf(first, j), gb = j - first[b];
                             if (twoGroupsXS(kind)) { // two streams, in two passes of four lanes
@@ -747,7 +760,8 @@ public final class Matmul {
                 else Q8x8.gemvMin(w, off, blocks, qi, qiOff, qd, q1s, dOff, out, o);
             }
             case Q4_1_X4 -> {
-                if (spread41) Q8x8.gemvMinNibblesSpread(w, off, blocks, qv41, qd, q1s, 0, out, o);
+                if (Q8x8.Q41_AMX) Q8x8.gemvMinNibblesAmx(w, off, blocks, qa41, qiOff, qd, q1s, dOff, out, o);
+                else if (spread41) Q8x8.gemvMinNibblesSpread(w, off, blocks, qv41, qd, q1s, 0, out, o);
                 else Q8x8.gemvMinNibbles(w, off, blocks, qa41, qiOff, qd, q1s, dOff, out, o);
             }
             case IQ4_NL_X8 -> {

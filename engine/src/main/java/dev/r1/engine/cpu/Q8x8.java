@@ -554,6 +554,222 @@ public final class Q8x8 {
     }
 
     /**
+     * Q4_1 in ggml's AMX order ({@link GgmlVariant}): llama.cpp's {@code sapphirerapids} library multiplies Q4_1 by
+     * AVX512-VNNI for one token and by AMX tiles for prompts, both as one exact integer per block and row, {@code
+     * acc = fma((float) Σ q_w·q_a, d_w·d_a, acc)} then {@code acc = fma(m_w, s_a, acc)}, block after block, one float
+     * per row. Where that library runs, so do these kernels ({@link #gemvMinNibblesAmx}, {@link #gemvMinNibblesAmx4}),
+     * so both engines give the same floats; elsewhere ggml keeps eight float lanes per row ({@link #gemvMinNibbles}).
+     * One float per row leaves the registers for four groups at a time, sharing each activation broadcast, four
+     * weight streams a thread: {@code MatvecBench}-shaped scratch measure on Sapphire Rapids 19 -> 26 GB/s
+     * (docs/BENCHMARKS.md, session 42). {@code -Dr1.cpu.q41amx=true|false} overrides the machine's pick.
+     */
+    public static final boolean Q41_AMX = Q41_NIBBLES
+            && Boolean.parseBoolean(System.getProperty("r1.cpu.q41amx", String.valueOf(GgmlVariant.AMX)));
+
+    /**
+     * {@link #gemvMinNibbles} in ggml's AMX order ({@link #Q41_AMX}): word v's nibble positions times their pairs, all
+     * sixteen added in 16-bit halves (|each half| <= 16·15·127 < 2^15, exact), the halves added as ints: the block's exact
+     * sum per row, then the two fmas.
+     */
+    static void gemvMinNibblesAmx(MemorySegment w, long off, int blocks, int[] qa, int qiOff, float[] d, float[] s, int dOff,
+                                  float[] out, int o) {
+        IntVector C13 = IntVector.broadcast(I32, 13), C16 = IntVector.broadcast(I32, 16), HMASK = IntVector.broadcast(I32, 0x8FFFFFFF);
+        FloatVector HSCALE = FloatVector.broadcast(F32, 0x1p112f), acc = FloatVector.zero(F32);
+        IntVector LOW4 = IntVector.broadcast(I32, 0x000F000F);
+        IntVector C4 = IntVector.broadcast(I32, 4), C8 = IntVector.broadcast(I32, 8), C12 = IntVector.broadcast(I32, 12);
+        IntVector x, v, h, hm;
+        ShortVector p;
+        for (int b = 0; b < blocks; b++) {
+            long bo = off + (long) b * Q41_BLOCK;
+            int qb = qiOff + b * (QK / 2);
+            x = IntVector.fromMemorySegment(I32, w, bo + 4L * R, LE);
+            p = ((ShortVector) x.lanewise(VectorOperators.AND, LOW4).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, (ShortVector) IntVector.broadcast(I32, qa[qb + 0]).reinterpretShape(S16, 0));
+            p = p.lanewise(VectorOperators.ADD, ((ShortVector) x.lanewise(VectorOperators.LSHR, C4).lanewise(VectorOperators.AND, LOW4).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, (ShortVector) IntVector.broadcast(I32, qa[qb + 1]).reinterpretShape(S16, 0)));
+            p = p.lanewise(VectorOperators.ADD, ((ShortVector) x.lanewise(VectorOperators.LSHR, C8).lanewise(VectorOperators.AND, LOW4).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, (ShortVector) IntVector.broadcast(I32, qa[qb + 2]).reinterpretShape(S16, 0)));
+            p = p.lanewise(VectorOperators.ADD, ((ShortVector) x.lanewise(VectorOperators.LSHR, C12).lanewise(VectorOperators.AND, LOW4).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, (ShortVector) IntVector.broadcast(I32, qa[qb + 3]).reinterpretShape(S16, 0)));
+            x = IntVector.fromMemorySegment(I32, w, bo + 8L * R, LE);
+            p = p.lanewise(VectorOperators.ADD, ((ShortVector) x.lanewise(VectorOperators.AND, LOW4).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, (ShortVector) IntVector.broadcast(I32, qa[qb + 4]).reinterpretShape(S16, 0)));
+            p = p.lanewise(VectorOperators.ADD, ((ShortVector) x.lanewise(VectorOperators.LSHR, C4).lanewise(VectorOperators.AND, LOW4).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, (ShortVector) IntVector.broadcast(I32, qa[qb + 5]).reinterpretShape(S16, 0)));
+            p = p.lanewise(VectorOperators.ADD, ((ShortVector) x.lanewise(VectorOperators.LSHR, C8).lanewise(VectorOperators.AND, LOW4).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, (ShortVector) IntVector.broadcast(I32, qa[qb + 6]).reinterpretShape(S16, 0)));
+            p = p.lanewise(VectorOperators.ADD, ((ShortVector) x.lanewise(VectorOperators.LSHR, C12).lanewise(VectorOperators.AND, LOW4).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, (ShortVector) IntVector.broadcast(I32, qa[qb + 7]).reinterpretShape(S16, 0)));
+            x = IntVector.fromMemorySegment(I32, w, bo + 12L * R, LE);
+            p = p.lanewise(VectorOperators.ADD, ((ShortVector) x.lanewise(VectorOperators.AND, LOW4).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, (ShortVector) IntVector.broadcast(I32, qa[qb + 8]).reinterpretShape(S16, 0)));
+            p = p.lanewise(VectorOperators.ADD, ((ShortVector) x.lanewise(VectorOperators.LSHR, C4).lanewise(VectorOperators.AND, LOW4).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, (ShortVector) IntVector.broadcast(I32, qa[qb + 9]).reinterpretShape(S16, 0)));
+            p = p.lanewise(VectorOperators.ADD, ((ShortVector) x.lanewise(VectorOperators.LSHR, C8).lanewise(VectorOperators.AND, LOW4).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, (ShortVector) IntVector.broadcast(I32, qa[qb + 10]).reinterpretShape(S16, 0)));
+            p = p.lanewise(VectorOperators.ADD, ((ShortVector) x.lanewise(VectorOperators.LSHR, C12).lanewise(VectorOperators.AND, LOW4).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, (ShortVector) IntVector.broadcast(I32, qa[qb + 11]).reinterpretShape(S16, 0)));
+            x = IntVector.fromMemorySegment(I32, w, bo + 16L * R, LE);
+            p = p.lanewise(VectorOperators.ADD, ((ShortVector) x.lanewise(VectorOperators.AND, LOW4).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, (ShortVector) IntVector.broadcast(I32, qa[qb + 12]).reinterpretShape(S16, 0)));
+            p = p.lanewise(VectorOperators.ADD, ((ShortVector) x.lanewise(VectorOperators.LSHR, C4).lanewise(VectorOperators.AND, LOW4).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, (ShortVector) IntVector.broadcast(I32, qa[qb + 13]).reinterpretShape(S16, 0)));
+            p = p.lanewise(VectorOperators.ADD, ((ShortVector) x.lanewise(VectorOperators.LSHR, C8).lanewise(VectorOperators.AND, LOW4).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, (ShortVector) IntVector.broadcast(I32, qa[qb + 14]).reinterpretShape(S16, 0)));
+            p = p.lanewise(VectorOperators.ADD, ((ShortVector) x.lanewise(VectorOperators.LSHR, C12).lanewise(VectorOperators.AND, LOW4).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, (ShortVector) IntVector.broadcast(I32, qa[qb + 15]).reinterpretShape(S16, 0)));
+            v = (IntVector) p.reinterpretShape(I32, 0);
+            h = (IntVector) ShortVector.fromMemorySegment(S16, w, bo, LE).convertShape(VectorOperators.S2I, I32, 0);
+            hm = (IntVector) ShortVector.fromMemorySegment(S16, w, bo + 2L * R, LE).convertShape(VectorOperators.S2I, I32, 0);
+            acc = ((FloatVector) v.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.ASHR, C16))
+                    .convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.FMA, ((FloatVector) h.lanewise(VectorOperators.LSHL, C13)
+                    .lanewise(VectorOperators.AND, HMASK).reinterpretShape(F32, 0)).lanewise(VectorOperators.MUL, HSCALE).lanewise(VectorOperators.MUL, FloatVector.broadcast(F32, d[dOff + b])), acc);
+            acc = ((FloatVector) hm.lanewise(VectorOperators.LSHL, C13).lanewise(VectorOperators.AND, HMASK).reinterpretShape(F32, 0))
+                    .lanewise(VectorOperators.MUL, HSCALE).lanewise(VectorOperators.FMA, FloatVector.broadcast(F32, s[dOff + b]), acc);
+        }
+        acc.intoArray(out, o);
+    }
+
+    /**
+     * Four groups of {@link #gemvMinNibblesAmx}, {@code stride} bytes apart, against one token ({@code qa}, {@code d},
+     * {@code s} from 0), each activation broadcast shared by the four: decoding's four streams a thread ({@code
+     * Matmul.decodePacked}); group c's rows to {@code out[o + c·ostride ..]}, each its one-group kernel's floats. One
+     * segment and one stride, not four of each: with four (groups of different matrices) C2 spilled vectors and
+     * general registers alike, and the kernel streamed 22 GB/s where this one streams 26-28 (session 42).
+     */
+    static void gemvMinNibblesAmx4(MemorySegment w, long off, long stride, int blocks, int[] qa, float[] d, float[] s,
+                                   float[] out, int o, int ostride) {
+        IntVector C13 = IntVector.broadcast(I32, 13), C16 = IntVector.broadcast(I32, 16), HMASK = IntVector.broadcast(I32, 0x8FFFFFFF);
+        FloatVector HSCALE = FloatVector.broadcast(F32, 0x1p112f);
+        FloatVector acc0 = FloatVector.zero(F32), acc1 = acc0, acc2 = acc0, acc3 = acc0;
+        IntVector LOW4 = IntVector.broadcast(I32, 0x000F000F);
+        IntVector C4 = IntVector.broadcast(I32, 4), C8 = IntVector.broadcast(I32, 8), C12 = IntVector.broadcast(I32, 12);
+        IntVector x0, x1, x2, x3, v, h, hm;
+        ShortVector a, p0, p1, p2, p3;
+        for (int b = 0; b < blocks; b++) {
+            long bo = off + (long) b * Q41_BLOCK;
+            int qb = b * (QK / 2);
+            x0 = IntVector.fromMemorySegment(I32, w, bo + 4L * R, LE);
+            x1 = IntVector.fromMemorySegment(I32, w, bo + stride + 4L * R, LE);
+            x2 = IntVector.fromMemorySegment(I32, w, bo + 2 * stride + 4L * R, LE);
+            x3 = IntVector.fromMemorySegment(I32, w, bo + 3 * stride + 4L * R, LE);
+            a = (ShortVector) IntVector.broadcast(I32, qa[qb + 0]).reinterpretShape(S16, 0);
+            p0 = ((ShortVector) x0.lanewise(VectorOperators.AND, LOW4).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, a);
+            p1 = ((ShortVector) x1.lanewise(VectorOperators.AND, LOW4).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, a);
+            p2 = ((ShortVector) x2.lanewise(VectorOperators.AND, LOW4).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, a);
+            p3 = ((ShortVector) x3.lanewise(VectorOperators.AND, LOW4).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, a);
+            a = (ShortVector) IntVector.broadcast(I32, qa[qb + 1]).reinterpretShape(S16, 0);
+            p0 = p0.lanewise(VectorOperators.ADD, ((ShortVector) x0.lanewise(VectorOperators.LSHR, C4).lanewise(VectorOperators.AND, LOW4).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, a));
+            p1 = p1.lanewise(VectorOperators.ADD, ((ShortVector) x1.lanewise(VectorOperators.LSHR, C4).lanewise(VectorOperators.AND, LOW4).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, a));
+            p2 = p2.lanewise(VectorOperators.ADD, ((ShortVector) x2.lanewise(VectorOperators.LSHR, C4).lanewise(VectorOperators.AND, LOW4).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, a));
+            p3 = p3.lanewise(VectorOperators.ADD, ((ShortVector) x3.lanewise(VectorOperators.LSHR, C4).lanewise(VectorOperators.AND, LOW4).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, a));
+            a = (ShortVector) IntVector.broadcast(I32, qa[qb + 2]).reinterpretShape(S16, 0);
+            p0 = p0.lanewise(VectorOperators.ADD, ((ShortVector) x0.lanewise(VectorOperators.LSHR, C8).lanewise(VectorOperators.AND, LOW4).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, a));
+            p1 = p1.lanewise(VectorOperators.ADD, ((ShortVector) x1.lanewise(VectorOperators.LSHR, C8).lanewise(VectorOperators.AND, LOW4).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, a));
+            p2 = p2.lanewise(VectorOperators.ADD, ((ShortVector) x2.lanewise(VectorOperators.LSHR, C8).lanewise(VectorOperators.AND, LOW4).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, a));
+            p3 = p3.lanewise(VectorOperators.ADD, ((ShortVector) x3.lanewise(VectorOperators.LSHR, C8).lanewise(VectorOperators.AND, LOW4).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, a));
+            a = (ShortVector) IntVector.broadcast(I32, qa[qb + 3]).reinterpretShape(S16, 0);
+            p0 = p0.lanewise(VectorOperators.ADD, ((ShortVector) x0.lanewise(VectorOperators.LSHR, C12).lanewise(VectorOperators.AND, LOW4).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, a));
+            p1 = p1.lanewise(VectorOperators.ADD, ((ShortVector) x1.lanewise(VectorOperators.LSHR, C12).lanewise(VectorOperators.AND, LOW4).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, a));
+            p2 = p2.lanewise(VectorOperators.ADD, ((ShortVector) x2.lanewise(VectorOperators.LSHR, C12).lanewise(VectorOperators.AND, LOW4).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, a));
+            p3 = p3.lanewise(VectorOperators.ADD, ((ShortVector) x3.lanewise(VectorOperators.LSHR, C12).lanewise(VectorOperators.AND, LOW4).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, a));
+            x0 = IntVector.fromMemorySegment(I32, w, bo + 8L * R, LE);
+            x1 = IntVector.fromMemorySegment(I32, w, bo + stride + 8L * R, LE);
+            x2 = IntVector.fromMemorySegment(I32, w, bo + 2 * stride + 8L * R, LE);
+            x3 = IntVector.fromMemorySegment(I32, w, bo + 3 * stride + 8L * R, LE);
+            a = (ShortVector) IntVector.broadcast(I32, qa[qb + 4]).reinterpretShape(S16, 0);
+            p0 = p0.lanewise(VectorOperators.ADD, ((ShortVector) x0.lanewise(VectorOperators.AND, LOW4).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, a));
+            p1 = p1.lanewise(VectorOperators.ADD, ((ShortVector) x1.lanewise(VectorOperators.AND, LOW4).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, a));
+            p2 = p2.lanewise(VectorOperators.ADD, ((ShortVector) x2.lanewise(VectorOperators.AND, LOW4).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, a));
+            p3 = p3.lanewise(VectorOperators.ADD, ((ShortVector) x3.lanewise(VectorOperators.AND, LOW4).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, a));
+            a = (ShortVector) IntVector.broadcast(I32, qa[qb + 5]).reinterpretShape(S16, 0);
+            p0 = p0.lanewise(VectorOperators.ADD, ((ShortVector) x0.lanewise(VectorOperators.LSHR, C4).lanewise(VectorOperators.AND, LOW4).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, a));
+            p1 = p1.lanewise(VectorOperators.ADD, ((ShortVector) x1.lanewise(VectorOperators.LSHR, C4).lanewise(VectorOperators.AND, LOW4).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, a));
+            p2 = p2.lanewise(VectorOperators.ADD, ((ShortVector) x2.lanewise(VectorOperators.LSHR, C4).lanewise(VectorOperators.AND, LOW4).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, a));
+            p3 = p3.lanewise(VectorOperators.ADD, ((ShortVector) x3.lanewise(VectorOperators.LSHR, C4).lanewise(VectorOperators.AND, LOW4).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, a));
+            a = (ShortVector) IntVector.broadcast(I32, qa[qb + 6]).reinterpretShape(S16, 0);
+            p0 = p0.lanewise(VectorOperators.ADD, ((ShortVector) x0.lanewise(VectorOperators.LSHR, C8).lanewise(VectorOperators.AND, LOW4).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, a));
+            p1 = p1.lanewise(VectorOperators.ADD, ((ShortVector) x1.lanewise(VectorOperators.LSHR, C8).lanewise(VectorOperators.AND, LOW4).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, a));
+            p2 = p2.lanewise(VectorOperators.ADD, ((ShortVector) x2.lanewise(VectorOperators.LSHR, C8).lanewise(VectorOperators.AND, LOW4).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, a));
+            p3 = p3.lanewise(VectorOperators.ADD, ((ShortVector) x3.lanewise(VectorOperators.LSHR, C8).lanewise(VectorOperators.AND, LOW4).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, a));
+            a = (ShortVector) IntVector.broadcast(I32, qa[qb + 7]).reinterpretShape(S16, 0);
+            p0 = p0.lanewise(VectorOperators.ADD, ((ShortVector) x0.lanewise(VectorOperators.LSHR, C12).lanewise(VectorOperators.AND, LOW4).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, a));
+            p1 = p1.lanewise(VectorOperators.ADD, ((ShortVector) x1.lanewise(VectorOperators.LSHR, C12).lanewise(VectorOperators.AND, LOW4).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, a));
+            p2 = p2.lanewise(VectorOperators.ADD, ((ShortVector) x2.lanewise(VectorOperators.LSHR, C12).lanewise(VectorOperators.AND, LOW4).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, a));
+            p3 = p3.lanewise(VectorOperators.ADD, ((ShortVector) x3.lanewise(VectorOperators.LSHR, C12).lanewise(VectorOperators.AND, LOW4).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, a));
+            x0 = IntVector.fromMemorySegment(I32, w, bo + 12L * R, LE);
+            x1 = IntVector.fromMemorySegment(I32, w, bo + stride + 12L * R, LE);
+            x2 = IntVector.fromMemorySegment(I32, w, bo + 2 * stride + 12L * R, LE);
+            x3 = IntVector.fromMemorySegment(I32, w, bo + 3 * stride + 12L * R, LE);
+            a = (ShortVector) IntVector.broadcast(I32, qa[qb + 8]).reinterpretShape(S16, 0);
+            p0 = p0.lanewise(VectorOperators.ADD, ((ShortVector) x0.lanewise(VectorOperators.AND, LOW4).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, a));
+            p1 = p1.lanewise(VectorOperators.ADD, ((ShortVector) x1.lanewise(VectorOperators.AND, LOW4).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, a));
+            p2 = p2.lanewise(VectorOperators.ADD, ((ShortVector) x2.lanewise(VectorOperators.AND, LOW4).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, a));
+            p3 = p3.lanewise(VectorOperators.ADD, ((ShortVector) x3.lanewise(VectorOperators.AND, LOW4).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, a));
+            a = (ShortVector) IntVector.broadcast(I32, qa[qb + 9]).reinterpretShape(S16, 0);
+            p0 = p0.lanewise(VectorOperators.ADD, ((ShortVector) x0.lanewise(VectorOperators.LSHR, C4).lanewise(VectorOperators.AND, LOW4).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, a));
+            p1 = p1.lanewise(VectorOperators.ADD, ((ShortVector) x1.lanewise(VectorOperators.LSHR, C4).lanewise(VectorOperators.AND, LOW4).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, a));
+            p2 = p2.lanewise(VectorOperators.ADD, ((ShortVector) x2.lanewise(VectorOperators.LSHR, C4).lanewise(VectorOperators.AND, LOW4).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, a));
+            p3 = p3.lanewise(VectorOperators.ADD, ((ShortVector) x3.lanewise(VectorOperators.LSHR, C4).lanewise(VectorOperators.AND, LOW4).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, a));
+            a = (ShortVector) IntVector.broadcast(I32, qa[qb + 10]).reinterpretShape(S16, 0);
+            p0 = p0.lanewise(VectorOperators.ADD, ((ShortVector) x0.lanewise(VectorOperators.LSHR, C8).lanewise(VectorOperators.AND, LOW4).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, a));
+            p1 = p1.lanewise(VectorOperators.ADD, ((ShortVector) x1.lanewise(VectorOperators.LSHR, C8).lanewise(VectorOperators.AND, LOW4).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, a));
+            p2 = p2.lanewise(VectorOperators.ADD, ((ShortVector) x2.lanewise(VectorOperators.LSHR, C8).lanewise(VectorOperators.AND, LOW4).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, a));
+            p3 = p3.lanewise(VectorOperators.ADD, ((ShortVector) x3.lanewise(VectorOperators.LSHR, C8).lanewise(VectorOperators.AND, LOW4).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, a));
+            a = (ShortVector) IntVector.broadcast(I32, qa[qb + 11]).reinterpretShape(S16, 0);
+            p0 = p0.lanewise(VectorOperators.ADD, ((ShortVector) x0.lanewise(VectorOperators.LSHR, C12).lanewise(VectorOperators.AND, LOW4).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, a));
+            p1 = p1.lanewise(VectorOperators.ADD, ((ShortVector) x1.lanewise(VectorOperators.LSHR, C12).lanewise(VectorOperators.AND, LOW4).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, a));
+            p2 = p2.lanewise(VectorOperators.ADD, ((ShortVector) x2.lanewise(VectorOperators.LSHR, C12).lanewise(VectorOperators.AND, LOW4).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, a));
+            p3 = p3.lanewise(VectorOperators.ADD, ((ShortVector) x3.lanewise(VectorOperators.LSHR, C12).lanewise(VectorOperators.AND, LOW4).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, a));
+            x0 = IntVector.fromMemorySegment(I32, w, bo + 16L * R, LE);
+            x1 = IntVector.fromMemorySegment(I32, w, bo + stride + 16L * R, LE);
+            x2 = IntVector.fromMemorySegment(I32, w, bo + 2 * stride + 16L * R, LE);
+            x3 = IntVector.fromMemorySegment(I32, w, bo + 3 * stride + 16L * R, LE);
+            a = (ShortVector) IntVector.broadcast(I32, qa[qb + 12]).reinterpretShape(S16, 0);
+            p0 = p0.lanewise(VectorOperators.ADD, ((ShortVector) x0.lanewise(VectorOperators.AND, LOW4).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, a));
+            p1 = p1.lanewise(VectorOperators.ADD, ((ShortVector) x1.lanewise(VectorOperators.AND, LOW4).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, a));
+            p2 = p2.lanewise(VectorOperators.ADD, ((ShortVector) x2.lanewise(VectorOperators.AND, LOW4).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, a));
+            p3 = p3.lanewise(VectorOperators.ADD, ((ShortVector) x3.lanewise(VectorOperators.AND, LOW4).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, a));
+            a = (ShortVector) IntVector.broadcast(I32, qa[qb + 13]).reinterpretShape(S16, 0);
+            p0 = p0.lanewise(VectorOperators.ADD, ((ShortVector) x0.lanewise(VectorOperators.LSHR, C4).lanewise(VectorOperators.AND, LOW4).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, a));
+            p1 = p1.lanewise(VectorOperators.ADD, ((ShortVector) x1.lanewise(VectorOperators.LSHR, C4).lanewise(VectorOperators.AND, LOW4).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, a));
+            p2 = p2.lanewise(VectorOperators.ADD, ((ShortVector) x2.lanewise(VectorOperators.LSHR, C4).lanewise(VectorOperators.AND, LOW4).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, a));
+            p3 = p3.lanewise(VectorOperators.ADD, ((ShortVector) x3.lanewise(VectorOperators.LSHR, C4).lanewise(VectorOperators.AND, LOW4).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, a));
+            a = (ShortVector) IntVector.broadcast(I32, qa[qb + 14]).reinterpretShape(S16, 0);
+            p0 = p0.lanewise(VectorOperators.ADD, ((ShortVector) x0.lanewise(VectorOperators.LSHR, C8).lanewise(VectorOperators.AND, LOW4).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, a));
+            p1 = p1.lanewise(VectorOperators.ADD, ((ShortVector) x1.lanewise(VectorOperators.LSHR, C8).lanewise(VectorOperators.AND, LOW4).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, a));
+            p2 = p2.lanewise(VectorOperators.ADD, ((ShortVector) x2.lanewise(VectorOperators.LSHR, C8).lanewise(VectorOperators.AND, LOW4).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, a));
+            p3 = p3.lanewise(VectorOperators.ADD, ((ShortVector) x3.lanewise(VectorOperators.LSHR, C8).lanewise(VectorOperators.AND, LOW4).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, a));
+            a = (ShortVector) IntVector.broadcast(I32, qa[qb + 15]).reinterpretShape(S16, 0);
+            p0 = p0.lanewise(VectorOperators.ADD, ((ShortVector) x0.lanewise(VectorOperators.LSHR, C12).lanewise(VectorOperators.AND, LOW4).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, a));
+            p1 = p1.lanewise(VectorOperators.ADD, ((ShortVector) x1.lanewise(VectorOperators.LSHR, C12).lanewise(VectorOperators.AND, LOW4).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, a));
+            p2 = p2.lanewise(VectorOperators.ADD, ((ShortVector) x2.lanewise(VectorOperators.LSHR, C12).lanewise(VectorOperators.AND, LOW4).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, a));
+            p3 = p3.lanewise(VectorOperators.ADD, ((ShortVector) x3.lanewise(VectorOperators.LSHR, C12).lanewise(VectorOperators.AND, LOW4).reinterpretShape(S16, 0)).lanewise(VectorOperators.MUL, a));
+            FloatVector dA = FloatVector.broadcast(F32, d[b]), sA = FloatVector.broadcast(F32, s[b]);
+            v = (IntVector) p0.reinterpretShape(I32, 0);
+            h = (IntVector) ShortVector.fromMemorySegment(S16, w, bo, LE).convertShape(VectorOperators.S2I, I32, 0);
+            hm = (IntVector) ShortVector.fromMemorySegment(S16, w, bo + 2L * R, LE).convertShape(VectorOperators.S2I, I32, 0);
+            acc0 = ((FloatVector) v.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.ASHR, C16))
+                    .convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.FMA, ((FloatVector) h.lanewise(VectorOperators.LSHL, C13)
+                    .lanewise(VectorOperators.AND, HMASK).reinterpretShape(F32, 0)).lanewise(VectorOperators.MUL, HSCALE).lanewise(VectorOperators.MUL, dA), acc0);
+            acc0 = ((FloatVector) hm.lanewise(VectorOperators.LSHL, C13).lanewise(VectorOperators.AND, HMASK).reinterpretShape(F32, 0))
+                    .lanewise(VectorOperators.MUL, HSCALE).lanewise(VectorOperators.FMA, sA, acc0);
+            v = (IntVector) p1.reinterpretShape(I32, 0);
+            h = (IntVector) ShortVector.fromMemorySegment(S16, w, bo + stride, LE).convertShape(VectorOperators.S2I, I32, 0);
+            hm = (IntVector) ShortVector.fromMemorySegment(S16, w, bo + stride + 2L * R, LE).convertShape(VectorOperators.S2I, I32, 0);
+            acc1 = ((FloatVector) v.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.ASHR, C16))
+                    .convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.FMA, ((FloatVector) h.lanewise(VectorOperators.LSHL, C13)
+                    .lanewise(VectorOperators.AND, HMASK).reinterpretShape(F32, 0)).lanewise(VectorOperators.MUL, HSCALE).lanewise(VectorOperators.MUL, dA), acc1);
+            acc1 = ((FloatVector) hm.lanewise(VectorOperators.LSHL, C13).lanewise(VectorOperators.AND, HMASK).reinterpretShape(F32, 0))
+                    .lanewise(VectorOperators.MUL, HSCALE).lanewise(VectorOperators.FMA, sA, acc1);
+            v = (IntVector) p2.reinterpretShape(I32, 0);
+            h = (IntVector) ShortVector.fromMemorySegment(S16, w, bo + 2 * stride, LE).convertShape(VectorOperators.S2I, I32, 0);
+            hm = (IntVector) ShortVector.fromMemorySegment(S16, w, bo + 2 * stride + 2L * R, LE).convertShape(VectorOperators.S2I, I32, 0);
+            acc2 = ((FloatVector) v.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.ASHR, C16))
+                    .convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.FMA, ((FloatVector) h.lanewise(VectorOperators.LSHL, C13)
+                    .lanewise(VectorOperators.AND, HMASK).reinterpretShape(F32, 0)).lanewise(VectorOperators.MUL, HSCALE).lanewise(VectorOperators.MUL, dA), acc2);
+            acc2 = ((FloatVector) hm.lanewise(VectorOperators.LSHL, C13).lanewise(VectorOperators.AND, HMASK).reinterpretShape(F32, 0))
+                    .lanewise(VectorOperators.MUL, HSCALE).lanewise(VectorOperators.FMA, sA, acc2);
+            v = (IntVector) p3.reinterpretShape(I32, 0);
+            h = (IntVector) ShortVector.fromMemorySegment(S16, w, bo + 3 * stride, LE).convertShape(VectorOperators.S2I, I32, 0);
+            hm = (IntVector) ShortVector.fromMemorySegment(S16, w, bo + 3 * stride + 2L * R, LE).convertShape(VectorOperators.S2I, I32, 0);
+            acc3 = ((FloatVector) v.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.ASHR, C16))
+                    .convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.FMA, ((FloatVector) h.lanewise(VectorOperators.LSHL, C13)
+                    .lanewise(VectorOperators.AND, HMASK).reinterpretShape(F32, 0)).lanewise(VectorOperators.MUL, HSCALE).lanewise(VectorOperators.MUL, dA), acc3);
+            acc3 = ((FloatVector) hm.lanewise(VectorOperators.LSHL, C13).lanewise(VectorOperators.AND, HMASK).reinterpretShape(F32, 0))
+                    .lanewise(VectorOperators.MUL, HSCALE).lanewise(VectorOperators.FMA, sA, acc3);
+        }
+        acc0.intoArray(out, o);
+        acc1.intoArray(out, o + ostride);
+        acc2.intoArray(out, o + 2 * ostride);
+        acc3.intoArray(out, o + 3 * ostride);
+    }
+
+    /**
      * {@link #gemvMinNibbles} for decoding's one token with its {@link #pairs41} spread over R lanes each ({@code qv} as
      * {@link Q4x8#spread}): each multiply takes its pairs from a plain load ({@link #SPREAD41}). The same floats.
      */

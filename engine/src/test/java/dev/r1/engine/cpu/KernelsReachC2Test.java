@@ -42,6 +42,16 @@ class KernelsReachC2Test {
     }
 
     /**
+     * The kernels of ggml's AMX order ({@link Q8x8#Q41_AMX}: AMX machines take it, and CI pins another library), the
+     * Q4_1 case alone: the four-group one-token kernel is the largest of its family.
+     */
+    @Test
+    void ggmlAmxOrderKernelsReachC2() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(Q8x8.Q41_NIBBLES, "Q4_1 is not kept in 4 bits at this width");
+        check(List.of("-XX:+PrintCompilation", "-Dr1.cpu.q41amx=true"), "Q4_1");
+    }
+
+    /**
      * With the launcher's C2 options ({@code native/jit.options} and the directives file it names), C2 inlines
      * {@code Q6Kx8.offsets2} into the two-stream Q6_K kernel that ran (Q6Kx6 on 512-bit machines, Q6Kx8 elsewhere), and
      * C1 still compiles every kernel (the directive is C2's alone; CompileCommand=inline made C1 run out of registers).
@@ -93,8 +103,8 @@ class KernelsReachC2Test {
         return false;
     }
 
-    private static void check(List<String> flags) throws Exception {
-        ForkedJvm.Result run = ForkedJvm.run(KernelsReachC2Test.class, flags);
+    private static void check(List<String> flags, String... types) throws Exception {
+        ForkedJvm.Result run = ForkedJvm.run(KernelsReachC2Test.class, flags, types);
         assertTrue(run.exit() == 0, "kernel warm-up failed:\n" + run.tail(30));
         List<String> lines = run.lines();
         Set<String> ran = new TreeSet<>(), c2 = new TreeSet<>();
@@ -131,7 +141,9 @@ class KernelsReachC2Test {
             // one token at 256 bits: its pairs spread (Q8x8.SPREAD_ONE, SPREAD41)
             case Q8_0_X8 -> List.of(n == 1 && Q8x8.SPREAD_ONE ? "Q8x8::gemvSpread" : "Q8x8::gemv");
             case Q8_1_X8 -> List.of(n == 1 && Q8x8.SPREAD_ONE ? "Q8x8::gemvMinSpread" : "Q8x8::gemvMin");
-            case Q4_1_X4 -> List.of(n == 1 && Q8x8.SPREAD41 ? "Q8x8::gemvMinNibblesSpread" : "Q8x8::gemvMinNibbles");
+            // ggml's AMX order (Q8x8.Q41_AMX): one token four groups a call (the share's four of this test's one worker)
+            case Q4_1_X4 -> Q8x8.Q41_AMX ? List.of(n == 1 ? "Q8x8::gemvMinNibblesAmx4" : "Q8x8::gemvMinNibblesAmx")
+                    : List.of(n == 1 && Q8x8.SPREAD41 ? "Q8x8::gemvMinNibblesSpread" : "Q8x8::gemvMinNibbles");
             case Q3_K_X4 -> n == 1 ? List.of("Q3Kx4::half2") : List.of("Q3Kx4::gemv");
             case Q2_K_X4 -> List.of("Q2Kx4::gemv");
             case IQ4_XS_X8 -> List.of(n == 1 ? "IQ4XSx8::half2" : "IQ4XSx8::gemvNibbles");
@@ -146,7 +158,7 @@ class KernelsReachC2Test {
         };
     }
 
-    /** The forked JVM: each repacked type (and F16, BF16) through decoding (one token) and a prompt (five), many times. */
+    /** The forked JVM: each repacked type (and F16, BF16; or those named) through decoding (one token) and a prompt (five), many times. */
     public static void main(String[] args) {
         int rows = 64, cols = 512;
         SplittableRandom r = new SplittableRandom(3);
@@ -157,6 +169,7 @@ class KernelsReachC2Test {
             String[][] cases = {{"Q4_0", "w"}, {"Q4_K", "w"}, {"Q6_K", "w"}, {"Q6_K", "output.weight"}, {"Q5_K", "w"}, {"Q8_0", "w"}, {"Q5_1", "w"}, {"Q4_1", "w"}, {"IQ4_NL", "w"}, {"IQ4_XS", "w"}, {"Q3_K", "w"}, {"Q2_K", "w"},
                     {"F16", "w"}, {"BF16", "w"}, {"F32", "w"}};
             for (String[] c : cases) {
+                if (args.length > 0 && !List.of(args).contains(c[0])) continue;
                 // the compiler threads idle first, as between the engine's warm-up rounds: with C2's queue still long
                 // (the big gemm kernels of the cases before), the tiered policy compiled the next kernel at C1's level
                 // 2, its level-3 profile came too late, and C2 compiled the two-stream Q6_K kernel in no fork or only
@@ -171,8 +184,9 @@ class KernelsReachC2Test {
                 WeightMatrix w = CpuBackend.prepare(c[1], type, rows, cols, seg, Arena.global(), pool);
                 boolean half = type == GgmlType.F16 || type == GgmlType.BF16 || type == GgmlType.F32; // read in place, never repacked
                 if (w.packed() == null && !half) continue; // not repacked at this vector width
-                // enough calls for tier 3, then tier 4, of the kernels and of their loops
-                for (int i = 0; i < 3_000; i++) mm.multiply(x, 1, w, out);
+                // enough calls for tier 3, then tier 4, of the kernels and of their loops (more for a type run alone:
+                // C1 takes ~0.8 s over the four-group Q4_1 kernel, and the fork is short)
+                for (int i = 0; i < (args.length > 0 ? 20_000 : 3_000); i++) mm.multiply(x, 1, w, out);
                 for (int i = 0; i < 600; i++) mm.multiply(x, 5, w, out);
                 // five sequences decoded in one step (Q4_K: the gemv grain for every row)
                 for (int i = 0; i < 600; i++) mm.multiply(x, 5, new WeightMatrix[] {w}, new float[][] {out}, true);

@@ -472,6 +472,116 @@ class MatmulTest {
     }
 
     /**
+     * Q4_1 in ggml's AMX order ({@link GgmlVariant}: llama.cpp's {@code sapphirerapids} library, {@code mmq.cpp}'s
+     * {@code tinygemm_kernel_vnni} and {@code acc_C}) written out in scalar code: per row and block the exact integer
+     * {@code Σ q_w·q_a}, {@code acc = fma(sum, d_w·d_a, acc)}, {@code acc = fma(m_w, s_a, acc)}; tokens {@code t} of
+     * {@code x}, rows of the file's Q4_1 bytes {@code data}.
+     */
+    static float[] q41AmxOrder(MemorySegment data, int rows, int cols, float[] x, int n) {
+        int blocks = cols / 32;
+        short[] q = new short[cols];
+        float[] d = new float[blocks], s = new float[blocks], out = new float[n * rows];
+        byte[] blk = new byte[20];
+        for (int t = 0; t < n; t++) {
+            LegacyQuants.quantizeQ8_1(x, t * cols, cols, q, 0, d, s, 0);
+            for (int row = 0; row < rows; row++) {
+                float acc = 0;
+                for (int b = 0; b < blocks; b++) {
+                    MemorySegment.copy(data, java.lang.foreign.ValueLayout.JAVA_BYTE, ((long) row * blocks + b) * 20, blk, 0, 20);
+                    int sum = 0;
+                    for (int j = 0; j < 16; j++) sum += (blk[4 + j] & 0xF) * q[b * 32 + j] + (blk[4 + j] >> 4 & 0xF) * q[b * 32 + j + 16];
+                    float dw = Float.float16ToFloat((short) ((blk[0] & 0xFF) | blk[1] << 8));
+                    float mw = Float.float16ToFloat((short) ((blk[2] & 0xFF) | blk[3] << 8));
+                    acc = Math.fma(mw, s[b], Math.fma((float) sum, dw * d[b], acc));
+                }
+                out[t * rows + row] = acc;
+            }
+        }
+        return out;
+    }
+
+    /** A Q4_1 matrix's file bytes at every nibble's and activation's extreme: the AMX kernels' 16-bit sums at their limit. */
+    private static MemorySegment extremeQ41(long bytes) {
+        MemorySegment m = java.lang.foreign.Arena.ofAuto().allocate(bytes);
+        for (long b = 0; b < bytes; b += 20) {
+            m.set(QuantLayouts.I16, b, Float.floatToFloat16(b % 3 == 0 ? -0.01f : 0.02f));
+            m.set(QuantLayouts.I16, b + 2, Float.floatToFloat16(b % 5 == 0 ? 0.3f : -0.1f));
+            for (int i = 4; i < 20; i++) m.set(java.lang.foreign.ValueLayout.JAVA_BYTE, b + i, (byte) 0xFF);
+        }
+        return m;
+    }
+
+    /**
+     * The Q4_1 kernels in ggml's AMX order ({@link Q8x8#gemvMinNibblesAmx}, and four groups a stride apart: {@link
+     * Q8x8#gemvMinNibblesAmx4}) called directly on the repacked layout, at this JVM's width whichever order the engine
+     * runs here: {@link #q41AmxOrder}'s floats bit for bit, random rows and rows at the 16-bit sums' limit.
+     */
+    @org.junit.jupiter.api.Test
+    void q41AmxKernelsAreGgmlsAmxOrder() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(Q8x8.Q41_NIBBLES, "Q4_1 is not kept in 4 bits at " + VectorWidths.describe());
+        int R = Q8x8.R, groups = 9, rows = groups * R, cols = 192, blocks = cols / 32;
+        Case c = random(GgmlType.Q4_1, rows, cols, 81);
+        SplittableRandom r = new SplittableRandom(82);
+        for (MemorySegment data : new MemorySegment[] {c.w.data(), extremeQ41(c.w.data().byteSize())}) {
+            boolean extreme = data != c.w.data();
+            MemorySegment packed = Q8x8.repack(data, GgmlType.Q4_1, rows, cols, java.lang.foreign.Arena.ofAuto(), POOL);
+            float[] x = activations(cols, extreme, r), want = q41AmxOrder(data, rows, cols, x, 1);
+            short[] q = new short[cols];
+            float[] d = new float[blocks], s = new float[blocks];
+            LegacyQuants.quantizeQ8_1(x, 0, cols, q, 0, d, s, 0);
+            int[] qa = new int[cols / 2];
+            Q8x8.pairs41(q, 0, cols, qa, 0);
+            long groupBytes = (long) blocks * Q8x8.Q41_BLOCK;
+            float[] one = new float[rows], four = new float[rows];
+            for (int g = 0; g < groups; g++) Q8x8.gemvMinNibblesAmx(packed, g * groupBytes, blocks, qa, 0, d, s, 0, one, g * R);
+            // groups 0, 2, 4, 6 and 1, 3, 5, 7 (a stride of two groups), then group 8 alone
+            for (int g = 0; g < 2; g++) Q8x8.gemvMinNibblesAmx4(packed, g * groupBytes, 2 * groupBytes, blocks, qa, d, s, four, g * R, 2 * R);
+            Q8x8.gemvMinNibblesAmx(packed, 8 * groupBytes, blocks, qa, 0, d, s, 0, four, 8 * R);
+            for (int row = 0; row < rows; row++) {
+                String at = (extreme ? "extreme" : "random") + " row " + row;
+                assertEquals(Float.floatToRawIntBits(want[row]), Float.floatToRawIntBits(one[row]), "one group, " + at + ": " + want[row] + " vs " + one[row]);
+                assertEquals(Float.floatToRawIntBits(want[row]), Float.floatToRawIntBits(four[row]), "four groups, " + at + ": " + want[row] + " vs " + four[row]);
+            }
+        }
+    }
+
+    /**
+     * Where the engine runs Q4_1 in ggml's AMX order ({@link Q8x8#Q41_AMX}: AMX machines, and {@link Q4x8WidthsTest}'s
+     * forks at every width), whole multiplies give {@link #q41AmxOrder}'s floats bit for bit: decoding's four groups a
+     * quarter of each share apart and the groups left over, a second matrix in the same multiply (fours that would span
+     * two matrices go one group at a time), prompts' tokens one group at a time, and the 16-bit sums' limit.
+     */
+    @org.junit.jupiter.api.Test
+    void q41AmxOrderThroughMatmul() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(Q8x8.Q41_AMX, "this JVM runs Q4_1 in ggml's vec_dot order (-Dr1.cpu.q41amx=true: the AMX one)");
+        int R = Q8x8.R, cols = 160, rowsA = 37 * R, rowsB = 6 * R; // 37 groups over 3 workers: 12, 12, 13 (fours, and one left)
+        Case a = random(GgmlType.Q4_1, rowsA, cols, 91), b = random(GgmlType.Q4_1, rowsB, cols, 92);
+        Matmul mm = new Matmul(POOL);
+        SplittableRandom r = new SplittableRandom(93);
+        for (boolean extreme : new boolean[] {false, true}) {
+            MemorySegment da = extreme ? extremeQ41(a.w.data().byteSize()) : a.w.data(), db = extreme ? extremeQ41(b.w.data().byteSize()) : b.w.data();
+            WeightMatrix wa = new WeightMatrix("a", GgmlType.Q4_1, rowsA, cols, da, Q8x8.repack(da, GgmlType.Q4_1, rowsA, cols, java.lang.foreign.Arena.ofAuto(), POOL));
+            WeightMatrix wb = new WeightMatrix("b", GgmlType.Q4_1, rowsB, cols, db, Q8x8.repack(db, GgmlType.Q4_1, rowsB, cols, java.lang.foreign.Arena.ofAuto(), POOL));
+            assertEquals(WeightMatrix.Kernel.Q4_1_X4, wa.kernel());
+            for (int n : new int[] {1, 2, 5}) {
+                float[] x = activations(n * cols, extreme, r);
+                float[] wantA = q41AmxOrder(da, rowsA, cols, x, n), wantB = q41AmxOrder(db, rowsB, cols, x, n);
+                float[] alone = new float[n * rowsA], outA = new float[n * rowsA], outB = new float[n * rowsB];
+                mm.multiply(x, n, wa, alone);
+                mm.multiply(x, n, new WeightMatrix[] {wa, wb}, new float[][] {outA, outB}, false);
+                for (int k = 0; k < n * rowsA; k++) {
+                    String at = (extreme ? "extreme" : "random") + " n=" + n + " a[" + k + "]";
+                    assertEquals(Float.floatToRawIntBits(wantA[k]), Float.floatToRawIntBits(alone[k]), at + ": " + wantA[k] + " vs " + alone[k]);
+                    assertEquals(Float.floatToRawIntBits(wantA[k]), Float.floatToRawIntBits(outA[k]), "with b, " + at);
+                }
+                for (int k = 0; k < n * rowsB; k++) {
+                    assertEquals(Float.floatToRawIntBits(wantB[k]), Float.floatToRawIntBits(outB[k]), (extreme ? "extreme" : "random") + " n=" + n + " b[" + k + "]");
+                }
+            }
+        }
+    }
+
+    /**
      * The 32-element types repacked a byte per value ({@link Q8x8}) against ggml's float operations written out in
      * scalar code (per block eight exact integer lanes of four products, {@code acc_k = fma(d_w·d_a, lane_k, acc_k)},
      * {@code hsum_float_8}, plus the {@code Σ m·s} fma chain for Q4_1/Q5_1; IQ4_NL one exact block sum and one fma,
@@ -520,7 +630,7 @@ class MatmulTest {
                     LegacyQuants.quantizeQ8_1(x, t * cols, cols, q, 0, d, s, 0); // Q8_0's quants and scales, and Q8_1's sums
                     for (int row = 0; row < rows; row++) {
                         float[] lane = new float[8];
-                        float acc = 0, summs = 0;
+                        float acc = 0, summs = 0, amx = 0; // amx: Q4_1 in ggml's AMX order (Q8x8.Q41_AMX)
                         for (int b = 0; b < blocks; b++) {
                             MemorySegment.copy(data, java.lang.foreign.ValueLayout.JAVA_BYTE, ((long) row * blocks + b) * bytes, blk, 0, bytes);
                             Q8x8.values(type, blk, v);
@@ -534,14 +644,16 @@ class MatmulTest {
                             }
                             acc = Math.fma((float) all, scale, acc);
                             if (head == 4) summs = Math.fma(Float.float16ToFloat((short) ((blk[2] & 0xFF) | blk[3] << 8)), s[b], summs);
+                            if (head == 4) amx = Math.fma(Float.float16ToFloat((short) ((blk[2] & 0xFF) | blk[3] << 8)), s[b], Math.fma((float) all, scale, amx));
                         }
-                        float want = type == GgmlType.IQ4_NL ? acc
+                        boolean amxOrder = type == GgmlType.Q4_1 && Q8x8.Q41_AMX;
+                        float want = type == GgmlType.IQ4_NL ? acc : amxOrder ? amx
                                 : ((lane[0] + lane[4]) + (lane[2] + lane[6])) + ((lane[1] + lane[5]) + (lane[3] + lane[7])) + summs;
                         int k = t * rows + row;
                         String at = (data == extreme ? "extreme" : "random") + " n=" + n + " token " + t + " row " + row;
                         assertEquals(Float.floatToRawIntBits(want), Float.floatToRawIntBits(got[k]), at + ": " + want + " vs " + got[k]);
                         assertEquals(Float.floatToRawIntBits(want), Float.floatToRawIntBits(mixed[k]), "mixed " + at);
-                        if (VectorWidths.BITS >= 256) assertEquals(Float.floatToRawIntBits(want), Float.floatToRawIntBits(ref[k]), "row-major " + at);
+                        if (VectorWidths.BITS >= 256 && !amxOrder) assertEquals(Float.floatToRawIntBits(want), Float.floatToRawIntBits(ref[k]), "row-major " + at);
                     }
                 }
             }

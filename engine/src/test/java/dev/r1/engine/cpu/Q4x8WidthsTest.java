@@ -31,8 +31,36 @@ class Q4x8WidthsTest {
         assertTrue(out.contains("R=" + bits / 32 + " spread=" + spread + " q41nibbles=" + (bits >= 256) + " iq4nl=" + nl + " ok"), out);
     }
 
+    /**
+     * Q4_1 in ggml's AMX order ({@link Q8x8#Q41_AMX}, what AMX machines run, and no CI machine need have) through whole
+     * multiplies at 256 and 512 bits: {@link MatmulTest}'s Q4_1 cases in a JVM told to take that order.
+     */
+    @ParameterizedTest(name = "{0} bits")
+    @CsvSource({"256", "512"})
+    void q41AmxOrderAtEveryWidth(int bits) throws Exception {
+        int hw = VectorShape.preferredShape().vectorBitSize();
+        org.junit.jupiter.api.Assumptions.assumeTrue(bits <= hw, bits + " bits: this machine's vectors are " + hw);
+        ForkedJvm.Result run = ForkedJvm.run(Q4x8WidthsTest.class, List.of("-Dr1.cpu.repackBits=" + bits, "-Dr1.cpu.q41amx=true"), "q41amx");
+        String out = run.text();
+        assertEquals(0, run.exit(), out);
+        assertTrue(out.contains("R=" + bits / 32 + " q41amx=true ok"), out);
+    }
+
     /** The forked JVM: the cases, then the configuration they ran at. */
     public static void main(String[] args) {
+        if (args.length > 0 && args[0].equals("q41amx")) {
+            try {
+                MatmulTest t = new MatmulTest();
+                t.q41AmxKernelsAreGgmlsAmxOrder();
+                t.q41AmxOrderThroughMatmul();
+                t.repackedByteTypesAreGgmlsFloatOrder(dev.r1.models.tensor.GgmlType.Q4_1);
+                System.out.println("R=" + Q8x8.R + " q41amx=" + Q8x8.Q41_AMX + " ok");
+            } catch (Throwable e) {
+                e.printStackTrace(System.out);
+                System.exit(1);
+            }
+            System.exit(0);
+        }
         try {
             MatmulTest t = new MatmulTest();
             t.repackedQ4_0MatchesTheRowMajorKernelsAndFloat64();

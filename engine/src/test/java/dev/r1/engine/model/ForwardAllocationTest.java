@@ -49,12 +49,14 @@ class ForwardAllocationTest {
      * counts where every int vector is 256 bits, Q5Kx8.IMM; with immediates at 512 bits this case allocated 749 KB a step); IQ4_NL: Q8x8's nibble kernels at 512 bits; Q8_0_HD128: Q8x8 beside attention's
      * full-width kernels for head size 128 (F16Math.scoresBlocked16 boxed in some compiles while it looped over
      * the head); F16: HalfKernels' row-major kernels (four rows a call at 512 bits; a first form that handed each row's
-     * vector to a helper allocated 251 KB a step, the helper left un-inlined).
+     * vector to a helper allocated 251 KB a step, the helper left un-inlined); Q4_1: Q8x8's 4-bit kernels in ggml's vec_dot
+     * order, and Q4_1_AMX in its AMX order (four groups a call; a first form that left the block's tail to a helper C2
+     * did not inline ran 1.5x slower).
      */
     @ParameterizedTest
-    @ValueSource(strings = {"Q4_0", "Q8_0", "Q5_1", "IQ4_XS", "Q8_0_HD128", "Q3_K", "IQ4_NL", "Q2_K", "Q6_K", "Q5_K", "F16"})
+    @ValueSource(strings = {"Q4_0", "Q8_0", "Q5_1", "IQ4_XS", "Q8_0_HD128", "Q3_K", "IQ4_NL", "Q2_K", "Q6_K", "Q5_K", "F16", "Q4_1", "Q4_1_AMX"})
     void compiledDecodeStepsAllocateAlmostNothing(String mix) throws Exception {
-        GgmlType type = GgmlType.valueOf(mix.replace("_HD128", ""));
+        GgmlType type = GgmlType.valueOf(mix.replace("_HD128", "").replace("_AMX", ""));
         Path gguf = dir.resolve("tiny-" + mix + ".gguf");
         ModelConfig cfg = Presets.get("tiny-qwen2");
         if (mix.endsWith("_HD128")) { // two query heads of 128 on one kv head: the distills' head size
@@ -70,6 +72,7 @@ class ForwardAllocationTest {
         flags.addAll(dev.r1.engine.cpu.ForkedJvm.jitOptions()); // as the launcher runs the engine
         String bits = System.getProperty("r1.cpu.vectorBits"); // the width this JVM's kernels run at, when set
         if (bits != null) flags.add("-Dr1.cpu.vectorBits=" + bits);
+        if (mix.endsWith("_AMX")) flags.add("-Dr1.cpu.q41amx=true"); // ggml's AMX order, whatever this machine's
         ForkedJvm.Result run = ForkedJvm.run(ForwardAllocationTest.class, flags, gguf.toString());
         String out = run.text();
         System.out.println(out);
