@@ -261,8 +261,9 @@ public final class Matmul {
         int[] acts = Q4x8.SPREAD ? qv : qi; // Q4_0's activations as the kernels read them
         int[] acts4 = Q4Kx8.SPREAD ? kv4 : kqi; // Q4_K's
         int[] sums = q3k ? zeroSums(blocks * 16) : kb; // repacked Q3_K: gemvGgml without Q6_K's offset
-        // Q4_1 in ggml's AMX order: four groups a call, a quarter of the share apart (Q8x8.gemvMinNibblesAmx4)
-        int ways = kind == WeightMatrix.Kernel.Q4_1_X4 && Q8x8.Q41_AMX ? 4 : 2;
+        // Q4_1 and Q8_0 in ggml's AMX order: four groups a call, a quarter of the share apart (Q8x8.gemvMinNibblesAmx4, gemvAmx4)
+        boolean amx8 = kind == WeightMatrix.Kernel.Q8_0_X8 && Q8x8.Q8_AMX && java.util.Arrays.stream(ws).allMatch(w -> w.type() == GgmlType.Q8_0);
+        int ways = kind == WeightMatrix.Kernel.Q4_1_X4 && Q8x8.Q41_AMX || amx8 ? 4 : 2;
         cutShares(groups, ways);
         pool.run((worker, workers) -> {
             for (int v = 0; v < workers; v++) {
@@ -274,11 +275,12 @@ public final class Matmul {
                         int i = g0 + t, a = matrixOf(first, i), ga = i - first[a], j = i + h;
                         if (ways == 4) { // one call where the four groups are of one matrix (a multiply's second matrix on: rare), else one at a time
                             if (i + 3 * h < g1 && matrixOf(first, i + 3 * h) == a) {
-                                Q8x8.gemvMinNibblesAmx4(ws[a].packed(), ga * groupBytes, h * groupBytes, blocks, qa41, qd, q1s, outs[a], ga * R, h * R);
+                                if (amx8) Q8x8.gemvAmx4(ws[a].packed(), ga * groupBytes, h * groupBytes, blocks, qi, qd, intScratch(worker), outs[a], ga * R, h * R);
+                                else Q8x8.gemvMinNibblesAmx4(ws[a].packed(), ga * groupBytes, h * groupBytes, blocks, qa41, qd, q1s, outs[a], ga * R, h * R);
                             } else {
                                 for (int m = i; m < g1; m += h) {
                                     int b = matrixOf(first, m), gb = m - first[b];
-                                    Q8x8.gemvMinNibblesAmx(ws[b].packed(), gb * groupBytes, blocks, qa41, 0, qd, q1s, 0, outs[b], gb * R);
+                                    gemvX8(kind, ws[b].type(), ws[b].packed(), gb * groupBytes, blocks, 0, 0, outs[b], gb * R);
                                 }
                             }
                             continue;
@@ -297,8 +299,8 @@ public final class Matmul {
                                 Q8x8.gemvNibbles2(ws[a].packed(), ga * groupBytes, ws[b].packed(), gb * groupBytes, blocks, qi, 0, qd, 0,
                                         outs[a], ga * R, outs[b], gb * R);
                             } else if (q8) { // one group a call: ggml's eight lanes per row take the registers
-                                gemvX8(kind, ws[a].packed(), ga * groupBytes, blocks, 0, 0, outs[a], ga * R);
-                                gemvX8(kind, ws[b].packed(), gb * groupBytes, blocks, 0, 0, outs[b], gb * R);
+                                gemvX8(kind, ws[a].type(), ws[a].packed(), ga * groupBytes, blocks, 0, 0, outs[a], ga * R);
+                                gemvX8(kind, ws[b].type(), ws[b].packed(), gb * groupBytes, blocks, 0, 0, outs[b], gb * R);
                             } else if (six && Q6Kx8.STRIDE == 1) { // two streams, in two passes of four lanes
                                 Q6Kx6.gemv2(ws[a].packed(), ga * groupBytes, ws[b].packed(), gb * groupBytes, blocks, kv, kd, 0, sums, 0,
                                         laneScratch(worker), intScratch(worker), outs[a], ga * R, outs[b], gb * R);
@@ -328,7 +330,7 @@ public final class Matmul {
                             gemvXS(kind, ws[a].packed(), ga * groupBytes, blocks, 0, 0, outs[a], ga * R);
                             iq1Delta(ws[a], ga * groupBytes, blocks, 0, outs[a], ga * R, worker);
                         } else if (q8) {
-                            gemvX8(kind, ws[a].packed(), ga * groupBytes, blocks, 0, 0, outs[a], ga * R);
+                            gemvX8(kind, ws[a].type(), ws[a].packed(), ga * groupBytes, blocks, 0, 0, outs[a], ga * R);
                         } else if (six) {
                             Q6Kx6.gemv(ws[a].packed(), ga * groupBytes, blocks, kv, kd, 0, sums, 0, laneScratch(worker), outs[a], ga * R);
                         } else if (q6kGgml) {
@@ -736,7 +738,7 @@ public final class Matmul {
                 }
             }
             for (; t < n; t++) {
-                gemvX8(w.kernel(), w.packed(), off, blocks, t * half, t * blocks,
+                gemvX8(w.kernel(), w.type(), w.packed(), off, blocks, t * half, t * blocks,
                         whole ? out : tmp, whole ? t * rows + g : 0);
                 if (!whole) copyPart(tmp, 0, out, t * rows, g, R, r0, r1);
             }
@@ -752,7 +754,7 @@ public final class Matmul {
     }
 
     /** One group of a {@link Q8x8} matrix · token {@code qi[qiOff ..]} (its block scales and sums from {@code dOff}). */
-    private void gemvX8(WeightMatrix.Kernel k, MemorySegment w, long off, int blocks, int qiOff, int dOff, float[] out, int o) {
+    private void gemvX8(WeightMatrix.Kernel k, GgmlType type, MemorySegment w, long off, int blocks, int qiOff, int dOff, float[] out, int o) {
         boolean spread = spreadOne && spreadsOne(k); // one token: qiOff and dOff are 0
         switch (k) {
             case Q8_1_X8 -> {
@@ -769,7 +771,8 @@ public final class Matmul {
                 else Q8x8.gemvSum(w, off, blocks, qi, qiOff, qd, dOff, out, o);
             }
             default -> {
-                if (spread) Q8x8.gemvSpread(w, off, blocks, qv8, qd, 0, out, o);
+                if (type == GgmlType.Q8_0 && Q8x8.Q8_AMX) Q8x8.gemvAmx(w, off, blocks, qi, qiOff, qd, dOff, out, o);
+                else if (spread) Q8x8.gemvSpread(w, off, blocks, qv8, qd, 0, out, o);
                 else Q8x8.gemv(w, off, blocks, qi, qiOff, qd, dOff, out, o);
             }
         }

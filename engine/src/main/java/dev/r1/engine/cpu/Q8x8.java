@@ -554,6 +554,125 @@ public final class Q8x8 {
     }
 
     /**
+     * Q8_0 in ggml's AMX order, as {@link #Q41_AMX} for Q4_1: llama.cpp's {@code sapphirerapids} library adds a block's 32
+     * products as one exact integer per row (VNNI for one token, AMX tiles for prompts) and {@code acc = fma(sum,
+     * d_w·d_a, acc)} block after block. {@link #gemvAmx}, {@link #gemvAmx4}; Q5_0, which shares this layout, stays in
+     * ggml's vec_dot order (no AMX kernel of ggml's takes it). {@code -Dr1.cpu.q8amx=true|false} overrides the machine's pick.
+     */
+    public static final boolean Q8_AMX = Boolean.parseBoolean(System.getProperty("r1.cpu.q8amx", String.valueOf(GgmlVariant.AMX)));
+
+    /**
+     * {@link #gemv} (Q8_0's layout, its activation pairs {@code qi}) in ggml's AMX order ({@link #Q8_AMX}): per two pairs
+     * one 16-bit vector of two products a half (|each half| <= 2·128·127 < 2^15), its halves widened and added into the
+     * block's exact sum per row, then one fma.
+     */
+    static void gemvAmx(MemorySegment w, long off, int blocks, int[] qi, int qiOff, float[] d, int dOff, float[] out, int o) {
+        IntVector C13 = IntVector.broadcast(I32, 13), C16 = IntVector.broadcast(I32, 16), HMASK = IntVector.broadcast(I32, 0x8FFFFFFF);
+        FloatVector HSCALE = FloatVector.broadcast(F32, 0x1p112f), acc = FloatVector.zero(F32);
+        IntVector v, h, sum;
+        for (int b = 0; b < blocks; b++) {
+            long bo = off + (long) b * (R * (2 + QK));
+            int qb = qiOff + b * (QK / 2);
+            v = (IntVector) ((ShortVector) ByteVector.fromMemorySegment(B8, w, bo + 2L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, (ShortVector) IntVector.broadcast(I32, qi[qb + 0]).reinterpretShape(S16, 0))
+                    .lanewise(VectorOperators.ADD, ((ShortVector) ByteVector.fromMemorySegment(B8, w, bo + 4L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, (ShortVector) IntVector.broadcast(I32, qi[qb + 1]).reinterpretShape(S16, 0))).reinterpretShape(I32, 0);
+            sum = v.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.ASHR, C16));
+            v = (IntVector) ((ShortVector) ByteVector.fromMemorySegment(B8, w, bo + 6L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, (ShortVector) IntVector.broadcast(I32, qi[qb + 2]).reinterpretShape(S16, 0))
+                    .lanewise(VectorOperators.ADD, ((ShortVector) ByteVector.fromMemorySegment(B8, w, bo + 8L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, (ShortVector) IntVector.broadcast(I32, qi[qb + 3]).reinterpretShape(S16, 0))).reinterpretShape(I32, 0);
+            sum = sum.lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.ASHR, C16)));
+            v = (IntVector) ((ShortVector) ByteVector.fromMemorySegment(B8, w, bo + 10L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, (ShortVector) IntVector.broadcast(I32, qi[qb + 4]).reinterpretShape(S16, 0))
+                    .lanewise(VectorOperators.ADD, ((ShortVector) ByteVector.fromMemorySegment(B8, w, bo + 12L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, (ShortVector) IntVector.broadcast(I32, qi[qb + 5]).reinterpretShape(S16, 0))).reinterpretShape(I32, 0);
+            sum = sum.lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.ASHR, C16)));
+            v = (IntVector) ((ShortVector) ByteVector.fromMemorySegment(B8, w, bo + 14L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, (ShortVector) IntVector.broadcast(I32, qi[qb + 6]).reinterpretShape(S16, 0))
+                    .lanewise(VectorOperators.ADD, ((ShortVector) ByteVector.fromMemorySegment(B8, w, bo + 16L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, (ShortVector) IntVector.broadcast(I32, qi[qb + 7]).reinterpretShape(S16, 0))).reinterpretShape(I32, 0);
+            sum = sum.lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.ASHR, C16)));
+            v = (IntVector) ((ShortVector) ByteVector.fromMemorySegment(B8, w, bo + 18L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, (ShortVector) IntVector.broadcast(I32, qi[qb + 8]).reinterpretShape(S16, 0))
+                    .lanewise(VectorOperators.ADD, ((ShortVector) ByteVector.fromMemorySegment(B8, w, bo + 20L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, (ShortVector) IntVector.broadcast(I32, qi[qb + 9]).reinterpretShape(S16, 0))).reinterpretShape(I32, 0);
+            sum = sum.lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.ASHR, C16)));
+            v = (IntVector) ((ShortVector) ByteVector.fromMemorySegment(B8, w, bo + 22L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, (ShortVector) IntVector.broadcast(I32, qi[qb + 10]).reinterpretShape(S16, 0))
+                    .lanewise(VectorOperators.ADD, ((ShortVector) ByteVector.fromMemorySegment(B8, w, bo + 24L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, (ShortVector) IntVector.broadcast(I32, qi[qb + 11]).reinterpretShape(S16, 0))).reinterpretShape(I32, 0);
+            sum = sum.lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.ASHR, C16)));
+            v = (IntVector) ((ShortVector) ByteVector.fromMemorySegment(B8, w, bo + 26L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, (ShortVector) IntVector.broadcast(I32, qi[qb + 12]).reinterpretShape(S16, 0))
+                    .lanewise(VectorOperators.ADD, ((ShortVector) ByteVector.fromMemorySegment(B8, w, bo + 28L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, (ShortVector) IntVector.broadcast(I32, qi[qb + 13]).reinterpretShape(S16, 0))).reinterpretShape(I32, 0);
+            sum = sum.lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.ASHR, C16)));
+            v = (IntVector) ((ShortVector) ByteVector.fromMemorySegment(B8, w, bo + 30L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, (ShortVector) IntVector.broadcast(I32, qi[qb + 14]).reinterpretShape(S16, 0))
+                    .lanewise(VectorOperators.ADD, ((ShortVector) ByteVector.fromMemorySegment(B8, w, bo + 32L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, (ShortVector) IntVector.broadcast(I32, qi[qb + 15]).reinterpretShape(S16, 0))).reinterpretShape(I32, 0);
+            sum = sum.lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.ASHR, C16)));
+            h = (IntVector) ShortVector.fromMemorySegment(S16, w, bo, LE).convertShape(VectorOperators.S2I, I32, 0);
+            acc = ((FloatVector) sum.convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.FMA, ((FloatVector) h.lanewise(VectorOperators.LSHL, C13)
+                    .lanewise(VectorOperators.AND, HMASK).reinterpretShape(F32, 0)).lanewise(VectorOperators.MUL, HSCALE).lanewise(VectorOperators.MUL, FloatVector.broadcast(F32, d[dOff + b])), acc);
+        }
+        acc.intoArray(out, o);
+    }
+
+    /**
+     * Four groups of {@link #gemvAmx}, {@code stride} bytes apart, against one token (from 0), each activation broadcast
+     * shared by the four, as {@link #gemvMinNibblesAmx4}; group c's rows to {@code out[o + c·ostride ..]}.
+     */
+    static void gemvAmx4(MemorySegment w, long off, long stride, int blocks, int[] qi, float[] d, int[] sc, float[] out, int o, int ostride) {
+        IntVector C13 = IntVector.broadcast(I32, 13), C16 = IntVector.broadcast(I32, 16), HMASK = IntVector.broadcast(I32, 0x8FFFFFFF);
+        FloatVector HSCALE = FloatVector.broadcast(F32, 0x1p112f);
+        FloatVector acc0 = FloatVector.zero(F32), acc1 = acc0, acc2 = acc0, acc3 = acc0;
+        IntVector v, h;
+        ShortVector a0, a1;
+        for (int b = 0; b < blocks; b++) {
+            long bo = off + (long) b * (R * (2 + QK));
+            int qb = b * (QK / 2);
+            // the block's eight pairs of pairs: the first written out, the rest in a loop whose four sums live in sc, not
+            // in vectors carried around it. Written out whole, C1 ran out of virtual registers on this method ("COMPILE
+            // SKIPPED", and it stayed boxed in C1's code); with the sums carried as vectors, C2 boxed them in about one
+            // process of four (ForwardAllocationTest, 725 KB a decode step).
+            a0 = (ShortVector) IntVector.broadcast(I32, qi[qb]).reinterpretShape(S16, 0);
+            a1 = (ShortVector) IntVector.broadcast(I32, qi[qb + 1]).reinterpretShape(S16, 0);
+            v = (IntVector) ((ShortVector) ByteVector.fromMemorySegment(B8, w, bo + 2L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, a0)
+                    .lanewise(VectorOperators.ADD, ((ShortVector) ByteVector.fromMemorySegment(B8, w, bo + 2L * R + 2L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, a1)).reinterpretShape(I32, 0);
+            v.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.ASHR, C16)).intoArray(sc, 0 * R);
+            v = (IntVector) ((ShortVector) ByteVector.fromMemorySegment(B8, w, bo + stride + 2L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, a0)
+                    .lanewise(VectorOperators.ADD, ((ShortVector) ByteVector.fromMemorySegment(B8, w, bo + stride + 2L * R + 2L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, a1)).reinterpretShape(I32, 0);
+            v.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.ASHR, C16)).intoArray(sc, 1 * R);
+            v = (IntVector) ((ShortVector) ByteVector.fromMemorySegment(B8, w, bo + 2 * stride + 2L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, a0)
+                    .lanewise(VectorOperators.ADD, ((ShortVector) ByteVector.fromMemorySegment(B8, w, bo + 2 * stride + 2L * R + 2L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, a1)).reinterpretShape(I32, 0);
+            v.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.ASHR, C16)).intoArray(sc, 2 * R);
+            v = (IntVector) ((ShortVector) ByteVector.fromMemorySegment(B8, w, bo + 3 * stride + 2L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, a0)
+                    .lanewise(VectorOperators.ADD, ((ShortVector) ByteVector.fromMemorySegment(B8, w, bo + 3 * stride + 2L * R + 2L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, a1)).reinterpretShape(I32, 0);
+            v.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.ASHR, C16)).intoArray(sc, 3 * R);
+            for (int k = 2; k < QK / 2; k += 2) {
+                long po = 2L * R * (k + 1);
+                a0 = (ShortVector) IntVector.broadcast(I32, qi[qb + k]).reinterpretShape(S16, 0);
+                a1 = (ShortVector) IntVector.broadcast(I32, qi[qb + k + 1]).reinterpretShape(S16, 0);
+                v = (IntVector) ((ShortVector) ByteVector.fromMemorySegment(B8, w, bo + po, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, a0)
+                        .lanewise(VectorOperators.ADD, ((ShortVector) ByteVector.fromMemorySegment(B8, w, bo + po + 2L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, a1)).reinterpretShape(I32, 0);
+                IntVector.fromArray(I32, sc, 0 * R).lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.ASHR, C16))).intoArray(sc, 0 * R);
+                v = (IntVector) ((ShortVector) ByteVector.fromMemorySegment(B8, w, bo + stride + po, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, a0)
+                        .lanewise(VectorOperators.ADD, ((ShortVector) ByteVector.fromMemorySegment(B8, w, bo + stride + po + 2L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, a1)).reinterpretShape(I32, 0);
+                IntVector.fromArray(I32, sc, 1 * R).lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.ASHR, C16))).intoArray(sc, 1 * R);
+                v = (IntVector) ((ShortVector) ByteVector.fromMemorySegment(B8, w, bo + 2 * stride + po, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, a0)
+                        .lanewise(VectorOperators.ADD, ((ShortVector) ByteVector.fromMemorySegment(B8, w, bo + 2 * stride + po + 2L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, a1)).reinterpretShape(I32, 0);
+                IntVector.fromArray(I32, sc, 2 * R).lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.ASHR, C16))).intoArray(sc, 2 * R);
+                v = (IntVector) ((ShortVector) ByteVector.fromMemorySegment(B8, w, bo + 3 * stride + po, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, a0)
+                        .lanewise(VectorOperators.ADD, ((ShortVector) ByteVector.fromMemorySegment(B8, w, bo + 3 * stride + po + 2L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, a1)).reinterpretShape(I32, 0);
+                IntVector.fromArray(I32, sc, 3 * R).lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.ASHR, C16))).intoArray(sc, 3 * R);
+            }
+            FloatVector dA = FloatVector.broadcast(F32, d[b]);
+            h = (IntVector) ShortVector.fromMemorySegment(S16, w, bo, LE).convertShape(VectorOperators.S2I, I32, 0);
+            acc0 = ((FloatVector) IntVector.fromArray(I32, sc, 0 * R).convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.FMA, ((FloatVector) h.lanewise(VectorOperators.LSHL, C13)
+                    .lanewise(VectorOperators.AND, HMASK).reinterpretShape(F32, 0)).lanewise(VectorOperators.MUL, HSCALE).lanewise(VectorOperators.MUL, dA), acc0);
+            h = (IntVector) ShortVector.fromMemorySegment(S16, w, bo + stride, LE).convertShape(VectorOperators.S2I, I32, 0);
+            acc1 = ((FloatVector) IntVector.fromArray(I32, sc, 1 * R).convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.FMA, ((FloatVector) h.lanewise(VectorOperators.LSHL, C13)
+                    .lanewise(VectorOperators.AND, HMASK).reinterpretShape(F32, 0)).lanewise(VectorOperators.MUL, HSCALE).lanewise(VectorOperators.MUL, dA), acc1);
+            h = (IntVector) ShortVector.fromMemorySegment(S16, w, bo + 2 * stride, LE).convertShape(VectorOperators.S2I, I32, 0);
+            acc2 = ((FloatVector) IntVector.fromArray(I32, sc, 2 * R).convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.FMA, ((FloatVector) h.lanewise(VectorOperators.LSHL, C13)
+                    .lanewise(VectorOperators.AND, HMASK).reinterpretShape(F32, 0)).lanewise(VectorOperators.MUL, HSCALE).lanewise(VectorOperators.MUL, dA), acc2);
+            h = (IntVector) ShortVector.fromMemorySegment(S16, w, bo + 3 * stride, LE).convertShape(VectorOperators.S2I, I32, 0);
+            acc3 = ((FloatVector) IntVector.fromArray(I32, sc, 3 * R).convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.FMA, ((FloatVector) h.lanewise(VectorOperators.LSHL, C13)
+                    .lanewise(VectorOperators.AND, HMASK).reinterpretShape(F32, 0)).lanewise(VectorOperators.MUL, HSCALE).lanewise(VectorOperators.MUL, dA), acc3);
+        }
+        acc0.intoArray(out, o);
+        acc1.intoArray(out, o + ostride);
+        acc2.intoArray(out, o + 2 * ostride);
+        acc3.intoArray(out, o + 3 * ostride);
+    }
+
+    /**
      * Q4_1 in ggml's AMX order ({@link GgmlVariant}): llama.cpp's {@code sapphirerapids} library multiplies Q4_1 by
      * AVX512-VNNI for one token and by AMX tiles for prompts, both as one exact integer per block and row, {@code
      * acc = fma((float) Σ q_w·q_a, d_w·d_a, acc)} then {@code acc = fma(m_w, s_a, acc)}, block after block, one float

@@ -42,13 +42,14 @@ class KernelsReachC2Test {
     }
 
     /**
-     * The kernels of ggml's AMX order ({@link Q8x8#Q41_AMX}: AMX machines take it, and CI pins another library), the
-     * Q4_1 case alone: the four-group one-token kernel is the largest of its family.
+     * The kernels of ggml's AMX order ({@link Q8x8#Q41_AMX}, {@link Q8x8#Q8_AMX}: AMX machines take it, and CI pins another
+     * library), the Q4_1 and Q8_0 cases alone: their four-group one-token kernels are the largest of their families
+     * (Q8_0's, written out, made C1 run out of virtual registers).
      */
     @Test
     void ggmlAmxOrderKernelsReachC2() throws Exception {
         org.junit.jupiter.api.Assumptions.assumeTrue(Q8x8.Q41_NIBBLES, "Q4_1 is not kept in 4 bits at this width");
-        check(List.of("-XX:+PrintCompilation", "-Dr1.cpu.q41amx=true"), "Q4_1");
+        check(List.of("-XX:+PrintCompilation", "-Dr1.cpu.q41amx=true", "-Dr1.cpu.q8amx=true"), "Q4_1", "Q8_0");
     }
 
     /**
@@ -139,7 +140,8 @@ class KernelsReachC2Test {
             case Q5_K_X8 -> n == 1 ? List.of("Q5Kx8::half2", "Q5Kx8::mins2") : List.of("Q5Kx8::half");
             case Q6_K_X8 -> n == 1 ? List.of("Q6Kx8::gemv2") : List.of("Q6Kx8::gemm2", "Q6Kx8::gemv");
             // one token at 256 bits: its pairs spread (Q8x8.SPREAD_ONE, SPREAD41)
-            case Q8_0_X8 -> List.of(n == 1 && Q8x8.SPREAD_ONE ? "Q8x8::gemvSpread" : "Q8x8::gemv");
+            case Q8_0_X8 -> Q8x8.Q8_AMX ? List.of(n == 1 ? "Q8x8::gemvAmx4" : "Q8x8::gemvAmx") // this test's Q8_0_X8 is Q8_0's
+                    : List.of(n == 1 && Q8x8.SPREAD_ONE ? "Q8x8::gemvSpread" : "Q8x8::gemv");
             case Q8_1_X8 -> List.of(n == 1 && Q8x8.SPREAD_ONE ? "Q8x8::gemvMinSpread" : "Q8x8::gemvMin");
             // ggml's AMX order (Q8x8.Q41_AMX): one token four groups a call (the share's four of this test's one worker)
             case Q4_1_X4 -> Q8x8.Q41_AMX ? List.of(n == 1 ? "Q8x8::gemvMinNibblesAmx4" : "Q8x8::gemvMinNibblesAmx")

@@ -500,6 +500,41 @@ class MatmulTest {
         return out;
     }
 
+    /**
+     * Q8_0 in ggml's AMX order ({@code tinygemm_kernel_vnni} for one token, {@code acc_C} after the AMX tiles for prompts):
+     * per row and block the exact integer {@code Σ q_w·q_a}, {@code acc = fma(sum, d_w·d_a, acc)}.
+     */
+    static float[] q8AmxOrder(MemorySegment data, int rows, int cols, float[] x, int n) {
+        int blocks = cols / 32;
+        short[] q = new short[cols];
+        float[] d = new float[blocks], s = new float[blocks], out = new float[n * rows];
+        byte[] blk = new byte[34];
+        for (int t = 0; t < n; t++) {
+            LegacyQuants.quantizeQ8_1(x, t * cols, cols, q, 0, d, s, 0); // Q8_0's quants and scales
+            for (int row = 0; row < rows; row++) {
+                float acc = 0;
+                for (int b = 0; b < blocks; b++) {
+                    MemorySegment.copy(data, java.lang.foreign.ValueLayout.JAVA_BYTE, ((long) row * blocks + b) * 34, blk, 0, 34);
+                    int sum = 0;
+                    for (int j = 0; j < 32; j++) sum += blk[2 + j] * q[b * 32 + j];
+                    acc = Math.fma((float) sum, Float.float16ToFloat((short) ((blk[0] & 0xFF) | blk[1] << 8)) * d[b], acc);
+                }
+                out[t * rows + row] = acc;
+            }
+        }
+        return out;
+    }
+
+    /** Q8_0's file bytes at their extreme (every value -128, activations +-127): the AMX kernels' 16-bit pairs at their limit. */
+    private static MemorySegment extremeQ8(long bytes) {
+        MemorySegment m = java.lang.foreign.Arena.ofAuto().allocate(bytes);
+        for (long b = 0; b < bytes; b += 34) {
+            m.set(QuantLayouts.I16, b, Float.floatToFloat16(b % 3 == 0 ? -0.01f : 0.02f));
+            for (int i = 2; i < 34; i++) m.set(java.lang.foreign.ValueLayout.JAVA_BYTE, b + i, (byte) 0x80);
+        }
+        return m;
+    }
+
     /** A Q4_1 matrix's file bytes at every nibble's and activation's extreme: the AMX kernels' 16-bit sums at their limit. */
     private static MemorySegment extremeQ41(long bytes) {
         MemorySegment m = java.lang.foreign.Arena.ofAuto().allocate(bytes);
@@ -546,26 +581,63 @@ class MatmulTest {
     }
 
     /**
-     * Where the engine runs Q4_1 in ggml's AMX order ({@link Q8x8#Q41_AMX}: AMX machines, and {@link Q4x8WidthsTest}'s
-     * forks at every width), whole multiplies give {@link #q41AmxOrder}'s floats bit for bit: decoding's four groups a
+     * {@link Q8x8#gemvAmx} and {@link Q8x8#gemvAmx4} (Q8_0 in ggml's AMX order) called directly on the repacked layout,
+     * as {@link #q41AmxKernelsAreGgmlsAmxOrder}: {@link #q8AmxOrder}'s floats bit for bit.
+     */
+    @org.junit.jupiter.api.Test
+    void q8AmxKernelsAreGgmlsAmxOrder() {
+        int R = Q8x8.R, groups = 9, rows = groups * R, cols = 192, blocks = cols / 32;
+        org.junit.jupiter.api.Assumptions.assumeTrue(Q8x8.fits(rows, cols), "Q8_0 is not repacked at " + VectorWidths.describe());
+        Case c = random(GgmlType.Q8_0, rows, cols, 85);
+        SplittableRandom r = new SplittableRandom(86);
+        for (MemorySegment data : new MemorySegment[] {c.w.data(), extremeQ8(c.w.data().byteSize())}) {
+            boolean extreme = data != c.w.data();
+            MemorySegment packed = Q8x8.repack(data, GgmlType.Q8_0, rows, cols, java.lang.foreign.Arena.ofAuto(), POOL);
+            float[] x = activations(cols, extreme, r), want = q8AmxOrder(data, rows, cols, x, 1);
+            short[] q = new short[cols];
+            float[] d = new float[blocks], s = new float[blocks];
+            LegacyQuants.quantizeQ8_1(x, 0, cols, q, 0, d, s, 0);
+            int[] qi = new int[cols / 2], s8 = new int[blocks];
+            Q4x8.pack(q, 0, cols, qi, 0, s8, 0);
+            long groupBytes = (long) blocks * Q8x8.block(GgmlType.Q8_0);
+            float[] one = new float[rows], four = new float[rows];
+            for (int g = 0; g < groups; g++) Q8x8.gemvAmx(packed, g * groupBytes, blocks, qi, 0, d, 0, one, g * R);
+            for (int g = 0; g < 2; g++) Q8x8.gemvAmx4(packed, g * groupBytes, 2 * groupBytes, blocks, qi, d, new int[4 * R], four, g * R, 2 * R);
+            Q8x8.gemvAmx(packed, 8 * groupBytes, blocks, qi, 0, d, 0, four, 8 * R);
+            for (int row = 0; row < rows; row++) {
+                String at = (extreme ? "extreme" : "random") + " row " + row;
+                assertEquals(Float.floatToRawIntBits(want[row]), Float.floatToRawIntBits(one[row]), "one group, " + at + ": " + want[row] + " vs " + one[row]);
+                assertEquals(Float.floatToRawIntBits(want[row]), Float.floatToRawIntBits(four[row]), "four groups, " + at + ": " + want[row] + " vs " + four[row]);
+            }
+        }
+    }
+
+    /**
+     * Where the engine runs Q4_1 and Q8_0 in ggml's AMX order ({@link Q8x8#Q41_AMX}, {@link Q8x8#Q8_AMX}: AMX machines, and
+     * {@link Q4x8WidthsTest}'s forks at every width), whole multiplies give {@link #q41AmxOrder}'s and {@link #q8AmxOrder}'s floats bit for bit: decoding's four groups a
      * quarter of each share apart and the groups left over, a second matrix in the same multiply (fours that would span
      * two matrices go one group at a time), prompts' tokens one group at a time, and the 16-bit sums' limit.
      */
-    @org.junit.jupiter.api.Test
-    void q41AmxOrderThroughMatmul() {
-        org.junit.jupiter.api.Assumptions.assumeTrue(Q8x8.Q41_AMX, "this JVM runs Q4_1 in ggml's vec_dot order (-Dr1.cpu.q41amx=true: the AMX one)");
+    @ParameterizedTest
+    @EnumSource(value = GgmlType.class, names = {"Q4_1", "Q8_0"})
+    void amxOrderThroughMatmul(GgmlType type) {
+        boolean q41 = type == GgmlType.Q4_1;
+        org.junit.jupiter.api.Assumptions.assumeTrue(q41 ? Q8x8.Q41_AMX : Q8x8.Q8_AMX,
+                "this JVM runs " + type + " in ggml's vec_dot order (-Dr1.cpu.q41amx=true, -Dr1.cpu.q8amx=true: the AMX one)");
         int R = Q8x8.R, cols = 160, rowsA = 37 * R, rowsB = 6 * R; // 37 groups over 3 workers: 12, 12, 13 (fours, and one left)
-        Case a = random(GgmlType.Q4_1, rowsA, cols, 91), b = random(GgmlType.Q4_1, rowsB, cols, 92);
+        Case a = random(type, rowsA, cols, 91), b = random(type, rowsB, cols, 92);
         Matmul mm = new Matmul(POOL);
         SplittableRandom r = new SplittableRandom(93);
         for (boolean extreme : new boolean[] {false, true}) {
-            MemorySegment da = extreme ? extremeQ41(a.w.data().byteSize()) : a.w.data(), db = extreme ? extremeQ41(b.w.data().byteSize()) : b.w.data();
-            WeightMatrix wa = new WeightMatrix("a", GgmlType.Q4_1, rowsA, cols, da, Q8x8.repack(da, GgmlType.Q4_1, rowsA, cols, java.lang.foreign.Arena.ofAuto(), POOL));
-            WeightMatrix wb = new WeightMatrix("b", GgmlType.Q4_1, rowsB, cols, db, Q8x8.repack(db, GgmlType.Q4_1, rowsB, cols, java.lang.foreign.Arena.ofAuto(), POOL));
-            assertEquals(WeightMatrix.Kernel.Q4_1_X4, wa.kernel());
+            MemorySegment da = !extreme ? a.w.data() : q41 ? extremeQ41(a.w.data().byteSize()) : extremeQ8(a.w.data().byteSize());
+            MemorySegment db = !extreme ? b.w.data() : q41 ? extremeQ41(b.w.data().byteSize()) : extremeQ8(b.w.data().byteSize());
+            WeightMatrix wa = new WeightMatrix("a", type, rowsA, cols, da, Q8x8.repack(da, type, rowsA, cols, java.lang.foreign.Arena.ofAuto(), POOL));
+            WeightMatrix wb = new WeightMatrix("b", type, rowsB, cols, db, Q8x8.repack(db, type, rowsB, cols, java.lang.foreign.Arena.ofAuto(), POOL));
+            assertEquals(q41 ? WeightMatrix.Kernel.Q4_1_X4 : WeightMatrix.Kernel.Q8_0_X8, wa.kernel());
             for (int n : new int[] {1, 2, 5}) {
                 float[] x = activations(n * cols, extreme, r);
-                float[] wantA = q41AmxOrder(da, rowsA, cols, x, n), wantB = q41AmxOrder(db, rowsB, cols, x, n);
+                float[] wantA = q41 ? q41AmxOrder(da, rowsA, cols, x, n) : q8AmxOrder(da, rowsA, cols, x, n);
+                float[] wantB = q41 ? q41AmxOrder(db, rowsB, cols, x, n) : q8AmxOrder(db, rowsB, cols, x, n);
                 float[] alone = new float[n * rowsA], outA = new float[n * rowsA], outB = new float[n * rowsB];
                 mm.multiply(x, n, wa, alone);
                 mm.multiply(x, n, new WeightMatrix[] {wa, wb}, new float[][] {outA, outB}, false);
@@ -646,8 +718,8 @@ class MatmulTest {
                             if (head == 4) summs = Math.fma(Float.float16ToFloat((short) ((blk[2] & 0xFF) | blk[3] << 8)), s[b], summs);
                             if (head == 4) amx = Math.fma(Float.float16ToFloat((short) ((blk[2] & 0xFF) | blk[3] << 8)), s[b], Math.fma((float) all, scale, amx));
                         }
-                        boolean amxOrder = type == GgmlType.Q4_1 && Q8x8.Q41_AMX;
-                        float want = type == GgmlType.IQ4_NL ? acc : amxOrder ? amx
+                        boolean amxOrder = type == GgmlType.Q4_1 && Q8x8.Q41_AMX || type == GgmlType.Q8_0 && Q8x8.Q8_AMX;
+                        float want = type == GgmlType.IQ4_NL || type == GgmlType.Q8_0 && amxOrder ? acc : amxOrder ? amx
                                 : ((lane[0] + lane[4]) + (lane[2] + lane[6])) + ((lane[1] + lane[5]) + (lane[3] + lane[7])) + summs;
                         int k = t * rows + row;
                         String at = (data == extreme ? "extreme" : "random") + " n=" + n + " token " + t + " row " + row;

@@ -32,29 +32,33 @@ class Q4x8WidthsTest {
     }
 
     /**
-     * Q4_1 in ggml's AMX order ({@link Q8x8#Q41_AMX}, what AMX machines run, and no CI machine need have) through whole
-     * multiplies at 256 and 512 bits: {@link MatmulTest}'s Q4_1 cases in a JVM told to take that order.
+     * Q4_1 and Q8_0 in ggml's AMX order ({@link Q8x8#Q41_AMX}, {@link Q8x8#Q8_AMX}: what AMX machines run, and no CI
+     * machine need have) through whole multiplies at 256 and 512 bits: {@link MatmulTest}'s cases in a JVM told to take that order.
      */
     @ParameterizedTest(name = "{0} bits")
     @CsvSource({"256", "512"})
-    void q41AmxOrderAtEveryWidth(int bits) throws Exception {
+    void amxOrderAtEveryWidth(int bits) throws Exception {
         int hw = VectorShape.preferredShape().vectorBitSize();
         org.junit.jupiter.api.Assumptions.assumeTrue(bits <= hw, bits + " bits: this machine's vectors are " + hw);
-        ForkedJvm.Result run = ForkedJvm.run(Q4x8WidthsTest.class, List.of("-Dr1.cpu.repackBits=" + bits, "-Dr1.cpu.q41amx=true"), "q41amx");
+        ForkedJvm.Result run = ForkedJvm.run(Q4x8WidthsTest.class, List.of("-Dr1.cpu.repackBits=" + bits, "-Dr1.cpu.q41amx=true", "-Dr1.cpu.q8amx=true"), "amx");
         String out = run.text();
         assertEquals(0, run.exit(), out);
-        assertTrue(out.contains("R=" + bits / 32 + " q41amx=true ok"), out);
+        assertTrue(out.contains("R=" + bits / 32 + " q41amx=true q8amx=true ok"), out);
     }
 
     /** The forked JVM: the cases, then the configuration they ran at. */
     public static void main(String[] args) {
-        if (args.length > 0 && args[0].equals("q41amx")) {
+        if (args.length > 0 && args[0].equals("amx")) {
             try {
                 MatmulTest t = new MatmulTest();
                 t.q41AmxKernelsAreGgmlsAmxOrder();
-                t.q41AmxOrderThroughMatmul();
-                t.repackedByteTypesAreGgmlsFloatOrder(dev.r1.models.tensor.GgmlType.Q4_1);
-                System.out.println("R=" + Q8x8.R + " q41amx=" + Q8x8.Q41_AMX + " ok");
+                t.q8AmxKernelsAreGgmlsAmxOrder();
+                t.amxOrderThroughMatmul(dev.r1.models.tensor.GgmlType.Q4_1);
+                t.amxOrderThroughMatmul(dev.r1.models.tensor.GgmlType.Q8_0);
+                // Q4_1 and Q8_0 in the AMX order, Q5_0 (Q8_0's layout) and Q5_1 still in vec_dot's
+                for (var type : new dev.r1.models.tensor.GgmlType[] {dev.r1.models.tensor.GgmlType.Q4_1, dev.r1.models.tensor.GgmlType.Q8_0,
+                        dev.r1.models.tensor.GgmlType.Q5_0, dev.r1.models.tensor.GgmlType.Q5_1}) t.repackedByteTypesAreGgmlsFloatOrder(type);
+                System.out.println("R=" + Q8x8.R + " q41amx=" + Q8x8.Q41_AMX + " q8amx=" + Q8x8.Q8_AMX + " ok");
             } catch (Throwable e) {
                 e.printStackTrace(System.out);
                 System.exit(1);
