@@ -547,65 +547,45 @@ class MatmulTest {
     }
 
     /**
-     * The Q4_1 kernels in ggml's AMX order ({@link Q8x8#gemvMinNibblesAmx}, and four groups a stride apart: {@link
-     * Q8x8#gemvMinNibblesAmx4}) called directly on the repacked layout, at this JVM's width whichever order the engine
-     * runs here: {@link #q41AmxOrder}'s floats bit for bit, random rows and rows at the 16-bit sums' limit.
+     * The kernels in ggml's AMX order called directly on the repacked layout, at this JVM's width whichever order the
+     * engine runs here: Q4_1's ({@link Q8x8#gemvMinNibblesAmx}, and four groups a stride apart, {@link
+     * Q8x8#gemvMinNibblesAmx4}) against {@link #q41AmxOrder}, Q8_0's ({@link Q8x8#gemvAmx}, {@link Q8x8#gemvAmx4}) against
+     * {@link #q8AmxOrder}, bit for bit, random rows and rows at the 16-bit sums' limit.
      */
-    @org.junit.jupiter.api.Test
-    void q41AmxKernelsAreGgmlsAmxOrder() {
-        org.junit.jupiter.api.Assumptions.assumeTrue(Q8x8.Q41_NIBBLES, "Q4_1 is not kept in 4 bits at " + VectorWidths.describe());
+    @ParameterizedTest
+    @EnumSource(value = GgmlType.class, names = {"Q4_1", "Q8_0"})
+    void amxKernelsAreGgmlsAmxOrder(GgmlType type) {
+        boolean q41 = type == GgmlType.Q4_1;
         int R = Q8x8.R, groups = 9, rows = groups * R, cols = 192, blocks = cols / 32;
-        Case c = random(GgmlType.Q4_1, rows, cols, 81);
+        org.junit.jupiter.api.Assumptions.assumeTrue(q41 ? Q8x8.Q41_NIBBLES : Q8x8.fits(rows, cols), type + " has no such layout at " + VectorWidths.describe());
+        Case c = random(type, rows, cols, q41 ? 81 : 85);
         SplittableRandom r = new SplittableRandom(82);
-        for (MemorySegment data : new MemorySegment[] {c.w.data(), extremeQ41(c.w.data().byteSize())}) {
-            boolean extreme = data != c.w.data();
-            MemorySegment packed = Q8x8.repack(data, GgmlType.Q4_1, rows, cols, java.lang.foreign.Arena.ofAuto(), POOL);
-            float[] x = activations(cols, extreme, r), want = q41AmxOrder(data, rows, cols, x, 1);
+        MemorySegment extremes = q41 ? extremeQ41(c.w.data().byteSize()) : extremeQ8(c.w.data().byteSize());
+        for (MemorySegment data : new MemorySegment[] {c.w.data(), extremes}) {
+            boolean extreme = data == extremes;
+            MemorySegment packed = Q8x8.repack(data, type, rows, cols, java.lang.foreign.Arena.ofAuto(), POOL);
+            float[] x = activations(cols, extreme, r), want = q41 ? q41AmxOrder(data, rows, cols, x, 1) : q8AmxOrder(data, rows, cols, x, 1);
             short[] q = new short[cols];
             float[] d = new float[blocks], s = new float[blocks];
             LegacyQuants.quantizeQ8_1(x, 0, cols, q, 0, d, s, 0);
-            int[] qa = new int[cols / 2];
-            Q8x8.pairs41(q, 0, cols, qa, 0);
-            long groupBytes = (long) blocks * Q8x8.Q41_BLOCK;
+            int[] pairs = new int[cols / 2]; // Q4_1's pairs41, Q8_0's Q4x8 pairs
+            if (q41) Q8x8.pairs41(q, 0, cols, pairs, 0);
+            else Q4x8.pack(q, 0, cols, pairs, 0, new int[blocks], 0);
+            long groupBytes = (long) blocks * Q8x8.block(type);
             float[] one = new float[rows], four = new float[rows];
-            for (int g = 0; g < groups; g++) Q8x8.gemvMinNibblesAmx(packed, g * groupBytes, blocks, qa, 0, d, s, 0, one, g * R);
-            // groups 0, 2, 4, 6 and 1, 3, 5, 7 (a stride of two groups), then group 8 alone
-            for (int g = 0; g < 2; g++) Q8x8.gemvMinNibblesAmx4(packed, g * groupBytes, 2 * groupBytes, blocks, qa, d, s, four, g * R, 2 * R);
-            Q8x8.gemvMinNibblesAmx(packed, 8 * groupBytes, blocks, qa, 0, d, s, 0, four, 8 * R);
-            for (int row = 0; row < rows; row++) {
-                String at = (extreme ? "extreme" : "random") + " row " + row;
-                assertEquals(Float.floatToRawIntBits(want[row]), Float.floatToRawIntBits(one[row]), "one group, " + at + ": " + want[row] + " vs " + one[row]);
-                assertEquals(Float.floatToRawIntBits(want[row]), Float.floatToRawIntBits(four[row]), "four groups, " + at + ": " + want[row] + " vs " + four[row]);
+            java.util.function.BiConsumer<Integer, float[]> alone = (g, to) -> {
+                if (q41) Q8x8.gemvMinNibblesAmx(packed, g * groupBytes, blocks, pairs, 0, d, s, 0, to, g * R);
+                else Q8x8.gemvAmx(packed, g * groupBytes, blocks, pairs, 0, d, 0, to, g * R);
+            };
+            // every group alone into one; into four groups 0, 2, 4, 6 and 1, 3, 5, 7 (a stride of two groups), and 8 alone
+            for (int g = 0; g < groups; g++) alone.accept(g, one);
+            alone.accept(8, four);
+            for (int g = 0; g < 2; g++) {
+                if (q41) Q8x8.gemvMinNibblesAmx4(packed, g * groupBytes, 2 * groupBytes, blocks, pairs, d, s, four, g * R, 2 * R);
+                else Q8x8.gemvAmx4(packed, g * groupBytes, 2 * groupBytes, blocks, pairs, d, new int[4 * R], four, g * R, 2 * R);
             }
-        }
-    }
-
-    /**
-     * {@link Q8x8#gemvAmx} and {@link Q8x8#gemvAmx4} (Q8_0 in ggml's AMX order) called directly on the repacked layout,
-     * as {@link #q41AmxKernelsAreGgmlsAmxOrder}: {@link #q8AmxOrder}'s floats bit for bit.
-     */
-    @org.junit.jupiter.api.Test
-    void q8AmxKernelsAreGgmlsAmxOrder() {
-        int R = Q8x8.R, groups = 9, rows = groups * R, cols = 192, blocks = cols / 32;
-        org.junit.jupiter.api.Assumptions.assumeTrue(Q8x8.fits(rows, cols), "Q8_0 is not repacked at " + VectorWidths.describe());
-        Case c = random(GgmlType.Q8_0, rows, cols, 85);
-        SplittableRandom r = new SplittableRandom(86);
-        for (MemorySegment data : new MemorySegment[] {c.w.data(), extremeQ8(c.w.data().byteSize())}) {
-            boolean extreme = data != c.w.data();
-            MemorySegment packed = Q8x8.repack(data, GgmlType.Q8_0, rows, cols, java.lang.foreign.Arena.ofAuto(), POOL);
-            float[] x = activations(cols, extreme, r), want = q8AmxOrder(data, rows, cols, x, 1);
-            short[] q = new short[cols];
-            float[] d = new float[blocks], s = new float[blocks];
-            LegacyQuants.quantizeQ8_1(x, 0, cols, q, 0, d, s, 0);
-            int[] qi = new int[cols / 2], s8 = new int[blocks];
-            Q4x8.pack(q, 0, cols, qi, 0, s8, 0);
-            long groupBytes = (long) blocks * Q8x8.block(GgmlType.Q8_0);
-            float[] one = new float[rows], four = new float[rows];
-            for (int g = 0; g < groups; g++) Q8x8.gemvAmx(packed, g * groupBytes, blocks, qi, 0, d, 0, one, g * R);
-            for (int g = 0; g < 2; g++) Q8x8.gemvAmx4(packed, g * groupBytes, 2 * groupBytes, blocks, qi, d, new int[4 * R], four, g * R, 2 * R);
-            Q8x8.gemvAmx(packed, 8 * groupBytes, blocks, qi, 0, d, 0, four, 8 * R);
             for (int row = 0; row < rows; row++) {
-                String at = (extreme ? "extreme" : "random") + " row " + row;
+                String at = type + " " + (extreme ? "extreme" : "random") + " row " + row;
                 assertEquals(Float.floatToRawIntBits(want[row]), Float.floatToRawIntBits(one[row]), "one group, " + at + ": " + want[row] + " vs " + one[row]);
                 assertEquals(Float.floatToRawIntBits(want[row]), Float.floatToRawIntBits(four[row]), "four groups, " + at + ": " + want[row] + " vs " + four[row]);
             }

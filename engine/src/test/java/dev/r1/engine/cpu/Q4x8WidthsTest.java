@@ -51,8 +51,8 @@ class Q4x8WidthsTest {
         if (args.length > 0 && args[0].equals("amx")) {
             try {
                 MatmulTest t = new MatmulTest();
-                t.q41AmxKernelsAreGgmlsAmxOrder();
-                t.q8AmxKernelsAreGgmlsAmxOrder();
+                t.amxKernelsAreGgmlsAmxOrder(dev.r1.models.tensor.GgmlType.Q4_1);
+                t.amxKernelsAreGgmlsAmxOrder(dev.r1.models.tensor.GgmlType.Q8_0);
                 t.amxOrderThroughMatmul(dev.r1.models.tensor.GgmlType.Q4_1);
                 t.amxOrderThroughMatmul(dev.r1.models.tensor.GgmlType.Q8_0);
                 // Q4_1 and Q8_0 in the AMX order, Q5_0 (Q8_0's layout) and Q5_1 still in vec_dot's
