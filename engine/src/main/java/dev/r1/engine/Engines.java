@@ -41,7 +41,7 @@ public final class Engines {
     /**
      * Whether llama.cpp prefills with AMX here: the CPU has AMX-INT8, so ggml loads its {@code sapphirerapids} library
      * (unless {@code R1_GGML_CPU} names another variant), whose AMX tiles multiply int8 blocks 16x16 at a time and the
-     * Vector API cannot reach.
+     * Vector API cannot reach ({@link dev.r1.engine.cpu.GgmlVariant#amx} decides it).
      */
     public static final boolean LLAMA_AMX = dev.r1.engine.cpu.GgmlVariant.AMX;
 
@@ -99,11 +99,6 @@ public final class Engines {
         if (dev.r1.engine.cpu.Q5Kx8.ENABLED && dev.r1.engine.cpu.Q5Kx8.R >= 16) set.add(dev.r1.models.tensor.GgmlType.Q5_K);
         if (amx) set.removeAll(AMX_TYPES);
         return java.util.Collections.unmodifiableSet(set);
-    }
-
-    /** {@link #LLAMA_AMX} for {@code R1_GGML_CPU=variant} (null: unset) on a CPU with these {@code /proc/cpuinfo} flags. */
-    static boolean llamaAmx(String variant, String flags) {
-        return dev.r1.engine.cpu.GgmlVariant.amx(variant, flags);
     }
 
     /**

@@ -121,13 +121,13 @@ class EnginesTest {
     @Test
     void onAnAmxMachineAutoLeavesTheTypesLlamaCppPrefillsWithAmxToIt() {
         String spr = "fpu sse avx2 avx512f avx512bw avx512_vnni avx512_bf16 amx_bf16 avx512_fp16 amx_tile amx_int8";
-        assertTrue(Engines.llamaAmx(null, spr));
-        assertTrue(Engines.llamaAmx("auto", spr));
-        assertTrue(Engines.llamaAmx(" SapphireRapids ", spr));
-        assertTrue(!Engines.llamaAmx("haswell", spr), "a variant without AMX forced: its prefill is not AMX's");
-        assertTrue(!Engines.llamaAmx(null, "fpu avx2 avx512f avx512_vnni avx512_bf16"), "Zen 4: no AMX");
-        assertTrue(!Engines.llamaAmx(null, "amx_int8x amx_tile"), "a flag is a whole word");
-        assertTrue(!Engines.llamaAmx(null, ""));
+        assertTrue(dev.r1.engine.cpu.GgmlVariant.amx(null, spr));
+        assertTrue(dev.r1.engine.cpu.GgmlVariant.amx("auto", spr));
+        assertTrue(dev.r1.engine.cpu.GgmlVariant.amx(" SapphireRapids ", spr));
+        assertTrue(!dev.r1.engine.cpu.GgmlVariant.amx("haswell", spr), "a variant without AMX forced: its prefill is not AMX's");
+        assertTrue(!dev.r1.engine.cpu.GgmlVariant.amx(null, "fpu avx2 avx512f avx512_vnni avx512_bf16"), "Zen 4: no AMX");
+        assertTrue(!dev.r1.engine.cpu.GgmlVariant.amx(null, "amx_int8x amx_tile"), "a flag is a whole word");
+        assertTrue(!dev.r1.engine.cpu.GgmlVariant.amx(null, ""));
         java.util.Set<GgmlType> amx = Engines.autoJava(true), plain = Engines.autoJava(false);
         for (GgmlType t : Engines.AMX_TYPES) assertTrue(!amx.contains(t), t.name());
         for (GgmlType t : new GgmlType[] {GgmlType.Q4_0, GgmlType.Q8_0, GgmlType.Q4_1, GgmlType.F16}) assertTrue(plain.contains(t), t.name());

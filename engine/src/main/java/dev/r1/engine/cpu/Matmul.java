@@ -262,7 +262,9 @@ public final class Matmul {
         int[] acts4 = Q4Kx8.SPREAD ? kv4 : kqi; // Q4_K's
         int[] sums = q3k ? zeroSums(blocks * 16) : kb; // repacked Q3_K: gemvGgml without Q6_K's offset
         // Q4_1 and Q8_0 in ggml's AMX order: four groups a call, a quarter of the share apart (Q8x8.gemvMinNibblesAmx4, gemvAmx4)
-        boolean amx8 = kind == WeightMatrix.Kernel.Q8_0_X8 && Q8x8.Q8_AMX && java.util.Arrays.stream(ws).allMatch(w -> w.type() == GgmlType.Q8_0);
+        boolean allQ8_0 = true; // Q8_0's layout holds Q5_0 too, which keeps vec_dot's order
+        for (WeightMatrix w : ws) allQ8_0 &= w.type() == GgmlType.Q8_0;
+        boolean amx8 = kind == WeightMatrix.Kernel.Q8_0_X8 && Q8x8.Q8_AMX && allQ8_0;
         int ways = kind == WeightMatrix.Kernel.Q4_1_X4 && Q8x8.Q41_AMX || amx8 ? 4 : 2;
         cutShares(groups, ways);
         pool.run((worker, workers) -> {

@@ -472,27 +472,28 @@ class MatmulTest {
     }
 
     /**
-     * Q4_1 in ggml's AMX order ({@link GgmlVariant}: llama.cpp's {@code sapphirerapids} library, {@code mmq.cpp}'s
-     * {@code tinygemm_kernel_vnni} and {@code acc_C}) written out in scalar code: per row and block the exact integer
-     * {@code Σ q_w·q_a}, {@code acc = fma(sum, d_w·d_a, acc)}, {@code acc = fma(m_w, s_a, acc)}; tokens {@code t} of
-     * {@code x}, rows of the file's Q4_1 bytes {@code data}.
+     * Q4_1 or Q8_0 in ggml's AMX order ({@link GgmlVariant}: llama.cpp's {@code sapphirerapids} library, {@code mmq.cpp}'s
+     * {@code tinygemm_kernel_vnni} for one token and {@code acc_C} after the AMX tiles for prompts) written out in scalar
+     * code: per row and block the exact integer {@code Σ q_w·q_a}, {@code acc = fma(sum, d_w·d_a, acc)}, and for Q4_1
+     * then {@code acc = fma(m_w, s_a, acc)}; tokens {@code t} of {@code x}, rows of the file's bytes {@code data}.
      */
-    static float[] q41AmxOrder(MemorySegment data, int rows, int cols, float[] x, int n) {
-        int blocks = cols / 32;
+    static float[] amxOrder(GgmlType type, MemorySegment data, int rows, int cols, float[] x, int n) {
+        boolean q41 = type == GgmlType.Q4_1;
+        int blocks = cols / 32, bytes = (int) type.typeSize();
         short[] q = new short[cols];
         float[] d = new float[blocks], s = new float[blocks], out = new float[n * rows];
-        byte[] blk = new byte[20];
+        byte[] blk = new byte[bytes];
         for (int t = 0; t < n; t++) {
-            LegacyQuants.quantizeQ8_1(x, t * cols, cols, q, 0, d, s, 0);
+            LegacyQuants.quantizeQ8_1(x, t * cols, cols, q, 0, d, s, 0); // Q8_0's quants and scales, and Q8_1's sums
             for (int row = 0; row < rows; row++) {
                 float acc = 0;
                 for (int b = 0; b < blocks; b++) {
-                    MemorySegment.copy(data, java.lang.foreign.ValueLayout.JAVA_BYTE, ((long) row * blocks + b) * 20, blk, 0, 20);
+                    MemorySegment.copy(data, java.lang.foreign.ValueLayout.JAVA_BYTE, ((long) row * blocks + b) * bytes, blk, 0, bytes);
                     int sum = 0;
-                    for (int j = 0; j < 16; j++) sum += (blk[4 + j] & 0xF) * q[b * 32 + j] + (blk[4 + j] >> 4 & 0xF) * q[b * 32 + j + 16];
-                    float dw = Float.float16ToFloat((short) ((blk[0] & 0xFF) | blk[1] << 8));
-                    float mw = Float.float16ToFloat((short) ((blk[2] & 0xFF) | blk[3] << 8));
-                    acc = Math.fma(mw, s[b], Math.fma((float) sum, dw * d[b], acc));
+                    if (q41) for (int j = 0; j < 16; j++) sum += (blk[4 + j] & 0xF) * q[b * 32 + j] + (blk[4 + j] >> 4 & 0xF) * q[b * 32 + j + 16];
+                    else for (int j = 0; j < 32; j++) sum += blk[2 + j] * q[b * 32 + j];
+                    acc = Math.fma((float) sum, Float.float16ToFloat((short) ((blk[0] & 0xFF) | blk[1] << 8)) * d[b], acc);
+                    if (q41) acc = Math.fma(Float.float16ToFloat((short) ((blk[2] & 0xFF) | blk[3] << 8)), s[b], acc);
                 }
                 out[t * rows + row] = acc;
             }
@@ -501,47 +502,17 @@ class MatmulTest {
     }
 
     /**
-     * Q8_0 in ggml's AMX order ({@code tinygemm_kernel_vnni} for one token, {@code acc_C} after the AMX tiles for prompts):
-     * per row and block the exact integer {@code Σ q_w·q_a}, {@code acc = fma(sum, d_w·d_a, acc)}.
+     * A Q4_1 or Q8_0 matrix's file bytes at their extreme (every nibble 15, every Q8_0 value -128; with activations +-127):
+     * the AMX kernels' 16-bit sums at their limit.
      */
-    static float[] q8AmxOrder(MemorySegment data, int rows, int cols, float[] x, int n) {
-        int blocks = cols / 32;
-        short[] q = new short[cols];
-        float[] d = new float[blocks], s = new float[blocks], out = new float[n * rows];
-        byte[] blk = new byte[34];
-        for (int t = 0; t < n; t++) {
-            LegacyQuants.quantizeQ8_1(x, t * cols, cols, q, 0, d, s, 0); // Q8_0's quants and scales
-            for (int row = 0; row < rows; row++) {
-                float acc = 0;
-                for (int b = 0; b < blocks; b++) {
-                    MemorySegment.copy(data, java.lang.foreign.ValueLayout.JAVA_BYTE, ((long) row * blocks + b) * 34, blk, 0, 34);
-                    int sum = 0;
-                    for (int j = 0; j < 32; j++) sum += blk[2 + j] * q[b * 32 + j];
-                    acc = Math.fma((float) sum, Float.float16ToFloat((short) ((blk[0] & 0xFF) | blk[1] << 8)) * d[b], acc);
-                }
-                out[t * rows + row] = acc;
-            }
-        }
-        return out;
-    }
-
-    /** Q8_0's file bytes at their extreme (every value -128, activations +-127): the AMX kernels' 16-bit pairs at their limit. */
-    private static MemorySegment extremeQ8(long bytes) {
+    private static MemorySegment extremeAmx(GgmlType type, long bytes) {
+        boolean q41 = type == GgmlType.Q4_1;
+        int size = (int) type.typeSize(), head = q41 ? 4 : 2;
         MemorySegment m = java.lang.foreign.Arena.ofAuto().allocate(bytes);
-        for (long b = 0; b < bytes; b += 34) {
+        for (long b = 0; b < bytes; b += size) {
             m.set(QuantLayouts.I16, b, Float.floatToFloat16(b % 3 == 0 ? -0.01f : 0.02f));
-            for (int i = 2; i < 34; i++) m.set(java.lang.foreign.ValueLayout.JAVA_BYTE, b + i, (byte) 0x80);
-        }
-        return m;
-    }
-
-    /** A Q4_1 matrix's file bytes at every nibble's and activation's extreme: the AMX kernels' 16-bit sums at their limit. */
-    private static MemorySegment extremeQ41(long bytes) {
-        MemorySegment m = java.lang.foreign.Arena.ofAuto().allocate(bytes);
-        for (long b = 0; b < bytes; b += 20) {
-            m.set(QuantLayouts.I16, b, Float.floatToFloat16(b % 3 == 0 ? -0.01f : 0.02f));
-            m.set(QuantLayouts.I16, b + 2, Float.floatToFloat16(b % 5 == 0 ? 0.3f : -0.1f));
-            for (int i = 4; i < 20; i++) m.set(java.lang.foreign.ValueLayout.JAVA_BYTE, b + i, (byte) 0xFF);
+            if (q41) m.set(QuantLayouts.I16, b + 2, Float.floatToFloat16(b % 5 == 0 ? 0.3f : -0.1f));
+            for (int i = head; i < size; i++) m.set(java.lang.foreign.ValueLayout.JAVA_BYTE, b + i, q41 ? (byte) 0xFF : (byte) 0x80);
         }
         return m;
     }
@@ -549,8 +520,8 @@ class MatmulTest {
     /**
      * The kernels in ggml's AMX order called directly on the repacked layout, at this JVM's width whichever order the
      * engine runs here: Q4_1's ({@link Q8x8#gemvMinNibblesAmx}, and four groups a stride apart, {@link
-     * Q8x8#gemvMinNibblesAmx4}) against {@link #q41AmxOrder}, Q8_0's ({@link Q8x8#gemvAmx}, {@link Q8x8#gemvAmx4}) against
-     * {@link #q8AmxOrder}, bit for bit, random rows and rows at the 16-bit sums' limit.
+     * Q8x8#gemvMinNibblesAmx4}) and Q8_0's ({@link Q8x8#gemvAmx}, {@link Q8x8#gemvAmx4}) against
+     * {@link #amxOrder}, bit for bit, random rows and rows at the 16-bit sums' limit.
      */
     @ParameterizedTest
     @EnumSource(value = GgmlType.class, names = {"Q4_1", "Q8_0"})
@@ -560,11 +531,11 @@ class MatmulTest {
         org.junit.jupiter.api.Assumptions.assumeTrue(q41 ? Q8x8.Q41_NIBBLES : Q8x8.fits(rows, cols), type + " has no such layout at " + VectorWidths.describe());
         Case c = random(type, rows, cols, q41 ? 81 : 85);
         SplittableRandom r = new SplittableRandom(82);
-        MemorySegment extremes = q41 ? extremeQ41(c.w.data().byteSize()) : extremeQ8(c.w.data().byteSize());
+        MemorySegment extremes = extremeAmx(type, c.w.data().byteSize());
         for (MemorySegment data : new MemorySegment[] {c.w.data(), extremes}) {
             boolean extreme = data == extremes;
             MemorySegment packed = Q8x8.repack(data, type, rows, cols, java.lang.foreign.Arena.ofAuto(), POOL);
-            float[] x = activations(cols, extreme, r), want = q41 ? q41AmxOrder(data, rows, cols, x, 1) : q8AmxOrder(data, rows, cols, x, 1);
+            float[] x = activations(cols, extreme, r), want = amxOrder(type, data, rows, cols, x, 1);
             short[] q = new short[cols];
             float[] d = new float[blocks], s = new float[blocks];
             LegacyQuants.quantizeQ8_1(x, 0, cols, q, 0, d, s, 0);
@@ -594,7 +565,7 @@ class MatmulTest {
 
     /**
      * Where the engine runs Q4_1 and Q8_0 in ggml's AMX order ({@link Q8x8#Q41_AMX}, {@link Q8x8#Q8_AMX}: AMX machines, and
-     * {@link Q4x8WidthsTest}'s forks at every width), whole multiplies give {@link #q41AmxOrder}'s and {@link #q8AmxOrder}'s floats bit for bit: decoding's four groups a
+     * {@link Q4x8WidthsTest}'s forks at every width), whole multiplies give {@link #amxOrder}'s floats bit for bit: decoding's four groups a
      * quarter of each share apart and the groups left over, a second matrix in the same multiply (fours that would span
      * two matrices go one group at a time), prompts' tokens one group at a time, and the 16-bit sums' limit.
      */
@@ -609,15 +580,14 @@ class MatmulTest {
         Matmul mm = new Matmul(POOL);
         SplittableRandom r = new SplittableRandom(93);
         for (boolean extreme : new boolean[] {false, true}) {
-            MemorySegment da = !extreme ? a.w.data() : q41 ? extremeQ41(a.w.data().byteSize()) : extremeQ8(a.w.data().byteSize());
-            MemorySegment db = !extreme ? b.w.data() : q41 ? extremeQ41(b.w.data().byteSize()) : extremeQ8(b.w.data().byteSize());
+            MemorySegment da = extreme ? extremeAmx(type, a.w.data().byteSize()) : a.w.data();
+            MemorySegment db = extreme ? extremeAmx(type, b.w.data().byteSize()) : b.w.data();
             WeightMatrix wa = new WeightMatrix("a", type, rowsA, cols, da, Q8x8.repack(da, type, rowsA, cols, java.lang.foreign.Arena.ofAuto(), POOL));
             WeightMatrix wb = new WeightMatrix("b", type, rowsB, cols, db, Q8x8.repack(db, type, rowsB, cols, java.lang.foreign.Arena.ofAuto(), POOL));
             assertEquals(q41 ? WeightMatrix.Kernel.Q4_1_X4 : WeightMatrix.Kernel.Q8_0_X8, wa.kernel());
             for (int n : new int[] {1, 2, 5}) {
                 float[] x = activations(n * cols, extreme, r);
-                float[] wantA = q41 ? q41AmxOrder(da, rowsA, cols, x, n) : q8AmxOrder(da, rowsA, cols, x, n);
-                float[] wantB = q41 ? q41AmxOrder(db, rowsB, cols, x, n) : q8AmxOrder(db, rowsB, cols, x, n);
+                float[] wantA = amxOrder(type, da, rowsA, cols, x, n), wantB = amxOrder(type, db, rowsB, cols, x, n);
                 float[] alone = new float[n * rowsA], outA = new float[n * rowsA], outB = new float[n * rowsB];
                 mm.multiply(x, n, wa, alone);
                 mm.multiply(x, n, new WeightMatrix[] {wa, wb}, new float[][] {outA, outB}, false);
