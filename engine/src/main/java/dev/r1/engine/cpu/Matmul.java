@@ -267,6 +267,7 @@ public final class Matmul {
         boolean amx8 = kind == WeightMatrix.Kernel.Q8_0_X8 && Q8x8.Q8_AMX && allQ8_0;
         int ways = kind == WeightMatrix.Kernel.Q4_1_X4 && Q8x8.Q41_AMX || amx8 ? 4 : 2;
         cutShares(groups, ways);
+        if (ways == 4) for (int k = 0; k < pool.size(); k++) claims.set(k, quads(first, shareStart[k], shareStart[k + 1], -1));
         pool.run((worker, workers) -> {
             for (int v = 0; v < workers; v++) {
                 int k = (worker + v) % workers, g0 = shareStart[k], g1 = shareStart[k + 1], h = (g1 - g0 + ways - 1) / ways;
@@ -274,19 +275,20 @@ public final class Matmul {
                 long r;
                 while ((r = claim(claims, k, own, 16)) >= 0) {
                     for (int t = (int) (r >>> 32); t < (int) r; t++) {
-                        int i = g0 + t, a = matrixOf(first, i), ga = i - first[a], j = i + h;
-                        if (ways == 4) { // one call where the four groups are of one matrix (a multiply's second matrix on: rare), else one at a time
-                            if (i + 3 * h < g1 && matrixOf(first, i + 3 * h) == a) {
-                                if (amx8) Q8x8.gemvAmx4(ws[a].packed(), ga * groupBytes, h * groupBytes, blocks, qi, qd, intScratch(worker), outs[a], ga * R, h * R);
-                                else Q8x8.gemvMinNibblesAmx4(ws[a].packed(), ga * groupBytes, h * groupBytes, blocks, qa41, qd, q1s, outs[a], ga * R, h * R);
-                            } else {
-                                for (int m = i; m < g1; m += h) {
-                                    int b = matrixOf(first, m), gb = m - first[b];
-                                    gemvX8(kind, ws[b].type(), ws[b].packed(), gb * groupBytes, blocks, 0, 0, outs[b], gb * R);
-                                }
+                        if (ways == 4) { // item t: four groups of one matrix a quarter of its part of the share apart (quads)
+                            long q = quads(first, g0, g1, t);
+                            int a = (int) (q >>> 48), hq = (int) (q >>> 24) & 0xFFFFFF, i = (int) q & 0xFFFFFF, ga = i - first[a];
+                            int pe = Math.min(g1, first[a + 1]);
+                            if (i + 3 * hq < pe) {
+                                if (amx8) Q8x8.gemvAmx4(ws[a].packed(), ga * groupBytes, hq * groupBytes, blocks, qi, qd, intScratch(worker), outs[a], ga * R, hq * R);
+                                else Q8x8.gemvMinNibblesAmx4(ws[a].packed(), ga * groupBytes, hq * groupBytes, blocks, qa41, qd, q1s, outs[a], ga * R, hq * R);
+                            } else { // the part's last items: what is left of its four quarters, a group a call
+                                for (int m = i; m < pe; m += hq)
+                                    gemvX8(kind, ws[a].type(), ws[a].packed(), (m - first[a]) * groupBytes, blocks, 0, 0, outs[a], (m - first[a]) * R);
                             }
                             continue;
                         }
+                        int i = g0 + t, a = matrixOf(first, i), ga = i - first[a], j = i + h;
                         if (j < g1) {
                             int b = matrixOf(first, j), gb = j - first[b];
                             if (twoGroupsXS(kind)) { // two streams, in two passes of four lanes
@@ -478,6 +480,26 @@ public final class Matmul {
             long next = own ? (long) (lo + c) << 32 | hi : (long) lo << 32 | (hi - c);
             if (claims.compareAndSet(k, cur, next)) return own ? (long) lo << 32 | (lo + c) : (long) (hi - c) << 32 | hi;
         }
+    }
+
+    /**
+     * Four-way items of share {@code [g0, g1)} of groups numbered over matrices ({@code first[m]}: matrix m's first
+     * group): each matrix's part of the share {@code [ps, pe)} gives {@code hq = ceil((pe - ps) / 4)} items, item u
+     * its groups {@code ps + u + c·hq} (c = 0..3, those below pe), so the four streams of a call are of one matrix.
+     * Where a share spans matrices (a fused q/k/v) the second worker's share used to straddle them and ran a group a
+     * call. {@code t < 0}: the count of items; else item t as {@code matrix << 48 | hq << 24 | first group}.
+     */
+    static long quads(int[] first, int g0, int g1, int t) {
+        int count = 0;
+        for (int m = 0; m + 1 < first.length; m++) {
+            int ps = Math.max(g0, first[m]), pe = Math.min(g1, first[m + 1]);
+            if (ps >= pe) continue;
+            int hq = (pe - ps + 3) / 4;
+            if (t >= 0 && t < count + hq) return (long) m << 48 | (long) hq << 24 | (ps + t - count);
+            count += hq;
+        }
+        if (t >= 0) throw new IllegalArgumentException("item " + t + " of " + count);
+        return count;
     }
 
     private static int matrixOf(int[] first, int group) {

@@ -1,6 +1,7 @@
 package dev.r1.engine.cpu;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.r1.models.tensor.GgmlType;
@@ -956,6 +957,56 @@ class MatmulTest {
             for (Thread t : ts) t.join();
             for (int i = 0; i < base[workers]; i++) assertEquals(1, seen.get(i), "round " + round + " item " + i);
         }
+    }
+
+    /**
+     * The four-way items of a share (Q4_1/Q8_0 in ggml's AMX order): every group of the share once, the four of an item
+     * of one matrix and a quarter of its part apart, whatever matrices the share spans (a fused q/k/v's second share:
+     * q's last 32 groups, k's 16, v's 16 at the 1.5B shape), and full fours everywhere but a part's last items.
+     */
+    @org.junit.jupiter.api.Test
+    void quadsKeepEachCallInOneMatrix() {
+        SplittableRandom r = new SplittableRandom(33);
+        int[][] layouts = {{96, 16, 16}, {560, 560}, {96}, {3}, {1, 1, 7}, {37, 6}};
+        for (int round = 0; round < 300; round++) {
+            int[] sizes = round < layouts.length ? layouts[round] : r.ints(1 + r.nextInt(4), 1, 60).toArray();
+            int[] first = new int[sizes.length + 1];
+            for (int m = 0; m < sizes.length; m++) first[m + 1] = first[m] + sizes[m];
+            int total = first[sizes.length], workers = 1 + r.nextInt(4);
+            int[] seen = new int[total];
+            for (int k = 0; k < workers; k++) {
+                int g0 = (int) ((long) total * k / workers), g1 = (int) ((long) total * (k + 1) / workers);
+                int items = (int) Matmul.quads(first, g0, g1, -1), full = 0;
+                for (int t = 0; t < items; t++) {
+                    long q = Matmul.quads(first, g0, g1, t);
+                    int a = (int) (q >>> 48), hq = (int) (q >>> 24) & 0xFFFFFF, i = (int) q & 0xFFFFFF;
+                    int ps = Math.max(g0, first[a]), pe = Math.min(g1, first[a + 1]);
+                    assertEquals((pe - ps + 3) / 4, hq, "round " + round + " item " + t);
+                    assertTrue(i >= ps && i < ps + hq, "round " + round + " item " + t + ": group " + i + " of part " + ps + ".." + pe);
+                    if (i + 3 * hq < pe) full++;
+                    for (int m = i; m < pe; m += hq) seen[m]++;
+                }
+                int want = 0; // a part of L groups: hq = ceil(L / 4) items, L - 3·hq of them four groups
+                for (int m = 0; m < sizes.length; m++) {
+                    int len = Math.min(g1, first[m + 1]) - Math.max(g0, first[m]);
+                    if (len > 0) want += Math.max(0, len - 3 * ((len + 3) / 4));
+                }
+                assertEquals(want, full, "round " + round + " share " + k + ": full fours");
+            }
+            for (int g = 0; g < total; g++) assertEquals(1, seen[g], "round " + round + " group " + g);
+        }
+        // the fused q/k/v at the 1.5B shape on two workers: all 32 items of four
+        int[] qkv = {0, 96, 112, 128};
+        for (int k = 0; k < 2; k++) {
+            int g0 = 64 * k, g1 = 64 * (k + 1), items = (int) Matmul.quads(qkv, g0, g1, -1);
+            assertEquals(16, items);
+            for (int t = 0; t < items; t++) {
+                long q = Matmul.quads(qkv, g0, g1, t);
+                int a = (int) (q >>> 48), hq = (int) (q >>> 24) & 0xFFFFFF, i = (int) q & 0xFFFFFF;
+                assertTrue(i + 3 * hq < Math.min(g1, qkv[a + 1]), "share " + k + " item " + t + " is a full four");
+            }
+        }
+        assertThrows(IllegalArgumentException.class, () -> Matmul.quads(qkv, 0, 64, 16));
     }
 
     /** Chunks of the shared-input multiply that start or end inside a repacked group still get every row. */
