@@ -645,14 +645,35 @@ public final class IQ4XSx8 {
     }
 
     /**
+     * IQ4_XS in ggml's AMX order ({@link GgmlVariant}): llama.cpp's {@code sapphirerapids} library multiplies IQ4_XS
+     * (AVX512-VNNI for one token, AMX tiles for prompts) as one exact integer per row and super-block, {@code Σ_j ls_j ·
+     * (Σ products of sub-block j)}, then {@code acc = fma((float) sum, d_w·d_a, acc)}: {@link #panelNibbles}' floats,
+     * where its other libraries keep vec_dot's eight float lanes ({@link #gemvNibbles}). {@code -Dr1.cpu.iq4xsamx} overrides.
+     */
+    public static final boolean AMX_ORDER = Boolean.parseBoolean(System.getProperty("r1.cpu.iq4xsamx", String.valueOf(GgmlVariant.AMX)));
+
+    /**
      * Two groups, {@code (w, off)} into {@code out[o ..)} and {@code (w2, off2)} into {@code out2[o2 ..)}, · one token:
      * {@link #gemvNibbles} for each, bit for bit, in two passes of four lanes ({@link #half2}) so that both groups'
      * sixteen lanes fit the registers: two weight streams per thread, as {@link Q3Kx4#gemv2}. {@code lanes}: 8·R floats.
      */
     public static void gemv2(MemorySegment w, long off, MemorySegment w2, long off2, int sbs, int[] qi, int qiOff, float[] d, int dOff,
                              float[] lanes, float[] out, int o, float[] out2, int o2, boolean per16) {
-        half2(w, off, w2, off2, sbs, qi, qiOff, d, dOff, lanes, 0, out, o, out2, o2, per16);
-        half2(w, off, w2, off2, sbs, qi, qiOff, d, dOff, lanes, 1, out, o, out2, o2, per16);
+        half2(w, off, w2, off2, sbs, qi, qiOff, d, dOff, lanes, null, 0, out, o, out2, o2, per16);
+        half2(w, off, w2, off2, sbs, qi, qiOff, d, dOff, lanes, null, 1, out, o, out2, o2, per16);
+    }
+
+    /**
+     * {@link #gemv2} of IQ4_XS in ggml's AMX order ({@link #AMX_ORDER}): the same two passes and lanes, but at each
+     * super-block's end its lanes (integers below 2^24, exact in float) made integers and added, pass 0's four per row
+     * kept in {@code sums} ({@code 2·R·sbs} ints), pass 1's added to them: the super-block's exact integer, then one fma,
+     * {@link #panelNibbles}' floats. (One pass over both halves, four streams, with the integer kept as it went, ran
+     * 12.1 GB/s from memory against these passes' 13.7: {@code MatvecBench 2 IQ4_XS 268800}, session 43.)
+     */
+    public static void gemv2Amx(MemorySegment w, long off, MemorySegment w2, long off2, int sbs, int[] qi, float[] d,
+                                float[] lanes, int[] sums, float[] out, int o, float[] out2, int o2) {
+        half2(w, off, w2, off2, sbs, qi, 0, d, 0, lanes, sums, 0, out, o, out2, o2, false);
+        half2(w, off, w2, off2, sbs, qi, 0, d, 0, lanes, sums, 1, out, o, out2, o2, false);
     }
 
     /**
@@ -660,7 +681,8 @@ public final class IQ4XSx8 {
      * them in {@code lanes} (group 2's after group 1's), half 1 adds all eight per group in {@code hsum_float_8}'s order.
      */
     private static void half2(MemorySegment w, long off, MemorySegment w2, long off2, int sbs, int[] qi, int qiOff, float[] d, int dOff,
-                              float[] lanes, int h, float[] out, int o, float[] out2, int o2, boolean per16) {
+                              float[] lanes, int[] sums, int h, float[] out, int o, float[] out2, int o2, boolean per16) {
+        boolean amx = sums != null; // ggml's AMX order: the super-block's integer, one fma (gemv2Amx)
         int values = per16 ? VALUES16 : VALUES, split = per16 ? SPLIT16 : SPLIT, scStep = per16 ? 2 * R : R, scHi = per16 ? R : 0;
         ShortVector LOW4 = ShortVector.broadcast(S16, (short) 0x0F), LUT = lutDecode(w, 0), LUT2 = lutDecode(w2, 0);
         IntVector C4 = IntVector.broadcast(I32, 4), C8 = IntVector.broadcast(I32, 8), C12 = IntVector.broadcast(I32, 12);
@@ -717,6 +739,22 @@ public final class IQ4XSx8 {
                 b3 = ((FloatVector) p.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, p.lanewise(VectorOperators.ASHR, C16))
                         .convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.FMA, sb, b3);
             }
+            if (amx) { // this half's four lanes as one integer per row (each lane exact: an integer below 2^24)
+                IntVector ta = ((IntVector) a0.convertShape(VectorOperators.F2I, I32, 0)).lanewise(VectorOperators.ADD, (IntVector) a1.convertShape(VectorOperators.F2I, I32, 0))
+                        .lanewise(VectorOperators.ADD, ((IntVector) a2.convertShape(VectorOperators.F2I, I32, 0)).lanewise(VectorOperators.ADD, (IntVector) a3.convertShape(VectorOperators.F2I, I32, 0)));
+                IntVector tb = ((IntVector) b0.convertShape(VectorOperators.F2I, I32, 0)).lanewise(VectorOperators.ADD, (IntVector) b1.convertShape(VectorOperators.F2I, I32, 0))
+                        .lanewise(VectorOperators.ADD, ((IntVector) b2.convertShape(VectorOperators.F2I, I32, 0)).lanewise(VectorOperators.ADD, (IntVector) b3.convertShape(VectorOperators.F2I, I32, 0)));
+                if (h == 0) {
+                    ta.intoArray(sums, 2 * R * s);
+                    tb.intoArray(sums, 2 * R * s + R);
+                } else {
+                    ta = ta.lanewise(VectorOperators.ADD, IntVector.fromArray(I32, sums, 2 * R * s));
+                    tb = tb.lanewise(VectorOperators.ADD, IntVector.fromArray(I32, sums, 2 * R * s + R));
+                    l0 = FloatVector.fromMemorySegment(F32, w, bo, LE).lanewise(VectorOperators.MUL, da).lanewise(VectorOperators.FMA, (FloatVector) ta.convertShape(VectorOperators.I2F, F32, 0), l0);
+                    m0 = FloatVector.fromMemorySegment(F32, w2, bo2, LE).lanewise(VectorOperators.MUL, da).lanewise(VectorOperators.FMA, (FloatVector) tb.convertShape(VectorOperators.I2F, F32, 0), m0);
+                }
+                continue;
+            }
             FloatVector dv = FloatVector.fromMemorySegment(F32, w, bo, LE).lanewise(VectorOperators.MUL, da);
             l0 = dv.lanewise(VectorOperators.FMA, a0, l0);
             l1 = dv.lanewise(VectorOperators.FMA, a1, l1);
@@ -727,6 +765,14 @@ public final class IQ4XSx8 {
             m1 = dv.lanewise(VectorOperators.FMA, b1, m1);
             m2 = dv.lanewise(VectorOperators.FMA, b2, m2);
             m3 = dv.lanewise(VectorOperators.FMA, b3, m3);
+        }
+        if (amx) {
+            if (h == 1) {
+                FloatVector Z = FloatVector.broadcast(F32, -0.0f); // a last lanewise: C2 sees the vectors' exact class
+                l0.lanewise(VectorOperators.ADD, Z).intoArray(out, o);
+                m0.lanewise(VectorOperators.ADD, Z).intoArray(out2, o2);
+            }
+            return;
         }
         int L = R, G = 4 * L; // floats
         FloatVector NEG0 = FloatVector.broadcast(F32, -0.0f);

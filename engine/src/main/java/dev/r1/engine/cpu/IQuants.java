@@ -257,9 +257,13 @@ public final class IQuants {
     /** The fewest tokens for which llama.cpp takes its panel gemm ({@code GGML_IQP_MIN_BATCH}), for rows in eights. */
     public static final int PANEL_MIN = 8;
 
-    /** Whether this matrix times {@code n} tokens takes {@link #dotPanel} (an IQ2/IQ3 type or IQ4_XS, {@link #panel}). */
+    /**
+     * Whether this matrix times {@code n} tokens takes {@link #dotPanel} (an IQ2/IQ3 type or IQ4_XS, {@link #panel}; IQ4_XS
+     * for any count where llama.cpp runs ggml's AMX order, {@link IQ4XSx8#AMX_ORDER}: the same integer a super-block and fma).
+     */
     public static boolean usesPanel(GgmlType t, int rows, int n) {
-        return (serves(t) || t == GgmlType.IQ4_XS || IQ1Quants.serves(t)) && panel(rows, n);
+        return (serves(t) || t == GgmlType.IQ4_XS || IQ1Quants.serves(t)) && panel(rows, n)
+                || t == GgmlType.IQ4_XS && IQ4XSx8.AMX_ORDER && rows % 8 == 0 && n >= 1;
     }
 
     /** Whether llama.cpp multiplies a matrix of {@code rows} by {@code n} tokens in its panel order ({@link #dotPanel}). */

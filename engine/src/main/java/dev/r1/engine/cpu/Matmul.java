@@ -57,6 +57,7 @@ public final class Matmul {
     private final float[][] unpackedScale;
     private final float[][] groupScratch; // a repacked group's outputs when a chunk splits the group (groupScratch())
     private final float[][] laneScratch;  // float lanes handed from one pass to the next (Q6Kx8.gemvGgml, Q5Kx8)
+    private final int[][] sumScratch;     // integers handed from one pass to the next (IQ4XSx8.gemv2Amx)
     private final int[][] intScratch;     // integer lanes made apart from their kernel (Q6Kx8.gemv2Ggml's offsets)
     private final int[] shareStart; // each worker's share of a multiply's rows (cutShares)
     private final AtomicLongArray claims; // ... and its pairs not yet claimed (see claim)
@@ -75,6 +76,7 @@ public final class Matmul {
         this.unpackedScale = new float[pool.size()][];
         this.groupScratch = new float[pool.size()][];
         this.laneScratch = new float[pool.size()][];
+        this.sumScratch = new int[pool.size()][];
         this.intScratch = new int[pool.size()][];
         this.shareStart = new int[pool.size() + 1];
         this.claims = new AtomicLongArray(pool.size());
@@ -148,7 +150,8 @@ public final class Matmul {
             allPackedQ4 &= k == WeightMatrix.Kernel.Q4_0_X8;
             allPackedQ6K &= k == WeightMatrix.Kernel.Q6_K_X8;
             allPackedQ6KGgml &= (k == WeightMatrix.Kernel.Q6_K_X8_GGML || k == WeightMatrix.Kernel.Q6_K_X6) && k == ws[0].kernel();
-            allPackedQ3K &= signedQ6(k) && k == ws[0].kernel();
+            // IQ4_XS in Q6_K's byte layout, one token in ggml's AMX order (IQ4XSx8.AMX_ORDER): the rows' panel path, not decodePacked's lanes
+            allPackedQ3K &= signedQ6(k) && k == ws[0].kernel() && !(k == WeightMatrix.Kernel.IQ4_XS_X8B && IQuants.usesPanel(w.type(), w.rows(), n));
             anyQ3K |= signedQ6(k);
             allPackedQ4K &= k == WeightMatrix.Kernel.Q4_K_X8;
             allQ4KOrQ6KGgml &= k == WeightMatrix.Kernel.Q4_K_X8 || k == WeightMatrix.Kernel.Q6_K_X8_GGML || k == WeightMatrix.Kernel.Q6_K_X6;
@@ -291,7 +294,13 @@ public final class Matmul {
                         int i = g0 + t, a = matrixOf(first, i), ga = i - first[a], j = i + h;
                         if (j < g1) {
                             int b = matrixOf(first, j), gb = j - first[b];
-                            if (twoGroupsXS(kind)) { // two streams, in two passes of four lanes
+                            if (twoGroupsXS(kind) && amxXS(ws[a]) && amxXS(ws[b])) { // ggml's AMX order: two passes, as gemv2
+                                IQ4XSx8.gemv2Amx(ws[a].packed(), ga * groupBytes, ws[b].packed(), gb * groupBytes, blocks, kqi, kd, laneScratch(worker),
+                                        sumScratch(worker, 2 * IQ4XSx8.R * blocks), outs[a], ga * R, outs[b], gb * R);
+                            } else if (twoGroupsXS(kind) && (amxXS(ws[a]) || amxXS(ws[b]))) { // IQ4_XS beside a grid type: each its order
+                                gemvXS(ws[a], ga * groupBytes, blocks, outs[a], ga * R, worker);
+                                gemvXS(ws[b], gb * groupBytes, blocks, outs[b], gb * R, worker);
+                            } else if (twoGroupsXS(kind)) { // two streams, in two passes of four lanes
                                 gemv2XS(kind, ws[a].packed(), ga * groupBytes, ws[b].packed(), gb * groupBytes, blocks, laneScratch(worker),
                                         outs[a], ga * R, outs[b], gb * R);
                                 iq1Delta(ws[a], ga * groupBytes, blocks, 0, outs[a], ga * R, worker);
@@ -331,8 +340,7 @@ public final class Matmul {
                                         outs[a], ga * R, outs[b], gb * R);
                             }
                         } else if (xs) {
-                            gemvXS(kind, ws[a].packed(), ga * groupBytes, blocks, 0, 0, outs[a], ga * R);
-                            iq1Delta(ws[a], ga * groupBytes, blocks, 0, outs[a], ga * R, worker);
+                            gemvXS(ws[a], ga * groupBytes, blocks, outs[a], ga * R, worker);
                         } else if (q8) {
                             gemvX8(kind, ws[a].type(), ws[a].packed(), ga * groupBytes, blocks, 0, 0, outs[a], ga * R);
                         } else if (six) {
@@ -1111,6 +1119,20 @@ public final class Matmul {
         else IQ4XSx8.gemvNibbles(w, off, sbs, kqi, qiOff, kd, dOff, out, o, k == WeightMatrix.Kernel.IQ2_XS_X4);
     }
 
+    /** Whether this matrix's one token goes in ggml's AMX order (IQ4_XS where llama.cpp runs it: {@link IQ4XSx8#AMX_ORDER}). */
+    private static boolean amxXS(WeightMatrix w) {
+        return w.kernel() == WeightMatrix.Kernel.IQ4_XS_X8 && IQuants.usesPanel(w.type(), w.rows(), 1);
+    }
+
+    /** One decoded group of a {@link #gemvXS} matrix in its order: ggml's AMX one ({@link #amxXS}) or its lanes, and IQ1's delta. */
+    private void gemvXS(WeightMatrix w, long off, int sbs, float[] out, int o, int worker) {
+        if (amxXS(w)) IQ4XSx8.panelNibbles(w.packed(), off, sbs, kqi, 0, kd, 0, out, o, false);
+        else {
+            gemvXS(w.kernel(), w.packed(), off, sbs, 0, 0, out, o);
+            iq1Delta(w, off, sbs, 0, out, o, worker);
+        }
+    }
+
     /**
      * The IQ1 types' delta part after a decoding kernel's group of them, token {@code t} ({@link IQ4XSx8#iq1Delta},
      * {@link IQ4XSx8#iq1mDelta}); nothing for other types.
@@ -1155,6 +1177,13 @@ public final class Matmul {
         float[] g = groupScratch[worker];
         if (g == null) groupScratch[worker] = g = new float[4 * UNIT];
         return g;
+    }
+
+    /** A worker's integers handed from one pass to the next ({@link IQ4XSx8#gemv2Amx}'s super-block sums), at least {@code len}. */
+    private int[] sumScratch(int worker, int len) {
+        int[] l = sumScratch[worker];
+        if (l == null || l.length < len) sumScratch[worker] = l = new int[len];
+        return l;
     }
 
     private float[] laneScratch(int worker) {

@@ -44,8 +44,9 @@ public final class ForkedJvm {
     public static Result run(Class<?> main, List<String> jvmFlags, String... args) throws Exception {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED"));
-        // the width this test JVM was asked for (-Dr1.cpu.vectorBits=256 runs): a fork otherwise takes the hardware's
-        for (String k : List.of("r1.cpu.vectorBits", "r1.cpu.repackBits")) {
+        // the width this test JVM was asked for (-Dr1.cpu.vectorBits=256 runs): a fork otherwise takes the hardware's;
+        // and the pinned llama.cpp libraries (r1.deps), where the IQ grid types' lookup grids come from
+        for (String k : List.of("r1.cpu.vectorBits", "r1.cpu.repackBits", "r1.deps")) {
             String v = System.getProperty(k);
             if (v != null && jvmFlags.stream().noneMatch(f -> f.startsWith("-D" + k + "="))) cmd.add("-D" + k + "=" + v);
         }

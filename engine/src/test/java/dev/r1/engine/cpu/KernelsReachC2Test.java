@@ -42,14 +42,14 @@ class KernelsReachC2Test {
     }
 
     /**
-     * The kernels of ggml's AMX order ({@link Q8x8#Q41_AMX}, {@link Q8x8#Q8_AMX}: AMX machines take it, and CI pins another
-     * library), the Q4_1 and Q8_0 cases alone: their four-group one-token kernels are the largest of their families
+     * The kernels of ggml's AMX order ({@link Q8x8#Q41_AMX}, {@link Q8x8#Q8_AMX}, {@link IQ4XSx8#AMX_ORDER}: AMX machines take
+     * it, and CI pins another library), the Q4_1, Q8_0 and IQ4_XS cases alone: their four-group one-token kernels are the largest of their families
      * (Q8_0's, written out, made C1 run out of virtual registers).
      */
     @Test
     void ggmlAmxOrderKernelsReachC2() throws Exception {
         org.junit.jupiter.api.Assumptions.assumeTrue(Q8x8.Q41_NIBBLES, "Q4_1 is not kept in 4 bits at this width");
-        check(List.of("-XX:+PrintCompilation", "-Dr1.cpu.q41amx=true", "-Dr1.cpu.q8amx=true"), "Q4_1", "Q8_0");
+        check(List.of("-XX:+PrintCompilation", "-Dr1.cpu.q41amx=true", "-Dr1.cpu.q8amx=true", "-Dr1.cpu.iq4xsamx=true"), "Q4_1", "Q8_0", "IQ4_XS");
     }
 
     /**
@@ -136,7 +136,10 @@ class KernelsReachC2Test {
             case Q4_K_X8 -> n == 1 ? (Q4Kx8.NESTED ? List.of("Q4Kx8::gemv2") : List.of("Q4Kx8::gemv2", "Q4Kx8::subtractMins"))
                     : List.of(Q4Kx8.GEMM4 ? "Q4Kx8::gemm4Fine" : "Q4Kx8::gemm2Fine", "Q4Kx8::gemv");
             case Q6_K_X6 -> n == 1 ? List.of("Q6Kx6::half2", "Q6Kx8::offsets2") : List.of("Q6Kx6::half");
-            case Q6_K_X8_GGML, Q3_K_X8, IQ4_XS_X8B -> n == 1 && Q6Kx8.STRIDE == 1 ? List.of("Q6Kx8::ggmlHalf2", "Q6Kx8::offsets2") : List.of("Q6Kx8::ggmlHalf");
+            // IQ4_XS in ggml's AMX order (IQ4XSx8.AMX_ORDER) in the byte layout: every count through the panel rows
+            case IQ4_XS_X8B -> IQ4XSx8.AMX_ORDER ? List.of("Q6Kx8::panel")
+                    : n == 1 && Q6Kx8.STRIDE == 1 ? List.of("Q6Kx8::ggmlHalf2", "Q6Kx8::offsets2") : List.of("Q6Kx8::ggmlHalf");
+            case Q6_K_X8_GGML, Q3_K_X8 -> n == 1 && Q6Kx8.STRIDE == 1 ? List.of("Q6Kx8::ggmlHalf2", "Q6Kx8::offsets2") : List.of("Q6Kx8::ggmlHalf");
             case Q5_K_X8 -> n == 1 ? List.of("Q5Kx8::half2", "Q5Kx8::mins2") : List.of("Q5Kx8::half");
             case Q6_K_X8 -> n == 1 ? List.of("Q6Kx8::gemv2") : List.of("Q6Kx8::gemm2", "Q6Kx8::gemv");
             // one token at 256 bits: its pairs spread (Q8x8.SPREAD_ONE, SPREAD41)
@@ -148,7 +151,8 @@ class KernelsReachC2Test {
                     : List.of(n == 1 && Q8x8.SPREAD41 ? "Q8x8::gemvMinNibblesSpread" : "Q8x8::gemvMinNibbles");
             case Q3_K_X4 -> n == 1 ? List.of("Q3Kx4::half2") : List.of("Q3Kx4::gemv");
             case Q2_K_X4 -> List.of("Q2Kx4::gemv");
-            case IQ4_XS_X8 -> List.of(n == 1 ? "IQ4XSx8::half2" : "IQ4XSx8::gemvNibbles");
+            case IQ4_XS_X8 -> IQ4XSx8.AMX_ORDER ? (n == 1 ? List.of("IQ4XSx8::half2") : List.of("IQ4XSx8::panelNibbles4", "IQ4XSx8::panelNibbles"))
+                    : List.of(n == 1 ? "IQ4XSx8::half2" : "IQ4XSx8::gemvNibbles");
             case IQ4_NL_X8 -> Q8x8.NL_NIBBLES ? List.of(n == 1 ? "Q8x8::gemvNibbles2" : "Q8x8::gemvNibbles")
                     : Q8x8.NL_SHUFFLE ? (n == 1 ? List.of(Q8x8.NL_SPREAD ? "Q8x8::gemvShuffleSpread" : "Q8x8::gemvShuffle") : List.of("Q8x8::gemmShuffle2", "Q8x8::gemvShuffle"))
                     : List.of("Q8x8::gemvSum");

@@ -327,6 +327,86 @@ class MatmulTest {
     }
 
     /**
+     * ggml's AMX kernels for IQ4_XS ({@code amx/mmq.cpp}: {@code tinygemm_kernel_vnni} for one token, the tiles' {@code
+     * scale_C}/{@code acc_C} for prompts) written out in scalar code: per row and super-block the exact integer {@code Σ_j
+     * (ls_j - 32) · Σ level·q8}, then {@code acc = fma((float) sum, d_w·d_a, acc)}.
+     */
+    static float[] amxOrderIQ4XS(MemorySegment data, int rows, int cols, float[] x, int n) {
+        int sbs = cols / 256;
+        short[] q = new short[cols];
+        float[] d = new float[sbs], out = new float[n * rows];
+        int[] bsums = new int[sbs * 16];
+        for (int t = 0; t < n; t++) {
+            KQuants.quantizeQ8K(x, t * cols, cols, q, 0, d, 0, bsums, 0);
+            for (int row = 0; row < rows; row++) {
+                float acc = 0;
+                for (int sb = 0; sb < sbs; sb++) {
+                    long b = ((long) row * sbs + sb) * 136;
+                    int sh = data.get(QuantLayouts.I16, b + 2) & 0xFFFF, sum = 0;
+                    for (int j = 0; j < 8; j++) {
+                        int sl = data.get(java.lang.foreign.ValueLayout.JAVA_BYTE, b + 4 + j / 2) >> 4 * (j % 2) & 0xF;
+                        int ls = (sl | (sh >> 2 * j & 3) << 4) - 32, sub = 0;
+                        for (int k = 0; k < 16; k++) {
+                            int qs = data.get(java.lang.foreign.ValueLayout.JAVA_BYTE, b + 8 + 16 * j + k) & 0xFF;
+                            sub += dev.r1.models.tensor.IQ4_NLType.value(qs & 0xF) * q[256 * sb + 32 * j + k]
+                                    + dev.r1.models.tensor.IQ4_NLType.value(qs >> 4) * q[256 * sb + 32 * j + k + 16];
+                        }
+                        sum += ls * sub;
+                    }
+                    acc = Math.fma((float) sum, Float.float16ToFloat(data.get(QuantLayouts.I16, b)) * d[sb], acc);
+                }
+                out[t * rows + row] = acc;
+            }
+        }
+        return out;
+    }
+
+    /**
+     * IQ4_XS where llama.cpp runs ggml's AMX order ({@link IQ4XSx8#AMX_ORDER}): every multiply, one token (two groups a call,
+     * {@link IQ4XSx8#gemv2Amx}, an odd share's lone group) and prompts, alone and beside another matrix, against {@link
+     * #amxOrderIQ4XS} bit for bit; random blocks, and every level at -127 with activations +-127 and the scales at -32
+     * and 31 (the kernel's 16-bit pair sums at their limit).
+     */
+    @org.junit.jupiter.api.Test
+    void iq4xsInGgmlsAmxOrder() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(IQ4XSx8.AMX_ORDER, "this JVM runs IQ4_XS in vec_dot's order (-Dr1.cpu.iq4xsamx=true: the AMX one)");
+        boolean four = IQ4XSx8.NIBBLES;
+        int R = four ? IQ4XSx8.R : Q6Kx8.R, cols = 512, rowsA = 13 * R, rowsB = 6 * R; // 13 groups: an odd share's lone group
+        Case a = random(GgmlType.IQ4_XS, rowsA, cols, 121), b = random(GgmlType.IQ4_XS, rowsB, cols, 122);
+        MemorySegment extreme = java.lang.foreign.Arena.ofAuto().allocate(a.w.data().byteSize());
+        for (long o = 0; o < extreme.byteSize(); o += 136) {
+            extreme.set(QuantLayouts.I16, o, Float.floatToFloat16(o % 3 == 0 ? -0.01f : 0.02f));
+            extreme.set(QuantLayouts.I16, o + 2, (short) (o % 272 == 0 ? 0xFFFF : 0)); // ls 63 or 0: scales 31, -32
+            for (int i = 4; i < 136; i++) extreme.set(java.lang.foreign.ValueLayout.JAVA_BYTE, o + i, (byte) (i < 8 ? (o % 272 == 0 ? 0xFF : 0) : 0));
+        }
+        Matmul mm = new Matmul(POOL);
+        SplittableRandom r = new SplittableRandom(123);
+        for (MemorySegment da : new MemorySegment[] {a.w.data(), extreme}) {
+            boolean ext = da == extreme;
+            java.util.function.Function<MemorySegment, MemorySegment> repack = d -> four ? IQ4XSx8.repack(d, rowsA, cols, java.lang.foreign.Arena.ofAuto(), POOL)
+                    : Q6Kx8.repackIQ4XS(d, rowsA, cols, java.lang.foreign.Arena.ofAuto(), POOL);
+            WeightMatrix wa = new WeightMatrix("a", GgmlType.IQ4_XS, rowsA, cols, da, repack.apply(da));
+            MemorySegment pb = four ? IQ4XSx8.repack(b.w.data(), rowsB, cols, java.lang.foreign.Arena.ofAuto(), POOL)
+                    : Q6Kx8.repackIQ4XS(b.w.data(), rowsB, cols, java.lang.foreign.Arena.ofAuto(), POOL);
+            WeightMatrix wb = new WeightMatrix("b", GgmlType.IQ4_XS, rowsB, cols, b.w.data(), pb);
+            assertEquals(four ? WeightMatrix.Kernel.IQ4_XS_X8 : WeightMatrix.Kernel.IQ4_XS_X8B, wa.kernel());
+            for (int n : new int[] {1, 2, 5, 9}) {
+                float[] x = activations(n * cols, ext, r);
+                float[] wantA = amxOrderIQ4XS(da, rowsA, cols, x, n), wantB = amxOrderIQ4XS(b.w.data(), rowsB, cols, x, n);
+                float[] alone = new float[n * rowsA], outA = new float[n * rowsA], outB = new float[n * rowsB];
+                mm.multiply(x, n, wa, alone);
+                mm.multiply(x, n, new WeightMatrix[] {wa, wb}, new float[][] {outA, outB}, false);
+                for (int k = 0; k < n * rowsA; k++) {
+                    String at = (ext ? "extreme" : "random") + " n=" + n + " a[" + k + "]";
+                    assertEquals(Float.floatToRawIntBits(wantA[k]), Float.floatToRawIntBits(alone[k]), at + ": " + wantA[k] + " vs " + alone[k]);
+                    assertEquals(Float.floatToRawIntBits(wantA[k]), Float.floatToRawIntBits(outA[k]), "with b, " + at);
+                }
+                for (int k = 0; k < n * rowsB; k++) assertEquals(Float.floatToRawIntBits(wantB[k]), Float.floatToRawIntBits(outB[k]), "b, n=" + n + " [" + k + "]");
+            }
+        }
+    }
+
+    /**
      * IQ2_XXS, IQ3_XXS and IQ3_S in IQ4_XS's 4-bit layout, IQ2_XS and IQ2_S in its form with a scale per 16
      * ({@link IQ4XSx8#repackGrid}: nibbles into the type's signed grid values, the factor folded into d) give the row-major kernels' floats ({@link IQuants}, ggml's own bit for
      * bit, IQuantsTest) bit for bit: decoding alone, beside another kernel, for batches, and for 8+ tokens in llama.cpp's

@@ -40,10 +40,10 @@ class Q4x8WidthsTest {
     void amxOrderAtEveryWidth(int bits) throws Exception {
         int hw = VectorShape.preferredShape().vectorBitSize();
         org.junit.jupiter.api.Assumptions.assumeTrue(bits <= hw, bits + " bits: this machine's vectors are " + hw);
-        ForkedJvm.Result run = ForkedJvm.run(Q4x8WidthsTest.class, List.of("-Dr1.cpu.repackBits=" + bits, "-Dr1.cpu.q41amx=true", "-Dr1.cpu.q8amx=true"), "amx");
+        ForkedJvm.Result run = ForkedJvm.run(Q4x8WidthsTest.class, List.of("-Dr1.cpu.repackBits=" + bits, "-Dr1.cpu.q41amx=true", "-Dr1.cpu.q8amx=true", "-Dr1.cpu.iq4xsamx=true"), "amx");
         String out = run.text();
         assertEquals(0, run.exit(), out);
-        assertTrue(out.contains("R=" + bits / 32 + " q41amx=true q8amx=true ok"), out);
+        assertTrue(out.contains("R=" + bits / 32 + " q41amx=true q8amx=true iq4xsamx=true ok"), out);
     }
 
     /** The forked JVM: the cases, then the configuration they ran at. */
@@ -58,7 +58,11 @@ class Q4x8WidthsTest {
                 // Q4_1 and Q8_0 in the AMX order, Q5_0 (Q8_0's layout) and Q5_1 still in vec_dot's
                 for (var type : new dev.r1.models.tensor.GgmlType[] {dev.r1.models.tensor.GgmlType.Q4_1, dev.r1.models.tensor.GgmlType.Q8_0,
                         dev.r1.models.tensor.GgmlType.Q5_0, dev.r1.models.tensor.GgmlType.Q5_1}) t.repackedByteTypesAreGgmlsFloatOrder(type);
-                System.out.println("R=" + Q8x8.R + " q41amx=" + Q8x8.Q41_AMX + " q8amx=" + Q8x8.Q8_AMX + " ok");
+                // IQ4_XS in the AMX order (IQ4XSx8.gemv2Amx at 512 bits, the byte layout's panel rows at 256); the grid types beside it in vec_dot's
+                t.iq4xsInGgmlsAmxOrder();
+                t.repackedIQ4_XSEqualsTheRowMajorKernel();
+                if (IQ4XSx8.servesGrid(dev.r1.models.tensor.GgmlType.IQ3_S)) t.repackedGridTypesEqualTheRowMajorKernel(dev.r1.models.tensor.GgmlType.IQ3_S);
+                System.out.println("R=" + Q8x8.R + " q41amx=" + Q8x8.Q41_AMX + " q8amx=" + Q8x8.Q8_AMX + " iq4xsamx=" + IQ4XSx8.AMX_ORDER + " ok");
                 System.exit(0);
             }
             t.repackedQ4_0MatchesTheRowMajorKernelsAndFloat64();

@@ -50,11 +50,11 @@ class ForwardAllocationTest {
      * full-width kernels for head size 128 (F16Math.scoresBlocked16 boxed in some compiles while it looped over
      * the head); F16: HalfKernels' row-major kernels (four rows a call at 512 bits; a first form that handed each row's
      * vector to a helper allocated 251 KB a step, the helper left un-inlined); Q4_1: Q8x8's 4-bit kernels in ggml's vec_dot
-     * order, and Q4_1_AMX / Q8_0_AMX in its AMX order (four groups a call; a first Q4_1 form that left the block's tail
-     * to a helper C2 did not inline ran 1.5x slower).
+     * order, and Q4_1_AMX / Q8_0_AMX / IQ4_XS_AMX in its AMX order (four groups a call, IQ4_XS two; a first Q4_1 form that
+     * left the block's tail to a helper C2 did not inline ran 1.5x slower).
      */
     @ParameterizedTest
-    @ValueSource(strings = {"Q4_0", "Q8_0", "Q5_1", "IQ4_XS", "Q8_0_HD128", "Q3_K", "IQ4_NL", "Q2_K", "Q6_K", "Q5_K", "F16", "Q4_1", "Q4_1_AMX", "Q8_0_AMX"})
+    @ValueSource(strings = {"Q4_0", "Q8_0", "Q5_1", "IQ4_XS", "Q8_0_HD128", "Q3_K", "IQ4_NL", "Q2_K", "Q6_K", "Q5_K", "F16", "Q4_1", "Q4_1_AMX", "Q8_0_AMX", "IQ4_XS_AMX"})
     void compiledDecodeStepsAllocateAlmostNothing(String mix) throws Exception {
         GgmlType type = GgmlType.valueOf(mix.replace("_HD128", "").replace("_AMX", ""));
         Path gguf = dir.resolve("tiny-" + mix + ".gguf");
@@ -72,7 +72,7 @@ class ForwardAllocationTest {
         flags.addAll(dev.r1.engine.cpu.ForkedJvm.jitOptions()); // as the launcher runs the engine
         String bits = System.getProperty("r1.cpu.vectorBits"); // the width this JVM's kernels run at, when set
         if (bits != null) flags.add("-Dr1.cpu.vectorBits=" + bits);
-        if (mix.endsWith("_AMX")) flags.addAll(List.of("-Dr1.cpu.q41amx=true", "-Dr1.cpu.q8amx=true")); // ggml's AMX order, whatever this machine's
+        if (mix.endsWith("_AMX")) flags.addAll(List.of("-Dr1.cpu.q41amx=true", "-Dr1.cpu.q8amx=true", "-Dr1.cpu.iq4xsamx=true")); // ggml's AMX order, whatever this machine's
         ForkedJvm.Result run = ForkedJvm.run(ForwardAllocationTest.class, flags, gguf.toString());
         String out = run.text();
         System.out.println(out);
