@@ -6,7 +6,7 @@ package dev.r1.engine.cpu;
  * auto} or {@code sapphirerapids}). There ggml multiplies Q4_0, Q4_1, Q8_0 and the K-quants by AMX tiles for prompts
  * and by AVX512-VNNI for one token, both adding each block's products as one exact integer and each row's blocks in
  * order ({@code acc = fma(sum, d_w·d_a, acc)}), where its other libraries keep eight float lanes per row. Kernels that
- * can follow either order follow this machine's ({@link Q8x8#Q41_AMX}, {@link Q8x8#Q8_AMX}), so the engines agree bit for bit on either kind
+ * can follow either order follow this machine's ({@link Q8x8#Q41_AMX}, {@link Q8x8#Q8_AMX}, {@link IQ4XSx8#AMX_ORDER}), so the engines agree bit for bit on either kind
  * of machine, and the test suite, which pins {@code haswell}, checks the other order everywhere.
  */
 public final class GgmlVariant {
