@@ -268,7 +268,8 @@ public final class Matmul {
         boolean allQ8_0 = true; // Q8_0's layout holds Q5_0 too, which keeps vec_dot's order
         for (WeightMatrix w : ws) allQ8_0 &= w.type() == GgmlType.Q8_0;
         boolean amx8 = kind == WeightMatrix.Kernel.Q8_0_X8 && Q8x8.Q8_AMX && allQ8_0;
-        int ways = kind == WeightMatrix.Kernel.Q4_1_X4 && Q8x8.Q41_AMX || amx8 ? 4 : 2;
+        boolean q6k4 = q6k && Q6Kx8.FOUR && !Q6Kx8.SPREAD; // the head: four groups a call
+        int ways = kind == WeightMatrix.Kernel.Q4_1_X4 && Q8x8.Q41_AMX || amx8 || q6k4 ? 4 : 2;
         cutShares(groups, ways);
         if (ways == 4) for (int k = 0; k < pool.size(); k++) claims.set(k, quads(first, shareStart[k], shareStart[k + 1], -1));
         pool.run((worker, workers) -> {
@@ -278,16 +279,19 @@ public final class Matmul {
                 long r;
                 while ((r = claim(claims, k, own, 16)) >= 0) {
                     for (int t = (int) (r >>> 32); t < (int) r; t++) {
-                        if (ways == 4) { // item t: four groups of one matrix a quarter of its part of the share apart (quads)
+                        if (ways == 4) { // item t: four groups of one matrix a quarter of its part of the share apart (quads): Q4_1/Q8_0 in the AMX order, the Q6_K head
                             long q = quads(first, g0, g1, t);
                             int a = (int) (q >>> 48), hq = (int) (q >>> 24) & 0xFFFFFF, i = (int) q & 0xFFFFFF, ga = i - first[a];
                             int pe = Math.min(g1, first[a + 1]);
                             if (i + 3 * hq < pe) {
-                                if (amx8) Q8x8.gemvAmx4(ws[a].packed(), ga * groupBytes, hq * groupBytes, blocks, qi, qd, intScratch(worker), outs[a], ga * R, hq * R);
+                                if (q6k4) Q6Kx8.gemv4(ws[a].packed(), ga * groupBytes, hq * groupBytes, blocks, kv, kd, intScratch(worker), outs[a], ga * R, hq * R);
+                                else if (amx8) Q8x8.gemvAmx4(ws[a].packed(), ga * groupBytes, hq * groupBytes, blocks, qi, qd, intScratch(worker), outs[a], ga * R, hq * R);
                                 else Q8x8.gemvMinNibblesAmx4(ws[a].packed(), ga * groupBytes, hq * groupBytes, blocks, qa41, qd, q1s, outs[a], ga * R, hq * R);
                             } else { // the part's last items: what is left of its four quarters, a group a call
-                                for (int m = i; m < pe; m += hq)
-                                    gemvX8(kind, ws[a].type(), ws[a].packed(), (m - first[a]) * groupBytes, blocks, 0, 0, outs[a], (m - first[a]) * R);
+                                for (int m = i; m < pe; m += hq) {
+                                    if (q6k4) Q6Kx8.gemv(ws[a].packed(), (m - first[a]) * groupBytes, blocks, kv, kd, 0, outs[a], (m - first[a]) * R);
+                                    else gemvX8(kind, ws[a].type(), ws[a].packed(), (m - first[a]) * groupBytes, blocks, 0, 0, outs[a], (m - first[a]) * R);
+                                }
                             }
                             continue;
                         }

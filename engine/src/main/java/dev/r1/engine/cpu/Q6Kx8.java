@@ -50,6 +50,11 @@ public final class Q6Kx8 {
      * the caches); {@code -Dr1.cpu.q6kspread=true} spreads.
      */
     public static final boolean SPREAD = Boolean.getBoolean("r1.cpu.q6kspread");
+    /**
+     * Whether one token takes four groups a call ({@link #gemv4}, a quarter of each worker's share apart) rather than
+     * two ({@link #gemv2}), at 512 bits; {@code -Dr1.cpu.q6k4=false} takes two.
+     */
+    public static final boolean FOUR = R == 16 && Boolean.parseBoolean(System.getProperty("r1.cpu.q6k4", "true"));
     /** Ints per activation pair in what {@link #spread} makes. */
     public static final int STRIDE = SPREAD ? R : 1;
     static final int QK = KQuants.QK;
@@ -367,6 +372,64 @@ public final class Q6Kx8 {
         FloatVector NEG0 = FloatVector.broadcast(F32, -0.0f);
         NEG0.lanewise(VectorOperators.ADD, acc).intoArray(out, o);
         NEG0.lanewise(VectorOperators.ADD, acc2).intoArray(out2, o2);
+    }
+
+    /**
+     * Four groups of {@link #gemv}, {@code stride} bytes apart (a quarter of a worker's share, as {@link Q8x8#gemvAmx4}),
+     * · one token (activations packed, not {@link #SPREAD}): each activation broadcast serves the four, four weight
+     * streams a thread; per group {@link #gemv}'s operations in the same order (the super-block's integer sums kept in
+     * {@code sc}, 4·R ints, not carried round the loop as vectors), so the same floats. Group c's rows to {@code
+     * out[o + c·ostride ..]}.
+     */
+    public static void gemv4(MemorySegment w, long off, long stride, int sbs, int[] qv, float[] d, int[] sc, float[] out, int o, int ostride) {
+        IntVector C16 = IntVector.broadcast(I32, 16), Z = IntVector.zero(I32);
+        FloatVector acc0 = FloatVector.zero(F32), acc1 = acc0, acc2 = acc0, acc3 = acc0;
+        IntVector v;
+        ShortVector p, u;
+        for (int s = 0; s < sbs; s++) {
+            long bo = off + (long) s * BLOCK;
+            Z.intoArray(sc, 0);
+            Z.intoArray(sc, R);
+            Z.intoArray(sc, 2 * R);
+            Z.intoArray(sc, 3 * R);
+            for (int j = 0; j < 16; j++) {
+                long vo = bo + VALUES + 16L * R * j;
+                int a = s * (QK / 2) + 8 * j;
+                ShortVector x0 = (ShortVector) IntVector.broadcast(I32, qv[a + 0]).reinterpretShape(S16, 0);
+                ShortVector x1 = (ShortVector) IntVector.broadcast(I32, qv[a + 1]).reinterpretShape(S16, 0);
+                ShortVector x2 = (ShortVector) IntVector.broadcast(I32, qv[a + 2]).reinterpretShape(S16, 0);
+                ShortVector x3 = (ShortVector) IntVector.broadcast(I32, qv[a + 3]).reinterpretShape(S16, 0);
+                ShortVector x4 = (ShortVector) IntVector.broadcast(I32, qv[a + 4]).reinterpretShape(S16, 0);
+                ShortVector x5 = (ShortVector) IntVector.broadcast(I32, qv[a + 5]).reinterpretShape(S16, 0);
+                ShortVector x6 = (ShortVector) IntVector.broadcast(I32, qv[a + 6]).reinterpretShape(S16, 0);
+                ShortVector x7 = (ShortVector) IntVector.broadcast(I32, qv[a + 7]).reinterpretShape(S16, 0);
+                // the four groups in a loop: written out, C1 ran out of virtual registers on this method (as on Q8x8.gemvAmx4)
+                for (int c = 0; c < 4; c++) {
+                    long go = vo + c * stride;
+                    p = ((ShortVector) ByteVector.fromMemorySegment(B8, w, go + 0L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, x0);
+                    u = ((ShortVector) ByteVector.fromMemorySegment(B8, w, go + 2L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, x1);
+                    p = p.lanewise(VectorOperators.ADD, ((ShortVector) ByteVector.fromMemorySegment(B8, w, go + 4L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, x2));
+                    u = u.lanewise(VectorOperators.ADD, ((ShortVector) ByteVector.fromMemorySegment(B8, w, go + 6L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, x3));
+                    p = p.lanewise(VectorOperators.ADD, ((ShortVector) ByteVector.fromMemorySegment(B8, w, go + 8L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, x4));
+                    u = u.lanewise(VectorOperators.ADD, ((ShortVector) ByteVector.fromMemorySegment(B8, w, go + 10L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, x5));
+                    p = p.lanewise(VectorOperators.ADD, ((ShortVector) ByteVector.fromMemorySegment(B8, w, go + 12L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, x6));
+                    u = u.lanewise(VectorOperators.ADD, ((ShortVector) ByteVector.fromMemorySegment(B8, w, go + 14L * R, LE).convertShape(VectorOperators.B2S, S16, 0)).lanewise(VectorOperators.MUL, x7));
+                    v = (IntVector) p.lanewise(VectorOperators.ADD, u).reinterpretShape(I32, 0);
+                    IntVector.fromArray(I32, sc, c * R).lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.LSHL, C16).lanewise(VectorOperators.ASHR, C16).lanewise(VectorOperators.ADD, v.lanewise(VectorOperators.ASHR, C16))
+                            .lanewise(VectorOperators.MUL, (IntVector) ByteVector.fromMemorySegment(SCALES, w, bo + c * stride + SC + (long) R * j, LE).convertShape(VectorOperators.B2I, I32, 0))).intoArray(sc, c * R);
+                }
+            }
+            FloatVector dA = FloatVector.broadcast(F32, d[s]);
+            acc0 = FloatVector.fromMemorySegment(F32, w, bo, LE).lanewise(VectorOperators.MUL, dA).lanewise(VectorOperators.MUL, (FloatVector) IntVector.fromArray(I32, sc, 0 * R).convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.ADD, acc0);
+            acc1 = FloatVector.fromMemorySegment(F32, w, bo + stride, LE).lanewise(VectorOperators.MUL, dA).lanewise(VectorOperators.MUL, (FloatVector) IntVector.fromArray(I32, sc, 1 * R).convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.ADD, acc1);
+            acc2 = FloatVector.fromMemorySegment(F32, w, bo + 2 * stride, LE).lanewise(VectorOperators.MUL, dA).lanewise(VectorOperators.MUL, (FloatVector) IntVector.fromArray(I32, sc, 2 * R).convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.ADD, acc2);
+            acc3 = FloatVector.fromMemorySegment(F32, w, bo + 3 * stride, LE).lanewise(VectorOperators.MUL, dA).lanewise(VectorOperators.MUL, (FloatVector) IntVector.fromArray(I32, sc, 3 * R).convertShape(VectorOperators.I2F, F32, 0)).lanewise(VectorOperators.ADD, acc3);
+        }
+        FloatVector NEG0 = FloatVector.broadcast(F32, -0.0f);
+        NEG0.lanewise(VectorOperators.ADD, acc0).intoArray(out, o);
+        NEG0.lanewise(VectorOperators.ADD, acc1).intoArray(out, o + ostride);
+        NEG0.lanewise(VectorOperators.ADD, acc2).intoArray(out, o + 2 * ostride);
+        NEG0.lanewise(VectorOperators.ADD, acc3).intoArray(out, o + 3 * ostride);
     }
 
     /**

@@ -141,7 +141,8 @@ class KernelsReachC2Test {
                     : n == 1 && Q6Kx8.STRIDE == 1 ? List.of("Q6Kx8::ggmlHalf2", "Q6Kx8::offsets2") : List.of("Q6Kx8::ggmlHalf");
             case Q6_K_X8_GGML, Q3_K_X8 -> n == 1 && Q6Kx8.STRIDE == 1 ? List.of("Q6Kx8::ggmlHalf2", "Q6Kx8::offsets2") : List.of("Q6Kx8::ggmlHalf");
             case Q5_K_X8 -> n == 1 ? List.of("Q5Kx8::half2", "Q5Kx8::mins2") : List.of("Q5Kx8::half");
-            case Q6_K_X8 -> n == 1 ? List.of("Q6Kx8::gemv2") : List.of("Q6Kx8::gemm2", "Q6Kx8::gemv");
+            // the head: one token four groups a call at 512 bits (Q6Kx8.FOUR), two elsewhere
+            case Q6_K_X8 -> n == 1 ? List.of(Q6Kx8.FOUR ? "Q6Kx8::gemv4" : "Q6Kx8::gemv2") : List.of("Q6Kx8::gemm2", "Q6Kx8::gemv");
             // one token at 256 bits: its pairs spread (Q8x8.SPREAD_ONE, SPREAD41)
             case Q8_0_X8 -> Q8x8.Q8_AMX ? List.of(n == 1 ? "Q8x8::gemvAmx4" : "Q8x8::gemvAmx") // this test's Q8_0_X8 is Q8_0's
                     : List.of(n == 1 && Q8x8.SPREAD_ONE ? "Q8x8::gemvSpread" : "Q8x8::gemv");

@@ -198,6 +198,40 @@ class MatmulTest {
     }
 
     /**
+     * The output head's one token four groups a call ({@link Q6Kx8#gemv4}, a quarter of each worker's share apart) gives
+     * {@link Q6Kx8#gemv}'s floats bit for bit: called directly, and through a multiply of 37 groups over the test's
+     * workers (shares of 12, 12, 13: full fours and a share's last groups alone).
+     */
+    @org.junit.jupiter.api.Test
+    void q6kHeadFourGroupsAreTheOneGroupKernel() {
+        int R = Q6Kx8.R, groups = 37, rows = groups * R, cols = 512, sbs = cols / 256;
+        org.junit.jupiter.api.Assumptions.assumeTrue(Q6Kx8.FOUR && Q6Kx8.fits(rows, cols), "the head goes two groups a call at " + VectorWidths.describe());
+        Case c = random(GgmlType.Q6_K, rows, cols, 131);
+        MemorySegment ph = Q6Kx8.repack(c.w.data(), rows, cols, java.lang.foreign.Arena.ofAuto(), POOL, false);
+        WeightMatrix head = new WeightMatrix("output.weight", GgmlType.Q6_K, rows, cols, c.w.data(), ph);
+        assertEquals(WeightMatrix.Kernel.Q6_K_X8, head.kernel());
+        SplittableRandom r = new SplittableRandom(132);
+        float[] x = new float[cols];
+        for (int i = 0; i < cols; i++) x[i] = (float) (r.nextGaussian() * (i % 3 == 0 ? 6 : 1));
+        short[] q = new short[cols];
+        float[] d = new float[sbs];
+        int[] qv = new int[cols / 2];
+        KQuants.quantizeQ8K(x, 0, cols, q, 0, d, 0, new int[sbs * 16], 0);
+        Q6Kx8.spread(q, 0, cols, qv);
+        long groupBytes = (long) sbs * Q6Kx8.BLOCK;
+        float[] want = new float[rows], four = new float[rows], got = new float[rows];
+        for (int g = 0; g < groups; g++) Q6Kx8.gemv(ph, g * groupBytes, sbs, qv, d, 0, want, g * R);
+        int h = 9; // groups g, g+9, g+18, g+27 for g < 9, then the last alone
+        for (int g = 0; g < h; g++) Q6Kx8.gemv4(ph, g * groupBytes, h * groupBytes, sbs, qv, d, new int[8 * R], four, g * R, h * R);
+        Q6Kx8.gemv(ph, 36 * groupBytes, sbs, qv, d, 0, four, 36 * R);
+        new Matmul(POOL).multiply(x, 1, head, got);
+        for (int i = 0; i < rows; i++) {
+            assertEquals(Float.floatToRawIntBits(want[i]), Float.floatToRawIntBits(four[i]), "gemv4 row " + i + ": " + want[i] + " vs " + four[i]);
+            assertEquals(Float.floatToRawIntBits(want[i]), Float.floatToRawIntBits(got[i]), "multiply row " + i + ": " + want[i] + " vs " + got[i]);
+        }
+    }
+
+    /**
      * Repacked Q5_K keeps ggml's eight lanes and its float operations per row, as the row-major kernel does
      * (bit-identical to llama.cpp's, {@code GgmlKernelParityTest}): outputs equal bit for bit, decoding
      * alone (decodePacked), beside another kernel in one multiply (the row-chunk path), and for batches.
