@@ -51,12 +51,14 @@ class ForwardAllocationTest {
      * the head); F16: HalfKernels' row-major kernels (four rows a call at 512 bits; a first form that handed each row's
      * vector to a helper allocated 251 KB a step, the helper left un-inlined); Q4_1: Q8x8's 4-bit kernels in ggml's vec_dot
      * order, and Q4_1_AMX / Q8_0_AMX / IQ4_XS_AMX in its AMX order (four groups a call, IQ4_XS two; a first Q4_1 form that
-     * left the block's tail to a helper C2 did not inline ran 1.5x slower).
+     * left the block's tail to a helper C2 did not inline ran 1.5x slower); Q4_0_Q6KHEAD_HD128: the Q4_0 mix's Q6_K output
+     * head (256 columns: the HD128 shape), four groups a call at 512 bits ({@code Q6Kx8.gemv4}).
      */
     @ParameterizedTest
-    @ValueSource(strings = {"Q4_0", "Q8_0", "Q5_1", "IQ4_XS", "Q8_0_HD128", "Q3_K", "IQ4_NL", "Q2_K", "Q6_K", "Q5_K", "F16", "Q4_1", "Q4_1_AMX", "Q8_0_AMX", "IQ4_XS_AMX"})
+    @ValueSource(strings = {"Q4_0", "Q8_0", "Q5_1", "IQ4_XS", "Q8_0_HD128", "Q3_K", "IQ4_NL", "Q2_K", "Q6_K", "Q5_K", "F16", "Q4_1", "Q4_1_AMX", "Q8_0_AMX", "IQ4_XS_AMX", "Q4_0_Q6KHEAD_HD128"})
     void compiledDecodeStepsAllocateAlmostNothing(String mix) throws Exception {
-        GgmlType type = GgmlType.valueOf(mix.replace("_HD128", "").replace("_AMX", ""));
+        GgmlType type = GgmlType.valueOf(mix.replace("_HD128", "").replace("_AMX", "").replace("_Q6KHEAD", ""));
+        boolean q6kHead = mix.contains("_Q6KHEAD"); // the output head in Q6_K (Q6Kx8.gemv4 at 512 bits): 256 columns, the HD128 shape's
         Path gguf = dir.resolve("tiny-" + mix + ".gguf");
         ModelConfig cfg = Presets.get("tiny-qwen2");
         if (mix.endsWith("_HD128")) { // two query heads of 128 on one kv head: the distills' head size
@@ -65,6 +67,7 @@ class ForwardAllocationTest {
         }
         // IQ4_XS / Q3_K rows are 256-multiples: the tiny model's ffn_down (256 columns) takes them, the rest Q8_0
         SyntheticModel.write(gguf, true, cfg, "tiny-qwen2", 77, s -> s.isVector() ? GgmlType.F32
+                        : q6kHead && s.name().equals("output.weight") ? GgmlType.Q6_K
                         : (type == GgmlType.IQ4_XS || type == GgmlType.Q3_K || type == GgmlType.Q2_K || type == GgmlType.Q6_K
                         || type == GgmlType.Q5_K) && !s.name().endsWith("ffn_down.weight") ? GgmlType.Q8_0 : type,
                 SyntheticModel.numberedVocabulary(cfg.vocab()).toGgufMetadata(cfg.vocab()), 7, b -> {});
