@@ -360,6 +360,19 @@ class MatmulTest {
         assertTrue(repack.apply(copy) == null);
     }
 
+    /** {@code wa · x} alone and beside {@code wb} in one multiply give {@code wantA} (and {@code wb} {@code wantB}) bit for bit. */
+    private static void sameAloneAndBeside(Matmul mm, WeightMatrix wa, WeightMatrix wb, float[] x, int n, float[] wantA, float[] wantB, String what) {
+        float[] alone = new float[n * wa.rows()], outA = new float[n * wa.rows()], outB = new float[n * wb.rows()];
+        mm.multiply(x, n, wa, alone);
+        mm.multiply(x, n, new WeightMatrix[] {wa, wb}, new float[][] {outA, outB}, false);
+        for (int k = 0; k < alone.length; k++) {
+            String at = what + " a[" + k + "]";
+            assertEquals(Float.floatToRawIntBits(wantA[k]), Float.floatToRawIntBits(alone[k]), at + ": " + wantA[k] + " vs " + alone[k]);
+            assertEquals(Float.floatToRawIntBits(wantA[k]), Float.floatToRawIntBits(outA[k]), "with b, " + at);
+        }
+        for (int k = 0; k < outB.length; k++) assertEquals(Float.floatToRawIntBits(wantB[k]), Float.floatToRawIntBits(outB[k]), what + " b[" + k + "]");
+    }
+
     /**
      * ggml's AMX kernels for IQ4_XS ({@code amx/mmq.cpp}: {@code tinygemm_kernel_vnni} for one token, the tiles' {@code
      * scale_C}/{@code acc_C} for prompts) written out in scalar code: per row and super-block the exact integer {@code Σ_j
@@ -426,16 +439,8 @@ class MatmulTest {
             assertEquals(four ? WeightMatrix.Kernel.IQ4_XS_X8 : WeightMatrix.Kernel.IQ4_XS_X8B, wa.kernel());
             for (int n : new int[] {1, 2, 5, 9}) {
                 float[] x = activations(n * cols, ext, r);
-                float[] wantA = amxOrderIQ4XS(da, rowsA, cols, x, n), wantB = amxOrderIQ4XS(b.w.data(), rowsB, cols, x, n);
-                float[] alone = new float[n * rowsA], outA = new float[n * rowsA], outB = new float[n * rowsB];
-                mm.multiply(x, n, wa, alone);
-                mm.multiply(x, n, new WeightMatrix[] {wa, wb}, new float[][] {outA, outB}, false);
-                for (int k = 0; k < n * rowsA; k++) {
-                    String at = (ext ? "extreme" : "random") + " n=" + n + " a[" + k + "]";
-                    assertEquals(Float.floatToRawIntBits(wantA[k]), Float.floatToRawIntBits(alone[k]), at + ": " + wantA[k] + " vs " + alone[k]);
-                    assertEquals(Float.floatToRawIntBits(wantA[k]), Float.floatToRawIntBits(outA[k]), "with b, " + at);
-                }
-                for (int k = 0; k < n * rowsB; k++) assertEquals(Float.floatToRawIntBits(wantB[k]), Float.floatToRawIntBits(outB[k]), "b, n=" + n + " [" + k + "]");
+                sameAloneAndBeside(mm, wa, wb, x, n, amxOrderIQ4XS(da, rowsA, cols, x, n), amxOrderIQ4XS(b.w.data(), rowsB, cols, x, n),
+                        (ext ? "extreme" : "random") + " n=" + n);
             }
         }
     }
@@ -702,18 +707,8 @@ class MatmulTest {
             assertEquals(q41 ? WeightMatrix.Kernel.Q4_1_X4 : WeightMatrix.Kernel.Q8_0_X8, wa.kernel());
             for (int n : new int[] {1, 2, 5}) {
                 float[] x = activations(n * cols, extreme, r);
-                float[] wantA = amxOrder(type, da, rowsA, cols, x, n), wantB = amxOrder(type, db, rowsB, cols, x, n);
-                float[] alone = new float[n * rowsA], outA = new float[n * rowsA], outB = new float[n * rowsB];
-                mm.multiply(x, n, wa, alone);
-                mm.multiply(x, n, new WeightMatrix[] {wa, wb}, new float[][] {outA, outB}, false);
-                for (int k = 0; k < n * rowsA; k++) {
-                    String at = (extreme ? "extreme" : "random") + " n=" + n + " a[" + k + "]";
-                    assertEquals(Float.floatToRawIntBits(wantA[k]), Float.floatToRawIntBits(alone[k]), at + ": " + wantA[k] + " vs " + alone[k]);
-                    assertEquals(Float.floatToRawIntBits(wantA[k]), Float.floatToRawIntBits(outA[k]), "with b, " + at);
-                }
-                for (int k = 0; k < n * rowsB; k++) {
-                    assertEquals(Float.floatToRawIntBits(wantB[k]), Float.floatToRawIntBits(outB[k]), (extreme ? "extreme" : "random") + " n=" + n + " b[" + k + "]");
-                }
+                sameAloneAndBeside(mm, wa, wb, x, n, amxOrder(type, da, rowsA, cols, x, n), amxOrder(type, db, rowsB, cols, x, n),
+                        (extreme ? "extreme" : "random") + " n=" + n);
             }
         }
     }
