@@ -671,9 +671,9 @@ public final class IQ4XSx8 {
      * 12.1 GB/s from memory against these passes' 13.7: {@code MatvecBench 2 IQ4_XS 268800}, session 43.)
      */
     public static void gemv2Amx(MemorySegment w, long off, MemorySegment w2, long off2, int sbs, int[] qi, float[] d,
-                                float[] lanes, int[] sums, float[] out, int o, float[] out2, int o2) {
-        half2(w, off, w2, off2, sbs, qi, 0, d, 0, lanes, sums, 0, out, o, out2, o2, false);
-        half2(w, off, w2, off2, sbs, qi, 0, d, 0, lanes, sums, 1, out, o, out2, o2, false);
+                                int[] sums, float[] out, int o, float[] out2, int o2) {
+        half2(w, off, w2, off2, sbs, qi, 0, d, 0, null, sums, 0, out, o, out2, o2, false); // no float lanes pass between them
+        half2(w, off, w2, off2, sbs, qi, 0, d, 0, null, sums, 1, out, o, out2, o2, false);
     }
 
     /**

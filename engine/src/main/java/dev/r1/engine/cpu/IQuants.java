@@ -263,7 +263,7 @@ public final class IQuants {
      */
     public static boolean usesPanel(GgmlType t, int rows, int n) {
         return (serves(t) || t == GgmlType.IQ4_XS || IQ1Quants.serves(t)) && panel(rows, n)
-                || t == GgmlType.IQ4_XS && IQ4XSx8.AMX_ORDER && rows % 8 == 0 && n >= 1;
+                || t == GgmlType.IQ4_XS && IQ4XSx8.AMX_ORDER && rows % 8 == 0;
     }
 
     /** Whether llama.cpp multiplies a matrix of {@code rows} by {@code n} tokens in its panel order ({@link #dotPanel}). */

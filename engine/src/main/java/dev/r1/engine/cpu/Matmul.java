@@ -269,6 +269,9 @@ public final class Matmul {
         for (WeightMatrix w : ws) allQ8_0 &= w.type() == GgmlType.Q8_0;
         boolean amx8 = kind == WeightMatrix.Kernel.Q8_0_X8 && Q8x8.Q8_AMX && allQ8_0;
         boolean q6k4 = q6k && Q6Kx8.FOUR && !Q6Kx8.SPREAD; // the head: four groups a call
+        int amxXSCount = 0; // IQ4_XS in ggml's AMX order (amxXS), decided once, not per pair
+        for (WeightMatrix w : ws) if (amxXS(w)) amxXSCount++;
+        boolean allAmxXS = amxXSCount == ws.length, anyAmxXS = amxXSCount > 0;
         int ways = kind == WeightMatrix.Kernel.Q4_1_X4 && Q8x8.Q41_AMX || amx8 || q6k4 ? 4 : 2;
         cutShares(groups, ways);
         if (ways == 4) for (int k = 0; k < pool.size(); k++) claims.set(k, quads(first, shareStart[k], shareStart[k + 1], -1));
@@ -298,10 +301,10 @@ public final class Matmul {
                         int i = g0 + t, a = matrixOf(first, i), ga = i - first[a], j = i + h;
                         if (j < g1) {
                             int b = matrixOf(first, j), gb = j - first[b];
-                            if (twoGroupsXS(kind) && amxXS(ws[a]) && amxXS(ws[b])) { // ggml's AMX order: two passes, as gemv2
-                                IQ4XSx8.gemv2Amx(ws[a].packed(), ga * groupBytes, ws[b].packed(), gb * groupBytes, blocks, kqi, kd, laneScratch(worker),
+                            if (twoGroupsXS(kind) && allAmxXS) { // ggml's AMX order: two passes, as gemv2
+                                IQ4XSx8.gemv2Amx(ws[a].packed(), ga * groupBytes, ws[b].packed(), gb * groupBytes, blocks, kqi, kd,
                                         sumScratch(worker, 2 * IQ4XSx8.R * blocks), outs[a], ga * R, outs[b], gb * R);
-                            } else if (twoGroupsXS(kind) && (amxXS(ws[a]) || amxXS(ws[b]))) { // IQ4_XS beside a grid type: each its order
+                            } else if (twoGroupsXS(kind) && anyAmxXS) { // IQ4_XS beside a grid type: each its order
                                 gemvXS(ws[a], ga * groupBytes, blocks, outs[a], ga * R, worker);
                                 gemvXS(ws[b], gb * groupBytes, blocks, outs[b], gb * R, worker);
                             } else if (twoGroupsXS(kind)) { // two streams, in two passes of four lanes
